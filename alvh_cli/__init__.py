@@ -1,0 +1,29 @@
+"""alvh: the Adaptive Layered VIX Hedge assistant for SPX iron condor sellers.
+
+The library is the product; the ``alvh`` command is a thin shell over it.
+Public names are imported lazily so that ``alvh --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "bsm_greeks": "alvh_cli.pricing",
+    "black76_greeks": "alvh_cli.pricing",
+    "implied_vol": "alvh_cli.pricing",
+    "implied_vol_black76": "alvh_cli.pricing",
+    "load_files": "alvh_cli.positions",
+    "InputError": "alvh_cli.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alvh_cli' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,3 @@
+from alvh_cli.cli import main
+
+main()

@@ -1,0 +1,161 @@
+"""Layer 3 conversion/reversal, and the expected value of a position at expiry.
+
+Put side tested: buy n puts and sell n calls at the short put strike (a
+synthetic short) — n short puts become n short calls. Call side: the mirror.
+n is the integer in 0..(short contracts on that side) that brings the
+position's SPX-mapped delta closest to zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from alvh_cli.domain import SPX_MULTIPLIER, Leg, Market
+from alvh_cli.market import natural_price, value_legs
+from alvh_cli.pricing import black76_greeks
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A conversion (put side) or reversal (call side) on the tested short strike."""
+
+    side: str  # tested side
+    root: str
+    strike: float
+    expiry: date
+    quantity: int  # synthetic units: put side buys n puts and sells n calls
+    max_quantity: int
+    delta_before: float  # $ per SPX point, hedges mapped to SPX
+    delta_after: float
+    unit_delta: float  # $ per SPX point of one synthetic
+    price: float  # points per synthetic paid (> 0) or received (< 0)
+    price_source: str  # "natural" | "model"
+    parity_edge: float | None  # C − P − e^(−rT)(F − K) from quote mids, points
+    ev_before: float | None  # $ expected P&L at expiry of the SPX legs, smile-implied
+    ev_after: float | None
+    sd_before: float | None
+    sd_after: float | None
+
+    @property
+    def legs(self) -> tuple[tuple[str, int], ...]:
+        """(type, signed quantity) of the two legs to trade."""
+        n = self.quantity
+        return (("put", n), ("call", -n)) if self.side == "put" else (("call", n), ("put", -n))
+
+
+def best_count(delta: float, unit_delta: float, max_count: int) -> int:
+    """The n in 0..max_count minimising |delta + n·unit_delta| (the smaller n on a tie)."""
+    if max_count <= 0 or unit_delta == 0:
+        return 0
+    n = np.arange(max_count + 1)
+    return int(np.argmin(np.abs(delta + n * unit_delta)))
+
+
+def conversion(pv, side: str, delta_before: float) -> Conversion:
+    """Layer 3 on ``pv`` (a valuation.PositionValues) with its SPX-mapped ``delta_before``."""
+    position, market = pv.position, pv.loaded.market
+    roles = position.legs_by_role()
+    short = roles["short_put"] if side == "put" else roles["short_call"]
+    k, expiry, root = short.strike, short.expiry, short.root
+    legs = [
+        Leg("SPX", root, "put", k, expiry, 1, 0.0, key="conversion put"),
+        Leg("SPX", root, "call", k, expiry, 1, 0.0, key="conversion call"),
+    ]
+    v = value_legs(market, legs)
+    buy, sell = ("put", "call") if side == "put" else ("call", "put")
+    idx = {"put": 0, "call": 1}
+    unit_delta = float(v.delta[idx[buy]] - v.delta[idx[sell]]) * SPX_MULTIPLIER
+    n = best_count(delta_before, unit_delta, abs(short.quantity))
+    ask = natural_price(market, "SPX", buy, k, expiry, "buy", root)
+    bid = natural_price(market, "SPX", sell, k, expiry, "sell", root)
+    if ask is not None and bid is not None:
+        price, source = ask - bid, "natural"
+    else:
+        price, source = float(v.price[idx[buy]] - v.price[idx[sell]]), "model"
+    edge = _parity_edge(market, root, k, expiry, float(v.forward[0]), float(v.T[0]))
+    after_legs = [
+        Leg("SPX", root, buy, k, expiry, n, 0.0),
+        Leg("SPX", root, sell, k, expiry, -n, 0.0),
+    ]
+    ev = expected_pnl(pv, after_legs, float(price) if n else 0.0)
+    return Conversion(
+        side,
+        root,
+        k,
+        expiry,
+        n,
+        abs(short.quantity),
+        delta_before,
+        delta_before + n * unit_delta,
+        unit_delta,
+        float(price),
+        source,
+        edge,
+        *ev,
+    )
+
+
+def _parity_edge(market: Market, root: str, k: float, expiry: date, fwd: float, t: float):
+    from alvh_cli.market import find_quote
+
+    call = find_quote(market, "SPX", "call", k, expiry, root)
+    put = find_quote(market, "SPX", "put", k, expiry, root)
+    if call is None or put is None:
+        return None
+    return call.mid - put.mid - math.exp(-market.rate * t) * (fwd - k)
+
+
+def expected_pnl(pv, extra_legs: list[Leg], extra_price: float):
+    """(EV before, EV after, sd before, sd after) in $ of the SPX legs settled at the condor's
+    expiry, under the risk-neutral distribution the SPX smile implies (Breeden–Litzenberger).
+
+    VIX legs settle on another date and are left out: the figures are for the SPX book.
+    ``extra_price`` is what the extra legs cost per unit (points, paid > 0).
+    """
+    position, market = pv.position, pv.loaded.market
+    expiry = position.expiry
+    mask = [g.underlying == "SPX" and g.expiry == expiry for g in pv.legs]
+    spx_legs = [g for g, m in zip(pv.legs, mask, strict=True) if m]
+    i0 = mask.index(True)
+    fwd, t = float(pv.values.forward[i0]), float(pv.values.T[i0])
+    if t <= 0:
+        return None, None, None, None
+    grid, prob = smile_density(market, fwd, t)
+
+    def moments(legs, premium):
+        pay = np.zeros_like(grid)
+        for g in legs:
+            intrinsic = (
+                np.maximum(grid - g.strike, 0)
+                if g.type == "call"
+                else np.maximum(g.strike - grid, 0)
+            )
+            pay += (intrinsic - g.entry_price) * g.quantity * SPX_MULTIPLIER
+        pay -= premium
+        mean = float((prob * pay).sum())
+        return mean, float(math.sqrt(max((prob * (pay - mean) ** 2).sum(), 0.0)))
+
+    before = moments(spx_legs, 0.0)
+    n = abs(extra_legs[0].quantity) if extra_legs else 0
+    after = moments(spx_legs + extra_legs, extra_price * n * SPX_MULTIPLIER)
+    return before[0], after[0], before[1], after[1]
+
+
+def smile_density(market: Market, fwd: float, t: float, points: int = 1601):
+    """Terminal SPX grid and probabilities implied by the smile: e^(rT)·∂²C/∂K², normalised."""
+    from alvh_cli.market import smile_vol
+
+    width = max(market.spx_vol.atm, 0.05) * math.sqrt(t)
+    lo, hi = fwd * math.exp(-8 * width), fwd * math.exp(8 * width)
+    grid = np.linspace(lo, hi, points)
+    h = grid[1] - grid[0]
+    vols = smile_vol(market.spx_vol, np.log(grid / fwd))
+    calls = black76_greeks(True, fwd, grid, t, 0.0, vols).price
+    dens = np.zeros_like(grid)
+    dens[1:-1] = (calls[2:] - 2 * calls[1:-1] + calls[:-2]) / (h * h)
+    dens = np.clip(dens, 0.0, None) * h
+    return grid, dens / dens.sum()

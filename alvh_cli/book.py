@@ -1,0 +1,74 @@
+"""Loading a book: position files with the market and rules that apply to each.
+
+This is the I/O edge the commands share: it reads files, resolves
+``--market`` and ``--rules`` against each file's own tables, and checks
+expiries against the snapshot's ``asof``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from alvh_cli import positions
+from alvh_cli.domain import Market, PositionFile
+from alvh_cli.errors import InputError
+from alvh_cli.rules import Rules, resolve
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A position file with the market snapshot and the rules in force for it."""
+
+    file: PositionFile
+    market: Market
+    rules: Rules
+
+
+def load_book(
+    paths: Sequence[Path | str],
+    *,
+    market: Path | str | None = None,
+    rules: Path | str | None = None,
+    allow_expired: bool = False,
+    expand_dirs: bool = False,
+) -> list[LoadedFile]:
+    """Load every file; ``market``/``rules`` files override what each file carries."""
+    from alvh_cli.market import check_expiries
+
+    files = positions.expand_book(paths) if expand_dirs else [Path(p) for p in paths]
+    shared_market = positions.load_market_file(market) if market is not None else None
+    rules_table = positions.load_rules_table(rules) if rules is not None else None
+    out = []
+    for pf in positions.load_files(files):
+        snap = shared_market or pf.market
+        if snap is None:
+            raise InputError(
+                "no [market] table in the file and no --market given", pf.path, "market"
+            )
+        layers = [(pf.rules, pf.path)]
+        if rules_table is not None:
+            layers.append((rules_table, str(rules)))
+        effective = resolve(*layers)
+        check_expiries(pf, snap, allow_expired)
+        out.append(LoadedFile(pf, snap, effective))
+    return out
+
+
+def effective_rules(paths: Sequence[Path | str], rules: Path | str | None) -> Rules:
+    """The rules in force for ``alvh rules``: defaults, then files' [rules], then --rules."""
+    layers = [(pf.rules, pf.path) for pf in positions.load_files([Path(p) for p in paths])]
+    if rules is not None:
+        layers.append((positions.load_rules_table(rules), str(rules)))
+    return resolve(*layers)
+
+
+def parse_date_option(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"must be a date YYYY-MM-DD, got {value!r}", option) from None

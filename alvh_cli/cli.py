@@ -1,0 +1,184 @@
+"""The ``alvh`` command: options → one library call → report. Nothing else.
+
+Core modules are imported inside the commands so that ``alvh --help`` loads
+neither numpy, scipy nor pandas.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from alvh_cli import __version__
+
+app = typer.Typer(
+    name="alvh",
+    help=(
+        "Adaptive Layered VIX Hedge: what to do today with your SPX iron condors.\n\n"
+        "Examples:\n\n"
+        "  alvh check positions.toml\n\n"
+        "  alvh size-hedge positions.toml --position dec-ic\n\n"
+        "  alvh check --format json book/*.toml --market today.toml | jq ."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FILES = typer.Argument(..., help="Position files (TOML).", show_default=False)
+MARKET = typer.Option(
+    None, "--market", "-m", help="Market snapshot TOML; overrides each file's [market]."
+)
+RULES = typer.Option(
+    None, "--rules", "-r", help="TOML with [rules] overrides; wins over each file's [rules]."
+)
+FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
+ALLOW_EXPIRED = typer.Option(
+    False, "--allow-expired", help="Price legs past settlement at intrinsic."
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"alvh {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def price(
+    files: list[Path] = FILES,
+    market: Path | None = MARKET,
+    fmt: Format = FORMAT,
+    allow_expired: bool = ALLOW_EXPIRED,
+) -> None:
+    """Every leg's price, volatility and Greeks, and each position's mark.
+
+    Example: alvh price sample_positions/calm.toml --format json
+    """
+    from alvh_cli import book, report, valuation
+
+    loaded = book.load_book(files, market=market, rules=None, allow_expired=allow_expired)
+    report.emit_price(valuation.price_book(loaded), fmt.value)
+
+
+@app.command()
+def check(
+    files: list[Path] = FILES,
+    market: Path | None = MARKET,
+    rules: Path | None = RULES,
+    fmt: Format = FORMAT,
+    allow_expired: bool = ALLOW_EXPIRED,
+) -> None:
+    """What to do today: layers, hedges, conversions, unwinds, profit takes.
+
+    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
+    Example: alvh check sample_positions/put_tested_1_6x.toml
+    """
+    from alvh_cli import book, report
+    from alvh_cli import check as engine
+
+    loaded = book.load_book(files, market=market, rules=rules, allow_expired=allow_expired)
+    result = engine.check_book(loaded)
+    report.emit_check(result, fmt.value)
+    raise typer.Exit(1 if result.needs_action else 0)
+
+
+@app.command("size-hedge")
+def size_hedge(
+    file: Path = typer.Argument(..., help="Position file (TOML).", show_default=False),
+    position: str | None = typer.Option(
+        None, "--position", "-p", help="Position id (default: each)."
+    ),
+    layer: int | None = typer.Option(
+        None, "--layer", min=1, max=2, help="Size this layer's coverage."
+    ),
+    coverage: float | None = typer.Option(None, "--coverage", help="Target coverage, e.g. 0.25."),
+    spx_move: float | None = typer.Option(None, "--spx-move", help="Stress SPX move, e.g. -0.05."),
+    vix_expiry: str | None = typer.Option(None, "--vix-expiry", help="VIX expiry YYYY-MM-DD."),
+    market: Path | None = MARKET,
+    rules: Path | None = RULES,
+    fmt: Format = FORMAT,
+    allow_expired: bool = ALLOW_EXPIRED,
+) -> None:
+    """The working behind a hedge: stress scenario, candidate VIX call spreads, count, cost.
+
+    Example: alvh size-hedge sample_positions/put_tested_2_3x.toml --spx-move -0.05
+    """
+    from alvh_cli import book, report, sizing
+
+    loaded = book.load_book([file], market=market, rules=rules, allow_expired=allow_expired)
+    result = sizing.size_hedge_report(
+        loaded,
+        position=position,
+        layer=layer,
+        coverage=coverage,
+        spx_move=spx_move,
+        vix_expiry=book.parse_date_option(vix_expiry, "--vix-expiry"),
+    )
+    report.emit_size_hedge(result, fmt.value)
+
+
+@app.command("rules")
+def rules_cmd(
+    files: list[Path] | None = typer.Argument(None, help="Position files whose [rules] apply."),
+    rules: Path | None = RULES,
+    fmt: Format = FORMAT,
+) -> None:
+    """The effective rules, their defaults and where each value came from.
+
+    Example: alvh rules --rules my_rules.toml
+    """
+    from alvh_cli import book, report
+
+    report.emit_rules(book.effective_rules(files or [], rules), fmt.value)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the position file (for editor validation).
+
+    Example: alvh schema > alvh.schema.json
+    """
+    import json
+
+    from alvh_cli import positions
+
+    typer.echo(json.dumps(positions.json_schema(), indent=2))
+
+
+def main() -> None:
+    """Console entry point: bad input is one line on stderr and exit status 2."""
+    from alvh_cli.errors import InputError
+
+    try:
+        app(standalone_mode=True)
+    except InputError as exc:
+        if _state["debug"]:
+            raise
+        print(f"alvh: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

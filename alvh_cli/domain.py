@@ -1,0 +1,162 @@
+"""Domain types: legs, positions, quotes and the market snapshot.
+
+Plain frozen dataclasses shared by every module. Units follow DESIGN §3:
+prices in index points per unit, quantities in signed contracts, rates and
+volatilities as annual decimals, dates as ``datetime.date``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+SPX_MULTIPLIER = 100.0
+VIX_OPTION_MULTIPLIER = 100.0
+VIX_FUTURE_MULTIPLIER = 1000.0
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One contract line of a position.
+
+    ``quantity`` is signed contracts (+ long, − short); ``entry_price`` is the
+    premium paid or received per index point (always ≥ 0). ``layer`` is None
+    for the condor's own legs and 1..3 for ALVH adjustments already on.
+    ``key`` is where the leg sits in its file (``positions[0].legs[2]``).
+    """
+
+    underlying: str  # "SPX" | "VIX"
+    root: str  # "SPX" (AM monthly) | "SPXW" (PM) | "VIX"
+    type: str  # "put" | "call" | "future"
+    strike: float | None  # None for futures
+    expiry: date
+    quantity: int
+    entry_price: float
+    iv: float | None = None
+    layer: int | None = None
+    entry_vix: float | None = None
+    key: str = ""
+
+    @property
+    def is_option(self) -> bool:
+        return self.type in ("put", "call")
+
+    @property
+    def multiplier(self) -> float:
+        if self.underlying == "SPX":
+            return SPX_MULTIPLIER
+        return VIX_FUTURE_MULTIPLIER if self.type == "future" else VIX_OPTION_MULTIPLIER
+
+
+@dataclass(frozen=True)
+class Position:
+    """An iron condor (the legs without ``layer``) and the ALVH layers on it.
+
+    ``credit`` is the opening credit per condor unit in points (given in the
+    file or the net entry premium of the condor legs).
+    """
+
+    id: str
+    legs: tuple[Leg, ...]
+    credit: float
+    opened: date | None = None
+    source: str = ""
+    key: str = ""  # positions[i]
+
+    @property
+    def condor(self) -> tuple[Leg, ...]:
+        """The four condor legs ordered long put, short put, short call, long call."""
+        puts = sorted(
+            (g for g in self.legs if g.layer is None and g.type == "put"), key=lambda g: g.strike
+        )
+        calls = sorted(
+            (g for g in self.legs if g.layer is None and g.type == "call"), key=lambda g: g.strike
+        )
+        return (*puts, *calls)
+
+    @property
+    def hedges(self) -> tuple[Leg, ...]:
+        return tuple(g for g in self.legs if g.layer is not None)
+
+    @property
+    def units(self) -> int:
+        """Condor size in contracts per leg."""
+        return abs(self.legs_by_role()["short_put"].quantity)
+
+    @property
+    def expiry(self) -> date:
+        return self.condor[0].expiry
+
+    @property
+    def deployed_layers(self) -> tuple[int, ...]:
+        return tuple(sorted({g.layer for g in self.hedges if g.layer is not None}))
+
+    def legs_by_role(self) -> dict[str, Leg]:
+        lp, sp, sc, lc = self.condor
+        return {"long_put": lp, "short_put": sp, "short_call": sc, "long_call": lc}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A bid/ask for one listed contract, in points."""
+
+    underlying: str  # "SPX" | "VIX"
+    type: str  # "put" | "call"
+    strike: float
+    expiry: date
+    bid: float
+    ask: float
+    root: str | None = None  # None matches any root
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.bid + self.ask)
+
+
+@dataclass(frozen=True)
+class Smile:
+    """iv(k) = atm + skew·k + smile·k², k = ln(K/F), floored at ``VOL_FLOOR``."""
+
+    atm: float
+    skew: float = 0.0
+    smile: float = 0.0
+
+
+VOL_FLOOR = 0.01
+
+
+@dataclass(frozen=True)
+class FuturePoint:
+    expiry: date
+    price: float
+
+
+@dataclass(frozen=True)
+class Market:
+    """A market snapshot at ``asof`` (timezone-aware).
+
+    ``spx_vol.atm`` is already resolved (``vix/100`` when the file omits it).
+    ``vix_vol`` is None when the file gives no VIX smile; pricing a VIX option
+    without quote or ``iv`` is then an error naming ``market.vix_vol``.
+    """
+
+    asof: datetime
+    spx: float
+    vix: float
+    rate: float
+    dividend_yield: float
+    vix_futures: tuple[FuturePoint, ...] = ()
+    spx_vol: Smile = field(default_factory=lambda: Smile(0.2))
+    vix_vol: Smile | None = None
+    quotes: tuple[Quote, ...] = ()
+    source: str = ""  # file the snapshot came from
+
+
+@dataclass(frozen=True)
+class PositionFile:
+    """One loaded file: its positions, its own market (if any) and rule overrides."""
+
+    path: str
+    positions: tuple[Position, ...]
+    market: Market | None = None
+    rules: dict = field(default_factory=dict)  # raw [rules] table, validated in rules.py

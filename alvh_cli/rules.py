@@ -1,0 +1,193 @@
+"""Every threshold of the method in one place, with overrides and their provenance.
+
+A default lives here and nowhere else; the CLI, the README table and the
+engine read it from ``DEFAULTS``. Overrides come from a position file's
+``[rules]`` table and from ``--rules FILE`` (which wins); unknown keys and
+out-of-range values are input errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from alvh_cli.errors import InputError
+
+
+@dataclass(frozen=True)
+class Rule:
+    default: float | None
+    help: str
+    low: float = -math.inf  # inclusive bounds of a sensible value
+    high: float = math.inf
+    integer: bool = False
+
+
+DEFAULTS: dict[str, Rule] = {
+    # Layer triggers (DESIGN §4): mark = debit to close / credit.
+    "layer1_multiple": Rule(
+        1.5, "mark multiple that brings in layer 1 (first VIX call spread)", 1.0, 10
+    ),
+    "layer2_multiple": Rule(2.0, "mark multiple that brings in layer 2 (more spreads)", 1.0, 20),
+    "layer3_multiple": Rule(
+        3.0, "mark multiple that brings in layer 3 (conversion/reversal)", 1.0, 30
+    ),
+    "layer3_short_delta": Rule(0.50, "|delta| of a short leg that brings in layer 3", 0.05, 1.0),
+    "layer1_coverage": Rule(0.25, "share of the stress loss layer 1 covers", 0.0, 2.0),
+    "layer2_coverage": Rule(0.50, "cumulative share of the stress loss after layer 2", 0.0, 2.0),
+    "hedge_budget": Rule(
+        0.35, "all hedge debits as a share of the opening credit dollars", 0.0, 5.0
+    ),
+    "profit_take": Rule(0.50, "share of the credit captured that closes the trade", 0.0, 1.0),
+    "unwind_fraction": Rule(
+        0.8, "hedges close when mark < layer1_multiple × this and VIX ≤ entry", 0.0, 1.0
+    ),
+    "elevated_scale": Rule(
+        0.85, "multiple thresholds are scaled by this in an elevated regime", 0.1, 1.0
+    ),
+    # Stress scenario (DESIGN §4).
+    "vix_beta": Rule(-4.9, "log VIX move per log SPX move in the stress", -20, 0),
+    "vix_term_kappa": Rule(
+        5.0, "VIX future of tenor τ moves by e^(−κτ) of the spot VIX move", 0, 100
+    ),
+    "stress_spx_move": Rule(
+        None, "SPX stress move as a fraction (e.g. -0.05); unset: to the short strike", -0.9, 0.9
+    ),
+    "hedge_max_width": Rule(10, "widest VIX call spread considered, in VIX points", 1, 50, True),
+    # Signals (DESIGN §6).
+    "vix_spike_pct": Rule(0.20, "VIX above its 10-day mean by this share is a spike", 0.0, 5.0),
+    "vix_spike_window": Rule(10, "days in the VIX mean for the spike signal", 2, 250, True),
+    "rsi_period": Rule(14, "RSI period (Wilder smoothing)", 2, 250, True),
+    "rsi_oversold": Rule(30, "RSI at or below this is a signal", 0, 100),
+    "macd_fast": Rule(12, "MACD fast EMA span", 1, 250, True),
+    "macd_slow": Rule(26, "MACD slow EMA span", 2, 500, True),
+    "macd_signal": Rule(9, "MACD signal EMA span", 1, 250, True),
+    "macd_cross_days": Rule(
+        3, "a bearish MACD cross within this many sessions counts", 1, 60, True
+    ),
+    "ad_lookback": Rule(20, "sessions for the SPX high / A-D line divergence", 2, 250, True),
+    "event_days": Rule(2, "a FOMC/CPI/PPI date within this many trading days counts", 0, 30, True),
+    "elevated_min_signals": Rule(2, "active signals needed for an elevated regime", 1, 6, True),
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Effective rule values (attribute per ``DEFAULTS`` key) and where each came from."""
+
+    layer1_multiple: float = 1.5
+    layer2_multiple: float = 2.0
+    layer3_multiple: float = 3.0
+    layer3_short_delta: float = 0.5
+    layer1_coverage: float = 0.25
+    layer2_coverage: float = 0.5
+    hedge_budget: float = 0.35
+    profit_take: float = 0.5
+    unwind_fraction: float = 0.8
+    elevated_scale: float = 0.85
+    vix_beta: float = -4.9
+    vix_term_kappa: float = 5.0
+    stress_spx_move: float | None = None
+    hedge_max_width: int = 10
+    vix_spike_pct: float = 0.2
+    vix_spike_window: int = 10
+    rsi_period: int = 14
+    rsi_oversold: float = 30
+    macd_fast: int = 12
+    macd_slow: int = 26
+    macd_signal: int = 9
+    macd_cross_days: int = 3
+    ad_lookback: int = 20
+    event_days: int = 2
+    elevated_min_signals: int = 2
+    origin: tuple[tuple[str, str], ...] = ()  # (key, "default" | file) for each key
+
+    def source_of(self, key: str) -> str:
+        return dict(self.origin).get(key, "default")
+
+    def thresholds(self, elevated: bool) -> tuple[float, float, float]:
+        """Layer 1/2/3 mark multiples in force, scaled when the regime is elevated."""
+        scale = self.elevated_scale if elevated else 1.0
+        return (
+            self.layer1_multiple * scale,
+            self.layer2_multiple * scale,
+            self.layer3_multiple * scale,
+        )
+
+
+# The dataclass and the table must agree; a mismatch is a programming error.
+assert [f.name for f in fields(Rules) if f.name != "origin"] == list(DEFAULTS)
+assert all(getattr(Rules, k) == r.default for k, r in DEFAULTS.items())
+
+
+def check_overrides(table: Any, source: str, key_prefix: str = "rules") -> dict[str, float]:
+    """Validate a raw ``[rules]`` table: known keys, finite numbers in range."""
+    if not isinstance(table, dict):
+        raise InputError(f"must be a table, got {type(table).__name__}", source, key_prefix)
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        where = f"{key_prefix}.{key}"
+        rule = DEFAULTS.get(key)
+        if rule is None:
+            close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(f"unknown rule '{key}'{hint}", source, where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"must be a number, got {value!r}", source, where)
+        if not math.isfinite(value):
+            raise InputError(f"must be a finite number, got {value!r}", source, where)
+        if rule.integer and value != int(value):
+            raise InputError(f"must be a whole number, got {value!r}", source, where)
+        if not rule.low <= value <= rule.high:
+            raise InputError(
+                f"must be between {rule.low:g} and {rule.high:g}, got {value!r}", source, where
+            )
+        out[key] = int(value) if rule.integer else float(value)
+    return out
+
+
+def resolve(*layers: tuple[dict, str]) -> Rules:
+    """Rules from the defaults overridden by each (table, source) in turn; later wins."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for table, source in layers:
+        for key, value in check_overrides(table, source).items():
+            values[key] = value
+            origin[key] = source
+    rules = Rules(**values, origin=tuple(sorted(origin.items())))
+    _check_consistent(rules, origin)
+    return rules
+
+
+def _check_consistent(rules: Rules, origin: dict[str, str]) -> None:
+    pairs = [
+        ("layer1_multiple", "layer2_multiple"),
+        ("layer2_multiple", "layer3_multiple"),
+        ("layer1_coverage", "layer2_coverage"),
+        ("macd_fast", "macd_slow"),
+    ]
+    for low, high in pairs:
+        if getattr(rules, low) > getattr(rules, high):
+            key = high if high in origin else low
+            raise InputError(
+                f"{low} ({getattr(rules, low):g}) must not exceed "
+                f"{high} ({getattr(rules, high):g})",
+                origin.get(key, "rules"),
+                f"rules.{key}",
+            )
+
+
+def effective_table(rules: Rules) -> list[dict[str, Any]]:
+    """Rows for ``alvh rules``: key, value, default, source, meaning."""
+    return [
+        {
+            "key": key,
+            "value": getattr(rules, key),
+            "default": rule.default,
+            "source": rules.source_of(key),
+            "help": rule.help,
+        }
+        for key, rule in DEFAULTS.items()
+    ]

@@ -1,0 +1,238 @@
+"""VIX call spread selection and sizing for Layers 1 and 2.
+
+Candidates are integer-strike VIX call spreads on one VIX expiry (the first at
+or after the condor's expiry unless chosen). Each is priced today (the natural
+price — pay the ask, receive the bid — when both legs are quoted, else the
+model) and revalued in full in the stress scenario. The best stress gain per
+dollar of debit wins; the count covers the layer's share of the condor's
+stress loss, counting the gain of hedges already on, and never spends past the
+hedge budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from alvh_cli.domain import VIX_OPTION_MULTIPLIER, Leg
+from alvh_cli.market import future_price, natural_price, next_vix_expiration, value_legs
+from alvh_cli.rules import Rules
+from alvh_cli.scenario import Scenario, revalue
+
+MIN_DEBIT = 0.05  # points: VIX options trade in nickels below $3; cheaper spreads are not fillable
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One VIX call spread: debit and stressed value in points, gain in dollars per spread."""
+
+    expiry: date
+    long_strike: float
+    short_strike: float
+    debit: float
+    debit_source: str  # "natural" | "model"
+    stressed_value: float
+    gain: float  # (stressed value − debit) × 100
+    count_needed: int
+
+    @property
+    def gain_per_dollar(self) -> float:
+        return self.gain / (self.debit * VIX_OPTION_MULTIPLIER)
+
+
+@dataclass(frozen=True)
+class HedgeSizing:
+    """The working behind one hedge recommendation (all money in dollars)."""
+
+    layer: int
+    coverage_target: float
+    stress_loss: float  # condor's loss in the stress, > 0 when it loses
+    existing_gain: float  # layers already on, in the stress
+    needed_gain: float
+    vix_expiry: date
+    future: float
+    future_stressed: float
+    candidates: tuple[Candidate, ...]  # best first
+    choice: Candidate | None
+    quantity: int
+    cost: float
+    stress_gain: float  # of the new spreads
+    coverage: float  # cumulative, after the new spreads
+    budget: float
+    budget_spent: float
+    budget_limited: bool
+    note: str
+
+
+def hedge_spent(position) -> float:
+    """Dollars already spent on hedge layers: net entry debit of every layer leg."""
+    return float(sum(g.entry_price * g.quantity * g.multiplier for g in position.hedges))
+
+
+def hedge_budget(position, rules: Rules) -> float:
+    return rules.hedge_budget * position.credit * position.units * 100.0
+
+
+def candidate_spreads(pv, scenario: Scenario, rules: Rules, expiry: date) -> list[Candidate]:
+    """Every integer-strike call spread up to ``hedge_max_width`` wide around the future."""
+    market = pv.loaded.market
+    f0 = future_price(market, expiry)
+    f1 = future_price(scenario.market, expiry)
+    lo = max(1, math.floor(min(f0, market.vix) * 0.8))
+    hi = math.ceil(max(f0, f1) * 1.2)
+    strikes = np.arange(lo, hi + rules.hedge_max_width + 1, dtype=float)
+    legs = [
+        Leg("VIX", "VIX", "call", float(k), expiry, 1, 0.0, key=f"candidate {k:g}C")
+        for k in strikes
+    ]
+    base = value_legs(market, legs)
+    stressed = revalue(base, legs, scenario)
+    ask = [natural_price(market, "VIX", "call", float(k), expiry, "buy") for k in strikes]
+    bid = [natural_price(market, "VIX", "call", float(k), expiry, "sell") for k in strikes]
+    out = []
+    for i in range(len(strikes)):
+        for width in range(1, rules.hedge_max_width + 1):
+            j = i + width
+            if j >= len(strikes):
+                break
+            if ask[i] is not None and bid[j] is not None:
+                debit, source = ask[i] - bid[j], "natural"
+            else:
+                debit, source = float(base.price[i] - base.price[j]), "model"
+            if debit < MIN_DEBIT:
+                continue
+            value_s = float(stressed.price[i] - stressed.price[j])
+            gain = (value_s - debit) * VIX_OPTION_MULTIPLIER
+            if gain <= 0:
+                continue
+            out.append(
+                Candidate(
+                    expiry,
+                    float(strikes[i]),
+                    float(strikes[j]),
+                    round(debit, 4),
+                    source,
+                    value_s,
+                    gain,
+                    0,
+                )
+            )
+    out.sort(key=lambda c: (-c.gain_per_dollar, c.debit, c.long_strike))
+    return out
+
+
+def size(
+    pv,
+    scenario: Scenario,
+    rules: Rules,
+    layer: int,
+    coverage_target: float,
+    vix_expiry: date | None = None,
+    condor_loss: float | None = None,
+    existing_gain: float | None = None,
+) -> HedgeSizing:
+    """Size ``layer``'s VIX call spreads to reach ``coverage_target`` of the stress loss."""
+    position = pv.position
+    market = pv.loaded.market
+    expiry = vix_expiry or next_vix_expiration(position.expiry)
+    if condor_loss is None or existing_gain is None:
+        condor_loss, existing_gain = stress_pnl(pv, scenario)
+    budget = hedge_budget(position, rules)
+    spent = hedge_spent(position)
+    needed = coverage_target * condor_loss - existing_gain
+    cands = candidate_spreads(pv, scenario, rules, expiry)
+    f0, f1 = future_price(market, expiry), future_price(scenario.market, expiry)
+    choice, qty, note, limited = None, 0, "", False
+    if condor_loss <= 0:
+        note = "the condor does not lose in this stress; nothing to size"
+    elif needed <= 0:
+        note = f"hedges on already cover {existing_gain / condor_loss:.0%} of the stress loss"
+    elif not cands:
+        note = "no VIX call spread on this expiry gains in the stress"
+    else:
+        choice = cands[0]
+        want = math.ceil(needed / choice.gain - 1e-9)
+        per = choice.debit * VIX_OPTION_MULTIPLIER
+        affordable = max(0, math.floor((budget - spent) / per + 1e-9))
+        qty = min(want, affordable)
+        limited = affordable < want
+        if limited:
+            note = (
+                f"budget-limited: {qty} of {want} spreads fit ${max(budget - spent, 0):,.0f} left"
+            )
+    cands = [
+        Candidate(
+            c.expiry,
+            c.long_strike,
+            c.short_strike,
+            c.debit,
+            c.debit_source,
+            c.stressed_value,
+            c.gain,
+            max(math.ceil(needed / c.gain - 1e-9), 0),
+        )
+        for c in cands
+    ]
+    if choice is not None:
+        choice = cands[0]
+    gain = qty * choice.gain if choice else 0.0
+    cost = qty * choice.debit * VIX_OPTION_MULTIPLIER if choice else 0.0
+    coverage = (existing_gain + gain) / condor_loss if condor_loss > 0 else float("nan")
+    return HedgeSizing(
+        layer,
+        coverage_target,
+        condor_loss,
+        existing_gain,
+        max(needed, 0.0),
+        expiry,
+        f0,
+        f1,
+        tuple(cands),
+        choice,
+        qty,
+        cost,
+        gain,
+        coverage,
+        budget,
+        spent,
+        limited,
+        note,
+    )
+
+
+def stress_pnl(pv, scenario: Scenario) -> tuple[float, float]:
+    """(condor loss, hedge gain) in dollars under the scenario, by full revaluation."""
+    stressed = revalue(pv.values, pv.legs, scenario)
+    change = (stressed.price - pv.values.price) * pv.values.quantity * pv.values.multiplier
+    condor = pv.is_condor
+    return float(-change[condor].sum()), float(change[~condor].sum())
+
+
+def size_hedge_report(
+    loaded, *, position=None, layer=None, coverage=None, spx_move=None, vix_expiry=None
+) -> dict:
+    """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
+    from alvh_cli import scenario as scen
+    from alvh_cli.check import layer_targets
+    from alvh_cli.errors import InputError
+    from alvh_cli.valuation import value_book
+
+    values = value_book(loaded)
+    if position is not None:
+        values = [pv for pv in values if pv.position.id == position]
+        if not values:
+            ids = ", ".join(pv.position.id for pv in value_book(loaded))
+            raise InputError(f"no position '{position}' (positions: {ids})", "--position")
+    out = []
+    for pv in values:
+        rules = pv.loaded.rules
+        side = scen.tested_side(pv.position, pv.loaded.market.spx)
+        sc = scen.build(pv.position, pv.loaded.market, rules, side, spx_move)
+        n = layer or (2 if pv.mark_multiple >= rules.layer2_multiple else 1)
+        target = coverage if coverage is not None else layer_targets(rules)[n]
+        sizing = size(pv, sc, rules, n, target, vix_expiry)
+        out.append({"position": pv, "side": side, "scenario": sc, "sizing": sizing})
+    return {"items": out}

@@ -1,0 +1,132 @@
+"""Pricing a whole book: every leg, and each position's mark and dollar Greeks.
+
+All legs that share a market snapshot are priced in one vectorised call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alvh_cli.book import LoadedFile
+from alvh_cli.domain import Leg, Position
+from alvh_cli.market import LegValues, value_legs
+from alvh_cli.scenario import spx_greeks
+
+GREEKS = ("delta", "gamma", "vega", "theta")
+
+
+@dataclass(frozen=True)
+class PositionValues:
+    """One position priced: its legs' values and the figures a trader reads."""
+
+    position: Position
+    loaded: LoadedFile
+    legs: tuple[Leg, ...]
+    values: LegValues  # per leg, same order as ``legs``
+    spx_dollars: dict[str, np.ndarray]  # per leg $ Greeks in SPX terms
+    debit_to_close: float  # points per condor unit
+    mark_multiple: float
+    pnl: float  # dollars, all legs, against entry prices
+    greeks: dict[str, dict[str, float]] = field(default_factory=dict)  # condor/hedges/total
+
+    @property
+    def is_condor(self) -> np.ndarray:
+        return np.array([g.layer is None for g in self.legs])
+
+
+def _slice(values: LegValues, start: int, stop: int) -> LegValues:
+    sliced = {}
+    for name, value in vars(values).items():
+        sliced[name] = value[start:stop] if isinstance(value, (np.ndarray, tuple)) else value
+    return type(values)(**sliced)
+
+
+def value_book(loaded: Sequence[LoadedFile]) -> list[PositionValues]:
+    """Price every position of every file; one pricing call per distinct market snapshot."""
+    groups: dict[int, list[tuple[LoadedFile, Position]]] = {}
+    markets = {}
+    for lf in loaded:
+        key = id(lf.market)
+        markets[key] = lf.market
+        groups.setdefault(key, []).extend((lf, p) for p in lf.file.positions)
+    out: dict[tuple[int, int], PositionValues] = {}
+    for key, items in groups.items():
+        market = markets[key]
+        legs = [g for _, p in items for g in p.legs]
+        values = value_legs(market, legs)
+        start = 0
+        for lf, p in items:
+            stop = start + len(p.legs)
+            pv = summarise(p, lf, _slice(values, start, stop))
+            out[(id(lf), id(p))] = pv
+            start = stop
+    return [out[(id(lf), id(p))] for lf in loaded for p in lf.file.positions]
+
+
+def summarise(position: Position, lf: LoadedFile, values: LegValues) -> PositionValues:
+    legs = position.legs
+    condor = np.array([g.layer is None for g in legs])
+    signed = values.price * values.quantity
+    units = position.units
+    debit = float(-(signed[condor]).sum() / units)
+    entry = np.array([g.entry_price for g in legs])
+    pnl = float(((values.price - entry) * values.quantity * values.multiplier).sum())
+    dollars = spx_greeks(legs, values, lf.market, lf.rules)
+    greeks = {
+        part: {n: float(dollars[n][mask].sum()) for n in GREEKS}
+        for part, mask in (("condor", condor), ("hedges", ~condor), ("total", np.ones_like(condor)))
+    }
+    return PositionValues(
+        position, lf, legs, values, dollars, debit, debit / position.credit, pnl, greeks
+    )
+
+
+def price_book(loaded: Sequence[LoadedFile]) -> dict:
+    """Data for ``alvh price``: legs and positions as plain dicts (DESIGN §7 names)."""
+    rows = []
+    summaries = []
+    for pv in value_book(loaded):
+        p, v = pv.position, pv.values
+        for i, g in enumerate(pv.legs):
+            rows.append(
+                {
+                    "source": p.source,
+                    "position": p.id,
+                    "leg": g.key,
+                    "underlying": g.underlying,
+                    "root": g.root,
+                    "type": g.type,
+                    "strike": g.strike,
+                    "expiry": g.expiry.isoformat(),
+                    "dte": int(v.dte[i]),
+                    "layer": g.layer,
+                    "quantity": g.quantity,
+                    "vol": None if np.isnan(v.vol[i]) else float(v.vol[i]),
+                    "vol_source": v.vol_source[i],
+                    "price": float(v.price[i]),
+                    "delta": float(v.delta[i]),
+                    "gamma": float(v.gamma[i]),
+                    "vega": float(v.vega[i]),
+                    "theta": float(v.theta[i]),
+                    "rho": float(v.rho[i]),
+                    "value": float(v.price[i] * v.quantity[i] * v.multiplier[i]),
+                    "dollar_delta": float(pv.spx_dollars["delta"][i]),
+                }
+            )
+        summaries.append(
+            {
+                "id": p.id,
+                "source": p.source,
+                "expiry": p.expiry.isoformat(),
+                "credit": p.credit,
+                "debit_to_close": pv.debit_to_close,
+                "mark_multiple": pv.mark_multiple,
+                "pnl": pv.pnl,
+                "greeks": pv.greeks,
+            }
+        )
+    asof = sorted({lf.market.asof.isoformat() for lf in loaded})
+    return {"asof": asof[0] if len(asof) == 1 else asof, "positions": summaries, "legs": rows}
