@@ -145,17 +145,22 @@ def expected_pnl(pv, extra_legs: list[Leg], extra_price: float):
     return before[0], after[0], before[1], after[1]
 
 
-def smile_density(market: Market, fwd: float, t: float, points: int = 1601):
-    """Terminal SPX grid and probabilities implied by the smile: e^(rT)·∂²C/∂K², normalised."""
+def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
+    """Terminal SPX points and probabilities implied by the smile (Breeden–Litzenberger).
+
+    The distribution function is the digital put 1 + ∂C/∂K of undiscounted
+    calls, clipped to [0, 1] and made non-decreasing — a quadratic smile is not
+    arbitrage-free far in its wings, and there this repair drops what is not a
+    probability. Each cell's mass sits at its midpoint; the mass beyond the
+    grid sits at its ends.
+    """
     from alvh_cli.market import smile_vol
 
     width = max(market.spx_vol.atm, 0.05) * math.sqrt(t)
-    lo, hi = fwd * math.exp(-8 * width), fwd * math.exp(8 * width)
-    grid = np.linspace(lo, hi, points)
-    h = grid[1] - grid[0]
+    grid = np.linspace(fwd * math.exp(-14 * width), fwd * math.exp(6 * width), points)
     vols = smile_vol(market.spx_vol, np.log(grid / fwd))
     calls = black76_greeks(True, fwd, grid, t, 0.0, vols).price
-    dens = np.zeros_like(grid)
-    dens[1:-1] = (calls[2:] - 2 * calls[1:-1] + calls[:-2]) / (h * h)
-    dens = np.clip(dens, 0.0, None) * h
-    return grid, dens / dens.sum()
+    cdf = np.maximum.accumulate(np.clip(1.0 + np.diff(calls) / np.diff(grid), 0.0, 1.0))
+    # cdf[i] is P(S < midpoint i); cell masses between midpoints, tails at the ends
+    mass = np.diff(np.concatenate(([0.0], cdf, [1.0])))
+    return grid, mass

@@ -1,0 +1,185 @@
+"""Macro event calendar (FOMC, CPI, PPI) and NYSE trading-day windows.
+
+The shipped calendar is ``alvh_cli/data/macro_events.csv``; its header
+comments say where each block of dates came from and which are tentative.
+Users add or correct dates with ``--events FILE`` in the same CSV form::
+
+    date,event,note
+    2026-12-09,FOMC,
+    2026-12-18,other,quad witching
+
+``event`` is one of FOMC, CPI, PPI, other (case-insensitive); ``note`` is
+optional. Lines starting with ``#`` and blank lines are skipped. A user row
+with the same date and event (FOMC/CPI/PPI) as a shipped row replaces it, so
+a user can confirm a tentative date; a moved date needs the new row added (the
+old shipped one stays, erring towards more caution, not less).
+
+Trading days are NYSE sessions: weekdays that are not NYSE holidays (from the
+``holidays`` package's ``financial_holidays("NYSE")``). Standard library
+otherwise: no pandas here, so the calendar works without ``--history``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+
+KINDS = ("FOMC", "CPI", "PPI", "other")
+SHIPPED = "macro_events.csv"
+TENTATIVE = "tentative"
+_COLUMNS = ("date", "event", "note")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One scheduled macro event.
+
+    ``date`` is the New York calendar day of the release (FOMC: the decision
+    day, statement at 14:00 ET; CPI and PPI: 08:30 ET). ``kind`` is one of
+    ``KINDS``. ``note`` is ``"tentative"`` for a date not checked against its
+    publisher, else a free remark. ``source`` is the file it came from.
+    """
+
+    date: date
+    kind: str
+    note: str
+    source: str
+
+    @property
+    def tentative(self) -> bool:
+        return self.note.strip().lower() == TENTATIVE
+
+
+def shipped_path() -> str:
+    """Display name of the shipped calendar (for messages and ``Event.source``)."""
+    return f"alvh_cli/data/{SHIPPED}"
+
+
+def load_events(extra: Sequence[str | Path] = ()) -> list[Event]:
+    """The shipped calendar plus each user file in ``extra``, sorted by date.
+
+    A bad user file raises ``InputError`` naming the file, line and column.
+    """
+    events = list(_shipped())
+    for path in extra:
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                lines = fh.readlines()
+        except OSError as exc:
+            raise InputError(f"cannot read event file: {exc.strerror or exc}", str(path)) from None
+        except UnicodeDecodeError:
+            raise InputError("not a UTF-8 text file", str(path)) from None
+        user = _parse(lines, str(path))
+        replaced = {(e.date, e.kind) for e in user if e.kind != "other"}
+        events = [e for e in events if (e.date, e.kind) not in replaced] + user
+    return sorted(events, key=lambda e: (e.date, KINDS.index(e.kind)))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> tuple[Event, ...]:
+    text = resources.files("alvh_cli").joinpath("data", SHIPPED).read_text(encoding="utf-8")
+    return tuple(_parse(text.splitlines(keepends=True), shipped_path()))
+
+
+def _parse(lines: Iterable[str], source: str) -> list[Event]:
+    """Rows of one calendar file; comment (#) and blank lines skipped."""
+    numbered = [
+        (n, line)
+        for n, line in enumerate(lines, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not numbered:
+        raise InputError("empty event file: expected a header 'date,event[,note]'", source)
+    rows = csv.reader(line for _, line in numbered)
+    header_line = numbered[0][0]
+    header = [h.strip().lower() for h in next(rows)]
+    for col in header:
+        if col not in _COLUMNS:
+            raise InputError(
+                f"unknown column '{col}': expected date,event[,note]", source, col, header_line
+            )
+    for col in ("date", "event"):
+        if col not in header:
+            raise InputError(
+                f"missing column '{col}': expected date,event[,note]", source, col, header_line
+            )
+    if len(set(header)) != len(header):
+        raise InputError("repeated column in header", source, "", header_line)
+    out: list[Event] = []
+    for (line_no, _), row in zip(numbered[1:], rows, strict=False):
+        if len(row) > len(header) or len(row) < 2:
+            raise InputError(
+                f"expected {len(header)} fields ({','.join(header)}), got {len(row)}",
+                source,
+                "",
+                line_no,
+            )
+        cells = dict(zip(header, (c.strip() for c in row), strict=False))
+        try:
+            day = datetime.strptime(cells["date"], "%Y-%m-%d").date()
+        except ValueError:
+            raise InputError(
+                f"cannot read date '{cells['date']}': expected YYYY-MM-DD", source, "date", line_no
+            ) from None
+        kind = _kind(cells["event"])
+        if kind is None:
+            raise InputError(
+                f"unknown event '{cells['event']}': must be one of {', '.join(KINDS)}",
+                source,
+                "event",
+                line_no,
+            )
+        out.append(Event(day, kind, cells.get("note", "") or "", source))
+    return out
+
+
+def _kind(text: str) -> str | None:
+    for kind in KINDS:
+        if text.lower() == kind.lower():
+            return kind
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def nyse_holidays(first_year: int, last_year: int) -> frozenset[date]:
+    """NYSE full-day closures in ``first_year..last_year`` (the ``holidays`` package)."""
+    import holidays
+
+    return frozenset(holidays.financial_holidays("NYSE", years=range(first_year, last_year + 1)))
+
+
+def is_trading_day(day: date) -> bool:
+    """True on an NYSE session: a weekday that is not an NYSE holiday."""
+    return day.weekday() < 5 and day not in nyse_holidays(day.year, day.year)
+
+
+def trading_window_end(asof: date, trading_days: int) -> date:
+    """The ``trading_days``-th NYSE session after ``asof`` (``asof`` itself for 0).
+
+    Sessions are counted strictly after ``asof``, so with ``trading_days = 2``
+    and ``asof`` Monday 2026-12-07 the window runs to Wednesday 2026-12-09.
+    Same count as ``pandas.bdate_range(asof + 1 day, periods=n, freq="C",
+    holidays=NYSE holidays)[-1]``.
+    """
+    if trading_days < 0:
+        raise ValueError("trading_days must be >= 0")
+    day, seen = asof, 0
+    while seen < trading_days:
+        day += timedelta(days=1)
+        if is_trading_day(day):
+            seen += 1
+    return day
+
+
+def events_within(events: Iterable[Event], asof: date, trading_days: int) -> list[Event]:
+    """Events dated from ``asof`` (inclusive: today's release still counts) to
+    ``trading_window_end(asof, trading_days)`` (inclusive), in date order."""
+    end = trading_window_end(asof, trading_days)
+    return sorted((e for e in events if asof <= e.date <= end), key=lambda e: e.date)

@@ -1,0 +1,157 @@
+"""Layer rules of DESIGN §4 at their boundaries.
+
+The mark multiple is debit to close / credit, and the debit does not depend on
+the credit, so each test prices the condor once and then sets the credit to
+land the mark just below or just above a threshold.
+"""
+
+from __future__ import annotations
+
+import pytest
+from builders import condor, loaded, market, vix_spread, with_credit
+
+from alvh_cli.check import Regime, check_position, traditional
+from alvh_cli.valuation import value_book
+
+EPS = 1e-6
+
+
+def debit_of(position, mkt) -> float:
+    return value_book([loaded(position, mkt)])[0].debit_to_close
+
+
+def run(position, mkt, mark=None, regime=None, **rules):
+    if mark is not None:
+        position = with_credit(position, debit_of(position, mkt) / mark)
+    pv = value_book([loaded(position, mkt, **rules)])[0]
+    return check_position(pv, regime or Regime())
+
+
+def actions(row):
+    return [r["action"] for r in row["recommendations"]]
+
+
+# SPX 5800 with shorts 5500/6100: the put side is tested (5800 < 5800 midpoint? no:
+# midpoint (5500+6100)/2 = 5800, spot must be *below* it) — use 5790.
+MKT = market(spx=5790.0)
+IC = condor()
+
+
+@pytest.mark.parametrize(
+    ("threshold", "below", "above"),
+    [(1.5, 0, 1), (2.0, 1, 2), (3.0, 2, 3)],
+)
+def test_layer_boundaries(threshold, below, above):
+    assert run(IC, MKT, threshold - EPS)["layer"] == below
+    assert run(IC, MKT, threshold + EPS)["layer"] == above
+
+
+def test_boundary_recommendations():
+    assert actions(run(IC, MKT, 1.5 - EPS)) == ["hold"]
+    row = run(IC, MKT, 1.5 + EPS)
+    assert actions(row) == ["open_hedge"]
+    rec = row["recommendations"][0]
+    assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
+    assert rec["quantity"] >= 1 and rec["long_strike"] < rec["short_strike"]
+    assert actions(run(IC, MKT, 3.0 + EPS)) in (["convert"], ["hold"])
+
+
+def test_elevated_regime_scales_thresholds():
+    elevated = Regime(elevated=True, active=2, note="test")
+    # 1.5 × 0.85 = 1.275 and 2.0 × 0.85 = 1.7
+    assert run(IC, MKT, 1.275 - EPS, elevated)["layer"] == 0
+    assert run(IC, MKT, 1.275 + EPS, elevated)["layer"] == 1
+    assert run(IC, MKT, 1.7 + EPS, elevated)["layer"] == 2
+    assert run(IC, MKT, 1.7 + EPS)["layer"] == 1  # same mark, normal regime
+    assert run(IC, MKT, 1.3, elevated)["regime"] == "elevated"
+
+
+def test_custom_rules_move_the_boundary():
+    assert run(IC, MKT, 1.45, layer1_multiple=1.4)["layer"] == 1
+    assert run(IC, MKT, 1.45)["layer"] == 0
+
+
+def test_deployed_layer_not_recommended_again():
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1))
+    row = run(hedged, MKT, 1.6)
+    assert row["deployed_layers"] == [1]
+    assert actions(row) == ["hold"]
+    assert "layer 1 already on" in row["recommendations"][0]["reason"]
+    # at 2x the second layer is still due
+    assert actions(run(hedged, MKT, 2.1)) in (["open_hedge"], ["hold"])
+    assert run(hedged, MKT, 2.1)["recommendations"][0]["layer"] == 2
+
+
+def test_unwind_when_mark_recovers_and_vix_back():
+    # 1.5 × 0.8 = 1.2: below it with VIX (20) at or under the entry VIX (22) → close.
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
+    row = run(hedged, MKT, 1.2 - EPS)
+    assert actions(row) == ["close_hedge"]
+    rec = row["recommendations"][0]
+    assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
+    assert actions(run(hedged, MKT, 1.2 + EPS)) == ["hold"]
+
+
+def test_no_unwind_while_vix_above_entry():
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=18.0))
+    row = run(hedged, MKT, 1.0)
+    assert actions(row) == ["hold"]
+    assert "keep the hedge" in row["recommendations"][0]["reason"]
+
+
+@pytest.mark.parametrize(("mark", "expected"), [(0.5 - EPS, "take_profit"), (0.5 + EPS, "hold")])
+def test_profit_take_boundary(mark, expected):
+    assert actions(run(IC, MKT, mark)) == [expected]
+
+
+def test_profit_take_closes_hedges_too():
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1))
+    rec = run(hedged, MKT, 0.4)["recommendations"][0]
+    assert rec["action"] == "take_profit"
+    assert len(rec["legs"]) == 6
+
+
+def test_call_side_gets_delta_adjustment_not_vix_calls():
+    row = run(IC, market(spx=6000.0), 1.8)
+    assert row["tested_side"] == "call"
+    rec = row["recommendations"][0]
+    assert rec["action"] in ("convert", "hold")
+    assert "VIX calls do not hedge a rally" in rec["reason"]
+    if rec["action"] == "convert":
+        assert rec["instrument"] == "reversal"
+        assert {leg["type"]: leg["quantity"] > 0 for leg in rec["legs"]} == {
+            "call": True,
+            "put": False,
+        }
+
+
+def test_layer3_when_spot_through_short_put():
+    row = run(IC, market(spx=5480.0), 1.6)
+    assert row["layer"] == 3
+    assert "through the short put" in row["recommendations"][0]["reason"]
+
+
+def test_layer3_on_short_delta():
+    # A wide condor at a low mark whose short put has |delta| >= 0.5 once spot sits on it;
+    # lowering the rule below the short put's |delta| must trigger layer 3 by delta alone.
+    pv = value_book([loaded(IC, MKT)])[0]
+    short_put_delta = abs(float(pv.values.delta[1]))
+    row = run(IC, MKT, 1.1, layer3_short_delta=round(short_put_delta - 0.01, 2))
+    assert row["layer"] == 3
+    assert "|delta|" in row["recommendations"][0]["reason"]
+
+
+def test_traditional_stops():
+    assert traditional(1.99) == {"stop_2x": "hold", "stop_3x": "hold"}
+    assert traditional(2.0) == {"stop_2x": "close", "stop_3x": "hold"}
+    assert traditional(3.0) == {"stop_2x": "close", "stop_3x": "close"}
+
+
+def test_row_matches_design_json_shape():
+    row = run(IC, MKT, 1.6)
+    for key in ("id", "source", "expiry", "dte", "credit", "debit_to_close", "mark_multiple",
+                "tested_side", "layer", "deployed_layers", "regime", "greeks", "pnl",
+                "traditional", "recommendations"):
+        assert key in row
+    assert row["dte"] == 24
+    assert set(row["greeks"]) == {"delta", "gamma", "vega", "theta"}
