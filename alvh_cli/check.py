@@ -47,11 +47,17 @@ def layer_targets(rules: Rules) -> dict[int, float]:
     return {1: rules.layer1_coverage, 2: rules.layer2_coverage}
 
 
-def check_book(loaded: Sequence[LoadedFile], regime: Regime | None = None) -> CheckResult:
-    regime = regime or Regime()
-    rows = [check_position(pv, regime) for pv in value_book(loaded)]
+def check_book(
+    loaded: Sequence[LoadedFile], regimes: Sequence[Regime] | None = None
+) -> CheckResult:
+    """Check every position; ``regimes`` (one per loaded file) default to 'unavailable'."""
+    regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
+    by_file = {id(lf): r for lf, r in zip(loaded, regimes, strict=True)}
+    rows = [check_position(pv, by_file[id(pv.loaded)]) for pv in value_book(loaded)]
     asofs = sorted({lf.market.asof.isoformat() for lf in loaded})
-    return CheckResult(asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regime)
+    return CheckResult(
+        asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
+    )
 
 
 def traditional(mark: float) -> dict[str, str]:

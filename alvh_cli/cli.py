@@ -46,6 +46,13 @@ RULES = typer.Option(
     None, "--rules", "-r", help="TOML with [rules] overrides; wins over each file's [rules]."
 )
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
+HISTORY = typer.Option(
+    None,
+    "--history",
+    help="Daily history CSV: date,spx,vix[,vix3m,advances,declines]; CBOE VIX_History.csv "
+    "and Yahoo files too (repeat to merge). Turns the signals on.",
+)
+EVENTS = typer.Option(None, "--events", help="Your own macro dates CSV: date,event[,note].")
 ALLOW_EXPIRED = typer.Option(
     False, "--allow-expired", help="Price legs past settlement at intrinsic."
 )
@@ -89,6 +96,8 @@ def check(
     files: list[Path] = FILES,
     market: Path | None = MARKET,
     rules: Path | None = RULES,
+    history: list[Path] | None = HISTORY,
+    events: list[Path] | None = EVENTS,
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
 ) -> None:
@@ -97,11 +106,11 @@ def check(
     Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
-    from alvh_cli import book, report
+    from alvh_cli import book, regime, report
     from alvh_cli import check as engine
 
     loaded = book.load_book(files, market=market, rules=rules, allow_expired=allow_expired)
-    result = engine.check_book(loaded)
+    result = engine.check_book(loaded, regime.regimes_for(loaded, history, events or []))
     report.emit_check(result, fmt.value)
     raise typer.Exit(1 if result.needs_action else 0)
 
@@ -154,6 +163,66 @@ def rules_cmd(
     from alvh_cli import book, report
 
     report.emit_rules(book.effective_rules(files or [], rules), fmt.value)
+
+
+@app.command()
+def signals(
+    history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
+    market: Path | None = typer.Option(
+        None, "--market", "-m", help="Market snapshot: asof, VIX and the front future."
+    ),
+    rules: Path | None = RULES,
+    events: list[Path] | None = EVENTS,
+    fmt: Format = FORMAT,
+) -> None:
+    """Each signal: value, threshold, active or not, and as of which date; the regime.
+
+    Example: alvh signals --history spx_vix.csv --market today.toml
+    """
+    from datetime import datetime, timezone
+
+    from alvh_cli import events as events_mod
+    from alvh_cli import positions, report
+    from alvh_cli import rules as rules_mod
+    from alvh_cli import signals as sig
+
+    frame = sig.read_history(history)
+    snap = positions.load_market_file(market) if market is not None else None
+    layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
+    effective = rules_mod.resolve(*layers)
+    if snap is not None:
+        front = min(snap.vix_futures, key=lambda f: f.expiry).price if snap.vix_futures else None
+        asof, vix = snap.asof, snap.vix
+    else:
+        front, vix = None, None
+        last = frame.index[-1].date()
+        asof = datetime(last.year, last.month, last.day, 21, tzinfo=timezone.utc)
+    rep = sig.evaluate(
+        frame,
+        effective,
+        asof=asof,
+        front_future=front,
+        events=events_mod.load_events(events or []),
+        vix=vix,
+    )
+    report.emit_signals(rep, fmt.value)
+
+
+@app.command()
+def calibrate(
+    history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Estimate vix_beta (and vix_term_kappa where futures columns exist) from history.
+
+    Prints the fit and a [rules] snippet ready to paste.
+    Example: alvh calibrate --history spx_vix.csv
+    """
+    from alvh_cli import report
+    from alvh_cli import signals as sig
+
+    frame = sig.read_history(history)
+    report.emit_calibration(sig.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
 
 
 @app.command()

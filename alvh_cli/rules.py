@@ -56,6 +56,9 @@ DEFAULTS: dict[str, Rule] = {
         None, "SPX stress move as a fraction (e.g. -0.05); unset: to the short strike", -0.9, 0.9
     ),
     "hedge_max_width": Rule(10, "widest VIX call spread considered, in VIX points", 1, 50, True),
+    "hedge_ratio_tolerance": Rule(
+        0.10, "spreads within this share of the best gain per $ compete on fewest contracts", 0, 1
+    ),
     # Signals (DESIGN §6).
     "vix_spike_pct": Rule(0.20, "VIX above its 10-day mean by this share is a spike", 0.0, 5.0),
     "vix_spike_window": Rule(10, "days in the VIX mean for the spike signal", 2, 250, True),
@@ -91,6 +94,7 @@ class Rules:
     vix_term_kappa: float = 5.0
     stress_spx_move: float | None = None
     hedge_max_width: int = 10
+    hedge_ratio_tolerance: float = 0.10
     vix_spike_pct: float = 0.2
     vix_spike_window: int = 10
     rsi_period: int = 14

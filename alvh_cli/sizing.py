@@ -1,12 +1,13 @@
 """VIX call spread selection and sizing for Layers 1 and 2.
 
 Candidates are integer-strike VIX call spreads on one VIX expiry (the first at
-or after the condor's expiry unless chosen). Each is priced today (the natural
-price — pay the ask, receive the bid — when both legs are quoted, else the
-model) and revalued in full in the stress scenario. The best stress gain per
-dollar of debit wins; the count covers the layer's share of the condor's
-stress loss, counting the gain of hedges already on, and never spends past the
-hedge budget.
+or after the condor's expiry unless chosen), up to ``hedge_max_width`` wide.
+Each is priced today (the natural price — pay the ask, receive the bid — when
+both legs are quoted, else the model) and revalued in full in the stress
+scenario. The best stress gain per dollar of debit wins (among near-equals,
+the one needing fewest contracts); the count covers the layer's share of the
+condor's stress loss, counting the gain of hedges already on, and never
+spends past the hedge budget.
 """
 
 from __future__ import annotations
@@ -120,8 +121,23 @@ def candidate_spreads(pv, scenario: Scenario, rules: Rules, expiry: date) -> lis
                     0,
                 )
             )
-    out.sort(key=lambda c: (-c.gain_per_dollar, c.debit, c.long_strike))
-    return out
+    return rank(out, rules.hedge_ratio_tolerance)
+
+
+def rank(cands: list[Candidate], tolerance: float) -> list[Candidate]:
+    """Best first: within ``tolerance`` of the best stress gain per dollar, the spread with
+    the largest gain per contract (fewest tickets and commissions) wins; the rest follow
+    by gain per dollar. Ratios are nearly flat across strikes, and without this a
+    five-cent spread bought by the hundred would win by a hair."""
+    if not cands:
+        return []
+    cands = sorted(cands, key=lambda c: (-c.gain_per_dollar, c.debit, c.long_strike))
+    floor = cands[0].gain_per_dollar * (1.0 - tolerance)
+    near = sorted(
+        (c for c in cands if c.gain_per_dollar >= floor),
+        key=lambda c: (-c.gain, c.debit, c.long_strike),
+    )
+    return near + [c for c in cands if c.gain_per_dollar < floor]
 
 
 def size(

@@ -46,12 +46,24 @@ def condor(strikes=(5400, 5500, 6100, 6200), units=10, credit=3.0, hedges=(), pi
     return Position(pid, legs, credit, source="test.toml", key="positions[0]")
 
 
-def vix_spread(long_k, short_k, qty, price_long, price_short, layer=1, entry_vix=None,
-               expiry=date(2027, 1, 20)) -> tuple[Leg, Leg]:
+def vix_spread(
+    long_k, short_k, qty, price_long, price_short, layer=1, entry_vix=None, expiry=date(2027, 1, 20)
+) -> tuple[Leg, Leg]:
     return (
-        Leg("VIX", "VIX", "call", long_k, expiry, qty, price_long, layer=layer, entry_vix=entry_vix),
-        Leg("VIX", "VIX", "call", short_k, expiry, -qty, price_short, layer=layer,
-            entry_vix=entry_vix),
+        Leg(
+            "VIX", "VIX", "call", long_k, expiry, qty, price_long, layer=layer, entry_vix=entry_vix
+        ),
+        Leg(
+            "VIX",
+            "VIX",
+            "call",
+            short_k,
+            expiry,
+            -qty,
+            price_short,
+            layer=layer,
+            entry_vix=entry_vix,
+        ),
     )
 
 

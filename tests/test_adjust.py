@@ -64,8 +64,9 @@ def test_parity_edge_from_quotes():
     mkt = market(spx=5480.0, vix=28.0, rate=0.04, dividend_yield=0.013, quotes=quotes)
     pv = value_book([loaded(condor(), mkt)])[0]
     c = conversion(pv, "put", pv.greeks["total"]["delta"])
-    assert math.isclose(c.parity_edge, 121.0 - 141.0 - math.exp(-0.04 * t) * (fwd - 5500),
-                        abs_tol=1e-9)
+    assert math.isclose(
+        c.parity_edge, 121.0 - 141.0 - math.exp(-0.04 * t) * (fwd - 5500), abs_tol=1e-9
+    )
     assert c.price_source == "natural"
     assert math.isclose(c.price, 142.0 - 120.0)  # pay the put's ask, receive the call's bid
 

@@ -149,9 +149,23 @@ def test_traditional_stops():
 
 def test_row_matches_design_json_shape():
     row = run(IC, MKT, 1.6)
-    for key in ("id", "source", "expiry", "dte", "credit", "debit_to_close", "mark_multiple",
-                "tested_side", "layer", "deployed_layers", "regime", "greeks", "pnl",
-                "traditional", "recommendations"):
+    for key in (
+        "id",
+        "source",
+        "expiry",
+        "dte",
+        "credit",
+        "debit_to_close",
+        "mark_multiple",
+        "tested_side",
+        "layer",
+        "deployed_layers",
+        "regime",
+        "greeks",
+        "pnl",
+        "traditional",
+        "recommendations",
+    ):
         assert key in row
     assert row["dte"] == 24
     assert set(row["greeks"]) == {"delta", "gamma", "vega", "theta"}

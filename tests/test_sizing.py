@@ -48,8 +48,14 @@ def test_hand_worked_sizing():
         spx_vol=Smile(0.15, 0.0, 0.0),
         vix_vol=Smile(0.01, 0.0, 0.0),
     )
-    lf = loaded(condor(), mkt, stress_spx_move=-0.05, vix_term_kappa=0.0, hedge_max_width=5,
-                hedge_budget=5.0)
+    lf = loaded(
+        condor(),
+        mkt,
+        stress_spx_move=-0.05,
+        vix_term_kappa=0.0,
+        hedge_max_width=5,
+        hedge_budget=5.0,
+    )
     pv = value_book([lf])[0]
     sc = scenario.build(pv.position, mkt, lf.rules, "put")
     vix_s = 20 * 0.95**-4.9
@@ -60,8 +66,12 @@ def test_hand_worked_sizing():
     t = 24 / 365
     sig_s = 0.15 + (vix_s - 20) / 100
     loss = 0.0
-    for is_call, k, q in ((False, 5400, 10), (False, 5500, -10), (True, 6100, -10),
-                          (True, 6200, 10)):
+    for is_call, k, q in (
+        (False, 5400, 10),
+        (False, 5500, -10),
+        (True, 6100, -10),
+        (True, 6200, 10),
+    ):
         loss -= q * 100 * (bsm(is_call, 5510, k, t, sig_s) - bsm(is_call, 5800, k, t, 0.15))
 
     s = size(pv, sc, lf.rules, 1, 0.25)

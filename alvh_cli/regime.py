@@ -1,0 +1,44 @@
+"""The regime a file's check runs under: signals from a history file, or unavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from alvh_cli.book import LoadedFile
+from alvh_cli.check import Regime
+
+
+def regimes_for(
+    loaded: Sequence[LoadedFile], history: Sequence[Path] | None, events: Sequence[Path] = ()
+) -> list[Regime]:
+    """One Regime per loaded file; without ``history`` every one is 'unavailable'."""
+    if not history:
+        return [Regime() for _ in loaded]
+    from alvh_cli import events as events_mod
+    from alvh_cli import signals
+
+    frame = signals.read_history(history)
+    calendar = events_mod.load_events(events)
+    out = []
+    for lf in loaded:
+        m = lf.market
+        front = min(m.vix_futures, key=lambda f: f.expiry).price if m.vix_futures else None
+        rep = signals.evaluate(
+            frame, lf.rules, asof=m.asof, front_future=front, events=calendar, vix=m.vix
+        )
+        notes = "; ".join(rep.notes) if rep.notes else ""
+        label = (
+            "unavailable"
+            if rep.elevated is None
+            else f"{rep.active_count} of {len(rep.signals)} signals active"
+        )
+        out.append(
+            Regime(
+                rep.elevated,
+                rep.active_count,
+                rep.signals,
+                f"history to {rep.history_asof}: {label}" + (f"; {notes}" if notes else ""),
+            )
+        )
+    return out
