@@ -152,7 +152,7 @@ def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
     calls, clipped to [0, 1] and made non-decreasing — a quadratic smile is not
     arbitrage-free far in its wings, and there this repair drops what is not a
     probability. Each cell's mass sits at its midpoint; the mass beyond the
-    grid sits at its ends.
+    grid sits at its ends; the points are then scaled so that E[S_T] = F.
     """
     from alvh_cli.market import smile_vol
 
@@ -163,4 +163,6 @@ def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
     cdf = np.maximum.accumulate(np.clip(1.0 + np.diff(calls) / np.diff(grid), 0.0, 1.0))
     # cdf[i] is P(S < midpoint i); cell masses between midpoints, tails at the ends
     mass = np.diff(np.concatenate(([0.0], cdf, [1.0])))
-    return grid, mass
+    # The repair moves the mean off the forward; scale back so E[S_T] = F, or a fairly
+    # priced synthetic would show an expected loss that is only the repair's bias.
+    return grid * (fwd / float((mass * grid).sum())), mass

@@ -234,8 +234,10 @@ def schema() -> None:
     import json
 
     from alvh_cli import positions
+    from alvh_cli.rules import DEFAULTS
 
-    typer.echo(json.dumps(positions.json_schema(), indent=2))
+    docs = {key: f"{rule.help} (default {rule.default})" for key, rule in DEFAULTS.items()}
+    typer.echo(json.dumps(positions.json_schema(docs), indent=2))
 
 
 def main() -> None:
