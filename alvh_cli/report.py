@@ -55,7 +55,7 @@ def _clean(value, key: str = ""):
 def _console():
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 160)
+    return Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _json(data) -> None:
@@ -312,6 +312,11 @@ def print_check(console, result) -> None:
         for rec in p["recommendations"]:
             r.add_row(p["id"], rec["action"], *_rec_cells(rec))
     console.print(r)
+    console.print(
+        "limit: per spread or synthetic, in points (db pay, cr receive); (model) = no quote. "
+        "Stress gain is net of cost; coverage is the share of the condor's stress loss that "
+        "all hedges cover."
+    )
 
 
 def _rec_cells(rec: dict) -> list[str]:
