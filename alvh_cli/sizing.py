@@ -231,16 +231,32 @@ def size_hedge_report(
     loaded, *, position=None, layer=None, coverage=None, spx_move=None, vix_expiry=None
 ) -> dict:
     """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
+    from dataclasses import replace
+
     from alvh_cli import scenario as scen
     from alvh_cli.check import layer_targets
     from alvh_cli.errors import InputError
+    from alvh_cli.market import vix_expiration
     from alvh_cli.valuation import value_book
 
+    if coverage is not None and not 0 < coverage <= 2:
+        raise InputError(f"must be a share above 0 and at most 2, got {coverage:g}", "--coverage")
+    if spx_move is not None and not (-0.9 <= spx_move <= 0.9 and spx_move != 0):
+        raise InputError(
+            f"must be a non-zero fraction between -0.9 and 0.9 (e.g. -0.05), got {spx_move:g}",
+            "--spx-move",
+        )
+    if vix_expiry is not None and vix_expiry != vix_expiration(vix_expiry.year, vix_expiry.month):
+        listed = vix_expiration(vix_expiry.year, vix_expiry.month)
+        raise InputError(
+            f"{vix_expiry} is not a VIX expiration (the {vix_expiry:%B %Y} one is {listed})",
+            "--vix-expiry",
+        )
     values = value_book(loaded)
     if position is not None:
+        ids = ", ".join(pv.position.id for pv in values)
         values = [pv for pv in values if pv.position.id == position]
         if not values:
-            ids = ", ".join(pv.position.id for pv in value_book(loaded))
             raise InputError(f"no position '{position}' (positions: {ids})", "--position")
     out = []
     for pv in values:
@@ -250,5 +266,15 @@ def size_hedge_report(
         n = layer or (2 if pv.mark_multiple >= rules.layer2_multiple else 1)
         target = coverage if coverage is not None else layer_targets(rules)[n]
         sizing = size(pv, sc, rules, n, target, vix_expiry)
+        if side == "call" and sc.spx_stressed > sc.spx:
+            sizing = replace(
+                sizing,
+                choice=None,
+                quantity=0,
+                cost=0.0,
+                stress_gain=0.0,
+                note="call side tested: VIX falls as SPX rallies, so VIX call spreads do not "
+                "hedge it; `alvh check` proposes a reversal (delta adjustment) instead",
+            )
         out.append({"position": pv, "side": side, "scenario": sc, "sizing": sizing})
     return {"items": out}

@@ -1,0 +1,64 @@
+"""Position figures: the mark of a hand-worked condor, P&L, and the VIX-to-SPX Greek map."""
+
+from __future__ import annotations
+
+import math
+
+from builders import condor, loaded, market, vix_spread
+from test_sizing import bsm
+
+from alvh_cli.valuation import price_book, value_book
+
+
+def test_mark_multiple_of_a_hand_worked_condor():
+    """SPX 5800, r = q = 0, flat 15% vol, T = 24/365 (16:00 to 16:00 New York, no DST change).
+
+    debit to close = P(5500) − P(5400) + C(6100) − C(6200), per unit, from Black-Scholes
+    written out in test_sizing.bsm; credit 3.00 → mark = debit / 3.
+    """
+    t = 24 / 365
+    debit = (
+        bsm(False, 5800, 5500, t, 0.15)
+        - bsm(False, 5800, 5400, t, 0.15)
+        + bsm(True, 5800, 6100, t, 0.15)
+        - bsm(True, 5800, 6200, t, 0.15)
+    )
+    pv = value_book([loaded(condor(units=10, credit=3.0), market(spx=5800.0))])[0]
+    assert math.isclose(pv.debit_to_close, debit, rel_tol=1e-10)
+    assert math.isclose(pv.mark_multiple, debit / 3.0, rel_tol=1e-10)
+    # P&L against entry prices 1.0/2.5/2.0/0.5: Σ (price − entry) × q × 100
+    prices = [
+        bsm(False, 5800, 5400, t, 0.15),
+        bsm(False, 5800, 5500, t, 0.15),
+        bsm(True, 5800, 6100, t, 0.15),
+        bsm(True, 5800, 6200, t, 0.15),
+    ]
+    entries, qty = [1.0, 2.5, 2.0, 0.5], [10, -10, -10, 10]
+    pnl = sum((p - e) * q * 100 for p, e, q in zip(prices, entries, qty, strict=True))
+    assert math.isclose(pv.pnl, pnl, rel_tol=1e-10)
+
+
+def test_vix_legs_map_to_spx_delta_through_the_stress_model():
+    """A VIX leg's $ delta in SPX points is its futures delta × dF/dS, with
+    F(S') = F + (VIX·(S'/S)^β − VIX)·e^(−κτ), so dF/dS = e^(−κτ)·VIX·β/S."""
+    mkt = market(spx=5790.0, vix=20.0)
+    pos = condor(hedges=vix_spread(21, 26, 8, 1.0, 0.3))
+    pv = value_book([loaded(pos, mkt)])[0]
+    i = 4  # the long VIX 21 call
+    tau = float(pv.values.T[i])  # VIX options settle with their future
+    slope = math.exp(-5.0 * tau) * 20.0 * -4.9 / 5790.0
+    expected = float(pv.values.delta[i]) * 8 * 100 * slope
+    assert math.isclose(float(pv.spx_dollars["delta"][i]), expected, rel_tol=1e-9)
+    total = pv.greeks["condor"]["delta"] + pv.greeks["hedges"]["delta"]
+    assert math.isclose(pv.greeks["total"]["delta"], total, rel_tol=1e-12)
+    assert pv.greeks["hedges"]["delta"] < 0  # long VIX calls gain as SPX falls
+
+
+def test_price_book_rows_are_per_leg_dollars():
+    pos = condor(hedges=vix_spread(21, 26, 8, 1.0, 0.3))
+    data = price_book([loaded(pos, market(spx=5790.0))])
+    assert len(data["legs"]) == 6
+    for row in data["legs"]:
+        mult = 100.0
+        assert math.isclose(row["value"], row["price"] * row["quantity"] * mult, rel_tol=1e-9)
+    assert data["positions"][0]["credit"] == 3.0
