@@ -166,6 +166,57 @@ def rules_cmd(
 
 
 @app.command()
+def review(
+    books: list[Path] = typer.Argument(
+        ..., help="Position files, or directories of them (their *.toml).", show_default=False
+    ),
+    market: Path | None = MARKET,
+    rules: Path | None = RULES,
+    history: list[Path] | None = HISTORY,
+    events: list[Path] | None = EVENTS,
+    journal: Path | None = typer.Option(
+        None,
+        "--journal",
+        help="Decision journal (SQLite). Default: journal.sqlite in your user data directory.",
+    ),
+    no_journal: bool = typer.Option(
+        False, "--no-journal", help="Do not record this review (--changes still reads the journal)."
+    ),
+    changes: bool = typer.Option(
+        False, "--changes", help="What changed per position since the last review of this book."
+    ),
+    fmt: Format = FORMAT,
+    allow_expired: bool = ALLOW_EXPIRED,
+) -> None:
+    """The whole book, most urgent first: totals, hedge spend against budget, recommendations.
+
+    Each run is appended to the decision journal. --format csv: one row per
+    recommendation (with --changes, one row per change).
+    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
+    Example: alvh review book/ --market today.toml --history spx_vix.csv --changes
+    """
+    from alvh_cli import book, regime, review_report
+    from alvh_cli import journal as journal_db
+    from alvh_cli import review as engine
+
+    loaded = book.load_book(
+        books, market=market, rules=rules, allow_expired=allow_expired, expand_dirs=True
+    )
+    path = journal if journal is not None else journal_db.default_path()
+    result = engine.review_book(
+        loaded,
+        regime.regimes_for(loaded, history, events or []),
+        None if no_journal and not changes else path,
+        changes,
+        record=not no_journal,
+        books=[str(b) for b in books],
+        argv=sys.argv[1:],
+    )
+    review_report.emit_review(result, fmt.value)
+    raise typer.Exit(1 if result.needs_action else 0)
+
+
+@app.command()
 def signals(
     history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
     market: Path | None = typer.Option(

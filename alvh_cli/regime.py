@@ -20,25 +20,30 @@ def regimes_for(
 
     frame = signals.read_history(history)
     calendar = events_mod.load_events(events)
+    # Files that share a snapshot and rules share a regime: evaluate once for them all.
+    done: dict[tuple, Regime] = {}
     out = []
     for lf in loaded:
-        m = lf.market
-        front = min(m.vix_futures, key=lambda f: f.expiry).price if m.vix_futures else None
-        rep = signals.evaluate(
-            frame, lf.rules, asof=m.asof, front_future=front, events=calendar, vix=m.vix
-        )
-        notes = "; ".join(rep.notes) if rep.notes else ""
-        label = (
-            "unavailable"
-            if rep.elevated is None
-            else f"{rep.active_count} of {len(rep.signals)} signals active"
-        )
-        out.append(
-            Regime(
-                rep.elevated,
-                rep.active_count,
-                rep.signals,
-                f"history to {rep.history_asof}: {label}" + (f"; {notes}" if notes else ""),
-            )
-        )
+        key = (id(lf.market), lf.rules)
+        if key not in done:
+            done[key] = _evaluate(lf, frame, calendar)
+        out.append(done[key])
     return out
+
+
+def _evaluate(lf: LoadedFile, frame, calendar) -> Regime:
+    from alvh_cli import signals
+
+    m = lf.market
+    front = min(m.vix_futures, key=lambda f: f.expiry).price if m.vix_futures else None
+    rep = signals.evaluate(
+        frame, lf.rules, asof=m.asof, front_future=front, events=calendar, vix=m.vix
+    )
+    notes = "; ".join(rep.notes) if rep.notes else ""
+    label = (
+        "unavailable"
+        if rep.elevated is None
+        else f"{rep.active_count} of {len(rep.signals)} signals active"
+    )
+    note = f"history to {rep.history_asof}: {label}" + (f"; {notes}" if notes else "")
+    return Regime(rep.elevated, rep.active_count, rep.signals, note)

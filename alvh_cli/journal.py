@@ -1,0 +1,475 @@
+"""The decision journal: every ``alvh review`` and what it recommended, in SQLite.
+
+One file (default ``journal.sqlite`` in the user's data directory, from
+platformdirs) with two tables:
+
+``reviews``
+    one row per run: ``id``, ``run_at`` (UTC, ISO 8601), ``asof`` (the market
+    snapshot's), ``argv`` and ``books`` (JSON lists), ``book_key`` (the books
+    resolved to absolute paths and sorted, as JSON: what "the same book"
+    means), ``regime``, ``status`` (``action`` or ``nothing_to_do``) and
+    ``positions`` (count).
+``decisions``
+    one row per position and review: ``review_id``, ``source`` (file as
+    given), ``source_key`` (absolute path), ``position_id``, ``layer`` (the
+    layer today's mark calls for), ``deployed_layers`` (JSON), ``mark_multiple``,
+    ``tested_side``, ``actions`` (JSON list of action names) and
+    ``recommendations`` (JSON, the full recommendation dicts).
+
+Concurrency: the file is in WAL mode, every write is one ``BEGIN IMMEDIATE``
+transaction (a review and all its decisions, or nothing), and connections wait
+up to ``BUSY_TIMEOUT_S`` for another writer instead of failing, so two reviews
+running at once are both recorded and neither can leave a half-written review.
+(WAL needs a local filesystem; SQLite's advice against network shares applies.)
+
+A path that is not an SQLite file, or an SQLite file that is not an alvh
+journal, is an ``InputError`` naming the path. Only the standard library's
+``sqlite3`` is used (platformdirs for the default location).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+
+FILE_NAME = "journal.sqlite"
+APPLICATION_ID = 0x616C7668  # "alvh": marks the file as ours (PRAGMA application_id)
+SCHEMA_VERSION = 1  # PRAGMA user_version
+BUSY_TIMEOUT_S = 30.0  # how long a review waits for another one's write to finish
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_at    TEXT NOT NULL,
+    asof      TEXT NOT NULL,
+    argv      TEXT NOT NULL,
+    books     TEXT NOT NULL,
+    book_key  TEXT NOT NULL,
+    regime    TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    positions INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_book ON reviews (book_key, id);
+CREATE TABLE IF NOT EXISTS decisions (
+    review_id       INTEGER NOT NULL REFERENCES reviews (id) ON DELETE CASCADE,
+    source          TEXT NOT NULL,
+    source_key      TEXT NOT NULL,
+    position_id     TEXT NOT NULL,
+    layer           INTEGER NOT NULL,
+    deployed_layers TEXT NOT NULL,
+    mark_multiple   REAL,
+    tested_side     TEXT NOT NULL,
+    actions         TEXT NOT NULL,
+    recommendations TEXT NOT NULL,
+    PRIMARY KEY (review_id, source_key, position_id)
+);
+"""
+
+DECISION_COLUMNS = (
+    "source", "source_key", "position_id", "layer", "deployed_layers", "mark_multiple",
+    "tested_side", "actions", "recommendations",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One row of ``reviews``; ``argv``, ``books`` and ``book_key`` decoded from JSON."""
+
+    id: int
+    run_at: str
+    asof: str
+    argv: tuple[str, ...]
+    books: tuple[str, ...]
+    book_key: tuple[str, ...]
+    regime: str
+    status: str
+    positions: int
+
+
+def default_path() -> Path:
+    """``journal.sqlite`` in the user's data directory (e.g. ``~/.local/share/alvh``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("alvh", appauthor=False)) / FILE_NAME
+
+
+# ------------------------------------------------------------------ opening
+
+
+def open_journal(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection | None:
+    """A connection to the journal at ``path``, created (with its directory) if missing.
+
+    ``readonly`` opens an existing journal for reading only and returns None
+    when there is none yet (nothing is created). The connection is in
+    autocommit mode; writes go through :func:`record_review`.
+    """
+    path = Path(path).expanduser()
+    where = str(path)
+    if path.is_dir():
+        raise InputError("is a directory; give the journal file's path", where)
+    if readonly and (not path.exists() or path.stat().st_size == 0):
+        return None
+    if not readonly:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the journal directory: {exc.strerror or exc}", str(path.parent)
+            ) from None
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+            )
+        else:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot open the journal: {exc}", where) from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        ready = _check_or_create(conn, where, readonly)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise InputError(
+                f"journal still busy after {BUSY_TIMEOUT_S:g} s (another alvh writing?)", where
+            ) from None
+        raise InputError(f"cannot use the journal: {exc}", where) from None
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise InputError(f"not a usable alvh journal (SQLite says: {exc})", where) from None
+    except InputError:
+        conn.close()
+        raise
+    if not ready:
+        conn.close()
+        return None
+    return conn
+
+
+def _inspect(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    """(application_id, user_version, table names), read together in one snapshot."""
+    conn.execute("BEGIN")  # deferred: a consistent read while another process creates the file
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]  # fails on non-SQLite
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+    tables.discard("sqlite_sequence")
+    return app_id, version, tables
+
+
+def _refuse_foreign(state: tuple[int, int, set[str]], where: str) -> None:
+    app_id, version, tables = state
+    if tables and app_id != APPLICATION_ID:
+        names = ", ".join(sorted(tables))
+        raise InputError(f"an SQLite database but not an alvh journal (tables: {names})", where)
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"journal schema version {version} is newer than this alvh "
+            f"understands ({SCHEMA_VERSION}); upgrade alvh",
+            where,
+        )
+
+
+def _check_or_create(conn: sqlite3.Connection, where: str, readonly: bool) -> bool:
+    """Refuse foreign or newer files; create the schema when writing. False: nothing to read."""
+    state = _inspect(conn)
+    _refuse_foreign(state, where)
+    _, version, tables = state
+    if readonly:
+        return {"reviews", "decisions"} <= tables
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    if {"reviews", "decisions"} <= tables and version == SCHEMA_VERSION:
+        return True
+    with transaction(conn):
+        # Another process may have created (or claimed) the file since the first look.
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        _refuse_foreign((app_id, 0, names - {"sqlite_sequence"}), where)
+        for statement in filter(str.strip, SCHEMA.split(";")):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return True
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error): takes the write lock up front,
+    waiting up to the busy timeout for another writer, so the transaction never fails half-way
+    on a lock upgrade."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def jsonable(value):
+    """A JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _dumps(value) -> str:
+    return json.dumps(jsonable(value), separators=(",", ":"), allow_nan=False)
+
+
+def record_review(
+    conn: sqlite3.Connection,
+    *,
+    asof: str,
+    decisions: Sequence[Mapping],
+    argv: Sequence[str] = (),
+    books: Sequence[str] = (),
+    book_key: Sequence[str] = (),
+    regime: str = "unavailable",
+    status: str = "nothing_to_do",
+    run_at: datetime | None = None,
+) -> int:
+    """Append one review and its decisions in a single transaction; returns the review id.
+
+    Each decision is a mapping with the ``DECISION_COLUMNS`` keys (``actions``,
+    ``deployed_layers`` and ``recommendations`` as Python lists; ``source_key``
+    defaults to ``source``). ``run_at`` defaults to now, in UTC.
+    """
+    run_at = (run_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    rows = [
+        (
+            d["source"],
+            d.get("source_key") or d["source"],
+            d["position_id"],
+            int(d["layer"]),
+            _dumps(list(d.get("deployed_layers", ()))),
+            jsonable(d.get("mark_multiple")),
+            d.get("tested_side") or "",
+            _dumps(list(d.get("actions", ()))),
+            _dumps(list(d.get("recommendations", ()))),
+        )
+        for d in decisions
+    ]
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO reviews (run_at, asof, argv, books, book_key, regime, status, positions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_at.isoformat(timespec="milliseconds"),
+                asof,
+                _dumps(list(argv)),
+                _dumps(list(books)),
+                _dumps(list(book_key)),
+                regime,
+                status,
+                len(rows),
+            ),
+        )
+        review_id = int(cur.lastrowid)
+        conn.executemany(
+            f"INSERT INTO decisions (review_id, {', '.join(DECISION_COLUMNS)})"
+            f" VALUES ({review_id}, {', '.join('?' * len(DECISION_COLUMNS))})",
+            rows,
+        )
+    return review_id
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _review(row: sqlite3.Row | tuple) -> ReviewRecord:
+    rid, run_at, asof, argv, books, key, regime, status, n = row
+    return ReviewRecord(
+        int(rid),
+        run_at,
+        asof,
+        tuple(json.loads(argv)),
+        tuple(json.loads(books)),
+        tuple(json.loads(key)),
+        regime,
+        status,
+        int(n),
+    )
+
+
+_REVIEW_COLUMNS = "id, run_at, asof, argv, books, book_key, regime, status, positions"
+
+
+def reviews(conn: sqlite3.Connection, limit: int | None = None) -> list[ReviewRecord]:
+    """Reviews, newest first."""
+    sql = f"SELECT {_REVIEW_COLUMNS} FROM reviews ORDER BY id DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_review(r) for r in conn.execute(sql)]
+
+
+def previous_review(
+    conn: sqlite3.Connection,
+    before_review_id: int | None = None,
+    *,
+    book_key: Sequence[str] | None = None,
+) -> ReviewRecord | None:
+    """The latest review before ``before_review_id`` (None: the latest of all).
+
+    With ``book_key`` only reviews of that same book count, so reviewing two
+    books alternately compares each with its own last review.
+    """
+    where, args = [], []
+    if before_review_id is not None:
+        where.append("id < ?")
+        args.append(int(before_review_id))
+    if book_key is not None:
+        where.append("book_key = ?")
+        args.append(_dumps(list(book_key)))
+    sql = f"SELECT {_REVIEW_COLUMNS} FROM reviews"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+    return _review(row) if row else None
+
+
+def decisions(conn: sqlite3.Connection, review_id: int) -> list[dict]:
+    """The decisions of one review, in the order they were recorded, JSON fields decoded."""
+    out = []
+    sql = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE review_id = ? ORDER BY rowid"
+    for row in conn.execute(sql, (int(review_id),)):
+        d = dict(zip(DECISION_COLUMNS, row, strict=True))
+        for key in ("deployed_layers", "actions", "recommendations"):
+            d[key] = json.loads(d[key])
+        out.append(d)
+    return out
+
+
+def previous_decisions(
+    conn: sqlite3.Connection,
+    before_review_id: int | None = None,
+    *,
+    book_key: Sequence[str] | None = None,
+) -> list[dict]:
+    """Decisions of :func:`previous_review` (an empty list when there is none)."""
+    prev = previous_review(conn, before_review_id, book_key=book_key)
+    return decisions(conn, prev.id) if prev else []
+
+
+# ------------------------------------------------------------------ changes
+
+CHANGE_KINDS = (
+    "new_position",  # in this review, not in the previous one
+    "position_gone",  # in the previous review, not in this one (closed, or removed from the book)
+    "new_layer",  # the layer today's mark calls for went up
+    "layer_dropped",  # ... went down
+    "unwind",  # close_hedge recommended, and was not before
+    "take_profit",  # take_profit recommended, and was not before
+    "action_changed",  # the set of actions differs (and unwind/take_profit does not say it)
+    "layers_on_changed",  # the hedge layers on the position (deployed_layers) differ
+)
+
+
+def _key(d: Mapping) -> tuple[str, str]:
+    return (d.get("source_key") or d["source"], d["position_id"])
+
+
+def _actions(d: Mapping) -> list[str]:
+    return sorted(set(d.get("actions", ())))
+
+
+def _change(kind: str, before: Mapping | None, after: Mapping | None, detail: str) -> dict:
+    some = after if after is not None else before
+    return {
+        "kind": kind,
+        "source": some["source"],
+        "id": some["position_id"],
+        "layer_before": before["layer"] if before else None,
+        "layer_after": after["layer"] if after else None,
+        "mark_before": before.get("mark_multiple") if before else None,
+        "mark_after": after.get("mark_multiple") if after else None,
+        "actions_before": _actions(before) if before else None,
+        "actions_after": _actions(after) if after else None,
+        "detail": detail,
+    }
+
+
+def _layers(d: Mapping) -> str:
+    return ",".join(map(str, d.get("deployed_layers", ()))) or "none"
+
+
+def diff_decisions(prev: Iterable[Mapping], curr: Iterable[Mapping]) -> list[dict]:
+    """What changed per position between two reviews' decisions (pure).
+
+    Positions are matched on (``source_key`` or ``source``, ``position_id``).
+    Returns change dicts (``kind`` from ``CHANGE_KINDS``, ``source``, ``id``,
+    layer/mark/actions before and after, ``detail``) in the order of
+    ``curr``, then the positions gone in the order of ``prev``. A position
+    whose layer, actions and layers on are unchanged yields nothing.
+    """
+    before = {_key(d): d for d in prev}
+    seen: set[tuple[str, str]] = set()
+    out: list[dict] = []
+    for a in curr:
+        key = _key(a)
+        seen.add(key)
+        b = before.get(key)
+        if b is None:
+            out.append(
+                _change(
+                    "new_position",
+                    None,
+                    a,
+                    f"layer {a['layer']}, {'/'.join(_actions(a)) or 'no action'}",
+                )
+            )
+            continue
+        if a["layer"] != b["layer"]:
+            kind = "new_layer" if a["layer"] > b["layer"] else "layer_dropped"
+            out.append(_change(kind, b, a, f"layer {b['layer']} → {a['layer']}"))
+        acts_a, acts_b = _actions(a), _actions(b)
+        explained = False
+        for action, kind in (("close_hedge", "unwind"), ("take_profit", "take_profit")):
+            if action in acts_a and action not in acts_b:
+                out.append(_change(kind, b, a, f"{'/'.join(acts_b)} → {'/'.join(acts_a)}"))
+                explained = True
+        if acts_a != acts_b and not explained:
+            out.append(_change("action_changed", b, a, f"{'/'.join(acts_b)} → {'/'.join(acts_a)}"))
+        if list(a.get("deployed_layers", ())) != list(b.get("deployed_layers", ())):
+            out.append(_change("layers_on_changed", b, a, f"layers on {_layers(b)} → {_layers(a)}"))
+    for key, b in before.items():
+        if key not in seen:
+            out.append(
+                _change(
+                    "position_gone",
+                    b,
+                    None,
+                    f"was layer {b['layer']}, {'/'.join(_actions(b)) or 'no action'}",
+                )
+            )
+    return out

@@ -1,0 +1,225 @@
+"""Presentation of ``alvh review``: rich tables for people, JSON and CSV for scripts.
+
+JSON: ``{"asof", "regime", "journal", "totals", "positions", "recommendations",
+"changes"}`` (``changes`` only with ``--changes``). CSV: one row per
+recommendation with its position's fields, or with ``--changes`` one row per
+change. rich is imported only for the table.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from alvh_cli import report
+from alvh_cli.report import money, num
+
+# Dollar keys of the review beyond report.DOLLAR_KEYS: rounded to cents in JSON/CSV.
+REVIEW_DOLLAR_KEYS = {"hedge_budget", "hedge_spent", "hedge_proposed", "hedge_remaining"}
+
+
+def _cents(value, key: str = ""):
+    if isinstance(value, dict):
+        return {k: _cents(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cents(v, key) for v in value]
+    if isinstance(value, float) and key in REVIEW_DOLLAR_KEYS:
+        return round(value, 2)
+    return value
+
+
+def _since(result) -> dict | None:
+    s = result.since
+    if s is None:
+        return None
+    return {"review_id": s.id, "run_at": s.run_at, "asof": s.asof, "status": s.status}
+
+
+def review_json(result) -> dict:
+    """The JSON document of one review (before rounding)."""
+    data = {
+        "asof": result.asof,
+        "regime": report._regime(result.regime),
+        "journal": {"path": result.journal_path, "review_id": result.review_id},
+        "totals": result.totals,
+        "positions": result.rows,
+        "recommendations": result.recommendations,
+    }
+    if result.changes is not None:
+        data["changes"] = {"since": _since(result), "changes": result.changes}
+    return data
+
+
+def emit_review(result, fmt: str) -> None:
+    """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(_cents(report._clean(review_json(result))), indent=2) + "\n")
+        return
+    if fmt == "csv":
+        if result.changes is not None:
+            return report._csv(result.changes)
+        fields = {(r["source"], r["id"]): r for r in result.rows}
+        rows = []
+        for rec in result.recommendations:
+            base = fields[(rec["source"], rec["id"])]
+            rows.append(
+                {**base, **{f"rec.{k}": v for k, v in rec.items() if k not in ("id", "source")}}
+            )
+        return report._csv(_cents(rows))
+    print_review(report._console(), result)
+
+
+def _regime_text(regime) -> str:
+    label = "unavailable" if regime.elevated is None else regime.label
+    return f"{label} ({regime.note})"
+
+
+def print_review(console, result) -> None:
+    from rich.table import Table
+
+    t = result.totals
+    journal = (
+        f"journal {result.journal_path} (review #{result.review_id})"
+        if result.review_id is not None
+        else f"journal {result.journal_path} (not recorded)"
+        if result.journal_path
+        else "no journal"
+    )
+    console.print(
+        f"[bold]alvh review[/] as of {result.asof} — regime: {_regime_text(result.regime)}"
+    )
+    console.print(f"{t['positions']} positions, {t['needs_action']} need action; {journal}")
+
+    book = Table(title="Book, most urgent first", title_justify="left")
+    for col in (
+        "position",
+        "file",
+        "DTE",
+        "mark",
+        "side",
+        "layer",
+        "on",
+        "action",
+        "$delta",
+        "$vega",
+        "$theta",
+        "P&L $",
+        "hedge $ / budget",
+    ):
+        book.add_column(
+            col, justify="left" if col in ("position", "file", "side", "on", "action") else "right"
+        )
+    for r in result.rows:
+        g = r["greeks"]
+        style = "bold red" if r["layer"] >= 3 else "yellow" if r["layer"] >= 1 else ""
+        book.add_row(
+            r["id"],
+            _short(r["source"]),
+            str(r["dte"]),
+            f"{r['mark_multiple']:.2f}x",
+            r["tested_side"],
+            str(r["layer"]),
+            ",".join(map(str, r["deployed_layers"])) or "-",
+            "/".join(dict.fromkeys(r["actions"])),
+            money(g["delta"]),
+            money(g["vega"]),
+            money(g["theta"]),
+            money(r["pnl"]),
+            f"{money(r['hedge_spent'])} / {money(r['hedge_budget'])}",
+            style=style,
+        )
+    console.print(book)
+
+    tot = Table(title="Book totals (dollars)", title_justify="left")
+    for col in (
+        "$delta",
+        "$gamma",
+        "$vega",
+        "$theta",
+        "P&L $",
+        "hedges on $",
+        "budget $",
+        "used",
+        "proposed today $",
+        "left after $",
+    ):
+        tot.add_column(col, justify="right")
+    used = t["hedge_budget_used"]
+    tot.add_row(
+        money(t["delta"]),
+        money(t["gamma"]),
+        money(t["vega"]),
+        money(t["theta"]),
+        money(t["pnl"]),
+        money(t["hedge_spent"]),
+        money(t["hedge_budget"]),
+        "n/a" if used is None else f"{used:.0%}",
+        money(t["hedge_proposed"]),
+        money(t["hedge_remaining"] - t["hedge_proposed"]),
+    )
+    console.print(tot)
+
+    actions = [r for r in result.recommendations if r["action"] != "hold"]
+    holds = sum(1 for r in result.rows if not r["needs_action"])
+    if actions:
+        rec = Table(title="Recommendations", title_justify="left")
+        for col in (
+            "position",
+            "action",
+            "instrument",
+            "expiry",
+            "strikes",
+            "qty",
+            "limit",
+            "cost $",
+            "stress gain $",
+            "coverage",
+            "reason",
+        ):
+            rec.add_column(
+                col,
+                overflow="fold",
+                justify="right"
+                if col in ("qty", "limit", "cost $", "stress gain $", "coverage")
+                else "left",
+            )
+        for r in actions:
+            rec.add_row(r["id"], r["action"], *report._rec_cells(r))
+        console.print(rec)
+    console.print(
+        f"{holds} position{'s' if holds != 1 else ''} hold"
+        + ("" if actions else "; nothing to do today")
+    )
+
+    if result.changes is not None:
+        print_changes(console, result)
+
+
+def print_changes(console, result) -> None:
+    from rich.table import Table
+
+    s = result.since
+    if s is None:
+        console.print(
+            f"Changes: no earlier review of this book in the journal; "
+            f"{len(result.rows)} positions are new."
+        )
+        return
+    head = f"Changes since review #{s.id} (run {s.run_at}, as of {s.asof})"
+    if not result.changes:
+        console.print(f"{head}: none.")
+        return
+    t = Table(title=head, title_justify="left")
+    for col in ("position", "file", "change", "mark", "detail"):
+        t.add_column(col, justify="right" if col == "mark" else "left", overflow="fold")
+    for c in result.changes:
+        marks = " → ".join(
+            num(m) + "x" for m in (c["mark_before"], c["mark_after"]) if m is not None
+        )
+        t.add_row(c["id"], _short(c["source"]), c["kind"].replace("_", " "), marks, c["detail"])
+    console.print(t)
+
+
+def _short(source: str) -> str:
+    """The file name of a source path (the table has no room for directories)."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1]

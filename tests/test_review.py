@@ -1,0 +1,558 @@
+"""Tests for alvh_cli.review and alvh_cli.review_report: urgency order, totals, journal, changes.
+
+The book: three condors (DESIGN §2 format) expiring 2026-12-18, priced on a
+shared market file whose SPX moves over three "days":
+
+    day 1  SPX 5850.25, VIX 18.2   calm 1.05x hold      hedged 1.35x hold (layer 1 on)
+    day 2  SPX 5700,    VIX 24     calm 2.18x layer 2   hedged 2.03x layer 2
+    day 3  SPX 5900,    VIX 14     calm 0.48x take profit, hedged 0.83x unwind (VIX 14 <= 22.4)
+
+(marks are debit to close / the `credit` written in each file; ``book_states``
+checks those states first, so a change in the pricing engine shows up there
+and not as a puzzling journal failure). ``extra`` is a copy of ``calm`` that
+is closed (its file removed) before day 3.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from test_journal import start_together
+
+from alvh_cli import book, review, review_report
+from alvh_cli import regime as regime_mod
+from alvh_cli.check import Regime, check_book
+from alvh_cli.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DAYS = {  # spx, vix, (Dec 16 and Jan 20 VIX futures)
+    1: (5850.25, 18.2, (19.1, 19.8)),
+    2: (5700, 24, (23.0, 22.5)),
+    3: (5900, 14, (15.8, 17.0)),
+}
+
+
+def market_toml(spx: float, vix: float, futures: tuple[float, float]) -> str:
+    return f"""\
+[market]
+asof = 2026-11-24T15:45:00-05:00
+spx = {spx}
+vix = {vix}
+rate = 0.042
+dividend_yield = 0.013
+vix_futures = [ {{ expiry = 2026-12-16, price = {futures[0]} }},
+                {{ expiry = 2027-01-20, price = {futures[1]} }} ]
+
+[market.spx_vol]
+skew = -1.1
+smile = 2.5
+
+[market.vix_vol]
+atm = 0.95
+skew = 0.8
+"""
+
+
+def condor_toml(pid, strikes, units, entry, credit, hedge=()) -> str:
+    out = f'[[positions]]\nid = "{pid}"\nopened = 2026-11-03\ncredit = {credit}\n'
+    sides = (("put", units), ("put", -units), ("call", -units), ("call", units))
+    for (typ, qty), strike, price in zip(sides, strikes, entry, strict=True):
+        out += (
+            f'\n[[positions.legs]]\ntype = "{typ}"\nstrike = {strike}\n'
+            f"expiry = 2026-12-18\nquantity = {qty}\nentry_price = {price}\n"
+        )
+    for strike, qty, price in hedge:
+        out += (
+            f'\n[[positions.legs]]\nunderlying = "VIX"\ntype = "call"\nstrike = {strike}\n'
+            f"expiry = 2026-12-16\nquantity = {qty}\nentry_price = {price}\nlayer = 1\n"
+            "entry_vix = 22.4\n"
+        )
+    return out
+
+
+CALM = dict(strikes=(5450, 5500, 6250, 6300), units=2, entry=(3.0, 5.0, 3.0, 1.0), credit=4.5)
+HEDGED = dict(
+    strikes=(5550, 5600, 6150, 6200),
+    units=3,
+    entry=(6.0, 12.0, 9.0, 3.0),
+    credit=7.5,
+    hedge=((21, 6, 1.35), (28, -6, 0.55)),
+)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A book directory, one market file per day, and a journal path (not yet created)."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "calm.toml").write_text(condor_toml("calm", **CALM))
+    (folder / "hedged.toml").write_text(condor_toml("hedged", **HEDGED))
+    (folder / "extra.toml").write_text(condor_toml("extra", **CALM))
+    for day, args in DAYS.items():
+        (tmp_path / f"day{day}.toml").write_text(market_toml(*args))
+    return tmp_path
+
+
+def load(desk: Path, day: int):
+    return book.load_book([desk / "book"], market=desk / f"day{day}.toml", expand_dirs=True)
+
+
+def run(desk: Path, day: int, **kw) -> review.ReviewResult:
+    kw.setdefault("books", [str(desk / "book")])
+    return review.review_book(load(desk, day), None, desk / "journal.sqlite", **kw)
+
+
+def states(result) -> dict:
+    return {r["id"]: (r["layer"], r["actions"]) for r in result.rows}
+
+
+def test_book_states(desk):
+    """The engine puts the book where the scenario in the module docstring says."""
+    want = {
+        1: {"calm": (0, ["hold"]), "hedged": (0, ["hold"])},
+        2: {"calm": (2, ["open_hedge"]), "hedged": (2, ["hold"])},
+        3: {"calm": (0, ["take_profit"]), "hedged": (0, ["close_hedge"])},
+    }
+    for day, expected in want.items():
+        got = {
+            p["id"]: (p["layer"], [r["action"] for r in p["recommendations"]])
+            for p in check_book(load(desk, day)).positions
+        }
+        assert {k: got[k] for k in expected} == expected, day
+
+
+# ------------------------------------------------------------------ the review itself
+
+
+def test_rows_most_urgent_first(desk):
+    result = review.review_book(load(desk, 2))
+    # day 2: all layer 2; calm and extra (2.18x) before hedged (2.03x); equal marks by file
+    assert [r["id"] for r in result.rows] == ["calm", "extra", "hedged"]
+    keys = [review.urgency_key(r) for r in result.rows]
+    assert keys == sorted(keys)
+    # recommendations follow the rows, each naming its position
+    assert [(r["id"], r["action"]) for r in result.recommendations] == [
+        ("calm", "open_hedge"),
+        ("extra", "open_hedge"),
+        ("hedged", "hold"),
+    ]
+    assert result.needs_action
+
+
+def test_urgency_layer_beats_mark():
+    rows = [
+        {"id": "a", "source": "f", "layer": 1, "mark_multiple": 2.9},
+        {"id": "b", "source": "f", "layer": 3, "mark_multiple": 0.4},  # through a short strike
+        {"id": "c", "source": "f", "layer": 1, "mark_multiple": float("nan")},
+        {"id": "d", "source": "f", "layer": 0, "mark_multiple": 5.0},
+        {"id": "e", "source": "f", "layer": 1, "mark_multiple": 3.0},
+    ]
+    assert [r["id"] for r in sorted(rows, key=review.urgency_key)] == ["b", "e", "a", "c", "d"]
+
+
+def test_totals(desk):
+    result = review.review_book(load(desk, 1))
+    t = result.totals
+    # hedge_budget = 0.35 x credit x units x 100 (DESIGN §4):
+    # calm and extra 0.35 x 4.5 x 2 x 100 = 315 each; hedged 0.35 x 7.5 x 3 x 100 = 787.5
+    assert t["hedge_budget"] == pytest.approx(315 + 315 + 787.5)
+    # hedged's layer 1: 6 x 21C at 1.35 bought, 6 x 28C at 0.55 sold: (1.35 - 0.55) x 6 x 100
+    assert t["hedge_spent"] == pytest.approx(480.0)
+    assert t["hedge_remaining"] == pytest.approx(1417.5 - 480.0)
+    assert t["hedge_budget_used"] == pytest.approx(480 / 1417.5)
+    assert t["hedge_proposed"] == 0.0  # day 1: nothing to buy
+    by_id = {r["id"]: r for r in result.rows}
+    assert (by_id["hedged"]["hedge_budget"], by_id["hedged"]["hedge_spent"]) == pytest.approx(
+        (787.5, 480.0)
+    )
+    checked = check_book(load(desk, 1)).positions
+    for name in ("delta", "gamma", "vega", "theta"):
+        assert t[name] == pytest.approx(sum(p["greeks"][name] for p in checked))
+    assert t["pnl"] == pytest.approx(sum(p["pnl"] for p in checked))
+    assert (t["positions"], t["needs_action"]) == (3, 0)
+
+
+def test_proposed_spend_is_todays_open_hedges(desk):
+    result = review.review_book(load(desk, 2))
+    costs = [r["cost"] for r in result.recommendations if r["action"] == "open_hedge"]
+    assert len(costs) == 2 and all(c > 0 for c in costs)
+    assert result.totals["hedge_proposed"] == pytest.approx(sum(costs))
+
+
+def test_regimes_from_history(desk, tmp_path, monkeypatch):
+    # 60 business days to asof: SPX falls 1% a session for the last 20 (RSI(14) -> 0),
+    # VIX 15 then 30 on the last day (2x its 10-day mean): two signals, elevated.
+    days, d = [], date(2026, 11, 24)
+    while len(days) < 60:
+        if d.weekday() < 5:
+            days.append(d)
+        d -= timedelta(days=1)
+    days.reverse()
+    lines = ["date,spx,vix"]
+    for i, day in enumerate(days):
+        spx = 6000 * 0.99 ** max(0, i - 39)
+        lines.append(f"{day.isoformat()},{spx:.2f},{30 if i == 59 else 15}")
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(lines) + "\n")
+    loaded = load(desk, 1)
+    calls = []
+    real = regime_mod._evaluate
+
+    def counting(lf, *args):
+        calls.append(lf)
+        return real(lf, *args)
+
+    monkeypatch.setattr(regime_mod, "_evaluate", counting)
+    regimes = regime_mod.regimes_for(loaded, [history])
+    assert len(calls) == 1  # three files sharing --market: the signals are evaluated once
+    assert len(regimes) == 3 and regimes[0] is regimes[2]
+    assert regimes[0].elevated is True and regimes[0].active >= 2
+    assert "history to 2026-11-24" in regimes[0].note
+    result = review.review_book(loaded, regimes, desk / "j.sqlite")
+    assert result.regime.elevated is True
+    assert {r["regime"] for r in result.rows} == {"elevated"}
+    with sqlite3.connect(desk / "j.sqlite") as conn:
+        assert conn.execute("SELECT regime FROM reviews").fetchall() == [("elevated",)]
+    assert regime_mod.regimes_for(loaded, None) == [Regime()] * 3
+
+
+# ------------------------------------------------------------------ journal and changes
+
+
+def test_changes_across_three_runs(desk):
+    first = run(desk, 1, changes=True)
+    assert first.review_id == 1 and first.since is None
+    assert [(c["id"], c["kind"]) for c in first.changes] == [
+        ("hedged", "new_position"),
+        ("calm", "new_position"),
+        ("extra", "new_position"),
+    ]
+
+    second = run(desk, 2, changes=True)
+    assert second.since.id == 1
+    assert [(c["id"], c["kind"], c["detail"]) for c in second.changes] == [
+        ("calm", "new_layer", "layer 0 → 2"),
+        ("calm", "action_changed", "hold → open_hedge"),
+        ("extra", "new_layer", "layer 0 → 2"),
+        ("extra", "action_changed", "hold → open_hedge"),
+        ("hedged", "new_layer", "layer 0 → 2"),
+    ]
+
+    (desk / "book" / "extra.toml").unlink()  # closed before day 3
+    third = run(desk, 3, changes=True)
+    assert third.since.id == 2  # compared with day 2, not day 1
+    assert [(c["id"], c["kind"], c["detail"]) for c in third.changes] == [
+        ("hedged", "layer_dropped", "layer 2 → 0"),
+        ("hedged", "unwind", "hold → close_hedge"),
+        ("calm", "layer_dropped", "layer 2 → 0"),
+        ("calm", "take_profit", "open_hedge → take_profit"),
+        ("extra", "position_gone", "was layer 2, open_hedge"),
+    ]
+    c = third.changes[3]
+    assert (c["mark_before"], c["mark_after"]) == pytest.approx((2.18, 0.48), abs=0.01)
+
+    with sqlite3.connect(desk / "journal.sqlite") as conn:
+        assert conn.execute("SELECT id, positions, status FROM reviews").fetchall() == [
+            (1, 3, "nothing_to_do"),
+            (2, 3, "action"),
+            (3, 2, "action"),
+        ]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_same_review_twice_has_no_changes(desk):
+    run(desk, 2)
+    again = run(desk, 2, changes=True)
+    assert again.since.id == 1 and again.changes == []
+
+
+def test_changes_compare_with_the_same_book(desk):
+    run(desk, 1)
+    other = review.review_book(
+        book.load_book([desk / "book" / "calm.toml"], market=desk / "day2.toml"),
+        None,
+        desk / "journal.sqlite",
+        True,
+    )
+    assert other.since is None  # a different book: no earlier review of it
+    back = run(desk, 2, changes=True)
+    assert back.since.id == 1  # the book's own last review, not the calm.toml one (#2)
+
+
+def test_book_given_by_another_relative_path_is_the_same(desk, monkeypatch):
+    monkeypatch.chdir(desk)
+    run(desk, 1, books=["book"])
+    again = run(desk, 1, books=["./book/"], changes=True)
+    assert again.since.id == 1 and again.changes == []
+
+
+def test_not_recording_still_shows_changes(desk):
+    run(desk, 1)
+    peek = run(desk, 2, changes=True, record=False)
+    assert peek.review_id is None and peek.since.id == 1
+    assert {c["kind"] for c in peek.changes} == {"new_layer", "action_changed"}
+    with sqlite3.connect(desk / "journal.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
+
+
+def test_not_recording_creates_nothing(desk):
+    peek = run(desk, 1, changes=True, record=False)
+    assert peek.since is None and len(peek.changes) == 3
+    assert not (desk / "journal.sqlite").exists()
+
+
+def test_no_journal(desk):
+    result = review.review_book(load(desk, 1), None, None)
+    assert result.review_id is None and result.changes is None
+    with pytest.raises(InputError, match="--changes: needs a journal"):
+        review.review_book(load(desk, 1), None, None, True)
+
+
+def test_bad_journal_file(desk):
+    bad = desk / "journal.sqlite"
+    bad.write_text("date,spx,vix\n")
+    with pytest.raises(InputError, match=f"^{bad}: not a usable alvh journal"):
+        run(desk, 1)
+
+
+REVIEWER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from alvh_cli import book, review
+    folder, market, path, name, n, go = sys.argv[1:6] + [Path(sys.argv[6])]
+    loaded = book.load_book([folder], market=market, expand_dirs=True)
+    (go.parent / f"ready-{name}").touch()
+    while not go.exists():
+        time.sleep(0.002)
+    for k in range(int(n)):
+        review.review_book(loaded, None, path, False, books=[folder], argv=[name, str(k)])
+    """
+)
+
+
+def test_two_reviews_at_once_in_separate_processes(desk, tmp_path):
+    path = tmp_path / "shared" / "journal.sqlite"  # neither the file nor its directory exists
+    args = [
+        [str(desk / "book"), str(desk / f"day{day}.toml"), str(path), f"day{day}", "4"]
+        for day in (1, 2)
+    ]
+    for rc, _, err in start_together(tmp_path, REVIEWER, args):
+        assert rc == 0, err
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reviews = conn.execute("SELECT id, argv, positions FROM reviews ORDER BY id").fetchall()
+        per_review = dict(conn.execute("SELECT review_id, count(*) FROM decisions GROUP BY 1"))
+        layers = conn.execute(
+            "SELECT json_extract(r.argv, '$[0]'), d.layer FROM decisions d "
+            "JOIN reviews r ON r.id = d.review_id WHERE d.position_id = 'calm'"
+        ).fetchall()
+    assert sorted(json.loads(a)[0] + json.loads(a)[1] for _, a, _ in reviews) == sorted(
+        f"day{d}{k}" for d in (1, 2) for k in range(4)
+    )
+    assert all(per_review[rid] == n == 3 for rid, _, n in reviews)
+    assert set(layers) == {("day1", 0), ("day2", 2)}  # each process wrote its own decisions
+
+
+# ------------------------------------------------------------------ report
+
+
+def test_emit_json(desk, capsys):
+    result = run(desk, 2, changes=True)
+    review_report.emit_review(result, "json")
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == [
+        "asof",
+        "regime",
+        "journal",
+        "totals",
+        "positions",
+        "recommendations",
+        "changes",
+    ]
+    assert data["journal"] == {"path": str(desk / "journal.sqlite"), "review_id": 1}
+    assert [p["id"] for p in data["positions"]] == ["calm", "extra", "hedged"]
+    assert data["totals"]["hedge_budget"] == 1417.5
+    assert data["changes"]["since"] is None
+    assert data["regime"]["elevated"] is None
+
+
+def test_emit_csv(desk, capsys):
+    review_report.emit_review(run(desk, 2), "csv")
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["id"], r["rec.action"]) for r in rows] == [
+        ("calm", "open_hedge"),
+        ("extra", "open_hedge"),
+        ("hedged", "hold"),
+    ]
+    assert rows[2]["hedge_spent"] == "480.0"
+    review_report.emit_review(run(desk, 3, changes=True), "csv")
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["kind"] == "layer_dropped"
+
+
+def test_emit_table(desk, capsys):
+    run(desk, 1)
+    review_report.emit_review(run(desk, 2, changes=True), "table")
+    out = capsys.readouterr().out
+    for text in (
+        "alvh review as of 2026-11-24T15:45:00-05:00",
+        "3 positions, 2 need action",
+        "Book, most urgent first",
+        "Book totals",
+        "Recommendations",
+        "Changes since review #1",
+        "new layer",
+        "1 position hold",
+    ):
+        assert text in out, text
+
+
+# ------------------------------------------------------------------ command line
+
+
+def alvh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "alvh_cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def has_review_command():
+    from alvh_cli.cli import app
+
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    if "review" not in names:
+        pytest.skip("the review command is not in cli.py yet")
+
+
+@pytest.mark.usefixtures("has_review_command")
+def test_cli_exit_status_and_journal(desk):
+    common = ["--market", "day1.toml", "--journal", "j.sqlite", "--format", "json"]
+    done = alvh("review", "book", *common, cwd=desk)
+    assert done.returncode == 0, done.stderr  # day 1: nothing to do
+    act = alvh(
+        "review",
+        "book",
+        "--market",
+        "day2.toml",
+        "--journal",
+        "j.sqlite",
+        "--changes",
+        "--format",
+        "json",
+        cwd=desk,
+    )
+    assert act.returncode == 1, act.stderr
+    data = json.loads(act.stdout)
+    assert data["changes"]["since"]["review_id"] == 1
+    assert data["journal"]["review_id"] == 2
+    with sqlite3.connect(desk / "j.sqlite") as conn:
+        (argv,) = conn.execute("SELECT argv FROM reviews WHERE id = 2").fetchone()
+    assert json.loads(argv)[:2] == ["review", "book"]
+
+
+@pytest.mark.usefixtures("has_review_command")
+def test_cli_no_journal_writes_nothing(desk):
+    home = desk / "home"
+    env_home = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data")}  # default journal's home
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alvh_cli",
+            "review",
+            "book",
+            "--market",
+            "day1.toml",
+            "--no-journal",
+            "--format",
+            "json",
+        ],
+        cwd=desk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env_home, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["journal"] == {"path": None, "review_id": None}
+    assert not home.exists()
+
+
+@pytest.mark.usefixtures("has_review_command")
+def test_cli_default_journal_under_user_data_dir(desk):
+    home = desk / "home"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alvh_cli",
+            "review",
+            "book",
+            "--market",
+            "day1.toml",
+            "--format",
+            "json",
+        ],
+        cwd=desk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "data"),
+            "PYTHONPATH": str(ROOT),
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+    if sys.platform.startswith("linux"):
+        assert (home / "data" / "alvh" / "journal.sqlite").is_file()
+
+
+@pytest.mark.usefixtures("has_review_command")
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["book", "--market", "day1.toml", "--journal", "notes.txt"],
+            "alvh: notes.txt: not a usable alvh journal",
+        ),
+        (["book", "--market", "day1.toml", "--journal", "."], "alvh: .: is a directory"),
+        (
+            ["missing", "--market", "day1.toml", "--no-journal"],
+            "alvh: missing: no such file or directory",
+        ),
+        (
+            ["book", "--market", "day1.toml", "--no-journal", "--history", "notes.txt"],
+            "alvh: notes.txt",
+        ),
+    ],
+)
+def test_cli_bad_input_exits_2(desk, args, message):
+    (desk / "notes.txt").write_text("hello\n")
+    proc = alvh("review", *args, cwd=desk)
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.startswith(message), proc.stderr
+    assert "Traceback" not in proc.stderr
