@@ -684,27 +684,33 @@ def _build_position(pv: dict, source: str, key: str) -> Position:
     )
 
 
+def _occ_fields(raw: dict, source: str, key: str) -> tuple[str, str, float, date, str]:
+    """Root, type, strike, expiry and underlying from a table's ``occ`` (leg or quote)."""
+    clash = [n for n in OCC_REPLACES if n in raw]
+    if clash:
+        raise InputError(
+            f"'occ' and '{clash[0]}' both given: give either the OSI symbol or "
+            "type, strike and expiry",
+            source,
+            f"{key}.{clash[0]}",
+        )
+    try:
+        root, typ, strike, expiry = parse_osi(raw["occ"])
+    except InputError as e:
+        raise e.located(source, f"{key}.occ") from None
+    underlying = ROOT_UNDERLYING[root]
+    if raw.get("underlying", underlying) != underlying:
+        raise InputError(
+            f"{raw['underlying']!r} does not match the occ root {root!r} ({underlying})",
+            source,
+            f"{key}.underlying",
+        )
+    return root, typ, strike, expiry, underlying
+
+
 def _build_leg(lv: dict, source: str, key: str) -> Leg:
     if "occ" in lv:
-        clash = [n for n in OCC_REPLACES if n in lv]
-        if clash:
-            raise InputError(
-                f"'occ' and '{clash[0]}' both given: give either the OSI symbol or "
-                "type, strike and expiry",
-                source,
-                f"{key}.{clash[0]}",
-            )
-        try:
-            root, typ, strike, expiry = parse_osi(lv["occ"])
-        except InputError as e:
-            raise e.located(source, f"{key}.occ") from None
-        underlying = ROOT_UNDERLYING[root]
-        if lv.get("underlying", underlying) != underlying:
-            raise InputError(
-                f"{lv['underlying']!r} does not match the occ root {root!r} ({underlying})",
-                source,
-                f"{key}.underlying",
-            )
+        root, typ, strike, expiry, underlying = _occ_fields(lv, source, key)
     else:
         underlying = lv.get("underlying", "SPX")
         if not any(n in lv for n in OCC_REPLACES[1:]):
@@ -904,25 +910,7 @@ def _build_market(mv: dict, source: str) -> Market:
 
 def _build_quote(qv: dict, source: str, key: str) -> Quote:
     if "occ" in qv:
-        clash = [n for n in OCC_REPLACES if n in qv]
-        if clash:
-            raise InputError(
-                f"'occ' and '{clash[0]}' both given: give either the OSI symbol or "
-                "type, strike and expiry",
-                source,
-                f"{key}.{clash[0]}",
-            )
-        try:
-            root, typ, strike, expiry = parse_osi(qv["occ"])
-        except InputError as e:
-            raise e.located(source, f"{key}.occ") from None
-        underlying = ROOT_UNDERLYING[root]
-        if qv.get("underlying", underlying) != underlying:
-            raise InputError(
-                f"{qv['underlying']!r} does not match the occ root {root!r} ({underlying})",
-                source,
-                f"{key}.underlying",
-            )
+        root, typ, strike, expiry, underlying = _occ_fields(qv, source, key)
     else:
         for n in ("type", "strike", "expiry"):
             if n not in qv:

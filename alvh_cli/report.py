@@ -287,30 +287,21 @@ def print_check(console, result) -> None:
             style=style,
         )
     console.print(t)
+    print_recommendations(
+        console, [(p["id"], rec) for p in result.positions for rec in p["recommendations"]]
+    )
+
+
+def print_recommendations(console, items) -> None:
+    """The orders to place: ``items`` are (position id, recommendation dict) pairs."""
+    from rich.table import Table
+
+    right = ("qty", "limit", "cost $", "stress gain $", "coverage")
     r = Table(title="Recommendations", title_justify="left")
-    for col in (
-        "position",
-        "action",
-        "instrument",
-        "expiry",
-        "strikes",
-        "qty",
-        "limit",
-        "cost $",
-        "stress gain $",
-        "coverage",
-        "reason",
-    ):
-        r.add_column(
-            col,
-            justify="right"
-            if col in ("qty", "limit", "cost $", "stress gain $", "coverage")
-            else "left",
-            overflow="fold",
-        )
-    for p in result.positions:
-        for rec in p["recommendations"]:
-            r.add_row(p["id"], rec["action"], *_rec_cells(rec))
+    for col in ("position", "action", "instrument", "expiry", "strikes", *right, "reason"):
+        r.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    for pid, rec in items:
+        r.add_row(pid, rec["action"], *_rec_cells(rec))
     console.print(r)
     console.print(
         "limit: per spread or synthetic, in points (db pay, cr receive); (model) = no quote. "

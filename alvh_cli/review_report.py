@@ -162,30 +162,7 @@ def print_review(console, result) -> None:
     actions = [r for r in result.recommendations if r["action"] != "hold"]
     holds = sum(1 for r in result.rows if not r["needs_action"])
     if actions:
-        rec = Table(title="Recommendations", title_justify="left")
-        for col in (
-            "position",
-            "action",
-            "instrument",
-            "expiry",
-            "strikes",
-            "qty",
-            "limit",
-            "cost $",
-            "stress gain $",
-            "coverage",
-            "reason",
-        ):
-            rec.add_column(
-                col,
-                overflow="fold",
-                justify="right"
-                if col in ("qty", "limit", "cost $", "stress gain $", "coverage")
-                else "left",
-            )
-        for r in actions:
-            rec.add_row(r["id"], r["action"], *report._rec_cells(r))
-        console.print(rec)
+        report.print_recommendations(console, [(r["id"], r) for r in actions])
     console.print(
         f"{holds} position{'s' if holds != 1 else ''} hold"
         + ("" if actions else "; nothing to do today")

@@ -40,7 +40,12 @@ DEFAULTS: dict[str, Rule] = {
     "hedge_budget": Rule(
         0.35, "all hedge debits as a share of the opening credit dollars", 0.0, 5.0
     ),
-    "profit_take": Rule(0.50, "share of the credit captured that closes the trade", 0.0, 1.0),
+    "profit_take": Rule(
+        0.50,
+        "share of the credit captured (hedges' P&L included) that closes the trade; 0 = off",
+        0.0,
+        1.0,
+    ),
     "unwind_fraction": Rule(
         0.8, "hedges close when mark < layer1_multiple × this and VIX ≤ entry", 0.0, 1.0
     ),

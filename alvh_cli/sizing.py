@@ -13,7 +13,7 @@ spends past the hedge budget.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -161,7 +161,9 @@ def size(
     needed = coverage_target * condor_loss - existing_gain
     cands = candidate_spreads(pv, scenario, rules, expiry)
     f0, f1 = future_price(market, expiry), future_price(scenario.market, expiry)
+    cands = [replace(c, count_needed=max(math.ceil(needed / c.gain - 1e-9), 0)) for c in cands]
     choice, qty, note, limited = None, 0, "", False
+    left = max(budget - spent, 0.0)
     if condor_loss <= 0:
         note = "the condor does not lose in this stress; nothing to size"
     elif needed <= 0:
@@ -169,31 +171,12 @@ def size(
     elif not cands:
         note = "no VIX call spread on this expiry gains in the stress"
     else:
-        choice = cands[0]
-        want = math.ceil(needed / choice.gain - 1e-9)
-        per = choice.debit * VIX_OPTION_MULTIPLIER
-        affordable = max(0, math.floor((budget - spent) / per + 1e-9))
-        qty = min(want, affordable)
-        limited = affordable < want
-        if limited:
-            note = (
-                f"budget-limited: {qty} of {want} spreads fit ${max(budget - spent, 0):,.0f} left"
-            )
-    cands = [
-        Candidate(
-            c.expiry,
-            c.long_strike,
-            c.short_strike,
-            c.debit,
-            c.debit_source,
-            c.stressed_value,
-            c.gain,
-            max(math.ceil(needed / c.gain - 1e-9), 0),
-        )
-        for c in cands
-    ]
-    if choice is not None:
-        choice = cands[0]
+        choice, qty = pick_within_budget(cands, left, rules.hedge_ratio_tolerance)
+        if choice is None:
+            note = f"no spread fits the ${left:,.0f} of hedge budget left"
+        elif qty < choice.count_needed:
+            limited = True
+            note = f"budget-limited: {qty} of {choice.count_needed} spreads fit ${left:,.0f} left"
     gain = qty * choice.gain if choice else 0.0
     cost = qty * choice.debit * VIX_OPTION_MULTIPLIER if choice else 0.0
     coverage = (existing_gain + gain) / condor_loss if condor_loss > 0 else float("nan")
@@ -219,6 +202,32 @@ def size(
     )
 
 
+def pick_within_budget(
+    cands: list[Candidate], left: float, tolerance: float = 0.0
+) -> tuple[Candidate | None, int]:
+    """The ranked-first spread whose needed count fits ``left`` dollars. When none fits in
+    full, the budget buys what fits: among the spreads whose affordable count gains within
+    ``tolerance`` of the most, the one with the largest gain per contract (fewest tickets)."""
+    fitted = []
+    for c in cands:
+        affordable = math.floor(left / (c.debit * VIX_OPTION_MULTIPLIER) + 1e-9)
+        qty = min(c.count_needed, affordable)
+        if qty == c.count_needed and qty > 0:
+            return c, qty
+        if qty > 0:
+            fitted.append((qty * c.gain, qty, c))
+    if not fitted:
+        return None, 0
+    most = max(total for total, _, _ in fitted)
+    near = [
+        (c.gain, -i, qty, c)
+        for i, (total, qty, c) in enumerate(fitted)
+        if total >= most * (1.0 - tolerance)
+    ]
+    _, _, qty, c = max(near, key=lambda t: (t[0], t[1]))
+    return c, qty
+
+
 def stress_pnl(pv, scenario: Scenario) -> tuple[float, float]:
     """(condor loss, hedge gain) in dollars under the scenario, by full revaluation."""
     stressed = revalue(pv.values, pv.legs, scenario)
@@ -231,8 +240,6 @@ def size_hedge_report(
     loaded, *, position=None, layer=None, coverage=None, spx_move=None, vix_expiry=None
 ) -> dict:
     """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
-    from dataclasses import replace
-
     from alvh_cli import scenario as scen
     from alvh_cli.check import layer_targets
     from alvh_cli.errors import InputError

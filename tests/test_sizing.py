@@ -131,3 +131,33 @@ def test_budget_counts_existing_layers():
     assert s.quantity == 0
     if s.needed_gain > 0 and s.choice is not None:
         assert s.budget_limited
+
+
+def test_budget_buys_what_fits_when_the_best_spread_does_not():
+    """pick_within_budget: the best-ranked spread costs more than the budget left, a
+    cheaper one fits; alvh buys the cheaper one rather than nothing."""
+    from alvh_cli.sizing import Candidate, pick_within_budget
+
+    best = Candidate(date(2027, 1, 20), 18, 28, 3.30, "model", 8.0, 470.0, 5)
+    cheap = Candidate(date(2027, 1, 20), 21, 31, 2.10, "model", 5.0, 290.0, 8)
+    assert pick_within_budget([best, cheap], 217.0) == (cheap, 1)
+    assert pick_within_budget([best, cheap], 5000.0) == (best, 5)  # the best fits in full
+    assert pick_within_budget([best, cheap], 100.0) == (None, 0)
+    # neither fits in full: the one whose affordable count gains most ($1,000 buys
+    # 3 × best = $1,410 or 4 × cheap = $1,160)
+    assert pick_within_budget([best, cheap], 1000.0) == (best, 3)
+
+
+def test_budget_limited_prefers_fewer_contracts_among_near_equals():
+    from alvh_cli.sizing import Candidate, pick_within_budget
+
+    # $1,000 left buys 142 of the 0.07 spread (200 needed) or 4 of the 2.30 one
+    tiny = Candidate(date(2027, 1, 20), 28, 29, 0.07, "model", 0.20, 12.0, 200)
+    wide = Candidate(date(2027, 1, 20), 19, 29, 2.30, "model", 2.55, 25.0, 100)
+    # tiny: 142 × $12 = $1,704; wide: 4 × $25 = $100 → tiny wins by far
+    assert pick_within_budget([tiny, wide], 1000.0, 0.10) == (tiny, 142)
+    # within 10% of each other, the spread with more gain per contract wins
+    mid = Candidate(date(2027, 1, 20), 20, 30, 0.70, "model", 2.5, 115.0, 20)
+    # mid: 14 × $115 = $1,610 ≥ 0.9 × $1,704
+    assert pick_within_budget([tiny, mid], 1000.0, 0.10) == (mid, 14)
+    assert pick_within_budget([tiny, mid], 1000.0, 0.0) == (tiny, 142)
