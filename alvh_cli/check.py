@@ -124,7 +124,7 @@ def recommend(pv, side, layer, why, rules: Rules, elevated: bool) -> list[dict]:
     t1 = rules.thresholds(elevated)[0]
     mark = pv.mark_multiple
     deployed_through = max(p.deployed_layers, default=0)
-    if rules.profit_take > 0 and captured(pv) >= rules.profit_take:
+    if rules.profit_take > 0 and mark <= 1.0 - rules.profit_take:
         return [take_profit(pv, rules)]
     if p.hedges and mark < t1 * rules.unwind_fraction:
         return unwind(pv, t1 * rules.unwind_fraction)
@@ -135,18 +135,6 @@ def recommend(pv, side, layer, why, rules: Rules, elevated: bool) -> list[dict]:
     if side == "call" or layer == 3:
         return [convert(pv, side, layer, why, rules)]
     return [open_hedge(pv, side, layer, why, rules)]
-
-
-def captured(pv) -> float:
-    """Share of the opening credit the whole position has captured: the condor's
-    (credit − debit to close) plus the hedges' P&L, over the credit. Without hedges
-    this is 1 − mark, so the rule reads "mark ≤ 1 − profit_take"; with a conversion
-    or spreads on, their P&L counts, so a hedged trade is not closed at a loss."""
-    p = pv.position
-    dollars = p.credit * p.units * 100.0
-    hedges = (pv.values.price - [g.entry_price for g in pv.legs]) * pv.values.quantity
-    hedge_pnl = float((hedges * pv.values.multiplier)[~pv.is_condor].sum())
-    return ((p.credit - pv.debit_to_close) * p.units * 100.0 + hedge_pnl) / dollars
 
 
 def hold(reason: str) -> dict:
@@ -287,9 +275,8 @@ def take_profit(pv, rules) -> dict:
         "debit": -condor_value / (p.units * 100.0),
         "price_source": source,
         "cost": -proceeds,
-        "reason": f"{captured(pv):.0%} of the credit captured (mark {pv.mark_multiple:.2f}x"
-        + (", hedges included" if p.hedges else "")
-        + f") >= profit take {rules.profit_take:.0%}",
+        "reason": f"mark {pv.mark_multiple:.2f}x <= {1 - rules.profit_take:.2f}x: "
+        f"{1 - pv.mark_multiple:.0%} of the credit captured on the condor",
     }
 
 

@@ -217,6 +217,57 @@ def review(
 
 
 @app.command()
+def backtest(
+    history: list[Path] | None = typer.Option(
+        None,
+        "--history",
+        help="Daily history CSV (date,spx,vix; CBOE VIX_History.csv; Yahoo ^GSPC); repeat to "
+        "merge. Default: the embedded SPX/VIX closes 2014-2018.",
+    ),
+    rules: Path | None = RULES,
+    policies: str = typer.Option(
+        "hold,stop2x,stop3x,alvh", "--policies", help="Comma-separated policies to run."
+    ),
+    entry: list[str] | None = typer.Option(
+        None,
+        "--entry",
+        "-e",
+        help="Entry rule, model or cost parameter key=value (repeat or comma-separate), "
+        "or a TOML file with a [backtest] table.",
+    ),
+    no_profit_take: bool = typer.Option(
+        False, "--no-profit-take", help="Turn the shared profit take off for every policy."
+    ),
+    start: str | None = typer.Option(None, "--start", help="First date YYYY-MM-DD."),
+    end: str | None = typer.Option(None, "--end", help="Last date YYYY-MM-DD."),
+    fmt: Format = FORMAT,
+    trades: Path | None = typer.Option(None, "--trades", help="Write every trade to this CSV."),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Write the equity curves to this PNG (needs matplotlib)."
+    ),
+) -> None:
+    """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.
+
+    Option prices are modelled from VIX, not historical quotes.
+    Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot equity.png
+    """
+    from alvh_cli.backtest_cli import backtest_command
+
+    backtest_command(
+        history=history,
+        rules=rules,
+        policies=policies,
+        entry=entry,
+        no_profit_take=no_profit_take,
+        start=start,
+        end=end,
+        fmt=fmt.value,
+        trades=trades,
+        plot=plot,
+    )
+
+
+@app.command()
 def signals(
     history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
     market: Path | None = typer.Option(

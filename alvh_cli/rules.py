@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Rule] = {
     ),
     "profit_take": Rule(
         0.50,
-        "share of the credit captured (hedges' P&L included) that closes the trade; 0 = off",
+        "mark <= 1 - this closes the condor and its hedges; 0 turns it off",
         0.0,
         1.0,
     ),

@@ -141,6 +141,8 @@ def _read_one(path: Path) -> pd.DataFrame:
             for row in reader:
                 if not row or all(not c.strip() for c in row):
                     continue
+                if row[0].lstrip().startswith("#"):  # comment lines, e.g. a "# source:" line
+                    continue
                 if header is None:
                     header = ([c.strip().lower() for c in row], reader.line_num)
                 else:

@@ -173,17 +173,3 @@ def test_row_matches_design_json_shape():
 
 def test_profit_take_zero_turns_it_off():
     assert actions(run(IC, MKT, 0.1, profit_take=0.0)) == ["hold"]
-
-
-def test_profit_take_counts_hedge_pnl():
-    """Condor at 0.4x (60% of the credit captured on the condor alone) but a layer-1 spread
-    bought for 30.00 now worth far less: the hedge loss outweighs the condor's gain."""
-    hedged = condor(hedges=vix_spread(21, 26, 10, 30.0, 0.0, layer=1))
-    row = run(hedged, MKT, 0.4)
-    assert actions(row) != ["take_profit"]
-    # the same spread bought at what it is worth now: only the condor's 60% counts
-    pv = value_book([loaded(hedged, MKT)])[0]
-    fair = condor(
-        hedges=vix_spread(21, 26, 10, float(pv.values.price[4]), float(pv.values.price[5]), layer=1)
-    )
-    assert actions(run(fair, MKT, 0.4)) == ["take_profit"]

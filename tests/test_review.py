@@ -4,7 +4,8 @@ The book: three condors (DESIGN §2 format) expiring 2026-12-18, priced on a
 shared market file whose SPX moves over three "days":
 
     day 1  SPX 5850.25, VIX 18.2   calm 1.05x hold      hedged 1.35x hold (layer 1 on)
-    day 2  SPX 5700,    VIX 24     calm 2.18x layer 2   hedged 2.03x layer 2
+    day 2  SPX 5700,    VIX 24     calm 2.18x layer 2   hedged 2.03x layer 2 (what fits the
+                                                        $307.50 of budget left)
     day 3  SPX 5900,    VIX 14     calm 0.48x take profit, hedged 0.83x unwind (VIX 14 <= 22.4)
 
 (marks are debit to close / the `credit` written in each file; ``book_states``
@@ -121,7 +122,7 @@ def test_book_states(desk):
     """The engine puts the book where the scenario in the module docstring says."""
     want = {
         1: {"calm": (0, ["hold"]), "hedged": (0, ["hold"])},
-        2: {"calm": (2, ["open_hedge"]), "hedged": (2, ["hold"])},
+        2: {"calm": (2, ["open_hedge"]), "hedged": (2, ["open_hedge"])},
         3: {"calm": (0, ["take_profit"]), "hedged": (0, ["close_hedge"])},
     }
     for day, expected in want.items():
@@ -145,7 +146,7 @@ def test_rows_most_urgent_first(desk):
     assert [(r["id"], r["action"]) for r in result.recommendations] == [
         ("calm", "open_hedge"),
         ("extra", "open_hedge"),
-        ("hedged", "hold"),
+        ("hedged", "open_hedge"),
     ]
     assert result.needs_action
 
@@ -186,7 +187,10 @@ def test_totals(desk):
 def test_proposed_spend_is_todays_open_hedges(desk):
     result = review.review_book(load(desk, 2))
     costs = [r["cost"] for r in result.recommendations if r["action"] == "open_hedge"]
-    assert len(costs) == 2 and all(c > 0 for c in costs)
+    assert len(costs) == 3 and all(c > 0 for c in costs)
+    # hedged has $307.50 of its budget left: what it buys fits in it
+    hedged = next(r for r in result.recommendations if r["id"] == "hedged")
+    assert hedged["cost"] <= 307.5 and hedged["budget_limited"]
     assert result.totals["hedge_proposed"] == pytest.approx(sum(costs))
 
 
@@ -247,6 +251,7 @@ def test_changes_across_three_runs(desk):
         ("extra", "new_layer", "layer 0 → 2"),
         ("extra", "action_changed", "hold → open_hedge"),
         ("hedged", "new_layer", "layer 0 → 2"),
+        ("hedged", "action_changed", "hold → open_hedge"),
     ]
 
     (desk / "book" / "extra.toml").unlink()  # closed before day 3
@@ -254,7 +259,7 @@ def test_changes_across_three_runs(desk):
     assert third.since.id == 2  # compared with day 2, not day 1
     assert [(c["id"], c["kind"], c["detail"]) for c in third.changes] == [
         ("hedged", "layer_dropped", "layer 2 → 0"),
-        ("hedged", "unwind", "hold → close_hedge"),
+        ("hedged", "unwind", "open_hedge → close_hedge"),
         ("calm", "layer_dropped", "layer 2 → 0"),
         ("calm", "take_profit", "open_hedge → take_profit"),
         ("extra", "position_gone", "was layer 2, open_hedge"),
@@ -394,7 +399,7 @@ def test_emit_csv(desk, capsys):
     assert [(r["id"], r["rec.action"]) for r in rows] == [
         ("calm", "open_hedge"),
         ("extra", "open_hedge"),
-        ("hedged", "hold"),
+        ("hedged", "open_hedge"),
     ]
     assert rows[2]["hedge_spent"] == "480.0"
     review_report.emit_review(run(desk, 3, changes=True), "csv")
@@ -408,13 +413,13 @@ def test_emit_table(desk, capsys):
     out = capsys.readouterr().out
     for text in (
         "alvh review as of 2026-11-24T15:45:00-05:00",
-        "3 positions, 2 need action",
+        "3 positions, 3 need action",
         "Book, most urgent first",
         "Book totals",
         "Recommendations",
         "Changes since review #1",
         "new layer",
-        "1 position hold",
+        "0 positions hold",
     ):
         assert text in out, text
 

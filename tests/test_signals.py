@@ -506,3 +506,11 @@ def test_calibrate_without_futures():
 def test_calibrate_short_history():
     out = calibrate(synthetic().iloc[:5], source="x")
     assert out["vix_beta"]["value"] is None and out["rules_snippet"] == "[rules]\n"
+
+
+def test_comment_lines_are_skipped(tmp_path):
+    """The shipped backtest data starts with a '# source:' line; it reads as history too."""
+    from importlib.resources import files
+
+    frame = read_history([files("alvh_cli") / "data" / "spx_vix_2014_2018.csv"])
+    assert len(frame) == 1257 and list(frame.columns[:2]) == ["spx", "vix"]

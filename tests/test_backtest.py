@@ -1,0 +1,557 @@
+"""Backtest (issue 6): a crafted ten-day history worked by hand, invariants on the
+embedded 2014–2018 data, a golden summary, and the command's options and files.
+
+Expected numbers come from outside the backtest: the closed-form Black-Scholes
+and Black-76 prices written out below (r = q = 0), the intrinsic value at
+settlement, and arithmetic in the comments. Nothing in the backtest is random,
+so the golden summary needs no seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alvh_cli import backtest as bt
+from alvh_cli.backtest_cli import backtest_command, emit_backtest, parse_entry_options
+from alvh_cli.errors import InputError
+from alvh_cli.rules import Rules
+
+NY = ZoneInfo("America/New_York")
+
+
+# ------------------------------------------------------------------ closed forms (r = q = 0)
+
+
+def _cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def black(call: bool, f: float, k: float, t: float, vol: float) -> float:
+    """Black-76 with r = 0, which is also Black-Scholes on spot f with r = q = 0."""
+    if t <= 0:
+        return max(f - k, 0.0) if call else max(k - f, 0.0)
+    s = vol * math.sqrt(t)
+    d1 = (math.log(f / k) + 0.5 * s * s) / s
+    d2 = d1 - s
+    return f * _cdf(d1) - k * _cdf(d2) if call else k * _cdf(-d2) - f * _cdf(-d1)
+
+
+def delta(call: bool, f: float, k: float, t: float, vol: float) -> float:
+    s = vol * math.sqrt(t)
+    d1 = (math.log(f / k) + 0.5 * s * s) / s
+    return _cdf(d1) if call else _cdf(d1) - 1.0
+
+
+def years(start: datetime, end: datetime) -> float:
+    return (end.timestamp() - start.timestamp()) / (365 * 86400)
+
+
+def close_of(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=16, tzinfo=NY)
+
+
+# ------------------------------------------------------------------ the ten-day history
+#
+# Two Monday entries with dte=4 (the Friday of the same week), r = q = 0, a flat
+# smile (vol = VIX/100), no slippage and no commission.
+#
+# Entry (both Mondays: SPX 2000, VIX 15, T = 4/365, σ√T = 0.15·√(4/365) = 0.015703):
+#   16-delta put:  N(d1) = 0.84, d1 = 0.9945 → K = 2000·e^(−(0.9945·0.015703 − ½·0.015703²))
+#                  = 1969.3 → 1970 on the 5-point grid; long put 1970 − 50 = 1920.
+#   16-delta call: N(d1) = 0.16 → K = 2000·e^(0.9945·0.015703 + ½·0.015703²) = 2031.7 → 2030;
+#                  long call 2080.
+#   Credit C = P(1970) − P(1920) + C(2030) − C(2080)
+#            = 2.7877 − 0.0451 + 2.9068 − 0.0646 = 5.5847 points ($558.47).
+#
+# Trade A (Mon 01-05 → Fri 01-09):
+#   Tue: SPX 1500, VIX 40. ln(1920/1500) = 0.247 is 6.8 sd of 0.40·√(3/365) = 0.036: the
+#        put spread is worth its full 50.00, the calls nothing. Debit 50.00, mark 8.95x.
+#        stop2x, stop3x close: P&L = (5.5847 − 50)·100 = −4,441.53.
+#        alvh: Layer 3 (spot through the short put), but a deep ITM put spread has no
+#        delta, so the conversion count is 0: hold.
+#   Wed: SPX 2000, VIX 3: every strike is > 6 sd away (0.03·√(2/365) = 0.0022 vs
+#        ln(2030/2000) = 0.015): debit 0.00, mark 0 <= 0.5 → hold and alvh take profit,
+#        P&L = +558.47. With the profit take off both settle Fri at 2000 (all legs
+#        worthless): +558.47 as well, on 01-09.
+#
+# Trade B (Mon 01-12 → Fri 01-16), the same condor and credit as A:
+#   Tue: SPX 1975, VIX 18: mark 1.89x (in [1.5, 2)): alvh opens Layer 1, a VIX call spread
+#        on the 2015-01-21 expiry (its count set by sizing within the hedge budget
+#        0.35·$558.47 = $195). The stops hold.
+#   Wed: SPX 1965, VIX 21: mark 2.54x >= 2 → stop2x closes at the debit D_wed:
+#        P&L = (C − D_wed)·100 = −857.82. alvh: spot through the short put → Layer 3, but
+#        its delta (+29 $/pt) is closer to zero than after one conversion (−71): hold.
+#   Thu: SPX 1955, VIX 24: mark 3.28x >= 3 → stop3x closes: (C − D_thu)·100 = −1,270.62.
+#   Fri: SPX 1955: hold settles, the put spread worth 1970 − 1955 = 15:
+#        P&L = (5.5847 − 15)·100 = −941.53.
+#        alvh: the same −941.53 on the condor plus its spreads, sold at Friday's model price:
+#        n·100·(V_fri − V_tue), V = C(long) − C(short) by Black-76 on the future
+#        F(τ) = 19 + (VIX − 19)·e^(−5τ) with iv = 0.9 + 0.8·ln(K/F) (see test_alvh_hedge).
+
+TINY = [
+    ("2015-01-05", 2000.0, 15.0),
+    ("2015-01-06", 1500.0, 40.0),
+    ("2015-01-07", 2000.0, 3.0),
+    ("2015-01-08", 2000.0, 3.0),
+    ("2015-01-09", 2000.0, 3.0),
+    ("2015-01-12", 2000.0, 15.0),
+    ("2015-01-13", 1975.0, 18.0),
+    ("2015-01-14", 1965.0, 21.0),
+    ("2015-01-15", 1955.0, 24.0),
+    ("2015-01-16", 1955.0, 22.0),
+]
+BY_DAY = {d: (s, v) for d, s, v in TINY}
+STRIKES = (1920.0, 1970.0, 2030.0, 2080.0)
+FLAT = dict(
+    dte=4,
+    rate=0.0,
+    dividend_yield=0.0,
+    spx_skew=0.0,
+    spx_smile=0.0,
+    slippage_spx=0.0,
+    slippage_vix=0.0,
+    commission=0.0,
+)
+
+
+def tiny_history() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"spx": [s for _, s, _ in TINY], "vix": [v for _, _, v in TINY]},
+        index=pd.DatetimeIndex([d for d, _, _ in TINY], name="date"),
+    )
+    frame.attrs["sources"] = ["tiny"]
+    return frame
+
+
+def debit(day: str, expiry: str) -> float:
+    """Debit to close the condor at ``day``'s close, by the closed form (flat vol VIX/100)."""
+    spx, vix = BY_DAY[day]
+    t = years(close_of(day), close_of(expiry))
+    lp, sp, sc, lc = STRIKES
+    vol = vix / 100
+    return (
+        black(False, spx, sp, t, vol)
+        - black(False, spx, lp, t, vol)
+        + black(True, spx, sc, t, vol)
+        - black(True, spx, lc, t, vol)
+    )
+
+
+CREDIT = debit("2015-01-05", "2015-01-09")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return bt.run_backtest(tiny_history(), Rules(), bt.make_params(FLAT))
+
+
+@pytest.fixture(scope="module")
+def tiny_no_take():
+    return bt.run_backtest(tiny_history(), Rules(), bt.make_params({**FLAT, "profit_take": False}))
+
+
+def rows(result, policy=None):
+    return {(r["policy"], r["id"]): r for r in result.trades if policy in (None, r["policy"])}
+
+
+def test_entries_and_credit(tiny):
+    assert [e.id for e in tiny.entries] == ["ic-2015-01-05", "ic-2015-01-12"]
+    assert [e.expiry for e in tiny.entries] == [date(2015, 1, 9), date(2015, 1, 16)]
+    for e in tiny.entries:
+        assert e.strikes == STRIKES
+        assert e.credit == pytest.approx(CREDIT, abs=1e-9)
+    assert round(CREDIT, 4) == 5.5847
+    # The shorts are the grid strikes nearest 16 delta (closed-form deltas).
+    t = 4 / 365
+    grid = np.arange(1900, 2105, 5.0)
+    puts = [abs(delta(False, 2000, k, t, 0.15) + 0.16) for k in grid]
+    calls = [abs(delta(True, 2000, k, t, 0.15) - 0.16) for k in grid]
+    assert grid[int(np.argmin(puts))] == 1970 and grid[int(np.argmin(calls))] == 2030
+
+
+def test_marks_match_closed_form(tiny):
+    for e in tiny.entries:
+        for day, mark in zip(e.life[:-1], e.marks[:-1], strict=True):
+            assert mark == pytest.approx(
+                debit(day.isoformat(), e.expiry.isoformat()) / CREDIT, abs=1e-9
+            )
+    a, b = tiny.entries
+    assert a.marks[1] == pytest.approx(50 / CREDIT, abs=1e-9)  # 8.95x
+    assert a.marks[2] == pytest.approx(0.0, abs=1e-9)
+    assert 1.5 <= b.marks[1] < 2.0 and 2.0 <= b.marks[2] < 3.0 and b.marks[3] >= 3.0
+
+
+def test_trade_a(tiny, tiny_no_take):
+    got = rows(tiny)
+    for policy in ("stop2x", "stop3x"):
+        r = got[(policy, "ic-2015-01-05")]
+        assert (r["closed"], r["exit_reason"]) == ("2015-01-06", "stop")
+        assert r["pnl"] == pytest.approx((CREDIT - 50.0) * 100, abs=0.005)  # −4,441.53
+    for policy in ("hold", "alvh"):
+        r = got[(policy, "ic-2015-01-05")]
+        assert (r["closed"], r["exit_reason"]) == ("2015-01-07", "profit_take")
+        assert r["pnl"] == pytest.approx(CREDIT * 100, abs=0.005)  # +558.47
+        assert r["actions"] == ""
+        r = rows(tiny_no_take)[(policy, "ic-2015-01-05")]
+        assert (r["closed"], r["exit_reason"]) == ("2015-01-09", "expiry")
+        assert r["pnl"] == pytest.approx(CREDIT * 100, abs=0.005)
+
+
+def test_trade_b(tiny):
+    got = rows(tiny)
+    r = got[("stop2x", "ic-2015-01-12")]
+    assert (r["closed"], r["exit_reason"]) == ("2015-01-14", "stop")
+    assert r["pnl"] == pytest.approx((CREDIT - debit("2015-01-14", "2015-01-16")) * 100, abs=0.005)
+    assert r["pnl"] == pytest.approx(-857.82, abs=0.01)
+    r = got[("stop3x", "ic-2015-01-12")]
+    assert (r["closed"], r["exit_reason"]) == ("2015-01-15", "stop")
+    assert r["pnl"] == pytest.approx((CREDIT - debit("2015-01-15", "2015-01-16")) * 100, abs=0.005)
+    assert r["pnl"] == pytest.approx(-1270.62, abs=0.01)
+    r = got[("hold", "ic-2015-01-12")]
+    assert (r["closed"], r["exit_reason"]) == ("2015-01-16", "expiry")
+    assert r["pnl"] == pytest.approx((CREDIT - 15.0) * 100, abs=0.005)  # −941.53
+    # Both trades closed at >= 2x before any profit take: the "adjusted trades" of every policy.
+    assert all(r["reached_2x"] for r in tiny.trades)
+
+
+def vix_spread_value(day: str, expiry_930: datetime, k1: float, k2: float) -> float:
+    """A VIX call spread at ``day``'s close by Black-76 (r = 0) on F(τ) = 19 + (VIX − 19)e^(−5τ)."""
+    vix = BY_DAY[day][1]
+    t = years(close_of(day), expiry_930)
+    f = 19 + (vix - 19) * math.exp(-5 * t)
+
+    def call(k):
+        return black(True, f, k, t, max(0.9 + 0.8 * math.log(k / f), 0.01))
+
+    return call(k1) - call(k2)
+
+
+def test_alvh_hedge(tiny):
+    r = rows(tiny)[("alvh", "ic-2015-01-12")]
+    assert (r["closed"], r["exit_reason"]) == ("2015-01-16", "expiry")
+    m = re.fullmatch(r"2015-01-13 L1 \+(\d+) VIX 2015-01-21 (\d+)/(\d+) call spread", r["actions"])
+    assert m, r["actions"]
+    n, k1, k2 = int(m[1]), float(m[2]), float(m[3])
+    assert n >= 1 and r["hedges"] == 1 and r["conversions"] == 0
+    settle = datetime(2015, 1, 21, 9, 30, tzinfo=NY)
+    spent = n * 100 * vix_spread_value("2015-01-13", settle, k1, k2)
+    assert spent <= 0.35 * CREDIT * 100 + 1e-9  # within the hedge budget
+    assert r["hedge_spend"] == pytest.approx(spent, abs=0.005)
+    hedge = (
+        n
+        * 100
+        * (
+            vix_spread_value("2015-01-16", settle, k1, k2)
+            - vix_spread_value("2015-01-13", settle, k1, k2)
+        )
+    )
+    assert r["hedge_pnl"] == pytest.approx(hedge, abs=0.005)
+    assert r["pnl"] == pytest.approx((CREDIT - 15.0) * 100 + hedge, abs=0.005)
+
+
+def test_tiny_summary_and_equity(tiny):
+    s = tiny.summary["stop2x"]
+    assert s["trades"] == 2 and s["adjusted_trades"] == 2  # A at 8.95x, B at 2.54x
+    assert s["total_pnl"] == pytest.approx((CREDIT - 50) * 100 - 857.82, abs=0.01)
+    assert s["exits"] == {"expiry": 0, "stop": 2, "profit_take": 0}
+    # Equity: A's stop on Tuesday (−4,441.53) is the low; the curve ends at the total.
+    curve = tiny.equity["stop2x"]
+    assert curve[-1] == pytest.approx(s["total_pnl"], abs=1e-6)
+    assert s["max_drawdown"] == pytest.approx(-curve.min(), abs=1e-6)
+    assert s["worst_trade"] == pytest.approx((CREDIT - 50) * 100, abs=0.005)
+    assert s["cvar_5"] == s["worst_trade"]  # ceil(5% of 2) = 1 trade
+    hold = tiny.summary["hold"]
+    assert hold["win_rate"] == 0.5 and hold["exits"] == {"expiry": 1, "stop": 0, "profit_take": 1}
+
+
+# ------------------------------------------------------------------ calendar of entries
+
+
+def test_entry_days_roll_past_holidays():
+    days = [date(2015, 1, d) for d in (13, 14, 15, 16, 20, 21)]  # Mon 01-19 is MLK day
+    assert [days[i] for i in bt.entry_days(days, 0)] == [date(2015, 1, 20)]
+    # The first week starts on Tuesday 01-13 with Monday 01-12 a trading day: no entry.
+    assert bt.weekly_expiry(date(2015, 2, 17), 45) == date(2015, 4, 2)  # Good Friday → Thu, 44 DTE
+    assert bt.weekly_expiry(date(2015, 1, 5), 45) == date(2015, 2, 20)  # 46 DTE beats 39
+
+
+# ------------------------------------------------------------------ the embedded 2014–2018 data
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return bt.run_backtest(bt.default_history(), Rules(), bt.BacktestParams())
+
+
+def test_default_history():
+    h = bt.default_history()
+    assert len(h) == 1257 and list(h.columns) == ["spx", "vix"]
+    assert h.index[0] == pd.Timestamp("2014-01-03") and h.index[-1] == pd.Timestamp("2018-12-31")
+    assert "arch.data.sp500" in h.attrs["sources"][0]
+    assert h.loc["2015-08-24", "vix"] == 40.74 and h.loc["2018-02-05", "vix"] == 37.32
+
+
+def test_every_trade_closes_and_entries_are_shared(default_run):
+    r = default_run
+    n = len(r.entries)
+    assert n == 254  # 261 weeks; the last 7 expire after 2018-12-31
+    per_policy = {p: [t for t in r.trades if t["policy"] == p] for p in r.policies}
+    shared = [(e.id, e.strikes, e.credit) for e in r.entries]
+    for trades in per_policy.values():
+        assert len(trades) == n
+        assert [
+            (t["id"], (t["long_put"], t["short_put"], t["short_call"], t["long_call"]), t["credit"])
+            for t in trades
+        ] == shared
+        for t in trades:
+            assert t["opened"] < t["closed"] <= t["expiry"]
+            assert t["exit_reason"] in ("expiry", "stop", "profit_take")
+            assert math.isfinite(t["pnl"])
+
+
+def test_hold_pays_settlement_minus_credit(default_run):
+    """At expiry: (credit − payoff at the SPX close)·100 less the four entry commissions."""
+    spx = bt.default_history()["spx"]
+    p = default_run.params
+    checked = 0
+    for e, t in zip(
+        default_run.entries, [t for t in default_run.trades if t["policy"] == "hold"], strict=True
+    ):
+        if t["exit_reason"] != "expiry":
+            continue
+        s = spx[pd.Timestamp(e.settled)]
+        lp, sp, sc, lc = e.strikes
+        payoff = max(sp - s, 0) - max(lp - s, 0) + max(s - sc, 0) - max(s - lc, 0)
+        want = (e.credit - payoff) * 100 - 4 * p.commission
+        assert round(t["pnl"], 2) == round(want, 2)
+        checked += 1
+    assert checked > 20
+
+
+def test_stops_close_at_the_first_close_at_the_multiple(default_run):
+    by = rows(default_run)
+    for e in default_run.entries:
+        first = {}
+        for k in (2.0, 3.0):
+            hits = [t for t in range(1, len(e.marks) - 1) if e.marks[t] >= k]
+            takes = [t for t in range(1, len(e.marks) - 1) if e.marks[t] <= 0.5]
+            first[k] = hits[0] if hits and (not takes or hits[0] < takes[0]) else None
+        for policy, k in (("stop2x", 2.0), ("stop3x", 3.0)):
+            r = by[(policy, e.id)]
+            if first[k] is None:
+                assert r["exit_reason"] != "stop"
+            else:
+                assert r["exit_reason"] == "stop" and r["closed"] == e.life[first[k]].isoformat()
+                assert all(m < k for m in e.marks[1 : first[k]])
+        assert by[("hold", e.id)]["reached_2x"] == (first[2.0] is not None)
+
+
+def test_alvh_is_hold_plus_its_layers(default_run):
+    """The condor legs and their closes are the same; the layers carry the difference."""
+    by = rows(default_run)
+    for e in default_run.entries:
+        hold, alvh = by[("hold", e.id)], by[("alvh", e.id)]
+        assert (alvh["closed"], alvh["exit_reason"]) == (hold["closed"], hold["exit_reason"])
+        assert alvh["pnl"] - alvh["hedge_pnl"] == pytest.approx(hold["pnl"], abs=1e-6)
+    s = default_run.summary["alvh"]
+    assert s["hedges"] > 0 and s["conversions"] > 0 and s["unwinds"] > 0
+
+
+def test_equity_curves_end_at_total(default_run):
+    for p in default_run.policies:
+        assert default_run.equity[p][-1] == pytest.approx(default_run.summary[p]["total_pnl"])
+        assert default_run.equity[p].shape == (len(default_run.dates),)
+
+
+# Golden summary of the default run (dollars, to the cent; no randomness anywhere).
+GOLDEN = {
+    "hold": {
+        "trades": 254,
+        "win_rate": 0.877953,
+        "mean_pnl": 43.78,
+        "median_pnl": 381.7,
+        "total_pnl": 11119.38,
+        "max_drawdown": 52676.38,
+        "worst_trade": -4318.02,
+        "cvar_5": -3909.79,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "unwinds": 0,
+        "commissions": 1219.4,
+        "adjusted_trades": 85,
+        "adjusted_pnl": -54593.38,
+        "adjusted_mean_pnl": -642.28,
+        "exits": {"expiry": 39, "stop": 0, "profit_take": 215},
+    },
+    "stop2x": {
+        "trades": 254,
+        "win_rate": 0.665354,
+        "mean_pnl": -54.24,
+        "median_pnl": 346.06,
+        "total_pnl": -13776.63,
+        "max_drawdown": 27720.93,
+        "worst_trade": -1837.91,
+        "cvar_5": -1321.55,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "unwinds": 0,
+        "commissions": 1320.8,
+        "adjusted_trades": 85,
+        "adjusted_pnl": -79489.39,
+        "adjusted_mean_pnl": -935.17,
+        "exits": {"expiry": 0, "stop": 85, "profit_take": 169},
+    },
+    "stop3x": {
+        "trades": 254,
+        "win_rate": 0.779528,
+        "mean_pnl": -46.92,
+        "median_pnl": 367.22,
+        "total_pnl": -11917.07,
+        "max_drawdown": 40785.42,
+        "worst_trade": -2097.53,
+        "cvar_5": -1914.19,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "unwinds": 0,
+        "commissions": 1310.4,
+        "adjusted_trades": 85,
+        "adjusted_pnl": -77629.83,
+        "adjusted_mean_pnl": -913.29,
+        "exits": {"expiry": 4, "stop": 55, "profit_take": 195},
+    },
+    "alvh": {
+        "trades": 254,
+        "win_rate": 0.846457,
+        "mean_pnl": 25.92,
+        "median_pnl": 375.95,
+        "total_pnl": 6583.37,
+        "max_drawdown": 39371.84,
+        "worst_trade": -4593.17,
+        "cvar_5": -3834.36,
+        "hedge_spend": 5404.33,
+        "hedge_pnl": -4536.01,
+        "hedges": 21,
+        "conversions": 38,
+        "unwinds": 18,
+        "commissions": 1372.8,
+        "adjusted_trades": 85,
+        "adjusted_pnl": -58593.65,
+        "adjusted_mean_pnl": -689.34,
+        "exits": {"expiry": 39, "stop": 0, "profit_take": 215},
+    },
+}
+
+
+def test_golden_summary(default_run):
+    got = {p: {k: v for k, v in s.items()} for p, s in default_run.summary.items()}
+    for policy, want in GOLDEN.items():
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[policy][key] == pytest.approx(value, abs=0.01), (policy, key)
+            else:
+                assert got[policy][key] == value, (policy, key)
+
+
+# ------------------------------------------------------------------ parameters and the command
+
+
+def test_params_validation():
+    assert bt.make_params(
+        {"dte": 30, "profit_take": False, "start": "2015-01-01"}
+    ) == bt.BacktestParams(dte=30, profit_take=False, start=date(2015, 1, 1))
+    with pytest.raises(InputError, match="unknown backtest parameter 'detla'.*'delta'"):
+        bt.make_params({"detla": 0.1})
+    with pytest.raises(InputError, match="dte: must be a whole number"):
+        bt.make_params({"dte": 4.5})
+    with pytest.raises(InputError, match="delta: must be between"):
+        bt.make_params({"delta": 0.7})
+    with pytest.raises(InputError, match="unknown policy 'stop4x'"):
+        bt.parse_policies("hold,stop4x")
+    assert bt.parse_policies("alvh, hold") == ("hold", "alvh")
+
+
+def test_entry_options(tmp_path):
+    f = tmp_path / "bt.toml"
+    f.write_text("[backtest]\ndte = 30\nwing = 25\n")
+    table = parse_entry_options(["dte=40,delta=0.1", str(f), "contracts=2", "profit_take=off"])
+    assert table == {"dte": 30, "delta": 0.1, "wing": 25, "contracts": 2, "profit_take": False}
+    with pytest.raises(InputError, match="expected key=value"):
+        parse_entry_options(["=4"])
+    f.write_text("[backtest]\nwings = 25\n")
+    with pytest.raises(InputError, match="bt.toml: wings: unknown backtest parameter"):
+        parse_entry_options([str(f)])
+
+
+def write_tiny_csv(path):
+    path.write_text("date,spx,vix\n" + "".join(f"{d},{s},{v}\n" for d, s, v in TINY))
+    return path
+
+
+def test_command_json_trades_and_plot(tmp_path, capsys):
+    history = write_tiny_csv(tmp_path / "tiny.csv")
+    trades = tmp_path / "trades.csv"
+    entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
+    plot = tmp_path / "eq.png"
+    try:
+        import matplotlib  # noqa: F401
+
+        have_mpl = True
+    except ImportError:
+        have_mpl = False
+    if not have_mpl:
+        with pytest.raises(InputError, match="matplotlib is needed"):
+            backtest_command([history], entry=entry, fmt="json", plot=plot)
+        capsys.readouterr()
+    result = backtest_command(
+        [history], entry=entry, fmt="json", trades=trades, plot=plot if have_mpl else None
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["note"].startswith("Option prices are modelled from VIX")
+    assert data["entries"] == 2 and list(data["policies"]) == list(bt.POLICIES)
+    assert data["policies"]["hold"]["total_pnl"] == pytest.approx(
+        result.summary["hold"]["total_pnl"], abs=0.01
+    )
+    with open(trades, newline="") as fh:
+        got = list(csv.DictReader(fh))
+    assert len(got) == 8 and got[0]["policy"] == "hold" and got[0]["id"] == "ic-2015-01-05"
+    if have_mpl:
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_command_options(tmp_path, capsys):
+    history = write_tiny_csv(tmp_path / "tiny.csv")
+    entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
+    r = backtest_command(
+        [history], policies="stop2x", entry=entry, no_profit_take=True, end="2015-01-09", fmt="csv"
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("policy,trades,") and out[1].startswith("stop2x,1,")
+    assert r.params.profit_take is False and r.dates[-1] == date(2015, 1, 9)
+    with pytest.raises(InputError, match="--history: no condor fits in the history"):
+        backtest_command([history], entry=entry, end="2015-01-07")
+    with pytest.raises(InputError, match="--start: must be a date"):
+        backtest_command([history], entry=entry, start="Jan 5")
+
+
+def test_table_states_the_model(tiny, capsys):
+    emit_backtest(tiny, "table")
+    out = capsys.readouterr().out
+    assert "not historical quotes" in out
+    assert "trades that reached 2x" in out and "5% CVaR" in out
+    assert "skew 0, smile 0" in out and "Profit take: 50% of the credit" in out
