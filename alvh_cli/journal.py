@@ -139,7 +139,7 @@ def open_journal(path: str | Path, *, readonly: bool = False) -> sqlite3.Connect
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
-        ready = _check_or_create(conn, where, readonly)
+        ready = _with_retry(lambda: _check_or_create(conn, where, readonly))
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc) or "busy" in str(exc):
@@ -157,6 +157,27 @@ def open_journal(path: str | Path, *, readonly: bool = False) -> sqlite3.Connect
         conn.close()
         return None
     return conn
+
+
+def _with_retry(step):
+    """Run ``step``, retrying while SQLite says busy/locked, up to ``BUSY_TIMEOUT_S``.
+
+    SQLite answers some lock conflicts at once instead of calling the busy
+    handler (switching to WAL, upgrading a read to a write while another
+    process creates the file), so a second review starting at the same moment
+    must wait here rather than fail.
+    """
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            transient = "locked" in str(exc) or "busy" in str(exc)
+            if not transient or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _inspect(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
