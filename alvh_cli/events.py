@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
+from alvh_cli.exchange import holidays_of, is_business_day
 
 KINDS = ("FOMC", "CPI", "PPI", "other")
 SHIPPED = "macro_events.csv"
@@ -147,17 +148,14 @@ def _kind(text: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=16)
 def nyse_holidays(first_year: int, last_year: int) -> frozenset[date]:
-    """NYSE full-day closures in ``first_year..last_year`` (the ``holidays`` package)."""
-    import holidays
-
-    return frozenset(holidays.financial_holidays("NYSE", years=range(first_year, last_year + 1)))
+    """NYSE full-day closures in ``first_year..last_year``."""
+    return frozenset().union(*(holidays_of(y) for y in range(first_year, last_year + 1)))
 
 
 def is_trading_day(day: date) -> bool:
     """True on an NYSE session: a weekday that is not an NYSE holiday."""
-    return day.weekday() < 5 and day not in nyse_holidays(day.year, day.year)
+    return is_business_day(day)
 
 
 def trading_window_end(asof: date, trading_days: int) -> date:

@@ -31,6 +31,7 @@ import numpy as np
 from alvh_cli import pricing
 from alvh_cli.domain import VOL_FLOOR, Leg, Market, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
+from alvh_cli.exchange import holidays_of, is_business_day, previous_business_day
 
 NEW_YORK = ZoneInfo("America/New_York")
 SECONDS_PER_YEAR = 365.0 * 86400.0
@@ -92,25 +93,9 @@ def dte(asof: datetime, expiry: date) -> int:
 # ----------------------------------------------------------------------- calendar
 
 
-@functools.cache
 def _exchange_holidays(year: int) -> frozenset[date]:
     """NYSE full-day closures of ``year`` (Cboe follows NYSE holidays)."""
-    import holidays  # deferred: only date rules need it, and it is slow to import
-
-    return frozenset(holidays.financial_holidays("NYSE", years=year))
-
-
-def is_business_day(d: date) -> bool:
-    """True when the exchange is open on ``d`` (a weekday that is not an NYSE holiday)."""
-    return d.weekday() < 5 and d not in _exchange_holidays(d.year)
-
-
-def previous_business_day(d: date) -> date:
-    """The last business day strictly before ``d``."""
-    d -= timedelta(days=1)
-    while not is_business_day(d):
-        d -= timedelta(days=1)
-    return d
+    return holidays_of(year)
 
 
 def third_friday(year: int, month: int) -> date:
@@ -231,11 +216,21 @@ def spx_forward(market: Market, T) -> np.ndarray:
 # ----------------------------------------------------------------------- quotes
 
 
-@functools.lru_cache(maxsize=16)
+_INDEXES: dict[int, tuple[tuple[Quote, ...], dict]] = {}
+
+
 def _quote_index(quotes: tuple[Quote, ...]) -> dict[tuple, list[Quote]]:
+    """Quotes by contract, built once per quotes tuple. Keyed by identity: hashing the
+    tuple (every frozen Quote) on each lookup cost more than the lookups themselves."""
+    hit = _INDEXES.get(id(quotes))
+    if hit is not None and hit[0] is quotes:
+        return hit[1]
     index: dict[tuple, list[Quote]] = {}
     for q in quotes:
         index.setdefault((q.underlying, q.type, _strike_key(q.strike), q.expiry), []).append(q)
+    if len(_INDEXES) >= 16:
+        _INDEXES.clear()
+    _INDEXES[id(quotes)] = (quotes, index)  # keeps the tuple alive, so the id stays its own
     return index
 
 
