@@ -23,6 +23,7 @@ from alvh_cli.market import future_price, natural_price, next_vix_expiration, va
 from alvh_cli.rules import Rules
 from alvh_cli.scenario import Scenario, revalue
 
+SHOWN = 5  # candidates kept in the result (size-hedge shows them)
 MIN_DEBIT = 0.05  # points: VIX options trade in nickels below $3; cheaper spreads are not fillable
 
 
@@ -56,7 +57,7 @@ class HedgeSizing:
     vix_expiry: date
     future: float
     future_stressed: float
-    candidates: tuple[Candidate, ...]  # best first
+    candidates: tuple[Candidate, ...]  # the best ``SHOWN``, best first
     choice: Candidate | None
     quantity: int
     cost: float
@@ -91,37 +92,41 @@ def candidate_spreads(pv, scenario: Scenario, rules: Rules, expiry: date) -> lis
     ]
     base = value_legs(market, legs)
     stressed = revalue(base, legs, scenario)
-    ask = [natural_price(market, "VIX", "call", float(k), expiry, "buy") for k in strikes]
-    bid = [natural_price(market, "VIX", "call", float(k), expiry, "sell") for k in strikes]
-    out = []
-    for i in range(len(strikes)):
-        for width in range(1, rules.hedge_max_width + 1):
-            j = i + width
-            if j >= len(strikes):
-                break
-            if ask[i] is not None and bid[j] is not None:
-                debit, source = ask[i] - bid[j], "natural"
-            else:
-                debit, source = float(base.price[i] - base.price[j]), "model"
-            if debit < MIN_DEBIT:
-                continue
-            value_s = float(stressed.price[i] - stressed.price[j])
-            gain = (value_s - debit) * VIX_OPTION_MULTIPLIER
-            if gain <= 0:
-                continue
-            out.append(
-                Candidate(
-                    expiry,
-                    float(strikes[i]),
-                    float(strikes[j]),
-                    round(debit, 4),
-                    source,
-                    value_s,
-                    gain,
-                    0,
-                )
-            )
+    ask = _natural(market, strikes, expiry, "buy")
+    bid = _natural(market, strikes, expiry, "sell")
+    # every (long i, short i + w) pair at once: natural where both legs are quoted
+    n, widths = len(strikes), np.arange(1, rules.hedge_max_width + 1)
+    i, w = np.meshgrid(np.arange(n), widths, indexing="ij")
+    i, j = i.ravel(), (i + w).ravel()
+    inside = j < n
+    i, j = i[inside], j[inside]
+    natural = np.isfinite(ask[i]) & np.isfinite(bid[j])
+    debit = np.where(natural, ask[i] - bid[j], base.price[i] - base.price[j])
+    value_s = stressed.price[i] - stressed.price[j]
+    gain = (value_s - debit) * VIX_OPTION_MULTIPLIER
+    keep = (debit >= MIN_DEBIT) & (gain > 0)
+    out = [
+        Candidate(
+            expiry,
+            float(strikes[a]),
+            float(strikes[b]),
+            round(float(d), 4),
+            "natural" if nat else "model",
+            float(v),
+            float(g),
+            0,
+        )
+        for a, b, d, nat, v, g in zip(
+            i[keep], j[keep], debit[keep], natural[keep], value_s[keep], gain[keep], strict=True
+        )
+    ]
     return rank(out, rules.hedge_ratio_tolerance)
+
+
+def _natural(market, strikes, expiry: date, side: str) -> np.ndarray:
+    """Ask (buy) or bid (sell) per VIX call strike; NaN where unquoted (a 0 bid is a bid)."""
+    prices = (natural_price(market, "VIX", "call", float(k), expiry, side) for k in strikes)
+    return np.array([np.nan if p is None else p for p in prices], dtype=float)
 
 
 def rank(cands: list[Candidate], tolerance: float) -> list[Candidate]:
@@ -161,7 +166,6 @@ def size(
     needed = coverage_target * condor_loss - existing_gain
     cands = candidate_spreads(pv, scenario, rules, expiry)
     f0, f1 = future_price(market, expiry), future_price(scenario.market, expiry)
-    cands = [replace(c, count_needed=max(math.ceil(needed / c.gain - 1e-9), 0)) for c in cands]
     choice, qty, note, limited = None, 0, "", False
     left = max(budget - spent, 0.0)
     if condor_loss <= 0:
@@ -171,7 +175,9 @@ def size(
     elif not cands:
         note = "no VIX call spread on this expiry gains in the stress"
     else:
-        choice, qty = pick_within_budget(cands, left, rules.hedge_ratio_tolerance)
+        choice, qty = pick_within_budget(cands, left, rules.hedge_ratio_tolerance, needed)
+        if choice is not None:
+            choice = replace(choice, count_needed=count_for(choice, needed))
         if choice is None:
             note = f"no spread fits the ${left:,.0f} of hedge budget left"
         elif qty < choice.count_needed:
@@ -189,7 +195,7 @@ def size(
         expiry,
         f0,
         f1,
-        tuple(cands),
+        tuple(replace(c, count_needed=count_for(c, needed)) for c in cands[:SHOWN]),
         choice,
         qty,
         cost,
@@ -202,8 +208,13 @@ def size(
     )
 
 
+def count_for(c: Candidate, needed: float) -> int:
+    """Spreads of ``c`` whose stress gain covers ``needed`` dollars."""
+    return max(math.ceil(needed / c.gain - 1e-9), 0)
+
+
 def pick_within_budget(
-    cands: list[Candidate], left: float, tolerance: float = 0.0
+    cands: list[Candidate], left: float, tolerance: float = 0.0, needed: float | None = None
 ) -> tuple[Candidate | None, int]:
     """The ranked-first spread whose needed count fits ``left`` dollars. When none fits in
     full, the budget buys what fits: among the spreads whose affordable count gains within
@@ -211,8 +222,9 @@ def pick_within_budget(
     fitted = []
     for c in cands:
         affordable = math.floor(left / (c.debit * VIX_OPTION_MULTIPLIER) + 1e-9)
-        qty = min(c.count_needed, affordable)
-        if qty == c.count_needed and qty > 0:
+        want = c.count_needed if needed is None else count_for(c, needed)
+        qty = min(want, affordable)
+        if qty == want and qty > 0:
             return c, qty
         if qty > 0:
             fitted.append((qty * c.gain, qty, c))

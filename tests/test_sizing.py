@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import pytest
 from builders import condor, loaded, market, vix_spread
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -161,3 +162,25 @@ def test_budget_limited_prefers_fewer_contracts_among_near_equals():
     # mid: 14 × $115 = $1,610 ≥ 0.9 × $1,704
     assert pick_within_budget([tiny, mid], 1000.0, 0.10) == (mid, 14)
     assert pick_within_budget([tiny, mid], 1000.0, 0.0) == (tiny, 142)
+
+
+def test_quoted_spreads_cost_the_natural_price_even_with_a_zero_bid():
+    """Both legs quoted: pay the long's ask, receive the short's bid (here 0.00)."""
+    from alvh_cli.domain import Quote
+    from alvh_cli.sizing import candidate_spreads
+
+    jan = date(2027, 1, 20)
+    quotes = (
+        Quote("VIX", "call", 21, jan, 1.40, 1.50),
+        Quote("VIX", "call", 26, jan, 0.00, 0.10),
+    )
+    mkt = market(spx=5700.0, vix=20.0, quotes=quotes)
+    lf = loaded(condor(), mkt, hedge_ratio_tolerance=0.0)
+    pv = value_book([lf])[0]
+    sc = scenario.build(pv.position, mkt, lf.rules, "put")
+    by = {(c.long_strike, c.short_strike): c for c in candidate_spreads(pv, sc, lf.rules, jan)}
+    c = by[(21.0, 26.0)]
+    assert (c.debit, c.debit_source) == (1.50, "natural")
+    assert c.gain == pytest.approx((c.stressed_value - 1.50) * 100)
+    # every other pair has an unquoted leg: model price
+    assert all(c.debit_source == "model" for pair, c in by.items() if pair != (21.0, 26.0))
