@@ -81,7 +81,8 @@ def conversion(pv, side: str, delta_before: float) -> Conversion:
         Leg("SPX", root, buy, k, expiry, n, 0.0),
         Leg("SPX", root, sell, k, expiry, -n, 0.0),
     ]
-    ev = expected_pnl(pv, after_legs, float(price) if n else 0.0)
+    model = float(v.price[idx[buy]] - v.price[idx[sell]])
+    ev = expected_pnl(pv, after_legs, model, float(price))
     return Conversion(
         side,
         root,
@@ -109,40 +110,42 @@ def _parity_edge(market: Market, root: str, k: float, expiry: date, fwd: float, 
     return call.mid - put.mid - math.exp(-market.rate * t) * (fwd - k)
 
 
-def expected_pnl(pv, extra_legs: list[Leg], extra_price: float):
-    """(EV before, EV after, sd before, sd after) in $ of the SPX legs settled at the condor's
-    expiry, under the risk-neutral distribution the SPX smile implies (Breeden–Litzenberger).
+def expected_pnl(pv, extra_legs: list[Leg], model_price: float, paid_price: float):
+    """(EV before, EV after, sd before, sd after) in $ at the condor's expiry of its SPX legs
+    (VIX legs settle on another date and are left out).
 
-    VIX legs settle on another date and are left out: the figures are for the SPX book.
-    ``extra_price`` is what the extra legs cost per unit (points, paid > 0).
+    Under the distribution the smile implies, a European payoff's expectation is its
+    price grown at the rate (Breeden–Litzenberger), so EV is each leg's own valuation
+    grown to expiry less its entry price — consistent with the mark to the cent. The
+    extra legs add n × (model value grown − price paid). The spread (sd) of the payoff
+    comes from the smile's density, repaired where its far wing is not arbitrage-free.
     """
     position, market = pv.position, pv.loaded.market
     expiry = position.expiry
-    mask = [g.underlying == "SPX" and g.expiry == expiry for g in pv.legs]
-    spx_legs = [g for g, m in zip(pv.legs, mask, strict=True) if m]
-    i0 = mask.index(True)
+    mask = np.array([g.underlying == "SPX" and g.expiry == expiry for g in pv.legs])
+    i0 = int(np.argmax(mask))
     fwd, t = float(pv.values.forward[i0]), float(pv.values.T[i0])
     if t <= 0:
         return None, None, None, None
+    growth = math.exp(market.rate * t)
+    entry = np.array([g.entry_price for g in pv.legs])
+    each = (pv.values.price * growth - entry) * pv.values.quantity * pv.values.multiplier
+    ev_before = float(each[mask].sum())
+    n = abs(extra_legs[0].quantity) if extra_legs else 0
+    ev_after = ev_before + n * SPX_MULTIPLIER * (model_price * growth - paid_price)
+
     grid, prob = smile_density(market, fwd, t)
 
-    def moments(legs, premium):
+    def spread(legs) -> float:
         pay = np.zeros_like(grid)
         for g in legs:
-            intrinsic = (
-                np.maximum(grid - g.strike, 0)
-                if g.type == "call"
-                else np.maximum(g.strike - grid, 0)
-            )
-            pay += (intrinsic - g.entry_price) * g.quantity * SPX_MULTIPLIER
-        pay -= premium
+            up = g.type == "call"
+            pay += np.maximum(grid - g.strike if up else g.strike - grid, 0) * g.quantity
         mean = float((prob * pay).sum())
-        return mean, float(math.sqrt(max((prob * (pay - mean) ** 2).sum(), 0.0)))
+        return SPX_MULTIPLIER * math.sqrt(max(float((prob * (pay - mean) ** 2).sum()), 0.0))
 
-    before = moments(spx_legs, 0.0)
-    n = abs(extra_legs[0].quantity) if extra_legs else 0
-    after = moments(spx_legs + extra_legs, extra_price * n * SPX_MULTIPLIER)
-    return before[0], after[0], before[1], after[1]
+    spx_legs = [g for g, m in zip(pv.legs, mask, strict=True) if m]
+    return ev_before, ev_after, spread(spx_legs), spread(spx_legs + extra_legs)
 
 
 def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
@@ -152,7 +155,7 @@ def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
     calls, clipped to [0, 1] and made non-decreasing — a quadratic smile is not
     arbitrage-free far in its wings, and there this repair drops what is not a
     probability. Each cell's mass sits at its midpoint; the mass beyond the
-    grid sits at its ends; the points are then scaled so that E[S_T] = F.
+    grid sits at its ends.
     """
     from alvh_cli.market import smile_vol
 
@@ -163,6 +166,4 @@ def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
     cdf = np.maximum.accumulate(np.clip(1.0 + np.diff(calls) / np.diff(grid), 0.0, 1.0))
     # cdf[i] is P(S < midpoint i); cell masses between midpoints, tails at the ends
     mass = np.diff(np.concatenate(([0.0], cdf, [1.0])))
-    # The repair moves the mean off the forward; scale back so E[S_T] = F, or a fairly
-    # priced synthetic would show an expected loss that is only the repair's bias.
-    return grid * (fwd / float((mass * grid).sum())), mass
+    return grid, mass

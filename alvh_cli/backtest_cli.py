@@ -36,6 +36,18 @@ def backtest_command(
     from alvh_cli import positions
     from alvh_cli.rules import resolve
 
+    inputs = [
+        *(history or []),
+        *([rules] if rules is not None else []),
+        *(e for e in entry or [] if Path(e).suffix == ".toml"),
+    ]
+    for option, out in (("--trades", trades), ("--plot", plot)):
+        if out is not None and any(_same_file(out, f) for f in inputs):
+            raise InputError(
+                f"{out} is one of the input files; alvh never writes its inputs", option
+            )
+    if trades is not None and plot is not None and _same_file(trades, plot):
+        raise InputError("--trades and --plot name the same file", "--plot")
     chosen = bt.parse_policies(policies)
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = resolve(*layers)
@@ -158,6 +170,13 @@ TRADE_COLUMNS = (
     "reached_2x",
     "actions",
 )
+
+
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def write_trades(result: bt.BacktestResult, path: Path | str) -> None:

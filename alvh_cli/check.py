@@ -27,6 +27,9 @@ class Regime:
 
     @property
     def label(self) -> str:
+        """ "elevated", "normal", or "unavailable" (no history: thresholds stay at 1x)."""
+        if self.elevated is None:
+            return "unavailable"
         return "elevated" if self.elevated else "normal"
 
 

@@ -241,8 +241,7 @@ def print_check(console, result) -> None:
 
     regime = result.regime
     console.print(
-        f"[bold]alvh check[/] as of {result.asof} — regime: "
-        f"{'unavailable' if regime.elevated is None else regime.label} ({regime.note})"
+        f"[bold]alvh check[/] as of {result.asof} — regime: {regime.label} ({regime.note})"
     )
     t = Table(title_justify="left")
     for col in (

@@ -195,7 +195,7 @@ def _journal(result, path, current, record, changes, books, book_key, argv) -> N
                 argv=argv,
                 books=books,
                 book_key=book_key,
-                regime=("unavailable" if result.regime.elevated is None else result.regime.label),
+                regime=result.regime.label,
                 status="action" if result.needs_action else "nothing_to_do",
             )
         if changes:

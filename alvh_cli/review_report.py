@@ -70,7 +70,7 @@ def emit_review(result, fmt: str) -> None:
 
 
 def _regime_text(regime) -> str:
-    label = "unavailable" if regime.elevated is None else regime.label
+    label = regime.label
     return f"{label} ({regime.note})"
 
 

@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Rule] = {
         None, "SPX stress move as a fraction (e.g. -0.05); unset: to the short strike", -0.9, 0.9
     ),
     "hedge_max_width": Rule(10, "widest VIX call spread considered, in VIX points", 1, 50, True),
+    "hedge_min_gain_per_dollar": Rule(
+        0.05, "a spread must gain this much (net, per $ of debit) in the stress to be bought", 0, 10
+    ),
     "hedge_ratio_tolerance": Rule(
         0.10, "spreads within this share of the best gain per $ compete on fewest contracts", 0, 1
     ),
@@ -99,6 +102,7 @@ class Rules:
     vix_term_kappa: float = 5.0
     stress_spx_move: float | None = None
     hedge_max_width: int = 10
+    hedge_min_gain_per_dollar: float = 0.05
     hedge_ratio_tolerance: float = 0.10
     vix_spike_pct: float = 0.2
     vix_spike_window: int = 10

@@ -72,7 +72,7 @@ EXPECTED_HEADERS = (
     "DATE,OPEN,HIGH,LOW,CLOSE (CBOE VIX_History.csv, read as vix); "
     "Date,Open,High,Low,Close,Adj Close,Volume (Yahoo ^GSPC, read as spx)"
 )
-STALE_DAYS = 5  # calendar days between the last history row and asof before we say so
+STALE_DAYS = 7  # a history ending longer before asof reads no regime for today
 
 
 def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -493,7 +493,8 @@ def evaluate(
     ``history`` comes from ``read_history`` (or None: every history signal is
     unavailable with note "no --history file" and ``elevated`` is None).
     Only rows at or before ``asof`` are used; a history ending more than
-    ``STALE_DAYS`` calendar days before ``asof`` is still used, with a note.
+    ``STALE_DAYS`` calendar days before ``asof`` is too old: its signals are
+    unavailable (a week covers weekends and holiday closures).
     ``front_future`` is the front VIX future from the market file and ``vix``
     the market file's spot VIX (default: the history's last VIX); the term
     structure signal compares VIX with VIX3M (history) and with the front
@@ -506,6 +507,7 @@ def evaluate(
     day = _ny_date(asof)
     notes: list[str] = []
     rows: pd.DataFrame | None = None
+    stale = ""
     if history is not None:
         rows = history.loc[: pd.Timestamp(day)]
         if rows.empty:
@@ -517,8 +519,11 @@ def evaluate(
             gap = (day - last).days
             if gap > STALE_DAYS:
                 notes.append(f"history ends {last.isoformat()}, {gap} days before asof")
+                stale = f"history ends {last.isoformat()}, {gap} days before asof: too old"
+                rows = None
     hist_day = rows.index[-1].date() if rows is not None else None
-    missing = NO_HISTORY if history is None else "history has no rows on or before asof"
+    no_rows = stale or "history has no rows on or before asof"
+    missing = NO_HISTORY if history is None else no_rows
 
     signals = [
         _spike_signal(rows, rules, hist_day, missing),
@@ -530,7 +535,8 @@ def evaluate(
     ]
     active = sum(1 for s in signals if s.active)
     elevated = None
-    if rows is not None:
+    from_history = [s for s in signals[:-1] if s.active is not None]
+    if rows is not None and from_history:  # the macro calendar alone makes no regime
         elevated = active >= rules.elevated_min_signals
         unavailable = [s.name for s in signals if s.active is None]
         if unavailable:

@@ -70,8 +70,18 @@ class HedgeSizing:
 
 
 def hedge_spent(position) -> float:
-    """Dollars already spent on hedge layers: net entry debit of every layer leg."""
-    return float(sum(g.entry_price * g.quantity * g.multiplier for g in position.hedges))
+    """Dollars already spent on VIX hedge layers: the net entry debit of every VIX layer leg.
+
+    Layer 3 conversion legs are SPX synthetics traded near parity, not hedge premium;
+    counting them would let a reversal taken for a credit refill the budget.
+    """
+    return float(
+        sum(
+            g.entry_price * g.quantity * g.multiplier
+            for g in position.hedges
+            if g.underlying == "VIX"
+        )
+    )
 
 
 def hedge_budget(position, rules: Rules) -> float:
@@ -174,8 +184,17 @@ def size(
         note = f"hedges on already cover {existing_gain / condor_loss:.0%} of the stress loss"
     elif not cands:
         note = "no VIX call spread on this expiry gains in the stress"
+    elif all(c.gain_per_dollar < rules.hedge_min_gain_per_dollar for c in cands):
+        best = max(c.gain_per_dollar for c in cands)
+        note = (
+            f"no worthwhile VIX call spread: the best gains ${best:.2f} per $1 of debit in "
+            f"this stress ({scenario.spx_move:+.1%} SPX), under hedge_min_gain_per_dollar "
+            f"{rules.hedge_min_gain_per_dollar:g}; size it against a larger move with "
+            "`alvh size-hedge --spx-move -0.05`"
+        )
     else:
-        choice, qty = pick_within_budget(cands, left, rules.hedge_ratio_tolerance, needed)
+        worthwhile = [c for c in cands if c.gain_per_dollar >= rules.hedge_min_gain_per_dollar]
+        choice, qty = pick_within_budget(worthwhile, left, rules.hedge_ratio_tolerance, needed)
         if choice is not None:
             choice = replace(choice, count_needed=count_for(choice, needed))
         if choice is None:

@@ -231,3 +231,15 @@ def test_schema_is_json(capsys, monkeypatch):
     code, out, _ = run(["schema"], capsys, monkeypatch)
     assert code == 0
     assert json.loads(out)["type"] == "object"
+
+
+def test_backtest_never_writes_an_input_file(tmp_path, capsys, monkeypatch):
+    from importlib.resources import files
+
+    history = tmp_path / "h.csv"
+    history.write_bytes((files("alvh_cli") / "data" / "spx_vix_2014_2018.csv").read_bytes())
+    before = _sha(history)
+    for option in ("--trades", "--plot"):
+        code, _, err = run(["backtest", "--history", history, option, history], capsys, monkeypatch)
+        assert code == 2 and "input file" in err
+    assert _sha(history) == before

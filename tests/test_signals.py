@@ -277,7 +277,11 @@ def test_stale_history_note_and_rows_at_or_before_asof():
     late = days[-1] + timedelta(days=9)
     r = ev(h, day=late)
     assert f"history ends {days[-1].isoformat()}, 9 days before asof" in r.notes
-    assert r.by_name("vix_spike").active is False  # still computed
+    # more than a week old: no regime for today, never a quiet one
+    assert r.by_name("vix_spike").active is None and r.elevated is None
+    assert "too old" in r.by_name("vix_spike").note
+    week = ev(h, day=days[-1] + timedelta(days=7))  # a long weekend and a holiday: still read
+    assert week.by_name("vix_spike").active is False and week.elevated is False
     early = ev(h, day=days[5])
     assert early.history_asof == days[5]
     before = ev(h, day=days[0] - timedelta(days=1))
@@ -514,3 +518,11 @@ def test_comment_lines_are_skipped(tmp_path):
 
     frame = read_history([files("alvh_cli") / "data" / "spx_vix_2014_2018.csv"])
     assert len(frame) == 1257 and list(frame.columns[:2]) == ["spx", "vix"]
+
+
+def test_no_history_signal_available_is_no_regime():
+    """One row: every history signal needs more sessions; the calendar alone makes no regime."""
+    days = sessions(1)
+    r = ev(frame(days, spx=[4000.0], vix=[20.0]), day=days[0])
+    assert all(s.active is None for s in r.signals[:-1])
+    assert r.elevated is None

@@ -184,3 +184,15 @@ def test_quoted_spreads_cost_the_natural_price_even_with_a_zero_bid():
     assert c.gain == pytest.approx((c.stressed_value - 1.50) * 100)
     # every other pair has an unquoted leg: model price
     assert all(c.debit_source == "model" for pair, c in by.items() if pair != (21.0, 26.0))
+
+
+def test_conversion_legs_are_not_hedge_spend():
+    from alvh_cli.domain import Leg
+    from alvh_cli.sizing import hedge_spent
+
+    conv = (
+        Leg("SPX", "SPXW", "put", 5500, date(2026, 12, 18), 2, 176.0, layer=3),
+        Leg("SPX", "SPXW", "call", 5500, date(2026, 12, 18), -2, 146.0, layer=3),
+    )
+    pos = condor(hedges=(*vix_spread(21, 26, 5, 1.0, 0.4), *conv))
+    assert hedge_spent(pos) == pytest.approx((1.0 - 0.4) * 5 * 100)  # $300, the VIX spread
