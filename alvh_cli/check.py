@@ -82,16 +82,16 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, elevated: bool) 
     short_delta = abs(float(pv.values.delta[i]))
     through = spot <= short.strike if side == "put" else spot >= short.strike
     if mark >= t3:
-        return 3, f"mark {mark:.2f}x >= {t3:.3g}x"
+        return 3, f"mark {mark:.2f}x >= {t3:.4g}x"
     if through:
         return 3, f"SPX {spot:,.2f} through the short {side} {short.strike:g}"
     if short_delta >= rules.layer3_short_delta:
         return 3, f"short {side} |delta| {short_delta:.2f} >= {rules.layer3_short_delta:g}"
     if mark >= t2:
-        return 2, f"mark {mark:.2f}x >= {t2:.3g}x"
+        return 2, f"mark {mark:.2f}x >= {t2:.4g}x"
     if mark >= t1:
-        return 1, f"mark {mark:.2f}x >= {t1:.3g}x"
-    return 0, f"mark {mark:.2f}x < {t1:.3g}x"
+        return 1, f"mark {mark:.2f}x >= {t1:.4g}x"
+    return 0, f"mark {mark:.2f}x < {t1:.4g}x"
 
 
 def check_position(pv: PositionValues, regime: Regime) -> dict:
@@ -236,7 +236,7 @@ def unwind(pv, threshold: float) -> list[dict]:
         if entry_vix is not None and market.vix > entry_vix:
             out.append(
                 hold(
-                    f"mark {pv.mark_multiple:.2f}x < {threshold:.3g}x but VIX "
+                    f"mark {pv.mark_multiple:.2f}x < {threshold:.4g}x but VIX "
                     f"{market.vix:g} > layer {layer} entry {entry_vix:g}: keep the hedge"
                 )
             )
@@ -257,7 +257,7 @@ def unwind(pv, threshold: float) -> list[dict]:
                 "credit": proceeds / (abs(first.quantity) * first.multiplier),
                 "price_source": source,
                 "cost": -proceeds,
-                "reason": f"unwind: mark {pv.mark_multiple:.2f}x < {threshold:.3g}x, {vix_note}",
+                "reason": f"unwind: mark {pv.mark_multiple:.2f}x < {threshold:.4g}x, {vix_note}",
             }
         )
     return out

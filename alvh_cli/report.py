@@ -416,6 +416,10 @@ def size_hedge_json(data: dict) -> dict:
     return {"positions": items}
 
 
+def _key(cand: dict) -> tuple:
+    return cand["expiry"], cand["long_strike"], cand["short_strike"]
+
+
 def _cand(c) -> dict:
     return {
         "expiry": c.expiry.isoformat(),
@@ -468,12 +472,17 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
             f"${money(p['budget_spent'])}."
         )
         c = Table(
-            title="Top candidate VIX call spreads (best stress gain per $ first)",
+            title="Top candidate VIX call spreads (by gain per $, among near-equals fewest "
+            "contracts; the choice in bold)",
             title_justify="left",
         )
         for col in ("spread", "debit", "src", "stressed value", "gain $/spread", "gain/$", "count"):
             c.add_column(col, justify="left" if col in ("spread", "src") else "right")
-        for cand in p["candidates"]:
+        shown = list(p["candidates"])
+        if p["choice"] and all(_key(x) != _key(p["choice"]) for x in shown):
+            shown.append(p["choice"])  # bought within the budget, ranked lower
+        for cand in shown:
+            mine = p["choice"] is not None and _key(cand) == _key(p["choice"])
             c.add_row(
                 f"{cand['long_strike']:g}/{cand['short_strike']:g} C {cand['expiry']}",
                 f"{cand['debit']:.2f}",
@@ -482,6 +491,7 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
                 money(cand["stress_gain"]),
                 f"{cand['gain_per_dollar']:.2f}",
                 str(cand["count_needed"]),
+                style="bold" if mine else "",
             )
         console.print(c)
         if p["choice"]:

@@ -312,7 +312,8 @@ def size_hedge_report(
                 cost=0.0,
                 stress_gain=0.0,
                 note="call side tested: VIX falls as SPX rallies, so VIX call spreads do not "
-                "hedge it; `alvh check` proposes a reversal (delta adjustment) instead",
+                "hedge it; once a layer is due, `alvh check` proposes a reversal (delta "
+                "adjustment) instead",
             )
         out.append({"position": pv, "side": side, "scenario": sc, "sizing": sizing})
     return {"items": out}
