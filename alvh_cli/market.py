@@ -524,7 +524,8 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
                 key = f"{leg.key}.expiry" if leg.key else "expiry"
                 raise InputError(
                     f"expired {_stamp(settled)} before asof "
-                    f"{_stamp(asof.astimezone(NEW_YORK))} (use --allow-expired)",
+                    f"{_stamp(asof.astimezone(NEW_YORK))} "
+                    f"(position {position.id!r}; use --allow-expired)",
                     source=position_file.path,
                     key=key,
                 )

@@ -294,14 +294,32 @@ FILE_FIELDS = (
 def load_file(path: str | Path) -> PositionFile:
     """Load and validate one position file (positions, optional market and rules)."""
     source = str(path)
-    top = _check_table(_read_toml(path), FILE_FIELDS, source, "")
-    if not top.get("positions"):
-        raise InputError("no [[positions]] in file", source)
-    positions = _build_positions(top["positions"], source)
+    raw = _read_toml(path)
+    try:
+        top = _check_table(raw, FILE_FIELDS, source, "")
+        if not top.get("positions"):
+            raise InputError("no [[positions]] in file", source)
+        positions = _build_positions(top["positions"], source)
+    except InputError as exc:
+        raise with_position_id(exc, raw.get("positions")) from None
     market = _build_market(top["market"], source) if "market" in top else None
     return PositionFile(
         path=source, positions=positions, market=market, rules=dict(top.get("rules", {}))
     )
+
+
+def with_position_id(exc: InputError, raw_positions) -> InputError:
+    """The error with the position's id appended, when its key is inside ``positions[i]``
+    and that position has a string id: ``… (position 'dec-ic')``."""
+    m = re.match(r"positions\[(\d+)\]", exc.key)
+    if not m or not isinstance(raw_positions, list):
+        return exc
+    i = int(m.group(1))
+    raw = raw_positions[i] if i < len(raw_positions) else None
+    pid = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(pid, str) or not pid.strip() or exc.key == f"positions[{i}].id":
+        return exc
+    return InputError(f"{exc.message} (position {pid!r})", exc.source, exc.key, exc.line)
 
 
 def load_files(paths: Iterable[str | Path]) -> list[PositionFile]:

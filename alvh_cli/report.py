@@ -12,7 +12,8 @@ import math
 import sys
 from collections.abc import Iterable
 
-# Keys holding dollars are rounded to cents in JSON/CSV; other floats keep 6 decimals.
+# Keys holding dollars are rounded to cents in JSON/CSV; other floats keep 10 significant
+# digits (a per-unit gamma of 0.00082 or a theta of -1e-7 must survive).
 DOLLAR_KEYS = {
     "cost",
     "stress_gain",
@@ -20,6 +21,9 @@ DOLLAR_KEYS = {
     "pnl",
     "value",
     "dollar_delta",
+    "dollar_gamma",
+    "dollar_vega",
+    "dollar_theta",
     "delta_before",
     "delta_after",
     "ev_before",
@@ -30,15 +34,11 @@ DOLLAR_KEYS = {
     "budget_spent",
     "existing_gain",
     "needed_gain",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
 }
 
 
 def _clean(value, key: str = ""):
-    """JSON-safe copy: NaN → null, dollars to cents, other floats to 6 decimals."""
+    """JSON-safe copy: NaN → null, dollars to cents, other floats to 10 significant digits."""
     if isinstance(value, dict):
         return {k: _clean(v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -48,7 +48,7 @@ def _clean(value, key: str = ""):
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return round(value, 2 if key in DOLLAR_KEYS else 6)
+        return round(value, 2) if key in DOLLAR_KEYS else float(f"{value:.10g}")
     return value
 
 

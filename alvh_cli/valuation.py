@@ -113,7 +113,7 @@ def price_book(loaded: Sequence[LoadedFile]) -> dict:
                     "theta": float(v.theta[i]),
                     "rho": float(v.rho[i]),
                     "value": float(v.price[i] * v.quantity[i] * v.multiplier[i]),
-                    "dollar_delta": float(pv.spx_dollars["delta"][i]),
+                    **{f"dollar_{n}": float(pv.spx_dollars[n][i]) for n in GREEKS},
                 }
             )
         summaries.append(

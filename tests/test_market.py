@@ -545,7 +545,7 @@ def test_check_expiries_names_file_and_key():
         mk.check_expiries(pf, _market(), allow_expired=False)
     assert str(err.value) == (
         "book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST "
-        "before asof 2026-11-24 15:45 EST (use --allow-expired)"
+        "before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)"
     )
     mk.check_expiries(pf, _market(), allow_expired=True)  # allowed: no error
 

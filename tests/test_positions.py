@@ -505,7 +505,9 @@ def test_source_is_the_path_as_given(tmp_path, monkeypatch):
     _write(tmp_path, sub("strike = 5400", "strike = -5400"))
     with pytest.raises(InputError) as info:
         load_file("./dec.toml")
-    assert str(info.value) == "./dec.toml: positions[0].legs[1].strike: must be > 0, got -5400"
+    assert str(info.value) == (
+        "./dec.toml: positions[0].legs[1].strike: must be > 0, got -5400 (position 'dec-ic')"
+    )
 
 
 # --- good files ------------------------------------------------------------
