@@ -53,7 +53,19 @@ def test_boundary_recommendations():
     rec = row["recommendations"][0]
     assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
     assert rec["quantity"] >= 1 and rec["long_strike"] < rec["short_strike"]
-    assert actions(run(IC, MKT, 3.0 + EPS)) in (["convert"], ["hold"])
+    # at 3x with the position's delta already near zero, there is nothing to convert
+    flat = run(IC, MKT, 3.0 + EPS)["recommendations"][0]
+    assert flat["action"] == "hold" and "already closest to zero" in flat["reason"]
+    # SPX 60 points above the short put: delta +157 $/pt, a synthetic short is −100 $/pt,
+    # so 2 synthetics leave −43 (1 would leave +57)
+    rec = run(IC, market(spx=5560.0), 3.0 + EPS)["recommendations"][0]
+    assert (rec["action"], rec["instrument"], rec["quantity"]) == ("convert", "conversion", 2)
+    assert rec["strike"] == 5500
+    unit = (rec["delta_after"] - rec["delta_before"]) / 2  # one synthetic short, $/pt
+    assert unit == pytest.approx(-100.0, abs=0.5)  # −e^(−qT)·100 with q = 0
+    before = rec["delta_before"]
+    assert abs(before + 2 * unit) < min(abs(before + unit), abs(before + 3 * unit))
+    assert {leg["type"]: leg["quantity"] for leg in rec["legs"]} == {"put": 2, "call": -2}
 
 
 def test_elevated_regime_scales_thresholds():
@@ -78,8 +90,10 @@ def test_deployed_layer_not_recommended_again():
     assert actions(row) == ["hold"]
     assert "layer 1 already on" in row["recommendations"][0]["reason"]
     # at 2x the second layer is still due
-    assert actions(run(hedged, MKT, 2.1)) in (["open_hedge"], ["hold"])
-    assert run(hedged, MKT, 2.1)["recommendations"][0]["layer"] == 2
+    rec = run(hedged, MKT, 2.1)["recommendations"][0]
+    assert (rec["action"], rec["layer"]) == ("open_hedge", 2)
+    # budget 0.35 × credit × 10 × 100 less the $300 layer 1 cost: what fits is bought
+    assert rec["budget_limited"] and rec["cost"] > 0
 
 
 def test_unwind_when_mark_recovers_and_vix_back():
@@ -112,17 +126,14 @@ def test_profit_take_closes_hedges_too():
 
 
 def test_call_side_gets_delta_adjustment_not_vix_calls():
-    row = run(IC, market(spx=6000.0), 1.8)
+    # SPX 6050, 50 under the short call: delta −150 $/pt; one reversal (+100) leaves −50
+    row = run(IC, market(spx=6050.0), 1.8)
     assert row["tested_side"] == "call"
     rec = row["recommendations"][0]
-    assert rec["action"] in ("convert", "hold")
     assert "VIX calls do not hedge a rally" in rec["reason"]
-    if rec["action"] == "convert":
-        assert rec["instrument"] == "reversal"
-        assert {leg["type"]: leg["quantity"] > 0 for leg in rec["legs"]} == {
-            "call": True,
-            "put": False,
-        }
+    assert (rec["action"], rec["instrument"], rec["strike"]) == ("convert", "reversal", 6100)
+    assert {leg["type"]: leg["quantity"] for leg in rec["legs"]} == {"call": 1, "put": -1}
+    assert rec["delta_before"] < -100 and abs(rec["delta_after"]) < abs(rec["delta_before"])
 
 
 def test_layer3_when_spot_through_short_put():
@@ -173,3 +184,15 @@ def test_row_matches_design_json_shape():
 
 def test_profit_take_zero_turns_it_off():
     assert actions(run(IC, MKT, 0.1, profit_take=0.0)) == ["hold"]
+
+
+def test_elevated_regime_scales_layer3_and_unwind():
+    elevated = Regime(elevated=True, active=3, note="test")
+    # layer 3 at 3.0 × 0.85 = 2.55
+    assert run(IC, MKT, 2.55 - EPS, elevated)["layer"] == 2
+    assert run(IC, MKT, 2.55 + EPS, elevated)["layer"] == 3
+    # unwind below layer1 × 0.85 × 0.8 = 1.02 (1.2 in a normal regime)
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
+    assert actions(run(hedged, MKT, 1.1, elevated)) == ["hold"]
+    assert actions(run(hedged, MKT, 1.1)) == ["close_hedge"]
+    assert actions(run(hedged, MKT, 1.02 - EPS, elevated)) == ["close_hedge"]

@@ -129,9 +129,9 @@ def test_budget_counts_existing_layers():
     pv = value_book([lf])[0]
     s = size(pv, scenario.build(pos, mkt, lf.rules, "put"), lf.rules, 2, 0.9)
     assert math.isclose(s.budget, 1050.0) and math.isclose(s.budget_spent, 1400.0)
-    assert s.quantity == 0
-    if s.needed_gain > 0 and s.choice is not None:
-        assert s.budget_limited
+    # the stress still needs cover, but the layer on already spent past the budget
+    assert s.needed_gain > 0 and s.quantity == 0 and s.choice is None
+    assert s.note == "no spread fits the $0 of hedge budget left"
 
 
 def test_budget_buys_what_fits_when_the_best_spread_does_not():
