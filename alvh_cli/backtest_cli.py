@@ -139,6 +139,9 @@ def _atomic_write(path: Path | str, write, mode: str = "w") -> None:
             fd, mode, **({"newline": "", "encoding": "utf-8"} if mode == "w" else {})
         ) as fh:
             write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
