@@ -46,6 +46,9 @@ def backtest_command(
             raise InputError(
                 f"{out} is one of the input files; alvh never writes its inputs", option
             )
+    for option, out, suffix in (("--trades", trades, ".csv"), ("--plot", plot, ".png")):
+        if out is not None and Path(out).suffix.lower() != suffix:
+            raise InputError(f"must be a {suffix} file, got {str(out)!r}", option)
     if trades is not None and plot is not None and _same_file(trades, plot):
         raise InputError("--trades and --plot name the same file", "--plot")
     chosen = bt.parse_policies(policies)
@@ -300,10 +303,10 @@ def emit_backtest(result: bt.BacktestResult, fmt: str) -> None:
     from rich.table import Table
 
     console = report._console()
-    console.print("[bold]alvh backtest[/]")
+    console.print("alvh backtest", style="bold")
     for line in describe(result):
         console.print(line, highlight=False)
-    console.print(f"[bold yellow]{result.note}[/]")
+    console.print(result.note, style="bold yellow")
     table = Table(title="Per policy, dollars (one condor = 100 x points)", title_justify="left")
     table.add_column("")
     for policy in result.policies:

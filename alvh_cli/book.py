@@ -39,6 +39,10 @@ def load_book(
     from alvh_cli.market import check_expiries
 
     files = positions.expand_book(paths) if expand_dirs else [Path(p) for p in paths]
+    # A market or rules file kept in the book's folder is not a position file.
+    given = {Path(p).resolve() for p in paths}
+    shared = {Path(f).resolve() for f in (market, rules) if f is not None} - given
+    files = [f for f in files if Path(f).resolve() not in shared]
     shared_market = positions.load_market_file(market) if market is not None else None
     rules_table = positions.load_rules_table(rules) if rules is not None else None
     out = []

@@ -350,7 +350,9 @@ def main() -> None:
         app(standalone_mode=True)
     except InputError as exc:
         if _state["debug"]:
-            raise
+            import traceback
+
+            traceback.print_exc()
         print(f"alvh: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -111,6 +111,8 @@ def open_journal(path: str | Path, *, readonly: bool = False) -> sqlite3.Connect
     when there is none yet (nothing is created). The connection is in
     autocommit mode; writes go through :func:`record_review`.
     """
+    if str(path) == "-":
+        raise InputError("the journal must be a file path ('-' is not a file)", "--journal")
     path = Path(path).expanduser()
     where = str(path)
     if path.is_dir():

@@ -507,17 +507,26 @@ def _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau) -> np.
 
 
 def check_expiries(position_file: PositionFile, market: Market, allow_expired: bool) -> None:
-    """Reject any leg settled at or before ``market.asof`` unless ``allow_expired``.
+    """Reject a position opened after ``market.asof``, and any leg settled at or before
+    it unless ``allow_expired``.
 
-    The error names the file and ``<leg key>.expiry``, e.g.
+    The error names the file and the key, e.g.
     ``book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST
-    before asof 2026-11-24 15:45 EST (use --allow-expired)``.
+    before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)``.
     """
-    if allow_expired:
-        return
     asof = _aware(market.asof)
     asof_ts = asof.timestamp()
+    today = asof.astimezone(NEW_YORK).date()
     for position in position_file.positions:
+        if position.opened is not None and position.opened > today:
+            raise InputError(
+                f"opened {position.opened} is after asof {_stamp(asof.astimezone(NEW_YORK))} "
+                f"(position {position.id!r})",
+                source=position_file.path,
+                key=f"{position.key}.opened" if position.key else "opened",
+            )
+        if allow_expired:
+            continue
         for leg in position.legs:
             if _settlement_timestamp(leg.root, leg.expiry) <= asof_ts:
                 settled = settlement_instant(leg.root, leg.expiry)

@@ -55,7 +55,8 @@ def _clean(value, key: str = ""):
 def _console():
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 200)
+    # markup off: ids, reasons and file names are the user's text, never rich markup
+    return Console(width=None if sys.stdout.isatty() else 200, markup=False, highlight=False)
 
 
 def _json(data) -> None:
@@ -108,7 +109,7 @@ def emit_price(data: dict, fmt: str) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]alvh price[/] as of {data['asof']}")
+    console.print(f"alvh price as of {data['asof']}", style="bold")
     legs = Table(title="Legs (per unit; Greeks per DESIGN §3 units)", title_justify="left")
     for col in (
         "position",
@@ -241,7 +242,7 @@ def print_check(console, result) -> None:
 
     regime = result.regime
     console.print(
-        f"[bold]alvh check[/] as of {result.asof} — regime: {regime.label} ({regime.note})"
+        f"alvh check as of {result.asof} — regime: {regime.label} ({regime.note})", style="bold"
     )
     t = Table(title_justify="left")
     for col in (
@@ -452,8 +453,9 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
     for p in out["positions"]:
         sc = p["scenario"]
         console.print(
-            f"[bold]{p['id']}[/] ({p['source']}): mark {p['mark_multiple']:.2f}x, "
-            f"{p['tested_side']} side tested — layer {p['layer']} sizing"
+            f"{p['id']} ({p['source']}): mark {p['mark_multiple']:.2f}x, "
+            f"{p['tested_side']} side tested — layer {p['layer']} sizing",
+            style="bold",
         )
         s = Table(title="Stress scenario", title_justify="left")
         for col in ("", "now", "stressed"):
@@ -497,10 +499,11 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
         if p["choice"]:
             ch = p["choice"]
             console.print(
-                f"[bold]Choice:[/] buy {p['quantity']} × VIX {ch['long_strike']:g}/"
+                f"Choice: buy {p['quantity']} × VIX {ch['long_strike']:g}/"
                 f"{ch['short_strike']:g} call spread {ch['expiry']} at {ch['debit']:.2f} "
                 f"(${money(p['cost'])}); stress gain ${money(p['stress_gain'])}; coverage "
-                f"{p['coverage']:.0%}" + (" — budget-limited" if p["budget_limited"] else "")
+                f"{p['coverage']:.0%}" + (" — budget-limited" if p["budget_limited"] else ""),
+                style="bold",
             )
         if p["note"]:
             console.print(p["note"])

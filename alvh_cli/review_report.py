@@ -86,7 +86,7 @@ def print_review(console, result) -> None:
         else "no journal"
     )
     console.print(
-        f"[bold]alvh review[/] as of {result.asof} — regime: {_regime_text(result.regime)}"
+        f"alvh review as of {result.asof} — regime: {_regime_text(result.regime)}", style="bold"
     )
     console.print(f"{t['positions']} positions, {t['needs_action']} need action; {journal}")
 

@@ -290,6 +290,12 @@ def size_hedge_report(
             f"{vix_expiry} is not a VIX expiration (the {vix_expiry:%B %Y} one is {listed})",
             "--vix-expiry",
         )
+    if vix_expiry is not None:
+        for lf in loaded:
+            if vix_expiry <= lf.market.asof.date():
+                raise InputError(
+                    f"{vix_expiry} is not after asof {lf.market.asof.date()}", "--vix-expiry"
+                )
     values = value_book(loaded)
     if position is not None:
         ids = ", ".join(pv.position.id for pv in values)

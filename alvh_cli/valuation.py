@@ -12,7 +12,8 @@ import numpy as np
 
 from alvh_cli.book import LoadedFile
 from alvh_cli.domain import Leg, Position
-from alvh_cli.market import LegValues, value_legs
+from alvh_cli.errors import InputError
+from alvh_cli.market import LegValues, find_quote, value_legs
 from alvh_cli.scenario import spx_greeks
 
 GREEKS = ("delta", "gamma", "vega", "theta")
@@ -68,6 +69,7 @@ def value_book(loaded: Sequence[LoadedFile]) -> list[PositionValues]:
 
 def summarise(position: Position, lf: LoadedFile, values: LegValues) -> PositionValues:
     legs = position.legs
+    check_verticals(position, lf, values)
     condor = np.array([g.layer is None for g in legs])
     signed = values.price * values.quantity
     units = position.units
@@ -82,6 +84,44 @@ def summarise(position: Position, lf: LoadedFile, values: LegValues) -> Position
     return PositionValues(
         position, lf, legs, values, dollars, debit, debit / position.credit, pnl, greeks
     )
+
+
+def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> None:
+    """Each wing of the condor is a vertical spread worth between 0 and its width.
+
+    Marks outside that from quotes (or a leg's ``iv``) mean the inputs contradict
+    each other: acting on them would read a loss as a profit, so it is an input
+    error that names them. (A steep quadratic smile can put a far wing slightly
+    below zero on its own; that is left to the smile.)
+    """
+    index = {id(g): i for i, g in enumerate(position.legs)}
+    roles = position.legs_by_role()
+    for side, short, long_ in (
+        ("put", roles["short_put"], roles["long_put"]),
+        ("call", roles["short_call"], roles["long_call"]),
+    ):
+        i, j = index[id(short)], index[id(long_)]
+        value = float(values.price[i] - values.price[j])
+        width = abs(short.strike - long_.strike)
+        given = {values.vol_source[i], values.vol_source[j]} & {"quote", "iv"}
+        if -1e-9 <= value <= width + 1e-9 or not given:
+            continue  # a smile-only mark outside the bounds is the smile's wing, not a typo
+        where = []
+        for g, k in ((short, i), (long_, j)):
+            q = find_quote(lf.market, g)
+            src = values.vol_source[k]
+            if src == "quote" and q is not None:
+                where.append(f"market.quotes[{lf.market.quotes.index(q)}] mid {q.mid:g}")
+            else:
+                where.append(f"{g.key} ({src} {float(values.price[k]):.2f})")
+        raise InputError(
+            f"the {side} spread {min(short.strike, long_.strike):g}/"
+            f"{max(short.strike, long_.strike):g} prices at {value:.2f}, outside 0 to its "
+            f"{width:g}-point width: {' vs '.join(where)} contradict each other "
+            f"(position {position.id!r})",
+            lf.market.source or position.source,
+            "market.quotes" if any(w.startswith("market.quotes") for w in where) else position.key,
+        )
 
 
 def price_book(loaded: Sequence[LoadedFile]) -> dict:

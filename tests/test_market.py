@@ -560,3 +560,16 @@ def test_check_expiries_uses_the_settlement_instant():
     at_close = _market(asof=datetime(2026, 11, 24, 16, 0, tzinfo=NY))
     with pytest.raises(InputError):  # settlement instant ≤ asof is expired
         mk.check_expiries(pm, at_close, allow_expired=False)
+
+
+def test_position_opened_after_asof_is_refused():
+    from dataclasses import replace as _replace
+
+    pf = _file(_leg(key="positions[0].legs[0]"))
+    late = _replace(pf, positions=(_replace(pf.positions[0], opened=date(2026, 12, 1)),))
+    with pytest.raises(InputError) as err:
+        mk.check_expiries(late, _market(), allow_expired=True)
+    assert str(err.value) == (
+        "book/dec.toml: positions[0].opened: opened 2026-12-01 is after asof "
+        "2026-11-24 15:45 EST (position 'dec-ic')"
+    )

@@ -62,3 +62,22 @@ def test_price_book_rows_are_per_leg_dollars():
         mult = 100.0
         assert math.isclose(row["value"], row["price"] * row["quantity"] * mult, rel_tol=1e-9)
     assert data["positions"][0]["credit"] == 3.0
+
+
+def test_quotes_that_contradict_each_other_are_an_input_error():
+    """Short put 5500 quoted 0.10/0.20 while the long 5400 is 74.40/74.60: the put spread
+    would be worth −74.4, less than nothing; alvh refuses rather than call it a profit."""
+    import pytest
+
+    from alvh_cli.domain import Quote
+    from alvh_cli.errors import InputError
+
+    quotes = (
+        Quote("SPX", "put", 5400, condor().expiry, 74.40, 74.60),
+        Quote("SPX", "put", 5500, condor().expiry, 0.10, 0.20),
+    )
+    with pytest.raises(InputError) as err:
+        value_book([loaded(condor(), market(spx=5790.0, quotes=quotes))])
+    text = str(err.value)
+    assert text.startswith("test.toml: market.quotes: the put spread 5400/5500 prices at -74.")
+    assert "market.quotes[1] mid 0.15 vs market.quotes[0] mid 74.5" in text
