@@ -23,14 +23,17 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 from alvh_cli.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
+from alvh_cli.exchange import is_business_day, previous_business_day
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,7 +77,9 @@ class Field:
     each described by ``fields``) and ``rules`` (a table of numbers and
     booleans whose keys are validated by ``rules.py``). ``choices`` are the
     canonical spellings, matched case-insensitively. The bounds ``gt``, ``ge``,
-    ``lt``, ``le`` and ``nonzero`` apply to numbers.
+    ``lt``, ``le`` and ``nonzero`` apply to numbers; ``hint`` follows the bounds
+    in their error message. ``required_note`` follows "required" when the key is
+    missing.
     """
 
     name: str
@@ -88,6 +93,8 @@ class Field:
     le: float | None = None
     nonzero: bool = False
     fields: tuple[Field, ...] = ()
+    hint: str = ""  # appended to an out-of-bounds message: "(4.2% is written 0.042)"
+    required_note: str = ""  # appended to "required": "when [market.spx_vol] is given"
 
 
 OCC_FIELD_DOC = (
@@ -118,7 +125,7 @@ LEG_FIELDS = (
         choices=("put", "call", "future"),
     ),
     Field("strike", "number", "Strike in index points (options only).", gt=0),
-    Field("expiry", "date", "Expiration date (TOML date, e.g. 2026-12-18)."),
+    Field("expiry", "date", "Expiration date (TOML date, e.g. 2026-12-18), a trading day."),
     Field(
         "quantity",
         "integer",
@@ -157,13 +164,18 @@ LEG_FIELDS = (
 )
 
 POSITION_FIELDS = (
-    Field("id", "string", "Name of the position, unique in the file. Required.", required=True),
+    Field(
+        "id",
+        "string",
+        "Name of the position, unique in the file, printable text. Required.",
+        required=True,
+    ),
     Field("opened", "date", "Date the condor was opened (TOML date)."),
     Field(
         "credit",
         "number",
-        "Opening credit per condor unit in points. Default: the net entry premium of the "
-        "condor legs (short entry prices minus long entry prices).",
+        "Opening credit per condor unit in points, at most the widest wing. Default: the net "
+        "entry premium of the condor legs (short entry prices minus long entry prices).",
         gt=0,
     ),
     Field(
@@ -176,8 +188,19 @@ POSITION_FIELDS = (
 )
 
 FUTURE_FIELDS = (
-    Field("expiry", "date", "VIX future expiration date (TOML date). Required.", required=True),
-    Field("price", "number", "Future price in VIX points. Required.", required=True, gt=0),
+    Field(
+        "expiry",
+        "date",
+        "VIX future expiration date (TOML date, a trading day). Required.",
+        required=True,
+    ),
+    Field(
+        "price",
+        "number",
+        "Future price in VIX points, within a factor 3 of spot VIX. Required.",
+        required=True,
+        gt=0,
+    ),
 )
 
 _SMILE_FORM = "iv = atm + skew*k + smile*k^2 with k = ln(K/F), floored at 0.01."
@@ -186,9 +209,19 @@ SPX_VOL_FIELDS = (
         "atm", "number", "At-the-money volatility (annual decimal). Default vix/100.", gt=0, lt=10
     ),
     Field(
-        "skew", "number", "Slope of iv in k = ln(K/F); negative for the usual put skew. Default 0."
+        "skew",
+        "number",
+        "Slope of iv in k = ln(K/F); negative for the usual put skew, e.g. -1.1. Required.",
+        required=True,
+        required_note="when [market.spx_vol] is given (the smile's slope, e.g. -1.1)",
     ),
-    Field("smile", "number", "Curvature of iv in k. Default 0."),
+    Field(
+        "smile",
+        "number",
+        "Curvature of iv in k, e.g. 2.5. Required.",
+        required=True,
+        required_note="when [market.spx_vol] is given (the smile's curvature, e.g. 2.5)",
+    ),
 )
 VIX_VOL_FIELDS = (
     Field(
@@ -196,6 +229,7 @@ VIX_VOL_FIELDS = (
         "number",
         "At-the-money volatility of VIX options (annual decimal, ~0.9-1.2). Required.",
         required=True,
+        required_note="when [market.vix_vol] is given (e.g. 0.95)",
         gt=0,
         lt=10,
     ),
@@ -214,7 +248,7 @@ QUOTE_FIELDS = (
     ),
     Field("type", "string", '"put" or "call". Case-insensitive.', choices=("put", "call")),
     Field("strike", "number", "Strike in index points.", gt=0),
-    Field("expiry", "date", "Expiration date (TOML date)."),
+    Field("expiry", "date", "Expiration date (TOML date), a trading day."),
     Field("bid", "number", "Bid in points, >= 0. Required.", required=True, ge=0),
     Field("ask", "number", "Ask in points, > 0 and >= bid. Required.", required=True, gt=0),
 )
@@ -232,18 +266,20 @@ MARKET_FIELDS = (
     Field(
         "rate",
         "number",
-        "Risk-free rate, continuously compounded, annual decimal. Required.",
+        "Risk-free rate, continuously compounded, annual decimal (4.2% is 0.042). Required.",
         required=True,
-        ge=-1,
-        le=1,
+        ge=-0.05,
+        le=0.2,
+        hint="(4.2% is written 0.042)",
     ),
     Field(
         "dividend_yield",
         "number",
-        "SPX dividend yield, continuous, annual decimal. Required.",
+        "SPX dividend yield, continuous, annual decimal (1.3% is 0.013). Required.",
         required=True,
-        ge=-1,
-        le=1,
+        ge=-0.05,
+        le=0.2,
+        hint="(1.3% is written 0.013)",
     ),
     Field(
         "vix_futures",
@@ -251,7 +287,15 @@ MARKET_FIELDS = (
         "VIX futures curve: one {expiry, price} per listed expiry.",
         fields=FUTURE_FIELDS,
     ),
-    Field("spx_vol", "table", "SPX volatility smile. " + _SMILE_FORM, fields=SPX_VOL_FIELDS),
+    Field(
+        "spx_vol",
+        "table",
+        "SPX volatility smile. "
+        + _SMILE_FORM
+        + " When given, skew and smile are required (atm defaults to vix/100); without "
+        "the table the smile is flat at vix/100.",
+        fields=SPX_VOL_FIELDS,
+    ),
     Field(
         "vix_vol",
         "table",
@@ -358,6 +402,14 @@ def load_market_file(path: str | Path) -> Market:
     source = str(path)
     doc = _read_toml(path)
     if "market" not in doc:
+        tables = [k for k, v in doc.items() if isinstance(v, (dict, list))]
+        close = difflib.get_close_matches("market", tables, n=1, cutoff=0.6)
+        if close:
+            raise InputError(
+                f"no [market] table (did you mean [market] instead of [{close[0]}]?)",
+                source,
+                close[0],
+            )
         raise InputError("no [market] table in file", source, "market")
     return parse_market(doc["market"], source)
 
@@ -457,14 +509,38 @@ def json_schema(rule_docs: Mapping[str, str] | None = None) -> dict:
 # Reading
 
 
+MAX_FILE_BYTES = 20 * 2**20  # no position, market or rules file comes near 20 MB
+
+
 def _read_toml(path: str | Path) -> dict:
-    """Parse a TOML file read-only in bytes mode; every failure is an InputError."""
+    """Parse a TOML file read-only in bytes mode; every failure is an InputError.
+
+    The file is checked with ``stat`` before it is opened: a directory, a
+    device (``/dev/zero``), a FIFO or a file over 20 MB is refused without
+    reading it, so a wrong argument cannot hang the command.
+    """
     source = str(path)
     p = Path(path)
-    if p.is_dir():
-        raise InputError("is a directory, not a TOML file", source)
     try:
-        data = p.read_bytes()
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory, not a TOML file", source)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(
+                f"not a regular file ({_file_kind(st.st_mode)}): expected a TOML file", source
+            )
+        if st.st_size > MAX_FILE_BYTES:
+            raise InputError(
+                f"file too large ({st.st_size / 2**20:.0f} MB) for a position file "
+                f"(at most {MAX_FILE_BYTES // 2**20} MB)",
+                source,
+            )
+        with p.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # grew after the stat
+            raise InputError(
+                f"file too large (over {MAX_FILE_BYTES // 2**20} MB) for a position file", source
+            )
     except FileNotFoundError:
         raise InputError("no such file", source) from None
     except PermissionError:
@@ -487,7 +563,55 @@ def _read_toml(path: str | Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         message, line = _toml_error(str(e), text)
-        raise InputError(f"TOML syntax error: {message}", source, line=line) from None
+        key, hint = "", ""
+        lines = text.splitlines()
+        if line is not None and 1 <= line <= len(lines):
+            key, hint = _syntax_hint(lines[line - 1])
+        raise InputError(f"TOML syntax error: {message}{hint}", source, key, line) from None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a plain file"  # pragma: no cover
+
+
+# Common slips in a value, tried in order on the line of a TOML syntax error.
+_KEY_EQ = r"([A-Za-z0-9_-]+)\s*=\s*"
+_SLIPS = (
+    re.compile(_KEY_EQ + r"(\d{1,2})/(\d{1,2})/(\d{2,4})(?![\d/])"),  # 12/18/2026
+    re.compile(_KEY_EQ + r"([+-]?\d+(?:\.\d+)?)\s*%"),  # 4.2%
+    re.compile(_KEY_EQ + r"([+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)(?![\d,])"),  # 5,500
+    re.compile(_KEY_EQ + r"([+-]?\d+),(\d+)(?![\d,])"),  # 16,20
+)
+
+
+def _syntax_hint(line: str) -> tuple[str, str]:
+    """(key, " — hint") for a line holding a common slip, else ("", "")."""
+    for n, pattern in enumerate(_SLIPS):
+        m = pattern.search(line)
+        if m is None:
+            continue
+        key = m.group(1)
+        if n == 0:
+            month, day, year = (int(g) for g in m.groups()[1:])
+            try:
+                example = date(year if year >= 100 else 2000 + year, month, day).isoformat()
+            except ValueError:
+                example = "2026-12-18"
+            return key, f" — dates are YYYY-MM-DD, e.g. {example}"
+        if n == 1:
+            pct = m.group(2)
+            as_decimal = format((Decimal(pct) / 100).normalize(), "f")
+            return key, f" — write {pct}% as {as_decimal}"
+        if n == 2:
+            return key, f" — no commas in numbers: write {m.group(2).replace(',', '')}"
+        return key, f" — decimals use a point: write {m.group(2)}.{m.group(3)}"
+    return "", ""
 
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -529,7 +653,8 @@ def _check_table(raw: object, fields: tuple[Field, ...], source: str, key: str) 
         if f.name in raw:
             out[f.name] = _check_value(raw[f.name], f, source, sub)
         elif f.required:
-            raise InputError("required", source, sub)
+            note = f" {f.required_note}" if f.required_note else ""
+            raise InputError(f"required{note}", source, sub)
     return out
 
 
@@ -602,7 +727,8 @@ def _check_number(value: object, f: Field, source: str, key: str) -> float | int
     if f.nonzero and value == 0:
         raise InputError("must not be 0 (signed contracts: + long, - short)", source, key)
     if not _within(value, f):
-        raise InputError(f"must be {_bounds_text(f)}, got {_show(value)}", source, key)
+        hint = f" {f.hint}" if f.hint else ""
+        raise InputError(f"must be {_bounds_text(f)}{hint}, got {_show(value)}", source, key)
     return value if f.kind == "integer" else float(value)
 
 
@@ -641,8 +767,34 @@ def _check_rules(value: object, source: str, key: str) -> dict:
     return dict(value)
 
 
+# Words traders use for a key that spelling similarity cannot find.
+SYNONYMS = {
+    "expiration": "expiry",
+    "expiration_date": "expiry",
+    "exp": "expiry",
+    "maturity": "expiry",
+    "qty": "quantity",
+    "contracts": "quantity",
+    "size": "quantity",
+    "price": "entry_price",
+    "premium": "entry_price",
+    "fill": "entry_price",
+    "k": "strike",
+    "kind": "type",
+    "right": "type",
+    "cp": "type",
+    "symbol": "occ",
+    "osi": "occ",
+}
+
+
 def _unknown_key(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    known = list(known)
+    synonym = SYNONYMS.get(name.strip().lower())
+    if synonym in known:
+        close = [synonym]
+    else:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown key {name!r}{hint}"
 
@@ -675,6 +827,12 @@ def _build_positions(raw_positions: list[dict], source: str) -> tuple[Position, 
     for i, pv in enumerate(raw_positions):
         key = f"positions[{i}]"
         pid = pv["id"]
+        if not pid.isprintable():
+            raise InputError(
+                f"id must be printable text (no control characters or tabs), got {_show(pid)}",
+                source,
+                f"{key}.id",
+            )
         if pid in seen:
             raise InputError(f"duplicate id {pid!r} (also {seen[pid]})", source, f"{key}.id")
         seen[pid] = key
@@ -688,10 +846,20 @@ def _build_position(pv: dict, source: str, key: str) -> Position:
     for j, lv in enumerate(pv["legs"]):
         legs.append(_build_leg(lv, source, f"{key}.legs[{j}]"))
         from_occ.append("occ" in lv)
-    _check_condor(legs, from_occ, source, key)
+    lp, sp, sc, lc = _check_condor(legs, from_occ, source, key)
     credit = pv.get("credit")
+    given = credit is not None
     if credit is None:
         credit = _net_credit(legs, source, key)
+    width = max(sp.strike - lp.strike, lc.strike - sc.strike)
+    if credit > width + 1e-9:
+        what = "" if given else " (the net entry premium of the condor legs)"
+        raise InputError(
+            f"a credit of {_num(credit)}{what} exceeds the widest wing ({_num(width)} points): "
+            "no iron condor can take in more than its width",
+            source,
+            f"{key}.credit",
+        )
     return Position(
         id=pv["id"],
         legs=tuple(legs),
@@ -759,6 +927,8 @@ def _build_leg(lv: dict, source: str, key: str) -> Leg:
             if "strike" not in lv:
                 raise InputError("required (or give occ)", source, f"{key}.strike")
             strike = lv["strike"]
+    what = "VIX futures" if typ == "future" else "options"
+    _check_trading_day(expiry, what, source, f"{key}.{'occ' if 'occ' in lv else 'expiry'}")
     layer = lv.get("layer")
     if layer is None:
         if underlying != "SPX":
@@ -792,8 +962,12 @@ def _build_leg(lv: dict, source: str, key: str) -> Leg:
 _ROLES = ("long put", "short put", "short call", "long call")
 
 
-def _check_condor(legs: list[Leg], from_occ: list[bool], source: str, key: str) -> None:
-    """The legs without ``layer`` must be exactly one iron condor (DESIGN §2)."""
+def _check_condor(
+    legs: list[Leg], from_occ: list[bool], source: str, key: str
+) -> tuple[Leg, Leg, Leg, Leg]:
+    """The legs without ``layer`` must be exactly one iron condor (DESIGN §2).
+
+    Returns the condor legs as (long put, short put, short call, long call)."""
     where = f"{key}.legs"
     condor = [(j, g) for j, g in enumerate(legs) if g.layer is None]
     if len(condor) != 4:
@@ -867,6 +1041,7 @@ def _check_condor(legs: list[Leg], from_occ: list[bool], source: str, key: str) 
                 source,
                 where,
             )
+    return lp[1], sp[1], sc[1], lc[1]
 
 
 def _net_credit(legs: list[Leg], source: str, key: str) -> float:
@@ -893,6 +1068,7 @@ def _build_market(mv: dict, source: str) -> Market:
     seen: dict[date, str] = {}
     for i, fv in enumerate(mv.get("vix_futures", [])):
         k = f"market.vix_futures[{i}]"
+        _check_trading_day(fv["expiry"], "VIX futures", source, f"{k}.expiry")
         if fv["expiry"] in seen:
             raise InputError(
                 f"duplicate expiry {fv['expiry']} (also {seen[fv['expiry']]})",
@@ -900,7 +1076,23 @@ def _build_market(mv: dict, source: str) -> Market:
                 f"{k}.expiry",
             )
         seen[fv["expiry"]] = k
+        _check_future_price(fv["price"], vix, source, f"{k}.price")
         futures.append(FuturePoint(expiry=fv["expiry"], price=fv["price"]))
+    quotes = []
+    seen_quotes: dict[tuple, str] = {}
+    for i, qv in enumerate(mv.get("quotes", [])):
+        k = f"market.quotes[{i}]"
+        q = _build_quote(qv, source, k)
+        contract = (q.underlying, q.type, q.strike, q.expiry, q.root)
+        if contract in seen_quotes:
+            raise InputError(
+                f"duplicate quote for {q.root or q.underlying} {q.type} {_num(q.strike)} "
+                f"{q.expiry} (also {seen_quotes[contract]})",
+                source,
+                k,
+            )
+        seen_quotes[contract] = k
+        quotes.append(q)
     spx_vol = mv.get("spx_vol", {})
     vix_vol = mv.get("vix_vol")
     return Market(
@@ -918,10 +1110,7 @@ def _build_market(mv: dict, source: str) -> Market:
         vix_vol=None
         if vix_vol is None
         else Smile(vix_vol["atm"], vix_vol.get("skew", 0.0), vix_vol.get("smile", 0.0)),
-        quotes=tuple(
-            _build_quote(qv, source, f"market.quotes[{i}]")
-            for i, qv in enumerate(mv.get("quotes", []))
-        ),
+        quotes=tuple(quotes),
         source=source,
     )
 
@@ -941,6 +1130,7 @@ def _build_quote(qv: dict, source: str, key: str) -> Quote:
             raise InputError(
                 f"must be {allowed} for {underlying} quotes, got {root!r}", source, f"{key}.root"
             )
+    _check_trading_day(expiry, "options", source, f"{key}.{'occ' if 'occ' in qv else 'expiry'}")
     if qv["bid"] > qv["ask"]:
         raise InputError(
             f"bid must be <= ask, got bid {_num(qv['bid'])} above ask {_num(qv['ask'])}",
@@ -955,6 +1145,39 @@ def _build_quote(qv: dict, source: str, key: str) -> Quote:
         bid=qv["bid"],
         ask=qv["ask"],
         root=root,
+    )
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
+
+
+def _check_trading_day(d: date, what: str, source: str, key: str) -> None:
+    """An expiry must be an exchange trading day (a weekday that is not an NYSE holiday)."""
+    if is_business_day(d):
+        return
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    try:
+        before = f" (the one before is {previous_business_day(d)})"
+    except (OverflowError, ValueError):  # pragma: no cover - year 1
+        before = ""
+    raise InputError(
+        f"{d} is {day}, not a trading day; {what} expire on trading days{before}", source, key
+    )
+
+
+def _check_future_price(price: float, vix: float, source: str, key: str) -> None:
+    """A VIX future trades near spot VIX: more than 3x away either way is a typo."""
+    f = VIX_FUTURE_FACTOR
+    slack = 1 + 1e-9  # exactly 3x as written (54.6 on 18.2) is fine
+    if price > vix * f * slack:
+        rel = f"more than {f:g}x spot VIX {_num(vix)}"
+    elif price * slack < vix / f:
+        rel = f"less than 1/{f:g} of spot VIX {_num(vix)}"
+    else:
+        return
+    raise InputError(
+        f"{_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
     )
 
 

@@ -239,10 +239,17 @@ BAD_FILES: list[tuple[str, str]] = [
     ),
     (sub("spx = 5850.25", "spx = 0"), "market.spx: must be > 0, got 0"),
     (sub("vix = 18.2", "vix = -18.2"), "market.vix: must be > 0, got -18.2"),
-    (sub("rate = 0.042", "rate = 4.2"), "market.rate: must be between -1 and 1, got 4.2"),
+    (
+        sub("rate = 0.042", "rate = 4.2"),
+        "market.rate: must be between -0.05 and 0.2 (4.2% is written 0.042), got 4.2",
+    ),
+    (
+        sub("rate = 0.042", "rate = 1"),
+        "market.rate: must be between -0.05 and 0.2 (4.2% is written 0.042), got 1",
+    ),
     (
         sub("dividend_yield = 0.013", "dividend_yield = -1.3"),
-        "market.dividend_yield: must be between -1 and 1, got -1.3",
+        "market.dividend_yield: must be between -0.05 and 0.2 (1.3% is written 0.013), got -1.3",
     ),
     (sub("price = 19.1", "price = 0"), "market.vix_futures[1].price: must be > 0, got 0"),
     (sub("atm = 0.165", "atm = 0"), "market.spx_vol.atm: must be > 0 and < 10, got 0"),
@@ -408,6 +415,88 @@ BAD_FILES: list[tuple[str, str]] = [
         "positions[0].credit: credit not given and the condor legs' entry prices net to "
         "a debit of 2.15",
     ),
+    (
+        sub("opened = 2026-11-03", "opened = 2026-11-03\ncredit = 88.5"),
+        "positions[0].credit: a credit of 88.5 exceeds the widest wing (50 points): "
+        "no iron condor can take in more than its width",
+    ),
+    (
+        sub("entry_price = 6.10", "entry_price = 66.10"),
+        "positions[0].credit: a credit of 62.85 (the net entry premium of the condor legs) "
+        "exceeds the widest wing (50 points)",
+    ),
+    # --- plausibility against spot
+    (
+        sub("price = 19.1", "price = 1910"),
+        "market.vix_futures[1].price: 1910 is more than 3x spot VIX 18.2 — a typo? "
+        "(VIX futures trade near spot VIX)",
+    ),
+    (
+        sub("price = 19.1", "price = 1.91"),
+        "market.vix_futures[1].price: 1.91 is less than 1/3 of spot VIX 18.2 — a typo?",
+    ),
+    # --- expiries on trading days only
+    (
+        sub(LC, LC.replace("2026-12-18", "2026-12-19")),
+        "positions[0].legs[3].expiry: 2026-12-19 is a Saturday, not a trading day; "
+        "options expire on trading days (the one before is 2026-12-18)",
+    ),
+    (
+        sub(SP_LEG, 'occ = "SPXW  261220P05400000"\nquantity = -2\nentry_price = 6.10'),
+        "positions[0].legs[1].occ: 2026-12-20 is a Sunday, not a trading day; "
+        "options expire on trading days (the one before is 2026-12-18)",
+    ),
+    (
+        sub(QUOTE, QUOTE.replace("2026-12-18", "2026-12-25")),
+        "market.quotes[0].expiry: 2026-12-25 is an exchange holiday, not a trading day; "
+        "options expire on trading days (the one before is 2026-12-24)",
+    ),
+    (
+        sub("{ expiry = 2026-12-16, price = 19.1 }", "{ expiry = 2026-12-26, price = 19.1 }"),
+        "market.vix_futures[1].expiry: 2026-12-26 is a Saturday, not a trading day; "
+        "VIX futures expire on trading days (the one before is 2026-12-24)",
+    ),
+    # --- a smile table, when given, is complete
+    (
+        sub("[market.spx_vol]\natm = 0.165\nskew = -1.1\nsmile = 2.5\n", "[market.spx_vol]\n"),
+        "market.spx_vol.skew: required when [market.spx_vol] is given "
+        "(the smile's slope, e.g. -1.1)",
+    ),
+    (
+        sub("smile = 2.5\n", ""),
+        "market.spx_vol.smile: required when [market.spx_vol] is given",
+    ),
+    # --- TOML slips get a hint and the key
+    (
+        sub("strike = 5400", "strike = 5,400"),
+        "strike: TOML syntax error: ",
+    ),
+    (
+        sub("entry_price = 6.10", "entry_price = 6,10"),
+        " — decimals use a point: write 6.10",
+    ),
+    (sub("rate = 0.042", "rate = 4.2%"), "rate: TOML syntax error: "),
+    (
+        sub(LP, LP.replace("2026-12-18", "12/18/2026")),
+        " — dates are YYYY-MM-DD, e.g. 2026-12-18",
+    ),
+    # --- a misspelt top-level table
+    (sub("[market]\n", "[markte]\n"), "markte: unknown key 'markte' (did you mean 'market'?)"),
+    # --- synonyms difflib cannot find
+    (
+        sub("strike = 6150\nexpiry = 2026-12-18", "strike = 6150\nexpiration = 2026-12-18"),
+        "positions[0].legs[2].expiration: unknown key 'expiration' (did you mean 'expiry'?)",
+    ),
+    # --- ids
+    (
+        sub('id = "dec-ic"', 'id = "dec\\u001b[31m-ic"'),
+        "positions[0].id: id must be printable text",
+    ),
+    # --- quotes
+    (
+        sub(QUOTE + "\n", QUOTE + "\n\n[[market.quotes]]\n" + QUOTE + "\n"),
+        "market.quotes[1]: duplicate quote for SPX put 5450 2026-12-18 (also market.quotes[0])",
+    ),
     # --- rules table values (keys are rules.py's business)
     (
         sub("layer1_multiple = 1.5", 'layer1_multiple = "1.5"'),
@@ -480,6 +569,60 @@ def test_syntax_error_gives_line(tmp_path):
     assert err.line == line
     assert str(err).startswith(f"{path}:{line}: TOML syntax error: ")
     assert "(at line" not in str(err)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "hint"),
+    [
+        ("strike = 5400", "strike = 5,400", "strike", "no commas in numbers: write 5400"),
+        ("spx = 5850.25", "spx = 5,850.25", "spx", "no commas in numbers: write 5850.25"),
+        ("rate = 0.042", "rate = 4.2%", "rate", "write 4.2% as 0.042"),
+        ("rate = 0.042", "rate = 5 %", "rate", "write 5% as 0.05"),
+        (
+            "strike = 5350\nexpiry = 2026-12-18",
+            "strike = 5350\nexpiry = 12/18/2026",
+            "expiry",
+            "dates are YYYY-MM-DD, e.g. 2026-12-18",
+        ),
+        ("entry_price = 6.10", "entry_price = 6,10", "entry_price", "decimals use a point: 6.10"),
+        ("vix = 18.2", "vix = 16,20", "vix", "decimals use a point: write 16.20"),
+        (
+            "{ expiry = 2026-12-16, price = 19.1 }",
+            "{ expiry = 2026-12-16, price = 19,1 }",
+            "price",
+            "decimals use a point: write 19.1",
+        ),
+    ],
+)
+def test_syntax_error_hints_at_common_slips(tmp_path, old, new, key, hint):
+    path = _write(tmp_path, sub(old, new))
+    err = _error(path)
+    slip = new.splitlines()[-1]
+    line = next(i for i, text in enumerate(sub(old, new).splitlines(), 1) if slip in text)
+    assert (err.line, err.key) == (line, key)
+    message = str(err)
+    assert message.startswith(f"{path}:{line}: {key}: TOML syntax error: "), message
+    assert message.endswith(" — " + hint.replace("point: 6", "point: write 6")), message
+
+
+def test_file_kinds_are_checked_before_reading(tmp_path):
+    import os
+
+    if Path("/dev/zero").exists():
+        with pytest.raises(InputError, match=r"^/dev/zero: not a regular file \(a device\)"):
+            load_file("/dev/zero")
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "pipe.toml"
+        os.mkfifo(fifo)  # opening it would block until a writer came
+        with pytest.raises(InputError, match=r"not a regular file \(a named pipe\)"):
+            load_file(fifo)
+        with pytest.raises(InputError, match="not a regular file"):
+            load_market_file(fifo)
+    big = tmp_path / "big.toml"
+    with big.open("wb") as fh:
+        fh.truncate(21 * 2**20)  # sparse: 21 MB on paper, nothing read
+    with pytest.raises(InputError, match=r"file too large \(21 MB\) for a position file"):
+        load_file(big)
 
 
 def test_undecodable_byte_gives_line(tmp_path):
@@ -557,6 +700,70 @@ def test_market(tmp_path):
         None,
     )
     assert m.source == str(tmp_path / "dec.toml")
+
+
+def test_spx_vol_atm_defaults_to_vix_when_the_table_is_given(tmp_path):
+    m = load_file(_write(tmp_path, sub("atm = 0.165\n", ""))).market
+    assert (m.spx_vol.atm, m.spx_vol.skew, m.spx_vol.smile) == (pytest.approx(0.182), -1.1, 2.5)
+
+
+def test_credit_up_to_the_widest_wing(tmp_path):
+    # Wings of 50 (puts) and 100 (calls): the widest wing bounds the credit.
+    text = edit(
+        GOOD,
+        ("opened = 2026-11-03", "opened = 2026-11-03\ncredit = 99.5"),
+        ("strike = 6200", "strike = 6250"),
+    )
+    assert load_file(_write(tmp_path, text)).positions[0].credit == 99.5
+    with pytest.raises(InputError, match=r"a credit of 100\.5 exceeds the widest wing \(100 "):
+        load_file(_write(tmp_path, sub("credit = 99.5", "credit = 100.5", text)))
+
+
+def test_vix_futures_within_3x_of_spot_load(tmp_path):
+    # 3 x 18.2 = 54.6 and 18.2 / 3 = 6.07: both ends are fine.
+    text = edit(GOOD, ("price = 19.1", "price = 54.6"), ("price = 19.8", "price = 6.07"))
+    assert [p.price for p in load_file(_write(tmp_path, text)).market.vix_futures] == [54.6, 6.07]
+
+
+def test_ids_may_hold_brackets_and_unicode(tmp_path):
+    text = sub('id = "dec-ic"', 'id = "[bold]dec[/] ic é"')
+    assert load_file(_write(tmp_path, text)).positions[0].id == "[bold]dec[/] ic é"
+    with pytest.raises(InputError, match="id must be printable text"):
+        load_file(_write(tmp_path, sub('id = "dec-ic"', 'id = "dec\\tic"')))
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("expiration", "expiry"),
+        ("exp", "expiry"),
+        ("maturity", "expiry"),
+        ("qty", "quantity"),
+        ("contracts", "quantity"),
+        ("size", "quantity"),
+        ("price", "entry_price"),
+        ("premium", "entry_price"),
+        ("fill", "entry_price"),
+        ("k", "strike"),
+        ("K", "strike"),
+        ("kind", "type"),
+        ("right", "type"),
+        ("cp", "type"),
+        ("symbol", "occ"),
+        ("osi", "occ"),
+    ],
+)
+def test_unknown_key_synonyms(tmp_path, word, meant):
+    path = _write(tmp_path, sub(SP, SP + f"\n{word} = 1"))
+    assert f"positions[0].legs[1].{word}: unknown key {word!r} (did you mean {meant!r}?)" in str(
+        _error(path)
+    )
+
+
+def test_unknown_key_synonym_only_when_the_table_has_it(tmp_path):
+    # A quote has no quantity: no suggestion rather than a wrong one.
+    message = str(_error(_write(tmp_path, sub("bid = 10.10", "bid = 10.10\nqty = 10"))))
+    assert message.endswith("market.quotes[0].qty: unknown key 'qty'")
 
 
 def test_market_defaults(tmp_path):
@@ -749,6 +956,14 @@ def test_load_market_file_from_position_file(tmp_path):
 def test_load_market_file_needs_market(tmp_path):
     path = _write(tmp_path, GOOD[GOOD.index("[rules]") :])
     assert str(_error(path, load_market_file)) == f"{path}: market: no [market] table in file"
+
+
+def test_load_market_file_suggests_a_misspelt_market_table(tmp_path):
+    text = GOOD[: GOOD.index("[rules]")].replace("[market", "[markte")
+    path = _write(tmp_path, text, "today.toml")
+    assert str(_error(path, load_market_file)) == (
+        f"{path}: markte: no [market] table (did you mean [market] instead of [markte]?)"
+    )
 
 
 def test_load_market_file_validates(tmp_path):
