@@ -6,8 +6,9 @@ Users add or correct dates with ``--events FILE`` in the same CSV form::
 
     date,event,note
     2026-12-09,FOMC,
-    2026-12-18,other,quad witching
+    12/18/2026,other,quad witching
 
+Dates are ``YYYY-MM-DD`` or ``MM/DD/YYYY``, as in history files.
 ``event`` is one of FOMC, CPI, PPI, other (case-insensitive); ``note`` is
 optional. Lines starting with ``#`` and blank lines are skipped. A user row
 with the same date and event (FOMC/CPI/PPI) as a shipped row replaces it, so
@@ -36,6 +37,7 @@ KINDS = ("FOMC", "CPI", "PPI", "other")
 SHIPPED = "macro_events.csv"
 TENTATIVE = "tentative"
 _COLUMNS = ("date", "event", "note")
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the history files (signals.read_history)
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,14 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
                 line_no,
             )
         cells = dict(zip(header, (c.strip() for c in row), strict=False))
-        try:
-            day = datetime.strptime(cells["date"], "%Y-%m-%d").date()
-        except ValueError:
+        day = _parse_date(cells["date"])
+        if day is None:
             raise InputError(
-                f"cannot read date '{cells['date']}': expected YYYY-MM-DD", source, "date", line_no
-            ) from None
+                f"cannot read date '{cells['date']}': expected YYYY-MM-DD or MM/DD/YYYY",
+                source,
+                "date",
+                line_no,
+            )
         kind = _kind(cells["event"])
         if kind is None:
             raise InputError(
@@ -139,6 +143,15 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
             )
         out.append(Event(day, kind, cells.get("note", "") or "", source))
     return out
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _kind(text: str) -> str | None:

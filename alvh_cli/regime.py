@@ -45,5 +45,5 @@ def _evaluate(lf: LoadedFile, frame, calendar) -> Regime:
         if rep.elevated is None
         else f"{rep.active_count} of {len(rep.signals)} signals active"
     )
-    note = f"history to {rep.history_asof}: {label}" + (f"; {notes}" if notes else "")
+    note = f"history to {rep.history_label}: {label}" + (f"; {notes}" if notes else "")
     return Regime(rep.elevated, rep.active_count, rep.signals, note)

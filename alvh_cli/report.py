@@ -558,7 +558,7 @@ def emit_signals(rep, fmt: str) -> None:
         return _csv(data["signals"])
     from rich.table import Table
 
-    t = Table(title=f"Signals (history to {data['history_asof']})", title_justify="left")
+    t = Table(title=f"Signals (history to {rep.history_label})", title_justify="left")
     for col in ("signal", "value", "threshold", "state", "as of", "note"):
         t.add_column(col, justify="right" if col == "value" else "left", overflow="fold")
     for s in data["signals"]:

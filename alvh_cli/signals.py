@@ -6,12 +6,15 @@ Reading history
 
     * ours: ``date,spx,vix[,vix3m,advances,declines,vx1,vx2,vx1_dte]`` — any of
       those columns after ``date``; optional columns may be left blank on a row;
+      columns we do not know (a user's ``reer``, ``volume``) are kept as they
+      are, float where every filled cell is a number, else text;
     * CBOE ``VIX_History.csv``: ``DATE,OPEN,HIGH,LOW,CLOSE`` → ``vix`` = CLOSE
       (``vix3m`` when the file name contains "VIX3M", as CBOE's
       ``VIX3M_History.csv`` has the same header);
     * Yahoo ``^GSPC``: ``Date,Open,High,Low,Close,Adj Close[,Volume]`` → ``spx``
       = Close (Yahoo's ``null`` rows are skipped).
 
+    A trailing comma in the header (an empty last column name) is ignored.
     Dates are ``YYYY-MM-DD`` or ``MM/DD/YYYY``. Several files are merged on
     date; a row is kept when both ``spx`` and ``vix`` are known on that date
     (an inner join on the required columns); optional columns are NaN where no
@@ -19,9 +22,12 @@ Reading history
     overlap. Rows are sorted by date (a descending file is accepted). Gaps
     (missing business days) are allowed: every indicator runs over the rows
     present, as vendors skip holidays. Errors (one ``InputError`` each, naming
-    file, column and line): unrecognised headers, empty file, unreadable date,
-    non-numeric or non-positive price, duplicate date, missing ``spx``/``vix``
-    after merging.
+    file, column and line): a header matching none of the layouts, empty file,
+    unreadable date, a date after today, non-numeric or non-positive price,
+    duplicate date, missing ``spx``/``vix`` after merging, a median ``vix`` of
+    150 or more or a median ``spx`` of 100 or less (swapped columns). Common
+    spreadsheet exports get a targeted message: ``;`` separators, decimal
+    commas, Excel serial dates, DD/MM/YYYY dates.
 
 Indicators
     Pure functions over pandas Series: ``rsi_wilder``, ``macd``,
@@ -42,6 +48,7 @@ from __future__ import annotations
 import csv
 import difflib
 import math
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -66,7 +73,7 @@ PRICE_COLUMNS = ("spx", "vix", "vix3m", "vx1", "vx2")  # must be > 0
 COUNT_COLUMNS = ("advances", "declines", "vx1_dte")  # must be >= 0
 _CBOE = frozenset({"date", "open", "high", "low", "close"})
 _YAHOO = frozenset({"date", "open", "high", "low", "close", "adj close", "volume"})
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+_DATE_FORMATS = events_mod.DATE_FORMATS  # YYYY-MM-DD, MM/DD/YYYY
 EXPECTED_HEADERS = (
     "date,spx,vix[,vix3m,advances,declines,vx1,vx2,vx1_dte] (alvh); "
     "DATE,OPEN,HIGH,LOW,CLOSE (CBOE VIX_History.csv, read as vix); "
@@ -82,8 +89,11 @@ def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:
     with float columns ``spx`` and ``vix`` (index points) and whichever of
     ``vix3m``, ``advances``, ``declines`` (issue counts), ``vx1``, ``vx2``
     (front and second VIX future closes) and ``vx1_dte`` (calendar days to
-    the front future's expiry) the files give. ``df.attrs["sources"]`` lists
-    the files.
+    the front future's expiry) the files give, then any extra columns of
+    our own format (e.g. a user's ``reer`` series) in the order first seen:
+    float where every filled cell is a number, else text.
+    ``df.attrs["sources"]`` lists the files, ``df.attrs["extra_columns"]``
+    the extra columns.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -95,21 +105,31 @@ def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:
     for frame, source in frames[1:]:
         merged = _merge(merged, owner, frame, source)
     where = ", ".join(sources)
+    extras: list[str] = []
+    for frame, _ in frames:
+        extras += [c for c in frame.columns if c not in OWN_COLUMNS and c not in extras]
     for col in REQUIRED:
         if col not in merged.columns:
+            close = difflib.get_close_matches(col, extras, n=1)
+            hint = f" (is '{close[0]}' meant to be '{col}'?)" if close else ""
             raise InputError(
-                f"no '{col}' column in the history; expected headers: {EXPECTED_HEADERS}",
+                f"no '{col}' column in the history{hint}; expected headers: {EXPECTED_HEADERS}",
                 where,
                 col,
             )
     merged = merged.dropna(subset=list(REQUIRED))
     if merged.empty:
         raise InputError("no date has both spx and vix: the files do not overlap", where)
-    ordered = [c for c in OWN_COLUMNS if c in merged.columns]
+    ordered = [c for c in OWN_COLUMNS if c in merged.columns] + extras
     merged = merged[ordered].sort_index()
     merged.index.name = "date"
     merged.attrs["sources"] = sources
+    merged.attrs["extra_columns"] = extras
     return merged
+
+
+def _show(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float, np.floating)) else str(value)
 
 
 def _merge(
@@ -118,18 +138,29 @@ def _merge(
     for col in frame.columns:
         if col in merged.columns:
             both = merged[col].to_frame("a").join(frame[col].to_frame("b"), how="inner").dropna()
-            bad = both[~np.isclose(both["a"], both["b"], rtol=1e-9, atol=1e-9)]
+            a, b = both["a"], both["b"]
+            if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+                bad = both[~np.isclose(a, b, rtol=1e-9, atol=1e-9)]
+            else:
+                bad = both[a.astype(str) != b.astype(str)]
             if not bad.empty:
                 day = bad.index[0].date().isoformat()
                 raise InputError(
-                    f"'{col}' on {day} is {bad['a'].iloc[0]:g} in {owner[col]} "
-                    f"but {bad['b'].iloc[0]:g} here",
+                    f"'{col}' on {day} is {_show(bad['a'].iloc[0])} in {owner[col]} "
+                    f"but {_show(bad['b'].iloc[0])} here",
                     source,
                     col,
                 )
         else:
             owner[col] = source
     return merged.combine_first(frame)
+
+
+def _today() -> date:
+    return date.today()
+
+
+_SEPARATORS = {";": "';'", "\t": "a tab", "|": "'|'"}
 
 
 def _read_one(path: Path) -> pd.DataFrame:
@@ -144,7 +175,7 @@ def _read_one(path: Path) -> pd.DataFrame:
                 if row[0].lstrip().startswith("#"):  # comment lines, e.g. a "# source:" line
                     continue
                 if header is None:
-                    header = ([c.strip().lower() for c in row], reader.line_num)
+                    header = (row, reader.line_num)
                 else:
                     rows.append((reader.line_num, row))
     except OSError as exc:
@@ -155,15 +186,61 @@ def _read_one(path: Path) -> pd.DataFrame:
         raise InputError(f"CSV syntax error: {exc}", source) from None
     if header is None:
         raise InputError(f"empty history file; expected headers: {EXPECTED_HEADERS}", source)
-    names, header_line = header
+    raw, header_line = header
+    _check_separator(raw, source, header_line)
+    names = [c.strip().lower() for c in raw]
+    while names and names[-1] == "":  # a trailing comma (Excel exports): no column there
+        names.pop()
+    if "" in names:
+        raise InputError(
+            f"empty column name (column {names.index('') + 1}) in the header",
+            source,
+            "",
+            header_line,
+        )
     mapping = _recognise(names, path, header_line)
     if not rows:
         raise InputError("history file has a header but no rows", source)
-    return _parse_rows(names, mapping, rows, source, yahoo=mapping.get("close") == "spx")
+    frame = _parse_rows(names, mapping, rows, source, yahoo=mapping.get("close") == "spx")
+    _check_levels(frame, source)
+    return frame
+
+
+def _check_separator(row: list[str], source: str, line: int) -> None:
+    if len(row) == 1:
+        for sep, name in _SEPARATORS.items():
+            if sep in row[0]:
+                raise InputError(
+                    f"separator is {name} — save as comma-separated CSV", source, "", line
+                )
+
+
+def _check_levels(frame: pd.DataFrame, source: str) -> None:
+    """Swapped or mislabelled columns: VIX never closed near 150; SPX is above 100 since 1968."""
+    both = "spx" in frame.columns and "vix" in frame.columns
+    ask = " — are the spx and vix columns swapped?" if both else " — is this the right file?"
+    if "vix" in frame.columns:
+        med = float(frame["vix"].median())
+        if med >= 150:
+            raise InputError(
+                f"median {med:,.2f} looks like an index level, not VIX{ask}", source, "vix"
+            )
+    if "spx" in frame.columns:
+        med = float(frame["spx"].median())
+        if med <= 100:
+            raise InputError(
+                f"median {med:,.2f} looks like VIX, not an SPX level "
+                f"(SPX has been above 100 since 1968){ask}",
+                source,
+                "spx",
+            )
 
 
 def _recognise(names: list[str], path: Path, line: int) -> dict[str, str]:
-    """Map the file's columns to ours: {file column: our column}."""
+    """Map the file's columns to ours: {file column: our column}.
+
+    Our own format keeps columns it does not know under their own names.
+    """
     source, given = str(path), set(names)
     if len(given) != len(names):
         raise InputError(f"repeated column in header {names}", source, "", line)
@@ -180,18 +257,8 @@ def _recognise(names: list[str], path: Path, line: int) -> dict[str, str]:
         return {"date": "date", "close": "vix"}
     if given == _YAHOO or given == _YAHOO - {"volume"}:
         return {"date": "date", "close": "spx"}
-    if "date" in given and len(given) > 1:
-        unknown = [n for n in names if n != "date" and n not in OWN_COLUMNS]
-        if not unknown:
-            return {n: n for n in names}
-        close = difflib.get_close_matches(unknown[0], OWN_COLUMNS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise InputError(
-            f"unknown column '{unknown[0]}'{hint}; expected headers: {EXPECTED_HEADERS}",
-            source,
-            unknown[0],
-            line,
-        )
+    if "date" in given and given & set(OWN_COLUMNS):
+        return {n: n for n in names}
     raise InputError(
         f"unrecognised history headers {','.join(names)}; expected headers: {EXPECTED_HEADERS}",
         source,
@@ -209,6 +276,18 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
+def _date_problem(text: str) -> str:
+    """Why ``text`` is not a date we read, as specifically as we can tell."""
+    if re.fullmatch(r"\d{5}(\.\d*)?", text):
+        return f"'{text}' looks like an Excel serial date; export dates as YYYY-MM-DD"
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    if m and int(m[1]) > 12 and 1 <= int(m[2]) <= 12:
+        return (
+            f"cannot read date '{text}': dates look like DD/MM/YYYY; use YYYY-MM-DD or MM/DD/YYYY"
+        )
+    return f"cannot read date '{text}': expected YYYY-MM-DD or MM/DD/YYYY"
+
+
 def _parse_rows(
     names: list[str], mapping: dict[str, str], rows: list, source: str, *, yahoo: bool
 ) -> pd.DataFrame:
@@ -219,22 +298,25 @@ def _parse_rows(
     # The one column read from a CBOE or Yahoo file is always required.
     required_here = {ours for _, ours in wanted if ours in REQUIRED or "close" in mapping}
     days: list[date] = []
-    values: dict[str, list[float]] = {ours: [] for _, ours in wanted}
+    values: dict[str, list[Any]] = {ours: [] for _, ours in wanted}
     seen: dict[date, int] = {}
     for line, row in rows:
+        while len(row) > len(names) and not row[-1].strip():
+            row = row[:-1]  # trailing commas
         if len(row) != len(names):
-            raise InputError(f"expected {len(names)} fields, got {len(row)}", source, "", line)
+            _check_separator(row, source, line)
+            hint = ""
+            if len(row) > len(names) and any(re.fullmatch(r"\d+", c.strip()) for c in row[1:]):
+                hint = " (decimal commas? write 2713.06, not 2713,06)"
+            raise InputError(
+                f"expected {len(names)} fields, got {len(row)}{hint}", source, "", line
+            )
         cells = [c.strip() for c in row]
         if yahoo and cells[index["close"]].lower() == "null":
             continue  # Yahoo writes "null" for a day without a print
         day = _parse_date(cells[date_at])
         if day is None:
-            raise InputError(
-                f"cannot read date '{cells[date_at]}': expected YYYY-MM-DD or MM/DD/YYYY",
-                source,
-                names[date_at],
-                line,
-            )
+            raise InputError(_date_problem(cells[date_at]), source, names[date_at], line)
         if day in seen:
             raise InputError(
                 f"duplicate date {day.isoformat()} (also on line {seen[day]})",
@@ -245,13 +327,25 @@ def _parse_rows(
         seen[day] = line
         days.append(day)
         for i, ours in wanted:
-            values[ours].append(
-                _number(cells[i], names[i], ours, ours in required_here, source, line)
-            )
+            if ours in OWN_COLUMNS:
+                values[ours].append(
+                    _number(cells[i], names[i], ours, ours in required_here, source, line)
+                )
+            else:
+                values[ours].append(cells[i])
     if not days:
         raise InputError("history file has no usable rows", source)
+    # After every date is read: a DD/MM/YYYY file fails on its first day > 12 before a
+    # day/month swap can put a date in the future.
+    today = _today()
+    for day in days:
+        if day > today:
+            raise InputError(
+                f"date {day.isoformat()} is in the future", source, names[date_at], seen[day]
+            )
     frame = pd.DataFrame(
-        values, index=pd.DatetimeIndex(pd.to_datetime(days), name="date"), dtype=float
+        {ours: _column(ours, col) for ours, col in values.items()},
+        index=pd.DatetimeIndex(pd.to_datetime(days), name="date"),
     )
     if yahoo and frame["spx"].max() < 200:
         raise InputError(
@@ -263,6 +357,17 @@ def _parse_rows(
     return frame.sort_index()
 
 
+def _column(name: str, cells: list[Any]) -> np.ndarray:
+    """Our columns are already floats; an extra column is float if every filled cell is a
+    number (blank → NaN), else text (blank → None)."""
+    if name in OWN_COLUMNS:
+        return np.asarray(cells, dtype=float)
+    try:
+        return np.asarray([float(c) if c else math.nan for c in cells], dtype=float)
+    except ValueError:
+        return np.asarray([c or None for c in cells], dtype=object)
+
+
 def _number(text: str, column: str, ours: str, required: bool, source: str, line: int) -> float:
     if text == "":
         if required:
@@ -271,6 +376,11 @@ def _number(text: str, column: str, ours: str, required: bool, source: str, line
     try:
         value = float(text)
     except ValueError:
+        if re.fullmatch(r"[-+]?\d+,\d+", text):
+            fixed = text.replace(",", ".")
+            raise InputError(
+                f"'{text}' uses a decimal comma; write {fixed}", source, column, line
+            ) from None
         raise InputError(f"not a number: '{text}'", source, column, line) from None
     if not math.isfinite(value):
         raise InputError(f"not a finite number: '{text}'", source, column, line)
@@ -415,6 +525,7 @@ SIGNAL_NAMES = (
     "macro_event",
 )
 NO_HISTORY = "no --history file"
+NO_USABLE_HISTORY = "no usable history"  # stands in for a history date that is None, in text
 
 
 @dataclass(frozen=True)
@@ -451,6 +562,11 @@ class SignalReport:
     elevated: bool | None
     history_asof: date | None
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def history_label(self) -> str:
+        """``history_asof`` for text: its ISO date, or "no usable history" when None."""
+        return self.history_asof.isoformat() if self.history_asof else NO_USABLE_HISTORY
 
     def by_name(self, name: str) -> Signal:
         for s in self.signals:
@@ -647,10 +763,22 @@ def _event_signal(rules: Rules, day: date, events) -> Signal:
     if events is None:
         events = events_mod.load_events()
     end = events_mod.trading_window_end(day, n)
+    first = min((e.date for e in events), default=None)
     last = max((e.date for e in events), default=None)
-    if last is None or end > last:
-        ends = f"ends {last.isoformat()}" if last else "is empty"
-        note = f"unavailable (event calendar {ends}; add dates with --events)"
+    if first is None or last is None:
+        note = "unavailable (event calendar is empty; add dates with --events)"
+        return _unavailable("macro_event", threshold, note, day)
+    if day < first:
+        note = (
+            f"unavailable (event calendar starts {first.isoformat()}, after asof "
+            f"{day.isoformat()}; add dates with --events)"
+        )
+        return _unavailable("macro_event", threshold, note, day)
+    if end > last:
+        note = (
+            f"unavailable (event calendar ends {last.isoformat()}, before the window's end "
+            f"{end.isoformat()}; add dates with --events)"
+        )
         return _unavailable("macro_event", threshold, note, day)
     hits = events_mod.events_within(events, day, n)
     if not hits:
@@ -670,30 +798,37 @@ KAPPA_BOUNDS = (0.0, 50.0)
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Slope of y on x with an intercept: beta, its standard error, R², n."""
+    """Slope of y (log VIX changes) on x (log SPX changes) with an intercept.
+
+    ``beta``, its standard error, R² and n; all None (with a ``note`` saying
+    why) when the regression is undefined: fewer than ``MIN_CHANGES``
+    changes, or x or y constant.
+    """
     n = len(x)
+    undefined = {"beta": None, "n": n, "r2": None, "stderr": None}
     if n < MIN_CHANGES:
-        return {
-            "beta": None,
-            "n": n,
-            "r2": None,
-            "stderr": None,
-            "note": f"needs {MIN_CHANGES} changes",
-        }
+        return {**undefined, "note": f"needs {MIN_CHANGES} changes, have {n}"}
     xm, ym = x.mean(), y.mean()
     sxx = float(((x - xm) ** 2).sum())
+    sst = float(((y - ym) ** 2).sum())
     if sxx == 0:
-        return {"beta": None, "n": n, "r2": None, "stderr": None, "note": "SPX never changed"}
+        return {**undefined, "note": "SPX never changed"}
+    if sst == 0:
+        return {**undefined, "note": "VIX never changed"}
     beta = float(((x - xm) * (y - ym)).sum() / sxx)
     resid = y - ym - beta * (x - xm)
-    ssr, sst = float((resid**2).sum()), float(((y - ym) ** 2).sum())
+    ssr = float((resid**2).sum())
     return {
         "beta": beta,
         "n": n,
-        "r2": 1.0 - ssr / sst if sst > 0 else None,
+        "r2": 1.0 - ssr / sst,
         "stderr": math.sqrt(ssr / (n - 2) / sxx),
         "note": "",
     }
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def calibrate(history: pd.DataFrame, *, source: str) -> dict[str, Any]:
@@ -710,50 +845,79 @@ def calibrate(history: pd.DataFrame, *, source: str) -> dict[str, Any]:
     daily change, ΔVIX the spot change and τ_t = vx1_dte_t / 365. Roll days
     (``vx1_dte`` rising, so ΔF mixes two contracts) are left out.
 
+    An estimate that cannot be made (too few changes, a constant column) is
+    None with a note, and left out of the snippet. When neither can be made
+    ``InputError`` (``source``, key ``spx`` or ``vix``) says why.
+
     Returns plain data ready to print: ``source``, ``history`` (first, last,
     rows), ``vix_beta``, ``vix_term_kappa`` and ``rules_snippet`` (TOML).
     """
     h = history.sort_index()
-    out: dict[str, Any] = {
-        "source": source,
-        "history": {
-            "first": h.index[0].date().isoformat() if len(h) else None,
-            "last": h.index[-1].date().isoformat() if len(h) else None,
-            "rows": len(h),
-        },
-    }
-    pair = h[["spx", "vix"]].dropna()
-    x = np.log(pair["spx"]).diff().to_numpy()[1:]
-    y = np.log(pair["vix"]).diff().to_numpy()[1:]
+    pair = h[["spx", "vix"]].dropna() if {"spx", "vix"} <= set(h.columns) else h.iloc[:0]
+    x = np.log(pair["spx"].to_numpy(dtype=float))
+    y = np.log(pair["vix"].to_numpy(dtype=float))
+    x, y = np.diff(x), np.diff(y)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     every, down = _ols(x, y), _ols(x[x < 0], y[x < 0])
-    out["vix_beta"] = {
-        "value": every["beta"],
-        "all_days": every,
-        "down_days": down,
-        "note": every["note"] or "log VIX change per log SPX change, consecutive rows",
+    kappa_fit = _kappa(h)
+    if every["beta"] is None and kappa_fit["value"] is None:
+        raise _nothing_to_calibrate(pair, len(x), source)
+    out: dict[str, Any] = {
+        "source": source,
+        "history": {
+            "first": h.index[0].date().isoformat(),
+            "last": h.index[-1].date().isoformat(),
+            "rows": len(h),
+        },
+        "vix_beta": {
+            "value": every["beta"],
+            "all_days": every,
+            "down_days": down,
+            "note": every["note"] or "log VIX change per log SPX change, consecutive rows",
+        },
+        "vix_term_kappa": kappa_fit,
     }
-    out["vix_term_kappa"] = _kappa(h)
 
     lines = ["[rules]"]
     beta = every["beta"]
     if beta is not None and -20 <= beta <= 0:
-        down_txt = f"{down['beta']:.2f}" if down["beta"] is not None else "n/a"
         lines.append(
-            f"vix_beta = {beta:.2f}  # all days n={every['n']}, R2={every['r2']:.2f};"
-            f" down days {down_txt}"
+            f"vix_beta = {beta:.2f}  # all days n={every['n']}, R2={_fmt(every['r2'])};"
+            f" down days {_fmt(down['beta'])}"
         )
     elif beta is not None:
         lines.append(
             f"# vix_beta estimate {beta:.2f} is outside the rule's range [-20, 0]; not suggested"
         )
-    kappa = out["vix_term_kappa"]["value"]
+    else:
+        lines.append(f"# vix_beta: no estimate ({every['note']})")
+    kappa = kappa_fit["value"]
     if kappa is not None:
-        k = out["vix_term_kappa"]
-        lines.append(f"vix_term_kappa = {kappa:.2f}  # n={k['n']}, R2={k['r2']:.2f}")
+        lines.append(
+            f"vix_term_kappa = {kappa:.2f}  # n={kappa_fit['n']}, R2={_fmt(kappa_fit['r2'])}"
+        )
     out["rules_snippet"] = "\n".join(lines) + "\n"
     return out
+
+
+def _nothing_to_calibrate(pair: pd.DataFrame, changes: int, source: str) -> InputError:
+    rows = len(pair)
+    if changes < MIN_CHANGES:
+        return InputError(
+            f"need at least {MIN_CHANGES + 1} daily rows to calibrate, the history has {rows}",
+            source,
+            "spx",
+        )
+    for col in ("spx", "vix"):
+        if pair[col].nunique() == 1:
+            return InputError(
+                f"{col} is {pair[col].iloc[0]:g} on every one of the {rows} rows: "
+                "nothing to calibrate from",
+                source,
+                col,
+            )
+    return InputError("no estimate possible from this history", source, "spx")  # pragma: no cover
 
 
 def _kappa(h: pd.DataFrame) -> dict[str, Any]:
@@ -785,6 +949,9 @@ def _kappa(h: pd.DataFrame) -> dict[str, Any]:
         }
     if not np.any(dv != 0):
         return {"value": None, "n": n, "r2": None, "note": "VIX never changed"}
+    if not np.any(df != df[0]):
+        why = "vx1 never changed" if df[0] == 0 else "vx1 changed by the same amount every day"
+        return {"value": None, "n": n, "r2": None, "note": why}
 
     from scipy.optimize import minimize_scalar
 
@@ -793,13 +960,13 @@ def _kappa(h: pd.DataFrame) -> dict[str, Any]:
 
     res = minimize_scalar(ssr, bounds=KAPPA_BOUNDS, method="bounded", options={"xatol": 1e-6})
     kappa = float(res.x)
-    sst = float(((df - df.mean()) ** 2).sum())
+    sst = float(((df - df.mean()) ** 2).sum())  # > 0: df varies
     note = "front future change = exp(-kappa*tau) x spot VIX change; roll days left out"
     if kappa > KAPPA_BOUNDS[1] - 1e-3 or kappa < KAPPA_BOUNDS[0] + 1e-3:
         note += f"; estimate at the search bound {kappa:.2f}"
     return {
         "value": kappa,
         "n": n,
-        "r2": 1.0 - ssr(kappa) / sst if sst > 0 else None,
+        "r2": 1.0 - ssr(kappa) / sst,
         "note": note,
     }

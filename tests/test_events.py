@@ -56,6 +56,14 @@ def test_user_file_merges_and_overrides(tmp_path):
     assert len(events) == len(load_events()) + 1
 
 
+def test_user_file_us_dates(tmp_path):
+    """MM/DD/YYYY, as history files accept, mixed with ISO dates."""
+    p = write(tmp_path, "date,event,note\n12/18/2026,other,quad witching\n2026-12-21,other,\n")
+    events = load_events([p])
+    assert Event(date(2026, 12, 18), "other", "quad witching", str(p)) in events
+    assert Event(date(2026, 12, 21), "other", "", str(p)) in events
+
+
 def test_user_file_without_note_column(tmp_path):
     p = write(tmp_path, "date,event\n2026-12-21,other\n")
     assert Event(date(2026, 12, 21), "other", "", str(p)) in load_events([p])
@@ -65,6 +73,7 @@ def test_user_file_without_note_column(tmp_path):
     "text,key,line,words",
     [
         ("date,event\n2026-12-01,FOMC\n2026-02-30,CPI\n", "date", 3, "2026-02-30"),
+        ("date,event\n13/01/2026,CPI\n", "date", 2, "expected YYYY-MM-DD or MM/DD/YYYY"),
         ("date,event\n2026-12-01,NFP\n", "event", 2, "one of FOMC, CPI, PPI, other"),
         ("day,event\n2026-12-01,FOMC\n", "day", 1, "unknown column"),
         ("date,note\n2026-12-01,x\n", "event", 1, "missing column 'event'"),

@@ -131,7 +131,11 @@ def sessions(n: int, start: date = date(2026, 1, 5)) -> list[date]:
     return [d.date() for d in pd.bdate_range(start, periods=n)]
 
 
-NO_EVENTS: list[Event] = [Event(date(2030, 1, 1), "other", "", "test")]  # a calendar far ahead
+# a calendar covering the tests' dates with no FOMC/CPI/PPI in it
+NO_EVENTS: list[Event] = [
+    Event(date(2000, 1, 3), "other", "", "test"),
+    Event(date(2030, 1, 2), "other", "", "test"),
+]
 
 
 def ev(history, rules=Rules(), day=None, **kw):
@@ -288,6 +292,36 @@ def test_stale_history_note_and_rows_at_or_before_asof():
     assert before.elevated is None and before.by_name("vix_spike").active is None
 
 
+def test_macro_event_unavailable_outside_the_calendar():
+    # the shipped calendar starts in 2026: a 2018 asof is not "quiet"
+    before = evaluate(None, Rules(), asof=date(2018, 6, 1)).by_name("macro_event")
+    assert before.active is None
+    assert "event calendar starts 2026-" in before.note and "after asof 2018-06-01" in before.note
+    after = evaluate(None, Rules(), asof=date(2040, 6, 1)).by_name("macro_event")
+    assert after.active is None and "event calendar ends" in after.note
+    # a user calendar starting earlier covers it
+    early = [Event(date(2018, 6, 5), "CPI", "", "mine"), *NO_EVENTS]
+    hit = evaluate(None, Rules(), asof=date(2018, 6, 1), events=early).by_name("macro_event")
+    assert hit.active is True and "CPI 2018-06-05" in hit.value
+    # on the calendar's first day itself: covered
+    first = evaluate(None, Rules(event_days=0), asof=date(2018, 6, 5), events=early)
+    assert first.by_name("macro_event").active is True
+
+
+def test_no_usable_history_is_said_not_none():
+    days = sessions(12)
+    h = frame(days, spx=[4000.0] * 12, vix=[20.0] * 12)
+    for rep in (
+        evaluate(None, Rules(), asof=date(2026, 12, 7)),
+        ev(h, day=days[0] - timedelta(days=1)),  # history starts after asof
+        ev(h, day=days[-1] + timedelta(days=30)),  # too old
+    ):
+        assert rep.history_asof is None and rep.history_label == "no usable history"
+        text = " ".join([*rep.notes, *(s.note for s in rep.signals)])
+        assert "None" not in text
+    assert ev(h).history_label == days[-1].isoformat()
+
+
 def test_evaluate_accepts_aware_datetime():
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -404,10 +438,125 @@ def test_unrecognised_headers(tmp_path):
     assert "Adj Close" in msg
 
 
-def test_unknown_own_column_suggests(tmp_path):
-    p = write(tmp_path, "h.csv", "date,spx,vix,vix3\n2026-01-05,5000,15,16\n")
-    with pytest.raises(InputError, match="did you mean 'vix3m'"):
+def test_extra_columns_are_kept(tmp_path):
+    """The README says to bring a REER series as a column: unknown columns stay, in file order."""
+    p = write(
+        tmp_path,
+        "h.csv",
+        "date,spx,reer,vix,volume,remark\n2026-01-05,5000,101.5,15,3e9,\n"
+        "2026-01-06,5010,,14.5,3.1e9,holiday eve\n",
+    )
+    h = read_history([p])
+    assert list(h.columns) == ["spx", "vix", "reer", "volume", "remark"]
+    assert h.attrs["extra_columns"] == ["reer", "volume", "remark"]
+    assert h["reer"].iloc[0] == 101.5 and np.isnan(h["reer"].iloc[1])
+    assert h["volume"].dtype == float
+    assert pd.isna(h["remark"].iloc[0]) and h["remark"].iloc[1] == "holiday eve"
+    # a second file giving the same extra column must agree with the first
+    other = write(tmp_path, "o.csv", "date,vix,reer\n2026-01-05,15,102\n")
+    with pytest.raises(InputError, match="'reer' on 2026-01-05 is 101.5 in .*h.csv but 102"):
+        read_history([p, other])
+
+
+def test_missing_required_column_suggests_a_near_extra(tmp_path):
+    p = write(tmp_path, "h.csv", "date,spx,vixx\n2026-01-05,5000,15\n")
+    with pytest.raises(InputError, match="no 'vix' column in the history \\(is 'vixx' meant"):
         read_history([p])
+
+
+def test_header_with_none_of_our_columns_is_refused(tmp_path):
+    p = write(tmp_path, "h.csv", "date,price\n2026-01-05,5000\n")
+    with pytest.raises(InputError, match="unrecognised history headers date,price"):
+        read_history([p])
+
+
+def test_swapped_spx_and_vix_columns(tmp_path):
+    p = write(
+        tmp_path,
+        "h.csv",
+        "date,vix,spx\n2018-01-02,2695.81,9.77\n2018-01-03,2713.06,9.15\n2018-01-04,2506.85,9.22\n",
+    )
+    with pytest.raises(InputError) as e:
+        read_history([p])
+    assert e.value.source == str(p) and e.value.key == "vix"
+    assert str(e.value) == (
+        f"{p}: vix: median 2,695.81 looks like an index level, not VIX"
+        " — are the spx and vix columns swapped?"
+    )
+    spx_low = write(tmp_path, "s.csv", "date,spx,vix\n2018-01-02,20.5,19\n")
+    with pytest.raises(InputError, match="median 20.50 looks like VIX") as e:
+        read_history([spx_low])
+    assert e.value.key == "spx"
+    cboe_spx = "DATE,OPEN,HIGH,LOW,CLOSE\n01/05/2026,6000,6010,5990,6005\n"
+    with pytest.raises(InputError, match="not VIX — is this the right file"):
+        read_history([write(tmp_path, "VIX_History.csv", cboe_spx)])
+
+
+@pytest.mark.parametrize(
+    "text,key,line,message",
+    [
+        ("date;spx;vix\n2018-01-02;2695,81;9,77\n", "", 1, "separator is ';' — save as comma-sep"),
+        (
+            'date,spx,vix\n2018-01-02,2695.81,9.77\n2018-01-03,"2713,06",9.15\n',
+            "spx",
+            3,
+            "spx: '2713,06' uses a decimal comma; write 2713.06",
+        ),
+        ("date,spx,vix\n2018-01-02,2713,06,9,77\n", "", 2, "got 5 (decimal commas?"),
+        (
+            "date,spx,vix\n43102,2695.81,9.77\n",
+            "date",
+            2,
+            "'43102' looks like an Excel serial date; export dates as YYYY-MM-DD",
+        ),
+        (
+            "date,spx,vix\n02/01/2018,2695.81,9.77\n12/01/2018,2700,9.5\n13/01/2018,2713.06,9.15\n",
+            "date",
+            4,
+            "dates look like DD/MM/YYYY; use YYYY-MM-DD or MM/DD/YYYY",
+        ),
+        ("date,spx,vix\n2018-01-02,2695.81,9.77\n2018-02-30,2700,9\n", "date", 3, "expected YYYY"),
+        ("date,spx,,vix\n2018-01-02,2695.81,,9.77\n", "", 1, "empty column name (column 3)"),
+    ],
+)
+def test_spreadsheet_exports_get_targeted_messages(tmp_path, text, key, line, message):
+    p = write(tmp_path, "h.csv", text)
+    with pytest.raises(InputError) as e:
+        read_history([p])
+    assert e.value.source == str(p) and e.value.key == key and e.value.line == line
+    assert message in str(e.value)
+
+
+def test_trailing_comma_in_header_is_ignored(tmp_path):
+    text = "date,spx,vix,\n2018-01-02,2695.81,9.77,\n2018-01-03,2713.06,9.15\n"
+    h = read_history([write(tmp_path, "h.csv", text)])
+    assert list(h.columns) == ["spx", "vix"] and h["spx"].tolist() == [2695.81, 2713.06]
+    yahoo = write(tmp_path, "GSPC.csv", YAHOO.replace("Volume\n", "Volume,\n"))
+    cboe = write(tmp_path, "VIX_History.csv", CBOE.replace("CLOSE\n", "CLOSE,\n"))
+    assert read_history([yahoo, cboe])["spx"].tolist() == [5915.25, 5925.0]
+
+
+def test_future_date_names_the_line(tmp_path):
+    later = date.today() + timedelta(days=40)
+    text = f"date,spx,vix\n2026-01-05,5000,15\n{later.isoformat()},5010,14\n"
+    p = write(tmp_path, "h.csv", text)
+    with pytest.raises(InputError) as e:
+        read_history([p])
+    assert str(e.value) == f"{p}:3: date: date {later.isoformat()} is in the future"
+    today = f"date,spx,vix\n{date.today().isoformat()},5000,15\n"
+    assert len(read_history([write(tmp_path, "t.csv", today)])) == 1
+
+
+def test_future_date_after_a_dd_mm_swap_reports_the_format(tmp_path, monkeypatch):
+    import alvh_cli.signals as signals
+
+    monkeypatch.setattr(signals, "_today", lambda: date(2018, 6, 1))
+    # 12/01/2018 is 12 January (DD/MM) but reads as 1 December, after "today": the
+    # DD/MM/YYYY row further down is what is reported.
+    text = "date,spx,vix\n12/01/2018,2700,9.5\n13/01/2018,2713.06,9.15\n"
+    with pytest.raises(InputError, match="DD/MM/YYYY") as e:
+        read_history([write(tmp_path, "h.csv", text)])
+    assert e.value.line == 3
 
 
 def test_missing_file(tmp_path):
@@ -507,9 +656,61 @@ def test_calibrate_without_futures():
     assert "vix_term_kappa" not in out["rules_snippet"]
 
 
-def test_calibrate_short_history():
-    out = calibrate(synthetic().iloc[:5], source="x")
-    assert out["vix_beta"]["value"] is None and out["rules_snippet"] == "[rules]\n"
+@pytest.mark.parametrize("rows", [1, 3, 5, 20])
+def test_calibrate_short_history_is_an_input_error(rows):
+    with pytest.raises(InputError) as e:
+        calibrate(synthetic().iloc[:rows], source="h.csv")
+    assert e.value.source == "h.csv" and e.value.key == "spx"
+    assert e.value.message == f"need at least 21 daily rows to calibrate, the history has {rows}"
+
+
+def test_calibrate_constant_vix_is_an_input_error():
+    h = synthetic().assign(vix=15.0)
+    with pytest.raises(InputError) as e:
+        calibrate(h, source="h.csv")
+    assert e.value.key == "vix" and "vix is 15 on every one of the 1500 rows" in str(e.value)
+    with pytest.raises(InputError) as e:
+        calibrate(h.drop(columns=["vx1", "vx1_dte"]), source="h.csv")
+    assert e.value.key == "vix"
+
+
+def test_calibrate_constant_vx1_leaves_kappa_out():
+    out = calibrate(synthetic().assign(vx1=19.0), source="x")
+    k = out["vix_term_kappa"]
+    assert k["value"] is None and k["r2"] is None and k["note"] == "vx1 never changed"
+    assert out["rules_snippet"].startswith("[rules]\nvix_beta = -4.9")
+    assert "kappa" not in out["rules_snippet"] and "None" not in out["rules_snippet"]
+
+
+def test_calibrate_constant_spx_keeps_kappa():
+    out = calibrate(synthetic().assign(spx=4000.0), source="x")
+    b = out["vix_beta"]
+    assert b["value"] is None and b["all_days"]["note"] == "SPX never changed"
+    assert b["all_days"]["r2"] is None and b["down_days"]["beta"] is None
+    snippet = out["rules_snippet"]
+    assert "# vix_beta: no estimate (SPX never changed)" in snippet
+    assert "vix_term_kappa = 5" in snippet and "None" not in snippet
+
+
+def test_calibrate_constant_vix_on_down_days_only():
+    # VIX moves only on up days: the down-day regression is undefined, the all-day one is not
+    h = synthetic().drop(columns=["vx1", "vx1_dte"])
+    up = np.r_[True, np.diff(np.log(h["spx"].to_numpy())) >= 0]
+    vix = np.where(up, h["vix"].to_numpy(), np.nan)
+    h = h.assign(vix=pd.Series(vix, index=h.index).ffill().bfill())
+    out = calibrate(h, source="x")
+    assert out["vix_beta"]["down_days"]["note"] == "VIX never changed"
+    assert out["vix_beta"]["value"] is not None
+    assert "down days n/a" in out["rules_snippet"] and "None" not in out["rules_snippet"]
+
+
+def test_calibrate_from_file_with_constant_vix_is_one_line_error(tmp_path):
+    days = sessions(30, date(2025, 1, 6))
+    rows = "".join(f"{d.isoformat()},{5000 + 3 * i},15\n" for i, d in enumerate(days))
+    p = write(tmp_path, "h.csv", "date,spx,vix\n" + rows)
+    with pytest.raises(InputError) as e:
+        calibrate(read_history([p]), source=str(p))
+    assert str(e.value).startswith(f"{p}: vix: vix is 15 on every one of the 30 rows")
 
 
 def test_comment_lines_are_skipped(tmp_path):
