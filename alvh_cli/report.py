@@ -468,7 +468,13 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
         s.add_row("SPX ATM vol", f"{sc['spx_atm_vol']:.2%}", f"{sc['spx_atm_vol_stressed']:.2%}")
         console.print(s)
         console.print(
-            f"{sc['how']}. Condor stress loss ${money(p['stress_loss'])}; hedges on gain "
+            f"{sc['how']}. "
+            + (
+                f"Condor stress loss ${money(p['stress_loss'])}"
+                if p["stress_loss"] > 0
+                else f"The condor gains ${money(-p['stress_loss'])} in this stress"
+            )
+            + "; hedges on gain "
             f"${money(p['existing_gain'])}; target {p['coverage_target']:.0%} → need "
             f"${money(p['needed_gain'])} more. Budget ${money(p['budget'])}, spent "
             f"${money(p['budget_spent'])}."

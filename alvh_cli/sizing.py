@@ -179,7 +179,10 @@ def size(
     choice, qty, note, limited = None, 0, "", False
     left = max(budget - spent, 0.0)
     if condor_loss <= 0:
-        note = "the condor does not lose in this stress; nothing to size"
+        note = (
+            f"the condor gains ${-condor_loss:,.0f} in this stress "
+            f"(SPX {scenario.spx_move:+.1%}); nothing to hedge"
+        )
     elif needed <= 0:
         note = f"hedges on already cover {existing_gain / condor_loss:.0%} of the stress loss"
     elif not cands:
