@@ -50,7 +50,7 @@ from alvh_cli.market import (
     vix_expirations,
     year_fraction,
 )
-from alvh_cli.rules import Rules
+from alvh_cli.rules import Rules, bounded_number
 from alvh_cli.valuation import value_book
 
 POLICIES = ("hold", "stop2x", "stop3x", "alvh")
@@ -176,17 +176,7 @@ def make_params(
 
 
 def _as_number(spec: Param, value: Any, source: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"must be a number, got {value!r}", source, key)
-    if not math.isfinite(value):
-        raise InputError(f"must be a finite number, got {value!r}", source, key)
-    if spec.integer and value != int(value):
-        raise InputError(f"must be a whole number, got {value!r}", source, key)
-    if not spec.low <= value <= spec.high:
-        raise InputError(
-            f"must be between {spec.low:g} and {spec.high:g}, got {value!r}", source, key
-        )
-    return int(value) if spec.integer else float(value)
+    return bounded_number(value, spec, source, key)
 
 
 def _as_date(value: Any, source: str, key: str) -> date | None:

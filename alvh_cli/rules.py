@@ -147,18 +147,24 @@ def check_overrides(table: Any, source: str, key_prefix: str = "rules") -> dict[
             close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise InputError(f"unknown rule '{key}'{hint}", source, where)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"must be a number, got {value!r}", source, where)
-        if not math.isfinite(value):
-            raise InputError(f"must be a finite number, got {value!r}", source, where)
-        if rule.integer and value != int(value):
-            raise InputError(f"must be a whole number, got {value!r}", source, where)
-        if not rule.low <= value <= rule.high:
-            raise InputError(
-                f"must be between {rule.low:g} and {rule.high:g}, got {value!r}", source, where
-            )
-        out[key] = int(value) if rule.integer else float(value)
+        out[key] = bounded_number(value, rule, source, where)
     return out
+
+
+def bounded_number(value: Any, bounds, source: str, key: str) -> float:
+    """``value`` as a float (int when ``bounds.integer``) within ``bounds.low..high``, or an
+    input error saying which of number / finite / whole / range it fails."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"must be a number, got {value!r}", source, key)
+    if not math.isfinite(value):
+        raise InputError(f"must be a finite number, got {value!r}", source, key)
+    if bounds.integer and value != int(value):
+        raise InputError(f"must be a whole number, got {value!r}", source, key)
+    if not bounds.low <= value <= bounds.high:
+        raise InputError(
+            f"must be between {bounds.low:g} and {bounds.high:g}, got {value!r}", source, key
+        )
+    return int(value) if bounds.integer else float(value)
 
 
 def resolve(*layers: tuple[dict, str]) -> Rules:
