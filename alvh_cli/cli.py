@@ -74,7 +74,7 @@ def _main(
     _state["debug"] = debug
 
 
-@app.command()
+@app.command(short_help="Each leg's price, vol and Greeks; each mark.")
 def price(
     files: list[Path] = FILES,
     market: Path | None = MARKET,
@@ -91,7 +91,7 @@ def price(
     report.emit_price(valuation.price_book(loaded), fmt.value)
 
 
-@app.command()
+@app.command(short_help="What to do today with each position.")
 def check(
     files: list[Path] = FILES,
     market: Path | None = MARKET,
@@ -115,7 +115,7 @@ def check(
     raise typer.Exit(1 if result.needs_action else 0)
 
 
-@app.command("size-hedge")
+@app.command("size-hedge", short_help="The working behind a VIX hedge.")
 def size_hedge(
     file: Path = typer.Argument(..., help="Position file (TOML).", show_default=False),
     position: str | None = typer.Option(
@@ -150,7 +150,7 @@ def size_hedge(
     report.emit_size_hedge(result, fmt.value)
 
 
-@app.command("rules")
+@app.command("rules", short_help="The rules in force and where each came from.")
 def rules_cmd(
     files: list[Path] | None = typer.Argument(None, help="Position files whose [rules] apply."),
     rules: Path | None = RULES,
@@ -165,7 +165,7 @@ def rules_cmd(
     report.emit_rules(book.effective_rules(files or [], rules), fmt.value)
 
 
-@app.command()
+@app.command(short_help="The whole book by urgency, with a journal.")
 def review(
     books: list[Path] = typer.Argument(
         ..., help="Position files, or directories of them (their *.toml).", show_default=False
@@ -216,7 +216,7 @@ def review(
     raise typer.Exit(1 if result.needs_action else 0)
 
 
-@app.command()
+@app.command(short_help="ALVH vs 2x/3x stops and hold, on history.")
 def backtest(
     history: list[Path] | None = typer.Option(
         None,
@@ -267,7 +267,7 @@ def backtest(
     )
 
 
-@app.command()
+@app.command(short_help="The regime signals from a history file.")
 def signals(
     history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
     market: Path | None = typer.Option(
@@ -310,7 +310,7 @@ def signals(
     report.emit_signals(rep, fmt.value)
 
 
-@app.command()
+@app.command(short_help="Estimate vix_beta and vix_term_kappa.")
 def calibrate(
     history: list[Path] = typer.Option(..., "--history", help="Daily history CSV(s)."),
     fmt: Format = FORMAT,
@@ -327,7 +327,7 @@ def calibrate(
     report.emit_calibration(sig.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
 
 
-@app.command()
+@app.command(short_help="JSON Schema of the position file.")
 def schema() -> None:
     """Print the JSON Schema of the position file (for editor validation).
 
