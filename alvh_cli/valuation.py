@@ -89,10 +89,10 @@ def summarise(position: Position, lf: LoadedFile, values: LegValues) -> Position
 def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> None:
     """Each wing of the condor is a vertical spread worth between 0 and its width.
 
-    Marks outside that from quotes (or a leg's ``iv``) mean the inputs contradict
-    each other: acting on them would read a loss as a profit, so it is an input
-    error that names them. (A steep quadratic smile can put a far wing slightly
-    below zero on its own; that is left to the smile.)
+    When both legs are priced from the user's quotes (or ``iv``), a mark outside
+    that means the inputs contradict each other: acting on it would read a loss
+    as a profit, so it is an input error that names them. (A leg on the model
+    smile can sit slightly off a quoted neighbour; that is left to the smile.)
     """
     index = {id(g): i for i, g in enumerate(position.legs)}
     roles = position.legs_by_role()
@@ -103,9 +103,12 @@ def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> No
         i, j = index[id(short)], index[id(long_)]
         value = float(values.price[i] - values.price[j])
         width = abs(short.strike - long_.strike)
-        given = {values.vol_source[i], values.vol_source[j]} & {"quote", "iv"}
-        if -1e-9 <= value <= width + 1e-9 or not given:
-            continue  # a smile-only mark outside the bounds is the smile's wing, not a typo
+        given = {values.vol_source[i], values.vol_source[j]} <= {"quote", "iv"}
+        # Mids of far-wing quotes a tick apart can cross by a tick: tolerate the legs'
+        # half bid/ask spreads plus a nickel, refuse anything beyond.
+        slack = 0.05 + sum(_half_spread(lf.market, g) for g in (short, long_))
+        if -slack <= value <= width + slack or not given:
+            continue  # a leg on the smile: the smile's wing or its level, not a typo
         where = []
         for g, k in ((short, i), (long_, j)):
             q = find_quote(lf.market, g)
@@ -122,6 +125,11 @@ def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> No
             lf.market.source or position.source,
             "market.quotes" if any(w.startswith("market.quotes") for w in where) else position.key,
         )
+
+
+def _half_spread(market, leg) -> float:
+    q = find_quote(market, leg)
+    return 0.5 * (q.ask - q.bid) if q is not None else 0.0
 
 
 def price_book(loaded: Sequence[LoadedFile]) -> dict:

@@ -85,7 +85,8 @@ def position_toml(i: int, rng: np.random.Generator) -> str:
     width = int(rng.choice([25, 50, 75]))
     strikes = (sp - width, sp, sc, sc + width)
     mark = float(rng.uniform(0.3, 3.5))
-    credit = max(_condor_value(strikes, expiry) / mark, 0.2)
+    # a credit never exceeds the wing (the loader refuses that), so cap the target mark
+    credit = min(max(_condor_value(strikes, expiry) / mark, 0.2), 0.9 * width)
     units = int(rng.integers(1, 11))
     # Entry premiums: today's split of the credit across the legs is near enough.
     share = (0.35, 0.85, 0.75, 0.25)  # long put, short put, short call, long call
