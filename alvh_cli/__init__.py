@@ -14,6 +14,11 @@ _LAZY = {
     "implied_vol": "alvh_cli.pricing",
     "implied_vol_black76": "alvh_cli.pricing",
     "load_files": "alvh_cli.positions",
+    "load_book": "alvh_cli.book",
+    "value_book": "alvh_cli.valuation",
+    "price_book": "alvh_cli.valuation",
+    "check_book": "alvh_cli.check",
+    "Rules": "alvh_cli.rules",
     "InputError": "alvh_cli.errors",
 }
 

@@ -243,3 +243,17 @@ def test_backtest_never_writes_an_input_file(tmp_path, capsys, monkeypatch):
         code, _, err = run(["backtest", "--history", history, option, history], capsys, monkeypatch)
         assert code == 2 and "input file" in err
     assert _sha(history) == before
+
+
+def test_library_names_import_lazily():
+    """DESIGN §9: the public names come from alvh_cli without loading numpy up front."""
+    code = (
+        "import sys, alvh_cli\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from alvh_cli import bsm_greeks, implied_vol, load_book, check_book, Rules\n"
+        "g = bsm_greeks(True, 42.0, 40.0, 0.5, 0.10, 0.0, 0.20)\n"
+        "print(round(float(g.price), 2))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "4.76"  # Hull's call
