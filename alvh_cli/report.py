@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 from collections.abc import Iterable
 
@@ -56,7 +57,9 @@ def _console():
     from rich.console import Console
 
     # markup off: ids, reasons and file names are the user's text, never rich markup
-    return Console(width=None if sys.stdout.isatty() else 200, markup=False, highlight=False)
+    # Piped output (a script, a file) gets a wide table unless COLUMNS says otherwise.
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=200 if wide else None, markup=False, highlight=False)
 
 
 def _json(data) -> None:
@@ -296,7 +299,7 @@ def print_recommendations(console, items) -> None:
     """The orders to place: ``items`` are (position id, recommendation dict) pairs."""
     from rich.table import Table
 
-    right = ("qty", "limit", "cost $", "stress gain $", "coverage")
+    right = ("qty", "limit", "cost $", "gain $", "cover")
     r = Table(title="Recommendations", title_justify="left")
     for col in ("position", "action", "instrument", "expiry", "strikes", *right, "reason"):
         r.add_column(col, justify="right" if col in right else "left", overflow="fold")
@@ -304,9 +307,9 @@ def print_recommendations(console, items) -> None:
         r.add_row(pid, rec["action"], *_rec_cells(rec))
     console.print(r)
     console.print(
-        "limit: per spread or synthetic, in points (db pay, cr receive); (model) = no quote. "
-        "Stress gain is net of cost; coverage is the share of the condor's stress loss that "
-        "all hedges cover."
+        "limit: per spread or synthetic, in points (db pay, cr receive); * = model price (no "
+        "quote). gain $: the hedge's net gain in the stress scenario; cover: the share of the "
+        "condor's stress loss all hedges cover (b = budget-limited)."
     )
 
 
@@ -315,8 +318,8 @@ def _rec_cells(rec: dict) -> list[str]:
     reason = rec.get("reason", "")
     if action == "open_hedge":
         strikes = f"{rec['long_strike']:g}/{rec['short_strike']:g} C"
-        limit = f"{rec['debit']:.2f} db" + (" (model)" if rec["price_source"] == "model" else "")
-        cov = f"{rec['coverage']:.0%}" + (" budget-limited" if rec["budget_limited"] else "")
+        limit = f"{rec['debit']:.2f} db" + ("*" if rec["price_source"] == "model" else "")
+        cov = f"{rec['coverage']:.0%}" + (" b" if rec["budget_limited"] else "")
         return [
             f"VIX call spread L{rec['layer']}",
             rec["expiry"],
@@ -348,7 +351,7 @@ def _rec_cells(rec: dict) -> list[str]:
             rec["expiry"],
             f"{rec['strike']:g}",
             str(rec["quantity"]),
-            limit + (" (model)" if rec["price_source"] == "model" else ""),
+            limit + ("*" if rec["price_source"] == "model" else ""),
             money(rec["cost"]),
             "",
             "",
@@ -362,7 +365,7 @@ def _rec_cells(rec: dict) -> list[str]:
             rec.get("expiry", ""),
             "",
             str(rec.get("quantity", "")),
-            f"{price:.2f} {label}" + (" (model)" if rec["price_source"] == "model" else ""),
+            f"{price:.2f} {label}" + ("*" if rec["price_source"] == "model" else ""),
             money(rec["cost"]),
             "",
             "",
