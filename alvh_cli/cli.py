@@ -11,10 +11,33 @@ from enum import Enum
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
 from alvh_cli import __version__
 
+
+class _InOrder(TyperGroup):
+    """Lists the commands in the order a trader reaches for them, not by definition."""
+
+    ORDER = (
+        "check",
+        "size-hedge",
+        "review",
+        "price",
+        "signals",
+        "calibrate",
+        "backtest",
+        "rules",
+        "schema",
+    )
+
+    def list_commands(self, ctx):
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
+
+
 app = typer.Typer(
+    cls=_InOrder,
     name="alvh",
     help=(
         "Adaptive Layered VIX Hedge: what to do today with your SPX iron condors.\n\n"
