@@ -92,13 +92,20 @@ def _flatten(row: dict, prefix: str = "") -> dict:
 def money(x) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    return _unsigned_zero(f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}")
 
 
 def num(x, fmt: str = ".2f") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
-    return format(x, fmt)
+    return _unsigned_zero(format(x, fmt))
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0.00' → '0.00': a value that rounds to zero has no sign worth showing."""
+    if text.startswith("-") and not text.strip("-0.,"):
+        return text[1:]
+    return text
 
 
 # ---------------------------------------------------------------- price
