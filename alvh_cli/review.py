@@ -52,6 +52,7 @@ class ReviewResult:
     journal_path: str | None = None
     review_id: int | None = None
     extra: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def needs_action(self) -> bool:
@@ -63,6 +64,35 @@ def urgency_key(row: dict) -> tuple:
     mark = row["mark_multiple"]
     mark = mark if isinstance(mark, (int, float)) and math.isfinite(mark) else -math.inf
     return (-row["layer"], -mark, row["source"], row["id"])
+
+
+def duplicate_positions(loaded: Sequence[LoadedFile]) -> list[str]:
+    """Positions with the same id and the same legs in different files: one trade copied
+    into two files would be counted twice in the totals and the budget."""
+    seen: dict[tuple, str] = {}
+    out = []
+    for lf in loaded:
+        for p in lf.file.positions:
+            legs = tuple(
+                sorted(
+                    (
+                        g.underlying,
+                        g.root,
+                        g.type,
+                        g.strike or 0.0,
+                        g.expiry,
+                        g.quantity,
+                        g.layer or 0,
+                    )
+                    for g in p.legs
+                )
+            )
+            first = seen.setdefault((p.id, legs), p.source)
+            if first != p.source:
+                out.append(
+                    f"position {p.id!r} in {p.source} repeats {first} leg for leg: counted twice?"
+                )
+    return out
 
 
 def book_totals(rows: Sequence[dict], recommendations: Sequence[dict]) -> dict:
@@ -167,6 +197,7 @@ def review_book(
         totals=book_totals(rows, recommendations),
         recommendations=recommendations,
         extra=checked.extra,
+        warnings=duplicate_positions(loaded),
     )
     if journal_path is None:
         if changes:

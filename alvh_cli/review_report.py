@@ -44,6 +44,7 @@ def review_json(result) -> dict:
         "totals": result.totals,
         "positions": result.rows,
         "recommendations": result.recommendations,
+        "warnings": result.warnings,
     }
     if result.changes is not None:
         data["changes"] = {"since": _since(result), "changes": result.changes}
@@ -89,6 +90,8 @@ def print_review(console, result) -> None:
         f"alvh review as of {result.asof} — regime: {_regime_text(result.regime)}", style="bold"
     )
     console.print(f"{t['positions']} positions, {t['needs_action']} need action; {journal}")
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", style="yellow")
 
     book = Table(title="Book, most urgent first", title_justify="left")
     for col in (

@@ -384,8 +384,10 @@ def test_emit_json(desk, capsys):
         "totals",
         "positions",
         "recommendations",
+        "warnings",
         "changes",
     ]
+    assert data["warnings"] == []
     assert data["journal"] == {"path": str(desk / "journal.sqlite"), "review_id": 1}
     assert [p["id"] for p in data["positions"]] == ["calm", "extra", "hedged"]
     assert data["totals"]["hedge_budget"] == 1417.5
@@ -561,3 +563,19 @@ def test_cli_bad_input_exits_2(desk, args, message):
     assert proc.returncode == 2, proc.stdout
     assert proc.stderr.startswith(message), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_position_copied_into_two_files_is_flagged(tmp_path):
+    import shutil
+
+    src = Path(__file__).resolve().parent.parent / "sample_positions" / "calm.toml"
+    for name in ("a.toml", "b.toml"):
+        shutil.copy(src, tmp_path / name)
+    from alvh_cli.book import load_book
+
+    result = review.review_book(load_book([tmp_path], expand_dirs=True))
+    assert len(result.rows) == 2
+    assert result.warnings == [
+        f"position 'dec-calm' in {tmp_path / 'b.toml'} repeats {tmp_path / 'a.toml'} "
+        "leg for leg: counted twice?"
+    ]
