@@ -257,3 +257,58 @@ def test_library_names_import_lazily():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "4.76"  # Hull's call
+
+
+def _history(tmp_path, days=80, beta=-4.9):
+    """A business-day history where log VIX moves beta x log SPX, exactly (no noise)."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    r = rng.normal(0, 0.01, days)
+    spx = 5000 * np.exp(np.cumsum(r))
+    vix = 18 * np.exp(np.cumsum(beta * r))
+    from datetime import date, timedelta
+
+    d, rows = date(2026, 7, 1), []
+    while len(rows) < days:
+        if d.weekday() < 5:
+            rows.append(d)
+        d += timedelta(days=1)
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "date,spx,vix\n"
+        + "".join(
+            f"{x.isoformat()},{s:.4f},{v:.6f}\n" for x, s, v in zip(rows, spx, vix, strict=True)
+        )
+    )
+    return path
+
+
+def test_calibrate_recovers_the_beta_through_the_cli(tmp_path, capsys, monkeypatch):
+    code, out, err = run(
+        ["calibrate", "--history", _history(tmp_path), "--format", "json"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["vix_beta"]["value"] == pytest.approx(-4.9, abs=0.01)  # built with -4.9
+    assert "vix_beta = -4.90" in data["rules_snippet"]
+
+
+def test_signals_through_the_cli(tmp_path, capsys, monkeypatch):
+    code, out, err = run(
+        ["signals", "--history", _history(tmp_path), "--format", "json"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    names = [s["name"] for s in data["signals"]]
+    assert names == [
+        "vix_spike",
+        "term_structure",
+        "macd_cross",
+        "rsi_oversold",
+        "ad_divergence",
+        "macro_event",
+    ]
+    assert data["elevated"] in (True, False)  # 80 sessions: the history signals are computed
+    ad = data["signals"][4]
+    assert ad["active"] is None  # no advances/declines columns: unavailable, not quiet
