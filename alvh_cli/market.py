@@ -31,7 +31,7 @@ import numpy as np
 from alvh_cli import pricing
 from alvh_cli.domain import VOL_FLOOR, Leg, Market, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
-from alvh_cli.exchange import holidays_of, is_business_day, previous_business_day
+from alvh_cli.exchange import is_business_day, previous_business_day
 
 NEW_YORK = ZoneInfo("America/New_York")
 SECONDS_PER_YEAR = 365.0 * 86400.0
@@ -91,11 +91,6 @@ def dte(asof: datetime, expiry: date) -> int:
 
 
 # ----------------------------------------------------------------------- calendar
-
-
-def _exchange_holidays(year: int) -> frozenset[date]:
-    """NYSE full-day closures of ``year`` (Cboe follows NYSE holidays)."""
-    return holidays_of(year)
 
 
 def third_friday(year: int, month: int) -> date:
