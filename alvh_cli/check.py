@@ -38,7 +38,6 @@ class CheckResult:
     asof: str
     positions: list[dict]
     regime: Regime = field(default_factory=Regime)
-    extra: dict = field(default_factory=dict)  # objects the table report shows (not JSON)
 
     @property
     def needs_action(self) -> bool:

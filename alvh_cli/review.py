@@ -51,7 +51,6 @@ class ReviewResult:
     since: journal.ReviewRecord | None = None
     journal_path: str | None = None
     review_id: int | None = None
-    extra: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -196,7 +195,6 @@ def review_book(
         rows=rows,
         totals=book_totals(rows, recommendations),
         recommendations=recommendations,
-        extra=checked.extra,
         warnings=duplicate_positions(loaded),
     )
     if journal_path is None:
