@@ -9,16 +9,16 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _LAZY = {
-    "bsm_greeks": "alvh_cli.pricing",
-    "black76_greeks": "alvh_cli.pricing",
-    "implied_vol": "alvh_cli.pricing",
-    "implied_vol_black76": "alvh_cli.pricing",
-    "load_files": "alvh_cli.positions",
-    "load_book": "alvh_cli.book",
-    "value_book": "alvh_cli.valuation",
-    "price_book": "alvh_cli.valuation",
-    "check_book": "alvh_cli.check",
-    "Rules": "alvh_cli.rules",
+    "bsm_greeks": "alvh_cli.model.pricing",
+    "black76_greeks": "alvh_cli.model.pricing",
+    "implied_vol": "alvh_cli.model.pricing",
+    "implied_vol_black76": "alvh_cli.model.pricing",
+    "load_files": "alvh_cli.inputs.positions",
+    "load_book": "alvh_cli.inputs.book",
+    "value_book": "alvh_cli.model.valuation",
+    "price_book": "alvh_cli.model.valuation",
+    "check_book": "alvh_cli.method.check",
+    "Rules": "alvh_cli.method.rules",
     "InputError": "alvh_cli.errors",
 }
 

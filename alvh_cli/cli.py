@@ -108,7 +108,9 @@ def price(
 
     Example: alvh price sample_positions/calm.toml --format json
     """
-    from alvh_cli import book, report, valuation
+    from alvh_cli.inputs import book
+    from alvh_cli.model import valuation
+    from alvh_cli.output import common as report
 
     loaded = book.load_book(files, market=market, rules=None, allow_expired=allow_expired)
     report.emit_price(valuation.price_book(loaded), fmt.value)
@@ -129,8 +131,10 @@ def check(
     Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
-    from alvh_cli import book, regime, report
-    from alvh_cli import check as engine
+    from alvh_cli.inputs import book
+    from alvh_cli.method import check as engine
+    from alvh_cli.method import regime
+    from alvh_cli.output import common as report
 
     loaded = book.load_book(files, market=market, rules=rules, allow_expired=allow_expired)
     result = engine.check_book(loaded, regime.regimes_for(loaded, history, events or []))
@@ -159,7 +163,9 @@ def size_hedge(
 
     Example: alvh size-hedge sample_positions/put_tested_2_3x.toml --spx-move -0.05
     """
-    from alvh_cli import book, report, sizing
+    from alvh_cli.inputs import book
+    from alvh_cli.method import sizing
+    from alvh_cli.output import common as report
 
     loaded = book.load_book([file], market=market, rules=rules, allow_expired=allow_expired)
     result = sizing.size_hedge_report(
@@ -183,7 +189,8 @@ def rules_cmd(
 
     Example: alvh rules --rules my_rules.toml
     """
-    from alvh_cli import book, report
+    from alvh_cli.inputs import book
+    from alvh_cli.output import common as report
 
     report.emit_rules(book.effective_rules(files or [], rules), fmt.value)
 
@@ -218,9 +225,11 @@ def review(
     Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
     Example: alvh review book/ --market today.toml --history spx_vix.csv --changes
     """
-    from alvh_cli import book, regime, review_report
     from alvh_cli import journal as journal_db
-    from alvh_cli import review as engine
+    from alvh_cli.inputs import book
+    from alvh_cli.method import regime
+    from alvh_cli.method import review as engine
+    from alvh_cli.output import review as review_report
 
     loaded = book.load_book(
         books, market=market, rules=rules, allow_expired=allow_expired, expand_dirs=True
@@ -274,7 +283,7 @@ def backtest(
     Option prices are modelled from VIX, not historical quotes.
     Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot equity.png
     """
-    from alvh_cli.backtest_cli import backtest_command
+    from alvh_cli.backtest.options import backtest_command
 
     backtest_command(
         history=history,
@@ -306,10 +315,11 @@ def signals(
     """
     from datetime import datetime, timezone
 
-    from alvh_cli import events as events_mod
-    from alvh_cli import positions, report
-    from alvh_cli import rules as rules_mod
-    from alvh_cli import signals as sig
+    from alvh_cli.inputs import events as events_mod
+    from alvh_cli.inputs import positions
+    from alvh_cli.method import rules as rules_mod
+    from alvh_cli.method import signals as sig
+    from alvh_cli.output import common as report
 
     frame = sig.read_history(history)
     snap = positions.load_market_file(market) if market is not None else None
@@ -343,8 +353,8 @@ def calibrate(
     Prints the fit and a [rules] snippet ready to paste.
     Example: alvh calibrate --history spx_vix.csv
     """
-    from alvh_cli import report
-    from alvh_cli import signals as sig
+    from alvh_cli.method import signals as sig
+    from alvh_cli.output import common as report
 
     frame = sig.read_history(history)
     report.emit_calibration(sig.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
@@ -358,8 +368,8 @@ def schema() -> None:
     """
     import json
 
-    from alvh_cli import positions
-    from alvh_cli.rules import DEFAULTS
+    from alvh_cli.inputs import positions
+    from alvh_cli.method.rules import DEFAULTS
 
     docs = {key: f"{rule.help} (default {rule.default})" for key, rule in DEFAULTS.items()}
     typer.echo(json.dumps(positions.json_schema(docs), indent=2))

@@ -1,6 +1,6 @@
 """The market a position is valued in: time, the exchange calendar, the VIX curve, smiles, quotes.
 
-Everything here is a pure function of a :class:`~alvh_cli.domain.Market`
+Everything here is a pure function of a :class:`~alvh_cli.model.domain.Market`
 snapshot and the legs (DESIGN §3):
 
 - time to expiry is ACT/365 in fractional days from ``asof`` to the settlement
@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from alvh_cli import pricing
-from alvh_cli.domain import VOL_FLOOR, Leg, Market, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
-from alvh_cli.exchange import is_business_day, previous_business_day
+from alvh_cli.model import pricing
+from alvh_cli.model.domain import VOL_FLOOR, Leg, Market, PositionFile, Quote, Smile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
 
 NEW_YORK = ZoneInfo("America/New_York")
 SECONDS_PER_YEAR = 365.0 * 86400.0

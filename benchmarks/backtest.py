@@ -21,13 +21,13 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from alvh_cli import backtest as bt
-    from alvh_cli.rules import Rules
+    from alvh_cli.backtest import engine as bt
+    from alvh_cli.method.rules import Rules
 
     t1 = time.perf_counter()
     history = bt.default_history()
     t2 = time.perf_counter()
-    print(f"import alvh_cli.backtest: {t1 - t0:6.2f} s")
+    print(f"import alvh_cli.backtest.engine: {t1 - t0:6.2f} s")
     print(f"load embedded data:       {t2 - t1:6.2f} s  ({len(history)} closes)")
 
     runs = []

@@ -1,4 +1,4 @@
-"""Benchmark: alvh_cli.pricing throughput and implied-vol round-trip accuracy.
+"""Benchmark: alvh_cli.model.pricing throughput and implied-vol round-trip accuracy.
 
 Targets: bsm_greeks (price + 5 Greeks) at >= 7M options/s and 1M implied
 vols in <= 1.0 s, with round-trip error <= 1e-10 in vol where vega is not
@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from alvh_cli import pricing
+    from alvh_cli.model import pricing
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from alvh_cli import pricing
+    from alvh_cli.model import pricing
 
 EPS = np.finfo(float).eps
 ONE_HOUR = 1.0 / (365.0 * 24.0)

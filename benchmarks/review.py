@@ -63,7 +63,7 @@ smile = 0.0
 
 def _condor_value(strikes: tuple[float, float, float, float], expiry: date) -> float:
     """Debit to close one condor unit today, in points, priced on the market's smile."""
-    from alvh_cli.pricing import bsm_greeks
+    from alvh_cli.model.pricing import bsm_greeks
 
     t = ((expiry - ASOF).days + 0.01) / 365.0
     k = np.array(strikes)

@@ -9,10 +9,10 @@ from builders import condor, loaded, market
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh_cli.adjust import best_count, conversion, smile_density
-from alvh_cli.domain import Quote, Smile
-from alvh_cli.pricing import black76_greeks
-from alvh_cli.valuation import value_book
+from alvh_cli.method.adjust import best_count, conversion, smile_density
+from alvh_cli.model.domain import Quote, Smile
+from alvh_cli.model.pricing import black76_greeks
+from alvh_cli.model.valuation import value_book
 
 
 @given(

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_cli import backtest as bt
-from alvh_cli.backtest_cli import backtest_command, emit_backtest, parse_entry_options
+from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest.options import backtest_command, emit_backtest, parse_entry_options
 from alvh_cli.errors import InputError
-from alvh_cli.rules import Rules
+from alvh_cli.method.rules import Rules
 
 NY = ZoneInfo("America/New_York")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
-from alvh_cli.check import Regime, check_position, traditional
-from alvh_cli.valuation import value_book
+from alvh_cli.method.check import Regime, check_position, traditional
+from alvh_cli.model.valuation import value_book
 
 EPS = 1e-6
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.events import (
+from alvh_cli.inputs.events import (
     Event,
     events_within,
     is_trading_day,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from alvh_cli import exchange
+from alvh_cli.model import exchange
 
 
 def test_table_matches_the_library():

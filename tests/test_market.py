@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from alvh_cli import market as mk
-from alvh_cli import pricing
-from alvh_cli.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
+from alvh_cli.model import pricing
+from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 
 NY = ZoneInfo("America/New_York")
 EST = timezone(timedelta(hours=-5))

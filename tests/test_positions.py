@@ -1,4 +1,4 @@
-"""Tests for alvh_cli.positions: loading, validation, OSI symbols, asof, schema.
+"""Tests for alvh_cli.inputs.positions: loading, validation, OSI symbols, asof, schema.
 
 ``BAD_FILES`` (text) and ``BAD_BYTES`` (raw bytes) list one broken file per
 validation rule with a substring that the one-line error must contain (the key
@@ -25,7 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from alvh_cli.errors import InputError
-from alvh_cli.positions import (
+from alvh_cli.inputs.positions import (
     expand_book,
     json_schema,
     load_file,

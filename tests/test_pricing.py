@@ -1,4 +1,4 @@
-"""Tests for alvh_cli.pricing: textbook values, parity, finite differences,
+"""Tests for alvh_cli.model.pricing: textbook values, parity, finite differences,
 no-arbitrage properties, implied-vol round trips and the expiry limits."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_cli.pricing import (
+from alvh_cli.model.pricing import (
     Greeks,
     black76_greeks,
     bsm_greeks,
@@ -561,7 +561,7 @@ def test_implied_vol_keeps_shape():
 
 def test_module_imports_only_numpy_and_scipy_special():
     code = (
-        "import sys, alvh_cli.pricing; "
+        "import sys, alvh_cli.model.pricing; "
         "bad = [m for m in ('scipy.stats', 'scipy.optimize', 'pandas') if m in sys.modules]; "
         "assert not bad, bad"
     )

@@ -1,4 +1,5 @@
-"""Tests for alvh_cli.review and alvh_cli.review_report: urgency order, totals, journal, changes.
+"""Tests for alvh_cli.method.review and alvh_cli.output.review: urgency order, totals, journal,
+changes.
 
 The book: three condors (DESIGN §2 format) expiring 2026-12-18, priced on a
 shared market file whose SPX moves over three "days":
@@ -30,10 +31,12 @@ from pathlib import Path
 import pytest
 from test_journal import start_together
 
-from alvh_cli import book, review, review_report
-from alvh_cli import regime as regime_mod
-from alvh_cli.check import Regime, check_book
 from alvh_cli.errors import InputError
+from alvh_cli.inputs import book
+from alvh_cli.method import regime as regime_mod
+from alvh_cli.method import review
+from alvh_cli.method.check import Regime, check_book
+from alvh_cli.output import review as review_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -335,7 +338,8 @@ REVIEWER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from alvh_cli import book, review
+    from alvh_cli.inputs import book
+    from alvh_cli.method import review
     folder, market, path, name, n, go = sys.argv[1:6] + [Path(sys.argv[6])]
     loaded = book.load_book([folder], market=market, expand_dirs=True)
     (go.parent / f"ready-{name}").touch()
@@ -571,7 +575,7 @@ def test_a_position_copied_into_two_files_is_flagged(tmp_path):
     src = Path(__file__).resolve().parent.parent / "sample_positions" / "calm.toml"
     for name in ("a.toml", "b.toml"):
         shutil.copy(src, tmp_path / name)
-    from alvh_cli.book import load_book
+    from alvh_cli.inputs.book import load_book
 
     result = review.review_book(load_book([tmp_path], expand_dirs=True))
     assert len(result.rows) == 2

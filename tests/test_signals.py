@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.events import Event
-from alvh_cli.rules import Rules
-from alvh_cli.signals import (
+from alvh_cli.inputs.events import Event
+from alvh_cli.method.rules import Rules
+from alvh_cli.method.signals import (
     SIGNAL_NAMES,
     bearish_cross,
     calibrate,
@@ -548,7 +548,7 @@ def test_future_date_names_the_line(tmp_path):
 
 
 def test_future_date_after_a_dd_mm_swap_reports_the_format(tmp_path, monkeypatch):
-    import alvh_cli.signals as signals
+    import alvh_cli.method.signals as signals
 
     monkeypatch.setattr(signals, "_today", lambda: date(2018, 6, 1))
     # 12/01/2018 is 12 January (DD/MM) but reads as 1 December, after "today": the

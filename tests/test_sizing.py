@@ -10,14 +10,14 @@ from builders import condor, loaded, market, vix_spread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_cli import scenario
-from alvh_cli.domain import Smile
-from alvh_cli.sizing import hedge_budget, size
-from alvh_cli.valuation import value_book
+from alvh_cli.method import stress as scenario
+from alvh_cli.method.sizing import hedge_budget, size
+from alvh_cli.model.domain import Smile
+from alvh_cli.model.valuation import value_book
 
 
 def bsm(is_call, s, k, t, sigma):
-    """Black-Scholes with r = q = 0, written out independently of alvh_cli.pricing."""
+    """Black-Scholes with r = q = 0, written out independently of alvh_cli.model.pricing."""
     d1 = (math.log(s / k) + 0.5 * sigma * sigma * t) / (sigma * math.sqrt(t))
     d2 = d1 - sigma * math.sqrt(t)
     n = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
@@ -137,7 +137,7 @@ def test_budget_counts_existing_layers():
 def test_budget_buys_what_fits_when_the_best_spread_does_not():
     """pick_within_budget: the best-ranked spread costs more than the budget left, a
     cheaper one fits; alvh buys the cheaper one rather than nothing."""
-    from alvh_cli.sizing import Candidate, pick_within_budget
+    from alvh_cli.method.sizing import Candidate, pick_within_budget
 
     best = Candidate(date(2027, 1, 20), 18, 28, 3.30, "model", 8.0, 470.0, 5)
     cheap = Candidate(date(2027, 1, 20), 21, 31, 2.10, "model", 5.0, 290.0, 8)
@@ -150,7 +150,7 @@ def test_budget_buys_what_fits_when_the_best_spread_does_not():
 
 
 def test_budget_limited_prefers_fewer_contracts_among_near_equals():
-    from alvh_cli.sizing import Candidate, pick_within_budget
+    from alvh_cli.method.sizing import Candidate, pick_within_budget
 
     # $1,000 left buys 142 of the 0.07 spread (200 needed) or 4 of the 2.30 one
     tiny = Candidate(date(2027, 1, 20), 28, 29, 0.07, "model", 0.20, 12.0, 200)
@@ -166,8 +166,8 @@ def test_budget_limited_prefers_fewer_contracts_among_near_equals():
 
 def test_quoted_spreads_cost_the_natural_price_even_with_a_zero_bid():
     """Both legs quoted: pay the long's ask, receive the short's bid (here 0.00)."""
-    from alvh_cli.domain import Quote
-    from alvh_cli.sizing import candidate_spreads
+    from alvh_cli.method.sizing import candidate_spreads
+    from alvh_cli.model.domain import Quote
 
     jan = date(2027, 1, 20)
     quotes = (
@@ -187,8 +187,8 @@ def test_quoted_spreads_cost_the_natural_price_even_with_a_zero_bid():
 
 
 def test_conversion_legs_are_not_hedge_spend():
-    from alvh_cli.domain import Leg
-    from alvh_cli.sizing import hedge_spent
+    from alvh_cli.method.sizing import hedge_spent
+    from alvh_cli.model.domain import Leg
 
     conv = (
         Leg("SPX", "SPXW", "put", 5500, date(2026, 12, 18), 2, 176.0, layer=3),

@@ -7,7 +7,7 @@ import math
 from builders import condor, loaded, market, vix_spread
 from test_sizing import bsm
 
-from alvh_cli.valuation import price_book, value_book
+from alvh_cli.model.valuation import price_book, value_book
 
 
 def test_mark_multiple_of_a_hand_worked_condor():
@@ -69,8 +69,8 @@ def test_quotes_that_contradict_each_other_are_an_input_error():
     would be worth −74.4, less than nothing; alvh refuses rather than call it a profit."""
     import pytest
 
-    from alvh_cli.domain import Quote
     from alvh_cli.errors import InputError
+    from alvh_cli.model.domain import Quote
 
     quotes = (
         Quote("SPX", "put", 5400, condor().expiry, 74.40, 74.60),

@@ -58,9 +58,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alvh_cli import events as events_mod
 from alvh_cli.errors import InputError
-from alvh_cli.rules import Rules
+from alvh_cli.inputs import events as events_mod
+from alvh_cli.method.rules import Rules
 
 # ---------------------------------------------------------------------------
 # Reading history files

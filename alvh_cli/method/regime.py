@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from alvh_cli.book import LoadedFile
-from alvh_cli.check import Regime
+from alvh_cli.inputs.book import LoadedFile
+from alvh_cli.method.check import Regime
 
 
 def regimes_for(
@@ -15,8 +15,8 @@ def regimes_for(
     """One Regime per loaded file; without ``history`` every one is 'unavailable'."""
     if not history:
         return [Regime() for _ in loaded]
-    from alvh_cli import events as events_mod
-    from alvh_cli import signals
+    from alvh_cli.inputs import events as events_mod
+    from alvh_cli.method import signals
 
     frame = signals.read_history(history)
     calendar = events_mod.load_events(events)
@@ -32,7 +32,7 @@ def regimes_for(
 
 
 def _evaluate(lf: LoadedFile, frame, calendar) -> Regime:
-    from alvh_cli import signals
+    from alvh_cli.method import signals
 
     m = lf.market
     front = min(m.vix_futures, key=lambda f: f.expiry).price if m.vix_futures else None

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alvh_cli import journal
-from alvh_cli.book import LoadedFile
-from alvh_cli.check import Regime, check_book
 from alvh_cli.errors import InputError
-from alvh_cli.sizing import hedge_budget, hedge_spent
+from alvh_cli.inputs.book import LoadedFile
+from alvh_cli.method.check import Regime, check_book
+from alvh_cli.method.sizing import hedge_budget, hedge_spent
 
 TOTAL_GREEKS = ("delta", "gamma", "vega", "theta")
 

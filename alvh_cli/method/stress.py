@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alvh_cli.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position
 from alvh_cli.market import (
     LegValues,
     future_prices,
@@ -27,7 +26,8 @@ from alvh_cli.market import (
     value_legs,
     year_fraction,
 )
-from alvh_cli.rules import Rules
+from alvh_cli.method.rules import Rules
+from alvh_cli.model.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position
 
 
 @dataclass(frozen=True)

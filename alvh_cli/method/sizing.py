@@ -18,10 +18,10 @@ from datetime import date
 
 import numpy as np
 
-from alvh_cli.domain import VIX_OPTION_MULTIPLIER, Leg
 from alvh_cli.market import future_price, natural_price, next_vix_expiration, value_legs
-from alvh_cli.rules import Rules
-from alvh_cli.scenario import Scenario, revalue
+from alvh_cli.method.rules import Rules
+from alvh_cli.method.stress import Scenario, revalue
+from alvh_cli.model.domain import VIX_OPTION_MULTIPLIER, Leg
 
 SHOWN = 5  # candidates kept in the result (size-hedge shows them)
 MIN_DEBIT = 0.05  # points: VIX options trade in nickels below $3; cheaper spreads are not fillable
@@ -274,11 +274,11 @@ def size_hedge_report(
     loaded, *, position=None, layer=None, coverage=None, spx_move=None, vix_expiry=None
 ) -> dict:
     """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
-    from alvh_cli import scenario as scen
-    from alvh_cli.check import layer_targets
     from alvh_cli.errors import InputError
     from alvh_cli.market import vix_expiration
-    from alvh_cli.valuation import value_book
+    from alvh_cli.method import stress as scen
+    from alvh_cli.method.check import layer_targets
+    from alvh_cli.model.valuation import value_book
 
     if coverage is not None and not 0 < coverage <= 2:
         raise InputError(f"must be a share above 0 and at most 2, got {coverage:g}", "--coverage")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from alvh_cli import backtest as bt
+from alvh_cli.backtest import engine as bt
 from alvh_cli.errors import InputError
 
 
@@ -33,8 +33,8 @@ def backtest_command(
     plot: Path | str | None = None,
 ) -> bt.BacktestResult:
     """Run the backtest the options describe, print it in ``fmt`` and write the files asked for."""
-    from alvh_cli import positions
-    from alvh_cli.rules import resolve
+    from alvh_cli.inputs import positions
+    from alvh_cli.method.rules import resolve
 
     inputs = [
         *(history or []),
@@ -79,7 +79,7 @@ def load_history(paths: Sequence[Path | str] | None):
     2014–2018 data."""
     if not paths:
         return bt.default_history()
-    from alvh_cli.signals import read_history
+    from alvh_cli.method.signals import read_history
 
     return read_history([Path(p) for p in paths])
 
@@ -117,7 +117,7 @@ def _literal(text: str) -> Any:
 
 
 def _params_file(path: str) -> dict[str, Any]:
-    from alvh_cli.positions import _read_toml
+    from alvh_cli.inputs.positions import _read_toml
 
     doc = _read_toml(path)
     table = doc.get("backtest", doc)
@@ -294,7 +294,7 @@ def describe(result: bt.BacktestResult) -> list[str]:
 
 def emit_backtest(result: bt.BacktestResult, fmt: str) -> None:
     """Print the summary: a rich table (metrics × policies), JSON, or CSV (one row per policy)."""
-    from alvh_cli import report
+    from alvh_cli.output import common as report
 
     if fmt == "json":
         return report._json(result.to_dict())

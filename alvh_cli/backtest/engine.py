@@ -37,10 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alvh_cli import check
-from alvh_cli.book import LoadedFile
-from alvh_cli.domain import FuturePoint, Leg, Market, Position, PositionFile, Smile
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.market import (
     NEW_YORK,
     is_business_day,
@@ -50,8 +48,10 @@ from alvh_cli.market import (
     vix_expirations,
     year_fraction,
 )
-from alvh_cli.rules import Rules, bounded_number
-from alvh_cli.valuation import value_book
+from alvh_cli.method import check
+from alvh_cli.method.rules import Rules, bounded_number
+from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Smile
+from alvh_cli.model.valuation import value_book
 
 POLICIES = ("hold", "stop2x", "stop3x", "alvh")
 STOPS = {"stop2x": "stop_2x", "stop3x": "stop_3x"}  # policy → key of check.traditional
@@ -426,7 +426,7 @@ class BacktestResult:
 
     def to_dict(self) -> dict:
         """JSON shape: period, source, parameters, rules in force, the note, per-policy summary."""
-        from alvh_cli.rules import DEFAULTS
+        from alvh_cli.method.rules import DEFAULTS
 
         return {
             "start": self.dates[0].isoformat(),

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.exchange import holidays_of, is_business_day
+from alvh_cli.model.exchange import holidays_of, is_business_day
 
 KINDS = ("FOMC", "CPI", "PPI", "other")
 SHIPPED = "macro_events.csv"

@@ -14,9 +14,9 @@ from datetime import date
 
 import numpy as np
 
-from alvh_cli.domain import SPX_MULTIPLIER, Leg, Market
 from alvh_cli.market import natural_price, value_legs
-from alvh_cli.pricing import black76_greeks
+from alvh_cli.model.domain import SPX_MULTIPLIER, Leg, Market
+from alvh_cli.model.pricing import black76_greeks
 
 
 @dataclass(frozen=True)

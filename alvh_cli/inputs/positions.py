@@ -31,9 +31,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-from alvh_cli.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 from alvh_cli.errors import InputError
-from alvh_cli.exchange import is_business_day, previous_business_day
+from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
 
 if sys.version_info >= (3, 11):
     import tomllib

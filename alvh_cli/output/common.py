@@ -530,7 +530,7 @@ def emit_size_hedge(data: dict, fmt: str) -> None:
 
 
 def emit_rules(rules, fmt: str) -> None:
-    from alvh_cli.rules import effective_table
+    from alvh_cli.method.rules import effective_table
 
     rows = effective_table(rules)
     if fmt == "json":

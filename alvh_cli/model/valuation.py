@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from alvh_cli.book import LoadedFile
-from alvh_cli.domain import Leg, Position
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.market import LegValues, find_quote, value_legs
-from alvh_cli.scenario import spx_greeks
+from alvh_cli.method.stress import spx_greeks
+from alvh_cli.model.domain import Leg, Position
 
 GREEKS = ("delta", "gamma", "vega", "theta")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from alvh_cli import adjust, scenario, sizing
-from alvh_cli.book import LoadedFile
+from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.market import natural_price
-from alvh_cli.rules import Rules
-from alvh_cli.valuation import PositionValues, value_book
+from alvh_cli.method import adjust, sizing
+from alvh_cli.method import stress as scenario
+from alvh_cli.method.rules import Rules
+from alvh_cli.model.valuation import PositionValues, value_book
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from alvh_cli import positions
-from alvh_cli.domain import Market, PositionFile
 from alvh_cli.errors import InputError
-from alvh_cli.rules import Rules, resolve
+from alvh_cli.inputs import positions
+from alvh_cli.method.rules import Rules, resolve
+from alvh_cli.model.domain import Market, PositionFile
 
 
 @dataclass(frozen=True)

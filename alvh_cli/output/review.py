@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from alvh_cli import report
-from alvh_cli.report import money, num
+from alvh_cli.output import common as report
+from alvh_cli.output.common import money, num
 
 # Dollar keys of the review beyond report.DOLLAR_KEYS: rounded to cents in JSON/CSV.
 REVIEW_DOLLAR_KEYS = {"hedge_budget", "hedge_spent", "hedge_proposed", "hedge_remaining"}

@@ -1,0 +1,1 @@
+"""The historical backtest: the engine and its parameter parsing."""

@@ -1,0 +1,1 @@
+"""Readers of the input files: positions, books, market snapshots and macro events."""

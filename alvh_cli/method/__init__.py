@@ -1,0 +1,1 @@
+"""The ALVH method: rules, stress, hedge sizing, adjustments, check, signals, review."""

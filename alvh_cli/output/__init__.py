@@ -1,0 +1,1 @@
+"""Output: tables, JSON and CSV for each command."""
