@@ -1,4 +1,4 @@
-"""Tests for alvh_cli.market: time, calendar, VIX curve, smile, quotes, valuation.
+"""Tests for the market model: time, calendar, VIX curve, smile, quotes, leg valuation, expiries.
 
 Expected values come from outside the code: hand-worked year fractions,
 published Cboe/OCC expiration dates (cited where asserted), and closed-form
@@ -14,10 +14,23 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from alvh_cli import market as mk
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.expiries import check_expiries
 from alvh_cli.model import pricing
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.expirations import (
+    next_vix_expiration,
+    spx_monthly_expiration,
+    third_friday,
+    vix_expiration,
+    vix_expirations,
+)
+from alvh_cli.model.legs import value_legs
+from alvh_cli.model.quotes import find_quote, natural_price
+from alvh_cli.model.smile import smile_vol
+from alvh_cli.model.timing import dte, settlement_instant, year_fraction
+from alvh_cli.model.vix_curve import future_price, future_prices
 
 NY = ZoneInfo("America/New_York")
 EST = timezone(timedelta(hours=-5))
@@ -80,21 +93,21 @@ def _black76(is_call, F, K, T, r, sigma) -> float:
 
 
 def test_settlement_instants_am_and_pm():
-    assert mk.settlement_instant("SPXW", DEC18) == datetime(2026, 12, 18, 16, 0, tzinfo=EST)
-    assert mk.settlement_instant("SPX", DEC18) == datetime(2026, 12, 18, 9, 30, tzinfo=EST)
-    assert mk.settlement_instant("VIX", DEC16) == datetime(2026, 12, 16, 9, 30, tzinfo=EST)
-    assert mk.settlement_instant("VIXW", DEC16) == datetime(2026, 12, 16, 9, 30, tzinfo=EST)
+    assert settlement_instant("SPXW", DEC18) == datetime(2026, 12, 18, 16, 0, tzinfo=EST)
+    assert settlement_instant("SPX", DEC18) == datetime(2026, 12, 18, 9, 30, tzinfo=EST)
+    assert settlement_instant("VIX", DEC16) == datetime(2026, 12, 16, 9, 30, tzinfo=EST)
+    assert settlement_instant("VIXW", DEC16) == datetime(2026, 12, 16, 9, 30, tzinfo=EST)
     # Summer: 09:30 EDT is 13:30 UTC.
-    summer = mk.settlement_instant("SPX", date(2026, 7, 17))
+    summer = settlement_instant("SPX", date(2026, 7, 17))
     assert summer.astimezone(timezone.utc) == datetime(2026, 7, 17, 13, 30, tzinfo=timezone.utc)
     with pytest.raises(ValueError, match="unknown root"):
-        mk.settlement_instant("XSP", DEC18)
+        settlement_instant("XSP", DEC18)
 
 
 def test_year_fraction_pm_settled_worked_by_hand():
     # 2026-11-24 15:45 EST → 2026-12-18 16:00 EST is 24 days and 15 minutes:
     # (24·86400 + 900) s / (365·86400) = 24.0104167/365 = 0.0657819635.
-    years = mk.year_fraction(ASOF, mk.settlement_instant("SPXW", DEC18))
+    years = year_fraction(ASOF, settlement_instant("SPXW", DEC18))
     assert years == pytest.approx((24 * DAY + 900) / YEAR, rel=1e-15)
     assert years == pytest.approx(0.0657819635, abs=1e-10)
 
@@ -103,13 +116,13 @@ def test_year_fraction_across_dst_start():
     # DST starts Sunday 2026-03-08: 2026-03-06 16:00 EST → 2026-03-20 16:00 EDT is
     # 14 days less the skipped hour = 335 h; 335/8760 years.
     expected = (14 * 24 - 1) / 8760
-    instant = mk.settlement_instant("SPXW", date(2026, 3, 20))
+    instant = settlement_instant("SPXW", date(2026, 3, 20))
     assert instant.utcoffset() == timedelta(hours=-4)
-    assert mk.year_fraction(datetime(2026, 3, 6, 16, tzinfo=EST), instant) == pytest.approx(
+    assert year_fraction(datetime(2026, 3, 6, 16, tzinfo=EST), instant) == pytest.approx(
         expected, rel=1e-15
     )
     # Same tzinfo object on both sides: naive datetime subtraction would say 14 days.
-    assert mk.year_fraction(datetime(2026, 3, 6, 16, tzinfo=NY), instant) == pytest.approx(
+    assert year_fraction(datetime(2026, 3, 6, 16, tzinfo=NY), instant) == pytest.approx(
         expected, rel=1e-15
     )
 
@@ -117,61 +130,61 @@ def test_year_fraction_across_dst_start():
 def test_year_fraction_across_dst_end():
     # DST ends Sunday 2026-11-01: 2026-10-30 16:00 EDT → 2026-11-06 16:00 EST = 7 d + 1 h.
     asof = datetime(2026, 10, 30, 16, tzinfo=NY)
-    years = mk.year_fraction(asof, mk.settlement_instant("SPXW", date(2026, 11, 6)))
+    years = year_fraction(asof, settlement_instant("SPXW", date(2026, 11, 6)))
     assert years == pytest.approx((7 * 24 + 1) / 8760, rel=1e-15)
 
 
 def test_am_and_pm_settlement_differ_by_six_and_a_half_hours():
-    am = mk.year_fraction(ASOF, mk.settlement_instant("SPX", DEC18))
-    pm = mk.year_fraction(ASOF, mk.settlement_instant("SPXW", DEC18))
+    am = year_fraction(ASOF, settlement_instant("SPX", DEC18))
+    pm = year_fraction(ASOF, settlement_instant("SPXW", DEC18))
     assert pm - am == pytest.approx(6.5 / 8760, rel=1e-12)
 
 
 def test_naive_asof_is_new_york_wall_time():
     naive = datetime(2026, 11, 24, 15, 45)
-    instant = mk.settlement_instant("SPXW", DEC18)
-    assert mk.year_fraction(naive, instant) == mk.year_fraction(ASOF, instant)
+    instant = settlement_instant("SPXW", DEC18)
+    assert year_fraction(naive, instant) == year_fraction(ASOF, instant)
 
 
 def test_dte_uses_the_new_york_date():
-    assert mk.dte(ASOF, DEC18) == 24
+    assert dte(ASOF, DEC18) == 24
     # 02:00 UTC on the 25th is still 21:00 on the 24th in New York.
-    assert mk.dte(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc), DEC18) == 24
-    assert mk.dte(ASOF, date(2026, 11, 24)) == 0
-    assert mk.dte(ASOF, date(2026, 11, 20)) == -4
+    assert dte(datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc), DEC18) == 24
+    assert dte(ASOF, date(2026, 11, 24)) == 0
+    assert dte(ASOF, date(2026, 11, 20)) == -4
 
 
 # ------------------------------------------------------------------------- calendar
 
 
 def test_business_days_follow_the_nyse_calendar():
-    assert not mk.is_business_day(date(2026, 6, 19))  # Juneteenth (a Friday)
-    assert not mk.is_business_day(date(2026, 4, 3))  # Good Friday 2026
-    assert not mk.is_business_day(date(2026, 11, 26))  # Thanksgiving
-    assert mk.is_business_day(date(2026, 11, 27))  # day after: early close, still open
-    assert not mk.is_business_day(date(2026, 11, 28))  # Saturday
-    assert not mk.is_business_day(date(2027, 6, 18))  # Juneteenth 2027 observed (Sat → Fri)
-    assert mk.previous_business_day(date(2026, 6, 22)) == date(2026, 6, 18)
-    assert mk.previous_business_day(date(2026, 11, 27)) == date(2026, 11, 25)
+    assert not is_business_day(date(2026, 6, 19))  # Juneteenth (a Friday)
+    assert not is_business_day(date(2026, 4, 3))  # Good Friday 2026
+    assert not is_business_day(date(2026, 11, 26))  # Thanksgiving
+    assert is_business_day(date(2026, 11, 27))  # day after: early close, still open
+    assert not is_business_day(date(2026, 11, 28))  # Saturday
+    assert not is_business_day(date(2027, 6, 18))  # Juneteenth 2027 observed (Sat → Fri)
+    assert previous_business_day(date(2026, 6, 22)) == date(2026, 6, 18)
+    assert previous_business_day(date(2026, 11, 27)) == date(2026, 11, 25)
 
 
 def test_third_fridays_and_spx_monthly_expirations():
-    assert mk.third_friday(2026, 12) == date(2026, 12, 18)
-    assert mk.third_friday(2027, 1) == date(2027, 1, 15)
-    assert mk.third_friday(2026, 5) == date(2026, 5, 15)  # month starting on a Friday
-    assert mk.third_friday(2026, 8) == date(2026, 8, 21)  # month starting on a Saturday
+    assert third_friday(2026, 12) == date(2026, 12, 18)
+    assert third_friday(2027, 1) == date(2027, 1, 15)
+    assert third_friday(2026, 5) == date(2026, 5, 15)  # month starting on a Friday
+    assert third_friday(2026, 8) == date(2026, 8, 21)  # month starting on a Saturday
     for year in (2026, 2027):
         for month in range(1, 13):
-            friday = mk.third_friday(year, month)
+            friday = third_friday(year, month)
             assert friday.weekday() == 4 and 15 <= friday.day <= 21
-    assert mk.spx_monthly_expiration(2026, 12) == date(2026, 12, 18)
+    assert spx_monthly_expiration(2026, 12) == date(2026, 12, 18)
     # Third Friday a holiday → the Thursday before: April 2025 (Good Friday 2025-04-18;
     # the April 2025 monthlies expired Thursday 2025-04-17), June 2026 (Juneteenth on
     # Friday 2026-06-19), June 2027 (Juneteenth observed Friday 2027-06-18; the same
     # shift moves CME's June 2027 index futures to 2027-06-17, QuantConnect/Lean#9572).
-    assert mk.spx_monthly_expiration(2025, 4) == date(2025, 4, 17)
-    assert mk.spx_monthly_expiration(2026, 6) == date(2026, 6, 18)
-    assert mk.spx_monthly_expiration(2027, 6) == date(2027, 6, 17)
+    assert spx_monthly_expiration(2025, 4) == date(2025, 4, 17)
+    assert spx_monthly_expiration(2026, 6) == date(2026, 6, 18)
+    assert spx_monthly_expiration(2027, 6) == date(2027, 6, 17)
 
 
 # Published VIX expirations (monthly futures and options settle the same day).
@@ -216,7 +229,7 @@ PUBLISHED_VIX = {
 
 @pytest.mark.parametrize(("contract", "expected"), sorted(PUBLISHED_VIX.items()))
 def test_vix_expiration_matches_published_dates(contract, expected):
-    assert mk.vix_expiration(*contract) == expected
+    assert vix_expiration(*contract) == expected
 
 
 def test_vix_expirations_2026_2027():
@@ -236,26 +249,26 @@ def test_vix_expirations_2026_2027():
         date(2027, 5, 18), date(2027, 6, 16), date(2027, 7, 21), date(2027, 8, 18),
         date(2027, 9, 15), date(2027, 10, 20), date(2027, 11, 17), date(2027, 12, 22),
     ]  # fmt: skip
-    assert mk.vix_expirations(date(2026, 1, 1), date(2027, 12, 31)) == expected
+    assert vix_expirations(date(2026, 1, 1), date(2027, 12, 31)) == expected
     for d in expected:
         assert d.weekday() in (1, 2)  # Wednesday, or Tuesday after a holiday shift
-        assert mk.is_business_day(d)
+        assert is_business_day(d)
         # 30 days before the (holiday-adjusted) SPX monthly expiration of the next month
         nxt = d + timedelta(days=30)
-        assert mk.spx_monthly_expiration(nxt.year, nxt.month) == nxt
+        assert spx_monthly_expiration(nxt.year, nxt.month) == nxt
 
 
 def test_vix_expirations_bounds_are_inclusive():
-    assert mk.vix_expirations(DEC16, JAN20) == [DEC16, JAN20]
-    assert mk.vix_expirations(date(2026, 12, 17), date(2027, 1, 19)) == []
+    assert vix_expirations(DEC16, JAN20) == [DEC16, JAN20]
+    assert vix_expirations(date(2026, 12, 17), date(2027, 1, 19)) == []
 
 
 def test_next_vix_expiration():
-    assert mk.next_vix_expiration(date(2026, 11, 25)) == DEC16
-    assert mk.next_vix_expiration(DEC16) == DEC16
-    assert mk.next_vix_expiration(date(2026, 12, 17)) == JAN20
-    assert mk.next_vix_expiration(date(2026, 1, 1)) == date(2026, 1, 21)
-    assert mk.next_vix_expiration(date(2026, 5, 20)) == date(2026, 6, 17)
+    assert next_vix_expiration(date(2026, 11, 25)) == DEC16
+    assert next_vix_expiration(DEC16) == DEC16
+    assert next_vix_expiration(date(2026, 12, 17)) == JAN20
+    assert next_vix_expiration(date(2026, 1, 1)) == date(2026, 1, 21)
+    assert next_vix_expiration(date(2026, 5, 20)) == date(2026, 6, 17)
 
 
 # ------------------------------------------------------------------------ VIX curve
@@ -263,23 +276,23 @@ def test_next_vix_expiration():
 
 def test_future_exact_and_linear_in_calendar_days():
     m = _market()
-    assert mk.future_price(m, JAN20) == 19.8
+    assert future_price(m, JAN20) == 19.8
     # 2027-01-06 is 21 of the 35 days from 12-16 to 01-20: 19.1 + 0.7·21/35 = 19.52.
-    assert mk.future_price(m, date(2027, 1, 6)) == pytest.approx(19.52, abs=1e-12)
-    got = mk.future_prices(m, [DEC16, date(2027, 1, 6), date(2027, 2, 3), date(2027, 2, 17)])
+    assert future_price(m, date(2027, 1, 6)) == pytest.approx(19.52, abs=1e-12)
+    got = future_prices(m, [DEC16, date(2027, 1, 6), date(2027, 2, 3), date(2027, 2, 17)])
     # 2027-02-03 is 14 of 28 days from 01-20 to 02-17: 19.8 + 0.5·0.5 = 20.05.
     np.testing.assert_allclose(got, [19.1, 19.52, 20.05, 20.3], atol=1e-12)
 
 
 def test_future_curve_order_does_not_matter():
     m = _market(vix_futures=(FuturePoint(JAN20, 19.8), FuturePoint(DEC16, 19.1)))
-    assert mk.future_price(m, date(2027, 1, 6)) == pytest.approx(19.52, abs=1e-12)
+    assert future_price(m, date(2027, 1, 6)) == pytest.approx(19.52, abs=1e-12)
 
 
 def test_future_outside_the_curve_names_the_expiry():
     m = _market()
     with pytest.raises(InputError) as err:
-        mk.future_prices(m, [JAN20, date(2027, 4, 21)])
+        future_prices(m, [JAN20, date(2027, 4, 21)])
     e = err.value
     assert e.source == "book/dec.toml" and e.key == "market.vix_futures"
     assert e.message == (
@@ -287,18 +300,18 @@ def test_future_outside_the_curve_names_the_expiry():
         "2027-02-17; add it to market.vix_futures"
     )
     with pytest.raises(InputError, match="2026-11-18"):
-        mk.future_price(m, date(2026, 11, 18))
+        future_price(m, date(2026, 11, 18))
 
 
 def test_no_futures_or_one_future():
     with pytest.raises(InputError, match="2026-12-16: market.vix_futures is empty") as err:
-        mk.future_price(_market(vix_futures=()), DEC16)
+        future_price(_market(vix_futures=()), DEC16)
     assert err.value.key == "market.vix_futures"
     one = _market(vix_futures=(FuturePoint(DEC16, 19.1),))
-    assert mk.future_price(one, DEC16) == 19.1
+    assert future_price(one, DEC16) == 19.1
     with pytest.raises(InputError, match="2027-01-20: the only listed expiry is 2026-12-16"):
-        mk.future_price(one, JAN20)
-    assert mk.future_prices(_market(vix_futures=()), []).shape == (0,)
+        future_price(one, JAN20)
+    assert future_prices(_market(vix_futures=()), []).shape == (0,)
 
 
 # ---------------------------------------------------------------------------- smile
@@ -307,9 +320,9 @@ def test_no_futures_or_one_future():
 def test_smile_vol_quadratic_and_floored():
     s = Smile(0.165, -1.1, 2.5)
     # k = -0.1: 0.165 + 0.11 + 0.025 = 0.30; k = 0.2: 0.165 - 0.22 + 0.1 = 0.045
-    np.testing.assert_allclose(mk.smile_vol(s, [-0.1, 0.0, 0.2]), [0.30, 0.165, 0.045])
+    np.testing.assert_allclose(smile_vol(s, [-0.1, 0.0, 0.2]), [0.30, 0.165, 0.045])
     # k = 0.1 with steep skew: 0.165 - 0.3 < 0 → floor 0.01
-    assert mk.smile_vol(Smile(0.165, -3.0), 0.1) == pytest.approx(0.01)
+    assert smile_vol(Smile(0.165, -3.0), 0.1) == pytest.approx(0.01)
 
 
 # --------------------------------------------------------------------------- quotes
@@ -320,23 +333,23 @@ def test_find_quote_matches_contract_and_root():
     q_am = Quote("SPX", "put", 5400, DEC18, 11.0, 11.6, root="SPX")
     q_pm = Quote("SPX", "put", 5400, DEC18, 9.9, 10.3, root="SPXW")
     m = _market(quotes=(q_any, q_am))
-    assert mk.find_quote(m, _leg(root="SPX")) is q_am  # exact root preferred
-    assert mk.find_quote(m, _leg(root="SPXW")) is q_any  # rootless quote matches any root
-    assert mk.find_quote(_market(quotes=(q_am,)), _leg(root="SPXW")) is None
-    assert mk.find_quote(_market(quotes=(q_pm,)), "SPX", "put", 5400.0, DEC18) is q_pm
-    assert mk.find_quote(m, "SPX", "call", 5400, DEC18) is None
-    assert mk.find_quote(m, "SPX", "put", 5405, DEC18) is None
-    assert mk.find_quote(m, "VIX", "put", 5400, DEC18) is None
-    assert mk.find_quote(m, _leg(expiry=date(2026, 12, 17))) is None
+    assert find_quote(m, _leg(root="SPX")) is q_am  # exact root preferred
+    assert find_quote(m, _leg(root="SPXW")) is q_any  # rootless quote matches any root
+    assert find_quote(_market(quotes=(q_am,)), _leg(root="SPXW")) is None
+    assert find_quote(_market(quotes=(q_pm,)), "SPX", "put", 5400.0, DEC18) is q_pm
+    assert find_quote(m, "SPX", "call", 5400, DEC18) is None
+    assert find_quote(m, "SPX", "put", 5405, DEC18) is None
+    assert find_quote(m, "VIX", "put", 5400, DEC18) is None
+    assert find_quote(m, _leg(expiry=date(2026, 12, 17))) is None
 
 
 def test_natural_price_crosses_the_spread():
     m = _market(quotes=(Quote("VIX", "call", 21, DEC16, 1.30, 1.40),))
-    assert mk.natural_price(m, "VIX", "call", 21, DEC16, "buy") == 1.40
-    assert mk.natural_price(m, "VIX", "call", 21, DEC16, "sell") == 1.30
-    assert mk.natural_price(m, "VIX", "call", 22, DEC16, "buy") is None
+    assert natural_price(m, "VIX", "call", 21, DEC16, "buy") == 1.40
+    assert natural_price(m, "VIX", "call", 21, DEC16, "sell") == 1.30
+    assert natural_price(m, "VIX", "call", 22, DEC16, "buy") is None
     with pytest.raises(ValueError):
-        mk.natural_price(m, "VIX", "call", 21, DEC16, "hold")
+        natural_price(m, "VIX", "call", 21, DEC16, "hold")
 
 
 # ------------------------------------------------------------------------ valuation
@@ -348,7 +361,7 @@ def test_spx_put_on_the_smile_matches_closed_form_bsm():
     # d1 = 1.210200, d2 = 1.140438; P = K e^(−rT) N(−d2) − S e^(−qT) N(−d1) = 23.08404;
     # Δ = −e^(−qT) N(−d1) = −0.1130044.
     m = _market()
-    v = mk.value_legs(m, [_leg()])
+    v = value_legs(m, [_leg()])
     T = (24 * DAY + 900) / YEAR
     assert v.T[0] == pytest.approx(T, rel=1e-14)
     assert v.dte[0] == 24
@@ -371,7 +384,7 @@ def test_vix_call_is_black76_on_the_listed_future():
     # C = e^(−rT)(F N(d1) − K N(d2)) = 1.185149; Δ = e^(−rT) N(d1) = 0.398901.
     m = _market()
     leg = _leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35)
-    v = mk.value_legs(m, [leg])
+    v = value_legs(m, [leg])
     T = (21 * DAY + 17.75 * 3600) / YEAR
     assert v.T[0] == pytest.approx(T, rel=1e-14)
     assert v.underlying[0] == v.forward[0] == 19.1
@@ -387,9 +400,9 @@ def test_vix_call_is_black76_on_the_listed_future():
 def test_weekly_vix_call_uses_the_interpolated_future():
     m = _market()
     leg = _leg("VIX", "VIXW", "call", 22.0, date(2027, 1, 6), 1, 1.0)
-    v = mk.value_legs(m, [leg])
+    v = value_legs(m, [leg])
     assert v.forward[0] == pytest.approx(19.52, abs=1e-12)
-    T = mk.year_fraction(ASOF, datetime(2027, 1, 6, 9, 30, tzinfo=EST))
+    T = year_fraction(ASOF, datetime(2027, 1, 6, 9, 30, tzinfo=EST))
     sigma = 0.95 + 0.8 * math.log(22 / 19.52)
     assert v.price[0] == pytest.approx(_black76(True, 19.52, 22.0, T, 0.042, sigma), rel=1e-9)
 
@@ -399,7 +412,7 @@ def test_quote_mid_becomes_the_vol_that_reprices_it():
     vix_quote = Quote("VIX", "call", 21, DEC16, 1.30, 1.40, root="VIX")
     m = _market(quotes=(put_quote, vix_quote))
     legs = [_leg(), _leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35)]
-    v = mk.value_legs(m, legs)
+    v = value_legs(m, legs)
     assert v.vol_source == ("quote", "quote")
     T = (24 * DAY + 900) / YEAR
     assert _bsm(False, 5850.25, 5400, T, 0.042, 0.013, v.vol[0]) == pytest.approx(24.5, abs=1e-5)
@@ -413,12 +426,12 @@ def test_quote_mid_becomes_the_vol_that_reprices_it():
 
 def test_leg_iv_beats_quote_and_quotes_can_be_skipped():
     m = _market(quotes=(Quote("SPX", "put", 5400, DEC18, 24.0, 25.0),))
-    v = mk.value_legs(m, [_leg(iv=0.19), _leg()])
+    v = value_legs(m, [_leg(iv=0.19), _leg()])
     assert v.vol_source == ("iv", "quote")
     assert v.vol[0] == 0.19
     T = (24 * DAY + 900) / YEAR
     assert v.price[0] == pytest.approx(_bsm(False, 5850.25, 5400, T, 0.042, 0.013, 0.19))
-    skipped = mk.value_legs(m, [_leg(iv=0.19), _leg()], use_quotes=False)
+    skipped = value_legs(m, [_leg(iv=0.19), _leg()], use_quotes=False)
     assert skipped.vol_source == ("iv", "smile")
 
 
@@ -426,7 +439,7 @@ def test_quote_outside_no_arbitrage_bounds_falls_back_to_the_smile():
     # A 6000 put with S = 5850 is worth at least K e^(−rT) − S e^(−qT) ≈ 133.6; a mid of
     # 50 is below intrinsic, no vol reproduces it.
     m = _market(quotes=(Quote("SPX", "put", 6000, DEC18, 49.0, 51.0),))
-    v = mk.value_legs(m, [_leg(strike=6000.0)])
+    v = value_legs(m, [_leg(strike=6000.0)])
     assert v.vol_source == ("smile",)
     assert v.vol[0] == v.smile_vol[0]
 
@@ -434,7 +447,7 @@ def test_quote_outside_no_arbitrage_bounds_falls_back_to_the_smile():
 def test_scenario_vols_replace_everything_for_options():
     m = _market(quotes=(Quote("SPX", "put", 5400, DEC18, 24.0, 25.0),))
     legs = [_leg(iv=0.19), _leg(), _leg("VIX", "VIX", "future", None, DEC16, -1, 19.0)]
-    v = mk.value_legs(m, legs, vols=np.array([0.30, 0.31, 0.99]))
+    v = value_legs(m, legs, vols=np.array([0.30, 0.31, 0.99]))
     assert v.vol_source == ("scenario", "scenario", "")
     np.testing.assert_array_equal(v.vol[:2], [0.30, 0.31])
     assert np.isnan(v.vol[2])
@@ -443,7 +456,7 @@ def test_scenario_vols_replace_everything_for_options():
 def test_vix_futures_legs():
     m = _market()
     legs = [_leg("VIX", "VIX", "future", None, date(2027, 1, 6), -2, 19.0)]
-    v = mk.value_legs(m, legs)
+    v = value_legs(m, legs)
     assert v.price[0] == pytest.approx(19.52, abs=1e-12)
     assert v.underlying[0] == v.forward[0] == v.price[0]
     assert v.delta[0] == 1.0
@@ -458,7 +471,7 @@ def test_vix_futures_legs():
 def test_dollars_is_unit_figure_times_quantity_times_multiplier():
     m = _market()
     legs = [_leg(), _leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35)]
-    v = mk.value_legs(m, legs)
+    v = value_legs(m, legs)
     for name in ("price", "delta", "gamma", "vega", "theta", "rho"):
         np.testing.assert_allclose(v.dollars(name), getattr(v, name) * [-2 * 100, 6 * 100])
     with pytest.raises(ValueError):
@@ -487,7 +500,7 @@ def test_one_pricing_call_per_model(monkeypatch):
     legs = [_leg(strike=float(k)) for k in range(5000, 5500, 100)]
     legs += [_leg("VIX", "VIX", "call", float(k), DEC16, 1, 1.0) for k in (20, 25, 30)]
     legs += [_leg("VIX", "VIX", "future", None, JAN20, 1, 19.0)]
-    v = mk.value_legs(m, legs)
+    v = value_legs(m, legs)
     assert calls == {"bsm": 1, "b76": 1, "iv": 1, "iv76": 1}
     assert v.vol_source.count("quote") == 3
     assert len(v.price) == 9 and np.isfinite(v.price).all()
@@ -497,20 +510,20 @@ def test_vix_option_without_smile_is_an_input_error():
     m = _market(vix_vol=None)
     leg = _leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35)
     with pytest.raises(InputError) as err:
-        mk.value_legs(m, [leg])
+        value_legs(m, [leg])
     assert err.value.key == "market.vix_vol" and err.value.source == "book/dec.toml"
     assert "add [market.vix_vol] or an iv/quote" in err.value.message
     # With its own iv, or a quote, it prices; the smile column is then NaN.
-    v = mk.value_legs(m, [_leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35, iv=1.0)])
+    v = value_legs(m, [_leg("VIX", "VIX", "call", 21.0, DEC16, 6, 1.35, iv=1.0)])
     assert v.vol_source == ("iv",) and np.isnan(v.smile_vol[0])
     quoted = _market(vix_vol=None, quotes=(Quote("VIX", "call", 21, DEC16, 1.3, 1.4),))
-    assert mk.value_legs(quoted, [leg]).vol_source == ("quote",)
+    assert value_legs(quoted, [leg]).vol_source == ("quote",)
 
 
 def test_vix_option_beyond_the_curve_names_the_expiry():
     leg = _leg("VIX", "VIX", "call", 21.0, date(2027, 4, 21), 6, 1.35)
     with pytest.raises(InputError, match="no VIX future at or around 2027-04-21"):
-        mk.value_legs(_market(), [leg])
+        value_legs(_market(), [leg])
 
 
 def test_expired_legs_price_at_intrinsic():
@@ -519,13 +532,13 @@ def test_expired_legs_price_at_intrinsic():
     m = _market()
     legs = [_leg(root="SPX", strike=5900.0, expiry=date(2026, 11, 20)),
             _leg(root="SPX", strike=5800.0, expiry=date(2026, 11, 20))]  # fmt: skip
-    v = mk.value_legs(m, legs)
+    v = value_legs(m, legs)
     assert (v.T < 0).all() and (v.dte == -4).all()
     np.testing.assert_allclose(v.price, [49.75, 0.0], atol=1e-9)
 
 
 def test_no_legs():
-    v = mk.value_legs(_market(), [])
+    v = value_legs(_market(), [])
     assert v.price.shape == (0,) and v.vol_source == ()
 
 
@@ -542,24 +555,24 @@ def test_check_expiries_names_file_and_key():
         _leg(root="SPX", expiry=date(2026, 11, 20), key="positions[0].legs[2]"),
     )
     with pytest.raises(InputError) as err:
-        mk.check_expiries(pf, _market(), allow_expired=False)
+        check_expiries(pf, _market(), allow_expired=False)
     assert str(err.value) == (
         "book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST "
         "before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)"
     )
-    mk.check_expiries(pf, _market(), allow_expired=True)  # allowed: no error
+    check_expiries(pf, _market(), allow_expired=True)  # allowed: no error
 
 
 def test_check_expiries_uses_the_settlement_instant():
     today = date(2026, 11, 24)
     pm = _file(_leg(root="SPXW", expiry=today))
     am = _file(_leg(root="SPX", expiry=today, key="positions[0].legs[1]"))
-    mk.check_expiries(pm, _market(), allow_expired=False)  # settles 16:00, asof 15:45
+    check_expiries(pm, _market(), allow_expired=False)  # settles 16:00, asof 15:45
     with pytest.raises(InputError, match="legs\\[1\\].expiry"):
-        mk.check_expiries(am, _market(), allow_expired=False)  # settled at 09:30
+        check_expiries(am, _market(), allow_expired=False)  # settled at 09:30
     at_close = _market(asof=datetime(2026, 11, 24, 16, 0, tzinfo=NY))
     with pytest.raises(InputError):  # settlement instant ≤ asof is expired
-        mk.check_expiries(pm, at_close, allow_expired=False)
+        check_expiries(pm, at_close, allow_expired=False)
 
 
 def test_position_opened_after_asof_is_refused():
@@ -568,7 +581,7 @@ def test_position_opened_after_asof_is_refused():
     pf = _file(_leg(key="positions[0].legs[0]"))
     late = _replace(pf, positions=(_replace(pf.positions[0], opened=date(2026, 12, 1)),))
     with pytest.raises(InputError) as err:
-        mk.check_expiries(late, _market(), allow_expired=True)
+        check_expiries(late, _market(), allow_expired=True)
     assert str(err.value) == (
         "book/dec.toml: positions[0].opened: opened 2026-12-01 is after asof "
         "2026-11-24 15:45 EST (position 'dec-ic')"

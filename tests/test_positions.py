@@ -1168,7 +1168,7 @@ def test_samples_cover_the_scenarios():
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_sample_file_states_its_mark(path):
     """The multiple written in each sample's header is what the model gives today."""
-    from alvh_cli.market import value_legs
+    from alvh_cli.model.legs import value_legs
 
     header = path.read_text(encoding="utf-8").split("[market]")[0]
     stated = dict(re.findall(r"^#\s+([\w-]+)\s+(\d+\.\d\d)x$", header, re.MULTILINE))

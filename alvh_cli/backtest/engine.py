@@ -39,18 +39,13 @@ import pandas as pd
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.market import (
-    NEW_YORK,
-    is_business_day,
-    previous_business_day,
-    settlement_instant,
-    value_legs,
-    vix_expirations,
-    year_fraction,
-)
 from alvh_cli.method import check
 from alvh_cli.method.rules import Rules, bounded_number
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Smile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.expirations import vix_expirations
+from alvh_cli.model.legs import value_legs
+from alvh_cli.model.timing import NEW_YORK, settlement_instant, year_fraction
 from alvh_cli.model.valuation import value_book
 
 POLICIES = ("hold", "stop2x", "stop3x", "alvh")

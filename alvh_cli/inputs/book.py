@@ -36,7 +36,7 @@ def load_book(
     expand_dirs: bool = False,
 ) -> list[LoadedFile]:
     """Load every file; ``market``/``rules`` files override what each file carries."""
-    from alvh_cli.market import check_expiries
+    from alvh_cli.inputs.expiries import check_expiries
 
     files = positions.expand_book(paths) if expand_dirs else [Path(p) for p in paths]
     # A market or rules file kept in the book's folder is not a position file.

@@ -14,9 +14,10 @@ from datetime import date
 
 import numpy as np
 
-from alvh_cli.market import natural_price, value_legs
 from alvh_cli.model.domain import SPX_MULTIPLIER, Leg, Market
+from alvh_cli.model.legs import value_legs
 from alvh_cli.model.pricing import black76_greeks
+from alvh_cli.model.quotes import natural_price
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def conversion(pv, side: str, delta_before: float) -> Conversion:
 
 
 def _parity_edge(market: Market, root: str, k: float, expiry: date, fwd: float, t: float):
-    from alvh_cli.market import find_quote
+    from alvh_cli.model.quotes import find_quote
 
     call = find_quote(market, "SPX", "call", k, expiry, root)
     put = find_quote(market, "SPX", "put", k, expiry, root)
@@ -157,7 +158,7 @@ def smile_density(market: Market, fwd: float, t: float, points: int = 4001):
     probability. Each cell's mass sits at its midpoint; the mass beyond the
     grid sits at its ends.
     """
-    from alvh_cli.market import smile_vol
+    from alvh_cli.model.smile import smile_vol
 
     width = max(market.spx_vol.atm, 0.05) * math.sqrt(t)
     grid = np.linspace(fwd * math.exp(-14 * width), fwd * math.exp(6 * width), points)

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.market import natural_price
 from alvh_cli.method import adjust, sizing
 from alvh_cli.method import stress as scenario
 from alvh_cli.method.rules import Rules
+from alvh_cli.model.quotes import natural_price
 from alvh_cli.model.valuation import PositionValues, value_book
 
 

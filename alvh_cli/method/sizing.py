@@ -18,10 +18,13 @@ from datetime import date
 
 import numpy as np
 
-from alvh_cli.market import future_price, natural_price, next_vix_expiration, value_legs
 from alvh_cli.method.rules import Rules
 from alvh_cli.method.stress import Scenario, revalue
 from alvh_cli.model.domain import VIX_OPTION_MULTIPLIER, Leg
+from alvh_cli.model.expirations import next_vix_expiration
+from alvh_cli.model.legs import value_legs
+from alvh_cli.model.quotes import natural_price
+from alvh_cli.model.vix_curve import future_price
 
 SHOWN = 5  # candidates kept in the result (size-hedge shows them)
 MIN_DEBIT = 0.05  # points: VIX options trade in nickels below $3; cheaper spreads are not fillable
@@ -275,9 +278,9 @@ def size_hedge_report(
 ) -> dict:
     """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
     from alvh_cli.errors import InputError
-    from alvh_cli.market import vix_expiration
     from alvh_cli.method import stress as scen
     from alvh_cli.method.check import layer_targets
+    from alvh_cli.model.expirations import vix_expiration
     from alvh_cli.model.valuation import value_book
 
     if coverage is not None and not 0 < coverage <= 2:

@@ -17,17 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alvh_cli.market import (
-    LegValues,
-    future_prices,
-    settlement_instant,
-    smile_vol,
-    spx_forward,
-    value_legs,
-    year_fraction,
-)
 from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position
+from alvh_cli.model.legs import LegValues, value_legs
+from alvh_cli.model.smile import smile_vol, spx_forward
+from alvh_cli.model.timing import settlement_instant, year_fraction
+from alvh_cli.model.vix_curve import future_prices
 
 
 @dataclass(frozen=True)

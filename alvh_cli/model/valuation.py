@@ -12,9 +12,10 @@ import numpy as np
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.market import LegValues, find_quote, value_legs
 from alvh_cli.method.stress import spx_greeks
 from alvh_cli.model.domain import Leg, Position
+from alvh_cli.model.legs import LegValues, value_legs
+from alvh_cli.model.quotes import find_quote
 
 GREEKS = ("delta", "gamma", "vega", "theta")
 

@@ -1,0 +1,220 @@
+"""Price and Greeks of every leg in a market snapshot (DESIGN §3).
+
+A leg's volatility is its ``iv``, else its quote's mid as an implied vol,
+else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)``.
+
+:func:`value_legs` is the hot path: one ``bsm_greeks`` call for all SPX
+options and one ``black76_greeks`` call for all VIX options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from alvh_cli.errors import InputError
+from alvh_cli.model import pricing
+from alvh_cli.model.domain import Leg, Market
+from alvh_cli.model.quotes import lookup_quote, quote_index
+from alvh_cli.model.smile import smile_vol, spx_forward
+from alvh_cli.model.timing import NEW_YORK, SECONDS_PER_YEAR, aware, settlement_timestamp
+from alvh_cli.model.vix_curve import future_prices
+
+_SPX_OPTION, _VIX_OPTION, _VIX_FUTURE = 0, 1, 2
+
+_GREEKS = ("price", "delta", "gamma", "vega", "theta", "rho")
+
+
+@dataclass(frozen=True)
+class LegValues:
+    """Per-leg arrays in the order of the legs given. Units DESIGN §3 (per unit).
+
+    ``T`` is negative for a leg past settlement (it is then priced at
+    intrinsic). ``vol_source`` says where each vol came from: ``"iv"`` (the
+    leg's own), ``"quote"`` (the quote's mid), ``"smile"``, ``"scenario"``
+    (vols passed in) or ``""`` for futures. ``smile_vol`` is what the smile
+    alone gives, so a caller can carry ``vol − smile_vol`` into a scenario.
+    """
+
+    T: np.ndarray  # years to settlement
+    dte: np.ndarray  # calendar days (int)
+    underlying: np.ndarray  # S for SPX options, the VIX future F for VIX options and futures
+    forward: np.ndarray  # F (SPX forward, or VIX future)
+    vol: np.ndarray  # NaN for futures
+    vol_source: tuple[str, ...]
+    smile_vol: np.ndarray  # NaN for futures and for VIX options when there is no VIX smile
+    price: np.ndarray
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega: np.ndarray
+    theta: np.ndarray
+    rho: np.ndarray
+    quantity: np.ndarray  # signed contracts (float)
+    multiplier: np.ndarray  # 100 SPX, 100 VIX options, 1000 VIX futures
+
+    def dollars(self, name: str) -> np.ndarray:
+        """A per-unit figure as position dollars: ``figure × quantity × multiplier``."""
+        if name not in _GREEKS:
+            raise ValueError(f"dollars() takes one of {_GREEKS}, got {name!r}")
+        return getattr(self, name) * self.quantity * self.multiplier
+
+
+def value_legs(
+    market: Market,
+    legs: Sequence[Leg],
+    *,
+    vols: np.ndarray | None = None,
+    use_quotes: bool = True,
+) -> LegValues:
+    """Price every leg and its Greeks in ``market`` (vectorised; see the module docstring).
+
+    ``vols`` (one per leg; ignored for futures) replaces the volatility of
+    every option — the scenario module passes stressed vols this way.
+    ``use_quotes=False`` skips quotes (a stressed market's quotes are stale).
+    """
+    n = len(legs)
+    asof_ts = aware(market.asof).timestamp()
+    asof_day = aware(market.asof).astimezone(NEW_YORK).date().toordinal()
+
+    T = np.empty(n)
+    days = np.empty(n, dtype=int)
+    kind = np.empty(n, dtype=np.int8)
+    is_call = np.zeros(n, dtype=bool)
+    strike = np.full(n, np.nan)
+    leg_iv = np.full(n, np.nan)
+    quantity = np.empty(n)
+    multiplier = np.empty(n)
+    for i, leg in enumerate(legs):
+        T[i] = (settlement_timestamp(leg.root, leg.expiry) - asof_ts) / SECONDS_PER_YEAR
+        days[i] = leg.expiry.toordinal() - asof_day
+        if leg.type == "future":
+            kind[i] = _VIX_FUTURE
+        else:
+            kind[i] = _SPX_OPTION if leg.underlying == "SPX" else _VIX_OPTION
+            is_call[i] = leg.type == "call"
+            strike[i] = leg.strike
+            if leg.iv is not None:
+                leg_iv[i] = leg.iv
+        quantity[i] = leg.quantity
+        multiplier[i] = leg.multiplier
+
+    spx = kind == _SPX_OPTION
+    vix_opt = kind == _VIX_OPTION
+    fut = kind == _VIX_FUTURE
+    option = ~fut
+    on_vix = ~spx
+    tau = np.maximum(T, 0.0)  # past settlement: pricing's T → 0 limit, intrinsic
+
+    forward = np.empty(n)
+    forward[spx] = spx_forward(market, tau[spx])
+    if on_vix.any():
+        forward[on_vix] = future_prices(market, [legs[i].expiry for i in np.flatnonzero(on_vix)])
+    underlying = np.where(spx, market.spx, forward)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.log(strike / forward)
+    base_vol = np.full(n, np.nan)
+    base_vol[spx] = smile_vol(market.spx_vol, k[spx])
+    if market.vix_vol is not None:
+        base_vol[vix_opt] = smile_vol(market.vix_vol, k[vix_opt])
+
+    source = np.full(n, "", dtype=object)
+    if vols is not None:
+        vol = np.array(vols, dtype=float, copy=True).reshape(n)
+        vol[fut] = np.nan
+        source[option] = "scenario"
+    else:
+        vol = leg_iv
+        source[option & ~np.isnan(vol)] = "iv"
+        if use_quotes and market.quotes:
+            wanted = option & np.isnan(vol)
+            quoted = _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau)
+            found = np.isfinite(quoted)
+            vol[found] = quoted[found]
+            source[found] = "quote"
+        from_smile = option & np.isnan(vol)
+        if (from_smile & vix_opt).any() and market.vix_vol is None:
+            raise InputError(
+                "no VIX smile to price a VIX option: add [market.vix_vol] or an iv/quote",
+                source=market.source,
+                key="market.vix_vol",
+            )
+        vol[from_smile] = base_vol[from_smile]
+        source[from_smile] = "smile"
+
+    greeks = {name: np.zeros(n) for name in _GREEKS}
+    if spx.any():
+        g = pricing.bsm_greeks(
+            is_call[spx],
+            market.spx,
+            strike[spx],
+            tau[spx],
+            market.rate,
+            market.dividend_yield,
+            vol[spx],
+        )
+        for name in _GREEKS:
+            greeks[name][spx] = getattr(g, name)
+    if vix_opt.any():
+        g = pricing.black76_greeks(
+            is_call[vix_opt],
+            forward[vix_opt],
+            strike[vix_opt],
+            tau[vix_opt],
+            market.rate,
+            vol[vix_opt],
+        )
+        for name in _GREEKS:
+            greeks[name][vix_opt] = getattr(g, name)
+    # A VIX future is worth its price; delta 1 per point of itself, no other Greeks.
+    greeks["price"][fut] = forward[fut]
+    greeks["delta"][fut] = 1.0
+
+    return LegValues(
+        T=T,
+        dte=days,
+        underlying=underlying,
+        forward=forward,
+        vol=vol,
+        vol_source=tuple(source.tolist()),
+        smile_vol=base_vol,
+        quantity=quantity,
+        multiplier=multiplier,
+        **greeks,
+    )
+
+
+def _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau) -> np.ndarray:
+    """The implied vol of each ``wanted`` leg's quote mid; NaN when unquoted or unfit.
+
+    One ``implied_vol`` call for the SPX legs, one ``implied_vol_black76`` for
+    the VIX legs. A mid no volatility reproduces stays NaN (the smile takes over).
+    """
+    index = quote_index(market.quotes)
+    mid = np.full(len(legs), np.nan)
+    for i in np.flatnonzero(wanted):
+        leg = legs[i]
+        quote = lookup_quote(index, leg.underlying, leg.type, leg.strike, leg.expiry, leg.root)
+        if quote is not None:
+            mid[i] = quote.mid
+    quoted = ~np.isnan(mid)
+    iv = np.full(len(legs), np.nan)
+    on_spx = quoted & spx
+    if on_spx.any():
+        iv[on_spx] = pricing.implied_vol(
+            mid[on_spx],
+            is_call[on_spx],
+            market.spx,
+            strike[on_spx],
+            tau[on_spx],
+            market.rate,
+            market.dividend_yield,
+        )
+    on_vix = quoted & ~spx
+    if on_vix.any():
+        iv[on_vix] = pricing.implied_vol_black76(
+            mid[on_vix], is_call[on_vix], forward[on_vix], strike[on_vix], tau[on_vix], market.rate
+        )
+    return iv
