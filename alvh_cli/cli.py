@@ -317,11 +317,12 @@ def signals(
 
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.inputs import positions
+    from alvh_cli.inputs.history import read_history
     from alvh_cli.method import rules as rules_mod
     from alvh_cli.method import signals as sig
     from alvh_cli.output import common as report
 
-    frame = sig.read_history(history)
+    frame = read_history(history)
     snap = positions.load_market_file(market) if market is not None else None
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = rules_mod.resolve(*layers)
@@ -353,11 +354,12 @@ def calibrate(
     Prints the fit and a [rules] snippet ready to paste.
     Example: alvh calibrate --history spx_vix.csv
     """
-    from alvh_cli.method import signals as sig
+    from alvh_cli.inputs.history import read_history
+    from alvh_cli.method import calibrate as cal
     from alvh_cli.output import common as report
 
-    frame = sig.read_history(history)
-    report.emit_calibration(sig.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
+    frame = read_history(history)
+    report.emit_calibration(cal.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
 
 
 @app.command(short_help="JSON Schema of the position file.")

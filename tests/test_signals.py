@@ -12,16 +12,11 @@ import pytest
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.events import Event
+from alvh_cli.inputs.history import read_history
+from alvh_cli.method.calibrate import calibrate
+from alvh_cli.method.indicators import bearish_cross, macd, rsi_wilder
 from alvh_cli.method.rules import Rules
-from alvh_cli.method.signals import (
-    SIGNAL_NAMES,
-    bearish_cross,
-    calibrate,
-    evaluate,
-    macd,
-    read_history,
-    rsi_wilder,
-)
+from alvh_cli.method.signals import SIGNAL_NAMES, evaluate
 
 # --- RSI -------------------------------------------------------------------
 
@@ -548,9 +543,9 @@ def test_future_date_names_the_line(tmp_path):
 
 
 def test_future_date_after_a_dd_mm_swap_reports_the_format(tmp_path, monkeypatch):
-    import alvh_cli.method.signals as signals
+    import alvh_cli.inputs.history as history
 
-    monkeypatch.setattr(signals, "_today", lambda: date(2018, 6, 1))
+    monkeypatch.setattr(history, "_today", lambda: date(2018, 6, 1))
     # 12/01/2018 is 12 January (DD/MM) but reads as 1 December, after "today": the
     # DD/MM/YYYY row further down is what is reported.
     text = "date,spx,vix\n12/01/2018,2700,9.5\n13/01/2018,2713.06,9.15\n"

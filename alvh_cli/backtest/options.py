@@ -79,7 +79,7 @@ def load_history(paths: Sequence[Path | str] | None):
     2014–2018 data."""
     if not paths:
         return bt.default_history()
-    from alvh_cli.method.signals import read_history
+    from alvh_cli.inputs.history import read_history
 
     return read_history([Path(p) for p in paths])
 

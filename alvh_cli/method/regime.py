@@ -16,9 +16,9 @@ def regimes_for(
     if not history:
         return [Regime() for _ in loaded]
     from alvh_cli.inputs import events as events_mod
-    from alvh_cli.method import signals
+    from alvh_cli.inputs.history import read_history
 
-    frame = signals.read_history(history)
+    frame = read_history(history)
     calendar = events_mod.load_events(events)
     # Files that share a snapshot and rules share a regime: evaluate once for them all.
     done: dict[tuple, Regime] = {}
