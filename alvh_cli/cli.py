@@ -370,11 +370,11 @@ def schema() -> None:
     """
     import json
 
-    from alvh_cli.inputs import positions
+    from alvh_cli.inputs.json_schema import json_schema
     from alvh_cli.method.rules import DEFAULTS
 
     docs = {key: f"{rule.help} (default {rule.default})" for key, rule in DEFAULTS.items()}
-    typer.echo(json.dumps(positions.json_schema(docs), indent=2))
+    typer.echo(json.dumps(json_schema(docs), indent=2))
 
 
 def main() -> None:

@@ -25,9 +25,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.json_schema import json_schema
 from alvh_cli.inputs.positions import (
     expand_book,
-    json_schema,
     load_file,
     load_files,
     load_market_file,

@@ -117,9 +117,9 @@ def _literal(text: str) -> Any:
 
 
 def _params_file(path: str) -> dict[str, Any]:
-    from alvh_cli.inputs.positions import _read_toml
+    from alvh_cli.inputs.toml_reader import read_toml
 
-    doc = _read_toml(path)
+    doc = read_toml(path)
     table = doc.get("backtest", doc)
     if not isinstance(table, dict):
         raise InputError("[backtest] must be a table", path, "backtest")

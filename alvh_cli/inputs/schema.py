@@ -1,0 +1,287 @@
+"""The position file format (DESIGN §2), declared once: the field tables and their constants.
+
+Every key a file may hold is declared here (``LEG_FIELDS``, ``MARKET_FIELDS``,
+...): the validator walks these tables and the JSON Schema is generated from
+them, so the two cannot drift apart. What a table cannot say (a leg gives
+``occ`` or type/strike/expiry, the condor's shape, unique ids, bid ≤ ask) is
+checked by the builders in ``build.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+NEW_YORK = "America/New_York"
+CLOSE_NY = time(16, 0)  # a bare date as ``asof`` means the 16:00 New York close
+
+# Roots alvh prices and their underlying.
+ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
+DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
+
+# Keys an OSI symbol (``occ``) replaces: a leg or quote gives one or the other.
+OCC_REPLACES = ("root", "type", "strike", "expiry")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a TOML table: its kind, its limits and its documentation.
+
+    ``kind`` is one of ``string``, ``number`` (int or float, never bool),
+    ``integer``, ``date`` (a TOML local date), ``instant`` (a TOML date, local
+    date-time or offset date-time), ``table``, ``tables`` (an array of tables,
+    each described by ``fields``) and ``rules`` (a table of numbers and
+    booleans whose keys are validated by ``rules.py``). ``choices`` are the
+    canonical spellings, matched case-insensitively. The bounds ``gt``, ``ge``,
+    ``lt``, ``le`` and ``nonzero`` apply to numbers; ``hint`` follows the bounds
+    in their error message. ``required_note`` follows "required" when the key is
+    missing.
+    """
+
+    name: str
+    kind: str
+    doc: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    nonzero: bool = False
+    fields: tuple[Field, ...] = ()
+    hint: str = ""  # appended to an out-of-bounds message: "(4.2% is written 0.042)"
+    required_note: str = ""  # appended to "required": "when [market.spx_vol] is given"
+
+
+OCC_FIELD_DOC = (
+    'OSI option symbol, e.g. "SPXW  261218P05400000": root padded to 6 characters, '
+    "expiry YYMMDD, C or P, strike x 1000 in 8 digits. Replaces root, type, strike and "
+    "expiry; give one or the other."
+)
+
+LEG_FIELDS = (
+    Field("occ", "string", OCC_FIELD_DOC),
+    Field(
+        "underlying",
+        "string",
+        '"SPX" or "VIX". Default "SPX" (or the root\'s underlying when occ is given).',
+        choices=("SPX", "VIX"),
+    ),
+    Field(
+        "root",
+        "string",
+        '"SPX" (AM-settled monthly), "SPXW" (PM-settled) for SPX legs, default "SPXW"; '
+        '"VIX" or "VIXW" for VIX legs, default "VIX".',
+        choices=("SPX", "SPXW", "VIX", "VIXW"),
+    ),
+    Field(
+        "type",
+        "string",
+        '"put", "call", or "future" (VIX legs only; a future has no strike). Case-insensitive.',
+        choices=("put", "call", "future"),
+    ),
+    Field("strike", "number", "Strike in index points (options only).", gt=0),
+    Field("expiry", "date", "Expiration date (TOML date, e.g. 2026-12-18), a trading day."),
+    Field(
+        "quantity",
+        "integer",
+        "Signed contracts: + long, - short. Required.",
+        required=True,
+        nonzero=True,
+    ),
+    Field(
+        "entry_price",
+        "number",
+        "Premium paid or received per index point (futures: the entry price), "
+        "always >= 0. Required.",
+        required=True,
+        ge=0,
+    ),
+    Field(
+        "iv",
+        "number",
+        "Optional: fixes this option's implied volatility (annual decimal, 0.19 = 19%).",
+        gt=0,
+        lt=10,
+    ),
+    Field(
+        "layer",
+        "integer",
+        "1, 2 or 3 on an ALVH adjustment leg already on; absent on the four condor legs.",
+        ge=1,
+        le=3,
+    ),
+    Field(
+        "entry_vix",
+        "number",
+        "Optional, layer legs only: VIX when the layer went on (for the unwind rule).",
+        gt=0,
+    ),
+)
+
+POSITION_FIELDS = (
+    Field(
+        "id",
+        "string",
+        "Name of the position, unique in the file, printable text. Required.",
+        required=True,
+    ),
+    Field("opened", "date", "Date the condor was opened (TOML date)."),
+    Field(
+        "credit",
+        "number",
+        "Opening credit per condor unit in points, at most the widest wing. Default: the net "
+        "entry premium of the condor legs (short entry prices minus long entry prices).",
+        gt=0,
+    ),
+    Field(
+        "legs",
+        "tables",
+        "The four condor legs (no layer) and any ALVH layer legs already on. Required.",
+        required=True,
+        fields=LEG_FIELDS,
+    ),
+)
+
+FUTURE_FIELDS = (
+    Field(
+        "expiry",
+        "date",
+        "VIX future expiration date (TOML date, a trading day). Required.",
+        required=True,
+    ),
+    Field(
+        "price",
+        "number",
+        "Future price in VIX points, within a factor 3 of spot VIX. Required.",
+        required=True,
+        gt=0,
+    ),
+)
+
+_SMILE_FORM = "iv = atm + skew*k + smile*k^2 with k = ln(K/F), floored at 0.01."
+SPX_VOL_FIELDS = (
+    Field(
+        "atm", "number", "At-the-money volatility (annual decimal). Default vix/100.", gt=0, lt=10
+    ),
+    Field(
+        "skew",
+        "number",
+        "Slope of iv in k = ln(K/F); negative for the usual put skew, e.g. -1.1. Required.",
+        required=True,
+        required_note="when [market.spx_vol] is given (the smile's slope, e.g. -1.1)",
+    ),
+    Field(
+        "smile",
+        "number",
+        "Curvature of iv in k, e.g. 2.5. Required.",
+        required=True,
+        required_note="when [market.spx_vol] is given (the smile's curvature, e.g. 2.5)",
+    ),
+)
+VIX_VOL_FIELDS = (
+    Field(
+        "atm",
+        "number",
+        "At-the-money volatility of VIX options (annual decimal, ~0.9-1.2). Required.",
+        required=True,
+        required_note="when [market.vix_vol] is given (e.g. 0.95)",
+        gt=0,
+        lt=10,
+    ),
+    Field("skew", "number", "Slope of iv in k = ln(K/F); positive for VIX calls. Default 0."),
+    Field("smile", "number", "Curvature of iv in k. Default 0."),
+)
+
+QUOTE_FIELDS = (
+    Field("occ", "string", OCC_FIELD_DOC),
+    Field("underlying", "string", '"SPX" or "VIX". Default "SPX".', choices=("SPX", "VIX")),
+    Field(
+        "root",
+        "string",
+        'Optional root ("SPX", "SPXW", "VIX", "VIXW"); absent matches any root.',
+        choices=("SPX", "SPXW", "VIX", "VIXW"),
+    ),
+    Field("type", "string", '"put" or "call". Case-insensitive.', choices=("put", "call")),
+    Field("strike", "number", "Strike in index points.", gt=0),
+    Field("expiry", "date", "Expiration date (TOML date), a trading day."),
+    Field("bid", "number", "Bid in points, >= 0. Required.", required=True, ge=0),
+    Field("ask", "number", "Ask in points, > 0 and >= bid. Required.", required=True, gt=0),
+)
+
+MARKET_FIELDS = (
+    Field(
+        "asof",
+        "instant",
+        "Snapshot time: an offset date-time is taken as is, a local date-time is "
+        "America/New_York, a date means 16:00 New York. Required.",
+        required=True,
+    ),
+    Field("spx", "number", "SPX index level. Required.", required=True, gt=0),
+    Field("vix", "number", "VIX index level. Required.", required=True, gt=0),
+    Field(
+        "rate",
+        "number",
+        "Risk-free rate, continuously compounded, annual decimal (4.2% is 0.042). Required.",
+        required=True,
+        ge=-0.05,
+        le=0.2,
+        hint="(4.2% is written 0.042)",
+    ),
+    Field(
+        "dividend_yield",
+        "number",
+        "SPX dividend yield, continuous, annual decimal (1.3% is 0.013). Required.",
+        required=True,
+        ge=-0.05,
+        le=0.2,
+        hint="(1.3% is written 0.013)",
+    ),
+    Field(
+        "vix_futures",
+        "tables",
+        "VIX futures curve: one {expiry, price} per listed expiry.",
+        fields=FUTURE_FIELDS,
+    ),
+    Field(
+        "spx_vol",
+        "table",
+        "SPX volatility smile. "
+        + _SMILE_FORM
+        + " When given, skew and smile are required (atm defaults to vix/100); without "
+        "the table the smile is flat at vix/100.",
+        fields=SPX_VOL_FIELDS,
+    ),
+    Field(
+        "vix_vol",
+        "table",
+        "VIX option volatility smile against the future of the same expiry. " + _SMILE_FORM,
+        fields=VIX_VOL_FIELDS,
+    ),
+    Field(
+        "quotes",
+        "tables",
+        "Bid/ask quotes; a quote beats the smile for its contract.",
+        fields=QUOTE_FIELDS,
+    ),
+)
+
+FILE_FIELDS = (
+    Field(
+        "market",
+        "table",
+        "Market snapshot; --market FILE overrides it.",
+        fields=MARKET_FIELDS,
+    ),
+    Field(
+        "rules",
+        "rules",
+        "Overrides of the rule defaults (see `alvh rules`); --rules FILE overrides it.",
+    ),
+    Field(
+        "positions",
+        "tables",
+        "The positions: an iron condor each, with any ALVH layers on it.",
+        fields=POSITION_FIELDS,
+    ),
+)
