@@ -110,10 +110,10 @@ def price(
     """
     from alvh_cli.inputs import book
     from alvh_cli.model import valuation
-    from alvh_cli.output import common as report
+    from alvh_cli.output.price import emit_price
 
     loaded = book.load_book(files, market=market, rules=None, allow_expired=allow_expired)
-    report.emit_price(valuation.price_book(loaded), fmt.value)
+    emit_price(valuation.price_book(loaded), fmt.value)
 
 
 @app.command(short_help="What to do today with each position.")
@@ -134,11 +134,11 @@ def check(
     from alvh_cli.inputs import book
     from alvh_cli.method import check as engine
     from alvh_cli.method import regime
-    from alvh_cli.output import common as report
+    from alvh_cli.output.check import emit_check
 
     loaded = book.load_book(files, market=market, rules=rules, allow_expired=allow_expired)
     result = engine.check_book(loaded, regime.regimes_for(loaded, history, events or []))
-    report.emit_check(result, fmt.value)
+    emit_check(result, fmt.value)
     raise typer.Exit(1 if result.needs_action else 0)
 
 
@@ -165,7 +165,7 @@ def size_hedge(
     """
     from alvh_cli.inputs import book
     from alvh_cli.method import sizing
-    from alvh_cli.output import common as report
+    from alvh_cli.output.size_hedge import emit_size_hedge
 
     loaded = book.load_book([file], market=market, rules=rules, allow_expired=allow_expired)
     result = sizing.size_hedge_report(
@@ -176,7 +176,7 @@ def size_hedge(
         spx_move=spx_move,
         vix_expiry=book.parse_date_option(vix_expiry, "--vix-expiry"),
     )
-    report.emit_size_hedge(result, fmt.value)
+    emit_size_hedge(result, fmt.value)
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -190,9 +190,9 @@ def rules_cmd(
     Example: alvh rules --rules my_rules.toml
     """
     from alvh_cli.inputs import book
-    from alvh_cli.output import common as report
+    from alvh_cli.output.rules import emit_rules
 
-    report.emit_rules(book.effective_rules(files or [], rules), fmt.value)
+    emit_rules(book.effective_rules(files or [], rules), fmt.value)
 
 
 @app.command(short_help="The whole book by urgency, with a journal.")
@@ -229,7 +229,7 @@ def review(
     from alvh_cli.inputs import book
     from alvh_cli.method import regime
     from alvh_cli.method import review as engine
-    from alvh_cli.output import review as review_report
+    from alvh_cli.output.review import emit_review
 
     loaded = book.load_book(
         books, market=market, rules=rules, allow_expired=allow_expired, expand_dirs=True
@@ -244,7 +244,7 @@ def review(
         books=[str(b) for b in books],
         argv=sys.argv[1:],
     )
-    review_report.emit_review(result, fmt.value)
+    emit_review(result, fmt.value)
     raise typer.Exit(1 if result.needs_action else 0)
 
 
@@ -320,7 +320,7 @@ def signals(
     from alvh_cli.inputs.history import read_history
     from alvh_cli.method import rules as rules_mod
     from alvh_cli.method import signals as sig
-    from alvh_cli.output import common as report
+    from alvh_cli.output.signals import emit_signals
 
     frame = read_history(history)
     snap = positions.load_market_file(market) if market is not None else None
@@ -341,7 +341,7 @@ def signals(
         events=events_mod.load_events(events or []),
         vix=vix,
     )
-    report.emit_signals(rep, fmt.value)
+    emit_signals(rep, fmt.value)
 
 
 @app.command(short_help="Estimate vix_beta and vix_term_kappa.")
@@ -356,10 +356,10 @@ def calibrate(
     """
     from alvh_cli.inputs.history import read_history
     from alvh_cli.method import calibrate as cal
-    from alvh_cli.output import common as report
+    from alvh_cli.output.signals import emit_calibration
 
     frame = read_history(history)
-    report.emit_calibration(cal.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
+    emit_calibration(cal.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
 
 
 @app.command(short_help="JSON Schema of the position file.")

@@ -294,15 +294,15 @@ def describe(result: bt.BacktestResult) -> list[str]:
 
 def emit_backtest(result: bt.BacktestResult, fmt: str) -> None:
     """Print the summary: a rich table (metrics × policies), JSON, or CSV (one row per policy)."""
-    from alvh_cli.output import common as report
+    from alvh_cli.output import common
 
     if fmt == "json":
-        return report._json(result.to_dict())
+        return common.emit_json(result.to_dict())
     if fmt == "csv":
-        return report._csv([{"policy": p, **result.summary[p]} for p in result.policies])
+        return common.emit_csv([{"policy": p, **result.summary[p]} for p in result.policies])
     from rich.table import Table
 
-    console = report._console()
+    console = common.console()
     console.print("alvh backtest", style="bold")
     for line in describe(result):
         console.print(line, highlight=False)

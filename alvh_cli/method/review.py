@@ -5,7 +5,7 @@ by urgency (the layer today's mark calls for, 3 first, then the mark, highest
 first), adds up the book's dollar Greeks and hedge spend against budget,
 records the decisions in the journal (``alvh_cli.journal``) and, when asked,
 says what changed per position since the previous review of the same book.
-It returns plain data; ``review_report`` presents it.
+It returns plain data; ``output/review.py`` presents it.
 """
 
 from __future__ import annotations

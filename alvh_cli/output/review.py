@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import sys
 
-from alvh_cli.output import common as report
+from alvh_cli.output import common
 from alvh_cli.output.common import money, num
 
-# Dollar keys of the review beyond report.DOLLAR_KEYS: rounded to cents in JSON/CSV.
+# Dollar keys of the review beyond common.DOLLAR_KEYS: rounded to cents in JSON/CSV.
 REVIEW_DOLLAR_KEYS = {"hedge_budget", "hedge_spent", "hedge_proposed", "hedge_remaining"}
 
 
@@ -39,7 +39,7 @@ def review_json(result) -> dict:
     """The JSON document of one review (before rounding)."""
     data = {
         "asof": result.asof,
-        "regime": report._regime(result.regime),
+        "regime": common.regime_json(result.regime),
         "journal": {"path": result.journal_path, "review_id": result.review_id},
         "totals": result.totals,
         "positions": result.rows,
@@ -54,11 +54,11 @@ def review_json(result) -> dict:
 def emit_review(result, fmt: str) -> None:
     """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``."""
     if fmt == "json":
-        sys.stdout.write(json.dumps(_cents(report._clean(review_json(result))), indent=2) + "\n")
+        sys.stdout.write(json.dumps(_cents(common.clean(review_json(result))), indent=2) + "\n")
         return
     if fmt == "csv":
         if result.changes is not None:
-            return report._csv(result.changes)
+            return common.emit_csv(result.changes)
         fields = {(r["source"], r["id"]): r for r in result.rows}
         rows = []
         for rec in result.recommendations:
@@ -66,8 +66,8 @@ def emit_review(result, fmt: str) -> None:
             rows.append(
                 {**base, **{f"rec.{k}": v for k, v in rec.items() if k not in ("id", "source")}}
             )
-        return report._csv(_cents(rows))
-    print_review(report._console(), result)
+        return common.emit_csv(_cents(rows))
+    print_review(common.console(), result)
 
 
 def _regime_text(regime) -> str:
@@ -165,7 +165,7 @@ def print_review(console, result) -> None:
     actions = [r for r in result.recommendations if r["action"] != "hold"]
     holds = sum(1 for r in result.rows if not r["needs_action"])
     if actions:
-        report.print_recommendations(console, [(r["id"], r) for r in actions])
+        common.print_recommendations(console, [(r["id"], r) for r in actions])
     console.print(
         f"{holds} position{'s' if holds != 1 else ''} hold"
         + ("" if actions else "; nothing to do today")

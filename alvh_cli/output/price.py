@@ -1,0 +1,100 @@
+"""Output of ``alvh price``: each leg's price, vol and Greeks; each mark."""
+
+from __future__ import annotations
+
+from alvh_cli.output import common
+from alvh_cli.output.common import money, num
+
+
+def emit_price(data: dict, fmt: str) -> None:
+    if fmt == "json":
+        return common.emit_json(data)
+    if fmt == "csv":
+        return common.emit_csv(data["legs"])
+    from rich.table import Table
+
+    console = common.console()
+    console.print(f"alvh price as of {data['asof']}", style="bold")
+    legs = Table(title="Legs (per unit; Greeks per DESIGN §3 units)", title_justify="left")
+    for col in (
+        "position",
+        "leg",
+        "und",
+        "root",
+        "type",
+        "strike",
+        "expiry",
+        "DTE",
+        "qty",
+        "vol",
+        "src",
+        "price",
+        "delta",
+        "gamma",
+        "vega",
+        "theta",
+        "rho",
+        "value $",
+    ):
+        legs.add_column(
+            col,
+            justify="left" if col in ("position", "leg", "und", "root", "type", "src") else "right",
+        )
+    for r in data["legs"]:
+        legs.add_row(
+            r["position"],
+            r["leg"].split(".")[-1],
+            r["underlying"],
+            r["root"],
+            r["type"],
+            num(r["strike"], "g"),
+            r["expiry"],
+            str(r["dte"]),
+            str(r["quantity"]),
+            num(r["vol"] * 100 if r["vol"] is not None else None, ".1f"),
+            r["vol_source"],
+            num(r["price"]),
+            num(r["delta"], ".3f"),
+            num(r["gamma"], ".5f"),
+            num(r["vega"], ".3f"),
+            num(r["theta"], ".3f"),
+            num(r["rho"], ".3f"),
+            money(r["value"]),
+        )
+    console.print(legs)
+    pos = Table(
+        title="Positions ($ Greeks: condor / hedges / total; VIX legs mapped to SPX)",
+        title_justify="left",
+    )
+    for col in (
+        "position",
+        "expiry",
+        "credit",
+        "debit",
+        "mark",
+        "P&L $",
+        "$delta",
+        "$gamma",
+        "$vega",
+        "$theta",
+    ):
+        pos.add_column(col, justify="left" if col == "position" else "right")
+    for p in data["positions"]:
+        g = p["greeks"]
+
+        def three(name, g=g):
+            return " / ".join(money(g[part][name]) for part in ("condor", "hedges", "total"))
+
+        pos.add_row(
+            p["id"],
+            p["expiry"],
+            num(p["credit"]),
+            num(p["debit_to_close"]),
+            f"{p['mark_multiple']:.2f}x",
+            money(p["pnl"]),
+            three("delta"),
+            three("gamma"),
+            three("vega"),
+            three("theta"),
+        )
+    console.print(pos)
