@@ -37,7 +37,7 @@ KINDS = ("FOMC", "CPI", "PPI", "other")
 SHIPPED = "macro_events.csv"
 TENTATIVE = "tentative"
 _COLUMNS = ("date", "event", "note")
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the history files (signals.read_history)
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the history files (history.read_history)
 
 
 @dataclass(frozen=True)
