@@ -21,8 +21,7 @@ from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position
 from alvh_cli.model.legs import LegValues, value_legs
 from alvh_cli.model.smile import smile_vol, spx_forward
-from alvh_cli.model.timing import settlement_instant, year_fraction
-from alvh_cli.model.vix_curve import future_prices
+from alvh_cli.model.vix_curve import future_prices, future_tenor
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,6 @@ def stress_target(position: Position, market: Market, rules: Rules, side: str) -
 def stressed_vix(market: Market, rules: Rules, spx_stressed: float) -> float:
     """VIX_s = VIX · (S_s / S)^beta."""
     return market.vix * (spx_stressed / market.spx) ** rules.vix_beta
-
-
-def future_tenor(market: Market, expiry) -> float:
-    return max(year_fraction(market.asof, settlement_instant("VIX", expiry)), 0.0)
 
 
 def stress_market(market: Market, rules: Rules, spx_stressed: float) -> Market:
@@ -132,43 +127,3 @@ def revalue(base: LegValues, legs: Sequence[Leg], scenario: Scenario) -> LegValu
     vols = np.where(np.isnan(smile_now), base.vol, smile_now + residual)
     vols = np.where(np.isnan(strike), np.nan, np.maximum(vols, VOL_FLOOR))
     return value_legs(stressed, legs, vols=vols)
-
-
-def vix_future_slopes(
-    market: Market, rules: Rules, expiries: Sequence
-) -> tuple[np.ndarray, np.ndarray]:
-    """dF/dS and d²F/dS² of the VIX future of each expiry under the stress model at S.
-
-    F(S') = F + (VIX·(S'/S)^β − VIX)·e^(−κτ): these map VIX legs' Greeks to SPX
-    points for display and for the delta that Layer 3 neutralises.
-    """
-    damp = np.array([math.exp(-rules.vix_term_kappa * future_tenor(market, e)) for e in expiries])
-    beta, s = rules.vix_beta, market.spx
-    return damp * market.vix * beta / s, damp * market.vix * beta * (beta - 1.0) / (s * s)
-
-
-def spx_greeks(
-    legs: Sequence[Leg], values: LegValues, market: Market, rules: Rules
-) -> dict[str, np.ndarray]:
-    """Per-leg dollar Greeks in SPX terms: VIX legs mapped through ``vix_future_slopes``.
-
-    delta in $ per SPX point, gamma in $ per point², vega in $ per SPX vol point
-    (a VIX leg's ATM-vol sensitivity: 1 vol point moves VIX 1 point, the future
-    e^(−κτ) of it), theta in $ per calendar day.
-    """
-    scale = values.quantity * values.multiplier
-    delta = values.delta * scale
-    gamma = values.gamma * scale
-    vega = values.vega * scale
-    is_vix = np.array([g.underlying == "VIX" for g in legs])
-    if is_vix.any():
-        slope, curve = vix_future_slopes(market, rules, [g.expiry for g in legs])
-        damp = np.array(
-            [math.exp(-rules.vix_term_kappa * future_tenor(market, g.expiry)) for g in legs]
-        )
-        d_f = values.delta * scale
-        g_f = values.gamma * scale
-        delta = np.where(is_vix, d_f * slope, delta)
-        gamma = np.where(is_vix, g_f * slope**2 + d_f * curve, gamma)
-        vega = np.where(is_vix, d_f * damp, vega)
-    return {"delta": delta, "gamma": gamma, "vega": vega, "theta": values.theta * scale}

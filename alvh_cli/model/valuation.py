@@ -12,7 +12,7 @@ import numpy as np
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.method.stress import spx_greeks
+from alvh_cli.model.dollar_greeks import spx_greeks
 from alvh_cli.model.domain import Leg, Position
 from alvh_cli.model.legs import LegValues, value_legs
 from alvh_cli.model.quotes import find_quote
@@ -77,7 +77,7 @@ def summarise(position: Position, lf: LoadedFile, values: LegValues) -> Position
     debit = float(-(signed[condor]).sum() / units)
     entry = np.array([g.entry_price for g in legs])
     pnl = float(((values.price - entry) * values.quantity * values.multiplier).sum())
-    dollars = spx_greeks(legs, values, lf.market, lf.rules)
+    dollars = spx_greeks(legs, values, lf.market, lf.rules.vix_beta, lf.rules.vix_term_kappa)
     greeks = {
         part: {n: float(dollars[n][mask].sum()) for n in GREEKS}
         for part, mask in (("condor", condor), ("hedges", ~condor), ("total", np.ones_like(condor)))

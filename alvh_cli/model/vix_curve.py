@@ -13,6 +13,7 @@ import numpy as np
 
 from alvh_cli.errors import InputError
 from alvh_cli.model.domain import Market
+from alvh_cli.model.timing import settlement_instant, year_fraction
 
 
 def future_prices(market: Market, expiries: Sequence[date]) -> np.ndarray:
@@ -50,3 +51,8 @@ def _missing_future(market: Market, expiry: date, have: str) -> InputError:
         source=market.source,
         key="market.vix_futures",
     )
+
+
+def future_tenor(market: Market, expiry: date) -> float:
+    """Years from ``market.asof`` to the settlement of the VIX future ``expiry`` (0 once past)."""
+    return max(year_fraction(market.asof, settlement_instant("VIX", expiry)), 0.0)
