@@ -10,7 +10,7 @@ from builders import condor, loaded, market, vix_spread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_cli.method import stress as scenario
+from alvh_cli.method import stress
 from alvh_cli.method.sizing import hedge_budget, size
 from alvh_cli.model.domain import Smile
 from alvh_cli.model.valuation import value_book
@@ -58,7 +58,7 @@ def test_hand_worked_sizing():
         hedge_budget=5.0,
     )
     pv = value_book([lf])[0]
-    sc = scenario.build(pv.position, mkt, lf.rules, "put")
+    sc = stress.build(pv.position, mkt, lf.rules, "put")
     vix_s = 20 * 0.95**-4.9
     assert math.isclose(sc.vix_stressed, vix_s, rel_tol=1e-12)
     assert math.isclose(vix_s, 25.7148, abs_tol=1e-4)
@@ -90,12 +90,12 @@ def test_existing_hedges_count_toward_coverage():
     mkt = market(spx=5790.0)
     bare = loaded(condor(), mkt)
     pv = value_book([bare])[0]
-    sc = scenario.build(pv.position, mkt, bare.rules, "put")
+    sc = stress.build(pv.position, mkt, bare.rules, "put")
     fresh = size(pv, sc, bare.rules, 1, 0.25)
     hedged_pos = condor(hedges=vix_spread(21, 26, 20, 1.0, 0.3))
     hedged = loaded(hedged_pos, mkt)
     hpv = value_book([hedged])[0]
-    s = size(hpv, scenario.build(hedged_pos, mkt, hedged.rules, "put"), hedged.rules, 1, 0.25)
+    s = size(hpv, stress.build(hedged_pos, mkt, hedged.rules, "put"), hedged.rules, 1, 0.25)
     assert s.existing_gain > 0
     assert s.needed_gain < fresh.needed_gain
     assert s.quantity <= fresh.quantity
@@ -113,7 +113,7 @@ def test_sizing_never_exceeds_budget(budget, coverage, spot, vix, units):
     mkt = market(spx=spot, vix=vix)
     lf = loaded(condor(units=units), mkt, hedge_budget=budget)
     pv = value_book([lf])[0]
-    sc = scenario.build(pv.position, mkt, lf.rules, "put")
+    sc = stress.build(pv.position, mkt, lf.rules, "put")
     s = size(pv, sc, lf.rules, 1, coverage)
     assert isinstance(s.quantity, int) and s.quantity >= 0
     assert s.cost <= hedge_budget(pv.position, lf.rules) - s.budget_spent + 1e-6
@@ -127,7 +127,7 @@ def test_budget_counts_existing_layers():
     pos = condor(hedges=vix_spread(21, 26, 20, 1.0, 0.3))
     lf = loaded(pos, mkt)
     pv = value_book([lf])[0]
-    s = size(pv, scenario.build(pos, mkt, lf.rules, "put"), lf.rules, 2, 0.9)
+    s = size(pv, stress.build(pos, mkt, lf.rules, "put"), lf.rules, 2, 0.9)
     assert math.isclose(s.budget, 1050.0) and math.isclose(s.budget_spent, 1400.0)
     # the stress still needs cover, but the layer on already spent past the budget
     assert s.needed_gain > 0 and s.quantity == 0 and s.choice is None
@@ -177,7 +177,7 @@ def test_quoted_spreads_cost_the_natural_price_even_with_a_zero_bid():
     mkt = market(spx=5700.0, vix=20.0, quotes=quotes)
     lf = loaded(condor(), mkt, hedge_ratio_tolerance=0.0)
     pv = value_book([lf])[0]
-    sc = scenario.build(pv.position, mkt, lf.rules, "put")
+    sc = stress.build(pv.position, mkt, lf.rules, "put")
     by = {(c.long_strike, c.short_strike): c for c in candidate_spreads(pv, sc, lf.rules, jan)}
     c = by[(21.0, 26.0)]
     assert (c.debit, c.debit_source) == (1.50, "natural")

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.method import adjust, sizing
-from alvh_cli.method import stress as scenario
+from alvh_cli.method import adjust, sizing, stress
 from alvh_cli.method.rules import Rules
 from alvh_cli.model.quotes import natural_price
 from alvh_cli.model.valuation import PositionValues, value_book
@@ -96,7 +95,7 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, elevated: bool) 
 
 def check_position(pv: PositionValues, regime: Regime) -> dict:
     p, market, rules = pv.position, pv.loaded.market, pv.loaded.rules
-    side = scenario.tested_side(p, market.spx)
+    side = stress.tested_side(p, market.spx)
     elevated = bool(regime.elevated)
     layer, why = required_layer(pv, side, rules, elevated)
     if elevated:
@@ -145,7 +144,7 @@ def hold(reason: str) -> dict:
 
 
 def open_hedge(pv, side, layer, why, rules) -> dict:
-    sc = scenario.build(pv.position, pv.loaded.market, rules, side)
+    sc = stress.build(pv.position, pv.loaded.market, rules, side)
     s = sizing.size(pv, sc, rules, layer, layer_targets(rules)[layer])
     if s.choice is None or s.quantity == 0:
         reason = s.note or "no spread fits the remaining budget"

@@ -278,7 +278,7 @@ def size_hedge_report(
 ) -> dict:
     """Data for ``alvh size-hedge``: the scenario, the loss, the candidates and the choice."""
     from alvh_cli.errors import InputError
-    from alvh_cli.method import stress as scen
+    from alvh_cli.method import stress
     from alvh_cli.method.check import layer_targets
     from alvh_cli.model.expirations import vix_expiration
     from alvh_cli.model.valuation import value_book
@@ -311,8 +311,8 @@ def size_hedge_report(
     out = []
     for pv in values:
         rules = pv.loaded.rules
-        side = scen.tested_side(pv.position, pv.loaded.market.spx)
-        sc = scen.build(pv.position, pv.loaded.market, rules, side, spx_move)
+        side = stress.tested_side(pv.position, pv.loaded.market.spx)
+        sc = stress.build(pv.position, pv.loaded.market, rules, side, spx_move)
         n = layer or (2 if pv.mark_multiple >= rules.layer2_multiple else 1)
         target = coverage if coverage is not None else layer_targets(rules)[n]
         sizing = size(pv, sc, rules, n, target, vix_expiry)
