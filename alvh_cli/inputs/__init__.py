@@ -1,1 +1,1 @@
-"""Readers of the input files: positions, books, market snapshots and macro events."""
+"""Readers of the input files: positions, books, market snapshots, macro events, broker exports."""

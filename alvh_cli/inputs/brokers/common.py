@@ -1,0 +1,458 @@
+"""What every export reader shares: the leg record, reading text, numbers, dates, symbols.
+
+An export reader turns one file into a :class:`ParsedExport`: the SPX/SPXW and
+VIX/VIXW option lines as :class:`ImportedLeg` records in alvh's units (signed
+contracts, premium per index point ≥ 0), and every other line it read but did
+not import as a :class:`Skipped` with the reason. Nothing here groups legs or
+guesses: a value the export does not give stays ``None``.
+
+Malformed input in a line alvh needs (a quantity that is not a whole number, a
+price that is not a number) is an :class:`~alvh_cli.errors.InputError` naming
+the file, the line and the column. Only the standard library is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+from alvh_cli.inputs.positions import parse_osi
+from alvh_cli.inputs.schema import ROOT_UNDERLYING
+
+MAX_EXPORT_BYTES = 50 * 2**20  # a year of transactions is a few MB; refuse a wrong file early
+
+
+@dataclass(frozen=True)
+class ImportedLeg:
+    """One SPX/SPXW or VIX/VIXW option held, as an export states it.
+
+    ``quantity`` is signed contracts (+ long, − short); ``entry_price`` is the
+    average premium per index point from the export's cost basis, always ≥ 0
+    (``None`` when the export carries no cost basis); ``opened`` is the date
+    of the earliest lot still open, when the export has it. ``source`` is
+    ``file:line`` (several, comma-separated, when lines were merged).
+    """
+
+    underlying: str  # "SPX" | "VIX"
+    root: str  # "SPX" (AM monthly) | "SPXW" (PM) | "VIX" | "VIXW"
+    type: str  # "put" | "call"
+    strike: float  # index points
+    expiry: date
+    quantity: int
+    entry_price: float | None
+    account: str = ""
+    opened: date | None = None
+    source: str = ""
+
+    @property
+    def contract(self) -> tuple[str, str, float, date]:
+        """What identifies the listed contract: root, type, strike, expiry."""
+        return (self.root, self.type, self.strike, self.expiry)
+
+    def describe(self, quantity: int | None = None) -> str:
+        """``SPXW 2026-12-18 5400 put x-2`` (with ``quantity`` instead of the leg's own)."""
+        q = self.quantity if quantity is None else quantity
+        return f"{self.root} {self.expiry} {fmt_strike(self.strike)} {self.type} x{q:+d}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A line read but not imported: what it held, where, and why."""
+
+    what: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedExport:
+    """One export file read: its format, what it holds and what was left aside.
+
+    ``kind`` is ``"positions"`` (a snapshot of what is held) or
+    ``"transactions"`` (fills replayed into what is still open).
+    """
+
+    path: str
+    format: str  # e.g. "tastytrade positions"
+    kind: str  # "positions" | "transactions"
+    legs: tuple[ImportedLeg, ...]
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+NOT_ALVH = "not an SPX/SPXW or VIX/VIXW option (alvh imports SPX condors and VIX hedges)"
+
+
+def fmt_strike(strike: float) -> str:
+    """5400.0 → ``5400``, 22.5 → ``22.5``."""
+    return f"{strike:g}" if strike == int(strike) else f"{strike:.10g}"
+
+
+def underlying_of(root: str) -> str | None:
+    """``SPX`` for SPX/SPXW, ``VIX`` for VIX/VIXW, None for any other root."""
+    return ROOT_UNDERLYING.get(root)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_text(path: str | Path) -> str:
+    """The file's text (UTF-8, a BOM tolerated; Windows-1252 when not UTF-8).
+
+    A directory, a device, a pipe, a file over 50 MB or a binary file is an
+    InputError naming it; nothing is ever written.
+    """
+    source = str(path)
+    p = Path(path)
+    try:
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory, not an export file", source)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("not a regular file: expected a broker export", source)
+        if st.st_size > MAX_EXPORT_BYTES:
+            raise InputError(
+                f"file too large ({st.st_size / 2**20:.0f} MB) for a broker export "
+                f"(at most {MAX_EXPORT_BYTES // 2**20} MB)",
+                source,
+            )
+        with p.open("rb") as fh:
+            data = fh.read(MAX_EXPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("no such file", source) from None
+    except PermissionError:
+        raise InputError("cannot read the file: permission denied", source) from None
+    except OSError as e:
+        raise InputError(f"cannot read the file: {e.strerror or e}", source) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(
+            "not a text file (binary data): expected a CSV or XML export", source, line=line
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheet programs save "CSV" in the Windows code page; the fields alvh
+        # reads are ASCII either way.
+        text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise InputError("empty file", source)
+    return text
+
+
+def csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """Every CSV record with the line it starts on, cells stripped; blank records dropped."""
+    out = []
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
+    start = 1
+    for row in reader:
+        cells = [c.strip() for c in row]
+        if any(cells):
+            out.append((start, cells))
+        start = reader.line_num + 1
+    return out
+
+
+class Columns:
+    """A header row: finds columns by any of their names, case- and space-insensitively."""
+
+    def __init__(self, header: Sequence[str], source: str, line: int):
+        self.names = [h.strip() for h in header]
+        self.index = {_norm(h): i for i, h in reversed(list(enumerate(self.names)))}
+        self.source = source
+        self.line = line
+
+    def has(self, *names: str) -> bool:
+        return any(_norm(n) in self.index for n in names)
+
+    def find(self, *names: str) -> int | None:
+        for n in names:
+            i = self.index.get(_norm(n))
+            if i is not None:
+                return i
+        return None
+
+    def need(self, what: str, *names: str) -> int:
+        i = self.find(*names)
+        if i is None:
+            raise InputError(
+                f"no {what} column (looked for {' or '.join(repr(n) for n in names)}); "
+                f"the header has {', '.join(repr(n) for n in self.names if n)}",
+                self.source,
+                line=self.line,
+            )
+        return i
+
+    @staticmethod
+    def cell(row: Sequence[str], i: int | None) -> str:
+        if i is None or i >= len(row):
+            return ""
+        return row[i].strip()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", name.strip().lower())
+
+
+# --------------------------------------------------------------------------- values
+
+_MISSING = {"", "-", "--", "n/a", "na", "none", "null"}
+
+
+def number(text: str, source: str, line: int, column: str, *, required: bool) -> float | None:
+    """A number as exports write it: ``1,220.50``, ``$450.00``, ``($1,050.00)``, ``+20``, ``.925``.
+
+    Empty, ``--`` or ``N/A`` is None (an InputError when ``required``).
+    """
+    s = text.strip()
+    if s.lower() in _MISSING or s.lower().startswith("n/a"):
+        if required:
+            raise InputError("required, but empty", source, column, line)
+        return None
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1]
+    s = s.replace("$", "").replace(",", "").strip()
+    try:
+        value = float(s)
+    except ValueError:
+        raise InputError(f"not a number, got {text.strip()!r}", source, column, line) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"not a finite number, got {text.strip()!r}", source, column, line)
+    return -value if negative else value
+
+
+def contracts(text: str, source: str, line: int, column: str) -> int:
+    """A signed whole number of contracts (``+2``, ``-3``, ``2.0``)."""
+    value = number(text, source, line, column, required=True)
+    if value is None or value != int(value):
+        raise InputError(
+            f"must be a whole number of contracts, got {text.strip()!r}", source, column, line
+        )
+    return int(value)
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
+
+_DATE_FORMATS = (
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), ("y", "m", "d")),  # 2026-12-18
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), ("y", "m", "d")),  # 20261218 (IBKR default)
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("m", "d", "y")),  # 12/18/2026 (US)
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})"), ("m", "d", "yy")),  # 12/18/26 (US)
+    (re.compile(r"(\d{1,2}) ?([A-Za-z]{3}) ?(\d{2})"), ("d", "mon", "yy")),  # 18 DEC 26, 18DEC26
+    (re.compile(r"([A-Za-z]{3}) (\d{1,2}),? (\d{4})"), ("mon", "d", "y")),  # Dec 18, 2026
+    (re.compile(r"([A-Za-z]{3}) (\d{1,2}) (\d{2})"), ("mon", "d", "yy")),  # DEC 18 26
+)
+
+
+_TIME_PART = re.compile(r"(?<=\d)T(?=\d)|;|,?\s+(?=\d{1,2}:\d{2})")  # where a time starts
+
+
+def parse_date(text: str, source: str = "", line: int | None = None, column: str = "") -> date:
+    """A calendar date in the forms exports use; slashed dates are US month/day.
+
+    A date-time (``2026-11-03T15:31:07-0500``, ``20261103;153107``,
+    ``2026-11-03, 15:31:07``) gives its date as written (the broker's clock).
+    """
+    s = text.strip()
+    head = _TIME_PART.split(s, maxsplit=1)[0].strip()
+    for pattern, parts in _DATE_FORMATS:
+        m = pattern.fullmatch(head)
+        if not m:
+            continue
+        got = dict(zip(parts, m.groups(), strict=True))
+        try:
+            year = int(got["y"]) if "y" in got else 2000 + int(got["yy"])
+            month = _MONTHS[got["mon"].upper()] if "mon" in got else int(got["m"])
+            return date(year, month, int(got["d"]))
+        except (KeyError, ValueError):
+            break
+    raise InputError(f"not a date, got {text.strip()!r}", source, column, line)
+
+
+# --------------------------------------------------------------------------- symbols
+
+_OSI_LOOSE = re.compile(r"([A-Z][A-Z0-9]{0,5}) *(\d{6})([CP])(\d{8})")
+_TOS_CODE = re.compile(r"\.?([A-Z][A-Z0-9]*?)_?(\d{6})([CP])(\d+(?:\.\d+)?)")
+_IB_DESCRIPTION = re.compile(
+    r"([A-Z][A-Z0-9]*) (\d{1,2}[A-Z]{3}\d{2}) (\d+(?:\.\d+)?) ([CP])(?: \d+)?"
+)
+
+Option = tuple[str, str, float, date]  # root, "put"|"call", strike, expiry
+
+
+def osi_option(
+    symbol: str, source: str = "", line: int | None = None, column: str = ""
+) -> Option | None:
+    """An OSI symbol (``SPXW  261218P05400000``, any padding) → (root, type, strike, expiry).
+
+    None when the text is not OSI-shaped. SPX/SPXW/VIX/VIXW symbols go through
+    :func:`alvh_cli.inputs.positions.parse_osi`, so they obey the position file's own
+    rules; other roots are split the same way only to be named and skipped.
+    """
+    s = symbol.strip().upper()
+    m = _OSI_LOOSE.fullmatch(s)
+    if m is None:
+        return None
+    root, ymd, cp, code = m.groups()
+    if root in ROOT_UNDERLYING:
+        try:
+            return parse_osi(s)
+        except InputError as e:
+            raise InputError(e.message, source, column, line) from None
+    try:
+        expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
+    except ValueError:
+        return None
+    return root, "put" if cp == "P" else "call", int(code) / 1000.0, expiry
+
+
+def tos_option(code: str) -> Option | None:
+    """A thinkorswim option code (``.SPXW261218P5400``, ``SPXW261218P5400``) → option."""
+    m = _TOS_CODE.fullmatch(code.strip().upper())
+    if m is None:
+        return None
+    root, ymd, cp, strike = m.groups()
+    try:
+        expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
+    except ValueError:
+        return None
+    return root, "put" if cp == "P" else "call", float(strike), expiry
+
+
+def ib_option(description: str) -> Option | None:
+    """An Interactive Brokers option description (``SPXW 18DEC26 5400 P``) → option."""
+    m = _IB_DESCRIPTION.fullmatch(" ".join(description.strip().upper().split()))
+    if m is None:
+        return None
+    root, day, strike, cp = m.groups()
+    try:
+        expiry = parse_date(day)
+    except InputError:
+        return None
+    return root, "put" if cp == "P" else "call", float(strike), expiry
+
+
+def option_text(option: Option) -> str:
+    root, typ, strike, expiry = option
+    return f"{root} {expiry} {fmt_strike(strike)} {typ}"
+
+
+# --------------------------------------------------------------------------- lots
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Part of a holding: signed contracts at a price per point, opened on a date."""
+
+    quantity: int
+    price: float | None
+    opened: date | None = None
+    source: str = ""
+
+
+def leg_from_lots(option: Option, lots: Iterable[Lot], account: str) -> ImportedLeg:
+    """One leg from lots of the same sign: quantities add, the price is their
+    quantity-weighted average (None if any lot has none), ``opened`` the earliest
+    date (None if any lot has none)."""
+    lots = list(lots)
+    quantity = sum(lot.quantity for lot in lots)
+    prices = [lot.price for lot in lots]
+    price = None
+    if quantity and all(p is not None for p in prices):
+        price = sum(abs(lot.quantity) * lot.price for lot in lots) / abs(quantity)
+    dates = [lot.opened for lot in lots]
+    opened = min(dates) if dates and all(d is not None for d in dates) else None
+    root, typ, strike, expiry = option
+    return ImportedLeg(
+        underlying=ROOT_UNDERLYING[root],
+        root=root,
+        type=typ,
+        strike=strike,
+        expiry=expiry,
+        quantity=quantity,
+        entry_price=price,
+        account=account,
+        opened=opened,
+        source=", ".join(dict.fromkeys(lot.source for lot in lots if lot.source)),
+    )
+
+
+def collect(
+    path: str,
+    fmt: str,
+    kind: str,
+    holdings: dict[tuple[str, Option], list[Lot]],
+    skipped: list[Skipped],
+    notes: Sequence[str] = (),
+) -> ParsedExport:
+    """The export's legs from its holdings, one per account and contract.
+
+    Rows of one contract that disagree in sign (a long and a short row) cannot
+    both be a holding: InputError naming both lines.
+    """
+    legs = []
+    for (account, option), lots in holdings.items():
+        signs = {lot.quantity > 0 for lot in lots if lot.quantity}
+        if len(signs) > 1:
+            where = ", ".join(lot.source for lot in lots)
+            raise InputError(
+                f"{option_text(option)}: long and short rows for the same contract "
+                f"({where}); an export lists one net position per contract",
+                path,
+            )
+        leg = leg_from_lots(option, lots, account)
+        if leg.quantity:
+            legs.append(leg)
+    return ParsedExport(path, fmt, kind, tuple(legs), tuple(skipped), tuple(notes))
+
+
+def option_or_skip(
+    option: Option | None,
+    what: str,
+    source: str,
+    skipped: list[Skipped],
+) -> Option | None:
+    """The option when alvh imports it; otherwise record why not and return None."""
+    if option is None:
+        skipped.append(Skipped(what, source, "not an option"))
+        return None
+    if underlying_of(option[0]) is None:
+        skipped.append(Skipped(option_text(option), source, NOT_ALVH))
+        return None
+    return option
+
+
+def first_match(patterns: Iterable[str], text: str) -> str | None:
+    for p in patterns:
+        m = re.search(p, text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def stamp(value: str) -> datetime | None:
+    """A fill's date-time for ordering (naive, as written); None when not parseable."""
+    s = value.strip()
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M"):
+        try:
+            return datetime.strptime(s[:25], fmt).replace(tzinfo=None)
+        except ValueError:
+            continue
+    try:
+        return datetime.combine(parse_date(s), datetime.min.time())
+    except InputError:
+        return None

@@ -1,0 +1,209 @@
+"""thinkorswim exports: the Position Statement and the Account Statement (CSV).
+
+**Position Statement** (Monitor → Activity and Positions → Position Statement
+menu → Export to File). A first line ``Position Statement for ACCOUNT (...) on
+…``, then per section a header starting ``Instrument,Qty`` and rows that go
+underlying, then its options: the underlying row names the symbol (``SPX``)
+and each option row describes the contract in the ``Instrument`` column,
+``100 (Weeklys) 18 DEC 26 5400 PUT``. alvh reads ``Instrument``, ``Qty``
+(signed, ``+2``/``-2``) and ``Trade Price`` (the average open price per
+point). The series tag decides the root: any tag — ``(Weeklys)``,
+``(Quarterlys)``, ``(EOM)`` — or a date that is not the month's third Friday
+is the PM-settled SPXW (VIXW for VIX); no tag on the monthly expiration day
+(the third Friday; VIX: its Wednesday), or ``[AM]``, is the AM-settled monthly
+SPX (VIX). An ``Instrument`` given as a thinkorswim code
+(``.SPXW261218P5400``) is read from the code. Layout from beancount/beanbuff
+``thinkorswim_positions.py`` and its tests, and the exports quoted in
+CompareONEToTDA's README.
+
+**Account Statement** (Monitor → Account Statement → Export to File). A
+first line ``Account Statement for ACCOUNT …`` and sections; alvh reads the
+``Options`` section, ``Symbol,Option Code,Exp,Strike,Type,Qty,Trade Price,
+Mark,Mark Value`` (older exports: ``Close Price,Close Value``), up to its
+``OVERALL TOTALS`` row: the root, expiry, type and strike from ``Option
+Code`` (``SPXW261218P5400``, with or without a leading dot), the signed
+``Qty`` and ``Trade Price`` per point.
+
+Neither export carries the date a position was opened (``Days`` in the
+Position Statement is days to expiry).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers.common import (
+    NOT_ALVH,
+    Columns,
+    Lot,
+    ParsedExport,
+    Skipped,
+    collect,
+    contracts,
+    csv_rows,
+    number,
+    option_or_skip,
+    parse_date,
+    tos_option,
+)
+from alvh_cli.model.expirations import spx_monthly_expiration, vix_expiration
+
+POSITION_STATEMENT = "thinkorswim position statement"
+ACCOUNT_STATEMENT = "thinkorswim account statement"
+
+# Strategy subgroup rows (no quantity) that must not be taken for an underlying's row.
+_STRATEGIES = {
+    "SINGLE", "VERTICAL", "BUTTERFLY", "CONDOR", "STRADDLE", "STRANGLE", "CALENDAR",
+    "DIAGONAL", "COVERED", "COLLAR", "COMBO", "CUSTOM", "UNBALANCED", "BACKRATIO", "STOCK",
+}  # fmt: skip
+_OPTION_HEADER = ("symbol", "option code", "exp", "strike", "type", "qty")
+_DESCRIPTION = re.compile(
+    r"(\d+)(?: \(([^)]*)\))? (\d{1,2} [A-Z]{3} \d{2})( \[AM\])? (\d+(?:\.\d+)?) (PUT|CALL)"
+)
+
+
+def looks_like_position_statement(text: str) -> bool:
+    return text.lstrip().startswith("Position Statement for") or bool(
+        re.search(r"(?m)^\ufeff?Instrument,Qty,", text)
+    )
+
+
+def looks_like_account_statement(text: str) -> bool:
+    return text.lstrip().startswith("Account Statement for") or bool(
+        re.search(r"(?mi)^Symbol,Option Code,Exp,Strike,Type,Qty", text)
+    )
+
+
+def read(path: str, text: str) -> ParsedExport:
+    if looks_like_position_statement(text):
+        return read_position_statement(path, text)
+    if looks_like_account_statement(text):
+        return read_account_statement(path, text)
+    raise InputError(
+        "not a thinkorswim export: expected a Position Statement (Instrument,Qty,… rows) "
+        "or an Account Statement with an Options section",
+        path,
+    )
+
+
+def _account(text: str, title: str) -> str:
+    m = re.match(rf"\s*{title} for (\S+)", text)
+    return m.group(1) if m else ""
+
+
+# --------------------------------------------------------------------------- position statement
+
+
+def read_position_statement(path: str, text: str) -> ParsedExport:
+    account = _account(text, "Position Statement")
+    holdings: dict = defaultdict(list)
+    skipped: list[Skipped] = []
+    header: Columns | None = None
+    underlying = ""
+    seen_header = False
+    for line, row in csv_rows(text):
+        first = row[0]
+        if first.lower() == "instrument" and len(row) > 1 and row[1].lower() == "qty":
+            header = Columns(row, path, line)
+            header.need("quantity", "Qty")
+            header.need("trade price", "Trade Price")
+            seen_header = True
+            continue
+        if header is None or len(row) < 2:
+            continue  # title, group names, section captions
+        qty_text = Columns.cell(row, header.find("Qty"))
+        where = f"{path}:{line}"
+        if not qty_text and " " not in first and first.upper() not in _STRATEGIES:
+            underlying = first.upper()  # the underlying's summary row: SPX, /ES, AAPL
+            continue
+        option = _position_option(first, underlying)
+        if option is None:
+            if qty_text and number(qty_text, path, line, "Qty", required=False):
+                skipped.append(Skipped(first, where, NOT_ALVH))
+            continue  # the index or stock row of an options-only underlying, Qty 0
+        if option_or_skip(option, first, where, skipped) is None:
+            continue
+        qty = contracts(qty_text, path, line, "Qty")
+        if qty == 0:
+            continue
+        price = number(
+            Columns.cell(row, header.find("Trade Price")), path, line, "Trade Price", required=False
+        )
+        lot = Lot(qty, None if price is None else abs(price), None, where)
+        holdings[(account, option)].append(lot)
+    if not seen_header:
+        raise InputError("no 'Instrument,Qty,…' header row: not a Position Statement", path)
+    return collect(path, POSITION_STATEMENT, "positions", holdings, skipped)
+
+
+def _position_option(instrument: str, underlying: str):
+    code = tos_option(instrument)
+    if code is not None:
+        return code
+    m = _DESCRIPTION.fullmatch(" ".join(instrument.upper().split()))
+    if m is None or not underlying or underlying.startswith("/"):
+        return None
+    _, tag, day, am, strike, cp = m.groups()
+    expiry = parse_date(day)
+    return _root(underlying, tag, bool(am), expiry), cp.lower(), float(strike), expiry
+
+
+def _root(underlying: str, tag: str | None, am: bool, expiry) -> str:
+    """SPX/VIX for the AM-settled monthly series, SPXW/VIXW for the others (see module doc)."""
+    if underlying not in ("SPX", "VIX"):
+        return underlying
+    if am:
+        return underlying
+    if underlying == "SPX":
+        monthly = expiry == spx_monthly_expiration(expiry.year, expiry.month)
+    else:
+        monthly = expiry == vix_expiration(expiry.year, expiry.month)
+    if tag is None and monthly:
+        return underlying
+    return underlying + "W"
+
+
+# --------------------------------------------------------------------------- account statement
+
+
+def read_account_statement(path: str, text: str) -> ParsedExport:
+    account = _account(text, "Account Statement")
+    holdings: dict = defaultdict(list)
+    skipped: list[Skipped] = []
+    header: Columns | None = None
+    found = False
+    for line, row in csv_rows(text):
+        lowered = tuple(c.lower() for c in row[: len(_OPTION_HEADER)])
+        if lowered == _OPTION_HEADER:
+            header = Columns(row, path, line)
+            header.need("trade price", "Trade Price")
+            found = True
+            continue
+        if header is None:
+            continue
+        if len(row) == 1 or (len(row) > 1 and row[1].upper() == "OVERALL TOTALS"):
+            header = None  # the next section's caption, or the totals row
+            continue
+        where = f"{path}:{line}"
+        code = Columns.cell(row, header.find("Option Code"))
+        option = tos_option(code)
+        if option_or_skip(option, code or ",".join(row), where, skipped) is None:
+            continue
+        qty = contracts(Columns.cell(row, header.find("Qty")), path, line, "Qty")
+        if qty == 0:
+            continue
+        price = number(
+            Columns.cell(row, header.find("Trade Price")), path, line, "Trade Price", required=False
+        )
+        holdings[(account, option)].append(
+            Lot(qty, None if price is None else abs(price), None, where)
+        )
+    if not found:
+        raise InputError(
+            "no Options section (Symbol,Option Code,Exp,Strike,Type,Qty,…) in this "
+            "Account Statement",
+            path,
+        )
+    return collect(path, ACCOUNT_STATEMENT, "positions", holdings, skipped)
