@@ -23,6 +23,7 @@ class _InOrder(TyperGroup):
         "check",
         "size-hedge",
         "review",
+        "import",
         "price",
         "signals",
         "calibrate",
@@ -246,6 +247,67 @@ def review(
     )
     emit_review(result, fmt.value)
     raise typer.Exit(1 if result.needs_action else 0)
+
+
+class Broker(str, Enum):
+    auto = "auto"
+    tastytrade = "tastytrade"
+    thinkorswim = "thinkorswim"
+    ibkr = "ibkr"
+    generic = "generic"
+
+
+@app.command("import", short_help="Broker exports → a position file.")
+def import_cmd(
+    exports: list[Path] = typer.Argument(
+        ..., help="Broker export files (CSV or Flex XML).", show_default=False
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Position file to write.", show_default=False
+    ),
+    broker: Broker = typer.Option(
+        Broker.auto, "--broker", help="Whose export: auto-detected from the headers by default."
+    ),
+    market: Path | None = typer.Option(
+        None, "--market", "-m", help="Copy this file's [market] into the position file."
+    ),
+    journal: Path | None = typer.Option(
+        None,
+        "--journal",
+        help="Decision journal whose recommended VIX spreads become hedge layers. "
+        "Default: journal.sqlite in your user data directory.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+) -> None:
+    """SPX iron condors and the VIX hedges alvh recommended, from broker exports.
+
+    Reads tastytrade (positions, transactions), thinkorswim (Position or
+    Account Statement), Interactive Brokers (Flex query XML/CSV, Activity
+    Statement) or a CSV with an OSI symbol column. Legs that form no condor,
+    and VIX spreads no journal entry recommended, are listed, never guessed.
+    Exit status: 0 everything imported, 1 legs left over, 2 bad input.
+    Example: alvh import positions.csv --journal journal.sqlite -o book.toml
+    """
+    from alvh_cli import journal as journal_db
+    from alvh_cli.errors import InputError
+    from alvh_cli.inputs.brokers import importer, write
+
+    inputs = [*exports, *(p for p in (market, journal) if p is not None)]
+    write.refuse_output(output, inputs, force)
+    result = importer.import_exports(
+        exports,
+        broker=broker.value,
+        market=market,
+        journal=journal if journal is not None else journal_db.default_path(),
+        journal_given=journal is not None,
+    )
+    typer.echo(importer.summary(result, str(output)))
+    if not result.grouping.condors:
+        raise InputError(
+            "nothing written: no SPX iron condor alvh can write (see the list above)", str(output)
+        )
+    write.write_atomic(output, result.text)
+    raise typer.Exit(1 if result.leftovers else 0)
 
 
 @app.command(short_help="ALVH vs 2x/3x stops and hold, on history.")

@@ -1,0 +1,267 @@
+"""``alvh import``: broker exports → one position file, and what was (not) imported.
+
+:func:`import_exports` reads every export, merges them (a positions export
+gives what is held; a transactions export of the same contracts adds the
+open dates, or alone gives the holdings it replays), groups the legs into
+condors and hedge layers, and renders the file — checking it with alvh's own
+loader first, so what is written is what ``alvh check`` reads. A condor the
+loader would refuse is moved to the leftovers with the loader's message.
+:func:`summary` is the report the command prints. Nothing is written here
+but by :func:`alvh_cli.inputs.brokers.write.write_atomic`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers import write
+from alvh_cli.inputs.brokers.common import (
+    ImportedLeg,
+    ParsedExport,
+    Skipped,
+    fmt_strike,
+    read_text,
+)
+from alvh_cli.inputs.brokers.detect import read_export
+from alvh_cli.inputs.brokers.group import Condor, Grouping, Leftover, group
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+@dataclass
+class ImportResult:
+    """What an import found and the file text to write (``text`` is "" without condors)."""
+
+    exports: list[ParsedExport]
+    grouping: Grouping
+    text: str
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    market: str | None = None
+    journal: str | None = None
+
+    @property
+    def leftovers(self) -> tuple[Leftover, ...]:
+        return self.grouping.leftovers
+
+
+def import_exports(
+    paths: Sequence[str | Path],
+    *,
+    broker: str = "auto",
+    market: str | Path | None = None,
+    journal: str | Path | None = None,
+    journal_given: bool = False,
+) -> ImportResult:
+    """Read, merge, group and render (see the module doc).
+
+    ``journal`` is the decision journal to match VIX spreads against; when
+    ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
+    table is copied into the book.
+    """
+    if not paths:
+        raise InputError("give at least one export file", "EXPORT")
+    exports = [read_export(str(p), read_text(p), broker) for p in paths]
+    legs, notes = merge(exports)
+    skipped = [s for e in exports for s in e.skipped]
+    notes = [n for e in exports for n in e.notes] + notes
+
+    recommendations, no_match = [], "no journal was read"
+    journal_path = None
+    if journal is not None and any(g.underlying == "VIX" for g in legs):
+        from alvh_cli.inputs.brokers.recommendations import load_recommendations
+
+        journal_path = str(journal)
+        if journal_given and not Path(journal).exists():
+            raise InputError("no such journal file", journal_path)
+        recommendations, no_match = load_recommendations(journal)
+    grouping = group(legs, recommendations, no_match)
+
+    raw_market = None
+    if market is not None:
+        from alvh_cli.inputs import positions
+
+        positions.load_market_file(market)  # every problem named before anything is written
+        raw_market = tomllib.loads(Path(market).read_text(encoding="utf-8-sig"))["market"]
+    sources = [(e.path, e.format) for e in exports]
+    grouping, text = _checked(
+        grouping, sources, raw_market, None if market is None else str(market)
+    )
+    return ImportResult(
+        exports=exports,
+        grouping=grouping,
+        text=text,
+        skipped=skipped,
+        notes=notes + list(grouping.notes),
+        market=None if market is None else str(market),
+        journal=journal_path,
+    )
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def merge(exports: Sequence[ParsedExport]) -> tuple[list[ImportedLeg], list[str]]:
+    """One leg per account and contract across exports (see the module doc); notes."""
+    held = [e for e in exports if e.kind == "positions"]
+    replayed = [e for e in exports if e.kind == "transactions"]
+    notes: list[str] = []
+    if not held:
+        return _one_each(replayed), notes
+    legs = _one_each(held)
+    fills = [g for e in replayed for g in e.legs]
+    if not fills:
+        return legs, notes
+    by_contract = defaultdict(list)
+    for g in fills:
+        by_contract[g.contract].append(g)
+    used = set()
+    out = []
+    for g in legs:
+        match = [t for t in by_contract.get(g.contract, ()) if t.account in ("", g.account)]
+        if len(match) != 1:
+            out.append(g)
+            continue
+        t = match[0]
+        used.add(id(t))
+        if t.quantity != g.quantity:
+            notes.append(
+                f"{g.describe()} ({g.source}): the transactions leave x{t.quantity:+d} open, "
+                "so their open date is not used"
+            )
+            out.append(g)
+            continue
+        price = g.entry_price if g.entry_price is not None else t.entry_price
+        out.append(replace(g, opened=t.opened, entry_price=price, source=f"{g.source}, {t.source}"))
+    for t in fills:
+        if id(t) not in used and not any(g.contract == t.contract for g in legs):
+            notes.append(
+                f"{t.describe()}: open in the transactions ({t.source}) but not in the "
+                "positions export (closed since?); not imported"
+            )
+    return out, notes
+
+
+def _one_each(exports: Sequence[ParsedExport]) -> list[ImportedLeg]:
+    """All legs, refusing one account's contract found in two exports (exported twice?)."""
+    seen: dict[tuple, ImportedLeg] = {}
+    where: dict[tuple, str] = {}
+    for e in exports:
+        for g in e.legs:
+            key = (g.account, g.contract)
+            if key in seen:
+                raise InputError(
+                    f"{g.describe()} is in {where[key]} and in {e.path}: the same account "
+                    "exported twice? (give each account once, or an account column)",
+                    e.path,
+                )
+            seen[key] = g
+            where[key] = e.path
+    return list(seen.values())
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _checked(
+    grouping: Grouping,
+    sources: list[tuple[str, str]],
+    market: dict | None,
+    market_source: str | None,
+) -> tuple[Grouping, str]:
+    """Render, load the text with alvh's loader, and move any condor it refuses to the
+    leftovers with the loader's message, until the file loads."""
+    condors = list(grouping.condors)
+    leftovers = list(grouping.leftovers)
+    while condors:
+        text = write.render_book(
+            condors,
+            sources=sources,
+            market=market,
+            market_source=market_source,
+            leftovers=leftovers,
+        )
+        problem = _load_error(text, market is not None)
+        if problem is None:
+            return replace(grouping, condors=tuple(condors), leftovers=tuple(leftovers)), text
+        m = re.match(r"positions\[(\d+)\]", problem.key)
+        if m is None or int(m.group(1)) >= len(condors):
+            raise InputError(f"the file alvh would write does not load: {problem}")
+        c: Condor = condors.pop(int(m.group(1)))
+        legs = c.legs + tuple(g for h in c.hedges for g in h.legs)
+        where = problem.key[len(m.group(0)) :].lstrip(".")
+        leftovers.append(
+            Leftover(
+                legs,
+                f"alvh would refuse this condor: {where + ': ' if where else ''}{problem.message}",
+            )
+        )
+    return replace(grouping, condors=(), leftovers=tuple(leftovers)), ""
+
+
+def _load_error(text: str, has_market: bool) -> InputError | None:
+    from alvh_cli.inputs import positions
+
+    with tempfile.TemporaryDirectory(prefix="alvh-import-") as folder:
+        path = Path(folder) / "book.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            loaded = positions.load_file(path)
+            if has_market:
+                from alvh_cli.inputs.expiries import check_expiries
+
+                check_expiries(loaded, loaded.market, allow_expired=False)
+        except InputError as exc:
+            return exc
+    return None
+
+
+# --------------------------------------------------------------------------- report
+
+
+def summary(result: ImportResult, output: str | None) -> str:
+    """The report ``alvh import`` prints: what was read, found, matched and left over."""
+    g = result.grouping
+    lines = [f"alvh import: {len(result.exports)} export{'s' * (len(result.exports) != 1)} read"]
+    for e in result.exports:
+        lines.append(f"  {e.path}: {e.format}, {len(e.legs)} SPX/VIX option legs")
+    target = f" → {output}" if output and g.condors else ""
+    lines.append(f"condors: {len(g.condors)}{target}")
+    for c in g.condors:
+        extra = f"  opened {c.opened}" if c.opened else ""
+        lines.append(f"  {c.id}: {c.describe()}, credit {write.price(c.credit)!r}{extra}")
+    hedges = g.hedges
+    lines.append(f"hedges matched: {len(hedges)}")
+    for c in g.condors:
+        for h in c.hedges:
+            lo, hi = h.legs
+            lines.append(
+                f"  VIX {lo.expiry} {fmt_strike(lo.strike)}/{fmt_strike(hi.strike)} call spread "
+                f"x{lo.quantity} → "
+                f"layer {h.layer} of {c.id} (recommended as of {h.recommendation.asof or '?'})"
+            )
+    lines.append(f"left over (not written; add by hand if they belong): {len(g.leftovers)}")
+    for lo in g.leftovers:
+        lines.append(f"  {lo.describe()} ({lo.source}): {lo.reason}")
+    if result.skipped:
+        n = len(result.skipped)
+        lines.append(f"not imported (not SPX/VIX options, or unusable): {n}")
+        lines += [f"  {s.what} ({s.source}): {s.reason}" for s in result.skipped[:20]]
+        if n > 20:
+            lines.append(f"  … and {n - 20} more")
+    if result.notes:
+        lines.append("notes:")
+        lines += [f"  {n}" for n in result.notes]
+    if result.market is None and g.condors and output:
+        lines.append(f"no market snapshot in {output}: run alvh check {output} --market today.toml")
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""The position file ``alvh import`` writes: TOML that ``alvh check`` reads as is.
+
+A small emitter of the TOML alvh's files use (tables, arrays of tables,
+strings, numbers, booleans, dates and date-times) rather than a dependency:
+position files need nothing more, and what it writes is read back with the
+standard ``tomllib`` and alvh's own loader before anything is written.
+
+The file carries, per condor, ``id``, ``opened`` (when the export gives it),
+``credit`` (the net entry premium per unit, from the cost basis) and the four
+legs, then any hedge layer legs (``underlying = "VIX"``, ``layer``). A market
+snapshot given with ``--market`` is copied in as ``[market]``; without one a
+comment says to pass ``--market`` to ``alvh check``. Legs left out are listed
+in comments so the file says what it does not hold.
+
+Writing is atomic (a temporary file in the target's folder, renamed over it)
+and never replaces an existing file unless asked, nor any input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers.common import ImportedLeg
+from alvh_cli.inputs.brokers.group import Condor, Leftover
+
+PRICE_DECIMALS = 6  # cost bases per point come with up to 4-6 decimals; more is float noise
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ROLES = ("long put", "short put", "short call", "long call")
+
+
+# --------------------------------------------------------------------------- TOML values
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
+
+
+def toml_string(s: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(v: object) -> str:
+    """One TOML value (inline: arrays and tables on one line)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "nan" if v != v else ("inf" if v > 0 else "-inf")
+        return repr(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, Mapping):
+        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def toml_table(name: str, table: Mapping) -> list[str]:
+    """``[name]`` with its scalar keys, then its sub-tables and arrays of tables."""
+    lines = [f"[{name}]"]
+    nested = []
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            nested.append((k, v, False))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v):
+            nested.append((k, v, True))
+        else:
+            lines.append(f"{toml_key(str(k))} = {toml_value(v)}")
+    for k, v, many in nested:
+        sub = f"{name}.{toml_key(str(k))}"
+        lines.append("")
+        if many:
+            for i, item in enumerate(v):
+                if i:
+                    lines.append("")
+                lines += [f"[[{sub}]]", *toml_table(sub, item)[1:]]
+        else:
+            lines += toml_table(sub, v)
+    return lines
+
+
+def price(x: float) -> float:
+    """A price per point as written: rounded to ``PRICE_DECIMALS``."""
+    return round(float(x), PRICE_DECIMALS)
+
+
+def number(x: float) -> int | float:
+    """Whole numbers as integers (strikes), others as floats."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def comment(text: str) -> str:
+    """Text made safe for one comment line."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", text)
+
+
+# --------------------------------------------------------------------------- the book
+
+
+def render_book(
+    condors: Sequence[Condor],
+    *,
+    sources: Sequence[tuple[str, str]],
+    market: Mapping | None = None,
+    market_source: str | None = None,
+    leftovers: Sequence[Leftover] = (),
+) -> str:
+    """The position file's text. ``sources`` are (export path, format) pairs; ``market``
+    the raw ``[market]`` table of the ``--market`` file, if one was given."""
+    out = ["# alvh position file written by `alvh import` from:"]
+    out += [f"#   {comment(path)} ({fmt})" for path, fmt in sources]
+    out.append("# Entry prices and credits are the exports' cost basis, per index point.")
+    if market is None:
+        out += [
+            "# No market snapshot in this file: give one each time you run alvh, e.g.",
+            "#   alvh check THIS_FILE --market today.toml",
+        ]
+    if leftovers:
+        out += [
+            "#",
+            "# Not in this file (alvh import listed them; add them by hand if they belong):",
+        ]
+        for lo in leftovers:
+            out.append(f"#   {comment(lo.describe())}: {comment(lo.reason)}")
+    out.append("")
+    if market is not None:
+        out.append(f"# [market] copied from {comment(market_source or '--market')}")
+        out += toml_table("market", market)
+        out.append("")
+    for c in condors:
+        out += _position(c)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _position(c: Condor) -> list[str]:
+    lines = ["[[positions]]", f"id = {toml_string(c.id)}"]
+    if c.opened is not None:
+        lines.append(f"opened = {c.opened.isoformat()}")
+    lp, sp, sc, lc = (price(g.entry_price) for g in c.legs)
+    credit = round(sp + sc - lp - lc, PRICE_DECIMALS)
+    net = f"{sp!r} + {sc!r} - {lp!r} - {lc!r}"
+    lines.append(f"credit = {toml_value(credit)}    # per unit: {net}")
+    for role, g in zip(_ROLES, c.legs, strict=True):
+        lines += _leg(g, role)
+    for h in c.hedges:
+        for g in h.legs:
+            side = "long" if g.quantity > 0 else "short"
+            lines += _leg(g, f"layer {h.layer} {side} VIX call", layer=h.layer)
+    lines.append("")
+    return lines
+
+
+def _leg(g: ImportedLeg, role: str, layer: int | None = None) -> list[str]:
+    lines = ["", f"  [[positions.legs]]    # {comment(role)} ({comment(g.source)})"]
+    if g.underlying != "SPX":
+        lines.append(f"  underlying = {toml_string(g.underlying)}")
+    lines += [
+        f"  root = {toml_string(g.root)}",
+        f"  type = {toml_string(g.type)}",
+        f"  strike = {toml_value(number(g.strike))}",
+        f"  expiry = {g.expiry.isoformat()}",
+        f"  quantity = {g.quantity}",
+        f"  entry_price = {toml_value(price(g.entry_price))}",
+    ]
+    if layer is not None:
+        lines.append(f"  layer = {layer}")
+    return lines
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def refuse_output(output: Path, inputs: Sequence[Path], force: bool) -> None:
+    """InputError when ``output`` is an input, a directory, in a missing folder, or exists
+    (without ``force``)."""
+    where = str(output)
+    for given in inputs:
+        if _same(output, given):
+            raise InputError(f"is also an input ({given}); alvh never writes to an input", where)
+    if output.is_dir():
+        raise InputError("is a directory; give the position file's path", where)
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"no such directory: {folder}", where)
+    if output.exists() and not force:
+        raise InputError("already exists; use --force to replace it", where)
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` through a temporary file in the same folder, then rename over ``path``."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a position file is an ordinary file
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
