@@ -237,7 +237,9 @@ def test_summary_lists_leftovers_and_skipped_lines(tmp_path, capsys, monkeypatch
     )
     g = FIXTURES / "tastytrade_positions.csv"
     _, stdout, _, _ = _import(tmp_path, capsys, monkeypatch, g, name="b2.toml")
-    assert f"  AAPL ({g}:8): not an option" in stdout.splitlines()
+    assert (
+        f"  AAPL ({g}:8): not an option alvh reads (a stock, future, futures option or cash line)"
+    ) in stdout.splitlines()
     assert (
         f"  SPY 2026-12-18 580 put ({g}:9): not an SPX/SPXW or VIX/VIXW option "
         "(alvh imports SPX condors and VIX hedges)"

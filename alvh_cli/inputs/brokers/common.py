@@ -87,6 +87,7 @@ class ParsedExport:
 
 
 NOT_ALVH = "not an SPX/SPXW or VIX/VIXW option (alvh imports SPX condors and VIX hedges)"
+NOT_OPTION = "not an option alvh reads (a stock, future, futures option or cash line)"
 
 
 def fmt_strike(strike: float) -> str:
@@ -428,7 +429,7 @@ def option_or_skip(
 ) -> Option | None:
     """The option when alvh imports it; otherwise record why not and return None."""
     if option is None:
-        skipped.append(Skipped(what, source, "not an option"))
+        skipped.append(Skipped(what, source, NOT_OPTION))
         return None
     if underlying_of(option[0]) is None:
         skipped.append(Skipped(option_text(option), source, NOT_ALVH))

@@ -163,13 +163,17 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
         fills.reverse()
     fills.sort(key=lambda f: f[0] or _NEVER)
 
-    lots: dict = defaultdict(list)  # (account, option) → open lots, oldest first
+    lots: dict = defaultdict(list)  # (account, option) → open lots, oldest first (every
+    # contract seen, so a broken one is listed below even when nothing of it was open)
     broken: dict = {}  # (account, option) → why its history cannot be replayed
     skipped: list[Skipped] = []
     other = 0
     for when, line, row in fills:
         where = f"{path}:{line}"
         action = Columns.cell(row, c_action).upper().replace(" ", "_")
+        if not action:  # some exports put "Sell to Open" only under Sub Type
+            sub = Columns.cell(row, c_sub).upper().replace(" ", "_")
+            action = sub if sub in _OPEN or sub in _CLOSE else ""
         kind = " ".join(Columns.cell(row, c) for c in (c_type, c_sub, c_desc)).lower()
         symbol = Columns.cell(row, c_symbol)
         option = osi_option(symbol, path, line, "Symbol") if symbol else None
@@ -215,9 +219,6 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
             skipped.append(Skipped(option_text(key[1]), path, broken[key]))
         elif open_lots:
             holdings[key] = open_lots
-    for key, why in broken.items():
-        if key not in lots:
-            skipped.append(Skipped(option_text(key[1]), path, why))
     notes = []
     if other:
         notes.append(

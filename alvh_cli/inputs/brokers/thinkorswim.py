@@ -35,7 +35,7 @@ from collections import defaultdict
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.brokers.common import (
-    NOT_ALVH,
+    NOT_OPTION,
     Columns,
     Lot,
     ParsedExport,
@@ -121,7 +121,7 @@ def read_position_statement(path: str, text: str) -> ParsedExport:
         option = _position_option(first, underlying)
         if option is None:
             if qty_text and number(qty_text, path, line, "Qty", required=False):
-                skipped.append(Skipped(first, where, NOT_ALVH))
+                skipped.append(Skipped(first, where, NOT_OPTION))
             continue  # the index or stock row of an options-only underlying, Qty 0
         if option_or_skip(option, first, where, skipped) is None:
             continue
