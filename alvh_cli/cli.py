@@ -291,6 +291,7 @@ def import_cmd(
     from alvh_cli import journal as journal_db
     from alvh_cli.errors import InputError
     from alvh_cli.inputs.brokers import importer, write
+    from alvh_cli.output.common import write_atomic
 
     inputs = [*exports, *(p for p in (market, journal) if p is not None)]
     write.refuse_output(output, inputs, force)
@@ -306,7 +307,7 @@ def import_cmd(
         raise InputError(
             "nothing written: no SPX iron condor alvh can write (see the list above)", str(output)
         )
-    write.write_atomic(output, result.text)
+    write_atomic(output, lambda fh: fh.write(result.text))
     raise typer.Exit(1 if result.leftovers else 0)
 
 

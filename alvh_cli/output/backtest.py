@@ -7,37 +7,12 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from alvh_cli.backtest import engine as bt
 from alvh_cli.errors import InputError
 from alvh_cli.output import common
-
-
-def _atomic_write(path: Path | str, write, mode: str = "w") -> None:
-    """Write through a temporary file in the same directory, then rename over ``path``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("no such directory", str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    try:
-        with os.fdopen(
-            fd, mode, **({"newline": "", "encoding": "utf-8"} if mode == "w" else {})
-        ) as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
 
 TRADE_COLUMNS = (
     "policy",
@@ -74,7 +49,7 @@ def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
         for row in result.trades:
             out.writerow({k: _cell(k, row[k]) for k in TRADE_COLUMNS})
 
-    _atomic_write(path, write)
+    common.write_atomic(path, write)
 
 
 def _cell(key: str, value: Any) -> Any:
@@ -108,7 +83,7 @@ def plot_equity(result: bt.BacktestResult, path: Path | str) -> None:
     fig.text(0.01, 0.01, result.note, fontsize=7, color="dimgrey")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     try:
-        _atomic_write(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
+        common.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
     finally:
         plt.close(fig)
 

@@ -1,4 +1,5 @@
-"""What every command's output shares: JSON and CSV emitters, the console, number formats.
+"""What every command's output shares: JSON and CSV emitters, the console, number
+formats, the atomic file writer.
 
 The output/ modules are the only ones that import rich. They receive plain data
 from the core and never compute a figure of their own beyond formatting.
@@ -11,7 +12,12 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from alvh_cli.errors import InputError
 
 # Keys holding dollars are rounded to cents in JSON/CSV; other floats keep 10 significant
 # digits (a per-unit gamma of 0.00082 or a theta of -1e-7 must survive).
@@ -51,6 +57,44 @@ def clean(value, key: str = ""):
             return None
         return round(value, 2) if key in DOLLAR_KEYS else float(f"{value:.10g}")
     return value
+
+
+def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str = "w") -> None:
+    """Write a file whole or not at all: ``write(fh)`` fills a temporary file in
+    ``path``'s folder, which is then renamed over ``path``.
+
+    For every file alvh writes (position files, trades CSV, plots): an existing
+    file is replaced only once the new one is complete, and a failed write leaves
+    neither a half file nor the temporary one. ``mode`` is ``"w"`` (UTF-8 text,
+    no newline translation: the writer's ``\n`` is what lands) or ``"wb"``. The
+    file gets the permissions of any file the user creates (0666 less the umask,
+    not mkstemp's 0600). A missing folder or an OS error raises InputError naming
+    ``path``.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"no such directory: {folder}", str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    try:
+        text = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
+        with os.fdopen(fd, mode, **text) as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _discard(tmp)
+        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+def _discard(tmp: str) -> None:
+    if os.path.exists(tmp):
+        os.unlink(tmp)
 
 
 def console():

@@ -6,8 +6,8 @@ open dates, or alone gives the holdings it replays), groups the legs into
 condors and hedge layers, and renders the file — checking it with alvh's own
 loader first, so what is written is what ``alvh check`` reads. A condor the
 loader would refuse is moved to the leftovers with the loader's message.
-:func:`summary` is the report the command prints. Nothing is written here
-but by :func:`alvh_cli.inputs.brokers.write.write_atomic`.
+:func:`summary` is the report the command prints. Nothing is written here:
+``cli.py`` writes the file with :func:`alvh_cli.output.common.write_atomic`.
 """
 
 from __future__ import annotations

@@ -12,16 +12,15 @@ snapshot given with ``--market`` is copied in as ``[market]``; without one a
 comment says to pass ``--market`` to ``alvh check``. Legs left out are listed
 in comments so the file says what it does not hold.
 
-Writing is atomic (a temporary file in the target's folder, renamed over it)
-and never replaces an existing file unless asked, nor any input.
+:func:`refuse_output` keeps the command from replacing an existing file unless
+asked, or any input; ``cli.py`` writes the file atomically
+(:func:`alvh_cli.output.common.write_atomic`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -220,24 +219,3 @@ def _same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return False
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` through a temporary file in the same folder, then rename over ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a position file is an ordinary file
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
