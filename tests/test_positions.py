@@ -638,6 +638,59 @@ def test_missing_file(tmp_path):
     assert str(info.value).startswith(str(path))
 
 
+def test_symlink_loop_is_one_line(tmp_path):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    path = tmp_path / "a.toml"
+    with pytest.raises(InputError) as info:
+        load_file(path)
+    assert str(info.value) == f"{path}: symbolic link loop: cannot read the file"
+    with pytest.raises(InputError) as info:
+        load_market_file(path)
+    assert str(info.value) == f"{path}: symbolic link loop: cannot read the file"
+    # Given as a book path, and met inside a book folder: the loop is named, not skipped.
+    with pytest.raises(InputError) as info:
+        expand_book([path])
+    assert str(info.value) == f"{path}: symbolic link loop: cannot read the file"
+    assert expand_book([tmp_path]) == [tmp_path / "a.toml", tmp_path / "b.toml"]
+
+
+def test_broken_symlink_names_its_target(tmp_path):
+    path = tmp_path / "dec.toml"
+    path.symlink_to("gone.toml")
+    with pytest.raises(InputError) as info:
+        load_file(path)
+    assert str(info.value) == (
+        f"{path}: broken symbolic link: it points to 'gone.toml', which does not exist"
+    )
+
+
+def test_unreadable_file_and_folder(tmp_path, monkeypatch):
+    import os
+
+    # Tests may run as root, which reads anything: fake the refusals the OS would give.
+    path = _write(tmp_path, GOOD)
+    real_open = Path.open
+
+    def no_open(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", no_open)
+    with pytest.raises(InputError) as info:
+        load_file(path)
+    assert str(info.value) == f"{path}: cannot read the file: permission denied"
+
+    def no_listing(where):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "scandir", no_listing)
+    with pytest.raises(InputError) as info:
+        expand_book([tmp_path])
+    assert str(info.value) == f"{tmp_path}: cannot list the directory: permission denied"
+
+
 def test_directory_is_not_a_file(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
         load_file(tmp_path)

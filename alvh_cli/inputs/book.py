@@ -7,6 +7,7 @@ expiries against the snapshot's ``asof``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,9 +41,10 @@ def load_book(
 
     files = positions.expand_book(paths) if expand_dirs else [Path(p) for p in paths]
     # A market or rules file kept in the book's folder is not a position file.
-    given = {Path(p).resolve() for p in paths}
-    shared = {Path(f).resolve() for f in (market, rules) if f is not None} - given
-    files = [f for f in files if Path(f).resolve() not in shared]
+    # realpath, not Path.resolve: it never raises, even on a symbolic link loop.
+    given = {os.path.realpath(p) for p in paths}
+    shared = {os.path.realpath(f) for f in (market, rules) if f is not None} - given
+    files = [f for f in files if os.path.realpath(f) not in shared]
     shared_market = positions.load_market_file(market) if market is not None else None
     rules_table = positions.load_rules_table(rules) if rules is not None else None
     out = []

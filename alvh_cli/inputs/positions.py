@@ -14,19 +14,22 @@ Only the standard library is imported here, so loading stays fast.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.build import build_market, build_positions, parse_osi, resolve_asof
 from alvh_cli.inputs.schema import FILE_FIELDS
-from alvh_cli.inputs.toml_reader import read_toml
+from alvh_cli.inputs.toml_reader import os_error_message, read_toml
 from alvh_cli.inputs.validate import check_rules, check_table, check_value
 from alvh_cli.model.domain import Market, PositionFile
 
 __all__ = [
     "expand_book",
+    "expand_book_tolerant",
     "load_file",
     "load_files",
     "load_market_file",
@@ -79,26 +82,66 @@ def expand_book(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, directories replaced by their ``*.toml`` files (sorted, not recursive).
 
     A path given twice (or a file inside a directory also given) appears once.
-    A missing path, or a directory without ``*.toml`` files, is an InputError.
+    A missing or unreadable path, or a directory without ``*.toml`` files, is an
+    InputError (the first one, in the order given).
     """
-    out: list[Path] = []
-    seen: set[Path] = set()
+    out = []
+    for item in expand_book_tolerant(paths):
+        if isinstance(item, InputError):
+            raise item
+        out.append(item)
+    return out
+
+
+def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]:
+    """:func:`expand_book`, with each bad path's InputError in its place instead of raised.
+
+    A ``*.toml`` entry of a directory that is not a regular file (a broken or
+    looping symbolic link, a FIFO) is listed, so that reading it reports what
+    it is; subdirectories are skipped. Nothing here follows a link loop forever
+    or raises anything but InputError.
+    """
+    out: list[Path | InputError] = []
+    seen: set[str] = set()
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            files = sorted(f for f in path.glob("*.toml") if f.is_file())
+        try:
+            is_dir = stat.S_ISDIR(path.stat().st_mode)
+        except OSError as e:
+            message = os_error_message(e, path)
+            if message == "no such file":  # given as an argument: it may have been a folder
+                message = "no such file or directory"
+            out.append(InputError(message, str(given)))
+            continue
+        if is_dir:
+            try:
+                files = sorted(
+                    path / entry.name
+                    for entry in os.scandir(path)
+                    if entry.name.endswith(".toml") and not _is_dir(entry)
+                )
+            except OSError as e:
+                reason = "permission denied" if isinstance(e, PermissionError) else e.strerror
+                out.append(InputError(f"cannot list the directory: {reason}", str(given)))
+                continue
             if not files:
-                raise InputError("no *.toml files in this directory", str(given))
-        elif path.exists():
-            files = [path]
+                out.append(InputError("no *.toml files in this directory", str(given)))
+                continue
         else:
-            raise InputError("no such file or directory", str(given))
+            files = [path]
         for f in files:
-            resolved = f.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
+            real = os.path.realpath(f)  # never raises on a loop, unlike Path.resolve
+            if real not in seen:
+                seen.add(real)
                 out.append(f)
     return out
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a looping link: not a directory; reading it will say what it is
+        return False
 
 
 def load_market_file(path: str | Path) -> Market:

@@ -6,6 +6,8 @@ loading stays fast.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import stat
 import sys
@@ -52,12 +54,8 @@ def read_toml(path: str | Path) -> dict:
             raise InputError(
                 f"file too large (over {MAX_FILE_BYTES // 2**20} MB) for a position file", source
             )
-    except FileNotFoundError:
-        raise InputError("no such file", source) from None
-    except PermissionError:
-        raise InputError("cannot read the file: permission denied", source) from None
     except OSError as e:
-        raise InputError(f"cannot read the file: {e.strerror or e}", source) from None
+        raise InputError(os_error_message(e, p), source) from None
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -79,6 +77,25 @@ def read_toml(path: str | Path) -> dict:
         if line is not None and 1 <= line <= len(lines):
             key, hint = _syntax_hint(lines[line - 1])
         raise InputError(f"TOML syntax error: {message}{hint}", source, key, line) from None
+
+
+def os_error_message(exc: OSError, path: Path) -> str:
+    """What went wrong reaching ``path``, in a trader's words (no errno numbers)."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop: cannot read the file"
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:  # pragma: no cover - the link vanished meanwhile
+                target = "?"
+            return f"broken symbolic link: it points to {target!r}, which does not exist"
+        return "no such file"
+    if isinstance(exc, PermissionError):
+        return "cannot read the file: permission denied"
+    if isinstance(exc, NotADirectoryError):
+        return "no such file (a part of the path is not a directory)"
+    return f"cannot read the file: {exc.strerror or exc}"
 
 
 def _file_kind(mode: int) -> str:
