@@ -238,7 +238,11 @@ BAD_FILES: list[tuple[str, str]] = [
         "positions[0].credit: must be > 0, got -4.85",
     ),
     (sub("spx = 5850.25", "spx = 0"), "market.spx: must be > 0, got 0"),
-    (sub("vix = 18.2", "vix = -18.2"), "market.vix: must be > 0, got -18.2"),
+    (
+        sub("vix = 18.2", "vix = -18.2"),
+        "market.vix: must be between 5 and 150 (VIX has closed between 9.14 and 82.69 since "
+        "1990), got -18.2",
+    ),
     (
         sub("rate = 0.042", "rate = 4.2"),
         "market.rate: must be between -0.05 and 0.2 (4.2% is written 0.042), got 4.2",

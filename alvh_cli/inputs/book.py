@@ -38,6 +38,7 @@ def load_book(
 ) -> list[LoadedFile]:
     """Load every file; ``market``/``rules`` files override what each file carries."""
     from alvh_cli.inputs.expiries import check_expiries
+    from alvh_cli.inputs.sanity import check_position_strikes
 
     files = positions.expand_book(paths) if expand_dirs else [Path(p) for p in paths]
     # A market or rules file kept in the book's folder is not a position file.
@@ -59,6 +60,7 @@ def load_book(
             layers.append((rules_table, str(rules)))
         effective = resolve(*layers)
         check_expiries(pf, snap, allow_expired)
+        check_position_strikes(pf, snap)
         out.append(LoadedFile(pf, snap, effective))
     return out
 

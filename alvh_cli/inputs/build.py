@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs import sanity
 from alvh_cli.inputs.schema import CLOSE_NY, DEFAULT_ROOT, NEW_YORK, OCC_REPLACES, ROOT_UNDERLYING
 from alvh_cli.inputs.validate import show, show_num
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Quote, Smile
@@ -306,11 +307,14 @@ def _net_credit(legs: list[Leg], source: str, key: str) -> float:
 
 def build_market(mv: dict, source: str) -> Market:
     vix = mv["vix"]
+    asof = resolve_asof(mv["asof"])
+    today = _check_asof_trading_day(asof, source)
     futures = []
     seen: dict[date, str] = {}
     for i, fv in enumerate(mv.get("vix_futures", [])):
         k = f"market.vix_futures[{i}]"
         _check_trading_day(fv["expiry"], "VIX futures", source, f"{k}.expiry")
+        sanity.check_horizon(fv["expiry"], today, source, f"{k}.expiry")
         if fv["expiry"] in seen:
             raise InputError(
                 f"duplicate expiry {fv['expiry']} (also {seen[fv['expiry']]})",
@@ -321,10 +325,14 @@ def build_market(mv: dict, source: str) -> Market:
         _check_future_price(fv["price"], vix, source, f"{k}.price")
         futures.append(FuturePoint(expiry=fv["expiry"], price=fv["price"]))
     quotes = []
+    strike_keys = []
     seen_quotes: dict[tuple, str] = {}
     for i, qv in enumerate(mv.get("quotes", [])):
         k = f"market.quotes[{i}]"
         q = _build_quote(qv, source, k)
+        where = "occ" if "occ" in qv else "expiry"
+        sanity.check_horizon(q.expiry, today, source, f"{k}.{where}")
+        strike_keys.append(f"{k}.{'occ' if 'occ' in qv else 'strike'}")
         contract = (q.underlying, q.type, q.strike, q.expiry, q.root)
         if contract in seen_quotes:
             raise InputError(
@@ -337,8 +345,8 @@ def build_market(mv: dict, source: str) -> Market:
         quotes.append(q)
     spx_vol = mv.get("spx_vol", {})
     vix_vol = mv.get("vix_vol")
-    return Market(
-        asof=resolve_asof(mv["asof"]),
+    market = Market(
+        asof=asof,
         spx=mv["spx"],
         vix=vix,
         rate=mv["rate"],
@@ -355,6 +363,8 @@ def build_market(mv: dict, source: str) -> Market:
         quotes=tuple(quotes),
         source=source,
     )
+    sanity.check_quote_strikes(market, strike_keys, source)
+    return market
 
 
 def _build_quote(qv: dict, source: str, key: str) -> Quote:
@@ -405,6 +415,21 @@ def _check_trading_day(d: date, what: str, source: str, key: str) -> None:
         before = ""
     raise InputError(
         f"{d} is {day}, not a trading day; {what} expire on trading days{before}", source, key
+    )
+
+
+def _check_asof_trading_day(asof: datetime, source: str) -> date:
+    """A snapshot comes from a trading day: a Saturday ``asof`` is a typo, and a holiday's
+    has no prices of its own. Returns the New York date of ``asof``."""
+    d = asof.astimezone(_new_york()).date()
+    if is_business_day(d):
+        return d
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    raise InputError(
+        f"{d} is {day}, not a trading day: no market snapshot comes from it "
+        f"(the trading day before is {previous_business_day(d)})",
+        source,
+        "market.asof",
     )
 
 

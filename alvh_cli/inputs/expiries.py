@@ -1,17 +1,19 @@
-"""Reject positions the snapshot's ``asof`` rules out: opened later, or already settled."""
+"""Reject positions the snapshot's ``asof`` rules out: opened later, already settled, or
+expiring more than 3 years on."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.sanity import check_horizon
 from alvh_cli.model.domain import Market, PositionFile
 from alvh_cli.model.timing import NEW_YORK, aware, settlement_instant, settlement_timestamp
 
 
 def check_expiries(position_file: PositionFile, market: Market, allow_expired: bool) -> None:
-    """Reject a position opened after ``market.asof``, and any leg settled at or before
-    it unless ``allow_expired``.
+    """Reject a position opened after ``market.asof``, any leg expiring more than 3 years
+    after it, and any leg settled at or before it unless ``allow_expired``.
 
     The error names the file and the key, e.g.
     ``book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST
@@ -27,6 +29,14 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
                 f"(position {position.id!r})",
                 source=position_file.path,
                 key=f"{position.key}.opened" if position.key else "opened",
+            )
+        for leg in position.legs:
+            check_horizon(
+                leg.expiry,
+                today,
+                position_file.path,
+                f"{leg.key}.expiry" if leg.key else "expiry",
+                position.id,
             )
         if allow_expired:
             continue

@@ -19,6 +19,9 @@ CLOSE_NY = time(16, 0)  # a bare date as ``asof`` means the 16:00 New York close
 ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
 DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
 
+# Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
+MAX_CONTRACTS = 10_000
+
 # Keys an OSI symbol (``occ``) replaces: a leg or quote gives one or the other.
 OCC_REPLACES = ("root", "type", "strike", "expiry")
 
@@ -85,9 +88,12 @@ LEG_FIELDS = (
     Field(
         "quantity",
         "integer",
-        "Signed contracts: + long, - short. Required.",
+        "Signed contracts: + long, - short, at most 10,000 either way. Required.",
         required=True,
         nonzero=True,
+        ge=-MAX_CONTRACTS,
+        le=MAX_CONTRACTS,
+        hint="(signed contracts; more than 10,000 is a typo)",
     ),
     Field(
         "entry_price",
@@ -218,7 +224,15 @@ MARKET_FIELDS = (
         required=True,
     ),
     Field("spx", "number", "SPX index level. Required.", required=True, gt=0),
-    Field("vix", "number", "VIX index level. Required.", required=True, gt=0),
+    Field(
+        "vix",
+        "number",
+        "VIX index level, between 5 and 150. Required.",
+        required=True,
+        ge=5,
+        le=150,
+        hint="(VIX has closed between 9.14 and 82.69 since 1990)",
+    ),
     Field(
         "rate",
         "number",

@@ -209,8 +209,8 @@ def _header(key: str) -> str:
 
 
 def show_num(x: float) -> str:
-    """A number as a trader writes it: 5400, 6100.5, 0.042."""
-    if isinstance(x, float) and x.is_integer():
+    """A number as a trader writes it: 5400, 6100.5, 0.042 (and 1e+308, not 309 digits)."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return repr(x) if isinstance(x, float) else str(x)
 
