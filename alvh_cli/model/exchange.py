@@ -10,7 +10,7 @@ outside it ask the package itself.
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from importlib.resources import files
 
 TABLE = "nyse_holidays.txt"
@@ -53,3 +53,26 @@ def previous_business_day(d: date) -> date:
     while not is_business_day(d):
         d -= timedelta(days=1)
     return d
+
+
+REGULAR_CLOSE = time(16, 0)  # New York
+EARLY_CLOSE = time(13, 0)
+
+
+def is_early_close(d: date) -> bool:
+    """True on the NYSE's regular 13:00 half days: the day after Thanksgiving, and July 3
+    and December 24 when the exchange is open on them (NYSE holiday rules; e.g. 2025-07-03,
+    2025-11-28 and 2025-12-24). Ad-hoc early closes are not known."""
+    if not is_business_day(d):
+        return False
+    if (d.month, d.day) in ((7, 3), (12, 24)):
+        return True
+    if d.month == 11 and d.weekday() == 4:  # a Friday: the one after the fourth Thursday?
+        first_thursday = 1 + (3 - date(d.year, 11, 1).weekday()) % 7
+        return d.day == first_thursday + 22
+    return False
+
+
+def close_time(d: date) -> time:
+    """The exchange's closing time on trading day ``d``, New York wall time."""
+    return EARLY_CLOSE if is_early_close(d) else REGULAR_CLOSE
