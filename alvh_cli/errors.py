@@ -1,6 +1,11 @@
-"""The one exception type for bad input: it names the file, the key path and what is wrong."""
+"""The one exception type for bad input, and the one warning type for doubtful input.
+
+Both name the file, the key path and what is wrong.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class InputError(Exception):
@@ -31,3 +36,20 @@ class InputError(Exception):
         if key_prefix:
             key = f"{key_prefix}.{key}" if key else key_prefix
         return InputError(self.message, self.source or (source or ""), key, self.line)
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    """Input alvh can price but a trader should look at: a stale snapshot, a flat smile.
+
+    Found while loading and carried to the output as data (the core never
+    prints): ``str()`` is ``file: key: message``, the JSON form
+    ``{"source", "key", "message"}``.
+    """
+
+    message: str
+    source: str = ""
+    key: str = ""
+
+    def __str__(self) -> str:
+        return ": ".join(p for p in (self.source, self.key, self.message) if p)

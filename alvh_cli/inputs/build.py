@@ -8,10 +8,11 @@ strict except for the padding spaces after the root.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs import sanity
+from alvh_cli.inputs import market_warnings, sanity
 from alvh_cli.inputs.schema import CLOSE_NY, DEFAULT_ROOT, NEW_YORK, OCC_REPLACES, ROOT_UNDERLYING
 from alvh_cli.inputs.validate import show, show_num
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Quote, Smile
@@ -364,7 +365,10 @@ def build_market(mv: dict, source: str) -> Market:
         source=source,
     )
     sanity.check_quote_strikes(market, strike_keys, source)
-    return market
+    warnings = [] if "spx_vol" in mv else [market_warnings.flat_smile(market)]
+    keys = [f"market.quotes[{i}]" for i in range(len(quotes))]
+    warnings += market_warnings.wide_quotes(market.quotes, keys, source)
+    return replace(market, warnings=tuple(warnings))
 
 
 def _build_quote(qv: dict, source: str, key: str) -> Quote:

@@ -150,6 +150,9 @@ class Market:
     vix_vol: Smile | None = None
     quotes: tuple[Quote, ...] = ()
     source: str = ""  # file the snapshot came from
+    # InputWarnings found while reading it (flat smile, a quote much wider than its
+    # neighbours); not part of the market's value, so not compared.
+    warnings: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""Doubts about a market snapshot that do not stop alvh pricing it: warnings, not errors.
+
+- **stale**: ``asof`` is before the most recent close — prices have moved since;
+- **flat smile**: no ``[market.spx_vol]``, so SPX options without a quote or
+  ``iv`` are priced at VIX/100 across strikes (far too cheap out of the money);
+- **wide quote**: a quote's bid/ask width is more than ``WIDE_FACTOR`` (3) times
+  the median width of its neighbours and at least ``WIDE_MIN`` (0.20 points)
+  wider than that median. Neighbours are the quotes of the same underlying,
+  root, type and expiry at the ``NEIGHBOURS`` (3) nearest quoted strikes on
+  each side. A typed ask of 105.0 for 10.50 moves the mid — and so the leg's
+  implied volatility and the mark — by half the slip.
+
+Pure functions of their arguments: the clock is read by the caller (``cli.py``)
+and passed in as ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from alvh_cli.errors import InputWarning
+from alvh_cli.inputs.validate import show_num
+from alvh_cli.model.domain import Market, Quote
+from alvh_cli.model.exchange import close_time, is_business_day, previous_business_day
+from alvh_cli.model.timing import NEW_YORK, aware
+
+WIDE_FACTOR = 3.0
+WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
+NEIGHBOURS = 3  # quoted strikes on each side
+
+
+def last_close(now: datetime) -> datetime:
+    """The most recent exchange close at or before ``now``: 16:00 New York on a trading
+    day (13:00 on the NYSE's half days). Saturday's and Sunday's is Friday's."""
+    here = aware(now).astimezone(NEW_YORK)
+    day = here.date()
+    if is_business_day(day):
+        close = datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
+        if close <= here:
+            return close
+    day = previous_business_day(day)
+    return datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
+
+
+def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
+    """A warning when ``market.asof`` is before the last close at or before ``now``.
+
+    A snapshot of Friday's close read on Saturday is current; one of Friday
+    15:45 read after Friday's close is not (the last 15 minutes moved prices)."""
+    close = last_close(now)
+    asof = aware(market.asof)
+    if asof >= close:
+        return None
+    return InputWarning(
+        f"snapshot of {_stamp(asof)} is older than the last close ({_stamp(close)}): prices "
+        "have moved since — update the market data",
+        market.source,
+        "market.asof",
+    )
+
+
+def flat_smile(market: Market) -> InputWarning:
+    """The warning for a snapshot without ``[market.spx_vol]``."""
+    return InputWarning(
+        f"not given: SPX options without a quote or iv are priced on a flat smile at VIX/100 "
+        f"({market.vix / 100:.1%}), which prices out-of-the-money puts far too cheap — give "
+        "atm, skew and smile",
+        market.source,
+        "market.spx_vol",
+    )
+
+
+def wide_quotes(quotes: Sequence[Quote], keys: Sequence[str], source: str) -> list[InputWarning]:
+    """A warning for each quote much wider than its neighbours (module docstring).
+
+    ``keys[i]`` is where ``quotes[i]`` sits in the file (``market.quotes[3]``)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, q in enumerate(quotes):
+        groups.setdefault((q.underlying, q.root or "", q.type, q.expiry), []).append(i)
+    flagged = []
+    for members in groups.values():
+        members.sort(key=lambda i: quotes[i].strike)
+        for pos, i in enumerate(members):
+            near = members[max(0, pos - NEIGHBOURS) : pos] + members[pos + 1 : pos + 1 + NEIGHBOURS]
+            if not near:
+                continue
+            median = _median([quotes[j].ask - quotes[j].bid for j in near])
+            q = quotes[i]
+            width = q.ask - q.bid
+            if width > WIDE_FACTOR * median and width - median >= WIDE_MIN - 1e-9:
+                flagged.append((i, width, median, len(near)))
+    out = []
+    for i, width, median, n in sorted(flagged):
+        q = quotes[i]
+        name = f"{q.root or q.underlying} {q.type} {show_num(q.strike)} {q.expiry}"
+        out.append(
+            InputWarning(
+                f"{name} is {width:.2f} wide (bid {show_num(q.bid)}, ask {show_num(q.ask)}), "
+                f"more than {WIDE_FACTOR:g}x the {median:.2f} median width of the "
+                f"{n} nearest quoted strike{'s' if n != 1 else ''} — a typo? Its mid prices "
+                "the contract",
+                source,
+                keys[i],
+            )
+        )
+    return out
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
