@@ -15,11 +15,13 @@ _LAZY = {
     "implied_vol_black76": "alvh_cli.model.pricing",
     "load_files": "alvh_cli.inputs.positions",
     "load_book": "alvh_cli.inputs.book",
+    "load_book_tolerant": "alvh_cli.inputs.book",
     "value_book": "alvh_cli.model.valuation",
     "price_book": "alvh_cli.model.valuation",
     "check_book": "alvh_cli.method.check",
     "Rules": "alvh_cli.method.rules",
     "InputError": "alvh_cli.errors",
+    "InputWarning": "alvh_cli.errors",
 }
 
 __all__ = ["__version__", *_LAZY]

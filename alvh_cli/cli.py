@@ -82,6 +82,26 @@ ALLOW_EXPIRED = typer.Option(
 )
 
 
+def _now():
+    """The clock, read here at the edge and passed in (the staleness check is pure)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _print_problems(warnings=(), errors=()) -> None:
+    """Warnings and bad files' errors on stderr after the results (with --debug, each
+    error's traceback first)."""
+    from alvh_cli.output.common import print_problems
+
+    if _state["debug"]:
+        import traceback
+
+        for exc in errors:
+            traceback.print_exception(exc)
+    print_problems(warnings, errors)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"alvh {__version__}")
@@ -113,8 +133,12 @@ def price(
     from alvh_cli.model import valuation
     from alvh_cli.output.price import emit_price
 
-    loaded = book.load_book(files, market=market, rules=None, allow_expired=allow_expired)
-    emit_price(valuation.price_book(loaded), fmt.value)
+    loaded = book.load_book(
+        files, market=market, rules=None, allow_expired=allow_expired, now=_now()
+    )
+    warnings = book.warnings_of(loaded)
+    emit_price(valuation.price_book(loaded), fmt.value, warnings)
+    _print_problems(warnings)
 
 
 @app.command(short_help="What to do today with each position.")
@@ -129,7 +153,9 @@ def check(
 ) -> None:
     """What to do today: layers, hedges, conversions, unwinds, profit takes.
 
-    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
+    A bad file is reported on its own line after the others' results.
+    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input (a bad file
+    among good ones too: 2 wins over 1).
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
     from alvh_cli.inputs import book
@@ -137,10 +163,15 @@ def check(
     from alvh_cli.method import regime
     from alvh_cli.output.check import emit_check
 
-    loaded = book.load_book(files, market=market, rules=rules, allow_expired=allow_expired)
+    loaded, errors = book.load_book_tolerant(
+        files, market=market, rules=rules, allow_expired=allow_expired, now=_now()
+    )
     result = engine.check_book(loaded, regime.regimes_for(loaded, history, events or []))
-    emit_check(result, fmt.value)
-    raise typer.Exit(1 if result.needs_action else 0)
+    warnings = book.warnings_of(loaded)
+    if loaded or fmt is Format.json:
+        emit_check(result, fmt.value, warnings, errors)
+    _print_problems(warnings, errors)
+    raise typer.Exit(2 if errors else 1 if result.needs_action else 0)
 
 
 @app.command("size-hedge", short_help="The working behind a VIX hedge.")
@@ -168,7 +199,9 @@ def size_hedge(
     from alvh_cli.method import sizing
     from alvh_cli.output.size_hedge import emit_size_hedge
 
-    loaded = book.load_book([file], market=market, rules=rules, allow_expired=allow_expired)
+    loaded = book.load_book(
+        [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
+    )
     result = sizing.size_hedge_report(
         loaded,
         position=position,
@@ -178,6 +211,7 @@ def size_hedge(
         vix_expiry=book.parse_date_option(vix_expiry, "--vix-expiry"),
     )
     emit_size_hedge(result, fmt.value)
+    _print_problems(book.warnings_of(loaded))
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -221,9 +255,12 @@ def review(
 ) -> None:
     """The whole book, most urgent first: totals, hedge spend against budget, recommendations.
 
-    Each run is appended to the decision journal. --format csv: one row per
-    recommendation (with --changes, one row per change).
-    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input.
+    Each run is appended to the decision journal, unless a file was bad (the
+    review of part of the book is not recorded). --format csv: one row per
+    recommendation (with --changes, one row per change). A bad file is reported
+    on its own line after the others' results.
+    Exit status: 0 nothing to do, 1 an action is recommended, 2 bad input (a bad file
+    among good ones too: 2 wins over 1).
     Example: alvh review book/ --market today.toml --history spx_vix.csv --changes
     """
     from alvh_cli import journal as journal_db
@@ -232,8 +269,13 @@ def review(
     from alvh_cli.method import review as engine
     from alvh_cli.output.review import emit_review
 
-    loaded = book.load_book(
-        books, market=market, rules=rules, allow_expired=allow_expired, expand_dirs=True
+    loaded, errors = book.load_book_tolerant(
+        books,
+        market=market,
+        rules=rules,
+        allow_expired=allow_expired,
+        expand_dirs=True,
+        now=_now(),
     )
     path = journal if journal is not None else journal_db.default_path()
     result = engine.review_book(
@@ -241,12 +283,17 @@ def review(
         regime.regimes_for(loaded, history, events or []),
         None if no_journal and not changes else path,
         changes,
-        record=not no_journal,
+        record=not no_journal and not errors,
         books=[str(b) for b in books],
         argv=sys.argv[1:],
     )
-    emit_review(result, fmt.value)
-    raise typer.Exit(1 if result.needs_action else 0)
+    if errors and result.changes is not None:
+        result.changes = engine.without_unread(result.changes, [e.source for e in errors])
+    warnings = book.warnings_of(loaded)
+    if loaded or fmt is Format.json:
+        emit_review(result, fmt.value, warnings, errors)
+    _print_problems(warnings, errors)
+    raise typer.Exit(2 if errors else 1 if result.needs_action else 0)
 
 
 class Broker(str, Enum):

@@ -389,6 +389,7 @@ def test_emit_json(desk, capsys):
         "positions",
         "recommendations",
         "warnings",
+        "errors",
         "changes",
     ]
     assert data["warnings"] == []

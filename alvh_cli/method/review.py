@@ -239,3 +239,16 @@ def _journal(result, path, current, record, changes, books, book_key, argv) -> N
     finally:
         if conn is not None:
             conn.close()
+
+
+def without_unread(changes: list[dict], unread: Sequence[str | Path]) -> list[dict]:
+    """``changes`` less the "position_gone" of positions whose file could not be read
+    today (``unread``: those files): they were not reviewed, not closed."""
+    import os
+
+    bad = {os.path.realpath(s) for s in unread}
+    return [
+        c
+        for c in changes
+        if not (c["kind"] == "position_gone" and os.path.realpath(c["source"]) in bad)
+    ]

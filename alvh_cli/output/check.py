@@ -6,18 +6,20 @@ from alvh_cli.output import common
 from alvh_cli.output.common import money, num
 
 
-def check_json(result) -> dict:
+def check_json(result, warnings=(), errors=()) -> dict:
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
         "positions": result.positions,
     }
-    return data
+    return common.with_problems(data, warnings, errors)
 
 
-def emit_check(result, fmt: str) -> None:
+def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
+    """``warnings`` (InputWarnings) and ``errors`` (bad files' InputErrors) join the JSON;
+    the caller prints them on stderr for every format (``common.print_problems``)."""
     if fmt == "json":
-        return common.emit_json(check_json(result))
+        return common.emit_json(check_json(result, warnings, errors))
     if fmt == "csv":
         rows = []
         for p in result.positions:

@@ -133,6 +133,38 @@ def _flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
+def problem_json(problem) -> dict:
+    """An InputWarning or InputError as JSON: ``source``, ``key``, ``message`` (errors also
+    ``line``, the line of a TOML syntax error or null)."""
+    out = {"source": problem.source, "key": problem.key, "message": problem.message}
+    if isinstance(problem, Exception):
+        out["line"] = problem.line
+    return out
+
+
+def with_problems(data: dict, warnings=(), errors=(), notes=()) -> dict:
+    """``data`` with its ``warnings`` and ``errors`` lists (DESIGN §7, §8).
+
+    ``warnings``: InputWarnings from loading; ``notes``: a command's own warnings as
+    plain text (no file or key); ``errors``: the InputErrors of the files that could
+    not be run. Both keys are always present, so a script can read them unguarded.
+    """
+    data["warnings"] = [problem_json(w) for w in warnings] + [
+        {"source": "", "key": "", "message": n} for n in notes
+    ]
+    data["errors"] = [problem_json(e) for e in errors]
+    return data
+
+
+def print_problems(warnings=(), errors=()) -> None:
+    """Warnings, then the bad files' errors, one line each on stderr, after the results:
+    ``warning: file: key: message`` and ``alvh: file: key: message``."""
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for e in errors:
+        print(f"alvh: {e}", file=sys.stderr)
+
+
 def money(x) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"

@@ -6,9 +6,10 @@ from alvh_cli.output import common
 from alvh_cli.output.common import money, num
 
 
-def emit_price(data: dict, fmt: str) -> None:
+def emit_price(data: dict, fmt: str, warnings=()) -> None:
+    """``warnings`` (InputWarnings) join the JSON; the caller prints them on stderr."""
     if fmt == "json":
-        return common.emit_json(data)
+        return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
     if fmt == "csv":
         return common.emit_csv(data["legs"])
     from rich.table import Table

@@ -1,7 +1,7 @@
 """Presentation of ``alvh review``: rich tables for people, JSON and CSV for scripts.
 
 JSON: ``{"asof", "regime", "journal", "totals", "positions", "recommendations",
-"changes"}`` (``changes`` only with ``--changes``). CSV: one row per
+"warnings", "errors", "changes"}`` (``changes`` only with ``--changes``). CSV: one row per
 recommendation with its position's fields, or with ``--changes`` one row per
 change. rich is imported only for the table.
 """
@@ -35,7 +35,7 @@ def _since(result) -> dict | None:
     return {"review_id": s.id, "run_at": s.run_at, "asof": s.asof, "status": s.status}
 
 
-def review_json(result) -> dict:
+def review_json(result, warnings=(), errors=()) -> dict:
     """The JSON document of one review (before rounding)."""
     data = {
         "asof": result.asof,
@@ -44,17 +44,19 @@ def review_json(result) -> dict:
         "totals": result.totals,
         "positions": result.rows,
         "recommendations": result.recommendations,
-        "warnings": result.warnings,
     }
+    common.with_problems(data, warnings, errors, notes=result.warnings)
     if result.changes is not None:
         data["changes"] = {"since": _since(result), "changes": result.changes}
     return data
 
 
-def emit_review(result, fmt: str) -> None:
-    """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``."""
+def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
+    """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``; ``warnings`` and
+    ``errors`` as in ``output.check.emit_check``."""
     if fmt == "json":
-        sys.stdout.write(json.dumps(_cents(common.clean(review_json(result))), indent=2) + "\n")
+        data = review_json(result, warnings, errors)
+        sys.stdout.write(json.dumps(_cents(common.clean(data)), indent=2) + "\n")
         return
     if fmt == "csv":
         if result.changes is not None:
