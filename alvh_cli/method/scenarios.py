@@ -1,0 +1,421 @@
+"""The scenario set of the method, and full revaluation of any legs over it.
+
+Every recommendation is judged on the same set of joint SPX/VIX moves over a
+horizon of ``scenario_horizon_days`` trading days:
+
+* *historical* — every overlapping horizon window of a daily SPX/VIX history
+  gives one move (filtered historical simulation, Barone-Adesi, Giannopoulos
+  and Vosper 1999): the window's SPX log return scaled by VIX now / VIX at the
+  window's start, centred so that the scenarios' mean SPX level is the
+  forward S·e^((r−q)h) — alvh takes no view on direction, so a bull-market
+  sample does not turn into a long-delta recommendation; VIX moves by the
+  window's observed log change. Equal weights: EV and CVaR are computed over
+  these.
+* *ladder* — fixed SPX rungs (−2, −5, −10, −20, +3, +6 %) plus any rungs the
+  caller adds (the old stress point: SPX to the tested short strike). VIX
+  follows ``VIX·(S_s/S)^β`` with a crash floor taken from real crash weeks
+  (:data:`CRASH_FLOOR`) and the record close as a cap, so a −10 % week reaches
+  the VIX levels of August 2015 rather than the 1.7× a log-linear beta gives.
+
+Revaluation is at the horizon instant: each SPX option on the moved spot, its
+time to settlement shortened by the horizon, its volatility the smile with the
+ATM level moved by (VIX_s − VIX)/100 at its new moneyness plus the residual the
+leg's own vol had over the smile today; each VIX future on the one-factor
+curve F(τ) = θ + (VIX − θ)·e^(−κτ) (θ implied by the future's own price, so
+the curve's roll-down over the horizon is priced); VIX options by Black-76 on
+the moved future with the VIX smile. One pricing call per model covers every
+leg × scenario: no Python loop per scenario.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from alvh_cli.model import pricing
+from alvh_cli.model.domain import VOL_FLOOR, Leg, Market
+from alvh_cli.model.exchange import is_business_day
+from alvh_cli.model.legs import LegValues
+from alvh_cli.model.smile import smile_vol
+from alvh_cli.model.timing import year_fraction
+
+LADDER = (-0.02, -0.05, -0.10, -0.20, 0.03, 0.06)
+"""SPX moves of the fixed rungs, as simple returns over the horizon."""
+
+# A week's SPX move and where VIX closed at its end, in real crashes (Cboe VIX
+# closes; S&P 500 closes): 2018-10-03→10 −4.8 % → 22.96; 2018-12-14→21 −7.1 % →
+# 30.11; 2015-08-17→24 −10.0 % → 40.74; 2011-08-01→08 −13.0 % → 48.00;
+# 2008-10-03→10 −18.2 % → 69.95. A ladder rung's VIX is at least this level
+# (linear in the move between the points, flat beyond the last), whatever VIX
+# starts from: a log-linear beta from a calm VIX of 13 reaches only 22 at −10 %.
+CRASH_FLOOR = ((0.0, 0.0), (-0.048, 22.96), (-0.071, 30.11), (-0.100, 40.74),
+               (-0.130, 48.00), (-0.182, 69.95))  # fmt: skip
+VIX_RECORD_CLOSE = 82.69  # 2020-03-16, the highest VIX close: a rung's VIX cap
+VIX_RECORD_LOW = 9.14  # 2017-11-03, the lowest VIX close: a rung's VIX floor
+MIN_WINDOWS = 60  # fewer historical windows than this give no usable distribution
+
+
+@dataclass(frozen=True)
+class History:
+    """Daily closes: ``dates`` (ordinal days), ``spx`` and ``vix``, oldest first."""
+
+    dates: np.ndarray
+    spx: np.ndarray
+    vix: np.ndarray
+    source: str
+
+    def before(self, day: date) -> History:
+        """The closes up to and including ``day`` (a backtest must not see the future)."""
+        n = int(np.searchsorted(self.dates, day.toordinal(), side="right"))
+        return History(self.dates[:n], self.spx[:n], self.vix[:n], self.source)
+
+    @classmethod
+    def from_frame(cls, frame, source: str = "history") -> History:
+        """From a frame indexed by date with ``spx`` and ``vix`` columns (rows with
+        either missing are dropped)."""
+        frame = frame[["spx", "vix"]].dropna()
+        days = np.array([d.toordinal() for d in frame.index.date], dtype=np.int64)
+        return cls(days, frame["spx"].to_numpy(float), frame["vix"].to_numpy(float), source)
+
+
+EMBEDDED = "spx_vix_2014_2018.csv"
+
+
+@functools.cache
+def embedded_history() -> History:
+    """The daily SPX and VIX closes that ship with alvh (2014–2018, the arch datasets).
+
+    Read with the standard library: pandas is not needed on the ``check`` path.
+    """
+    from importlib.resources import files
+
+    text = (files("alvh_cli") / "data" / EMBEDDED).read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines() if line and line[0].isdigit()]
+    days = np.array([date.fromisoformat(r[0]).toordinal() for r in rows], dtype=np.int64)
+    spx = np.array([float(r[1]) for r in rows])
+    vix = np.array([float(r[2]) for r in rows])
+    first, last = date.fromordinal(int(days[0])), date.fromordinal(int(days[-1]))
+    return History(days, spx, vix, f"embedded SPX/VIX closes {first}..{last}")
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """Joint SPX/VIX levels at the horizon, one per scenario.
+
+    The first ``n_hist`` are historical windows (equal weights); the rest are
+    ladder rungs named by ``labels``. ``horizon`` is in years (ACT/365) from
+    ``asof`` to the horizon instant, ``horizon_days`` in trading days.
+    """
+
+    spx0: float
+    vix0: float
+    horizon_days: int
+    horizon: float
+    spx: np.ndarray
+    vix: np.ndarray
+    n_hist: int
+    labels: tuple[str, ...]
+    source: str
+
+    @property
+    def n(self) -> int:
+        return len(self.spx)
+
+    @property
+    def historical(self) -> slice:
+        return slice(0, self.n_hist)
+
+    @property
+    def ladder(self) -> slice:
+        return slice(self.n_hist, self.n)
+
+    @property
+    def spx_move(self) -> np.ndarray:
+        """SPX simple return of each scenario."""
+        return self.spx / self.spx0 - 1.0
+
+
+def horizon_instant(asof: datetime, trading_days: int) -> datetime:
+    """``asof`` moved forward by ``trading_days`` exchange days, same wall-clock time."""
+    day = asof.date()
+    left = trading_days
+    while left > 0:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            left -= 1
+    return asof.replace(year=day.year, month=day.month, day=day.day)
+
+
+def ladder_vix(vix: float, move: np.ndarray, beta: float) -> np.ndarray:
+    """VIX after an SPX move of ``move`` (simple return): ``VIX·(1+move)^β``, at least the
+    crash floor of :data:`CRASH_FLOOR` for a fall, within the record low and high closes."""
+    move = np.asarray(move, dtype=float)
+    base = vix * (1.0 + move) ** beta
+    xs, ys = zip(*reversed(CRASH_FLOOR), strict=True)  # increasing moves for np.interp
+    floor = np.where(move < 0, np.interp(move, xs, ys), 0.0)
+    cap = max(vix, VIX_RECORD_CLOSE)
+    return np.clip(np.maximum(base, floor), min(vix, VIX_RECORD_LOW), cap)
+
+
+def historical_moves(history: History, horizon_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every overlapping window's (SPX log return scaled to VIX 1, VIX log change).
+
+    The SPX return is divided by the VIX at the window's start: multiplied by
+    today's VIX it is the filtered (volatility-rescaled) move.
+    """
+    h = horizon_days
+    if len(history.spx) <= h:
+        return np.empty(0), np.empty(0)
+    s, v = history.spx, history.vix
+    r = np.log(s[h:] / s[:-h]) / v[:-h]
+    dv = np.log(v[h:] / v[:-h])
+    return r, dv
+
+
+def build(
+    market: Market,
+    history: History,
+    *,
+    horizon_days: int,
+    vix_beta: float,
+    rungs: Sequence[tuple[str, float]] = (),
+) -> ScenarioSet:
+    """The scenario set for ``market``: ``history``'s windows then the ladder and ``rungs``
+    (label, SPX level at the horizon)."""
+    asof = market.asof
+    h = year_fraction(asof, horizon_instant(asof, horizon_days))
+    r, dv = historical_moves(history, horizon_days)
+    if len(r):
+        r = r * market.vix
+        # centred so that E[S_h] is the forward: no drift of the sample becomes a view
+        r = r - np.log(np.mean(np.exp(r))) + (market.rate - market.dividend_yield) * h
+    spx_hist = market.spx * np.exp(r)
+    vix_hist = market.vix * np.exp(dv)
+    moves = [*LADDER, *(level / market.spx - 1.0 for _, level in rungs)]
+    labels = [f"SPX {m:+.0%}" for m in LADDER] + [label for label, _ in rungs]
+    move = np.array(moves, dtype=float)
+    spx_l = market.spx * (1.0 + move)
+    vix_l = ladder_vix(market.vix, move, vix_beta)
+    first = date.fromordinal(int(history.dates[0])) if len(history.dates) else None
+    last = date.fromordinal(int(history.dates[-1])) if len(history.dates) else None
+    source = (
+        f"{history.source}: {len(r):,} windows of {horizon_days} trading days {first}..{last}"
+        if len(r)
+        else f"{history.source}: no complete {horizon_days}-day window"
+    )
+    return ScenarioSet(
+        market.spx,
+        market.vix,
+        horizon_days,
+        h,
+        np.concatenate([spx_hist, spx_l]),
+        np.concatenate([vix_hist, vix_l]),
+        len(r),
+        tuple(labels),
+        source,
+    )
+
+
+def future_move(
+    future: np.ndarray,
+    tenor: np.ndarray,
+    vix0: float,
+    vix: np.ndarray,
+    horizon: float,
+    kappa: float,
+) -> np.ndarray:
+    """VIX futures at the horizon: (futures,) today × (scenarios,) VIX → (futures, scenarios).
+
+    One-factor curve F(τ) = θ + (VIX − θ)·e^(−κτ) with θ implied by each
+    future's price today: F_h = F + (VIX_s − VIX)·e^(−κ(τ−h)) + (VIX − F)·ρ,
+    ρ = e^(−κτ)(e^(κh) − 1) / (1 − e^(−κτ)) the share of the basis that rolls
+    off over the horizon (h/τ as κ → 0; all of it once τ ≤ h, where the future
+    has settled to spot).
+    """
+    f = np.asarray(future, dtype=float)[:, None]
+    tau = np.asarray(tenor, dtype=float)[:, None]
+    left = np.maximum(tau - horizon, 0.0)
+    damp = np.exp(-kappa * left)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kappa > 0:
+            roll = np.exp(-kappa * tau) * math.expm1(kappa * horizon) / -np.expm1(-kappa * tau)
+        else:
+            roll = horizon / tau
+    roll = np.where(tau <= horizon, 1.0, roll)
+    moved = f + (vix[None, :] - vix0) * damp + (vix0 - f) * roll
+    return np.maximum(moved, 0.01)
+
+
+def revalue(
+    legs: Sequence[Leg],
+    base: LegValues,
+    market: Market,
+    scenarios: ScenarioSet,
+    kappa: float,
+) -> np.ndarray:
+    """Each leg's price per unit at the horizon in each scenario: (legs, scenarios) points.
+
+    ``base`` is ``legs`` valued today in ``market``. A leg settling within the
+    horizon is worth its intrinsic value at the scenario's level (SPX) or
+    future (VIX).
+    """
+    n_legs, n = len(legs), scenarios.n
+    out = np.empty((n_legs, n))
+    if not n_legs:
+        return out
+    h = scenarios.horizon
+    kind = np.array(
+        [0 if g.underlying == "SPX" else (2 if g.type == "future" else 1) for g in legs]
+    )
+    strike = np.array([np.nan if g.strike is None else g.strike for g in legs])
+    is_call = np.array([g.type == "call" for g in legs])
+    t_left = np.maximum(base.T - h, 0.0)
+    residual = np.where(np.isnan(base.smile_vol), 0.0, base.vol - base.smile_vol)
+
+    spx = np.flatnonzero(kind == 0)
+    if len(spx):
+        s = scenarios.spx[None, :]
+        t = t_left[spx, None]
+        fwd = s * np.exp((market.rate - market.dividend_yield) * t)
+        k = np.log(strike[spx, None] / fwd)
+        sm = market.spx_vol
+        atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
+        vol = np.maximum(atm + sm.skew * k + sm.smile * k * k, VOL_FLOOR)
+        vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
+        out[spx] = pricing.bsm_greeks(
+            is_call[spx, None], s, strike[spx, None], t, market.rate, market.dividend_yield, vol
+        ).price
+
+    vix = np.flatnonzero(kind != 0)
+    if len(vix):
+        tenor = np.maximum(base.T[vix], 0.0)
+        f = future_move(base.forward[vix], tenor, scenarios.vix0, scenarios.vix, h, kappa)
+        fut = kind[vix] == 2
+        out[vix[fut]] = f[fut]
+        opt = ~fut
+        if opt.any():
+            rows = vix[opt]
+            fo = f[opt]
+            k = np.log(strike[rows, None] / fo)
+            if market.vix_vol is not None:
+                vol = smile_vol(market.vix_vol, k) + residual[rows, None]
+            else:
+                vol = np.broadcast_to(base.vol[rows, None], k.shape)
+            vol = np.maximum(vol, VOL_FLOOR)
+            out[rows] = pricing.black76_greeks(
+                is_call[rows, None], fo, strike[rows, None], t_left[rows, None], market.rate, vol
+            ).price
+    return out
+
+
+def pnl_matrix(base: LegValues, horizon_prices: np.ndarray) -> np.ndarray:
+    """Dollar P&L of each leg as held, from today's value to each scenario: (legs, scenarios)."""
+    scale = (base.quantity * base.multiplier)[:, None]
+    return (horizon_prices - base.price[:, None]) * scale
+
+
+# ----------------------------------------------------------------------- risk figures
+
+
+def cvar(pnl: np.ndarray, level: float) -> float:
+    """Conditional value at risk of equally likely outcomes, as a P&L (negative = loss).
+
+    The mean of the worst ``level`` share of outcomes, the boundary outcome
+    counted in part (Rockafellar and Uryasev 2002, eq. for discrete
+    distributions): the same figure the linear program minimises.
+    """
+    x = np.sort(np.asarray(pnl, dtype=float))
+    n = len(x)
+    if n == 0:
+        return math.nan
+    k = level * n
+    whole = int(math.floor(k + 1e-9))
+    total = x[:whole].sum()
+    if whole < n and k - whole > 1e-9:
+        total += (k - whole) * x[whole]
+    return float(total / k)
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    """A position's (or an alternative's) figures, in dollars of P&L from today's marks.
+
+    ``ev`` and ``sd`` are the mean and standard deviation over the historical
+    scenarios, ``cvar`` the mean of their worst ``cvar_level`` share; ``worst``
+    the worst ladder rung (``worst_label`` names it); ``max_loss`` the worst
+    P&L at expiry over every level of the underlyings (−inf: unlimited).
+    Negative is a loss throughout.
+    """
+
+    ev: float
+    sd: float
+    cvar: float
+    worst: float
+    worst_label: str
+    max_loss: float
+
+    def as_dict(self, suffix: str = "") -> dict[str, float | str]:
+        return {
+            f"ev{suffix}": self.ev,
+            f"sd{suffix}": self.sd,
+            f"cvar{suffix}": self.cvar,
+            f"worst{suffix}": self.worst,
+            f"worst_rung{suffix}": self.worst_label,
+            f"max_loss{suffix}": self.max_loss,
+        }
+
+
+def figures(pnl: np.ndarray, scenarios: ScenarioSet, level: float, max_loss: float) -> RiskFigures:
+    """Risk figures of one P&L vector over ``scenarios``."""
+    hist = pnl[scenarios.historical]
+    lad = pnl[scenarios.ladder]
+    i = int(np.argmin(lad)) if len(lad) else -1
+    return RiskFigures(
+        float(hist.mean()) if len(hist) else math.nan,
+        float(hist.std()) if len(hist) else math.nan,
+        cvar(hist, level),
+        float(lad[i]) if i >= 0 else math.nan,
+        scenarios.labels[i] if i >= 0 else "",
+        max_loss,
+    )
+
+
+def expiry_floor(legs: Sequence[Leg], values: np.ndarray) -> float:
+    """The worst P&L at expiry of ``legs`` (today's per-unit ``values``), in dollars.
+
+    Legs are grouped by underlying and expiry; within a group the payoff is
+    piecewise linear in the settlement level, so its minimum is at zero, at a
+    strike, or unbounded below when the group is net short calls. Groups
+    settle at different levels, so the floor of the whole is the sum of the
+    groups' floors (each level can be reached). Futures settle at their level.
+    """
+    groups: dict[tuple[str, date], list[int]] = {}
+    for i, g in enumerate(legs):
+        groups.setdefault((g.underlying, g.expiry), []).append(i)
+    total = -float(sum(v * g.quantity * g.multiplier for g, v in zip(legs, values, strict=True)))
+    for idx in groups.values():
+        members = [legs[i] for i in idx]
+        slope_up = sum(g.quantity * g.multiplier for g in members if g.type in ("call", "future"))
+        if slope_up < 0:
+            return -math.inf
+        levels = {0.0, *(g.strike for g in members if g.strike is not None)}
+        total += min(_payoff(members, s) for s in levels)
+    return total
+
+
+def _payoff(legs: Sequence[Leg], level: float) -> float:
+    out = 0.0
+    for g in legs:
+        if g.type == "call":
+            v = max(level - g.strike, 0.0)
+        elif g.type == "put":
+            v = max(g.strike - level, 0.0)
+        else:
+            v = level
+        out += v * g.quantity * g.multiplier
+    return out
