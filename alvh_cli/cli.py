@@ -166,7 +166,8 @@ def check(
     loaded, errors = book.load_book_tolerant(
         files, market=market, rules=rules, allow_expired=allow_expired, now=_now()
     )
-    result = engine.check_book(loaded, regime.regimes_for(loaded, history, events or []))
+    regimes, closes = regime.context_for(loaded, history, events or [])
+    result = engine.check_book(loaded, regimes, history=closes)
     warnings = book.warnings_of(loaded)
     if loaded or fmt is Format.json:
         emit_check(result, fmt.value, warnings, errors)
@@ -181,32 +182,42 @@ def size_hedge(
         None, "--position", "-p", help="Position id (default: each)."
     ),
     layer: int | None = typer.Option(
-        None, "--layer", min=1, max=2, help="Size this layer's coverage."
+        None, "--layer", min=1, max=2, help="Size this hedge layer whatever the mark calls for."
     ),
-    coverage: float | None = typer.Option(None, "--coverage", help="Target coverage, e.g. 0.25."),
-    spx_move: float | None = typer.Option(None, "--spx-move", help="Stress SPX move, e.g. -0.05."),
-    vix_expiry: str | None = typer.Option(None, "--vix-expiry", help="VIX expiry YYYY-MM-DD."),
+    spx_move: float | None = typer.Option(
+        None, "--spx-move", help="Move the old stress rung: SPX move, e.g. -0.05."
+    ),
+    vix_expiry: str | None = typer.Option(
+        None, "--vix-expiry", help="Only this VIX expiry for candidates (YYYY-MM-DD)."
+    ),
     market: Path | None = MARKET,
     rules: Path | None = RULES,
+    history: list[Path] | None = HISTORY,
+    events: list[Path] | None = EVENTS,
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
 ) -> None:
-    """The working behind a hedge: stress scenario, candidate VIX call spreads, count, cost.
+    """The working behind a hedge: the scenario set, candidate VIX call spreads, the
+    counts that cut the position's CVaR most per dollar, and why.
 
-    Example: alvh size-hedge sample_positions/put_tested_2_3x.toml --spx-move -0.05
+    Without options it shows exactly what `alvh check` decides.
+    Example: alvh size-hedge sample_positions/put_tested_1_6x.toml
     """
     from alvh_cli.inputs import book
-    from alvh_cli.method import sizing
+    from alvh_cli.method import check as engine
+    from alvh_cli.method import regime
     from alvh_cli.output.size_hedge import emit_size_hedge
 
     loaded = book.load_book(
         [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
     )
-    result = sizing.size_hedge_report(
+    regimes, closes = regime.context_for(loaded, history, events or [])
+    result = engine.size_hedges(
         loaded,
+        regimes,
+        history=closes,
         position=position,
         layer=layer,
-        coverage=coverage,
         spx_move=spx_move,
         vix_expiry=book.parse_date_option(vix_expiry, "--vix-expiry"),
     )
@@ -278,14 +289,16 @@ def review(
         now=_now(),
     )
     path = journal if journal is not None else journal_db.default_path()
+    regimes, closes = regime.context_for(loaded, history, events or [])
     result = engine.review_book(
         loaded,
-        regime.regimes_for(loaded, history, events or []),
+        regimes,
         None if no_journal and not changes else path,
         changes,
         record=not no_journal and not errors,
         books=[str(b) for b in books],
         argv=sys.argv[1:],
+        history=closes,
     )
     if errors and result.changes is not None:
         result.changes = engine.without_unread(result.changes, [e.source for e in errors])
@@ -437,7 +450,9 @@ def signals(
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = rules_mod.resolve(*layers)
     if snap is not None:
-        front = min(snap.vix_futures, key=lambda f: f.expiry).price if snap.vix_futures else None
+        from alvh_cli.method.regime import front_future
+
+        front = front_future(snap)
         asof, vix = snap.asof, snap.vix
     else:
         front, vix = None, None

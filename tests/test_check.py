@@ -1,4 +1,4 @@
-"""Layer rules of DESIGN §4 at their boundaries.
+"""Layer rules at their boundaries, and the decisions the engine reaches there.
 
 The mark multiple is debit to close / credit, and the debit does not depend on
 the credit, so each test prices the condor once and then sets the credit to
@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
-from alvh_cli.method.check import Regime, check_position, traditional
+from alvh_cli.method.check import check_position, traditional
+from alvh_cli.method.regime import Regime
 from alvh_cli.model.valuation import value_book
+from alvh_cli.output.records import position_json
 
 EPS = 1e-6
 
@@ -24,7 +26,7 @@ def run(position, mkt, mark=None, regime=None, **rules):
     if mark is not None:
         position = with_credit(position, debit_of(position, mkt) / mark)
     pv = value_book([loaded(position, mkt, **rules)])[0]
-    return check_position(pv, regime or Regime())
+    return position_json(check_position(pv, regime or Regime()))
 
 
 def actions(row):
@@ -49,23 +51,33 @@ def test_layer_boundaries(threshold, below, above):
 def test_boundary_recommendations():
     assert actions(run(IC, MKT, 1.5 - EPS)) == ["hold"]
     row = run(IC, MKT, 1.5 + EPS)
-    assert actions(row) == ["open_hedge"]
-    rec = row["recommendations"][0]
-    assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
-    assert rec["quantity"] >= 1 and rec["long_strike"] < rec["short_strike"]
-    # at 3x with the position's delta already near zero, there is nothing to convert
-    flat = run(IC, MKT, 3.0 + EPS)["recommendations"][0]
-    assert flat["action"] == "hold" and "already closest to zero" in flat["reason"]
-    # SPX 60 points above the short put: delta +157 $/pt, a synthetic short is −100 $/pt,
-    # so 2 synthetics leave −43 (1 would leave +57)
-    rec = run(IC, market(spx=5560.0), 3.0 + EPS)["recommendations"][0]
-    assert (rec["action"], rec["instrument"], rec["quantity"]) == ("convert", "conversion", 2)
-    assert rec["strike"] == 5500
-    unit = (rec["delta_after"] - rec["delta_before"]) / 2  # one synthetic short, $/pt
-    assert unit == pytest.approx(-100.0, abs=0.5)  # −e^(−qT)·100 with q = 0
-    before = rec["delta_before"]
-    assert abs(before + 2 * unit) < min(abs(before + unit), abs(before + 3 * unit))
-    assert {leg["type"]: leg["quantity"] for leg in rec["legs"]} == {"put": 2, "call": -2}
+    assert set(actions(row)) == {"open_hedge"}
+    for rec in row["recommendations"]:
+        assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
+        assert rec["quantity"] >= 1 and rec["long_strike"] < rec["short_strike"]
+        # the spreads bought lower the position's CVaR, their cost included
+        assert rec["cvar_after"] > rec["cvar_before"]
+    # layer 1 spends at most layer1_budget_share of the budget: 0.5 × 0.35 × credit × 1000
+    credit = row["credit"]
+    spent = sum(r["cost"] for r in row["recommendations"])
+    assert 0 < spent <= 0.5 * 0.35 * credit * 1000 + 1e-6
+
+
+def test_layer3_is_an_explicit_decision_among_alternatives():
+    row = run(IC, market(spx=5560.0), 3.0 + EPS)
+    assert row["layer"] == 3 and row["attention"]
+    (rec,) = row["recommendations"]
+    names = [a["name"] for a in rec["alternatives"]]
+    assert names[0] == "hold"
+    assert [f"conversion {n}" for n in range(1, 11)] == names[1:11]
+    assert "close put vertical" in names and "close position" in names
+    assert any(n.startswith("roll put vertical to ") for n in names)
+    # the choice has the least tail loss among the eligible ones
+    eligible = [a for a in rec["alternatives"] if a["eligible"]]
+    assert rec["cvar_after"] == max(a["cvar"] for a in eligible)
+    # every alternative carries its figures and trading cost
+    for a in rec["alternatives"]:
+        assert {"ev", "sd", "cvar", "worst", "max_loss", "trading_cost"} <= set(a)
 
 
 def test_elevated_regime_scales_thresholds():
@@ -89,11 +101,21 @@ def test_deployed_layer_not_recommended_again():
     assert row["deployed_layers"] == [1]
     assert actions(row) == ["hold"]
     assert "layer 1 already on" in row["recommendations"][0]["reason"]
-    # at 2x the second layer is still due
-    rec = run(hedged, MKT, 2.1)["recommendations"][0]
-    assert (rec["action"], rec["layer"]) == ("open_hedge", 2)
-    # budget 0.35 × credit × 10 × 100 less the $300 layer 1 cost: what fits is bought
-    assert rec["budget_limited"] and rec["cost"] > 0
+    # at 2x the second layer is still due, within the budget left: 0.35 × credit × 1000
+    # less the $300 layer 1 cost
+    row = run(hedged, MKT, 2.1)
+    recs = row["recommendations"]
+    assert {(r["action"], r["layer"]) for r in recs} == {("open_hedge", 2)}
+    spent = sum(r["cost"] for r in recs)
+    assert 0 < spent <= 0.35 * row["credit"] * 1000 - 300 + 1e-6
+
+
+def test_vix_spike_brings_layer_1_in_at_1_2x():
+    spike = Regime(elevated=False, active=1, note="test", spike=True)
+    assert run(IC, MKT, 1.2 - EPS, spike)["layer"] == 0
+    row = run(IC, MKT, 1.2 + EPS, spike)
+    assert row["layer"] == 1 and "VIX spike" in row["layer_reason"]
+    assert run(IC, MKT, 1.2 + EPS)["layer"] == 0  # no spike: 1.5x
 
 
 def test_unwind_when_mark_recovers_and_vix_back():
@@ -125,15 +147,15 @@ def test_profit_take_closes_hedges_too():
     assert len(rec["legs"]) == 6
 
 
-def test_call_side_gets_delta_adjustment_not_vix_calls():
-    # SPX 6050, 50 under the short call: delta −150 $/pt; one reversal (+100) leaves −50
+def test_call_side_never_buys_vix_calls():
+    # SPX 6050, 50 under the short call: the call side is tested at layer 1; VIX calls do
+    # not hedge a rally, so the call vertical's alternatives are weighed instead
     row = run(IC, market(spx=6050.0), 1.8)
-    assert row["tested_side"] == "call"
-    rec = row["recommendations"][0]
-    assert "VIX calls do not hedge a rally" in rec["reason"]
-    assert (rec["action"], rec["instrument"], rec["strike"]) == ("convert", "reversal", 6100)
-    assert {leg["type"]: leg["quantity"] for leg in rec["legs"]} == {"call": 1, "put": -1}
-    assert rec["delta_before"] < -100 and abs(rec["delta_after"]) < abs(rec["delta_before"])
+    assert row["tested_side"] == "call" and row["layer"] == 1
+    (rec,) = row["recommendations"]
+    assert rec["action"] != "open_hedge"
+    names = [a["name"] for a in rec["alternatives"]]
+    assert "reversal 1" in names and "close call vertical" in names
 
 
 def test_layer3_when_spot_through_short_put():
@@ -176,6 +198,8 @@ def test_row_matches_design_json_shape():
         "pnl",
         "traditional",
         "recommendations",
+        "figures",
+        "attention",
     ):
         assert key in row
     assert row["dte"] == 24

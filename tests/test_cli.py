@@ -223,8 +223,21 @@ def test_csv_and_table_formats_run(capsys, monkeypatch):
     )
     assert code == 0
     item = json.loads(out)["positions"][0]
-    assert item["scenario"]["spx_stressed"] < item["scenario"]["spx"]
-    assert item["scenario"]["vix_stressed"] > item["scenario"]["vix"]
+    # the old stress point (SPX to the short put, 5700 → 5650 here) is a rung of the ladder
+    assert item["stress_rung"]["spx"] == 5650.0 and item["stress_rung"]["vix"] > 24.0
+    rungs = {r["rung"]: r for r in item["ladder"]}
+    assert rungs["SPX -10%"]["vix"] > rungs["SPX -5%"]["vix"] > 24.0
+    plan = item["hedge_plan"]
+    assert plan["layer"] == 2 and plan["chosen"]
+    # what check says for the same file
+    code, out, _ = run(
+        ["check", ROOT / "sample_positions" / "put_tested_2_3x.toml", "--format", "json"],
+        capsys,
+        monkeypatch,
+    )
+    recs = json.loads(out)["positions"][0]["recommendations"]
+    bought = {(r["long_strike"], r["short_strike"], r["quantity"]) for r in recs}
+    assert bought == {(c["long_strike"], c["short_strike"], c["count"]) for c in plan["chosen"]}
 
 
 def test_schema_is_json(capsys, monkeypatch):

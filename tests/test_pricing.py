@@ -566,3 +566,20 @@ def test_module_imports_only_numpy_and_scipy_special():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@given(
+    st.booleans(),
+    st.floats(0.5, 2.0),
+    st.floats(0.0, 2.0),
+    st.floats(0.0, 0.1),
+    st.floats(0.0, 0.05),
+    st.floats(0.0, 1.5),
+)
+def test_price_alone_equals_the_greeks_price(is_call, moneyness, t, r, q, sigma):
+    from alvh_cli.model.pricing import black76_price, bsm_price
+
+    g = bsm_greeks(is_call, 100.0, 100.0 * moneyness, t, r, q, sigma)
+    assert float(bsm_price(is_call, 100.0, 100.0 * moneyness, t, r, q, sigma)) == float(g.price)
+    g = black76_greeks(is_call, 100.0, 100.0 * moneyness, t, r, sigma)
+    assert float(black76_price(is_call, 100.0, 100.0 * moneyness, t, r, sigma)) == float(g.price)

@@ -35,7 +35,8 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs import book
 from alvh_cli.method import regime as regime_mod
 from alvh_cli.method import review
-from alvh_cli.method.check import Regime, check_book
+from alvh_cli.method.check import check_book
+from alvh_cli.method.regime import Regime
 from alvh_cli.output import review as review_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +119,7 @@ def run(desk: Path, day: int, **kw) -> review.ReviewResult:
 
 
 def states(result) -> dict:
-    return {r["id"]: (r["layer"], r["actions"]) for r in result.rows}
+    return {r["id"]: (r["layer"], sorted(set(r["actions"]))) for r in result.rows}
 
 
 def test_book_states(desk):
@@ -130,7 +131,7 @@ def test_book_states(desk):
     }
     for day, expected in want.items():
         got = {
-            p["id"]: (p["layer"], [r["action"] for r in p["recommendations"]])
+            p.position.id: (p.layer, sorted({r.action.value for r in p.recommendations}))
             for p in check_book(load(desk, day)).positions
         }
         assert {k: got[k] for k in expected} == expected, day
@@ -145,8 +146,10 @@ def test_rows_most_urgent_first(desk):
     assert [r["id"] for r in result.rows] == ["calm", "extra", "hedged"]
     keys = [review.urgency_key(r) for r in result.rows]
     assert keys == sorted(keys)
-    # recommendations follow the rows, each naming its position
-    assert [(r["id"], r["action"]) for r in result.recommendations] == [
+    # recommendations follow the rows, each naming its position (a layer may buy more
+    # than one spread)
+    order = [(r["id"], r["action"]) for r in result.recommendations]
+    assert sorted(set(order), key=order.index) == [
         ("calm", "open_hedge"),
         ("extra", "open_hedge"),
         ("hedged", "open_hedge"),
@@ -182,18 +185,18 @@ def test_totals(desk):
     )
     checked = check_book(load(desk, 1)).positions
     for name in ("delta", "gamma", "vega", "theta"):
-        assert t[name] == pytest.approx(sum(p["greeks"][name] for p in checked))
-    assert t["pnl"] == pytest.approx(sum(p["pnl"] for p in checked))
+        assert t[name] == pytest.approx(sum(p.greeks[name] for p in checked))
+    assert t["pnl"] == pytest.approx(sum(p.pnl for p in checked))
     assert (t["positions"], t["needs_action"]) == (3, 0)
 
 
 def test_proposed_spend_is_todays_open_hedges(desk):
     result = review.review_book(load(desk, 2))
     costs = [r["cost"] for r in result.recommendations if r["action"] == "open_hedge"]
-    assert len(costs) == 3 and all(c > 0 for c in costs)
+    assert len(costs) >= 3 and all(c > 0 for c in costs)
     # hedged has $307.50 of its budget left: what it buys fits in it
-    hedged = next(r for r in result.recommendations if r["id"] == "hedged")
-    assert hedged["cost"] <= 307.5 and hedged["budget_limited"]
+    hedged = [r for r in result.recommendations if r["id"] == "hedged"]
+    assert sum(r["cost"] for r in hedged) <= 307.5 and hedged[0]["budget_limited"]
     assert result.totals["hedge_proposed"] == pytest.approx(sum(costs))
 
 
@@ -403,12 +406,13 @@ def test_emit_json(desk, capsys):
 def test_emit_csv(desk, capsys):
     review_report.emit_review(run(desk, 2), "csv")
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [(r["id"], r["rec.action"]) for r in rows] == [
+    pairs = [(r["id"], r["rec.action"]) for r in rows]
+    assert sorted(set(pairs), key=pairs.index) == [
         ("calm", "open_hedge"),
         ("extra", "open_hedge"),
         ("hedged", "open_hedge"),
     ]
-    assert rows[2]["hedge_spent"] == "480.0"
+    assert {r["hedge_spent"] for r in rows if r["id"] == "hedged"} == {"480.0"}
     review_report.emit_review(run(desk, 3, changes=True), "csv")
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows[0]["kind"] == "layer_dropped"

@@ -12,7 +12,12 @@ def test_defaults_are_the_design_values():
     r = Rules()
     # DESIGN §4 and the engine issue's list
     assert (r.layer1_multiple, r.layer2_multiple, r.layer3_multiple) == (1.5, 2.0, 3.0)
-    assert (r.layer3_short_delta, r.layer1_coverage, r.layer2_coverage) == (0.5, 0.25, 0.5)
+    assert (r.layer3_short_delta, r.layer1_elevated_multiple, r.layer1_budget_share) == (
+        0.5,
+        1.2,
+        0.5,
+    )
+    assert (r.scenario_horizon_days, r.cvar_level, r.hedge_take_profit) == (5, 0.05, 2.0)
     assert (r.hedge_budget, r.profit_take, r.elevated_scale) == (0.35, 0.5, 0.85)
     assert (r.vix_beta, r.vix_term_kappa) == (-4.9, 5.0)
     assert r.stress_spx_move is None
@@ -50,6 +55,14 @@ def test_later_overrides_win_and_say_where_they_came_from():
         ({"rsi_period": 14.5}, "must be a whole number"),
         ({"layer1_multiple": 2.5}, "layer1_multiple (2.5) must not exceed layer2_multiple (2)"),
         ({"vix_beta": 4.9}, "must be between -20 and 0"),
+        (
+            {"layer1_coverage": 0.25},
+            "'layer1_coverage' is no longer used: layer 1 is now sized by CVaR",
+        ),
+        (
+            {"layer1_elevated_multiple": 1.6},
+            "layer1_elevated_multiple (1.6) must not exceed layer1_multiple (1.5)",
+        ),
     ],
 )
 def test_bad_overrides_name_file_and_key(table, message):
@@ -57,3 +70,11 @@ def test_bad_overrides_name_file_and_key(table, message):
         resolve((table, "dec.toml"))
     text = str(err.value)
     assert text.startswith("dec.toml: rules.") and message in text
+
+
+def test_rules_class_is_generated_from_the_table():
+    # one source for each default: the dataclass fields are the table's keys, in order
+    from dataclasses import fields
+
+    assert [f.name for f in fields(Rules) if f.name != "origin"] == list(DEFAULTS)
+    assert Rules().hedge_max_width == 10 and isinstance(Rules().hedge_max_width, int)

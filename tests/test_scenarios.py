@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pytest
+from builders import ASOF, EXPIRY, market
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from alvh_cli.model.domain import Leg, Smile
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.pricing import black76_greeks, bsm_greeks
 from alvh_cli.model.timing import NEW_YORK, year_fraction
-from tests.builders import ASOF, EXPIRY, market
 
 
 def history(spx, vix, start=date(2020, 1, 6)):

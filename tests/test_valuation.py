@@ -5,16 +5,25 @@ from __future__ import annotations
 import math
 
 from builders import condor, loaded, market, vix_spread
-from test_sizing import bsm
 
 from alvh_cli.model.valuation import price_book, value_book
+
+
+def bsm(is_call, s, k, t, sigma):
+    """Black-Scholes with r = q = 0, written out independently of alvh_cli.model.pricing."""
+    d1 = (math.log(s / k) + 0.5 * sigma * sigma * t) / (sigma * math.sqrt(t))
+    d2 = d1 - sigma * math.sqrt(t)
+    n = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
+    if is_call:
+        return s * n(d1) - k * n(d2)
+    return k * n(-d2) - s * n(-d1)
 
 
 def test_mark_multiple_of_a_hand_worked_condor():
     """SPX 5800, r = q = 0, flat 15% vol, T = 24/365 (16:00 to 16:00 New York, no DST change).
 
     debit to close = P(5500) − P(5400) + C(6100) − C(6200), per unit, from Black-Scholes
-    written out in test_sizing.bsm; credit 3.00 → mark = debit / 3.
+    written out in bsm below; credit 3.00 → mark = debit / 3.
     """
     t = 24 / 365
     debit = (

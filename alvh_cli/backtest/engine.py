@@ -38,15 +38,13 @@ import numpy as np
 import pandas as pd
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.method import check
 from alvh_cli.method.rules import Rules, bounded_number
-from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Smile
+from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Smile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.timing import NEW_YORK, settlement_instant, year_fraction
-from alvh_cli.model.valuation import value_book
 
 POLICIES = ("hold", "stop2x", "stop3x", "alvh")
 STOPS = {"stop2x": "stop_2x", "stop3x": "stop_3x"}  # policy → key of check.traditional
@@ -80,6 +78,14 @@ PARAMS: dict[str, Param] = {
     "wing": Param(50, "wing width, SPX points", 1, 1000),
     "strike_step": Param(5, "listed strike grid, SPX points", 0.05, 100),
     "contracts": Param(1, "condors per entry", 1, 10000, True),
+    "warmup": Param(
+        250,
+        "trading days of history before the first entry (the alvh policy's scenario set "
+        "is built from the closes before each decision)",
+        0,
+        5000,
+        True,
+    ),
     # Model (DESIGN §2 smile; the VIX curve's κ is rules.vix_term_kappa).
     "rate": Param(0.02, "risk-free rate, continuous, annual", -0.05, 0.25),
     "dividend_yield": Param(0.018, "SPX dividend yield, continuous, annual", 0, 0.2),
@@ -112,6 +118,7 @@ class BacktestParams:
     wing: float = 50.0
     strike_step: float = 5.0
     contracts: int = 1
+    warmup: int = 250
     rate: float = 0.02
     dividend_yield: float = 0.018
     spx_skew: float = -1.1
@@ -340,15 +347,20 @@ def weekly_expiry(day: date, dte: int) -> date:
 
 def condor_strikes(market: Market, expiry: date, params: BacktestParams) -> tuple[float, ...]:
     """Long put, short put, short call, long call: shorts at ``delta`` on the strike grid."""
+    from alvh_cli.model.pricing import bsm_greeks
+    from alvh_cli.model.smile import smile_vol, spx_forward
+
     step = params.strike_step
     lo = math.floor(market.spx * (1 - STRIKE_RANGE) / step)
     hi = math.ceil(market.spx * (1 + STRIKE_RANGE) / step)
     grid = np.arange(lo, hi + 1) * step
-    legs = [Leg("SPX", "SPXW", t, float(k), expiry, 1, 0.0) for t in ("put", "call") for k in grid]
-    delta = value_legs(market, legs).delta
-    n = len(grid)
-    short_put = float(grid[np.argmin(np.abs(delta[:n] + params.delta))])
-    short_call = float(grid[np.argmin(np.abs(delta[n:] - params.delta))])
+    t = year_fraction(market.asof, settlement_instant("SPXW", expiry))
+    vol = smile_vol(market.spx_vol, np.log(grid / float(spx_forward(market, t))))
+    r, q = market.rate, market.dividend_yield
+    put = bsm_greeks(False, market.spx, grid, t, r, q, vol).delta
+    call = bsm_greeks(True, market.spx, grid, t, r, q, vol).delta
+    short_put = float(grid[np.argmin(np.abs(put + params.delta))])
+    short_call = float(grid[np.argmin(np.abs(call - params.delta))])
     return short_put - params.wing, short_put, short_call, short_call + params.wing
 
 
@@ -507,7 +519,8 @@ def run_backtest(
     entries = _entries(days, markets, params)
     if not entries:
         raise InputError(
-            f"no condor fits in the history {days[0]} to {days[-1]}: an entry needs its expiry "
+            f"no condor fits in the history {days[0]} to {days[-1]}: an entry needs "
+            f"{params.warmup} trading days of history before it (warmup) and its expiry "
             f"(about {params.dte} days later) within the history",
             "--history",
         )
@@ -518,7 +531,7 @@ def run_backtest(
     equity: dict[str, np.ndarray] = {}
     for policy in policies:
         if policy == "alvh":
-            results = _run_alvh(entries, days, markets, spx, params, rules)
+            results = _run_alvh(entries, days, markets, spx, vix, params, rules)
         else:
             results = [_run_simple(e, policy, params, rules, len(days)) for e in entries]
         curve = np.zeros(len(days))
@@ -547,6 +560,8 @@ def _entries(days, markets, params: BacktestParams) -> list[Entry]:
     """Every weekly entry whose expiry falls within the history (so that every trade closes)."""
     out = []
     for i in entry_days(days, params.weekday):
+        if i < params.warmup:
+            continue
         expiry = weekly_expiry(days[i], params.dte)
         if expiry > days[-1]:
             continue
@@ -622,19 +637,25 @@ def _run_simple(
     marked = e.entry_cash + e.prices @ qty * 100.0  # P&L on each close, at the model mid
     commissions = 4 * abs(qty[0]) * params.commission
     if reason == "expiry":
-        pnl = float(marked[t])  # prices[-1] is the settlement payoff: no fill, no commission
+        exits = e.prices[t]  # the settlement payoff: no fill, no commission
+        fees = np.zeros(4)
     else:
-        fills = [
-            fill_price(float(p), g.quantity, params.slippage_spx, False)
-            for g, p in zip(e.legs, e.prices[t], strict=True)
-        ]
-        close_cost = params.commission * float(np.abs(qty).sum())
-        pnl = e.entry_cash + float(np.dot(fills, qty)) * 100.0 - close_cost
-        commissions += close_cost
+        exits = np.array(
+            [
+                fill_price(float(p), g.quantity, params.slippage_spx, False)
+                for g, p in zip(e.legs, e.prices[t], strict=True)
+            ]
+        )
+        fees = params.commission * np.abs(qty)
+        commissions += float(fees.sum())
+    entry = np.array([g.entry_price for g in e.legs])
+    each = (exits - entry) * qty * 100.0 - fees - params.commission * np.abs(qty)
+    pnl = float(each.sum())
+    by = {"condor_put": float(each[:2].sum()), "condor_call": float(each[2:].sum())}
     path = np.zeros(n_days)
     path[e.first : e.first + t] = marked[:t]
     path[e.first + t :] = pnl
-    return _row(e, t, reason, float(e.marks[t]), pnl, commissions), path
+    return _row(e, t, reason, float(e.marks[t]), pnl, commissions, by=by), path
 
 
 def _row(
@@ -645,56 +666,122 @@ def _row(
     pnl: float,
     commissions: float,
     state: _Trade | None = None,
+    by: dict[str, float] | None = None,
 ) -> dict:
-    """The per-trade record; ``state`` carries the alvh policy's hedges."""
+    """The per-trade record; ``state`` carries the alvh policy's adjustments. ``pnl_*`` split
+    the P&L by what earned it (``CATEGORIES``; they add up to ``pnl``)."""
+    by = state.by if state else (by or {})
+    counts = state.counts if state else {}
+    vix = by.get("vix", 0.0)
+    layers = vix + sum(by.get(k, 0.0) for k in CATEGORIES if k.startswith(("synthetic", "roll")))
     return {
         "closed": e.life[t].isoformat(),
         "exit_reason": reason,
         "exit_mark": mark,
         "pnl": pnl,
         "commissions": commissions,
+        **{f"pnl_{k}": by.get(k, 0.0) for k in CATEGORIES},
         "hedge_spend": state.hedge_spend if state else 0.0,
-        "hedge_pnl": state.hedge_cash if state else 0.0,
-        "hedges": state.counts["open_hedge"] if state else 0,
-        "conversions": state.counts["convert"] if state else 0,
-        "unwinds": state.counts["close_hedge"] if state else 0,
+        "hedge_pnl": layers,
+        "hedges": counts.get("open_hedge", 0),
+        "conversions": counts.get("convert", 0),
+        "rolls": counts.get("roll", 0),
+        "trims": counts.get("trim_hedge", 0),
+        "unwinds": counts.get("close_hedge", 0),
         "actions": "; ".join(state.actions) if state else "",
     }
 
 
 # --------------------------------------------------------------------------- alvh
 
+# What each leg of an alvh trade is, for the attribution of its P&L.
+CATEGORIES = (
+    "condor_put", "condor_call", "vix", "synthetic_put", "synthetic_call",
+    "roll_put", "roll_call",
+)  # fmt: skip
+ACTION_COUNTS = ("open_hedge", "trim_hedge", "close_hedge", "roll", "convert",
+                 "close_vertical", "close_position")  # fmt: skip
+
 
 @dataclass
 class _Trade:
-    """The running state of one condor under the alvh policy (money in dollars)."""
+    """The running state of one condor under the alvh policy (money in dollars).
+
+    ``credit`` starts as the entry's and takes in a roll's net premium (per unit),
+    so the mark stays debit to close over what the position has collected.
+    ``by`` holds every fill, fee and settlement by category (``CATEGORIES``).
+    """
 
     entry: Entry
     legs: list[Leg]
+    credit: float
     cash: float  # every fill and settlement so far, commissions paid
     commissions: float
-    hedge_cash: float = 0.0  # the part of ``cash`` from layer legs: their P&L once closed
+    kind: dict[int, str] = field(default_factory=dict)  # id(leg) → category
+    by: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0.0))
     hedge_spend: float = 0.0  # paid to open VIX call spread layers, commissions included
     actions: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(
-        default_factory=lambda: {"open_hedge": 0, "convert": 0, "close_hedge": 0}
-    )
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ACTION_COUNTS, 0))
     closed_at: int | None = None  # row within the trade's life
     reason: str = ""
     exit_mark: float = math.nan
+    managed: bool = True  # False once a vertical is closed: the other is held to expiry
+
+    def book(self, leg: Leg, amount: float) -> None:
+        self.cash += amount
+        self.by[self.kind[id(leg)]] += amount
+
+
+def spike_flags(vix: np.ndarray, window: int, pct: float) -> np.ndarray:
+    """The VIX spike signal on each close: VIX ≥ (1 + pct) × the mean of the ``window``
+    closes before it (``indicators.vix_spike``, from the history up to that day only)."""
+    out = np.zeros(len(vix), dtype=bool)
+    if len(vix) > window:
+        c = np.concatenate([[0.0], np.cumsum(vix)])
+        mean = (c[window:-1] - c[: -window - 1]) / window  # mean of vix[i-window:i], i ≥ window
+        out[window:] = vix[window:] >= mean * (1.0 + pct)
+    return out
 
 
 def _run_alvh(
-    entries: Sequence[Entry], days, markets, spx, params: BacktestParams, rules: Rules
+    entries: Sequence[Entry], days, markets, spx, vix, params: BacktestParams, rules: Rules
 ) -> list[tuple[dict, np.ndarray]]:
-    """Each day, ``check.check_position`` on every open trade (one ``value_book`` call), its
-    recommendations filled at the model price with slippage and commission."""
+    """Each day, ``check.check_position`` on every open trade, its recommendations filled at
+    the model price with slippage and commission.
+
+    The engine sees only the past: its historical scenarios are the windows of the
+    history up to that day, and the VIX spike signal (which brings layer 1 in early) is
+    computed from those closes. Its cost assumptions are the backtest's (slippage as the
+    half-spread, the commission as the fee per contract).
+    """
+    from alvh_cli.method.regime import Regime
+    from alvh_cli.method.scenarios import History
+    from alvh_cli.model.valuation import summarise
+
     # With the profit take off the engine gets profit_take = 0, which turns it off.
-    engine_rules = rules if params.profit_take else replace(rules, profit_take=0.0)
+    engine_rules = replace(
+        rules,
+        profit_take=rules.profit_take if params.profit_take else 0.0,
+        spx_half_spread=params.slippage_spx,
+        vix_half_spread=params.slippage_vix,
+        fee_per_contract=params.commission,
+    )
+    closes = History(
+        np.array([d.toordinal() for d in days], dtype=np.int64), np.asarray(spx), vix, "backtest"
+    )
+    engine = check.Engine(closes, fallback=False)
+    spikes = spike_flags(vix, rules.vix_spike_window, rules.vix_spike_pct)
     n = params.contracts
-    trades = [_Trade(e, list(e.legs), e.entry_cash, 4 * n * params.commission) for e in entries]
+    trades = []
+    for e in entries:
+        t = _Trade(e, list(e.legs), e.credit, e.entry_cash, 4 * n * params.commission)
+        for g, side in zip(e.legs, ("put", "put", "call", "call"), strict=True):
+            t.kind[id(g)] = f"condor_{side}"
+            t.by[f"condor_{side}"] += -g.entry_price * g.quantity * g.multiplier - (
+                params.commission * abs(g.quantity)
+            )
+        trades.append(t)
     paths = [np.zeros(len(days)) for _ in entries]
-    regime = check.Regime()
     for i in range(len(days)):
         market = markets[i]
         live = [
@@ -703,26 +790,36 @@ def _run_alvh(
             if t.entry.first < i <= t.entry.last and t.closed_at is None
         ]
         review = [(k, t) for k, t in live if i < t.entry.last]
-        if review:
-            positions = tuple(
-                Position(t.entry.id, tuple(t.legs), t.entry.credit, t.entry.opened, "backtest")
-                for _, t in review
+        for k, t in [(k, t) for k, t in review if not t.managed]:
+            prices = value_legs(market, t.legs).price if t.legs else []
+            paths[k][i] = t.cash + float(
+                sum(p * g.quantity * g.multiplier for g, p in zip(t.legs, prices, strict=True))
             )
-            lf = LoadedFile(PositionFile("backtest", positions, market, {}), market, engine_rules)
-            for (k, t), pv in zip(review, value_book([lf]), strict=True):
-                advice = check.check_position(pv, regime)
-                prices = {id(g): float(p) for g, p in zip(pv.legs, pv.values.price, strict=True)}
+        review = [(k, t) for k, t in review if t.managed]
+        if review:
+            regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
+            legs = [g for _, t in review for g in t.legs]
+            values = value_legs(market, legs)
+            start = 0
+            for k, t in review:
+                stop = start + len(t.legs)
+                part = _slice_values(values, start, stop)
+                start = stop
+                position = Position(t.entry.id, tuple(t.legs), t.credit, t.entry.opened, "backtest")
+                pv = summarise(position, market, engine_rules, part)
+                advice = check.check_position(pv, regime, engine, figures=False)
                 changed = False
-                for rec in advice["recommendations"]:
-                    changed |= _apply(t, rec, pv.mark_multiple, prices, market, params, i)
+                for rec in advice.recommendations:
+                    changed |= _apply(t, rec, pv.mark_multiple, market, params, i)
+                    if t.closed_at is not None:
+                        break
                 if t.closed_at is None:
-                    if changed:
-                        prices = {
-                            id(g): float(p)
-                            for g, p in zip(t.legs, value_legs(market, t.legs).price, strict=True)
-                        }
-                    paths[k][i] = t.cash + sum(
-                        prices[id(g)] * g.quantity * g.multiplier for g in t.legs
+                    prices = value_legs(market, t.legs).price if changed else part.price
+                    paths[k][i] = t.cash + float(
+                        sum(
+                            p * g.quantity * g.multiplier
+                            for g, p in zip(t.legs, prices, strict=True)
+                        )
                     )
         for _, t in live:
             if i == t.entry.last:
@@ -737,121 +834,122 @@ def _run_alvh(
     return out
 
 
-def _apply(
-    t: _Trade,
-    rec: dict,
-    mark: float,
-    prices: dict[int, float],
-    market: Market,
-    params: BacktestParams,
-    i: int,
-) -> bool:
-    """Fill one recommendation of ``check.check_position``; True when the legs changed."""
-    action = rec["action"]
-    day = market.asof.date().isoformat()
-    if action == "hold":
+def _slice_values(values, start: int, stop: int):
+    sliced = {}
+    for name, value in vars(values).items():
+        sliced[name] = value[start:stop] if isinstance(value, (np.ndarray, tuple)) else value
+    return type(values)(**sliced)
+
+
+def _apply(t: _Trade, rec, mark: float, market: Market, params: BacktestParams, i: int) -> bool:
+    """Fill one recommendation's trades; True when the legs changed."""
+    from alvh_cli.method.actions import Action
+
+    action = rec.action
+    if action == Action.HOLD or not rec.trades:
         return False
-    if action in t.counts:
-        t.counts[action] += 1
-    if action == "open_hedge":
-        expiry = date.fromisoformat(rec["expiry"])
-        q, layer = int(rec["quantity"]), int(rec["layer"])
-        legs = [
-            Leg(
-                "VIX",
-                "VIX",
-                "call",
-                float(k),
-                expiry,
-                s * q,
-                0.0,
-                layer=layer,
-                entry_vix=market.vix,
-            )
-            for k, s in ((rec["long_strike"], 1), (rec["short_strike"], -1))
-        ]
-        t.hedge_spend -= _open(t, legs, market, params)
-        t.actions.append(
-            f"{day} L{layer} +{q} VIX {expiry} {rec['long_strike']:g}/"
-            f"{rec['short_strike']:g} call spread"
-        )
-        return True
-    if action == "convert":
-        expiry = date.fromisoformat(rec["expiry"])
-        legs = [
-            Leg(
-                "SPX",
-                rec["root"],
-                g["type"],
-                float(rec["strike"]),
-                expiry,
-                int(g["quantity"]),
-                0.0,
-                layer=int(rec["layer"]),
-                entry_vix=market.vix,
-            )
-            for g in rec["legs"]
-        ]
-        _open(t, legs, market, params)
-        t.actions.append(
-            f"{day} L{rec['layer']} {rec['instrument']} x{rec['quantity']} at {rec['strike']:g}"
-        )
-        return True
-    if action == "close_hedge":
-        legs = [g for g in t.legs if g.layer == rec["layer"]]
-        _close(t, legs, [prices[id(g)] for g in legs], params)
-        t.actions.append(f"{day} unwind L{rec['layer']}")
-        return True
-    if action == "take_profit":
-        if not params.profit_take:
-            return False
-        legs = list(t.legs)
-        _close(t, legs, [prices[id(g)] for g in legs], params)
-        t.closed_at, t.reason, t.exit_mark = i - t.entry.first, "profit_take", mark
-        return True
-    raise AssertionError(f"unknown action {action!r}")  # pragma: no cover
+    if action == Action.TAKE_PROFIT and not params.profit_take:
+        return False
+    day = market.asof.date().isoformat()
+    t.counts[action.value] = t.counts.get(action.value, 0) + 1
+    opened_cash = 0.0
+    for tr in rec.trades:
+        if tr.opening:
+            opened_cash += _open_leg(t, tr, market, params, action)
+        else:
+            _close_leg(t, tr, params)
+    if action == Action.OPEN_HEDGE:
+        t.hedge_spend -= opened_cash
+    if action == Action.ROLL and any(tr.leg.layer is None for tr in rec.trades):
+        units = abs(t.entry.legs[1].quantity)
+        net = sum(-tr.price * tr.quantity * tr.leg.multiplier for tr in rec.trades)
+        t.credit += net / (units * 100.0)
+    t.actions.append(f"{day} {_describe(rec)}")
+    if action == Action.CLOSE_VERTICAL:
+        t.managed = False  # what is left is one vertical: held to expiry, not a condor
+    if action in (Action.TAKE_PROFIT, Action.CLOSE_POSITION) or not any(
+        g.layer is None for g in t.legs
+    ):
+        t.closed_at = i - t.entry.first
+        t.reason = "profit_take" if action == Action.TAKE_PROFIT else "stop"
+        t.exit_mark = mark
+        for g in list(t.legs):  # anything left over (a hedge) goes with the condor
+            price = float(value_legs(market, [g]).price[0])
+            _close_at(t, g, -g.quantity, price, params)
+    return True
 
 
-def _open(t: _Trade, legs: list[Leg], market: Market, params: BacktestParams) -> float:
-    """Buy/sell ``legs`` at the model price with slippage; the cash it took (< 0 when paid)."""
-    model = value_legs(market, legs).price
-    filled = [
-        replace(g, entry_price=fill_price(float(p), g.quantity, _slippage(g, params), True))
-        for g, p in zip(legs, model, strict=True)
-    ]
-    fee = params.commission * sum(abs(g.quantity) for g in filled)
-    cash = -sum(g.entry_price * g.quantity * g.multiplier for g in filled) - fee
-    t.cash += cash
-    t.hedge_cash += cash
+def _describe(rec) -> str:
+    legs = ", ".join(
+        f"{'+' if tr.quantity > 0 else ''}{tr.quantity} {tr.leg.underlying} "
+        f"{tr.leg.strike:g}{tr.leg.type[0].upper()} {tr.leg.expiry}"
+        for tr in rec.trades
+    )
+    layer = f" L{rec.layer}" if rec.layer else ""
+    return f"{rec.action.value}{layer}: {legs}"
+
+
+def _open_leg(t: _Trade, tr, market: Market, params: BacktestParams, action) -> float:
+    """Open ``tr`` at the model price with slippage; the cash it took (< 0 when paid)."""
+    g = tr.leg
+    price = fill_price(tr.model, tr.quantity, _slippage(g, params), True)
+    leg = replace(g, quantity=tr.quantity, entry_price=price, entry_vix=market.vix, key="")
+    if g.underlying == "VIX":
+        kind = "vix"
+    elif g.layer is None:  # a rolled vertical joins the condor
+        kind = f"roll_{g.type}"
+    else:
+        kind = "synthetic_put" if _is_conversion(t, g) else "synthetic_call"
+    t.kind[id(leg)] = kind
+    fee = params.commission * abs(tr.quantity)
+    amount = -price * tr.quantity * g.multiplier - fee
+    t.legs.append(leg)
     t.commissions += fee
-    t.legs.extend(filled)
-    return cash
+    t.book(leg, amount)
+    return amount
 
 
-def _close(t: _Trade, legs: list[Leg], model: list[float], params: BacktestParams) -> None:
-    for g, p in zip(legs, model, strict=True):
-        fee = params.commission * abs(g.quantity)
-        cash = fill_price(p, g.quantity, _slippage(g, params), False) * g.quantity * g.multiplier
-        t.cash += cash - fee
-        t.commissions += fee
-        if g.layer is not None:
-            t.hedge_cash += cash - fee
-    closing = {id(g) for g in legs}
-    t.legs = [g for g in t.legs if id(g) not in closing]
+def _is_conversion(t: _Trade, g: Leg) -> bool:
+    """A synthetic at the short put's strike is a conversion (put side), else a reversal."""
+    return g.strike == t.entry.legs[1].strike
+
+
+def _close_leg(t: _Trade, tr, params: BacktestParams) -> None:
+    held = next((g for g in t.legs if g is tr.leg), None)
+    if held is None:  # the same contract held under another object (should not happen)
+        raise AssertionError(f"closing a leg not held: {tr.leg}")  # pragma: no cover
+    _close_at(t, held, tr.quantity, tr.model, params)
+
+
+def _close_at(t: _Trade, held: Leg, quantity: int, model: float, params: BacktestParams):
+    """Trade ``quantity`` (opposite sign to the holding) of ``held`` at the model price with
+    slippage; the rest of the holding stays."""
+    price = fill_price(model, -quantity, _slippage(held, params), False)
+    fee = params.commission * abs(quantity)
+    t.commissions += fee
+    t.book(held, -price * quantity * held.multiplier - fee)
+    left = held.quantity + quantity
+    k = next(j for j, g in enumerate(t.legs) if g is held)
+    if left == 0:
+        del t.legs[k]
+    else:
+        rest = replace(held, quantity=left)
+        t.kind[id(rest)] = t.kind[id(held)]
+        t.legs[k] = rest
 
 
 def _settle(t: _Trade, market: Market, spot: float, params: BacktestParams) -> None:
-    """The condor's last close: SPX legs (condor, conversion) are cash-settled at the close,
-    VIX legs (which expire later) are sold at the model price."""
-    due = [g for g in t.legs if g.underlying == "SPX"]
-    rest = [g for g in t.legs if g.underlying != "SPX"]
-    for g in due:
-        cash = intrinsic(g, spot) * g.quantity * g.multiplier
-        t.cash += cash
-        if g.layer is not None:
-            t.hedge_cash += cash
-    if rest:
-        _close(t, rest, [float(p) for p in value_legs(market, rest).price], params)
+    """The condor's last close: SPX legs expiring that day are cash-settled at the close;
+    legs expiring later (VIX hedges, a rolled vertical) are sold at the model price."""
+    day = market.asof.date()
+    for g in list(t.legs):
+        if g.underlying == "SPX" and g.expiry <= day:
+            t.book(g, intrinsic(g, spot) * g.quantity * g.multiplier)
+            t.legs.remove(g)
+    if t.legs:
+        prices = value_legs(market, t.legs).price
+        for g, p in zip(list(t.legs), prices, strict=True):
+            _close_at(t, g, -g.quantity, float(p), params)
     t.legs = []
     t.closed_at = len(t.entry.life) - 1
     t.reason = "expiry"

@@ -31,6 +31,7 @@ import numpy as np
 from alvh_cli.method.scenarios import cvar
 
 MAX_CANDIDATES = 24  # candidates handed to the solver, chosen by marginal tail gain per $
+SMALL = 6  # integer programs over more candidates keep the LP's choice and the best others
 FIRST_CUT = 4.0  # first solve on the worst FIRST_CUT × α share of scenarios
 
 
@@ -77,6 +78,8 @@ def choose(
     if len(usable) == 0:
         return Allocation(zero, 0.0, before, before, "no budget")
     usable = _shortlist(p, g, cost, usable, level, max_candidates)
+    if integral and len(usable) > SMALL:
+        usable = _narrow(p, g, cost, cap, budget, level, usable, min_cvar_per_dollar)
 
     n = len(p)
     k = max(1, math.ceil(level * n))
@@ -100,6 +103,29 @@ def choose(
     full[usable] = counts
     spend = float(full @ cost)
     return Allocation(full, spend, before, cvar(p + full @ g, level), "optimal")
+
+
+def _narrow(p, g, cost, cap, budget, level, usable, lam) -> np.ndarray:
+    """The candidates the LP relaxation buys, and the best of the rest up to ``SMALL``.
+
+    Spreads on neighbouring strikes are nearly interchangeable, and branch and bound
+    over two dozen of them takes a fifth of a second; the integer optimum sits on or
+    next to the relaxation's support, so the integer program runs on that support
+    topped up with the best-scoring others.
+    """
+    n = len(p)
+    k = max(1, math.ceil(level * n))
+    active = np.sort(np.argsort(p)[: min(n, int(math.ceil(FIRST_CUT * k)) + 1)])
+    counts, _ = _solve(
+        p, g[usable], cost[usable], cap[usable], budget, level, n, active, lam, False
+    )
+    if counts is None:
+        return usable[:SMALL]
+    support = usable[counts > 1e-9]
+    tail = np.argsort(p)[:k]
+    score = g[usable][:, tail].mean(axis=1) / cost[usable]
+    ranked = [c for c in usable[np.argsort(-score, kind="stable")] if c not in set(support)]
+    return np.sort(np.concatenate([support, ranked[: max(0, SMALL - len(support))]]).astype(int))
 
 
 def _shortlist(p, g, cost, usable, level, limit) -> np.ndarray:

@@ -3,23 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.method.check import Regime
+
+
+@dataclass(frozen=True)
+class Regime:
+    """``elevated`` is None when no history was given: signals unavailable, never quiet.
+
+    ``spike`` is the VIX spike signal (None when unavailable): it brings Layer 1 in
+    early, at ``layer1_elevated_multiple``.
+    """
+
+    elevated: bool | None = None
+    active: int = 0
+    signals: tuple = ()
+    note: str = "no --history file: signals unavailable"
+    spike: bool | None = None
+
+    @property
+    def label(self) -> str:
+        """ "elevated", "normal", or "unavailable" (no history: thresholds stay at 1x)."""
+        if self.elevated is None:
+            return "unavailable"
+        return "elevated" if self.elevated else "normal"
+
+
+def front_future(market) -> float | None:
+    """The nearest listed VIX future's price, or None."""
+    return min(market.vix_futures, key=lambda f: f.expiry).price if market.vix_futures else None
 
 
 def regimes_for(
     loaded: Sequence[LoadedFile], history: Sequence[Path] | None, events: Sequence[Path] = ()
 ) -> list[Regime]:
     """One Regime per loaded file; without ``history`` every one is 'unavailable'."""
+    return context_for(loaded, history, events)[0]
+
+
+def context_for(
+    loaded: Sequence[LoadedFile], history: Sequence[Path] | None, events: Sequence[Path] = ()
+):
+    """(one Regime per loaded file, the history's closes for the scenario set or None).
+
+    The history file is read once for both.
+    """
     if not history:
-        return [Regime() for _ in loaded]
+        return [Regime() for _ in loaded], None
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.inputs.history import read_history
+    from alvh_cli.method.scenarios import History
 
     frame = read_history(history)
-    calendar = events_mod.load_events(events)
+    sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
+    closes = History.from_frame(frame, sources)
+    return _regimes(loaded, frame, events_mod.load_events(events)), closes
+
+
+def _regimes(loaded, frame, calendar) -> list[Regime]:
     # Files that share a snapshot and rules share a regime: evaluate once for them all.
     done: dict[tuple, Regime] = {}
     out = []
@@ -35,9 +78,8 @@ def _evaluate(lf: LoadedFile, frame, calendar) -> Regime:
     from alvh_cli.method import signals
 
     m = lf.market
-    front = min(m.vix_futures, key=lambda f: f.expiry).price if m.vix_futures else None
     rep = signals.evaluate(
-        frame, lf.rules, asof=m.asof, front_future=front, events=calendar, vix=m.vix
+        frame, lf.rules, asof=m.asof, front_future=front_future(m), events=calendar, vix=m.vix
     )
     notes = "; ".join(rep.notes) if rep.notes else ""
     label = (
@@ -46,4 +88,5 @@ def _evaluate(lf: LoadedFile, frame, calendar) -> Regime:
         else f"{rep.active_count} of {len(rep.signals)} signals active"
     )
     note = f"history to {rep.history_label}: {label}" + (f"; {notes}" if notes else "")
-    return Regime(rep.elevated, rep.active_count, rep.signals, note)
+    spike = next((s.active for s in rep.signals if s.name == "vix_spike"), None)
+    return Regime(rep.elevated, rep.active_count, rep.signals, note, spike)

@@ -19,8 +19,9 @@ from pathlib import Path
 from alvh_cli import journal
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.method.check import Regime, check_book
-from alvh_cli.method.sizing import hedge_budget, hedge_spent
+from alvh_cli.method.check import check_book
+from alvh_cli.method.hedges import hedge_budget, hedge_spent
+from alvh_cli.method.regime import Regime
 
 TOTAL_GREEKS = ("delta", "gamma", "vega", "theta")
 
@@ -148,6 +149,7 @@ def review_book(
     record: bool = True,
     books: Sequence[str | Path] | None = None,
     argv: Sequence[str] = (),
+    history=None,
 ) -> ReviewResult:
     """Check every position, sort by urgency, total the book, journal it, diff it.
 
@@ -158,24 +160,29 @@ def review_book(
     review (and without creating the file). ``books`` are the BOOK arguments
     as given (default: the files loaded); the same books, resolved, make "the
     same book" whose previous review ``changes`` compares with. ``argv`` is
-    stored with the review.
+    stored with the review. ``history`` the closes behind the scenario set
+    (``alvh_cli.method.scenarios.History``; default the embedded ones).
     """
+    # The journal and the report read plain records of the typed check.
+    from alvh_cli.output.records import position_json
+
     if regimes is None or isinstance(regimes, Regime):
         regimes = [regimes or Regime() for _ in loaded]
-    checked = check_book(loaded, regimes)
+    checked = check_book(loaded, regimes, history=history)
     money = {
-        (p.source, p.id): (hedge_budget(p, lf.rules), hedge_spent(p))
+        (p.source, p.id): (hedge_budget(p, lf.rules.hedge_budget), hedge_spent(p))
         for lf in loaded
         for p in lf.file.positions
     }
     rows, recs_by_row = [], []
-    for p in checked.positions:
+    for pc in checked.positions:
+        p = position_json(pc)
         recs = p["recommendations"]
         row = {k: v for k, v in p.items() if k != "recommendations"}
         budget, spent = money[(p["source"], p["id"])]
         row.update(
             actions=[r["action"] for r in recs],
-            needs_action=any(r["action"] != "hold" for r in recs),
+            needs_action=pc.needs_action,
             hedge_budget=budget,
             hedge_spent=spent,
         )

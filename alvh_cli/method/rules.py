@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from alvh_cli.errors import InputError
@@ -26,19 +26,27 @@ class Rule:
 
 
 DEFAULTS: dict[str, Rule] = {
-    # Layer triggers (DESIGN §4): mark = debit to close / credit.
+    # Layer triggers: mark = debit to close / credit.
     "layer1_multiple": Rule(
-        1.5, "mark multiple that brings in layer 1 (first VIX call spread)", 1.0, 10
+        1.5, "mark multiple that brings in layer 1 (first VIX call spreads)", 1.0, 10
+    ),
+    "layer1_elevated_multiple": Rule(
+        1.2,
+        "layer 1 comes in from this multiple while the VIX spike signal is active "
+        "(the first sign of volatility expansion)",
+        1.0,
+        10,
     ),
     "layer2_multiple": Rule(2.0, "mark multiple that brings in layer 2 (more spreads)", 1.0, 20),
     "layer3_multiple": Rule(
-        3.0, "mark multiple that brings in layer 3 (conversion/reversal)", 1.0, 30
+        3.0, "mark multiple that brings in layer 3 (its alternatives are evaluated)", 1.0, 30
     ),
     "layer3_short_delta": Rule(0.50, "|delta| of a short leg that brings in layer 3", 0.05, 1.0),
-    "layer1_coverage": Rule(0.25, "share of the stress loss layer 1 covers", 0.0, 2.0),
-    "layer2_coverage": Rule(0.50, "cumulative share of the stress loss after layer 2", 0.0, 2.0),
     "hedge_budget": Rule(
-        0.35, "all hedge debits as a share of the opening credit dollars", 0.0, 5.0
+        0.35, "all VIX hedge debits as a share of the opening credit dollars", 0.0, 5.0
+    ),
+    "layer1_budget_share": Rule(
+        0.5, "share of the hedge budget layer 1 may spend; layer 2 may spend the rest", 0.0, 1.0
     ),
     "profit_take": Rule(
         0.50,
@@ -52,22 +60,54 @@ DEFAULTS: dict[str, Rule] = {
     "elevated_scale": Rule(
         0.85, "multiple thresholds are scaled by this in an elevated regime", 0.1, 1.0
     ),
-    # Stress scenario (DESIGN §4).
-    "vix_beta": Rule(-4.9, "log VIX move per log SPX move in the stress", -20, 0),
+    # Scenario set and the choice of hedges and adjustments.
+    "scenario_horizon_days": Rule(
+        5, "trading days over which every scenario is revalued", 1, 60, True
+    ),
+    "cvar_level": Rule(0.05, "CVaR is the mean of this worst share of scenarios", 0.005, 0.5),
+    "vix_beta": Rule(-4.9, "log VIX move per log SPX move on the ladder rungs", -20, 0),
     "vix_term_kappa": Rule(
         5.0, "VIX future of tenor τ moves by e^(−κτ) of the spot VIX move", 0, 100
     ),
     "stress_spx_move": Rule(
-        None, "SPX stress move as a fraction (e.g. -0.05); unset: to the short strike", -0.9, 0.9
+        None,
+        "the old stress rung: SPX move as a fraction (e.g. -0.05); unset: to the short strike",
+        -0.9,
+        0.9,
     ),
     "hedge_max_width": Rule(10, "widest VIX call spread considered, in VIX points", 1, 50, True),
-    "hedge_min_gain_per_dollar": Rule(
-        0.05, "a spread must gain this much (net, per $ of debit) in the stress to be bought", 0, 10
+    "hedge_min_cvar_per_dollar": Rule(
+        0.25,
+        "a hedge must cut the position's CVaR (its cost included) by this much per $ spent",
+        0,
+        10,
     ),
-    "hedge_ratio_tolerance": Rule(
-        0.10, "spreads within this share of the best gain per $ compete on fewest contracts", 0, 1
+    "hedge_take_profit": Rule(
+        2.0, "a hedge worth this multiple of its cost is partly sold to recover the cost", 1, 100
     ),
-    # Signals (DESIGN §6).
+    "hedge_roll_days": Rule(
+        7, "a hedge this many days from expiry, the condor still open, is rolled", 0, 60, True
+    ),
+    "roll_min_days": Rule(
+        7, "a rolled vertical expires at least this many days after the old one", 1, 365, True
+    ),
+    "roll_delta": Rule(0.16, "|delta| of the short strike of a rolled vertical", 0.01, 0.5),
+    "layer3_ev_slack": Rule(
+        0.1,
+        "an alternative may lose EV against hold by its trading cost and this share of it more",
+        0,
+        10,
+    ),
+    "spx_half_spread": Rule(
+        0.10, "assumed half bid/ask spread of an unquoted SPX option, points", 0, 10
+    ),
+    "vix_half_spread": Rule(
+        0.05, "assumed half bid/ask spread of an unquoted VIX option, points", 0, 5
+    ),
+    "fee_per_contract": Rule(
+        1.00, "commission and exchange/clearing fees per contract, dollars", 0, 50
+    ),
+    # Signals.
     "vix_spike_pct": Rule(0.20, "VIX above its 10-day mean by this share is a spike", 0.0, 5.0),
     "vix_spike_window": Rule(10, "days in the VIX mean for the spike signal", 2, 250, True),
     "rsi_period": Rule(14, "RSI period (Wilder smoothing)", 2, 250, True),
@@ -83,39 +123,20 @@ DEFAULTS: dict[str, Rule] = {
     "elevated_min_signals": Rule(2, "active signals needed for an elevated regime", 1, 6, True),
 }
 
+# Keys of the first method, refused with what replaced them (a silent no-op would hide
+# that a file's setting no longer does anything).
+RETIRED = {
+    "layer1_coverage": "layer 1 is now sized by CVaR: see layer1_budget_share and "
+    "hedge_min_cvar_per_dollar",
+    "layer2_coverage": "layer 2 is now sized by CVaR: see hedge_budget and "
+    "hedge_min_cvar_per_dollar",
+    "hedge_min_gain_per_dollar": "replaced by hedge_min_cvar_per_dollar",
+    "hedge_ratio_tolerance": "spreads are now chosen together by CVaR; no tolerance is used",
+}
 
-@dataclass(frozen=True)
-class Rules:
+
+class _RulesBase:
     """Effective rule values (attribute per ``DEFAULTS`` key) and where each came from."""
-
-    layer1_multiple: float = 1.5
-    layer2_multiple: float = 2.0
-    layer3_multiple: float = 3.0
-    layer3_short_delta: float = 0.5
-    layer1_coverage: float = 0.25
-    layer2_coverage: float = 0.5
-    hedge_budget: float = 0.35
-    profit_take: float = 0.5
-    unwind_fraction: float = 0.8
-    elevated_scale: float = 0.85
-    vix_beta: float = -4.9
-    vix_term_kappa: float = 5.0
-    stress_spx_move: float | None = None
-    hedge_max_width: int = 10
-    hedge_min_gain_per_dollar: float = 0.05
-    hedge_ratio_tolerance: float = 0.10
-    vix_spike_pct: float = 0.2
-    vix_spike_window: int = 10
-    rsi_period: int = 14
-    rsi_oversold: float = 30
-    macd_fast: int = 12
-    macd_slow: int = 26
-    macd_signal: int = 9
-    macd_cross_days: int = 3
-    ad_lookback: int = 20
-    event_days: int = 2
-    elevated_min_signals: int = 2
-    origin: tuple[tuple[str, str], ...] = ()  # (key, "default" | file) for each key
 
     def source_of(self, key: str) -> str:
         return dict(self.origin).get(key, "default")
@@ -130,9 +151,21 @@ class Rules:
         )
 
 
-# The dataclass and the table must agree; a mismatch is a programming error.
-assert [f.name for f in fields(Rules) if f.name != "origin"] == list(DEFAULTS)
-assert all(getattr(Rules, k) == r.default for k, r in DEFAULTS.items())
+def _field_type(rule: Rule):
+    if rule.integer:
+        return int
+    return float | None if rule.default is None else float
+
+
+# Generated from the table, so a default lives in one place only.
+Rules = make_dataclass(
+    "Rules",
+    [(k, _field_type(r), field(default=r.default)) for k, r in DEFAULTS.items()]
+    + [("origin", tuple, field(default=()))],
+    bases=(_RulesBase,),
+    frozen=True,
+)
+Rules.__module__ = __name__
 
 
 def check_overrides(table: Any, source: str, key_prefix: str = "rules") -> dict[str, float]:
@@ -143,6 +176,8 @@ def check_overrides(table: Any, source: str, key_prefix: str = "rules") -> dict[
     for key, value in table.items():
         where = f"{key_prefix}.{key}"
         rule = DEFAULTS.get(key)
+        if key in RETIRED:
+            raise InputError(f"'{key}' is no longer used: {RETIRED[key]}", source, where)
         if rule is None:
             close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -182,9 +217,9 @@ def resolve(*layers: tuple[dict, str]) -> Rules:
 
 def _check_consistent(rules: Rules, origin: dict[str, str]) -> None:
     pairs = [
+        ("layer1_elevated_multiple", "layer1_multiple"),
         ("layer1_multiple", "layer2_multiple"),
         ("layer2_multiple", "layer3_multiple"),
-        ("layer1_coverage", "layer2_coverage"),
         ("macd_fast", "macd_slow"),
     ]
     for low, high in pairs:

@@ -9,8 +9,10 @@ horizon of ``scenario_horizon_days`` trading days:
   window's start, centred so that the scenarios' mean SPX level is the
   forward S·e^((r−q)h) — alvh takes no view on direction, so a bull-market
   sample does not turn into a long-delta recommendation; VIX moves by the
-  window's observed log change. Equal weights: EV and CVaR are computed over
-  these.
+  window's observed log change, its dependence on the starting level
+  regressed out (:func:`level_pull`: VIX mean-reverts, so a window from a
+  calm start says little about the drift from a high one). Equal weights:
+  EV and CVaR are computed over these.
 * *ladder* — fixed SPX rungs (−2, −5, −10, −20, +3, +6 %) plus any rungs the
   caller adds (the old stress point: SPX to the tested short strike). VIX
   follows ``VIX·(S_s/S)^β`` with a crash floor taken from real crash weeks
@@ -177,6 +179,27 @@ def historical_moves(history: History, horizon_days: int) -> tuple[np.ndarray, n
     return r, dv
 
 
+def level_pull(history: History, dv: np.ndarray, vix: float, horizon_days: int) -> np.ndarray:
+    """What each window's VIX log change gains or loses for starting from today's VIX
+    instead of its own: b·(ln VIX − ln VIX_start), b the OLS slope of the windows' log
+    changes on their starting log level (clipped to [−1, 0]).
+
+    VIX mean-reverts (in 2014–2018 weekly windows b ≈ −0.21: about a 3-week half-life),
+    so a window from a calm start applied at a high VIX would otherwise carry a calm
+    market's spike odds and none of the pull back down; regressing the level out keeps
+    the window's surprise and moves its drift to today's level (Barone-Adesi et al.'s
+    filtering, applied to the level rather than the scale).
+    """
+    n = len(dv)
+    if n < MIN_WINDOWS:
+        return np.zeros(n)
+    start = np.log(history.vix[:n])
+    x = start - start.mean()
+    b = float((x * (dv - dv.mean())).sum() / (x * x).sum()) if (x * x).sum() > 0 else 0.0
+    b = min(max(b, -1.0), 0.0)
+    return b * (math.log(vix) - start)
+
+
 def build(
     market: Market,
     history: History,
@@ -195,7 +218,7 @@ def build(
         # centred so that E[S_h] is the forward: no drift of the sample becomes a view
         r = r - np.log(np.mean(np.exp(r))) + (market.rate - market.dividend_yield) * h
     spx_hist = market.spx * np.exp(r)
-    vix_hist = market.vix * np.exp(dv)
+    vix_hist = market.vix * np.exp(dv + level_pull(history, dv, market.vix, horizon_days))
     moves = [*LADDER, *(level / market.spx - 1.0 for _, level in rungs)]
     labels = [f"SPX {m:+.0%}" for m in LADDER] + [label for label, _ in rungs]
     move = np.array(moves, dtype=float)
@@ -287,9 +310,9 @@ def revalue(
         atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
         vol = np.maximum(atm + sm.skew * k + sm.smile * k * k, VOL_FLOOR)
         vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
-        out[spx] = pricing.bsm_greeks(
+        out[spx] = pricing.bsm_price(
             is_call[spx, None], s, strike[spx, None], t, market.rate, market.dividend_yield, vol
-        ).price
+        )
 
     vix = np.flatnonzero(kind != 0)
     if len(vix):
@@ -307,9 +330,9 @@ def revalue(
             else:
                 vol = np.broadcast_to(base.vol[rows, None], k.shape)
             vol = np.maximum(vol, VOL_FLOOR)
-            out[rows] = pricing.black76_greeks(
+            out[rows] = pricing.black76_price(
                 is_call[rows, None], fo, strike[rows, None], t_left[rows, None], market.rate, vol
-            ).price
+            )
     return out
 
 

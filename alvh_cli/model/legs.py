@@ -78,27 +78,30 @@ def value_legs(
     asof_ts = aware(market.asof).timestamp()
     asof_day = aware(market.asof).astimezone(NEW_YORK).date().toordinal()
 
-    T = np.empty(n)
-    days = np.empty(n, dtype=int)
-    kind = np.empty(n, dtype=np.int8)
-    is_call = np.zeros(n, dtype=bool)
-    strike = np.full(n, np.nan)
-    leg_iv = np.full(n, np.nan)
-    quantity = np.empty(n)
-    multiplier = np.empty(n)
-    for i, leg in enumerate(legs):
-        T[i] = (settlement_timestamp(leg.root, leg.expiry) - asof_ts) / SECONDS_PER_YEAR
-        days[i] = leg.expiry.toordinal() - asof_day
-        if leg.type == "future":
-            kind[i] = _VIX_FUTURE
-        else:
-            kind[i] = _SPX_OPTION if leg.underlying == "SPX" else _VIX_OPTION
-            is_call[i] = leg.type == "call"
-            strike[i] = leg.strike
-            if leg.iv is not None:
-                leg_iv[i] = leg.iv
-        quantity[i] = leg.quantity
-        multiplier[i] = leg.multiplier
+    # one pass of plain Python per field: item assignment into numpy arrays costs more
+    T = (
+        np.fromiter((settlement_timestamp(g.root, g.expiry) for g in legs), float, n) - asof_ts
+    ) / SECONDS_PER_YEAR
+    days = np.fromiter((g.expiry.toordinal() for g in legs), int, n) - asof_day
+    kind = np.fromiter(
+        (
+            _VIX_FUTURE
+            if g.type == "future"
+            else (_SPX_OPTION if g.underlying == "SPX" else _VIX_OPTION)
+            for g in legs
+        ),
+        np.int8,
+        n,
+    )
+    is_call = np.fromiter((g.type == "call" for g in legs), bool, n)
+    strike = np.fromiter(
+        (np.nan if g.type == "future" or g.strike is None else g.strike for g in legs), float, n
+    )
+    leg_iv = np.fromiter(
+        (np.nan if g.type == "future" or g.iv is None else g.iv for g in legs), float, n
+    )
+    quantity = np.fromiter((g.quantity for g in legs), float, n)
+    multiplier = np.fromiter((g.multiplier for g in legs), float, n)
 
     spx = kind == _SPX_OPTION
     vix_opt = kind == _VIX_OPTION

@@ -42,7 +42,9 @@ from scipy.special import erfcx, ndtr, ndtri
 __all__ = [
     "Greeks",
     "black76_greeks",
+    "black76_price",
     "bsm_greeks",
+    "bsm_price",
     "implied_vol",
     "implied_vol_black76",
     "norm_pdf",
@@ -151,6 +153,35 @@ def _greeks(is_call, S, K, T, r, q, sigma, *, futures: bool) -> Greeks:
         rho = (-0.01 * T) * price if futures else (0.01 * T) * w * b
         vega *= 0.01
     return Greeks(*(_full(o, shape) for o in (price, delta, gamma, vega, theta, rho)))
+
+
+def bsm_price(is_call, S, K, T, r, q, sigma) -> np.ndarray:
+    """The price alone of :func:`bsm_greeks` (same limits at T = 0 and σ = 0), for
+    revaluing many options where no Greek is needed."""
+    return _price(is_call, S, K, T, r, q, sigma, futures=False)
+
+
+def black76_price(is_call, F, K, T, r, sigma) -> np.ndarray:
+    """The price alone of :func:`black76_greeks`."""
+    return _price(is_call, F, K, T, r, r, sigma, futures=True)
+
+
+def _price(is_call, S, K, T, r, q, sigma, *, futures: bool) -> np.ndarray:
+    # The price lines of _greeks, nothing else.
+    is_call = np.asarray(is_call, dtype=bool)
+    S, K, T, r, q, sigma = (np.asarray(a, dtype=float) for a in (S, K, T, r, q, sigma))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        w = np.where(is_call, 1.0, -1.0)
+        v = sigma * np.sqrt(T)
+        if np.any(v < 0):
+            v = np.where(v < 0, np.nan, v)
+        v_safe = np.where(v == 0, _ZERO_VOL, v)
+        df_r = np.exp(-r * T)
+        df_q = df_r if futures else np.exp(-q * T)
+        x = np.log(S / K) if futures else np.log(S / K) + (r - q) * T
+        wd1 = w * (x / v_safe + 0.5 * v_safe)
+        price = w * (S * df_q * ndtr(wd1) - K * df_r * ndtr(wd1 - w * v_safe))
+    return price
 
 
 def _full(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.model.dollar_greeks import spx_greeks
-from alvh_cli.model.domain import Leg, Position
+from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.legs import LegValues, value_legs
 from alvh_cli.model.quotes import find_quote
 
@@ -22,10 +22,16 @@ GREEKS = ("delta", "gamma", "vega", "theta")
 
 @dataclass(frozen=True)
 class PositionValues:
-    """One position priced: its legs' values and the figures a trader reads."""
+    """One position priced: its legs' values and the figures a trader reads.
+
+    ``market`` is the snapshot it was priced in; ``rules`` the rules in force for
+    it (a :class:`alvh_cli.method.rules.Rules`: the engine reads it, valuation
+    only its ``vix_beta`` and ``vix_term_kappa``).
+    """
 
     position: Position
-    loaded: LoadedFile
+    market: Market
+    rules: Any
     legs: tuple[Leg, ...]
     values: LegValues  # per leg, same order as ``legs``
     spx_dollars: dict[str, np.ndarray]  # per leg $ Greeks in SPX terms
@@ -46,9 +52,10 @@ def _slice(values: LegValues, start: int, stop: int) -> LegValues:
     return type(values)(**sliced)
 
 
-def value_book(loaded: Sequence[LoadedFile]) -> list[PositionValues]:
-    """Price every position of every file; one pricing call per distinct market snapshot."""
-    groups: dict[int, list[tuple[LoadedFile, Position]]] = {}
+def value_book(loaded: Sequence) -> list[PositionValues]:
+    """Price every position of every loaded file (``alvh_cli.inputs.book.LoadedFile``: a
+    file with its market and rules); one pricing call per distinct market snapshot."""
+    groups: dict[int, list[tuple[Any, Position]]] = {}
     markets = {}
     for lf in loaded:
         key = id(lf.market)
@@ -62,32 +69,33 @@ def value_book(loaded: Sequence[LoadedFile]) -> list[PositionValues]:
         start = 0
         for lf, p in items:
             stop = start + len(p.legs)
-            pv = summarise(p, lf, _slice(values, start, stop))
+            pv = summarise(p, lf.market, lf.rules, _slice(values, start, stop))
             out[(id(lf), id(p))] = pv
             start = stop
     return [out[(id(lf), id(p))] for lf in loaded for p in lf.file.positions]
 
 
-def summarise(position: Position, lf: LoadedFile, values: LegValues) -> PositionValues:
+def summarise(position: Position, market: Market, rules, values: LegValues) -> PositionValues:
+    """``position`` valued (``values``, its legs in order) in ``market`` under ``rules``."""
     legs = position.legs
-    check_verticals(position, lf, values)
+    check_verticals(position, market, values)
     condor = np.array([g.layer is None for g in legs])
     signed = values.price * values.quantity
     units = position.units
     debit = float(-(signed[condor]).sum() / units)
     entry = np.array([g.entry_price for g in legs])
     pnl = float(((values.price - entry) * values.quantity * values.multiplier).sum())
-    dollars = spx_greeks(legs, values, lf.market, lf.rules.vix_beta, lf.rules.vix_term_kappa)
+    dollars = spx_greeks(legs, values, market, rules.vix_beta, rules.vix_term_kappa)
     greeks = {
         part: {n: float(dollars[n][mask].sum()) for n in GREEKS}
         for part, mask in (("condor", condor), ("hedges", ~condor), ("total", np.ones_like(condor)))
     }
     return PositionValues(
-        position, lf, legs, values, dollars, debit, debit / position.credit, pnl, greeks
+        position, market, rules, legs, values, dollars, debit, debit / position.credit, pnl, greeks
     )
 
 
-def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> None:
+def check_verticals(position: Position, market: Market, values: LegValues) -> None:
     """Each wing of the condor is a vertical spread worth between 0 and its width.
 
     When both legs are priced from the user's quotes (or ``iv``), a mark outside
@@ -107,15 +115,15 @@ def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> No
         given = {values.vol_source[i], values.vol_source[j]} <= {"quote", "iv"}
         # Mids of far-wing quotes a tick apart can cross by a tick: tolerate the legs'
         # half bid/ask spreads plus a nickel, refuse anything beyond.
-        slack = 0.05 + sum(_half_spread(lf.market, g) for g in (short, long_))
+        slack = 0.05 + sum(_half_spread(market, g) for g in (short, long_))
         if -slack <= value <= width + slack or not given:
             continue  # a leg on the smile: the smile's wing or its level, not a typo
         where = []
         for g, k in ((short, i), (long_, j)):
-            q = find_quote(lf.market, g)
+            q = find_quote(market, g)
             src = values.vol_source[k]
             if src == "quote" and q is not None:
-                where.append(f"market.quotes[{lf.market.quotes.index(q)}] mid {q.mid:g}")
+                where.append(f"market.quotes[{market.quotes.index(q)}] mid {q.mid:g}")
             else:
                 where.append(f"{g.key} ({src} {float(values.price[k]):.2f})")
         raise InputError(
@@ -123,7 +131,7 @@ def check_verticals(position: Position, lf: LoadedFile, values: LegValues) -> No
             f"{max(short.strike, long_.strike):g} prices at {value:.2f}, outside 0 to its "
             f"{width:g}-point width: {' vs '.join(where)} contradict each other "
             f"(position {position.id!r})",
-            lf.market.source or position.source,
+            market.source or position.source,
             "market.quotes" if any(w.startswith("market.quotes") for w in where) else position.key,
         )
 
@@ -133,7 +141,7 @@ def _half_spread(market, leg) -> float:
     return 0.5 * (q.ask - q.bid) if q is not None else 0.0
 
 
-def price_book(loaded: Sequence[LoadedFile]) -> dict:
+def price_book(loaded: Sequence) -> dict:
     """Data for ``alvh price``: legs and positions as plain dicts (DESIGN §7 names)."""
     rows = []
     summaries = []

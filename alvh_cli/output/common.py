@@ -44,8 +44,16 @@ DOLLAR_KEYS = {
 }
 
 
+class Dollars(float):
+    """An amount of money in dollars: JSON and CSV round it to cents, whatever its key."""
+
+    __slots__ = ()
+
+
 def clean(value, key: str = ""):
     """JSON-safe copy: NaN → null, dollars to cents, other floats to 10 significant digits."""
+    if isinstance(value, Dollars):
+        return round(float(value), 2) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: clean(v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

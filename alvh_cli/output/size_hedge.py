@@ -1,148 +1,183 @@
-"""Output of ``alvh size-hedge``: the stress scenario, candidate spreads, count and cost."""
+"""Output of ``alvh size-hedge``: the scenario set, the candidates, the counts and why."""
 
 from __future__ import annotations
 
 from alvh_cli.output import common
-from alvh_cli.output.common import money
+from alvh_cli.output.common import Dollars, money
+from alvh_cli.output.records import figures_json, position_json
 
 
-def size_hedge_json(data: dict) -> dict:
-    items = []
-    for item in data["items"]:
-        pv, sc, s = item["position"], item["scenario"], item["sizing"]
-        items.append(
-            {
-                "id": pv.position.id,
-                "source": pv.position.source,
-                "mark_multiple": pv.mark_multiple,
-                "tested_side": item["side"],
-                "scenario": {
-                    "how": sc.how,
-                    "spx": sc.spx,
-                    "spx_stressed": sc.spx_stressed,
-                    "spx_move": sc.spx_move,
-                    "vix": sc.vix,
-                    "vix_stressed": sc.vix_stressed,
-                    "vix_expiry": s.vix_expiry.isoformat(),
-                    "future": s.future,
-                    "future_stressed": s.future_stressed,
-                    "spx_atm_vol": pv.loaded.market.spx_vol.atm,
-                    "spx_atm_vol_stressed": sc.market.spx_vol.atm,
-                },
-                "layer": s.layer,
-                "coverage_target": s.coverage_target,
-                "stress_loss": s.stress_loss,
-                "existing_gain": s.existing_gain,
-                "needed_gain": s.needed_gain,
-                "budget": s.budget,
-                "budget_spent": s.budget_spent,
-                "candidates": [_cand(c) for c in s.candidates[:5]],
-                "choice": _cand(s.choice) if s.choice else None,
-                "quantity": s.quantity,
-                "cost": s.cost,
-                "stress_gain": s.stress_gain,
-                "coverage": s.coverage,
-                "budget_limited": s.budget_limited,
-                "note": s.note,
-            }
-        )
-    return {"positions": items}
+def spread_json(s, count=None, per_dollar=None) -> dict:
+    out = {
+        "expiry": s.expiry.isoformat(),
+        "long_strike": s.long_strike,
+        "short_strike": s.short_strike,
+        "debit": s.debit,
+        "model_debit": s.model_debit,
+        "price_source": s.price_source,
+        "cost": Dollars(s.cost),
+        "stress_gain": Dollars(s.stress_gain),
+    }
+    if count is not None:
+        out["count"] = count
+    if per_dollar is not None:
+        out["cvar_change_per_dollar"] = per_dollar
+    return out
 
 
-def _key(cand: dict) -> tuple:
-    return cand["expiry"], cand["long_strike"], cand["short_strike"]
-
-
-def _cand(c) -> dict:
+def plan_json(plan) -> dict | None:
+    if plan is None:
+        return None
     return {
-        "expiry": c.expiry.isoformat(),
-        "long_strike": c.long_strike,
-        "short_strike": c.short_strike,
-        "debit": c.debit,
-        "price_source": c.debit_source,
-        "stressed_value": c.stressed_value,
-        "stress_gain": c.gain,
-        "gain_per_dollar": c.gain_per_dollar,
-        "count_needed": c.count_needed,
+        "layer": plan.layer,
+        "budget": Dollars(plan.budget),
+        "budget_spent": Dollars(plan.spent),
+        "spend_limit": Dollars(plan.limit),
+        "vix_expiries": [e.isoformat() for e in plan.expiries],
+        "candidates_priced": plan.n_candidates,
+        "best_alone": [spread_json(s, n, per) for s, n, per in plan.shown],
+        "chosen": [spread_json(s, n) for s, n in plan.chosen],
+        "spend": Dollars(plan.spend),
+        **figures_json(plan.before, "_before"),
+        **figures_json(plan.after, "_after"),
+        "stress_loss": Dollars(plan.stress_loss),
+        "budget_limited": plan.budget_limited,
+        "note": plan.note or None,
     }
 
 
-def emit_size_hedge(data: dict, fmt: str) -> None:
-    out = size_hedge_json(data)
+def size_hedge_json(checks) -> dict:
+    out = []
+    for pc in checks:
+        item = position_json(pc)
+        item["stress_rung"] = {"label": pc.stress[0], "spx": pc.stress[1], "vix": pc.stress[2]}
+        item["ladder"] = [
+            {"rung": label, "spx": s, "vix": v, "pnl": Dollars(x)} for label, s, v, x in pc.ladder
+        ]
+        if pc.hedge_plan is not None and pc.hedge_plan.ladder_after:
+            for row, after in zip(item["ladder"], pc.hedge_plan.ladder_after, strict=True):
+                row["pnl_hedged"] = Dollars(after)
+        item["hedge_plan"] = plan_json(pc.hedge_plan)
+        out.append(item)
+    return {"positions": out}
+
+
+def emit_size_hedge(checks, fmt: str) -> None:
+    data = size_hedge_json(checks)
     if fmt == "json":
-        return common.emit_json(out)
+        return common.emit_json(data)
     if fmt == "csv":
         return common.emit_csv(
             [
                 {"id": p["id"], "rank": i + 1, **c}
-                for p in out["positions"]
-                for i, c in enumerate(p["candidates"])
+                for p in data["positions"]
+                if p["hedge_plan"]
+                for i, c in enumerate(p["hedge_plan"]["best_alone"])
             ]
         )
+    console = common.console()
+    for pc in checks:
+        print_one(console, pc)
+
+
+def print_one(console, pc) -> None:
     from rich.table import Table
 
-    console = common.console()
-    for p in out["positions"]:
-        sc = p["scenario"]
+    p, plan = pc.position, pc.hedge_plan
+    console.print(
+        f"{p.id} ({p.source}): mark {pc.mark_multiple:.2f}x, {pc.tested_side} side tested — "
+        f"{pc.layer_reason}",
+        style="bold",
+    )
+    f = pc.figures
+    console.print(
+        f"Scenarios: {pc.scenario_source}. As held: EV ${money(f.ev)}, SD ${money(f.sd)}, "
+        f"CVaR ${money(f.cvar)} (mean of the worst share), worst rung ${money(f.worst)} "
+        f"({f.worst_label}), max loss at expiry {_loss(f.max_loss)}."
+    )
+    hedged = plan is not None and bool(plan.ladder_after) and bool(plan.chosen)
+    t = Table(title="Ladder (revalued at the horizon)", title_justify="left")
+    cols = ["rung", "SPX", "VIX", "P&L $"] + (["with hedges $"] if hedged else [])
+    for col in cols:
+        t.add_column(col, justify="left" if col == "rung" else "right")
+    for k, (label, s, v, x) in enumerate(pc.ladder):
+        row = [label, f"{s:,.2f}", f"{v:.2f}", money(x)]
+        if hedged:
+            row.append(money(plan.ladder_after[k]))
+        t.add_row(*row)
+    console.print(t)
+    if plan is None:
         console.print(
-            f"{p['id']} ({p['source']}): mark {p['mark_multiple']:.2f}x, "
-            f"{p['tested_side']} side tested — layer {p['layer']} sizing",
-            style="bold",
+            "No hedge layer is due: "
+            + "; ".join(r.reason for r in pc.recommendations)
+            + ". `--layer 1` sizes one anyway."
         )
-        s = Table(title="Stress scenario", title_justify="left")
-        for col in ("", "now", "stressed"):
-            s.add_column(col, justify="left" if not col else "right")
-        s.add_row("SPX", f"{sc['spx']:,.2f}", f"{sc['spx_stressed']:,.2f} ({sc['spx_move']:+.2%})")
-        s.add_row("VIX", f"{sc['vix']:.2f}", f"{sc['vix_stressed']:.2f}")
-        s.add_row(
-            f"VIX future {sc['vix_expiry']}", f"{sc['future']:.2f}", f"{sc['future_stressed']:.2f}"
-        )
-        s.add_row("SPX ATM vol", f"{sc['spx_atm_vol']:.2%}", f"{sc['spx_atm_vol_stressed']:.2%}")
-        console.print(s)
-        console.print(
-            f"{sc['how']}. "
-            + (
-                f"Condor stress loss ${money(p['stress_loss'])}"
-                if p["stress_loss"] > 0
-                else f"The condor gains ${money(-p['stress_loss'])} in this stress"
-            )
-            + "; hedges on gain "
-            f"${money(p['existing_gain'])}; target {p['coverage_target']:.0%} → need "
-            f"${money(p['needed_gain'])} more. Budget ${money(p['budget'])}, spent "
-            f"${money(p['budget_spent'])}."
-        )
+        console.print()
+        return
+    console.print(
+        f"Layer {plan.layer}: budget ${money(plan.budget)} ({_pct(plan)}), spent "
+        f"${money(plan.spent)}, this layer may spend ${money(plan.limit)}. "
+        f"{plan.n_candidates} spreads priced on "
+        + ", ".join(e.isoformat() for e in plan.expiries)
+        + "."
+    )
+    if plan.shown:
         c = Table(
-            title="Top candidate VIX call spreads (by gain per $, among near-equals fewest "
-            "contracts; the choice in bold)",
+            title="Best VIX call spreads alone (each with the whole limit; CVaR change per $)",
             title_justify="left",
         )
-        for col in ("spread", "debit", "src", "stressed value", "gain $/spread", "gain/$", "count"):
+        cols = ("spread", "debit", "src", "count", "cost $", "CVaR/$", "stress gain $")
+        for col in cols:
             c.add_column(col, justify="left" if col in ("spread", "src") else "right")
-        shown = list(p["candidates"])
-        if p["choice"] and all(_key(x) != _key(p["choice"]) for x in shown):
-            shown.append(p["choice"])  # bought within the budget, ranked lower
-        for cand in shown:
-            mine = p["choice"] is not None and _key(cand) == _key(p["choice"])
+        chosen = {(s.expiry, s.long_strike, s.short_strike) for s, _ in plan.chosen}
+        for s, n, per in plan.shown:
+            mine = (s.expiry, s.long_strike, s.short_strike) in chosen
             c.add_row(
-                f"{cand['long_strike']:g}/{cand['short_strike']:g} C {cand['expiry']}",
-                f"{cand['debit']:.2f}",
-                cand["price_source"],
-                f"{cand['stressed_value']:.2f}",
-                money(cand["stress_gain"]),
-                f"{cand['gain_per_dollar']:.2f}",
-                str(cand["count_needed"]),
+                s.name,
+                f"{s.debit:.2f}",
+                s.price_source,
+                str(n),
+                money(n * s.cost),
+                f"{per:+.2f}",
+                money(s.stress_gain),
                 style="bold" if mine else "",
             )
         console.print(c)
-        if p["choice"]:
-            ch = p["choice"]
+    if plan.chosen:
+        buys = " and ".join(
+            f"{n} × VIX {s.long_strike:g}/{s.short_strike:g} C {s.expiry} at {s.debit:.2f}"
+            for s, n in plan.chosen
+        )
+        b, a = plan.before, plan.after
+        console.print(
+            f"Choice (integer counts minimising CVaR + {_lam(pc)} × spend): buy {buys} for "
+            f"${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)} "
+            f"({(a.cvar - b.cvar) / plan.spend:+.2f} per $), EV ${money(b.ev)} → ${money(a.ev)}, "
+            f"worst rung ${money(b.worst)} → ${money(a.worst)}, max loss {_loss(b.max_loss)} → "
+            f"{_loss(a.max_loss)}.",
+            style="bold",
+        )
+        gain = sum(s.stress_gain * n for s, n in plan.chosen)
+        if plan.stress_loss == plan.stress_loss:  # not NaN
             console.print(
-                f"Choice: buy {p['quantity']} × VIX {ch['long_strike']:g}/"
-                f"{ch['short_strike']:g} call spread {ch['expiry']} at {ch['debit']:.2f} "
-                f"(${money(p['cost'])}); stress gain ${money(p['stress_gain'])}; coverage "
-                f"{p['coverage']:.0%}" + (" — budget-limited" if p["budget_limited"] else ""),
-                style="bold",
+                f"At the old stress point ({pc.stress[0]}): the position loses "
+                f"${money(plan.stress_loss)}, the new spreads gain ${money(gain)} net."
             )
-        if p["note"]:
-            console.print(p["note"])
-        console.print()
+    if plan.note:
+        console.print(plan.note)
+    console.print()
+
+
+def _loss(x) -> str:
+    from alvh_cli.output.check import loss
+
+    value = loss(x)
+    return value if value == "unlimited" else f"${value}"
+
+
+def _pct(plan) -> str:
+    return "of the credit" if plan.budget == 0 else "35% of the credit by default"
+
+
+def _lam(pc) -> str:
+    return "hedge_min_cvar_per_dollar"

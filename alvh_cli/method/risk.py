@@ -1,0 +1,188 @@
+"""Evaluating positions and trades over the scenario set: fills, costs and figures.
+
+An :class:`Evaluator` holds one market's scenario set and revalues any legs
+over it; the trades a recommendation proposes are priced at their assumed
+fills (the natural bid/ask when quoted, else the model less/plus the rule's
+half-spread) with a fee per contract, so every alternative carries its real
+trading cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alvh_cli.method import scenarios as sc
+from alvh_cli.method.actions import TradeLeg
+from alvh_cli.method.rules import Rules
+from alvh_cli.model.domain import Leg, Market
+from alvh_cli.model.legs import LegValues, value_legs
+from alvh_cli.model.quotes import natural_price
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Assumed half-spread per leg (points) where a contract is unquoted, and the fee per
+    contract (dollars: commission plus exchange and clearing fees)."""
+
+    spx_half_spread: float
+    vix_half_spread: float
+    fee: float
+
+    @classmethod
+    def from_rules(cls, rules: Rules) -> Costs:
+        return cls(rules.spx_half_spread, rules.vix_half_spread, rules.fee_per_contract)
+
+    def half_spread(self, leg: Leg) -> float:
+        return self.spx_half_spread if leg.underlying == "SPX" else self.vix_half_spread
+
+
+def fill(market: Market, leg: Leg, quantity: int, model: float, costs: Costs) -> tuple[float, bool]:
+    """(price per unit, quoted): the ask to buy and the bid to sell when quoted, else the
+    model price plus (buy) or less (sell, never below 0) the assumed half-spread."""
+    buying = quantity > 0
+    if leg.is_option:
+        side = "buy" if buying else "sell"
+        q = natural_price(market, leg.underlying, leg.type, leg.strike, leg.expiry, side, leg.root)
+        if q is not None:
+            return float(q), True
+    hs = costs.half_spread(leg)
+    return (model + hs, False) if buying else (max(model - hs, 0.0), False)
+
+
+def trade(
+    market: Market,
+    legs: Sequence[Leg],
+    quantities: Sequence[int],
+    models: Sequence[float],
+    costs: Costs,
+    opening: bool,
+) -> tuple[TradeLeg, ...]:
+    """Trade legs for ``quantities`` (signed: + buy) of ``legs`` at their assumed fills."""
+    out = []
+    for g, q, m in zip(legs, quantities, models, strict=True):
+        if q == 0:
+            continue
+        price, quoted = fill(market, g, int(q), float(m), costs)
+        out.append(TradeLeg(g, int(q), opening, float(m), price, quoted))
+    return tuple(out)
+
+
+def trading_cost(trades: Sequence[TradeLeg], costs: Costs) -> float:
+    """Dollars given up to the spread and fees: Σ |fill − model|·|q|·multiplier + fee·|q|."""
+    return float(
+        sum(
+            abs(t.price - t.model) * abs(t.quantity) * t.leg.multiplier
+            + costs.fee * abs(t.quantity)
+            for t in trades
+        )
+    )
+
+
+def cash(trades: Sequence[TradeLeg]) -> float:
+    """Net premium at the fills, dollars: > 0 received, < 0 paid (fees excluded)."""
+    return float(sum(-t.price * t.quantity * t.leg.multiplier for t in trades))
+
+
+@dataclass
+class Evaluator:
+    """One market's scenario set and the P&L of legs over it.
+
+    ``base`` is the shared scenario set, ``extra`` rungs added for one
+    evaluation (:meth:`with_rungs`); revaluations over ``base`` are cached by
+    leg, so the VIX candidates priced for one position serve the next.
+    """
+
+    market: Market
+    rules: Rules
+    base: sc.ScenarioSet
+    extra: sc.ScenarioSet | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_history(
+        cls, market: Market, rules: Rules, history: sc.History, horizon_days: int
+    ) -> Evaluator:
+        return cls(
+            market,
+            rules,
+            sc.build(market, history, horizon_days=horizon_days, vix_beta=rules.vix_beta),
+        )
+
+    def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
+        """The same evaluator with extra rungs (label, SPX level); it shares this one's cache."""
+        extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
+        return Evaluator(self.market, self.rules, self.base, extra, self._cache)
+
+    @property
+    def scenarios(self) -> sc.ScenarioSet:
+        base, extra = self.base, self.extra
+        if extra is None or extra.n == 0:
+            return base
+        return sc.ScenarioSet(
+            base.spx0,
+            base.vix0,
+            base.horizon_days,
+            base.horizon,
+            np.concatenate([base.spx, extra.spx]),
+            np.concatenate([base.vix, extra.vix]),
+            base.n_hist,
+            base.labels + extra.labels,
+            base.source,
+        )
+
+    def prices(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:
+        """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
+        if values is None:
+            values = value_legs(self.market, legs)
+        kappa = self.rules.vix_term_kappa
+        key = tuple(
+            (_leg_key(g), -1.0 if np.isnan(v) else float(v))
+            for g, v in zip(legs, values.vol, strict=True)
+        )
+        base = self._cache.get(key)
+        if base is None:
+            base = sc.revalue(legs, values, self.market, self.base, kappa)
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = base
+        if self.extra is None or self.extra.n == 0:
+            return base
+        extra = sc.revalue(legs, values, self.market, self.extra, kappa)
+        return np.concatenate([base, extra], axis=1)
+
+    def pnl(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:
+        """Dollar P&L per leg as held, (legs, scenarios)."""
+        if values is None:
+            values = value_legs(self.market, legs)
+        return sc.pnl_matrix(values, self.prices(legs, values))
+
+    def figures(self, pnl: np.ndarray, legs: Sequence[Leg], today: Sequence[float], cost: float):
+        """Risk figures of a P&L vector, the max loss at expiry from ``legs`` worth ``today``
+        (per unit) now, less ``cost``."""
+        floor = sc.expiry_floor(legs, today) - cost
+        return sc.figures(pnl, self.scenarios, self.rules.cvar_level, floor)
+
+
+def _leg_key(g: Leg) -> tuple:
+    return (g.underlying, g.root, g.type, g.strike, g.expiry)
+
+
+def _rungs_only(
+    base: sc.ScenarioSet, market: Market, rungs: Sequence[tuple[str, float]], beta: float
+) -> sc.ScenarioSet:
+    levels = np.array([level for _, level in rungs], dtype=float)
+    move = levels / market.spx - 1.0
+    return sc.ScenarioSet(
+        base.spx0,
+        base.vix0,
+        base.horizon_days,
+        base.horizon,
+        levels,
+        sc.ladder_vix(market.vix, move, beta),
+        0,
+        tuple(label for label, _ in rungs),
+        base.source,
+    )
