@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from alvh_cli.method.actions import Action, Convert, OpenHedge, Roll
 from alvh_cli.output import common
 from alvh_cli.output.common import money, num
 from alvh_cli.output.records import position_json
@@ -34,44 +33,6 @@ def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
                 rows.append({**base, **{f"rec.{k}": v for k, v in r.items()}})
         return common.emit_csv(rows)
     print_check(common.console(), result)
-
-
-def what(r) -> str:
-    """The instrument, expiry and strikes of a recommendation, in a few words."""
-    if isinstance(r, OpenHedge) and r.hedge is not None:
-        h = r.hedge
-        return f"VIX {h.long_strike:g}/{h.short_strike:g} C {h.expiry} L{r.layer}"
-    if isinstance(r, Convert):
-        return f"{r.instrument} {r.root} {r.strike:g} {r.expiry}"
-    if isinstance(r, Roll):
-        a, b = r.from_strikes, r.to_strikes
-        return (
-            f"roll {r.what} {'/'.join(f'{k:g}' for k in a)} {r.from_expiry} → "
-            f"{'/'.join(f'{k:g}' for k in b)} {r.to_expiry}"
-        )
-    if r.trades:
-        kinds = sorted({f"{t.leg.underlying} {t.leg.type}" for t in r.trades})
-        return f"{r.action.value.replace('_', ' ')}: {len(r.trades)} legs ({', '.join(kinds)})"
-    return ""
-
-
-def qty(r) -> str:
-    if isinstance(r, OpenHedge) and r.hedge is not None:
-        return str(r.hedge.quantity)
-    if isinstance(r, (Convert, Roll)):
-        return str(r.quantity)
-    if r.trades:
-        return str(math.gcd(*(abs(t.quantity) for t in r.trades)))
-    return ""
-
-
-def change(before, after, name: str) -> str:
-    if before is None:
-        return ""
-    b = getattr(before, name)
-    if after is None or after is before:
-        return common.money(b)
-    return f"{common.money(b)} → {common.money(getattr(after, name))}"
 
 
 def print_check(console, result) -> None:
@@ -117,7 +78,14 @@ def print_check(console, result) -> None:
         "EV, CVaR: mean and worst-5% mean of the P&L over the scenario horizon; max loss: the "
         "worst P&L at expiry; all in $ from today's marks."
     )
-    print_recommendations(console, result.positions)
+    common.print_recommendations(
+        console,
+        [
+            (pc.position.id, rec)
+            for pc in result.positions
+            for rec in position_json(pc)["recommendations"]
+        ],
+    )
     for pc in result.positions:
         for r in pc.recommendations:
             if r.alternatives:
@@ -128,37 +96,6 @@ def loss(x) -> str:
     if x is None or (isinstance(x, float) and math.isinf(x)):
         return "unlimited"
     return money(x)
-
-
-def print_recommendations(console, positions) -> None:
-    from rich.table import Table
-
-    r = Table(title="Recommendations", title_justify="left")
-    right = ("qty", "cash $", "CVaR $", "EV $")
-    for col in ("position", "action", "what", *right, "reason"):
-        r.add_column(
-            col, justify="right" if col in right else "left", overflow="fold",
-            no_wrap=col in ("action", *right),
-        )  # fmt: skip
-    for pc in positions:
-        for rec in pc.recommendations:
-            action = rec.action.value + (" !" if rec.attention else "")
-            r.add_row(
-                pc.position.id,
-                action,
-                what(rec),
-                qty(rec),
-                money(rec.cash) if rec.trades else "",
-                change(rec.before, rec.after, "cvar"),
-                change(rec.before, rec.after, "ev"),
-                rec.reason,
-                style="bold" if rec.action != Action.HOLD or rec.attention else "",
-            )
-    console.print(r)
-    console.print(
-        "! = needs attention (layer 3 or past the 2x stop) even when the decision is to hold. "
-        "cash $: premium received (> 0) or paid at the assumed fills; CVaR/EV: before → after."
-    )
 
 
 def print_alternatives(console, pid: str, rec) -> None:

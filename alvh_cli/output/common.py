@@ -213,79 +213,62 @@ def signal_json(s) -> dict:
 
 
 def print_recommendations(console, items) -> None:
-    """The orders to place: ``items`` are (position id, recommendation dict) pairs."""
+    """The orders to place: ``items`` are (position id, recommendation record) pairs, the
+    records of ``output.records.recommendation_json``."""
     from rich.table import Table
 
-    right = ("qty", "limit", "cost $", "gain $", "cover")
+    right = ("qty", "cash $", "CVaR $", "EV $")
     r = Table(title="Recommendations", title_justify="left")
-    for col in ("position", "action", "instrument", "expiry", "strikes", *right, "reason"):
-        r.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    for col in ("position", "action", "what", *right, "reason"):
+        r.add_column(
+            col,
+            justify="right" if col in right else "left",
+            overflow="fold",
+            no_wrap=col in ("action", *right),
+        )
     for pid, rec in items:
-        r.add_row(pid, rec["action"], *_rec_cells(rec))
+        hold = rec["action"] == "hold"
+        r.add_row(
+            pid,
+            rec["action"] + (" !" if rec.get("attention") else ""),
+            what(rec),
+            "" if rec.get("quantity") is None else f"{rec['quantity']:g}",
+            money(-rec["cost"]) if rec.get("cost") is not None else "",
+            change(rec.get("cvar_before"), rec.get("cvar_after")),
+            change(rec.get("ev_before"), rec.get("ev_after")),
+            rec.get("reason", ""),
+            style="" if hold and not rec.get("attention") else "bold",
+        )
     console.print(r)
     console.print(
-        "limit: per spread or synthetic, in points (db pay, cr receive); * = model price (no "
-        "quote). gain $: the hedge's net gain in the stress scenario; cover: the share of the "
-        "condor's stress loss all hedges cover (b = budget-limited)."
+        "! = needs attention (layer 3 or past the 2x stop) even when the decision is to hold. "
+        "cash $: premium received (> 0) or paid at the assumed fills; CVaR/EV: the position's "
+        "figures over the scenario set, before → after."
     )
 
 
-def _rec_cells(rec: dict) -> list[str]:
+def change(before, after) -> str:
+    if before is None:
+        return ""
+    if after is None or after == before:
+        return money(before)
+    return f"{money(before)} → {money(after)}"
+
+
+def what(rec: dict) -> str:
+    """The instrument, expiry and strikes of a recommendation record, in a few words."""
     action = rec["action"]
-    reason = rec.get("reason", "")
     if action == "open_hedge":
-        strikes = f"{rec['long_strike']:g}/{rec['short_strike']:g} C"
-        limit = f"{rec['debit']:.2f} db" + ("*" if rec["price_source"] == "model" else "")
-        cov = f"{rec['coverage']:.0%}" + (" b" if rec["budget_limited"] else "")
-        return [
-            f"VIX call spread L{rec['layer']}",
-            rec["expiry"],
-            strikes,
-            str(rec["quantity"]),
-            limit,
-            money(rec["cost"]),
-            money(rec["stress_gain"]),
-            cov,
-            reason,
-        ]
+        return (
+            f"VIX {rec['long_strike']:g}/{rec['short_strike']:g} C {rec['expiry']} L{rec['layer']}"
+        )
     if action == "convert":
-        legs = ", ".join(
-            f"{'buy' if q > 0 else 'sell'} {abs(q)} {t}"
-            for t in ("put", "call")
-            for leg in rec["legs"]
-            if leg["type"] == t
-            for q in [leg["quantity"]]
-        )
-        limit = f"{rec['debit']:.2f} " + ("db" if rec["debit"] >= 0 else "cr")
-        extra = (
-            f"; delta {money(rec['delta_before'])} → {money(rec['delta_after'])} $/pt; "
-            f"EV {money(rec['ev_before'])} → {money(rec['ev_after'])} $, "
-            f"sd {money(rec['sd_before'])} → {money(rec['sd_after'])} $; parity edge "
-            + (f"{rec['parity_edge']:.2f}" if rec["parity_edge"] is not None else "n/a (no quotes)")
-        )
-        return [
-            f"{rec['instrument']} {rec['root']} ({legs})",
-            rec["expiry"],
-            f"{rec['strike']:g}",
-            str(rec["quantity"]),
-            limit + ("*" if rec["price_source"] == "model" else ""),
-            money(rec["cost"]),
-            "",
-            "",
-            reason + extra,
-        ]
-    if action in ("close_hedge", "take_profit"):
-        price = rec.get("credit", rec.get("debit"))
-        label = "cr" if action == "close_hedge" else "db"
-        return [
-            rec["instrument"],
-            rec.get("expiry", ""),
-            "",
-            str(rec.get("quantity", "")),
-            f"{price:.2f} {label}" + ("*" if rec["price_source"] == "model" else ""),
-            money(rec["cost"]),
-            "",
-            "",
-            reason,
-        ]
-    return ["", "", "", "", "", "", "", "", reason]
+        return f"{rec['instrument']} {rec['root']} {rec['strike']:g} {rec['expiry']}"
+    if action == "roll" and "from_strikes" in rec:
+        a = "/".join(f"{k:g}" for k in rec["from_strikes"])
+        b = "/".join(f"{k:g}" for k in rec["to_strikes"])
+        name = rec["instrument"].replace("_", " ")
+        return f"{name} {a} {rec['from_expiry']} → {b} {rec['to_expiry']}"
+    if rec.get("legs"):
+        return f"{rec.get('instrument', '').replace('_', ' ')} ({len(rec['legs'])} legs)"
+    return ""
