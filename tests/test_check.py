@@ -7,11 +7,14 @@ land the mark just below or just above a threshold.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
 from alvh_cli.method.check import check_position, traditional
 from alvh_cli.method.regime import Regime
+from alvh_cli.model.domain import FuturePoint
 from alvh_cli.model.valuation import value_book
 from alvh_cli.output.records import position_json
 
@@ -220,3 +223,40 @@ def test_elevated_regime_scales_layer3_and_unwind():
     assert actions(run(hedged, MKT, 1.1, elevated)) == ["hold"]
     assert actions(run(hedged, MKT, 1.1)) == ["close_hedge"]
     assert actions(run(hedged, MKT, 1.02 - EPS, elevated)) == ["close_hedge"]
+
+
+def test_hedge_worth_twice_its_cost_is_trimmed_to_recover_it():
+    # 10 × VIX 20/30 call spread bought for 0.50 ($500 paid). VIX 30 and its futures at 30:
+    # the spread is worth about 6 (Black-76, the builders' VIX smile), far over 2 × 0.50.
+    # Selling n spreads at their bid (model − 0.05 per leg) less $1 a contract in fees must
+    # bring back the $500: the fewest whole spreads that do.
+    d = date
+    hedged = condor(hedges=vix_spread(20, 30, 10, 0.8, 0.3, layer=1, entry_vix=25.0))
+    futures = tuple(FuturePoint(x, 30.0) for x in (d(2026, 12, 16), d(2027, 1, 20), d(2027, 2, 17)))
+    mkt = market(spx=5790.0, vix=30.0, vix_futures=futures)
+    row = run(hedged, mkt, 1.3)  # below layer 1, above the unwind line (1.2x)
+    (rec,) = [r for r in row["recommendations"] if r["action"] == "trim_hedge"]
+    pv = value_book([loaded(with_credit(hedged, debit_of(hedged, mkt) / 1.3), mkt)])[0]
+    long_, short = float(pv.values.price[4]), float(pv.values.price[5])
+    per_spread = ((long_ - 0.05) - (short + 0.05)) * 100 - 2 * 1.0
+    n = int(-(-500.0 // per_spread))  # ceil
+    assert rec["quantity"] == n and n < 10
+    assert rec["cost"] == pytest.approx(-n * ((long_ - 0.05) - (short + 0.05)) * 100)
+    assert -rec["cost"] - 2 * n * 1.0 >= 500.0 > -rec["cost"] * (n - 1) / n - 2 * (n - 1)
+
+
+def test_hedge_near_its_expiry_is_rolled_while_the_condor_runs():
+    # A layer on the 2026-12-16 VIX expiry, 22 days after asof: not yet within the default
+    # hedge_roll_days (7). With 30 it is due, and the condor runs to Dec 18: roll it to the
+    # first VIX expiry at or after the condor's, 2027-01-20, same strikes.
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, expiry=date(2026, 12, 16)))
+    row = run(hedged, MKT, 1.3, hedge_roll_days=30)
+    (rec,) = [r for r in row["recommendations"] if r["action"] == "roll"]
+    assert (rec["from_expiry"], rec["to_expiry"]) == ("2026-12-16", "2027-01-20")
+    assert rec["from_strikes"] == rec["to_strikes"] == [22.0, 27.0]
+    legs = {(leg["expiry"], leg["strike"], leg["quantity"], leg["opening"]) for leg in rec["legs"]}
+    assert legs == {
+        ("2026-12-16", 22.0, -5, False), ("2026-12-16", 27.0, 5, False),
+        ("2027-01-20", 22.0, 5, True), ("2027-01-20", 27.0, -5, True),
+    }  # fmt: skip
+    assert not [r for r in run(hedged, MKT, 1.3)["recommendations"] if r["action"] == "roll"]

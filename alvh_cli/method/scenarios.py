@@ -226,8 +226,9 @@ def build(
     vix_l = ladder_vix(market.vix, move, vix_beta)
     first = date.fromordinal(int(history.dates[0])) if len(history.dates) else None
     last = date.fromordinal(int(history.dates[-1])) if len(history.dates) else None
+    span = "" if f"{first}..{last}" in history.source else f" {first}..{last}"
     source = (
-        f"{history.source}: {len(r):,} windows of {horizon_days} trading days {first}..{last}"
+        f"{history.source}: {len(r):,} windows of {horizon_days} trading days{span}"
         if len(r)
         else f"{history.source}: no complete {horizon_days}-day window"
     )

@@ -97,7 +97,7 @@ ROWS = (  # (label, summary key, kind)
     ("max drawdown (daily equity)", "max_drawdown", "money"),
     ("worst trade", "worst_trade", "money"),
     ("5% CVaR / trade", "cvar_5", "money"),
-    ("exits: stop / profit take / expiry", "exits", "exits"),
+    ("exits: stop or close / profit take / expiry", "exits", "exits"),
     ("hedge spend (VIX layers)", "hedge_spend", "money"),
     ("hedge P&L (all layers)", "hedge_pnl", "money"),
     ("VIX layers / conversions / unwinds", "hedges", "counts"),
@@ -139,8 +139,10 @@ def describe(result: bt.BacktestResult) -> list[str]:
         f"(VIX - {p.vix_theta:g})e^(-{r.vix_term_kappa:g}t); VIX options Black-76, atm "
         f"{p.vix_atm:g}, skew {p.vix_skew:g}, smile {p.vix_smile:g}.",
         f"Costs: slippage {p.slippage_spx:g} (SPX) / {p.slippage_vix:g} (VIX) points per leg, "
-        f"${p.commission:g} per contract; none on cash settlement. Profit take: {take}. "
-        "alvh regime: normal (no signals).",
+        f"${p.commission:g} per contract; none on cash settlement. Profit take: {take}.",
+        f"alvh: each decision sees only the closes before it ({p.warmup} trading days of "
+        "warm-up before the first entry) for its scenario set and the VIX spike signal; the "
+        "other signals are not used.",
     ]
 
 

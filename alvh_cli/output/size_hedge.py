@@ -115,7 +115,8 @@ def print_one(console, pc) -> None:
         console.print()
         return
     console.print(
-        f"Layer {plan.layer}: budget ${money(plan.budget)} ({_pct(plan)}), spent "
+        f"Layer {plan.layer}: hedge budget ${money(plan.budget)} (hedge_budget × the credit), "
+        f"spent "
         f"${money(plan.spent)}, this layer may spend ${money(plan.limit)}. "
         f"{plan.n_candidates} spreads priced on "
         + ", ".join(e.isoformat() for e in plan.expiries)
@@ -150,7 +151,8 @@ def print_one(console, pc) -> None:
         )
         b, a = plan.before, plan.after
         console.print(
-            f"Choice (integer counts minimising CVaR + {_lam(pc)} × spend): buy {buys} for "
+            "Choice (integer counts minimising CVaR + hedge_min_cvar_per_dollar × spend): "
+            f"buy {buys} for "
             f"${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)} "
             f"({(a.cvar - b.cvar) / plan.spend:+.2f} per $), EV ${money(b.ev)} → ${money(a.ev)}, "
             f"worst rung ${money(b.worst)} → ${money(a.worst)}, max loss {_loss(b.max_loss)} → "
@@ -161,7 +163,8 @@ def print_one(console, pc) -> None:
         if plan.stress_loss == plan.stress_loss:  # not NaN
             console.print(
                 f"At the old stress point ({pc.stress[0]}): the position loses "
-                f"${money(plan.stress_loss)}, the new spreads gain ${money(gain)} net."
+                f"${money(plan.stress_loss)}; the new spreads make ${money(gain)} there, net of "
+                "their cost (a VIX spread pays in larger moves: see the ladder)."
             )
     if plan.note:
         console.print(plan.note)
@@ -173,11 +176,3 @@ def _loss(x) -> str:
 
     value = loss(x)
     return value if value == "unlimited" else f"${value}"
-
-
-def _pct(plan) -> str:
-    return "of the credit" if plan.budget == 0 else "35% of the credit by default"
-
-
-def _lam(pc) -> str:
-    return "hedge_min_cvar_per_dollar"

@@ -1,0 +1,53 @@
+"""No silent breach: a condor whose spot sits on or beyond a short strike always gets an
+explicit decision and exit status 1, whatever the decision is."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from alvh_cli import cli
+from alvh_cli.inputs.positions import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "sample_positions").glob("*.toml"))
+
+
+def cases():
+    for path in SAMPLES:
+        for p in load_file(path).positions:
+            roles = p.legs_by_role()
+            for side, short, sign in (
+                ("put", roles["short_put"], -1),
+                ("call", roles["short_call"], 1),
+            ):
+                for beyond in (0.0, 0.01, 0.03):
+                    yield pytest.param(
+                        path, p.id, side, short.strike * (1 + sign * beyond),
+                        id=f"{path.stem}-{p.id}-{side}-{beyond:.0%}",
+                    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "pid", "side", "spot"), list(cases()))
+def test_spot_at_or_through_a_short_strike_is_never_silent(
+    path, pid, side, spot, tmp_path, capsys, monkeypatch
+):
+    text = re.sub(r"(?m)^spx = .*$", f"spx = {spot:.2f}", path.read_text())
+    moved = tmp_path / path.name
+    moved.write_text(text)
+    monkeypatch.setattr(sys, "argv", ["alvh", "check", str(moved), "--format", "json"])
+    cli._state["debug"] = False
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    data = json.loads(capsys.readouterr().out)
+    assert exit_.value.code == 1
+    row = next(p for p in data["positions"] if p["id"] == pid)
+    assert row["layer"] == 3 and row["tested_side"] == side
+    assert row["attention"] is True
+    (decision,) = [r for r in row["recommendations"] if r.get("alternatives")]
+    assert decision["attention"] and decision["reason"]
+    assert {"ev_before", "cvar_before", "max_loss_before"} <= set(decision)
