@@ -211,6 +211,13 @@ def size_hedge(
     loaded = book.load_book(
         [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
     )
+    from alvh_cli.errors import InputError
+
+    expiry = book.parse_date_option(vix_expiry, "--vix-expiry")
+    problem = engine.size_hedge_problem(loaded, position, spx_move, expiry)
+    if problem is not None:
+        option, message = problem
+        raise InputError(message, "--" + option.replace("_", "-"))
     regimes, closes = regime.context_for(loaded, history, events or [])
     result = engine.size_hedges(
         loaded,
@@ -219,7 +226,7 @@ def size_hedge(
         position=position,
         layer=layer,
         spx_move=spx_move,
-        vix_expiry=book.parse_date_option(vix_expiry, "--vix-expiry"),
+        vix_expiry=expiry,
     )
     emit_size_hedge(result, fmt.value)
     _print_problems(book.warnings_of(loaded))

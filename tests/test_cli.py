@@ -325,3 +325,18 @@ def test_signals_through_the_cli(tmp_path, capsys, monkeypatch):
     assert data["elevated"] in (True, False)  # 80 sessions: the history signals are computed
     ad = data["signals"][4]
     assert ad["active"] is None  # no advances/declines columns: unavailable, not quiet
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_size_hedge_says_what_check_says(sample, capsys, monkeypatch):
+    """Without options, size-hedge shows the same decision as check for every position."""
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run(
+        ["check", f"sample_positions/{sample.name}", "--format", "json"], capsys, monkeypatch
+    )
+    checked = {p["id"]: p["recommendations"] for p in json.loads(out)["positions"]}
+    _, out, _ = run(
+        ["size-hedge", f"sample_positions/{sample.name}", "--format", "json"], capsys, monkeypatch
+    )
+    sized = {p["id"]: p["recommendations"] for p in json.loads(out)["positions"]}
+    assert sized == checked

@@ -326,7 +326,7 @@ def test_not_recording_creates_nothing(desk):
 def test_no_journal(desk):
     result = review.review_book(load(desk, 1), None, None)
     assert result.review_id is None and result.changes is None
-    with pytest.raises(InputError, match="--changes: needs a journal"):
+    with pytest.raises(InputError, match="changes: needs a journal"):
         review.review_book(load(desk, 1), None, None, True)
 
 

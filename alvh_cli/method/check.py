@@ -733,38 +733,17 @@ def size_hedges(
 
     ``layer`` sizes that layer whatever today's mark calls for; ``spx_move`` moves the
     old stress rung; ``vix_expiry`` replaces the candidate VIX expiries. Without them
-    the result is exactly what ``check`` decides.
+    the result is exactly what ``check`` decides. The caller checks its options
+    (``size_hedge_problem``); an unknown ``position`` gives an empty list.
     """
-    from alvh_cli.errors import InputError
-    from alvh_cli.model.expirations import vix_expiration
     from alvh_cli.model.valuation import value_book
 
-    if spx_move is not None and not (-0.9 <= spx_move <= 0.9 and spx_move != 0):
-        raise InputError(
-            f"must be a non-zero fraction between -0.9 and 0.9 (e.g. -0.05), got {spx_move:g}",
-            "--spx-move",
-        )
-    if vix_expiry is not None:
-        listed = vix_expiration(vix_expiry.year, vix_expiry.month)
-        if vix_expiry != listed:
-            raise InputError(
-                f"{vix_expiry} is not a VIX expiration (the {vix_expiry:%B %Y} one is {listed})",
-                "--vix-expiry",
-            )
-        for lf in loaded:
-            if vix_expiry <= lf.market.asof.date():
-                raise InputError(
-                    f"{vix_expiry} is not after asof {lf.market.asof.date()}", "--vix-expiry"
-                )
     regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
     per_position = [r for lf, r in zip(loaded, regimes, strict=True) for _ in lf.file.positions]
     values = value_book(loaded)
     pairs = list(zip(values, per_position, strict=True))
     if position is not None:
-        ids = ", ".join(pv.position.id for pv in values)
         pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
-        if not pairs:
-            raise InputError(f"no position '{position}' (positions: {ids})", "--position")
     engine = Engine(history)
     out = []
     for pv, regime in pairs:
@@ -780,3 +759,34 @@ def size_hedges(
             )
         )
     return out
+
+
+def size_hedge_problem(
+    loaded: Sequence,
+    position: str | None,
+    spx_move: float | None,
+    vix_expiry: date | None,
+) -> tuple[str, str] | None:
+    """(option, message) when a size-hedge option cannot be honoured, else None. The
+    options are named by their role ("position", "spx_move", "vix_expiry"); the
+    command line maps them to its flags."""
+    from alvh_cli.model.expirations import vix_expiration
+
+    if spx_move is not None and not (-0.9 <= spx_move <= 0.9 and spx_move != 0):
+        return "spx_move", (
+            f"must be a non-zero fraction between -0.9 and 0.9 (e.g. -0.05), got {spx_move:g}"
+        )
+    if vix_expiry is not None:
+        listed = vix_expiration(vix_expiry.year, vix_expiry.month)
+        if vix_expiry != listed:
+            return "vix_expiry", (
+                f"{vix_expiry} is not a VIX expiration (the {vix_expiry:%B %Y} one is {listed})"
+            )
+        for lf in loaded:
+            if vix_expiry <= lf.market.asof.date():
+                return "vix_expiry", f"{vix_expiry} is not after asof {lf.market.asof.date()}"
+    if position is not None:
+        ids = [p.id for lf in loaded for p in lf.file.positions]
+        if position not in ids:
+            return "position", f"no position '{position}' (positions: {', '.join(ids)})"
+    return None

@@ -206,7 +206,7 @@ def review_book(
     )
     if journal_path is None:
         if changes:
-            raise InputError("needs a journal to compare with; drop --no-journal", "--changes")
+            raise InputError("needs a journal to compare with (journal_path is None)", "changes")
         return result
     keys = _source_keys(rows)
     current = [
