@@ -1,0 +1,504 @@
+"""Raw SVI smiles: evaluation, fitting to implied vols, arbitrage checks, interpolation in time.
+
+Raw SVI (Gatheral 2004, "A parsimonious arbitrage-free implied volatility
+parameterization", Global Derivatives) gives the total implied variance of one
+expiry as a function of log-forward-moneyness ``k = ln(K/F)``::
+
+    w(k) = a + b·(ρ·(k − m) + sqrt((k − m)² + σ²)),     iv(k) = sqrt(w(k) / T)
+
+with ``b ≥ 0``, ``|ρ| < 1``, ``σ > 0`` and a non-negative minimum
+``a + b·σ·sqrt(1 − ρ²) ≥ 0``. ``w`` is in years·vol² (0.04 = 20 vol over one
+year), ``T`` in years (ACT/365), ``k`` dimensionless.
+
+Butterfly arbitrage: a slice is free of it where Durrleman's function
+``g(k) = (1 − k·w'/(2w))² − (w'²/4)·(1/w + 1/4) + w''/2`` is non-negative
+(Gatheral & Jacquier 2014, "Arbitrage-free SVI volatility surfaces",
+Quantitative Finance 14(1), Lemma 2.2: the risk-neutral density is
+``g(k)/sqrt(2πw)·exp(−d₋²/2)``).
+
+Between expiries, total variance is interpolated linearly in ``T`` at fixed
+``k``; see :func:`interpolate_total_variance` for the rules and their
+calendar-arbitrage caveat.
+
+Only numpy is imported at module level; the fit imports
+``scipy.optimize.least_squares`` when it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "CalendarViolation",
+    "SviFit",
+    "SviParams",
+    "calendar_violations",
+    "durrleman_g",
+    "fit_svi",
+    "interpolate_total_variance",
+    "interpolate_vol",
+    "svi_total_variance",
+    "svi_vol",
+]
+
+MIN_POINTS = 5
+"""A raw SVI slice has five parameters: fewer quotes cannot determine it."""
+
+RHO_MAX = 0.999
+"""|ρ| is kept below this: at |ρ| = 1 one wing is flat and the fit degenerates."""
+
+SIGMA_BOUNDS = (1e-4, 5.0)
+"""Bounds on σ (log-moneyness units): below 1e-4 the vertex is a kink, above 5 a parabola."""
+
+B_MAX = 2.0
+"""Upper bound on b: Lee's moment formula (Lee 2004, "The moment formula for implied
+volatility at extreme strikes") caps the wing slopes of total variance at 2, and
+b·(1 + |ρ|) is the steeper slope, so b ≤ 2 loses no admissible smile."""
+
+FTOL = 1e-8
+"""The fit stops when an iteration lowers the cost by less than this fraction of it."""
+
+MAX_EVALUATIONS = 200
+"""Residual evaluations allowed a fit (``converged`` is False when they run out)."""
+
+G_MARGIN = 1e-4
+"""The butterfly repair pushes g(k) to at least this, so rounding cannot leave it below 0."""
+
+CHECK_GRID = 201
+"""Points between the outermost fitted strikes where g(k) is checked besides the strikes."""
+
+_W_FLOOR = 1e-12  # total variance floor inside sqrt: a vol of 1e-6/sqrt(T), never reached by a fit
+
+
+@dataclass(frozen=True)
+class SviParams:
+    """Raw SVI parameters of one expiry (Gatheral 2004).
+
+    ``a`` total variance level (years·vol²), ``b`` ≥ 0 wing slope, ``rho`` in
+    (−1, 1) skew, ``m`` horizontal shift and ``sigma`` > 0 curvature at the
+    vertex, both in log-moneyness. Fields may be numpy arrays of one shape
+    (one slice per element) for vectorised evaluation.
+    """
+
+    a: float
+    b: float
+    rho: float
+    m: float
+    sigma: float
+
+    @property
+    def min_total_variance(self) -> float:
+        """The smallest total variance of the slice, ``a + b·σ·sqrt(1 − ρ²)``."""
+        return self.a + self.b * self.sigma * np.sqrt(1.0 - self.rho * self.rho)
+
+
+def svi_total_variance(params: SviParams, k) -> np.ndarray:
+    """Total implied variance ``w(k)`` (years·vol²) at log-moneyness ``k = ln(K/F)``."""
+    k = np.asarray(k, dtype=float)
+    d = k - params.m
+    return params.a + params.b * (params.rho * d + np.sqrt(d * d + params.sigma * params.sigma))
+
+
+def svi_vol(params: SviParams, k, T) -> np.ndarray:
+    """Implied volatility (decimal) ``sqrt(w(k)/T)``; broadcasts over ``k`` and ``T`` (years).
+
+    NaN where ``T ≤ 0`` or the parameters give a negative total variance.
+    """
+    w = svi_total_variance(params, k)
+    T = np.asarray(T, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((T > 0) & (w >= 0), np.sqrt(w / T), np.nan)
+
+
+def _derivatives(params: SviParams, k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``w``, ``dw/dk`` and ``d²w/dk²`` of raw SVI at ``k``."""
+    k = np.asarray(k, dtype=float)
+    d = k - params.m
+    s2 = params.sigma * params.sigma
+    r = np.sqrt(d * d + s2)
+    w = params.a + params.b * (params.rho * d + r)
+    w1 = params.b * (params.rho + d / r)
+    w2 = params.b * s2 / (r * r * r)
+    return w, w1, w2
+
+
+def durrleman_g(params: SviParams, k) -> np.ndarray:
+    """Durrleman's ``g(k)``; the slice is free of butterfly arbitrage where ``g ≥ 0``.
+
+    ``g(k) = (1 − k·w'/(2w))² − (w'²/4)·(1/w + 1/4) + w''/2`` (Gatheral &
+    Jacquier 2014, eq. 2.1). ``−inf`` where ``w ≤ 0`` (no density there).
+    """
+    k = np.asarray(k, dtype=float)
+    w, w1, w2 = _derivatives(params, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (1.0 - k * w1 / (2.0 * w)) ** 2 - 0.25 * w1 * w1 * (1.0 / w + 0.25) + 0.5 * w2
+    return np.where(w > 0, g, -np.inf)
+
+
+@dataclass(frozen=True)
+class SviFit:
+    """A raw SVI slice fitted to one expiry's implied vols, and how well it fits.
+
+    ``rms_vol_points`` and ``max_error_vol_points`` are the unweighted RMS and
+    largest absolute differences between fitted and market implied vols, in
+    volatility points (1.0 = 0.01). ``min_g`` is the smallest Durrleman g over
+    the fitted strikes and ``CHECK_GRID`` points between them;
+    ``butterfly_free`` is ``min_g ≥ 0``. ``repaired`` says the unconstrained
+    fit had butterfly arbitrage and was refitted with a penalty on negative g
+    (its error is then larger than the best unconstrained fit's).
+    ``k_min``/``k_max`` bound the fitted log-moneyness.
+    """
+
+    params: SviParams
+    T: float
+    n_points: int
+    rms_vol_points: float
+    max_error_vol_points: float
+    butterfly_free: bool
+    min_g: float
+    k_min: float
+    k_max: float
+    repaired: bool = False
+    converged: bool = True
+
+
+def fit_svi(k, iv, T: float, weights=None) -> SviFit:
+    """Fit raw SVI to implied vols ``iv`` (decimal) at log-moneyness ``k`` for ``T`` years.
+
+    Least squares on implied-vol residuals, each squared residual weighted by
+    ``weights`` (typically the option's vega, so a quote counts by how much
+    its price pins its vol; uniform when None), with
+    ``scipy.optimize.least_squares`` and an analytic Jacobian.
+
+    The unknowns are ``(v, b, ρ, m, σ)`` with ``v = a + b·σ·sqrt(1 − ρ²)``
+    the minimum total variance, so the constraint ``a + b·σ·sqrt(1 − ρ²) ≥ 0``
+    becomes the bound ``v > 0``. Bounds: ``v > 0``; ``0 < b < 2`` (Lee:
+    see ``B_MAX``); ``|ρ| < 0.999``; ``σ`` in ``SIGMA_BOUNDS``; ``m`` within
+    one fitted range of the fitted strikes. They are imposed by a smooth
+    change of variables (``v = e^u``, the others a logistic map onto their
+    interval, σ's in log scale), so every step is a valid SVI slice and the
+    solver can be MINPACK's Levenberg-Marquardt (``method="lm"``), which takes
+    about a fifth of the time per step of the bounded trust-region method.
+
+    Initial guess: the quasi-explicit method of De Marco & Martini (Zeliade
+    white paper, 2009, "Quasi-explicit calibration of Gatheral's SVI model"):
+    for fixed ``(m, σ)`` SVI is linear in ``(a, b·ρ·σ, b·σ)``, solved by
+    weighted linear least squares on total variance, over refined grids of
+    ``(m, σ)``; see :func:`_initial_guess`.
+
+    Stops when the cost changes by less than ``FTOL`` relative (a market's
+    vols do not pin SVI further: its parameters trade off along flat
+    valleys with no visible change in the fit) or after ``MAX_EVALUATIONS``.
+
+    When the result has ``g < 0`` on the fitted range, the fit is redone with
+    penalty residuals on ``g < G_MARGIN`` there (``repaired=True``).
+
+    Non-finite ``k``/``iv`` are dropped. Raises ``ValueError`` with fewer than
+    ``MIN_POINTS`` usable points or ``T ≤ 0``.
+    """
+    k = np.asarray(k, dtype=float).ravel()
+    iv = np.asarray(iv, dtype=float).ravel()
+    wt = np.ones_like(k) if weights is None else np.asarray(weights, dtype=float).ravel()
+    if not (k.shape == iv.shape == wt.shape):
+        raise ValueError("k, iv and weights must have the same length")
+    if not T > 0:
+        raise ValueError(f"T must be > 0 years, got {T}")
+    ok = np.isfinite(k) & np.isfinite(iv) & (iv > 0) & np.isfinite(wt) & (wt > 0)
+    k, iv, wt = k[ok], iv[ok], wt[ok]
+    if k.size < MIN_POINTS:
+        raise ValueError(f"{k.size} usable implied vols; raw SVI needs at least {MIN_POINTS}")
+    wt = wt / wt.max()
+    sw = np.sqrt(wt)
+
+    k_lo, k_hi = float(k.min()), float(k.max())
+    box = _Box(k_lo, k_hi)
+    x0 = _initial_guess(k, iv, wt, T, box)
+
+    def residuals(u):
+        w, _ = _w_and_jac(box.x(u), k, need_jac=False)
+        return sw * (np.sqrt(np.maximum(w, _W_FLOOR) / T) - iv)
+
+    def jacobian(u):
+        w, dw = _w_and_jac(box.x(u), k, need_jac=True)
+        dvol = sw * 0.5 / np.sqrt(np.maximum(w, _W_FLOOR) * T)
+        return dvol[:, None] * dw * box.dx_du(u)[None, :]
+
+    from scipy.optimize import least_squares
+
+    fit = least_squares(
+        residuals,
+        box.u(x0),
+        jac=jacobian,
+        method="lm",
+        ftol=FTOL,
+        xtol=1e-10,
+        gtol=1e-10,
+        max_nfev=MAX_EVALUATIONS,
+    )
+    x, converged, repaired = box.x(fit.x), fit.status > 0, False
+    k_check = np.concatenate([k, np.linspace(k_lo, k_hi, CHECK_GRID)])
+    if np.min(durrleman_g(_params(x), k_check)) < 0:
+        x, converged = _repair(residuals, fit.x, k_check, box)
+        repaired = True
+    return _result(x, k, iv, T, k_check, repaired=repaired, converged=converged)
+
+
+class _Box:
+    """The bounds of ``x = (v, b, ρ, m, σ)`` as a smooth map from unconstrained ``u``.
+
+    ``v = e^u₀``; ``b``, ``ρ``, ``m`` and ``ln σ`` are ``lo + (hi − lo)·s(u)``
+    with the logistic ``s(u) = 1/(1 + e^−u)``.
+    """
+
+    def __init__(self, k_lo: float, k_hi: float):
+        span = max(k_hi - k_lo, 1e-3)
+        self.lo = np.array([0.0, 0.0, -RHO_MAX, k_lo - span, np.log(SIGMA_BOUNDS[0])])
+        self.hi = np.array([0.0, B_MAX, RHO_MAX, k_hi + span, np.log(SIGMA_BOUNDS[1])])
+        self.width = self.hi - self.lo
+
+    def x(self, u: np.ndarray) -> np.ndarray:
+        s = 0.5 * (1.0 + np.tanh(0.5 * u))  # logistic, without overflow
+        x = self.lo + self.width * s
+        x[0] = np.exp(u[0])
+        x[4] = np.exp(x[4])
+        return x
+
+    def dx_du(self, u: np.ndarray) -> np.ndarray:
+        s = 0.5 * (1.0 + np.tanh(0.5 * u))
+        d = self.width * s * (1.0 - s)
+        d[0] = np.exp(u[0])
+        d[4] *= np.exp(self.lo[4] + self.width[4] * s[4])
+        return d
+
+    def u(self, x: np.ndarray) -> np.ndarray:
+        """The inverse map, for a point strictly inside the bounds (clipped just inside)."""
+        z = np.array(x, dtype=float)
+        z[4] = np.log(z[4])
+        s = np.clip((z - self.lo) / np.where(self.width > 0, self.width, 1.0), 1e-9, 1 - 1e-9)
+        u = np.log(s / (1.0 - s))
+        u[0] = np.log(max(x[0], 1e-12))
+        return u
+
+
+def _params(x) -> SviParams:
+    """Raw SVI parameters from the fitted vector ``(v, b, ρ, m, σ)``."""
+    v, b, rho, m, sigma = (float(t) for t in x)
+    return SviParams(float(v - b * sigma * np.sqrt(1.0 - rho * rho)), b, rho, m, sigma)
+
+
+def _w_and_jac(x, k, *, need_jac: bool):
+    """Total variance at ``k`` for ``x = (v, b, ρ, m, σ)`` and, if asked, dw/dx (n×5)."""
+    v, b, rho, m, s = x
+    q = np.sqrt(1.0 - rho * rho)
+    d = k - m
+    r = np.sqrt(d * d + s * s)
+    w = v - b * s * q + b * (rho * d + r)
+    if not need_jac:
+        return w, None
+    jac = np.empty((k.size, 5))
+    jac[:, 0] = 1.0
+    jac[:, 1] = rho * d + r - s * q
+    jac[:, 2] = b * (d + s * rho / q)
+    jac[:, 3] = -b * (rho + d / r)
+    jac[:, 4] = b * (s / r - q)
+    return w, jac
+
+
+def _initial_guess(k, iv, wt, T, box: _Box) -> np.ndarray:
+    """The best quasi-explicit candidate ``(v, b, ρ, m, σ)`` (see :func:`fit_svi`).
+
+    For fixed ``(m, σ)``, weighted linear least squares on total variance
+    gives ``(a, b, ρ)``; a total-variance error ``δw`` is a vol error
+    ``δw/(2·T·iv)`` to first order, so the weights are ``weight/(2·T·iv)²``
+    and the linear fit approximates the vol fit. The best ``(m, σ)`` of a 9×9
+    grid (``m`` across the fitted strikes, ``σ`` from 0.005 to 1 in log
+    scale) is refined on four 7×7 grids, each half as wide, around the best
+    so far, judged by the weighted vol error itself.
+    """
+    w_mkt = iv * iv * T
+    lin_wt = wt / (2.0 * T * iv) ** 2
+    m_grid = np.linspace(k.min(), k.max(), 9)
+    log_s = np.linspace(np.log(0.005), np.log(1.0), 9)
+    dm, ds = 0.25 * (m_grid[-1] - m_grid[0]), 0.25 * (log_s[-1] - log_s[0])
+    best, best_cost = None, np.inf
+    for _ in range(5):
+        m = np.repeat(m_grid, log_s.size)
+        s = np.exp(np.tile(log_s, m_grid.size))
+        cand, cost = _quasi_explicit(k, iv, w_mkt, wt, lin_wt, T, m, s)
+        i = int(np.nanargmin(cost))
+        if cost[i] < best_cost:
+            best, best_cost = cand[i], cost[i]
+        m_grid = np.linspace(best[3] - dm, best[3] + dm, 7)
+        log_s = np.linspace(np.log(best[4]) - ds, np.log(best[4]) + ds, 7)
+        dm, ds = 0.5 * dm, 0.5 * ds
+    lo = box.lo.copy()
+    lo[4] = np.exp(lo[4])
+    hi = box.hi.copy()
+    hi[0], hi[4] = np.inf, np.exp(hi[4])
+    return np.clip(best, lo, hi)
+
+
+def _quasi_explicit(k, iv, w_mkt, wt, lin_wt, T, m, s) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates ``(v, b, ρ, m, σ)`` for each ``(m, σ)`` and their weighted vol cost.
+
+    In ``y = (k − m)/σ``, ``w = a + d·y + c·sqrt(y² + 1)`` with ``d = b·ρ·σ``,
+    ``c = b·σ``: the 3×3 normal equations are formed from weighted sums and
+    solved for all candidates at once; the solution is then moved inside the
+    bounds (``b`` in ``(0, 2]``, ``|ρ| ≤ 0.95``, ``v > 0``).
+    """
+    m, s = m[:, None], s[:, None]  # (G, 1)
+    y = (k[None, :] - m) / s  # (G, n)
+    r = np.sqrt(y * y + 1.0)
+    wy, wr = y * lin_wt, r * lin_wt
+    s1 = lin_wt.sum()
+    sy, sr = wy.sum(axis=1), wr.sum(axis=1)
+    syy = (wy * y).sum(axis=1)
+    syr = (wy * r).sum(axis=1)
+    srr = syy + s1
+    normal = np.empty((y.shape[0], 3, 3))
+    normal[:, 0, 0] = s1
+    normal[:, 0, 1] = normal[:, 1, 0] = sy
+    normal[:, 0, 2] = normal[:, 2, 0] = sr
+    normal[:, 1, 1] = syy
+    normal[:, 1, 2] = normal[:, 2, 1] = syr
+    normal[:, 2, 2] = srr
+    normal += 1e-12 * (s1 + syy + srr)[:, None, None] * np.eye(3)
+    rhs = np.stack([np.full(y.shape[0], lin_wt @ w_mkt), wy @ w_mkt, wr @ w_mkt], axis=1)
+    a, d, c = np.linalg.solve(normal, rhs[..., None])[..., 0].T
+    m, s = m[:, 0], s[:, 0]
+    b = np.clip(c / s, 1e-4, B_MAX)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.clip(np.where(c > 0, d / c, 0.0), -0.95, 0.95)
+    q = np.sqrt(1.0 - rho * rho)
+    v = np.maximum(a + b * s * q, 1e-4 * w_mkt.min())
+    wf = (v - b * s * q)[:, None] + (b * s)[:, None] * (rho[:, None] * y + r)
+    vol = np.sqrt(np.maximum(wf, _W_FLOOR) / T)
+    cost = ((vol - iv) ** 2) @ wt
+    return np.stack([v, b, rho, m, s], axis=1), cost
+
+
+def _repair(residuals, u, k_check, box: _Box) -> tuple[np.ndarray, bool]:
+    """Refit with penalty residuals ``P·max(G_MARGIN − g, 0)`` on ``k_check``, raising P
+    tenfold (1 to 1e3) until the fitted slice has ``g ≥ 0`` there. Returns ``x``."""
+    from scipy.optimize import least_squares
+
+    converged = True
+    for weight in (1.0, 10.0, 100.0, 1000.0):
+
+        def penalised(z, weight=weight):
+            g = durrleman_g(_params(box.x(z)), k_check)
+            deficit = np.maximum(G_MARGIN - np.where(np.isfinite(g), g, -1e6), 0.0)
+            return np.concatenate([residuals(z), weight * deficit])
+
+        fit = least_squares(penalised, u, method="lm", max_nfev=MAX_EVALUATIONS)
+        u, converged = fit.x, fit.status > 0
+        if np.min(durrleman_g(_params(box.x(u)), k_check)) >= 0:
+            break
+    return box.x(u), converged
+
+
+def _result(x, k, iv, T, k_check, *, repaired: bool, converged: bool) -> SviFit:
+    params = _params(x)
+    err = svi_vol(params, k, T) - iv
+    min_g = float(np.min(durrleman_g(params, k_check)))
+    return SviFit(
+        params=params,
+        T=float(T),
+        n_points=int(k.size),
+        rms_vol_points=float(100.0 * np.sqrt(np.mean(err * err))),
+        max_error_vol_points=float(100.0 * np.max(np.abs(err))),
+        butterfly_free=min_g >= 0.0,
+        min_g=min_g,
+        k_min=float(k.min()),
+        k_max=float(k.max()),
+        repaired=repaired,
+        converged=bool(converged),
+    )
+
+
+# --------------------------------------------------------------------- in time
+
+
+def _stack(slices) -> SviParams:
+    """One SviParams of arrays from a sequence of slices."""
+    return SviParams(
+        *(np.array([getattr(p, f) for p in slices], dtype=float) for f in SviParams.__annotations__)
+    )
+
+
+def interpolate_total_variance(times, slices, k, T) -> np.ndarray:
+    """Total variance at log-moneyness ``k`` and ``T`` years from SVI slices at ``times``.
+
+    ``times`` ascending (years), ``slices`` their :class:`SviParams`; ``k``
+    and ``T`` broadcast. The rules:
+
+    - at a slice's ``T``: that slice;
+    - between two slices ``T₁ < T < T₂``: linear in ``T`` at fixed ``k``,
+      ``w = w₁(k) + (T − T₁)/(T₂ − T₁)·(w₂(k) − w₁(k))``;
+    - before the first slice or after the last: the nearest slice's implied
+      vol held flat in ``T`` at fixed ``k``, ``w = wᵢ(k)·T/Tᵢ``.
+
+    ``k`` is log-moneyness against the forward *of the time asked for*: with
+    proportional dividends this is the variable in which the absence of
+    calendar-spread arbitrage reads ``∂w/∂T ≥ 0`` at fixed ``k`` (Gatheral &
+    Jacquier 2014, Lemma 2.1; Gatheral 2006, "The Volatility Surface", ch. 3).
+    The interpolation keeps that property only where the slices themselves
+    do not cross (``w₂(k) ≥ w₁(k)``: see :func:`calendar_violations`); and
+    a blend of two butterfly-free slices need not be butterfly-free.
+    """
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or times.size == 0 or len(slices) != times.size:
+        raise ValueError("need one SVI slice per time, at least one")
+    if np.any(np.diff(times) < 0) or times[0] <= 0:
+        raise ValueError("times must be positive and ascending")
+    k, T = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(T, dtype=float))
+    p = _stack(slices)
+    n = times.size
+    above = np.searchsorted(times, T, side="right")
+    lo = np.clip(above - 1, 0, n - 1)
+    hi = np.clip(above, 0, n - 1)
+    w_lo = svi_total_variance(SviParams(p.a[lo], p.b[lo], p.rho[lo], p.m[lo], p.sigma[lo]), k)
+    w_hi = svi_total_variance(SviParams(p.a[hi], p.b[hi], p.rho[hi], p.m[hi], p.sigma[hi]), k)
+    gap = times[hi] - times[lo]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(gap > 0, (T - times[lo]) / np.where(gap > 0, gap, 1.0), 0.0)
+    w = w_lo + theta * (w_hi - w_lo)
+    before = times[0] > T
+    after = times[-1] < T
+    w = np.where(before, w_lo * T / times[0], w)
+    return np.where(after, w_lo * T / times[-1], w)
+
+
+def interpolate_vol(times, slices, k, T) -> np.ndarray:
+    """Implied vol (decimal) ``sqrt(w/T)`` of :func:`interpolate_total_variance`; NaN at T ≤ 0."""
+    w = interpolate_total_variance(times, slices, k, T)
+    T = np.asarray(T, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((T > 0) & (w >= 0), np.sqrt(w / np.where(T > 0, T, 1.0)), np.nan)
+
+
+class CalendarViolation(NamedTuple):
+    """Slice ``later`` has less total variance than slice ``earlier`` at ``k`` by ``shortfall``."""
+
+    earlier: int
+    later: int
+    k: float
+    shortfall: float  # w_earlier(k) − w_later(k) > 0, years·vol²
+
+
+def calendar_violations(times, slices, k) -> tuple[CalendarViolation, ...]:
+    """Adjacent slices whose total variance decreases in T somewhere on ``k`` (calendar
+    arbitrage at fixed log-moneyness, Gatheral & Jacquier 2014, Lemma 2.1); the worst
+    point of each such pair."""
+    k = np.asarray(k, dtype=float).ravel()
+    order = np.argsort(np.asarray(times, dtype=float), kind="stable")
+    found = []
+    for i, j in zip(order[:-1], order[1:], strict=True):
+        diff = svi_total_variance(slices[i], k) - svi_total_variance(slices[j], k)
+        worst = int(np.argmax(diff))
+        if diff[worst] > 0:
+            found.append(CalendarViolation(int(i), int(j), float(k[worst]), float(diff[worst])))
+    return tuple(found)
