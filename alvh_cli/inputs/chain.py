@@ -1,0 +1,577 @@
+"""Readers of option-chain snapshots and VIX futures settlements (CSV, or Parquet with pyarrow).
+
+A file's layout is told by its header (column names are matched without
+regard to case or surrounding spaces):
+
+- **Cboe end-of-day** (Cboe DataShop "Option EOD Summary"): at least
+  ``quote_date, expiration, strike, option_type, bid_1545, ask_1545,
+  underlying_bid_1545, underlying_ask_1545``; ``root`` (SPX, SPXW, VIX,
+  VIXW) and ``underlying_symbol`` (^SPX, ^VIX) are read when present, every
+  other column of that layout is ignored. ``option_type`` is C or P. One
+  ``quote_date`` per file: the snapshot's time is that date at 15:45 New York.
+- **generic**: ``expiry, strike, type, bid, ask`` and optionally ``root``
+  and ``underlying`` (SPX or VIX, default SPX); ``type`` is call/put (or
+  C/P). No other column is allowed (a misspelt optional column must not be
+  ignored). The file carries no quote time: the market's ``asof`` applies.
+- **VIX futures settlements**: exactly ``expiry, price``.
+
+Without a ``root``, SPX quotes are SPXW (PM-settled, DESIGN §2's default)
+and VIX quotes VIX; a file that lists both the AM and the PM contract of one
+day must say which is which with a ``root`` column (a duplicate otherwise).
+
+Refused, with one line naming the file, the line (or Parquet row) and the
+column: a value that is not a number or a date; a non-positive strike; a
+negative bid or ask; a crossed quote (bid above ask); an expiry that is not
+an exchange trading day, or (Cboe layout) before the quote date; an unknown
+option type or root; a duplicate contract; a second quote date. Skipped and
+counted in ``ChainSnapshot.skipped``: rows with bid and ask both 0 (no
+market at all). Zero bids with an ask are kept as quotes; the fit leaves
+them out and counts them.
+
+Parquet (``.parquet``/``.pq``) needs the optional ``pyarrow``
+(``pip install 'alvh[parquet]'``); without it the read is refused in one
+line before any work. CSV needs nothing beyond the standard library and
+numpy.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+
+from alvh_cli.errors import InputError
+from alvh_cli.model.chain import ChainSnapshot
+from alvh_cli.model.domain import FuturePoint
+from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.timing import NEW_YORK
+
+__all__ = [
+    "CBOE_COLUMNS",
+    "FUTURES_COLUMNS",
+    "GENERIC_COLUMNS",
+    "FuturesSettlements",
+    "has_pyarrow",
+    "read_chain",
+    "read_futures",
+    "read_option_chain",
+    "require_readable",
+]
+
+CBOE_COLUMNS = (
+    "quote_date",
+    "expiration",
+    "strike",
+    "option_type",
+    "bid_1545",
+    "ask_1545",
+    "underlying_bid_1545",
+    "underlying_ask_1545",
+)
+CBOE_OPTIONAL = ("root", "underlying_symbol")
+GENERIC_COLUMNS = ("expiry", "strike", "type", "bid", "ask")
+GENERIC_OPTIONAL = ("root", "underlying")
+FUTURES_COLUMNS = ("expiry", "price")
+
+CBOE_QUOTE_TIME = time(15, 45)
+"""The Cboe end-of-day file's ``_1545`` columns are the market at 15:45 New York."""
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
+DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
+_SYMBOLS = {"^SPX": "SPX", "SPX": "SPX", "^VIX": "VIX", "VIX": "VIX"}
+_TYPES = {"c": True, "call": True, "p": False, "put": False}
+
+SKIP_NO_MARKET = "no market (bid and ask 0)"
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class FuturesSettlements:
+    """VIX futures settlement prices (points) by expiry, ascending, from ``source``."""
+
+    source: str
+    points: tuple[FuturePoint, ...]
+
+
+def has_pyarrow() -> bool:
+    """True when pyarrow can be imported (Parquet chains need it)."""
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def require_readable(paths: Sequence[str | Path]) -> None:
+    """Refuse, before any work, a Parquet file when pyarrow is missing, or a missing file."""
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise InputError("no such file", str(p))
+        if path.suffix.lower() in PARQUET_SUFFIXES and not has_pyarrow():
+            raise InputError("reading Parquet needs pyarrow: pip install 'alvh[parquet]'", str(p))
+
+
+def read_chain(path: str | Path) -> ChainSnapshot | FuturesSettlements:
+    """Read a chain file of any of the three layouts (see the module docstring)."""
+    table = _load(path)
+    cols = set(table.header)
+    if set(CBOE_COLUMNS) <= cols:
+        return _cboe(table)
+    if set(GENERIC_COLUMNS) <= cols:
+        return _generic(table)
+    if set(FUTURES_COLUMNS) <= cols and "strike" not in cols:
+        return _futures(table)
+    raise InputError(
+        "not a chain layout alvh knows: expected the Cboe end-of-day columns ("
+        + ", ".join(CBOE_COLUMNS)
+        + "), or expiry, strike, type, bid, ask, or expiry, price; found "
+        + ", ".join(table.header),
+        table.source,
+        line=table.header_line,
+    )
+
+
+def read_option_chain(path: str | Path) -> ChainSnapshot:
+    """Read an option chain (Cboe end-of-day or generic layout)."""
+    got = read_chain(path)
+    if isinstance(got, FuturesSettlements):
+        raise InputError("is a VIX futures file (expiry, price), not option quotes", str(path))
+    return got
+
+
+def read_futures(path: str | Path) -> FuturesSettlements:
+    """Read VIX futures settlements (``expiry, price``)."""
+    got = read_chain(path)
+    if not isinstance(got, FuturesSettlements):
+        raise InputError("holds option quotes, not VIX futures (expiry, price)", str(path))
+    return got
+
+
+# ----------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Raw columns of a file under lower-case names: CSV rows (lists of strings) or Arrow
+    columns, turned into Python lists when first asked for."""
+
+    source: str
+    header: tuple[str, ...]
+    n: int
+    rows: list | None  # CSV records (header excluded); None for Parquet
+    arrow: dict | None  # Parquet: name -> Arrow column
+    lines: np.ndarray | None  # CSV line of each row; None for Parquet
+    header_line: int | None
+    cache: dict = field(default_factory=dict)
+
+    def column(self, name: str) -> list:
+        """The values of one column: strings from CSV, Python values (None for null) from
+        Parquet."""
+        got = self.cache.get(name)
+        if got is None:
+            if self.rows is not None:
+                i = self.header.index(name)
+                got = [r[i] for r in self.rows]
+            else:
+                got = self.arrow[name].to_pylist()
+            self.cache[name] = got
+        return got
+
+    def has(self, name: str) -> bool:
+        return name in self.header
+
+    def error(self, message: str, row: int, column: str) -> InputError:
+        if self.lines is None:
+            return InputError(message, self.source, f"rows[{row}].{column}")
+        return InputError(message, self.source, column, line=int(self.lines[row]))
+
+    def where(self, row: int) -> str:
+        return f"row {row}" if self.lines is None else f"line {int(self.lines[row])}"
+
+    def line_of(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(rows) if self.lines is None else self.lines[rows]
+
+
+def _load(path: str | Path) -> _Table:
+    source = str(path)
+    require_readable([path])
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES:
+        return _load_parquet(source)
+    return _load_csv(source)
+
+
+def _load_csv(source: str) -> _Table:
+    try:
+        with open(source, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a UTF-8 text file ({exc.reason})", source) from None
+    except csv.Error as exc:
+        raise InputError(f"not readable as CSV: {exc}", source) from None
+    physical = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if physical == len(records):  # one record a line: record j is on line j + 1
+        lines = np.arange(1, len(records) + 1)
+    else:  # a quoted field spans lines: count them the slow way
+        reader = csv.reader(io.StringIO(text, newline=""))
+        lines = np.array([reader.line_num for _ in reader])
+    kept = [j for j, r in enumerate(records) if r]  # csv gives [] for a blank line
+    if not kept:
+        raise InputError("empty file: no header", source)
+    header_line = int(lines[kept[0]])
+    names = _names(records[kept[0]], source, header_line)
+    rows = [records[j] for j in kept[1:]]
+    lines = lines[kept[1:]]
+    width = len(names)
+    if len({len(r) for r in rows} | {width}) > 1:
+        j = next(j for j, r in enumerate(rows) if len(r) != width)
+        raise InputError(
+            f"has {len(rows[j])} fields, the header has {width}", source, line=int(lines[j])
+        )
+    return _Table(source, tuple(names), len(rows), rows, None, lines, header_line)
+
+
+def _load_parquet(source: str) -> _Table:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(source)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputError(f"not readable as Parquet: {exc}", source) from None
+    names = _names(table.column_names, source, None)
+    arrow = dict(zip(names, table.columns, strict=True))
+    return _Table(source, tuple(names), table.num_rows, None, arrow, None, None)
+
+
+def _names(header: Sequence[str], source: str, line: int | None) -> list[str]:
+    names = [str(h).strip().lower() for h in header]
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise InputError("appears twice in the header", source, name, line=line)
+        seen.add(name)
+    return names
+
+
+# ---------------------------------------------------------------------- values
+
+
+def _shown(v) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _numbers(table: _Table, column: str) -> np.ndarray:
+    """A numeric column as floats; a value that is no finite number is an error."""
+    raw = table.column(column)
+    if table.rows is None:
+        raw = [np.nan if v is None else v for v in raw]
+    try:
+        values = np.array(raw, dtype=float)
+    except (ValueError, TypeError):
+        values = None
+    if values is not None and values.shape == (table.n,) and np.isfinite(values).all():
+        return values
+    for i, v in enumerate(raw):
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = None
+        if x is None or not np.isfinite(x):
+            shown = _shown(v)
+            what = "missing" if shown in ("", "nan") else f"not a number: {shown!r}"
+            raise table.error(what, i, column)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _mapped(table: _Table, column: str, convert, complaint) -> list:
+    """Each value of a column through ``convert`` (called once per distinct value; None
+    for a bad one). The first bad value is an error: ``complaint(shown value)``, or
+    "missing" for an empty cell."""
+    raw = table.column(column)
+    lookup = {v: convert(v) for v in set(raw)}
+    if None in lookup.values():
+        i = next(i for i, v in enumerate(raw) if lookup[v] is None)
+        shown = _shown(raw[i])
+        raise table.error("missing" if shown == "" else complaint(shown), i, column)
+    return [lookup[v] for v in raw]
+
+
+def _dates(table: _Table, column: str) -> np.ndarray:
+    """A date column as ordinals; ISO dates (YYYY-MM-DD) in CSV, dates or strings in Parquet."""
+
+    def convert(v):
+        d = _date(v)
+        return None if d is None else d.toordinal()
+
+    got = _mapped(table, column, convert, lambda v: f"not a date (YYYY-MM-DD): {v!r}")
+    return np.array(got, dtype=np.int64)
+
+
+def _date(v) -> date | None:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        text = v.strip()
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            return None
+    return None
+
+
+def _check_trading_days(table: _Table, days: np.ndarray, column: str) -> None:
+    """Every expiry must be an exchange trading day; the first that is not is an error."""
+    unique, first = np.unique(days, return_index=True)
+    for day, row in zip(unique.tolist(), first.tolist(), strict=True):
+        d = date.fromordinal(day)
+        if not is_business_day(d):
+            what = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+            raise table.error(
+                f"{d} is {what}, not a trading day; options expire on trading days "
+                f"(the one before is {previous_business_day(d)})",
+                row,
+                column,
+            )
+
+
+def _quotes(table: _Table, bid_col: str, ask_col: str) -> tuple[np.ndarray, np.ndarray]:
+    bid, ask = _numbers(table, bid_col), _numbers(table, ask_col)
+    for values, col in ((bid, bid_col), (ask, ask_col)):
+        bad = np.flatnonzero(values < 0)
+        if bad.size:
+            i = int(bad[0])
+            raise table.error(f"must be >= 0, got {_num(values[i])}", i, col)
+    crossed = np.flatnonzero(bid > ask)
+    if crossed.size:
+        i = int(crossed[0])
+        raise table.error(
+            f"bid {_num(bid[i])} is above ask {_num(ask[i])} (crossed quote)", i, bid_col
+        )
+    return bid, ask
+
+
+def _strikes(table: _Table) -> np.ndarray:
+    strike = _numbers(table, "strike")
+    bad = np.flatnonzero(strike <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise table.error(f"must be > 0, got {_num(strike[i])}", i, "strike")
+    return strike
+
+
+def _types(table: _Table, column: str, allowed: str) -> np.ndarray:
+    """The option type column as ``is_call`` (C/call or P/put, any case)."""
+    got = _mapped(
+        table,
+        column,
+        lambda v: _TYPES.get(_shown(v).lower()),
+        lambda v: f"must be {allowed}, got {v!r}",
+    )
+    return np.array(got, dtype=bool)
+
+
+def _upper_in(allowed) -> object:
+    def convert(v):
+        text = _shown(v).upper()
+        return text if text in allowed else None
+
+    return convert
+
+
+def _roots(table: _Table, underlying: list[str] | None) -> tuple[list[str], list[str]]:
+    """Each row's underlying and root: from the ``root`` column (checked against
+    ``underlying`` where the file names that too), else the default root of the
+    underlying (SPX when the file names neither)."""
+    if not table.has("root"):
+        underlying = underlying or ["SPX"] * table.n
+        return underlying, [DEFAULT_ROOT[u] for u in underlying]
+    roots = _mapped(
+        table,
+        "root",
+        _upper_in(ROOT_UNDERLYING),
+        lambda v: f"must be one of {', '.join(ROOT_UNDERLYING)}, got {v!r}",
+    )
+    of_root = [ROOT_UNDERLYING[r] for r in roots]
+    if underlying is not None and of_root != underlying:
+        i = next(i for i, (a, b) in enumerate(zip(of_root, underlying, strict=True)) if a != b)
+        raise table.error(f"root {roots[i]} is not an option on {underlying[i]}", i, "root")
+    return of_root, roots
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+# ---------------------------------------------------------------------- layouts
+
+
+def _cboe(table: _Table) -> ChainSnapshot:
+    if table.n == 0:
+        raise InputError("no quotes: the file has a header only", table.source)
+    quote_days = _dates(table, "quote_date")
+    differs = np.flatnonzero(quote_days != quote_days[0])
+    if differs.size:
+        i = int(differs[0])
+        raise table.error(
+            f"one snapshot per file: {date.fromordinal(int(quote_days[i]))} differs from "
+            f"{date.fromordinal(int(quote_days[0]))} on {table.where(0)}",
+            i,
+            "quote_date",
+        )
+    quote_day = date.fromordinal(int(quote_days[0]))
+    expiry = _dates(table, "expiration")
+    early = np.flatnonzero(expiry < quote_days[0])
+    if early.size:
+        i = int(early[0])
+        raise table.error(
+            f"{date.fromordinal(int(expiry[i]))} is before quote_date {quote_day}", i, "expiration"
+        )
+    _check_trading_days(table, expiry, "expiration")
+    strike = _strikes(table)
+    is_call = _types(table, "option_type", "C or P")
+    bid, ask = _quotes(table, "bid_1545", "ask_1545")
+    u_bid, u_ask = _quotes(table, "underlying_bid_1545", "underlying_ask_1545")
+    u_price = np.where((u_bid > 0) & (u_ask > 0), 0.5 * (u_bid + u_ask), np.nan)
+
+    symbols = _symbols(table) if table.has("underlying_symbol") else None
+    underlying, roots = _roots(table, symbols)
+    asof = datetime.combine(quote_day, CBOE_QUOTE_TIME, tzinfo=NEW_YORK)
+    return _snapshot(table, underlying, roots, expiry, strike, is_call, bid, ask, u_price, asof)
+
+
+def _symbols(table: _Table) -> list[str]:
+    """The Cboe ``underlying_symbol`` column (^SPX, ^VIX) as underlyings."""
+    return _mapped(
+        table,
+        "underlying_symbol",
+        lambda v: _SYMBOLS.get(_shown(v).upper()),
+        lambda v: f"must be ^SPX or ^VIX, got {v!r}",
+    )
+
+
+def _generic(table: _Table) -> ChainSnapshot:
+    allowed = (*GENERIC_COLUMNS, *GENERIC_OPTIONAL)
+    for name in table.header:
+        if name not in allowed:
+            raise InputError(
+                "unknown column (the generic layout has expiry, strike, type, bid, ask "
+                "and optionally root, underlying)",
+                table.source,
+                name,
+                line=table.header_line,
+            )
+    if table.n == 0:
+        raise InputError("no quotes: the file has a header only", table.source)
+    underlying = None
+    if table.has("underlying"):
+        underlying = _mapped(
+            table, "underlying", _upper_in(DEFAULT_ROOT), lambda v: f"must be SPX or VIX, got {v!r}"
+        )
+    underlying, roots = _roots(table, underlying)
+    expiry = _dates(table, "expiry")
+    _check_trading_days(table, expiry, "expiry")
+    strike = _strikes(table)
+    is_call = _types(table, "type", "call or put (or C or P)")
+    bid, ask = _quotes(table, "bid", "ask")
+    u_price = np.full(table.n, np.nan)
+    return _snapshot(table, underlying, roots, expiry, strike, is_call, bid, ask, u_price, None)
+
+
+def _snapshot(
+    table, underlying, roots, expiry, strike, is_call, bid, ask, u_price, asof
+) -> ChainSnapshot:
+    underlying = np.array(underlying, dtype=str)
+    roots = np.array(roots, dtype=str)
+    _check_duplicates(table, roots, expiry, strike, is_call)
+    keep = ~((bid == 0) & (ask == 0))
+    dropped = int(table.n - np.count_nonzero(keep))
+    rows = np.flatnonzero(keep)
+    return ChainSnapshot(
+        source=table.source,
+        underlying=underlying[rows],
+        root=roots[rows],
+        expiry=(expiry[rows] - date(1970, 1, 1).toordinal()).astype("datetime64[D]"),
+        strike=strike[rows],
+        is_call=is_call[rows],
+        bid=bid[rows],
+        ask=ask[rows],
+        underlying_price=u_price[rows],
+        line=table.line_of(rows),
+        asof=asof,
+        skipped=((SKIP_NO_MARKET, dropped),) if dropped else (),
+    )
+
+
+def _check_duplicates(table, roots, expiry, strike, is_call) -> None:
+    """Two rows for one contract (root, expiry, strike, type) are an error naming both."""
+    _, root_code = np.unique(roots, return_inverse=True)
+    order = np.lexsort((np.arange(table.n), is_call, strike, expiry, root_code))
+    keys = np.stack([root_code[order], expiry[order], strike[order], is_call[order]], axis=1)
+    same = np.flatnonzero(np.all(keys[1:] == keys[:-1], axis=1))
+    if not same.size:
+        return
+    pairs = [(int(order[j]), int(order[j + 1])) for j in same]
+    first, second = min(pairs, key=lambda p: p[1])
+    kind = "call" if is_call[second] else "put"
+    hint = "" if table.has("root") else "; add a root column (SPX or SPXW)"
+    raise table.error(
+        f"duplicate quote for {roots[second]} {kind} {_num(strike[second])} "
+        f"{date.fromordinal(int(expiry[second]))} (also {table.where(first)}){hint}",
+        second,
+        "strike",
+    )
+
+
+def _futures(table: _Table) -> FuturesSettlements:
+    for name in table.header:
+        if name not in FUTURES_COLUMNS:
+            raise InputError(
+                "unknown column (a VIX futures file has expiry, price)",
+                table.source,
+                name,
+                line=table.header_line,
+            )
+    if table.n == 0:
+        raise InputError("no settlements: the file has a header only", table.source)
+    expiry = _dates(table, "expiry")
+    unique, first = np.unique(expiry, return_index=True)
+    for day, row in zip(unique.tolist(), first.tolist(), strict=True):
+        d = date.fromordinal(day)
+        if not is_business_day(d):
+            what = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+            raise table.error(
+                f"{d} is {what}, not a trading day; VIX futures expire on trading days "
+                f"(the one before is {previous_business_day(d)})",
+                row,
+                "expiry",
+            )
+    price = _numbers(table, "price")
+    bad = np.flatnonzero(price <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise table.error(f"must be > 0, got {_num(price[i])}", i, "price")
+    seen: dict[int, int] = {}
+    for i, day in enumerate(expiry.tolist()):
+        if day in seen:
+            raise table.error(
+                f"duplicate expiry {date.fromordinal(day)} (also {table.where(seen[day])})",
+                i,
+                "expiry",
+            )
+        seen[day] = i
+    points = sorted(
+        (
+            FuturePoint(date.fromordinal(d), float(p))
+            for d, p in zip(expiry.tolist(), price, strict=True)
+        ),
+        key=lambda p: p.expiry,
+    )
+    return FuturesSettlements(table.source, tuple(points))

@@ -1,0 +1,365 @@
+"""An option-chain snapshot and its fit: parity forwards and raw SVI smiles per expiry.
+
+:class:`ChainSnapshot` holds the quotes of one chain file column by column
+(the readers in ``alvh_cli.inputs.chain`` build it; a notebook can too).
+:func:`fit_chain` turns it into one :class:`FittedChain` per underlying:
+
+1. per expiry (root and date: SPX AM and SPXW PM of one day are two
+   expiries), ``T`` in ACT/365 years from ``asof`` to the settlement instant
+   (DESIGN §3);
+2. the forward ``F`` and discount factor ``D`` from put-call parity over
+   near-the-money pairs (:mod:`alvh_cli.model.parity`);
+3. the out-of-the-money quotes — puts below ``F``, calls at or above it —
+   with a bid above zero, their mids turned into Black-76 implied vols on
+   ``F`` with ``r = −ln(D)/T``;
+4. a raw SVI slice fitted to those vols, weighted by vega
+   (:func:`alvh_cli.model.svi.fit_svi`), and checked for butterfly
+   arbitrage; adjacent slices are checked for calendar arbitrage.
+
+An expiry is left unfitted, with the reason, when it settles less than
+``MIN_FIT_DAYS`` after ``asof``, when parity finds no forward, or when fewer
+than ``MIN_SVI_QUOTES`` out-of-the-money vols remain. Quotes not used are
+counted by reason in ``FittedChain.skipped``; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+from alvh_cli.model import svi
+from alvh_cli.model.domain import Quote
+from alvh_cli.model.parity import ParityError, ParityFit, parity_forward
+from alvh_cli.model.svi import CalendarViolation, SviFit
+from alvh_cli.model.timing import SECONDS_PER_YEAR, settlement_instant, year_fraction
+
+__all__ = [
+    "ChainSnapshot",
+    "ExpiryFit",
+    "FittedChain",
+    "UnfittedExpiry",
+    "fit_chain",
+]
+
+MIN_FIT_DAYS = 1.0
+"""An expiry settling sooner than this many days after ``asof`` is not fitted: with
+hours left its quotes are mostly intrinsic value and tick size, and its smile says
+little about any other expiry."""
+
+MIN_SVI_QUOTES = 8
+"""Out-of-the-money vols needed to fit an expiry's SVI slice (five parameters plus slack)."""
+
+SKIP_ZERO_BID = "zero bid"
+SKIP_NO_IV = "mid outside the no-arbitrage bounds (no implied vol)"
+SKIP_UNFITTED = "expiry not fitted"
+
+
+@dataclass(frozen=True, eq=False)
+class ChainSnapshot:
+    """The option quotes of one chain file, as aligned numpy arrays (one element per quote).
+
+    ``underlying`` "SPX" | "VIX" and ``root`` ("SPX", "SPXW", "VIX", "VIXW")
+    are string arrays; ``expiry`` is ``datetime64[D]``; ``strike``, ``bid``
+    and ``ask`` are points; ``is_call`` bool; ``underlying_price`` the
+    underlying's mid at the quote time where the file gives it, else NaN;
+    ``line`` where each quote sits in ``source`` (a CSV line, or a Parquet
+    row), for messages. ``asof`` is the quote time when the file says it
+    (Cboe layout: ``quote_date`` at 15:45 New York), else None. ``skipped``
+    counts rows the reader left out, by reason.
+    """
+
+    source: str
+    underlying: np.ndarray
+    root: np.ndarray
+    expiry: np.ndarray
+    strike: np.ndarray
+    is_call: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    underlying_price: np.ndarray
+    line: np.ndarray
+    asof: datetime | None = None
+    skipped: tuple[tuple[str, int], ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.strike.size)
+
+    def quotes(self) -> tuple[Quote, ...]:
+        """Every quote as a :class:`~alvh_cli.domain.Quote` (with its root)."""
+        days = self.expiry.astype("datetime64[D]").astype(np.int64) + date(1970, 1, 1).toordinal()
+        dates = {d: date.fromordinal(int(d)) for d in np.unique(days)}
+        types = np.where(self.is_call, "call", "put")
+        return tuple(
+            Quote(u, t, k, dates[d], b, a, r)
+            for u, t, k, d, b, a, r in zip(
+                self.underlying.tolist(),
+                types.tolist(),
+                self.strike.tolist(),
+                days.tolist(),
+                self.bid.tolist(),
+                self.ask.tolist(),
+                self.root.tolist(),
+                strict=True,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ExpiryFit:
+    """One fitted expiry: its parity forward and discount factor, and its SVI slice.
+
+    ``T`` in years to the settlement instant of ``root``; ``parity`` the
+    forward (points) and discount factor; ``smile`` the SVI fit with its
+    errors in vol points and its butterfly check; ``n_quotes`` the
+    out-of-the-money quotes it was fitted to.
+    """
+
+    underlying: str
+    root: str
+    expiry: date
+    T: float
+    parity: ParityFit
+    smile: SviFit
+
+    @property
+    def forward(self) -> float:
+        return self.parity.forward
+
+    @property
+    def discount(self) -> float:
+        return self.parity.discount
+
+    @property
+    def rate(self) -> float:
+        """The rate implied by the discount factor, ``−ln(D)/T`` (continuous, decimal)."""
+        return self.parity.rate(self.T)
+
+    @property
+    def n_quotes(self) -> int:
+        return self.smile.n_points
+
+    def vol(self, strike) -> np.ndarray:
+        """Implied vol (decimal) of ``strike`` (points) from this expiry's SVI slice."""
+        k = np.log(np.asarray(strike, dtype=float) / self.forward)
+        return svi.svi_vol(self.smile.params, k, self.T)
+
+
+@dataclass(frozen=True)
+class UnfittedExpiry:
+    """An expiry in the chain that has no fit, and why (one line, for the user)."""
+
+    underlying: str
+    root: str
+    expiry: date
+    T: float
+    reason: str
+    n_quotes: int
+
+
+@dataclass(frozen=True)
+class FittedChain:
+    """The fitted chain of one underlying at ``asof``.
+
+    ``expiries`` ascending in ``T``; ``calendar`` lists adjacent fitted
+    expiries (indices into ``expiries``) whose total variance decreases in
+    ``T`` somewhere on their common fitted range; ``skipped`` counts the
+    quotes not used in any fit, by reason; ``snapshot`` holds this
+    underlying's quotes (``quotes`` gives them as Quote objects, built when
+    first asked for: 10,000 of them take tens of milliseconds). ``spot`` is
+    the underlying's mid from the file, or None.
+    """
+
+    underlying: str
+    asof: datetime
+    source: str
+    spot: float | None
+    expiries: tuple[ExpiryFit, ...]
+    unfitted: tuple[UnfittedExpiry, ...] = ()
+    calendar: tuple[CalendarViolation, ...] = ()
+    skipped: tuple[tuple[str, int], ...] = ()
+    snapshot: ChainSnapshot | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def quotes(self) -> tuple[Quote, ...]:
+        """Every quote of this underlying in the chain, for pricing and natural costs."""
+        return () if self.snapshot is None else self.snapshot.quotes()
+
+    def find(self, root: str, expiry: date) -> ExpiryFit | None:
+        """The fit of one expiry, or None."""
+        for e in self.expiries:
+            if e.root == root and e.expiry == expiry:
+                return e
+        return None
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.array([e.T for e in self.expiries])
+
+    def total_variance(self, k, T) -> np.ndarray:
+        """Total variance at log-moneyness ``k`` and ``T`` years, by the rules of
+        :func:`alvh_cli.model.svi.interpolate_total_variance` (linear in ``T`` at
+        fixed ``k`` between fitted expiries, flat vol outside them)."""
+        self._need_expiries()
+        return svi.interpolate_total_variance(
+            self.times, [e.smile.params for e in self.expiries], k, T
+        )
+
+    def vol(self, k, T) -> np.ndarray:
+        """Implied vol (decimal) at log-moneyness ``k`` against the forward of ``T`` years."""
+        self._need_expiries()
+        return svi.interpolate_vol(self.times, [e.smile.params for e in self.expiries], k, T)
+
+    def forward(self, T) -> np.ndarray:
+        """The forward (points) for ``T`` years from the parity forwards.
+
+        At a fitted expiry its parity forward; between two, ``ln F`` linear in
+        ``T`` (a constant carry rate between expiries); before the first, ``ln F``
+        linear from the spot at ``T = 0`` (the first expiry's forward when the file
+        gave no spot); after the last, the last segment's carry rate continued
+        (from the spot, or flat, with a single expiry).
+        """
+        self._need_expiries()
+        T = np.asarray(T, dtype=float)
+        times = self.times
+        log_f = np.log([e.forward for e in self.expiries])
+        if self.spot is not None:
+            times = np.concatenate([[0.0], times])
+            log_f = np.concatenate([[np.log(self.spot)], log_f])
+        if times.size == 1:
+            return np.full(T.shape, np.exp(log_f[0]))
+        inside = np.interp(T, times, log_f)
+        carry = (log_f[-1] - log_f[-2]) / (times[-1] - times[-2])
+        return np.exp(np.where(times[-1] < T, log_f[-1] + carry * (T - times[-1]), inside))
+
+    def _need_expiries(self) -> None:
+        if not self.expiries:
+            raise ValueError(f"no fitted expiry for {self.underlying} in {self.source}")
+
+
+def fit_chain(chain: ChainSnapshot, asof: datetime | None = None) -> tuple[FittedChain, ...]:
+    """Fit every expiry of ``chain`` (see the module docstring): one FittedChain per underlying.
+
+    ``asof`` (aware, or New York wall time) defaults to the chain's own quote
+    time; a ValueError when neither is known.
+    """
+    asof = asof or chain.asof
+    if asof is None:
+        raise ValueError(f"{chain.source}: the chain has no quote time; pass asof")
+    day0 = date(1970, 1, 1).toordinal()
+    expiry_days = chain.expiry.astype("datetime64[D]").astype(np.int64) + day0
+    fitted = []
+    for underlying in sorted(set(chain.underlying.tolist())):
+        on = chain.underlying == underlying
+        skipped: Counter[str] = Counter()
+        expiries: list[ExpiryFit] = []
+        unfitted: list[UnfittedExpiry] = []
+        groups = sorted(
+            {(r, d) for r, d in zip(chain.root[on].tolist(), expiry_days[on].tolist(), strict=True)}
+        )
+        for root, day in groups:
+            rows = np.flatnonzero(on & (chain.root == root) & (expiry_days == day))
+            expiry = date.fromordinal(day)
+            T = year_fraction(asof, settlement_instant(root, expiry))
+            result = _fit_expiry(chain, rows, underlying, root, expiry, T, skipped)
+            (expiries if isinstance(result, ExpiryFit) else unfitted).append(result)
+        expiries.sort(key=lambda e: e.T)
+        prices = chain.underlying_price[on]
+        prices = prices[np.isfinite(prices) & (prices > 0)]
+        fitted.append(
+            FittedChain(
+                underlying=underlying,
+                asof=asof,
+                source=chain.source,
+                spot=float(np.median(prices)) if prices.size else None,
+                expiries=tuple(expiries),
+                unfitted=tuple(unfitted),
+                calendar=_calendar(expiries),
+                skipped=tuple(sorted((r, n) for r, n in skipped.items() if n)),
+                snapshot=_part(chain, on),
+            )
+        )
+    return tuple(fitted)
+
+
+def _fit_expiry(chain, rows, underlying, root, expiry, T, skipped) -> ExpiryFit | UnfittedExpiry:
+    def unfit(reason: str) -> UnfittedExpiry:
+        skipped[SKIP_UNFITTED] += rows.size
+        return UnfittedExpiry(underlying, root, expiry, T, reason, int(rows.size))
+
+    if T * SECONDS_PER_YEAR < MIN_FIT_DAYS * 86400.0:
+        if T <= 0:
+            return unfit("settled at or before the quote time")
+        return unfit(f"settles within {MIN_FIT_DAYS:g} day of the quote time")
+    K = np.unique(chain.strike[rows])
+    sides = {}
+    for want_call in (True, False):
+        side = rows[chain.is_call[rows] == want_call]
+        at = np.searchsorted(K, chain.strike[side])
+        bid, ask = np.full(K.size, np.nan), np.full(K.size, np.nan)
+        bid[at], ask[at] = chain.bid[side], chain.ask[side]
+        sides[want_call] = (bid, ask)
+    (cb, ca), (pb, pa) = sides[True], sides[False]
+    try:
+        parity = parity_forward(K, cb, ca, pb, pa)
+    except ParityError as exc:
+        return unfit(f"no parity forward: {exc}")
+
+    zero_bids = int(np.count_nonzero(chain.bid[rows] <= 0))
+    F, D = parity.forward, parity.discount
+    otm_call = K >= F
+    bid = np.where(otm_call, cb, pb)
+    ask = np.where(otm_call, ca, pa)
+    use = np.isfinite(bid) & (bid > 0)
+    K, bid, ask, otm_call = K[use], bid[use], ask[use], otm_call[use]
+    from alvh_cli.model import pricing
+
+    r = -np.log(D) / T
+    iv = pricing.implied_vol_black76(0.5 * (bid + ask), otm_call, F, K, T, r)
+    has_iv = np.isfinite(iv)
+    K, iv, otm_call = K[has_iv], iv[has_iv], otm_call[has_iv]
+    if K.size < MIN_SVI_QUOTES:
+        return unfit(
+            f"{K.size} out-of-the-money quotes with an implied vol; SVI needs {MIN_SVI_QUOTES}"
+        )
+    vega = pricing.black76_greeks(otm_call, F, K, T, r, iv).vega
+    smile = svi.fit_svi(np.log(K / F), iv, T, weights=vega)
+    skipped[SKIP_ZERO_BID] += zero_bids
+    skipped[SKIP_NO_IV] += int(np.count_nonzero(~has_iv))
+    return ExpiryFit(underlying, root, expiry, T, parity, smile)
+
+
+def _calendar(expiries: list[ExpiryFit]) -> tuple[CalendarViolation, ...]:
+    """Calendar arbitrage between adjacent fitted expiries on their common fitted range."""
+    found = []
+    for i in range(len(expiries) - 1):
+        e1, e2 = expiries[i].smile, expiries[i + 1].smile
+        lo, hi = max(e1.k_min, e2.k_min), min(e1.k_max, e2.k_max)
+        if hi <= lo:
+            continue
+        k = np.linspace(lo, hi, svi.CHECK_GRID)
+        for v in svi.calendar_violations([e1.T, e2.T], [e1.params, e2.params], k):
+            found.append(v._replace(earlier=i, later=i + 1))
+    return tuple(found)
+
+
+def _part(chain: ChainSnapshot, on: np.ndarray) -> ChainSnapshot:
+    """The quotes of ``chain`` selected by the mask ``on``."""
+    if on.all():
+        return chain
+    columns = (
+        "underlying",
+        "root",
+        "expiry",
+        "strike",
+        "is_call",
+        "bid",
+        "ask",
+        "underlying_price",
+        "line",
+    )
+    return dataclasses.replace(chain, **{c: getattr(chain, c)[on] for c in columns})

@@ -1,0 +1,474 @@
+"""Chain files (alvh_cli.inputs.chain) and their fit (alvh_cli.model.chain)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from chain_builders import ASOF, EXPIRIES, SPOT, chain_rows, write_cboe
+
+from alvh_cli.errors import InputError
+from alvh_cli.inputs import chain as chain_io
+from alvh_cli.inputs.chain import (
+    FuturesSettlements,
+    read_chain,
+    read_futures,
+    read_option_chain,
+    require_readable,
+)
+from alvh_cli.model.chain import SKIP_UNFITTED, SKIP_ZERO_BID, fit_chain
+from alvh_cli.model.domain import FuturePoint, Quote
+from alvh_cli.model.svi import durrleman_g, svi_vol
+
+FIXTURES = Path(__file__).parent / "fixtures" / "chains"
+NY = ZoneInfo("America/New_York")
+CBOE_HEAD = (
+    "quote_date,root,expiration,strike,option_type,bid_1545,ask_1545,"
+    "underlying_bid_1545,underlying_ask_1545\n"
+)
+GOOD = "2026-11-24,SPXW,2026-12-18,5800,C,98.4,99.1,5850.1,5850.4\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "chain.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(InputError) as err:
+        read_chain(path)
+    return str(err.value)
+
+
+# ------------------------------------------------------------------- readers
+
+
+def test_cboe_layout():
+    snap = read_option_chain(FIXTURES / "cboe_eod.csv")
+    # ten quotes; the 7500 call (bid and ask 0, line 8) is no market: left out, counted
+    assert len(snap) == 9
+    assert snap.skipped == (("no market (bid and ask 0)", 1),)
+    assert snap.asof == datetime(2026, 11, 24, 15, 45, tzinfo=NY)
+    assert snap.root.tolist() == ["SPXW"] * 5 + ["SPX"] * 2 + ["SPXW"] * 2
+    assert snap.underlying.tolist() == ["SPX"] * 9
+    assert snap.strike.tolist()[:5] == [5800.0, 5800.0, 5850.0, 5850.0, 7000.0]
+    assert snap.is_call.tolist() == [True, False, True, False, True, True, False, True, False]
+    assert snap.bid.tolist()[:5] == [98.4, 43.2, 64.3, 58.6, 0.0]
+    assert snap.ask.tolist()[:5] == [99.1, 43.7, 64.9, 59.1, 0.05]
+    # the underlying's mid, (5850.10 + 5850.40)/2
+    assert np.allclose(snap.underlying_price, 5850.25)
+    # file lines: the header is line 1 and line 6 is blank
+    assert snap.line.tolist() == [2, 3, 4, 5, 7, 9, 10, 11, 12]
+    assert snap.expiry.astype(str).tolist()[-2:] == ["2027-01-15", "2027-01-15"]
+    q = snap.quotes()
+    assert q[0] == Quote("SPX", "call", 5800.0, date(2026, 12, 18), 98.4, 99.1, "SPXW")
+    assert q[6] == Quote("SPX", "put", 5850.0, date(2026, 12, 18), 58.4, 58.9, "SPX")
+
+
+def test_generic_layout():
+    snap = read_option_chain(FIXTURES / "generic.csv")
+    assert snap.asof is None and snap.skipped == ()
+    assert snap.underlying.tolist() == ["SPX", "SPX", "VIX", "VIX"]
+    assert snap.root.tolist() == ["SPXW", "SPXW", "VIX", "VIX"]
+    assert snap.is_call.tolist() == [False, True, True, False]  # put, call, call, P
+    assert np.isnan(snap.underlying_price).all()
+    assert snap.quotes()[2] == Quote("VIX", "call", 20.0, date(2026, 12, 16), 1.35, 1.45, "VIX")
+
+
+def test_generic_layout_defaults_the_root(tmp_path):
+    # no root column: SPX quotes are SPXW (PM), VIX quotes VIX (DESIGN §2)
+    path = write(
+        tmp_path,
+        "expiry,strike,type,bid,ask,underlying\n"
+        "2026-12-18,5800,put,1,2,SPX\n2026-12-16,20,call,1,2,vix\n",
+    )
+    assert read_option_chain(path).root.tolist() == ["SPXW", "VIX"]
+
+
+def test_vix_futures():
+    got = read_futures(FIXTURES / "vix_futures.csv")
+    assert isinstance(got, FuturesSettlements)
+    assert got.points == (
+        FuturePoint(date(2026, 12, 16), 19.1),
+        FuturePoint(date(2027, 1, 20), 19.8),
+        FuturePoint(date(2027, 2, 17), 20.35),
+    )
+
+
+def test_the_wrong_kind_of_file_is_named():
+    path = FIXTURES / "vix_futures.csv"
+    with pytest.raises(InputError) as err:
+        read_option_chain(path)
+    assert str(err.value) == f"{path}: is a VIX futures file (expiry, price), not option quotes"
+    path = FIXTURES / "generic.csv"
+    with pytest.raises(InputError) as err:
+        read_futures(path)
+    assert str(err.value) == f"{path}: holds option quotes, not VIX futures (expiry, price)"
+
+
+def test_parquet_reads_like_csv(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    # typed columns as a Parquet export would have them: dates, floats, strings
+    table = pacsv.read_csv(FIXTURES / "cboe_eod.csv")
+    assert pa.types.is_date32(table.schema.field("quote_date").type)
+    path = tmp_path / "chain.parquet"
+    pq.write_table(table, path)
+    got, want = read_option_chain(path), read_option_chain(FIXTURES / "cboe_eod.csv")
+    assert got.quotes() == want.quotes()
+    assert got.asof == want.asof and got.skipped == want.skipped
+    assert got.line.tolist() == [0, 1, 2, 3, 4, 6, 7, 8, 9]  # Parquet rows, from 0
+
+
+def test_parquet_bad_row_is_named_by_row(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "chain.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "expiry": ["2026-12-18", "2026-12-18"],
+                "strike": [5800.0, 5850.0],
+                "type": ["put", "put"],
+                "bid": [1.0, None],
+                "ask": [1.2, 2.0],
+            }
+        ),
+        path,
+    )
+    assert refused(path) == f"{path}: rows[1].bid: missing"
+
+
+def test_parquet_without_pyarrow_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(chain_io, "has_pyarrow", lambda: False)
+    path = write(tmp_path, "not parquet at all", "chain.parquet")
+    msg = f"{path}: reading Parquet needs pyarrow: pip install 'alvh[parquet]'"
+    assert refused(path) == msg
+    with pytest.raises(InputError) as err:
+        require_readable([FIXTURES / "generic.csv", path])
+    assert str(err.value) == msg
+
+
+def test_a_missing_file(tmp_path):
+    assert refused(tmp_path / "nope.csv") == f"{tmp_path / 'nope.csv'}: no such file"
+
+
+# ------------------------------------------------------------ bad input, exact
+
+
+@pytest.mark.parametrize(
+    "text, where, expected",
+    [
+        ("", "", "empty file: no header"),
+        (
+            "a,b\n1,2\n",
+            ":1",
+            "not a chain layout alvh knows: expected the Cboe end-of-day "
+            "columns (quote_date, expiration, strike, option_type, bid_1545, ask_1545, "
+            "underlying_bid_1545, underlying_ask_1545), or expiry, strike, type, bid, ask, or "
+            "expiry, price; found a, b",
+        ),
+        (CBOE_HEAD, "", "no quotes: the file has a header only"),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,abc,1,5850.1,5850.4\n",
+            ":3: bid_1545",
+            "not a number: 'abc'",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,,1,5850.1,5850.4\n",
+            ":3: bid_1545",
+            "missing",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,1,inf,5850.1,5850.4\n",
+            ":3: ask_1545",
+            "not a number: 'inf'",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,-0.05,1,5850.1,5850.4\n",
+            ":3: bid_1545",
+            "must be >= 0, got -0.05",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,5,4,5850.1,5850.4\n",
+            ":3: bid_1545",
+            "bid 5 is above ask 4 (crossed quote)",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,0,C,5,6,5850.1,5850.4\n",
+            ":3: strike",
+            "must be > 0, got 0",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,X,5,6,5850.1,5850.4\n",
+            ":3: option_type",
+            "must be C or P, got 'X'",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-19,5850,C,5,6,5850.1,5850.4\n",
+            ":3: expiration",
+            "2026-12-19 is a Saturday, not a trading day; options expire on "
+            "trading days (the one before is 2026-12-18)",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-25,5850,C,5,6,5850.1,5850.4\n",
+            ":3: expiration",
+            "2026-12-25 is an exchange holiday, not a trading day; options "
+            "expire on trading days (the one before is 2026-12-24)",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-11-20,5850,C,5,6,5850.1,5850.4\n",
+            ":3: expiration",
+            "2026-11-20 is before quote_date 2026-11-24",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-25,SPXW,2026-12-18,5850,C,5,6,5850.1,5850.4\n",
+            ":3: quote_date",
+            "one snapshot per file: 2026-11-25 differs from 2026-11-24 on line 2",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,18/12/2026,5850,C,5,6,5850.1,5850.4\n",
+            ":3: expiration",
+            "not a date (YYYY-MM-DD): '18/12/2026'",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,XSP,2026-12-18,5850,C,5,6,5850.1,5850.4\n",
+            ":3: root",
+            "must be one of SPX, SPXW, VIX, VIXW, got 'XSP'",
+        ),
+        (
+            CBOE_HEAD + GOOD + GOOD.replace("98.4,99.1", "98.5,99.0"),
+            ":3: strike",
+            "duplicate quote for SPXW call 5800 2026-12-18 (also line 2)",
+        ),
+        (
+            CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,5,6\n",
+            ":3",
+            "has 7 fields, the header has 9",
+        ),
+        (
+            "underlying_symbol," + CBOE_HEAD + "^VIX," + GOOD,
+            ":2: root",
+            "root SPXW is not an option on VIX",
+        ),
+        (
+            "underlying_symbol," + CBOE_HEAD + "^NDX," + GOOD,
+            ":2: underlying_symbol",
+            "must be ^SPX or ^VIX, got '^NDX'",
+        ),
+        (
+            "expiry,strike,type,bid,ask\n2026-12-18,5800,put,1,2\n2026-12-18,5800,put,1,2\n",
+            ":3: strike",
+            "duplicate quote for SPXW put 5800 2026-12-18 (also line 2); add a root "
+            "column (SPX or SPXW)",
+        ),
+        (
+            "expiry,strike,type,bid,ask,udnerlying\n2026-12-18,5800,put,1,2,SPX\n",
+            ":1: udnerlying",
+            "unknown column (the generic layout has expiry, strike, type, bid, "
+            "ask and optionally root, underlying)",
+        ),
+        (
+            "expiry,strike,type,bid,ask\n2026-12-18,5800,straddle,1,2\n",
+            ":2: type",
+            "must be call or put (or C or P), got 'straddle'",
+        ),
+        (
+            "expiry,strike,type,bid,ask,underlying\n2026-12-18,5800,put,1,2,NDX\n",
+            ":2: underlying",
+            "must be SPX or VIX, got 'NDX'",
+        ),
+        (
+            "expiry,strike,type,bid,ask,root,underlying\n2026-12-16,20,put,1,2,SPXW,VIX\n",
+            ":2: root",
+            "root SPXW is not an option on VIX",
+        ),
+        ("expiry,Strike,type,bid,ask,STRIKE\n", ":1: strike", "appears twice in the header"),
+        (
+            "expiry,price\n2026-12-16,19.1\n2026-12-16,19.2\n",
+            ":3: expiry",
+            "duplicate expiry 2026-12-16 (also line 2)",
+        ),
+        ("expiry,price\n2026-12-16,0\n", ":2: price", "must be > 0, got 0"),
+        (
+            "expiry,price\n2026-12-19,19\n",
+            ":2: expiry",
+            "2026-12-19 is a Saturday, not a "
+            "trading day; VIX futures expire on trading days (the one before is 2026-12-18)",
+        ),
+        (
+            "expiry,price,settle\n2026-12-16,19,19\n",
+            ":1: settle",
+            "unknown column (a VIX futures file has expiry, price)",
+        ),
+    ],
+)
+def test_bad_input_is_one_exact_line(tmp_path, text, where, expected):
+    path = write(tmp_path, text)
+    assert refused(path) == f"{path}{where}: {expected}"
+
+
+def test_a_quoted_field_over_two_lines_keeps_the_line_count(tmp_path):
+    # the generic layout's first row spans lines 2-3, so the bad row is on line 5
+    path = write(
+        tmp_path,
+        'expiry,strike,type,bid,ask\n2026-12-18,5800,"put\n",1,2\n\n2026-12-18,5850,put,3,2\n',
+    )
+    assert refused(path) == f"{path}:5: bid: bid 3 is above ask 2 (crossed quote)"
+
+
+# ------------------------------------------------------------------ fitting
+
+
+@pytest.fixture(scope="module")
+def invented(tmp_path_factory):
+    """The invented chain of chain_builders written at full precision and read back."""
+    path = tmp_path_factory.mktemp("chain") / "spx.csv"
+    write_cboe(path, chain_rows())
+    return read_option_chain(path)
+
+
+def test_fit_recovers_the_invented_chain(invented):
+    # Prices were made from known F, D and SVI parameters (chain_builders.EXPIRIES),
+    # each mid exactly the model price: parity gives F and D back to rounding and
+    # the SVI fit its parameters (zero residual, quadratic convergence): tolerances
+    # 1e-9 relative and 1e-7 absolute are far inside any fitting error.
+    (fitted,) = fit_chain(invented)
+    assert fitted.underlying == "SPX" and fitted.asof == ASOF
+    assert fitted.spot == pytest.approx(SPOT, abs=1e-9)
+    assert fitted.unfitted == () and fitted.calendar == ()
+    assert fitted.skipped == ()  # every quote used: no zero bids, every mid has a vol
+    assert [(e.root, e.expiry) for e in fitted.expiries] == [(x.root, x.expiry) for x in EXPIRIES]
+    for got, want in zip(fitted.expiries, EXPIRIES, strict=True):
+        # T worked by hand in chain_builders (settlement instants, DST)
+        assert pytest.approx(want.T, abs=1e-12) == got.T
+        assert got.forward == pytest.approx(want.forward, rel=1e-9)
+        assert got.discount == pytest.approx(want.discount, rel=1e-9)
+        assert got.rate == pytest.approx(-math.log(want.discount) / want.T, rel=1e-6)
+        for name in ("a", "b", "rho", "m", "sigma"):
+            assert getattr(got.smile.params, name) == pytest.approx(
+                getattr(want.params, name), abs=1e-7
+            )
+        assert got.smile.rms_vol_points < 1e-7
+        assert got.smile.butterfly_free
+        # out-of-the-money quotes: one per strike, 61 strikes 5000..6500
+        assert got.n_quotes == 61
+        k = np.log(np.arange(5000.0, 6505.0, 25.0) / got.forward)
+        assert durrleman_g(got.smile.params, k).min() >= 0
+        # an unquoted strike priced from the slice: 5912.5 at the SVI vol
+        k1 = math.log(5912.5 / want.forward)
+        assert got.vol(5912.5) == pytest.approx(svi_vol(want.params, k1, want.T), abs=1e-8)
+    assert len(fitted.quotes) == len(invented)
+
+
+def test_forward_and_vol_between_and_beyond_expiries(invented):
+    (fitted,) = fit_chain(invented)
+    e1, e2, e3 = fitted.expiries
+    assert fitted.forward(e2.T) == pytest.approx(e2.forward, rel=1e-12)
+    # halfway between the first two: ln F halfway, i.e. the geometric mean
+    mid = 0.5 * (e1.T + e2.T)
+    assert fitted.forward(mid) == pytest.approx(math.sqrt(e1.forward * e2.forward), rel=1e-12)
+    # before the first: from the spot, ln F linear in T
+    assert fitted.forward(0.0) == pytest.approx(SPOT, rel=1e-12)
+    assert fitted.forward(e1.T / 2) == pytest.approx(math.sqrt(SPOT * e1.forward), rel=1e-12)
+    # after the last: the last segment's carry continued
+    carry = math.log(e3.forward / e2.forward) / (e3.T - e2.T)
+    assert fitted.forward(1.0) == pytest.approx(e3.forward * math.exp(carry * (1.0 - e3.T)))
+    # the vol at an expiry's T is that expiry's slice; beyond the last it is held flat
+    k = np.array([-0.1, 0.0, 0.05])
+    np.testing.assert_allclose(fitted.vol(k, e2.T), svi_vol(e2.smile.params, k, e2.T))
+    np.testing.assert_allclose(fitted.vol(k, 2.0), svi_vol(e3.smile.params, k, e3.T))
+
+
+def test_unfitted_expiries_say_why(tmp_path):
+    rows = chain_rows(EXPIRIES[:1])
+    extra = (
+        [
+            # expiring on the quote date at 16:00: 15 minutes left
+            {
+                "root": "SPXW",
+                "expiration": "2026-11-24",
+                "strike": 5850.0,
+                "option_type": t,
+                "bid": 5.0,
+                "ask": 5.5,
+            }
+            for t in "CP"
+        ]
+        + [
+            # one strike only: no parity line
+            {
+                "root": "SPXW",
+                "expiration": "2026-12-31",
+                "strike": 5850.0,
+                "option_type": t,
+                "bid": 60.0,
+                "ask": 61.0,
+            }
+            for t in "CP"
+        ]
+        + [
+            # parity from three strikes, but three out-of-the-money quotes for SVI
+            {
+                "root": "SPXW",
+                "expiration": "2027-01-08",
+                "strike": k,
+                "option_type": t,
+                "bid": b,
+                "ask": b + 0.5,
+            }
+            for k, t, b in (
+                (5800.0, "C", 100.0),
+                (5800.0, "P", 40.0),
+                (5850.0, "C", 70.0),
+                (5850.0, "P", 60.0),
+                (5900.0, "C", 45.0),
+                (5900.0, "P", 85.0),
+            )
+        ]
+    )
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows + extra)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert len(fitted.expiries) == 1
+    reasons = {(u.expiry, u.reason, u.n_quotes) for u in fitted.unfitted}
+    assert reasons == {
+        (date(2026, 11, 24), "settles within 1 day of the quote time", 2),
+        (
+            date(2026, 12, 31),
+            "no parity forward: 1 strike(s) with a two-sided call and put; parity needs 2",
+            2,
+        ),
+        (date(2027, 1, 8), "3 out-of-the-money quotes with an implied vol; SVI needs 8", 6),
+    }
+    assert dict(fitted.skipped)[SKIP_UNFITTED] == 10
+
+
+def test_zero_bids_are_counted_not_fitted(tmp_path):
+    rows = chain_rows(EXPIRIES[:1])
+    for r in rows:  # calls above 6300: bid 0, ask 0.05
+        if r["option_type"] == "C" and r["strike"] > 6300:
+            r["bid"], r["ask"] = 0.0, 0.05
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert dict(fitted.skipped)[SKIP_ZERO_BID] == 8  # 6325..6500
+    assert fitted.expiries[0].n_quotes == 61 - 8
+
+
+def test_a_chain_without_a_quote_time_needs_asof():
+    snap = read_option_chain(FIXTURES / "generic.csv")
+    with pytest.raises(ValueError, match="the chain has no quote time; pass asof"):
+        fit_chain(snap)
+    # with one, each underlying gets its own fit (here too few quotes to fit any)
+    spx, vix = fit_chain(snap, asof=ASOF)
+    assert (spx.underlying, vix.underlying) == ("SPX", "VIX")
+    assert spx.expiries == () and vix.expiries == ()
