@@ -210,18 +210,12 @@ def _load_csv(source: str) -> _Table:
     try:
         with open(source, encoding="utf-8-sig", newline="") as f:
             text = f.read()
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records, lines = _records(text)
     except UnicodeDecodeError as exc:
         raise InputError(f"not a UTF-8 text file ({exc.reason})", source) from None
     except csv.Error as exc:
         raise InputError(f"not readable as CSV: {exc}", source) from None
-    physical = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    if physical == len(records):  # one record a line: record j is on line j + 1
-        lines = np.arange(1, len(records) + 1)
-    else:  # a quoted field spans lines: count them the slow way
-        reader = csv.reader(io.StringIO(text, newline=""))
-        lines = np.array([reader.line_num for _ in reader])
-    kept = [j for j, r in enumerate(records) if r]  # csv gives [] for a blank line
+    kept = [j for j, r in enumerate(records) if r and r != [""]]  # skip blank lines
     if not kept:
         raise InputError("empty file: no header", source)
     header_line = int(lines[kept[0]])
@@ -235,6 +229,30 @@ def _load_csv(source: str) -> _Table:
             f"has {len(rows[j])} fields, the header has {width}", source, line=int(lines[j])
         )
     return _Table(source, tuple(names), len(rows), rows, None, lines, header_line)
+
+
+def _records(text: str) -> tuple[list[list[str]], np.ndarray]:
+    """CSV records and the line each starts on.
+
+    Without a quote character in the file, a record is a line split at commas, which
+    is what the csv module gives too, three times faster (a 10,000-row Cboe file has
+    34 columns); otherwise the csv module reads it, counting lines as it goes.
+    """
+    if '"' not in text:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        body = text.split("\n")
+        if body[-1] == "":
+            body.pop()
+        return [line.split(",") for line in body], np.arange(1, len(body) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, lines = [], []
+    line = 1
+    for record in reader:
+        records.append(record)
+        lines.append(line)
+        line = reader.line_num + 1
+    return records, np.array(lines, dtype=int)
 
 
 def _load_parquet(source: str) -> _Table:

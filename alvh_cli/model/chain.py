@@ -256,18 +256,21 @@ def fit_chain(chain: ChainSnapshot, asof: datetime | None = None) -> tuple[Fitte
     for underlying in sorted(set(chain.underlying.tolist())):
         on = chain.underlying == underlying
         skipped: Counter[str] = Counter()
-        expiries: list[ExpiryFit] = []
         unfitted: list[UnfittedExpiry] = []
-        groups = sorted(
-            {(r, d) for r, d in zip(chain.root[on].tolist(), expiry_days[on].tolist(), strict=True)}
-        )
-        for root, day in groups:
-            rows = np.flatnonzero(on & (chain.root == root) & (expiry_days == day))
-            expiry = date.fromordinal(day)
+        ready: list[_Slice] = []
+        for rows in _groups(chain.root, expiry_days, on):
+            root, expiry = str(chain.root[rows[0]]), date.fromordinal(int(expiry_days[rows[0]]))
             T = year_fraction(asof, settlement_instant(root, expiry))
-            result = _fit_expiry(chain, rows, underlying, root, expiry, T, skipped)
-            (expiries if isinstance(result, ExpiryFit) else unfitted).append(result)
-        expiries.sort(key=lambda e: e.T)
+            got = _prepare(chain, rows, underlying, root, expiry, T)
+            (ready if isinstance(got, _Slice) else unfitted).append(got)
+        expiries = _fit_smiles(ready, unfitted)
+        for u in unfitted:
+            skipped[SKIP_UNFITTED] += u.n_quotes
+        for part in ready:
+            if part.smile_fit is not None:
+                skipped[SKIP_ZERO_BID] += part.zero_bids
+                skipped[SKIP_NO_IV] += part.no_iv
+        unfitted.sort(key=lambda u: (u.expiry, u.root))
         prices = chain.underlying_price[on]
         prices = prices[np.isfinite(prices) & (prices > 0)]
         fitted.append(
@@ -286,9 +289,38 @@ def fit_chain(chain: ChainSnapshot, asof: datetime | None = None) -> tuple[Fitte
     return tuple(fitted)
 
 
-def _fit_expiry(chain, rows, underlying, root, expiry, T, skipped) -> ExpiryFit | UnfittedExpiry:
+def _groups(root: np.ndarray, days: np.ndarray, on: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each (root, expiry) among the rows ``on``, by expiry then root."""
+    rows = np.flatnonzero(on)
+    _, root_code = np.unique(root[rows], return_inverse=True)
+    order = np.lexsort((root_code, days[rows]))
+    rows, root_code, d = rows[order], root_code[order], days[rows][order]
+    cut = np.flatnonzero((np.diff(d) != 0) | (np.diff(root_code) != 0)) + 1
+    return np.split(rows, cut)
+
+
+@dataclass
+class _Slice:
+    """One expiry on its way to a fit: its parity result and out-of-the-money quotes."""
+
+    underlying: str
+    root: str
+    expiry: date
+    T: float
+    parity: ParityFit
+    strike: np.ndarray
+    mid: np.ndarray
+    is_call: np.ndarray
+    zero_bids: int
+    n_rows: int
+    no_iv: int = 0
+    smile_fit: SviFit | None = None
+
+
+def _prepare(chain, rows, underlying, root, expiry, T) -> _Slice | UnfittedExpiry:
+    """Parity and the out-of-the-money quotes of one expiry, or why it cannot be fitted."""
+
     def unfit(reason: str) -> UnfittedExpiry:
-        skipped[SKIP_UNFITTED] += rows.size
         return UnfittedExpiry(underlying, root, expiry, T, reason, int(rows.size))
 
     if T * SECONDS_PER_YEAR < MIN_FIT_DAYS * 86400.0:
@@ -308,29 +340,74 @@ def _fit_expiry(chain, rows, underlying, root, expiry, T, skipped) -> ExpiryFit 
         parity = parity_forward(K, cb, ca, pb, pa)
     except ParityError as exc:
         return unfit(f"no parity forward: {exc}")
-
-    zero_bids = int(np.count_nonzero(chain.bid[rows] <= 0))
-    F, D = parity.forward, parity.discount
-    otm_call = K >= F
+    otm_call = parity.forward <= K
     bid = np.where(otm_call, cb, pb)
     ask = np.where(otm_call, ca, pa)
     use = np.isfinite(bid) & (bid > 0)
-    K, bid, ask, otm_call = K[use], bid[use], ask[use], otm_call[use]
+    return _Slice(
+        underlying,
+        root,
+        expiry,
+        T,
+        parity,
+        K[use],
+        0.5 * (bid + ask)[use],
+        otm_call[use],
+        zero_bids=int(np.count_nonzero(chain.bid[rows] <= 0)),
+        n_rows=int(rows.size),
+    )
+
+
+def _fit_smiles(ready: list[_Slice], unfitted: list[UnfittedExpiry]) -> list[ExpiryFit]:
+    """Implied vols of every prepared expiry in one vectorised call, then an SVI slice each.
+
+    An expiry with too few vols joins ``unfitted``. Returns the fits ascending in T.
+    """
+    if not ready:
+        return []
     from alvh_cli.model import pricing
 
-    r = -np.log(D) / T
-    iv = pricing.implied_vol_black76(0.5 * (bid + ask), otm_call, F, K, T, r)
-    has_iv = np.isfinite(iv)
-    K, iv, otm_call = K[has_iv], iv[has_iv], otm_call[has_iv]
-    if K.size < MIN_SVI_QUOTES:
-        return unfit(
-            f"{K.size} out-of-the-money quotes with an implied vol; SVI needs {MIN_SVI_QUOTES}"
+    def per_quote(values) -> np.ndarray:
+        return np.concatenate(
+            [np.full(p.strike.size, v) for p, v in zip(ready, values, strict=True)]
         )
-    vega = pricing.black76_greeks(otm_call, F, K, T, r, iv).vega
-    smile = svi.fit_svi(np.log(K / F), iv, T, weights=vega)
-    skipped[SKIP_ZERO_BID] += zero_bids
-    skipped[SKIP_NO_IV] += int(np.count_nonzero(~has_iv))
-    return ExpiryFit(underlying, root, expiry, T, parity, smile)
+
+    K = np.concatenate([p.strike for p in ready])
+    is_call = np.concatenate([p.is_call for p in ready])
+    F = per_quote([p.parity.forward for p in ready])
+    T = per_quote([p.T for p in ready])
+    r = per_quote([-np.log(p.parity.discount) / p.T for p in ready])
+    iv = pricing.implied_vol_black76(np.concatenate([p.mid for p in ready]), is_call, F, K, T, r)
+    has_iv = np.isfinite(iv)
+    vega = np.zeros_like(iv)
+    vega[has_iv] = pricing.black76_greeks(
+        is_call[has_iv], F[has_iv], K[has_iv], T[has_iv], r[has_iv], iv[has_iv]
+    ).vega
+    fits = []
+    start = 0
+    for p in ready:
+        part = slice(start, start + p.strike.size)
+        start = part.stop
+        ok = has_iv[part]
+        p.no_iv = int(np.count_nonzero(~ok))
+        n = int(np.count_nonzero(ok))
+        if n < MIN_SVI_QUOTES:
+            unfitted.append(
+                UnfittedExpiry(
+                    p.underlying,
+                    p.root,
+                    p.expiry,
+                    p.T,
+                    f"{n} out-of-the-money quotes with an implied vol; SVI needs {MIN_SVI_QUOTES}",
+                    p.n_rows,
+                )
+            )
+            continue
+        k = np.log(p.strike[ok] / p.parity.forward)
+        p.smile_fit = svi.fit_svi(k, iv[part][ok], p.T, weights=vega[part][ok])
+        fits.append(ExpiryFit(p.underlying, p.root, p.expiry, p.T, p.parity, p.smile_fit))
+    fits.sort(key=lambda e: e.T)
+    return fits
 
 
 def _calendar(expiries: list[ExpiryFit]) -> tuple[CalendarViolation, ...]:
