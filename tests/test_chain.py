@@ -472,3 +472,37 @@ def test_a_chain_without_a_quote_time_needs_asof():
     spx, vix = fit_chain(snap, asof=ASOF)
     assert (spx.underlying, vix.underlying) == ("SPX", "VIX")
     assert spx.expiries == () and vix.expiries == ()
+
+
+def test_vix_options_in_the_generic_layout_fit_like_spx(tmp_path):
+    # VIX options are European on the VIX future of their expiry: parity gives that
+    # future (19.1 here) and the SVI slice its upward skew (rho > 0) back. VIX
+    # settles 09:30 New York on 2026-12-16: 21 days 17 h 45 min after ASOF (EST).
+    from chain_builders import Expiry, model_prices, years
+
+    from alvh_cli.model.svi import SviParams
+
+    e = Expiry(
+        "VIX",
+        date(2026, 12, 16),
+        years(21, 17 * 60 + 45),
+        19.1,
+        0.99755,
+        SviParams(0.008, 0.25, 0.55, -0.05, 0.15),
+    )
+    strikes = np.arange(12.0, 45.5, 0.5)
+    lines = ["expiry,strike,type,bid,ask,underlying"]
+    for is_call in (True, False):
+        prices = model_prices(e, strikes, np.full(strikes.shape, is_call))
+        for k, p in zip(strikes.tolist(), prices.tolist(), strict=True):
+            kind = "call" if is_call else "put"
+            lines.append(f"2026-12-16,{k!r},{kind},{p * 0.97!r},{p * 1.03!r},VIX")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    (fitted,) = fit_chain(read_option_chain(path), asof=ASOF)
+    (got,) = fitted.expiries
+    assert (fitted.underlying, got.root, fitted.spot) == ("VIX", "VIX", None)
+    assert math.isclose(got.T, e.T, rel_tol=0, abs_tol=1e-12)
+    assert got.forward == pytest.approx(19.1, rel=1e-9)
+    assert got.discount == pytest.approx(0.99755, rel=1e-9)
+    for name in ("a", "b", "rho", "m", "sigma"):
+        assert getattr(got.smile.params, name) == pytest.approx(getattr(e.params, name), abs=1e-7)
