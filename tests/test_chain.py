@@ -379,9 +379,9 @@ def test_forward_and_vol_between_and_beyond_expiries(invented):
     # before the first: from the spot, ln F linear in T
     assert fitted.forward(0.0) == pytest.approx(SPOT, rel=1e-12)
     assert fitted.forward(e1.T / 2) == pytest.approx(math.sqrt(SPOT * e1.forward), rel=1e-12)
-    # after the last: the last segment's carry continued
-    carry = math.log(e3.forward / e2.forward) / (e3.T - e2.T)
-    assert fitted.forward(1.0) == pytest.approx(e3.forward * math.exp(carry * (1.0 - e3.T)))
+    # after the last: the last expiry's average carry from the spot continued
+    carry = math.log(e3.forward / SPOT) / e3.T
+    assert fitted.forward(1.0) == pytest.approx(SPOT * math.exp(carry * 1.0), rel=1e-12)
     # the vol at an expiry's T is that expiry's slice; beyond the last it is held flat
     k = np.array([-0.1, 0.0, 0.05])
     np.testing.assert_allclose(fitted.vol(k, e2.T), svi_vol(e2.smile.params, k, e2.T))

@@ -217,23 +217,24 @@ class FittedChain:
     def forward(self, T) -> np.ndarray:
         """The forward (points) for ``T`` years from the parity forwards.
 
-        At a fitted expiry its parity forward; between two, ``ln F`` linear in
-        ``T`` (a constant carry rate between expiries); before the first, ``ln F``
-        linear from the spot at ``T = 0`` (the first expiry's forward when the file
-        gave no spot); after the last, the last segment's carry rate continued
-        (from the spot, or flat, with a single expiry).
+        With the file's spot: the rule of :mod:`alvh_cli.model.surface` — ``ln F``
+        linear in ``T`` from the spot at ``T = 0`` through the fitted expiries (a
+        constant carry rate between them), the last expiry's average carry rate
+        beyond it. Without a spot: the first expiry's forward before it, ``ln F``
+        linear between expiries, the first-to-last carry rate beyond the last.
         """
         self._need_expiries()
         T = np.asarray(T, dtype=float)
         times = self.times
         log_f = np.log([e.forward for e in self.expiries])
         if self.spot is not None:
-            times = np.concatenate([[0.0], times])
-            log_f = np.concatenate([[np.log(self.spot)], log_f])
+            from alvh_cli.model.surface import log_curve
+
+            return self.spot * np.exp(log_curve(times, log_f - np.log(self.spot), T))
         if times.size == 1:
             return np.full(T.shape, np.exp(log_f[0]))
+        carry = (log_f[-1] - log_f[0]) / (times[-1] - times[0])
         inside = np.interp(T, times, log_f)
-        carry = (log_f[-1] - log_f[-2]) / (times[-1] - times[-2])
         return np.exp(np.where(times[-1] < T, log_f[-1] + carry * (T - times[-1]), inside))
 
     def _need_expiries(self) -> None:

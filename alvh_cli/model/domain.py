@@ -132,12 +132,64 @@ class FuturePoint:
 
 
 @dataclass(frozen=True)
+class SviSlice:
+    """One expiry of the SPX volatility surface: a raw SVI smile and the expiry's parity forward.
+
+    ``root`` and ``expiry`` name the contract (its settlement instant follows
+    from the root, DESIGN §3). ``a``, ``b``, ``rho``, ``m``, ``sigma`` are
+    raw SVI (Gatheral 2004): total implied variance ``w(k) = a + b·(ρ·(k − m)
+    + sqrt((k − m)² + σ²))`` in years·vol² at ``k = ln(K/F)``; they do not
+    depend on ``asof`` (the vol is ``sqrt(w/T)`` with ``T`` from the pricing
+    ``asof``). ``forward`` (points, at the surface's ``spot``) and
+    ``discount`` (to settlement) come from put-call parity on the chain.
+    ``rms`` is the fit's RMS error against the chain's implied vols, in vol
+    points; ``n_quotes`` the out-of-the-money quotes it was fitted to and
+    ``butterfly_free`` its Durrleman check (both None when not known).
+    """
+
+    expiry: date
+    root: str  # "SPX" (AM) | "SPXW" (PM)
+    a: float
+    b: float
+    rho: float
+    m: float
+    sigma: float
+    forward: float
+    discount: float
+    rms: float
+    n_quotes: int | None = None
+    butterfly_free: bool | None = None
+
+
+@dataclass(frozen=True)
+class SpxSurface:
+    """The SPX volatility surface: SVI slices ascending in settlement, and their forwards' spot.
+
+    ``spot`` is the SPX level the slices' forwards belong to. Priced at
+    another level ``S`` (a stressed market), every forward scales by
+    ``S/spot``: the carry ``F/S`` of each expiry is what the chain says, the
+    level is the market's. ``source`` names where it came from (chain files
+    or a market file), for messages; ``unfitted`` lists the chain's expiries
+    that could not be fitted, as (root, expiry, reason), for reports.
+    """
+
+    spot: float
+    slices: tuple[SviSlice, ...]
+    source: str = ""
+    unfitted: tuple[tuple[str, date, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Market:
     """A market snapshot at ``asof`` (timezone-aware).
 
     ``spx_vol.atm`` is already resolved (``vix/100`` when the file omits it).
     ``vix_vol`` is None when the file gives no VIX smile; pricing a VIX option
     without quote or ``iv`` is then an error naming ``market.vix_vol``.
+    ``spx_surface`` is the fitted SVI surface from option chains, or None:
+    when present, SPX options take their forward and discount from it and,
+    without ``iv`` or quote, their vol (``alvh_cli.model.surface``);
+    ``spx_vol`` stays the reference smile that scenarios move with VIX.
     """
 
     asof: datetime
@@ -153,6 +205,7 @@ class Market:
     # InputWarnings found while reading it (flat smile, a quote much wider than its
     # neighbours); not part of the market's value, so not compared.
     warnings: tuple = field(default=(), compare=False)
+    spx_surface: SpxSurface | None = None
 
 
 @dataclass(frozen=True)

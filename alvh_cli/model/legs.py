@@ -1,7 +1,13 @@
 """Price and Greeks of every leg in a market snapshot (DESIGN §3).
 
 A leg's volatility is its ``iv``, else its quote's mid as an implied vol,
-else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)``.
+else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)`` — for SPX
+options, when the market carries a fitted surface, the surface's SVI vol
+instead. With a surface, every SPX option takes its forward and discount
+factor from it (:mod:`alvh_cli.model.surface`): priced
+``D·Black76(F, K, T, σ)``, as Black-Scholes-Merton on spot with the rate
+and dividend yield that reproduce ``F`` and ``D``, so the Greeks stay in
+DESIGN §3 units (delta per point of SPX spot).
 
 :func:`value_legs` is the hot path: one ``bsm_greeks`` call for all SPX
 options and one ``black76_greeks`` call for all VIX options.
@@ -19,6 +25,7 @@ from alvh_cli.model import pricing
 from alvh_cli.model.domain import Leg, Market
 from alvh_cli.model.quotes import lookup_quote, quote_index
 from alvh_cli.model.smile import smile_vol, spx_forward
+from alvh_cli.model.surface import spx_carry_rates, spx_forward_discount, surface_vol
 from alvh_cli.model.timing import NEW_YORK, SECONDS_PER_YEAR, aware, settlement_timestamp
 from alvh_cli.model.vix_curve import future_prices
 
@@ -33,9 +40,20 @@ class LegValues:
 
     ``T`` is negative for a leg past settlement (it is then priced at
     intrinsic). ``vol_source`` says where each vol came from: ``"iv"`` (the
-    leg's own), ``"quote"`` (the quote's mid), ``"smile"``, ``"scenario"``
-    (vols passed in) or ``""`` for futures. ``smile_vol`` is what the smile
-    alone gives, so a caller can carry ``vol − smile_vol`` into a scenario.
+    leg's own), ``"quote"`` (the quote's mid), ``"svi"`` (the market's fitted
+    SPX surface), ``"smile"`` (the quadratic smile), ``"scenario"`` (vols
+    passed in) or ``""`` for futures.
+
+    ``smile_vol`` is what the reference smile alone gives — ``market.spx_vol``
+    or ``market.vix_vol``, the smiles the stress and scenario engines move
+    with VIX — so a caller can carry the residual ``vol − smile_vol`` into a
+    scenario. For SPX it is taken at ``k = ln(K/(S·e^{(r−q)T}))`` with the
+    market's ``rate`` and ``dividend_yield``, the moneyness those engines
+    move the smile in, so an unmoved scenario gives back ``vol`` exactly.
+    It stays the quadratic smile's value for a leg on the SVI surface: the
+    residual then carries the surface's difference from the smile (its
+    skew and term structure) into the scenarios. ``forward`` is the forward
+    the leg is priced on (the surface's, where there is one).
     """
 
     T: np.ndarray  # years to settlement
@@ -110,16 +128,25 @@ def value_legs(
     on_vix = ~spx
     tau = np.maximum(T, 0.0)  # past settlement: pricing's T → 0 limit, intrinsic
 
+    surface = market.spx_surface
     forward = np.empty(n)
-    forward[spx] = spx_forward(market, tau[spx])
+    model_forward = spx_forward(market, tau[spx])  # S·e^((r−q)T): the reference smile's
+    rate = np.full(n, market.rate)  # per leg: the surface's rates differ by expiry
+    dividend = np.full(n, market.dividend_yield)
+    if surface is None:
+        forward[spx] = model_forward
+    else:
+        forward[spx] = spx_forward_discount(market, tau[spx])[0]
+        rate[spx], dividend[spx] = spx_carry_rates(market, tau[spx])
     if on_vix.any():
         forward[on_vix] = future_prices(market, [legs[i].expiry for i in np.flatnonzero(on_vix)])
     underlying = np.where(spx, market.spx, forward)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.log(strike / forward)
+        k_model = np.log(strike[spx] / model_forward)
     base_vol = np.full(n, np.nan)
-    base_vol[spx] = smile_vol(market.spx_vol, k[spx])
+    base_vol[spx] = smile_vol(market.spx_vol, k_model)
     if market.vix_vol is not None:
         base_vol[vix_opt] = smile_vol(market.vix_vol, k[vix_opt])
 
@@ -133,7 +160,9 @@ def value_legs(
         source[option & ~np.isnan(vol)] = "iv"
         if use_quotes and market.quotes:
             wanted = option & np.isnan(vol)
-            quoted = _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau)
+            quoted = _quote_vols(
+                market, legs, wanted, spx, is_call, strike, forward, tau, rate, dividend
+            )
             found = np.isfinite(quoted)
             vol[found] = quoted[found]
             source[found] = "quote"
@@ -146,6 +175,10 @@ def value_legs(
             )
         vol[from_smile] = base_vol[from_smile]
         source[from_smile] = "smile"
+        on_surface = from_smile & spx if surface is not None else np.zeros(n, dtype=bool)
+        if on_surface.any():
+            vol[on_surface] = surface_vol(market, k[on_surface], tau[on_surface])
+            source[on_surface] = "svi"
 
     greeks = {name: np.zeros(n) for name in _GREEKS}
     if spx.any():
@@ -154,8 +187,8 @@ def value_legs(
             market.spx,
             strike[spx],
             tau[spx],
-            market.rate,
-            market.dividend_yield,
+            rate[spx],
+            dividend[spx],
             vol[spx],
         )
         for name in _GREEKS:
@@ -189,7 +222,9 @@ def value_legs(
     )
 
 
-def _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau) -> np.ndarray:
+def _quote_vols(
+    market, legs, wanted, spx, is_call, strike, forward, tau, rate, dividend
+) -> np.ndarray:
     """The implied vol of each ``wanted`` leg's quote mid; NaN when unquoted or unfit.
 
     One ``implied_vol`` call for the SPX legs, one ``implied_vol_black76`` for
@@ -212,8 +247,8 @@ def _quote_vols(market, legs, wanted, spx, is_call, strike, forward, tau) -> np.
             market.spx,
             strike[on_spx],
             tau[on_spx],
-            market.rate,
-            market.dividend_yield,
+            rate[on_spx],
+            dividend[on_spx],
         )
     on_vix = quoted & ~spx
     if on_vix.any():
