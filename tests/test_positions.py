@@ -1092,6 +1092,10 @@ ALL_KEYS = {
     "market.quotes", "market.quotes[].occ", "market.quotes[].underlying",
     "market.quotes[].root", "market.quotes[].type", "market.quotes[].strike",
     "market.quotes[].expiry", "market.quotes[].bid", "market.quotes[].ask",
+    "market.spx_svi", "market.spx_svi[].expiry", "market.spx_svi[].root", "market.spx_svi[].a",
+    "market.spx_svi[].b", "market.spx_svi[].rho", "market.spx_svi[].m",
+    "market.spx_svi[].sigma", "market.spx_svi[].forward", "market.spx_svi[].discount",
+    "market.spx_svi[].rms", "market.spx_svi[].n_quotes", "market.spx_svi[].butterfly_free",
     "positions[].id", "positions[].opened", "positions[].credit", "positions[].legs",
     "positions[].legs[].occ", "positions[].legs[].underlying", "positions[].legs[].root",
     "positions[].legs[].type", "positions[].legs[].strike", "positions[].legs[].expiry",
@@ -1110,6 +1114,9 @@ FULL = (
         ('type = "call"\n' + LC, 'occ = "SPXW  261218C06200000"\nquantity = 2\nentry_price = 1.85'),
     )
     + '\n[[market.quotes]]\nocc = "VIX   261216C00021000"\nbid = 0.5\nask = 0.6\n'
+    + '\n[[market.spx_svi]]\nexpiry = 2026-12-18\nroot = "SPXW"\na = 0.0009\nb = 0.045\n'
+    "rho = -0.75\nm = 0.012\nsigma = 0.04\nforward = 5861.4\ndiscount = 0.99725\nrms = 0.03\n"
+    "n_quotes = 61\nbutterfly_free = true\n"
 )
 
 

@@ -7,6 +7,7 @@ strict except for the padding spaces after the root.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -15,8 +16,18 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs import market_warnings, sanity
 from alvh_cli.inputs.schema import CLOSE_NY, DEFAULT_ROOT, NEW_YORK, OCC_REPLACES, ROOT_UNDERLYING
 from alvh_cli.inputs.validate import show, show_num
-from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Quote, Smile
+from alvh_cli.model.domain import (
+    FuturePoint,
+    Leg,
+    Market,
+    Position,
+    Quote,
+    Smile,
+    SpxSurface,
+    SviSlice,
+)
 from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.timing import settlement_timestamp
 
 
 def parse_osi(symbol: str) -> tuple[str, str, float, date]:
@@ -346,6 +357,9 @@ def build_market(mv: dict, source: str) -> Market:
         quotes.append(q)
     spx_vol = mv.get("spx_vol", {})
     vix_vol = mv.get("vix_vol")
+    surface = None
+    if mv.get("spx_svi"):
+        surface = _build_surface(mv["spx_svi"], mv["spx"], asof, source)
     market = Market(
         asof=asof,
         spx=mv["spx"],
@@ -363,12 +377,82 @@ def build_market(mv: dict, source: str) -> Market:
         else Smile(vix_vol["atm"], vix_vol.get("skew", 0.0), vix_vol.get("smile", 0.0)),
         quotes=tuple(quotes),
         source=source,
+        spx_surface=surface,
     )
     sanity.check_quote_strikes(market, strike_keys, source)
-    warnings = [] if "spx_vol" in mv else [market_warnings.flat_smile(market)]
+    # with a fitted surface the flat smile prices nothing today (scenarios still move it)
+    flat = "spx_vol" not in mv and surface is None
+    warnings = [market_warnings.flat_smile(market)] if flat else []
     keys = [f"market.quotes[{i}]" for i in range(len(quotes))]
     warnings += market_warnings.wide_quotes(market.quotes, keys, source)
     return replace(market, warnings=tuple(warnings))
+
+
+FORWARD_FACTOR = 2.0  # an SPX forward more than 2x away from spx is a typo, not a carry
+
+
+def _build_surface(raw: list[dict], spx: float, asof: datetime, source: str) -> SpxSurface:
+    """The SPX surface of ``[[market.spx_svi]]``: its forwards belong to the file's ``spx``.
+
+    Checked beyond the field table: a non-negative minimum total variance
+    ``a + b·σ·sqrt(1 − ρ²)`` (raw SVI's own condition, Gatheral 2004), a
+    trading-day expiry settling after ``asof``, one slice per root and
+    expiry, a forward within a factor 2 of ``spx``.
+    """
+    slices = []
+    seen: dict[tuple, str] = {}
+    now = asof.timestamp()
+    for i, sv in enumerate(raw):
+        k = f"market.spx_svi[{i}]"
+        _check_trading_day(sv["expiry"], "options", source, f"{k}.expiry")
+        contract = (sv["root"], sv["expiry"])
+        if contract in seen:
+            raise InputError(
+                f"duplicate slice for {sv['root']} {sv['expiry']} (also {seen[contract]})",
+                source,
+                f"{k}.expiry",
+            )
+        seen[contract] = k
+        if settlement_timestamp(sv["root"], sv["expiry"]) <= now:
+            raise InputError(
+                f"{sv['root']} {sv['expiry']} has settled by asof: a slice must be of a live "
+                "expiry",
+                source,
+                f"{k}.expiry",
+            )
+        floor = sv["a"] + sv["b"] * sv["sigma"] * math.sqrt(1.0 - sv["rho"] ** 2)
+        if floor < 0:
+            raise InputError(
+                f"a + b*sigma*sqrt(1 - rho^2) = {floor:.6g} is below 0: the slice's total "
+                "variance goes negative",
+                source,
+                f"{k}.a",
+            )
+        if not spx / FORWARD_FACTOR <= sv["forward"] <= spx * FORWARD_FACTOR:
+            raise InputError(
+                f"{show_num(sv['forward'])} is more than {FORWARD_FACTOR:g}x away from spx "
+                f"{show_num(spx)} — a typo? (a forward is spx with carry)",
+                source,
+                f"{k}.forward",
+            )
+        slices.append(
+            SviSlice(
+                expiry=sv["expiry"],
+                root=sv["root"],
+                a=sv["a"],
+                b=sv["b"],
+                rho=sv["rho"],
+                m=sv["m"],
+                sigma=sv["sigma"],
+                forward=sv["forward"],
+                discount=sv["discount"],
+                rms=sv["rms"],
+                n_quotes=sv.get("n_quotes"),
+                butterfly_free=sv.get("butterfly_free"),
+            )
+        )
+    slices.sort(key=lambda s: settlement_timestamp(s.root, s.expiry))
+    return SpxSurface(spot=spx, slices=tuple(slices), source=source)
 
 
 def _build_quote(qv: dict, source: str, key: str) -> Quote:

@@ -69,6 +69,8 @@ def _schema_field(f: Field, rule_docs: Mapping[str, str] | None) -> dict:
                 s[word] = bound
         if f.nonzero:
             s["not"] = {"const": 0}
+    elif f.kind == "boolean":
+        s = {"type": "boolean"}
     elif f.kind == "date":
         s = {"type": "string", "format": "date"}
     elif f.kind == "instant":

@@ -31,7 +31,7 @@ class Field:
     """One key of a TOML table: its kind, its limits and its documentation.
 
     ``kind`` is one of ``string``, ``number`` (int or float, never bool),
-    ``integer``, ``date`` (a TOML local date), ``instant`` (a TOML date, local
+    ``integer``, ``boolean``, ``date`` (a TOML local date), ``instant`` (a TOML date, local
     date-time or offset date-time), ``table``, ``tables`` (an array of tables,
     each described by ``fields``) and ``rules`` (a table of numbers and
     booleans whose keys are validated by ``rules.py``). ``choices`` are the
@@ -215,6 +215,74 @@ QUOTE_FIELDS = (
     Field("ask", "number", "Ask in points, > 0 and >= bid. Required.", required=True, gt=0),
 )
 
+SPX_SVI_FIELDS = (
+    Field(
+        "expiry",
+        "date",
+        "Expiration date of the slice (TOML date), a trading day after asof. Required.",
+        required=True,
+    ),
+    Field(
+        "root",
+        "string",
+        '"SPX" (AM-settled monthly) or "SPXW" (PM-settled): with expiry, the settlement '
+        "instant the slice's T runs to. Required.",
+        required=True,
+        choices=("SPX", "SPXW"),
+    ),
+    Field(
+        "a",
+        "number",
+        "Raw SVI level a (years x vol^2). Required; a + b*sigma*sqrt(1 - rho^2) must be >= 0.",
+        required=True,
+    ),
+    Field("b", "number", "Raw SVI wing slope b, >= 0. Required.", required=True, ge=0),
+    Field(
+        "rho",
+        "number",
+        "Raw SVI skew rho, between -1 and 1 (exclusive). Required.",
+        required=True,
+        gt=-1,
+        lt=1,
+    ),
+    Field("m", "number", "Raw SVI shift m (log-moneyness). Required.", required=True),
+    Field(
+        "sigma",
+        "number",
+        "Raw SVI curvature sigma (log-moneyness), > 0. Required.",
+        required=True,
+        gt=0,
+    ),
+    Field(
+        "forward",
+        "number",
+        "The expiry's forward from put-call parity, in points at this file's spx. Required.",
+        required=True,
+        gt=0,
+    ),
+    Field(
+        "discount",
+        "number",
+        "Discount factor from asof to settlement, from put-call parity. Required.",
+        required=True,
+        ge=0.5,
+        le=1.1,
+    ),
+    Field(
+        "rms",
+        "number",
+        "RMS error of the fit against the chain's implied vols, in vol points. Required.",
+        required=True,
+        ge=0,
+    ),
+    Field("n_quotes", "integer", "Out-of-the-money quotes the slice was fitted to.", ge=0),
+    Field(
+        "butterfly_free",
+        "boolean",
+        "Whether the slice passed the butterfly-arbitrage check (Durrleman g >= 0).",
+    ),
+)
+
 MARKET_FIELDS = (
     Field(
         "asof",
@@ -277,6 +345,17 @@ MARKET_FIELDS = (
         "tables",
         "Bid/ask quotes; a quote beats the smile for its contract.",
         fields=QUOTE_FIELDS,
+    ),
+    Field(
+        "spx_svi",
+        "tables",
+        "The SPX volatility surface fitted to option chains (alvh market writes it): one raw "
+        "SVI slice per expiry, w(k) = a + b*(rho*(k - m) + sqrt((k - m)^2 + sigma^2)) in "
+        "k = ln(K/F), iv = sqrt(w/T). When given, every SPX option is priced on the slices' "
+        "forwards and discount factors, and one with neither iv nor quote at their vol "
+        "(total variance interpolated linearly in T between expiries, vol flat outside); "
+        "spx_vol stays the smile scenarios move.",
+        fields=SPX_SVI_FIELDS,
     ),
 )
 

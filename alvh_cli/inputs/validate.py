@@ -65,6 +65,10 @@ def check_value(value: object, f: Field, source: str, key: str) -> object:
         return _check_string(value, f, source, key)
     if kind in ("number", "integer"):
         return _check_number(value, f, source, key)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise InputError(_want("true or false", value), source, key)
+        return value
     if kind == "date":
         if isinstance(value, datetime):
             raise InputError(
