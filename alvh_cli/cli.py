@@ -25,6 +25,7 @@ class _InOrder(TyperGroup):
         "review",
         "import",
         "price",
+        "market",
         "signals",
         "calibrate",
         "backtest",
@@ -80,6 +81,12 @@ EVENTS = typer.Option(None, "--events", help="Your own macro dates CSV: date,eve
 ALLOW_EXPIRED = typer.Option(
     False, "--allow-expired", help="Price legs past settlement at intrinsic."
 )
+CHAIN = typer.Option(
+    None,
+    "--chain",
+    help="Option-chain snapshot (Cboe EOD or expiry,strike,type,bid,ask CSV; Parquet); repeat "
+    "for more. Fitted onto the market: SVI vols for unquoted SPX strikes, parity forwards.",
+)
 
 
 def _now():
@@ -124,9 +131,11 @@ def price(
     market: Path | None = MARKET,
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
+    chain: list[Path] | None = CHAIN,
 ) -> None:
     """Every leg's price, volatility and Greeks, and each position's mark.
 
+    With --chain, also each fitted expiry: forward, discount, fit error.
     Example: alvh price sample_positions/calm.toml --format json
     """
     from alvh_cli.inputs import book
@@ -134,7 +143,12 @@ def price(
     from alvh_cli.output.price import emit_price
 
     loaded = book.load_book(
-        files, market=market, rules=None, allow_expired=allow_expired, now=_now()
+        files,
+        market=market,
+        rules=None,
+        allow_expired=allow_expired,
+        now=_now(),
+        chains=chain or (),
     )
     warnings = book.warnings_of(loaded)
     emit_price(valuation.price_book(loaded), fmt.value, warnings)
@@ -150,6 +164,7 @@ def check(
     events: list[Path] | None = EVENTS,
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
+    chain: list[Path] | None = CHAIN,
 ) -> None:
     """What to do today: layers, hedges, conversions, unwinds, profit takes.
 
@@ -164,7 +179,12 @@ def check(
     from alvh_cli.output.check import emit_check
 
     loaded, errors = book.load_book_tolerant(
-        files, market=market, rules=rules, allow_expired=allow_expired, now=_now()
+        files,
+        market=market,
+        rules=rules,
+        allow_expired=allow_expired,
+        now=_now(),
+        chains=chain or (),
     )
     regimes, closes = regime.context_for(loaded, history, events or [])
     result = engine.check_book(loaded, regimes, history=closes)
@@ -196,6 +216,7 @@ def size_hedge(
     events: list[Path] | None = EVENTS,
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
+    chain: list[Path] | None = CHAIN,
 ) -> None:
     """The working behind a hedge: the scenario set, candidate VIX call spreads, the
     counts that cut the position's CVaR most per dollar, and why.
@@ -209,7 +230,12 @@ def size_hedge(
     from alvh_cli.output.size_hedge import emit_size_hedge
 
     loaded = book.load_book(
-        [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
+        [file],
+        market=market,
+        rules=rules,
+        allow_expired=allow_expired,
+        now=_now(),
+        chains=chain or (),
     )
     from alvh_cli.errors import InputError
 
@@ -230,6 +256,43 @@ def size_hedge(
     )
     emit_size_hedge(result, fmt.value)
     _print_problems(book.warnings_of(loaded))
+
+
+@app.command("market", short_help="The day's market snapshot from option chains.")
+def market_cmd(
+    chain: list[Path] = typer.Option(
+        ..., "--chain", help="Option-chain snapshot (CSV or Parquet); repeat for more."
+    ),
+    futures: Path | None = typer.Option(
+        None, "--futures", help="VIX futures settlements CSV: expiry,price."
+    ),
+    vix: float | None = typer.Option(
+        None, "--vix", help="VIX level. Default: the chain's VIX options' underlying mid."
+    ),
+    spx: float | None = typer.Option(None, "--spx", help="SPX level. Default: the chain's mid."),
+    asof: str | None = typer.Option(
+        None, "--asof", help="Snapshot time, ISO date or date-time. Default: the chain's."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the TOML here (atomically). Default: stdout."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file."),
+    no_quotes: bool = typer.Option(
+        False, "--no-quotes", help="Leave the chain's quotes out (a smaller file, read faster)."
+    ),
+) -> None:
+    """Fit option chains and write the day's market snapshot (TOML) for --market.
+
+    Example: alvh market --chain spx_eod.csv --futures vx.csv --vix 18.2 -o today.toml
+    """
+    from alvh_cli.inputs import book
+    from alvh_cli.output.market import check_target, emit_market
+
+    check_target(output, force)
+    snapshot, notes = book.market_from_files(
+        chain, futures=futures, asof=asof, spx=spx, vix=vix, quotes=not no_quotes
+    )
+    emit_market(snapshot, notes, output, force)
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -270,6 +333,7 @@ def review(
     ),
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
+    chain: list[Path] | None = CHAIN,
 ) -> None:
     """The whole book, most urgent first: totals, hedge spend against budget, recommendations.
 
@@ -294,6 +358,7 @@ def review(
         allow_expired=allow_expired,
         expand_dirs=True,
         now=_now(),
+        chains=chain or (),
     )
     path = journal if journal is not None else journal_db.default_path()
     regimes, closes = regime.context_for(loaded, history, events or [])

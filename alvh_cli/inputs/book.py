@@ -1,8 +1,9 @@
 """Loading a book: position files with the market and rules that apply to each.
 
 This is the I/O edge the commands share: it reads files, resolves
-``--market`` and ``--rules`` against each file's own tables, and checks
-expiries against the snapshot's ``asof``.
+``--market`` and ``--rules`` against each file's own tables, fits option
+chains (``--chain``) onto the snapshot in use, and checks expiries against
+the snapshot's ``asof``.
 """
 
 from __future__ import annotations
@@ -41,11 +42,16 @@ def load_book(
     allow_expired: bool = False,
     expand_dirs: bool = False,
     now: datetime | None = None,
+    chains: Sequence[Path | str] = (),
 ) -> list[LoadedFile]:
     """Load every file; ``market``/``rules`` files override what each file carries.
 
     ``now`` (the caller's clock; None skips the check) flags a snapshot older
-    than the last close before it. The first bad file's InputError is raised.
+    than the last close before it. ``chains`` (option-chain files,
+    ``alvh_cli.inputs.chain``) are read once and fitted onto each market
+    snapshot in use (once per snapshot, at its ``asof``): the snapshot gains
+    their SPX surface and quotes (:func:`alvh_cli.model.surface.with_chains`).
+    The first bad file's InputError is raised.
     """
     loaded, errors = load_book_tolerant(
         paths,
@@ -54,6 +60,7 @@ def load_book(
         allow_expired=allow_expired,
         expand_dirs=expand_dirs,
         now=now,
+        chains=chains,
     )
     if errors:
         raise errors[0]
@@ -68,14 +75,18 @@ def load_book_tolerant(
     allow_expired: bool = False,
     expand_dirs: bool = False,
     now: datetime | None = None,
+    chains: Sequence[Path | str] = (),
 ) -> tuple[list[LoadedFile], list[InputError]]:
     """:func:`load_book` that goes on past a bad file: (the good files, each bad one's error).
 
     Every file (or, with ``expand_dirs``, every path and folder entry) is
     loaded on its own, so one typo does not hide the advice on the rest of the
-    book. A bad ``market`` or ``rules`` file is still raised: no file can run
-    without it.
+    book. A bad ``market``, ``rules`` or chain file is still raised: no file can
+    run without it. A chain that does not fit a file's own market (another
+    day, another SPX level) is that file's error.
     """
+    snapshots = read_chains(chains) if chains else []
+    fitted: dict[int, Market] = {}
     shared_market = positions.load_market_file(market) if market is not None else None
     rules_table = None
     if rules is not None:
@@ -101,6 +112,12 @@ def load_book_tolerant(
                 raise InputError(
                     "no [market] table in the file and no --market given", pf.path, "market"
                 )
+            if snapshots:
+                if id(snap) not in fitted:
+                    from alvh_cli.model.surface import with_chains
+
+                    fitted[id(snap)] = with_chains(snap, snapshots)
+                snap = fitted[id(snap)]
             layers = [(pf.rules, pf.path)]
             if rules_table is not None:
                 layers.append((rules_table, str(rules)))
@@ -127,6 +144,15 @@ def warnings_of(loaded: Sequence[LoadedFile]) -> list[InputWarning]:
     return list(dict.fromkeys(w for lf in loaded for w in lf.warnings))
 
 
+def read_chains(paths: Sequence[Path | str]) -> list:
+    """Read option-chain files (``ChainSnapshot`` each); every file is checked readable
+    first, so a missing one or a Parquet file without pyarrow stops before any work."""
+    from alvh_cli.inputs.chain import read_option_chain, require_readable
+
+    require_readable(paths)
+    return [read_option_chain(p) for p in paths]
+
+
 def effective_rules(paths: Sequence[Path | str], rules: Path | str | None) -> Rules:
     """The rules in force for ``alvh rules``: defaults, then files' [rules], then --rules."""
     layers = [(pf.rules, pf.path) for pf in positions.load_files([Path(p) for p in paths])]
@@ -142,3 +168,98 @@ def parse_date_option(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"must be a date YYYY-MM-DD, got {value!r}", option) from None
+
+
+def parse_instant_option(value: str | None, option: str):
+    """An ``--asof``-style option: an ISO date-time (with or without offset) or a date,
+    made aware as a file's ``asof`` is (DESIGN §2); None when not given."""
+    from datetime import datetime
+
+    from alvh_cli.inputs.build import resolve_asof
+
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"must be a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS][+HH:MM], "
+            f"got {value!r}",
+            option,
+        ) from None
+    return resolve_asof(moment)
+
+
+def _loadable_quotes(market: Market) -> tuple[Market, int]:
+    """``market`` without the quotes a market file may not hold (``sanity``: a strike
+    beyond 1/5..5x of its underlying, an expiry over 3 years after ``asof``), and how
+    many went. Real chains list such strikes (SPX puts at 100); no condor uses them."""
+    from dataclasses import replace
+
+    from alvh_cli.inputs import sanity
+    from alvh_cli.model.timing import NEW_YORK, aware
+
+    last = sanity.latest_expiry(aware(market.asof).astimezone(NEW_YORK).date())
+    (_, vix_low), (_, vix_high) = sanity.vix_references(market)
+    band = sanity.STRIKE_BAND
+    keep = []
+    for q in market.quotes:
+        low, high = (market.spx, market.spx) if q.underlying == "SPX" else (vix_low, vix_high)
+        if q.expiry <= last and low / band <= q.strike <= high * band:
+            keep.append(q)
+    return replace(market, quotes=tuple(keep)), len(market.quotes) - len(keep)
+
+
+def market_from_files(
+    chains: Sequence[Path | str],
+    *,
+    futures: Path | str | None = None,
+    asof: str | None = None,
+    spx: float | None = None,
+    vix: float | None = None,
+    quotes: bool = True,
+):
+    """The day's market snapshot from chain files (``alvh market``): (Market, notes).
+
+    ``quotes=False`` leaves the chains' quotes out of the snapshot (``notes``
+    says so).
+
+    ``asof`` (an option's text) defaults to the chains' quote time; a chain
+    without one (the generic layout) needs it. VIX futures come from the
+    ``futures`` settlements file, each within a factor 3 of VIX as a market
+    file's must be. See :func:`alvh_cli.model.surface.market_from_chains`.
+    """
+    from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
+    from alvh_cli.inputs.chain import read_futures, require_readable
+    from alvh_cli.model.surface import market_from_chains
+
+    require_readable([*chains, *([futures] if futures is not None else [])])
+    snapshots = read_chains(chains)
+    when = parse_instant_option(asof, "--asof")
+    if when is None:
+        times = [s.asof for s in snapshots if s.asof is not None]
+        if not times:
+            raise InputError(
+                "the chain carries no quote time (generic layout): give --asof",
+                ", ".join(str(c) for c in chains),
+            )
+        when = times[0]
+    points = read_futures(futures).points if futures is not None else ()
+    market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
+    market, notes["left_out"] = _loadable_quotes(market)
+    for p in points:
+        if not market.vix / VIX_FUTURE_FACTOR <= p.price <= market.vix * VIX_FUTURE_FACTOR:
+            raise InputError(
+                f"the {p.expiry} future at {p.price:g} is more than {VIX_FUTURE_FACTOR:g}x away "
+                f"from VIX {market.vix:g} — a typo, or the wrong day's file?",
+                str(futures),
+                "price",
+            )
+    if futures is not None:
+        notes["futures"] = str(futures)
+    if not quotes:
+        from dataclasses import replace
+
+        market, notes["no_quotes"] = replace(market, quotes=()), True
+    return market, notes

@@ -186,4 +186,49 @@ def price_book(loaded: Sequence) -> dict:
             }
         )
     asof = sorted({lf.market.asof.isoformat() for lf in loaded})
-    return {"asof": asof[0] if len(asof) == 1 else asof, "positions": summaries, "legs": rows}
+    data = {"asof": asof[0] if len(asof) == 1 else asof, "positions": summaries, "legs": rows}
+    markets = {id(lf.market): lf.market for lf in loaded if lf.market.spx_surface is not None}
+    if markets:
+        data["surface"] = [surface_summary(m) for m in markets.values()]
+    return data
+
+
+def surface_summary(market: Market) -> dict:
+    """The market's fitted SPX surface for ``alvh price``: one row per expiry.
+
+    Per expiry: ``T`` (years to settlement), ``dte``, the ``forward`` (points,
+    at the market's SPX level) and ``discount`` it is priced on, the implied
+    ``rate`` ``−ln(D)/T``, the fit's ``rms`` (vol points), ``n_quotes`` and
+    ``butterfly_free`` (None where the market file did not record them). Then
+    the chain's expiries that could not be fitted, with the reason.
+    """
+    from alvh_cli.model.surface import slice_times, spx_forward_discount
+    from alvh_cli.model.timing import dte
+
+    surface = market.spx_surface
+    times = slice_times(surface, market.asof)
+    forward, discount = spx_forward_discount(market, times)
+    return {
+        "market": market.source,
+        "source": surface.source,
+        "spot": surface.spot,
+        "expiries": [
+            {
+                "root": s.root,
+                "expiry": s.expiry.isoformat(),
+                "dte": dte(market.asof, s.expiry),
+                "T": float(t),
+                "forward": float(f),
+                "discount": float(d),
+                "rate": float(-np.log(d) / t),
+                "rms": s.rms,
+                "n_quotes": s.n_quotes,
+                "butterfly_free": s.butterfly_free,
+            }
+            for s, t, f, d in zip(surface.slices, times, forward, discount, strict=True)
+        ],
+        "unfitted": [
+            {"root": root, "expiry": expiry.isoformat(), "reason": reason}
+            for root, expiry, reason in surface.unfitted
+        ],
+    }

@@ -99,3 +99,37 @@ def emit_price(data: dict, fmt: str, warnings=()) -> None:
             three("theta"),
         )
     console.print(pos)
+    for surface in data.get("surface", []):
+        _print_surface(console, surface)
+
+
+def _print_surface(console, surface: dict) -> None:
+    from rich.table import Table
+
+    t = Table(
+        title=f"SPX surface from {surface['source']} (SVI per expiry; RMS in vol points)",
+        title_justify="left",
+    )
+    columns = ("expiry", "root", "DTE", "forward", "discount", "rate", "RMS", "quotes", "arb-free")
+    for col in columns:
+        t.add_column(col, justify="left" if col in ("expiry", "root", "arb-free") else "right")
+    for e in surface["expiries"]:
+        free = e["butterfly_free"]
+        t.add_row(
+            e["expiry"],
+            e["root"],
+            str(e["dte"]),
+            num(e["forward"]),
+            num(e["discount"], ".5f"),
+            num(e["rate"] * 100, ".2f") + "%",
+            num(e["rms"], ".3f"),
+            "-" if e["n_quotes"] is None else str(e["n_quotes"]),
+            "-" if free is None else ("yes" if free else "NO"),
+        )
+    console.print(t)
+    console.print(
+        "forward: parity forward at the market's SPX; rate: -ln(discount)/T; arb-free: the "
+        "butterfly check (Durrleman g >= 0) on the fitted range."
+    )
+    for u in surface["unfitted"]:
+        console.print(f"not fitted: {u['root']} {u['expiry']}: {u['reason']}")

@@ -1,0 +1,360 @@
+"""Option chains at the file boundary: --chain on the pricing commands, ``alvh market`` and
+the ``[[market.spx_svi]]`` table it writes (alvh_cli.inputs, alvh_cli.output.market)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+from chain_builders import ASOF, EXPIRIES, SPOT, chain_rows, write_cboe
+
+from alvh_cli import cli
+from alvh_cli.errors import InputError
+from alvh_cli.inputs import book, positions
+from alvh_cli.inputs.toml_reader import tomllib
+from alvh_cli.model.legs import value_legs
+from alvh_cli.output.market import market_toml
+
+MARKET = f"""\
+[market]
+asof = {ASOF.isoformat()}
+spx = {SPOT}
+vix = 18.2
+rate = 0.042
+dividend_yield = 0.013
+vix_futures = [ {{ expiry = 2026-12-16, price = 19.1 }}, {{ expiry = 2027-01-20, price = 19.8 }} ]
+
+[market.spx_vol]
+atm = 0.165
+skew = -1.1
+smile = 2.5
+
+[market.vix_vol]
+atm = 0.95
+skew = 0.8
+"""
+
+POSITIONS = """
+[[positions]]
+id = "dec-ic"
+opened = 2026-11-03
+credit = 8.0
+
+  [[positions.legs]]
+  type = "put"
+  strike = 5510
+  expiry = 2026-12-18
+  quantity = 2
+  entry_price = 9.0
+
+  [[positions.legs]]
+  type = "put"
+  strike = 5560
+  expiry = 2026-12-18
+  quantity = -2
+  entry_price = 12.0
+
+  [[positions.legs]]
+  type = "call"
+  strike = 6150
+  expiry = 2026-12-18
+  quantity = -2
+  entry_price = 6.0
+
+  [[positions.legs]]
+  type = "call"
+  strike = 6200
+  expiry = 2026-12-18
+  quantity = 2
+  entry_price = 1.0
+"""
+
+
+def run(args, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["alvh", *map(str, args)])
+    cli._state["debug"] = False
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("snapshot")
+    chain = folder / "spx.csv"
+    write_cboe(chain, chain_rows())
+    pos = folder / "dec.toml"
+    pos.write_text(MARKET + POSITIONS)
+    return folder, chain, pos
+
+
+# ------------------------------------------------------------------ round trip
+
+
+def test_chain_to_market_file_to_prices_round_trip(files):
+    """chain → `alvh market` TOML → loader: every leg's vol and price as when priced
+    straight from the chain (--chain on the same [market]) to 1e-10 — the file keeps
+    each double exactly, so nothing is lost but the fit is not redone."""
+    folder, chain, pos = files
+    snapshot, notes = book.market_from_files([chain], vix=18.2)
+    text = market_toml(snapshot, notes)
+    read_back = positions.parse_market(tomllib.loads(text)["market"], "today.toml")
+    (direct,) = book.load_book([pos], chains=[chain])
+    legs = [
+        *direct.file.positions[0].legs,
+        *(
+            type(direct.file.positions[0].legs[0])("SPX", e.root, kind, k, e.expiry, 1, 1.0)
+            for e in EXPIRIES
+            for kind in ("put", "call")
+            for k in (5012.5, 5487.5, 5850.0, 6262.5)
+        ),
+    ]
+    from_chain = value_legs(direct.market, legs)
+    from_file = value_legs(read_back, legs)
+    assert set(from_file.vol_source) == {"svi", "quote"}
+    assert from_file.vol_source == from_chain.vol_source
+    np.testing.assert_allclose(from_file.vol, from_chain.vol, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(from_file.price, from_chain.price, rtol=0, atol=1e-10)
+    assert read_back.spx_surface.slices == snapshot.spx_surface.slices
+    assert read_back.quotes == snapshot.quotes
+
+
+def test_the_snapshot_file_holds_the_surface_and_says_where_figures_came_from(files):
+    folder, chain, _ = files
+    snapshot, notes = book.market_from_files([chain], vix=18.2)
+    text = market_toml(snapshot, notes)
+    doc = tomllib.loads(text)["market"]
+    assert [s["expiry"] for s in doc["spx_svi"]] == [e.expiry for e in EXPIRIES]
+    assert doc["spx_svi"][0]["root"] == "SPXW" and doc["spx_svi"][2]["root"] == "SPX"
+    assert doc["spx_svi"][0]["forward"] == pytest.approx(EXPIRIES[0].forward, rel=1e-6)
+    assert doc["spx_svi"][0]["n_quotes"] == 61 and doc["spx_svi"][0]["butterfly_free"] is True
+    assert doc["spx"] == pytest.approx(SPOT) and doc["vix"] == 18.2
+    assert "put-call parity at SPXW 2026-12-18" in text
+    assert "No --futures file" in text
+    assert len(doc["quotes"]) == 366  # 61 strikes x call and put x 3 expiries
+
+
+# ------------------------------------------------------------------ the loader
+
+
+SLICE = """
+[[market.spx_svi]]
+expiry = 2026-12-18
+root = "SPXW"
+a = 0.0009
+b = 0.045
+rho = -0.75
+m = 0.012
+sigma = 0.04
+forward = 5861.4
+discount = 0.99725
+rms = 0.03
+"""
+
+
+def test_a_market_file_slice_prices_unquoted_spx_legs(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(MARKET + SLICE + POSITIONS)
+    (lf,) = book.load_book([path])
+    values = value_legs(lf.market, lf.file.positions[0].legs)
+    assert values.vol_source == ("svi",) * 4
+    e = EXPIRIES[0]
+    k = math.log(5510 / e.forward)
+    w = 0.0009 + 0.045 * (-0.75 * (k - 0.012) + math.sqrt((k - 0.012) ** 2 + 0.04**2))
+    assert values.vol[0] == pytest.approx(math.sqrt(w / e.T), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "change, key, message",
+    [
+        (("a = 0.0009", "a = -0.01"), "market.spx_svi[0].a", "total variance goes negative"),
+        (("rho = -0.75", "rho = -1.0"), "market.spx_svi[0].rho", "must be > -1 and < 1"),
+        (("sigma = 0.04", "sigma = 0"), "market.spx_svi[0].sigma", "must be > 0"),
+        (("forward = 5861.4", "forward = 586.14"), "market.spx_svi[0].forward", "a typo?"),
+        (("discount = 0.99725", "discount = 9.9725"), "market.spx_svi[0].discount", "between"),
+        (("expiry = 2026-12-18", "expiry = 2026-11-20"), "market.spx_svi[0].expiry", "settled"),
+        (("expiry = 2026-12-18", "expiry = 2026-12-19"), "market.spx_svi[0].expiry", "Saturday"),
+        (('root = "SPXW"', 'root = "VIX"'), "market.spx_svi[0].root", "must be one of"),
+        (("rms = 0.03", "rms = 0.03\nbutterfly_free = 1"), "butterfly_free", "true or false"),
+        (("rms = 0.03", "rms = 0.03\nn_quote = 5"), "market.spx_svi[0].n_quote", "n_quotes"),
+        (("rms = 0.03\n", ""), "market.spx_svi[0].rms", "required"),
+    ],
+)
+def test_bad_slices_are_refused_naming_the_key(tmp_path, change, key, message):
+    path = tmp_path / "m.toml"
+    path.write_text(MARKET + SLICE.replace(*change) + POSITIONS)
+    with pytest.raises(InputError) as err:
+        positions.load_file(path)
+    assert key in err.value.key and message in str(err.value)
+
+
+def test_one_slice_per_expiry_and_root(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(MARKET + SLICE + SLICE + POSITIONS)
+    with pytest.raises(InputError, match=r"duplicate slice for SPXW 2026-12-18 \(also"):
+        positions.load_file(path)
+    path.write_text(MARKET + SLICE + SLICE.replace('"SPXW"', '"SPX"') + POSITIONS)
+    assert len(positions.load_file(path).market.spx_surface.slices) == 2
+
+
+# ------------------------------------------------------------------ the commands
+
+
+def test_price_with_a_chain_reports_the_surface(files, capsys, monkeypatch):
+    _, chain, pos = files
+    code, out, err = run(["price", pos, "--chain", chain, "--format", "json"], capsys, monkeypatch)
+    assert code == 0, err
+    data = json.loads(out)
+    assert [leg["vol_source"] for leg in data["legs"]] == [
+        "svi",
+        "svi",
+        "quote",
+        "quote",
+    ]  # 5510, 5560 unlisted
+    (surface,) = data["surface"]
+    assert surface["source"] == str(chain)
+    rows = surface["expiries"]
+    assert [(r["root"], r["expiry"]) for r in rows] == [
+        (e.root, e.expiry.isoformat()) for e in EXPIRIES
+    ]
+    for r, e in zip(rows, EXPIRIES, strict=True):
+        assert r["forward"] == pytest.approx(e.forward, rel=1e-6)
+        assert r["discount"] == pytest.approx(e.discount, abs=2e-5)
+        assert r["rms"] < 0.01 and r["n_quotes"] == 61 and r["butterfly_free"] is True
+    code, out, _ = run(["price", pos, "--chain", chain], capsys, monkeypatch)
+    assert code == 0 and "SPX surface from" in out and "arb-free" in out
+    code, out, _ = run(["price", pos, "--format", "json"], capsys, monkeypatch)
+    assert "surface" not in json.loads(out)
+
+
+def test_check_size_hedge_and_review_take_chains(files, capsys, monkeypatch):
+    folder, chain, pos = files
+    for args in (
+        ["check", pos, "--chain", chain],
+        ["size-hedge", pos, "--chain", chain],
+        ["review", pos, "--chain", chain, "--no-journal"],
+    ):
+        code, out, err = run(args, capsys, monkeypatch)
+        assert code in (0, 1), (args, err)
+        assert out
+
+
+def test_a_missing_chain_is_one_line_and_exit_2(files, capsys, monkeypatch):
+    _, _, pos = files
+    code, out, err = run(["check", pos, "--chain", "nope.csv"], capsys, monkeypatch)
+    assert code == 2 and err == "alvh: nope.csv: no such file\n"
+
+
+def test_market_command_writes_atomically_and_will_not_overwrite(files, capsys, monkeypatch):
+    folder, chain, pos = files
+    target = folder / "today.toml"
+    code, out, err = run(
+        ["market", "--chain", chain, "--vix", "18.2", "-o", target], capsys, monkeypatch
+    )
+    assert code == 0, err
+    first = target.read_bytes()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".today.toml")]
+    code, _, err = run(
+        ["market", "--chain", chain, "--vix", "19", "-o", target], capsys, monkeypatch
+    )
+    assert code == 2 and "exists: pass --force" in err
+    assert target.read_bytes() == first
+    code, _, err = run(
+        ["market", "--chain", chain, "--vix", "19", "-o", target, "--force"], capsys, monkeypatch
+    )
+    assert code == 0 and "vix = 19.0" in target.read_text()
+    # the book shares it: priced from the file as from the chain
+    code, via_file, _ = run(["price", pos, "--market", target, "-f", "json"], capsys, monkeypatch)
+    code, via_chain, _ = run(["price", pos, "--chain", chain, "-f", "json"], capsys, monkeypatch)
+    a, b = json.loads(via_file), json.loads(via_chain)
+    assert [leg["price"] for leg in a["legs"]] == [leg["price"] for leg in b["legs"]]
+
+
+def test_market_command_to_stdout(files, capsys, monkeypatch):
+    _, chain, _ = files
+    code, out, _ = run(["market", "--chain", chain, "--vix", "18.2"], capsys, monkeypatch)
+    assert code == 0 and "[[market.spx_svi]]" in out
+
+
+def test_market_command_needs_what_the_chain_cannot_give(files, tmp_path, capsys, monkeypatch):
+    _, chain, _ = files
+    code, _, err = run(["market", "--chain", chain], capsys, monkeypatch)
+    assert code == 2 and "give --vix" in err
+    generic = tmp_path / "generic.csv"
+    generic.write_text("expiry,strike,type,bid,ask\n2026-12-18,5800,put,43.2,43.7\n")
+    code, _, err = run(["market", "--chain", generic, "--vix", "18"], capsys, monkeypatch)
+    assert code == 2 and "give --asof" in err
+    code, _, err = run(
+        ["market", "--chain", generic, "--vix", "18", "--asof", "2026-11-24"], capsys, monkeypatch
+    )
+    assert code == 2 and "give --spx" in err
+    code, _, err = run(
+        ["market", "--chain", chain, "--vix", "18", "--asof", "24/11/2026"], capsys, monkeypatch
+    )
+    assert code == 2 and "--asof: must be a date" in err
+
+
+def test_market_command_refuses_a_futures_file_far_from_vix(files, tmp_path, capsys, monkeypatch):
+    _, chain, _ = files
+    futures = tmp_path / "vx.csv"
+    futures.write_text("expiry,price\n2026-12-16,91.0\n")
+    code, _, err = run(
+        ["market", "--chain", chain, "--vix", "18.2", "--futures", futures], capsys, monkeypatch
+    )
+    assert code == 2 and "more than 3x away from VIX 18.2" in err
+    futures.write_text("expiry,price\n2026-12-16,19.1\n2027-01-20,19.8\n")
+    code, out, _ = run(
+        ["market", "--chain", chain, "--vix", "18.2", "--futures", futures], capsys, monkeypatch
+    )
+    assert code == 0
+    doc = tomllib.loads(out)["market"]
+    assert [f["price"] for f in doc["vix_futures"]] == [19.1, 19.8]
+
+
+def test_market_command_can_leave_the_quotes_out(files, capsys, monkeypatch):
+    _, chain, _ = files
+    code, out, _ = run(
+        ["market", "--chain", chain, "--vix", "18.2", "--no-quotes"], capsys, monkeypatch
+    )
+    assert code == 0 and "No quotes (--no-quotes)" in out  # the header says so
+    doc = tomllib.loads(out)["market"]
+    assert "quotes" not in doc and len(doc["spx_svi"]) == 3
+
+
+def test_market_command_leaves_out_quotes_a_market_file_refuses(tmp_path, capsys, monkeypatch):
+    """Real chains list strikes no condor uses (SPX puts at 500) and LEAPS; a market file
+    refuses strikes beyond 1/5..5x of spot and expiries over 3 years out, so the
+    snapshot leaves them out and says how many."""
+    rows = chain_rows() + [
+        {"root": "SPXW", "expiration": "2026-12-18", "strike": 500.0, "option_type": "P",
+         "bid": 0.0, "ask": 0.05},
+        {"root": "SPX", "expiration": "2030-01-18", "strike": 5800.0, "option_type": "C",
+         "bid": 1200.0, "ask": 1210.0},
+    ]  # fmt: skip
+    chain = tmp_path / "wide.csv"
+    write_cboe(chain, rows)
+    code, out, err = run(["market", "--chain", chain, "--vix", "18.2"], capsys, monkeypatch)
+    assert code == 0, err
+    assert "2 quotes left out" in out
+    doc = tomllib.loads(out)["market"]
+    assert len(doc["quotes"]) == 366
+
+
+def test_a_chain_lifts_the_flat_smile_warning(files, tmp_path, capsys, monkeypatch):
+    """Without [market.spx_vol] alvh warns that unquoted SPX legs price on a flat smile;
+    with a chain fitted onto that market they price on the surface, so the warning goes."""
+    _, chain, _ = files
+    pos = tmp_path / "flat.toml"
+    start, end = MARKET.index("[market.spx_vol]"), MARKET.index("[market.vix_vol]")
+    pos.write_text(MARKET[:start] + MARKET[end:] + POSITIONS)
+    (plain,) = book.load_book([pos])
+    assert [w.key for w in plain.warnings] == ["market.spx_vol"]
+    (fitted,) = book.load_book([pos], chains=[chain])
+    assert fitted.warnings == ()
