@@ -215,3 +215,47 @@ def test_calendar_violations_find_crossing_slices():
     assert isinstance(v, CalendarViolation)
     assert (v.earlier, v.later) == (0, 1)
     assert v.shortfall == pytest.approx(0.03)
+
+
+def test_levenberg_marquardt_finds_rosenbrocks_minimum_from_several_starts():
+    """Rosenbrock's function as least squares, r = (10·(u₂ − u₁²), 1 − u₁): its only
+    minimum is u = (1, 1) with zero cost (Moré, Garbow & Hillstrom 1981, problem 1).
+    Three starting points solved together, the classic (−1.2, 1) among them."""
+    from alvh_cli.model.svi import _levenberg_marquardt
+
+    def residuals(u, rows):
+        return np.stack([10.0 * (u[:, 1] - u[:, 0] ** 2), 1.0 - u[:, 0]], axis=1)
+
+    def jacobian(u, rows):
+        jac = np.zeros((u.shape[0], 2, 2))
+        jac[:, 0, 0], jac[:, 0, 1], jac[:, 1, 0] = -20.0 * u[:, 0], 10.0, -1.0
+        return jac
+
+    starts = np.array([[-1.2, 1.0], [2.0, -1.0], [0.5, 3.0]])
+    for jac in (jacobian, None):  # analytic, then forward differences
+        u, converged = _levenberg_marquardt(residuals, jac, starts)
+        np.testing.assert_allclose(u, 1.0, atol=1e-6)
+        assert converged.all()
+
+
+def test_fitting_many_expiries_together_fits_each_as_alone():
+    """fit_svi_many pads the expiries to one shape and solves them in one loop; each fit
+    must be the fit of that expiry alone (the same error, to rounding)."""
+    from alvh_cli.model.svi import fit_svi_many
+
+    rng = np.random.default_rng(7)
+    smiles = []
+    # the three expiries of tests/chain_builders.py, with 0.2 vol points of noise
+    for T, n, truth in (
+        (0.066, 12, SviParams(0.0009, 0.045, -0.75, 0.012, 0.04)),
+        (0.143, 40, SviParams(0.0022, 0.07, -0.72, 0.02, 0.07)),
+        (0.314, 25, SviParams(0.0055, 0.11, -0.68, 0.03, 0.10)),
+    ):
+        k = np.linspace(-0.3, 0.15, n) * math.sqrt(T / 0.1)
+        smiles.append((k, svi_vol(truth, k, T) + rng.normal(0, 0.002, n), T, None))
+    together = fit_svi_many(smiles)
+    for smile, fit in zip(smiles, together, strict=True):
+        alone = fit_svi(*smile[:3])
+        assert fit.rms_vol_points == pytest.approx(alone.rms_vol_points, rel=1e-6)
+        assert fit.rms_vol_points < 0.25 and not fit.repaired
+        assert fit.n_points == alone.n_points

@@ -13,7 +13,8 @@
    with a bid above zero, their mids turned into Black-76 implied vols on
    ``F`` with ``r = −ln(D)/T``;
 4. a raw SVI slice fitted to those vols, weighted by vega
-   (:func:`alvh_cli.model.svi.fit_svi`), and checked for butterfly
+   (:func:`alvh_cli.model.svi.fit_svi_many`: every expiry in one batched
+   solve), and checked for butterfly
    arbitrage; adjacent slices are checked for calendar arbitrage.
 
 An expiry is left unfitted, with the reason, when it settles less than
@@ -384,7 +385,7 @@ def _fit_smiles(ready: list[_Slice], unfitted: list[UnfittedExpiry]) -> list[Exp
     vega[has_iv] = pricing.black76_greeks(
         is_call[has_iv], F[has_iv], K[has_iv], T[has_iv], r[has_iv], iv[has_iv]
     ).vega
-    fits = []
+    todo: list[tuple[_Slice, tuple]] = []
     start = 0
     for p in ready:
         part = slice(start, start + p.strike.size)
@@ -405,8 +406,12 @@ def _fit_smiles(ready: list[_Slice], unfitted: list[UnfittedExpiry]) -> list[Exp
             )
             continue
         k = np.log(p.strike[ok] / p.parity.forward)
-        p.smile_fit = svi.fit_svi(k, iv[part][ok], p.T, weights=vega[part][ok])
-        fits.append(ExpiryFit(p.underlying, p.root, p.expiry, p.T, p.parity, p.smile_fit))
+        todo.append((p, (k, iv[part][ok], p.T, vega[part][ok])))
+    fits = []
+    smiles = svi.fit_svi_many([smile for _, smile in todo])
+    for (p, _), smile in zip(todo, smiles, strict=True):
+        p.smile_fit = smile
+        fits.append(ExpiryFit(p.underlying, p.root, p.expiry, p.T, p.parity, smile))
     fits.sort(key=lambda e: e.T)
     return fits
 

@@ -20,8 +20,8 @@ Between expiries, total variance is interpolated linearly in ``T`` at fixed
 ``k``; see :func:`interpolate_total_variance` for the rules and their
 calendar-arbitrage caveat.
 
-Only numpy is imported at module level; the fit imports
-``scipy.optimize.least_squares`` when it runs.
+Only numpy is imported: the fit is its own Levenberg-Marquardt, run on every
+expiry of a chain at once (:func:`fit_svi_many`), so fitting needs no scipy.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "calendar_violations",
     "durrleman_g",
     "fit_svi",
+    "fit_svi_many",
     "interpolate_total_variance",
     "interpolate_vol",
     "svi_total_variance",
@@ -61,6 +62,9 @@ b·(1 + |ρ|) is the steeper slope, so b ≤ 2 loses no admissible smile."""
 FTOL = 1e-6
 """The fit stops when an iteration lowers the cost by less than this fraction of it: the
 RMS error then moves by less than 5e-7 of itself (a 0.05-point fit by 2.5e-8 points)."""
+
+GRID_ROUNDS = 4
+"""Grids of (m, σ) the initial guess searches: a 7×7 grid, then 5×5 ones each half as wide."""
 
 MAX_EVALUATIONS = 200
 """Residual evaluations allowed a fit (``converged`` is False when they run out)."""
@@ -171,8 +175,8 @@ def fit_svi(k, iv, T: float, weights=None) -> SviFit:
 
     Least squares on implied-vol residuals, each squared residual weighted by
     ``weights`` (typically the option's vega, so a quote counts by how much
-    its price pins its vol; uniform when None), with
-    ``scipy.optimize.least_squares`` and an analytic Jacobian.
+    its price pins its vol; uniform when None), solved by Levenberg-Marquardt
+    with an analytic Jacobian (:func:`_levenberg_marquardt`).
 
     The unknowns are ``(v, b, ρ, m, σ)`` with ``v = a + b·σ·sqrt(1 − ρ²)``
     the minimum total variance, so the constraint ``a + b·σ·sqrt(1 − ρ²) ≥ 0``
@@ -181,8 +185,7 @@ def fit_svi(k, iv, T: float, weights=None) -> SviFit:
     one fitted range of the fitted strikes. They are imposed by a smooth
     change of variables (``v = e^u``, the others a logistic map onto their
     interval, σ's in log scale), so every step is a valid SVI slice and the
-    solver can be MINPACK's Levenberg-Marquardt (``method="lm"``), which takes
-    about a fifth of the time per step of the bounded trust-region method.
+    solver needs no bounds of its own.
 
     Initial guess: the quasi-explicit method of De Marco & Martini (Zeliade
     white paper, 2009, "Quasi-explicit calibration of Gatheral's SVI model"):
@@ -190,16 +193,62 @@ def fit_svi(k, iv, T: float, weights=None) -> SviFit:
     weighted linear least squares on total variance, over refined grids of
     ``(m, σ)``; see :func:`_initial_guess`.
 
-    Stops when the cost changes by less than ``FTOL`` relative (a market's
-    vols do not pin SVI further: its parameters trade off along flat
-    valleys with no visible change in the fit) or after ``MAX_EVALUATIONS``.
+    Stops when an accepted step lowers the cost by less than ``FTOL`` of it
+    (and the local model predicted no more: a market's vols do not pin SVI
+    further, its parameters trade off along flat valleys with no visible
+    change in the fit), when the step or the gradient vanishes, or after
+    ``MAX_EVALUATIONS``.
 
     When the result has ``g < 0`` on the fitted range, the fit is redone with
     penalty residuals on ``g < G_MARGIN`` there (``repaired=True``).
 
     Non-finite ``k``/``iv`` are dropped. Raises ``ValueError`` with fewer than
-    ``MIN_POINTS`` usable points or ``T ≤ 0``.
+    ``MIN_POINTS`` usable points or ``T ≤ 0``. :func:`fit_svi_many` fits many
+    expiries at once, each exactly as here.
     """
+    return fit_svi_many([(k, iv, T, weights)])[0]
+
+
+def fit_svi_many(smiles) -> list[SviFit]:
+    """:func:`fit_svi` of every ``(k, iv, T, weights)`` in ``smiles``, solved together.
+
+    Each expiry is its own least-squares problem (its own steps, damping and
+    stopping), but the arithmetic of all of them runs in one set of numpy
+    calls per iteration: a chain's thirty expiries cost little more than one.
+    """
+    cleaned = [_clean(k, iv, T, w) for k, iv, T, w in smiles]
+    if not cleaned:
+        return []
+    n = max(c[0].size for c in cleaned)
+    B = len(cleaned)
+    K = np.empty((B, n))
+    IV = np.ones((B, n))
+    WT = np.zeros((B, n))
+    T = np.array([c[3] for c in cleaned])
+    for j, (k, iv, wt, _) in enumerate(cleaned):
+        K[j, : k.size], K[j, k.size :] = k, k[0]  # padding: weight 0, any finite k
+        IV[j, : k.size] = iv
+        WT[j, : k.size] = wt / wt.max()
+    k_lo = np.array([c[0].min() for c in cleaned])
+    k_hi = np.array([c[0].max() for c in cleaned])
+    box = _Box(k_lo, k_hi)
+    problem = _Problem(K, IV, np.sqrt(WT), T, box)
+    x0 = _initial_guess(K, IV, WT, T, box)
+    u, converged = _levenberg_marquardt(problem.residuals, problem.jacobian, box.u(x0))
+    x = box.x(u)
+    fits = []
+    for j, (k, iv, _, Tj) in enumerate(cleaned):
+        k_check = np.concatenate([k, np.linspace(k_lo[j], k_hi[j], CHECK_GRID)])
+        xj, conv, repaired = x[j], bool(converged[j]), False
+        if np.min(durrleman_g(_params(xj), k_check)) < 0:
+            xj, conv = _repair(problem, j, u[j], k_check)
+            repaired = True
+        fits.append(_result(xj, k, iv, Tj, k_check, repaired=repaired, converged=conv))
+    return fits
+
+
+def _clean(k, iv, T, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The usable points of one expiry: finite ``k``, positive finite vols and weights."""
     k = np.asarray(k, dtype=float).ravel()
     iv = np.asarray(iv, dtype=float).ravel()
     wt = np.ones_like(k) if weights is None else np.asarray(weights, dtype=float).ravel()
@@ -208,80 +257,73 @@ def fit_svi(k, iv, T: float, weights=None) -> SviFit:
     if not T > 0:
         raise ValueError(f"T must be > 0 years, got {T}")
     ok = np.isfinite(k) & np.isfinite(iv) & (iv > 0) & np.isfinite(wt) & (wt > 0)
-    k, iv, wt = k[ok], iv[ok], wt[ok]
-    if k.size < MIN_POINTS:
-        raise ValueError(f"{k.size} usable implied vols; raw SVI needs at least {MIN_POINTS}")
-    wt = wt / wt.max()
-    sw = np.sqrt(wt)
-
-    k_lo, k_hi = float(k.min()), float(k.max())
-    box = _Box(k_lo, k_hi)
-    x0 = _initial_guess(k, iv, wt, T, box)
-
-    def residuals(u):
-        w, _ = _w_and_jac(box.x(u), k, need_jac=False)
-        return sw * (np.sqrt(np.maximum(w, _W_FLOOR) / T) - iv)
-
-    def jacobian(u):
-        w, dw = _w_and_jac(box.x(u), k, need_jac=True)
-        dvol = sw * 0.5 / np.sqrt(np.maximum(w, _W_FLOOR) * T)
-        return dvol[:, None] * dw * box.dx_du(u)[None, :]
-
-    from scipy.optimize import least_squares
-
-    fit = least_squares(
-        residuals,
-        box.u(x0),
-        jac=jacobian,
-        method="lm",
-        ftol=FTOL,
-        xtol=1e-10,
-        gtol=1e-10,
-        max_nfev=MAX_EVALUATIONS,
-    )
-    x, converged, repaired = box.x(fit.x), fit.status > 0, False
-    k_check = np.concatenate([k, np.linspace(k_lo, k_hi, CHECK_GRID)])
-    if np.min(durrleman_g(_params(x), k_check)) < 0:
-        x, converged = _repair(residuals, fit.x, k_check, box)
-        repaired = True
-    return _result(x, k, iv, T, k_check, repaired=repaired, converged=converged)
+    if np.count_nonzero(ok) < MIN_POINTS:
+        raise ValueError(
+            f"{np.count_nonzero(ok)} usable implied vols; raw SVI needs at least {MIN_POINTS}"
+        )
+    return k[ok], iv[ok], wt[ok], float(T)
 
 
 class _Box:
     """The bounds of ``x = (v, b, ρ, m, σ)`` as a smooth map from unconstrained ``u``.
 
     ``v = e^u₀``; ``b``, ``ρ``, ``m`` and ``ln σ`` are ``lo + (hi − lo)·s(u)``
-    with the logistic ``s(u) = 1/(1 + e^−u)``.
+    with the logistic ``s(u) = 1/(1 + e^−u)``. One row per expiry (arrays of
+    shape (expiries, 5)); ``rows`` picks some of them.
     """
 
-    def __init__(self, k_lo: float, k_hi: float):
-        span = max(k_hi - k_lo, 1e-3)
-        self.lo = np.array([0.0, 0.0, -RHO_MAX, k_lo - span, np.log(SIGMA_BOUNDS[0])])
-        self.hi = np.array([0.0, B_MAX, RHO_MAX, k_hi + span, np.log(SIGMA_BOUNDS[1])])
+    def __init__(self, k_lo: np.ndarray, k_hi: np.ndarray):
+        span = np.maximum(k_hi - k_lo, 1e-3)
+        ones = np.ones_like(k_lo)
+        self.lo = np.stack(
+            [0 * ones, 0 * ones, -RHO_MAX * ones, k_lo - span, np.log(SIGMA_BOUNDS[0]) * ones], 1
+        )
+        self.hi = np.stack(
+            [0 * ones, B_MAX * ones, RHO_MAX * ones, k_hi + span, np.log(SIGMA_BOUNDS[1]) * ones], 1
+        )
         self.width = self.hi - self.lo
 
-    def x(self, u: np.ndarray) -> np.ndarray:
+    def x(self, u: np.ndarray, rows=slice(None)) -> np.ndarray:
         s = 0.5 * (1.0 + np.tanh(0.5 * u))  # logistic, without overflow
-        x = self.lo + self.width * s
-        x[0] = np.exp(u[0])
-        x[4] = np.exp(x[4])
+        x = self.lo[rows] + self.width[rows] * s
+        x[:, 0] = np.exp(u[:, 0])
+        x[:, 4] = np.exp(x[:, 4])
         return x
 
-    def dx_du(self, u: np.ndarray) -> np.ndarray:
+    def dx_du(self, u: np.ndarray, rows=slice(None)) -> np.ndarray:
         s = 0.5 * (1.0 + np.tanh(0.5 * u))
-        d = self.width * s * (1.0 - s)
-        d[0] = np.exp(u[0])
-        d[4] *= np.exp(self.lo[4] + self.width[4] * s[4])
+        width = self.width[rows]
+        d = width * s * (1.0 - s)
+        d[:, 0] = np.exp(u[:, 0])
+        d[:, 4] *= np.exp(self.lo[rows][:, 4] + width[:, 4] * s[:, 4])
         return d
 
     def u(self, x: np.ndarray) -> np.ndarray:
-        """The inverse map, for a point strictly inside the bounds (clipped just inside)."""
+        """The inverse map, for points strictly inside the bounds (clipped just inside)."""
         z = np.array(x, dtype=float)
-        z[4] = np.log(z[4])
+        z[:, 4] = np.log(z[:, 4])
         s = np.clip((z - self.lo) / np.where(self.width > 0, self.width, 1.0), 1e-9, 1 - 1e-9)
         u = np.log(s / (1.0 - s))
-        u[0] = np.log(max(x[0], 1e-12))
+        u[:, 0] = np.log(np.maximum(x[:, 0], 1e-12))
         return u
+
+
+class _Problem:
+    """The weighted vol residuals ``√wt·(sqrt(w(k)/T) − iv)`` of padded expiries, and their
+    Jacobian in the unconstrained ``u``; ``rows`` picks the expiries to evaluate."""
+
+    def __init__(self, K, IV, SW, T, box: _Box):
+        self.K, self.IV, self.SW, self.T, self.box = K, IV, SW, T[:, None], box
+
+    def residuals(self, u: np.ndarray, rows) -> np.ndarray:
+        w = _total_variance(self.box.x(u, rows), self.K[rows])
+        return self.SW[rows] * (np.sqrt(np.maximum(w, _W_FLOOR) / self.T[rows]) - self.IV[rows])
+
+    def jacobian(self, u: np.ndarray, rows) -> np.ndarray:
+        x = self.box.x(u, rows)
+        w, dw = _total_variance(x, self.K[rows]), _total_variance_jac(x, self.K[rows])
+        dvol = self.SW[rows] * 0.5 / np.sqrt(np.maximum(w, _W_FLOOR) * self.T[rows])
+        return dvol[:, :, None] * dw * self.box.dx_du(u, rows)[:, None, :]
 
 
 def _params(x) -> SviParams:
@@ -290,26 +332,125 @@ def _params(x) -> SviParams:
     return SviParams(float(v - b * sigma * np.sqrt(1.0 - rho * rho)), b, rho, m, sigma)
 
 
-def _w_and_jac(x, k, *, need_jac: bool):
-    """Total variance at ``k`` for ``x = (v, b, ρ, m, σ)`` and, if asked, dw/dx (n×5)."""
-    v, b, rho, m, s = x
+def _columns(x: np.ndarray):
+    """``v, b, ρ, m, σ`` of each row of ``x`` as (rows, 1) columns."""
+    return (x[:, i : i + 1] for i in range(5))
+
+
+def _total_variance(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Total variance at ``k`` (rows × points) for each row ``x = (v, b, ρ, m, σ)``."""
+    v, b, rho, m, s = _columns(x)
+    d = k - m
+    return v - b * s * np.sqrt(1.0 - rho * rho) + b * (rho * d + np.sqrt(d * d + s * s))
+
+
+def _total_variance_jac(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """dw/dx (rows × points × 5) for each row ``x = (v, b, ρ, m, σ)``."""
+    v, b, rho, m, s = _columns(x)
     q = np.sqrt(1.0 - rho * rho)
     d = k - m
     r = np.sqrt(d * d + s * s)
-    w = v - b * s * q + b * (rho * d + r)
-    if not need_jac:
-        return w, None
-    jac = np.empty((k.size, 5))
-    jac[:, 0] = 1.0
-    jac[:, 1] = rho * d + r - s * q
-    jac[:, 2] = b * (d + s * rho / q)
-    jac[:, 3] = -b * (rho + d / r)
-    jac[:, 4] = b * (s / r - q)
-    return w, jac
+    jac = np.empty((*k.shape, 5))
+    jac[..., 0] = 1.0
+    jac[..., 1] = rho * d + r - s * q
+    jac[..., 2] = b * (d + s * rho / q)
+    jac[..., 3] = -b * (rho + d / r)
+    jac[..., 4] = b * (s / r - q)
+    return jac
+
+
+def _levenberg_marquardt(fun, jac, u0: np.ndarray, max_nfev: int = MAX_EVALUATIONS):
+    """Minimise ``½‖fun(u)‖²`` for each row of ``u0`` independently; (u, converged per row).
+
+    ``fun(u, rows)`` gives the residuals (rows × m) and ``jac(u, rows)`` their
+    Jacobian (rows × m × p), or None for forward differences. Marquardt's
+    method (Marquardt 1963, "An algorithm for least-squares estimation of
+    nonlinear parameters", SIAM J. Appl. Math. 11(2)): the step solves
+    ``(JᵀJ + μ·diag(JᵀJ))·δ = −Jᵀr``; an accepted step scales ``μ`` by
+    ``max(1/3, 1 − (2ρ − 1)³)`` (ρ the actual over the predicted reduction), a
+    rejected one by 2, 4, 8, … (Nielsen 1999, "Damping parameter in
+    Marquardt's method", IMM-REP-1999-05, DTU). A row stops, converged, when an
+    accepted step's actual and predicted reductions are both below ``FTOL``
+    of the cost (MINPACK's test, Moré 1978), when the step is below 1e-10 of
+    ``‖u‖``, when the gradient is orthogonal to the residuals to 1e-10, or at
+    a zero cost; not converged after ``max_nfev`` residual evaluations.
+    """
+    if jac is None:
+        jac = _forward_differences(fun)
+    u = np.array(u0, dtype=float)
+    B, p = u.shape
+    everyone = np.arange(B)
+    r = fun(u, everyone)
+    cost = 0.5 * np.einsum("bm,bm->b", r, r)
+    J = jac(u, everyone)
+    mu = np.full(B, 1e-3)
+    nu = np.full(B, 2.0)
+    nfev = np.ones(B, dtype=int)
+    active = np.isfinite(cost)
+    converged = np.zeros(B, dtype=bool)
+    eye = np.eye(p)
+    while active.any():
+        rows = np.flatnonzero(active)
+        Jr, rr = J[rows], r[rows]
+        Jt = Jr.transpose(0, 2, 1)
+        A = Jt @ Jr
+        g = (Jt @ rr[:, :, None])[:, :, 0]
+        col = np.sqrt(np.einsum("bii->bi", A))
+        rnorm = np.sqrt(2.0 * cost[rows])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cosine = np.nanmax(np.abs(g) / (col * rnorm[:, None]), axis=1, initial=0.0)
+        flat = (cost[rows] == 0) | (cosine <= 1e-10)
+        diag = np.einsum("bii->bi", A)
+        diag = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
+        lhs = A + (mu[rows, None] * diag)[:, :, None] * eye
+        delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
+        trial = u[rows] + delta
+        r_try = fun(trial, rows)
+        nfev[rows] += 1
+        cost_try = 0.5 * np.einsum("bm,bm->b", r_try, r_try)
+        predicted = -((g + 0.5 * (A @ delta[:, :, None])[:, :, 0]) * delta).sum(axis=1)
+        actual = cost[rows] - cost_try
+        ok = np.isfinite(cost_try) & (actual > 0) & ~flat
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(predicted > 0, actual / predicted, 0.0)
+        small = (np.abs(actual) <= FTOL * cost[rows]) & (predicted <= FTOL * cost[rows])
+        tiny_step = np.linalg.norm(delta, axis=1) <= 1e-10 * (
+            np.linalg.norm(u[rows], axis=1) + 1e-10
+        )
+        acc, rej = rows[ok], rows[~ok]
+        u[acc], r[acc], cost[acc] = trial[ok], r_try[ok], cost_try[ok]
+        if acc.size:
+            J[acc] = jac(u[acc], acc)
+        mu[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * ratio[ok] - 1.0) ** 3)
+        nu[acc] = 2.0
+        mu[rej] *= nu[rej]
+        nu[rej] *= 2.0
+        done = flat | tiny_step | (ok & small) | (cost[rows] == 0)
+        converged[rows[done]] = True
+        active[rows[done]] = False
+        active[rows[nfev[rows] >= max_nfev]] = False
+    return u, converged
+
+
+def _forward_differences(fun):
+    """A Jacobian of ``fun`` by forward differences, step ``sqrt(eps)·max(|u|, 1)``."""
+
+    def jac(u: np.ndarray, rows) -> np.ndarray:
+        base = fun(u, rows)
+        out = np.empty((*base.shape, u.shape[1]))
+        for i in range(u.shape[1]):
+            h = np.sqrt(np.finfo(float).eps) * np.maximum(np.abs(u[:, i]), 1.0)
+            bumped = u.copy()
+            bumped[:, i] += h
+            out[..., i] = (fun(bumped, rows) - base) / h[:, None]
+        return out
+
+    return jac
 
 
 def _initial_guess(k, iv, wt, T, box: _Box) -> np.ndarray:
-    """The best quasi-explicit candidate ``(v, b, ρ, m, σ)`` (see :func:`fit_svi`).
+    """The best quasi-explicit candidate ``(v, b, ρ, m, σ)`` of each expiry (see
+    :func:`fit_svi`); ``k``, ``iv``, ``wt`` are (expiries × points), padding weighted 0.
 
     For fixed ``(m, σ)``, weighted linear least squares on total variance
     gives ``(a, b, ρ)``; a total-variance error ``δw`` is a vol error
@@ -319,86 +460,97 @@ def _initial_guess(k, iv, wt, T, box: _Box) -> np.ndarray:
     scale) is refined on three 5×5 grids, each half as wide as the last,
     around the best so far, judged by the weighted vol error itself.
     """
-    w_mkt = iv * iv * T
-    lin_wt = wt / (2.0 * T * iv) ** 2
-    m_grid = np.linspace(k.min(), k.max(), 7)
-    log_s = np.linspace(np.log(0.005), np.log(1.0), 7)
-    dm, ds = 0.25 * (m_grid[-1] - m_grid[0]), 0.25 * (log_s[-1] - log_s[0])
-    best, best_cost = None, np.inf
-    for _ in range(4):
-        m = np.repeat(m_grid, log_s.size)
-        s = np.exp(np.tile(log_s, m_grid.size))
-        cand, cost = _quasi_explicit(k, iv, w_mkt, wt, lin_wt, T, m, s)
-        i = int(np.nanargmin(cost))
-        if cost[i] < best_cost:
-            best, best_cost = cand[i], cost[i]
-        m_grid = np.linspace(best[3] - dm, best[3] + dm, 5)
-        log_s = np.linspace(np.log(best[4]) - ds, np.log(best[4]) + ds, 5)
+    B = k.shape[0]
+    Tc = T[:, None]
+    w_mkt = iv * iv * Tc
+    lin_wt = wt / (2.0 * Tc * iv) ** 2
+    w_min = np.where(wt > 0, w_mkt, np.inf).min(axis=1)
+    k_lo = np.where(wt > 0, k, np.inf).min(axis=1)
+    k_hi = np.where(wt > 0, k, -np.inf).max(axis=1)
+    m_grid = k_lo[:, None] + (k_hi - k_lo)[:, None] * np.linspace(0.0, 1.0, 7)
+    log_s = np.broadcast_to(np.linspace(np.log(0.005), np.log(1.0), 7), (B, 7))
+    dm, ds = 0.25 * (k_hi - k_lo), 0.25 * (np.log(1.0) - np.log(0.005))
+    best, best_cost = np.zeros((B, 5)), np.full(B, np.inf)
+    every = np.arange(B)
+    for _ in range(GRID_ROUNDS):
+        m = np.repeat(m_grid, log_s.shape[1], axis=1)
+        s = np.exp(np.tile(log_s, (1, m_grid.shape[1])))
+        cand, cost = _quasi_explicit(k, iv, w_mkt, wt, lin_wt, Tc, m, s, w_min)
+        i = np.nanargmin(cost, axis=1)
+        better = cost[every, i] < best_cost
+        best = np.where(better[:, None], cand[every, i], best)
+        best_cost = np.where(better, cost[every, i], best_cost)
+        m_grid = best[:, 3:4] + dm[:, None] * np.linspace(-1.0, 1.0, 5)
+        log_s = np.log(best[:, 4:5]) + ds * np.linspace(-1.0, 1.0, 5)
         dm, ds = 0.5 * dm, 0.5 * ds
     lo = box.lo.copy()
-    lo[4] = np.exp(lo[4])
+    lo[:, 4] = np.exp(lo[:, 4])
     hi = box.hi.copy()
-    hi[0], hi[4] = np.inf, np.exp(hi[4])
+    hi[:, 0], hi[:, 4] = np.inf, np.exp(hi[:, 4])
     return np.clip(best, lo, hi)
 
 
-def _quasi_explicit(k, iv, w_mkt, wt, lin_wt, T, m, s) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates ``(v, b, ρ, m, σ)`` for each ``(m, σ)`` and their weighted vol cost.
+def _quasi_explicit(k, iv, w_mkt, wt, lin_wt, Tc, m, s, w_min) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates ``(v, b, ρ, m, σ)`` for each expiry's ``(m, σ)`` pairs (expiries × G) and
+    their weighted vol cost.
 
     In ``y = (k − m)/σ``, ``w = a + d·y + c·sqrt(y² + 1)`` with ``d = b·ρ·σ``,
     ``c = b·σ``: the 3×3 normal equations are formed from weighted sums and
     solved for all candidates at once; the solution is then moved inside the
     bounds (``b`` in ``(0, 2]``, ``|ρ| ≤ 0.95``, ``v > 0``).
     """
-    m, s = m[:, None], s[:, None]  # (G, 1)
-    y = (k[None, :] - m) / s  # (G, n)
+    y = (k[:, None, :] - m[:, :, None]) / s[:, :, None]  # (B, G, n)
     r = np.sqrt(y * y + 1.0)
-    wy, wr = y * lin_wt, r * lin_wt
-    s1 = lin_wt.sum()
-    sy, sr = wy.sum(axis=1), wr.sum(axis=1)
-    syy = (wy * y).sum(axis=1)
-    syr = (wy * r).sum(axis=1)
+    lw = lin_wt[:, None, :]
+    wy, wr = y * lw, r * lw
+    s1 = lin_wt.sum(axis=1)[:, None]
+    sy, sr = wy.sum(axis=2), wr.sum(axis=2)
+    syy = (wy * y).sum(axis=2)
+    syr = (wy * r).sum(axis=2)
     srr = syy + s1
-    normal = np.empty((y.shape[0], 3, 3))
-    normal[:, 0, 0] = s1
-    normal[:, 0, 1] = normal[:, 1, 0] = sy
-    normal[:, 0, 2] = normal[:, 2, 0] = sr
-    normal[:, 1, 1] = syy
-    normal[:, 1, 2] = normal[:, 2, 1] = syr
-    normal[:, 2, 2] = srr
-    normal += 1e-12 * (s1 + syy + srr)[:, None, None] * np.eye(3)
-    rhs = np.stack([np.full(y.shape[0], lin_wt @ w_mkt), wy @ w_mkt, wr @ w_mkt], axis=1)
-    a, d, c = np.linalg.solve(normal, rhs[..., None])[..., 0].T
-    m, s = m[:, 0], s[:, 0]
+    normal = np.empty((*sy.shape, 3, 3))
+    normal[..., 0, 0] = s1
+    normal[..., 0, 1] = normal[..., 1, 0] = sy
+    normal[..., 0, 2] = normal[..., 2, 0] = sr
+    normal[..., 1, 1] = syy
+    normal[..., 1, 2] = normal[..., 2, 1] = syr
+    normal[..., 2, 2] = srr
+    normal += 1e-12 * (s1 + syy + srr)[..., None, None] * np.eye(3)
+    wm = w_mkt[:, None, :]
+    level = np.broadcast_to((lin_wt * w_mkt).sum(axis=1)[:, None], sy.shape)
+    rhs = np.stack([level, (wy * wm).sum(axis=2), (wr * wm).sum(axis=2)], axis=-1)
+    a, d, c = np.moveaxis(np.linalg.solve(normal, rhs[..., None])[..., 0], -1, 0)
     b = np.clip(c / s, 1e-4, B_MAX)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.clip(np.where(c > 0, d / c, 0.0), -0.95, 0.95)
     q = np.sqrt(1.0 - rho * rho)
-    v = np.maximum(a + b * s * q, 1e-4 * w_mkt.min())
-    wf = (v - b * s * q)[:, None] + (b * s)[:, None] * (rho[:, None] * y + r)
-    vol = np.sqrt(np.maximum(wf, _W_FLOOR) / T)
-    cost = ((vol - iv) ** 2) @ wt
-    return np.stack([v, b, rho, m, s], axis=1), cost
+    v = np.maximum(a + b * s * q, 1e-4 * w_min[:, None])
+    wf = (v - b * s * q)[..., None] + (b * s)[..., None] * (rho[..., None] * y + r)
+    vol = np.sqrt(np.maximum(wf, _W_FLOOR) / Tc[:, :, None])
+    cost = ((vol - iv[:, None, :]) ** 2 * wt[:, None, :]).sum(axis=2)
+    return np.stack([v, b, rho, m, s], axis=-1), cost
 
 
-def _repair(residuals, u, k_check, box: _Box) -> tuple[np.ndarray, bool]:
-    """Refit with penalty residuals ``P·max(G_MARGIN − g, 0)`` on ``k_check``, raising P
-    tenfold (1 to 1e3) until the fitted slice has ``g ≥ 0`` there. Returns ``x``."""
-    from scipy.optimize import least_squares
-
+def _repair(problem: _Problem, j: int, u: np.ndarray, k_check: np.ndarray):
+    """Refit expiry ``j`` with penalty residuals ``P·max(G_MARGIN − g, 0)`` on ``k_check``,
+    raising P tenfold (1 to 1e3) until the fitted slice has ``g ≥ 0`` there.
+    Returns ``(x, converged)``."""
+    box = problem.box
+    row = np.array([j])
+    u = u[None, :].copy()
     converged = True
     for weight in (1.0, 10.0, 100.0, 1000.0):
 
-        def penalised(z, weight=weight):
-            g = durrleman_g(_params(box.x(z)), k_check)
+        def penalised(z, rows, weight=weight):
+            g = durrleman_g(_params(box.x(z, row)[0]), k_check)
             deficit = np.maximum(G_MARGIN - np.where(np.isfinite(g), g, -1e6), 0.0)
-            return np.concatenate([residuals(z), weight * deficit])
+            return np.concatenate([problem.residuals(z, row), weight * deficit[None, :]], axis=1)
 
-        fit = least_squares(penalised, u, method="lm", max_nfev=MAX_EVALUATIONS)
-        u, converged = fit.x, fit.status > 0
-        if np.min(durrleman_g(_params(box.x(u)), k_check)) >= 0:
+        u, conv = _levenberg_marquardt(penalised, None, u)
+        converged = bool(conv[0])
+        if np.min(durrleman_g(_params(box.x(u, row)[0]), k_check)) >= 0:
             break
-    return box.x(u), converged
+    return box.x(u, row)[0], converged
 
 
 def _result(x, k, iv, T, k_check, *, repaired: bool, converged: bool) -> SviFit:
