@@ -221,19 +221,19 @@ def test_levenberg_marquardt_finds_rosenbrocks_minimum_from_several_starts():
     """Rosenbrock's function as least squares, r = (10·(u₂ − u₁²), 1 − u₁): its only
     minimum is u = (1, 1) with zero cost (Moré, Garbow & Hillstrom 1981, problem 1).
     Three starting points solved together, the classic (−1.2, 1) among them."""
-    from alvh_cli.model.svi import _levenberg_marquardt
+    from alvh_cli.model.svi import _forward_differences, _levenberg_marquardt
 
     def residuals(u, rows):
         return np.stack([10.0 * (u[:, 1] - u[:, 0] ** 2), 1.0 - u[:, 0]], axis=1)
 
-    def jacobian(u, rows):
+    def analytic(u, rows, need_jac):
         jac = np.zeros((u.shape[0], 2, 2))
         jac[:, 0, 0], jac[:, 0, 1], jac[:, 1, 0] = -20.0 * u[:, 0], 10.0, -1.0
-        return jac
+        return residuals(u, rows), jac
 
     starts = np.array([[-1.2, 1.0], [2.0, -1.0], [0.5, 3.0]])
-    for jac in (jacobian, None):  # analytic, then forward differences
-        u, converged = _levenberg_marquardt(residuals, jac, starts)
+    for fun in (analytic, _forward_differences(residuals)):
+        u, converged = _levenberg_marquardt(fun, starts)
         np.testing.assert_allclose(u, 1.0, atol=1e-6)
         assert converged.all()
 

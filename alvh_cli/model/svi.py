@@ -234,7 +234,7 @@ def fit_svi_many(smiles) -> list[SviFit]:
     box = _Box(k_lo, k_hi)
     problem = _Problem(K, IV, np.sqrt(WT), T, box)
     x0 = _initial_guess(K, IV, WT, T, box)
-    u, converged = _levenberg_marquardt(problem.residuals, problem.jacobian, box.u(x0))
+    u, converged = _levenberg_marquardt(problem.residuals, box.u(x0))
     x = box.x(u)
     fits = []
     for j, (k, iv, _, Tj) in enumerate(cleaned):
@@ -315,15 +315,17 @@ class _Problem:
     def __init__(self, K, IV, SW, T, box: _Box):
         self.K, self.IV, self.SW, self.T, self.box = K, IV, SW, T[:, None], box
 
-    def residuals(self, u: np.ndarray, rows) -> np.ndarray:
-        w = _total_variance(self.box.x(u, rows), self.K[rows])
-        return self.SW[rows] * (np.sqrt(np.maximum(w, _W_FLOOR) / self.T[rows]) - self.IV[rows])
-
-    def jacobian(self, u: np.ndarray, rows) -> np.ndarray:
+    def residuals(self, u: np.ndarray, rows, need_jac: bool = False):
+        """The residuals (rows × points), and with ``need_jac`` also their Jacobian
+        (rows × points × 5): ``(r, J)``; ``(r, None)`` without."""
         x = self.box.x(u, rows)
-        w, dw = _total_variance(x, self.K[rows]), _total_variance_jac(x, self.K[rows])
-        dvol = self.SW[rows] * 0.5 / np.sqrt(np.maximum(w, _W_FLOOR) * self.T[rows])
-        return dvol[:, :, None] * dw * self.box.dx_du(u, rows)[:, None, :]
+        k, sw, T = self.K[rows], self.SW[rows], self.T[rows]
+        w = np.maximum(_total_variance(x, k), _W_FLOOR)
+        r = sw * (np.sqrt(w / T) - self.IV[rows])
+        if not need_jac:
+            return r, None
+        dvol = sw * 0.5 / np.sqrt(w * T)
+        return r, dvol[:, :, None] * _total_variance_jac(x, k) * self.box.dx_du(u, rows)[:, None, :]
 
 
 def _params(x) -> SviParams:
@@ -359,93 +361,85 @@ def _total_variance_jac(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return jac
 
 
-def _levenberg_marquardt(fun, jac, u0: np.ndarray, max_nfev: int = MAX_EVALUATIONS):
-    """Minimise ``½‖fun(u)‖²`` for each row of ``u0`` independently; (u, converged per row).
+def _levenberg_marquardt(fun, u0: np.ndarray, max_nfev: int = MAX_EVALUATIONS):
+    """Minimise ``½‖r(u)‖²`` for each row of ``u0`` independently; (u, converged per row).
 
-    ``fun(u, rows)`` gives the residuals (rows × m) and ``jac(u, rows)`` their
-    Jacobian (rows × m × p), or None for forward differences. Marquardt's
-    method (Marquardt 1963, "An algorithm for least-squares estimation of
-    nonlinear parameters", SIAM J. Appl. Math. 11(2)): the step solves
-    ``(JᵀJ + μ·diag(JᵀJ))·δ = −Jᵀr``; an accepted step scales ``μ`` by
+    ``fun(u, rows, need_jac)`` gives the residuals ``r`` (rows × m) of the rows
+    ``rows`` and, when ``need_jac``, their Jacobian (rows × m × p): ``(r, J)``.
+    Marquardt's method (Marquardt 1963, "An algorithm for least-squares
+    estimation of nonlinear parameters", SIAM J. Appl. Math. 11(2)): the step
+    solves ``(JᵀJ + μ·diag(JᵀJ))·δ = −Jᵀr``; an accepted step scales ``μ`` by
     ``max(1/3, 1 − (2ρ − 1)³)`` (ρ the actual over the predicted reduction), a
     rejected one by 2, 4, 8, … (Nielsen 1999, "Damping parameter in
     Marquardt's method", IMM-REP-1999-05, DTU). A row stops, converged, when an
     accepted step's actual and predicted reductions are both below ``FTOL``
     of the cost (MINPACK's test, Moré 1978), when the step is below 1e-10 of
     ``‖u‖``, when the gradient is orthogonal to the residuals to 1e-10, or at
-    a zero cost; not converged after ``max_nfev`` residual evaluations.
+    a zero cost; not converged after ``max_nfev`` evaluations. The Jacobian is
+    evaluated with every trial (a step is accepted far more often than not).
     """
-    if jac is None:
-        jac = _forward_differences(fun)
     u = np.array(u0, dtype=float)
     B, p = u.shape
-    everyone = np.arange(B)
-    r = fun(u, everyone)
-    cost = 0.5 * np.einsum("bm,bm->b", r, r)
-    J = jac(u, everyone)
+    r, J = fun(u, np.arange(B), True)
+    cost = 0.5 * (r * r).sum(axis=1)
     mu = np.full(B, 1e-3)
     nu = np.full(B, 2.0)
     nfev = np.ones(B, dtype=int)
     active = np.isfinite(cost)
     converged = np.zeros(B, dtype=bool)
     eye = np.eye(p)
-    while active.any():
-        rows = np.flatnonzero(active)
-        Jr, rr = J[rows], r[rows]
-        Jt = Jr.transpose(0, 2, 1)
-        A = Jt @ Jr
-        g = (Jt @ rr[:, :, None])[:, :, 0]
-        col = np.sqrt(np.einsum("bii->bi", A))
-        rnorm = np.sqrt(2.0 * cost[rows])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cosine = np.nanmax(np.abs(g) / (col * rnorm[:, None]), axis=1, initial=0.0)
-        flat = (cost[rows] == 0) | (cosine <= 1e-10)
-        diag = np.einsum("bii->bi", A)
-        diag = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
-        lhs = A + (mu[rows, None] * diag)[:, :, None] * eye
-        delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
-        trial = u[rows] + delta
-        r_try = fun(trial, rows)
-        nfev[rows] += 1
-        cost_try = 0.5 * np.einsum("bm,bm->b", r_try, r_try)
-        predicted = -((g + 0.5 * (A @ delta[:, :, None])[:, :, 0]) * delta).sum(axis=1)
-        actual = cost[rows] - cost_try
-        ok = np.isfinite(cost_try) & (actual > 0) & ~flat
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while active.any():
+            rows = np.flatnonzero(active)
+            Jr, c0 = J[rows], cost[rows]
+            Jt = Jr.transpose(0, 2, 1)
+            A = Jt @ Jr
+            g = (Jt @ r[rows][:, :, None])[:, :, 0]
+            diag = A[:, np.arange(p), np.arange(p)]
+            cosine = np.max(np.abs(g) / np.sqrt(diag * (2.0 * c0[:, None]) + 1e-300), axis=1)
+            flat = (c0 == 0) | (cosine <= 1e-10)
+            scale = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
+            delta = np.linalg.solve(A + (mu[rows, None] * scale)[:, :, None] * eye, -g[..., None])
+            trial = u[rows] + delta[..., 0]
+            r_try, J_try = fun(trial, rows, True)
+            nfev[rows] += 1
+            cost_try = 0.5 * (r_try * r_try).sum(axis=1)
+            predicted = -((g + 0.5 * (A @ delta)[..., 0]) * delta[..., 0]).sum(axis=1)
+            actual = c0 - cost_try
+            ok = np.isfinite(cost_try) & (actual > 0) & ~flat
             ratio = np.where(predicted > 0, actual / predicted, 0.0)
-        small = (np.abs(actual) <= FTOL * cost[rows]) & (predicted <= FTOL * cost[rows])
-        tiny_step = np.linalg.norm(delta, axis=1) <= 1e-10 * (
-            np.linalg.norm(u[rows], axis=1) + 1e-10
-        )
-        acc, rej = rows[ok], rows[~ok]
-        u[acc], r[acc], cost[acc] = trial[ok], r_try[ok], cost_try[ok]
-        if acc.size:
-            J[acc] = jac(u[acc], acc)
-        mu[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * ratio[ok] - 1.0) ** 3)
-        nu[acc] = 2.0
-        mu[rej] *= nu[rej]
-        nu[rej] *= 2.0
-        done = flat | tiny_step | (ok & small) | (cost[rows] == 0)
-        converged[rows[done]] = True
-        active[rows[done]] = False
-        active[rows[nfev[rows] >= max_nfev]] = False
+            small = (np.abs(actual) <= FTOL * c0) & (predicted <= FTOL * c0)
+            step = (delta[..., 0] ** 2).sum(axis=1)
+            tiny_step = step <= 1e-20 * (np.sqrt((u[rows] ** 2).sum(axis=1)) + 1e-10) ** 2
+            acc, rej = rows[ok], rows[~ok]
+            u[acc], r[acc], J[acc], cost[acc] = trial[ok], r_try[ok], J_try[ok], cost_try[ok]
+            mu[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * ratio[ok] - 1.0) ** 3)
+            nu[acc] = 2.0
+            mu[rej] *= nu[rej]
+            nu[rej] *= 2.0
+            done = flat | tiny_step | (ok & small) | (cost[rows] == 0)
+            converged[rows[done]] = True
+            active[rows[done | (nfev[rows] >= max_nfev)]] = False
     return u, converged
 
 
-def _forward_differences(fun):
-    """A Jacobian of ``fun`` by forward differences, step ``sqrt(eps)·max(|u|, 1)``."""
+def _forward_differences(residuals):
+    """``fun(u, rows, need_jac)`` for :func:`_levenberg_marquardt` from a function of
+    residuals alone: the Jacobian by forward differences, step ``sqrt(eps)·max(|u|, 1)``."""
 
-    def jac(u: np.ndarray, rows) -> np.ndarray:
-        base = fun(u, rows)
+    def fun(u: np.ndarray, rows, need_jac: bool):
+        base = residuals(u, rows)
+        if not need_jac:
+            return base, None
         out = np.empty((*base.shape, u.shape[1]))
         for i in range(u.shape[1]):
             h = np.sqrt(np.finfo(float).eps) * np.maximum(np.abs(u[:, i]), 1.0)
             bumped = u.copy()
             bumped[:, i] += h
-            out[..., i] = (fun(bumped, rows) - base) / h[:, None]
-        return out
+            out[..., i] = (residuals(bumped, rows) - base) / h[:, None]
+        return base, out
 
-    return jac
+    return fun
 
 
 def _initial_guess(k, iv, wt, T, box: _Box) -> np.ndarray:
@@ -544,9 +538,10 @@ def _repair(problem: _Problem, j: int, u: np.ndarray, k_check: np.ndarray):
         def penalised(z, rows, weight=weight):
             g = durrleman_g(_params(box.x(z, row)[0]), k_check)
             deficit = np.maximum(G_MARGIN - np.where(np.isfinite(g), g, -1e6), 0.0)
-            return np.concatenate([problem.residuals(z, row), weight * deficit[None, :]], axis=1)
+            fit = problem.residuals(z, row)[0]
+            return np.concatenate([fit, weight * deficit[None, :]], axis=1)
 
-        u, conv = _levenberg_marquardt(penalised, None, u)
+        u, conv = _levenberg_marquardt(_forward_differences(penalised), u)
         converged = bool(conv[0])
         if np.min(durrleman_g(_params(box.x(u, row)[0]), k_check)) >= 0:
             break
