@@ -281,7 +281,7 @@ skew = 0.8
 id = "dec-ic"
 credit = 6.0
 """
-LEGS = (("put", 5410, 2), ("put", 5460, -2), ("call", 6110, -2), ("call", 6160, 2))
+LEGS = (("put", 5412.5, 2), ("put", 5462.5, -2), ("call", 6112.5, -2), ("call", 6162.5, 2))
 
 
 def write_position(path: Path) -> None:
