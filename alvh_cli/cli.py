@@ -17,7 +17,9 @@ from alvh_cli import __version__
 
 
 class _InOrder(TyperGroup):
-    """Lists the commands in the order a trader reaches for them, not by definition."""
+    """The alvh group: commands listed in the order a trader reaches for them, and bad
+    input turned into one line on stderr and exit status 2 inside the app, so that
+    ``app`` run from a test (typer's CliRunner) exits as the ``alvh`` command does."""
 
     ORDER = (
         "check",
@@ -36,6 +38,19 @@ class _InOrder(TyperGroup):
     def list_commands(self, ctx):
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
+
+    def invoke(self, ctx):
+        from alvh_cli.errors import InputError
+
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            if _state["debug"]:
+                import traceback
+
+                traceback.print_exc()
+            print(f"alvh: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
@@ -575,17 +590,9 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Console entry point: bad input is one line on stderr and exit status 2."""
-    from alvh_cli.errors import InputError
-
+    """Console entry point. Bad input is handled inside the app (``_InOrder.invoke``):
+    one line on stderr, exit status 2."""
     try:
         app(standalone_mode=True)
-    except InputError as exc:
-        if _state["debug"]:
-            import traceback
-
-            traceback.print_exc()
-        print(f"alvh: {exc}", file=sys.stderr)
-        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

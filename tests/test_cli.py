@@ -13,37 +13,22 @@ from pathlib import Path
 import pytest
 from test_positions import BAD_FILES, GOOD
 
-from alvh_cli import cli
-
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "sample_positions").glob("*.toml"))
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def run(args, capsys, monkeypatch):
-    """Run ``alvh ARGS`` in-process; return (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["alvh", *map(str, args)])
-    cli._state["debug"] = False
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_help_lists_commands(capsys, monkeypatch):
-    code, out, _ = run(["--help"], capsys, monkeypatch)
+def test_help_lists_commands(alvh):
+    code, out, _ = alvh(["--help"])
     assert code == 0
     for command in ("check", "size-hedge", "price", "rules", "schema", "signals", "calibrate"):
         assert command in out
 
 
-def test_version(capsys, monkeypatch):
+def test_version(alvh):
     from alvh_cli import __version__
 
-    code, out, _ = run(["--version"], capsys, monkeypatch)
+    code, out, _ = alvh(["--version"])
     assert code == 0 and __version__ in out
 
 
@@ -77,8 +62,8 @@ def test_check_does_not_import_pandas_or_scipy_stats():
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
-def test_check_sample_exit_status_matches_recommendations(sample, capsys, monkeypatch):
-    code, out, err = run(["check", sample, "--format", "json"], capsys, monkeypatch)
+def test_check_sample_exit_status_matches_recommendations(sample, alvh):
+    code, out, err = alvh(["check", sample, "--format", "json"])
     assert code in (0, 1), err
     data = json.loads(out)
     acting = any(r["action"] != "hold" for p in data["positions"] for r in p["recommendations"])
@@ -108,14 +93,12 @@ def _close(a, b, path="$"):
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
-def test_check_golden_json(sample, capsys, monkeypatch):
+def test_check_golden_json(sample, monkeypatch, alvh):
     """Regression guard on every sample: the golden files were read by hand when written
     (marks, layers and orders match each file's comment); regenerate with
     ``ALVH_REGOLD=1 pytest tests/test_cli.py`` only after checking a change is intended."""
     monkeypatch.chdir(ROOT)
-    _, out, _ = run(
-        ["check", f"sample_positions/{sample.name}", "--format", "json"], capsys, monkeypatch
-    )
+    _, out, _ = alvh(["check", f"sample_positions/{sample.name}", "--format", "json"])
     golden = GOLDEN / f"{sample.stem}.json"
     if os.environ.get("ALVH_REGOLD"):
         golden.parent.mkdir(exist_ok=True)
@@ -129,11 +112,11 @@ def _sha(path: Path) -> str:
 
 @pytest.mark.parametrize(("text", "expected"), BAD_FILES)
 @pytest.mark.parametrize("command", ["check", "price"])
-def test_bad_file_through_the_cli(tmp_path, capsys, monkeypatch, command, text, expected):
+def test_bad_file_through_the_cli(tmp_path, command, text, expected, alvh):
     path = tmp_path / "dec.toml"
     path.write_text(text)
     before = _sha(path)
-    code, out, err = run([command, path], capsys, monkeypatch)
+    code, out, err = alvh([command, path])
     assert code == 2
     assert out == ""
     lines = err.strip().splitlines()
@@ -155,54 +138,54 @@ def test_bad_file_through_the_cli(tmp_path, capsys, monkeypatch, command, text, 
         ["check", "sample_positions/calm.toml", "--history", "missing.csv"],
     ],
 )
-def test_bad_arguments_exit_2_in_one_line(args, capsys, monkeypatch):
+def test_bad_arguments_exit_2_in_one_line(args, monkeypatch, alvh):
     monkeypatch.chdir(ROOT)
-    code, _, err = run(args, capsys, monkeypatch)
+    code, _, err = alvh(args)
     assert code == 2, err
     assert "Traceback" not in err
 
 
-def test_file_without_market_needs_market_option(tmp_path, capsys, monkeypatch):
+def test_file_without_market_needs_market_option(tmp_path, alvh):
     path = tmp_path / "nomarket.toml"
     path.write_text(GOOD[GOOD.index("[[positions]]") :])
-    code, _, err = run(["check", path], capsys, monkeypatch)
+    code, _, err = alvh(["check", path])
     assert code == 2 and "market" in err
-    code, out, err = run(
-        ["check", path, "--market", ROOT / "sample_positions" / "calm.toml", "--format", "json"],
-        capsys,
-        monkeypatch,
+    code, out, err = alvh(
+        ["check", path, "--market", ROOT / "sample_positions" / "calm.toml", "--format", "json"]
     )
     assert code in (0, 1), err
 
 
-def test_rules_file_overrides_and_reports_source(tmp_path, capsys, monkeypatch):
+def test_rules_file_overrides_and_reports_source(tmp_path, alvh):
     rules = tmp_path / "r.toml"
     rules.write_text("[rules]\nlayer1_multiple = 1.4\n")
-    code, out, _ = run(["rules", "--rules", rules, "--format", "json"], capsys, monkeypatch)
+    code, out, _ = alvh(["rules", "--rules", rules, "--format", "json"])
     assert code == 0
     data = json.loads(out)
     assert data["layer1_multiple"]["value"] == 1.4
     assert data["layer1_multiple"]["source"] == str(rules)
     assert data["layer2_multiple"]["source"] == "default"
     rules.write_text("[rules]\nlayer1_multipel = 1.4\n")
-    code, _, err = run(["rules", "--rules", rules], capsys, monkeypatch)
+    code, _, err = alvh(["rules", "--rules", rules])
     assert code == 2 and "did you mean 'layer1_multiple'" in err
 
 
-def test_debug_shows_traceback(tmp_path, capsys, monkeypatch):
-    code = subprocess.run(
-        [sys.executable, "-m", "alvh_cli", "--debug", "check", str(tmp_path / "nope.toml")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert code.returncode != 0 and "Traceback" in code.stderr
+def test_missing_file_is_one_line_and_exit_2_inside_the_app(alvh):
+    """The exit status is set inside the app: a CliRunner run (the ``alvh`` fixture) sees
+    what the shell sees."""
+    code, out, err = alvh(["check", "missing.toml"])
+    assert (code, out) == (2, "")
+    assert err == "alvh: missing.toml: no such file\n"
 
 
-def test_price_json_marks_and_legs(capsys, monkeypatch):
-    code, out, _ = run(
-        ["price", ROOT / "sample_positions" / "calm.toml", "--format", "json"], capsys, monkeypatch
-    )
+def test_debug_shows_traceback(tmp_path, alvh):
+    code, _, err = alvh(["--debug", "check", tmp_path / "nope.toml"])
+    assert code == 2 and "Traceback" in err
+    assert err.rstrip().splitlines()[-1] == f"alvh: {tmp_path / 'nope.toml'}: no such file"
+
+
+def test_price_json_marks_and_legs(alvh):
+    code, out, _ = alvh(["price", ROOT / "sample_positions" / "calm.toml", "--format", "json"])
     assert code == 0
     data = json.loads(out)
     for p in data["positions"]:
@@ -211,15 +194,13 @@ def test_price_json_marks_and_legs(capsys, monkeypatch):
         assert leg["vol_source"] in ("iv", "quote", "smile", "")
 
 
-def test_csv_and_table_formats_run(capsys, monkeypatch):
+def test_csv_and_table_formats_run(alvh):
     sample = ROOT / "sample_positions" / "book.toml"
     for fmt in ("table", "csv"):
-        code, out, _ = run(["check", sample, "--format", fmt], capsys, monkeypatch)
+        code, out, _ = alvh(["check", sample, "--format", fmt])
         assert code in (0, 1) and out
-    code, out, _ = run(
-        ["size-hedge", ROOT / "sample_positions" / "put_tested_2_3x.toml", "--format", "json"],
-        capsys,
-        monkeypatch,
+    code, out, _ = alvh(
+        ["size-hedge", ROOT / "sample_positions" / "put_tested_2_3x.toml", "--format", "json"]
     )
     assert code == 0
     item = json.loads(out)["positions"][0]
@@ -230,30 +211,28 @@ def test_csv_and_table_formats_run(capsys, monkeypatch):
     plan = item["hedge_plan"]
     assert plan["layer"] == 2 and plan["chosen"]
     # what check says for the same file
-    code, out, _ = run(
-        ["check", ROOT / "sample_positions" / "put_tested_2_3x.toml", "--format", "json"],
-        capsys,
-        monkeypatch,
+    code, out, _ = alvh(
+        ["check", ROOT / "sample_positions" / "put_tested_2_3x.toml", "--format", "json"]
     )
     recs = json.loads(out)["positions"][0]["recommendations"]
     bought = {(r["long_strike"], r["short_strike"], r["quantity"]) for r in recs}
     assert bought == {(c["long_strike"], c["short_strike"], c["count"]) for c in plan["chosen"]}
 
 
-def test_schema_is_json(capsys, monkeypatch):
-    code, out, _ = run(["schema"], capsys, monkeypatch)
+def test_schema_is_json(alvh):
+    code, out, _ = alvh(["schema"])
     assert code == 0
     assert json.loads(out)["type"] == "object"
 
 
-def test_backtest_never_writes_an_input_file(tmp_path, capsys, monkeypatch):
+def test_backtest_never_writes_an_input_file(tmp_path, alvh):
     from importlib.resources import files
 
     history = tmp_path / "h.csv"
     history.write_bytes((files("alvh_cli") / "data" / "spx_vix_2014_2018.csv").read_bytes())
     before = _sha(history)
     for option in ("--trades", "--plot"):
-        code, _, err = run(["backtest", "--history", history, option, history], capsys, monkeypatch)
+        code, _, err = alvh(["backtest", "--history", history, option, history])
         assert code == 2 and "input file" in err
     assert _sha(history) == before
 
@@ -297,20 +276,16 @@ def _history(tmp_path, days=80, beta=-4.9):
     return path
 
 
-def test_calibrate_recovers_the_beta_through_the_cli(tmp_path, capsys, monkeypatch):
-    code, out, err = run(
-        ["calibrate", "--history", _history(tmp_path), "--format", "json"], capsys, monkeypatch
-    )
+def test_calibrate_recovers_the_beta_through_the_cli(tmp_path, alvh):
+    code, out, err = alvh(["calibrate", "--history", _history(tmp_path), "--format", "json"])
     assert code == 0, err
     data = json.loads(out)
     assert data["vix_beta"]["value"] == pytest.approx(-4.9, abs=0.01)  # built with -4.9
     assert "vix_beta = -4.90" in data["rules_snippet"]
 
 
-def test_signals_through_the_cli(tmp_path, capsys, monkeypatch):
-    code, out, err = run(
-        ["signals", "--history", _history(tmp_path), "--format", "json"], capsys, monkeypatch
-    )
+def test_signals_through_the_cli(tmp_path, alvh):
+    code, out, err = alvh(["signals", "--history", _history(tmp_path), "--format", "json"])
     assert code == 0, err
     data = json.loads(out)
     names = [s["name"] for s in data["signals"]]
