@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from test_cli import run
 
 from alvh_cli import cli
 
@@ -43,8 +42,8 @@ def _files(book):
     return sorted(book.glob("*.toml"))
 
 
-def test_check_reports_the_good_files_then_each_bad_one(book, capsys, monkeypatch):
-    code, out, err = run(["check", *_files(book), "--format", "json"], capsys, monkeypatch)
+def test_check_reports_the_good_files_then_each_bad_one(book, alvh):
+    code, out, err = alvh(["check", *_files(book), "--format", "json"])
     assert code == 2  # the good files alone would exit 1 (dec-1 needs a hedge): 2 wins
     data = json.loads(out)
     assert [p["id"] for p in data["positions"]] == ["dec-calm", "dec-1"]
@@ -65,32 +64,30 @@ def test_check_reports_the_good_files_then_each_bad_one(book, capsys, monkeypatc
     ]
 
 
-def test_check_table_prints_results_before_the_errors(book, capsys, monkeypatch):
-    code, out, err = run(["check", *_files(book)], capsys, monkeypatch)
+def test_check_table_prints_results_before_the_errors(book, alvh):
+    code, out, err = alvh(["check", *_files(book)])
     assert code == 2
     assert "dec-calm" in out and "dec-1" in out and "open_hedge" in out
     assert len(err.splitlines()) == 2 and "Traceback" not in err
 
 
-def test_a_syntax_error_keeps_its_line(book, capsys, monkeypatch):
+def test_a_syntax_error_keeps_its_line(book, alvh):
     (book / "c_bad.toml").write_text("[market\n")
-    code, out, _ = run(["check", *_files(book)[:3], "-f", "json"], capsys, monkeypatch)
+    code, out, _ = alvh(["check", *_files(book)[:3], "-f", "json"])
     assert code == 2
     (error,) = json.loads(out)["errors"]
     assert error["line"] == 1 and error["message"].startswith("TOML syntax error: ")
 
 
-def test_only_bad_files_print_no_table(book, capsys, monkeypatch):
-    code, out, err = run(["check", book / "c_bad.toml"], capsys, monkeypatch)
+def test_only_bad_files_print_no_table(book, alvh):
+    code, out, err = alvh(["check", book / "c_bad.toml"])
     assert (code, out) == (2, "")
     assert err == f"alvh: {book / 'c_bad.toml'}: market.spx: {SPOT_SLIP}\n"
 
 
-def test_review_goes_on_and_does_not_journal_a_partial_book(book, tmp_path, capsys, monkeypatch):
+def test_review_goes_on_and_does_not_journal_a_partial_book(book, tmp_path, alvh):
     journal = tmp_path / "journal.sqlite"
-    code, out, err = run(
-        ["review", book, "--journal", journal, "--format", "json"], capsys, monkeypatch
-    )
+    code, out, err = alvh(["review", book, "--journal", journal, "--format", "json"])
     assert code == 2
     data = json.loads(out)
     assert [p["id"] for p in data["positions"]] == ["dec-1", "dec-calm"]  # most urgent first
@@ -108,28 +105,26 @@ def test_review_goes_on_and_does_not_journal_a_partial_book(book, tmp_path, caps
     ]
 
 
-def test_review_changes_do_not_call_an_unread_file_gone(book, tmp_path, capsys, monkeypatch):
+def test_review_changes_do_not_call_an_unread_file_gone(book, tmp_path, alvh):
     journal = tmp_path / "journal.sqlite"
     (book / "d_loop.toml").unlink()
     bad = (book / "c_bad.toml").read_text()
     (book / "c_bad.toml").write_text((SAMPLES / "call_tested.toml").read_text())
-    code, _, _ = run(["review", book, "--journal", journal], capsys, monkeypatch)
+    code, _, _ = alvh(["review", book, "--journal", journal])
     assert code == 1  # the whole book, recorded
     (book / "c_bad.toml").write_text(bad)
-    code, out, _ = run(
-        ["review", book, "--journal", journal, "--changes", "-f", "json"], capsys, monkeypatch
-    )
+    code, out, _ = alvh(["review", book, "--journal", journal, "--changes", "-f", "json"])
     assert code == 2
     assert json.loads(out)["changes"]["changes"] == []  # not "position_gone" for dec-call
     with sqlite3.connect(journal) as conn:
         assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone() == (1,)
 
 
-def test_a_bad_shared_market_is_still_fatal(book, tmp_path, capsys, monkeypatch):
+def test_a_bad_shared_market_is_still_fatal(book, tmp_path, alvh):
     market = tmp_path / "today.toml"
     text = (SAMPLES / "calm.toml").read_text()
     market.write_text(text.replace("asof = 2026-11-24T15:45:00-05:00", "asof = 2026-11-28"))
-    code, out, err = run(["review", book, "--market", market], capsys, monkeypatch)
+    code, out, err = alvh(["review", book, "--market", market])
     assert (code, out) == (2, "")
     assert err == (
         f"alvh: {market}: market.asof: 2026-11-28 is a Saturday, not a trading day: no market "
@@ -137,15 +132,15 @@ def test_a_bad_shared_market_is_still_fatal(book, tmp_path, capsys, monkeypatch)
     )
 
 
-def test_a_bad_shared_rules_key_is_one_line(book, tmp_path, capsys, monkeypatch):
+def test_a_bad_shared_rules_key_is_one_line(book, tmp_path, alvh):
     rules = tmp_path / "rules.toml"
     rules.write_text("[rules]\nlayer1_multipel = 1.4\n")
-    code, out, err = run(["check", *_files(book)[:2], "--rules", rules], capsys, monkeypatch)
+    code, out, err = alvh(["check", *_files(book)[:2], "--rules", rules])
     assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1 and "did you mean 'layer1_multiple'" in err
 
 
-def test_stale_snapshot_warns_on_stderr_and_in_json(book, capsys, monkeypatch):
+def test_stale_snapshot_warns_on_stderr_and_in_json(book, monkeypatch, alvh):
     # Sunday 2026-11-29 19:38 New York: the samples' snapshot (Tuesday 15:45) is five
     # days old; the last close was Friday's 13:00 half day.
     monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 11, 30, 0, 38, tzinfo=timezone.utc))
@@ -154,32 +149,30 @@ def test_stale_snapshot_warns_on_stderr_and_in_json(book, capsys, monkeypatch):
         "snapshot of 2026-11-24 15:45 EST is older than the last close (2026-11-27 13:00 EST): "
         "prices have moved since — update the market data"
     )
-    code, out, err = run(["check", calm, "-f", "json"], capsys, monkeypatch)
+    code, out, err = alvh(["check", calm, "-f", "json"])
     assert code == 0
     assert json.loads(out)["warnings"] == [
         {"source": str(calm), "key": "market.asof", "message": message}
     ]
     assert err == f"warning: {calm}: market.asof: {message}\n"
-    code, out, err = run(["check", calm], capsys, monkeypatch)
+    code, out, err = alvh(["check", calm])
     assert code == 0 and "dec-calm" in out
     assert err == f"warning: {calm}: market.asof: {message}\n"
     # One shared snapshot: one warning, not one per file.
-    code, _, err = run(
-        ["review", book / "a_calm.toml", book / "b_tested.toml", "--market", calm, "--no-journal"],
-        capsys,
-        monkeypatch,
+    code, _, err = alvh(
+        ["review", book / "a_calm.toml", book / "b_tested.toml", "--market", calm, "--no-journal"]
     )
     assert err == f"warning: {calm}: market.asof: {message}\n"
-    code, out, err = run(["price", calm, "-f", "json"], capsys, monkeypatch)
+    code, out, err = alvh(["price", calm, "-f", "json"])
     assert json.loads(out)["warnings"][0]["message"] == message and err.startswith("warning: ")
 
 
-def test_flat_smile_warns_in_review_json(book, capsys, monkeypatch):
+def test_flat_smile_warns_in_review_json(book, alvh):
     calm = book / "a_calm.toml"
     text = calm.read_text()
     smile = re.search(r"\[market\.spx_vol\][^\n]*\n(?:\w+ = [^\n]*\n)+", text).group()
     calm.write_text(text.replace(smile, ""))
-    code, out, err = run(["review", calm, "--no-journal", "-f", "json"], capsys, monkeypatch)
+    code, out, err = alvh(["review", calm, "--no-journal", "-f", "json"])
     assert code == 0, err
     assert json.loads(out)["warnings"] == [
         {

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_cli import run
 
 from alvh_cli import journal
 from alvh_cli.inputs import positions
@@ -139,16 +138,16 @@ LEFT = {
 }
 
 
-def _import(tmp_path, capsys, monkeypatch, *args, name="book.toml"):
+def _import(alvh, tmp_path, *args, name="book.toml"):
     out = tmp_path / name
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "no-data"))  # no default journal
-    code, stdout, stderr = run(["import", *args, "-o", out], capsys, monkeypatch)
+    no_data = {"XDG_DATA_HOME": str(tmp_path / "no-data")}  # no default journal
+    code, stdout, stderr = alvh(["import", *args, "-o", out], env=no_data)
     return code, stdout, stderr, out
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
-def test_fixture_imports_to_the_legs_it_holds(fixture, tmp_path, capsys, monkeypatch):
-    code, stdout, stderr, out = _import(tmp_path, capsys, monkeypatch, FIXTURES / fixture)
+def test_fixture_imports_to_the_legs_it_holds(fixture, tmp_path, alvh):
+    code, stdout, stderr, out = _import(alvh, tmp_path, FIXTURES / fixture)
     assert stderr == ""
     assert code == (1 if LEFT[fixture] else 0), stdout
     loaded = positions.load_file(out)
@@ -170,12 +169,10 @@ def test_fixture_imports_to_the_legs_it_holds(fixture, tmp_path, capsys, monkeyp
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
-def test_imported_file_checks_with_a_market_snapshot(fixture, tmp_path, capsys, monkeypatch):
-    _import(tmp_path, capsys, monkeypatch, FIXTURES / fixture)
-    code, stdout, stderr = run(
-        ["check", tmp_path / "book.toml", "--market", MARKET, "--format", "json"],
-        capsys,
-        monkeypatch,
+def test_imported_file_checks_with_a_market_snapshot(fixture, tmp_path, alvh):
+    _import(alvh, tmp_path, FIXTURES / fixture)
+    code, stdout, stderr = alvh(
+        ["check", tmp_path / "book.toml", "--market", MARKET, "--format", "json"]
     )
     assert code in (0, 1), stderr
     rows = {r["id"]: r for r in json.loads(stdout)["positions"]}
@@ -183,24 +180,23 @@ def test_imported_file_checks_with_a_market_snapshot(fixture, tmp_path, capsys, 
         assert rows[pid]["credit"] == pytest.approx(credit, abs=1e-9)
 
 
-def test_market_copied_in_checks_as_is(tmp_path, capsys, monkeypatch):
+def test_market_copied_in_checks_as_is(tmp_path, alvh):
     fixture = FIXTURES / "ibkr_flex.xml"
-    code, _, _, out = _import(tmp_path, capsys, monkeypatch, fixture, "--market", MARKET)
+    code, _, _, out = _import(alvh, tmp_path, fixture, "--market", MARKET)
     assert code == 1  # the VIX spread is left over
     # the snapshot in the book is the --market file's, field for field
     assert positions.load_file(out).market == replace(
         positions.load_market_file(MARKET), source=str(out)
     )
-    a = run(["check", out, "--format", "json"], capsys, monkeypatch)
-    b = run(["check", out, "--market", MARKET, "--format", "json"], capsys, monkeypatch)
+    a = alvh(["check", out, "--format", "json"])
+    b = alvh(["check", out, "--market", MARKET, "--format", "json"])
     assert a[0] in (0, 1) and a[1] == b[1]
 
 
-def test_transactions_add_open_dates_to_positions(tmp_path, capsys, monkeypatch):
+def test_transactions_add_open_dates_to_positions(tmp_path, alvh):
     code, stdout, _, out = _import(
+        alvh,
         tmp_path,
-        capsys,
-        monkeypatch,
         FIXTURES / "tastytrade_positions.csv",
         FIXTURES / "tastytrade_transactions.csv",
     )
@@ -211,10 +207,8 @@ def test_transactions_add_open_dates_to_positions(tmp_path, capsys, monkeypatch)
     assert sorted(g.entry_price for g in p.legs) == [3.50, 4.95, 5.20, 6.10]
 
 
-def test_transactions_alone_refuse_a_history_that_starts_too_late(tmp_path, capsys, monkeypatch):
-    _, stdout, _, _ = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_transactions.csv"
-    )
+def test_transactions_alone_refuse_a_history_that_starts_too_late(tmp_path, alvh):
+    _, stdout, _, _ = _import(alvh, tmp_path, FIXTURES / "tastytrade_transactions.csv")
     # the 6400 call is bought to close on 11-10 but never opened in the file
     assert (
         "SPXW 2026-12-18 6400 call (" + str(FIXTURES / "tastytrade_transactions.csv") + "): "
@@ -223,9 +217,9 @@ def test_transactions_alone_refuse_a_history_that_starts_too_late(tmp_path, caps
     ) in stdout
 
 
-def test_summary_lists_leftovers_and_skipped_lines(tmp_path, capsys, monkeypatch):
+def test_summary_lists_leftovers_and_skipped_lines(tmp_path, alvh):
     f = FIXTURES / "thinkorswim_account_statement.csv"
-    code, stdout, _, out = _import(tmp_path, capsys, monkeypatch, f)
+    code, stdout, _, out = _import(alvh, tmp_path, f)
     assert code == 1
     assert (
         f"  SPXW 2026-12-18 5600 put x-1 ({f}:19): short put with no long put below it "
@@ -236,7 +230,7 @@ def test_summary_lists_leftovers_and_skipped_lines(tmp_path, capsys, monkeypatch
         "#   SPXW 2026-12-18 5600 put x-1: short put with no long put below it" in out.read_text()
     )
     g = FIXTURES / "tastytrade_positions.csv"
-    _, stdout, _, _ = _import(tmp_path, capsys, monkeypatch, g, name="b2.toml")
+    _, stdout, _, _ = _import(alvh, tmp_path, g, name="b2.toml")
     assert (
         f"  AAPL ({g}:8): not an option alvh reads (a stock, future, futures option or cash line)"
     ) in stdout.splitlines()
@@ -246,14 +240,14 @@ def test_summary_lists_leftovers_and_skipped_lines(tmp_path, capsys, monkeypatch
     ) in stdout.splitlines()
 
 
-def test_generic_without_dates_pairs_by_strike_order_and_says_so(tmp_path, capsys, monkeypatch):
+def test_generic_without_dates_pairs_by_strike_order_and_says_so(tmp_path, alvh):
     src = (FIXTURES / "generic_osi.csv").read_text().replace(",opened", "")
     src = "\n".join(
         line.rsplit(",", 1)[0] if i else line for i, line in enumerate(src.splitlines())
     )
     f = tmp_path / "nodates.csv"
     f.write_text(src + "\n")
-    code, stdout, _, out = _import(tmp_path, capsys, monkeypatch, f)
+    code, stdout, _, out = _import(alvh, tmp_path, f)
     assert code == 0
     # lowest short put (5450) with the lowest short call above it (6200)
     ids = sorted(p.id for p in positions.load_file(out).positions)
@@ -304,11 +298,11 @@ def _rec(layer, quantity, long=21, short=30, expiry="2027-01-20"):
 TASTY_ID = "5WT00001-SPXW-20261218-5400-5450-6300-6350"
 
 
-def test_vix_spread_recommended_for_the_position_becomes_its_layer(tmp_path, capsys, monkeypatch):
+def test_vix_spread_recommended_for_the_position_becomes_its_layer(tmp_path, alvh):
     j = tmp_path / "journal.sqlite"
     _journal(j, [_rec(1, 6)], TASTY_ID)
     code, stdout, _, out = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_positions.csv", "--journal", j
+        alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--journal", j
     )
     assert code == 0, stdout
     (p,) = positions.load_file(out).positions
@@ -317,11 +311,11 @@ def test_vix_spread_recommended_for_the_position_becomes_its_layer(tmp_path, cap
     assert hedges == [(21.0, 6, 2.35, 1, "VIX"), (30.0, -6, 1.00, 1, "VIX")]
     assert p.deployed_layers == (1,)
     assert "hedges matched: 1" in stdout
-    code, _, stderr = run(["check", out, "--market", MARKET], capsys, monkeypatch)
+    code, _, stderr = alvh(["check", out, "--market", MARKET])
     assert code in (0, 1), stderr
 
 
-def test_recommendation_found_through_the_journals_position_file(tmp_path, capsys, monkeypatch):
+def test_recommendation_found_through_the_journals_position_file(tmp_path, alvh):
     # The journal knows the position as 'dec-ic' in a hand-written file with the same condor.
     book = tmp_path / "old.toml"
     legs = "".join(
@@ -340,9 +334,8 @@ def test_recommendation_found_through_the_journals_position_file(tmp_path, capsy
     _journal(j, [_rec(2, 6)], "dec-ic", source=str(book))
     before = book.read_bytes()
     code, stdout, _, out = _import(
+        alvh,
         tmp_path,
-        capsys,
-        monkeypatch,
         FIXTURES / "thinkorswim_position_statement.csv",
         "--journal",
         j,
@@ -355,12 +348,12 @@ def test_recommendation_found_through_the_journals_position_file(tmp_path, capsy
     assert book.read_bytes() == before  # read, never written
 
 
-def test_two_layers_recommended_add_up_to_the_spread_held(tmp_path, capsys, monkeypatch):
+def test_two_layers_recommended_add_up_to_the_spread_held(tmp_path, alvh):
     j = tmp_path / "journal.sqlite"
     _journal(j, [_rec(1, 4)], TASTY_ID, asof="2026-11-18T15:45:00-05:00")
     _journal(j, [_rec(2, 2)], TASTY_ID, asof="2026-11-20T15:45:00-05:00")
     code, stdout, _, out = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_positions.csv", "--journal", j
+        alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--journal", j
     )
     assert code == 0, stdout
     (p,) = positions.load_file(out).positions
@@ -368,11 +361,11 @@ def test_two_layers_recommended_add_up_to_the_spread_held(tmp_path, capsys, monk
         (1, 21, 4), (1, 30, -4), (2, 21, 2), (2, 30, -2)]  # fmt: skip
 
 
-def test_spread_of_another_size_is_listed_not_guessed(tmp_path, capsys, monkeypatch):
+def test_spread_of_another_size_is_listed_not_guessed(tmp_path, alvh):
     j = tmp_path / "journal.sqlite"
     _journal(j, [_rec(1, 9)], TASTY_ID)
     code, stdout, _, out = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_positions.csv", "--journal", j
+        alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--journal", j
     )
     assert code == 1
     assert not positions.load_file(out).positions[0].hedges
@@ -382,67 +375,63 @@ def test_spread_of_another_size_is_listed_not_guessed(tmp_path, capsys, monkeypa
     ) in stdout
 
 
-def test_spread_recommended_for_a_position_not_imported(tmp_path, capsys, monkeypatch):
+def test_spread_recommended_for_a_position_not_imported(tmp_path, alvh):
     j = tmp_path / "journal.sqlite"
     _journal(j, [_rec(1, 6)], "closed-nov", source="book/nov.toml")
-    _, stdout, _, _ = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_positions.csv", "--journal", j
-    )
+    _, stdout, _, _ = _import(alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--journal", j)
     assert (
         "alvh recommended this spread for position 'closed-nov' (book/nov.toml), "
         "not among the condors imported"
     ) in stdout
 
 
-def test_spread_no_one_recommended(tmp_path, capsys, monkeypatch):
+def test_spread_no_one_recommended(tmp_path, alvh):
     j = tmp_path / "journal.sqlite"
     _journal(j, [_rec(1, 6, long=20, short=28)], TASTY_ID)
-    _, stdout, _, _ = _import(
-        tmp_path, capsys, monkeypatch, FIXTURES / "tastytrade_positions.csv", "--journal", j
-    )
+    _, stdout, _, _ = _import(alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--journal", j)
     assert f"alvh never recommended this spread (journal {j})" in stdout
 
 
 # --------------------------------------------------------------------------- files and errors
 
 
-def test_refuses_to_overwrite_without_force(tmp_path, capsys, monkeypatch):
+def test_refuses_to_overwrite_without_force(tmp_path, alvh):
     out = tmp_path / "book.toml"
     out.write_text("# mine\n")
-    code, stdout, stderr, _ = _import(tmp_path, capsys, monkeypatch, FIXTURES / "ibkr_flex.csv")
+    code, stdout, stderr, _ = _import(alvh, tmp_path, FIXTURES / "ibkr_flex.csv")
     assert (code, stdout, stderr) == (
         2,
         "",
         f"alvh: {out}: already exists; use --force to replace it\n",
     )
     assert out.read_text() == "# mine\n"
-    code, _, _, _ = _import(tmp_path, capsys, monkeypatch, FIXTURES / "ibkr_flex.csv", "--force")
+    code, _, _, _ = _import(alvh, tmp_path, FIXTURES / "ibkr_flex.csv", "--force")
     assert code == 0 and "[[positions]]" in out.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".book")] == []
 
 
-def test_never_writes_to_an_input(tmp_path, capsys, monkeypatch):
+def test_never_writes_to_an_input(tmp_path, monkeypatch, alvh):
     src = tmp_path / "export.csv"
     shutil.copy(FIXTURES / "ibkr_flex.csv", src)
     before = src.read_bytes()
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    code, _, stderr = run(["import", src, "-o", src, "--force"], capsys, monkeypatch)
+    code, _, stderr = alvh(["import", src, "-o", src, "--force"])
     assert code == 2
     assert stderr == f"alvh: {src}: is also an input ({src}); alvh never writes to an input\n"
     assert src.read_bytes() == before
 
 
-def test_output_folder_must_exist(tmp_path, capsys, monkeypatch):
+def test_output_folder_must_exist(tmp_path, monkeypatch, alvh):
     out = tmp_path / "nope" / "book.toml"
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    code, _, stderr = run(["import", FIXTURES / "ibkr_flex.csv", "-o", out], capsys, monkeypatch)
+    code, _, stderr = alvh(["import", FIXTURES / "ibkr_flex.csv", "-o", out])
     assert (code, stderr) == (2, f"alvh: {out}: no such directory: {out.parent}\n")
 
 
-def test_no_condor_writes_nothing(tmp_path, capsys, monkeypatch):
+def test_no_condor_writes_nothing(tmp_path, alvh):
     f = tmp_path / "lone.csv"
     f.write_text("symbol,quantity,entry_price\nSPXW  261218P05600000,-1,12.40\n")
-    code, stdout, stderr, out = _import(tmp_path, capsys, monkeypatch, f)
+    code, stdout, stderr, out = _import(alvh, tmp_path, f)
     assert code == 2
     assert stderr == (
         f"alvh: {out}: nothing written: no SPX iron condor alvh can write (see the list above)\n"
@@ -510,17 +499,17 @@ def test_no_condor_writes_nothing(tmp_path, capsys, monkeypatch):
         "binary",
     ],  # fmt: skip
 )
-def test_bad_export_is_one_line(content, message, tmp_path, capsys, monkeypatch):
+def test_bad_export_is_one_line(content, message, tmp_path, alvh):
     f = tmp_path / "export.csv"
     f.write_text(content)
-    code, stdout, stderr, out = _import(tmp_path, capsys, monkeypatch, f)
+    code, stdout, stderr, out = _import(alvh, tmp_path, f)
     assert (code, stdout, stderr) == (2, "", "alvh: " + message.format(f=f) + "\n")
     assert not out.exists()
 
 
-def test_forced_broker_that_does_not_fit(tmp_path, capsys, monkeypatch):
+def test_forced_broker_that_does_not_fit(tmp_path, alvh):
     f = FIXTURES / "thinkorswim_position_statement.csv"
-    code, _, stderr, _ = _import(tmp_path, capsys, monkeypatch, f, "--broker", "tastytrade")
+    code, _, stderr, _ = _import(alvh, tmp_path, f, "--broker", "tastytrade")
     assert code == 2
     assert stderr == (
         f"alvh: {f}:1: not a tastytrade export: expected the positions CSV (Symbol, Quantity, "
@@ -528,19 +517,19 @@ def test_forced_broker_that_does_not_fit(tmp_path, capsys, monkeypatch):
     )
 
 
-def test_missing_export_and_missing_journal(tmp_path, capsys, monkeypatch):
-    code, _, stderr, _ = _import(tmp_path, capsys, monkeypatch, tmp_path / "nope.csv")
+def test_missing_export_and_missing_journal(tmp_path, alvh):
+    code, _, stderr, _ = _import(alvh, tmp_path, tmp_path / "nope.csv")
     assert (code, stderr) == (2, f"alvh: {tmp_path / 'nope.csv'}: no such file\n")
     j = tmp_path / "nope.sqlite"
     f = FIXTURES / "ibkr_flex.xml"
-    code, _, stderr, _ = _import(tmp_path, capsys, monkeypatch, f, "--journal", j)
+    code, _, stderr, _ = _import(alvh, tmp_path, f, "--journal", j)
     assert (code, stderr) == (2, f"alvh: {j}: no such journal file\n")
 
 
-def test_same_account_exported_twice(tmp_path, capsys, monkeypatch):
+def test_same_account_exported_twice(tmp_path, alvh):
     a, b = FIXTURES / "ibkr_flex.csv", tmp_path / "again.csv"
     shutil.copy(a, b)
-    code, _, stderr, _ = _import(tmp_path, capsys, monkeypatch, a, b)
+    code, _, stderr, _ = _import(alvh, tmp_path, a, b)
     assert code == 2
     assert stderr == (
         f"alvh: {b}: SPXW 2026-12-18 5400 put x+2 is in {a} and in {b}: the same account "

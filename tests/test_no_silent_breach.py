@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-from alvh_cli import cli
 from alvh_cli.inputs.positions import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,18 +31,13 @@ def cases():
 
 
 @pytest.mark.parametrize(("path", "pid", "side", "spot"), list(cases()))
-def test_spot_at_or_through_a_short_strike_is_never_silent(
-    path, pid, side, spot, tmp_path, capsys, monkeypatch
-):
+def test_spot_at_or_through_a_short_strike_is_never_silent(path, pid, side, spot, tmp_path, alvh):
     text = re.sub(r"(?m)^spx = .*$", f"spx = {spot:.2f}", path.read_text())
     moved = tmp_path / path.name
     moved.write_text(text)
-    monkeypatch.setattr(sys, "argv", ["alvh", "check", str(moved), "--format", "json"])
-    cli._state["debug"] = False
-    with pytest.raises(SystemExit) as exit_:
-        cli.main()
-    data = json.loads(capsys.readouterr().out)
-    assert exit_.value.code == 1
+    code, out, err = alvh(["check", moved, "--format", "json"])
+    data = json.loads(out)
+    assert code == 1, err
     row = next(p for p in data["positions"] if p["id"] == pid)
     assert row["layer"] == 3 and row["tested_side"] == side
     assert row["attention"] is True

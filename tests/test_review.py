@@ -20,9 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
-import subprocess
 import sys
 import textwrap
 from datetime import date, timedelta
@@ -438,49 +436,26 @@ def test_emit_table(desk, capsys):
 # ------------------------------------------------------------------ command line
 
 
-def alvh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "alvh_cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def has_review_command():
-    from alvh_cli.cli import app
-
-    names = {c.name or c.callback.__name__ for c in app.registered_commands}
-    if "review" not in names:
-        pytest.skip("the review command is not in cli.py yet")
-
-
-@pytest.mark.usefixtures("has_review_command")
-def test_cli_exit_status_and_journal(desk):
+def test_cli_exit_status_and_journal(desk, alvh, monkeypatch):
+    monkeypatch.chdir(desk)
     common = ["--market", "day1.toml", "--journal", "j.sqlite", "--format", "json"]
-    done = alvh("review", "book", *common, cwd=desk)
-    assert done.returncode == 0, done.stderr  # day 1: nothing to do
+    done = alvh(["review", "book", *common])
+    assert done.code == 0, done.err  # day 1: nothing to do
     act = alvh(
-        "review",
-        "book",
-        "--market",
-        "day2.toml",
-        "--journal",
-        "j.sqlite",
-        "--changes",
-        "--format",
-        "json",
-        cwd=desk,
+        [
+            "review",
+            "book",
+            "--market",
+            "day2.toml",
+            "--journal",
+            "j.sqlite",
+            "--changes",
+            "--format",
+            "json",
+        ]
     )
-    assert act.returncode == 1, act.stderr
-    data = json.loads(act.stdout)
+    assert act.code == 1, act.err
+    data = json.loads(act.out)
     assert data["changes"]["since"]["review_id"] == 1
     assert data["journal"]["review_id"] == 2
     with sqlite3.connect(desk / "j.sqlite") as conn:
@@ -488,66 +463,31 @@ def test_cli_exit_status_and_journal(desk):
     assert json.loads(argv)[:2] == ["review", "book"]
 
 
-@pytest.mark.usefixtures("has_review_command")
-def test_cli_no_journal_writes_nothing(desk):
+def test_cli_no_journal_writes_nothing(desk, alvh, monkeypatch):
+    monkeypatch.chdir(desk)
     home = desk / "home"
     env_home = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data")}  # default journal's home
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alvh_cli",
-            "review",
-            "book",
-            "--market",
-            "day1.toml",
-            "--no-journal",
-            "--format",
-            "json",
-        ],
-        cwd=desk,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env_home, "PYTHONPATH": str(ROOT)},
+    run = alvh(
+        ["review", "book", "--market", "day1.toml", "--no-journal", "--format", "json"],
+        env=env_home,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["journal"] == {"path": None, "review_id": None}
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["journal"] == {"path": None, "review_id": None}
     assert not home.exists()
 
 
-@pytest.mark.usefixtures("has_review_command")
-def test_cli_default_journal_under_user_data_dir(desk):
+def test_cli_default_journal_under_user_data_dir(desk, alvh, monkeypatch):
+    monkeypatch.chdir(desk)
     home = desk / "home"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alvh_cli",
-            "review",
-            "book",
-            "--market",
-            "day1.toml",
-            "--format",
-            "json",
-        ],
-        cwd=desk,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "HOME": str(home),
-            "XDG_DATA_HOME": str(home / "data"),
-            "PYTHONPATH": str(ROOT),
-        },
+    run = alvh(
+        ["review", "book", "--market", "day1.toml", "--format", "json"],
+        env={"HOME": str(home), "XDG_DATA_HOME": str(home / "data")},
     )
-    assert proc.returncode == 0, proc.stderr
+    assert run.code == 0, run.err
     if sys.platform.startswith("linux"):
         assert (home / "data" / "alvh" / "journal.sqlite").is_file()
 
 
-@pytest.mark.usefixtures("has_review_command")
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -566,12 +506,13 @@ def test_cli_default_journal_under_user_data_dir(desk):
         ),
     ],
 )
-def test_cli_bad_input_exits_2(desk, args, message):
+def test_cli_bad_input_exits_2(desk, args, message, alvh, monkeypatch):
+    monkeypatch.chdir(desk)
     (desk / "notes.txt").write_text("hello\n")
-    proc = alvh("review", *args, cwd=desk)
-    assert proc.returncode == 2, proc.stdout
-    assert proc.stderr.startswith(message), proc.stderr
-    assert "Traceback" not in proc.stderr
+    run = alvh(["review", *args])
+    assert run.code == 2, run.out
+    assert run.err.startswith(message), run.err
+    assert "Traceback" not in run.err
 
 
 def test_a_position_copied_into_two_files_is_flagged(tmp_path):
