@@ -1,4 +1,5 @@
-"""The shared atomic file writer: whole file or the old one, never half, never a stray temp.
+"""What every command's output shares: rounding by unit in JSON/CSV, and the atomic file
+writer (whole file or the old one, never half, never a stray temp).
 
 Expected contents are the literal bytes handed to the writer; permissions are
 0666 less the umask, as for any file ``open()`` creates.
@@ -13,7 +14,60 @@ import stat
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.output.common import write_atomic
+from alvh_cli.output.common import Dollars, clean, write_atomic
+
+
+def test_rounding_follows_the_unit_not_the_key():
+    # "value" once rounded to cents whatever it held; now only Dollars are.
+    data = {"value": 56.92481234567, "pnl": Dollars(1416.0234), "cost": 0.000821}
+    assert clean(data) == {"value": 56.92481235, "pnl": 1416.02, "cost": 0.000821}
+    assert clean([Dollars(float("nan"))]) == [None]
+
+
+def _rsi_history(tmp_path):
+    """15 closes, 14 changes: 9 rises of 1 point and 5 falls of 2. Wilder's first RSI is the
+    simple means: gain 9/14, loss 10/14, RS 0.9, RSI 100 - 100/1.9 = 47.368421052631..."""
+    from datetime import date, timedelta
+
+    moves = [1, 1, -2, 1, 1, -2, 1, 1, -2, 1, 1, -2, 1, -2]
+    closes = [5000.0]
+    for m in moves:
+        closes.append(closes[-1] + m)
+    day, rows = date(2026, 11, 3), []
+    while len(rows) < len(closes):
+        if day.weekday() < 5:
+            rows.append(day)
+        day += timedelta(days=1)
+    path = tmp_path / "h.csv"
+    lines = [f"{d.isoformat()},{c},15" for d, c in zip(rows, closes, strict=True)]
+    path.write_text("date,spx,vix\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_signals_json_keeps_the_rsi_digits(tmp_path, alvh):
+    import json
+
+    code, out, err = alvh(["signals", "--history", _rsi_history(tmp_path), "--format", "json"])
+    assert code == 0, err
+    rsi = next(s for s in json.loads(out)["signals"] if s["name"] == "rsi_oversold")
+    assert rsi["value"] == pytest.approx(100 - 100 / 1.9, rel=1e-9)  # not 47.37
+
+
+def test_price_json_rounds_dollars_to_cents(alvh):
+    import json
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_positions" / "calm.toml"
+    code, out, err = alvh(["price", sample, "--format", "json"])
+    assert code == 0, err
+    data = json.loads(out)
+    for leg in data["legs"]:
+        # value = price per point x quantity x 100, in dollars: cents, no more
+        assert leg["value"] == round(leg["value"], 2)
+        assert abs(leg["value"] - leg["price"] * leg["quantity"] * 100) <= 0.005 + 1e-6
+        assert leg["gamma"] != round(leg["gamma"], 2)  # per-unit Greeks keep their digits
+    for p in data["positions"]:
+        assert p["pnl"] == round(p["pnl"], 2)
 
 
 def _names(folder):

@@ -30,7 +30,7 @@ TOTAL_GREEKS = ("delta", "gamma", "vega", "theta")
 class ReviewResult:
     """One review, as plain data.
 
-    ``rows``: one dict per position, most urgent first: the DESIGN §7 check
+    ``rows``: one dict per position, most urgent first: the ``check`` JSON
     fields without ``recommendations``, plus ``actions`` (names),
     ``needs_action``, ``hedge_budget`` and ``hedge_spent`` (dollars).
     ``recommendations``: every recommendation (holds included) with the
@@ -96,26 +96,29 @@ def duplicate_positions(loaded: Sequence[LoadedFile]) -> list[str]:
 
 
 def book_totals(rows: Sequence[dict], recommendations: Sequence[dict]) -> dict:
-    """Book sums, all in dollars: Greeks (DESIGN §3 units), P&L and hedge spend against budget.
+    """Book sums, all in dollars: Greeks (position dollars), P&L and hedge spend against budget.
 
     ``hedge_spent`` is the net entry debit of the hedge layers on;
     ``hedge_proposed`` the cost of today's ``open_hedge`` recommendations;
-    ``hedge_budget_used`` is spent / budget (None when the budget is zero).
+    ``hedge_budget_used`` is spent / budget (None when the budget is zero). Dollar
+    figures are ``Dollars`` (the output rounds them to cents; the ratio keeps its digits).
     """
+    from alvh_cli.output.common import Dollars
+
     totals: dict = {"positions": len(rows), "needs_action": sum(r["needs_action"] for r in rows)}
     for name in TOTAL_GREEKS:
-        totals[name] = sum(float(r["greeks"][name]) for r in rows)
-    totals["pnl"] = sum(float(r["pnl"]) for r in rows)
+        totals[name] = Dollars(sum(float(r["greeks"][name]) for r in rows))
+    totals["pnl"] = Dollars(sum(float(r["pnl"]) for r in rows))
     budget = sum(r["hedge_budget"] for r in rows)
     spent = sum(r["hedge_spent"] for r in rows)
     proposed = sum(
         float(r.get("cost") or 0.0) for r in recommendations if r["action"] == "open_hedge"
     )
     totals.update(
-        hedge_budget=budget,
-        hedge_spent=spent,
-        hedge_proposed=proposed,
-        hedge_remaining=budget - spent,
+        hedge_budget=Dollars(budget),
+        hedge_spent=Dollars(spent),
+        hedge_proposed=Dollars(proposed),
+        hedge_remaining=Dollars(budget - spent),
         hedge_budget_used=spent / budget if budget > 0 else None,
     )
     return totals
@@ -164,6 +167,7 @@ def review_book(
     (``alvh_cli.method.scenarios.History``; default the embedded ones).
     """
     # The journal and the report read plain records of the typed check.
+    from alvh_cli.output.common import Dollars
     from alvh_cli.output.records import position_json
 
     if regimes is None or isinstance(regimes, Regime):
@@ -183,8 +187,8 @@ def review_book(
         row.update(
             actions=[r["action"] for r in recs],
             needs_action=pc.needs_action,
-            hedge_budget=budget,
-            hedge_spent=spent,
+            hedge_budget=Dollars(budget),
+            hedge_spent=Dollars(spent),
         )
         rows.append(row)
         recs_by_row.append(recs)

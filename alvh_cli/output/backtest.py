@@ -146,12 +146,24 @@ def describe(result: bt.BacktestResult) -> list[str]:
     ]
 
 
+MONEY = frozenset(key for _, key, kind in ROWS if kind == "money")
+
+
+def summary_in_dollars(summary: dict) -> dict:
+    """One policy's summary with its dollar figures (the ``money`` rows) as ``Dollars``."""
+    return {k: common.Dollars(v) if k in MONEY else v for k, v in summary.items()}
+
+
 def emit_backtest(result: bt.BacktestResult, fmt: str) -> None:
     """Print the summary: a rich table (metrics × policies), JSON, or CSV (one row per policy)."""
     if fmt == "json":
-        return common.emit_json(result.to_dict())
+        data = result.to_dict()
+        data["policies"] = {p: summary_in_dollars(s) for p, s in data["policies"].items()}
+        return common.emit_json(data)
     if fmt == "csv":
-        return common.emit_csv([{"policy": p, **result.summary[p]} for p in result.policies])
+        return common.emit_csv(
+            [{"policy": p, **summary_in_dollars(result.summary[p])} for p in result.policies]
+        )
     from rich.table import Table
 
     console = common.console()

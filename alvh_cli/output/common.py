@@ -19,51 +19,30 @@ from typing import IO, Any
 
 from alvh_cli.errors import InputError
 
-# Keys holding dollars are rounded to cents in JSON/CSV; other floats keep 10 significant
-# digits (a per-unit gamma of 0.00082 or a theta of -1e-7 must survive).
-DOLLAR_KEYS = {
-    "cost",
-    "stress_gain",
-    "stress_loss",
-    "pnl",
-    "value",
-    "dollar_delta",
-    "dollar_gamma",
-    "dollar_vega",
-    "dollar_theta",
-    "delta_before",
-    "delta_after",
-    "ev_before",
-    "ev_after",
-    "sd_before",
-    "sd_after",
-    "budget",
-    "budget_spent",
-    "existing_gain",
-    "needed_gain",
-}
-
 
 class Dollars(float):
-    """An amount of money in dollars: JSON and CSV round it to cents, whatever its key."""
+    """An amount of money in dollars: JSON and CSV round it to cents, whatever its key.
+
+    Every producer of a dollar figure for output wraps it (``records``, and each
+    command's output module at its edge); any other float keeps 10 significant digits,
+    so a per-unit gamma of 0.00082, a theta of -1e-7 or an RSI of 56.9248 survive.
+    """
 
     __slots__ = ()
 
 
-def clean(value, key: str = ""):
-    """JSON-safe copy: NaN → null, dollars to cents, other floats to 10 significant digits."""
+def clean(value):
+    """JSON-safe copy: NaN → null, Dollars to cents, other floats to 10 significant digits."""
     if isinstance(value, Dollars):
         return round(float(value), 2) if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: clean(v, k) for k, v in value.items()}
+        return {k: clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(v, key) for v in value]
+        return [clean(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return round(value, 2) if key in DOLLAR_KEYS else float(f"{value:.10g}")
+        return float(f"{value:.10g}") if math.isfinite(value) else None
     return value
 
 

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from alvh_cli.output import common
-from alvh_cli.output.common import money, num
+from alvh_cli.output.common import Dollars, money, num
+
+LEG_DOLLARS = ("value", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta")
+
+
+def in_dollars(data: dict) -> dict:
+    """``valuation.price_book``'s plain dicts with their dollar figures as ``Dollars``: each
+    leg's ``value`` and ``dollar_*`` Greeks, each position's ``pnl`` and ``greeks``."""
+    legs = [{**r, **{k: Dollars(r[k]) for k in LEG_DOLLARS}} for r in data["legs"]]
+    positions = [
+        {
+            **p,
+            "pnl": Dollars(p["pnl"]),
+            "greeks": {
+                part: {n: Dollars(v) for n, v in greeks.items()}
+                for part, greeks in p["greeks"].items()
+            },
+        }
+        for p in data["positions"]
+    ]
+    return {**data, "positions": positions, "legs": legs}
 
 
 def emit_price(data: dict, fmt: str, warnings=()) -> None:
     """``warnings`` (InputWarnings) join the JSON; the caller prints them on stderr."""
+    data = in_dollars(data)
     if fmt == "json":
         return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
     if fmt == "csv":
@@ -16,7 +37,10 @@ def emit_price(data: dict, fmt: str, warnings=()) -> None:
 
     console = common.console()
     console.print(f"alvh price as of {data['asof']}", style="bold")
-    legs = Table(title="Legs (per unit; Greeks per DESIGN §3 units)", title_justify="left")
+    legs = Table(
+        title="Legs, per unit (delta /pt, gamma /pt², vega /vol pt, theta /day, rho /1% rate)",
+        title_justify="left",
+    )
     for col in (
         "position",
         "leg",

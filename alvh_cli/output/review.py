@@ -8,24 +8,8 @@ change. rich is imported only for the table.
 
 from __future__ import annotations
 
-import json
-import sys
-
 from alvh_cli.output import common
 from alvh_cli.output.common import money, num
-
-# Dollar keys of the review beyond common.DOLLAR_KEYS: rounded to cents in JSON/CSV.
-REVIEW_DOLLAR_KEYS = {"hedge_budget", "hedge_spent", "hedge_proposed", "hedge_remaining"}
-
-
-def _cents(value, key: str = ""):
-    if isinstance(value, dict):
-        return {k: _cents(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_cents(v, key) for v in value]
-    if isinstance(value, float) and key in REVIEW_DOLLAR_KEYS:
-        return round(value, 2)
-    return value
 
 
 def _since(result) -> dict | None:
@@ -56,8 +40,7 @@ def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
     ``errors`` as in ``output.check.emit_check``."""
     if fmt == "json":
         data = review_json(result, warnings, errors)
-        sys.stdout.write(json.dumps(_cents(common.clean(data)), indent=2) + "\n")
-        return
+        return common.emit_json(data)
     if fmt == "csv":
         if result.changes is not None:
             return common.emit_csv(result.changes)
@@ -68,7 +51,7 @@ def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
             rows.append(
                 {**base, **{f"rec.{k}": v for k, v in rec.items() if k not in ("id", "source")}}
             )
-        return common.emit_csv(_cents(rows))
+        return common.emit_csv(rows)
     print_review(common.console(), result)
 
 
