@@ -585,8 +585,12 @@ def schema() -> None:
     from alvh_cli.inputs.json_schema import json_schema
     from alvh_cli.method.rules import DEFAULTS
 
-    docs = {key: f"{rule.help} (default {rule.default})" for key, rule in DEFAULTS.items()}
-    typer.echo(json.dumps(json_schema(docs), indent=2))
+    docs = {
+        key: f"{rule.help} (default {'unset' if rule.default is None else rule.default})"
+        for key, rule in DEFAULTS.items()
+    }
+    bounds = {key: (rule.low, rule.high, rule.integer) for key, rule in DEFAULTS.items()}
+    typer.echo(json.dumps(json_schema(docs, bounds), indent=2))
 
 
 def main() -> None:

@@ -504,7 +504,7 @@ BAD_FILES: list[tuple[str, str]] = [
     # --- rules table values (keys are rules.py's business)
     (
         sub("layer1_multiple = 1.5", 'layer1_multiple = "1.5"'),
-        "rules.layer1_multiple: must be a number or true/false",
+        "rules.layer1_multiple: must be a number, got '1.5' (write numbers without quotes)",
     ),
     (
         sub("layer1_multiple = 1.5", "layer1_multiple = nan"),
@@ -1038,16 +1038,17 @@ def test_parse_market_from_dict():
 
 def test_load_rules_table(tmp_path):
     assert load_rules_table(_write(tmp_path, GOOD)) == {"layer1_multiple": 1.5}
-    flat = _write(tmp_path, "layer1_multiple = 1.4\nuse_signals = false\n", "r.toml")
-    assert load_rules_table(flat) == {"layer1_multiple": 1.4, "use_signals": False}
+    flat = _write(tmp_path, "layer1_multiple = 1.4\nvix_beta = -5\n", "r.toml")
+    assert load_rules_table(flat) == {"layer1_multiple": 1.4, "vix_beta": -5}
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("layer1_multiple = inf\n", "layer1_multiple: must be a finite number, got inf"),
-        ('layer1_multiple = "high"\n', "layer1_multiple: must be a number or true/false"),
-        ("[rules.layer1]\nmultiple = 1.5\n", "rules.layer1: must be a number or true/false"),
+        ('layer1_multiple = "high"\n', "layer1_multiple: must be a number, got 'high'"),
+        ("layer1_multiple = true\n", "layer1_multiple: must be a number, got true"),
+        ("[rules.layer1]\nmultiple = 1.5\n", "rules.layer1: must be a number, got a table"),
         ('[[positions]]\nid = "x"\n', "rules: no [rules] table in file (it has [positions])"),
     ],
 )

@@ -164,8 +164,8 @@ def load_market_file(path: str | Path) -> Market:
 def load_rules_table(path: str | Path) -> dict:
     """Rule overrides for ``--rules FILE``: its ``[rules]`` table, or its top-level keys.
 
-    Only checks that every value is a finite number or a boolean; which keys
-    exist is ``rules.py``'s business.
+    Only checks that every value is a finite number; which keys exist, and their
+    ranges, are ``rules.py``'s business.
     """
     source = str(path)
     doc = read_toml(path)

@@ -33,8 +33,8 @@ class Field:
     ``kind`` is one of ``string``, ``number`` (int or float, never bool),
     ``integer``, ``boolean``, ``date`` (a TOML local date), ``instant`` (a TOML date, local
     date-time or offset date-time), ``table``, ``tables`` (an array of tables,
-    each described by ``fields``) and ``rules`` (a table of numbers and
-    booleans whose keys are validated by ``rules.py``). ``choices`` are the
+    each described by ``fields``) and ``rules`` (a table of numbers whose
+    keys and ranges are validated by ``rules.py``). ``choices`` are the
     canonical spellings, matched case-insensitively. The bounds ``gt``, ``ge``,
     ``lt``, ``le`` and ``nonzero`` apply to numbers; ``hint`` follows the bounds
     in their error message. ``required_note`` follows "required" when the key is

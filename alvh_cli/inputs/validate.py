@@ -139,15 +139,16 @@ def _bounds_text(f: Field) -> str:
 
 
 def check_rules(value: object, source: str, key: str) -> dict:
-    """A rules table: every value a finite number or a boolean (keys checked in rules.py)."""
+    """A rules table: every value a finite number (keys and ranges checked in rules.py).
+
+    No rule is a switch (``profit_take = 0`` turns the profit take off), so true/false
+    is refused here, as the JSON Schema refuses it."""
     if not isinstance(value, dict):
         raise InputError(f"must be a table, got {show(value)}", source, key)
     for name, v in value.items():
         sub = _join(key, name)
-        if isinstance(v, bool):
-            continue
-        if not isinstance(v, (int, float)):
-            raise InputError(_want("a number or true/false", v), source, sub)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise InputError(_want("a number", v), source, sub)
         if not math.isfinite(v):
             raise InputError(f"must be a finite number, got {show(v)}", source, sub)
     return dict(value)
