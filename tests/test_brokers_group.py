@@ -143,7 +143,7 @@ def test_larger_side_splits_and_the_rest_is_left_over():
     assert lo.describe() == "SPXW 2026-12-18 5400 put x+1 + SPXW 2026-12-18 5450 put x-1"
     assert r.notes == (
         "SPXW 2026-12-18: SPXW 2026-12-18 5400/5450 put vertical x3 is larger than the other "
-        "side it pairs with: 2 of its 3 contracts make a condor, the other 1 stay apart",
+        "side it pairs with: 2 of its 3 contracts make a condor, the other 1 stays apart",
     )
 
 

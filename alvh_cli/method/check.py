@@ -145,6 +145,10 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
     return layer, why
 
 
+def _days(n: int) -> str:
+    return f"{n} day{'s' * (n != 1)}"
+
+
 def trading_days_until(start: date, end: date) -> int:
     n, day = 0, start
     while day < end:
@@ -677,7 +681,7 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
         out.append(
             Roll(
                 Action.ROLL,
-                f"layer {layer} expires {expiry}, {(expiry - today).days} days away "
+                f"layer {layer} expires {expiry}, {_days((expiry - today).days)} away "
                 f"(<= {rules.hedge_roll_days}), the condor on to {p.expiry}: roll it to "
                 f"{later[0]}",
                 layer,

@@ -228,7 +228,8 @@ def build(
     last = date.fromordinal(int(history.dates[-1])) if len(history.dates) else None
     span = "" if f"{first}..{last}" in history.source else f" {first}..{last}"
     source = (
-        f"{history.source}: {len(r):,} windows of {horizon_days} trading days{span}"
+        f"{history.source}: {len(r):,} window{'s' * (len(r) != 1)} of {horizon_days} "
+        f"trading day{'s' * (horizon_days != 1)}{span}"
         if len(r)
         else f"{history.source}: no complete {horizon_days}-day window"
     )

@@ -130,7 +130,8 @@ def describe(result: bt.BacktestResult) -> list[str]:
     take = f"{r.profit_take:.0%} of the credit (every policy)" if p.profit_take else "off"
     return [
         f"Period {result.dates[0]} to {result.dates[-1]}: {len(result.dates)} closes, "
-        f"{len(result.entries)} entries. Data: {result.source}",
+        f"{len(result.entries)} entr{'y' if len(result.entries) == 1 else 'ies'}. "
+        f"Data: {result.source}",
         f"Entry: every {day} (next trading day if closed), SPXW Friday nearest {p.dte} DTE, "
         f"short strikes at {p.delta:g} delta, {p.wing:g}-point wings on a {p.strike_step:g}-point "
         f"grid, {p.contracts} contract(s).",

@@ -249,5 +249,6 @@ def what(rec: dict) -> str:
         name = rec["instrument"].replace("_", " ")
         return f"{name} {a} {rec['from_expiry']} → {b} {rec['to_expiry']}"
     if rec.get("legs"):
-        return f"{rec.get('instrument', '').replace('_', ' ')} ({len(rec['legs'])} legs)"
+        n = len(rec["legs"])
+        return f"{rec.get('instrument', '').replace('_', ' ')} ({n} leg{'s' * (n != 1)})"
     return ""

@@ -74,7 +74,10 @@ def print_review(console, result) -> None:
     console.print(
         f"alvh review as of {result.asof} — regime: {_regime_text(result.regime)}", style="bold"
     )
-    console.print(f"{t['positions']} positions, {t['needs_action']} need action; {journal}")
+    n, acting = t["positions"], t["needs_action"]
+    console.print(
+        f"{n} position{'s' * (n != 1)}, {acting} need{'s' * (acting == 1)} action; {journal}"
+    )
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="yellow")
 
@@ -166,8 +169,8 @@ def print_changes(console, result) -> None:
     s = result.since
     if s is None:
         console.print(
-            f"Changes: no earlier review of this book in the journal; "
-            f"{len(result.rows)} positions are new."
+            f"Changes: no earlier review of this book in the journal; {len(result.rows)} "
+            + ("position is new." if len(result.rows) == 1 else "positions are new.")
         )
         return
     head = f"Changes since review #{s.id} (run {s.run_at}, as of {s.asof})"

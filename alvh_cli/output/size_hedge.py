@@ -118,7 +118,7 @@ def print_one(console, pc) -> None:
         f"Layer {plan.layer}: hedge budget ${money(plan.budget)} (hedge_budget × the credit), "
         f"spent "
         f"${money(plan.spent)}, this layer may spend ${money(plan.limit)}. "
-        f"{plan.n_candidates} spreads priced on "
+        f"{plan.n_candidates} spread{'s' * (plan.n_candidates != 1)} priced on "
         + ", ".join(e.isoformat() for e in plan.expiries)
         + "."
     )

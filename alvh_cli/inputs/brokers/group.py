@@ -319,7 +319,8 @@ def _pair(
     for n in sorted(sizes_p):
         if sizes_c[n] and (sizes_p[n] > 1 or sizes_c[n] > 1):
             notes.append(
-                f"{where}: {sizes_p[n]} put and {sizes_c[n]} call verticals of {n} contracts "
+                f"{where}: {sizes_p[n]} put and {sizes_c[n]} call verticals of {n} "
+                f"contract{'s' * (n != 1)} "
                 "were paired by strike order (lowest short put with lowest short call): the "
                 "export does not say which were sold together; edit the file if they were "
                 "traded otherwise"
@@ -350,7 +351,8 @@ def _pair(
         calls.sort(key=lambda v: v.short.strike)
         notes.append(
             f"{where}: {bigger.describe()} is larger than the other side it pairs with: "
-            f"{n} of its {bigger.n} contracts make a condor, the other {rest.n} stay apart"
+            f"{n} of its {bigger.n} contracts make{'s' * (n == 1)} a condor, the other "
+            f"{rest.n} stay{'s' * (rest.n == 1)} apart"
         )
     return pairs, puts + calls, notes
 

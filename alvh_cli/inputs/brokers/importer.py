@@ -234,7 +234,8 @@ def summary(result: ImportResult, output: str | None) -> str:
     g = result.grouping
     lines = [f"alvh import: {len(result.exports)} export{'s' * (len(result.exports) != 1)} read"]
     for e in result.exports:
-        lines.append(f"  {e.path}: {e.format}, {len(e.legs)} SPX/VIX option legs")
+        legs = len(e.legs)
+        lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")
     target = f" → {output}" if output and g.condors else ""
     lines.append(f"condors: {len(g.condors)}{target}")
     for c in g.condors:

@@ -222,7 +222,12 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
     notes = []
     if other:
         notes.append(
-            f"{path}: {other} rows that are not option fills (cash, stock) were not needed"
+            f"{path}: {other} "
+            + (
+                "row that is not an option fill (cash, stock) was not needed"
+                if other == 1
+                else "rows that are not option fills (cash, stock) were not needed"
+            )
         )
     return collect(path, TRANSACTIONS, "transactions", holdings, skipped, notes)
 
