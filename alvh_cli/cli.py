@@ -11,9 +11,9 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from alvh_cli import __version__
+from alvh_cli import __version__, compat
 
 
 class _InOrder(TyperGroup):
@@ -51,6 +51,24 @@ class _InOrder(TyperGroup):
                 traceback.print_exc()
             print(f"alvh: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
+
+
+class _BacktestCommand(TyperCommand):
+    """``backtest --help`` ends with every ``--entry`` key, its meaning and its default,
+    read from the parameter table when the help is shown (so ``alvh --help`` does not
+    load the backtest, and the list cannot drift from what ``--entry`` accepts)."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from alvh_cli.backtest import engine
+
+        rows = [(k, f"{p.help} (default {p.default:g})") for k, p in engine.PARAMS.items()]
+        rows += [
+            ("profit_take", "true/false: the shared profit take (default true)"),
+            ("start, end", "first and last date, YYYY-MM-DD (default: the whole history)"),
+        ]
+        with formatter.section("--entry keys (key=value, or a TOML file's [backtest] table)"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
 
 
 app = typer.Typer(
@@ -458,7 +476,7 @@ def import_cmd(
     raise typer.Exit(1 if result.leftovers else 0)
 
 
-@app.command(short_help="ALVH vs 2x/3x stops and hold, on history.")
+@app.command(short_help="ALVH vs 2x/3x stops and hold, on history.", cls=_BacktestCommand)
 def backtest(
     history: list[Path] | None = typer.Option(
         None,
@@ -475,7 +493,7 @@ def backtest(
         "--entry",
         "-e",
         help="Entry rule, model or cost parameter key=value (repeat or comma-separate), "
-        "or a TOML file with a [backtest] table.",
+        "or a TOML file with a [backtest] table. The keys are listed below.",
     ),
     no_profit_take: bool = typer.Option(
         False, "--no-profit-take", help="Turn the shared profit take off for every policy."
@@ -495,6 +513,8 @@ def backtest(
     """
     from alvh_cli.backtest.options import backtest_command
 
+    if plot is not None:
+        compat.require("HAS_MATPLOTLIB", "--plot")  # before the run, not after it
     backtest_command(
         history=history,
         rules=rules,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -303,15 +304,109 @@ def test_signals_through_the_cli(tmp_path, alvh):
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
-def test_size_hedge_says_what_check_says(sample, capsys, monkeypatch):
+def test_size_hedge_says_what_check_says(sample, alvh, monkeypatch):
     """Without options, size-hedge shows the same decision as check for every position."""
     monkeypatch.chdir(ROOT)
-    _, out, _ = run(
-        ["check", f"sample_positions/{sample.name}", "--format", "json"], capsys, monkeypatch
-    )
+    _, out, _ = alvh(["check", f"sample_positions/{sample.name}", "--format", "json"])
     checked = {p["id"]: p["recommendations"] for p in json.loads(out)["positions"]}
-    _, out, _ = run(
-        ["size-hedge", f"sample_positions/{sample.name}", "--format", "json"], capsys, monkeypatch
-    )
+    _, out, _ = alvh(["size-hedge", f"sample_positions/{sample.name}", "--format", "json"])
     sized = {p["id"]: p["recommendations"] for p in json.loads(out)["positions"]}
     assert sized == checked
+
+
+# ------------------------------------------------------------------ help and messages
+
+
+def _command_names():
+    import typer
+
+    from alvh_cli import cli
+
+    return sorted(typer.main.get_command(cli.app).commands)
+
+
+def test_help_is_self_contained(alvh):
+    """No help text points at a document users do not have (DESIGN.md, "§3")."""
+    for args in (["--help"], *([name, "--help"] for name in _command_names())):
+        code, out, err = alvh(args)
+        assert code == 0, (args, err)
+        assert "DESIGN" not in out and "§" not in out, args
+
+
+def test_readme_and_messages_cite_no_design_document():
+    """README and every string alvh can print (not docstrings or comments) stand alone."""
+    import ast
+
+    assert not {"DESIGN", "§"} & {
+        w for w in ("DESIGN", "§") if w in (ROOT / "README.md").read_text()
+    }
+    for path in sorted((ROOT / "alvh_cli").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and id(node) not in docstrings:
+                assert "DESIGN" not in text and "§" not in text, (
+                    f"{path.relative_to(ROOT)}:{node.lineno}"
+                )
+
+
+def test_backtest_help_lists_every_entry_key(alvh):
+    from dataclasses import fields
+
+    from alvh_cli.backtest.engine import PARAMS, BacktestParams
+
+    code, out, _ = alvh(["backtest", "--help"])
+    assert code == 0
+    listed = " ".join(out.split("--entry keys")[1].split())  # wrapped lines joined
+    for name, param in PARAMS.items():
+        assert f"{name} {param.help} (default {param.default:g})" in listed, name
+    for name in {f.name for f in fields(BacktestParams)} - set(PARAMS):
+        assert re.search(rf"(^| |, ){name}\b", listed), name  # profit_take, start, end
+
+
+def test_backtest_plot_without_matplotlib_stops_before_the_run(monkeypatch, tmp_path, alvh):
+    from alvh_cli import compat
+    from alvh_cli.backtest import engine
+
+    def never(*args, **kwargs):
+        raise AssertionError("the backtest ran")
+
+    monkeypatch.setattr(compat, "HAS_MATPLOTLIB", False)
+    monkeypatch.setattr(engine, "run_backtest", never)
+    code, out, err = alvh(["backtest", "--plot", tmp_path / "equity.png"])
+    assert (code, out) == (2, "")
+    assert err == "alvh: --plot: needs matplotlib: pip install 'alvh[plot]'\n"
+    assert not (tmp_path / "equity.png").exists()
+
+
+# "1 positions", "1 windows": a count of one takes the singular.
+PLURAL_SLIP = re.compile(
+    r"(?<![\d.,])1 (positions|files|windows|spreads|legs|days|trading days|rows|contracts|"
+    r"entries|closes|alternatives|rungs|errors|warnings)\b|(?<![\d.,])1 need action"
+)
+
+
+def test_a_count_of_one_is_singular(tmp_path, alvh, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    one = "sample_positions/put_tested_1_6x.toml"
+    runs = [
+        ["review", one, "--no-journal"],
+        ["review", one, "--no-journal", "--changes", "--journal", tmp_path / "j.sqlite"],
+        ["check", one],
+        ["size-hedge", one],
+        ["price", one],
+    ]
+    for args in runs:
+        code, out, err = alvh(args)
+        assert code in (0, 1, 2), err
+        assert not PLURAL_SLIP.search(out + err), (args, PLURAL_SLIP.search(out + err))
+    _, out, _ = alvh(["review", one, "--no-journal"])
+    assert "1 position, 1 needs action" in out
