@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from alvh_cli import __version__, compat
+from alvh_cli import __version__
 
 
 class _InOrder(TyperGroup):
@@ -24,6 +24,7 @@ class _InOrder(TyperGroup):
     ORDER = (
         "check",
         "size-hedge",
+        "plot",
         "review",
         "import",
         "price",
@@ -198,6 +199,13 @@ def check(
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
     chain: list[Path] | None = CHAIN,
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        help="Also draw each position's risk graph (alvh plot) to DIR/<file>-<id>.png "
+        "(needs matplotlib: pip install 'alvh[plot]').",
+        metavar="DIR",
+    ),
 ) -> None:
     """What to do today: layers, hedges, conversions, unwinds, profit takes.
 
@@ -211,6 +219,10 @@ def check(
     from alvh_cli.method import regime
     from alvh_cli.output.check import emit_check
 
+    if plot is not None:
+        from alvh_cli import compat
+
+        compat.require("HAS_MATPLOTLIB", "--plot")
     loaded, errors = book.load_book_tolerant(
         files,
         market=market,
@@ -224,6 +236,12 @@ def check(
     warnings = book.warnings_of(loaded)
     if loaded or fmt is Format.json:
         emit_check(result, fmt.value, warnings, errors)
+    if plot is not None and loaded:
+        from alvh_cli.method.risk_graph import graphs_for
+        from alvh_cli.model.valuation import value_book
+        from alvh_cli.output.plots import write_pngs
+
+        write_pngs(graphs_for(value_book(loaded), result.positions), plot)
     _print_problems(warnings, errors)
     raise typer.Exit(2 if errors else 1 if result.needs_action else 0)
 
@@ -326,6 +344,70 @@ def market_cmd(
         chain, futures=futures, asof=asof, spx=spx, vix=vix, quotes=not no_quotes
     )
     emit_market(snapshot, notes, output, force)
+
+
+@app.command(short_help="Risk graph: P&L against SPX, as held and with the change.")
+def plot(
+    file: Path = typer.Argument(..., help="Position file (TOML).", show_default=False),
+    position: str | None = typer.Option(
+        None, "--position", "-p", help="Position id (default: each)."
+    ),
+    day: str | None = typer.Option(
+        None,
+        "--date",
+        help="Date of the middle curve, YYYY-MM-DD (default: halfway to the expiry).",
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write a PNG here (needs matplotlib). Default: draw in the terminal (plotext).",
+    ),
+    market: Path | None = MARKET,
+    rules: Path | None = RULES,
+    history: list[Path] | None = HISTORY,
+    events: list[Path] | None = EVENTS,
+    allow_expired: bool = ALLOW_EXPIRED,
+) -> None:
+    """P&L in dollars from entry prices against SPX: today, at a date and at expiry, as
+    held and with what alvh check recommends applied; breakevens and short strikes marked.
+
+    VIX moves with SPX by the scenario model's vix_beta (with its crash floor); the SPX
+    smile keeps its shape in moneyness. Both renderings are the 'plot' extra:
+    pip install 'alvh[plot]'.
+    Example: alvh plot sample_positions/put_tested_1_6x.toml -o dec-1.png
+    """
+    from alvh_cli import compat
+    from alvh_cli.errors import InputError
+    from alvh_cli.inputs import book
+    from alvh_cli.method import regime
+    from alvh_cli.method.risk_graph import risk_graphs
+    from alvh_cli.output import plots
+
+    if output is not None:
+        if output.suffix.lower() != ".png":
+            raise InputError(f"must be a .png file, got {str(output)!r}", "--output")
+        compat.require("HAS_MATPLOTLIB", "--output")
+    else:
+        compat.require("HAS_PLOTEXT", "plot")
+    when = book.parse_date_option(day, "--date")
+    loaded = book.load_book(
+        [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
+    )
+    regimes, closes = regime.context_for(loaded, history, events or [])
+    graphs = risk_graphs(loaded, regimes, history=closes, position=position, day=when)
+    if output is None:
+        plots.print_terminal(graphs)
+    elif len(graphs) > 1:
+        ids = ", ".join(g.position_id for g in graphs)
+        raise InputError(
+            f"{file} holds {len(graphs)} positions ({ids}): choose one with --position, or "
+            "draw one PNG each with alvh check --plot DIR",
+            "--output",
+        )
+    else:
+        plots.draw_png(graphs[0], output)
+    _print_problems(book.warnings_of(loaded))
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -514,6 +596,8 @@ def backtest(
     from alvh_cli.backtest.options import backtest_command
 
     if plot is not None:
+        from alvh_cli import compat
+
         compat.require("HAS_MATPLOTLIB", "--plot")  # before the run, not after it
     backtest_command(
         history=history,
