@@ -19,6 +19,7 @@ _LAZY = {
     "value_book": "alvh_cli.model.valuation",
     "price_book": "alvh_cli.model.valuation",
     "check_book": "alvh_cli.method.check",
+    "risk_graphs": "alvh_cli.method.risk_graph",
     "Rules": "alvh_cli.method.rules",
     "InputError": "alvh_cli.errors",
     "InputWarning": "alvh_cli.errors",
