@@ -29,7 +29,8 @@ discounted intrinsic value of the forward, a step delta (0.5 of the discounted
 step exactly at the money) and zero gamma and vega, with no NaN and no
 warning. Negative ``T`` or ``sigma`` give NaN.
 
-Only numpy and scipy.special are imported, so the module loads fast.
+Only numpy is imported (the normal distribution comes from
+:mod:`alvh_cli.model.normal`, not scipy.special), so the module loads fast.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erfcx, ndtr, ndtri
+
+from alvh_cli.model.normal import erfcx, ndtr, ndtri
 
 __all__ = [
     "Greeks",
@@ -135,8 +137,7 @@ def _greeks(is_call, S, K, T, r, q, sigma, *, futures: bool) -> Greeks:
         x = np.log(S / K) if futures else np.log(S / K) + (r - q) * T  # ln(F/K)
         d1 = x / v_safe + 0.5 * v_safe
         wd1 = w * d1
-        n1 = ndtr(wd1)  # N(w d1)
-        n2 = ndtr(wd1 - w * v_safe)  # N(w d2)
+        n1, n2 = _pair(ndtr, wd1, wd1 - w * v_safe)  # N(w d1), N(w d2)
         pdf = _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1)
         if zero.any():
             pdf = np.where(zero, 0.0, pdf)
@@ -180,8 +181,15 @@ def _price(is_call, S, K, T, r, q, sigma, *, futures: bool) -> np.ndarray:
         df_q = df_r if futures else np.exp(-q * T)
         x = np.log(S / K) if futures else np.log(S / K) + (r - q) * T
         wd1 = w * (x / v_safe + 0.5 * v_safe)
-        price = w * (S * df_q * ndtr(wd1) - K * df_r * ndtr(wd1 - w * v_safe))
+        n1, n2 = _pair(ndtr, wd1, wd1 - w * v_safe)
+        price = w * (S * df_q * n1 - K * df_r * n2)
     return price
+
+
+def _pair(f, a, b):
+    """f(a), f(b) from one call of f: its cost is mostly per call, not per element."""
+    out = f(np.stack(np.broadcast_arrays(a, b)))
+    return out[0], out[1]
 
 
 def _full(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -388,7 +396,8 @@ def _step_lower(s, beta, x, b_max):
     """
     h = x / s
     t = 0.5 * s
-    de = erfcx(-_INV_SQRT_2 * (h + t)) - erfcx(-_INV_SQRT_2 * (h - t))
+    e1, e2 = _pair(erfcx, -_INV_SQRT_2 * (h + t), -_INV_SQRT_2 * (h - t))
+    de = e1 - e2
     ln_b = -0.5 * (h * h + t * t) + np.log(0.5 * de)
     ln_beta = np.log(beta)
     bpob = _SQRT_2_OVER_PI / de  # b'/b
@@ -409,7 +418,8 @@ def _step_middle(s, beta, x, b_max):
     """Householder step on g = b(s) - beta (middle branches)."""
     h = x / s
     t = 0.5 * s
-    b = b_max * ndtr(h + t) - ndtr(h - t) / b_max
+    n1, n2 = _pair(ndtr, h + t, h - t)
+    b = b_max * n1 - n2 / b_max
     vega = _INV_SQRT_2PI * np.exp(-0.5 * (h * h + t * t))
     newton = (beta - b) / vega
     halley = h * h / s - 0.25 * s
@@ -425,7 +435,8 @@ def _step_upper(s, beta, x, b_max):
     """
     h = x / s
     t = 0.5 * s
-    gap = b_max * ndtr(-(h + t)) + ndtr(h - t) / b_max  # b_max - b
+    n1, n2 = _pair(ndtr, -(h + t), h - t)
+    gap = b_max * n1 + n2 / b_max  # b_max - b
     target = b_max - beta
     vega = _INV_SQRT_2PI * np.exp(-0.5 * (h * h + t * t))
     gp = vega / gap
@@ -442,7 +453,8 @@ def _black_lower(x, s):
     h = x / s
     t = 0.5 * s
     e = np.exp(-0.5 * (h * h + t * t))
-    b = 0.5 * e * (erfcx(-_INV_SQRT_2 * (h + t)) - erfcx(-_INV_SQRT_2 * (h - t)))
+    e1, e2 = _pair(erfcx, -_INV_SQRT_2 * (h + t), -_INV_SQRT_2 * (h - t))
+    b = 0.5 * e * (e1 - e2)
     return b, _INV_SQRT_2PI * e
 
 
@@ -450,7 +462,8 @@ def _black_middle(x, s, b_max):
     """b(x, s) and its vega db/ds from the plain formula; b_max = e^{x/2}."""
     h = x / s
     t = 0.5 * s
-    b = b_max * ndtr(h + t) - ndtr(h - t) / b_max
+    n1, n2 = _pair(ndtr, h + t, h - t)
+    b = b_max * n1 - n2 / b_max
     return b, _INV_SQRT_2PI * np.exp(-0.5 * (h * h + t * t))
 
 
