@@ -1,3 +1,3 @@
-from alvh_cli.cli import main
+from alvh_cli.cli import run
 
-main()
+run()

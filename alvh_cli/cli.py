@@ -6,6 +6,7 @@ neither numpy, scipy nor pandas.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -698,9 +699,42 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Console entry point. Bad input is handled inside the app (``_InOrder.invoke``):
-    one line on stderr, exit status 2."""
+    """The command line in-process. Bad input is handled inside the app
+    (``_InOrder.invoke``): one line on stderr, exit status 2. Ends in SystemExit like
+    any click program; :func:`run` is the console entry.
+    """
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# OpenBLAS reads these, in this order, when numpy loads it.
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def single_threaded_blas(environ=None) -> bool:
+    """Ask OpenBLAS for one thread, unless the user chose a number; True if it did.
+
+    numpy's OpenBLAS starts a worker thread per core when numpy is imported,
+    which cost ``alvh check`` more wall time and CPU than its whole check
+    (benchmarks/startup.py measures it), while alvh's arrays are far too small
+    for threaded BLAS to pay. OpenBLAS reads the variable when it is loaded,
+    so this must run before the first ``import numpy``: :func:`run` calls it
+    first, and cli.py imports numpy only inside commands.
+    """
+    environ = os.environ if environ is None else environ
+    if any(var in environ for var in _BLAS_THREAD_VARS):
+        return False
+    environ["OPENBLAS_NUM_THREADS"] = "1"
+    return True
+
+
+def run() -> None:
+    """Console entry point (``alvh``, ``python -m alvh_cli``): :func:`main` as a process.
+
+    Sets up single-threaded BLAS (see :func:`single_threaded_blas`) before
+    anything imports numpy.
+    """
+    single_threaded_blas()
+    main()
