@@ -733,8 +733,31 @@ def single_threaded_blas(environ=None) -> bool:
 def run() -> None:
     """Console entry point (``alvh``, ``python -m alvh_cli``): :func:`main` as a process.
 
-    Sets up single-threaded BLAS (see :func:`single_threaded_blas`) before
-    anything imports numpy.
+    Two start-up costs that a short command need not pay, each measured in
+    benchmarks/startup.py: OpenBLAS's threads (see :func:`single_threaded_blas`)
+    and the interpreter's teardown, which unloads numpy, rich and typer module
+    by module after the output is out. Once :func:`main` has finished and
+    stdout and stderr are flushed, the process ends with ``os._exit``.
+
+    That skips atexit handlers and finalisers, so nothing alvh writes may wait
+    for them: the journal commits each review in an explicit transaction and
+    closes its connection in a ``finally``; reports are written under ``with``
+    and renamed into place before their command returns. If a stream cannot be
+    flushed (a closed pipe), or on an uncaught exception, Python's normal exit
+    runs instead, with its usual message.
     """
     single_threaded_blas()
-    main()
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise  # a message for Python to print
+        code = exc.code or 0
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)

@@ -1,8 +1,12 @@
-"""The console entry ``alvh_cli.cli:run`` as a process: single-threaded BLAS."""
+"""The console entry ``alvh_cli.cli:run`` as a process: single-threaded BLAS and the
+os._exit after main(), which must lose no output, exit status or file."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +42,58 @@ def in_process(args, capsys, monkeypatch):
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.mark.parametrize("sample", [CALM, TESTED], ids=lambda p: p.stem)
+def test_run_gives_main_output_and_status(sample, capsys, monkeypatch):
+    # The whole JSON document arrives through the pipe, and the exit status
+    # (0 nothing to do, 1 action) is main()'s.
+    code, out, _ = in_process(["check", sample, "--format", "json"], capsys, monkeypatch)
+    proc = alvh("check", sample, "--format", "json")
+    assert proc.returncode == code
+    assert json.loads(proc.stdout) == json.loads(out)
+
+
+def test_run_bad_input_is_one_line_and_status_2(tmp_path):
+    proc = alvh("check", tmp_path / "missing.toml")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("alvh: ")
+
+
+def test_run_journal_is_committed_and_closed(tmp_path):
+    # os._exit skips finalisers: each review must be in the journal when the
+    # process is gone, and the second run must read the first.
+    journal = tmp_path / "journal.sqlite"
+    first = alvh("review", TESTED, "--journal", journal, "--format", "json")
+    second = alvh("review", TESTED, "--journal", journal, "--changes", "--format", "json")
+    assert first.returncode == second.returncode == 1, first.stderr + second.stderr
+    conn = sqlite3.connect(journal)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        ids = [r[0] for r in conn.execute("SELECT id FROM reviews ORDER BY id")]
+        n_decisions = conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
+    finally:
+        conn.close()
+    assert len(ids) == 2 and n_decisions == 2
+    report = json.loads(second.stdout)
+    assert report["journal"]["review_id"] == ids[1]
+    assert report["changes"]["since"]["review_id"] == ids[0]
+
+
+def test_run_writes_the_trades_file_whole(tmp_path):
+    trades = tmp_path / "trades.csv"
+    proc = alvh(
+        "backtest",
+        "--start", "2015-01-01",
+        "--end", "2015-03-31",
+        "--policies", "hold",
+        "--trades", trades,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with trades.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["policy"] == "hold" for r in rows)
+    assert [p.name for p in tmp_path.iterdir()] == ["trades.csv"]  # no temporary left
 
 
 def test_single_threaded_blas_respects_the_users_choice():
