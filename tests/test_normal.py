@@ -240,6 +240,25 @@ def test_shapes_like_a_ufunc(f):
     assert [float(f(v)) for v in x.ravel()] == f(x).ravel().tolist()
 
 
+@pytest.mark.parametrize("f", [ndtr, erfc, erfcx, ndtri])
+def test_small_and_large_arrays_give_the_same_bits(f):
+    # Up to normal._STACK_MAX elements every range is evaluated for every
+    # element; larger arrays go block by block (normal._BLOCK), each range on
+    # its own elements. Both must give the same numbers, bit for bit.
+    rng = np.random.default_rng(6)
+    n = normal._BLOCK + 7_000
+    if f is ndtri:
+        x = np.concatenate([rng.uniform(0.0, 1.0, n // 2), np.geomspace(5e-324, 1.0, n // 2)])
+        x = np.concatenate([x, [0.0, 1.0, -1.0, 2.0, np.nan]])
+    else:
+        x = np.concatenate([rng.normal(0.0, 3.0, n // 2), rng.uniform(-40.0, 40.0, n // 2)])
+        x = np.concatenate([x, [0.0, np.inf, -np.inf, np.nan, 4.0, -0.46875]])
+    rng.shuffle(x)
+    assert x.size > normal._BLOCK > normal._STACK_MAX
+    small = np.concatenate([f(part) for part in np.array_split(x, x.size // 500)])
+    np.testing.assert_array_equal(f(x), small)
+
+
 def test_pricing_and_normal_import_no_scipy():
     code = (
         "import sys, alvh_cli.model.pricing, alvh_cli.model.normal; "

@@ -24,11 +24,16 @@ Sources:
   accuracy about 1e-16): a rational function on |p - 1/2| <= 0.425 and two in
   r = sqrt(-ln min(p, 1 - p)), split at r = 5.
 
-All ranges are evaluated for every element, their rational functions side by
-side in one Horner loop over a stacked array, and the right one is picked with
-np.where: pricing passes arrays of a few to a few hundred elements, where the
-number of numpy calls, not the arithmetic, sets the cost. The order of
-evaluation within each rational function is the published one.
+Two evaluations, which give the same bits element by element. Up to
+``_STACK_MAX`` elements every range is evaluated for every element, the
+rational functions side by side in one Horner loop over a stacked array, and
+np.where picks: few numpy calls, which is what a small array costs. Larger
+arrays go in blocks of ``_BLOCK`` elements (they stay in cache), and within a
+block each range is evaluated on its own elements only (np.flatnonzero): on
+two million elements that measured 1.0 (ndtri) to 1.8 (ndtr) times the CPU
+time of scipy.special's compiled loops. Within each
+rational function the order of evaluation is the published one. A small
+call costs mostly per call, not per element: pass all the values at once.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ _SQRT_HALF = 0.70710678118654752440084436210484903928
 _SQRPI = 0.56418958354775628695  # 1 / sqrt(pi), Cody's SQRPI
 _THRESH = 0.46875  # erf below, erfcx above (Cody)
 _XBIG = 4.0  # the two erfcx ranges meet here (Cody)
+_THRESH_NDTR = _THRESH / _SQRT_HALF  # Cody's first range in x = z sqrt 2
+_STACK_MAX = 1024  # up to this many elements, all ranges side by side (see above)
+_BLOCK = 32768  # elements per block above that: 256 kB per array
 # exp(+-c x^2) for |x| beyond these is 0 or inf already; clipping keeps inf
 # out of the split x = xh + (x - xh), where inf - inf would give NaN.
 _CLIP = 40.0
@@ -213,13 +221,7 @@ def erfc(x):
     Cody (1969), CALERF with JINT = 1. erfc(-inf) = 2, erfc(inf) = 0; NaN
     propagates. Underflows to 0 beyond x = 27.3.
     """
-    x = np.asarray(x, dtype=float)
-    with np.errstate(all="ignore"):
-        z = x.ravel()
-        erf_near, scaled, y = _calerf(z)
-        t = _exp_sq(y, -1.0) * scaled  # erfc(|x|)
-        out = np.where(y <= _THRESH, 1.0 - erf_near, np.where(z < 0, 2.0 - t, t))
-    return out.reshape(x.shape)
+    return _evaluate(x, _erfc_stacked, _erfc_split)
 
 
 def erfcx(x):
@@ -229,14 +231,7 @@ def erfcx(x):
     it keeps full relative accuracy where erfc(x) underflows; overflows to inf
     below x = -26.63. erfcx(-inf) = inf, erfcx(inf) = 0; NaN propagates.
     """
-    x = np.asarray(x, dtype=float)
-    with np.errstate(all="ignore"):
-        z = x.ravel()
-        erf_near, scaled, y = _calerf(z)
-        near = np.exp(z * z) * (1.0 - erf_near)
-        # erfcx(-y) = 2 exp(y^2) - erfcx(y)
-        out = np.where(y <= _THRESH, near, np.where(z < 0, 2.0 * _exp_sq(y, 1.0) - scaled, scaled))
-    return out.reshape(x.shape)
+    return _evaluate(x, _erfcx_stacked, _erfcx_split)
 
 
 def ndtr(x):
@@ -249,14 +244,7 @@ def ndtr(x):
     x / sqrt(2) inside the exponential, loses about x^2 units in the last
     place there). N(-inf) = 0, N(inf) = 1; NaN propagates.
     """
-    x = np.asarray(x, dtype=float)
-    with np.errstate(all="ignore"):
-        xf = x.ravel()
-        erf_near, scaled, y = _calerf(xf * _SQRT_HALF)
-        # N(-|x|) = exp(-x^2 / 2) erfcx(|x| / sqrt 2) / 2
-        t = 0.5 * _exp_sq(np.abs(xf), -0.5) * scaled
-        out = np.where(y <= _THRESH, 0.5 + 0.5 * erf_near, np.where(xf < 0, t, 1.0 - t))
-    return out.reshape(x.shape)
+    return _evaluate(x, _ndtr_stacked, _ndtr_split)
 
 
 def ndtri(p):
@@ -266,31 +254,69 @@ def ndtri(p):
     outside [0, 1] and for NaN. Near 1 the input itself carries only absolute
     precision (1 - p is rounded), as for any quantile function of p.
     """
-    p = np.asarray(p, dtype=float)
+    return _evaluate(p, _ndtri_stacked, _ndtri_split)
+
+
+def _evaluate(x, stacked, split):
+    """stacked(x) for a small array, split(x) block by block for a large one."""
+    x = np.asarray(x, dtype=float)
+    flat = x.ravel()
     with np.errstate(all="ignore"):
-        pf = p.ravel()
-        q = pf - 0.5
-        s = np.sqrt(-np.log(np.where(q < 0, pf, 1.0 - pf)))
-        args = np.array((_CONST1 - q * q, s - _CONST2, s - _SPLIT2))
-        central, near, far = _rational(_AS241, args)
-        tail = np.where(s <= _SPLIT2, near, far)
-        out = np.where(np.abs(q) <= _SPLIT1, q * central, np.where(q < 0, -tail, tail))
-        # p = 0 or 1: s = inf, where the rational functions give inf / inf
-        out = np.where(np.isinf(s), np.copysign(np.inf, q), out)
-    return out.reshape(p.shape)
+        if flat.size <= _STACK_MAX:
+            out = stacked(flat)
+        else:
+            out = np.empty(flat.shape)
+            for start in range(0, flat.size, _BLOCK):
+                out[start : start + _BLOCK] = split(flat[start : start + _BLOCK])
+    return out.reshape(x.shape)
 
 
-def _calerf(z):
-    """CALERF's three ranges at once, for a 1-d array ``z``.
+# ---- every range for every element (small arrays), 1-d in and out
 
-    Returns erf(z) (right where |z| <= 0.46875), erfcx(|z|) (right where
-    |z| > 0.46875) and |z|.
+
+def _erfc_stacked(x):
+    y = np.abs(x)
+    erf_near, scaled = _calerf(x, y)
+    t = _exp_sq(y, -1.0) * scaled  # erfc(|x|)
+    return np.where(y <= _THRESH, 1.0 - erf_near, np.where(x < 0, 2.0 - t, t))
+
+
+def _erfcx_stacked(x):
+    y = np.abs(x)
+    erf_near, scaled = _calerf(x, y)
+    near = np.exp(x * x) * (1.0 - erf_near)
+    away = np.where(
+        x < 0, 2.0 * _exp_sq(y, 1.0) - scaled, scaled
+    )  # erfcx(-y) = 2e^{y^2} - erfcx(y)
+    return np.where(y <= _THRESH, near, away)
+
+
+def _ndtr_stacked(x):
+    y = np.abs(x)
+    erf_near, scaled = _calerf(x * _SQRT_HALF, y * _SQRT_HALF)
+    t = 0.5 * _exp_sq(y, -0.5) * scaled  # N(-|x|)
+    return np.where(y <= _THRESH_NDTR, 0.5 + 0.5 * erf_near, np.where(x < 0, t, 1.0 - t))
+
+
+def _calerf(z, y):
+    """CALERF's three ranges for every element of ``z``; ``y`` = |z|.
+
+    Returns erf(z) (right where |z| <= 0.46875) and erfcx(|z|) (right where
+    |z| > 0.46875).
     """
-    y = np.abs(z)
     w = 1.0 / (y * y)
     near, middle, far = _rational(_CODY, np.array((z * z, y, w)))
-    scaled = np.where(y <= _XBIG, middle, (_SQRPI - w * far) / y)
-    return z * near, scaled, y
+    return z * near, np.where(y <= _XBIG, middle, (_SQRPI - w * far) / y)
+
+
+def _ndtri_stacked(p):
+    q = p - 0.5
+    lower = p < 0.5
+    s = np.sqrt(-np.log(np.where(lower, p, 1.0 - p)))
+    central, near, far = _rational(_AS241, np.array((_CONST1 - q * q, s - _CONST2, s - _SPLIT2)))
+    tail = np.where(s <= _SPLIT2, near, far)
+    tail = np.where(np.isinf(s), np.inf, tail)  # p = 0 or 1: inf / inf above
+    return np.where(np.abs(q) <= _SPLIT1, q * central, np.where(lower, -tail, tail))
 
 
 def _rational(steps, args):
@@ -308,6 +334,154 @@ def _rational(steps, args):
         acc *= z
     acc += coef[-1]
     return acc[0::2] / acc[1::2]
+
+
+# ---- each range on its own elements (one block of a large array), 1-d
+
+
+def _erfc_split(x):
+    return _split(np.abs(x) <= _THRESH, x, _erfc_near_zero, _erfc_away)
+
+
+def _erfcx_split(x):
+    return _split(np.abs(x) <= _THRESH, x, _erfcx_near_zero, _erfcx_away)
+
+
+def _ndtr_split(x):
+    return _split(np.abs(x) <= _THRESH_NDTR, x, _ndtr_near_zero, _ndtr_away)
+
+
+def _ndtri_split(p):
+    return _split(np.abs(p - 0.5) <= _SPLIT1, p, _ndtri_central, _ndtri_tail)
+
+
+def _split(inner, x, f_inner, f_outer):
+    """f_inner(x) where ``inner``, else f_outer(x), each on its own elements."""
+    if inner.all():
+        return f_inner(x)
+    if not inner.any():
+        return f_outer(x)
+    out = np.empty(x.shape)
+    i = np.flatnonzero(inner)
+    out[i] = f_inner(x[i])
+    i = np.flatnonzero(~inner)
+    out[i] = f_outer(x[i])
+    return out
+
+
+def _erf_near_zero(x):
+    """erf(x) for |x| <= 0.46875: x P(x^2) / Q(x^2)."""
+    return x * _cody_ratio(_A, _B, x * x)
+
+
+def _erfc_near_zero(x):
+    return 1.0 - _erf_near_zero(x)
+
+
+def _erfcx_near_zero(x):
+    return np.exp(x * x) * (1.0 - _erf_near_zero(x))
+
+
+def _ndtr_near_zero(x):
+    """N(x) for |x| / sqrt 2 <= 0.46875."""
+    return 0.5 + 0.5 * _erf_near_zero(x * _SQRT_HALF)
+
+
+def _erfc_away(x):
+    """erfc(x) for |x| > 0.46875: exp(-x^2) erfcx(|x|), reflected for x < 0."""
+    y = np.abs(x)
+    t = _exp_sq(y, -1.0) * _erfcx_above(y)
+    return np.where(x < 0, 2.0 - t, t)
+
+
+def _erfcx_away(x):
+    """erfcx(x) for |x| > 0.46875; erfcx(-y) = 2 exp(y^2) - erfcx(y)."""
+    y = np.abs(x)
+    t = _erfcx_above(y)
+    negative = x < 0
+    if negative.any():
+        t = np.where(negative, 2.0 * _exp_sq(y, 1.0) - t, t)
+    return t
+
+
+def _ndtr_away(x):
+    """N(x) for |x| / sqrt 2 > 0.46875: N(-|x|) = exp(-x^2 / 2) erfcx(|x| / sqrt 2) / 2."""
+    y = np.abs(x)
+    t = 0.5 * _exp_sq(y, -0.5) * _erfcx_above(y * _SQRT_HALF)
+    return np.where(x < 0, t, 1.0 - t)
+
+
+def _erfcx_above(y):
+    """erfcx(y) for y > 0.46875 (Cody's second and third ranges)."""
+    return _split(y <= _XBIG, y, _erfcx_middle, _erfcx_far)
+
+
+def _erfcx_middle(y):
+    return _cody_ratio(_C, _D, y)
+
+
+def _erfcx_far(y):
+    w = 1.0 / (y * y)
+    return (_SQRPI - w * _cody_ratio(_P, _Q, w)) / y
+
+
+def _cody_ratio(num, den, z):
+    """CALERF's rational function, in its own order of evaluation.
+
+    xnum = top z, xden = z, then xnum = (xnum + num[i]) z and xden = (xden +
+    den[i]) z, and finally num[n-1] and den[n-1] added: ``num`` has one
+    coefficient more than ``den`` (the top one, last), the denominator is monic.
+    """
+    n = len(den)
+    xnum = num[n] * z
+    xden = z.copy()
+    for i in range(n - 1):
+        xnum += num[i]
+        xnum *= z
+        xden += den[i]
+        xden *= z
+    xnum += num[n - 1]
+    xden += den[n - 1]
+    xnum /= xden
+    return xnum
+
+
+def _ndtri_central(p):
+    """AS 241 for |p - 1/2| <= 0.425: q A(r) / B(r), r = 0.425^2 - q^2."""
+    q = p - 0.5
+    r = _CONST1 - q * q
+    return q * (_poly(_PA, r) / _poly(_PB, r))
+
+
+def _ndtri_tail(p):
+    """AS 241 for |p - 1/2| > 0.425, in s = sqrt(-ln min(p, 1 - p))."""
+    lower = p < 0.5
+    s = np.sqrt(-np.log(np.where(lower, p, 1.0 - p)))
+    z = _split(s <= _SPLIT2, s, _ndtri_near, _ndtri_far)
+    z = np.where(np.isinf(s), np.inf, z)  # p = 0 or 1: inf / inf above
+    return np.where(lower, -z, z)
+
+
+def _ndtri_near(s):
+    r = s - _CONST2
+    return _poly(_PC, r) / _poly(_PD, r)
+
+
+def _ndtri_far(s):
+    r = s - _SPLIT2
+    return _poly(_PE, r) / _poly(_PF, r)
+
+
+def _poly(coef, x):
+    """Polynomial with coefficients lowest degree first, by Horner's rule."""
+    out = coef[-1] * x + coef[-2]
+    for c in coef[-3::-1]:
+        out *= x
+        out += c
+    return out
+
+
+# ---- shared
 
 
 def _exp_sq(y, c: float):
