@@ -50,13 +50,22 @@ def test_help_does_not_import_numpy_scipy_pandas():
     assert "HEAVY []" in out.stdout, out.stdout[-300:]
 
 
-def test_check_does_not_import_pandas_or_scipy():
-    sample = ROOT / "sample_positions" / "put_tested_1_6x.toml"
+@pytest.mark.parametrize(
+    ("name", "heavy"),
+    [
+        # pricing needs no scipy at all (alvh_cli.model.normal)
+        ("calm.toml", ("pandas", "scipy")),
+        # sizing a hedge solves a MILP: scipy.optimize, imported when it is needed
+        ("put_tested_1_6x.toml", ("pandas", "scipy.stats")),
+    ],
+)
+def test_check_does_not_import_heavy_modules(name, heavy):
+    sample = ROOT / "sample_positions" / name
     code = (
         "import sys\nfrom alvh_cli import cli\n"
         f"sys.argv=['alvh','check',{str(sample)!r},'--format','json']\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "print('HEAVY', [m for m in ('pandas','scipy') if m in sys.modules])"
+        f"print('HEAVY', [m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "HEAVY []" in out.stdout, out.stdout[-300:]
