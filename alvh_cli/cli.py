@@ -737,14 +737,15 @@ def run() -> None:
     benchmarks/startup.py: OpenBLAS's threads (see :func:`single_threaded_blas`)
     and the interpreter's teardown, which unloads numpy, rich and typer module
     by module after the output is out. Once :func:`main` has finished and
-    stdout and stderr are flushed, the process ends with ``os._exit``.
+    stdout and stderr are flushed, the process ends with ``os._exit`` -- but
+    only if the normal exit has nothing else to do (:func:`_exit_work_pending`).
 
-    That skips atexit handlers and finalisers, so nothing alvh writes may wait
-    for them: the journal commits each review in an explicit transaction and
+    ``os._exit`` skips finalisers too, so nothing alvh writes may wait for
+    them: the journal commits each review in an explicit transaction and
     closes its connection in a ``finally``; reports are written under ``with``
     and renamed into place before their command returns. If a stream cannot be
-    flushed (a closed pipe), or on an uncaught exception, Python's normal exit
-    runs instead, with its usual message.
+    flushed (a closed pipe), or on an uncaught exception or a SystemExit
+    message, Python's normal exit runs, with its usual report.
     """
     single_threaded_blas()
     try:
@@ -760,4 +761,21 @@ def run() -> None:
                 stream.flush()
     except (OSError, ValueError):
         sys.exit(code)
+    if _exit_work_pending():
+        sys.exit(code)
     os._exit(code)
+
+
+def _exit_work_pending() -> bool:
+    """Whether Python's exit has work besides unloading modules.
+
+    That is atexit handlers (registered by multiprocessing and joblib's worker
+    pools, which are shut down there, by logging, by weakref.finalize) or a
+    Python thread still to join. ``alvh check`` on a file with no hedge to
+    size has neither; sizing one loads scipy.optimize, which loads logging.
+    """
+    import atexit
+    import threading
+
+    count = getattr(atexit, "_ncallbacks", None)  # CPython's; elsewhere assume work
+    return count is None or count() > 0 or threading.active_count() > 1

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PINNED_NOW
 
 from alvh_cli import cli
 
@@ -20,15 +21,35 @@ CALM = ROOT / "sample_positions" / "calm.toml"
 TESTED = ROOT / "sample_positions" / "put_tested_1_6x.toml"
 
 
-def alvh(*args, env=None):
-    """``python -m alvh_cli ARGS`` (which calls run()) with the worktree first on the path."""
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", **(env or {})}
+# run() as the console script calls it, with os._exit traced: "[os._exit]" on
+# stderr when run() took the fast exit.
+TRACED = """
+import os, sys
+_exit = os._exit
+def traced(code):
+    sys.stderr.write("[os._exit]\\n")
+    sys.stderr.flush()
+    _exit(code)
+os._exit = traced
+sys.argv = ["alvh", *sys.argv[1:]]
+import datetime as dt
+from alvh_cli import cli
+cli._now = lambda: dt.datetime.fromisoformat({now!r})  # conftest's pinned clock
+{setup}
+cli.run()
+"""
+FAST = "[os._exit]\n"
+
+
+def alvh(*args, setup=""):
+    """run() on ARGS in a process of its own, the worktree first on the path."""
+    args = [str(a) for a in args]
     return subprocess.run(
-        [sys.executable, "-m", "alvh_cli", *map(str, args)],
+        [sys.executable, "-c", TRACED.format(now=PINNED_NOW.isoformat(), setup=setup), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=environ,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120"},
     )
 
 
@@ -48,14 +69,23 @@ def in_process(args, capsys, monkeypatch):
 def test_run_gives_main_output_and_status(sample, capsys, monkeypatch):
     # The whole JSON document arrives through the pipe, and the exit status
     # (0 nothing to do, 1 action) is main()'s.
-    code, out, _ = in_process(["check", sample, "--format", "json"], capsys, monkeypatch)
+    code, out, err = in_process(["check", sample, "--format", "json"], capsys, monkeypatch)
     proc = alvh("check", sample, "--format", "json")
     assert proc.returncode == code
     assert json.loads(proc.stdout) == json.loads(out)
+    assert proc.stderr.replace(FAST, "") == err
+    if sample == CALM:  # no hedge to size: nothing registers exit work
+        assert proc.stderr.endswith(FAST)
 
 
-def test_run_bad_input_is_one_line_and_status_2(tmp_path):
-    proc = alvh("check", tmp_path / "missing.toml")
+def test_python_m_alvh_cli_bad_input_is_one_line_and_status_2(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "alvh_cli", "check", str(tmp_path / "missing.toml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("alvh: ")
 
@@ -64,9 +94,10 @@ def test_run_journal_is_committed_and_closed(tmp_path):
     # os._exit skips finalisers: each review must be in the journal when the
     # process is gone, and the second run must read the first.
     journal = tmp_path / "journal.sqlite"
-    first = alvh("review", TESTED, "--journal", journal, "--format", "json")
-    second = alvh("review", TESTED, "--journal", journal, "--changes", "--format", "json")
-    assert first.returncode == second.returncode == 1, first.stderr + second.stderr
+    first = alvh("review", CALM, "--journal", journal, "--format", "json")
+    second = alvh("review", CALM, "--journal", journal, "--changes", "--format", "json")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stderr.endswith(FAST) and second.stderr.endswith(FAST)
     conn = sqlite3.connect(journal)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -82,18 +113,34 @@ def test_run_journal_is_committed_and_closed(tmp_path):
 
 def test_run_writes_the_trades_file_whole(tmp_path):
     trades = tmp_path / "trades.csv"
-    proc = alvh(
-        "backtest",
-        "--start", "2015-01-01",
-        "--end", "2015-03-31",
-        "--policies", "hold",
-        "--trades", trades,
-    )  # fmt: skip
+    proc = alvh("backtest", "--end", "2015-04-30", "--policies", "hold", "--trades", trades)
     assert proc.returncode == 0, proc.stderr
     with trades.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["policy"] == "hold" for r in rows)
     assert [p.name for p in tmp_path.iterdir()] == ["trades.csv"]  # no temporary left
+
+
+def test_run_leaves_atexit_work_to_python(tmp_path):
+    # A process pool (joblib, multiprocessing) is shut down by an atexit
+    # handler; os._exit would orphan its workers. Any handler means no fast exit.
+    setup = "import atexit; atexit.register(print, 'atexit ran')"
+    proc = alvh("check", CALM, setup=setup)
+    assert proc.returncode == 0
+    assert proc.stdout.endswith("atexit ran\n") and FAST not in proc.stderr
+
+
+def test_run_leaves_threads_to_python(tmp_path):
+    # A non-daemon thread is joined at exit: its work must not be cut short.
+    done = tmp_path / "done"
+    setup = (
+        "import threading, time, pathlib\n"
+        f"late = lambda: (time.sleep(1), pathlib.Path({str(done)!r}).touch())\n"
+        "threading.Thread(target=late).start()"
+    )
+    proc = alvh("check", CALM, setup=setup)
+    assert proc.returncode == 0 and FAST not in proc.stderr
+    assert done.exists()
 
 
 def test_single_threaded_blas_respects_the_users_choice():
