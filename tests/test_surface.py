@@ -231,6 +231,20 @@ def test_smile_vol_stays_the_reference_smile_and_an_unmoved_scenario_gives_back_
     np.testing.assert_allclose(again[:, 0], base.price, rtol=1e-10)
 
 
+def test_an_unmoved_scenario_gives_back_the_value_when_the_chain_carry_differs():
+    """The chain's forwards and discounts (slices()) disagree with the snapshot's rate and
+    dividend yield: the scenario engine must still price each leg on the chain's carry,
+    so a scenario where nothing moves and no time passes gives back today's value."""
+    mkt = market(slices(), dividend_yield=Q + 0.005)
+    legs = [leg(5400, DEC), leg(5450, DEC), leg(6100, DEC, "call"), leg(6150, JAN, "call")]
+    base = value_legs(mkt, legs)
+    still = scenarios.ScenarioSet(
+        SPOT, 18.2, 0, 0.0, np.array([SPOT]), np.array([18.2]), 0, ("none",), "test"
+    )
+    again = scenarios.revalue(legs, base, mkt, still, kappa=5.0)
+    np.testing.assert_allclose(again[:, 0], base.price, rtol=1e-10)
+
+
 def test_an_expired_leg_on_a_surface_is_intrinsic():
     mkt = market(slices())
     v = value_legs(mkt, [leg(5900, date(2026, 11, 23)), leg(5800, date(2026, 11, 23))])

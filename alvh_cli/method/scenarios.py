@@ -44,6 +44,7 @@ from alvh_cli.model.domain import VOL_FLOOR, Leg, Market
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.legs import LegValues
 from alvh_cli.model.smile import smile_vol
+from alvh_cli.model.surface import spx_carry_rates
 from alvh_cli.model.timing import year_fraction
 
 LADDER = (-0.02, -0.05, -0.10, -0.20, 0.03, 0.06)
@@ -306,14 +307,18 @@ def revalue(
     if len(spx):
         s = scenarios.spx[None, :]
         t = t_left[spx, None]
+        # the smile's moneyness on the snapshot's rate and yield, as LegValues.smile_vol
+        # takes it; the price on each leg's own carry (a fitted chain's forward and
+        # discount when the snapshot has one), as value_legs prices it
         fwd = s * np.exp((market.rate - market.dividend_yield) * t)
         k = np.log(strike[spx, None] / fwd)
         sm = market.spx_vol
         atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
         vol = np.maximum(atm + sm.skew * k + sm.smile * k * k, VOL_FLOOR)
         vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
+        r, q = spx_carry_rates(market, base.T[spx])
         out[spx] = pricing.bsm_price(
-            is_call[spx, None], s, strike[spx, None], t, market.rate, market.dividend_yield, vol
+            is_call[spx, None], s, strike[spx, None], t, r[:, None], q[:, None], vol
         )
 
     vix = np.flatnonzero(kind != 0)
