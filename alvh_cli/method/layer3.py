@@ -272,10 +272,14 @@ def strike_at_delta(market: Market, side: str, expiry: date, root: str, target: 
     lo = math.floor(market.spx * 0.5 / STRIKE_STEP)
     hi = math.ceil(market.spx * 1.5 / STRIKE_STEP)
     grid = np.arange(lo, hi + 1) * STRIKE_STEP
-    fwd = float(spx_forward(market, t))
-    vol = smile_vol(market.spx_vol, np.log(grid / fwd))
-    g = bsm_greeks(side == "call", market.spx, grid, t, market.rate, market.dividend_yield, vol)
-    delta = np.abs(g.delta)
+    if market.spx_surface is not None:  # a fitted chain: its vols and forwards
+        legs = [Leg("SPX", root, side, float(k), expiry, 1, 0.0) for k in grid]
+        delta = np.abs(value_legs(market, legs, use_quotes=False).delta)
+    else:
+        fwd = float(spx_forward(market, t))
+        vol = smile_vol(market.spx_vol, np.log(grid / fwd))
+        r, q = market.rate, market.dividend_yield
+        delta = np.abs(bsm_greeks(side == "call", market.spx, grid, t, r, q, vol).delta)
     i = int(np.argmin(np.abs(delta - target)))
     return float(grid[i]) if np.isfinite(delta[i]) else None
 
