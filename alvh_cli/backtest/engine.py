@@ -501,6 +501,9 @@ def run_backtest(
 ) -> BacktestResult:
     """Open the weekly condors on ``history`` (columns ``spx``, ``vix``, daily, indexed by date)
     and run each policy on the same entries."""
+    from alvh_cli.model.pricing import use_compiled_normal
+
+    use_compiled_normal()  # thousands of small pricing calls: scipy's loops pay here
     params = params or BacktestParams()
     policies = parse_policies(policies)
     frame = _prepare(history, params)
