@@ -1,0 +1,403 @@
+"""Order tickets: every recommendation as orders a broker accepts.
+
+A recommendation says what to trade; a ticket says how to enter it: one order
+per venue (SPX options, VIX options, each VIX future), each leg with its action
+(BTO/STO/BTC/STC), its contracts and its OSI symbol, the leg quantities reduced
+to a ratio times an order quantity, and one limit price per order, on the
+product's tick, named "debit" or "credit" and never signed.
+
+Sources (checked against stored copies of the pages below; the exchange may
+change them, so the rules sit in one table, ``_TICKS``):
+
+- **SPX/SPXW options**: Cboe, *S&P 500 Index Options (SPX/SPXW) product
+  specifications*, cboe.com/products/indexopts/spx_spec.aspx, "Premium Quote":
+  "Minimum tick for options trading below 3.00 is 0.05 ($5.00) and for all other
+  series, 0.10 ($10.00). For complex orders legs may trade in .01 ($1.00)
+  increments, but net package price must be in .05 ($5.00) increments except for
+  Boxes and Box Swaps". The same rule is in tastytrade's help article *SPX Price
+  Increments* (support.tastyworks.com, article 43000435264): single legs 0.05
+  under 3.00 and 0.10 at or above 3.00, spreads 0.05. So a simple order at
+  exactly 3.00 is on the 0.10 tier.
+- **VIX options**: Cboe press release of 29 Nov 2022, *Cboe Announces Options
+  Tick Increment Change For VIX Options* (investor.wedbush.com newsdirect copy):
+  single-leg bids and offers under $3 moved from 0.05 to **0.01**, over $3 from
+  0.10 to **0.05**; "the net price on orders ... for complex orders in VIX options
+  of any ratio ... will remain at $0.01 regardless of price level." The older
+  0.05/0.10 figures on cboe.com's VIX strategy pages predate that change. The
+  release writes "under $3" and "over $3"; we put exactly 3.00 on the upper tier,
+  as Cboe Rule 5.4 words its other two-tier classes ("$3.00 or higher"). Not
+  verified for VIX specifically, and harmless for rounding: 3.00 lies on both
+  grids. VIXW (weekly) series are taken to follow VIX: VIX options have been
+  listed on a group basis since SR-CBOE-2018-066; not verified separately.
+- **VIX futures (VX, CFE)**: Cboe Futures Exchange VX contract specifications
+  (cfe.cboe.com/products/Spec_VIX.aspx): minimum price interval 0.05 index
+  points ($50); legs and net prices of spread trades 0.01. Futures trade on CFE,
+  not on the options exchange, so a future is always an order of its own here.
+- **Complex orders**: Cboe, *Complex Order Handling*
+  (markets.cboe.com/us/options/trading/complex_orders): electronic handling for
+  up to 16 legs with a leg ratio between 1:3 and 3:1. A wider ratio gets a note,
+  not a refusal: brokers may still route it.
+- **OSI symbols**: OCC, *Options Symbology Initiative* plan, version 1.8
+  (15 Aug 2008): symbol 6 characters (root, space padded on the right), year 2,
+  month 2, day 2, call/put 1, strike dollars 5 and strike decimals 3: 21
+  characters, e.g. ``"SPXW  261218P05400000"``. The loader's
+  :func:`alvh_cli.positions.parse_osi` reads the same form.
+
+Rounding "in the trader's favour": a debit rounds **down** (pay no more than the
+model value) and a credit rounds **up** (receive no less). The trade-off: such a
+limit sits at or just beyond the model value, on the far side from a quick fill;
+on a fast close (Layer 3, a stop) the trader may have to give a tick or more.
+The unrounded ``model_value`` stays beside the limit so the gap is visible.
+
+Prices are index points per unit of the order; dollars are
+``limit × quantity × multiplier``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import reduce
+from typing import TYPE_CHECKING
+
+from alvh_cli.domain import SPX_MULTIPLIER, VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
+
+if TYPE_CHECKING:
+    from alvh_cli.domain import Leg
+
+__all__ = [
+    "ACTIONS",
+    "Order",
+    "OrderLeg",
+    "Trade",
+    "closing_trades",
+    "orders_for",
+    "osi_symbol",
+    "product_of",
+    "round_limit",
+    "tick_size",
+    "trades_against",
+]
+
+ACTIONS = ("BTO", "STO", "BTC", "STC")
+
+# Per product: (boundary, simple tick below it, simple tick at/above it, complex tick).
+# Points per contract. Every boundary lies on both of its grids, which is what lets
+# round_limit floor/ceil within one tier and still land on a valid price.
+_TICKS: dict[str, tuple[float, float, float, float]] = {
+    "SPX": (3.00, 0.05, 0.10, 0.05),  # Cboe SPX/SPXW specifications
+    "VIX": (3.00, 0.01, 0.05, 0.01),  # Cboe VIX tick change, 29 Nov 2022
+    "VX": (math.inf, 0.05, 0.05, 0.01),  # CFE VX futures: 0.05; spreads 0.01
+}
+_PRODUCT = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX", "VX": "VX"}
+_EPS_TICKS = 1e-6  # a price within a millionth of a tick of the grid is on it (float noise)
+MAX_COMPLEX_RATIO = 3  # Cboe complex order book: ratios 1:3 .. 3:1
+
+
+def product_of(root: str, type: str = "call") -> str:
+    """The tick family of a contract: "SPX" (SPX, SPXW), "VIX" (VIX, VIXW options), "VX"
+    (VIX futures, whatever the root)."""
+    if type == "future":
+        return "VX"
+    try:
+        return _PRODUCT[root]
+    except KeyError:
+        raise ValueError(f"no tick rule for root {root!r}; known: {', '.join(_PRODUCT)}") from None
+
+
+def tick_size(product: str, price: float, complex: bool = False) -> float:
+    """Minimum price increment in points for an order priced at ``price`` (points per unit).
+
+    ``product`` is a root ("SPX", "SPXW", "VIX", "VIXW") or "VX" for VIX
+    futures; ``complex`` is True for a multi-leg order, whose net price has its own
+    tick (SPX 0.05, VIX options 0.01, VX spreads 0.01). Sources: module docstring.
+    """
+    boundary, below, above, combo = _TICKS[product_of(product)]
+    if complex:
+        return combo
+    return above if price >= boundary - 1e-9 else below
+
+
+def round_limit(price: float, product: str, effect: str, complex: bool = False) -> float:
+    """``price`` (points per unit, ≥ 0) on the product's tick, in the trader's favour.
+
+    A ``"debit"`` rounds down to the largest valid price ≤ ``price``; a
+    ``"credit"`` rounds up to the smallest valid price ≥ ``price``. Valid prices
+    for a simple order are multiples of the lower tick below the boundary and of
+    the upper tick from it (SPX: 2.95, 3.00, 3.10, ...); a complex order's net
+    price is a multiple of its one tick. Returned as the float nearest the
+    decimal value (29.7, not 29.700000000000003). The trade-off of rounding this
+    way is in the module docstring.
+    """
+    return _round(price, product, effect, complex)[0]
+
+
+def _round(price: float, product: str, effect: str, complex: bool) -> tuple[float, float]:
+    """(limit, the tick it was rounded to); see :func:`round_limit`."""
+    if effect not in ("debit", "credit"):
+        raise ValueError(f"effect must be 'debit' or 'credit', got {effect!r}")
+    if not math.isfinite(price) or price < 0:
+        raise ValueError(f"price must be a finite number >= 0 (points), got {price!r}")
+    # One tier rule for both directions: flooring from at/above the boundary stays
+    # at/above it (the boundary is on the upper grid); ceiling from below it lands at
+    # most on it (the boundary is on the lower grid too).
+    tick = tick_size(product, price, complex)
+    cents = round(tick * 100)
+    steps = price * 100 / cents
+    n = math.floor(steps + _EPS_TICKS) if effect == "debit" else math.ceil(steps - _EPS_TICKS)
+    return n * cents / 100, tick
+
+
+def osi_symbol(root: str, expiry: date, type: str, strike: float) -> str:
+    """The 21-character OCC OSI symbol: root padded to 6, YYMMDD, C or P, strike × 1000 in 8.
+
+    ``osi_symbol("SPXW", date(2026, 12, 18), "put", 5400)`` →
+    ``"SPXW  261218P05400000"`` (OCC Options Symbology Initiative, v1.8).
+    Raises ValueError for what OSI cannot write: a root longer than 6
+    characters, a future, a year outside 2000–2099, a strike not a multiple of
+    0.001 or of 100,000 or more.
+    """
+    if not (1 <= len(root) <= 6 and root.isalnum() and root == root.upper()):
+        raise ValueError(f"OSI root must be 1-6 upper-case letters or digits, got {root!r}")
+    if type not in ("put", "call"):
+        raise ValueError(f"OSI symbols are for puts and calls, got type {type!r}")
+    if not 2000 <= expiry.year <= 2099:
+        raise ValueError(f"OSI writes a 2-digit year (2000-2099), got {expiry}")
+    thousandths = round(strike * 1000)
+    if strike <= 0 or abs(strike * 1000 - thousandths) > 1e-6 or thousandths >= 10**8:
+        raise ValueError(
+            f"OSI strike must be > 0, < 100000 and a multiple of 0.001, got {strike!r}"
+        )
+    return f"{root:<6}{expiry:%y%m%d}{'C' if type == 'call' else 'P'}{thousandths:08d}"
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One contract to trade, before it is grouped into orders.
+
+    ``quantity`` is signed contracts to trade (+ buy, − sell); ``opening`` says
+    whether it opens a position or closes one held; ``price`` is the value per
+    contract in points (≥ 0) the limit is built from (a model value, or the
+    natural bid/ask: the caller's choice, reported by the caller).
+    """
+
+    underlying: str  # "SPX" | "VIX"
+    root: str  # "SPX" | "SPXW" | "VIX" | "VIXW"
+    type: str  # "put" | "call" | "future"
+    strike: float | None  # None for futures
+    expiry: date
+    quantity: int
+    opening: bool
+    price: float
+
+    @property
+    def action(self) -> str:
+        """BTO, STO, BTC or STC."""
+        return ("B" if self.quantity > 0 else "S") + ("TO" if self.opening else "TC")
+
+    @property
+    def contract(self) -> tuple:
+        return (self.underlying, self.root, self.type, self.strike, self.expiry)
+
+
+@dataclass(frozen=True)
+class OrderLeg:
+    """One leg of an order.
+
+    ``ratio`` is contracts per unit of the order and ``quantity`` the contracts
+    in all (ratio × the order's quantity), both positive: the direction is in
+    ``action``. ``occ`` is the OSI symbol (None for a VIX future, which has
+    none). ``price`` is the value per contract in points the limit was built from.
+    """
+
+    action: str  # "BTO" | "STO" | "BTC" | "STC"
+    ratio: int
+    quantity: int
+    occ: str | None
+    underlying: str
+    root: str
+    type: str
+    strike: float | None
+    expiry: date
+    price: float
+
+    @property
+    def is_buy(self) -> bool:
+        return self.action[0] == "B"
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order a broker accepts: legs on one venue, one limit.
+
+    ``quantity`` is the number of units (spreads); each leg trades ``ratio``
+    contracts per unit. ``limit`` is points per unit on the product's tick,
+    ≥ 0, rounded in the trader's favour from ``model_value`` (the unrounded net
+    per unit); ``price_effect`` says whether it is paid ("debit") or received
+    ("credit"). ``tick`` is the increment the limit was rounded to (points).
+    """
+
+    underlying: str  # "SPX" | "VIX"
+    legs: tuple[OrderLeg, ...]
+    quantity: int
+    price_effect: str  # "debit" | "credit"
+    limit: float
+    model_value: float
+    tick: float
+    note: str = ""
+
+    @property
+    def multiplier(self) -> float:
+        """Dollars per point per unit: 100 for options, 1000 for a VIX future."""
+        g = self.legs[0]
+        return _multiplier(g.underlying, g.type)
+
+    @property
+    def cost(self) -> float:
+        """Dollars paid at the limit (negative when received): ± limit × quantity × multiplier."""
+        sign = 1.0 if self.price_effect == "debit" else -1.0
+        return sign * self.limit * self.quantity * self.multiplier
+
+    @property
+    def limit_text(self) -> str:
+        """The limit as a ticket shows it: "debit 2.10", "credit 51.55"."""
+        return f"{self.price_effect} {self.limit:.2f}"
+
+    @property
+    def is_complex(self) -> bool:
+        return len(self.legs) > 1
+
+
+def _multiplier(underlying: str, type: str) -> float:
+    if underlying == "SPX":
+        return SPX_MULTIPLIER
+    return VIX_FUTURE_MULTIPLIER if type == "future" else VIX_OPTION_MULTIPLIER
+
+
+def trades_against(
+    held: Iterable[Leg],
+    underlying: str,
+    root: str,
+    type: str,
+    strike: float | None,
+    expiry: date,
+    quantity: int,
+    price: float,
+) -> list[Trade]:
+    """Trade ``quantity`` (signed) of one contract against the legs ``held``.
+
+    What offsets a held position closes it (a buy against a short is BTC), the
+    rest opens: buying 15 against 10 short is BTC 10 and BTO 5. A broker needs
+    the right position effect: an account may not be allowed to sell to open.
+    """
+    if quantity == 0:
+        return []
+    held_qty = sum(
+        g.quantity
+        for g in held
+        if (g.underlying, g.root, g.type, g.strike, g.expiry)
+        == (underlying, root, type, strike, expiry)
+    )
+    closing = 0
+    if held_qty * quantity < 0:
+        closing = int(math.copysign(min(abs(held_qty), abs(quantity)), quantity))
+    out = []
+    for qty, opening in ((closing, False), (quantity - closing, True)):
+        if qty:
+            out.append(Trade(underlying, root, type, strike, expiry, qty, opening, price))
+    return out
+
+
+def closing_trades(legs: Iterable[Leg], prices: Iterable[float]) -> list[Trade]:
+    """Trades that close every one of ``legs`` (``prices``: points per contract, same order)."""
+    return [
+        Trade(g.underlying, g.root, g.type, g.strike, g.expiry, -g.quantity, False, float(p))
+        for g, p in zip(legs, prices, strict=True)
+    ]
+
+
+def _venue(t: Trade) -> tuple:
+    """Trades sharing a venue key can be one order: SPX options (SPX and SPXW together),
+    VIX options, or one VIX future (futures trade on CFE, each an order of its own)."""
+    if t.type == "future":
+        return ("VX", t.expiry)
+    return (product_of(t.root, t.type),)
+
+
+def orders_for(trades: Sequence[Trade], note: str = "") -> tuple[Order, ...]:
+    """Group ``trades`` into orders: one per venue, in the order the venues first appear.
+
+    Within an order the same contract with the same action is summed; leg
+    quantities are reduced by their greatest common divisor to a ratio × the
+    order quantity (a 10-lot condor closes as 10 × 1:1:1:1). The net per unit
+    ``Σ ±ratio·price`` (+ buy) is the model value; ≥ 0 is a debit, < 0 a
+    credit, and the limit is its absolute value on the tick (:func:`round_limit`).
+    ``note`` is carried on every order, with any caution of ours appended.
+    """
+    groups: dict[tuple, dict[tuple, Trade]] = {}
+    for t in trades:
+        if t.quantity == 0:
+            continue
+        if not math.isfinite(t.price) or t.price < 0:
+            raise ValueError(f"trade price must be finite and >= 0 points, got {t.price!r}")
+        legs = groups.setdefault(_venue(t), {})
+        key = (*t.contract, t.action)
+        if key in legs:
+            prev = legs[key]
+            if prev.price != t.price:
+                raise ValueError(f"{t.action} {t.contract} given twice at different prices")
+            t = Trade(*t.contract, prev.quantity + t.quantity, t.opening, t.price)
+        legs[key] = t
+    return tuple(_order(list(legs.values()), note) for legs in groups.values())
+
+
+def _order(trades: list[Trade], note: str) -> Order:
+    size = reduce(math.gcd, (abs(t.quantity) for t in trades))
+    legs = tuple(
+        OrderLeg(
+            action=t.action,
+            ratio=abs(t.quantity) // size,
+            quantity=abs(t.quantity),
+            occ=None if t.type == "future" else osi_symbol(t.root, t.expiry, t.type, t.strike),
+            underlying=t.underlying,
+            root=t.root,
+            type=t.type,
+            strike=t.strike,
+            expiry=t.expiry,
+            price=t.price,
+        )
+        for t in trades
+    )
+    net = sum((g.ratio if g.is_buy else -g.ratio) * g.price for g in legs)
+    effect = "debit" if net >= 0 else "credit"
+    value = abs(net)
+    complex_ = len(legs) > 1
+    product = "VX" if trades[0].type == "future" else trades[0].root
+    limit, tick = _round(value, product, effect, complex_)
+    notes = [note] if note else []
+    ratios = [g.ratio for g in legs]
+    if complex_ and max(ratios) > MAX_COMPLEX_RATIO * min(ratios):
+        notes.append(
+            f"leg ratio {max(ratios)}:{min(ratios)} is wider than 3:1, which Cboe's complex "
+            "order book does not take electronically; the broker may split it"
+        )
+    contracts = [g.occ or f"{g.underlying} {g.type} {g.expiry}" for g in legs]
+    if len(set(contracts)) < len(contracts):
+        notes.append("one contract both closes and opens here; some brokers need two orders")
+    if limit == 0 and value > 0:
+        notes.append(
+            f"the {effect} {value:.4f} rounds down to 0.00 in your favour; "
+            "such a limit rarely fills (one tick more will)"
+        )
+    return Order(
+        underlying=trades[0].underlying,
+        legs=legs,
+        quantity=size,
+        price_effect=effect,
+        limit=limit,
+        model_value=value,
+        tick=tick,
+        note="; ".join(notes),
+    )
