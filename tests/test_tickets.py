@@ -1,4 +1,4 @@
-"""Tests for alvh_cli.method.tickets: ticks, rounding, OSI symbols, orders.
+"""Tests for alvh_cli.output.tickets: ticks, rounding, OSI symbols, orders.
 
 Expected limits are worked by hand from the exchange rules cited in the module
 docstring (SPX/SPXW simple: 0.05 below 3.00, 0.10 from 3.00; SPX complex 0.05;
@@ -18,8 +18,9 @@ from builders import EXPIRY, condor, vix_spread
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh_cli.domain import Leg
-from alvh_cli.method.tickets import (
+from alvh_cli.inputs.positions import parse_osi
+from alvh_cli.model.domain import Leg
+from alvh_cli.output.tickets import (
     Trade,
     closing_trades,
     orders_for,
@@ -28,7 +29,6 @@ from alvh_cli.method.tickets import (
     tick_size,
     trades_against,
 )
-from alvh_cli.positions import parse_osi
 
 # ----------------------------------------------------------------------------- ticks
 

@@ -41,7 +41,7 @@ change them, so the rules sit in one table, ``_TICKS``):
   (15 Aug 2008): symbol 6 characters (root, space padded on the right), year 2,
   month 2, day 2, call/put 1, strike dollars 5 and strike decimals 3: 21
   characters, e.g. ``"SPXW  261218P05400000"``. The loader's
-  :func:`alvh_cli.positions.parse_osi` reads the same form.
+  :func:`alvh_cli.inputs.positions.parse_osi` reads the same form.
 
 Rounding "in the trader's favour": a debit rounds **down** (pay no more than the
 model value) and a credit rounds **up** (receive no less). The trade-off: such a
@@ -62,10 +62,10 @@ from datetime import date
 from functools import reduce
 from typing import TYPE_CHECKING
 
-from alvh_cli.domain import SPX_MULTIPLIER, VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
+from alvh_cli.model.domain import SPX_MULTIPLIER, VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
 
 if TYPE_CHECKING:
-    from alvh_cli.domain import Leg
+    from alvh_cli.model.domain import Leg
 
 __all__ = [
     "ACTIONS",
