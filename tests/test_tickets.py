@@ -23,6 +23,7 @@ from alvh_cli.model.domain import Leg
 from alvh_cli.output.tickets import (
     Trade,
     closing_trades,
+    net_trades,
     orders_for,
     osi_symbol,
     round_limit,
@@ -446,3 +447,58 @@ def test_adding_to_a_position_opens():
     # same strike, other root: not the held contract
     other = trades_against(held, "SPX", "SPX", "put", 5500, EXPIRY, 2, 3.0)
     assert [t.action for t in other] == ["BTO"]
+
+
+# ----------------------------------------------------------------------------- netting
+
+
+def test_net_trades_nets_a_contract_against_the_broker_position():
+    # The file holds the condor's 10 short 5500 puts and a layer-3 long 5500 put: the
+    # broker shows 9 short. Closing every leg must buy 9 to close, not BTC 10 + STC 1.
+    p = condor(units=10)
+    extra = Leg("SPX", "SPXW", "put", 5500, EXPIRY, 1, 4.0, layer=3)
+    held = (*p.legs, extra)
+    trades = closing_trades(held, (1.02, 2.61, 1.97, 0.33, 2.55))
+    netted = net_trades(trades, held)
+    puts = [t for t in netted if (t.type, t.strike) == ("put", 5500)]
+    assert [(t.action, t.quantity) for t in puts] == [("BTC", 9)]
+    assert puts[0].price == 2.61  # the buy's price: the net is a buy
+    (order,) = orders_for(netted)
+    # per unit (gcd 1): 9·2.61 + 10·1.97 − 10·1.02 − 10·0.33 = 29.69 paid
+    assert order.quantity == 1
+    assert order.fill_value == pytest.approx(29.69)
+
+
+def test_net_trades_decides_open_or_close_from_holdings_not_labels():
+    # a conversion's legs come labelled "opening" (new layer-3 legs); at the broker the
+    # put bought closes part of the short put and the call sold opens
+    p = condor(strikes=(5550, 5650, 6450, 6500), units=10)
+    trades = [
+        Trade("SPX", "SPXW", "put", 5650, EXPIRY, 3, True, 80.0, 79.9),
+        Trade("SPX", "SPXW", "call", 5650, EXPIRY, -3, True, 50.29, 50.39),
+    ]
+    netted = net_trades(trades, p.legs)
+    assert [(t.action, t.quantity) for t in netted] == [("BTC", 3), ("STO", -3)]
+    (order,) = orders_for(netted)
+    # fill 80.0 − 50.29 = 29.71 debit, down to 29.70; model 79.9 − 50.39 = 29.51
+    assert order.limit_text == "debit 29.70"
+    assert order.fill_value == pytest.approx(29.71)
+    assert order.model_value == pytest.approx(29.51)
+
+
+def test_model_value_is_signed_in_the_orders_direction():
+    # assumed fills net a small debit, the model a credit: model_value < 0 says so
+    trades = [
+        Trade("VIX", "VIX", "call", 20, date(2027, 1, 20), 1, False, 1.10, 1.00),
+        Trade("VIX", "VIX", "call", 30, date(2027, 1, 20), -1, False, 1.00, 1.05),
+    ]
+    (order,) = orders_for(trades)
+    assert order.price_effect == "debit"
+    assert order.fill_value == pytest.approx(0.10)
+    assert order.model_value == pytest.approx(-0.05)
+
+
+def test_a_contract_that_nets_to_zero_is_not_traded():
+    t = Trade("SPX", "SPXW", "put", 5400, EXPIRY, 2, True, 1.0)
+    u = Trade("SPX", "SPXW", "put", 5400, EXPIRY, -2, True, 0.9)
+    assert net_trades([t, u]) == []

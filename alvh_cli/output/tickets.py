@@ -73,6 +73,7 @@ __all__ = [
     "OrderLeg",
     "Trade",
     "closing_trades",
+    "net_trades",
     "orders_for",
     "osi_symbol",
     "product_of",
@@ -180,7 +181,8 @@ class Trade:
     ``quantity`` is signed contracts to trade (+ buy, − sell); ``opening`` says
     whether it opens a position or closes one held; ``price`` is the value per
     contract in points (≥ 0) the limit is built from (a model value, or the
-    natural bid/ask: the caller's choice, reported by the caller).
+    natural bid/ask: the caller's choice, reported by the caller); ``model`` the
+    model value per contract in points when it differs from ``price`` (None: the same).
     """
 
     underlying: str  # "SPX" | "VIX"
@@ -191,6 +193,7 @@ class Trade:
     quantity: int
     opening: bool
     price: float
+    model: float | None = None
 
     @property
     def action(self) -> str:
@@ -209,7 +212,8 @@ class OrderLeg:
     ``ratio`` is contracts per unit of the order and ``quantity`` the contracts
     in all (ratio × the order's quantity), both positive: the direction is in
     ``action``. ``occ`` is the OSI symbol (None for a VIX future, which has
-    none). ``price`` is the value per contract in points the limit was built from.
+    none). ``price`` is the value per contract in points the limit was built from,
+    ``model`` the model value per contract (None: the same as ``price``).
     """
 
     action: str  # "BTO" | "STO" | "BTC" | "STC"
@@ -222,6 +226,7 @@ class OrderLeg:
     strike: float | None
     expiry: date
     price: float
+    model: float | None = None
 
     @property
     def is_buy(self) -> bool:
@@ -234,9 +239,12 @@ class Order:
 
     ``quantity`` is the number of units (spreads); each leg trades ``ratio``
     contracts per unit. ``limit`` is points per unit on the product's tick,
-    ≥ 0, rounded in the trader's favour from ``model_value`` (the unrounded net
-    per unit); ``price_effect`` says whether it is paid ("debit") or received
-    ("credit"). ``tick`` is the increment the limit was rounded to (points).
+    ≥ 0, rounded in the trader's favour from ``fill_value``, the unrounded net per
+    unit of the legs' ``price``; ``price_effect`` says whether it is paid
+    ("debit") or received ("credit"). ``model_value`` is the unrounded net per unit
+    of the legs' ``model`` values, in the same direction (negative when the model
+    nets the other way); without model values it equals ``fill_value``. ``tick``
+    is the increment the limit was rounded to (points).
     """
 
     underlying: str  # "SPX" | "VIX"
@@ -247,6 +255,7 @@ class Order:
     model_value: float
     tick: float
     note: str = ""
+    fill_value: float | None = None
 
     @property
     def multiplier(self) -> float:
@@ -318,6 +327,32 @@ def closing_trades(legs: Iterable[Leg], prices: Iterable[float]) -> list[Trade]:
     ]
 
 
+def net_trades(trades: Iterable[Trade], held: Iterable[Leg] = ()) -> list[Trade]:
+    """What a broker sees: ``trades`` netted per contract, then split against ``held``.
+
+    A recommendation may close one leg and open another on the same contract (a
+    position holding 10 short puts and 1 long put of the same series is 9 short
+    at the broker), so the quantities of a contract are summed first; a contract
+    that nets to zero is not traded. The net is then closed against what is held
+    and the rest opened (:func:`trades_against`): BTO/STO/BTC/STC come from the
+    holdings, not from how the method labelled the leg. Each net trade keeps the
+    price (and model value) of the trades on its side, in first-seen order.
+    """
+    held = tuple(held)
+    nets: dict[tuple, list[Trade]] = {}
+    for t in trades:
+        nets.setdefault(t.contract, []).append(t)
+    out: list[Trade] = []
+    for contract, group in nets.items():
+        qty = sum(t.quantity for t in group)
+        if qty == 0:
+            continue
+        side = next(t for t in group if (t.quantity > 0) == (qty > 0))
+        for part in trades_against(held, *contract, qty, side.price):
+            out.append(Trade(*part.contract, part.quantity, part.opening, part.price, side.model))
+    return out
+
+
 def _venue(t: Trade) -> tuple:
     """Trades sharing a venue key can be one order: SPX options (SPX and SPXW together),
     VIX options, or one VIX future (futures trade on CFE, each an order of its own)."""
@@ -348,7 +383,7 @@ def orders_for(trades: Sequence[Trade], note: str = "") -> tuple[Order, ...]:
             prev = legs[key]
             if prev.price != t.price:
                 raise ValueError(f"{t.action} {t.contract} given twice at different prices")
-            t = Trade(*t.contract, prev.quantity + t.quantity, t.opening, t.price)
+            t = Trade(*t.contract, prev.quantity + t.quantity, t.opening, t.price, t.model)
         legs[key] = t
     return tuple(_order(list(legs.values()), note) for legs in groups.values())
 
@@ -367,12 +402,18 @@ def _order(trades: list[Trade], note: str) -> Order:
             strike=t.strike,
             expiry=t.expiry,
             price=t.price,
+            model=t.model,
         )
         for t in trades
     )
     net = sum((g.ratio if g.is_buy else -g.ratio) * g.price for g in legs)
     effect = "debit" if net >= 0 else "credit"
     value = abs(net)
+    model_net = sum(
+        (g.ratio if g.is_buy else -g.ratio) * (g.price if g.model is None else g.model)
+        for g in legs
+    )
+    model_value = model_net if effect == "debit" else -model_net
     complex_ = len(legs) > 1
     product = "VX" if trades[0].type == "future" else trades[0].root
     limit, tick = _round(value, product, effect, complex_)
@@ -397,7 +438,8 @@ def _order(trades: list[Trade], note: str) -> Order:
         quantity=size,
         price_effect=effect,
         limit=limit,
-        model_value=value,
+        model_value=model_value,
         tick=tick,
         note="; ".join(notes),
+        fill_value=value,
     )
