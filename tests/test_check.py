@@ -7,6 +7,7 @@ land the mark just below or just above a threshold.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -240,9 +241,21 @@ def test_hedge_worth_twice_its_cost_is_trimmed_to_recover_it():
     long_, short = float(pv.values.price[4]), float(pv.values.price[5])
     per_spread = ((long_ - 0.05) - (short + 0.05)) * 100 - 2 * 1.0
     n = int(-(-500.0 // per_spread))  # ceil
+    credit = (long_ - 0.05) - (short + 0.05)  # per spread, at the assumed fills
     assert rec["quantity"] == n and n < 10
-    assert rec["cost"] == pytest.approx(-n * ((long_ - 0.05) - (short + 0.05)) * 100)
-    assert -rec["cost"] - 2 * n * 1.0 >= 500.0 > -rec["cost"] * (n - 1) / n - 2 * (n - 1)
+    assert rec["cost_at_fills"] == pytest.approx(-n * credit * 100)
+    paid = rec["cost_at_fills"]
+    assert -paid - 2 * n * 1.0 >= 500.0 > -paid * (n - 1) / n - 2 * (n - 1)
+    # The ticket: one VIX order selling n spreads to close, a complex VIX credit on the
+    # 0.01 tick rounded up (in the seller's favour); cost is what that limit brings in.
+    (order,) = rec["orders"]
+    assert [(g["action"], g["strike"], g["quantity"]) for g in order["legs"]] == [
+        ("STC", 20, n),
+        ("BTC", 30, n),
+    ]
+    assert order["price_effect"] == "credit" and order["quantity"] == n
+    assert order["limit"] == pytest.approx(math.ceil(credit * 100 - 1e-6) / 100)
+    assert rec["cost"] == pytest.approx(-n * order["limit"] * 100)
 
 
 def test_hedge_near_its_expiry_is_rolled_while_the_condor_runs():

@@ -112,7 +112,8 @@ def test_check_golden_json(sample, monkeypatch, alvh):
     golden = GOLDEN / f"{sample.stem}.json"
     if os.environ.get("ALVH_REGOLD"):
         golden.parent.mkdir(exist_ok=True)
-        golden.write_text(out)
+        # stdout is not a terminal here, so alvh wrote compact JSON: indent it for review
+        golden.write_text(json.dumps(json.loads(out), indent=2) + "\n")
     _close(json.loads(out), json.loads(golden.read_text()))
 
 

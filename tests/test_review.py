@@ -389,6 +389,7 @@ def test_emit_json(desk, capsys):
         "totals",
         "positions",
         "recommendations",
+        "legend",
         "warnings",
         "errors",
         "changes",

@@ -1,12 +1,22 @@
-"""Output of ``alvh check``: the positions, their scenario figures and the orders."""
+"""Output of ``alvh check``: the positions, their scenario figures and the orders.
+
+Tables follow the terminal (:mod:`alvh_cli.output.layout`): full tables when they
+fit, else one stacked block per position; big books are written plain.
+"""
 
 from __future__ import annotations
 
 import math
 
-from alvh_cli.output import common
+from alvh_cli.output import common, layout
 from alvh_cli.output.common import money, num
-from alvh_cli.output.records import position_json
+from alvh_cli.output.layout import Column, Grid, Out
+from alvh_cli.output.records import LEGEND, position_json
+
+EV_NOTE = (
+    "EV, CVaR: mean and worst-5% mean of the P&L over the scenario horizon; max loss: the "
+    "worst P&L at expiry; all in $ from today's marks."
+)
 
 
 def check_json(result, warnings=(), errors=()) -> dict:
@@ -14,6 +24,7 @@ def check_json(result, warnings=(), errors=()) -> dict:
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
         "positions": [position_json(pc) for pc in result.positions],
+        "legend": LEGEND,
     }
     return common.with_problems(data, warnings, errors)
 
@@ -35,26 +46,19 @@ def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
     print_check(common.console(), result)
 
 
-def print_check(console, result) -> None:
-    from rich.table import Table
+def position_style(layer: int) -> str:
+    return "bold red" if layer >= 3 else "yellow" if layer >= 1 else ""
 
-    regime = result.regime
-    console.print(
-        f"alvh check as of {result.asof} — regime: {regime.label} ({regime.note})", style="bold"
-    )
-    if result.positions:
-        console.print(f"scenarios: {result.positions[0].scenario_source}")
-    t = Table(title_justify="left")
+
+def positions_grid(result) -> Grid:
     cols = ("position", "DTE", "credit", "debit", "mark", "side", "layer", "on", "$delta",
             "$theta", "P&L $", "EV $", "CVaR $", "max loss $", "2x stop", "3x stop")  # fmt: skip
     left = ("position", "side", "on", "2x stop", "3x stop")
-    for col in cols:
-        t.add_column(col, justify="left" if col in left else "right", no_wrap=col != "position")
+    grid = Grid([Column(c, "left" if c in left else "right") for c in cols])
     for pc in result.positions:
         g = pc.greeks
         f = pc.figures
-        style = "bold red" if pc.layer >= 3 else "yellow" if pc.layer >= 1 else ""
-        t.add_row(
+        grid.add(
             pc.position.id,
             str(pc.dte),
             num(pc.position.credit),
@@ -66,30 +70,85 @@ def print_check(console, result) -> None:
             money(g["delta"]),
             money(g["theta"]),
             money(pc.pnl),
-            money(f.ev),
-            money(f.cvar),
-            loss(f.max_loss),
+            money(f.ev) if f else "n/a",
+            money(f.cvar) if f else "n/a",
+            loss(f.max_loss) if f else "n/a",
             pc.traditional["stop_2x"],
             pc.traditional["stop_3x"],
-            style=style,
+            style=position_style(pc.layer),
         )
-    console.print(t)
-    console.print(
-        "EV, CVaR: mean and worst-5% mean of the P&L over the scenario horizon; max loss: the "
-        "worst P&L at expiry; all in $ from today's marks."
+    return grid
+
+
+def print_check(console, result) -> None:
+    records = [(pc, position_json(pc)) for pc in result.positions]
+    grids = [positions_grid(result)]
+    recs = [(pc.position.id, rec) for pc, rec_p in records for rec in rec_p["recommendations"]]
+    grids.append(common.recommendations_grid(recs))
+    alts = [
+        alternatives_grid(pc.position.id, r)
+        for pc in result.positions
+        for r in pc.recommendations
+        if r.alternatives
+    ]
+    lay = layout.choose(console, len(result.positions), [*grids, *alts])
+    out = Out(console, lay)
+    regime = result.regime
+    out.line(
+        f"alvh check as of {result.asof} — regime: {regime.label} ({regime.note})", style="bold"
     )
-    common.print_recommendations(
-        console,
+    if result.positions:
+        out.line(f"scenarios: {result.positions[0].scenario_source}")
+    if lay.compact:
+        for pc, rec_p in records:
+            position_block(out, pc, rec_p["recommendations"])
+        out.line(EV_NOTE)
+        out.line(common.RECOMMENDATION_NOTE)
+    else:
+        out.grid(grids[0])
+        out.line(EV_NOTE)
+        out.grid(grids[1])
+        out.line(common.RECOMMENDATION_NOTE)
+        for grid in alts:
+            out.grid(grid)
+    out.flush()
+
+
+def position_block(out: Out, pc, recs: list[dict]) -> None:
+    """One position, stacked: what it is, its figures, then each recommendation with its
+    orders, figures and reason on lines of their own."""
+    p, g, f = pc.position, pc.greeks, pc.figures
+    on = ",".join(map(str, p.deployed_layers)) or "none"
+    out.line(
+        f"{p.id}: layer {pc.layer}, {pc.tested_side} side tested, DTE {pc.dte}, layers on: {on}",
+        style=position_style(pc.layer) or "bold",
+    )
+    out.fields(
         [
-            (pc.position.id, rec)
-            for pc in result.positions
-            for rec in position_json(pc)["recommendations"]
+            f"mark {pc.mark_multiple:.2f}x",
+            f"debit {num(pc.debit_to_close)} on credit {num(p.credit)}",
+            f"P&L $ {money(pc.pnl)}",
+            f"$delta {money(g['delta'])}",
+            f"$theta {money(g['theta'])}",
         ],
+        indent=2,
     )
-    for pc in result.positions:
-        for r in pc.recommendations:
-            if r.alternatives:
-                print_alternatives(console, pc.position.id, r)
+    if f is not None:
+        out.fields(
+            [
+                f"EV $ {money(f.ev)}",
+                f"CVaR $ {money(f.cvar)}",
+                f"max loss $ {loss(f.max_loss)}",
+                f"2x stop: {pc.traditional['stop_2x']}",
+                f"3x stop: {pc.traditional['stop_3x']}",
+            ],
+            indent=2,
+        )
+    for rec in recs:
+        common.recommendation_block(out, rec, indent=2)
+    for r in pc.recommendations:
+        if r.alternatives:
+            alternatives_block(out, r)
 
 
 def loss(x) -> str:
@@ -98,18 +157,21 @@ def loss(x) -> str:
     return money(x)
 
 
-def print_alternatives(console, pid: str, rec) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"{pid}: layer 3 alternatives (chosen in bold)", title_justify="left")
+def alternatives_grid(pid: str, rec) -> Grid:
     right = ("EV $", "sd $", "CVaR $", "worst rung $", "max loss $", "cost $")
-    for col in ("alternative", *right, "verdict"):
-        t.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    grid = Grid(
+        [
+            Column("alternative", "left"),
+            *(Column(c) for c in right),
+            Column("verdict", "left", wrap=True),
+        ],
+        title=f"{pid}: layer 3 alternatives (chosen in bold)",
+    )
     chosen = rec.after
     for a in rec.alternatives:
         f = a.figures
         mine = f is chosen
-        t.add_row(
+        grid.add(
             a.name,
             money(f.ev),
             money(f.sd),
@@ -117,7 +179,32 @@ def print_alternatives(console, pid: str, rec) -> None:
             f"{money(f.worst)} ({f.worst_label})",
             loss(f.max_loss),
             money(a.cost),
-            "chosen" if mine else ("eligible" if a.eligible else a.why_not),
+            verdict(a, mine),
             style="bold" if mine else "",
         )
-    console.print(t)
+    return grid
+
+
+def verdict(a, mine: bool) -> str:
+    return "chosen" if mine else ("eligible" if a.eligible else a.why_not)
+
+
+def alternatives_block(out: Out, rec) -> None:
+    out.line("layer 3 alternatives (each over the scenario set):", indent=4)
+    for a in rec.alternatives:
+        f = a.figures
+        mine = f is rec.after
+        out.fields(
+            [
+                f"{a.name}: EV {money(f.ev)}",
+                f"sd {money(f.sd)}",
+                f"CVaR {money(f.cvar)}",
+                f"worst {money(f.worst)} ({f.worst_label})",
+                f"max loss {loss(f.max_loss)}",
+                f"cost {money(a.cost)}",
+                verdict(a, mine),
+            ],
+            style="bold" if mine else "",
+            indent=6,
+            sep=", ",
+        )

@@ -93,8 +93,38 @@ def console():
     return Console(width=200 if wide else None, markup=False, highlight=False)
 
 
-def emit_json(data) -> None:
-    sys.stdout.write(json.dumps(clean(data), indent=2) + "\n")
+def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> None:
+    """``data`` as JSON on stdout, cleaned (:func:`clean`; then ``finish(value, key)`` when
+    given). Indented for a person at a terminal; compact when stdout is a pipe or a file,
+    and then written a list item at a time, so a 10,000-position book is never held as
+    one cleaned copy and one string besides the data (memory), and json's C encoder does
+    the work (the indenting encoder is pure Python)."""
+    write_json(sys.stdout, data, indent=2 if sys.stdout.isatty() else None, finish=finish)
+
+
+def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) -> None:
+    """``data`` (a dict) as one JSON document on ``fh``, newline-terminated; see
+    :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists."""
+
+    def ready(value, key: str = ""):
+        value = clean(value)
+        return finish(value, key) if finish is not None else value
+
+    if indent is not None:
+        fh.write(json.dumps(ready(data), indent=indent) + "\n")
+        return
+    compact = json.JSONEncoder(separators=(",", ":")).encode
+    fh.write("{")
+    for i, (key, value) in enumerate(data.items()):
+        fh.write(("," if i else "") + compact(key) + ":")
+        if isinstance(value, list) and len(value) > 1:
+            fh.write("[")
+            for j, item in enumerate(value):
+                fh.write(("," if j else "") + compact(ready(item, key)))
+            fh.write("]")
+        else:
+            fh.write(compact(ready(value, key)))
+    fh.write("}\n")
 
 
 def emit_csv(rows: Iterable[dict]) -> None:
@@ -191,39 +221,112 @@ def signal_json(s) -> dict:
     }
 
 
-def print_recommendations(console, items) -> None:
-    """The orders to place: ``items`` are (position id, recommendation record) pairs, the
-    records of ``output.records.recommendation_json``."""
-    from rich.table import Table
+RECOMMENDATION_NOTE = (
+    "! = needs attention (layer 3 or past the 2x stop) even when the decision is to hold. "
+    "Orders: one per venue (SPX and VIX legs never together), the limit per unit on the "
+    "exchange tick, rounded in your favour from the assumed fills (natural bid/ask when "
+    "quoted, else model ± half-spread); cash $: received (> 0) or paid at those limits. "
+    "CVaR/EV: the position's figures over the scenario set, before → after."
+)
 
-    right = ("qty", "cash $", "CVaR $", "EV $")
-    r = Table(title="Recommendations", title_justify="left")
-    for col in ("position", "action", "what", *right, "reason"):
-        r.add_column(
-            col,
-            justify="right" if col in right else "left",
-            overflow="fold",
-            no_wrap=col in ("action", *right),
-        )
+
+def action_text(rec: dict) -> str:
+    """``open_hedge L1 !``: the action, the layer it adds to, and the attention mark."""
+    text = rec["action"]
+    if rec["action"] in ("open_hedge", "trim_hedge", "close_hedge") and rec.get("layer"):
+        text += f" L{rec['layer']}"
+    return text + (" !" if rec.get("attention") else "")
+
+
+def order_lines(rec: dict) -> list[str]:
+    """Each order of a recommendation record: its legs, one a line, then its limit
+    ("debit 2.10 × 8")."""
+    lines = []
+    for o in rec.get("orders") or ():
+        lines.extend(leg_text_of(g) for g in o["legs"])
+        lines.append(f"{o['limit_text']} × {o['quantity']}")
+    return lines
+
+
+def leg_text_of(g: dict) -> str:
+    """An order leg record in a few words: "BTC 10 SPXW 18Dec26 5650P"."""
+    from datetime import date
+
+    when = date.fromisoformat(g["expiry"]).strftime("%d%b%y")
+    if g["type"] == "future":
+        return f"{g['action']} {g['quantity']} VX {when} future"
+    return f"{g['action']} {g['quantity']} {g['root']} {when} {g['strike']:g}{g['type'][0].upper()}"
+
+
+def cash_text(rec: dict) -> str:
+    """Dollars received (> 0) or paid (< 0) at the orders' limits; blank without orders."""
+    return money(-rec["cost"]) if rec.get("cost") is not None else ""
+
+
+def recommendations_grid(items):
+    """The orders to place as a grid: ``items`` are (position id, recommendation record)
+    pairs, the records of ``output.records.recommendation_json``."""
+    from alvh_cli.output.layout import Column, Grid
+
+    grid = Grid(
+        [
+            Column("position", "left"),
+            Column("action", "left"),
+            Column("orders", "left"),
+            Column("cash $"),
+            Column("CVaR $"),
+            Column("EV $"),
+            Column("reason", "left", wrap=True),
+        ],
+        title="Recommendations",
+    )
     for pid, rec in items:
         hold = rec["action"] == "hold"
-        r.add_row(
+        grid.add(
             pid,
-            rec["action"] + (" !" if rec.get("attention") else ""),
-            what(rec),
-            "" if rec.get("quantity") is None else f"{rec['quantity']:g}",
-            money(-rec["cost"]) if rec.get("cost") is not None else "",
+            action_text(rec),
+            "\n".join(order_lines(rec)),
+            cash_text(rec),
             change(rec.get("cvar_before"), rec.get("cvar_after")),
             change(rec.get("ev_before"), rec.get("ev_after")),
-            rec.get("reason", ""),
+            "; ".join([rec.get("reason", ""), *order_notes(rec)]),
             style="" if hold and not rec.get("attention") else "bold",
         )
-    console.print(r)
-    console.print(
-        "! = needs attention (layer 3 or past the 2x stop) even when the decision is to hold. "
-        "cash $: premium received (> 0) or paid at the assumed fills; CVaR/EV: the position's "
-        "figures over the scenario set, before → after."
+    return grid
+
+
+def order_notes(rec: dict) -> list[str]:
+    return [f"order note: {o['note']}" for o in rec.get("orders") or () if o.get("note")]
+
+
+def recommendation_block(out, rec: dict, indent: int = 2, pid: str = "") -> None:
+    """One recommendation stacked: action, each order (its limit, then its legs one a
+    line), the cash and figures, then the reason on a line of its own."""
+    hold = rec["action"] == "hold"
+    head = f"{pid}: " if pid else ""
+    out.line(
+        f"{head}{action_text(rec)}",
+        style="" if hold and not rec.get("attention") else "bold",
+        indent=indent,
     )
+    for o in rec.get("orders") or ():
+        out.line(
+            f"{o['underlying']} order, {o['limit_text']} × {o['quantity']}:", indent=indent + 2
+        )
+        for g in o["legs"]:
+            out.line(leg_text_of(g), indent=indent + 4)
+        if o.get("note"):
+            out.line(f"note: {o['note']}", indent=indent + 4)
+    figures = []
+    if rec.get("cost") is not None:
+        figures.append(f"cash $ {cash_text(rec)}")
+    if rec.get("cvar_before") is not None:
+        figures.append(f"CVaR $ {change(rec.get('cvar_before'), rec.get('cvar_after'))}")
+        figures.append(f"EV $ {change(rec.get('ev_before'), rec.get('ev_after'))}")
+    if figures:
+        out.fields(figures, indent=indent + 2)
+    if rec.get("reason"):
+        out.line(f"why: {rec['reason']}", indent=indent + 2)
 
 
 def change(before, after) -> str:
@@ -232,23 +335,3 @@ def change(before, after) -> str:
     if after is None or after == before:
         return money(before)
     return f"{money(before)} → {money(after)}"
-
-
-def what(rec: dict) -> str:
-    """The instrument, expiry and strikes of a recommendation record, in a few words."""
-    action = rec["action"]
-    if action == "open_hedge":
-        return (
-            f"VIX {rec['long_strike']:g}/{rec['short_strike']:g} C {rec['expiry']} L{rec['layer']}"
-        )
-    if action == "convert":
-        return f"{rec['instrument']} {rec['root']} {rec['strike']:g} {rec['expiry']}"
-    if action == "roll" and "from_strikes" in rec:
-        a = "/".join(f"{k:g}" for k in rec["from_strikes"])
-        b = "/".join(f"{k:g}" for k in rec["to_strikes"])
-        name = rec["instrument"].replace("_", " ")
-        return f"{name} {a} {rec['from_expiry']} → {b} {rec['to_expiry']}"
-    if rec.get("legs"):
-        n = len(rec["legs"])
-        return f"{rec.get('instrument', '').replace('_', ' ')} ({n} leg{'s' * (n != 1)})"
-    return ""

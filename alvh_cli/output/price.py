@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from alvh_cli.output import common
+from alvh_cli.output import common, layout
 from alvh_cli.output.common import Dollars, money, num
+from alvh_cli.output.layout import Column, Grid, Out
 
 LEG_DOLLARS = ("value", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta")
 
@@ -33,127 +34,194 @@ def emit_price(data: dict, fmt: str, warnings=()) -> None:
         return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
     if fmt == "csv":
         return common.emit_csv(data["legs"])
-    from rich.table import Table
+    print_price(common.console(), data)
 
-    console = common.console()
-    console.print(f"alvh price as of {data['asof']}", style="bold")
-    legs = Table(
+
+LEG_COLUMNS = (
+    *("position", "leg", "und", "root", "type", "strike", "expiry", "DTE", "qty", "vol"),
+    *("src", "price", "delta", "gamma", "vega", "theta", "rho", "value $"),
+)
+
+
+def leg_cells(r: dict) -> dict[str, str]:
+    return {
+        "position": r["position"],
+        "leg": r["leg"].split(".")[-1],
+        "und": r["underlying"],
+        "root": r["root"],
+        "type": r["type"],
+        "strike": num(r["strike"], "g"),
+        "expiry": r["expiry"],
+        "DTE": str(r["dte"]),
+        "qty": str(r["quantity"]),
+        "vol": num(r["vol"] * 100 if r["vol"] is not None else None, ".1f"),
+        "src": r["vol_source"],
+        "price": num(r["price"]),
+        "delta": num(r["delta"], ".3f"),
+        "gamma": num(r["gamma"], ".5f"),
+        "vega": num(r["vega"], ".3f"),
+        "theta": num(r["theta"], ".3f"),
+        "rho": num(r["rho"], ".3f"),
+        "value $": money(r["value"]),
+    }
+
+
+def legs_grid(data: dict) -> Grid:
+    left = ("position", "leg", "und", "root", "type", "src")
+    grid = Grid(
+        [Column(c, "left" if c in left else "right") for c in LEG_COLUMNS],
         title="Legs, per unit (delta /pt, gamma /pt², vega /vol pt, theta /day, rho /1% rate)",
-        title_justify="left",
     )
-    for col in (
-        "position",
-        "leg",
-        "und",
-        "root",
-        "type",
-        "strike",
-        "expiry",
-        "DTE",
-        "qty",
-        "vol",
-        "src",
-        "price",
-        "delta",
-        "gamma",
-        "vega",
-        "theta",
-        "rho",
-        "value $",
-    ):
-        legs.add_column(
-            col,
-            justify="left" if col in ("position", "leg", "und", "root", "type", "src") else "right",
-        )
     for r in data["legs"]:
-        legs.add_row(
-            r["position"],
-            r["leg"].split(".")[-1],
-            r["underlying"],
-            r["root"],
-            r["type"],
-            num(r["strike"], "g"),
-            r["expiry"],
-            str(r["dte"]),
-            str(r["quantity"]),
-            num(r["vol"] * 100 if r["vol"] is not None else None, ".1f"),
-            r["vol_source"],
-            num(r["price"]),
-            num(r["delta"], ".3f"),
-            num(r["gamma"], ".5f"),
-            num(r["vega"], ".3f"),
-            num(r["theta"], ".3f"),
-            num(r["rho"], ".3f"),
-            money(r["value"]),
-        )
-    console.print(legs)
-    pos = Table(
+        cells = leg_cells(r)
+        grid.add(*(cells[c] for c in LEG_COLUMNS))
+    return grid
+
+
+def _three(g: dict, name: str) -> str:
+    return " / ".join(money(g[part][name]) for part in ("condor", "hedges", "total"))
+
+
+def positions_grid(data: dict) -> Grid:
+    cols = ("position", "expiry", "credit", "debit", "mark", "P&L $", "$delta", "$gamma",
+            "$vega", "$theta")  # fmt: skip
+    grid = Grid(
+        [Column(c, "left" if c == "position" else "right") for c in cols],
         title="Positions ($ Greeks: condor / hedges / total; VIX legs mapped to SPX)",
-        title_justify="left",
     )
-    for col in (
-        "position",
-        "expiry",
-        "credit",
-        "debit",
-        "mark",
-        "P&L $",
-        "$delta",
-        "$gamma",
-        "$vega",
-        "$theta",
-    ):
-        pos.add_column(col, justify="left" if col == "position" else "right")
     for p in data["positions"]:
         g = p["greeks"]
-
-        def three(name, g=g):
-            return " / ".join(money(g[part][name]) for part in ("condor", "hedges", "total"))
-
-        pos.add_row(
+        grid.add(
             p["id"],
             p["expiry"],
             num(p["credit"]),
             num(p["debit_to_close"]),
             f"{p['mark_multiple']:.2f}x",
             money(p["pnl"]),
-            three("delta"),
-            three("gamma"),
-            three("vega"),
-            three("theta"),
+            _three(g, "delta"),
+            _three(g, "gamma"),
+            _three(g, "vega"),
+            _three(g, "theta"),
         )
-    console.print(pos)
-    for surface in data.get("surface", []):
-        _print_surface(console, surface)
+    return grid
 
 
-def _print_surface(console, surface: dict) -> None:
-    from rich.table import Table
+SURFACE_NOTE = (
+    "forward: parity forward at the market's SPX; rate: -ln(discount)/T; arb-free: the "
+    "butterfly check (Durrleman g >= 0) on the fitted range."
+)
 
-    t = Table(
-        title=f"SPX surface from {surface['source']} (SVI per expiry; RMS in vol points)",
-        title_justify="left",
-    )
+
+def surface_grid(surface: dict) -> Grid:
     columns = ("expiry", "root", "DTE", "forward", "discount", "rate", "RMS", "quotes", "arb-free")
-    for col in columns:
-        t.add_column(col, justify="left" if col in ("expiry", "root", "arb-free") else "right")
-    for e in surface["expiries"]:
-        free = e["butterfly_free"]
-        t.add_row(
-            e["expiry"],
-            e["root"],
-            str(e["dte"]),
-            num(e["forward"]),
-            num(e["discount"], ".5f"),
-            num(e["rate"] * 100, ".2f") + "%",
-            num(e["rms"], ".3f"),
-            "-" if e["n_quotes"] is None else str(e["n_quotes"]),
-            "-" if free is None else ("yes" if free else "NO"),
-        )
-    console.print(t)
-    console.print(
-        "forward: parity forward at the market's SPX; rate: -ln(discount)/T; arb-free: the "
-        "butterfly check (Durrleman g >= 0) on the fitted range."
+    grid = Grid(
+        [Column(c, "left" if c in ("expiry", "root", "arb-free") else "right") for c in columns],
+        title=f"SPX surface from {surface['source']} (SVI per expiry; RMS in vol points)",
     )
+    for e in surface["expiries"]:
+        cells = surface_cells(e)
+        grid.add(*(cells[c] for c in columns))
+    return grid
+
+
+def surface_cells(e: dict) -> dict[str, str]:
+    free = e["butterfly_free"]
+    return {
+        "expiry": e["expiry"],
+        "root": e["root"],
+        "DTE": str(e["dte"]),
+        "forward": num(e["forward"]),
+        "discount": num(e["discount"], ".5f"),
+        "rate": num(e["rate"] * 100, ".2f") + "%",
+        "RMS": num(e["rms"], ".3f"),
+        "quotes": "-" if e["n_quotes"] is None else str(e["n_quotes"]),
+        "arb-free": "-" if free is None else ("yes" if free else "NO"),
+    }
+
+
+def print_surface(out: Out, surface: dict) -> None:
+    if not out.layout.compact:
+        out.grid(surface_grid(surface))
+    else:
+        out.line(
+            f"SPX surface from {surface['source']} (SVI per expiry; RMS in vol points)",
+            style="bold",
+        )
+        for e in surface["expiries"]:
+            c = surface_cells(e)
+            out.fields(
+                [
+                    f"{c['expiry']} {c['root']}",
+                    f"DTE {c['DTE']}",
+                    f"forward {c['forward']}",
+                    f"discount {c['discount']}",
+                    f"rate {c['rate']}",
+                    f"RMS {c['RMS']}",
+                    f"quotes {c['quotes']}",
+                    f"arb-free {c['arb-free']}",
+                ],
+                indent=2,
+                sep=",",
+            )
+    out.line(SURFACE_NOTE)
     for u in surface["unfitted"]:
-        console.print(f"not fitted: {u['root']} {u['expiry']}: {u['reason']}")
+        out.line(f"not fitted: {u['root']} {u['expiry']}: {u['reason']}")
+
+
+def print_price(console, data: dict) -> None:
+    surfaces = data.get("surface", [])
+    grids = [legs_grid(data), positions_grid(data), *(surface_grid(s) for s in surfaces)]
+    out = Out(console, layout.choose(console, len(data["positions"]), grids))
+    out.line(f"alvh price as of {data['asof']}", style="bold")
+    if not out.layout.compact:
+        out.grid(grids[0])
+        out.grid(grids[1])
+        for surface in surfaces:
+            print_surface(out, surface)
+        out.flush()
+        return
+    legs: dict[tuple, list[dict]] = {}
+    for r in data["legs"]:
+        legs.setdefault((r["source"], r["position"]), []).append(r)
+    out.line(
+        "Per unit: price in points, delta per point, gamma per point², vega per vol point, "
+        "theta per day, rho per 1% of rate. $ Greeks: condor / hedges / total, VIX legs "
+        "mapped to SPX."
+    )
+    for p in data["positions"]:
+        g = p["greeks"]
+        out.line(f"{p['id']} ({p['source']}), expiry {p['expiry']}", style="bold")
+        out.fields(
+            [
+                f"credit {num(p['credit'])}",
+                f"debit {num(p['debit_to_close'])}",
+                f"mark {p['mark_multiple']:.2f}x",
+                f"P&L $ {money(p['pnl'])}",
+            ],
+            indent=2,
+        )
+        out.fields([f"{name} {_three(g, name[1:])}" for name in GREEK_LABELS], indent=2)
+        for r in legs.get((p["source"], p["id"]), []):
+            c = leg_cells(r)
+            out.fields(
+                [
+                    f"{c['leg']}: {c['qty']} {c['root']} {c['type']} {c['strike']} {c['expiry']}",
+                    f"DTE {c['DTE']}",
+                    f"vol {c['vol']}% ({c['src']})",
+                    f"price {c['price']}",
+                    f"value $ {c['value $']}",
+                ],
+                indent=2,
+                sep=",",
+            )
+            out.fields(
+                [f"{name} {c[name]}" for name in ("delta", "gamma", "vega", "theta", "rho")],
+                indent=6,
+                sep=",",
+            )
+    for surface in surfaces:
+        print_surface(out, surface)
+    out.flush()
+
+
+GREEK_LABELS = ("$delta", "$gamma", "$vega", "$theta")

@@ -1,15 +1,19 @@
 """Presentation of ``alvh review``: rich tables for people, JSON and CSV for scripts.
 
 JSON: ``{"asof", "regime", "journal", "totals", "positions", "recommendations",
-"warnings", "errors", "changes"}`` (``changes`` only with ``--changes``). CSV: one row per
+"legend", "warnings", "errors", "changes"}`` (``changes`` only with ``--changes``;
+``legend`` says what each money and price key of a recommendation means). CSV: one row per
 recommendation with its position's fields, or with ``--changes`` one row per
 change. rich is imported only for the table.
 """
 
 from __future__ import annotations
 
-from alvh_cli.output import common
+from alvh_cli.output import common, layout
+from alvh_cli.output.check import position_style
 from alvh_cli.output.common import money, num
+from alvh_cli.output.layout import Column, Grid, Out
+from alvh_cli.output.records import LEGEND
 
 
 def _since(result) -> dict | None:
@@ -28,6 +32,7 @@ def review_json(result, warnings=(), errors=()) -> dict:
         "totals": result.totals,
         "positions": result.rows,
         "recommendations": result.recommendations,
+        "legend": LEGEND,
     }
     common.with_problems(data, warnings, errors, notes=result.warnings)
     if result.changes is not None:
@@ -39,8 +44,7 @@ def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
     """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``; ``warnings`` and
     ``errors`` as in ``output.check.emit_check``."""
     if fmt == "json":
-        data = review_json(result, warnings, errors)
-        return common.emit_json(data)
+        return common.emit_json(review_json(result, warnings, errors))
     if fmt == "csv":
         if result.changes is not None:
             return common.emit_csv(result.changes)
@@ -60,50 +64,17 @@ def _regime_text(regime) -> str:
     return f"{label} ({regime.note})"
 
 
-def print_review(console, result) -> None:
-    from rich.table import Table
-
-    t = result.totals
-    journal = (
-        f"journal {result.journal_path} (review #{result.review_id})"
-        if result.review_id is not None
-        else f"journal {result.journal_path} (not recorded)"
-        if result.journal_path
-        else "no journal"
+def book_grid(result) -> Grid:
+    cols = ("position", "file", "DTE", "mark", "side", "layer", "on", "action", "$delta",
+            "$vega", "$theta", "P&L $", "hedge $ / budget")  # fmt: skip
+    left = ("position", "file", "side", "on", "action")
+    grid = Grid(
+        [Column(c, "left" if c in left else "right") for c in cols],
+        title="Book, most urgent first",
     )
-    console.print(
-        f"alvh review as of {result.asof} — regime: {_regime_text(result.regime)}", style="bold"
-    )
-    n, acting = t["positions"], t["needs_action"]
-    console.print(
-        f"{n} position{'s' * (n != 1)}, {acting} need{'s' * (acting == 1)} action; {journal}"
-    )
-    for warning in result.warnings:
-        console.print(f"warning: {warning}", style="yellow")
-
-    book = Table(title="Book, most urgent first", title_justify="left")
-    for col in (
-        "position",
-        "file",
-        "DTE",
-        "mark",
-        "side",
-        "layer",
-        "on",
-        "action",
-        "$delta",
-        "$vega",
-        "$theta",
-        "P&L $",
-        "hedge $ / budget",
-    ):
-        book.add_column(
-            col, justify="left" if col in ("position", "file", "side", "on", "action") else "right"
-        )
     for r in result.rows:
         g = r["greeks"]
-        style = "bold red" if r["layer"] >= 3 else "yellow" if r["layer"] >= 1 else ""
-        book.add_row(
+        grid.add(
             r["id"],
             _short(r["source"]),
             str(r["dte"]),
@@ -117,75 +88,156 @@ def print_review(console, result) -> None:
             money(g["theta"]),
             money(r["pnl"]),
             f"{money(r['hedge_spent'])} / {money(r['hedge_budget'])}",
-            style=style,
+            style=position_style(r["layer"]),
         )
-    console.print(book)
+    return grid
 
-    tot = Table(title="Book totals (dollars)", title_justify="left")
-    for col in (
-        "$delta",
-        "$gamma",
-        "$vega",
-        "$theta",
-        "P&L $",
-        "hedges on $",
-        "budget $",
-        "used",
-        "proposed today $",
-        "left after $",
-    ):
-        tot.add_column(col, justify="right")
+
+def totals_items(t: dict) -> list[tuple[str, str]]:
     used = t["hedge_budget_used"]
-    tot.add_row(
-        money(t["delta"]),
-        money(t["gamma"]),
-        money(t["vega"]),
-        money(t["theta"]),
-        money(t["pnl"]),
-        money(t["hedge_spent"]),
-        money(t["hedge_budget"]),
-        "n/a" if used is None else f"{used:.0%}",
-        money(t["hedge_proposed"]),
-        money(t["hedge_remaining"] - t["hedge_proposed"]),
-    )
-    console.print(tot)
+    return [
+        ("$delta", money(t["delta"])),
+        ("$gamma", money(t["gamma"])),
+        ("$vega", money(t["vega"])),
+        ("$theta", money(t["theta"])),
+        ("P&L $", money(t["pnl"])),
+        ("hedges on $", money(t["hedge_spent"])),
+        ("budget $", money(t["hedge_budget"])),
+        ("used", "n/a" if used is None else f"{used:.0%}"),
+        ("proposed today $", money(t["hedge_proposed"])),
+        ("left after $", money(t["hedge_remaining"] - t["hedge_proposed"])),
+    ]
 
+
+def totals_grid(t: dict) -> Grid:
+    items = totals_items(t)
+    grid = Grid([Column(name) for name, _ in items], title="Book totals (dollars)")
+    grid.add(*(value for _, value in items))
+    return grid
+
+
+def changes_grid(result) -> Grid:
+    s = result.since
+    grid = Grid(
+        [
+            Column("position", "left"),
+            Column("file", "left"),
+            Column("change", "left"),
+            Column("mark"),
+            Column("detail", "left", wrap=True),
+        ],
+        title=f"Changes since review #{s.id} (run {s.run_at}, as of {s.asof})",
+    )
+    for c in result.changes:
+        grid.add(c["id"], _short(c["source"]), c["kind"].replace("_", " "), _marks(c), c["detail"])
+    return grid
+
+
+def _marks(c: dict) -> str:
+    return " → ".join(num(m) + "x" for m in (c["mark_before"], c["mark_after"]) if m is not None)
+
+
+def print_review(console, result) -> None:
+    t = result.totals
+    journal = (
+        f"journal {result.journal_path} (review #{result.review_id})"
+        if result.review_id is not None
+        else f"journal {result.journal_path} (not recorded)"
+        if result.journal_path
+        else "no journal"
+    )
     actions = [r for r in result.recommendations if r["action"] != "hold"]
+    grids = [book_grid(result), totals_grid(t), common.recommendations_grid(
+        [(r["id"], r) for r in actions])]  # fmt: skip
+    if result.changes and result.since is not None:
+        grids.append(changes_grid(result))
+    lay = layout.choose(console, len(result.rows), grids)
+    out = Out(console, lay)
+    out.line(
+        f"alvh review as of {result.asof} — regime: {_regime_text(result.regime)}", style="bold"
+    )
+    n, acting = t["positions"], t["needs_action"]
+    out.line(f"{n} position{'s' * (n != 1)}, {acting} need{'s' * (acting == 1)} action; {journal}")
+    for warning in result.warnings:
+        out.line(f"warning: {warning}", style="yellow")
+
     holds = sum(1 for r in result.rows if not r["needs_action"])
-    if actions:
-        common.print_recommendations(console, [(r["id"], r) for r in actions])
-    console.print(
+    if lay.compact:
+        out.line("Book, most urgent first", style="bold")
+        by_row: dict[tuple, list[dict]] = {}
+        for rec in actions:
+            by_row.setdefault((rec["source"], rec["id"]), []).append(rec)
+        for r in result.rows:
+            row_block(out, r, by_row.get((r["source"], r["id"]), []))
+        out.line("Book totals (dollars)", style="bold")
+        out.fields([f"{name} {value}" for name, value in totals_items(t)], indent=2)
+        if actions:
+            out.line(common.RECOMMENDATION_NOTE)
+    else:
+        out.grid(grids[0])
+        out.grid(grids[1])
+        if actions:
+            out.grid(grids[2])
+            out.line(common.RECOMMENDATION_NOTE)
+    out.line(
         f"{holds} position{'s' if holds != 1 else ''} hold"
         + ("" if actions else "; nothing to do today")
     )
-
     if result.changes is not None:
-        print_changes(console, result)
+        print_changes(out, result)
+    out.flush()
 
 
-def print_changes(console, result) -> None:
-    from rich.table import Table
+def row_block(out: Out, r: dict, recs: list[dict]) -> None:
+    """One position of the book, stacked, with the orders it needs today."""
+    g = r["greeks"]
+    on = ",".join(map(str, r["deployed_layers"])) or "none"
+    out.line(
+        f"{r['id']} ({_short(r['source'])}): layer {r['layer']}, {r['tested_side']} side "
+        f"tested, DTE {r['dte']}, layers on: {on}",
+        style=position_style(r["layer"]) or "bold",
+    )
+    out.fields(
+        [
+            f"mark {r['mark_multiple']:.2f}x",
+            f"P&L $ {money(r['pnl'])}",
+            f"$delta {money(g['delta'])}",
+            f"$vega {money(g['vega'])}",
+            f"$theta {money(g['theta'])}",
+            f"hedge $ {money(r['hedge_spent'])} of {money(r['hedge_budget'])}",
+        ],
+        indent=2,
+    )
+    if not recs:
+        out.line("action: " + "/".join(dict.fromkeys(r["actions"])), indent=2)
+    for rec in recs:
+        common.recommendation_block(out, rec, indent=2)
 
+
+def print_changes(out: Out, result) -> None:
     s = result.since
     if s is None:
-        console.print(
+        out.line(
             f"Changes: no earlier review of this book in the journal; {len(result.rows)} "
             + ("position is new." if len(result.rows) == 1 else "positions are new.")
         )
         return
     head = f"Changes since review #{s.id} (run {s.run_at}, as of {s.asof})"
     if not result.changes:
-        console.print(f"{head}: none.")
+        out.line(f"{head}: none.")
         return
-    t = Table(title=head, title_justify="left")
-    for col in ("position", "file", "change", "mark", "detail"):
-        t.add_column(col, justify="right" if col == "mark" else "left", overflow="fold")
+    if not out.layout.compact:
+        out.grid(changes_grid(result))
+        return
+    out.line(head, style="bold")
     for c in result.changes:
-        marks = " → ".join(
-            num(m) + "x" for m in (c["mark_before"], c["mark_after"]) if m is not None
+        marks = _marks(c)
+        out.line(
+            f"{c['id']} ({_short(c['source'])}): {c['kind'].replace('_', ' ')}"
+            + (f", mark {marks}" if marks else "")
+            + f" — {c['detail']}",
+            indent=2,
         )
-        t.add_row(c["id"], _short(c["source"]), c["kind"].replace("_", " "), marks, c["detail"])
-    console.print(t)
 
 
 def _short(source: str) -> str:
