@@ -222,24 +222,58 @@ def value_legs(
     )
 
 
+# Implied vols of quote mids, per market snapshot: (market, {(id(quote), root): vol}).
+# Keyed by identity, as quotes.quote_index is (hashing a Market hashes every quote); the
+# market is kept alive beside its cache so its id stays its own.
+_QUOTE_VOLS: dict[int, tuple[Market, dict[tuple[int, str], float]]] = {}
+
+
+def _quote_vol_cache(market: Market) -> dict[tuple[int, str], float]:
+    hit = _QUOTE_VOLS.get(id(market))
+    if hit is not None and hit[0] is market:
+        return hit[1]
+    if len(_QUOTE_VOLS) >= 16:
+        _QUOTE_VOLS.clear()
+    cache: dict[tuple[int, str], float] = {}
+    _QUOTE_VOLS[id(market)] = (market, cache)
+    return cache
+
+
 def _quote_vols(
     market, legs, wanted, spx, is_call, strike, forward, tau, rate, dividend
 ) -> np.ndarray:
     """The implied vol of each ``wanted`` leg's quote mid; NaN when unquoted or unfit.
 
-    One ``implied_vol`` call for the SPX legs, one ``implied_vol_black76`` for
-    the VIX legs. A mid no volatility reproduces stays NaN (the smile takes over).
+    A quote's vol depends on the market and, through the settlement time, on the
+    leg's root, so it is inverted once per market and root and cached
+    (``_QUOTE_VOLS``): a check values the same quoted contracts for every position
+    and candidate. What is not cached yet is inverted in one ``implied_vol`` call
+    for the SPX legs and one ``implied_vol_black76`` for the VIX legs. A mid no
+    volatility reproduces stays NaN (the smile takes over;
+    ``inputs.market_warnings.unusable_quotes`` says why).
     """
     index = quote_index(market.quotes)
-    mid = np.full(len(legs), np.nan)
+    cache = _quote_vol_cache(market)
+    n = len(legs)
+    iv = np.full(n, np.nan)
+    mid = np.full(n, np.nan)
+    keys: list[tuple[int, tuple[int, str]]] = []
     for i in np.flatnonzero(wanted):
         leg = legs[i]
         quote = lookup_quote(index, leg.underlying, leg.type, leg.strike, leg.expiry, leg.root)
-        if quote is not None:
+        if quote is None:
+            continue
+        key = (id(quote), leg.root)
+        hit = cache.get(key)
+        if hit is not None:
+            iv[i] = hit
+        else:
             mid[i] = quote.mid
-    quoted = ~np.isnan(mid)
-    iv = np.full(len(legs), np.nan)
-    on_spx = quoted & spx
+            keys.append((i, key))
+    if not keys:
+        return iv
+    todo = ~np.isnan(mid)
+    on_spx = todo & spx
     if on_spx.any():
         iv[on_spx] = pricing.implied_vol(
             mid[on_spx],
@@ -250,9 +284,11 @@ def _quote_vols(
             rate[on_spx],
             dividend[on_spx],
         )
-    on_vix = quoted & ~spx
+    on_vix = todo & ~spx
     if on_vix.any():
         iv[on_vix] = pricing.implied_vol_black76(
             mid[on_vix], is_call[on_vix], forward[on_vix], strike[on_vix], tau[on_vix], market.rate
         )
+    for i, key in keys:
+        cache[key] = float(iv[i])
     return iv
