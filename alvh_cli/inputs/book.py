@@ -127,7 +127,8 @@ def load_book_tolerant(
         except InputError as exc:
             errors.append(exc)
             continue
-        loaded.append(LoadedFile(pf, snap, effective, snapshot_warnings(snap, now)))
+        warnings = (*snapshot_warnings(snap, now), *quote_warnings(snap, pf))
+        loaded.append(LoadedFile(pf, snap, effective, warnings))
     return loaded, errors
 
 
@@ -137,6 +138,16 @@ def snapshot_warnings(market: Market, now: datetime | None) -> tuple[InputWarnin
 
     stale = stale_snapshot(market, now) if now is not None else None
     return (*market.warnings, *([stale] if stale is not None else []))
+
+
+def quote_warnings(market: Market, pf) -> tuple[InputWarning, ...]:
+    """Warnings for the quotes this file's legs would be priced from but cannot be
+    (``market_warnings.unusable_quotes``)."""
+    from alvh_cli.inputs.market_warnings import unusable_quotes
+
+    if not market.quotes:
+        return ()
+    return tuple(unusable_quotes(market, [g for p in pf.positions for g in p.legs]))
 
 
 def warnings_of(loaded: Sequence[LoadedFile]) -> list[InputWarning]:

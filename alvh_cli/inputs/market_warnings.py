@@ -8,7 +8,11 @@
   wider than that median. Neighbours are the quotes of the same underlying,
   root, type and expiry at the ``NEIGHBOURS`` (3) nearest quoted strikes on
   each side. A typed ask of 105.0 for 10.50 moves the mid — and so the leg's
-  implied volatility and the mark — by half the slip.
+  implied volatility and the mark — by half the slip;
+- **unusable quote**: a quote a leg would be priced from, whose mid no
+  volatility reproduces (below or at its intrinsic value, at or above the most
+  the option can be worth): the leg falls back to the smile, and the warning
+  names the quote, the reason and the bound it fails.
 
 Pure functions of their arguments: the clock is read by the caller (``cli.py``)
 and passed in as ``now``.
@@ -21,7 +25,7 @@ from datetime import datetime
 
 from alvh_cli.errors import InputWarning
 from alvh_cli.inputs.validate import show_num
-from alvh_cli.model.domain import Market, Quote
+from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.exchange import close_time, is_business_day, previous_business_day
 from alvh_cli.model.timing import NEW_YORK, aware
 
@@ -102,6 +106,37 @@ def wide_quotes(quotes: Sequence[Quote], keys: Sequence[str], source: str) -> li
                 "the contract",
                 source,
                 keys[i],
+            )
+        )
+    return out
+
+
+def unusable_quotes(market: Market, legs: Sequence[Leg]) -> list[InputWarning]:
+    """A warning for each quote ``legs`` would be priced from but whose mid no volatility
+    reproduces (:func:`alvh_cli.model.legs.quote_problems`): the smile prices them
+    instead, and a trader should know which and why."""
+    from alvh_cli.model.legs import quote_problems
+    from alvh_cli.model.pricing import NO_VOL_REASONS
+
+    out = []
+    keys = {id(q): f"market.quotes[{i}]" for i, q in enumerate(market.quotes)}
+    for p in quote_problems(market, legs):
+        q = p.quote
+        name = f"{q.root or p.root} {q.type} {show_num(q.strike)} {q.expiry}"
+        on_surface = market.spx_surface is not None and q.underlying == "SPX"
+        fallback = "fitted surface" if on_surface else "smile"
+        why = {
+            "below_intrinsic": f"is below its intrinsic value {p.bound:.2f}",
+            "at_intrinsic": f"equals its intrinsic value {p.bound:.2f}: no time value",
+            "above_bound": f"is at or above the most the option can be worth, {p.bound:.2f}",
+        }.get(p.reason, f"cannot be used: {NO_VOL_REASONS.get(p.reason, p.reason)}")
+        out.append(
+            InputWarning(
+                f"{name}: mid {show_num(q.mid)} (bid {show_num(q.bid)}, ask "
+                f"{show_num(q.ask)}) {why}; no volatility reproduces it, so the leg is "
+                f"priced from the {fallback} instead",
+                market.source,
+                keys[id(q)],
             )
         )
     return out

@@ -22,7 +22,7 @@ import numpy as np
 
 from alvh_cli.errors import InputError
 from alvh_cli.model import pricing
-from alvh_cli.model.domain import Leg, Market
+from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.quotes import lookup_quote, quote_index
 from alvh_cli.model.smile import smile_vol, spx_forward
 from alvh_cli.model.surface import spx_carry_rates, spx_forward_discount, surface_vol
@@ -292,3 +292,90 @@ def _quote_vols(
     for i, key in keys:
         cache[key] = float(iv[i])
     return iv
+
+
+@dataclass(frozen=True)
+class QuoteProblem:
+    """A quote that would price a leg but from which no volatility can be implied.
+
+    ``reason`` is a code of :data:`alvh_cli.model.pricing.NO_VOL_REASONS`;
+    ``bound`` the value the mid fails against, in points: the discounted
+    intrinsic value (``below_intrinsic``, ``at_intrinsic``) or the upper bound
+    (``above_bound``: the discounted forward for a call, strike for a put), else NaN.
+    """
+
+    quote: Quote
+    root: str
+    reason: str
+    bound: float
+
+
+def quote_problems(market: Market, legs: Sequence[Leg]) -> list[QuoteProblem]:
+    """The quotes of ``market`` that :func:`value_legs` would use for ``legs`` (options
+    without an ``iv`` of their own) and must replace by the smile because no volatility
+    reproduces their mid; one per quote and root, in the order of ``market.quotes``.
+
+    The same inputs as the valuation (settlement time by root; for SPX the market's
+    carry, or the fitted surface's per expiry when there is one; the VIX future of
+    the expiry); legs past settlement are left out (they are worth their intrinsic
+    value whatever the vol), and so are VIX legs whose expiry has no future to
+    price them (the valuation reports those as errors).
+    """
+    if not market.quotes:
+        return []
+    index = quote_index(market.quotes)
+    found: dict[tuple[int, str], tuple[Quote, str]] = {}
+    for g in legs:
+        if g.type == "future" or g.iv is not None:
+            continue
+        q = lookup_quote(index, g.underlying, g.type, g.strike, g.expiry, g.root)
+        if q is not None:
+            found.setdefault((id(q), g.root), (q, g.root))
+    asof = aware(market.asof).timestamp()
+    items = []
+    for q, root in found.values():
+        T = (settlement_timestamp(root, q.expiry) - asof) / SECONDS_PER_YEAR
+        if T <= 0:
+            continue
+        if q.underlying == "SPX":
+            forward = np.nan  # from the carry below
+        else:
+            try:
+                forward = float(future_prices(market, [q.expiry])[0])
+            except InputError:
+                continue
+        items.append((q, root, T, forward))
+    if not items:
+        return []
+    mid = np.array([q.mid for q, *_ in items])
+    is_call = np.array([q.type == "call" for q, *_ in items])
+    strike = np.array([float(q.strike) for q, *_ in items])
+    T = np.array([t for *_, t, _ in items])
+    fwd = np.array([f for *_, f in items])
+    spx = np.array([q.underlying == "SPX" for q, *_ in items])
+    rate, dividend = spx_carry_rates(market, T)  # the market's own without a surface
+    rate = np.where(spx, rate, market.rate)
+    fwd = np.where(spx, market.spx * np.exp((rate - dividend) * T), fwd)
+    reason = np.where(
+        spx,
+        pricing.implied_vol_reason(mid, is_call, market.spx, strike, T, rate, dividend),
+        pricing.implied_vol_black76_reason(mid, is_call, fwd, strike, T, market.rate),
+    )
+    df = np.exp(-rate * T)
+    intrinsic = df * np.maximum(np.where(is_call, fwd - strike, strike - fwd), 0.0)
+    upper = df * np.where(is_call, fwd, strike)
+    order = {id(q): i for i, q in enumerate(market.quotes)}
+    out = []
+    for k, (q, root, _, _) in enumerate(items):
+        code = str(reason[k])
+        if not code:
+            continue
+        bound = (
+            intrinsic[k]
+            if code in ("below_intrinsic", "at_intrinsic")
+            else upper[k]
+            if code == "above_bound"
+            else np.nan
+        )
+        out.append((order[id(q)], QuoteProblem(q, root, code, float(bound))))
+    return [p for _, p in sorted(out, key=lambda item: item[0])]

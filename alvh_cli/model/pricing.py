@@ -587,3 +587,75 @@ def _convex_r_right(x_l, x_r, y_l, y_r, d_l, d_r, dd_r, *, prefer_shape: bool):
     slope = (y_r - y_l) / h
     r = _r_from_ratio(0.5 * h * dd_r + (d_r - d_l), d_r - slope)
     return np.maximum(r, _r_minimum(d_l, d_r, slope, prefer_shape))
+
+
+# --------------------------------------------------------------------------
+# Why no implied volatility: the reason per element
+# --------------------------------------------------------------------------
+
+NO_VOL_REASONS = {
+    "not_finite": "an input is not a finite number",
+    "expired": "no time to expiry",
+    "bad_underlying": "the underlying or the strike is not above zero",
+    "no_price": "the price is not above zero",
+    "below_intrinsic": "the price is below the discounted intrinsic value",
+    "at_intrinsic": "the price is the discounted intrinsic value: no time value",
+    "above_bound": "the price is at or above the upper bound (discounted forward for a "
+    "call, discounted strike for a put)",
+}
+"""Reason codes of :func:`implied_vol_reason`, with what each means."""
+
+
+def implied_vol_reason(price, is_call, S, K, T, r, q):
+    """Why :func:`implied_vol` returns NaN, per element: a code of ``NO_VOL_REASONS``,
+    or "" where a volatility reproduces the price. Same arguments and broadcasting.
+
+    Kept apart from the solver so its fast path carries no bookkeeping: call it
+    only for the NaNs you want to explain. The tests mirror the solver's own
+    (``_implied_vol_forward``): time value β = (c − intrinsic)/√(FK) of the
+    undiscounted price c must lie in 0 < β < e^{−|ln(F/K)|/2} (Jaeckel, "Let's Be
+    Rational", 2015; the upper end is c < F for a call, c < K for a put).
+    """
+    price, S, K, T, r, q = (np.asarray(a, dtype=float) for a in (price, S, K, T, r, q))
+    with np.errstate(all="ignore"):
+        df = np.exp(-r * T)
+        x = np.log(S / K) + (r - q) * T
+        F = S * np.exp((r - q) * T)
+        bad = ~(np.isfinite(S) & np.isfinite(q)) | (S <= 0)
+        return _no_vol_reason(price, df, is_call, F, K, x, T, bad)
+
+
+def implied_vol_black76_reason(price, is_call, F, K, T, r):
+    """Why :func:`implied_vol_black76` returns NaN, per element (see
+    :func:`implied_vol_reason`)."""
+    price, F, K, T, r = (np.asarray(a, dtype=float) for a in (price, F, K, T, r))
+    with np.errstate(all="ignore"):
+        df = np.exp(-r * T)
+        return _no_vol_reason(price, df, is_call, F, K, np.log(F / K), T, np.zeros((), bool))
+
+
+def _no_vol_reason(price, df, is_call, F, K, x, T, bad_spot):
+    is_call = np.asarray(is_call, dtype=bool)
+    shape = np.broadcast_shapes(
+        price.shape, df.shape, is_call.shape, F.shape, K.shape, x.shape, T.shape, bad_spot.shape
+    )
+    price, df, is_call, F, K, x, T, bad_spot = (
+        np.broadcast_to(a, shape) for a in (price, df, is_call, F, K, x, T, bad_spot)
+    )
+    c = price / df
+    intrinsic = np.maximum(np.where(is_call, F - K, K - F), 0.0)
+    beta = (c - intrinsic) / np.sqrt(F * K)
+    out = np.full(shape, "", dtype=object)
+    # first match wins: the order of the checks is the order of the codes' precedence
+    for code, hit in (
+        ("not_finite", ~(np.isfinite(price) & np.isfinite(df) & np.isfinite(F) & np.isfinite(K))),
+        ("not_finite", ~np.isfinite(T)),
+        ("expired", T <= 0),
+        ("bad_underlying", bad_spot | (F <= 0) | (K <= 0) | ~np.isfinite(x)),
+        ("no_price", price <= 0),
+        ("below_intrinsic", beta < 0),
+        ("at_intrinsic", beta == 0),
+        ("above_bound", beta >= np.exp(-0.5 * np.abs(x))),
+    ):
+        out[(out == "") & hit] = code
+    return out if shape else out[()]
