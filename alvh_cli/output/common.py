@@ -31,8 +31,24 @@ class Dollars(float):
     __slots__ = ()
 
 
+_PLAIN = (str, int, bool, type(None))
+_INF = (math.inf, -math.inf)
+
+
 def clean(value):
     """JSON-safe copy: NaN → null, Dollars to cents, other floats to 10 significant digits."""
+    # Exact-type fast paths first: a 10,000-position book is a million and a half values.
+    t = type(value)
+    if t is float:
+        if value != value or value in _INF:
+            return None
+        return float(f"{value:.10g}")
+    if t in _PLAIN:
+        return value
+    if t is dict:
+        return {k: clean(v) for k, v in value.items()}
+    if t is list:
+        return [clean(v) for v in value]
     if isinstance(value, Dollars):
         return round(float(value), 2) if math.isfinite(value) else None
     if isinstance(value, dict):
