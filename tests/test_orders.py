@@ -224,3 +224,38 @@ def test_reversal_ticket_is_a_credit_by_hand():
         (o,) = orders_of(trades, ic.legs)
         assert [(g.action, g.type) for g in o.legs] == [("BTC", "call"), ("STO", "put")]
         assert o.limit_text == limit and o.price_effect == "credit" and o.limit > 0
+
+
+def test_readme_cron_mail_reads_the_orders(tmp_path, alvh, monkeypatch):
+    """The README's daily-review script: its jq program over the samples' review JSON gives
+    the mail the README shows (run with jq when installed; the same fields read in Python
+    always, so CI needs no jq)."""
+    import re
+    import shutil
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text()
+    program = re.search(r"orders\(\) \{\n  jq -r '(.*?)' /tmp/alvh-review\.json\n\}", readme, re.S)
+    shown = re.search(r"On the samples the mail starts:\n\n```\n(.*?)```", readme, re.S)
+    assert program and shown
+    monkeypatch.chdir(ROOT)
+    r = alvh(["review", "sample_positions", "--no-journal", "--format", "json"])
+    assert r.code in (0, 1), r.err
+    text = r.out
+    data = json.loads(text)
+    mail = []
+    for rec in data["recommendations"]:
+        if rec["action"] != "hold":
+            mail.append(f"{rec['id']}  {rec['action']}  {rec['reason']}")
+            mail += [f"    {o['underlying']}: {o['ticket']}" for o in rec["orders"]]
+    expected = shown.group(1).splitlines()
+    assert mail[: len(expected)] == expected
+    if shutil.which("jq"):
+        (tmp_path / "review.json").write_text(text)
+        out = subprocess.run(
+            ["jq", "-r", program.group(1), str(tmp_path / "review.json")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert out.splitlines() == mail

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alvh_cli.output import common
-from alvh_cli.output.common import Dollars, money
-from alvh_cli.output.records import figures_json, position_json
+from alvh_cli.output.common import Dollars, leg_text_of, money
+from alvh_cli.output.records import figures_json, order_leg_json, orders_of, position_json
 
 
 def spread_json(s, count=None, per_dollar=None) -> dict:
@@ -159,6 +159,15 @@ def print_one(console, pc) -> None:
             f"{_loss(a.max_loss)}.",
             style="bold",
         )
+        for rec in pc.recommendations:
+            for o in orders_of(rec.trades, p.legs) if rec.action.value == "open_hedge" else ():
+                legs = ", ".join(leg_text_of(order_leg_json(g)) for g in o.legs)
+                way = "down" if o.price_effect == "debit" else "up"
+                console.print(
+                    f"Order: {o.underlying} {legs}; {o.limit_text} × {o.quantity} "
+                    f"({o.fill_value:.4f} at the assumed fills, rounded {way} to the "
+                    f"{o.tick:g} tick)."
+                )
         gain = sum(s.stress_gain * n for s, n in plan.chosen)
         if plan.stress_loss == plan.stress_loss:  # not NaN
             console.print(

@@ -44,10 +44,25 @@ change them, so the rules sit in one table, ``_TICKS``):
   :func:`alvh_cli.inputs.positions.parse_osi` reads the same form.
 
 Rounding "in the trader's favour": a debit rounds **down** (pay no more than the
-model value) and a credit rounds **up** (receive no less). The trade-off: such a
-limit sits at or just beyond the model value, on the far side from a quick fill;
-on a fast close (Layer 3, a stop) the trader may have to give a tick or more.
-The unrounded ``model_value`` stays beside the limit so the gap is visible.
+prices given) and a credit rounds **up** (receive no less). alvh gives the
+assumed fills (:class:`alvh_cli.method.actions.TradeLeg` ``price``: the natural
+bid/ask where quoted, else the model less/plus the rules' half-spread), not the
+model values, so the limit starts where the scenario figures assume the trade
+fills and moves at most one tick toward the model. The trade-off:
+
+- never a worse price than the figures assumed: ``cost`` at the limit is at or
+  below the cost at the fills, so a recommendation's "after" figures stay
+  conservative;
+- up to a tick less marketable. On a quoted package the natural net is usually
+  on the tick already and nothing moves; unquoted, the assumed half-spread
+  concession (by default 0.10 a leg on SPX, 0.05 on VIX: at least the largest
+  tick of each, 0.10 and 0.05) exceeds what rounding takes back (under one
+  tick), so the limit still sits beyond the model value, toward a fill.
+  Rounding the other way would pay past the natural — more likely to fill, at a
+  price no figure accounted for.
+- on a fast close (Layer 3, a stop) a trader who must be filled now gives a
+  tick or more by hand; ``fill_value`` and ``model_value`` stay beside the limit
+  so the gap is visible.
 
 Prices are index points per unit of the order; dollars are
 ``limit × quantity × multiplier``.
