@@ -460,7 +460,13 @@ def write_book(folder: Path, n_positions: int, n_files: int, seed: int = 2026112
 
 
 # ---------------------------------------------------------------- running
-ENV = dict(os.environ)
+ROOT = Path(__file__).resolve().parents[1]
+# The children import alvh_cli from this checkout, not whichever copy is installed (an
+# editable install may point at another worktree).
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+}
 
 
 def alvh_command() -> list[str]:
@@ -473,13 +479,15 @@ def alvh_command() -> list[str]:
 
 @dataclass
 class Run:
-    """One child process: wall and CPU seconds, peak resident MiB, its stdout file."""
+    """One child process: wall and CPU seconds, peak resident MiB, its stdout file and
+    how many MiB it wrote there."""
 
     wall: float
     cpu: float
     peak_mib: float
     returncode: int
     stdout: Path
+    out_mib: float = 0.0
 
 
 def run(cmd: list[str], out: Path, ok: tuple[int, ...] = (0,), env: dict | None = None) -> Run:
@@ -504,13 +512,18 @@ def run(cmd: list[str], out: Path, ok: tuple[int, ...] = (0,), env: dict | None 
         usage.ru_maxrss * scale / 2**20,
         proc.returncode,
         out,
+        out.stat().st_size / 2**20,
     )
 
 
-def median_run(cmd, runs: int, out: Path, ok=(0,), env=None) -> tuple[Run, list[Run]]:
-    """The median of ``runs`` runs by wall time (CPU and memory of that same run)."""
-    done = sorted((run(cmd, out, ok, env) for _ in range(runs)), key=lambda r: r.wall)
-    return done[len(done) // 2], done
+def median_run(
+    cmd, runs: int, out: Path, ok=(0,), env=None, done: tuple[Run, ...] = ()
+) -> tuple[Run, list[Run]]:
+    """The median of ``runs`` runs by wall time (CPU and memory of that same run);
+    ``done`` are runs already made that count among them."""
+    more = [run(cmd, out, ok, env) for _ in range(max(runs - len(done), 0))]
+    every = sorted([*done, *more], key=lambda r: r.wall)
+    return every[len(every) // 2], every
 
 
 def summarise(book: Book, check_json: str) -> None:
@@ -594,6 +607,13 @@ def benchmark(args: argparse.Namespace, folder: Path) -> None:
         f"{book.quotes} quotes in {time.perf_counter() - t0:.1f} s ({folder})"
     )
     alvh = alvh_command()
+    where = subprocess.run(
+        [sys.executable, "-c", "import alvh_cli; print(alvh_cli.__file__)"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout.strip()
+    print(f"alvh_cli imported from {where}")
     files = [str(f) for f in book.files]
     market = ["--market", str(book.market)]
     wide = {**ENV, "COLUMNS": "200"}
@@ -627,7 +647,9 @@ def benchmark(args: argparse.Namespace, folder: Path) -> None:
     per_k = len(book.positions) / 1000.0
     results: dict[str, Run] = {}
     for label, (tail, ok, env) in commands.items():
-        r, done = median_run([*alvh, *tail], args.runs, out, ok, env)
+        # without warm-up, the validating run was a cold run like the others: it counts
+        reuse = (first,) if label == "check --format json" and args.warmup == 0 else ()
+        r, done = median_run([*alvh, *tail], args.runs, out, ok, env, reuse)
         results[label] = r
         beyond = r.wall - startup.wall
         goal = GOALS.get(label.split()[0])
@@ -640,7 +662,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> None:
         print(
             f"alvh {label}: wall {r.wall:.2f} s (median of {args.runs}: "
             f"{', '.join(f'{d.wall:.2f}' for d in done)}), CPU {r.cpu:.2f} s, "
-            f"peak {r.peak_mib:.0f} MiB, {out.stat().st_size / 2**20:.1f} MiB out{verdict}"
+            f"peak {r.peak_mib:.0f} MiB, {r.out_mib:.1f} MiB out{verdict}"
         )
     js = results["check --format json"]
     for label, r in results.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,16 @@ def test_grid_needs_counts_borders_and_padding():
     grid.add("12345", "x" * 200)
     # widths 5 and WRAP_MIN, 1 space of padding each side, 3 borders
     assert grid.needs() == 5 + layout.WRAP_MIN + 2 * 2 + 3
+
+
+def test_fields_pack_items_and_never_split_one(capsys):
+    from rich.console import Console
+
+    console = Console(width=30, file=sys.stdout)
+    out = layout.Out(console, layout.Layout(30, True, True))
+    out.fields(["P&L $ -26,950", "$delta 94.29", "x" * 40, "EV $ -1,015"], indent=2)
+    out.flush()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "  P&L $ -26,950; $delta 94.29;"
+    assert lines[1] == "    " + "x" * 40 + ";"  # alone and too long: runs over, not cut
+    assert lines[2] == "    EV $ -1,015"

@@ -135,26 +135,26 @@ class Out:
         current = ""
         for k, item in enumerate(items):
             piece = item + (sep.rstrip() if k < len(items) - 1 else "")
-            start = current or (more if lines else lead)
-            joined = (current + " " + piece) if current else start + piece
-            if len(joined) <= self.width or not current:
-                if len(joined) > self.width and not current:
-                    lines.extend(
-                        textwrap.wrap(
-                            piece,
-                            width=max(self.width, len(start) + 10),
-                            initial_indent=start,
-                            subsequent_indent=more,
-                            break_long_words=False,
-                            break_on_hyphens=False,
-                        )
-                    )
-                    current = ""
-                    continue
-                current = joined
-            else:
+            if current and len(current) + 1 + len(piece) <= self.width:
+                current += " " + piece
+                continue
+            if current:
                 lines.append(current)
-                current = more + piece
+            start = more if lines else lead
+            if len(start) + len(piece) <= self.width:
+                current = start + piece
+                continue
+            lines.extend(
+                textwrap.wrap(
+                    piece,
+                    width=max(self.width, len(start) + 10),
+                    initial_indent=start,
+                    subsequent_indent=more,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+            current = ""
         if current:
             lines.append(current)
         self._emit(lines or [lead], style)

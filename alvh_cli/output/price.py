@@ -207,7 +207,7 @@ def print_price(console, data: dict) -> None:
                 [
                     f"{c['leg']}: {c['qty']} {c['root']} {c['type']} {c['strike']} {c['expiry']}",
                     f"DTE {c['DTE']}",
-                    f"vol {c['vol']}% ({c['src']})",
+                    f"vol {c['vol']}% ({c['src']})" if r["vol"] is not None else "no vol",
                     f"price {c['price']}",
                     f"value $ {c['value $']}",
                 ],
