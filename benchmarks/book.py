@@ -488,6 +488,7 @@ class Run:
     returncode: int
     stdout: Path
     out_mib: float = 0.0
+    stderr: str = ""
 
 
 def run(cmd: list[str], out: Path, ok: tuple[int, ...] = (0,), env: dict | None = None) -> Run:
@@ -513,6 +514,7 @@ def run(cmd: list[str], out: Path, ok: tuple[int, ...] = (0,), env: dict | None 
         proc.returncode,
         out,
         out.stat().st_size / 2**20,
+        err.decode(errors="replace"),
     )
 
 
@@ -631,6 +633,11 @@ def benchmark(args: argparse.Namespace, folder: Path) -> None:
     first = run([*alvh, *commands["check --format json"][0]], out, ok=(0, 1, 2))
     if first.returncode == 2:
         print("the generated book is invalid (check exited 2)")
+        sys.exit(2)
+    try:
+        json.loads(out.read_text())
+    except ValueError:
+        print(f"check wrote no JSON (exit status {first.returncode}):\n{first.stderr[-2000:]}")
         sys.exit(2)
     print(f"check exit status {first.returncode}; the book:")
     summarise(book, out.read_text())

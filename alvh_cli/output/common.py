@@ -120,7 +120,8 @@ def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> No
 
 def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) -> None:
     """``data`` (a dict) as one JSON document on ``fh``, newline-terminated; see
-    :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists."""
+    :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists;
+    ``finish`` then sees each item of such a list (with the list's key)."""
 
     def ready(value, key: str = ""):
         value = clean(value)
@@ -133,7 +134,7 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
     fh.write("{")
     for i, (key, value) in enumerate(data.items()):
         fh.write(("," if i else "") + compact(key) + ":")
-        if isinstance(value, list) and len(value) > 1:
+        if isinstance(value, list):
             fh.write("[")
             for j, item in enumerate(value):
                 fh.write(("," if j else "") + compact(ready(item, key)))

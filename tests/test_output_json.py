@@ -1,0 +1,54 @@
+"""JSON output: indented for a person at a terminal, compact and streamed in a pipe.
+
+The streamed writer must give the same document as encoding the cleaned data at
+once (the reference here is json.dumps of clean()), Dollars to cents, NaN as null.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+from alvh_cli.output import common
+from alvh_cli.output.common import Dollars, clean, write_json
+
+DATA = {
+    "asof": "2026-11-24T15:45:00-05:00",
+    "positions": [
+        {"id": "a", "pnl": Dollars(1234.5678), "vol": 0.123456789012345, "x": math.nan},
+        {"id": "b", "cost": Dollars(10.005), "legs": [1.0, math.inf, None, True]},
+    ],
+    "one": [{"pnl": Dollars(2.345)}],
+    "empty": [],
+    "legend": {"cost": "dollars"},
+}
+
+
+def test_compact_stream_is_the_same_document_as_dumping_it_whole():
+    fh = io.StringIO()
+    write_json(fh, DATA)
+    text = fh.getvalue()
+    assert text.endswith("}\n") and text.count("\n") == 1  # one line
+    assert json.loads(text) == json.loads(json.dumps(clean(DATA)))
+    # by hand: Dollars to cents, other floats to 10 significant digits, NaN/inf to null
+    first = json.loads(text)["positions"][0]
+    assert first == {"id": "a", "pnl": 1234.57, "vol": 0.123456789, "x": None}
+    assert json.loads(text)["positions"][1]["legs"] == [1.0, None, None, True]
+
+
+def test_indented_at_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(common.sys.stdout, "isatty", lambda: True, raising=False)
+    common.emit_json({"a": [1, 2]})
+    assert capsys.readouterr().out == '{\n  "a": [\n    1,\n    2\n  ]\n}\n'
+
+
+def test_compact_in_a_pipe(capsys):
+    common.emit_json({"a": [1, 2], "b": {"c": 1.5}})
+    assert capsys.readouterr().out == '{"a":[1,2],"b":{"c":1.5}}\n'
+
+
+def test_finish_applies_after_clean():
+    fh = io.StringIO()
+    write_json(fh, {"rows": [{"v": 1.0}, {"v": 2.0}]}, finish=lambda v, k: {"wrapped": v})
+    assert json.loads(fh.getvalue()) == {"rows": [{"wrapped": {"v": 1.0}}, {"wrapped": {"v": 2.0}}]}
