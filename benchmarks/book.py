@@ -470,10 +470,8 @@ ENV = {
 
 
 def alvh_command() -> list[str]:
-    here = Path(sys.executable).parent  # not resolved: a venv's bin/ is a symlink farm
-    for name in ("alvh", "alvh.exe"):
-        if (here / name).is_file():
-            return [str(here / name)]
+    """``python -m alvh_cli``: the venv's ``alvh`` script may have been written for another
+    checkout's entry point (an editable install is shared between worktrees)."""
     return [sys.executable, "-m", "alvh_cli"]
 
 
