@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_market_snapshot import files  # noqa: F401  (the chain fixture)
 
 from alvh_cli.output import layout
 from alvh_cli.output.common import money, num
@@ -172,3 +173,14 @@ def test_fields_pack_items_and_never_split_one(capsys):
     assert lines[0] == "  P&L $ -26,950; $delta 94.29;"
     assert lines[1] == "    " + "x" * 40 + ";"  # alone and too long: runs over, not cut
     assert lines[2] == "    EV $ -1,015"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_price_with_a_fitted_surface_fits(width, files, alvh):  # noqa: F811
+    _, chain, pos = files
+    data = json.loads(run(alvh, ["price", pos, "--chain", chain, "--format", "json"]))
+    text = run(alvh, ["price", pos, "--chain", chain], width)
+    check_fits(text, width)
+    assert "SPX surface from" in text
+    for e in data["surface"][0]["expiries"]:
+        assert num(e["forward"]) in text and num(e["rms"], ".3f") in text
