@@ -186,7 +186,8 @@ def price(
         chains=chain or (),
     )
     warnings = book.warnings_of(loaded)
-    emit_price(valuation.price_book(loaded), fmt.value, warnings)
+    # JSON streams the leg rows as they are built (a big book's rows need not all be held)
+    emit_price(valuation.price_book(loaded, lazy=fmt is Format.json), fmt.value, warnings)
     _print_problems(warnings)
 
 

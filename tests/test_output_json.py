@@ -52,3 +52,21 @@ def test_finish_applies_after_clean():
     fh = io.StringIO()
     write_json(fh, {"rows": [{"v": 1.0}, {"v": 2.0}]}, finish=lambda v, k: {"wrapped": v})
     assert json.loads(fh.getvalue()) == {"rows": [{"wrapped": {"v": 1.0}}, {"wrapped": {"v": 2.0}}]}
+
+
+def test_price_book_lazy_legs_are_the_eager_ones(capsys):
+    # the JSON of alvh price streams its legs from an iterator: same rows, same document
+    from builders import condor, loaded, market, vix_spread
+
+    from alvh_cli.model.valuation import price_book
+    from alvh_cli.output.price import emit_price
+
+    book = [loaded(condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4)), market(spx=5790.0))]
+    eager = price_book(book)
+    lazy = price_book(book, lazy=True)
+    assert iter(lazy["legs"]) is lazy["legs"]  # an iterator, not a list
+    assert list(lazy["legs"]) == eager["legs"] and len(eager["legs"]) == 6
+    emit_price(price_book(book, lazy=True), "json")
+    streamed = json.loads(capsys.readouterr().out)
+    emit_price(price_book(book), "json")
+    assert streamed == json.loads(capsys.readouterr().out)

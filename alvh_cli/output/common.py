@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -120,7 +120,8 @@ def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> No
 
 def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) -> None:
     """``data`` (a dict) as one JSON document on ``fh``, newline-terminated; see
-    :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists;
+    :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists
+    (and iterators, read once: a producer may build each item as it is written);
     ``finish`` then sees each item of such a list (with the list's key)."""
 
     def ready(value, key: str = ""):
@@ -128,13 +129,14 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
         return finish(value, key) if finish is not None else value
 
     if indent is not None:
-        fh.write(json.dumps(ready(data), indent=indent) + "\n")
+        whole = {k: list(v) if isinstance(v, Iterator) else v for k, v in data.items()}
+        fh.write(json.dumps(ready(whole), indent=indent) + "\n")
         return
     compact = json.JSONEncoder(separators=(",", ":")).encode
     fh.write("{")
     for i, (key, value) in enumerate(data.items()):
         fh.write(("," if i else "") + compact(key) + ":")
-        if isinstance(value, list):
+        if isinstance(value, (list, Iterator)):
             fh.write("[")
             for j, item in enumerate(value):
                 fh.write(("," if j else "") + compact(ready(item, key)))

@@ -11,20 +11,25 @@ LEG_DOLLARS = ("value", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_t
 
 def in_dollars(data: dict) -> dict:
     """``valuation.price_book``'s plain dicts with their dollar figures as ``Dollars``: each
-    leg's ``value`` and ``dollar_*`` Greeks, each position's ``pnl`` and ``greeks``."""
-    legs = [{**r, **{k: Dollars(r[k]) for k in LEG_DOLLARS}} for r in data["legs"]]
-    positions = [
-        {
-            **p,
-            "pnl": Dollars(p["pnl"]),
-            "greeks": {
-                part: {n: Dollars(v) for n, v in greeks.items()}
-                for part, greeks in p["greeks"].items()
-            },
+    leg's ``value`` and ``dollar_*`` Greeks, each position's ``pnl`` and ``greeks``.
+
+    The dicts are price_book's own, changed in place rather than copied (a copy of
+    50,000 leg dicts is ~30 MiB); lazy legs (an iterator) are wrapped as they are read.
+    """
+
+    def leg(r: dict) -> dict:
+        for k in LEG_DOLLARS:
+            r[k] = Dollars(r[k])
+        return r
+
+    for p in data["positions"]:
+        p["pnl"] = Dollars(p["pnl"])
+        p["greeks"] = {
+            part: {n: Dollars(v) for n, v in greeks.items()} for part, greeks in p["greeks"].items()
         }
-        for p in data["positions"]
-    ]
-    return {**data, "positions": positions, "legs": legs}
+    legs = data["legs"]
+    data["legs"] = [leg(r) for r in legs] if isinstance(legs, list) else map(leg, legs)
+    return data
 
 
 def emit_price(data: dict, fmt: str, warnings=()) -> None:
