@@ -62,7 +62,7 @@ def close_of(day: str) -> datetime:
 # ------------------------------------------------------------------ the ten-day history
 #
 # Two Monday entries with dte=4 (the Friday of the same week), r = q = 0, a flat
-# smile (vol = VIX/100), no slippage and no commission.
+# smile (vol = VIX/100), no half-spread and no fee.
 #
 # Entry (both Mondays: SPX 2000, VIX 15, T = 4/365, σ√T = 0.15·√(4/365) = 0.015703):
 #   16-delta put:  N(d1) = 0.84, d1 = 0.9945 → K = 2000·e^(−(0.9945·0.015703 − ½·0.015703²))
@@ -113,10 +113,14 @@ FLAT = dict(
     rate=0.0,
     dividend_yield=0.0,
     spx_skew=0.0,
+    spx_skew_term=0.0,
     spx_smile=0.0,
-    slippage_spx=0.0,
-    slippage_vix=0.0,
+    spx_half_spread=0.0,
+    vix_half_spread=0.0,
     commission=0.0,
+    exchange_fees=0.0,
+    clearing_fee=0.0,
+    regulatory_fee=0.0,
 )
 
 
@@ -264,6 +268,12 @@ def test_entry_days_roll_past_holidays():
 
 
 @pytest.fixture(scope="module")
+def legacy_run():
+    """The first build's model and costs (``bt.LEGACY``) on the embedded data."""
+    return bt.run_backtest(bt.default_history(), Rules(), bt.make_params(bt.LEGACY))
+
+
+@pytest.fixture(scope="module")
 def default_run():
     return bt.run_backtest(bt.default_history(), Rules(), bt.BacktestParams())
 
@@ -297,9 +307,8 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
 
 
 def test_hold_pays_settlement_minus_credit(default_run):
-    """At expiry: (credit − payoff at the SPX close)·100 less the four entry commissions."""
+    """At expiry: (credit − payoff at the SPX close)·100 less the four legs' entry fees."""
     spx = bt.default_history()["spx"]
-    p = default_run.params
     checked = 0
     for e, t in zip(
         default_run.entries, [t for t in default_run.trades if t["policy"] == "hold"], strict=True
@@ -309,7 +318,7 @@ def test_hold_pays_settlement_minus_credit(default_run):
         s = spx[pd.Timestamp(e.settled)]
         lp, sp, sc, lc = e.strikes
         payoff = max(sp - s, 0) - max(lp - s, 0) + max(s - sc, 0) - max(s - lc, 0)
-        want = (e.credit - payoff) * 100 - 4 * p.commission
+        want = (e.credit - payoff) * 100 - sum(e.entry_fees)
         assert round(t["pnl"], 2) == round(want, 2)
         checked += 1
     assert checked > 20
@@ -367,9 +376,10 @@ def test_equity_curves_end_at_total(default_run):
         assert default_run.equity[p].shape == (len(default_run.dates),)
 
 
-# Golden summary of the default run (dollars, to the cent; no randomness anywhere). The hold
-# and stop figures are the first build's trade by trade (checked equal on these entries);
-# alvh's are a regression guard on the method.
+# Golden summary of the run at the first build's model and costs (bt.LEGACY; dollars, to the
+# cent; no randomness anywhere). The hold and stop figures are the first build's trade by
+# trade (checked equal on these entries); alvh's are a regression guard on the method. The
+# model and costs of today's defaults are checked in GOLDEN_DEFAULT.
 GOLDEN = {
     "hold": {
         "trades": 202,
@@ -385,7 +395,7 @@ GOLDEN = {
         "hedges": 0,
         "conversions": 0,
         "unwinds": 0,
-        "commissions": 962.0,
+        "fees": 962.0,
         "adjusted_trades": 69,
         "adjusted_pnl": -46983.3,
         "adjusted_mean_pnl": -680.92,
@@ -405,7 +415,7 @@ GOLDEN = {
         "hedges": 0,
         "conversions": 0,
         "unwinds": 0,
-        "commissions": 1050.4,
+        "fees": 1050.4,
         "adjusted_trades": 69,
         "adjusted_pnl": -67185.22,
         "adjusted_mean_pnl": -973.7,
@@ -425,7 +435,7 @@ GOLDEN = {
         "hedges": 0,
         "conversions": 0,
         "unwinds": 0,
-        "commissions": 1042.6,
+        "fees": 1042.6,
         "adjusted_trades": 69,
         "adjusted_pnl": -70726.45,
         "adjusted_mean_pnl": -1025.02,
@@ -445,7 +455,7 @@ GOLDEN = {
         "hedges": 38,
         "conversions": 2,
         "unwinds": 19,
-        "commissions": 1255.8,
+        "fees": 1255.8,
         "adjusted_trades": 69,
         "adjusted_pnl": -47588.94,
         "adjusted_mean_pnl": -689.69,
@@ -454,8 +464,8 @@ GOLDEN = {
 }
 
 
-def test_golden_summary(default_run):
-    got = {p: {k: v for k, v in s.items()} for p, s in default_run.summary.items()}
+def test_golden_summary_at_the_first_builds_model(legacy_run):
+    got = {p: {k: v for k, v in s.items()} for p, s in legacy_run.summary.items()}
     for policy, want in GOLDEN.items():
         for key, value in want.items():
             if isinstance(value, float):
@@ -519,7 +529,7 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     )
     data = json.loads(capsys.readouterr().out)
     assert data["note"].startswith("Option prices are modelled from VIX")
-    assert data["entries"] == 2 and list(data["policies"]) == list(bt.POLICIES)
+    assert data["entries"] == 2 and list(data["policies"]) == list(bt.DEFAULT_POLICIES)
     assert data["policies"]["hold"]["total_pnl"] == pytest.approx(
         result.summary["hold"]["total_pnl"], abs=0.01
     )
@@ -551,4 +561,5 @@ def test_table_states_the_model(tiny, capsys):
     out = capsys.readouterr().out
     assert "not historical quotes" in out
     assert "trades that reached 2x" in out and "5% CVaR" in out
-    assert "skew 0, smile 0" in out and "Profit take: 50% of the credit" in out
+    assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in out
+    assert "Profit take: 50% of the credit" in out

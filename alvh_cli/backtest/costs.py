@@ -84,6 +84,7 @@ class CostModel:
     vix_exchange_fee: Tiers = ((0.0, 0.10), (0.11, 0.25), (1.00, 0.40), (2.00, 0.45))
     clearing_fee: float = 0.025
     regulatory_fee: float = 0.02815
+    exchange_fee_scale: float = 1.0  # the exchange fee tiers times this (0: no exchange fee)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -132,7 +133,7 @@ class CostModel:
         cents = np.round(np.asarray(premium, dtype=float), 2)
         spx = _tier(self.spx_exchange_fee, cents)
         vix = _tier(self.vix_exchange_fee, cents)
-        return np.where(kind == "SPX", spx, vix)
+        return self.exchange_fee_scale * np.where(kind == "SPX", spx, vix)
 
     def fee_per_contract(self, underlying, premium) -> np.ndarray:
         """Every fee of one contract traded, in dollars: commission + exchange + clearing +
@@ -149,6 +150,12 @@ class CostModel:
         points per unit (the fill price), summed over the legs."""
         contracts = np.abs(np.asarray(quantity, dtype=float))
         return float(np.sum(self.fee_per_contract(underlying, premium) * contracts))
+
+    def flat_fee(self) -> float:
+        """One fee per contract for a model that takes a single figure (the method's
+        ``fee_per_contract``): an SPX contract at the top tier (premium of $1.00 or more), the
+        highest fee of the schedule for the options the method trades."""
+        return float(self.fee_per_contract("SPX", 1.0))
 
     def with_spreads(self, multiplier: float) -> CostModel:
         """The same model with both half-spreads times ``multiplier`` (fees unchanged)."""

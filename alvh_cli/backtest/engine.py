@@ -1,4 +1,4 @@
-"""Backtest: the ALVH layers against the 2x/3x stops and holding to expiry (issue 6).
+"""Backtest: the ALVH method against the 2x/3x stops and holding to expiry.
 
 One iron condor is opened every week on daily closes of SPX and VIX, and the
 same entries are run through each policy:
@@ -7,19 +7,27 @@ same entries are run through each policy:
 * ``stop2x`` / ``stop3x``: closed at the first daily close where the debit to
   close is at least 2x / 3x the credit (the test of ``check.traditional``);
 * ``alvh``: every day the engine's ``check.check_position`` says what to do
-  and the recommendation is filled: VIX call spread layers, the Layer 3
-  conversion, the unwind, the profit take.
+  and the recommendation is filled: VIX call spread layers, their trims, rolls
+  and unwinds, the Layer 3 choice, the profit take;
+* ``alvh_frac``: the same with every adjustment sized in fractions of a contract
+  (``check_position(..., integral=False)``): the method free of whole-contract
+  rounding. Not a tradable result: fees are charged pro rata.
 
 Every policy shares the profit take of ``check.recommend`` (mark ≤ 1 −
 ``rules.profit_take``), or none with ``profit_take=False``.
 
-Option prices are modelled from VIX, not historical quotes: SPX options by
-BSM with ATM vol VIX/100 and the smile of DESIGN §2; VIX futures from the
-mean-reverting curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ = ``rules.vix_term_kappa``;
-VIX options by Black-76 with a fixed VIX smile. Every fill pays a slippage per
-leg (the model price plus it to buy, minus it to sell) and a commission per
-contract; cash settlement pays neither. Money is in dollars unless a name
-says points.
+Option prices are modelled from VIX, not historical quotes: SPX options by BSM
+with ATM vol VIX/100 and a smile whose slope depends on the tenor; VIX futures
+from the mean-reverting curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ =
+``rules.vix_term_kappa``; VIX options by Black-76 with an ATM vol that rises with
+VIX (``params`` gives each rule and its source). Every fill is the model price
+moved by the half-spread of :mod:`alvh_cli.backtest.costs` and pays its fees;
+cash settlement pays neither. Money is in dollars unless a name says points.
+
+Every trade's P&L is split by what earned it (``CATEGORIES``): the condor's put and
+call sides, the VIX layers, the Layer 3 synthetics (conversions on the put side,
+reversals on the call side) and rolled verticals; each policy keeps a daily curve per
+category, so a window's P&L can be read for any of them.
 
 ``run_backtest`` is pure: history and parameters in, a ``BacktestResult`` of
 plain data out.
@@ -29,165 +37,61 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.params import (  # noqa: F401  (re-exported: the engine's public names)
+    LEGACY,
+    PARAMS,
+    BacktestParams,
+    Param,
+    make_params,
+)
 from alvh_cli.errors import InputError
 from alvh_cli.method import check
-from alvh_cli.method.rules import Rules, bounded_number
-from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Smile
+from alvh_cli.method.rules import Rules
+from alvh_cli.model.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position, Smile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
-from alvh_cli.model.timing import NEW_YORK, settlement_instant, year_fraction
+from alvh_cli.model.timing import (
+    NEW_YORK,
+    SECONDS_PER_YEAR,
+    settlement_instant,
+    settlement_timestamp,
+    year_fraction,
+)
 
-POLICIES = ("hold", "stop2x", "stop3x", "alvh")
+POLICIES = ("hold", "stop2x", "stop3x", "alvh", "alvh_frac")
+DEFAULT_POLICIES = ("hold", "stop2x", "stop3x", "alvh")
+ALVH_POLICIES = {"alvh": True, "alvh_frac": False}  # policy → integral counts
 STOPS = {"stop2x": "stop_2x", "stop3x": "stop_3x"}  # policy → key of check.traditional
 DEFAULT_DATA = "spx_vix_2014_2018.csv"
 MODEL_NOTE = (
-    "Option prices are modelled from VIX (BSM with a fixed smile, VIX futures from a "
-    "mean-reverting curve, VIX options by Black-76), not historical quotes."
+    "Option prices are modelled from VIX (BSM with a tenor-dependent smile, VIX futures from "
+    "a mean-reverting curve, VIX options by Black-76), not historical quotes."
 )
 FUTURES_HORIZON = timedelta(days=150)  # VIX futures listed each day: expiries up to this far out
 STRIKE_RANGE = 0.4  # short strikes are searched within ±40% of spot
 CVAR_LEVEL = 0.05
 
+# What each leg of a trade is, for the attribution of its P&L; the side is the condor side
+# the leg belongs to or adjusts (VIX layers hedge the put side: the method buys them only
+# when the put side is tested).
+CATEGORIES = (
+    "condor_put", "condor_call", "vix", "synthetic_put", "synthetic_call",
+    "roll_put", "roll_call",
+)  # fmt: skip
+CATEGORY_INDEX = {c: k for k, c in enumerate(CATEGORIES)}
+ACTION_COUNTS = ("open_hedge", "trim_hedge", "close_hedge", "roll", "convert",
+                 "close_vertical", "close_position")  # fmt: skip
 
-# --------------------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class Param:
-    default: float
-    help: str
-    low: float
-    high: float
-    integer: bool = False
-
-
-PARAMS: dict[str, Param] = {
-    # Entry rule.
-    "weekday": Param(0, "entry weekday, 0 = Monday (the next trading day when closed)", 0, 4, True),
-    "dte": Param(45, "target calendar days to expiry: the SPXW Friday nearest it", 1, 365, True),
-    "delta": Param(0.16, "|delta| of the short put and the short call", 0.01, 0.49),
-    "wing": Param(50, "wing width, SPX points", 1, 1000),
-    "strike_step": Param(5, "listed strike grid, SPX points", 0.05, 100),
-    "contracts": Param(1, "condors per entry", 1, 10000, True),
-    "warmup": Param(
-        250,
-        "trading days of history before the first entry (the alvh policy's scenario set "
-        "is built from the closes before each decision)",
-        0,
-        5000,
-        True,
-    ),
-    # Model (DESIGN §2 smile; the VIX curve's κ is rules.vix_term_kappa).
-    "rate": Param(0.02, "risk-free rate, continuous, annual", -0.05, 0.25),
-    "dividend_yield": Param(0.018, "SPX dividend yield, continuous, annual", 0, 0.2),
-    "spx_skew": Param(
-        -1.1, "SPX smile skew (iv = VIX/100 + skew·k + smile·k², k = ln K/F)", -10, 10
-    ),
-    "spx_smile": Param(2.5, "SPX smile curvature", -10, 50),
-    "vix_theta": Param(19, "long-run VIX level θ of F(τ) = θ + (VIX − θ)·e^(−κτ)", 5, 80),
-    "vix_atm": Param(0.9, "VIX option ATM vol (on the future)", 0.05, 5),
-    "vix_skew": Param(0.8, "VIX smile skew", -10, 10),
-    "vix_smile": Param(0.0, "VIX smile curvature", -10, 50),
-    # Costs.
-    "slippage_spx": Param(0.05, "slippage per SPX option leg per fill, points", 0, 10),
-    "slippage_vix": Param(0.02, "slippage per VIX option leg per fill, points", 0, 10),
-    "commission": Param(0.65, "commission per contract per fill, dollars", 0, 100),
-}
-
-
-@dataclass(frozen=True)
-class BacktestParams:
-    """Entry rule, model and costs of a backtest (defaults and meanings: ``PARAMS``).
-
-    ``profit_take`` False turns the shared profit take off for every policy;
-    ``start``/``end`` clip the history (inclusive).
-    """
-
-    weekday: int = 0
-    dte: int = 45
-    delta: float = 0.16
-    wing: float = 50.0
-    strike_step: float = 5.0
-    contracts: int = 1
-    warmup: int = 250
-    rate: float = 0.02
-    dividend_yield: float = 0.018
-    spx_skew: float = -1.1
-    spx_smile: float = 2.5
-    vix_theta: float = 19.0
-    vix_atm: float = 0.9
-    vix_skew: float = 0.8
-    vix_smile: float = 0.0
-    slippage_spx: float = 0.05
-    slippage_vix: float = 0.02
-    commission: float = 0.65
-    profit_take: bool = True
-    start: date | None = None
-    end: date | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            f.name: (v.isoformat() if isinstance(v, date) else v)
-            for f in fields(self)
-            for v in [getattr(self, f.name)]
-        }
-
-
-assert [f.name for f in fields(BacktestParams)][: len(PARAMS)] == list(PARAMS)
-assert all(getattr(BacktestParams, k) == p.default for k, p in PARAMS.items())
-
-
-def make_params(
-    table: dict, source: str = "--entry", base: BacktestParams | None = None
-) -> BacktestParams:
-    """``base`` (default: the defaults) overridden by a validated table of parameters.
-
-    Numbers for the ``PARAMS`` keys, a boolean ``profit_take``, dates (or
-    ``YYYY-MM-DD`` strings) ``start`` and ``end``. Unknown keys are errors.
-    """
-    import difflib
-
-    values: dict[str, Any] = {}
-    known = [f.name for f in fields(BacktestParams)]
-    for key, value in table.items():
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(f"unknown backtest parameter '{key}'{hint}", source, key)
-        if key == "profit_take":
-            if not isinstance(value, bool):
-                raise InputError(f"must be true or false, got {value!r}", source, key)
-            values[key] = value
-        elif key in ("start", "end"):
-            values[key] = _as_date(value, source, key)
-        else:
-            values[key] = _as_number(PARAMS[key], value, source, key)
-    params = replace(base or BacktestParams(), **values)
-    if params.start and params.end and params.start > params.end:
-        raise InputError(f"start {params.start} is after end {params.end}", source, "start")
-    return params
-
-
-def _as_number(spec: Param, value: Any, source: str, key: str) -> float:
-    return bounded_number(value, spec, source, key)
-
-
-def _as_date(value: Any, source: str, key: str) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"must be a date YYYY-MM-DD, got {value!r}", source, key) from None
+Progress = Callable[[int, int], None]
 
 
 def parse_policies(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -220,17 +124,20 @@ def default_history() -> pd.DataFrame:
     return frame
 
 
+def is_embedded(history: pd.DataFrame) -> bool:
+    """Whether ``history`` is the embedded data (its named stress windows apply)."""
+    sources = history.attrs.get("sources", [])
+    return bool(sources) and str(sources[0]).startswith(DEFAULT_DATA)
+
+
 def _prepare(history: pd.DataFrame, params: BacktestParams) -> pd.DataFrame:
+    """The closes up to ``params.end``; the rows before ``params.start`` stay (the warm-up)."""
     missing = [c for c in ("spx", "vix") if c not in history.columns]
     if missing:
         raise InputError(f"history has no '{missing[0]}' column", "--history", missing[0])
     frame = history[["spx", "vix"]].dropna().sort_index()
-    index = pd.DatetimeIndex(frame.index)
-    if params.start:
-        frame = frame[index >= pd.Timestamp(params.start)]
-        index = pd.DatetimeIndex(frame.index)
     if params.end:
-        frame = frame[index <= pd.Timestamp(params.end)]
+        frame = frame[pd.DatetimeIndex(frame.index) <= pd.Timestamp(params.end)]
     if len(frame) < 2:
         raise InputError("fewer than two days of history in the period", "--history")
     if (frame.to_numpy() <= 0).any():
@@ -249,6 +156,11 @@ def close_instant(day: date) -> datetime:
 def vix_future(vix: float, theta: float, kappa: float, tau: float) -> float:
     """F(τ) = θ + (VIX − θ)·e^(−κτ) for a tenor of ``tau`` years."""
     return theta + (vix - theta) * math.exp(-kappa * max(tau, 0.0))
+
+
+def spx_smile(vix: float, params: BacktestParams) -> Smile:
+    """The SPX smile on a day with this VIX: ATM VIX/100, the tenor-dependent slope."""
+    return Smile(vix / 100.0, params.spx_skew, params.spx_smile, params.spx_skew_term)
 
 
 def day_market(
@@ -277,8 +189,8 @@ def day_market(
         rate=params.rate,
         dividend_yield=params.dividend_yield,
         vix_futures=futures,
-        spx_vol=Smile(vix / 100.0, params.spx_skew, params.spx_smile),
-        vix_vol=Smile(params.vix_atm, params.vix_skew, params.vix_smile),
+        spx_vol=spx_smile(vix, params),
+        vix_vol=Smile(params.vix_option_atm(vix), params.vix_skew, params.vix_smile),
         source="backtest",
     )
 
@@ -290,10 +202,11 @@ def day_market(
 class Entry:
     """One condor opened on ``opened``; shared by every policy.
 
-    ``credit`` is the net fill per unit in points (model credit less the
-    slippage of four legs); ``prices`` holds the model price of each condor
-    leg on each close of its life (row 0 the entry, the last row the
-    settlement at intrinsic); ``marks`` is debit to close / credit on each.
+    ``credit`` is the net fill per unit in points (model credit less four
+    half-spreads); ``prices`` holds the model price of each condor leg on each
+    close of its life (row 0 the entry, the last row the settlement at
+    intrinsic); ``marks`` is debit to close / credit on each. ``entry_fees``
+    are the dollars of fees per leg at entry.
     """
 
     id: str
@@ -305,7 +218,8 @@ class Entry:
     legs: tuple[Leg, ...]  # long put, short put, short call, long call; entry_price = fill
     credit: float
     model_credit: float
-    entry_cash: float  # dollars received at entry, commissions paid
+    entry_cash: float  # dollars received at entry, fees paid
+    entry_fees: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
     life: tuple[date, ...] = ()  # the closes from ``opened`` to ``settled``
     prices: np.ndarray = field(default_factory=lambda: np.empty((0, 4)), repr=False)
     marks: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
@@ -313,6 +227,14 @@ class Entry:
     @property
     def strikes(self) -> tuple[float, ...]:
         return tuple(g.strike for g in self.legs)
+
+    @property
+    def max_loss(self) -> float:
+        """The condor's largest loss at expiry in dollars, the capital at risk: the wider
+        wing less the credit, × 100 × contracts (fees not included)."""
+        lp, sp, sc, lc = self.strikes
+        wing = max(sp - lp, lc - sc)
+        return (wing - self.credit) * 100.0 * abs(self.legs[1].quantity)
 
 
 def entry_days(days: Sequence[date], weekday: int) -> list[int]:
@@ -355,7 +277,7 @@ def condor_strikes(market: Market, expiry: date, params: BacktestParams) -> tupl
     hi = math.ceil(market.spx * (1 + STRIKE_RANGE) / step)
     grid = np.arange(lo, hi + 1) * step
     t = year_fraction(market.asof, settlement_instant("SPXW", expiry))
-    vol = smile_vol(market.spx_vol, np.log(grid / float(spx_forward(market, t))))
+    vol = smile_vol(market.spx_vol, np.log(grid / float(spx_forward(market, t))), t)
     r, q = market.rate, market.dividend_yield
     put = bsm_greeks(False, market.spx, grid, t, r, q, vol).delta
     call = bsm_greeks(True, market.spx, grid, t, r, q, vol).delta
@@ -364,21 +286,24 @@ def condor_strikes(market: Market, expiry: date, params: BacktestParams) -> tupl
     return short_put - params.wing, short_put, short_call, short_call + params.wing
 
 
-def fill_price(model: float, quantity: float, slippage: float, opening: bool) -> float:
-    """Points paid (a buy) or received (a sell): the model price moved against us, never < 0."""
-    buying = (quantity > 0) == opening
-    return model + slippage if buying else max(model - slippage, 0.0)
+def fill(costs: CostModel, model: float, quantity: float, leg: Leg, vix: float, opening: bool):
+    """Points per unit paid (a buy) or received (a sell) for a holding of signed ``quantity``
+    of ``leg`` being opened (``opening``) or closed: the model price moved against the
+    trader by the half-spread at this VIX, never < 0."""
+    return float(costs.fill_price(model, quantity, leg.underlying, vix, opening))
 
 
-def _slippage(leg: Leg, params: BacktestParams) -> float:
-    return params.slippage_spx if leg.underlying == "SPX" else params.slippage_vix
+def fees(costs: CostModel, leg: Leg, price: float, quantity: float) -> float:
+    """Dollars of fees to trade ``quantity`` contracts of ``leg`` at ``price`` points."""
+    return float(costs.fee_per_contract(leg.underlying, price)) * abs(quantity)
 
 
-def open_entry(day: date, market: Market, expiry: date, params: BacktestParams) -> Entry:
-    """The condor opened at ``day``'s close, each leg filled at the model price with slippage.
-
-    Its place in the history and its price path are filled in by ``run_backtest``.
-    """
+def open_entry(
+    day: date, market: Market, expiry: date, params: BacktestParams, costs: CostModel
+) -> Entry:
+    """The condor opened at ``day``'s close, each leg filled at the model price moved by the
+    half-spread, fees paid. Its place in the history and its price path are filled in by
+    ``run_backtest``."""
     strikes = condor_strikes(market, expiry, params)
     n = params.contracts
     shape = (("put", n), ("put", -n), ("call", -n), ("call", n))
@@ -389,17 +314,19 @@ def open_entry(day: date, market: Market, expiry: date, params: BacktestParams) 
     legs = tuple(
         replace(
             g,
-            entry_price=fill_price(float(p), g.quantity, params.slippage_spx, True),
+            entry_price=fill(costs, float(p), g.quantity, g, market.vix, True),
             key=f"legs[{j}]",
         )
         for j, (g, p) in enumerate(zip(bare, model, strict=True))
     )
+    paid = tuple(fees(costs, g, g.entry_price, g.quantity) for g in legs)
     credit = -sum(g.entry_price * g.quantity for g in legs) / n
     model_credit = -float(sum(p * g.quantity for g, p in zip(bare, model, strict=True))) / n
-    cash = credit * n * 100.0 - 4 * n * params.commission
+    cash = credit * n * 100.0 - sum(paid)
     return Entry(
-        f"ic-{day.isoformat()}", day, expiry, expiry, 0, 0, legs, credit, model_credit, cash
-    )
+        f"ic-{day.isoformat()}", day, expiry, expiry, 0, 0, legs, credit, model_credit, cash,
+        paid,
+    )  # fmt: skip
 
 
 def intrinsic(leg: Leg, spot: float) -> float:
@@ -416,8 +343,11 @@ class BacktestResult:
 
     ``trades`` has one dict per (policy, entry); ``equity`` one array of
     dollars per policy, the daily equity curve (closed trades' P&L plus open
-    trades marked at the model mid) on ``dates``; ``summary`` one dict per
-    policy (see ``summarise``).
+    trades marked at the model mid) on ``dates``; ``curves`` the same split by
+    ``CATEGORIES`` (policy → array categories × days; its rows add up to the
+    equity curve); ``summary`` one dict per policy (see ``summarise``). ``spx``
+    and ``vix`` are the closes on ``dates``; ``embedded`` says whether they are
+    the embedded data.
     """
 
     policies: tuple[str, ...]
@@ -429,7 +359,19 @@ class BacktestResult:
     trades: tuple[dict, ...]
     equity: dict[str, np.ndarray]
     summary: dict[str, dict]
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+    spx: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    vix: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    embedded: bool = False
     note: str = MODEL_NOTE
+
+    def rows(self, policy: str) -> list[dict]:
+        """The trades of ``policy``, in entry order."""
+        return [r for r in self.trades if r["policy"] == policy]
+
+    def pnl(self, policy: str) -> np.ndarray:
+        """Per-trade P&L of ``policy`` in entry order (dollars)."""
+        return np.array([r["pnl"] for r in self.rows(policy)], dtype=float)
 
     def to_dict(self) -> dict:
         """JSON shape: period, source, parameters, rules in force, the note, per-policy summary."""
@@ -438,36 +380,46 @@ class BacktestResult:
         return {
             "start": self.dates[0].isoformat(),
             "end": self.dates[-1].isoformat(),
+            "first_entry": self.entries[0].opened.isoformat(),
             "days": len(self.dates),
             "entries": len(self.entries),
             "source": self.source,
             "note": self.note,
             "params": self.params.as_dict(),
+            "costs": self.params.costs.as_dict(),
             "rules": {k: getattr(self.rules, k) for k in DEFAULTS},
             "policies": {p: self.summary[p] for p in self.policies},
         }
 
 
 def summarise(pnls: Sequence[float], equity: np.ndarray, rows: Sequence[dict]) -> dict:
-    """Per-policy figures (dollars): trade statistics, drawdown, 5% CVaR, hedges, adjusted trades.
+    """Per-policy figures (dollars): trade statistics, drawdown, 5% CVaR, costs, hedges,
+    adjusted trades, the P&L by category, per condor unit and per unit of risk.
 
     ``max_drawdown`` is the largest fall of the daily equity curve from its
     running peak (the curve starts at 0). ``cvar_5`` is the mean P&L of the
     worst ceil(5% of trades) trades. ``hedge_spend`` is what the VIX call
-    spread layers cost to open (commissions included); ``hedge_pnl`` what
-    every layer leg (VIX spreads and Layer 3 conversions) made or lost.
+    spread layers cost to open (fees included); ``hedge_pnl`` what every layer
+    leg (VIX spreads, Layer 3 synthetics and rolled verticals) made or lost.
     ``adjusted_*`` are the trades whose condor reached 2x on a daily close
     before any profit take — the trades a 2x stop closes, the ones the method
-    adjusts.
+    adjusts. ``attribution`` is the total of each ``pnl_<category>``;
+    ``pnl_per_unit`` the total per condor unit (per contract of the condor);
+    ``return_on_risk`` the mean over trades of P&L / the condor's max loss at
+    entry; ``pnl_per_day_held`` the total over the calendar days the trades
+    were open.
     """
     pnl = np.asarray(pnls, dtype=float)
     n = len(pnl)
     curve = np.concatenate([[0.0], equity])
-    worst = np.sort(pnl)[: max(1, math.ceil(CVAR_LEVEL * n))] if n else np.array([np.nan])
+    # 1e-9: 0.05·60 is 3.0000000000000004 in floating point, and the worst 3 are meant
+    worst = np.sort(pnl)[: max(1, math.ceil(CVAR_LEVEL * n - 1e-9))] if n else np.array([np.nan])
     adjusted = np.array([r["pnl"] for r in rows if r["reached_2x"]], dtype=float)
     exits = {"expiry": 0, "stop": 0, "profit_take": 0}
     for r in rows:
         exits[r["exit_reason"]] += 1
+    units = sum(r["contracts"] for r in rows) / n if n else math.nan
+    days = float(sum(r["days_held"] for r in rows))
     return {
         "trades": n,
         "win_rate": float((pnl > 0).mean()) if n else math.nan,
@@ -477,16 +429,24 @@ def summarise(pnls: Sequence[float], equity: np.ndarray, rows: Sequence[dict]) -
         "max_drawdown": float((np.maximum.accumulate(curve) - curve).max()),
         "worst_trade": float(pnl.min()) if n else math.nan,
         "cvar_5": float(worst.mean()),
+        "pnl_per_unit": float(pnl.sum() / units) if n else math.nan,
+        "return_on_risk": float(np.mean([r["return_on_risk"] for r in rows])) if n else math.nan,
+        "pnl_per_day_held": float(pnl.sum() / days) if days else math.nan,
+        "days_held": days,
         "hedge_spend": float(sum(r["hedge_spend"] for r in rows)),
         "hedge_pnl": float(sum(r["hedge_pnl"] for r in rows)),
         "hedges": sum(r["hedges"] for r in rows),
         "conversions": sum(r["conversions"] for r in rows),
+        "rolls": sum(r["rolls"] for r in rows),
+        "trims": sum(r["trims"] for r in rows),
         "unwinds": sum(r["unwinds"] for r in rows),
-        "commissions": float(sum(r["commissions"] for r in rows)),
+        "fees": float(sum(r["fees"] for r in rows)),
+        "spread_cost": float(sum(r["spread_cost"] for r in rows)),
         "exits": exits,
         "adjusted_trades": len(adjusted),
         "adjusted_pnl": float(adjusted.sum()),
         "adjusted_mean_pnl": float(adjusted.mean()) if len(adjusted) else math.nan,
+        "attribution": {c: float(sum(r[f"pnl_{c}"] for r in rows)) for c in CATEGORIES},
     }
 
 
@@ -497,54 +457,74 @@ def run_backtest(
     history: pd.DataFrame,
     rules: Rules,
     params: BacktestParams | None = None,
-    policies: Sequence[str] = POLICIES,
+    policies: Sequence[str] = DEFAULT_POLICIES,
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Open the weekly condors on ``history`` (columns ``spx``, ``vix``, daily, indexed by date)
-    and run each policy on the same entries."""
+    and run each policy on the same entries. ``progress(done, total)`` is told how many of
+    the alvh policies' days are done."""
     from alvh_cli.model.pricing import use_compiled_normal
 
     use_compiled_normal()  # thousands of small pricing calls: scipy's loops pay here
     params = params or BacktestParams()
     policies = parse_policies(policies)
+    costs = params.costs
     frame = _prepare(history, params)
     days = tuple(ts.date() for ts in pd.DatetimeIndex(frame.index))
     spx = frame["spx"].to_numpy(dtype=float)
     vix = frame["vix"].to_numpy(dtype=float)
     listed = vix_expirations(days[0], days[-1] + FUTURES_HORIZON)
     kappa = rules.vix_term_kappa
+    lows = [bisect.bisect_left(listed, d) for d in days]
+    highs = [bisect.bisect_right(listed, d + FUTURES_HORIZON) for d in days]
+    first_entry = _first_entry_row(days, params)
+    runs_alvh = [p for p in policies if p in ALVH_POLICIES]
 
     def market(i: int) -> Market:
-        lo = bisect.bisect_left(listed, days[i])
-        hi = bisect.bisect_right(listed, days[i] + FUTURES_HORIZON)
-        return day_market(days[i], spx[i], vix[i], params, kappa, listed[lo:hi])
+        return day_market(days[i], spx[i], vix[i], params, kappa, listed[lows[i] : highs[i]])
 
-    markets = [market(i) for i in range(len(days))]
-    entries = _entries(days, markets, params)
+    # the alvh policies read every close from the first entry on; the others only entries
+    markets: dict[int, Market] = {}
+    if runs_alvh:
+        markets = {i: market(i) for i in range(max(first_entry, 0), len(days))}
+    entries = _entries(days, spx, vix, params, costs, markets, market, first_entry)
     if not entries:
+        where = f" from {params.start}" if params.start else ""
         raise InputError(
-            f"no condor fits in the history {days[0]} to {days[-1]}: an entry needs "
+            f"no condor fits in the history {days[0]} to {days[-1]}{where}: an entry needs "
             f"{params.warmup} trading days of history before it (warmup) and its expiry "
             f"(about {params.dte} days later) within the history",
             "--history",
         )
-    entries = _condor_paths(entries, days, markets, spx)
+    entries = _condor_paths(entries, days, spx, vix, params)
     reached = {e.id: _first_hit(e, params, rules, "stop2x")[1] == "stop" for e in entries}
 
     rows: list[dict] = []
     equity: dict[str, np.ndarray] = {}
+    curves: dict[str, np.ndarray] = {}
+    steps = [0, len(runs_alvh) * len(days)]
+
+    def tick(done: int, _total: int) -> None:
+        if progress:
+            progress(steps[0] + done, steps[1])
+
     for policy in policies:
-        if policy == "alvh":
-            results = _run_alvh(entries, days, markets, spx, vix, params, rules)
+        if policy in ALVH_POLICIES:
+            results = _run_alvh(
+                entries, days, markets, spx, vix, params, rules, costs,
+                integral=ALVH_POLICIES[policy], progress=tick if progress else None,
+            )  # fmt: skip
+            steps[0] += len(days)
         else:
-            results = [_run_simple(e, policy, params, rules, len(days)) for e in entries]
-        curve = np.zeros(len(days))
-        prows = []
+            results = [
+                _run_simple(e, policy, params, rules, len(days), costs, vix) for e in entries
+            ]
+        by_category = np.zeros((len(CATEGORIES), len(days)))
         for e, (row, path) in zip(entries, results, strict=True):
-            row = {"policy": policy, **_entry_row(e), **row, "reached_2x": reached[e.id]}
-            prows.append(row)
-            curve += path
-        rows.extend(prows)
-        equity[policy] = curve
+            rows.append({"policy": policy, **_entry_row(e), **row, "reached_2x": reached[e.id]})
+            by_category += path
+        curves[policy] = by_category
+        equity[policy] = by_category.sum(axis=0)
     summary = {
         p: summarise(
             [r["pnl"] for r in rows if r["policy"] == p],
@@ -555,15 +535,25 @@ def run_backtest(
     }
     source = ", ".join(str(s) for s in history.attrs.get("sources", [])) or "history"
     return BacktestResult(
-        policies, params, rules, source, days, tuple(entries), tuple(rows), equity, summary
-    )
+        policies, params, rules, source, days, tuple(entries), tuple(rows), equity, summary,
+        curves, spx, vix, is_embedded(history),
+    )  # fmt: skip
 
 
-def _entries(days, markets, params: BacktestParams) -> list[Entry]:
-    """Every weekly entry whose expiry falls within the history (so that every trade closes)."""
+def _first_entry_row(days: Sequence[date], params: BacktestParams) -> int:
+    """The first row an entry may open on: ``warmup`` closes in, and not before ``start``."""
+    row = params.warmup
+    if params.start:
+        row = max(row, bisect.bisect_left(days, params.start))
+    return row
+
+
+def _entries(days, spx, vix, params, costs, markets, market, first: int) -> list[Entry]:
+    """Every weekly entry from row ``first`` whose expiry falls within the history (so that
+    every trade closes)."""
     out = []
     for i in entry_days(days, params.weekday):
-        if i < params.warmup:
+        if i < first:
             continue
         expiry = weekly_expiry(days[i], params.dte)
         if expiry > days[-1]:
@@ -571,25 +561,36 @@ def _entries(days, markets, params: BacktestParams) -> list[Entry]:
         last = bisect.bisect_right(days, expiry) - 1
         if last <= i:
             continue
-        e = open_entry(days[i], markets[i], expiry, params)
+        e = open_entry(days[i], markets.get(i) or market(i), expiry, params, costs)
         out.append(replace(e, settled=days[last], first=i, last=last))
     return out
 
 
-def _condor_paths(entries: list[Entry], days, markets, spx) -> list[Entry]:
-    """Each condor leg's model price on every close of its life: one pricing call per day."""
-    live: dict[int, list[int]] = {}
-    for j, e in enumerate(entries):
-        for i in range(e.first, e.last + 1):
-            live.setdefault(i, []).append(j)
-    prices = [np.empty((e.last - e.first + 1, 4)) for e in entries]
-    for i, js in live.items():
-        legs = [g for j in js for g in entries[j].legs]
-        values = value_legs(markets[i], legs).price.reshape(len(js), 4)
-        for row, j in zip(values, js, strict=True):
-            prices[j][i - entries[j].first] = row
+def _condor_paths(entries: list[Entry], days, spx, vix, params: BacktestParams) -> list[Entry]:
+    """Each condor leg's model price on every close of its life, in one pricing call: the
+    arithmetic of ``value_legs`` (BSM on spot, the day's smile at k = ln(K/F) and the leg's
+    tenor), vectorised over every (close, leg)."""
+    from alvh_cli.model.pricing import bsm_price
+
+    sizes = [e.last - e.first + 1 for e in entries]
+    row_day = np.concatenate([np.arange(e.first, e.last + 1) for e in entries])
+    close_ts = np.array([close_instant(d).timestamp() for d in days])
+    strike = np.repeat(np.array([e.strikes for e in entries]), sizes, axis=0)  # rows × 4
+    settle = np.repeat(np.array([settlement_timestamp("SPXW", e.expiry) for e in entries]), sizes)
+    is_call = np.array([False, False, True, True])
+    s = spx[row_day][:, None]
+    tau = np.maximum((settle - close_ts[row_day]) / SECONDS_PER_YEAR, 0.0)[:, None]
+    fwd = s * np.exp((params.rate - params.dividend_yield) * tau)
+    k = np.log(strike / fwd)
+    smile = spx_smile(1.0, params)
+    atm = (vix[row_day] / 100.0)[:, None]
+    vol = np.maximum(atm + smile.skew_at(tau) * k + smile.smile * k * k, VOL_FLOOR)
+    prices = bsm_price(is_call, s, strike, tau, params.rate, params.dividend_yield, vol)
     out = []
-    for e, p in zip(entries, prices, strict=True):
+    start = 0
+    for e, size in zip(entries, sizes, strict=True):
+        p = prices[start : start + size].copy()
+        start += size
         p[-1] = [intrinsic(g, spx[e.last]) for g in e.legs]  # cash settlement at the close
         qty = np.array([g.quantity for g in e.legs], dtype=float)
         debit = -(p @ qty) / abs(e.legs[1].quantity)
@@ -628,37 +629,55 @@ def _entry_row(e: Entry) -> dict:
         "long_call": lc,
         "contracts": abs(e.legs[1].quantity),
         "credit": e.credit,
+        "max_loss": e.max_loss,
     }
 
 
 def _run_simple(
-    e: Entry, policy: str, params: BacktestParams, rules: Rules, n_days: int
+    e: Entry,
+    policy: str,
+    params: BacktestParams,
+    rules: Rules,
+    n_days: int,
+    costs: CostModel,
+    vix: np.ndarray,
 ) -> tuple[dict, np.ndarray]:
-    """hold / stop2x / stop3x on one entry: its row and its contribution to the equity curve."""
+    """hold / stop2x / stop3x on one entry: its row and its daily P&L by category
+    (``CATEGORIES`` × days; the condor's put legs and call legs)."""
     t, reason = _first_hit(e, params, rules, policy)
     qty = np.array([g.quantity for g in e.legs], dtype=float)
-    marked = e.entry_cash + e.prices @ qty * 100.0  # P&L on each close, at the model mid
-    commissions = 4 * abs(qty[0]) * params.commission
-    if reason == "expiry":
-        exits = e.prices[t]  # the settlement payoff: no fill, no commission
-        fees = np.zeros(4)
-    else:
-        exits = np.array(
-            [
-                fill_price(float(p), g.quantity, params.slippage_spx, False)
-                for g, p in zip(e.legs, e.prices[t], strict=True)
-            ]
-        )
-        fees = params.commission * np.abs(qty)
-        commissions += float(fees.sum())
     entry = np.array([g.entry_price for g in e.legs])
-    each = (exits - entry) * qty * 100.0 - fees - params.commission * np.abs(qty)
+    entry_fees = np.array(e.entry_fees)
+    model0 = e.prices[0]
+    spread = float(np.sum(np.abs(entry - model0) * np.abs(qty))) * 100.0
+    if reason == "expiry":
+        exits = e.prices[t]  # the settlement payoff: no fill, no fee
+        exit_fees = np.zeros(4)
+    else:
+        day_vix = float(vix[e.first + t])
+        pairs = list(zip(e.legs, e.prices[t], strict=True))
+        exits = np.array([fill(costs, float(p), g.quantity, g, day_vix, False) for g, p in pairs])
+        exit_fees = np.array(
+            [fees(costs, g, float(x), g.quantity) for g, x in zip(e.legs, exits, strict=True)]
+        )
+        spread += float(np.sum(np.abs(exits - e.prices[t]) * np.abs(qty))) * 100.0
+    cash = -entry * qty * 100.0 - entry_fees  # per leg, at entry
+    each = cash + exits * qty * 100.0 - exit_fees  # per leg, at the close
+    side = ((0, 1), (2, 3))
+    by = {
+        "condor_put": float(each[0] + each[1]),
+        "condor_call": float(each[2] + each[3]),
+    }
     pnl = float(each.sum())
-    by = {"condor_put": float(each[:2].sum()), "condor_call": float(each[2:].sum())}
-    path = np.zeros(n_days)
-    path[e.first : e.first + t] = marked[:t]
-    path[e.first + t :] = pnl
-    return _row(e, t, reason, float(e.marks[t]), pnl, commissions, by=by), path
+    path = np.zeros((len(CATEGORIES), n_days))
+    marked = cash[None, :] + e.prices[:t] * (qty * 100.0)[None, :]  # days × legs, at the mid
+    for c, legs in zip(("condor_put", "condor_call"), side, strict=True):
+        k = CATEGORY_INDEX[c]
+        path[k, e.first : e.first + t] = marked[:, legs[0]] + marked[:, legs[1]]
+        path[k, e.first + t :] = by[c]
+    fee_total = float(entry_fees.sum() + exit_fees.sum())
+    row = _row(e, t, reason, float(e.marks[t]), pnl, fee_total, spread, by=by)
+    return row, path
 
 
 def _row(
@@ -667,7 +686,8 @@ def _row(
     reason: str,
     mark: float,
     pnl: float,
-    commissions: float,
+    fees_paid: float,
+    spread_cost: float,
     state: _Trade | None = None,
     by: dict[str, float] | None = None,
 ) -> dict:
@@ -675,15 +695,18 @@ def _row(
     the P&L by what earned it (``CATEGORIES``; they add up to ``pnl``)."""
     by = state.by if state else (by or {})
     counts = state.counts if state else {}
-    vix = by.get("vix", 0.0)
-    layers = vix + sum(by.get(k, 0.0) for k in CATEGORIES if k.startswith(("synthetic", "roll")))
+    layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
+    closed = e.life[t]
     return {
-        "closed": e.life[t].isoformat(),
+        "closed": closed.isoformat(),
         "exit_reason": reason,
         "exit_mark": mark,
         "pnl": pnl,
-        "commissions": commissions,
-        **{f"pnl_{k}": by.get(k, 0.0) for k in CATEGORIES},
+        "days_held": (closed - e.opened).days,
+        "return_on_risk": pnl / e.max_loss if e.max_loss > 0 else math.nan,
+        "fees": fees_paid,
+        "spread_cost": spread_cost,
+        **{f"pnl_{c}": by.get(c, 0.0) for c in CATEGORIES},
         "hedge_spend": state.hedge_spend if state else 0.0,
         "hedge_pnl": layers,
         "hedges": counts.get("open_hedge", 0),
@@ -697,42 +720,47 @@ def _row(
 
 # --------------------------------------------------------------------------- alvh
 
-# What each leg of an alvh trade is, for the attribution of its P&L.
-CATEGORIES = (
-    "condor_put", "condor_call", "vix", "synthetic_put", "synthetic_call",
-    "roll_put", "roll_call",
-)  # fmt: skip
-ACTION_COUNTS = ("open_hedge", "trim_hedge", "close_hedge", "roll", "convert",
-                 "close_vertical", "close_position")  # fmt: skip
-
 
 @dataclass
 class _Trade:
-    """The running state of one condor under the alvh policy (money in dollars).
+    """The running state of one condor under an alvh policy (money in dollars).
 
     ``credit`` starts as the entry's and takes in a roll's net premium (per unit),
     so the mark stays debit to close over what the position has collected.
-    ``by`` holds every fill, fee and settlement by category (``CATEGORIES``).
+    ``by`` holds every fill, fee and settlement by category (``CATEGORIES``);
+    ``path`` the trade's value by category on each close of its life.
     """
 
     entry: Entry
     legs: list[Leg]
     credit: float
-    cash: float  # every fill and settlement so far, commissions paid
-    commissions: float
+    cash: float  # every fill and settlement so far, fees paid
+    fees: float
+    spread_cost: float
     kind: dict[int, str] = field(default_factory=dict)  # id(leg) → category
     by: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0.0))
-    hedge_spend: float = 0.0  # paid to open VIX call spread layers, commissions included
+    hedge_spend: float = 0.0  # paid to open VIX call spread layers, fees included
     actions: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ACTION_COUNTS, 0))
     closed_at: int | None = None  # row within the trade's life
     reason: str = ""
     exit_mark: float = math.nan
     managed: bool = True  # False once a vertical is closed: the other is held to expiry
+    path: np.ndarray | None = None
 
     def book(self, leg: Leg, amount: float) -> None:
         self.cash += amount
         self.by[self.kind[id(leg)]] += amount
+
+    def mark(self, row: int, prices) -> float:
+        """Record the trade's value by category at ``row`` of its life (legs at ``prices``);
+        return the total."""
+        values = self.path[:, row]
+        for c, amount in self.by.items():
+            values[CATEGORY_INDEX[c]] = amount
+        for g, p in zip(self.legs, prices, strict=True):
+            values[CATEGORY_INDEX[self.kind[id(g)]]] += float(p) * g.quantity * g.multiplier
+        return float(values.sum())
 
 
 def spike_flags(vix: np.ndarray, window: int, pct: float) -> np.ndarray:
@@ -746,93 +774,111 @@ def spike_flags(vix: np.ndarray, window: int, pct: float) -> np.ndarray:
     return out
 
 
+def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: float) -> Rules:
+    """The rules the alvh engine decides with on a day with this VIX: the backtest's costs
+    (that day's half-spreads, the cost model's fee per contract) and its profit take
+    (``profit_take`` 0 turns the engine's off)."""
+    return replace(
+        rules,
+        profit_take=rules.profit_take if params.profit_take else 0.0,
+        spx_half_spread=float(costs.half_spread("SPX", vix)),
+        vix_half_spread=float(costs.half_spread("VIX", vix)),
+        fee_per_contract=costs.flat_fee(),
+    )
+
+
 def _run_alvh(
-    entries: Sequence[Entry], days, markets, spx, vix, params: BacktestParams, rules: Rules
+    entries: Sequence[Entry],
+    days,
+    markets: dict[int, Market],
+    spx,
+    vix,
+    params: BacktestParams,
+    rules: Rules,
+    costs: CostModel,
+    *,
+    integral: bool = True,
+    progress: Progress | None = None,
 ) -> list[tuple[dict, np.ndarray]]:
     """Each day, ``check.check_position`` on every open trade, its recommendations filled at
-    the model price with slippage and commission.
+    the model price moved by the half-spread, fees paid.
 
     The engine sees only the past: its historical scenarios are the windows of the
     history up to that day, and the VIX spike signal (which brings layer 1 in early) is
-    computed from those closes. Its cost assumptions are the backtest's (slippage as the
-    half-spread, the commission as the fee per contract).
+    computed from those closes. Its cost assumptions are the backtest's
+    (``engine_rules``). ``integral=False`` sizes every adjustment in fractions of a
+    contract.
     """
     from alvh_cli.method.regime import Regime
     from alvh_cli.method.scenarios import History
-    from alvh_cli.model.valuation import summarise
+    from alvh_cli.model.valuation import summarise as value_position
 
-    # With the profit take off the engine gets profit_take = 0, which turns it off.
-    engine_rules = replace(
-        rules,
-        profit_take=rules.profit_take if params.profit_take else 0.0,
-        spx_half_spread=params.slippage_spx,
-        vix_half_spread=params.slippage_vix,
-        fee_per_contract=params.commission,
-    )
     closes = History(
         np.array([d.toordinal() for d in days], dtype=np.int64), np.asarray(spx), vix, "backtest"
     )
     engine = check.Engine(closes, fallback=False)
     spikes = spike_flags(vix, rules.vix_spike_window, rules.vix_spike_pct)
-    n = params.contracts
     trades = []
     for e in entries:
-        t = _Trade(e, list(e.legs), e.credit, e.entry_cash, 4 * n * params.commission)
-        for g, side in zip(e.legs, ("put", "put", "call", "call"), strict=True):
+        t = _Trade(e, list(e.legs), e.credit, e.entry_cash, float(sum(e.entry_fees)), 0.0)
+        t.spread_cost = float(np.sum(np.abs([g.entry_price for g in e.legs] - e.prices[0])))
+        t.spread_cost *= 100.0 * abs(e.legs[0].quantity)
+        for g, side, fee in zip(e.legs, ("put", "put", "call", "call"), e.entry_fees, strict=True):
             t.kind[id(g)] = f"condor_{side}"
-            t.by[f"condor_{side}"] += -g.entry_price * g.quantity * g.multiplier - (
-                params.commission * abs(g.quantity)
-            )
+            t.by[f"condor_{side}"] += -g.entry_price * g.quantity * g.multiplier - fee
+        t.path = np.zeros((len(CATEGORIES), e.last - e.first + 1))
+        t.mark(0, e.prices[0])
         trades.append(t)
-    paths = [np.zeros(len(days)) for _ in entries]
+    by_first: dict[int, list[_Trade]] = {}
+    for t in trades:
+        by_first.setdefault(t.entry.first, []).append(t)
+    open_: list[_Trade] = []
+    rules_of_day: dict[float, Rules] = {}
     for i in range(len(days)):
+        if progress and (i % 25 == 0 or i == len(days) - 1):
+            progress(i + 1, len(days))
+        live = [t for t in open_ if t.closed_at is None]
+        open_ = live + by_first.get(i, [])
+        if not live:
+            continue
         market = markets[i]
-        live = [
-            (k, t)
-            for k, t in enumerate(trades)
-            if t.entry.first < i <= t.entry.last and t.closed_at is None
-        ]
-        review = [(k, t) for k, t in live if i < t.entry.last]
-        for k, t in [(k, t) for k, t in review if not t.managed]:
+        day_rules = rules_of_day.get(market.vix)
+        if day_rules is None:
+            day_rules = rules_of_day[market.vix] = engine_rules(rules, params, costs, market.vix)
+        review = [t for t in live if i < t.entry.last]
+        for t in [t for t in review if not t.managed]:
             prices = value_legs(market, t.legs).price if t.legs else []
-            paths[k][i] = t.cash + float(
-                sum(p * g.quantity * g.multiplier for g, p in zip(t.legs, prices, strict=True))
-            )
-        review = [(k, t) for k, t in review if t.managed]
+            t.mark(i - t.entry.first, prices)
+        review = [t for t in review if t.managed]
         if review:
             regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
-            legs = [g for _, t in review for g in t.legs]
-            values = value_legs(market, legs)
+            values = value_legs(market, [g for t in review for g in t.legs])
             start = 0
-            for k, t in review:
+            for t in review:
                 stop = start + len(t.legs)
                 part = _slice_values(values, start, stop)
                 start = stop
                 position = Position(t.entry.id, tuple(t.legs), t.credit, t.entry.opened, "backtest")
-                pv = summarise(position, market, engine_rules, part)
-                advice = check.check_position(pv, regime, engine, figures=False)
+                pv = value_position(position, market, day_rules, part)
+                advice = check.check_position(pv, regime, engine, figures=False, integral=integral)
                 changed = False
                 for rec in advice.recommendations:
-                    changed |= _apply(t, rec, pv.mark_multiple, market, params, i)
+                    changed |= _apply(t, rec, pv.mark_multiple, market, params, costs, i)
                     if t.closed_at is not None:
                         break
                 if t.closed_at is None:
                     prices = value_legs(market, t.legs).price if changed else part.price
-                    paths[k][i] = t.cash + float(
-                        sum(
-                            p * g.quantity * g.multiplier
-                            for g, p in zip(t.legs, prices, strict=True)
-                        )
-                    )
-        for _, t in live:
+                    t.mark(i - t.entry.first, prices)
+        for t in live:
             if i == t.entry.last:
-                _settle(t, market, float(spx[i]), params)
+                _settle(t, market, float(spx[i]), costs)
     out = []
-    for e, t, path in zip(entries, trades, paths, strict=True):
-        qty = np.array([g.quantity for g in e.legs], dtype=float)
-        path[e.first] = e.entry_cash + float(e.prices[0] @ qty) * 100.0
-        path[e.first + t.closed_at :] = t.cash
-        row = _row(e, t.closed_at, t.reason, t.exit_mark, t.cash, t.commissions, t)
+    for e, t in zip(entries, trades, strict=True):
+        path = np.zeros((len(CATEGORIES), len(days)))
+        t.path[:, t.closed_at] = [t.by[c] for c in CATEGORIES]
+        path[:, e.first : e.first + t.closed_at + 1] = t.path[:, : t.closed_at + 1]
+        path[:, e.first + t.closed_at + 1 :] = t.path[:, t.closed_at, None]
+        row = _row(e, t.closed_at, t.reason, t.exit_mark, t.cash, t.fees, t.spread_cost, t)
         out.append((row, path))
     return out
 
@@ -844,7 +890,9 @@ def _slice_values(values, start: int, stop: int):
     return type(values)(**sliced)
 
 
-def _apply(t: _Trade, rec, mark: float, market: Market, params: BacktestParams, i: int) -> bool:
+def _apply(
+    t: _Trade, rec, mark: float, market: Market, params: BacktestParams, costs: CostModel, i: int
+) -> bool:
     """Fill one recommendation's trades; True when the legs changed."""
     from alvh_cli.method.actions import Action
 
@@ -858,9 +906,9 @@ def _apply(t: _Trade, rec, mark: float, market: Market, params: BacktestParams, 
     opened_cash = 0.0
     for tr in rec.trades:
         if tr.opening:
-            opened_cash += _open_leg(t, tr, market, params, action)
+            opened_cash += _open_leg(t, tr, market, costs)
         else:
-            _close_leg(t, tr, params)
+            _close_leg(t, tr, market, costs)
     if action == Action.OPEN_HEDGE:
         t.hedge_spend -= opened_cash
     if action == Action.ROLL and any(tr.leg.layer is None for tr in rec.trades):
@@ -876,15 +924,16 @@ def _apply(t: _Trade, rec, mark: float, market: Market, params: BacktestParams, 
         t.closed_at = i - t.entry.first
         t.reason = "profit_take" if action == Action.TAKE_PROFIT else "stop"
         t.exit_mark = mark
-        for g in list(t.legs):  # anything left over (a hedge) goes with the condor
-            price = float(value_legs(market, [g]).price[0])
-            _close_at(t, g, -g.quantity, price, params)
+        if t.legs:  # anything left over (a hedge) goes with the condor
+            prices = value_legs(market, t.legs).price
+            for g, price in zip(list(t.legs), prices, strict=True):
+                _close_at(t, g, -g.quantity, float(price), market, costs)
     return True
 
 
 def _describe(rec) -> str:
     legs = ", ".join(
-        f"{'+' if tr.quantity > 0 else ''}{tr.quantity} {tr.leg.underlying} "
+        f"{'+' if tr.quantity > 0 else ''}{_count(tr.quantity)} {tr.leg.underlying} "
         f"{tr.leg.strike:g}{tr.leg.type[0].upper()} {tr.leg.expiry}"
         for tr in rec.trades
     )
@@ -892,10 +941,15 @@ def _describe(rec) -> str:
     return f"{rec.action.value}{layer}: {legs}"
 
 
-def _open_leg(t: _Trade, tr, market: Market, params: BacktestParams, action) -> float:
-    """Open ``tr`` at the model price with slippage; the cash it took (< 0 when paid)."""
+def _count(q) -> str:
+    return str(q) if float(q).is_integer() else f"{q:.4g}"
+
+
+def _open_leg(t: _Trade, tr, market: Market, costs: CostModel) -> float:
+    """Open ``tr`` at the model price moved by the half-spread; the cash it took (< 0 when
+    paid), fees included."""
     g = tr.leg
-    price = fill_price(tr.model, tr.quantity, _slippage(g, params), True)
+    price = fill(costs, tr.model, tr.quantity, g, market.vix, True)
     leg = replace(g, quantity=tr.quantity, entry_price=price, entry_vix=market.vix, key="")
     if g.underlying == "VIX":
         kind = "vix"
@@ -904,10 +958,11 @@ def _open_leg(t: _Trade, tr, market: Market, params: BacktestParams, action) -> 
     else:
         kind = "synthetic_put" if _is_conversion(t, g) else "synthetic_call"
     t.kind[id(leg)] = kind
-    fee = params.commission * abs(tr.quantity)
+    fee = fees(costs, g, price, tr.quantity)
     amount = -price * tr.quantity * g.multiplier - fee
     t.legs.append(leg)
-    t.commissions += fee
+    t.fees += fee
+    t.spread_cost += abs(price - tr.model) * abs(tr.quantity) * g.multiplier
     t.book(leg, amount)
     return amount
 
@@ -917,23 +972,24 @@ def _is_conversion(t: _Trade, g: Leg) -> bool:
     return g.strike == t.entry.legs[1].strike
 
 
-def _close_leg(t: _Trade, tr, params: BacktestParams) -> None:
+def _close_leg(t: _Trade, tr, market: Market, costs: CostModel) -> None:
     held = next((g for g in t.legs if g is tr.leg), None)
     if held is None:  # the same contract held under another object (should not happen)
         raise AssertionError(f"closing a leg not held: {tr.leg}")  # pragma: no cover
-    _close_at(t, held, tr.quantity, tr.model, params)
+    _close_at(t, held, tr.quantity, tr.model, market, costs)
 
 
-def _close_at(t: _Trade, held: Leg, quantity: int, model: float, params: BacktestParams):
-    """Trade ``quantity`` (opposite sign to the holding) of ``held`` at the model price with
-    slippage; the rest of the holding stays."""
-    price = fill_price(model, -quantity, _slippage(held, params), False)
-    fee = params.commission * abs(quantity)
-    t.commissions += fee
+def _close_at(t: _Trade, held: Leg, quantity, model: float, market: Market, costs: CostModel):
+    """Trade ``quantity`` (opposite sign to the holding) of ``held`` at the model price moved
+    by the half-spread; the rest of the holding stays."""
+    price = fill(costs, model, -quantity, held, market.vix, False)  # closing the holding
+    fee = fees(costs, held, price, quantity)
+    t.fees += fee
+    t.spread_cost += abs(price - model) * abs(quantity) * held.multiplier
     t.book(held, -price * quantity * held.multiplier - fee)
     left = held.quantity + quantity
     k = next(j for j, g in enumerate(t.legs) if g is held)
-    if left == 0:
+    if abs(left) < 1e-9:  # a fractional holding sold in parts leaves float dust, not a leg
         del t.legs[k]
     else:
         rest = replace(held, quantity=left)
@@ -941,7 +997,7 @@ def _close_at(t: _Trade, held: Leg, quantity: int, model: float, params: Backtes
         t.legs[k] = rest
 
 
-def _settle(t: _Trade, market: Market, spot: float, params: BacktestParams) -> None:
+def _settle(t: _Trade, market: Market, spot: float, costs: CostModel) -> None:
     """The condor's last close: SPX legs expiring that day are cash-settled at the close;
     legs expiring later (VIX hedges, a rolled vertical) are sold at the model price."""
     day = market.asof.date()
@@ -952,7 +1008,7 @@ def _settle(t: _Trade, market: Market, spot: float, params: BacktestParams) -> N
     if t.legs:
         prices = value_legs(market, t.legs).price
         for g, p in zip(list(t.legs), prices, strict=True):
-            _close_at(t, g, -g.quantity, float(p), params)
+            _close_at(t, g, -g.quantity, float(p), market, costs)
     t.legs = []
     t.closed_at = len(t.entry.life) - 1
     t.reason = "expiry"

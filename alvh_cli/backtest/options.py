@@ -19,7 +19,7 @@ from alvh_cli.errors import InputError
 def backtest_command(
     history: Sequence[Path | str] | None = None,
     rules: Path | str | None = None,
-    policies: str = ",".join(bt.POLICIES),
+    policies: str = ",".join(bt.DEFAULT_POLICIES),
     entry: Sequence[str] | None = None,
     no_profit_take: bool = False,
     start: str | None = None,

@@ -277,7 +277,7 @@ def strike_at_delta(market: Market, side: str, expiry: date, root: str, target: 
         delta = np.abs(value_legs(market, legs, use_quotes=False).delta)
     else:
         fwd = float(spx_forward(market, t))
-        vol = smile_vol(market.spx_vol, np.log(grid / fwd))
+        vol = smile_vol(market.spx_vol, np.log(grid / fwd), t)
         r, q = market.rate, market.dividend_yield
         delta = np.abs(bsm_greeks(side == "call", market.spx, grid, t, r, q, vol).delta)
     i = int(np.argmin(np.abs(delta - target)))

@@ -314,7 +314,7 @@ def revalue(
         k = np.log(strike[spx, None] / fwd)
         sm = market.spx_vol
         atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
-        vol = np.maximum(atm + sm.skew * k + sm.smile * k * k, VOL_FLOOR)
+        vol = np.maximum(atm + sm.skew_at(t) * k + sm.smile * k * k, VOL_FLOOR)
         vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
         r, q = spx_carry_rates(market, base.T[spx])
         out[spx] = pricing.bsm_price(

@@ -115,11 +115,31 @@ class Quote:
 
 @dataclass(frozen=True)
 class Smile:
-    """iv(k) = atm + skew·k + smile·k², k = ln(K/F), floored at ``VOL_FLOOR``."""
+    """iv(k) = atm + skew(T)·k + smile·k², k = ln(K/F), floored at ``VOL_FLOOR``.
+
+    ``skew`` is the slope at the reference tenor of ``SKEW_REFERENCE_DAYS`` (30) days;
+    ``skew_term`` makes it depend on the tenor T: skew(T) = skew + skew_term·ln(T / 30
+    days), T clipped to ``SKEW_TENOR_DAYS`` (1 to 730 days). ``skew_term`` 0 (the default,
+    and every position file's smile) is one slope for every tenor.
+    """
 
     atm: float
     skew: float = 0.0
     smile: float = 0.0
+    skew_term: float = 0.0
+
+    def skew_at(self, T):
+        """The slope at tenors ``T`` (years; scalar or array); ``skew`` when ``skew_term`` is 0."""
+        if not self.skew_term or T is None:
+            return self.skew
+        import numpy as np
+
+        days = np.clip(np.asarray(T, dtype=float) * 365.0, *SKEW_TENOR_DAYS)
+        return self.skew + self.skew_term * np.log(days / SKEW_REFERENCE_DAYS)
+
+
+SKEW_REFERENCE_DAYS = 30.0
+SKEW_TENOR_DAYS = (1.0, 730.0)
 
 
 VOL_FLOOR = 0.01

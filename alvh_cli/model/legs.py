@@ -146,7 +146,7 @@ def value_legs(
         k = np.log(strike / forward)
         k_model = np.log(strike[spx] / model_forward)
     base_vol = np.full(n, np.nan)
-    base_vol[spx] = smile_vol(market.spx_vol, k_model)
+    base_vol[spx] = smile_vol(market.spx_vol, k_model, tau[spx])
     if market.vix_vol is not None:
         base_vol[vix_opt] = smile_vol(market.vix_vol, k[vix_opt])
 

@@ -29,15 +29,25 @@ TRADE_COLUMNS = (
     "exit_reason",
     "exit_mark",
     "pnl",
-    "commissions",
+    *(f"pnl_{c}" for c in bt.CATEGORIES),
+    "fees",
+    "spread_cost",
+    "max_loss",
+    "return_on_risk",
+    "days_held",
     "hedge_spend",
     "hedge_pnl",
     "hedges",
     "conversions",
+    "rolls",
+    "trims",
     "unwinds",
     "reached_2x",
     "actions",
 )
+
+
+MONEY_COLUMNS = ("fees", "spread_cost", "max_loss", "hedge_spend", "hedge_pnl")
 
 
 def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
@@ -54,7 +64,8 @@ def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
 
 def _cell(key: str, value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, 2 if key in ("pnl", "commissions", "hedge_spend", "hedge_pnl") else 4)
+        money = key.startswith("pnl") or key in MONEY_COLUMNS
+        return round(value, 2 if money else 4)
     return value
 
 
@@ -101,7 +112,8 @@ ROWS = (  # (label, summary key, kind)
     ("hedge spend (VIX layers)", "hedge_spend", "money"),
     ("hedge P&L (all layers)", "hedge_pnl", "money"),
     ("VIX layers / conversions / unwinds", "hedges", "counts"),
-    ("commissions", "commissions", "money"),
+    ("fees", "fees", "money"),
+    ("half-spreads paid", "spread_cost", "money"),
     ("trades that reached 2x", "adjusted_trades", "int"),
     ("  their total P&L", "adjusted_pnl", "money"),
     ("  their mean P&L", "adjusted_mean_pnl", "money"),
@@ -135,12 +147,17 @@ def describe(result: bt.BacktestResult) -> list[str]:
         f"Entry: every {day} (next trading day if closed), SPXW Friday nearest {p.dte} DTE, "
         f"short strikes at {p.delta:g} delta, {p.wing:g}-point wings on a {p.strike_step:g}-point "
         f"grid, {p.contracts} contract(s).",
-        f"Model: SPX BSM, ATM vol = VIX/100, skew {p.spx_skew:g}, smile {p.spx_smile:g}, "
+        f"Model: SPX BSM, ATM vol = VIX/100, skew {p.spx_skew:g} at 30 days "
+        f"{p.spx_skew_term:+g} per ln(T/30d), smile {p.spx_smile:g}, "
         f"r {p.rate:g}, q {p.dividend_yield:g}; VIX futures F(t) = {p.vix_theta:g} + "
         f"(VIX - {p.vix_theta:g})e^(-{r.vix_term_kappa:g}t); VIX options Black-76, atm "
-        f"{p.vix_atm:g}, skew {p.vix_skew:g}, smile {p.vix_smile:g}.",
-        f"Costs: slippage {p.slippage_spx:g} (SPX) / {p.slippage_vix:g} (VIX) points per leg, "
-        f"${p.commission:g} per contract; none on cash settlement. Profit take: {take}.",
+        f"{p.vix_atm:g} x (VIX/16)^{p.vix_vol_power:g}, skew {p.vix_skew:g}, "
+        f"smile {p.vix_smile:g}.",
+        f"Costs: half-spread {p.spx_half_spread:g} x max(1, VIX/{p.spx_spread_vix:g})"
+        f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} (VIX) points per leg"
+        f"{'' if p.spread_multiplier == 1 else f' x {p.spread_multiplier:g}'}; fees "
+        f"${p.costs.flat_fee():.2f} per SPX contract at $1 or more; none on cash settlement. "
+        f"Profit take: {take}.",
         f"alvh: each decision sees only the closes before it ({p.warmup} trading days of "
         "warm-up before the first entry) for its scenario set and the VIX spike signal; the "
         "other signals are not used.",
