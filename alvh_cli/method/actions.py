@@ -45,7 +45,7 @@ class TradeLeg:
     bid/ask when quoted, else the model less/plus the assumed half-spread)."""
 
     leg: Leg
-    quantity: int
+    quantity: int | float  # a float only for a method sized in fractions (integral=False)
     opening: bool
     model: float = points()
     price: float = points()

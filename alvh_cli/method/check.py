@@ -237,8 +237,11 @@ def check_position(
 ) -> PositionCheck:
     """What to do with one position. ``force_layer`` sizes that hedge layer whatever the
     mark (``size-hedge --layer``); ``vix_expiries`` replaces the candidate expiries;
-    ``integral=False`` sizes hedges in fractions of a contract. ``figures=False`` skips the
-    scenario figures of a position with nothing to decide (a backtest's quiet days)."""
+    ``integral=False`` sizes every adjustment in fractions of a contract (the method free
+    of rounding, for a backtest: hedge counts from the LP without integrality, conversions
+    in tenths of the tested side, a trim by the exact share that recovers the layer's
+    cost). ``figures=False`` skips the scenario figures of a position with nothing to
+    decide (a backtest's quiet days)."""
     regime = regime or Regime()
     engine = engine or Engine()
     p, market, rules = pv.position, pv.market, pv.rules
@@ -272,10 +275,10 @@ def check_position(
             recs += unwind(pv, ev, t1 * rules.unwind_fraction, before)
         elif p.hedges and not sizing_due:
             # a layer being added needs the hedges on: no profit taken on them that day
-            recs += monetise(pv, ev, before)
+            recs += monetise(pv, ev, before, integral=integral)
             recs += roll_hedges(pv, ev, before)
         if force_layer is None and (layer == 3 or (side == "call" and layer >= 1)):
-            l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side)
+            l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
             decision = layer3_decision(l3, layer, why, side, attention, p)
             # closing everything makes the hedges' own orders moot
             recs = [decision] if decision.action == Action.CLOSE_POSITION else [*recs, decision]
@@ -492,7 +495,7 @@ def open_hedges(
             ),
         ]
         model = value_legs(ev.market, legs).price
-        trades = trade(ev.market, legs, [count, -count], model, costs, True) if count >= 1 else ()
+        trades = trade(ev.market, legs, [count, -count], model, costs, True) if count > 0 else ()
         stress_loss = plan.stress_loss
         gains = sum(s.stress_gain * c for s, c in plan.chosen)
         coverage = gains / stress_loss if stress_loss and stress_loss > 0 else math.nan
@@ -604,8 +607,10 @@ def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation
     return out
 
 
-def monetise(pv, ev, before: RiskFigures) -> list[Recommendation]:
-    """A VIX layer worth ``hedge_take_profit`` × its cost: sell enough to get the cost back."""
+def monetise(pv, ev, before: RiskFigures, *, integral: bool = True) -> list[Recommendation]:
+    """A VIX layer worth ``hedge_take_profit`` × its cost: sell enough to get the cost back —
+    whole spreads (rounded up), or with ``integral=False`` the exact fraction of the layer
+    whose sale recovers the cost."""
     rules = pv.rules
     costs = Costs.from_rules(rules)
     rows = None
@@ -619,10 +624,14 @@ def monetise(pv, ev, before: RiskFigures) -> list[Recommendation]:
         worth = cash(sale) - costs.fee * sum(abs(t.quantity) for t in sale)
         if paid <= 0 or worth < rules.hedge_take_profit * paid:
             continue
-        unit = math.gcd(*(abs(g.quantity) for _, g in items))
-        per_unit = worth / unit
-        sell = min(unit, math.ceil(paid / per_unit - 1e-9))
-        ratio = [g.quantity // unit for _, g in items]
+        if integral:
+            unit = math.gcd(*(abs(g.quantity) for _, g in items))
+            per_unit = worth / unit
+            sell = min(unit, math.ceil(paid / per_unit - 1e-9))
+            ratio = [g.quantity // unit for _, g in items]
+        else:  # the layer as one block: sell the share paid / worth of every leg
+            unit, sell = 1, min(1.0, paid / worth)
+            ratio = [g.quantity for _, g in items]
         trades = _close(pv, ev, items, [-r * sell for r in ratio])
         cost = trading_cost(trades, costs)
         if rows is None:
@@ -632,8 +641,8 @@ def monetise(pv, ev, before: RiskFigures) -> list[Recommendation]:
             Recommendation(
                 Action.TRIM_HEDGE,
                 f"layer {layer} worth ${worth:,.0f}, {worth / paid:.1f}x its ${paid:,.0f} cost "
-                f"(>= {rules.hedge_take_profit:g}x): sell {sell} of {unit} to recover the cost, "
-                "the rest rides",
+                f"(>= {rules.hedge_take_profit:g}x): sell {_amount(sell)} of {unit} to recover "
+                "the cost, the rest rides",
                 layer,
                 trades=trades,
                 trading_cost=cost,
@@ -694,10 +703,21 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
                 to_expiry=later[0],
                 from_strikes=tuple(sorted(g.strike for _, g in items)),
                 to_strikes=tuple(sorted(g.strike for g in new)),
-                quantity=math.gcd(*(abs(g.quantity) for _, g in items)),
+                quantity=_block(g.quantity for _, g in items),
             )
         )
     return out
+
+
+def _block(quantities) -> int | float:
+    """The size of a layer in spreads: the gcd of its legs' contracts, or the largest leg
+    when they are fractions (a method sized without rounding)."""
+    qs = [abs(q) for q in quantities]
+    return math.gcd(*(int(q) for q in qs)) if all(float(q).is_integer() for q in qs) else max(qs)
+
+
+def _amount(x) -> str:
+    return f"{x:g}" if float(x).is_integer() else f"{x:.3f}"
 
 
 def take_profit(pv, ev, before: RiskFigures) -> Recommendation:

@@ -240,8 +240,8 @@ def plan(
         leg
         for c, n in chosen
         for leg in (
-            Leg("VIX", "VIX", "call", c.long_strike, c.expiry, int(round(n)), 0.0),
-            Leg("VIX", "VIX", "call", c.short_strike, c.expiry, -int(round(n)), 0.0),
+            Leg("VIX", "VIX", "call", c.long_strike, c.expiry, n, 0.0),
+            Leg("VIX", "VIX", "call", c.short_strike, c.expiry, -n, 0.0),
         )
     ]
     new_today = value_legs(ev.market, new_legs).price if new_legs else np.empty(0)

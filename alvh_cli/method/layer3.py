@@ -36,6 +36,7 @@ from alvh_cli.model.quotes import find_quote
 
 STRIKE_STEP = 5.0  # SPX/SPXW strikes are listed every 5 points near the money
 ROLL_EXPIRIES = 3  # Friday expiries tried for a roll
+TENTHS = 10  # conversion sizes of a method sized in fractions: tenths of the tested side
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,15 @@ def evaluate(
     values: LegValues,
     leg_pnl: np.ndarray,
     side: str,
+    *,
+    integral: bool = True,
 ) -> Layer3:
     """Every alternative for ``side`` over ``ev``'s scenarios. ``values`` and ``leg_pnl``
-    (legs × scenarios, dollars) are the position's legs as held, in order."""
+    (legs × scenarios, dollars) are the position's legs as held, in order.
+
+    Conversions are tried for n = 1..N whole contracts of the N not yet converted, or
+    with ``integral=False`` for n = N·j/10, j = 1..10: tenths of the tested side, the
+    choices the whole-contract method has at ten contracts, at any size."""
     rules, market = ev.rules, ev.market
     costs = Costs.from_rules(rules)
     legs = list(position.legs)
@@ -93,14 +100,15 @@ def evaluate(
         if g.layer == 3 and g.type == buy and (g.expiry, g.strike) == (short.expiry, short.strike)
     )
     name = "conversion" if side == "put" else "reversal"
-    for n in range(1, units - max(already, 0) + 1):
+    left = units - max(already, 0)
+    sizes = range(1, left + 1) if integral else [left * j / TENTHS for j in range(1, TENTHS + 1)]
+    for n in sizes if left > 1e-9 else ():
         trades = trade(market, syn, [n, -n], syn_values.price, costs, True)
         cost = trading_cost(trades, costs)
         after_legs = [*legs, *(replace(g, quantity=g.quantity * n) for g in syn)]
         fig = ev.figures(held + n * syn_pnl - cost, after_legs, [*today, *syn_values.price], cost)
-        alts.append(
-            Alternative(f"{name} {n}", Action.CONVERT, fig, cost, cash(trades), trades=trades)
-        )
+        label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
+        alts.append(Alternative(label, Action.CONVERT, fig, cost, cash(trades), trades=trades))
 
     # close the tested vertical
     idx = [legs.index(short), legs.index(long_)]

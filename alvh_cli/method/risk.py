@@ -39,7 +39,9 @@ class Costs:
         return self.spx_half_spread if leg.underlying == "SPX" else self.vix_half_spread
 
 
-def fill(market: Market, leg: Leg, quantity: int, model: float, costs: Costs) -> tuple[float, bool]:
+def fill(
+    market: Market, leg: Leg, quantity: float, model: float, costs: Costs
+) -> tuple[float, bool]:
     """(price per unit, quoted): the ask to buy and the bid to sell when quoted, else the
     model price plus (buy) or less (sell, never below 0) the assumed half-spread."""
     buying = quantity > 0
@@ -60,13 +62,16 @@ def trade(
     costs: Costs,
     opening: bool,
 ) -> tuple[TradeLeg, ...]:
-    """Trade legs for ``quantities`` (signed: + buy) of ``legs`` at their assumed fills."""
+    """Trade legs for ``quantities`` (signed: + buy) of ``legs`` at their assumed fills.
+    Whole numbers are kept as ``int``; a fraction of a contract (the method sized without
+    rounding, ``integral=False``) stays a float."""
     out = []
     for g, q, m in zip(legs, quantities, models, strict=True):
         if q == 0:
             continue
-        price, quoted = fill(market, g, int(q), float(m), costs)
-        out.append(TradeLeg(g, int(q), opening, float(m), price, quoted))
+        q = int(q) if float(q).is_integer() else float(q)
+        price, quoted = fill(market, g, q, float(m), costs)
+        out.append(TradeLeg(g, q, opening, float(m), price, quoted))
     return tuple(out)
 
 
