@@ -563,3 +563,21 @@ def test_table_states_the_model(tiny, capsys):
     assert "trades that reached 2x" in out and "5% CVaR" in out
     assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in out
     assert "Profit take: 50% of the credit" in out
+
+
+def test_condor_values_equal_value_legs_bit_for_bit(default_run):
+    """The alvh policy reads a condor still as opened from the values worked out for its whole
+    life at once: they must be value_legs's, bit for bit, or a decision could differ."""
+    from alvh_cli.model.legs import value_legs
+
+    r = default_run
+    fields = ("T", "dte", "underlying", "forward", "vol", "smile_vol", "price", "delta",
+              "gamma", "vega", "theta", "rho", "quantity", "multiplier")  # fmt: skip
+    for e in r.entries[::10]:
+        for row in range(0, len(e.life) - 1, 3):
+            i = e.first + row
+            m = bt.day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
+            a, b = value_legs(m, e.legs), e.values_at(row)
+            for f in fields:
+                assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
+            assert a.vol_source == b.vol_source

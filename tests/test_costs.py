@@ -146,3 +146,40 @@ def test_bad_leg_inputs():
     with pytest.raises(InputError) as err:
         COSTS.half_spread("SPX", 0.0)
     assert err.value.key == "vix"
+
+
+OTHER = CostModel(spread_multiplier=1.7, spx_vix_power=1.3, exchange_fee_scale=0.5)
+
+
+@given(
+    st.floats(1.0, 150.0),
+    st.floats(0.0, 50.0),
+    st.sampled_from([-3, -1, 0.25, 2]),
+    st.sampled_from(["SPX", "VIX"]),
+    st.booleans(),
+    st.sampled_from([COSTS, OTHER]),
+)
+def test_one_leg_paths_equal_the_vectorised_ones(vix, premium, quantity, underlying, opening, c):
+    """The backtest fills one leg at a time with plain floats: bit for bit the array answer."""
+    assert c.half_spread_one(underlying, vix) == float(c.half_spread(underlying, vix))
+    assert c.fill_one(premium, quantity, underlying, vix, opening) == float(
+        c.fill_price(premium, quantity, underlying, vix, opening)
+    )
+    assert c.fee_one(underlying, premium) == float(c.fee_per_contract(underlying, premium))
+
+
+@pytest.mark.parametrize("premium", [0.995, 0.9949999, 1.0, 0.105, 0.1049, 1.995, 2.0, 0.0])
+def test_fee_tier_edges_one_leg(premium):
+    for underlying in ("SPX", "VIX"):
+        assert COSTS.fee_one(underlying, premium) == float(
+            COSTS.fee_per_contract(underlying, premium)
+        )
+
+
+def test_exchange_fee_scale():
+    # a $1.20 SPX contract: 0.65 + 0.45·s + 0.025 + 0.02815
+    assert COSTS.fee_one("SPX", 1.2) == pytest.approx(1.15315)
+    assert CostModel(exchange_fee_scale=0).fee_one("SPX", 1.2) == pytest.approx(0.70315)
+    assert OTHER.fee_one("VIX", 2.5) == pytest.approx(0.65 + 0.225 + 0.05315)
+    with pytest.raises(InputError):
+        COSTS.fee_one("NDX", 1.0)

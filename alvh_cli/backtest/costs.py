@@ -54,6 +54,7 @@ Fees change every year or so; the defaults are the figures above, not a live sch
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, fields, replace
 
@@ -156,6 +157,36 @@ class CostModel:
         ``fee_per_contract``): an SPX contract at the top tier (premium of $1.00 or more), the
         highest fee of the schedule for the options the method trades."""
         return float(self.fee_per_contract("SPX", 1.0))
+
+    # ------------------------------------------------------------------ one leg at a time
+
+    def half_spread_one(self, underlying: str, vix: float) -> float:
+        """``half_spread`` of one leg in plain floats (the backtest's per-fill path): the same
+        arithmetic, without the array machinery."""
+        if underlying == "SPX":
+            level = max(1.0, vix / self.spx_reference_vix) ** self.spx_vix_power
+            return self.spread_multiplier * (self.spx_half_spread * level)
+        if underlying == "VIX":
+            return self.spread_multiplier * self.vix_half_spread
+        _underlying(underlying)  # raises the error naming it
+        raise AssertionError  # pragma: no cover
+
+    def fill_one(
+        self, model: float, quantity: float, underlying: str, vix: float, opening: bool
+    ) -> float:
+        """``fill_price`` of one leg in plain floats."""
+        h = self.half_spread_one(underlying, vix)
+        return model + h if (quantity > 0) == opening else max(model - h, 0.0)
+
+    def fee_one(self, underlying: str, premium: float) -> float:
+        """``fee_per_contract`` of one contract in plain floats."""
+        if underlying not in UNDERLYINGS:
+            _underlying(underlying)
+        tiers = self.spx_exchange_fee if underlying == "SPX" else self.vix_exchange_fee
+        cents = round(premium * 100.0) / 100.0  # np.round(x, 2): rint(100x) / 100
+        k = max(bisect.bisect_right([low for low, _ in tiers], cents) - 1, 0)
+        exchange = self.exchange_fee_scale * tiers[k][1]
+        return self.commission + exchange + self.clearing_fee + self.regulatory_fee
 
     def with_spreads(self, multiplier: float) -> CostModel:
         """The same model with both half-spreads times ``multiplier`` (fees unchanged)."""

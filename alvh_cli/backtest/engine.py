@@ -223,6 +223,22 @@ class Entry:
     life: tuple[date, ...] = ()  # the closes from ``opened`` to ``settled``
     prices: np.ndarray = field(default_factory=lambda: np.empty((0, 4)), repr=False)
     marks: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    values: dict = field(default_factory=dict, repr=False)  # LegValues fields, rows × legs
+
+    def values_at(self, row: int):
+        """The condor's ``LegValues`` on row ``row`` of its life (before settlement): what
+        ``value_legs`` gives for these four legs in that day's market, worked out for every
+        close at once by ``_condor_paths``."""
+        from alvh_cli.model.legs import LegValues
+
+        v = self.values
+        return LegValues(
+            **{name: v[name][row] for name in _VALUE_FIELDS},
+            vol_source=("smile",) * 4,
+            smile_vol=v["vol"][row],
+            quantity=v["quantity"],
+            multiplier=v["multiplier"],
+        )
 
     @property
     def strikes(self) -> tuple[float, ...]:
@@ -290,12 +306,12 @@ def fill(costs: CostModel, model: float, quantity: float, leg: Leg, vix: float, 
     """Points per unit paid (a buy) or received (a sell) for a holding of signed ``quantity``
     of ``leg`` being opened (``opening``) or closed: the model price moved against the
     trader by the half-spread at this VIX, never < 0."""
-    return float(costs.fill_price(model, quantity, leg.underlying, vix, opening))
+    return costs.fill_one(float(model), quantity, leg.underlying, vix, opening)
 
 
 def fees(costs: CostModel, leg: Leg, price: float, quantity: float) -> float:
     """Dollars of fees to trade ``quantity`` contracts of ``leg`` at ``price`` points."""
-    return float(costs.fee_per_contract(leg.underlying, price)) * abs(quantity)
+    return costs.fee_one(leg.underlying, price) * abs(quantity)
 
 
 def open_entry(
@@ -566,36 +582,60 @@ def _entries(days, spx, vix, params, costs, markets, market, first: int) -> list
     return out
 
 
+_VALUE_FIELDS = (
+    "T", "dte", "underlying", "forward", "vol", "price", "delta", "gamma", "vega", "theta", "rho",
+)  # fmt: skip
+
+
 def _condor_paths(entries: list[Entry], days, spx, vix, params: BacktestParams) -> list[Entry]:
-    """Each condor leg's model price on every close of its life, in one pricing call: the
-    arithmetic of ``value_legs`` (BSM on spot, the day's smile at k = ln(K/F) and the leg's
-    tenor), vectorised over every (close, leg)."""
-    from alvh_cli.model.pricing import bsm_price
+    """Each condor leg's model price and Greeks on every close of its life, in one pricing
+    call: the arithmetic of ``value_legs`` (BSM on spot, the day's smile at k = ln(K/F) and
+    the leg's tenor), vectorised over every (close, leg); equal to it bit for bit (tested)."""
+    from alvh_cli.model.pricing import bsm_greeks
 
     sizes = [e.last - e.first + 1 for e in entries]
     row_day = np.concatenate([np.arange(e.first, e.last + 1) for e in entries])
     close_ts = np.array([close_instant(d).timestamp() for d in days])
+    ordinal = np.array([d.toordinal() for d in days])
     strike = np.repeat(np.array([e.strikes for e in entries]), sizes, axis=0)  # rows × 4
     settle = np.repeat(np.array([settlement_timestamp("SPXW", e.expiry) for e in entries]), sizes)
+    expiry = np.repeat(np.array([e.expiry.toordinal() for e in entries]), sizes)
     is_call = np.array([False, False, True, True])
     s = spx[row_day][:, None]
-    tau = np.maximum((settle - close_ts[row_day]) / SECONDS_PER_YEAR, 0.0)[:, None]
+    T = np.repeat(((settle - close_ts[row_day]) / SECONDS_PER_YEAR)[:, None], 4, axis=1)
+    tau = np.maximum(T, 0.0)
     fwd = s * np.exp((params.rate - params.dividend_yield) * tau)
     k = np.log(strike / fwd)
     smile = spx_smile(1.0, params)
     atm = (vix[row_day] / 100.0)[:, None]
     vol = np.maximum(atm + smile.skew_at(tau) * k + smile.smile * k * k, VOL_FLOOR)
-    prices = bsm_price(is_call, s, strike, tau, params.rate, params.dividend_yield, vol)
+    g = bsm_greeks(is_call, s, strike, tau, params.rate, params.dividend_yield, vol)
+    table = {
+        "T": T,
+        "dte": np.repeat((expiry - ordinal[row_day])[:, None], 4, axis=1),
+        "underlying": np.broadcast_to(s, T.shape),
+        "forward": fwd,
+        "vol": vol,
+        **{name: getattr(g, name) for name in ("price", "delta", "gamma", "vega", "theta", "rho")},
+    }
     out = []
     start = 0
     for e, size in zip(entries, sizes, strict=True):
-        p = prices[start : start + size].copy()
+        part = {name: np.ascontiguousarray(a[start : start + size]) for name, a in table.items()}
         start += size
-        p[-1] = [intrinsic(g, spx[e.last]) for g in e.legs]  # cash settlement at the close
         qty = np.array([g.quantity for g in e.legs], dtype=float)
+        part["quantity"], part["multiplier"] = qty, np.full(4, 100.0)
+        p = part["price"].copy()
+        p[-1] = [intrinsic(g, spx[e.last]) for g in e.legs]  # cash settlement at the close
         debit = -(p @ qty) / abs(e.legs[1].quantity)
         out.append(
-            replace(e, life=tuple(days[e.first : e.last + 1]), prices=p, marks=debit / e.credit)
+            replace(
+                e,
+                life=tuple(days[e.first : e.last + 1]),
+                prices=p,
+                marks=debit / e.credit,
+                values=part,
+            )
         )
     return out
 
@@ -747,6 +787,7 @@ class _Trade:
     exit_mark: float = math.nan
     managed: bool = True  # False once a vertical is closed: the other is held to expiry
     path: np.ndarray | None = None
+    pristine: bool = True  # the legs are still the condor as opened
 
     def book(self, leg: Leg, amount: float) -> None:
         self.cash += amount
@@ -781,8 +822,8 @@ def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: fl
     return replace(
         rules,
         profit_take=rules.profit_take if params.profit_take else 0.0,
-        spx_half_spread=float(costs.half_spread("SPX", vix)),
-        vix_half_spread=float(costs.half_spread("VIX", vix)),
+        spx_half_spread=costs.half_spread_one("SPX", vix),
+        vix_half_spread=costs.half_spread_one("VIX", vix),
         fee_per_contract=costs.flat_fee(),
     )
 
@@ -852,12 +893,17 @@ def _run_alvh(
         review = [t for t in review if t.managed]
         if review:
             regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
-            values = value_legs(market, [g for t in review for g in t.legs])
+            # a condor still as opened has its values worked out; the others are priced here
+            adjusted = [t for t in review if not t.pristine]
+            values = value_legs(market, [g for t in adjusted for g in t.legs])
             start = 0
             for t in review:
-                stop = start + len(t.legs)
-                part = _slice_values(values, start, stop)
-                start = stop
+                if t.pristine:
+                    part = t.entry.values_at(i - t.entry.first)
+                else:
+                    stop = start + len(t.legs)
+                    part = _slice_values(values, start, stop)
+                    start = stop
                 position = Position(t.entry.id, tuple(t.legs), t.credit, t.entry.opened, "backtest")
                 pv = value_position(position, market, day_rules, part)
                 advice = check.check_position(pv, regime, engine, figures=False, integral=integral)
@@ -866,6 +912,7 @@ def _run_alvh(
                     changed |= _apply(t, rec, pv.mark_multiple, market, params, costs, i)
                     if t.closed_at is not None:
                         break
+                t.pristine &= not changed
                 if t.closed_at is None:
                     prices = value_legs(market, t.legs).price if changed else part.price
                     t.mark(i - t.entry.first, prices)

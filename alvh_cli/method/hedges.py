@@ -139,9 +139,13 @@ def candidates(
         i, j = i[keep], j[keep]
         model = today.price[i] - today.price[j]
         keep = model >= MIN_DEBIT
+        # each strike's fill to buy one and to sell one, priced once for all its pairs
+        priced = list(zip(legs, today.price.tolist(), strict=True))
+        buys = [fill(market, g, 1, p, costs) for g, p in priced]
+        sells = [fill(market, g, -1, p, costs) for g, p in priced]
         for a, b in zip(i[keep], j[keep], strict=True):
-            buy, q1 = fill(market, legs[a], 1, float(today.price[a]), costs)
-            sell, q2 = fill(market, legs[b], -1, float(today.price[b]), costs)
+            buy, q1 = buys[a]
+            sell, q2 = sells[b]
             debit = buy - sell
             cost = debit * VIX_OPTION_MULTIPLIER + 2 * costs.fee
             pnl = (later[a] - later[b]) * VIX_OPTION_MULTIPLIER - cost

@@ -7,6 +7,7 @@ volatilities as annual decimals, dates as ``datetime.date``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -63,9 +64,10 @@ class Position:
     source: str = ""
     key: str = ""  # positions[i]
 
-    @property
+    @functools.cached_property
     def condor(self) -> tuple[Leg, ...]:
-        """The four condor legs ordered long put, short put, short call, long call."""
+        """The four condor legs ordered long put, short put, short call, long call (worked
+        out once per position: the engine asks for them many times a check)."""
         puts = sorted(
             (g for g in self.legs if g.layer is None and g.type == "put"), key=lambda g: g.strike
         )
@@ -74,7 +76,7 @@ class Position:
         )
         return (*puts, *calls)
 
-    @property
+    @functools.cached_property
     def hedges(self) -> tuple[Leg, ...]:
         return tuple(g for g in self.legs if g.layer is not None)
 
