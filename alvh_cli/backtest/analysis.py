@@ -142,3 +142,49 @@ def check_attribution(result: BacktestResult, tolerance: float = 1e-6) -> None:
     for p in result.policies:
         if not np.allclose(result.curves[p].sum(axis=0), result.equity[p], atol=tolerance):
             raise AssertionError(f"{p}: category curves do not add up to the equity curve")
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """A run and what is read from it: attribution, episodes, bootstrap intervals, and the
+    sensitivity rows when they were run (``cost_row``: half-spread multiplier → each
+    policy's total P&L; ``sensitivity``: (label, point, ``experiments.headline``) per
+    modelling choice varied, the run itself first)."""
+
+    result: BacktestResult
+    attribution: dict
+    episodes: list[EpisodeRow]
+    bootstrap: bs.BootstrapResult | None
+    cost_row: dict[float, dict[str, float]] | None = None
+    sensitivity: list[tuple[str, dict, dict[str, float]]] | None = None
+
+    def to_dict(self) -> dict:
+        out = self.result.to_dict()
+        out["attribution"] = self.attribution
+        out["episodes"] = [row.as_dict() for row in self.episodes]
+        if self.bootstrap is not None:
+            out["bootstrap"] = self.bootstrap.to_dict()
+        if self.cost_row is not None:
+            out["cost_sensitivity"] = {
+                f"{m:g}": totals for m, totals in sorted(self.cost_row.items())
+            }
+        if self.sensitivity is not None:
+            out["model_sensitivity"] = [
+                {"variant": label, "point": point, **figures}
+                for label, point, figures in self.sensitivity
+            ]
+        return out
+
+
+def report(
+    result: BacktestResult,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+    cost_row: dict | None = None,
+    sensitivity: list | None = None,
+) -> BacktestReport:
+    """Everything read from ``result`` (the bootstrap only with two trades or more)."""
+    boot = bootstrap(result, seed, resamples) if len(result.entries) >= 2 else None
+    return BacktestReport(
+        result, attribution(result), episode_table(result), boot, cost_row, sensitivity
+    )

@@ -206,6 +206,25 @@ def run_grid(
     return out
 
 
+def check_dask(address: str, timeout: float = 10.0) -> None:
+    """Connect to the Dask scheduler at ``address`` and leave: an ``InputError`` naming
+    ``--dask`` now, before any work, when it cannot be reached."""
+    client = _connect(address, timeout)
+    client.close()
+
+
+def _connect(address: str, timeout: float):
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{timeout}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(
+            f"cannot reach a Dask scheduler at {address!r}: {reason}", DASK_SOURCE, address
+        ) from None
+
+
 def _run_dask(
     task: Task,
     grid: Sequence[dict],
@@ -213,15 +232,9 @@ def _run_dask(
     progress: Progress | None,
     timeout: float,
 ) -> list:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    try:
-        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise InputError(
-            f"cannot reach a Dask scheduler at {address!r}: {reason}", DASK_SOURCE, address
-        ) from None
+    client = _connect(address, timeout)
     try:
         futures = client.map(task, list(grid), pure=False)
         if progress:

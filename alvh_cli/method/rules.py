@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any
 
 from alvh_cli.errors import InputError
@@ -213,6 +213,18 @@ def resolve(*layers: tuple[dict, str]) -> Rules:
     rules = Rules(**values, origin=tuple(sorted(origin.items())))
     _check_consistent(rules, origin)
     return rules
+
+
+def override(rules: Rules, table: dict, source: str) -> Rules:
+    """``rules`` with a validated table of overrides on top (a backtest sweep's point);
+    the same checks as ``resolve``."""
+    if not table:
+        return rules
+    values = check_overrides(table, source)
+    origin = {**dict(rules.origin), **dict.fromkeys(values, source)}
+    new = replace(rules, **values, origin=tuple(sorted(origin.items())))
+    _check_consistent(new, origin)
+    return new
 
 
 def _check_consistent(rules: Rules, origin: dict[str, str]) -> None:

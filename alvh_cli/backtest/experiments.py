@@ -1,0 +1,269 @@
+"""Many backtests at once: the cost-sensitivity row, the model-sensitivity table, parameter
+sweeps and walk-forward — each a grid of points run by :func:`sweep.run_grid`, serially, on
+local cores (joblib) or on a Dask cluster, one task function for all of them.
+
+A point is a dict of backtest parameters (``params.PARAMS`` keys, ``profit_take`` as true or
+false) and method rules (``rules.DEFAULTS`` keys; ``profit_take`` as a number is the rule);
+``backtest_point`` runs the backtest at it and returns each policy's summary as plain data,
+so results travel between processes exactly (pickle) and parallel results equal serial ones
+bit for bit.
+
+Walk-forward (Pardo 2008, ch. 11): the history after the warm-up is cut into consecutive
+train and test windows; on each train window every grid point runs and the best by the
+stated objective is chosen; only that point runs on the next test window, and only test
+results are reported, so no reported figure was chosen on the data it is measured on.
+
+Nothing here imports rich: progress is a callback ``progress(done, total)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alvh_cli.backtest import sweep as sw
+from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
+from alvh_cli.backtest.engine import LEGACY, PARAMS, BacktestParams, make_params, run_backtest
+from alvh_cli.errors import InputError
+from alvh_cli.method.rules import DEFAULTS, Rules, override
+
+Progress = Callable[[int, int], None]
+
+# Objectives a walk-forward may maximise (or minimise: max_drawdown), per policy.
+METRICS = {
+    "total_pnl": True,
+    "mean_pnl": True,
+    "cvar_5": True,  # a P&L: higher (less negative) is better
+    "max_drawdown": False,
+    "return_on_risk": True,
+    "pnl_per_day_held": True,
+    "win_rate": True,
+}
+TRAIN_DAYS, TEST_DAYS = 730, 182
+
+
+def sweep_keys() -> list[str]:
+    """The keys a sweep may vary: every backtest parameter, the profit take, every rule."""
+    return sorted({*PARAMS, "profit_take", *DEFAULTS})
+
+
+def split_point(point: dict, base: BacktestParams, rules: Rules, source: str = sw.SOURCE):
+    """(parameters, rules) of a grid point: its backtest keys over ``base``, its rule keys
+    over ``rules``, each validated (an ``InputError`` naming ``source`` and the key)."""
+    mine, theirs = {}, {}
+    for key, value in point.items():
+        if (
+            key in PARAMS
+            or key in ("start", "end")
+            or (key == "profit_take" and isinstance(value, bool))
+        ):
+            mine[key] = value
+        elif key in DEFAULTS:
+            theirs[key] = value
+        else:
+            raise InputError(f"unknown sweep key '{key}'", source, key)
+    try:
+        params = make_params(mine, source, base)
+        effective = override(rules, theirs, source)
+    except InputError as exc:
+        key = (exc.key or "").removeprefix("rules.")
+        raise InputError(exc.message, source, key) from None
+    return params, effective
+
+
+def backtest_point(
+    history: pd.DataFrame,
+    rules: Rules,
+    base: BacktestParams,
+    policies: Sequence[str],
+    point: dict,
+) -> dict[str, dict]:
+    """The backtest at ``point`` (over ``base`` and ``rules``): {policy: summary}, plain data."""
+    params, effective = split_point(point, base, rules)
+    result = run_backtest(history, effective, params, policies)
+    return {p: result.summary[p] for p in result.policies}
+
+
+def task(history, rules, base, policies) -> Callable[[dict], dict]:
+    """``backtest_point`` bound to one history, rules, base and policies: picklable."""
+    return functools.partial(backtest_point, history, rules, base, tuple(policies))
+
+
+def check_grid(grid: Sequence[dict], base: BacktestParams, rules: Rules) -> None:
+    """Validate every point before anything runs: one bad value is one line, no work lost."""
+    if not grid:
+        raise InputError("the grid is empty: nothing to run", sw.SOURCE)
+    for point in grid:
+        split_point(point, base, rules)
+
+
+def parse_grid(specs: Sequence[str], base: BacktestParams, rules: Rules) -> list[dict]:
+    """``--sweep key=v1,v2`` specs → the checked grid (last key fastest)."""
+    axes = sw.parse_sweeps(specs, sweep_keys())
+    for key in axes:
+        if key in ("start", "end"):  # pragma: no cover - not in sweep_keys
+            raise InputError(f"'{key}' cannot be swept", sw.SOURCE, key)
+    grid = sw.expand_grid(axes)
+    check_grid(grid, base, rules)
+    return grid
+
+
+def run_sweep(
+    history: pd.DataFrame,
+    rules: Rules,
+    base: BacktestParams,
+    policies: Sequence[str],
+    grid: Sequence[dict],
+    workers: int = 1,
+    dask_address: str | None = None,
+    progress: Progress | None = None,
+) -> list[dict[str, dict]]:
+    """Every grid point's summaries, in grid order (``run_grid``)."""
+    check_grid(grid, base, rules)
+    sw.require_backend(workers, dask_address)
+    return sw.run_grid(task(history, rules, base, policies), grid, workers, dask_address, progress)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def cost_points(base: BacktestParams) -> list[dict]:
+    """The points of the cost-sensitivity row other than the run itself: both half-spreads at
+    0.5× and 2× (``costs.SPREAD_SENSITIVITY``) of the run's."""
+    return [
+        {"spread_multiplier": base.spread_multiplier * m} for m in SPREAD_SENSITIVITY if m != 1.0
+    ]
+
+
+def model_points(base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
+    """The modelling choices varied one at a time, each a (label, point): the first build's
+    SPX slope (−1.1 at every tenor), flat VIX option vol, half-spreads at 0.5× and 2×, the
+    VIX curve's κ halved and doubled, and the first build's model and costs together."""
+    kappa = rules.vix_term_kappa
+    return [
+        ("SPX slope -1.1 at every tenor (first build)", {"spx_skew": -1.1, "spx_skew_term": 0.0}),
+        (f"VIX option vol flat at {base.vix_atm:g}", {"vix_vol_power": 0.0}),
+        *((f"half-spreads x{m:g}", p) for m, p in zip((0.5, 2.0), cost_points(base), strict=True)),
+        (f"kappa {kappa / 2:g} (VIX curve, half)", {"vix_term_kappa": kappa / 2}),
+        (f"kappa {kappa * 2:g} (VIX curve, double)", {"vix_term_kappa": kappa * 2}),
+        ("first build's model and costs", dict(LEGACY)),
+    ]
+
+
+def sensitivity(
+    history: pd.DataFrame,
+    rules: Rules,
+    base: BacktestParams,
+    policies: Sequence[str],
+    points: Sequence[dict],
+    workers: int = 1,
+    dask_address: str | None = None,
+    progress: Progress | None = None,
+) -> list[dict[str, dict]]:
+    """The summaries at each point, run as one grid."""
+    return run_sweep(history, rules, base, policies, points, workers, dask_address, progress)
+
+
+def headline(summaries: dict[str, dict]) -> dict[str, float]:
+    """The figures a sensitivity row shows: each policy's total, alvh − hold and alvh −
+    stop3x where run, alvh's and hold's max drawdown and 5% CVaR."""
+    out = {f"{p}_total": s["total_pnl"] for p, s in summaries.items()}
+    for a, b in (("alvh", "hold"), ("alvh", "stop3x")):
+        if a in summaries and b in summaries:
+            out[f"{a}-{b}"] = summaries[a]["total_pnl"] - summaries[b]["total_pnl"]
+    for p in ("hold", "alvh"):
+        if p in summaries:
+            out[f"{p}_max_drawdown"] = summaries[p]["max_drawdown"]
+            out[f"{p}_cvar_5"] = summaries[p]["cvar_5"]
+    return out
+
+
+# --------------------------------------------------------------------------- walk-forward
+
+
+def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
+    """``"alvh.total_pnl"`` → the objective: that policy's metric on the train window,
+    maximised (``max_drawdown`` minimised)."""
+    policy, sep, metric = text.partition(".")
+    if not sep or policy not in policies or metric not in METRICS:
+        raise InputError(
+            f"expected POLICY.METRIC with POLICY one of {', '.join(policies)} and METRIC one of "
+            f"{', '.join(METRICS)}, got {text!r}",
+            "--objective",
+        )
+    maximize = METRICS[metric]
+
+    def score(summaries: dict) -> float:
+        value = summaries[policy][metric]
+        return math.nan if value is None else float(value)
+
+    how = "maximise" if maximize else "minimise"
+    return sw.Objective(f"{how} {policy} {metric} on the train window", score, maximize)
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """The folds and the pooled test figures: each policy's test-window totals added up."""
+
+    result: sw.WalkForwardResult
+    pooled: dict[str, float]
+    train_days: int
+    test_days: int
+
+    def to_dict(self) -> dict:
+        return {
+            "train_days": self.train_days,
+            "test_days": self.test_days,
+            **self.result.to_dict(),
+            "pooled_test_total_pnl": self.pooled,
+        }
+
+
+def walk_forward(
+    history: pd.DataFrame,
+    rules: Rules,
+    base: BacktestParams,
+    policies: Sequence[str],
+    grid: Sequence[dict],
+    objective: sw.Objective,
+    train_days: int = TRAIN_DAYS,
+    test_days: int = TEST_DAYS,
+    workers: int = 1,
+    dask_address: str | None = None,
+    progress: Progress | None = None,
+) -> WalkForward:
+    """Choose a grid point on each train window, run it on the following test window.
+
+    Windows tile the history from the first close after the warm-up (``base.warmup``
+    closes, or ``base.start``) to the last; each run's warm-up comes from the closes before
+    its window. A test window must be longer than the holding period (``dte`` + a week) so
+    that a condor fits in it.
+    """
+    check_grid(grid, base, rules)
+    if test_days <= base.dte + 7:
+        raise InputError(
+            f"a test window of {test_days} days cannot hold a {base.dte}-day condor: make it "
+            f"much longer than the holding period (e.g. {TEST_DAYS})",
+            sw.WALK_SOURCE,
+        )
+    frame = history[["spx", "vix"]].dropna().sort_index()
+    if base.end:
+        frame = frame[pd.DatetimeIndex(frame.index) <= pd.Timestamp(base.end)]
+    days = [ts.date() for ts in pd.DatetimeIndex(frame.index)]
+    first = base.warmup
+    if base.start:
+        first = max(first, sum(d < base.start for d in days))
+    if first >= len(days):
+        raise InputError(
+            f"the history has {len(days)} closes, none after the {base.warmup}-close warm-up",
+            sw.WALK_SOURCE,
+        )
+    windows = sw.walk_forward_windows(days[first], days[-1], train_days, test_days)
+    run = task(history, rules, base, policies)
+    result = sw.walk_forward(run, grid, windows, objective, workers, dask_address, progress)
+    pooled = {p: float(sum(f.test_result[p]["total_pnl"] for f in result.folds)) for p in policies}
+    return WalkForward(result, pooled, train_days, test_days)
