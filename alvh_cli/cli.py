@@ -570,7 +570,9 @@ def backtest(
     ),
     rules: Path | None = RULES,
     policies: str = typer.Option(
-        "hold,stop2x,stop3x,alvh", "--policies", help="Comma-separated policies to run."
+        "hold,stop2x,stop3x,alvh",
+        "--policies",
+        help="Comma-separated policies: hold, stop2x, stop3x, alvh, alvh_frac.",
     ),
     entry: list[str] | None = typer.Option(
         None,
@@ -582,18 +584,61 @@ def backtest(
     no_profit_take: bool = typer.Option(
         False, "--no-profit-take", help="Turn the shared profit take off for every policy."
     ),
-    start: str | None = typer.Option(None, "--start", help="First date YYYY-MM-DD."),
+    start: str | None = typer.Option(
+        None, "--start", help="First entry date YYYY-MM-DD (the warm-up comes from before it)."
+    ),
     end: str | None = typer.Option(None, "--end", help="Last date YYYY-MM-DD."),
     fmt: Format = FORMAT,
     trades: Path | None = typer.Option(None, "--trades", help="Write every trade to this CSV."),
     plot: Path | None = typer.Option(
-        None, "--plot", help="Write the equity curves to this PNG (needs matplotlib)."
+        None,
+        "--plot",
+        help="Write a PNG (needs matplotlib): equity with drawdowns, P&L histograms and the "
+        "stress windows; a sweep's heat map; a walk-forward's test windows.",
+    ),
+    fractional: bool = typer.Option(
+        False,
+        "--fractional",
+        help="Add alvh_frac: every adjustment in fractions of a contract (the method free of "
+        "rounding), beside the whole-contract result.",
+    ),
+    sensitivity: str = typer.Option(
+        "costs",
+        "--sensitivity",
+        help="costs: total P&L at 0.5x and 2x the half-spreads (two more runs); model: also "
+        "the old SPX slope, flat VIX option vol and kappa halved and doubled; none.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap intervals."),
+    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples."),
+    sweep: list[str] | None = typer.Option(
+        None,
+        "--sweep",
+        help="key=v1,v2,... a parameter or rule to vary (repeat for a grid): one row per point.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Local processes for sweeps and sensitivity runs (default: cores)."
+    ),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Run sweeps on this Dask scheduler (e.g. tcp://host:8786)."
+    ),
+    walk_forward: bool = typer.Option(
+        False,
+        "--walk-forward",
+        help="Choose the --sweep point on each train window, report only the next test window.",
+    ),
+    train_days: int = typer.Option(730, "--train-days", help="Walk-forward train window, days."),
+    test_days: int = typer.Option(182, "--test-days", help="Walk-forward test window, days."),
+    objective: str | None = typer.Option(
+        None,
+        "--objective",
+        help="What the walk-forward maximises, POLICY.METRIC (default alvh.total_pnl; "
+        "max_drawdown is minimised).",
     ),
 ) -> None:
     """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.
 
     Option prices are modelled from VIX, not historical quotes.
-    Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot equity.png
+    Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot report.png
     """
     from alvh_cli.backtest.options import backtest_command
 
@@ -612,6 +657,17 @@ def backtest(
         fmt=fmt.value,
         trades=trades,
         plot=plot,
+        fractional=fractional,
+        sensitivity=sensitivity,
+        seed=seed,
+        resamples=resamples,
+        sweep=sweep or (),
+        workers=workers,
+        dask=dask,
+        walk_forward=walk_forward,
+        train_days=train_days,
+        test_days=test_days,
+        objective=objective,
     )
 
 

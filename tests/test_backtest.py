@@ -525,8 +525,9 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
             backtest_command([history], entry=entry, fmt="json", plot=plot)
         capsys.readouterr()
     result = backtest_command(
-        [history], entry=entry, fmt="json", trades=trades, plot=plot if have_mpl else None
-    )
+        [history], entry=entry, fmt="json", trades=trades, plot=plot if have_mpl else None,
+        workers=1,
+    ).result  # fmt: skip
     data = json.loads(capsys.readouterr().out)
     assert data["note"].startswith("Option prices are modelled from VIX")
     assert data["entries"] == 2 and list(data["policies"]) == list(bt.DEFAULT_POLICIES)
@@ -545,8 +546,9 @@ def test_command_options(tmp_path, capsys):
     history = write_tiny_csv(tmp_path / "tiny.csv")
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
     r = backtest_command(
-        [history], policies="stop2x", entry=entry, no_profit_take=True, end="2015-01-09", fmt="csv"
-    )
+        [history], policies="stop2x", entry=entry, no_profit_take=True, end="2015-01-09", fmt="csv",
+        workers=1,
+    ).result  # fmt: skip
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("policy,trades,") and out[1].startswith("stop2x,1,")
     assert r.params.profit_take is False and r.dates[-1] == date(2015, 1, 9)
@@ -557,7 +559,9 @@ def test_command_options(tmp_path, capsys):
 
 
 def test_table_states_the_model(tiny, capsys):
-    emit_backtest(tiny, "table")
+    from alvh_cli.backtest.analysis import report
+
+    emit_backtest(report(tiny), "table")
     out = capsys.readouterr().out
     assert "not historical quotes" in out
     assert "trades that reached 2x" in out and "5% CVaR" in out

@@ -1,9 +1,10 @@
-"""``alvh backtest``: options → ``engine.run_backtest`` → report, trades CSV, equity plot.
+"""``alvh backtest``: options → the run (``engine.run_backtest`` and its analysis, a sweep
+or a walk-forward in ``experiments``) → the report, the trades CSV, the plots.
 
-The Typer command in ``cli.py`` hands its parsed options to
-``backtest_command``; this module parses the parameters (``--entry`` values
-and TOML files), reads the history and checks the output paths;
-``output/backtest.py`` prints the report and writes the trades CSV and the PNG.
+The Typer command in ``cli.py`` hands its parsed options to ``backtest_command``; this
+module parses the parameters (``--entry`` values and TOML files), reads the history, checks
+the output paths and the optional extras before any long work; ``output/backtest.py``
+prints and writes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from alvh_cli.backtest import engine as bt
 from alvh_cli.errors import InputError
+
+SENSITIVITY = ("costs", "model", "none")
 
 
 def backtest_command(
@@ -27,28 +30,52 @@ def backtest_command(
     fmt: str = "table",
     trades: Path | str | None = None,
     plot: Path | str | None = None,
-) -> bt.BacktestResult:
-    """Run the backtest the options describe, print it in ``fmt`` and write the files asked for."""
+    *,
+    fractional: bool = False,
+    sensitivity: str = "costs",
+    seed: int = 0,
+    resamples: int = 10_000,
+    sweep: Sequence[str] = (),
+    workers: int | None = None,
+    dask: str | None = None,
+    walk_forward: bool = False,
+    train_days: int = 730,
+    test_days: int = 182,
+    objective: str | None = None,
+):
+    """Run the backtest (or the sweep, or the walk-forward) the options describe, print it in
+    ``fmt`` and write the files asked for. Every check that can fail does so before the
+    long work starts."""
+    from alvh_cli.backtest import analysis, experiments
+    from alvh_cli.backtest import sweep as sw
     from alvh_cli.inputs import positions
     from alvh_cli.method.rules import resolve
-    from alvh_cli.output.backtest import emit_backtest, plot_equity, write_trades
+    from alvh_cli.output import backtest as out
 
     inputs = [
         *(history or []),
         *([rules] if rules is not None else []),
         *(e for e in entry or [] if Path(e).suffix == ".toml"),
     ]
-    for option, out in (("--trades", trades), ("--plot", plot)):
-        if out is not None and any(_same_file(out, f) for f in inputs):
+    for option, path in (("--trades", trades), ("--plot", plot)):
+        if path is not None and any(_same_file(path, f) for f in inputs):
             raise InputError(
-                f"{out} is one of the input files; alvh never writes its inputs", option
+                f"{path} is one of the input files; alvh never writes its inputs", option
             )
-    for option, out, suffix in (("--trades", trades, ".csv"), ("--plot", plot, ".png")):
-        if out is not None and Path(out).suffix.lower() != suffix:
-            raise InputError(f"must be a {suffix} file, got {str(out)!r}", option)
+    for option, path, suffix in (("--trades", trades, ".csv"), ("--plot", plot, ".png")):
+        if path is not None and Path(path).suffix.lower() != suffix:
+            raise InputError(f"must be a {suffix} file, got {str(path)!r}", option)
     if trades is not None and plot is not None and _same_file(trades, plot):
         raise InputError("--trades and --plot name the same file", "--plot")
+    if sensitivity not in SENSITIVITY:
+        raise InputError(
+            f"must be one of {', '.join(SENSITIVITY)}, got {sensitivity!r}", "--sensitivity"
+        )
+    if resamples < 100:
+        raise InputError(f"must be at least 100, got {resamples}", "--resamples")
     chosen = bt.parse_policies(policies)
+    if fractional and "alvh_frac" not in chosen:
+        chosen = bt.parse_policies([*chosen, "alvh_frac"])
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = resolve(*layers)
     params = bt.make_params(parse_entry_options(entry or []), "--entry")
@@ -61,14 +88,89 @@ def backtest_command(
                 params = bt.make_params({key: value}, base=params)
             except InputError as exc:
                 raise InputError(exc.message, f"--{key.replace('_', '-')}") from None
-    frame = load_history(history)
-    result = bt.run_backtest(frame, effective, params, chosen)
-    emit_backtest(result, fmt)
-    if trades is not None:
-        write_trades(result, trades)
+    grid = experiments.parse_grid(sweep, params, effective) if sweep else None
+    if walk_forward and grid is None:
+        raise InputError("--walk-forward chooses among a grid: give it --sweep key=v1,v2", WALK)
+    if trades is not None and grid is not None:
+        raise InputError("--trades writes one run's trades, not a sweep's", "--trades")
+    if workers is None:
+        workers = sw.default_workers() if sw.has_module("joblib") else 1
+    sw.require_backend(workers, dask)
+    if dask is not None:
+        sw.check_dask(dask, DASK_TIMEOUT)
     if plot is not None:
-        plot_equity(result, plot)
-    return result
+        out.require_matplotlib()
+    frame = load_history(history)
+
+    if walk_forward:
+        target = experiments.parse_objective(objective or _default_objective(chosen), chosen)
+        with out.progress("walk-forward") as tick:
+            wf = experiments.walk_forward(
+                frame, effective, params, chosen, grid, target, train_days, test_days,
+                workers, dask, tick,
+            )  # fmt: skip
+        out.emit_walk_forward(wf, chosen, fmt)
+        if plot is not None:
+            out.plot_walk_forward(wf, chosen, plot)
+        return wf
+    if objective is not None:
+        raise InputError("--objective is what --walk-forward maximises; add --walk-forward", WALK)
+    if grid is not None:
+        with out.progress(f"sweep of {len(grid)} points") as tick:
+            results = experiments.run_sweep(
+                frame, effective, params, chosen, grid, workers, dask, tick
+            )
+        out.emit_sweep(grid, results, chosen, fmt)
+        if plot is not None:
+            out.plot_sweep(grid, results, chosen, plot)
+        return results
+
+    with out.progress("backtest") as tick:
+        result = bt.run_backtest(frame, effective, params, chosen, progress=tick)
+    cost_row = model_rows = None
+    if sensitivity != "none":
+        points = experiments.cost_points(params)
+        labels = []
+        if sensitivity == "model":
+            labelled = experiments.model_points(params, effective)
+            labels = [label for label, _ in labelled]
+            points = [p for _, p in labelled]
+        with out.progress(f"{len(points)} sensitivity runs") as tick:
+            runs = experiments.sensitivity(
+                frame, effective, params, chosen, points, workers, dask, tick
+            )
+        if sensitivity == "costs":
+            cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
+            for point, summaries in zip(points, runs, strict=True):
+                m = point["spread_multiplier"] / params.spread_multiplier
+                cost_row[m] = {p: summaries[p]["total_pnl"] for p in chosen}
+        else:
+            mine = {p: result.summary[p] for p in chosen}
+            model_rows = [("as run", {}, experiments.headline(mine))] + [
+                (label, point, experiments.headline(summaries))
+                for label, point, summaries in zip(labels, points, runs, strict=True)
+            ]
+            cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
+            for label, summaries in zip(labels, runs, strict=True):
+                if label.startswith("half-spreads x"):
+                    m = float(label.removeprefix("half-spreads x"))
+                    cost_row[m] = {p: summaries[p]["total_pnl"] for p in chosen}
+    rep = analysis.report(result, seed, resamples, cost_row, model_rows)
+    out.emit_backtest(rep, fmt)
+    if trades is not None:
+        out.write_trades(result, trades)
+    if plot is not None:
+        out.plot_report(rep, plot)
+    return rep
+
+
+WALK = "--walk-forward"
+DASK_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
+
+
+def _default_objective(policies: Sequence[str]) -> str:
+    policy = "alvh" if "alvh" in policies else policies[-1]
+    return f"{policy}.total_pnl"
 
 
 def load_history(paths: Sequence[Path | str] | None):
