@@ -33,6 +33,9 @@ from alvh_cli.method.scenarios import cvar
 MAX_CANDIDATES = 24  # candidates handed to the solver, chosen by marginal tail gain per $
 SMALL = 6  # integer programs over more candidates keep the LP's choice and the best others
 FIRST_CUT = 4.0  # first solve on the worst FIRST_CUT × α share of scenarios
+ENUMERATE_LIMIT = 4096  # integer boxes this small are solved by evaluating every point
+TIE = 1e-6  # relative: a second point this close to the best leaves the choice to the MILP
+EDGE = 1e-6  # dollars: a best point this close to the budget leaves the choice to the MILP
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,16 @@ def choose(
     if integral and len(usable) > SMALL:
         usable = _narrow(p, g, cost, cap, budget, level, usable, min_cvar_per_dollar)
 
+    if integral and _box_size(cap[usable]) <= ENUMERATE_LIMIT:
+        counts = _enumerate(
+            p, g[usable], cost[usable], cap[usable], budget, level, min_cvar_per_dollar
+        )
+        if counts is not None:
+            full = zero.copy()
+            full[usable] = counts
+            return Allocation(
+                full, float(full @ cost), before, cvar(p + full @ g, level), "optimal"
+            )
     n = len(p)
     k = max(1, math.ceil(level * n))
     order = np.argsort(p)
@@ -103,6 +116,52 @@ def choose(
     full[usable] = counts
     spend = float(full @ cost)
     return Allocation(full, spend, before, cvar(p + full @ g, level), "optimal")
+
+
+def _box_size(cap: np.ndarray) -> float:
+    """Integer points in the box 0 ≤ n_c ≤ cap_c."""
+    return float(np.prod(cap + 1.0))
+
+
+def _enumerate(p, g, cost, cap, budget, level, lam) -> np.ndarray | None:
+    """The integer program solved by evaluating every point of the box within the budget:
+    each point's objective is −CVaR of the hedged P&L over every scenario (the full program)
+    plus λ × spend. The answer when it is the only optimum: None (the MILP decides, as it
+    always did) when another point comes within ``TIE`` of it or its spend is within
+    ``EDGE`` of the budget — there the solver's tolerances, not the numbers, would choose,
+    and the choice must stay the solver's.
+
+    Exact where it answers: the MILP stops within an absolute gap of 1e-6 (HiGHS's
+    default) or a relative gap of 1e-9 of the optimum, so when every other point is worse
+    by more than that the MILP's point is this one.
+    """
+    grids = np.meshgrid(*(np.arange(int(c) + 1, dtype=float) for c in cap), indexing="ij")
+    points = np.stack([x.ravel() for x in grids], axis=1)  # every integer point, (K, c)
+    spend = points @ cost
+    inside = spend <= budget + EDGE
+    points, spend = points[inside], spend[inside]
+    objective = -cvar_rows(p[None, :] + points @ g, level) + lam * spend
+    order = np.argsort(objective, kind="stable")
+    best = order[0]
+    margin = TIE * max(1.0, abs(float(objective[best])))
+    if len(order) > 1 and objective[order[1]] <= objective[best] + margin:
+        return None
+    if abs(float(spend[best]) - budget) <= EDGE:
+        return None
+    return points[best]
+
+
+def cvar_rows(pnl: np.ndarray, level: float) -> np.ndarray:
+    """``scenarios.cvar`` of every row of ``pnl`` (rows × scenarios), vectorised: the mean of
+    the worst ``level`` share, the boundary outcome counted in part."""
+    x = np.sort(pnl, axis=1)
+    n = x.shape[1]
+    k = level * n
+    whole = int(math.floor(k + 1e-9))
+    total = x[:, :whole].sum(axis=1)
+    if whole < n and k - whole > 1e-9:
+        total = total + (k - whole) * x[:, whole]
+    return total / k
 
 
 def _narrow(p, g, cost, cap, budget, level, usable, lam) -> np.ndarray:
