@@ -474,6 +474,164 @@ def test_golden_summary_at_the_first_builds_model(legacy_run):
                 assert got[policy][key] == value, (policy, key)
 
 
+# Golden summary at today's defaults (the tenor-dependent smile, VIX option vol rising with
+# VIX, the cost model): a regression guard, regenerated only when the defaults change on
+# purpose. The hold figures are checked independently by test_hold_pays_settlement_minus_credit
+# (every expiry) and the stops by test_stops_close_at_the_first_close_at_the_multiple.
+GOLDEN_DEFAULT = {
+    "hold": {
+        "trades": 202,
+        "win_rate": 0.905941,
+        "mean_pnl": 212.11,
+        "median_pnl": 443.54,
+        "total_pnl": 42845.85,
+        "max_drawdown": 32408.03,
+        "worst_trade": -4178.11,
+        "cvar_5": -3138.25,
+        "pnl_per_unit": 42845.85,
+        "return_on_risk": 0.051719,
+        "pnl_per_day_held": 7.32,
+        "fees": 1729.14,
+        "spread_cost": 15652.19,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "rolls": 0,
+        "trims": 0,
+        "unwinds": 0,
+        "adjusted_trades": 40,
+        "adjusted_pnl": -29055.4,
+        "exits": {"expiry": 23, "stop": 0, "profit_take": 179},
+        "attribution": {
+            "condor_put": 17360.3,
+            "condor_call": 25485.55,
+            "vix": 0.0,
+            "synthetic_put": 0.0,
+            "synthetic_call": 0.0,
+            "roll_put": 0.0,
+            "roll_call": 0.0,
+        },
+    },
+    "stop2x": {
+        "trades": 202,
+        "win_rate": 0.79703,
+        "mean_pnl": 111.93,
+        "median_pnl": 427.42,
+        "total_pnl": 22610.74,
+        "max_drawdown": 19715.08,
+        "worst_trade": -2229.32,
+        "cvar_5": -1686.71,
+        "pnl_per_unit": 22610.74,
+        "return_on_risk": 0.02718,
+        "pnl_per_day_held": 4.63,
+        "fees": 1828.62,
+        "spread_cost": 16931.34,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "rolls": 0,
+        "trims": 0,
+        "unwinds": 0,
+        "adjusted_trades": 40,
+        "adjusted_pnl": -49290.51,
+        "exits": {"expiry": 2, "stop": 40, "profit_take": 160},
+        "attribution": {
+            "condor_put": 11629.97,
+            "condor_call": 10980.77,
+            "vix": 0.0,
+            "synthetic_put": 0.0,
+            "synthetic_call": 0.0,
+            "roll_put": 0.0,
+            "roll_call": 0.0,
+        },
+    },
+    "stop3x": {
+        "trades": 202,
+        "win_rate": 0.856436,
+        "mean_pnl": 92.13,
+        "median_pnl": 437.57,
+        "total_pnl": 18610.47,
+        "max_drawdown": 24972.4,
+        "worst_trade": -3120.24,
+        "cvar_5": -2554.54,
+        "pnl_per_unit": 18610.47,
+        "return_on_risk": 0.022475,
+        "pnl_per_day_held": 3.42,
+        "fees": 1798.15,
+        "spread_cost": 16573.8,
+        "hedge_spend": 0.0,
+        "hedge_pnl": 0.0,
+        "hedges": 0,
+        "conversions": 0,
+        "rolls": 0,
+        "trims": 0,
+        "unwinds": 0,
+        "adjusted_trades": 40,
+        "adjusted_pnl": -53290.78,
+        "exits": {"expiry": 8, "stop": 24, "profit_take": 170},
+        "attribution": {
+            "condor_put": 8657.95,
+            "condor_call": 9952.51,
+            "vix": 0.0,
+            "synthetic_put": 0.0,
+            "synthetic_call": 0.0,
+            "roll_put": 0.0,
+            "roll_call": 0.0,
+        },
+    },
+    "alvh": {
+        "trades": 202,
+        "win_rate": 0.762376,
+        "mean_pnl": 96.64,
+        "median_pnl": 398.99,
+        "total_pnl": 19521.39,
+        "max_drawdown": 10993.48,
+        "worst_trade": -3108.11,
+        "cvar_5": -1965.21,
+        "pnl_per_unit": 19521.39,
+        "return_on_risk": 0.023476,
+        "pnl_per_day_held": 4.14,
+        "fees": 2470.46,
+        "spread_cost": 20547.6,
+        "hedge_spend": 8714.77,
+        "hedge_pnl": -1681.06,
+        "hedges": 87,
+        "conversions": 1,
+        "rolls": 23,
+        "trims": 4,
+        "unwinds": 52,
+        "adjusted_trades": 40,
+        "adjusted_pnl": -36896.7,
+        "exits": {"expiry": 9, "stop": 29, "profit_take": 164},
+        "attribution": {
+            "condor_put": 10351.62,
+            "condor_call": 10850.83,
+            "vix": -1950.68,
+            "synthetic_put": 0.0,
+            "synthetic_call": 1287.36,
+            "roll_put": -1576.51,
+            "roll_call": 558.78,
+        },
+    },
+}
+
+
+def test_golden_summary_at_the_defaults(default_run):
+    for policy, want in GOLDEN_DEFAULT.items():
+        got = default_run.summary[policy]
+        for key, value in want.items():
+            if key == "attribution":
+                for c, v in value.items():
+                    assert got[key][c] == pytest.approx(v, abs=0.01), (policy, key, c)
+            elif isinstance(value, float):
+                tol = 1e-6 if key in ("win_rate", "return_on_risk") else 0.01
+                assert got[key] == pytest.approx(value, abs=tol), (policy, key)
+            else:
+                assert got[key] == value, (policy, key)
+
+
 # ------------------------------------------------------------------ parameters and the command
 
 
