@@ -10,6 +10,7 @@ prints and writes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,36 +126,45 @@ def backtest_command(
             out.plot_sweep(grid, results, chosen, plot)
         return results
 
-    with out.progress("backtest") as tick:
-        result = bt.run_backtest(frame, effective, params, chosen, progress=tick)
-    cost_row = model_rows = None
-    if sensitivity != "none":
+    points: list[dict] = []
+    labels: list[str] = []
+    if sensitivity == "costs":
         points = experiments.cost_points(params)
-        labels = []
-        if sensitivity == "model":
-            labelled = experiments.model_points(params, effective)
-            labels = [label for label, _ in labelled]
-            points = [p for _, p in labelled]
-        with out.progress(f"{len(points)} sensitivity runs") as tick:
+    elif sensitivity == "model":
+        labelled = experiments.model_points(params, effective)
+        labels = [label for label, _ in labelled]
+        points = [p for _, p in labelled]
+    cost_row = model_rows = None
+    with out.progress_bars() as bar, ThreadPoolExecutor(1) as pool:
+        runs = None
+        # On worker processes the sensitivity runs go on while this process runs the main
+        # backtest: the thread only hands out tasks and waits.
+        if points and (workers > 1 or dask is not None):
+            runs = pool.submit(
+                experiments.sensitivity, frame, effective, params, chosen, points, workers,
+                dask, bar(f"{len(points)} sensitivity runs"),
+            )  # fmt: skip
+        result = bt.run_backtest(frame, effective, params, chosen, progress=bar("backtest"))
+        if runs is not None:
+            runs = runs.result()
+        elif points:
             runs = experiments.sensitivity(
-                frame, effective, params, chosen, points, workers, dask, tick
-            )
-        if sensitivity == "costs":
-            cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
-            for point, summaries in zip(points, runs, strict=True):
+                frame, effective, params, chosen, points, 1, None,
+                bar(f"{len(points)} sensitivity runs"),
+            )  # fmt: skip
+    if points:
+        # the cost row: the run and every point that changes the half-spreads alone
+        cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
+        for point, summaries in zip(points, runs, strict=True):
+            if set(point) == {"spread_multiplier"}:
                 m = point["spread_multiplier"] / params.spread_multiplier
                 cost_row[m] = {p: summaries[p]["total_pnl"] for p in chosen}
-        else:
+        if sensitivity == "model":
             mine = {p: result.summary[p] for p in chosen}
             model_rows = [("as run", {}, experiments.headline(mine))] + [
                 (label, point, experiments.headline(summaries))
                 for label, point, summaries in zip(labels, points, runs, strict=True)
             ]
-            cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
-            for label, summaries in zip(labels, runs, strict=True):
-                if label.startswith("half-spreads x"):
-                    m = float(label.removeprefix("half-spreads x"))
-                    cost_row[m] = {p: summaries[p]["total_pnl"] for p in chosen}
     rep = analysis.report(result, seed, resamples, cost_row, model_rows)
     out.emit_backtest(rep, fmt)
     if trades is not None:

@@ -275,6 +275,39 @@ def plot_walk_forward(wf, policies: Sequence[str], path: Path | str) -> None:
 
 
 @contextlib.contextmanager
+def progress_bars() -> Iterator:
+    """Rich progress bars on stderr while the block runs, when stderr is a terminal; yields
+    ``bar(label)``, which adds a bar and returns its ``progress(done, total)`` callback (None
+    when there is no terminal). Safe to update from another thread."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield lambda label: None
+        return
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+    def bar(label: str):
+        task = bars.add_task(label, total=None)
+
+        def tick(done: int, total: int) -> None:
+            bars.update(task, completed=done, total=total)
+
+        return tick
+
+    with bars:
+        yield bar
+
+
+@contextlib.contextmanager
 def progress(label: str) -> Iterator:
     """A rich progress bar on stderr while the block runs, when stderr is a terminal; yields
     the ``progress(done, total)`` callback the core takes (a no-op otherwise)."""
