@@ -1,11 +1,15 @@
-"""Time a 64-point sweep of a synthetic CPU-bound task: serial, 2 joblib workers, and a local
-Dask cluster with 2 worker processes — the same ``run_grid`` call each time.
+"""Time a 64-point sweep: serial, 2 joblib workers, and a local Dask cluster with 2 worker
+processes — the same ``run_grid`` call each time.
 
-Target: 2 local workers at least 1.7x faster than 1 on a 2-core machine. The task is pure
-Python (it holds the GIL, as the backtest's per-day loop does), so only processes can scale it.
-Every backend's results must equal the serial ones bit for bit; the script checks that.
+``--task backtest`` (the default) sweeps the real backtest: ``experiments.backtest_point`` on
+the embedded data, 2015 (the year after the warm-up), hold, stop3x and alvh, over 8 short
+deltas × 8 layer-1 budget shares. ``--task synthetic`` sweeps a pure-Python Monte Carlo.
 
-    PYTHONPATH=. python benchmarks/sweep.py [--work 100000] [--repeat 3]
+Target: 2 local workers at least 1.7x faster than 1 on a 2-core machine. Both tasks hold the
+GIL (the backtest's per-day loop is Python), so only processes can scale them. Every
+backend's results must equal the serial ones bit for bit; the script checks that.
+
+    PYTHONPATH=. python benchmarks/sweep.py [--task backtest|synthetic] [--repeat 1]
 
 Each backend runs ``--repeat`` rounds, interleaved, and the best round counts: the machine is
 shared, and a burst of someone else's load should not decide the figure. Each round also
@@ -18,6 +22,7 @@ Needs the extras: pip install -e '.[sweep,dask]'.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import random
@@ -46,35 +51,77 @@ def measured_task(point: dict) -> tuple[float, float]:
     return value, time.process_time() - start
 
 
+def backtest_task():
+    """``measured`` around the backtest at a point: (summaries, CPU seconds)."""
+    from alvh_cli.backtest import engine as bt
+    from alvh_cli.backtest import experiments as ex
+    from alvh_cli.method.rules import Rules
+
+    base = bt.make_params({"end": "2015-12-31"})
+    return functools.partial(
+        measured, ex.task(bt.default_history(), Rules(), base, ("hold", "stop3x", "alvh"))
+    )
+
+
+def measured(task, point: dict):
+    """``task(point)`` and the CPU seconds it took in whichever process ran it."""
+    start = time.process_time()
+    value = task(point)
+    return value, time.process_time() - start
+
+
+def bits(x):
+    """Every bit of a result: floats by their hex form, containers item by item (pickled
+    bytes would differ with object sharing, not only with values)."""
+    if isinstance(x, float):
+        return ("float", float(x).hex(), type(x).__name__)
+    if isinstance(x, dict):
+        return ("dict", tuple((k, bits(v)) for k, v in x.items()))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, tuple(bits(v) for v in x))
+    return (type(x).__name__, x)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=("backtest", "synthetic"), default="backtest")
     parser.add_argument("--work", type=int, default=100_000, help="Monte Carlo paths a point")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; the best of each is kept")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; the best of each is kept")
     args = parser.parse_args()
 
     from distributed import LocalCluster
 
     from alvh_cli.backtest import sweep as sw
 
-    axes = {
-        "vol": tuple(0.10 + 0.05 * i for i in range(8)),
-        "wing": tuple(2.0 + i for i in range(8)),
-        "work": (args.work,),
-    }
+    if args.task == "backtest":
+        axes = {
+            "delta": tuple(round(0.09 + 0.02 * i, 2) for i in range(8)),
+            "layer1_budget_share": tuple(round(0.3 + 0.1 * i, 1) for i in range(8)),
+        }
+        task = backtest_task()
+        what = "the backtest (2015, hold/stop3x/alvh) at each point"
+    else:
+        axes = {
+            "vol": tuple(0.10 + 0.05 * i for i in range(8)),
+            "wing": tuple(2.0 + i for i in range(8)),
+            "work": (args.work,),
+        }
+        task = measured_task
+        what = f"{args.work:,} Monte Carlo paths a point"
     grid = sw.expand_grid(axes)
-    print(f"{len(grid)} points, {args.work:,} paths each; cores here: {os.cpu_count()}")
+    print(f"{len(grid)} points, {what}; cores here: {os.cpu_count()}")
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     start = time.perf_counter()
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     print(f"LocalCluster(2 worker processes) started in {time.perf_counter() - start:.2f} s")
     runs = {
-        "serial (run_grid workers=1)": lambda: sw.run_grid(measured_task, grid),
-        "joblib (run_grid workers=2)": lambda: sw.run_grid(measured_task, grid, workers=2),
+        "serial (run_grid workers=1)": lambda: sw.run_grid(task, grid),
+        "joblib (run_grid workers=2)": lambda: sw.run_grid(task, grid, workers=2),
         "dask LocalCluster (2 processes)": lambda: sw.run_grid(
-            measured_task, grid, dask_address=cluster.scheduler_address
+            task, grid, dask_address=cluster.scheduler_address
         ),
     }
     times: dict[str, list[float]] = {k: [] for k in runs}
@@ -90,7 +137,7 @@ def main() -> None:
                 cores[label].append(sum(cpu for _, cpu in out) / wall)
                 values = [v for v, _ in out]
                 serial = serial if serial is not None else values
-                assert values == serial, f"{label}: results differ from the serial run"
+                assert bits(values) == bits(serial), f"{label}: results differ from serial"
     finally:
         cluster.close()
     base = min(times["serial (run_grid workers=1)"])

@@ -695,6 +695,9 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     with open(trades, newline="") as fh:
         got = list(csv.DictReader(fh))
     assert len(got) == 8 and got[0]["policy"] == "hold" and got[0]["id"] == "ic-2015-01-05"
+    for row in got:  # the per-category columns add up to the trade's P&L (to the cent)
+        parts = sum(float(row[f"pnl_{c}"]) for c in bt.CATEGORIES)
+        assert parts == pytest.approx(float(row["pnl"]), abs=0.01 * len(bt.CATEGORIES))
     if have_mpl:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
@@ -743,3 +746,30 @@ def test_condor_values_equal_value_legs_bit_for_bit(default_run):
             for f in fields:
                 assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
             assert a.vol_source == b.vol_source
+
+
+def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
+    # Long 3 VIX 20 calls / short 3 VIX 25 calls expiring 2011-08-17, VIX closes at 31.87
+    # that day: the spread settles at min(31.87 − 20, 5) = 5 points, 3 × 5 × 100 = $1,500
+    # into the VIX layers' cash, no fee; the legs are gone, the condor stays.
+    expiry = date(2011, 8, 17)
+    condor_legs = tuple(
+        bt.Leg("SPX", "SPXW", t, k, date(2011, 9, 2), q, 1.0)
+        for t, k, q in (("put", 1050, 1), ("put", 1100, -1), ("call", 1250, -1), ("call", 1300, 1))
+    )
+    e = bt.Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
+                 condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
+    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    for g in condor_legs:
+        t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
+    layer = [
+        bt.Leg("VIX", "VIX", "call", 20.0, expiry, 3, 1.2, layer=1),
+        bt.Leg("VIX", "VIX", "call", 25.0, expiry, -3, 0.5, layer=1),
+    ]
+    for g in layer:
+        t.legs.append(g)
+        t.kind[id(g)] = "vix"
+    market = bt.day_market(expiry, 1193.89, 31.87, bt.BacktestParams(), 5.0, ())
+    bt._expire_vix(t, market)
+    assert t.by["vix"] == pytest.approx(1500.0)
+    assert t.legs == list(condor_legs) and t.fees == 0.0

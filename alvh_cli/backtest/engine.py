@@ -886,6 +886,8 @@ def _run_alvh(
         day_rules = rules_of_day.get(market.vix)
         if day_rules is None:
             day_rules = rules_of_day[market.vix] = engine_rules(rules, params, costs, market.vix)
+        for t in live:
+            _expire_vix(t, market)
         review = [t for t in live if i < t.entry.last]
         for t in [t for t in review if not t.managed]:
             prices = value_legs(market, t.legs).price if t.legs else []
@@ -1042,6 +1044,19 @@ def _close_at(t: _Trade, held: Leg, quantity, model: float, market: Market, cost
         rest = replace(held, quantity=left)
         t.kind[id(rest)] = t.kind[id(held)]
         t.legs[k] = rest
+
+
+def _expire_vix(t: _Trade, market: Market) -> None:
+    """VIX legs whose expiry has come while the condor runs (a layer on the VIX expiry before
+    the condor's that was not rolled) are cash-settled at intrinsic value against that day's
+    VIX close: no fill, no fee. (The real settlement is the special opening quotation of the
+    expiry morning; the backtest has closes only.)"""
+    day = market.asof.date()
+    for g in [g for g in t.legs if g.underlying == "VIX" and g.expiry <= day]:
+        value = market.vix if g.type == "future" else intrinsic(g, market.vix)
+        t.book(g, value * g.quantity * g.multiplier)
+        t.legs = [x for x in t.legs if x is not g]
+        t.pristine = False
 
 
 def _settle(t: _Trade, market: Market, spot: float, costs: CostModel) -> None:
