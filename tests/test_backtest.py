@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -773,3 +774,40 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     bt._expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
+
+
+def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
+    # The method may trim a layer and roll it on the same day, both worked out from the
+    # morning's position. Once the trim has sold the legs, the roll's closing legs are no
+    # longer held: it is skipped and said so; the method decides again the next day.
+    from alvh_cli.method.actions import Action, Recommendation, TradeLeg
+
+    condor_legs = tuple(
+        bt.Leg("SPX", "SPXW", t, k, date(2014, 10, 31), q, 1.0)
+        for t, k, q in (("put", 1800, 1), ("put", 1850, -1), ("call", 2050, -1), ("call", 2100, 1))
+    )
+    e = bt.Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
+                 condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
+    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    for g in condor_legs:
+        t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
+    long_ = bt.Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)
+    short = bt.Leg("VIX", "VIX", "call", 33.0, date(2014, 10, 22), -1, 0.2, layer=1)
+    t.legs += [long_, short]
+    t.kind[id(long_)] = t.kind[id(short)] = "vix"
+    trim = Recommendation(
+        Action.TRIM_HEDGE, "trim", 1,
+        trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(short, 1, False, 0.5, 0.55)),
+    )  # fmt: skip
+    later = replace(long_, expiry=date(2014, 11, 19))
+    roll = Recommendation(
+        Action.ROLL, "roll", 1,
+        trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(later, 1, True, 3.5, 3.55)),
+    )  # fmt: skip
+    market = bt.day_market(date(2014, 10, 15), 1862.49, 23.79, bt.BacktestParams(), 5.0, ())
+    params = bt.BacktestParams()
+    assert bt._apply(t, trim, 1.4, market, params, params.costs, 12)
+    assert not bt._apply(t, roll, 1.4, market, params, params.costs, 12)
+    assert t.legs == list(condor_legs)
+    assert t.counts["trim_hedge"] == 1 and t.counts["roll"] == 0
+    assert t.actions[-1] == "2014-10-15 skipped roll: its legs were traded earlier today"

@@ -951,6 +951,12 @@ def _apply(
     if action == Action.TAKE_PROFIT and not params.profit_take:
         return False
     day = market.asof.date().isoformat()
+    held = {id(g) for g in t.legs}
+    if any(not tr.opening and id(tr.leg) not in held for tr in rec.trades):
+        # an earlier order today already traded these legs (a layer trimmed, then due for a
+        # roll): the method sees the new position tomorrow and decides again
+        t.actions.append(f"{day} skipped {rec.action.value}: its legs were traded earlier today")
+        return False
     t.counts[action.value] = t.counts.get(action.value, 0) + 1
     opened_cash = 0.0
     for tr in rec.trades:
