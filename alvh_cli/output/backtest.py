@@ -134,25 +134,27 @@ def plot_report(report: an.BacktestReport, path: Path | str) -> None:
     plt = _pyplot()
     r = report.result
     policies = r.policies
-    fig = plt.figure(figsize=(12, 13), dpi=100)
-    grid = fig.add_gridspec(3, len(policies), height_ratios=(1.3, 0.8, 1.0), hspace=0.45)
+    fig = plt.figure(figsize=(12, 12), dpi=100, layout="constrained")
+    grid = fig.add_gridspec(3, len(policies), height_ratios=(1.3, 0.7, 1.0))
 
     ax = fig.add_subplot(grid[0, :])
     import numpy as np
 
+    first = max(r.entries[0].first - 5, 0)  # the warm-up traded nothing: start at the entries
+    dates = r.dates[first:]
     for p in policies:
-        curve = r.equity[p]
+        curve = r.equity[p][first:]
         peak = np.maximum.accumulate(np.concatenate([[0.0], curve]))[1:]
         colour = COLOURS.get(p)
-        ax.plot(r.dates, curve, label=f"{p} (max drawdown {r.summary[p]['max_drawdown']:,.0f})",
+        ax.plot(dates, curve, label=f"{p} (max drawdown {r.summary[p]['max_drawdown']:,.0f})",
                 linewidth=1.1, color=colour)  # fmt: skip
-        ax.fill_between(r.dates, curve, peak, where=peak > curve, color=colour, alpha=0.12)
+        ax.fill_between(dates, curve, peak, where=peak > curve, color=colour, alpha=0.08)
     for row in report.episodes:
         ax.axvspan(row.episode.start, row.episode.end, color="grey", alpha=0.12, linewidth=0)
     ax.axhline(0.0, color="grey", linewidth=0.6)
     ax.set_ylabel("cumulative P&L, $")
     ax.set_title(
-        f"{r.dates[0]} to {r.dates[-1]}: {len(r.entries)} weekly condors, "
+        f"{r.entries[0].opened} to {r.dates[-1]}: {len(r.entries)} weekly condors, "
         f"{r.params.contracts} contract(s); shaded: drawdowns from each curve's peak, grey: "
         "stress windows",
         fontsize=10,
@@ -169,7 +171,7 @@ def plot_report(report: an.BacktestReport, path: Path | str) -> None:
         ax.hist(pnl, bins=bins, color=COLOURS.get(p), alpha=0.8)
         ax.axvline(0.0, color="grey", linewidth=0.6)
         ax.axvline(float(pnl.mean()), color="black", linewidth=0.8, linestyle="--")
-        ax.set_title(f"{p}: per-trade P&L (mean {pnl.mean():,.0f})", fontsize=9)
+        ax.set_title(f"{p}: per-trade P&L\n(mean {pnl.mean():,.0f})", fontsize=9)
         ax.tick_params(labelsize=7)
         if k == 0:
             ax.set_ylabel("trades")
@@ -194,6 +196,7 @@ def plot_report(report: an.BacktestReport, path: Path | str) -> None:
         ax.legend(fontsize=7, ncol=3)
     ax.set_ylabel("P&L in the window, $")
     ax.set_title("Stress windows", fontsize=10)
+    fig.get_layout_engine().set(rect=(0, 0.02, 1, 0.98))
     fig.text(0.01, 0.005, r.note, fontsize=7, color="dimgrey")
     _save(fig, path)
 
