@@ -23,6 +23,7 @@ its markers in README.md; a marker without a generator is an error.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -158,7 +159,159 @@ def rules_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------ the backtest
+
+BACKTEST = ["backtest", "--fractional", "--sensitivity", "model"]
+WALK_FORWARD = [
+    "backtest", "--policies", "hold,stop3x,alvh", "--sweep", "layer1_budget_share=0.3,0.5,0.8",
+    "--sweep", "hedge_min_cvar_per_dollar=0.1,0.25,0.5", "--walk-forward",
+]  # fmt: skip
+
+
+@functools.cache
+def backtest_json() -> dict:
+    """``alvh backtest --fractional --sensitivity model --format json``, run once."""
+    return alvh_json(BACKTEST)
+
+
+def _m(x) -> str:
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def backtest_table() -> str:
+    """The per-policy figures of the default run and its cost-sensitivity row."""
+    data = backtest_json()
+    s = data["policies"]
+    ps = list(s)
+    rows = [
+        ("win rate", lambda v: f"{v['win_rate']:.1%}"),
+        ("mean P&L / trade", lambda v: _m(v["mean_pnl"])),
+        ("total P&L", lambda v: _m(v["total_pnl"])),
+        ("mean return on risk / trade", lambda v: f"{v['return_on_risk']:.1%}"),
+        ("P&L per day held", lambda v: f"{v['pnl_per_day_held']:,.2f}"),
+        ("max drawdown (daily equity)", lambda v: _m(v["max_drawdown"])),
+        ("worst trade", lambda v: _m(v["worst_trade"])),
+        ("5% CVaR / trade", lambda v: _m(v["cvar_5"])),
+        ("exits: stop or close / profit take / expiry",
+         lambda v: f"{v['exits']['stop']} / {v['exits']['profit_take']} / {v['exits']['expiry']}"),
+        ("fees", lambda v: _m(v["fees"])),
+        ("half-spreads paid", lambda v: _m(v["spread_cost"])),
+        ("trades that reached 2x", lambda v: str(v["adjusted_trades"])),
+        ("their total P&L", lambda v: _m(v["adjusted_pnl"])),
+    ]  # fmt: skip
+    body = [[label, *(f(s[p]) for p in ps)] for label, f in rows]
+    for m, totals in data["cost_sensitivity"].items():
+        if m != "1":
+            body.append([f"total P&L, half-spreads x{m}", *(_m(totals.get(p)) for p in ps)])
+    return _table(["per policy, $", *ps], body)
+
+
+def backtest_attribution() -> str:
+    data = backtest_json()
+    ps = list(data["policies"])
+    lines = (
+        ("condor, put side", "condor_put"), ("condor, call side", "condor_call"),
+        ("VIX layers (put side)", "vix"), ("conversions (put side)", "synthetic_put"),
+        ("reversals (call side)", "synthetic_call"), ("rolled put verticals", "roll_put"),
+        ("rolled call verticals", "roll_call"),
+    )  # fmt: skip
+    body = [[label, *(_m(data["policies"][p]["attribution"][c]) for p in ps)] for label, c in lines]
+    return _table(["$", *ps], body)
+
+
+def backtest_episodes() -> str:
+    data = backtest_json()
+    ps = list(data["policies"])
+    body = [
+        [
+            f"{e['name']} ({e['start'][5:]} to {e['end'][5:]})",
+            f"{e['spx_change']:+.1%}",
+            f"{e['vix_high']:.1f}",
+            *(_m(e["pnl"][p]) for p in ps),
+            _m(e["vix_layers_pnl"]["alvh"]),
+        ]
+        for e in data["episodes"]
+    ]
+    return _table(["window", "SPX", "VIX high", *ps, "alvh's VIX layers"], body)
+
+
+def backtest_intervals() -> str:
+    b = backtest_json()["bootstrap"]
+    body = []
+    for part in ("series", "contrasts"):
+        for name, ivs in b[part].items():
+            body.append(
+                [name.replace(" - ", " − ")]
+                + [
+                    f"{_m(ivs[s]['estimate'])} [{_m(ivs[s]['low'])}, {_m(ivs[s]['high'])}]"
+                    for s in ("total", "cvar", "max_drawdown")
+                ]
+            )
+    head = f"95% intervals ({b['resamples']:,} resamples, blocks of {b['block_length']})"
+    return _table([head, "total P&L", "5% CVaR / trade", "max drawdown by trade"], body)
+
+
+def backtest_sensitivity() -> str:
+    rows = backtest_json()["model_sensitivity"]
+    keys = ["hold_total", "alvh_total", "alvh-hold", "alvh-stop3x", "hold_max_drawdown",
+            "alvh_max_drawdown", "hold_cvar_5", "alvh_cvar_5"]  # fmt: skip
+    body = [[r["variant"], *(_m(r[k]) for k in keys)] for r in rows]
+    names = ["hold total", "alvh total", "alvh − hold", "alvh − stop3x", "hold max DD",
+             "alvh max DD", "hold CVaR", "alvh CVaR"]  # fmt: skip
+    return _table(["varied", *names], body)
+
+
+def backtest_rounding() -> str:
+    ten = alvh_json(
+        ["backtest", "--fractional", "--entry", "contracts=10", "--sensitivity", "none"]
+    )
+    one = backtest_json()["policies"]
+    body = [
+        [
+            p,
+            _m(one[p]["pnl_per_unit"]),
+            _m(s["pnl_per_unit"]),
+            _m(one[p]["max_drawdown"]),
+            _m(s["max_drawdown"] / 10),
+        ]
+        for p, s in ten["policies"].items()
+    ]
+    return _table(
+        ["per condor unit, $", "total, 1 contract", "total, 10 contracts",
+         "max drawdown, 1", "max drawdown, 10 (per unit)"],
+        body,
+    )  # fmt: skip
+
+
+def backtest_walk_forward() -> str:
+    wf = alvh_json(WALK_FORWARD)
+    body = [
+        [
+            f"{f['test_start']} to {f['test_end']}",
+            ", ".join(f"{k}={v}" for k, v in f["chosen"].items()),
+            *(_m(f["test_result"][p]["total_pnl"]) for p in ("hold", "stop3x", "alvh")),
+        ]
+        for f in wf["folds"]
+    ]
+    pooled = wf["pooled_test_total_pnl"]
+    body.append(["all test windows", "", *(_m(pooled[p]) for p in ("hold", "stop3x", "alvh"))])
+    return _table(["test window", "chosen on the train window", "hold", "stop3x", "alvh"], body)
+
+
 BLOCKS: dict[str, Block] = {
+    "backtest-table": Block(backtest_table, slow=True),
+    "backtest-attribution": Block(backtest_attribution, slow=True),
+    "backtest-episodes": Block(backtest_episodes, slow=True),
+    "backtest-intervals": Block(backtest_intervals, slow=True),
+    "backtest-sensitivity": Block(backtest_sensitivity, slow=True),
+    "backtest-rounding": Block(backtest_rounding, slow=True),
+    "backtest-walk-forward": Block(backtest_walk_forward, slow=True),
     "worked-check": Block(lambda: session(["check", WORKED], columns=150)),
     "worked-size-hedge": Block(lambda: session(["size-hedge", WORKED], columns=120)),
     "worked-reading": Block(worked_reading),
