@@ -66,7 +66,11 @@ class _BacktestCommand(TyperCommand):
         rows = [(k, f"{p.help} (default {p.default:g})") for k, p in engine.PARAMS.items()]
         rows += [
             ("profit_take", "true/false: the shared profit take (default true)"),
-            ("start, end", "first and last date, YYYY-MM-DD (default: the whole history)"),
+            (
+                "start, end",
+                "first entry date (the warm-up comes from before it) and last close, "
+                "YYYY-MM-DD (default: the whole history)",
+            ),
         ]
         with formatter.section("--entry keys (key=value, or a TOML file's [backtest] table)"):
             formatter.write_dl(rows)
