@@ -94,6 +94,7 @@ def backtest_command(
         raise InputError("--walk-forward chooses among a grid: give it --sweep key=v1,v2", WALK)
     if trades is not None and grid is not None:
         raise InputError("--trades writes one run's trades, not a sweep's", "--trades")
+    chosen_workers = workers is not None
     if workers is None:
         workers = sw.default_workers() if sw.has_module("joblib") else 1
     sw.require_backend(workers, dask)
@@ -139,7 +140,10 @@ def backtest_command(
         runs = None
         # On worker processes the sensitivity runs go on while this process runs the main
         # backtest: the thread only hands out tasks and waits.
-        if points and (workers > 1 or dask is not None):
+        # a run without an alvh policy takes a fraction of a second: starting worker
+        # processes for its sensitivity points would cost more than it saves
+        cheap = not any(p in bt.ALVH_POLICIES for p in chosen) and not chosen_workers
+        if points and (workers > 1 or dask is not None) and not (cheap and dask is None):
             runs = pool.submit(
                 experiments.sensitivity, frame, effective, params, chosen, points, workers,
                 dask, bar(f"{len(points)} sensitivity runs"),
