@@ -42,10 +42,19 @@ def check_fits(text: str, width: int) -> None:
         assert len(line) <= width, f"{len(line)} > {width}: {line!r}"
 
 
+def as_if_at_a_terminal(monkeypatch):
+    """The rich layout a terminal gets (captured stdout is not one: it gets plain text)."""
+    from alvh_cli.output import common
+
+    monkeypatch.setattr(common, "layout_console", common.console)
+
+
 @pytest.fixture(params=[False, True], ids=["rich", "plain"])
 def plain(request, monkeypatch):
     if request.param:
         monkeypatch.setattr(layout, "BIG_BOOK", 0)
+    else:
+        as_if_at_a_terminal(monkeypatch)
     return request.param
 
 
@@ -123,6 +132,7 @@ def test_size_hedge_fits(width, sample, alvh, monkeypatch):
 
 def test_compact_layout_below_120_columns(alvh, monkeypatch):
     monkeypatch.chdir(ROOT)
+    as_if_at_a_terminal(monkeypatch)
     sample = "sample_positions/put_breached_3x.toml"
     wide = run(alvh, ["check", sample], 160)
     narrow = run(alvh, ["check", sample], 119)
@@ -135,6 +145,7 @@ def test_full_table_that_does_not_fit_goes_compact(alvh, monkeypatch):
     """At 120 columns the positions table (about 150 wide) would have to shorten numbers:
     the stacked layout is used instead."""
     monkeypatch.chdir(ROOT)
+    as_if_at_a_terminal(monkeypatch)
     text = run(alvh, ["check", "sample_positions/put_breached_3x.toml"], 120)
     check_fits(text, 120)
     assert "┃" not in text
@@ -184,3 +195,11 @@ def test_price_with_a_fitted_surface_fits(width, files, alvh):  # noqa: F811
     assert "SPX surface from" in text
     for e in data["surface"][0]["expiries"]:
         assert num(e["forward"]) in text and num(e["rms"], ".3f") in text
+
+
+def test_a_pipe_gets_plain_text_without_rich(alvh, monkeypatch):
+    """Piped (a script, a cron mail): aligned plain text at COLUMNS, no box drawing."""
+    monkeypatch.chdir(ROOT)
+    text = run(alvh, ["check", "sample_positions/put_tested_1_6x.toml"], 150)
+    check_fits(text, 150)
+    assert "┃" not in text and re.search(r"^position\s+DTE\s+credit", text, re.M)

@@ -26,11 +26,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from alvh_cli.method import hedges as hedges_mod
-from alvh_cli.method import layer3 as layer3_mod
 from alvh_cli.method.actions import (
     Action,
     Convert,
@@ -50,6 +49,10 @@ from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.valuation import PositionValues
+
+if TYPE_CHECKING:  # imported where a layer is due: a quiet book never pays for them
+    from alvh_cli.method import hedges as hedges_mod
+    from alvh_cli.method import layer3 as layer3_mod
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,8 @@ def check_position(
             recs += monetise(pv, ev, before, integral=integral)
             recs += roll_hedges(pv, ev, before)
         if force_layer is None and (layer == 3 or (side == "call" and layer >= 1)):
+            from alvh_cli.method import layer3 as layer3_mod
+
             l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
             decision = layer3_decision(l3, layer, why, side, attention, p)
             # closing everything makes the hedges' own orders moot
@@ -294,6 +299,8 @@ def check_position(
                     )  # fmt: skip
                 )
             else:
+                from alvh_cli.method import hedges as hedges_mod
+
                 expiries = vix_expiries or hedges_mod.candidate_expiries(
                     market, p.expiry, (market.asof + timedelta(days=1)).date()
                 )

@@ -43,8 +43,7 @@ from alvh_cli.model import pricing
 from alvh_cli.model.domain import VOL_FLOOR, Leg, Market
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.legs import LegValues
-from alvh_cli.model.smile import smile_vol
-from alvh_cli.model.surface import spx_carry_rates
+from alvh_cli.model.smile import carry_rates, smile_vol
 from alvh_cli.model.timing import year_fraction
 
 LADDER = (-0.02, -0.05, -0.10, -0.20, 0.03, 0.06)
@@ -316,7 +315,7 @@ def revalue(
         atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
         vol = np.maximum(atm + sm.skew_at(t) * k + sm.smile * k * k, VOL_FLOOR)
         vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
-        r, q = spx_carry_rates(market, base.T[spx])
+        r, q = carry_rates(market, base.T[spx])
         out[spx] = pricing.bsm_price(
             is_call[spx, None], s, strike[spx, None], t, r[:, None], q[:, None], vol
         )

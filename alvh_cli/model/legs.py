@@ -24,8 +24,7 @@ from alvh_cli.errors import InputError
 from alvh_cli.model import pricing
 from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.quotes import lookup_quote, quote_index
-from alvh_cli.model.smile import smile_vol, spx_forward
-from alvh_cli.model.surface import spx_carry_rates, spx_forward_discount, surface_vol
+from alvh_cli.model.smile import carry_rates, smile_vol, spx_forward
 from alvh_cli.model.timing import NEW_YORK, SECONDS_PER_YEAR, aware, settlement_timestamp
 from alvh_cli.model.vix_curve import future_prices
 
@@ -136,6 +135,8 @@ def value_legs(
     if surface is None:
         forward[spx] = model_forward
     else:
+        from alvh_cli.model.surface import spx_carry_rates, spx_forward_discount
+
         forward[spx] = spx_forward_discount(market, tau[spx])[0]
         rate[spx], dividend[spx] = spx_carry_rates(market, tau[spx])
     if on_vix.any():
@@ -177,6 +178,8 @@ def value_legs(
         source[from_smile] = "smile"
         on_surface = from_smile & spx if surface is not None else np.zeros(n, dtype=bool)
         if on_surface.any():
+            from alvh_cli.model.surface import surface_vol
+
             vol[on_surface] = surface_vol(market, k[on_surface], tau[on_surface])
             source[on_surface] = "svi"
 
@@ -353,7 +356,7 @@ def quote_problems(market: Market, legs: Sequence[Leg]) -> list[QuoteProblem]:
     T = np.array([t for *_, t, _ in items])
     fwd = np.array([f for *_, f in items])
     spx = np.array([q.underlying == "SPX" for q, *_ in items])
-    rate, dividend = spx_carry_rates(market, T)  # the market's own without a surface
+    rate, dividend = carry_rates(market, T)  # the market's own without a surface
     rate = np.where(spx, rate, market.rate)
     fwd = np.where(spx, market.spx * np.exp((rate - dividend) * T), fwd)
     reason = np.where(

@@ -19,3 +19,15 @@ def spx_forward(market: Market, T) -> np.ndarray:
     """SPX forward ``S·e^((r−q)T)`` for ``T`` years (negative ``T`` is treated as 0)."""
     T = np.maximum(np.asarray(T, dtype=float), 0.0)
     return market.spx * np.exp((market.rate - market.dividend_yield) * T)
+
+
+def carry_rates(market: Market, T) -> tuple[np.ndarray, np.ndarray]:
+    """Per-expiry rate and dividend yield for Black-Scholes-Merton on SPX spot: the
+    snapshot's own, or a fitted chain's (``alvh_cli.model.surface.spx_carry_rates``,
+    imported only when the snapshot has a surface: it costs start-up otherwise)."""
+    if market.spx_surface is not None:
+        from alvh_cli.model.surface import spx_carry_rates
+
+        return spx_carry_rates(market, T)
+    shape = np.shape(T)
+    return np.full(shape, float(market.rate)), np.full(shape, float(market.dividend_yield))

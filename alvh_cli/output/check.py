@@ -43,7 +43,7 @@ def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
                 r.pop("alternatives", None)
                 rows.append({**base, **{f"rec.{k}": v for k, v in r.items()}})
         return common.emit_csv(rows)
-    print_check(common.console(), result)
+    print_check(common.layout_console(), result)
 
 
 def position_style(layer: int) -> str:

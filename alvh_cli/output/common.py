@@ -109,6 +109,20 @@ def console():
     return Console(width=200 if wide else None, markup=False, highlight=False)
 
 
+def layout_console():
+    """The console of the commands laid out by :mod:`alvh_cli.output.layout`: rich at a
+    terminal; to a pipe or a file, plain text at ``COLUMNS`` (default 200) columns."""
+    if sys.stdout.isatty():
+        return console()
+    from alvh_cli.output.layout import PipeConsole
+
+    try:
+        width = int(os.environ.get("COLUMNS", "200"))
+    except ValueError:
+        width = 200
+    return PipeConsole(max(width, 20), sys.stdout)
+
+
 def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> None:
     """``data`` as JSON on stdout, cleaned (:func:`clean`; then ``finish(value, key)`` when
     given). Indented for a person at a terminal; compact when stdout is a pipe or a file,

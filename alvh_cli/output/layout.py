@@ -92,7 +92,20 @@ def choose(console, rows: int, grids: Iterable[Grid] = ()) -> Layout:
     BIG_BOOK rows."""
     width = console.width
     compact = width < COMPACT_BELOW or any(g.needs() > width for g in grids)
-    return Layout(width, compact, rows > BIG_BOOK)
+    return Layout(width, compact, rows > BIG_BOOK or isinstance(console, PipeConsole))
+
+
+class PipeConsole:
+    """Where ``check``, ``review`` and ``price`` write when stdout is a pipe or a file: plain
+    aligned text at ``width`` columns, without loading rich (a script that runs alvh many
+    times pays rich's import on every run; a mail reads plain text better than box
+    drawing)."""
+
+    is_terminal = False
+
+    def __init__(self, width: int, file):
+        self.width = width
+        self.file = file
 
 
 class Out:

@@ -39,7 +39,7 @@ def emit_price(data: dict, fmt: str, warnings=()) -> None:
         return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
     if fmt == "csv":
         return common.emit_csv(data["legs"])
-    print_price(common.console(), data)
+    print_price(common.layout_console(), data)
 
 
 LEG_COLUMNS = (

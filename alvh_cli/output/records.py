@@ -10,7 +10,6 @@ them into dicts whose dollar amounts are :class:`~alvh_cli.output.common.Dollars
 from __future__ import annotations
 
 from alvh_cli.method.actions import Convert, OpenHedge, Roll
-from alvh_cli.output import tickets
 from alvh_cli.output.common import Dollars, leg_text_of
 
 FIGURES = ("ev", "sd", "cvar", "worst", "max_loss")
@@ -68,9 +67,11 @@ def trade_json(t) -> dict:
     }
 
 
-def ticket_trades(trades, held=()) -> list[tickets.Trade]:
+def ticket_trades(trades, held=()) -> list:
     """The method's trades (``TradeLeg``) as a broker sees them: netted per contract,
     opened or closed against ``held`` (the position's legs), priced at the assumed fills."""
+    from alvh_cli.output import tickets  # only where a recommendation trades
+
     return tickets.net_trades(
         (
             tickets.Trade(
@@ -90,8 +91,10 @@ def ticket_trades(trades, held=()) -> list[tickets.Trade]:
     )
 
 
-def orders_of(trades, held=()) -> tuple[tickets.Order, ...]:
+def orders_of(trades, held=()) -> tuple:
     """Order tickets for a recommendation's trades (:mod:`alvh_cli.output.tickets`)."""
+    from alvh_cli.output import tickets
+
     return tickets.orders_for(ticket_trades(trades, held))
 
 

@@ -56,7 +56,7 @@ def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
                 {**base, **{f"rec.{k}": v for k, v in rec.items() if k not in ("id", "source")}}
             )
         return common.emit_csv(rows)
-    print_review(common.console(), result)
+    print_review(common.layout_console(), result)
 
 
 def _regime_text(regime) -> str:
