@@ -20,7 +20,7 @@ _LAZY = {
     "price_book": "alvh_cli.model.valuation",
     "check_book": "alvh_cli.method.check",
     "risk_graphs": "alvh_cli.method.risk_graph",
-    "Rules": "alvh_cli.method.rules",
+    "Rules": "alvh_cli.model.rules",
     "InputError": "alvh_cli.errors",
     "InputWarning": "alvh_cli.errors",
 }

@@ -179,6 +179,7 @@ def price(
     """
     from alvh_cli.inputs import book
     from alvh_cli.model import valuation
+    from alvh_cli.model.book import warnings_of
     from alvh_cli.output.price import emit_price
 
     loaded = book.load_book(
@@ -189,7 +190,7 @@ def price(
         now=_now(),
         chains=chain or (),
     )
-    warnings = book.warnings_of(loaded)
+    warnings = warnings_of(loaded)
     # JSON streams the leg rows as they are built (a big book's rows need not all be held)
     emit_price(valuation.price_book(loaded, lazy=fmt is Format.json), fmt.value, warnings)
     _print_problems(warnings)
@@ -223,6 +224,7 @@ def check(
     from alvh_cli.inputs import book
     from alvh_cli.method import check as engine
     from alvh_cli.method import regime
+    from alvh_cli.model.book import warnings_of
     from alvh_cli.output.check import emit_check
 
     if plot is not None:
@@ -239,7 +241,7 @@ def check(
     )
     regimes, closes = regime.context_for(loaded, history, events or [])
     result = engine.check_book(loaded, regimes, history=closes)
-    warnings = book.warnings_of(loaded)
+    warnings = warnings_of(loaded)
     if loaded or fmt is Format.json:
         emit_check(result, fmt.value, warnings, errors)
     if plot is not None and loaded:
@@ -284,6 +286,7 @@ def size_hedge(
     from alvh_cli.inputs import book
     from alvh_cli.method import check as engine
     from alvh_cli.method import regime
+    from alvh_cli.model.book import warnings_of
     from alvh_cli.output.size_hedge import emit_size_hedge
 
     loaded = book.load_book(
@@ -312,7 +315,7 @@ def size_hedge(
         vix_expiry=expiry,
     )
     emit_size_hedge(result, fmt.value)
-    _print_problems(book.warnings_of(loaded))
+    _print_problems(warnings_of(loaded))
 
 
 @app.command("market", short_help="The day's market snapshot from option chains.")
@@ -388,6 +391,7 @@ def plot(
     from alvh_cli.inputs import book
     from alvh_cli.method import regime
     from alvh_cli.method.risk_graph import risk_graphs
+    from alvh_cli.model.book import warnings_of
     from alvh_cli.output import plots
 
     if output is not None:
@@ -413,7 +417,7 @@ def plot(
         )
     else:
         plots.draw_png(graphs[0], output)
-    _print_problems(book.warnings_of(loaded))
+    _print_problems(warnings_of(loaded))
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -470,6 +474,7 @@ def review(
     from alvh_cli.inputs import book
     from alvh_cli.method import regime
     from alvh_cli.method import review as engine
+    from alvh_cli.model.book import warnings_of
     from alvh_cli.output.review import emit_review
 
     loaded, errors = book.load_book_tolerant(
@@ -495,7 +500,7 @@ def review(
     )
     if errors and result.changes is not None:
         result.changes = engine.without_unread(result.changes, [e.source for e in errors])
-    warnings = book.warnings_of(loaded)
+    warnings = warnings_of(loaded)
     if loaded or fmt is Format.json:
         emit_review(result, fmt.value, warnings, errors)
     _print_problems(warnings, errors)
@@ -694,8 +699,8 @@ def signals(
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.inputs import positions
     from alvh_cli.inputs.history import read_history
-    from alvh_cli.method import rules as rules_mod
     from alvh_cli.method import signals as sig
+    from alvh_cli.model import rules as rules_mod
     from alvh_cli.output.signals import emit_signals
 
     frame = read_history(history)
@@ -749,7 +754,7 @@ def schema() -> None:
     import json
 
     from alvh_cli.inputs.json_schema import json_schema
-    from alvh_cli.method.rules import DEFAULTS
+    from alvh_cli.model.rules import DEFAULTS
 
     docs = {
         key: f"{rule.help} (default {'unset' if rule.default is None else rule.default})"

@@ -33,7 +33,7 @@ def main() -> None:
     t0 = time.perf_counter()
     from alvh_cli.backtest import analysis
     from alvh_cli.backtest import engine as bt
-    from alvh_cli.method.rules import Rules
+    from alvh_cli.model.rules import Rules
 
     t1 = time.perf_counter()
     history = bt.default_history()

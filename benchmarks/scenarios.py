@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alvh_cli.method import scenarios as sc  # noqa: E402
 from alvh_cli.method.check import Engine, check_values  # noqa: E402
 from alvh_cli.method.risk import Evaluator  # noqa: E402
-from alvh_cli.method.rules import Rules  # noqa: E402
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Smile  # noqa: E402
 from alvh_cli.model.legs import value_legs  # noqa: E402
+from alvh_cli.model.rules import Rules  # noqa: E402
 from alvh_cli.model.valuation import summarise  # noqa: E402
 
 ASOF = datetime(2026, 11, 24, 16, tzinfo=timezone(timedelta(hours=-5)))

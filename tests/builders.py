@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
-from alvh_cli.inputs.book import LoadedFile
-from alvh_cli.method.rules import resolve
+from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Smile
+from alvh_cli.model.rules import resolve
 
 EST = timezone(timedelta(hours=-5))
 ASOF = datetime(2026, 11, 24, 16, 0, tzinfo=EST)

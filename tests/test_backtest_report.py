@@ -26,7 +26,7 @@ from alvh_cli.backtest import engine as bt
 from alvh_cli.backtest import experiments as ex
 from alvh_cli.backtest import options
 from alvh_cli.backtest.options import backtest_command
-from alvh_cli.method.rules import Rules
+from alvh_cli.model.rules import Rules
 
 # The condor of both tiny entries (SPX 2000, VIX 15, 4 days, flat vol): put and call credits.
 T0 = years(close_of("2015-01-05"), close_of("2015-01-09"))

@@ -16,8 +16,8 @@ from alvh_cli.backtest import engine as bt
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
 from alvh_cli.method.regime import Regime
-from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import FuturePoint, Leg
+from alvh_cli.model.rules import Rules
 from alvh_cli.model.valuation import value_book
 
 

@@ -15,7 +15,7 @@ from alvh_cli.inputs import book
 from alvh_cli.inputs.brokers.write import toml_value
 from alvh_cli.inputs.json_schema import EXAMPLES, json_schema
 from alvh_cli.inputs.positions import load_market_file
-from alvh_cli.method.rules import DEFAULTS, check_overrides
+from alvh_cli.model.rules import DEFAULTS, check_overrides
 
 
 def _schema() -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.method.rules import DEFAULTS, Rules, effective_table, resolve
+from alvh_cli.model.rules import DEFAULTS, Rules, effective_table, resolve
 
 
 def test_defaults_are_the_design_values():

@@ -15,8 +15,8 @@ from alvh_cli.inputs.events import Event
 from alvh_cli.inputs.history import read_history
 from alvh_cli.method.calibrate import calibrate
 from alvh_cli.method.indicators import bearish_cross, macd, rsi_wilder
-from alvh_cli.method.rules import Rules
 from alvh_cli.method.signals import SIGNAL_NAMES, evaluate
+from alvh_cli.model.rules import Rules
 
 # --- RSI -------------------------------------------------------------------
 

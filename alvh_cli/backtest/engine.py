@@ -54,11 +54,11 @@ from alvh_cli.backtest.params import (  # noqa: F401  (re-exported: the engine's
 )
 from alvh_cli.errors import InputError
 from alvh_cli.method import check
-from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import VOL_FLOOR, FuturePoint, Leg, Market, Position, Smile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
+from alvh_cli.model.rules import Rules
 from alvh_cli.model.timing import (
     NEW_YORK,
     SECONDS_PER_YEAR,
@@ -391,7 +391,7 @@ class BacktestResult:
 
     def to_dict(self) -> dict:
         """JSON shape: period, source, parameters, rules in force, the note, per-policy summary."""
-        from alvh_cli.method.rules import DEFAULTS
+        from alvh_cli.model.rules import DEFAULTS
 
         return {
             "start": self.dates[0].isoformat(),

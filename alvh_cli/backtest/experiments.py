@@ -29,7 +29,7 @@ from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
 from alvh_cli.backtest.engine import LEGACY, PARAMS, BacktestParams, make_params, run_backtest
 from alvh_cli.errors import InputError
-from alvh_cli.method.rules import DEFAULTS, Rules, override
+from alvh_cli.model.rules import DEFAULTS, Rules, override
 
 Progress = Callable[[int, int], None]
 

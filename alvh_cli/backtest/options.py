@@ -50,7 +50,7 @@ def backtest_command(
     from alvh_cli.backtest import analysis, experiments
     from alvh_cli.backtest import sweep as sw
     from alvh_cli.inputs import positions
-    from alvh_cli.method.rules import resolve
+    from alvh_cli.model.rules import resolve
     from alvh_cli.output import backtest as out
 
     inputs = [

@@ -1,7 +1,7 @@
 """The backtest's parameters: entry rule, price model and costs, one table.
 
 ``PARAMS`` is the only place a default lives: ``BacktestParams`` is generated from it (as
-``method.rules.Rules`` is from ``DEFAULTS``), ``--entry`` and ``--sweep`` validate against
+``model.rules.Rules`` is from ``DEFAULTS``), ``--entry`` and ``--sweep`` validate against
 it, and ``alvh backtest --help`` and the README read it.
 
 Model defaults and their sources
@@ -35,7 +35,7 @@ from datetime import date, datetime
 from typing import Any
 
 from alvh_cli.errors import InputError
-from alvh_cli.method.rules import bounded_number
+from alvh_cli.model.rules import bounded_number
 
 VIX_VOL_REFERENCE = 16.0  # VIX level at which VIX options' ATM vol is ``vix_atm``
 

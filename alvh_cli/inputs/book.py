@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,20 +17,9 @@ from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import positions
 from alvh_cli.inputs.expiries import check_expiries
 from alvh_cli.inputs.sanity import check_position_strikes
-from alvh_cli.method.rules import Rules, check_overrides, resolve
-from alvh_cli.model.domain import Market, PositionFile
-
-
-@dataclass(frozen=True)
-class LoadedFile:
-    """A position file with the market snapshot and the rules in force for it, and the
-    warnings about its inputs (``alvh_cli.errors.InputWarning``: stale snapshot, flat
-    smile, a quote much wider than its neighbours) for the output to show."""
-
-    file: PositionFile
-    market: Market
-    rules: Rules
-    warnings: tuple[InputWarning, ...] = ()
+from alvh_cli.model.book import LoadedFile
+from alvh_cli.model.domain import Market
+from alvh_cli.model.rules import Rules, check_overrides, resolve
 
 
 def load_book(
@@ -148,11 +136,6 @@ def quote_warnings(market: Market, pf) -> tuple[InputWarning, ...]:
     if not market.quotes:
         return ()
     return tuple(unusable_quotes(market, [g for p in pf.positions for g in p.legs]))
-
-
-def warnings_of(loaded: Sequence[LoadedFile]) -> list[InputWarning]:
-    """Every loaded file's warnings, each once (files sharing a --market share its warnings)."""
-    return list(dict.fromkeys(w for lf in loaded for w in lf.warnings))
 
 
 def read_chains(paths: Sequence[Path | str]) -> list:

@@ -41,13 +41,13 @@ from alvh_cli.method.actions import (
 )
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
-from alvh_cli.method.rules import Rules
 from alvh_cli.method.scenarios import MIN_WINDOWS, History, RiskFigures, embedded_history
 from alvh_cli.method.stress import stress_target, tested_side
 from alvh_cli.model.domain import Leg, Position
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
+from alvh_cli.model.rules import Rules
 from alvh_cli.model.valuation import PositionValues
 
 if TYPE_CHECKING:  # imported where a layer is due: a quiet book never pays for them

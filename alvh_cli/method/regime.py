@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from alvh_cli.inputs.book import LoadedFile
+from alvh_cli.model.book import LoadedFile
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from alvh_cli import journal
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.book import LoadedFile
 from alvh_cli.method.check import check_book
 from alvh_cli.method.hedges import hedge_budget, hedge_spent
 from alvh_cli.method.regime import Regime
+from alvh_cli.model.book import LoadedFile
 
 TOTAL_GREEKS = ("delta", "gamma", "vega", "theta")
 

@@ -16,10 +16,10 @@ import numpy as np
 
 from alvh_cli.method import scenarios as sc
 from alvh_cli.method.actions import TradeLeg
-from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import Leg, Market
 from alvh_cli.model.legs import LegValues, value_legs
 from alvh_cli.model.quotes import natural_price
+from alvh_cli.model.rules import Rules
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from alvh_cli.method.indicators import (
     term_inversion,
     vix_spike,
 )
-from alvh_cli.method.rules import Rules
+from alvh_cli.model.rules import Rules
 
 SIGNAL_NAMES = (
     "vix_spike",

@@ -8,8 +8,8 @@ figures a trader knew stay visible beside the scenario set.
 
 from __future__ import annotations
 
-from alvh_cli.method.rules import Rules
 from alvh_cli.model.domain import Market, Position
+from alvh_cli.model.rules import Rules
 
 
 def tested_side(position: Position, spot: float) -> str:

@@ -25,7 +25,7 @@ class PositionValues:
     """One position priced: its legs' values and the figures a trader reads.
 
     ``market`` is the snapshot it was priced in; ``rules`` the rules in force for
-    it (a :class:`alvh_cli.method.rules.Rules`: the engine reads it, valuation
+    it (a :class:`alvh_cli.model.rules.Rules`: the engine reads it, valuation
     only its ``vix_beta`` and ``vix_term_kappa``).
     """
 
@@ -53,7 +53,7 @@ def _slice(values: LegValues, start: int, stop: int) -> LegValues:
 
 
 def value_book(loaded: Sequence) -> list[PositionValues]:
-    """Price every position of every loaded file (``alvh_cli.inputs.book.LoadedFile``: a
+    """Price every position of every loaded file (``alvh_cli.model.book.LoadedFile``: a
     file with its market and rules); one pricing call per distinct market snapshot."""
     groups: dict[int, list[tuple[Any, Position]]] = {}
     markets = {}

@@ -6,7 +6,7 @@ from alvh_cli.output import common
 
 
 def emit_rules(rules, fmt: str) -> None:
-    from alvh_cli.method.rules import effective_table
+    from alvh_cli.model.rules import effective_table
 
     rows = effective_table(rules)
     if fmt == "json":
