@@ -649,7 +649,7 @@ def backtest(
     Option prices are modelled from VIX, not historical quotes.
     Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot report.png
     """
-    from alvh_cli.backtest.options import backtest_command
+    from alvh_cli.app.backtest import backtest_command
 
     if plot is not None:
         from alvh_cli import compat

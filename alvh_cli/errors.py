@@ -1,41 +1,76 @@
 """The one exception type for bad input, and the one warning type for doubtful input.
 
-Both name the file, the key path and what is wrong.
+Both name the file, the key path and what is wrong. A bad parameter of a library call is
+named by its role (``option="history"``), never by a command-line flag: the command line
+maps roles to its flags in one table (``alvh_cli.cli.FLAGS``). A message that points at
+another parameter writes it ``{flag:sweep}``; :func:`name_flags` names it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+_FLAG = re.compile(r"\{flag:(\w+)\}")
+
+
+def name_flags(text: str, flags: Mapping[str, str] | None = None) -> str:
+    """``text`` with each ``{flag:role}`` replaced by ``flags[role]`` (the command line's
+    flag), or by the role itself (the parameter's name, for a library caller)."""
+    table = flags or {}
+    return _FLAG.sub(lambda m: table.get(m.group(1), m.group(1)), text)
 
 
 class InputError(Exception):
     """Bad input from a file or the command line.
 
-    ``source`` is the file (or option) the input came from, ``key`` the path to
-    the offending key (``positions[0].legs[2].strike``), ``line`` the line
-    number for syntax errors. ``str()`` gives the one line the CLI prints.
+    ``source`` is the file the input came from, ``option`` the role of the parameter
+    that carried it when it is not a file's content (``"history"``, ``"vix_expiry"``),
+    ``key`` the path to the offending key (``positions[0].legs[2].strike``), ``line``
+    the line number for syntax errors. ``str()`` gives the one line, with parameters
+    named by their roles; :meth:`for_command_line` names them by their flags.
     """
 
-    def __init__(self, message: str, source: str = "", key: str = "", line: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        source: str = "",
+        key: str = "",
+        line: int | None = None,
+        *,
+        option: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.source = source
         self.key = key
         self.line = line
+        self.option = option
 
     def __str__(self) -> str:
-        where = self.source
+        where = self.source or name_flags(f"{{flag:{self.option}}}" if self.option else "")
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
         parts = [p for p in (where, self.key) if p]
-        return ": ".join([*parts, self.message])
+        return ": ".join([*parts, name_flags(self.message)])
 
     def located(self, source: str | None = None, key_prefix: str = "") -> InputError:
         """The same error with a file and/or key prefix filled in where missing."""
         key = self.key
         if key_prefix:
             key = f"{key_prefix}.{key}" if key else key_prefix
-        return InputError(self.message, self.source or (source or ""), key, self.line)
+        return InputError(
+            self.message, self.source or (source or ""), key, self.line, option=self.option
+        )
+
+    def for_command_line(self, flags: Mapping[str, str]) -> InputError:
+        """The same error as the command line says it: the parameter as its flag (the
+        error's ``source``), and each ``{flag:role}`` of the message as that flag."""
+        source = self.source
+        if not source and self.option:
+            source = flags.get(self.option, self.option)
+        return InputError(name_flags(self.message, flags), source, self.key, self.line)
 
 
 @dataclass(frozen=True)
