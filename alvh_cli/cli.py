@@ -1,7 +1,10 @@
-"""The ``alvh`` command: options → one library call → report. Nothing else.
+"""The ``alvh`` command: options → one library call (``alvh_cli.app``) → output → exit status.
 
-Core modules are imported inside the commands so that ``alvh --help`` loads
-neither numpy, scipy nor pandas.
+Nothing else happens here: each command parses its options, calls its app function,
+hands the typed result to ``alvh_cli.output`` and exits with the result's status. The
+library names bad parameters by role; :data:`FLAGS` names them as this command line does.
+Core modules are imported inside the commands so that ``alvh --help`` loads neither
+numpy, scipy nor pandas.
 """
 
 from __future__ import annotations
@@ -15,6 +18,53 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from alvh_cli import __version__
+
+# How the command line names each parameter the library reports bad input for (an
+# InputError's ``option`` role, or ``{flag:role}`` in its message).
+FLAGS = {
+    "asof": "--asof",
+    "broker": "--broker",
+    "changes": "--changes",
+    "chain": "--chain",
+    "dask": "--dask",
+    "day": "--date",
+    "end": "--end",
+    "entry": "--entry",
+    "events": "--events",
+    "exports": "EXPORT",
+    "force": "--force",
+    "futures": "--futures",
+    "history": "--history",
+    "journal": "--journal",
+    "layer": "--layer",
+    "market": "--market",
+    "objective": "--objective",
+    "output": "--output",
+    "plot": "--plot",
+    "policies": "--policies",
+    "position": "--position",
+    "resamples": "--resamples",
+    "rules": "--rules",
+    "seed": "--seed",
+    "sensitivity": "--sensitivity",
+    "spx": "--spx",
+    "spx_move": "--spx-move",
+    "start": "--start",
+    "sweep": "--sweep",
+    "terminal": "plot",
+    "test_days": "--test-days",
+    "trades": "--trades",
+    "train_days": "--train-days",
+    "vix": "--vix",
+    "vix_expiry": "--vix-expiry",
+    "walk_forward": "--walk-forward",
+    "workers": "--workers",
+}
+
+
+def _flagged(errors):
+    """Errors as the command line says them: each parameter named by its flag."""
+    return [e.for_command_line(FLAGS) for e in errors]
 
 
 class _InOrder(TyperGroup):
@@ -51,7 +101,7 @@ class _InOrder(TyperGroup):
                 import traceback
 
                 traceback.print_exc()
-            print(f"alvh: {exc}", file=sys.stderr)
+            print(f"alvh: {exc.for_command_line(FLAGS)}", file=sys.stderr)
             raise typer.Exit(2) from None
 
 
@@ -145,7 +195,7 @@ def _print_problems(warnings=(), errors=()) -> None:
 
         for exc in errors:
             traceback.print_exception(exc)
-    print_problems(warnings, errors)
+    print_problems(warnings, _flagged(errors))
 
 
 def _version(value: bool) -> None:
@@ -177,23 +227,14 @@ def price(
     With --chain, also each fitted expiry: forward, discount, fit error.
     Example: alvh price sample_positions/calm.toml --format json
     """
-    from alvh_cli.inputs import book
-    from alvh_cli.model import valuation
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli.app.price import price as run_price
     from alvh_cli.output.price import emit_price
 
-    loaded = book.load_book(
-        files,
-        market=market,
-        rules=None,
-        allow_expired=allow_expired,
-        now=_now(),
-        chains=chain or (),
+    run = run_price(
+        files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    warnings = warnings_of(loaded)
-    # JSON streams the leg rows as they are built (a big book's rows need not all be held)
-    emit_price(valuation.price_book(loaded, lazy=fmt is Format.json), fmt.value, warnings)
-    _print_problems(warnings)
+    emit_price(run.values, fmt.value, run.warnings)
+    _print_problems(run.warnings)
 
 
 @app.command(short_help="What to do today with each position.")
@@ -221,37 +262,31 @@ def check(
     among good ones too: 2 wins over 1).
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
-    from alvh_cli.inputs import book
-    from alvh_cli.method import check as engine
-    from alvh_cli.method import regime
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli import compat
+    from alvh_cli.app.check import check as run_check
     from alvh_cli.output.check import emit_check
 
     if plot is not None:
-        from alvh_cli import compat
-
-        compat.require("HAS_MATPLOTLIB", "--plot")
-    loaded, errors = book.load_book_tolerant(
+        compat.require("HAS_MATPLOTLIB", "plot")  # before the work, not after it
+    run = run_check(
         files,
         market=market,
         rules=rules,
+        history=history,
+        events=events or (),
         allow_expired=allow_expired,
-        now=_now(),
         chains=chain or (),
+        now=_now(),
+        graphs=plot is not None,
     )
-    regimes, closes = regime.context_for(loaded, history, events or [])
-    result = engine.check_book(loaded, regimes, history=closes)
-    warnings = warnings_of(loaded)
-    if loaded or fmt is Format.json:
-        emit_check(result, fmt.value, warnings, errors)
-    if plot is not None and loaded:
-        from alvh_cli.method.risk_graph import graphs_for
-        from alvh_cli.model.valuation import value_book
+    if run.loaded or fmt is Format.json:
+        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors))
+    if run.graphs:
         from alvh_cli.output.plots import write_pngs
 
-        write_pngs(graphs_for(value_book(loaded), result.positions), plot)
-    _print_problems(warnings, errors)
-    raise typer.Exit(2 if errors else 1 if result.needs_action else 0)
+        write_pngs(run.graphs, plot)
+    _print_problems(run.warnings, run.errors)
+    raise typer.Exit(run.exit_status)
 
 
 @app.command("size-hedge", short_help="The working behind a VIX hedge.")
@@ -283,39 +318,25 @@ def size_hedge(
     Without options it shows exactly what `alvh check` decides.
     Example: alvh size-hedge sample_positions/put_tested_1_6x.toml
     """
-    from alvh_cli.inputs import book
-    from alvh_cli.method import check as engine
-    from alvh_cli.method import regime
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli.app.size_hedge import size_hedge as run_size_hedge
     from alvh_cli.output.size_hedge import emit_size_hedge
 
-    loaded = book.load_book(
-        [file],
-        market=market,
-        rules=rules,
-        allow_expired=allow_expired,
-        now=_now(),
-        chains=chain or (),
-    )
-    from alvh_cli.errors import InputError
-
-    expiry = book.parse_date_option(vix_expiry, "--vix-expiry")
-    problem = engine.size_hedge_problem(loaded, position, spx_move, expiry)
-    if problem is not None:
-        option, message = problem
-        raise InputError(message, "--" + option.replace("_", "-"))
-    regimes, closes = regime.context_for(loaded, history, events or [])
-    result = engine.size_hedges(
-        loaded,
-        regimes,
-        history=closes,
+    run = run_size_hedge(
+        file,
         position=position,
         layer=layer,
         spx_move=spx_move,
-        vix_expiry=expiry,
+        vix_expiry=vix_expiry,
+        market=market,
+        rules=rules,
+        history=history,
+        events=events or (),
+        allow_expired=allow_expired,
+        chains=chain or (),
+        now=_now(),
     )
-    emit_size_hedge(result, fmt.value)
-    _print_problems(warnings_of(loaded))
+    emit_size_hedge(run.checks, fmt.value)
+    _print_problems(run.warnings)
 
 
 @app.command("market", short_help="The day's market snapshot from option chains.")
@@ -345,14 +366,20 @@ def market_cmd(
 
     Example: alvh market --chain spx_eod.csv --futures vx.csv --vix 18.2 -o today.toml
     """
-    from alvh_cli.inputs import book
-    from alvh_cli.output.market import check_target, emit_market
+    from alvh_cli.app.market import market as run_market
+    from alvh_cli.output.market import emit_market
 
-    check_target(output, force)
-    snapshot, notes = book.market_from_files(
-        chain, futures=futures, asof=asof, spx=spx, vix=vix, quotes=not no_quotes
+    run = run_market(
+        chain,
+        futures=futures,
+        vix=vix,
+        spx=spx,
+        asof=asof,
+        quotes=not no_quotes,
+        output=output,
+        force=force,
     )
-    emit_market(snapshot, notes, output, force)
+    emit_market(run.text, output)
 
 
 @app.command(short_help="Risk graph: P&L against SPX, as held and with the change.")
@@ -386,38 +413,26 @@ def plot(
     pip install 'alvh[plot]'.
     Example: alvh plot sample_positions/put_tested_1_6x.toml -o dec-1.png
     """
-    from alvh_cli import compat
-    from alvh_cli.errors import InputError
-    from alvh_cli.inputs import book
-    from alvh_cli.method import regime
-    from alvh_cli.method.risk_graph import risk_graphs
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli.app.plot import plot as run_plot
     from alvh_cli.output import plots
 
-    if output is not None:
-        if output.suffix.lower() != ".png":
-            raise InputError(f"must be a .png file, got {str(output)!r}", "--output")
-        compat.require("HAS_MATPLOTLIB", "--output")
-    else:
-        compat.require("HAS_PLOTEXT", "plot")
-    when = book.parse_date_option(day, "--date")
-    loaded = book.load_book(
-        [file], market=market, rules=rules, allow_expired=allow_expired, now=_now()
+    run = run_plot(
+        file,
+        position=position,
+        day=day,
+        png=output,
+        market=market,
+        rules=rules,
+        history=history,
+        events=events or (),
+        allow_expired=allow_expired,
+        now=_now(),
     )
-    regimes, closes = regime.context_for(loaded, history, events or [])
-    graphs = risk_graphs(loaded, regimes, history=closes, position=position, day=when)
     if output is None:
-        plots.print_terminal(graphs)
-    elif len(graphs) > 1:
-        ids = ", ".join(g.position_id for g in graphs)
-        raise InputError(
-            f"{file} holds {len(graphs)} positions ({ids}): choose one with --position, or "
-            "draw one PNG each with alvh check --plot DIR",
-            "--output",
-        )
+        plots.print_terminal(run.graphs)
     else:
-        plots.draw_png(graphs[0], output)
-    _print_problems(warnings_of(loaded))
+        plots.draw_png(run.graphs[0], output)
+    _print_problems(run.warnings)
 
 
 @app.command("rules", short_help="The rules in force and where each came from.")
@@ -430,10 +445,10 @@ def rules_cmd(
 
     Example: alvh rules --rules my_rules.toml
     """
-    from alvh_cli.inputs import book
+    from alvh_cli.app.rules import rules as run_rules
     from alvh_cli.output.rules import emit_rules
 
-    emit_rules(book.effective_rules(files or [], rules), fmt.value)
+    emit_rules(run_rules(files or [], rules), fmt.value)
 
 
 @app.command(short_help="The whole book by urgency, with a journal.")
@@ -470,41 +485,31 @@ def review(
     among good ones too: 2 wins over 1).
     Example: alvh review book/ --market today.toml --history spx_vix.csv --changes
     """
+    from dataclasses import replace
+
     from alvh_cli import journal as journal_db
-    from alvh_cli.inputs import book
-    from alvh_cli.method import regime
-    from alvh_cli.method import review as engine
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli.app.review import review as run_review
     from alvh_cli.output.review import emit_review
 
-    loaded, errors = book.load_book_tolerant(
+    path = journal if journal is not None else journal_db.default_path()
+    run = run_review(
         books,
         market=market,
         rules=rules,
+        history=history,
+        events=events or (),
+        journal_path=None if no_journal and not changes else path,
+        record=not no_journal,
+        changes=changes,
         allow_expired=allow_expired,
-        expand_dirs=True,
-        now=_now(),
         chains=chain or (),
-    )
-    path = journal if journal is not None else journal_db.default_path()
-    regimes, closes = regime.context_for(loaded, history, events or [])
-    result = engine.review_book(
-        loaded,
-        regimes,
-        None if no_journal and not changes else path,
-        changes,
-        record=not no_journal and not errors,
-        books=[str(b) for b in books],
+        now=_now(),
         argv=sys.argv[1:],
-        history=closes,
     )
-    if errors and result.changes is not None:
-        result.changes = engine.without_unread(result.changes, [e.source for e in errors])
-    warnings = warnings_of(loaded)
-    if loaded or fmt is Format.json:
-        emit_review(result, fmt.value, warnings, errors)
-    _print_problems(warnings, errors)
-    raise typer.Exit(2 if errors else 1 if result.needs_action else 0)
+    if run.review.rows or fmt is Format.json:
+        emit_review(replace(run, errors=_flagged(run.errors)), fmt.value)
+    _print_problems(run.warnings, run.errors)
+    raise typer.Exit(run.exit_status)
 
 
 class Broker(str, Enum):
@@ -547,26 +552,21 @@ def import_cmd(
     Example: alvh import positions.csv --journal journal.sqlite -o book.toml
     """
     from alvh_cli import journal as journal_db
-    from alvh_cli.errors import InputError
-    from alvh_cli.inputs.brokers import importer, write
-    from alvh_cli.output.common import write_atomic
+    from alvh_cli.app.importer import import_exports
 
-    inputs = [*exports, *(p for p in (market, journal) if p is not None)]
-    write.refuse_output(output, inputs, force)
-    result = importer.import_exports(
+    run = import_exports(
         exports,
+        output=output,
         broker=broker.value,
         market=market,
-        journal=journal if journal is not None else journal_db.default_path(),
+        journal_path=journal if journal is not None else journal_db.default_path(),
         journal_given=journal is not None,
+        force=force,
     )
-    typer.echo(importer.summary(result, str(output)))
-    if not result.grouping.condors:
-        raise InputError(
-            "nothing written: no SPX iron condor alvh can write (see the list above)", str(output)
-        )
-    write_atomic(output, lambda fh: fh.write(result.text))
-    raise typer.Exit(1 if result.leftovers else 0)
+    typer.echo(run.summary)
+    if run.error is not None:
+        raise run.error
+    raise typer.Exit(run.exit_status)
 
 
 @app.command(short_help="ALVH vs 2x/3x stops and hold, on history.", cls=_BacktestCommand)
@@ -654,7 +654,7 @@ def backtest(
     if plot is not None:
         from alvh_cli import compat
 
-        compat.require("HAS_MATPLOTLIB", "--plot")  # before the run, not after it
+        compat.require("HAS_MATPLOTLIB", "plot")  # before the run, not after it
     backtest_command(
         history=history,
         rules=rules,
@@ -694,37 +694,10 @@ def signals(
 
     Example: alvh signals --history spx_vix.csv --market today.toml
     """
-    from datetime import datetime, timezone
-
-    from alvh_cli.inputs import events as events_mod
-    from alvh_cli.inputs import positions
-    from alvh_cli.inputs.history import read_history
-    from alvh_cli.method import signals as sig
-    from alvh_cli.model import rules as rules_mod
+    from alvh_cli.app.signals import signals as run_signals
     from alvh_cli.output.signals import emit_signals
 
-    frame = read_history(history)
-    snap = positions.load_market_file(market) if market is not None else None
-    layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
-    effective = rules_mod.resolve(*layers)
-    if snap is not None:
-        from alvh_cli.method.regime import front_future
-
-        front = front_future(snap)
-        asof, vix = snap.asof, snap.vix
-    else:
-        front, vix = None, None
-        last = frame.index[-1].date()
-        asof = datetime(last.year, last.month, last.day, 21, tzinfo=timezone.utc)
-    rep = sig.evaluate(
-        frame,
-        effective,
-        asof=asof,
-        front_future=front,
-        events=events_mod.load_events(events or []),
-        vix=vix,
-    )
-    emit_signals(rep, fmt.value)
+    emit_signals(run_signals(history, market=market, rules=rules, events=events or ()), fmt.value)
 
 
 @app.command(short_help="Estimate vix_beta and vix_term_kappa.")
@@ -737,12 +710,10 @@ def calibrate(
     Prints the fit and a [rules] snippet ready to paste.
     Example: alvh calibrate --history spx_vix.csv
     """
-    from alvh_cli.inputs.history import read_history
-    from alvh_cli.method import calibrate as cal
+    from alvh_cli.app.signals import calibrate as run_calibrate
     from alvh_cli.output.signals import emit_calibration
 
-    frame = read_history(history)
-    emit_calibration(cal.calibrate(frame, source=", ".join(map(str, history))), fmt.value)
+    emit_calibration(run_calibrate(history), fmt.value)
 
 
 @app.command(short_help="JSON Schema of the position file.")
@@ -753,15 +724,9 @@ def schema() -> None:
     """
     import json
 
-    from alvh_cli.inputs.json_schema import json_schema
-    from alvh_cli.model.rules import DEFAULTS
+    from alvh_cli.app.schema import schema as run_schema
 
-    docs = {
-        key: f"{rule.help} (default {'unset' if rule.default is None else rule.default})"
-        for key, rule in DEFAULTS.items()
-    }
-    bounds = {key: (rule.low, rule.high, rule.integer) for key, rule in DEFAULTS.items()}
-    typer.echo(json.dumps(json_schema(docs, bounds), indent=2))
+    typer.echo(json.dumps(run_schema(), indent=2))
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ EXTRAS = {
 }
 
 
-def require(flag: str, option: str) -> None:
-    """Raise the one-line InputError for ``option`` when the extra behind ``flag``
-    (a name of this module, e.g. ``"HAS_MATPLOTLIB"``) is not installed."""
+def require(flag: str, role: str) -> None:
+    """Raise the one-line InputError for the parameter ``role`` when the extra behind
+    ``flag`` (a name of this module, e.g. ``"HAS_MATPLOTLIB"``) is not installed."""
     if not globals()[flag]:
         package, extra = EXTRAS[flag]
-        raise InputError(f"needs {package}: pip install 'alvh[{extra}]'", option)
+        raise InputError(f"needs {package}: pip install 'alvh[{extra}]'", option=role)

@@ -22,6 +22,17 @@ def name_flags(text: str, flags: Mapping[str, str] | None = None) -> str:
     return _FLAG.sub(lambda m: table.get(m.group(1), m.group(1)), text)
 
 
+def as_option(role: str) -> str:
+    """A role written as a command-line option: ``vix_expiry`` → ``--vix-expiry`` (how
+    the command line names its options; its table ``alvh_cli.cli.FLAGS`` has the rest)."""
+    return "--" + role.replace("_", "-")
+
+
+def options_named(text: str) -> str:
+    """``text`` with each ``{flag:role}`` written as its option (:func:`as_option`)."""
+    return _FLAG.sub(lambda m: as_option(m.group(1)), text)
+
+
 class InputError(Exception):
     """Bad input from a file or the command line.
 

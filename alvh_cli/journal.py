@@ -14,7 +14,12 @@ platformdirs) with two tables:
     given), ``source_key`` (absolute path), ``position_id``, ``layer`` (the
     layer today's mark calls for), ``deployed_layers`` (JSON), ``mark_multiple``,
     ``tested_side``, ``actions`` (JSON list of action names) and
-    ``recommendations`` (JSON, the full recommendation dicts).
+    ``recommendations`` (JSON: each recommendation's action, reason, hedge spread and
+    orders, :class:`RecordedRecommendation`).
+
+The journal writes and reads typed records (:class:`Decision`); the JSON columns are
+their ``to_dict`` form, and rows written by earlier versions (which stored more keys per
+recommendation) read back into the same records.
 
 Concurrency: the file is in WAL mode, every write is one ``BEGIN IMMEDIATE``
 transaction (a review and all its decisions, or nothing), and connections wait
@@ -34,8 +39,8 @@ import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from alvh_cli.errors import InputError
@@ -77,6 +82,173 @@ DECISION_COLUMNS = (
     "source", "source_key", "position_id", "layer", "deployed_layers", "mark_multiple",
     "tested_side", "actions", "recommendations",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordedOrderLeg:
+    """One leg of an order as recorded: action BTO/STO/BTC/STC, ``ratio`` contracts per
+    unit, ``quantity`` contracts in all, the OSI symbol (None for a VIX future), the
+    contract, and ``price``, the assumed fill per contract in points."""
+
+    action: str
+    ratio: int
+    quantity: int
+    occ: str | None
+    underlying: str
+    root: str
+    type: str
+    strike: float | None
+    expiry: date
+    price: float
+
+
+@dataclass(frozen=True)
+class RecordedOrder:
+    """One order as recorded: ``quantity`` units at ``limit`` points per unit, paid
+    (``price_effect`` "debit") or received ("credit")."""
+
+    underlying: str
+    quantity: int
+    price_effect: str
+    limit: float
+    legs: tuple[RecordedOrderLeg, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordedRecommendation:
+    """One recommendation as the journal keeps it.
+
+    ``instrument`` names what it trades ("vix_call_spread", "conversion",
+    "put_vertical", ...); an ``open_hedge`` carries its spread (``expiry``,
+    ``long_strike``, ``short_strike``, ``quantity`` in spreads), which ``alvh import``
+    matches against a broker's VIX legs. ``cost`` is dollars at the orders' limits
+    (None without orders).
+    """
+
+    action: str
+    layer: int | None = None
+    reason: str = ""
+    attention: bool = False
+    instrument: str | None = None
+    expiry: date | None = None
+    long_strike: float | None = None
+    short_strike: float | None = None
+    quantity: float | None = None
+    cost: float | None = None
+    orders: tuple[RecordedOrder, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One position's decision in one review: the layer today's mark calls for, the
+    layers on, the mark, the tested side, the actions and the recommendations.
+
+    ``source`` is the file as given, ``source_key`` its absolute path (what matches a
+    position across reviews).
+    """
+
+    source: str
+    position_id: str
+    layer: int
+    source_key: str = ""
+    deployed_layers: tuple[int, ...] = ()
+    mark_multiple: float | None = None
+    tested_side: str = ""
+    actions: tuple[str, ...] = ()
+    recommendations: tuple[RecordedRecommendation, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What matches a position across reviews: (resolved file, position id)."""
+        return (self.source_key or self.source, self.position_id)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed for one position between two reviews (``kind`` from ``CHANGE_KINDS``)."""
+
+    kind: str
+    source: str
+    id: str
+    layer_before: int | None
+    layer_after: int | None
+    mark_before: float | None
+    mark_after: float | None
+    actions_before: list[str] | None
+    actions_after: list[str] | None
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # the JSON keys, in order
+
+
+def _date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _order_leg(d: Mapping) -> RecordedOrderLeg:
+    return RecordedOrderLeg(
+        str(d["action"]), int(d["ratio"]), int(d["quantity"]), d.get("occ"),
+        str(d["underlying"]), str(d["root"]), str(d["type"]), _number(d.get("strike")),
+        _date(d["expiry"]), float(d["price"]),
+    )  # fmt: skip
+
+
+def _order(d: Mapping) -> RecordedOrder:
+    return RecordedOrder(
+        str(d["underlying"]),
+        int(d["quantity"]),
+        str(d["price_effect"]),
+        float(d["limit"]),
+        tuple(_order_leg(g) for g in d.get("legs") or ()),
+    )
+
+
+def recommendation_from_dict(d: Mapping) -> RecordedRecommendation:
+    """A recorded recommendation read back; keys it does not know (an earlier version's)
+    are ignored, and an order it cannot read is left out."""
+    orders = []
+    for o in d.get("orders") or ():
+        try:
+            orders.append(_order(o))
+        except (KeyError, TypeError, ValueError):
+            continue
+    layer = d.get("layer")
+    return RecordedRecommendation(
+        action=str(d.get("action", "")),
+        layer=int(layer) if isinstance(layer, (int, float)) else None,
+        reason=str(d.get("reason") or ""),
+        attention=bool(d.get("attention", False)),
+        instrument=d.get("instrument"),
+        expiry=_date(d.get("expiry")),
+        long_strike=_number(d.get("long_strike")),
+        short_strike=_number(d.get("short_strike")),
+        quantity=_number(d.get("quantity")),
+        cost=_number(d.get("cost")),
+        orders=tuple(orders),
+    )
+
+
+def to_dict(record) -> dict:
+    """A recorded value (a dataclass of this module) as plain JSON-ready data."""
+    return jsonable({f.name: _plain(getattr(record, f.name)) for f in fields(record)})
+
+
+def _plain(value):
+    if is_dataclass(value):
+        return to_dict(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -274,7 +446,7 @@ def record_review(
     conn: sqlite3.Connection,
     *,
     asof: str,
-    decisions: Sequence[Mapping],
+    decisions: Sequence[Decision],
     argv: Sequence[str] = (),
     books: Sequence[str] = (),
     book_key: Sequence[str] = (),
@@ -284,22 +456,21 @@ def record_review(
 ) -> int:
     """Append one review and its decisions in a single transaction; returns the review id.
 
-    Each decision is a mapping with the ``DECISION_COLUMNS`` keys (``actions``,
-    ``deployed_layers`` and ``recommendations`` as Python lists; ``source_key``
-    defaults to ``source``). ``run_at`` defaults to now, in UTC.
+    Each decision is a :class:`Decision` (``source_key`` defaults to ``source``).
+    ``run_at`` defaults to now, in UTC.
     """
     run_at = (run_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     rows = [
         (
-            d["source"],
-            d.get("source_key") or d["source"],
-            d["position_id"],
-            int(d["layer"]),
-            _dumps(list(d.get("deployed_layers", ()))),
-            jsonable(d.get("mark_multiple")),
-            d.get("tested_side") or "",
-            _dumps(list(d.get("actions", ()))),
-            _dumps(list(d.get("recommendations", ()))),
+            d.source,
+            d.source_key or d.source,
+            d.position_id,
+            int(d.layer),
+            _dumps(list(d.deployed_layers)),
+            jsonable(d.mark_multiple),
+            d.tested_side or "",
+            _dumps(list(d.actions)),
+            _dumps([to_dict(r) for r in d.recommendations]),
         )
         for d in decisions
     ]
@@ -381,15 +552,27 @@ def previous_review(
     return _review(row) if row else None
 
 
-def decisions(conn: sqlite3.Connection, review_id: int) -> list[dict]:
-    """The decisions of one review, in the order they were recorded, JSON fields decoded."""
+def decisions(conn: sqlite3.Connection, review_id: int) -> list[Decision]:
+    """The decisions of one review, in the order they were recorded."""
     out = []
     sql = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE review_id = ? ORDER BY rowid"
     for row in conn.execute(sql, (int(review_id),)):
-        d = dict(zip(DECISION_COLUMNS, row, strict=True))
-        for key in ("deployed_layers", "actions", "recommendations"):
-            d[key] = json.loads(d[key])
-        out.append(d)
+        source, key, pid, layer, deployed, mark, side, actions, recs = row
+        out.append(
+            Decision(
+                source=source,
+                position_id=pid,
+                layer=int(layer),
+                source_key=key,
+                deployed_layers=tuple(json.loads(deployed)),
+                mark_multiple=mark,
+                tested_side=side,
+                actions=tuple(json.loads(actions)),
+                recommendations=tuple(
+                    recommendation_from_dict(r) for r in json.loads(recs) if isinstance(r, dict)
+                ),
+            )
+        )
     return out
 
 
@@ -398,7 +581,7 @@ def previous_decisions(
     before_review_id: int | None = None,
     *,
     book_key: Sequence[str] | None = None,
-) -> list[dict]:
+) -> list[Decision]:
     """Decisions of :func:`previous_review` (an empty list when there is none)."""
     prev = previous_review(conn, before_review_id, book_key=book_key)
     return decisions(conn, prev.id) if prev else []
@@ -418,48 +601,43 @@ CHANGE_KINDS = (
 )
 
 
-def _key(d: Mapping) -> tuple[str, str]:
-    return (d.get("source_key") or d["source"], d["position_id"])
+def _actions(d: Decision) -> list[str]:
+    return sorted(set(d.actions))
 
 
-def _actions(d: Mapping) -> list[str]:
-    return sorted(set(d.get("actions", ())))
-
-
-def _change(kind: str, before: Mapping | None, after: Mapping | None, detail: str) -> dict:
+def _change(kind: str, before: Decision | None, after: Decision | None, detail: str) -> Change:
     some = after if after is not None else before
-    return {
-        "kind": kind,
-        "source": some["source"],
-        "id": some["position_id"],
-        "layer_before": before["layer"] if before else None,
-        "layer_after": after["layer"] if after else None,
-        "mark_before": before.get("mark_multiple") if before else None,
-        "mark_after": after.get("mark_multiple") if after else None,
-        "actions_before": _actions(before) if before else None,
-        "actions_after": _actions(after) if after else None,
-        "detail": detail,
-    }
+    return Change(
+        kind=kind,
+        source=some.source,
+        id=some.position_id,
+        layer_before=before.layer if before else None,
+        layer_after=after.layer if after else None,
+        mark_before=before.mark_multiple if before else None,
+        mark_after=after.mark_multiple if after else None,
+        actions_before=_actions(before) if before else None,
+        actions_after=_actions(after) if after else None,
+        detail=detail,
+    )
 
 
-def _layers(d: Mapping) -> str:
-    return ",".join(map(str, d.get("deployed_layers", ()))) or "none"
+def _layers(d: Decision) -> str:
+    return ",".join(map(str, d.deployed_layers)) or "none"
 
 
-def diff_decisions(prev: Iterable[Mapping], curr: Iterable[Mapping]) -> list[dict]:
+def diff_decisions(prev: Iterable[Decision], curr: Iterable[Decision]) -> list[Change]:
     """What changed per position between two reviews' decisions (pure).
 
     Positions are matched on (``source_key`` or ``source``, ``position_id``).
-    Returns change dicts (``kind`` from ``CHANGE_KINDS``, ``source``, ``id``,
-    layer/mark/actions before and after, ``detail``) in the order of
-    ``curr``, then the positions gone in the order of ``prev``. A position
-    whose layer, actions and layers on are unchanged yields nothing.
+    Returns the changes in the order of ``curr``, then the positions gone in the order
+    of ``prev``. A position whose layer, actions and layers on are unchanged yields
+    nothing.
     """
-    before = {_key(d): d for d in prev}
+    before = {d.key: d for d in prev}
     seen: set[tuple[str, str]] = set()
-    out: list[dict] = []
+    out: list[Change] = []
     for a in curr:
-        key = _key(a)
+        key = a.key
         seen.add(key)
         b = before.get(key)
         if b is None:
@@ -468,13 +646,13 @@ def diff_decisions(prev: Iterable[Mapping], curr: Iterable[Mapping]) -> list[dic
                     "new_position",
                     None,
                     a,
-                    f"layer {a['layer']}, {'/'.join(_actions(a)) or 'no action'}",
+                    f"layer {a.layer}, {'/'.join(_actions(a)) or 'no action'}",
                 )
             )
             continue
-        if a["layer"] != b["layer"]:
-            kind = "new_layer" if a["layer"] > b["layer"] else "layer_dropped"
-            out.append(_change(kind, b, a, f"layer {b['layer']} → {a['layer']}"))
+        if a.layer != b.layer:
+            kind = "new_layer" if a.layer > b.layer else "layer_dropped"
+            out.append(_change(kind, b, a, f"layer {b.layer} → {a.layer}"))
         acts_a, acts_b = _actions(a), _actions(b)
         explained = False
         for action, kind in (("close_hedge", "unwind"), ("take_profit", "take_profit")):
@@ -483,7 +661,7 @@ def diff_decisions(prev: Iterable[Mapping], curr: Iterable[Mapping]) -> list[dic
                 explained = True
         if acts_a != acts_b and not explained:
             out.append(_change("action_changed", b, a, f"{'/'.join(acts_b)} → {'/'.join(acts_a)}"))
-        if list(a.get("deployed_layers", ())) != list(b.get("deployed_layers", ())):
+        if list(a.deployed_layers) != list(b.deployed_layers):
             out.append(_change("layers_on_changed", b, a, f"layers on {_layers(b)} → {_layers(a)}"))
     for key, b in before.items():
         if key not in seen:
@@ -492,7 +670,7 @@ def diff_decisions(prev: Iterable[Mapping], curr: Iterable[Mapping]) -> list[dic
                     "position_gone",
                     b,
                     None,
-                    f"was layer {b['layer']}, {'/'.join(_actions(b)) or 'no action'}",
+                    f"was layer {b.layer}, {'/'.join(_actions(b)) or 'no action'}",
                 )
             )
     return out

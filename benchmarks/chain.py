@@ -297,17 +297,18 @@ def write_position(path: Path) -> None:
 
 def snapshot_figures(chain: Path) -> None:
     """What `alvh market` derives, against the truth the chain was made from."""
-    from alvh_cli.inputs import book
+    from alvh_cli.app.market import market_from_files
+    from alvh_cli.inputs import positions
     from alvh_cli.inputs.toml_reader import tomllib
     from alvh_cli.model.legs import value_legs
     from alvh_cli.output.market import market_toml
 
     t0 = time.perf_counter()
-    market, notes = book.market_from_files([chain], vix=18.2)
+    market, notes = market_from_files([chain], vix=18.2)
     text = market_toml(market, notes)
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
-    back = book.positions.parse_market(tomllib.loads(text)["market"], "today.toml")
+    back = positions.parse_market(tomllib.loads(text)["market"], "today.toml")
     t_read = time.perf_counter() - t0
     near = notes["near_month"]
     print(

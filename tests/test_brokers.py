@@ -266,17 +266,16 @@ def _journal(
         conn,
         asof=asof,
         decisions=[
-            {
-                "source": source,
-                "source_key": source,
-                "position_id": position_id,
-                "layer": 1,
-                "deployed_layers": [],
-                "mark_multiple": 1.6,
-                "tested_side": "put",
-                "actions": [r["action"] for r in recs],
-                "recommendations": recs,
-            }
+            journal.Decision(
+                source=source,
+                source_key=source,
+                position_id=position_id,
+                layer=1,
+                mark_multiple=1.6,
+                tested_side="put",
+                actions=tuple(r["action"] for r in recs),
+                recommendations=tuple(journal.recommendation_from_dict(r) for r in recs),
+            )
         ],
     )
     conn.close()

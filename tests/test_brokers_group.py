@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alvh_cli.inputs.brokers.common import ImportedLeg
-from alvh_cli.inputs.brokers.group import Recommendation, group
+from alvh_cli.inputs.brokers.group import RecommendedSpread, group
 from alvh_cli.inputs.brokers.write import toml_string, toml_table, toml_value
 
 if sys.version_info >= (3, 11):
@@ -194,7 +194,7 @@ def test_ids_are_stable_and_name_the_account():
 
 
 def rec(pid, layer, qty, long=21, short=30, condor=None):
-    return Recommendation(pid, "book.toml", layer, JAN, long, short, qty, "2026-11-20", condor)
+    return RecommendedSpread(pid, "book.toml", layer, JAN, long, short, qty, "2026-11-20", condor)
 
 
 def vix(long_qty=6, short_qty=-6, account="A"):

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.events import (
+from alvh_cli.inputs.events import load_events
+from alvh_cli.model.calendar import (
     Event,
     events_within,
     is_trading_day,
-    load_events,
     nyse_holidays,
     trading_window_end,
 )

@@ -7,6 +7,7 @@ SQLite's own ``PRAGMA integrity_check`` must pass.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -14,6 +15,8 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,17 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def dec(pid: str, layer: int = 0, actions=("hold",), deployed=(), mark=1.0, source="book/a.toml"):
-    return {
-        "source": source,
-        "source_key": "/abs/" + source,
-        "position_id": pid,
-        "layer": layer,
-        "deployed_layers": list(deployed),
-        "mark_multiple": mark,
-        "tested_side": "put",
-        "actions": list(actions),
-        "recommendations": [{"action": a} for a in actions],
-    }
+    return journal.Decision(
+        source=source,
+        source_key="/abs/" + source,
+        position_id=pid,
+        layer=layer,
+        deployed_layers=tuple(deployed),
+        mark_multiple=mark,
+        tested_side="put",
+        actions=tuple(actions),
+        recommendations=tuple(journal.RecordedRecommendation(a) for a in actions),
+    )
 
 
 # ------------------------------------------------------------------ opening
@@ -124,7 +127,7 @@ def test_readonly_reads_existing(tmp_path):
     conn.close()
     ro = journal.open_journal(path, readonly=True)
     try:
-        assert [d["position_id"] for d in journal.previous_decisions(ro, book_key=["k"])] == ["a"]
+        assert [d.position_id for d in journal.previous_decisions(ro, book_key=["k"])] == ["a"]
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             journal.record_review(ro, asof="x", decisions=[])
     finally:
@@ -136,8 +139,12 @@ def test_readonly_reads_existing(tmp_path):
 
 def test_record_and_read_back(tmp_path):
     conn = journal.open_journal(tmp_path / "j.sqlite")
-    rec = dec("a", layer=2, actions=["open_hedge"], deployed=[1], mark=2.25)
-    rec["recommendations"] = [{"action": "open_hedge", "cost": float("nan"), "quantity": 3}]
+    rec = replace(
+        dec("a", layer=2, actions=["open_hedge"], deployed=[1], mark=2.25),
+        recommendations=(
+            journal.RecordedRecommendation("open_hedge", cost=float("nan"), quantity=3),
+        ),
+    )
     rid = journal.record_review(
         conn,
         asof="2026-11-24T15:45:00-05:00",
@@ -161,25 +168,11 @@ def test_record_and_read_back(tmp_path):
     )
     assert r.run_at.endswith("+00:00")  # UTC
     (back,) = journal.decisions(conn, rid)
-    assert back["recommendations"] == [{"action": "open_hedge", "cost": None, "quantity": 3}]
-    assert {
-        k: back[k]
-        for k in (
-            "position_id",
-            "layer",
-            "deployed_layers",
-            "mark_multiple",
-            "tested_side",
-            "actions",
-        )
-    } == {
-        "position_id": "a",
-        "layer": 2,
-        "deployed_layers": [1],
-        "mark_multiple": 2.25,
-        "tested_side": "put",
-        "actions": ["open_hedge"],
-    }
+    # NaN is stored as null: a cost the review could not work out reads back as None
+    assert back == replace(
+        rec,
+        recommendations=(journal.RecordedRecommendation("open_hedge", cost=None, quantity=3),),
+    )
     conn.close()
 
 
@@ -191,7 +184,7 @@ def test_previous_review_by_id_and_book(tmp_path):
     assert journal.previous_review(conn).asof == "d2"
     assert journal.previous_review(conn, three, book_key=["A"]).id == one
     assert journal.previous_review(conn, one, book_key=["A"]) is None
-    assert journal.previous_decisions(conn, three, book_key=["B"])[0]["position_id"] == "b"
+    assert journal.previous_decisions(conn, three, book_key=["B"])[0].position_id == "b"
     assert journal.previous_decisions(conn, book_key=["C"]) == []
     conn.close()
 
@@ -215,10 +208,11 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from alvh_cli import journal
     path, name, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    hold = journal.RecordedRecommendation("hold", reason="x" * 200)
     decisions = [
-        {"source": f"{name}.toml", "position_id": f"p{i}", "layer": i % 4,
-         "deployed_layers": [1], "mark_multiple": 1.0 + i / 100, "tested_side": "put",
-         "actions": ["hold"], "recommendations": [{"action": "hold", "reason": "x" * 200}]}
+        journal.Decision(source=f"{name}.toml", position_id=f"p{i}", layer=i % 4,
+                         deployed_layers=(1,), mark_multiple=1.0 + i / 100, tested_side="put",
+                         actions=("hold",), recommendations=(hold,))
         for i in range(300)
     ]
     Path(go.parent / f"ready-{name}").touch()
@@ -311,7 +305,7 @@ def test_lock_held_past_the_timeout_is_input_error(tmp_path, monkeypatch):
 
 
 def kinds(changes):
-    return [(c["id"], c["kind"]) for c in changes]
+    return [(c.id, c.kind) for c in changes]
 
 
 def test_diff_nothing_changed():
@@ -349,20 +343,20 @@ def test_diff_every_kind():
         ("fresh", "new_position"),
         ("gone", "position_gone"),
     ]
-    by = {(c["id"], c["kind"]): c for c in changes}
-    assert by[("new-layer", "new_layer")]["detail"] == "layer 1 → 2"
-    assert by[("unwind", "unwind")]["detail"] == "hold → close_hedge"
-    assert by[("hedged", "action_changed")]["detail"] == "open_hedge → hold"
-    assert by[("hedged", "layers_on_changed")]["detail"] == "layers on none → 1"
+    by = {(c.id, c.kind): c for c in changes}
+    assert by[("new-layer", "new_layer")].detail == "layer 1 → 2"
+    assert by[("unwind", "unwind")].detail == "hold → close_hedge"
+    assert by[("hedged", "action_changed")].detail == "open_hedge → hold"
+    assert by[("hedged", "layers_on_changed")].detail == "layers on none → 1"
     gone = by[("gone", "position_gone")]
-    assert (gone["layer_before"], gone["layer_after"], gone["mark_before"], gone["mark_after"]) == (
+    assert (gone.layer_before, gone.layer_after, gone.mark_before, gone.mark_after) == (
         3,
         None,
         3.2,
         None,
     )
     fresh = by[("fresh", "new_position")]
-    assert (fresh["layer_before"], fresh["actions_before"], fresh["actions_after"]) == (
+    assert (fresh.layer_before, fresh.actions_before, fresh.actions_after) == (
         None,
         None,
         ["hold"],
@@ -372,7 +366,7 @@ def test_diff_every_kind():
 def test_diff_matches_on_resolved_source():
     """The same file reached by another relative path is the same position."""
     a = dec("x", source="book/a.toml")
-    b = {**dec("x", layer=1, source="./book/a.toml"), "source_key": a["source_key"]}
+    b = replace(dec("x", layer=1, source="./book/a.toml"), source_key=a.source_key)
     assert kinds(journal.diff_decisions([a], [b])) == [("x", "new_layer")]
     other = dec("x", source="other/a.toml")
     assert kinds(journal.diff_decisions([a], [other])) == [
@@ -385,3 +379,34 @@ def test_diff_unwind_with_one_layer_kept_is_still_an_unwind():
     prev = [dec("a", 2, ["hold"], deployed=[1, 2], mark=2.1)]
     curr = [dec("a", 2, ["close_hedge", "hold"], deployed=[1, 2], mark=2.1)]
     assert kinds(journal.diff_decisions(prev, curr)) == [("a", "unwind")]
+
+
+def test_a_row_of_an_earlier_version_reads_back_typed(tmp_path):
+    """Earlier versions stored each recommendation's whole JSON record (figures, legs,
+    legend keys...): the typed record keeps what it knows and ignores the rest."""
+    conn = journal.open_journal(tmp_path / "j.sqlite")
+    rid = journal.record_review(conn, asof="d", decisions=[dec("a", 1, ["open_hedge"])])
+    old = {
+        "action": "open_hedge", "layer": 1, "reason": "mark 1.61x >= 1.5x", "attention": False,
+        "instrument": "vix_call_spread", "expiry": "2026-12-16", "long_strike": 21,
+        "short_strike": 28, "quantity": 6, "debit": 1.35, "cost_at_fills": 810.0,
+        "cost": 810.0, "ev_before": 12.5, "worst_rung_before": "SPX -20%", "legs": [],
+        "orders": [{"underlying": "VIX", "quantity": 6, "price_effect": "debit", "limit": 1.35,
+                    "limit_text": "debit 1.35", "tick": 0.01, "cost": 810.0,
+                    "legs": [{"action": "BTO", "ratio": 1, "quantity": 6,
+                              "occ": "VIX   261216C00021000", "underlying": "VIX",
+                              "root": "VIX", "type": "call", "strike": 21,
+                              "expiry": "2026-12-16", "price": 1.9, "model": 1.85}]}],
+    }  # fmt: skip
+    conn.execute("UPDATE decisions SET recommendations = ?", (json.dumps([old]),))
+    (back,) = journal.decisions(conn, rid)
+    (rec,) = back.recommendations
+    assert (rec.action, rec.layer, rec.instrument, rec.expiry) == (
+        "open_hedge", 1, "vix_call_spread", date(2026, 12, 16),
+    )  # fmt: skip
+    assert (rec.long_strike, rec.short_strike, rec.quantity, rec.cost) == (21, 28, 6, 810.0)
+    (order,) = rec.orders
+    assert (order.limit, order.price_effect, order.legs[0].occ) == (
+        1.35, "debit", "VIX   261216C00021000",
+    )  # fmt: skip
+    conn.close()

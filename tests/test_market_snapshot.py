@@ -12,6 +12,7 @@ import pytest
 from chain_builders import ASOF, EXPIRIES, SPOT, chain_rows, write_cboe
 
 from alvh_cli import cli
+from alvh_cli.app.market import market_from_files
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import book, positions
 from alvh_cli.inputs.toml_reader import tomllib
@@ -103,7 +104,7 @@ def test_chain_to_market_file_to_prices_round_trip(files):
     straight from the chain (--chain on the same [market]) to 1e-10 — the file keeps
     each double exactly, so nothing is lost but the fit is not redone."""
     folder, chain, pos = files
-    snapshot, notes = book.market_from_files([chain], vix=18.2)
+    snapshot, notes = market_from_files([chain], vix=18.2)
     text = market_toml(snapshot, notes)
     read_back = positions.parse_market(tomllib.loads(text)["market"], "today.toml")
     (direct,) = book.load_book([pos], chains=[chain])
@@ -128,7 +129,7 @@ def test_chain_to_market_file_to_prices_round_trip(files):
 
 def test_the_snapshot_file_holds_the_surface_and_says_where_figures_came_from(files):
     folder, chain, _ = files
-    snapshot, notes = book.market_from_files([chain], vix=18.2)
+    snapshot, notes = market_from_files([chain], vix=18.2)
     text = market_toml(snapshot, notes)
     doc = tomllib.loads(text)["market"]
     assert [s["expiry"] for s in doc["spx_svi"]] == [e.expiry for e in EXPIRIES]
@@ -264,7 +265,7 @@ def test_market_command_writes_atomically_and_will_not_overwrite(files, capsys, 
     code, _, err = run(
         ["market", "--chain", chain, "--vix", "19", "-o", target], capsys, monkeypatch
     )
-    assert code == 2 and "exists: pass --force" in err
+    assert code == 2 and "already exists; use --force" in err
     assert target.read_bytes() == first
     code, _, err = run(
         ["market", "--chain", chain, "--vix", "19", "-o", target, "--force"], capsys, monkeypatch

@@ -20,8 +20,8 @@ from builders import condor, market, vix_spread
 from test_check import EPS, MKT, run
 from test_layer3 import by_name, evaluate, quote
 
-from alvh_cli.inputs.positions import parse_osi
-from alvh_cli.output.records import orders_of
+from alvh_cli.method.orders import orders_of
+from alvh_cli.model.contracts import parse_osi
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "sample_positions").glob("*.toml"))

@@ -14,7 +14,8 @@ import stat
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.output.common import Dollars, clean, write_atomic
+from alvh_cli.output.common import Dollars, clean
+from alvh_cli.output.files import write_atomic
 
 
 def test_rounding_follows_the_unit_not_the_key():

@@ -58,15 +58,17 @@ def test_price_book_lazy_legs_are_the_eager_ones(capsys):
     # the JSON of alvh price streams its legs from an iterator: same rows, same document
     from builders import condor, loaded, market, vix_spread
 
-    from alvh_cli.model.valuation import price_book
-    from alvh_cli.output.price import emit_price
+    from alvh_cli.model.valuation import value_book
+    from alvh_cli.output.common import emit_json
+    from alvh_cli.output.price import emit_price, in_dollars
+    from alvh_cli.output.records import price_json
 
-    book = [loaded(condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4)), market(spx=5790.0))]
-    eager = price_book(book)
-    lazy = price_book(book, lazy=True)
+    book = value_book([loaded(condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4)), market(spx=5790.0))])
+    eager = price_json(book)
+    lazy = price_json(book, lazy=True)
     assert iter(lazy["legs"]) is lazy["legs"]  # an iterator, not a list
     assert list(lazy["legs"]) == eager["legs"] and len(eager["legs"]) == 6
-    emit_price(price_book(book, lazy=True), "json")
+    emit_price(book, "json")  # streams the legs
     streamed = json.loads(capsys.readouterr().out)
-    emit_price(price_book(book), "json")
+    emit_json({**in_dollars(price_json(book)), "warnings": []})
     assert streamed == json.loads(capsys.readouterr().out)

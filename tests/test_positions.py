@@ -33,9 +33,9 @@ from alvh_cli.inputs.positions import (
     load_market_file,
     load_rules_table,
     parse_market,
-    parse_osi,
     resolve_asof,
 )
+from alvh_cli.model.contracts import parse_osi
 
 # A valid file: condor 5350/5400 - 6150/6200 x2 plus a layer-1 VIX call spread.
 GOOD = """\

@@ -1,5 +1,5 @@
-"""Tests for alvh_cli.method.review and alvh_cli.output.review: urgency order, totals, journal,
-changes.
+"""Tests for alvh_cli.method.review, alvh_cli.app.review and alvh_cli.output.review: urgency
+order, totals, journal, changes.
 
 The book: three condors (DESIGN §2 format) expiring 2026-12-18, priced on a
 shared market file whose SPX moves over three "days":
@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from test_journal import start_together
 
+from alvh_cli.app import review as app_review
+from alvh_cli.app.context import regime_context
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import book
 from alvh_cli.method import regime as regime_mod
@@ -36,6 +38,7 @@ from alvh_cli.method import review
 from alvh_cli.method.check import check_book
 from alvh_cli.method.regime import Regime
 from alvh_cli.output import review as review_report
+from alvh_cli.output.records import review_recommendations_json, review_row_json, totals_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,13 +114,27 @@ def load(desk: Path, day: int):
     return book.load_book([desk / "book"], market=desk / f"day{day}.toml", expand_dirs=True)
 
 
-def run(desk: Path, day: int, **kw) -> review.ReviewResult:
-    kw.setdefault("books", [str(desk / "book")])
-    return review.review_book(load(desk, day), None, desk / "journal.sqlite", **kw)
+def run(desk: Path, day: int, books=None, **kw) -> app_review.ReviewRun:
+    kw.setdefault("journal_path", desk / "journal.sqlite")
+    books = books if books is not None else [str(desk / "book")]
+    return app_review.review(books, market=desk / f"day{day}.toml", **kw)
 
 
-def states(result) -> dict:
-    return {r["id"]: (r["layer"], sorted(set(r["actions"]))) for r in result.rows}
+def reviewed(desk: Path, day: int) -> review.Review:
+    """The review of the book on ``day``, with no journal."""
+    return run(desk, day, journal_path=None).review
+
+
+def rows(rv: review.Review) -> list[dict]:
+    return [review_row_json(r) for r in rv.rows]
+
+
+def recs(rv: review.Review) -> list[dict]:
+    return review_recommendations_json(rv.rows)
+
+
+def kinds(changes, *fields):
+    return [(c.id, c.kind, *(getattr(c, f) for f in fields)) for c in changes]
 
 
 def test_book_states(desk):
@@ -139,14 +156,14 @@ def test_book_states(desk):
 
 
 def test_rows_most_urgent_first(desk):
-    result = review.review_book(load(desk, 2))
+    result = reviewed(desk, 2)
     # day 2: all layer 2; calm and extra (2.18x) before hedged (2.03x); equal marks by file
-    assert [r["id"] for r in result.rows] == ["calm", "extra", "hedged"]
+    assert [r.check.position.id for r in result.rows] == ["calm", "extra", "hedged"]
     keys = [review.urgency_key(r) for r in result.rows]
     assert keys == sorted(keys)
     # recommendations follow the rows, each naming its position (a layer may buy more
     # than one spread)
-    order = [(r["id"], r["action"]) for r in result.recommendations]
+    order = [(r["id"], r["action"]) for r in recs(result)]
     assert sorted(set(order), key=order.index) == [
         ("calm", "open_hedge"),
         ("extra", "open_hedge"),
@@ -156,19 +173,25 @@ def test_rows_most_urgent_first(desk):
 
 
 def test_urgency_layer_beats_mark():
+    from types import SimpleNamespace as NS
+
+    def row(pid, layer, mark):
+        return NS(check=NS(position=NS(id=pid, source="f"), layer=layer, mark_multiple=mark))
+
     rows = [
-        {"id": "a", "source": "f", "layer": 1, "mark_multiple": 2.9},
-        {"id": "b", "source": "f", "layer": 3, "mark_multiple": 0.4},  # through a short strike
-        {"id": "c", "source": "f", "layer": 1, "mark_multiple": float("nan")},
-        {"id": "d", "source": "f", "layer": 0, "mark_multiple": 5.0},
-        {"id": "e", "source": "f", "layer": 1, "mark_multiple": 3.0},
+        row("a", 1, 2.9),
+        row("b", 3, 0.4),  # through a short strike
+        row("c", 1, float("nan")),
+        row("d", 0, 5.0),
+        row("e", 1, 3.0),
     ]
-    assert [r["id"] for r in sorted(rows, key=review.urgency_key)] == ["b", "e", "a", "c", "d"]
+    ordered = sorted(rows, key=review.urgency_key)
+    assert [r.check.position.id for r in ordered] == ["b", "e", "a", "c", "d"]
 
 
 def test_totals(desk):
-    result = review.review_book(load(desk, 1))
-    t = result.totals
+    result = reviewed(desk, 1)
+    t = totals_json(result.totals)
     # hedge_budget = 0.35 x credit x units x 100 (DESIGN §4):
     # calm and extra 0.35 x 4.5 x 2 x 100 = 315 each; hedged 0.35 x 7.5 x 3 x 100 = 787.5
     assert t["hedge_budget"] == pytest.approx(315 + 315 + 787.5)
@@ -177,7 +200,7 @@ def test_totals(desk):
     assert t["hedge_remaining"] == pytest.approx(1417.5 - 480.0)
     assert t["hedge_budget_used"] == pytest.approx(480 / 1417.5)
     assert t["hedge_proposed"] == 0.0  # day 1: nothing to buy
-    by_id = {r["id"]: r for r in result.rows}
+    by_id = {r["id"]: r for r in rows(result)}
     assert (by_id["hedged"]["hedge_budget"], by_id["hedged"]["hedge_spent"]) == pytest.approx(
         (787.5, 480.0)
     )
@@ -189,13 +212,13 @@ def test_totals(desk):
 
 
 def test_proposed_spend_is_todays_open_hedges(desk):
-    result = review.review_book(load(desk, 2))
-    costs = [r["cost"] for r in result.recommendations if r["action"] == "open_hedge"]
+    result = reviewed(desk, 2)
+    costs = [r["cost"] for r in recs(result) if r["action"] == "open_hedge"]
     assert len(costs) >= 3 and all(c > 0 for c in costs)
     # hedged has $307.50 of its budget left: what it buys fits in it
-    hedged = [r for r in result.recommendations if r["id"] == "hedged"]
+    hedged = [r for r in recs(result) if r["id"] == "hedged"]
     assert sum(r["cost"] for r in hedged) <= 307.5 and hedged[0]["budget_limited"]
-    assert result.totals["hedge_proposed"] == pytest.approx(sum(costs))
+    assert result.totals.hedge_proposed == pytest.approx(sum(costs))
 
 
 def test_regimes_from_history(desk, tmp_path, monkeypatch):
@@ -222,17 +245,17 @@ def test_regimes_from_history(desk, tmp_path, monkeypatch):
         return real(lf, *args)
 
     monkeypatch.setattr(regime_mod, "_evaluate", counting)
-    regimes = regime_mod.regimes_for(loaded, [history])
+    regimes, _ = regime_context(loaded, [history])
     assert len(calls) == 1  # three files sharing --market: the signals are evaluated once
     assert len(regimes) == 3 and regimes[0] is regimes[2]
     assert regimes[0].elevated is True and regimes[0].active >= 2
     assert "history to 2026-11-24" in regimes[0].note
-    result = review.review_book(loaded, regimes, desk / "j.sqlite")
+    result = run(desk, 1, history=[history], journal_path=desk / "j.sqlite").review
     assert result.regime.elevated is True
-    assert {r["regime"] for r in result.rows} == {"elevated"}
+    assert {r.check.regime for r in result.rows} == {"elevated"}
     with sqlite3.connect(desk / "j.sqlite") as conn:
         assert conn.execute("SELECT regime FROM reviews").fetchall() == [("elevated",)]
-    assert regime_mod.regimes_for(loaded, None) == [Regime()] * 3
+    assert regime_context(loaded, None) == ([Regime()] * 3, None)
 
 
 # ------------------------------------------------------------------ journal and changes
@@ -241,7 +264,7 @@ def test_regimes_from_history(desk, tmp_path, monkeypatch):
 def test_changes_across_three_runs(desk):
     first = run(desk, 1, changes=True)
     assert first.review_id == 1 and first.since is None
-    assert [(c["id"], c["kind"]) for c in first.changes] == [
+    assert kinds(first.changes) == [
         ("hedged", "new_position"),
         ("calm", "new_position"),
         ("extra", "new_position"),
@@ -249,7 +272,7 @@ def test_changes_across_three_runs(desk):
 
     second = run(desk, 2, changes=True)
     assert second.since.id == 1
-    assert [(c["id"], c["kind"], c["detail"]) for c in second.changes] == [
+    assert kinds(second.changes, "detail") == [
         ("calm", "new_layer", "layer 0 → 2"),
         ("calm", "action_changed", "hold → open_hedge"),
         ("extra", "new_layer", "layer 0 → 2"),
@@ -261,7 +284,7 @@ def test_changes_across_three_runs(desk):
     (desk / "book" / "extra.toml").unlink()  # closed before day 3
     third = run(desk, 3, changes=True)
     assert third.since.id == 2  # compared with day 2, not day 1
-    assert [(c["id"], c["kind"], c["detail"]) for c in third.changes] == [
+    assert kinds(third.changes, "detail") == [
         ("hedged", "layer_dropped", "layer 2 → 0"),
         ("hedged", "unwind", "open_hedge → close_hedge"),
         ("calm", "layer_dropped", "layer 2 → 0"),
@@ -269,7 +292,7 @@ def test_changes_across_three_runs(desk):
         ("extra", "position_gone", "was layer 2, open_hedge"),
     ]
     c = third.changes[3]
-    assert (c["mark_before"], c["mark_after"]) == pytest.approx((2.18, 0.48), abs=0.01)
+    assert (c.mark_before, c.mark_after) == pytest.approx((2.18, 0.48), abs=0.01)
 
     with sqlite3.connect(desk / "journal.sqlite") as conn:
         assert conn.execute("SELECT id, positions, status FROM reviews").fetchall() == [
@@ -288,12 +311,7 @@ def test_same_review_twice_has_no_changes(desk):
 
 def test_changes_compare_with_the_same_book(desk):
     run(desk, 1)
-    other = review.review_book(
-        book.load_book([desk / "book" / "calm.toml"], market=desk / "day2.toml"),
-        None,
-        desk / "journal.sqlite",
-        True,
-    )
+    other = run(desk, 2, books=[desk / "book" / "calm.toml"], changes=True)
     assert other.since is None  # a different book: no earlier review of it
     back = run(desk, 2, changes=True)
     assert back.since.id == 1  # the book's own last review, not the calm.toml one (#2)
@@ -310,7 +328,7 @@ def test_not_recording_still_shows_changes(desk):
     run(desk, 1)
     peek = run(desk, 2, changes=True, record=False)
     assert peek.review_id is None and peek.since.id == 1
-    assert {c["kind"] for c in peek.changes} == {"new_layer", "action_changed"}
+    assert {c.kind for c in peek.changes} == {"new_layer", "action_changed"}
     with sqlite3.connect(desk / "journal.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
 
@@ -322,10 +340,10 @@ def test_not_recording_creates_nothing(desk):
 
 
 def test_no_journal(desk):
-    result = review.review_book(load(desk, 1), None, None)
+    result = run(desk, 1, journal_path=None)
     assert result.review_id is None and result.changes is None
-    with pytest.raises(InputError, match="changes: needs a journal"):
-        review.review_book(load(desk, 1), None, None, True)
+    with pytest.raises(InputError, match="journal: needs a journal"):
+        run(desk, 1, journal_path=None, changes=True)
 
 
 def test_bad_journal_file(desk):
@@ -339,15 +357,13 @@ REVIEWER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from alvh_cli.inputs import book
-    from alvh_cli.method import review
+    from alvh_cli.app.review import review
     folder, market, path, name, n, go = sys.argv[1:6] + [Path(sys.argv[6])]
-    loaded = book.load_book([folder], market=market, expand_dirs=True)
     (go.parent / f"ready-{name}").touch()
     while not go.exists():
         time.sleep(0.002)
     for k in range(int(n)):
-        review.review_book(loaded, None, path, False, books=[folder], argv=[name, str(k)])
+        review([folder], market=market, journal_path=path, argv=[name, str(k)])
     """
 )
 
@@ -522,11 +538,9 @@ def test_a_position_copied_into_two_files_is_flagged(tmp_path):
     src = Path(__file__).resolve().parent.parent / "sample_positions" / "calm.toml"
     for name in ("a.toml", "b.toml"):
         shutil.copy(src, tmp_path / name)
-    from alvh_cli.inputs.book import load_book
-
-    result = review.review_book(load_book([tmp_path], expand_dirs=True))
+    result = app_review.review([tmp_path]).review
     assert len(result.rows) == 2
-    assert result.warnings == [
+    assert list(result.warnings) == [
         f"position 'dec-calm' in {tmp_path / 'b.toml'} repeats {tmp_path / 'a.toml'} "
         "leg for leg: counted twice?"
     ]

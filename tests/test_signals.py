@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_cli.errors import InputError
-from alvh_cli.inputs.events import Event
+from alvh_cli.errors import InputError, options_named
+from alvh_cli.inputs.events import load_events
 from alvh_cli.inputs.history import read_history
 from alvh_cli.method.calibrate import calibrate
 from alvh_cli.method.indicators import bearish_cross, macd, rsi_wilder
 from alvh_cli.method.signals import SIGNAL_NAMES, evaluate
+from alvh_cli.model.calendar import Event
 from alvh_cli.model.rules import Rules
+
+SHIPPED = load_events()  # the calendar shipped with alvh
 
 # --- RSI -------------------------------------------------------------------
 
@@ -254,11 +257,11 @@ def test_regime_elevated_at_min_signals():
 
 
 def test_no_history_is_unavailable_never_quiet():
-    r = evaluate(None, Rules(), asof=date(2026, 12, 7))
+    r = evaluate(None, Rules(), asof=date(2026, 12, 7), events=SHIPPED)
     assert r.elevated is None and r.history_asof is None
     assert [s.name for s in r.signals] == list(SIGNAL_NAMES)
-    for s in r.signals[:-1]:
-        assert s.active is None and s.note == "no --history file"
+    for s in r.signals[:-1]:  # the library names the parameter, the command line its flag
+        assert s.active is None and options_named(s.note) == "no --history file"
     event = r.by_name("macro_event")  # needs only the calendar
     assert event.active is True and "FOMC 2026-12-09" in event.value
     assert r.active_count == 1
@@ -289,10 +292,10 @@ def test_stale_history_note_and_rows_at_or_before_asof():
 
 def test_macro_event_unavailable_outside_the_calendar():
     # the shipped calendar starts in 2026: a 2018 asof is not "quiet"
-    before = evaluate(None, Rules(), asof=date(2018, 6, 1)).by_name("macro_event")
+    before = evaluate(None, Rules(), asof=date(2018, 6, 1), events=SHIPPED).by_name("macro_event")
     assert before.active is None
     assert "event calendar starts 2026-" in before.note and "after asof 2018-06-01" in before.note
-    after = evaluate(None, Rules(), asof=date(2040, 6, 1)).by_name("macro_event")
+    after = evaluate(None, Rules(), asof=date(2040, 6, 1), events=SHIPPED).by_name("macro_event")
     assert after.active is None and "event calendar ends" in after.note
     # a user calendar starting earlier covers it
     early = [Event(date(2018, 6, 5), "CPI", "", "mine"), *NO_EVENTS]

@@ -6,7 +6,8 @@ import math
 
 from builders import condor, loaded, market, vix_spread
 
-from alvh_cli.model.valuation import price_book, value_book
+from alvh_cli.model.valuation import value_book
+from alvh_cli.output.records import price_json
 
 
 def bsm(is_call, s, k, t, sigma):
@@ -65,7 +66,7 @@ def test_vix_legs_map_to_spx_delta_through_the_stress_model():
 
 def test_price_book_rows_are_per_leg_dollars():
     pos = condor(hedges=vix_spread(21, 26, 8, 1.0, 0.3))
-    data = price_book([loaded(pos, market(spx=5790.0))])
+    data = price_json(value_book([loaded(pos, market(spx=5790.0))]))
     assert len(data["legs"]) == 6
     for row in data["legs"]:
         mult = 100.0

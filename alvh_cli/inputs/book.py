@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError, InputWarning
@@ -19,7 +19,7 @@ from alvh_cli.inputs.expiries import check_expiries
 from alvh_cli.inputs.sanity import check_position_strikes
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market
-from alvh_cli.model.rules import Rules, check_overrides, resolve
+from alvh_cli.model.rules import check_overrides, resolve
 
 
 def load_book(
@@ -145,115 +145,3 @@ def read_chains(paths: Sequence[Path | str]) -> list:
 
     require_readable(paths)
     return [read_option_chain(p) for p in paths]
-
-
-def effective_rules(paths: Sequence[Path | str], rules: Path | str | None) -> Rules:
-    """The rules in force for ``alvh rules``: defaults, then files' [rules], then --rules."""
-    layers = [(pf.rules, pf.path) for pf in positions.load_files([Path(p) for p in paths])]
-    if rules is not None:
-        layers.append((positions.load_rules_table(rules), str(rules)))
-    return resolve(*layers)
-
-
-def parse_date_option(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"must be a date YYYY-MM-DD, got {value!r}", option) from None
-
-
-def parse_instant_option(value: str | None, option: str):
-    """An ``--asof``-style option: an ISO date-time (with or without offset) or a date,
-    made aware as a file's ``asof`` is (DESIGN §2); None when not given."""
-    from datetime import datetime
-
-    from alvh_cli.inputs.build import resolve_asof
-
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"must be a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS][+HH:MM], "
-            f"got {value!r}",
-            option,
-        ) from None
-    return resolve_asof(moment)
-
-
-def _loadable_quotes(market: Market) -> tuple[Market, int]:
-    """``market`` without the quotes a market file may not hold (``sanity``: a strike
-    beyond 1/5..5x of its underlying, an expiry over 3 years after ``asof``), and how
-    many went. Real chains list such strikes (SPX puts at 100); no condor uses them."""
-    from dataclasses import replace
-
-    from alvh_cli.inputs import sanity
-    from alvh_cli.model.timing import NEW_YORK, aware
-
-    last = sanity.latest_expiry(aware(market.asof).astimezone(NEW_YORK).date())
-    (_, vix_low), (_, vix_high) = sanity.vix_references(market)
-    band = sanity.STRIKE_BAND
-    keep = []
-    for q in market.quotes:
-        low, high = (market.spx, market.spx) if q.underlying == "SPX" else (vix_low, vix_high)
-        if q.expiry <= last and low / band <= q.strike <= high * band:
-            keep.append(q)
-    return replace(market, quotes=tuple(keep)), len(market.quotes) - len(keep)
-
-
-def market_from_files(
-    chains: Sequence[Path | str],
-    *,
-    futures: Path | str | None = None,
-    asof: str | None = None,
-    spx: float | None = None,
-    vix: float | None = None,
-    quotes: bool = True,
-):
-    """The day's market snapshot from chain files (``alvh market``): (Market, notes).
-
-    ``quotes=False`` leaves the chains' quotes out of the snapshot (``notes``
-    says so).
-
-    ``asof`` (an option's text) defaults to the chains' quote time; a chain
-    without one (the generic layout) needs it. VIX futures come from the
-    ``futures`` settlements file, each within a factor 3 of VIX as a market
-    file's must be. See :func:`alvh_cli.model.surface.market_from_chains`.
-    """
-    from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
-    from alvh_cli.inputs.chain import read_futures, require_readable
-    from alvh_cli.model.surface import market_from_chains
-
-    require_readable([*chains, *([futures] if futures is not None else [])])
-    snapshots = read_chains(chains)
-    when = parse_instant_option(asof, "--asof")
-    if when is None:
-        times = [s.asof for s in snapshots if s.asof is not None]
-        if not times:
-            raise InputError(
-                "the chain carries no quote time (generic layout): give --asof",
-                ", ".join(str(c) for c in chains),
-            )
-        when = times[0]
-    points = read_futures(futures).points if futures is not None else ()
-    market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
-    market, notes["left_out"] = _loadable_quotes(market)
-    for p in points:
-        if not market.vix / VIX_FUTURE_FACTOR <= p.price <= market.vix * VIX_FUTURE_FACTOR:
-            raise InputError(
-                f"the {p.expiry} future at {p.price:g} is more than {VIX_FUTURE_FACTOR:g}x away "
-                f"from VIX {market.vix:g} — a typo, or the wrong day's file?",
-                str(futures),
-                "price",
-            )
-    if futures is not None:
-        notes["futures"] = str(futures)
-    if not quotes:
-        from dataclasses import replace
-
-        market, notes["no_quotes"] = replace(market, quotes=()), True
-    return market, notes

@@ -8,14 +8,14 @@ strict except for the padding spaces after the root.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 from datetime import date, datetime
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import market_warnings, sanity
-from alvh_cli.inputs.schema import CLOSE_NY, DEFAULT_ROOT, NEW_YORK, OCC_REPLACES, ROOT_UNDERLYING
+from alvh_cli.inputs.schema import CLOSE_NY, NEW_YORK, OCC_REPLACES
 from alvh_cli.inputs.validate import show, show_num
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
 from alvh_cli.model.domain import (
     FuturePoint,
     Leg,
@@ -28,38 +28,6 @@ from alvh_cli.model.domain import (
 )
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.timing import settlement_timestamp
-
-
-def parse_osi(symbol: str) -> tuple[str, str, float, date]:
-    """Split an OSI option symbol into (root, type, strike, expiry).
-
-    ``"SPXW  261218P05400000"`` → ``("SPXW", "put", 5400.0, date(2026, 12, 18))``.
-    The root may be padded with any number of spaces (none too); everything
-    else is strict: upper case, YYMMDD, C or P, 8-digit strike × 1000.
-    Raises InputError (without file or key: callers locate it).
-    """
-    if not isinstance(symbol, str):
-        raise InputError(f"must be a string, got {show(symbol)}")
-    m = _OSI.fullmatch(symbol)
-    if m is None:
-        raise InputError(
-            f"not an OSI option symbol (ROOT YYMMDD C|P 8-digit strike×1000), got {show(symbol)}"
-        )
-    root, ymd, cp, strike_code = m.groups()
-    if root not in ROOT_UNDERLYING:
-        known = ", ".join(ROOT_UNDERLYING)
-        raise InputError(f"root {root!r} is not one alvh prices ({known}), got {show(symbol)}")
-    try:
-        expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
-    except ValueError:
-        raise InputError(f"expiry {ymd} is not a valid YYMMDD date, got {show(symbol)}") from None
-    strike = int(strike_code) / 1000.0
-    if strike <= 0:
-        raise InputError(f"strike must be > 0, got {show(symbol)}")
-    return root, "put" if cp == "P" else "call", strike, expiry
-
-
-_OSI = re.compile(r"([A-Z]{1,6}?) *(\d{6})([CP])(\d{8})")
 
 
 def resolve_asof(value: date | datetime) -> datetime:

@@ -48,6 +48,7 @@ import numpy as np
 
 from alvh_cli.errors import InputError
 from alvh_cli.model.chain import ChainSnapshot
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING
 from alvh_cli.model.domain import FuturePoint
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.timing import NEW_YORK
@@ -84,8 +85,6 @@ CBOE_QUOTE_TIME = time(15, 45)
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
-ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
-DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
 _SYMBOLS = {"^SPX": "SPX", "SPX": "SPX", "^VIX": "VIX", "VIX": "VIX"}
 _TYPES = {"c": True, "call": True, "p": False, "put": False}
 

@@ -2,7 +2,7 @@
 
 The shipped calendar is ``alvh_cli/data/macro_events.csv``; its header
 comments say where each block of dates came from and which are tentative.
-Users add or correct dates with ``--events FILE`` in the same CSV form::
+Users add or correct dates with a file of their own in the same CSV form::
 
     date,event,note
     2026-12-09,FOMC,
@@ -15,9 +15,8 @@ with the same date and event (FOMC/CPI/PPI) as a shipped row replaces it, so
 a user can confirm a tentative date; a moved date needs the new row added (the
 old shipped one stays, erring towards more caution, not less).
 
-Trading days are NYSE sessions: weekdays that are not NYSE holidays (from the
-``holidays`` package's ``financial_holidays("NYSE")``). Standard library
-otherwise: no pandas here, so the calendar works without ``--history``.
+The events are ``alvh_cli.model.calendar.Event`` values. Standard library only: no
+pandas here, so the calendar works without a history file.
 """
 
 from __future__ import annotations
@@ -25,39 +24,16 @@ from __future__ import annotations
 import csv
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.model.exchange import holidays_of, is_business_day
+from alvh_cli.model.calendar import KINDS, Event
 
-KINDS = ("FOMC", "CPI", "PPI", "other")
 SHIPPED = "macro_events.csv"
-TENTATIVE = "tentative"
 _COLUMNS = ("date", "event", "note")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the history files (history.read_history)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One scheduled macro event.
-
-    ``date`` is the New York calendar day of the release (FOMC: the decision
-    day, statement at 14:00 ET; CPI and PPI: 08:30 ET). ``kind`` is one of
-    ``KINDS``. ``note`` is ``"tentative"`` for a date not checked against its
-    publisher, else a free remark. ``source`` is the file it came from.
-    """
-
-    date: date
-    kind: str
-    note: str
-    source: str
-
-    @property
-    def tentative(self) -> bool:
-        return self.note.strip().lower() == TENTATIVE
 
 
 def shipped_path() -> str:
@@ -159,38 +135,3 @@ def _kind(text: str) -> str | None:
         if text.lower() == kind.lower():
             return kind
     return None
-
-
-def nyse_holidays(first_year: int, last_year: int) -> frozenset[date]:
-    """NYSE full-day closures in ``first_year..last_year``."""
-    return frozenset().union(*(holidays_of(y) for y in range(first_year, last_year + 1)))
-
-
-def is_trading_day(day: date) -> bool:
-    """True on an NYSE session: a weekday that is not an NYSE holiday."""
-    return is_business_day(day)
-
-
-def trading_window_end(asof: date, trading_days: int) -> date:
-    """The ``trading_days``-th NYSE session after ``asof`` (``asof`` itself for 0).
-
-    Sessions are counted strictly after ``asof``, so with ``trading_days = 2``
-    and ``asof`` Monday 2026-12-07 the window runs to Wednesday 2026-12-09.
-    Same count as ``pandas.bdate_range(asof + 1 day, periods=n, freq="C",
-    holidays=NYSE holidays)[-1]``.
-    """
-    if trading_days < 0:
-        raise ValueError("trading_days must be >= 0")
-    day, seen = asof, 0
-    while seen < trading_days:
-        day += timedelta(days=1)
-        if is_trading_day(day):
-            seen += 1
-    return day
-
-
-def events_within(events: Iterable[Event], asof: date, trading_days: int) -> list[Event]:
-    """Events dated from ``asof`` (inclusive: today's release still counts) to
-    ``trading_window_end(asof, trading_days)`` (inclusive), in date order."""
-    end = trading_window_end(asof, trading_days)
-    return sorted((e for e in events if asof <= e.date <= end), key=lambda e: e.date)

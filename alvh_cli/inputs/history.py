@@ -59,7 +59,6 @@ EXPECTED_HEADERS = (
     "DATE,OPEN,HIGH,LOW,CLOSE (CBOE VIX_History.csv, read as vix); "
     "Date,Open,High,Low,Close,Adj Close,Volume (Yahoo ^GSPC, read as spx)"
 )
-STALE_DAYS = 7  # a history ending longer before asof reads no regime for today
 
 
 def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.build import build_market, build_positions, parse_osi, resolve_asof
+from alvh_cli.inputs.build import build_market, build_positions, resolve_asof
 from alvh_cli.inputs.schema import FILE_FIELDS
 from alvh_cli.inputs.toml_reader import os_error_message, read_toml
 from alvh_cli.inputs.validate import check_rules, check_table, check_value
@@ -35,7 +35,6 @@ __all__ = [
     "load_market_file",
     "load_rules_table",
     "parse_market",
-    "parse_osi",
     "resolve_asof",
 ]
 

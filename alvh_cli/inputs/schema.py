@@ -15,9 +15,6 @@ from datetime import time
 NEW_YORK = "America/New_York"
 CLOSE_NY = time(16, 0)  # a bare date as ``asof`` means the 16:00 New York close
 
-# Roots alvh prices and their underlying.
-ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
-DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
 
 # Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
 MAX_CONTRACTS = 10_000

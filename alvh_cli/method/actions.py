@@ -12,9 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from alvh_cli.method.scenarios import RiskFigures
 from alvh_cli.model.domain import Leg
+
+if TYPE_CHECKING:
+    from alvh_cli.method.orders import Order
 
 
 class Action(str, Enum):
@@ -75,7 +79,9 @@ class Recommendation:
     and ``after`` are the position's scenario figures without and with the
     change; ``alternatives`` what else was evaluated (Layer 3).
     ``attention`` marks a decision a trader must see even when it is to hold
-    (Layer 3, or past the 2x stop).
+    (Layer 3, or past the 2x stop). ``orders`` are the trades as a broker takes them
+    (:func:`alvh_cli.method.orders.with_orders`: netted against the position's legs,
+    one order per venue, limits on the exchange tick).
     """
 
     action: Action
@@ -89,6 +95,7 @@ class Recommendation:
     alternatives: tuple[Alternative, ...] = ()
     attention: bool = False
     budget_limited: bool = False
+    orders: tuple[Order, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,3 +143,15 @@ class Roll(Recommendation):
     from_strikes: tuple[float, float] = ()
     to_strikes: tuple[float, float] = ()
     quantity: int = 0
+
+
+def instrument_of(trades) -> str:
+    """What a list of trades is, in a word: "vix_call_spread", "iron_condor", or the kinds."""
+    kinds = sorted({(t.leg.underlying, t.leg.type) for t in trades})
+    if kinds == [("VIX", "call")] and len(trades) == 2:
+        return "vix_call_spread"
+    if kinds == [("SPX", "call"), ("SPX", "put")] and len(trades) == 4:
+        return "iron_condor"
+    if len(kinds) == 1 and len(trades) == 2 and kinds[0][0] == "SPX":
+        return f"{kinds[0][1]}_vertical"
+    return "+".join(f"{u.lower()}_{t}" for u, t in kinds)

@@ -321,6 +321,8 @@ def check_position(
                 reason=f"{recs[0].reason}; past the 2x stop (mark {pv.mark_multiple:.2f}x): "
                 "alvh holds, the figures say why",
             )
+    # a method sized in fractions of a contract (a backtest) has no orders to send
+    recs = _with_orders(recs, p) if integral else tuple(recs)
     return PositionCheck(
         p,
         p.expiry,
@@ -378,11 +380,22 @@ def _quiet(pv: PositionValues, regime: Regime, side: str, why: str) -> PositionC
                 cash=cash(trades),
             ),  # fmt: skip
         )
+        recs = _with_orders(recs, p)
     return PositionCheck(
         p, p.expiry, int(pv.values.dte[pv.legs.index(p.condor[0])]), pv.debit_to_close,
         pv.mark_multiple, side, 0, why, regime.label, pv.greeks["total"], pv.pnl,
         traditional(pv.mark_multiple), None, "", recs, False,
     )  # fmt: skip
+
+
+def _with_orders(recs, p: Position) -> tuple[Recommendation, ...]:
+    """Each recommendation with the orders of its trades (the order code is loaded only
+    where a recommendation trades)."""
+    if not any(r.trades for r in recs):
+        return tuple(recs)
+    from alvh_cli.method.orders import with_orders
+
+    return tuple(with_orders(r, p.legs) for r in recs)
 
 
 def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:

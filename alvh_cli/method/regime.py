@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from alvh_cli.model.book import LoadedFile
 
@@ -20,7 +19,7 @@ class Regime:
     elevated: bool | None = None
     active: int = 0
     signals: tuple = ()
-    note: str = "no --history file: signals unavailable"
+    note: str = "no {flag:history} file: signals unavailable"
     spike: bool | None = None
 
     @property
@@ -36,34 +35,10 @@ def front_future(market) -> float | None:
     return min(market.vix_futures, key=lambda f: f.expiry).price if market.vix_futures else None
 
 
-def regimes_for(
-    loaded: Sequence[LoadedFile], history: Sequence[Path] | None, events: Sequence[Path] = ()
-) -> list[Regime]:
-    """One Regime per loaded file; without ``history`` every one is 'unavailable'."""
-    return context_for(loaded, history, events)[0]
-
-
-def context_for(
-    loaded: Sequence[LoadedFile], history: Sequence[Path] | None, events: Sequence[Path] = ()
-):
-    """(one Regime per loaded file, the history's closes for the scenario set or None).
-
-    The history file is read once for both.
-    """
-    if not history:
-        return [Regime() for _ in loaded], None
-    from alvh_cli.inputs import events as events_mod
-    from alvh_cli.inputs.history import read_history
-    from alvh_cli.method.scenarios import History
-
-    frame = read_history(history)
-    sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
-    closes = History.from_frame(frame, sources)
-    return _regimes(loaded, frame, events_mod.load_events(events)), closes
-
-
-def _regimes(loaded, frame, calendar) -> list[Regime]:
-    # Files that share a snapshot and rules share a regime: evaluate once for them all.
+def regimes_for(loaded: Sequence[LoadedFile], frame, calendar) -> list[Regime]:
+    """One Regime per loaded file from a history ``frame`` (``inputs.history.read_history``)
+    and a macro ``calendar`` (``model.calendar.Event`` list). Files that share a snapshot
+    and rules share a regime: it is evaluated once for them all."""
     done: dict[tuple, Regime] = {}
     out = []
     for lf in loaded:

@@ -233,7 +233,7 @@ def risk_graphs(
         ids = ", ".join(pv.position.id for pv, _ in pairs)
         pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
         if not pairs:
-            raise InputError(f"no position '{position}' (positions: {ids})", "--position")
+            raise InputError(f"no position '{position}' (positions: {ids})", option="position")
     for pv, _ in pairs:
         check_date(day, pv.market.asof, pv.position.expiry, pv.position.id)
     values = [pv for pv, _ in pairs]
@@ -253,7 +253,7 @@ def check_date(day: date | None, asof: datetime, expiry: date, position_id: str)
         raise InputError(
             f"{day} is not between asof {today} and the expiry {expiry} of position "
             f"'{position_id}' (a date after {today}, on or before {expiry})",
-            "--date",
+            option="day",
         )
 
 

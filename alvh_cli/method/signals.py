@@ -14,8 +14,6 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from alvh_cli.inputs import events as events_mod
-from alvh_cli.inputs.history import STALE_DAYS
 from alvh_cli.method.indicators import (
     ad_divergence,
     bearish_cross,
@@ -24,6 +22,7 @@ from alvh_cli.method.indicators import (
     term_inversion,
     vix_spike,
 )
+from alvh_cli.model import calendar
 from alvh_cli.model.rules import Rules
 
 SIGNAL_NAMES = (
@@ -34,7 +33,8 @@ SIGNAL_NAMES = (
     "ad_divergence",
     "macro_event",
 )
-NO_HISTORY = "no --history file"
+NO_HISTORY = "no {flag:history} file"
+STALE_DAYS = 7  # a history ending longer before asof reads no regime for today
 NO_USABLE_HISTORY = "no usable history"  # stands in for a history date that is None, in text
 
 
@@ -111,13 +111,13 @@ def evaluate(
     *,
     asof: date | datetime,
     front_future: float | None = None,
-    events: Sequence[events_mod.Event] | None = None,
+    events: Sequence[calendar.Event] = (),
     vix: float | None = None,
 ) -> SignalReport:
     """The six DESIGN §6 signals and the regime at ``asof``.
 
     ``history`` comes from ``read_history`` (or None: every history signal is
-    unavailable with note "no --history file" and ``elevated`` is None).
+    unavailable with note ``NO_HISTORY`` and ``elevated`` is None).
     Only rows at or before ``asof`` are used; a history ending more than
     ``STALE_DAYS`` calendar days before ``asof`` is too old: its signals are
     unavailable (a week covers weekends and holiday closures).
@@ -125,10 +125,10 @@ def evaluate(
     the market file's spot VIX (default: the history's last VIX); the term
     structure signal compares VIX with VIX3M (history) and with the front
     future, and is on when either is inverted — with ``vix`` and
-    ``front_future`` it works without a history. ``events`` defaults to the
-    shipped calendar; the macro event signal needs no history (only the
-    calendar), so it is reported even without one, but it does not make a
-    regime: ``elevated`` needs a history.
+    ``front_future`` it works without a history. ``events`` is the macro calendar
+    (``alvh_cli.inputs.events.load_events``: the shipped dates and the user's); the
+    macro event signal needs no history (only the calendar), so it is reported even
+    without one, but it does not make a regime: ``elevated`` needs a history.
     """
     day = _ny_date(asof)
     notes: list[str] = []
@@ -270,27 +270,25 @@ def _ad_signal(rows, rules: Rules, day, missing: str) -> Signal:
 def _event_signal(rules: Rules, day: date, events) -> Signal:
     n = rules.event_days
     threshold = f"FOMC/CPI/PPI within {n} trading days"
-    if events is None:
-        events = events_mod.load_events()
-    end = events_mod.trading_window_end(day, n)
+    end = calendar.trading_window_end(day, n)
     first = min((e.date for e in events), default=None)
     last = max((e.date for e in events), default=None)
     if first is None or last is None:
-        note = "unavailable (event calendar is empty; add dates with --events)"
+        note = "unavailable (event calendar is empty; add dates with {flag:events})"
         return _unavailable("macro_event", threshold, note, day)
     if day < first:
         note = (
             f"unavailable (event calendar starts {first.isoformat()}, after asof "
-            f"{day.isoformat()}; add dates with --events)"
+            f"{day.isoformat()}; add dates with {{flag:events}})"
         )
         return _unavailable("macro_event", threshold, note, day)
     if end > last:
         note = (
             f"unavailable (event calendar ends {last.isoformat()}, before the window's end "
-            f"{end.isoformat()}; add dates with --events)"
+            f"{end.isoformat()}; add dates with {{flag:events}})"
         )
         return _unavailable("macro_event", threshold, note, day)
-    hits = events_mod.events_within(events, day, n)
+    hits = calendar.events_within(events, day, n)
     if not hits:
         return Signal("macro_event", False, None, threshold, day, f"none through {end.isoformat()}")
     text = ", ".join(

@@ -377,16 +377,16 @@ def market_from_chains(
     fitted = fit_chains(chains, asof)
     sources = ", ".join(dict.fromkeys(c.source for c in chains))
     chain_spx = _chain_spot(fitted, "SPX")
-    notes: dict = {"spx_from": "--spx", "vix_from": "--vix", "vix_near_month": None}
+    notes: dict = {"spx_from": "{flag:spx}", "vix_from": "{flag:vix}", "vix_near_month": None}
     if spx is None:
         if chain_spx is None:
-            raise InputError("the chain gives no SPX level: give --spx", sources)
+            raise InputError("the chain gives no SPX level: give {flag:spx}", sources)
         spx, notes["spx_from"] = chain_spx, "the chain's SPX mid"
     if vix is None:
         vix = _chain_spot(fitted, "VIX")
         if vix is None:
             raise InputError(
-                "the chain holds no VIX options with an underlying mid: give --vix", sources
+                "the chain holds no VIX options with an underlying mid: give {flag:vix}", sources
             )
         notes["vix_from"] = "the VIX options' underlying mid"
     spot = chain_spx if chain_spx is not None else spx

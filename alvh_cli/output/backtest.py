@@ -18,7 +18,7 @@ from typing import Any
 from alvh_cli.backtest import analysis as an
 from alvh_cli.backtest import engine as bt
 from alvh_cli.errors import InputError
-from alvh_cli.output import common
+from alvh_cli.output import common, files
 
 CANNOT_TELL = (
     "Modelled prices: options are priced from VIX by a model (BSM with a smile fitted to one "
@@ -79,7 +79,7 @@ def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
         for row in result.trades:
             out.writerow({k: _cell(k, row[k]) for k in TRADE_COLUMNS})
 
-    common.write_atomic(path, write)
+    files.write_atomic(path, write)
 
 
 def _cell(key: str, value: Any) -> Any:
@@ -113,7 +113,7 @@ def _pyplot():
 def _save(fig, path: Path | str) -> None:
     plt = _pyplot()
     try:
-        common.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
+        files.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
     finally:
         plt.close(fig)
 

@@ -94,9 +94,8 @@ def print_check(console, result) -> None:
     lay = layout.choose(console, len(result.positions), [*grids, *alts])
     out = Out(console, lay)
     regime = result.regime
-    out.line(
-        f"alvh check as of {result.asof} — regime: {regime.label} ({regime.note})", style="bold"
-    )
+    note = common.note_text(regime.note)
+    out.line(f"alvh check as of {result.asof} — regime: {regime.label} ({note})", style="bold")
     if result.positions:
         out.line(f"scenarios: {result.positions[0].scenario_source}")
     if lay.compact:

@@ -12,12 +12,8 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any
-
-from alvh_cli.errors import InputError
 
 
 class Dollars(float):
@@ -60,44 +56,6 @@ def clean(value):
     if isinstance(value, float):
         return float(f"{value:.10g}") if math.isfinite(value) else None
     return value
-
-
-def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str = "w") -> None:
-    """Write a file whole or not at all: ``write(fh)`` fills a temporary file in
-    ``path``'s folder, which is then renamed over ``path``.
-
-    For every file alvh writes (position files, trades CSV, plots): an existing
-    file is replaced only once the new one is complete, and a failed write leaves
-    neither a half file nor the temporary one. ``mode`` is ``"w"`` (UTF-8 text,
-    no newline translation: the writer's ``\n`` is what lands) or ``"wb"``. The
-    file gets the permissions of any file the user creates (0666 less the umask,
-    not mkstemp's 0600). A missing folder or an OS error raises InputError naming
-    ``path``.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"no such directory: {folder}", str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    try:
-        text = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **text) as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        _discard(tmp)
-        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
-    except BaseException:
-        _discard(tmp)
-        raise
-
-
-def _discard(tmp: str) -> None:
-    if os.path.exists(tmp):
-        os.unlink(tmp)
 
 
 def console():
@@ -234,12 +192,20 @@ def _unsigned_zero(text: str) -> str:
     return text
 
 
+def note_text(text: str) -> str:
+    """A note of the method as a command-line user reads it: each parameter it names
+    (``{flag:events}``) as its option (``--events``)."""
+    from alvh_cli.errors import options_named
+
+    return options_named(text)
+
+
 def regime_json(regime) -> dict:
     return {
         "elevated": regime.elevated,
         "active_signals": regime.active if regime.elevated is not None else None,
         "signals": [signal_json(s) for s in regime.signals],
-        "note": regime.note,
+        "note": note_text(regime.note),
     }
 
 
@@ -250,7 +216,7 @@ def signal_json(s) -> dict:
         "value": s.value,
         "threshold": s.threshold,
         "asof": s.asof.isoformat() if s.asof else None,
-        "note": s.note,
+        "note": note_text(s.note),
     }
 
 

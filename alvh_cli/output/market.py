@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from alvh_cli.errors import InputError
 from alvh_cli.model.domain import Market, Quote, Smile
-from alvh_cli.output.common import write_atomic
+from alvh_cli.output.common import note_text
+from alvh_cli.output.files import write_atomic
 
 
 def market_toml(market: Market, notes: dict) -> str:
@@ -103,7 +103,7 @@ def _header(market: Market, notes: dict) -> list[str]:
         "Market snapshot written by `alvh market`; use it with --market.",
         f"Chains: {surface.source}"
         + (f"; VIX futures: {notes['futures']}" if notes.get("futures") else ""),
-        f"spx from {notes['spx_from']}; vix from {notes['vix_from']}.",
+        f"spx from {note_text(notes['spx_from'])}; vix from {note_text(notes['vix_from'])}.",
         f"rate and dividend_yield: put-call parity at {near.root} {near.expiry} (the fitted",
         "expiry nearest 30 days): rate = -ln(D)/T, dividend_yield = rate - ln(F/spx)/T.",
         "[market.spx_vol]: the quadratic smile nearest that expiry's SVI over k = -3..+2 ATM",
@@ -133,30 +133,9 @@ def _header(market: Market, notes: dict) -> list[str]:
     return out
 
 
-def check_target(output: Path | None, force: bool) -> None:
-    """Refuse, before any work, an ``output`` that is a directory, or exists without ``force``."""
-    if output is None:
-        return
-    if output.is_dir():
-        raise InputError("is a directory", str(output))
-    if output.exists() and not force:
-        raise InputError("exists: pass --force to replace it", str(output))
-
-
-def emit_market(market: Market, notes: dict, output: Path | None, force: bool) -> Market:
-    """Check the snapshot reads back, then write it to ``output`` (atomically) or stdout.
-
-    An existing ``output`` is refused unless ``force``. Returns the Market as
-    the file reads back.
-    """
-    from alvh_cli.inputs.positions import parse_market
-    from alvh_cli.inputs.toml_reader import tomllib
-
-    check_target(output, force)
-    text = market_toml(market, notes)
-    back = parse_market(tomllib.loads(text)["market"], str(output or "<stdout>"))
+def emit_market(text: str, output: Path | None) -> None:
+    """The snapshot's TOML ``text`` to ``output`` (atomically) or to stdout."""
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, lambda fh: fh.write(text))
-    return back

@@ -15,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from alvh_cli.output import common
+from alvh_cli.output import files
 
 # today, the chosen date, expiry: one colour each; as held solid, with the change dashed
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
@@ -79,7 +79,7 @@ def draw_png(graph, path: Path | str) -> None:
 
     fig = figure(graph)
     try:
-        common.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
+        files.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
     finally:
         plt.close(fig)
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from alvh_cli.output import common, layout
 from alvh_cli.output.common import Dollars, money, num
 from alvh_cli.output.layout import Column, Grid, Out
+from alvh_cli.output.records import price_json
 
 LEG_DOLLARS = ("value", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta")
 
 
 def in_dollars(data: dict) -> dict:
-    """``valuation.price_book``'s plain dicts with their dollar figures as ``Dollars``: each
+    """``records.price_json``'s plain dicts with their dollar figures as ``Dollars``: each
     leg's ``value`` and ``dollar_*`` Greeks, each position's ``pnl`` and ``greeks``.
 
-    The dicts are price_book's own, changed in place rather than copied (a copy of
-    50,000 leg dicts is ~30 MiB); lazy legs (an iterator) are wrapped as they are read.
+    The dicts are changed in place rather than copied (a copy of 50,000 leg dicts is
+    ~30 MiB); lazy legs (an iterator) are wrapped as they are read.
     """
 
     def leg(r: dict) -> dict:
@@ -32,9 +33,11 @@ def in_dollars(data: dict) -> dict:
     return data
 
 
-def emit_price(data: dict, fmt: str, warnings=()) -> None:
-    """``warnings`` (InputWarnings) join the JSON; the caller prints them on stderr."""
-    data = in_dollars(data)
+def emit_price(values, fmt: str, warnings=()) -> None:
+    """The valued positions (``PositionValues``) in ``fmt``; ``warnings`` (InputWarnings)
+    join the JSON, the caller prints them on stderr. JSON streams the leg rows as they
+    are built (a big book's rows need not all be held)."""
+    data = in_dollars(price_json(values, lazy=fmt == "json"))
     if fmt == "json":
         return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
     if fmt == "csv":

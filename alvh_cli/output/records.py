@@ -9,7 +9,7 @@ them into dicts whose dollar amounts are :class:`~alvh_cli.output.common.Dollars
 
 from __future__ import annotations
 
-from alvh_cli.method.actions import Convert, OpenHedge, Roll
+from alvh_cli.method.actions import Convert, OpenHedge, Roll, instrument_of
 from alvh_cli.output.common import Dollars, leg_text_of
 
 FIGURES = ("ev", "sd", "cvar", "worst", "max_loss")
@@ -67,37 +67,6 @@ def trade_json(t) -> dict:
     }
 
 
-def ticket_trades(trades, held=()) -> list:
-    """The method's trades (``TradeLeg``) as a broker sees them: netted per contract,
-    opened or closed against ``held`` (the position's legs), priced at the assumed fills."""
-    from alvh_cli.output import tickets  # only where a recommendation trades
-
-    return tickets.net_trades(
-        (
-            tickets.Trade(
-                t.leg.underlying,
-                t.leg.root,
-                t.leg.type,
-                t.leg.strike,
-                t.leg.expiry,
-                t.quantity,
-                t.opening,
-                t.price,
-                t.model,
-            )
-            for t in trades
-        ),
-        held,
-    )
-
-
-def orders_of(trades, held=()) -> tuple:
-    """Order tickets for a recommendation's trades (:mod:`alvh_cli.output.tickets`)."""
-    from alvh_cli.output import tickets
-
-    return tickets.orders_for(ticket_trades(trades, held))
-
-
 def order_leg_json(g) -> dict:
     return {
         "action": g.action,
@@ -145,10 +114,9 @@ def alternative_json(a) -> dict:
     }
 
 
-def recommendation_json(r, held=()) -> dict:
-    """A recommendation as a record; ``held`` the position's legs, which decide whether an
-    order leg opens or closes (BTO/STO/BTC/STC)."""
-    orders = orders_of(r.trades, held) if r.trades else ()
+def recommendation_json(r) -> dict:
+    """A recommendation as a record, with its orders."""
+    orders = r.orders
     out = {
         "action": r.action.value,
         "layer": r.layer,
@@ -190,7 +158,7 @@ def recommendation_json(r, held=()) -> dict:
             quantity=r.quantity,
         )
     if r.trades and "instrument" not in out:
-        out["instrument"] = describe(r.trades)
+        out["instrument"] = instrument_of(r.trades)
         qty = {abs(t.quantity) for t in r.trades}
         if len(qty) == 1:
             out["quantity"] = qty.pop()
@@ -205,18 +173,6 @@ def recommendation_json(r, held=()) -> dict:
     if r.alternatives:
         out["alternatives"] = [alternative_json(a) for a in r.alternatives]
     return out
-
-
-def describe(trades) -> str:
-    """What a list of trades is, in a word: "vix_call_spread", "iron_condor", or the kinds."""
-    kinds = sorted({(t.leg.underlying, t.leg.type) for t in trades})
-    if kinds == [("VIX", "call")] and len(trades) == 2:
-        return "vix_call_spread"
-    if kinds == [("SPX", "call"), ("SPX", "put")] and len(trades) == 4:
-        return "iron_condor"
-    if len(kinds) == 1 and len(trades) == 2 and kinds[0][0] == "SPX":
-        return f"{kinds[0][1]}_vertical"
-    return "+".join(f"{u.lower()}_{t}" for u, t in kinds)
 
 
 def position_json(pc) -> dict:
@@ -241,5 +197,158 @@ def position_json(pc) -> dict:
         "traditional": pc.traditional,
         "figures": figures_json(pc.figures),
         "scenarios": pc.scenario_source,
-        "recommendations": [recommendation_json(r, p.legs) for r in pc.recommendations],
+        "recommendations": [recommendation_json(r) for r in pc.recommendations],
+    }
+
+
+def review_row_json(row) -> dict:
+    """A review row (``method.review.ReviewRow``): the check's position record without its
+    recommendations, plus ``actions``, ``needs_action``, ``hedge_budget`` and
+    ``hedge_spent`` (dollars)."""
+    p = position_json(row.check)
+    del p["recommendations"]
+    p.update(
+        actions=list(row.actions),
+        needs_action=row.needs_action,
+        hedge_budget=Dollars(row.hedge_budget),
+        hedge_spent=Dollars(row.hedge_spent),
+    )
+    return p
+
+
+def review_recommendations_json(rows) -> list[dict]:
+    """Every recommendation of the review's rows (holds included), in row order, each with
+    its position's ``id`` and ``source``."""
+    return [
+        {
+            "id": row.check.position.id,
+            "source": row.check.position.source,
+            **recommendation_json(rec),
+        }  # fmt: skip
+        for row in rows
+        for rec in row.check.recommendations
+    ]
+
+
+def totals_json(t) -> dict:
+    """Book totals (``method.review.BookTotals``): dollars as ``Dollars``, the ratio as is."""
+    return {
+        "positions": t.positions,
+        "needs_action": t.needs_action,
+        **{name: Dollars(getattr(t, name)) for name in ("delta", "gamma", "vega", "theta")},
+        "pnl": Dollars(t.pnl),
+        "hedge_budget": Dollars(t.hedge_budget),
+        "hedge_spent": Dollars(t.hedge_spent),
+        "hedge_proposed": Dollars(t.hedge_proposed),
+        "hedge_remaining": Dollars(t.hedge_remaining),
+        "hedge_budget_used": t.hedge_budget_used,
+    }
+
+
+def price_json(values, *, lazy: bool = False) -> dict:
+    """``alvh price``'s record: every valued position (``PositionValues``) and its legs.
+
+    ``lazy``: ``legs`` is an iterator that builds each leg's dict as it is read, for a
+    writer that streams them (a 10,000-position book is 50,000 leg dicts, about
+    100 MiB held at once); else a list.
+    """
+    summaries = [
+        {
+            "id": pv.position.id,
+            "source": pv.position.source,
+            "expiry": pv.position.expiry.isoformat(),
+            "credit": pv.position.credit,
+            "debit_to_close": pv.debit_to_close,
+            "mark_multiple": pv.mark_multiple,
+            "pnl": pv.pnl,
+            "greeks": pv.greeks,
+        }
+        for pv in values
+    ]
+    rows = (row for pv in values for row in leg_rows(pv))
+    asof = sorted({pv.market.asof.isoformat() for pv in values})
+    data = {
+        "asof": asof[0] if len(asof) == 1 else asof,
+        "positions": summaries,
+        "legs": rows if lazy else list(rows),
+    }
+    markets = {id(pv.market): pv.market for pv in values if pv.market.spx_surface is not None}
+    if markets:
+        data["surface"] = [surface_summary(m) for m in markets.values()]
+    return data
+
+
+def leg_rows(pv):
+    """One plain dict per leg of a valued position: ``alvh price``'s leg rows."""
+    import numpy as np
+
+    from alvh_cli.model.valuation import GREEKS
+
+    p, v = pv.position, pv.values
+    for i, g in enumerate(pv.legs):
+        yield {
+            "source": p.source,
+            "position": p.id,
+            "leg": g.key,
+            "underlying": g.underlying,
+            "root": g.root,
+            "type": g.type,
+            "strike": g.strike,
+            "expiry": g.expiry.isoformat(),
+            "dte": int(v.dte[i]),
+            "layer": g.layer,
+            "quantity": g.quantity,
+            "vol": None if np.isnan(v.vol[i]) else float(v.vol[i]),
+            "vol_source": v.vol_source[i],
+            "price": float(v.price[i]),
+            "delta": float(v.delta[i]),
+            "gamma": float(v.gamma[i]),
+            "vega": float(v.vega[i]),
+            "theta": float(v.theta[i]),
+            "rho": float(v.rho[i]),
+            "value": float(v.price[i] * v.quantity[i] * v.multiplier[i]),
+            **{f"dollar_{n}": float(pv.spx_dollars[n][i]) for n in GREEKS},
+        }
+
+
+def surface_summary(market) -> dict:
+    """The market's fitted SPX surface for ``alvh price``: one row per expiry.
+
+    Per expiry: ``T`` (years to settlement), ``dte``, the ``forward`` (points,
+    at the market's SPX level) and ``discount`` it is priced on, the implied
+    ``rate`` ``−ln(D)/T``, the fit's ``rms`` (vol points), ``n_quotes`` and
+    ``butterfly_free`` (None where the market file did not record them). Then
+    the chain's expiries that could not be fitted, with the reason.
+    """
+    import numpy as np
+
+    from alvh_cli.model.surface import slice_times, spx_forward_discount
+    from alvh_cli.model.timing import dte
+
+    surface = market.spx_surface
+    times = slice_times(surface, market.asof)
+    forward, discount = spx_forward_discount(market, times)
+    return {
+        "market": market.source,
+        "source": surface.source,
+        "spot": surface.spot,
+        "expiries": [
+            {
+                "root": s.root,
+                "expiry": s.expiry.isoformat(),
+                "dte": dte(market.asof, s.expiry),
+                "T": float(t),
+                "forward": float(f),
+                "discount": float(d),
+                "rate": float(-np.log(d) / t),
+                "rms": s.rms,
+                "n_quotes": s.n_quotes,
+                "butterfly_free": s.butterfly_free,
+            }
+            for s, t, f, d in zip(surface.slices, times, forward, discount, strict=True)
+        ],
+        "unfitted": [
+            {"root": root, "expiry": expiry.isoformat(), "reason": reason}
+            for root, expiry, reason in surface.unfitted
+        ],
     }

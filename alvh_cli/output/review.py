@@ -9,11 +9,50 @@ change. rich is imported only for the table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alvh_cli.output import common, layout
 from alvh_cli.output.check import position_style
 from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
-from alvh_cli.output.records import LEGEND
+from alvh_cli.output.records import (
+    LEGEND,
+    review_recommendations_json,
+    review_row_json,
+    totals_json,
+)
+
+
+@dataclass(frozen=True)
+class _Records:
+    """A review run (``alvh_cli.app.review.ReviewRun``) as the records its outputs show."""
+
+    asof: str
+    regime: object
+    rows: list[dict]
+    totals: dict
+    recommendations: list[dict]
+    changes: list[dict] | None
+    since: object
+    journal_path: str | None
+    review_id: int | None
+    warnings: tuple[str, ...]
+
+
+def _records(run) -> _Records:
+    rv = run.review
+    return _Records(
+        asof=rv.asof,
+        regime=rv.regime,
+        rows=[review_row_json(r) for r in rv.rows],
+        totals=totals_json(rv.totals),
+        recommendations=review_recommendations_json(rv.rows),
+        changes=None if run.changes is None else [c.to_dict() for c in run.changes],
+        since=run.since,
+        journal_path=run.journal_path,
+        review_id=run.review_id,
+        warnings=rv.warnings,
+    )
 
 
 def _since(result) -> dict | None:
@@ -23,8 +62,9 @@ def _since(result) -> dict | None:
     return {"review_id": s.id, "run_at": s.run_at, "asof": s.asof, "status": s.status}
 
 
-def review_json(result, warnings=(), errors=()) -> dict:
-    """The JSON document of one review (before rounding)."""
+def review_json(run) -> dict:
+    """The JSON document of one review run (before rounding)."""
+    result = _records(run)
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
@@ -34,17 +74,18 @@ def review_json(result, warnings=(), errors=()) -> dict:
         "recommendations": result.recommendations,
         "legend": LEGEND,
     }
-    common.with_problems(data, warnings, errors, notes=result.warnings)
+    common.with_problems(data, run.warnings, run.errors, notes=result.warnings)
     if result.changes is not None:
         data["changes"] = {"since": _since(result), "changes": result.changes}
     return data
 
 
-def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
-    """Write ``result`` to stdout as ``table`` (rich), ``json`` or ``csv``; ``warnings`` and
-    ``errors`` as in ``output.check.emit_check``."""
+def emit_review(run, fmt: str) -> None:
+    """Write a review run to stdout as ``table`` (rich), ``json`` or ``csv``; its warnings
+    and errors join the JSON (the caller prints them on stderr for every format)."""
     if fmt == "json":
-        return common.emit_json(review_json(result, warnings, errors))
+        return common.emit_json(review_json(run))
+    result = _records(run)
     if fmt == "csv":
         if result.changes is not None:
             return common.emit_csv(result.changes)
@@ -61,7 +102,7 @@ def emit_review(result, fmt: str, warnings=(), errors=()) -> None:
 
 def _regime_text(regime) -> str:
     label = regime.label
-    return f"{label} ({regime.note})"
+    return f"{label} ({common.note_text(regime.note)})"
 
 
 def book_grid(result) -> Grid:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alvh_cli.output import common
 from alvh_cli.output.common import Dollars, leg_text_of, money
-from alvh_cli.output.records import figures_json, order_leg_json, orders_of, position_json
+from alvh_cli.output.records import figures_json, order_leg_json, position_json
 
 
 def spread_json(s, count=None, per_dollar=None) -> dict:
@@ -160,7 +160,7 @@ def print_one(console, pc) -> None:
             style="bold",
         )
         for rec in pc.recommendations:
-            for o in orders_of(rec.trades, p.legs) if rec.action.value == "open_hedge" else ():
+            for o in rec.orders if rec.action.value == "open_hedge" else ():
                 legs = ", ".join(leg_text_of(order_leg_json(g)) for g in o.legs)
                 way = "down" if o.price_effect == "debit" else "up"
                 console.print(

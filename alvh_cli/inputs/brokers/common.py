@@ -22,8 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.positions import parse_osi
-from alvh_cli.inputs.schema import ROOT_UNDERLYING
+from alvh_cli.model.contracts import ROOT_UNDERLYING, parse_osi
 
 MAX_EXPORT_BYTES = 50 * 2**20  # a year of transactions is a few MB; refuse a wrong file early
 
@@ -301,7 +300,7 @@ def osi_option(
     """An OSI symbol (``SPXW  261218P05400000``, any padding) → (root, type, strike, expiry).
 
     None when the text is not OSI-shaped. SPX/SPXW/VIX/VIXW symbols go through
-    :func:`alvh_cli.inputs.positions.parse_osi`, so they obey the position file's own
+    :func:`alvh_cli.model.contracts.parse_osi`, so they obey the position file's own
     rules; other roots are split the same way only to be named and skipped.
     """
     s = symbol.strip().upper()

@@ -41,7 +41,7 @@ from alvh_cli.inputs.brokers.common import ImportedLeg, fmt_strike
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class RecommendedSpread:
     """A VIX call spread alvh recommended (``open_hedge``), as the journal recorded it.
 
     ``condor`` is (root, expiry, long put, short put, short call, long call)
@@ -66,7 +66,7 @@ class Hedge:
 
     layer: int
     legs: tuple[ImportedLeg, ImportedLeg]
-    recommendation: Recommendation
+    recommendation: RecommendedSpread
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class _Vertical:
 
 def group(
     legs: Sequence[ImportedLeg],
-    recommendations: Sequence[Recommendation] = (),
+    recommendations: Sequence[RecommendedSpread] = (),
     no_match: str = "no journal was read",
 ) -> Grouping:
     """Condors, their hedges and the leftovers of ``legs`` (see the module doc).
@@ -402,7 +402,7 @@ def _named(condors: list[Condor]) -> list[Condor]:
 def _hedges(
     legs: Sequence[ImportedLeg],
     condors: Sequence[Condor],
-    recommendations: Sequence[Recommendation],
+    recommendations: Sequence[RecommendedSpread],
     no_match: str,
 ) -> tuple[dict[str, list[Hedge]], list[Leftover], list[str]]:
     buckets: dict[tuple, list[ImportedLeg]] = defaultdict(list)
@@ -437,7 +437,7 @@ def _hedges(
     return hedges, leftovers, notes
 
 
-def _distinct(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
+def _distinct(recommendations: Sequence[RecommendedSpread]) -> list[RecommendedSpread]:
     """One of each recommendation (newest kept); a review repeats one until it is bought."""
     seen, out = set(), []
     for r in recommendations:
@@ -456,7 +456,7 @@ def _distinct(recommendations: Sequence[Recommendation]) -> list[Recommendation]
     return out
 
 
-def _target(r: Recommendation, condors: Sequence[Condor]) -> Condor | None:
+def _target(r: RecommendedSpread, condors: Sequence[Condor]) -> Condor | None:
     """The imported condor a recommendation was made for: same id, else the same root,
     expiry and strikes as the position in the journal's file (None when not unique)."""
     by_id = [c for c in condors if c.id == r.position_id]
@@ -498,7 +498,7 @@ def _place(v: _Vertical, condors, recs, no_match):
             f"alvh recommended this spread for {', '.join(sorted(set(elsewhere)))}, a condor "
             f"in another account than this spread's ({account})"
         )
-    layers: dict[tuple[str, int], list[Recommendation]] = defaultdict(list)
+    layers: dict[tuple[str, int], list[RecommendedSpread]] = defaultdict(list)
     condor_of = {}
     for r, c in placed:
         layers[(c.id, r.layer)].append(r)

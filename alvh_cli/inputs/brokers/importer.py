@@ -7,7 +7,7 @@ condors and hedge layers, and renders the file — checking it with alvh's own
 loader first, so what is written is what ``alvh check`` reads. A condor the
 loader would refuse is moved to the leftovers with the loader's message.
 :func:`summary` is the report the command prints. Nothing is written here:
-``cli.py`` writes the file with :func:`alvh_cli.output.common.write_atomic`.
+``alvh_cli.app.importer`` writes the file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from alvh_cli.inputs.brokers.common import (
     read_text,
 )
 from alvh_cli.inputs.brokers.detect import read_export
-from alvh_cli.inputs.brokers.group import Condor, Grouping, Leftover, group
+from alvh_cli.inputs.brokers.group import Condor, Grouping, Leftover, RecommendedSpread, group
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,17 +60,18 @@ def import_exports(
     *,
     broker: str = "auto",
     market: str | Path | None = None,
-    journal: str | Path | None = None,
-    journal_given: bool = False,
+    recommended: Callable[[], tuple[list[RecommendedSpread], str]] | None = None,
+    journal: str | None = None,
 ) -> ImportResult:
     """Read, merge, group and render (see the module doc).
 
-    ``journal`` is the decision journal to match VIX spreads against; when
-    ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
-    table is copied into the book.
+    ``recommended`` gives the VIX spreads alvh recommended (newest first) and the reason
+    to give a spread none of them names; it is asked only when the exports hold VIX legs.
+    ``journal`` names where they came from, for the report. ``market`` is a file whose
+    ``[market]`` table is copied into the book.
     """
     if not paths:
-        raise InputError("give at least one export file", "EXPORT")
+        raise InputError("give at least one export file", option="exports")
     exports = [read_export(str(p), read_text(p), broker) for p in paths]
     legs, notes = merge(exports)
     skipped = [s for e in exports for s in e.skipped]
@@ -78,13 +79,9 @@ def import_exports(
 
     recommendations, no_match = [], "no journal was read"
     journal_path = None
-    if journal is not None and any(g.underlying == "VIX" for g in legs):
-        from alvh_cli.inputs.brokers.recommendations import load_recommendations
-
-        journal_path = str(journal)
-        if journal_given and not Path(journal).exists():
-            raise InputError("no such journal file", journal_path)
-        recommendations, no_match = load_recommendations(journal)
+    if recommended is not None and any(g.underlying == "VIX" for g in legs):
+        journal_path = journal
+        recommendations, no_match = recommended()
     grouping = group(legs, recommendations, no_match)
 
     raw_market = None

@@ -12,9 +12,7 @@ snapshot given with ``--market`` is copied in as ``[market]``; without one a
 comment says to pass ``--market`` to ``alvh check``. Legs left out are listed
 in comments so the file says what it does not hold.
 
-:func:`refuse_output` keeps the command from replacing an existing file unless
-asked, or any input; ``cli.py`` writes the file atomically
-(:func:`alvh_cli.output.common.write_atomic`).
+``alvh_cli.app.importer`` writes the file.
 """
 
 from __future__ import annotations
@@ -23,9 +21,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
-from pathlib import Path
 
-from alvh_cli.errors import InputError
 from alvh_cli.inputs.brokers.common import ImportedLeg
 from alvh_cli.inputs.brokers.group import Condor, Leftover
 
@@ -196,26 +192,3 @@ def _leg(g: ImportedLeg, role: str, layer: int | None = None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def refuse_output(output: Path, inputs: Sequence[Path], force: bool) -> None:
-    """InputError when ``output`` is an input, a directory, in a missing folder, or exists
-    (without ``force``)."""
-    where = str(output)
-    for given in inputs:
-        if _same(output, given):
-            raise InputError(f"is also an input ({given}); alvh never writes to an input", where)
-    if output.is_dir():
-        raise InputError("is a directory; give the position file's path", where)
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"no such directory: {folder}", where)
-    if output.exists() and not force:
-        raise InputError("already exists; use --force to replace it", where)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False

@@ -18,18 +18,15 @@ from builders import EXPIRY, condor, vix_spread
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh_cli.inputs.positions import parse_osi
-from alvh_cli.model.domain import Leg
-from alvh_cli.output.tickets import (
+from alvh_cli.method.orders import (
     Trade,
     closing_trades,
     net_trades,
     orders_for,
-    osi_symbol,
-    round_limit,
-    tick_size,
     trades_against,
 )
+from alvh_cli.model.contracts import osi_symbol, parse_osi, round_limit, tick_size
+from alvh_cli.model.domain import Leg
 
 # ----------------------------------------------------------------------------- ticks
 

@@ -1,0 +1,70 @@
+"""What the commands share: the regime a book runs under, and dates given as text.
+
+The regime comes from a history file and the macro calendar, read here once and handed
+to the method as data (:func:`alvh_cli.method.regime.regimes_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+from alvh_cli.model.book import LoadedFile
+
+
+def regime_context(
+    loaded: Sequence[LoadedFile],
+    history: Sequence[Path | str] | None,
+    events: Sequence[Path | str] = (),
+):
+    """(one Regime per loaded file, the history's closes for the scenario set or None).
+
+    Without ``history`` every regime is 'unavailable' and the scenario set uses the
+    embedded closes. The history file is read once for both.
+    """
+    from alvh_cli.method.regime import Regime
+
+    if not history:
+        return [Regime() for _ in loaded], None
+    from alvh_cli.inputs import events as events_mod
+    from alvh_cli.inputs.history import read_history
+    from alvh_cli.method.regime import regimes_for
+    from alvh_cli.method.scenarios import History
+
+    frame = read_history(history)
+    sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
+    closes = History.from_frame(frame, sources)
+    return regimes_for(loaded, frame, events_mod.load_events(events)), closes
+
+
+def as_date(value: date | str | None, role: str) -> date | None:
+    """A date parameter given as a date or as text YYYY-MM-DD; None when not given."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"must be a date YYYY-MM-DD, got {value!r}", option=role) from None
+
+
+def as_instant(value: datetime | date | str | None, role: str) -> datetime | None:
+    """An instant given as a datetime, a date or ISO text (with or without offset), made
+    aware as a file's ``asof`` is (a local time is New York's, a date its 16:00 close);
+    None when not given."""
+    from alvh_cli.inputs.build import resolve_asof
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"must be a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS][+HH:MM], "
+                f"got {value!r}",
+                option=role,
+            ) from None
+    return resolve_asof(value)

@@ -1,0 +1,146 @@
+"""``alvh import``: broker exports → a position file, with the hedge layers alvh recommended.
+
+The exports are read, merged and grouped by :mod:`alvh_cli.inputs.brokers.importer`;
+the VIX spreads alvh recommended come from the decision journal (:mod:`alvh_cli.journal`),
+each with the condor of its position read from the file the journal names, when that file
+still holds it (files are only read). The position file is written here, atomically.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from alvh_cli import journal
+from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers.group import RecommendedSpread
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """What an import found (``result``: ``alvh_cli.inputs.brokers.importer.ImportResult``),
+    its report (``summary``), and ``error`` when nothing could be written."""
+
+    result: object
+    summary: str
+    error: InputError | None = None
+
+    @property
+    def exit_status(self) -> int:
+        """2 when nothing was written, 1 when legs were left over, else 0."""
+        return 2 if self.error else 1 if self.result.leftovers else 0
+
+
+def import_exports(
+    exports: Sequence[Path | str],
+    *,
+    output: Path | str,
+    broker: str = "auto",
+    market: Path | str | None = None,
+    journal_path: Path | str | None = None,
+    journal_given: bool = False,
+    force: bool = False,
+) -> ImportRun:
+    """Read ``exports``, group them into condors and hedge layers, and write the position
+    file ``output`` (never over an input; over an existing file only with ``force``).
+
+    ``journal_path`` is the decision journal whose recommended VIX spreads become hedge
+    layers; when ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
+    table is copied into the book.
+    """
+    from alvh_cli.inputs.brokers import importer
+    from alvh_cli.output.files import refuse_output, write_atomic
+
+    output = Path(output)
+    inputs = [*map(Path, exports), *(Path(p) for p in (market, journal_path) if p is not None)]
+    refuse_output(output, inputs, force)
+    recommended = None
+    if journal_path is not None:
+        if journal_given and not Path(journal_path).exists():
+            raise InputError("no such journal file", str(journal_path))
+
+        def recommended():
+            return load_recommendations(journal_path)
+
+    result = importer.import_exports(
+        exports,
+        broker=broker,
+        market=market,
+        recommended=recommended,
+        journal=None if journal_path is None else str(journal_path),
+    )
+    summary = importer.summary(result, str(output))
+    if not result.grouping.condors:
+        return ImportRun(
+            result,
+            summary,
+            InputError(
+                "nothing written: no SPX iron condor alvh can write (see the list above)",
+                str(output),
+            ),
+        )
+    write_atomic(output, lambda fh: fh.write(result.text))
+    return ImportRun(result, summary)
+
+
+def load_recommendations(path: str | Path) -> tuple[list[RecommendedSpread], str]:
+    """(the VIX spreads alvh recommended, newest first; the reason to give a VIX spread
+    none of them names). A journal that does not exist yields none."""
+    conn = journal.open_journal(path, readonly=True)
+    if conn is None:
+        return [], (
+            f"no journal at {path}, so no recommendation to match: "
+            "give --journal PATH to match VIX spreads to the layers alvh recommended"
+        )
+    found: list[RecommendedSpread] = []
+    try:
+        for review in journal.reviews(conn):
+            for d in journal.decisions(conn, review.id):
+                for rec in d.recommendations:
+                    spread = _spread(rec, d, review.asof)
+                    if spread is not None:
+                        found.append(spread)
+    except sqlite3.Error as exc:
+        raise InputError(f"journal error: {exc}", str(path)) from None
+    finally:
+        conn.close()
+    condors = _condors({r.source for r in found})
+    found = [replace(r, condor=condors.get((r.source, r.position_id))) for r in found]
+    return found, f"alvh never recommended this spread (journal {path})"
+
+
+def _spread(rec, decision, asof: str) -> RecommendedSpread | None:
+    """The recorded recommendation as a spread to match, or None when it is not a VIX call
+    spread to open (or a field is missing: an older journal's row is not worth an error)."""
+    if rec.action != "open_hedge" or rec.instrument != "vix_call_spread":
+        return None
+    if None in (rec.layer, rec.expiry, rec.long_strike, rec.short_strike, rec.quantity):
+        return None
+    return RecommendedSpread(
+        position_id=decision.position_id,
+        source=decision.source_key or decision.source,
+        layer=int(rec.layer),
+        expiry=rec.expiry,
+        long_strike=float(rec.long_strike),
+        short_strike=float(rec.short_strike),
+        quantity=int(rec.quantity),
+        asof=asof,
+    )
+
+
+def _condors(sources: set[str]) -> dict[tuple[str, str], tuple]:
+    """(file, position id) → (root, expiry, strikes…) for the positions still in those files."""
+    from alvh_cli.inputs import positions
+
+    out: dict[tuple[str, str], tuple] = {}
+    for source in sorted(sources):
+        try:
+            loaded = positions.load_file(source)
+        except InputError:
+            continue  # moved, renamed or edited since: match by position id only
+        for p in loaded.positions:
+            lp, sp, sc, lc = p.condor
+            out[(source, p.id)] = (lp.root, lp.expiry, lp.strike, sp.strike, sc.strike, lc.strike)
+    return out

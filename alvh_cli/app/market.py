@@ -1,0 +1,135 @@
+"""``alvh market``: the day's market snapshot from option chains, as a ``[market]`` file.
+
+The chains are read by ``alvh_cli.inputs.chain`` and fitted by
+:func:`alvh_cli.model.surface.market_from_chains` (parity forwards, SVI smiles); the
+snapshot is rendered as TOML (``alvh_cli.output.market``) and read back through the
+loader before it is handed over, so a file written is a file ``--market`` reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from alvh_cli.errors import InputError
+from alvh_cli.model.domain import Market
+
+
+@dataclass(frozen=True)
+class MarketRun:
+    """The snapshot (``market``: as the file reads back), the notes on how it was made, and
+    the TOML ``text`` to write."""
+
+    market: Market
+    notes: dict
+    text: str
+
+
+def market(
+    chains: Sequence[Path | str],
+    *,
+    futures: Path | str | None = None,
+    vix: float | None = None,
+    spx: float | None = None,
+    asof: datetime | date | str | None = None,
+    quotes: bool = True,
+    output: Path | str | None = None,
+    force: bool = False,
+) -> MarketRun:
+    """Fit ``chains`` into a market snapshot.
+
+    ``asof`` defaults to the chains' quote time (the generic layout has none: give it);
+    VIX futures come from the ``futures`` settlements file; ``quotes=False`` leaves the
+    chains' quotes out. ``output``, the file the caller will write, is checked before
+    any work (:func:`alvh_cli.output.files.refuse_output`); nothing is written here.
+    """
+    from alvh_cli.output.files import refuse_output
+    from alvh_cli.output.market import market_toml
+
+    if output is not None:
+        refuse_output(output, [*chains, *([futures] if futures is not None else [])], force)
+    snapshot, notes = market_from_files(
+        chains, futures=futures, asof=asof, spx=spx, vix=vix, quotes=quotes
+    )
+    text = market_toml(snapshot, notes)
+    return MarketRun(read_back(text, str(output or "<stdout>")), notes, text)
+
+
+def read_back(text: str, source: str) -> Market:
+    """The ``[market]`` table of ``text`` as the loader reads it (every check applied)."""
+    from alvh_cli.inputs.positions import parse_market
+    from alvh_cli.inputs.toml_reader import tomllib
+
+    return parse_market(tomllib.loads(text)["market"], source)
+
+
+def market_from_files(
+    chains: Sequence[Path | str],
+    *,
+    futures: Path | str | None = None,
+    asof: datetime | date | str | None = None,
+    spx: float | None = None,
+    vix: float | None = None,
+    quotes: bool = True,
+) -> tuple[Market, dict]:
+    """The day's market snapshot from chain files: (Market, notes).
+
+    ``quotes=False`` leaves the chains' quotes out of the snapshot (``notes``
+    says so). ``asof`` defaults to the chains' quote time; a chain without one (the
+    generic layout) needs it. VIX futures come from the ``futures`` settlements file,
+    each within a factor 3 of VIX as a market file's must be. See
+    :func:`alvh_cli.model.surface.market_from_chains`.
+    """
+    from alvh_cli.app.context import as_instant
+    from alvh_cli.inputs.book import read_chains
+    from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
+    from alvh_cli.inputs.chain import read_futures, require_readable
+    from alvh_cli.model.surface import market_from_chains
+
+    require_readable([*chains, *([futures] if futures is not None else [])])
+    snapshots = read_chains(chains)
+    when = as_instant(asof, "asof")
+    if when is None:
+        times = [s.asof for s in snapshots if s.asof is not None]
+        if not times:
+            raise InputError(
+                "the chain carries no quote time (generic layout): give {flag:asof}",
+                ", ".join(str(c) for c in chains),
+            )
+        when = times[0]
+    points = read_futures(futures).points if futures is not None else ()
+    market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
+    market, notes["left_out"] = _loadable_quotes(market)
+    for p in points:
+        if not market.vix / VIX_FUTURE_FACTOR <= p.price <= market.vix * VIX_FUTURE_FACTOR:
+            raise InputError(
+                f"the {p.expiry} future at {p.price:g} is more than {VIX_FUTURE_FACTOR:g}x away "
+                f"from VIX {market.vix:g} — a typo, or the wrong day's file?",
+                str(futures),
+                "price",
+            )
+    if futures is not None:
+        notes["futures"] = str(futures)
+    if not quotes:
+        market, notes["no_quotes"] = replace(market, quotes=()), True
+    return market, notes
+
+
+def _loadable_quotes(market: Market) -> tuple[Market, int]:
+    """``market`` without the quotes a market file may not hold (``sanity``: a strike
+    beyond 1/5..5x of its underlying, an expiry over 3 years after ``asof``), and how
+    many went. Real chains list such strikes (SPX puts at 100); no condor uses them."""
+    from alvh_cli.inputs import sanity
+    from alvh_cli.model.timing import NEW_YORK, aware
+
+    last = sanity.latest_expiry(aware(market.asof).astimezone(NEW_YORK).date())
+    (_, vix_low), (_, vix_high) = sanity.vix_references(market)
+    band = sanity.STRIKE_BAND
+    keep = []
+    for q in market.quotes:
+        low, high = (market.spx, market.spx) if q.underlying == "SPX" else (vix_low, vix_high)
+        if q.expiry <= last and low / band <= q.strike <= high * band:
+            keep.append(q)
+    return replace(market, quotes=tuple(keep)), len(market.quotes) - len(keep)

@@ -1,0 +1,37 @@
+"""``alvh price``: every leg's price, volatility and Greeks, and each position's mark."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alvh_cli.errors import InputWarning
+
+
+@dataclass(frozen=True)
+class PriceRun:
+    """Every position valued (``values``: ``PositionValues``) and the input warnings."""
+
+    values: tuple
+    warnings: tuple[InputWarning, ...] = ()
+
+
+def price(
+    files: Sequence[Path | str],
+    *,
+    market: Path | str | None = None,
+    allow_expired: bool = False,
+    chains: Sequence[Path | str] = (),
+    now: datetime | None = None,
+) -> PriceRun:
+    """Value every position of ``files`` (options as :func:`alvh_cli.app.check.check`'s)."""
+    from alvh_cli.inputs import book
+    from alvh_cli.model.book import warnings_of
+    from alvh_cli.model.valuation import value_book
+
+    loaded = book.load_book(
+        files, market=market, rules=None, allow_expired=allow_expired, now=now, chains=chains
+    )
+    return PriceRun(tuple(value_book(loaded)), tuple(warnings_of(loaded)))
