@@ -487,11 +487,11 @@ def review(
     """
     from dataclasses import replace
 
-    from alvh_cli import journal as journal_db
+    from alvh_cli.app.review import default_journal
     from alvh_cli.app.review import review as run_review
     from alvh_cli.output.review import emit_review
 
-    path = journal if journal is not None else journal_db.default_path()
+    path = journal if journal is not None else default_journal()
     run = run_review(
         books,
         market=market,
@@ -551,15 +551,15 @@ def import_cmd(
     Exit status: 0 everything imported, 1 legs left over, 2 bad input.
     Example: alvh import positions.csv --journal journal.sqlite -o book.toml
     """
-    from alvh_cli import journal as journal_db
     from alvh_cli.app.importer import import_exports
+    from alvh_cli.app.review import default_journal
 
     run = import_exports(
         exports,
         output=output,
         broker=broker.value,
         market=market,
-        journal_path=journal if journal is not None else journal_db.default_path(),
+        journal_path=journal if journal is not None else default_journal(),
         journal_given=journal is not None,
         force=force,
     )

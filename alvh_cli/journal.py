@@ -284,7 +284,7 @@ def open_journal(path: str | Path, *, readonly: bool = False) -> sqlite3.Connect
     autocommit mode; writes go through :func:`record_review`.
     """
     if str(path) == "-":
-        raise InputError("the journal must be a file path ('-' is not a file)", "--journal")
+        raise InputError("the journal must be a file path ('-' is not a file)", option="journal")
     path = Path(path).expanduser()
     where = str(path)
     if path.is_dir():

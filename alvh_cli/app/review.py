@@ -98,6 +98,12 @@ def review(
     return run
 
 
+def default_journal() -> Path:
+    """The journal a review records in when none is named: ``journal.sqlite`` in the
+    user's data directory."""
+    return journal.default_path()
+
+
 def decision(row: ReviewRow, source_key: str) -> journal.Decision:
     """The journal record of one position's decision."""
     pc = row.check

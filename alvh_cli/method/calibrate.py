@@ -1,4 +1,4 @@
-"""Calibration of the stress scenario from a daily history (DESIGN §4).
+"""Calibration of the scenario model from a daily history.
 
 ``calibrate`` estimates ``vix_beta`` and ``vix_term_kappa``.
 """

@@ -1,4 +1,4 @@
-"""Technical indicators: pure functions over pandas Series (DESIGN §6).
+"""Technical indicators of the regime signals: pure functions over pandas Series.
 
 ``rsi_wilder``, ``macd``, ``bearish_cross``, ``vix_spike``, ``term_inversion``,
 ``ad_divergence``.

@@ -1,4 +1,5 @@
-"""Regime signals from a daily history (DESIGN §6).
+"""Regime signals from a daily history: VIX spike, term-structure inversion, MACD bearish
+cross, RSI oversold, advance/decline divergence, and a macro event (FOMC, CPI, PPI) near.
 
 ``evaluate`` turns a history and the rules into a ``SignalReport``; a signal
 that cannot be computed is ``active=None`` ("unavailable"), never ``False``
@@ -114,7 +115,7 @@ def evaluate(
     events: Sequence[calendar.Event] = (),
     vix: float | None = None,
 ) -> SignalReport:
-    """The six DESIGN §6 signals and the regime at ``asof``.
+    """The six signals (:data:`SIGNAL_NAMES`) and the regime at ``asof``.
 
     ``history`` comes from ``read_history`` (or None: every history signal is
     unavailable with note ``NO_HISTORY`` and ``elevated`` is None).

@@ -1,4 +1,4 @@
-"""Dollar Greeks in SPX terms, VIX legs mapped to SPX points through the stress model (DESIGN §4).
+"""Dollar Greeks in SPX terms, VIX legs mapped to SPX points through the scenario model.
 
 ``vix_beta`` is β in VIX_s = VIX·(S_s/S)^β and ``kappa`` the decay rate κ (per
 year) of a VIX future's response e^(−κτ); both come from the rules

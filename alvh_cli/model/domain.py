@@ -1,6 +1,6 @@
 """Domain types: legs, positions, quotes and the market snapshot.
 
-Plain frozen dataclasses shared by every module. Units follow DESIGN §3:
+Plain frozen dataclasses shared by every module. Units:
 prices in index points per unit, quantities in signed contracts, rates and
 volatilities as annual decimals, dates as ``datetime.date``.
 """
@@ -158,7 +158,7 @@ class SviSlice:
     """One expiry of the SPX volatility surface: a raw SVI smile and the expiry's parity forward.
 
     ``root`` and ``expiry`` name the contract (its settlement instant follows
-    from the root, DESIGN §3). ``a``, ``b``, ``rho``, ``m``, ``sigma`` are
+    from the root: ``alvh_cli.model.timing``). ``a``, ``b``, ``rho``, ``m``, ``sigma`` are
     raw SVI (Gatheral 2004): total implied variance ``w(k) = a + b·(ρ·(k − m)
     + sqrt((k − m)² + σ²))`` in years·vol² at ``k = ln(K/F)``; they do not
     depend on ``asof`` (the vol is ``sqrt(w/T)`` with ``T`` from the pricing

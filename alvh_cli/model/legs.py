@@ -1,4 +1,4 @@
-"""Price and Greeks of every leg in a market snapshot (DESIGN §3).
+"""Price and Greeks of every leg in a market snapshot, per unit in points (:mod:`alvh_cli.model.pricing` units).
 
 A leg's volatility is its ``iv``, else its quote's mid as an implied vol,
 else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)`` — for SPX
@@ -7,7 +7,7 @@ instead. With a surface, every SPX option takes its forward and discount
 factor from it (:mod:`alvh_cli.model.surface`): priced
 ``D·Black76(F, K, T, σ)``, as Black-Scholes-Merton on spot with the rate
 and dividend yield that reproduce ``F`` and ``D``, so the Greeks stay in
-DESIGN §3 units (delta per point of SPX spot).
+the pricing units (delta per point of SPX spot).
 
 :func:`value_legs` is the hot path: one ``bsm_greeks`` call for all SPX
 options and one ``black76_greeks`` call for all VIX options.
@@ -35,7 +35,8 @@ _GREEKS = ("price", "delta", "gamma", "vega", "theta", "rho")
 
 @dataclass(frozen=True)
 class LegValues:
-    """Per-leg arrays in the order of the legs given. Units DESIGN §3 (per unit).
+    """Per-leg arrays in the order of the legs given, per unit in the units of
+    :mod:`alvh_cli.model.pricing` (price in points, delta per point, vega per vol point).
 
     ``T`` is negative for a leg past settlement (it is then priced at
     intrinsic). ``vol_source`` says where each vol came from: ``"iv"`` (the

@@ -10,7 +10,7 @@ Every function broadcasts over all of its arguments like a numpy ufunc and
 returns numpy arrays (0-d for all-scalar input). ``is_call`` is a bool or a bool
 array (True = call, False = put).
 
-Units (DESIGN.md section 3), per one unit of underlying, i.e. per index point
+Units, per one unit of underlying, i.e. per index point
 and before the contract multiplier:
 
 * ``T`` in years (ACT/365), ``r``, ``q`` and ``sigma`` as annualised decimals

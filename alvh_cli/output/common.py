@@ -151,7 +151,7 @@ def problem_json(problem) -> dict:
 
 
 def with_problems(data: dict, warnings=(), errors=(), notes=()) -> dict:
-    """``data`` with its ``warnings`` and ``errors`` lists (DESIGN §7, §8).
+    """``data`` with its ``warnings`` and ``errors`` lists.
 
     ``warnings``: InputWarnings from loading; ``notes``: a command's own warnings as
     plain text (no file or key); ``errors``: the InputErrors of the files that could

@@ -1,6 +1,6 @@
 """Output of ``alvh market``: the day's market snapshot as a TOML file that ``--market`` reads.
 
-The file is the ``[market]`` table of DESIGN §2 plus the fitted SPX surface
+The file is the ``[market]`` table of a position file plus the fitted SPX surface
 (``[[market.spx_svi]]``), with a header saying where each derived figure
 came from. Floats are written with ``repr`` (the shortest text that reads
 back as the same double), so a book priced from the file prices exactly as
