@@ -1,4 +1,4 @@
-"""Price and Greeks of every leg in a market snapshot, per unit in points (:mod:`alvh_cli.model.pricing` units).
+"""Price and Greeks of every leg in a market snapshot, per unit (:mod:`alvh_cli.model.pricing`).
 
 A leg's volatility is its ``iv``, else its quote's mid as an implied vol,
 else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)`` — for SPX
