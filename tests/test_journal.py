@@ -23,6 +23,7 @@ import pytest
 
 from alvh_cli import journal
 from alvh_cli.errors import InputError
+from alvh_cli.journal import store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,9 +51,9 @@ def test_open_creates_directory_schema_and_wal(tmp_path):
     try:
         assert path.is_file()
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA application_id").fetchone()[0] == journal.APPLICATION_ID
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == journal.SCHEMA_VERSION
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == journal.BUSY_TIMEOUT_S * 1000
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == store.APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_S * 1000
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"reviews", "decisions"} <= tables
     finally:
@@ -104,7 +105,7 @@ def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "j.sqlite"
     journal.open_journal(path).close()
     with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {journal.SCHEMA_VERSION + 1}")
+        conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
     with pytest.raises(InputError, match="newer than this alvh understands"):
         journal.open_journal(path)
 
@@ -291,7 +292,7 @@ def test_writer_waits_for_a_held_lock(tmp_path):
 
 
 def test_lock_held_past_the_timeout_is_input_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(journal, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
     path = tmp_path / "j.sqlite"
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # a fresh file: creating the schema needs the lock

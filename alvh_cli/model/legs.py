@@ -88,6 +88,10 @@ def value_legs(
 ) -> LegValues:
     """Price every leg and its Greeks in ``market`` (vectorised; see the module docstring).
 
+    Long on purpose: it is the hot path, one pass that sorts the legs into the two
+    models, resolves every vol (iv, quote, surface, smile) as arrays and prices each
+    model in one call; split into per-leg helpers it would loop in Python.
+
     ``vols`` (one per leg; ignored for futures) replaces the volatility of
     every option — the scenario module passes stressed vols this way.
     ``use_quotes=False`` skips quotes (a stressed market's quotes are stale).

@@ -31,6 +31,11 @@ warning. Negative ``T`` or ``sigma`` give NaN.
 
 Only numpy is imported (the normal distribution comes from
 :mod:`alvh_cli.model.normal`, not scipy.special), so the module loads fast.
+
+Why one long module (about 660 lines): the prices, the Greeks and their inversion share
+one set of numerics (the normal distribution in use, the exact limits at expiry and zero
+vol, the erfcx form of the normalised call); the inversion is one published algorithm
+whose branches read best side by side.
 """
 
 from __future__ import annotations
@@ -292,6 +297,8 @@ _R_MIN = -(1.0 - np.sqrt(_EPS))
 
 def _normalised_implied_vol(beta, x):
     """Total volatility s = sigma sqrt(T) with b(x, s) = beta, for x <= 0.
+
+    (Long: the paper's four initial-guess branches, vectorised, then its iteration.)
 
     b(x, s) = e^{x/2} N(x/s + s/2) - e^{-x/2} N(x/s - s/2) is the normalised
     out-of-the-money call (Jaeckel, "Let's Be Rational", Wilmott 2015). The

@@ -10,6 +10,10 @@ with ``b ≥ 0``, ``|ρ| < 1``, ``σ > 0`` and a non-negative minimum
 ``a + b·σ·sqrt(1 − ρ²) ≥ 0``. ``w`` is in years·vol² (0.04 = 20 vol over one
 year), ``T`` in years (ACT/365), ``k`` dimensionless.
 
+Why one long module (about 670 lines): the fit, its arbitrage repair and the time
+interpolation all work on the same raw-SVI formulas and their derivatives; apart, each
+would re-derive them.
+
 Butterfly arbitrage: a slice is free of it where Durrleman's function
 ``g(k) = (1 − k·w'/(2w))² − (w'²/4)·(1/w + 1/4) + w''/2`` is non-negative
 (Gatheral & Jacquier 2014, "Arbitrage-free SVI volatility surfaces",

@@ -35,15 +35,15 @@ journal, is an ``InputError`` naming the path. Only the standard library's
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from alvh_cli.errors import InputError
+from alvh_cli.journal.records import Decision, jsonable, recommendation_from_dict, to_dict
 
 FILE_NAME = "journal.sqlite"
 APPLICATION_ID = 0x616C7668  # "alvh": marks the file as ours (PRAGMA application_id)
@@ -82,173 +82,6 @@ DECISION_COLUMNS = (
     "source", "source_key", "position_id", "layer", "deployed_layers", "mark_multiple",
     "tested_side", "actions", "recommendations",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RecordedOrderLeg:
-    """One leg of an order as recorded: action BTO/STO/BTC/STC, ``ratio`` contracts per
-    unit, ``quantity`` contracts in all, the OSI symbol (None for a VIX future), the
-    contract, and ``price``, the assumed fill per contract in points."""
-
-    action: str
-    ratio: int
-    quantity: int
-    occ: str | None
-    underlying: str
-    root: str
-    type: str
-    strike: float | None
-    expiry: date
-    price: float
-
-
-@dataclass(frozen=True)
-class RecordedOrder:
-    """One order as recorded: ``quantity`` units at ``limit`` points per unit, paid
-    (``price_effect`` "debit") or received ("credit")."""
-
-    underlying: str
-    quantity: int
-    price_effect: str
-    limit: float
-    legs: tuple[RecordedOrderLeg, ...] = ()
-
-
-@dataclass(frozen=True)
-class RecordedRecommendation:
-    """One recommendation as the journal keeps it.
-
-    ``instrument`` names what it trades ("vix_call_spread", "conversion",
-    "put_vertical", ...); an ``open_hedge`` carries its spread (``expiry``,
-    ``long_strike``, ``short_strike``, ``quantity`` in spreads), which ``alvh import``
-    matches against a broker's VIX legs. ``cost`` is dollars at the orders' limits
-    (None without orders).
-    """
-
-    action: str
-    layer: int | None = None
-    reason: str = ""
-    attention: bool = False
-    instrument: str | None = None
-    expiry: date | None = None
-    long_strike: float | None = None
-    short_strike: float | None = None
-    quantity: float | None = None
-    cost: float | None = None
-    orders: tuple[RecordedOrder, ...] = ()
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One position's decision in one review: the layer today's mark calls for, the
-    layers on, the mark, the tested side, the actions and the recommendations.
-
-    ``source`` is the file as given, ``source_key`` its absolute path (what matches a
-    position across reviews).
-    """
-
-    source: str
-    position_id: str
-    layer: int
-    source_key: str = ""
-    deployed_layers: tuple[int, ...] = ()
-    mark_multiple: float | None = None
-    tested_side: str = ""
-    actions: tuple[str, ...] = ()
-    recommendations: tuple[RecordedRecommendation, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What matches a position across reviews: (resolved file, position id)."""
-        return (self.source_key or self.source, self.position_id)
-
-
-@dataclass(frozen=True)
-class Change:
-    """What changed for one position between two reviews (``kind`` from ``CHANGE_KINDS``)."""
-
-    kind: str
-    source: str
-    id: str
-    layer_before: int | None
-    layer_after: int | None
-    mark_before: float | None
-    mark_after: float | None
-    actions_before: list[str] | None
-    actions_after: list[str] | None
-    detail: str
-
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # the JSON keys, in order
-
-
-def _date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _order_leg(d: Mapping) -> RecordedOrderLeg:
-    return RecordedOrderLeg(
-        str(d["action"]), int(d["ratio"]), int(d["quantity"]), d.get("occ"),
-        str(d["underlying"]), str(d["root"]), str(d["type"]), _number(d.get("strike")),
-        _date(d["expiry"]), float(d["price"]),
-    )  # fmt: skip
-
-
-def _order(d: Mapping) -> RecordedOrder:
-    return RecordedOrder(
-        str(d["underlying"]),
-        int(d["quantity"]),
-        str(d["price_effect"]),
-        float(d["limit"]),
-        tuple(_order_leg(g) for g in d.get("legs") or ()),
-    )
-
-
-def recommendation_from_dict(d: Mapping) -> RecordedRecommendation:
-    """A recorded recommendation read back; keys it does not know (an earlier version's)
-    are ignored, and an order it cannot read is left out."""
-    orders = []
-    for o in d.get("orders") or ():
-        try:
-            orders.append(_order(o))
-        except (KeyError, TypeError, ValueError):
-            continue
-    layer = d.get("layer")
-    return RecordedRecommendation(
-        action=str(d.get("action", "")),
-        layer=int(layer) if isinstance(layer, (int, float)) else None,
-        reason=str(d.get("reason") or ""),
-        attention=bool(d.get("attention", False)),
-        instrument=d.get("instrument"),
-        expiry=_date(d.get("expiry")),
-        long_strike=_number(d.get("long_strike")),
-        short_strike=_number(d.get("short_strike")),
-        quantity=_number(d.get("quantity")),
-        cost=_number(d.get("cost")),
-        orders=tuple(orders),
-    )
-
-
-def to_dict(record) -> dict:
-    """A recorded value (a dataclass of this module) as plain JSON-ready data."""
-    return jsonable({f.name: _plain(getattr(record, f.name)) for f in fields(record)})
-
-
-def _plain(value):
-    if is_dataclass(value):
-        return to_dict(value)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -421,23 +254,6 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 # ------------------------------------------------------------------ writing
 
 
-def jsonable(value):
-    """A JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def _dumps(value) -> str:
     return json.dumps(jsonable(value), separators=(",", ":"), allow_nan=False)
 
@@ -585,92 +401,3 @@ def previous_decisions(
     """Decisions of :func:`previous_review` (an empty list when there is none)."""
     prev = previous_review(conn, before_review_id, book_key=book_key)
     return decisions(conn, prev.id) if prev else []
-
-
-# ------------------------------------------------------------------ changes
-
-CHANGE_KINDS = (
-    "new_position",  # in this review, not in the previous one
-    "position_gone",  # in the previous review, not in this one (closed, or removed from the book)
-    "new_layer",  # the layer today's mark calls for went up
-    "layer_dropped",  # ... went down
-    "unwind",  # close_hedge recommended, and was not before
-    "take_profit",  # take_profit recommended, and was not before
-    "action_changed",  # the set of actions differs (and unwind/take_profit does not say it)
-    "layers_on_changed",  # the hedge layers on the position (deployed_layers) differ
-)
-
-
-def _actions(d: Decision) -> list[str]:
-    return sorted(set(d.actions))
-
-
-def _change(kind: str, before: Decision | None, after: Decision | None, detail: str) -> Change:
-    some = after if after is not None else before
-    return Change(
-        kind=kind,
-        source=some.source,
-        id=some.position_id,
-        layer_before=before.layer if before else None,
-        layer_after=after.layer if after else None,
-        mark_before=before.mark_multiple if before else None,
-        mark_after=after.mark_multiple if after else None,
-        actions_before=_actions(before) if before else None,
-        actions_after=_actions(after) if after else None,
-        detail=detail,
-    )
-
-
-def _layers(d: Decision) -> str:
-    return ",".join(map(str, d.deployed_layers)) or "none"
-
-
-def diff_decisions(prev: Iterable[Decision], curr: Iterable[Decision]) -> list[Change]:
-    """What changed per position between two reviews' decisions (pure).
-
-    Positions are matched on (``source_key`` or ``source``, ``position_id``).
-    Returns the changes in the order of ``curr``, then the positions gone in the order
-    of ``prev``. A position whose layer, actions and layers on are unchanged yields
-    nothing.
-    """
-    before = {d.key: d for d in prev}
-    seen: set[tuple[str, str]] = set()
-    out: list[Change] = []
-    for a in curr:
-        key = a.key
-        seen.add(key)
-        b = before.get(key)
-        if b is None:
-            out.append(
-                _change(
-                    "new_position",
-                    None,
-                    a,
-                    f"layer {a.layer}, {'/'.join(_actions(a)) or 'no action'}",
-                )
-            )
-            continue
-        if a.layer != b.layer:
-            kind = "new_layer" if a.layer > b.layer else "layer_dropped"
-            out.append(_change(kind, b, a, f"layer {b.layer} → {a.layer}"))
-        acts_a, acts_b = _actions(a), _actions(b)
-        explained = False
-        for action, kind in (("close_hedge", "unwind"), ("take_profit", "take_profit")):
-            if action in acts_a and action not in acts_b:
-                out.append(_change(kind, b, a, f"{'/'.join(acts_b)} → {'/'.join(acts_a)}"))
-                explained = True
-        if acts_a != acts_b and not explained:
-            out.append(_change("action_changed", b, a, f"{'/'.join(acts_b)} → {'/'.join(acts_a)}"))
-        if list(a.deployed_layers) != list(b.deployed_layers):
-            out.append(_change("layers_on_changed", b, a, f"layers on {_layers(b)} → {_layers(a)}"))
-    for key, b in before.items():
-        if key not in seen:
-            out.append(
-                _change(
-                    "position_gone",
-                    b,
-                    None,
-                    f"was layer {b.layer}, {'/'.join(_actions(b)) or 'no action'}",
-                )
-            )
-    return out
