@@ -1,7 +1,8 @@
 """alvh: the Adaptive Layered VIX Hedge assistant for SPX iron condor sellers.
 
-The library is the product; the ``alvh`` command is a thin shell over it.
-Public names are imported lazily so that ``alvh --help`` stays fast.
+The library is the product; the ``alvh`` command is a thin shell over it: each command
+is one function of :mod:`alvh_cli.app`. Public names are imported lazily so that
+``alvh --help`` stays fast.
 """
 
 from __future__ import annotations
