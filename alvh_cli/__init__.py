@@ -18,7 +18,6 @@ _LAZY = {
     "load_book": "alvh_cli.inputs.book",
     "load_book_tolerant": "alvh_cli.inputs.book",
     "value_book": "alvh_cli.model.valuation",
-    "price_book": "alvh_cli.model.valuation",
     "check_book": "alvh_cli.method.check",
     "risk_graphs": "alvh_cli.method.risk_graph",
     "Rules": "alvh_cli.model.rules",
