@@ -420,3 +420,15 @@ def test_a_count_of_one_is_singular(tmp_path, alvh, monkeypatch):
         assert not PLURAL_SLIP.search(out + err), (args, PLURAL_SLIP.search(out + err))
     _, out, _ = alvh(["review", one, "--no-journal"])
     assert "1 position, 1 needs action" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["rules"], ["signals", "--history", "H"], ["calibrate", "--history", "H"]],
+)
+def test_tables_into_a_pipe_are_plain_text(args, alvh, tmp_path):
+    """A script or a mail reads aligned text, not box drawing."""
+    history = str(_history(tmp_path))
+    run = alvh([history if a == "H" else a for a in args])
+    assert run.code == 0, run.err
+    assert not set("┏┃━│┡└") & set(run.out), run.out[:300]

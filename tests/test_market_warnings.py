@@ -5,8 +5,10 @@ Martin Luther King Jr. Day); expected messages are written out in full."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from test_positions import GOOD, QUOTE, sub
@@ -148,3 +150,23 @@ def test_quotes_in_a_file_are_checked(tmp_path):
     assert [(w.key, w.message[:40]) for w in warnings] == [
         ("market.quotes[3]", "SPX put 5550 2026-12-18 is 9.40 wide (bi")
     ]
+
+
+def test_a_stale_snapshot_shared_by_the_quick_start_files_is_one_line(alvh, monkeypatch):
+    """The quick start checks seven sample files, each with its own [market] of the same
+    moment: read a week later, stderr says so once, naming the first file and the count."""
+    from alvh_cli import cli
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc))
+    samples = sorted(str(p.relative_to(root)) for p in (root / "sample_positions").glob("*.toml"))
+    run = alvh(["check", *samples])
+    stale = [line for line in run.err.splitlines() if "older than the last close" in line]
+    assert stale == [
+        f"warning: {samples[0]} and {len(samples) - 1} other files: market.asof: snapshot of "
+        "2026-11-24 15:45 EST is older than the last close (2026-12-04 16:00 EST): prices have "
+        "moved since — update the market data"
+    ]
+    data = json.loads(alvh(["check", "--format", "json", *samples]).out)
+    assert len(data["warnings"]) == len(samples)  # JSON keeps one per file

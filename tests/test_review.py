@@ -544,3 +544,19 @@ def test_a_position_copied_into_two_files_is_flagged(tmp_path):
         f"position 'dec-calm' in {tmp_path / 'b.toml'} repeats {tmp_path / 'a.toml'} "
         "leg for leg: counted twice?"
     ]
+
+
+def test_changes_csv_without_changes_still_has_its_header(desk, alvh, monkeypatch):
+    monkeypatch.chdir(desk)
+    args = ["review", "book", "--market", "day1.toml", "--journal", "j.sqlite"]
+    alvh(args)
+    run = alvh([*args, "--changes", "--format", "csv"])
+    assert run.out == ",".join(review_report.CHANGE_COLUMNS) + "\n"
+
+
+def test_the_changes_csv_columns_are_a_changes_fields():
+    from dataclasses import fields
+
+    from alvh_cli.journal import Change
+
+    assert tuple(f.name for f in fields(Change)) == review_report.CHANGE_COLUMNS

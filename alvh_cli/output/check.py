@@ -164,7 +164,7 @@ def alternatives_grid(pid: str, rec) -> Grid:
             *(Column(c) for c in right),
             Column("verdict", "left", wrap=True),
         ],
-        title=f"{pid}: layer 3 alternatives (chosen in bold)",
+        title=f"{pid}: layer 3 alternatives",
     )
     chosen = rec.after
     for a in rec.alternatives:

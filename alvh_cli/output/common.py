@@ -81,6 +81,19 @@ def layout_console():
     return PipeConsole(max(width, 20), sys.stdout)
 
 
+def print_table(grid, after: Iterable[str] = ()) -> None:
+    """One table (an ``output.layout.Grid``) and the lines after it: a rich table at a
+    terminal, aligned plain text into a pipe or a file (no box drawing in a mail)."""
+    from alvh_cli.output.layout import Layout, Out
+
+    console = layout_console()
+    out = Out(console, Layout(console.width, False, not console.is_terminal))
+    out.grid(grid)
+    for line in after:
+        out.line(line)
+    out.flush()
+
+
 def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> None:
     """``data`` as JSON on stdout, cleaned (:func:`clean`; then ``finish(value, key)`` when
     given). Indented for a person at a terminal; compact when stdout is a pipe or a file,
@@ -118,9 +131,12 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
     fh.write("}\n")
 
 
-def emit_csv(rows: Iterable[dict]) -> None:
+def emit_csv(rows: Iterable[dict], header: Iterable[str] = ()) -> None:
+    """``rows`` as CSV with a header of every key seen (nested keys flattened ``a.b``);
+    ``header`` names the columns to write when there are no rows, so a script always
+    reads a header."""
     rows = [_flatten(clean(r)) for r in rows]
-    fields: list[str] = []
+    fields: list[str] = [] if rows else list(header)
     for r in rows:
         fields.extend(k for k in r if k not in fields)
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
@@ -166,8 +182,17 @@ def with_problems(data: dict, warnings=(), errors=(), notes=()) -> dict:
 
 def print_problems(warnings=(), errors=()) -> None:
     """Warnings, then the bad files' errors, one line each on stderr, after the results:
-    ``warning: file: key: message`` and ``alvh: file: key: message``."""
+    ``warning: file: key: message`` and ``alvh: file: key: message``. The same warning on
+    several files (seven sample files with one stale snapshot time) is one line naming
+    the first file and how many more."""
+    groups: dict[tuple[str, str], list] = {}
     for w in warnings:
+        groups.setdefault((w.key, w.message), []).append(w)
+    for same in groups.values():
+        w = same[0]
+        if len(same) > 1:
+            others = f"{len(same) - 1} other file{'s' * (len(same) > 2)}"
+            w = type(w)(w.message, f"{w.source} and {others}", w.key)
         print(f"warning: {w}", file=sys.stderr)
     for e in errors:
         print(f"alvh: {e}", file=sys.stderr)

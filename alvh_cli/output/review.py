@@ -22,6 +22,12 @@ from alvh_cli.output.records import (
     totals_json,
 )
 
+# the columns of review --changes --format csv (a Change's fields)
+CHANGE_COLUMNS = (
+    "kind", "source", "id", "layer_before", "layer_after", "mark_before", "mark_after",
+    "actions_before", "actions_after", "detail",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class _Records:
@@ -88,7 +94,7 @@ def emit_review(run, fmt: str) -> None:
     result = _records(run)
     if fmt == "csv":
         if result.changes is not None:
-            return common.emit_csv(result.changes)
+            return common.emit_csv(result.changes, header=CHANGE_COLUMNS)
         fields = {(r["source"], r["id"]): r for r in result.rows}
         rows = []
         for rec in result.recommendations:

@@ -15,17 +15,19 @@ def emit_rules(rules, fmt: str) -> None:
         )
     if fmt == "csv":
         return common.emit_csv(rows)
-    from rich.table import Table
+    from alvh_cli.output.layout import Column, Grid
 
-    t = Table(title="Effective rules", title_justify="left")
-    for col in ("key", "value", "default", "source", "meaning"):
-        t.add_column(col, justify="right" if col in ("value", "default") else "left")
+    grid = Grid(
+        [Column("key", "left"), Column("value"), Column("default"), Column("source", "left"),
+         Column("meaning", "left", wrap=True)],
+        title="Effective rules",
+    )  # fmt: skip
     for r in rows:
-        t.add_row(
+        grid.add(
             r["key"],
             "unset" if r["value"] is None else f"{r['value']:g}",
             "unset" if r["default"] is None else f"{r['default']:g}",
             r["source"],
             r["help"],
         )
-    common.console().print(t)
+    common.print_table(grid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from alvh_cli.output import common
 from alvh_cli.output.common import num
 
@@ -22,18 +24,20 @@ def emit_signals(rep, fmt: str) -> None:
         return common.emit_json(data)
     if fmt == "csv":
         return common.emit_csv(data["signals"])
-    from rich.table import Table
+    from alvh_cli.output.layout import Column, Grid
 
-    t = Table(title=f"Signals (history to {rep.history_label})", title_justify="left")
-    for col in ("signal", "value", "threshold", "state", "as of", "note"):
-        t.add_column(col, justify="right" if col == "value" else "left", overflow="fold")
+    grid = Grid(
+        [Column("signal", "left"), Column("value"), Column("threshold", "left"),
+         Column("state", "left"), Column("as of", "left"), Column("note", "left", wrap=True)],
+        title=f"Signals (history to {rep.history_label})",
+    )  # fmt: skip
     for s in data["signals"]:
         state = {True: "ACTIVE", False: "quiet", None: "unavailable"}[s["active"]]
         value = s["value"]
         shown = (
             f"{value:.4g}" if isinstance(value, float) else ("" if value is None else str(value))
         )
-        t.add_row(
+        grid.add(
             s["name"],
             shown,
             s["threshold"],
@@ -42,12 +46,8 @@ def emit_signals(rep, fmt: str) -> None:
             s["note"] or "",
             style="bold" if s["active"] else "",
         )
-    console = common.console()
-    console.print(t)
     regime = "unavailable" if rep.elevated is None else "ELEVATED" if rep.elevated else "normal"
-    console.print(f"Regime: {regime} ({rep.active_count} active)")
-    for note in rep.notes:
-        console.print(note)
+    common.print_table(grid, [f"Regime: {regime} ({rep.active_count} active)", *rep.notes])
 
 
 def emit_calibration(data: dict, fmt: str) -> None:
@@ -61,17 +61,16 @@ def emit_calibration(data: dict, fmt: str) -> None:
     rows.append({"estimate": "vix_term_kappa", **_fit(kappa, "value")})
     if fmt == "csv":
         return common.emit_csv(rows)
-    from rich.table import Table
+    from alvh_cli.output.layout import Column, Grid
 
     h = data["history"]
-    t = Table(
+    grid = Grid(
+        [Column("estimate", "left"), Column("value"), Column("n"), Column("R²"),
+         Column("std err"), Column("note", "left", wrap=True)],
         title=f"Calibration from {data['source']} ({h['first']} to {h['last']}, {h['rows']} rows)",
-        title_justify="left",
-    )
-    for col in ("estimate", "value", "n", "R²", "std err", "note"):
-        t.add_column(col, justify="left" if col in ("estimate", "note") else "right")
+    )  # fmt: skip
     for r in rows:
-        t.add_row(
+        grid.add(
             r["estimate"],
             num(r["value"], ".3f"),
             str(r["n"] or ""),
@@ -79,10 +78,8 @@ def emit_calibration(data: dict, fmt: str) -> None:
             num(r["stderr"], ".3f"),
             r["note"] or "",
         )
-    console = common.console()
-    console.print(t)
-    console.print("Paste into [rules]:", markup=False)
-    console.print(data["rules_snippet"], markup=False, highlight=False)
+    common.print_table(grid, ["Paste into [rules]:"])
+    sys.stdout.write(data["rules_snippet"].rstrip("\n") + "\n")
 
 
 def _fit(fit: dict, key: str) -> dict:
