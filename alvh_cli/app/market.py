@@ -122,9 +122,9 @@ def _loadable_quotes(market: Market) -> tuple[Market, int]:
     beyond 1/5..5x of its underlying, an expiry over 3 years after ``asof``), and how
     many went. Real chains list such strikes (SPX puts at 100); no condor uses them."""
     from alvh_cli.inputs import sanity
-    from alvh_cli.model.timing import NEW_YORK, aware
+    from alvh_cli.model.timing import new_york_date
 
-    last = sanity.latest_expiry(aware(market.asof).astimezone(NEW_YORK).date())
+    last = sanity.latest_expiry(new_york_date(market.asof))
     (_, vix_low), (_, vix_high) = sanity.vix_references(market)
     band = sanity.STRIKE_BAND
     keep = []

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import market_warnings, sanity
-from alvh_cli.inputs.schema import CLOSE_NY, NEW_YORK, OCC_REPLACES
+from alvh_cli.inputs.schema import OCC_REPLACES
 from alvh_cli.inputs.validate import show, show_num
 from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
 from alvh_cli.model.domain import (
@@ -27,20 +27,7 @@ from alvh_cli.model.domain import (
     SviSlice,
 )
 from alvh_cli.model.exchange import is_business_day, previous_business_day
-from alvh_cli.model.timing import settlement_timestamp
-
-
-def resolve_asof(value: date | datetime) -> datetime:
-    """Make ``asof`` timezone-aware (DESIGN §2).
-
-    An offset date-time is kept as is; a local date-time is New York wall
-    time; a bare date is 16:00 New York (the close) on that day.
-    """
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return value
-        return value.replace(tzinfo=_new_york())
-    return datetime.combine(value, CLOSE_NY, tzinfo=_new_york())
+from alvh_cli.model.timing import new_york_date, resolve_asof, settlement_timestamp
 
 
 def build_positions(raw_positions: list[dict], source: str) -> tuple[Position, ...]:
@@ -477,7 +464,7 @@ def _check_trading_day(d: date, what: str, source: str, key: str) -> None:
 def _check_asof_trading_day(asof: datetime, source: str) -> date:
     """A snapshot comes from a trading day: a Saturday ``asof`` is a typo, and a holiday's
     has no prices of its own. Returns the New York date of ``asof``."""
-    d = asof.astimezone(_new_york()).date()
+    d = new_york_date(asof)
     if is_business_day(d):
         return d
     day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
@@ -502,9 +489,3 @@ def _check_future_price(price: float, vix: float, source: str, key: str) -> None
     raise InputError(
         f"{show_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
     )
-
-
-def _new_york():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(NEW_YORK)

@@ -3,12 +3,16 @@ expiring more than 3 years on."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.sanity import check_horizon
 from alvh_cli.model.domain import Market, PositionFile
-from alvh_cli.model.timing import NEW_YORK, aware, settlement_instant, settlement_timestamp
+from alvh_cli.model.timing import (
+    aware,
+    new_york_date,
+    new_york_stamp,
+    settlement_instant,
+    settlement_timestamp,
+)
 
 
 def check_expiries(position_file: PositionFile, market: Market, allow_expired: bool) -> None:
@@ -21,11 +25,11 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
     """
     asof = aware(market.asof)
     asof_ts = asof.timestamp()
-    today = asof.astimezone(NEW_YORK).date()
+    today = new_york_date(asof)
     for position in position_file.positions:
         if position.opened is not None and position.opened > today:
             raise InputError(
-                f"opened {position.opened} is after asof {_stamp(asof.astimezone(NEW_YORK))} "
+                f"opened {position.opened} is after asof {new_york_stamp(asof)} "
                 f"(position {position.id!r})",
                 source=position_file.path,
                 key=f"{position.key}.opened" if position.key else "opened",
@@ -45,13 +49,8 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
                 settled = settlement_instant(leg.root, leg.expiry)
                 key = f"{leg.key}.expiry" if leg.key else "expiry"
                 raise InputError(
-                    f"expired {_stamp(settled)} before asof "
-                    f"{_stamp(asof.astimezone(NEW_YORK))} "
+                    f"expired {new_york_stamp(settled)} before asof {new_york_stamp(asof)} "
                     f"(position {position.id!r}; use --allow-expired)",
                     source=position_file.path,
                     key=key,
                 )
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %Z")

@@ -27,7 +27,7 @@ from alvh_cli.errors import InputWarning
 from alvh_cli.inputs.validate import show_num
 from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.exchange import close_time, is_business_day, previous_business_day
-from alvh_cli.model.timing import NEW_YORK, aware
+from alvh_cli.model.timing import NEW_YORK, aware, new_york_stamp
 
 WIDE_FACTOR = 3.0
 WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
@@ -57,7 +57,8 @@ def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
     if asof >= close:
         return None
     return InputWarning(
-        f"snapshot of {_stamp(asof)} is older than the last close ({_stamp(close)}): prices "
+        f"snapshot of {new_york_stamp(asof)} is older than the last close "
+        f"({new_york_stamp(close)}): prices "
         "have moved since — update the market data",
         market.source,
         "market.asof",
@@ -146,7 +147,3 @@ def _median(xs: list[float]) -> float:
     xs = sorted(xs)
     mid = len(xs) // 2
     return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")

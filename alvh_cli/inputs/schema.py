@@ -10,11 +10,6 @@ checked by the builders in ``build.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
-
-NEW_YORK = "America/New_York"
-CLOSE_NY = time(16, 0)  # a bare date as ``asof`` means the 16:00 New York close
-
 
 # Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
 MAX_CONTRACTS = 10_000

@@ -13,6 +13,8 @@ import functools
 from datetime import date, time, timedelta
 from importlib.resources import files
 
+from alvh_cli.model.timing import CLOSE
+
 TABLE = "nyse_holidays.txt"
 
 
@@ -55,7 +57,7 @@ def previous_business_day(d: date) -> date:
     return d
 
 
-REGULAR_CLOSE = time(16, 0)  # New York
+REGULAR_CLOSE = CLOSE  # New York
 EARLY_CLOSE = time(13, 0)
 
 

@@ -44,7 +44,13 @@ import numpy as np
 from alvh_cli.errors import InputError
 from alvh_cli.model import svi
 from alvh_cli.model.domain import VOL_FLOOR, Market, Quote, Smile, SpxSurface, SviSlice
-from alvh_cli.model.timing import NEW_YORK, SECONDS_PER_YEAR, aware, settlement_timestamp
+from alvh_cli.model.timing import (
+    SECONDS_PER_YEAR,
+    aware,
+    new_york_date,
+    new_york_stamp,
+    settlement_timestamp,
+)
 
 __all__ = [
     "NEAR_MONTH_DAYS",
@@ -205,14 +211,14 @@ def fit_chains(chains: Sequence, asof: datetime):
     """
     from alvh_cli.model.chain import fit_chain
 
-    day = aware(asof).astimezone(NEW_YORK).date()
+    day = new_york_date(asof)
     seen: dict[tuple, str] = {}
     fitted = []
     for chain in chains:
-        if chain.asof is not None and aware(chain.asof).astimezone(NEW_YORK).date() != day:
+        if chain.asof is not None and new_york_date(chain.asof) != day:
             raise InputError(
-                f"quotes of {_stamp(chain.asof)}, the market is as of {_stamp(asof)}: "
-                "a chain must be from the snapshot's day",
+                f"quotes of {new_york_stamp(chain.asof)}, the market is as of "
+                f"{new_york_stamp(asof)}: a chain must be from the snapshot's day",
                 chain.source,
             )
         groups = set(
@@ -227,10 +233,6 @@ def fit_chains(chains: Sequence, asof: datetime):
             seen[(u, root, expiry)] = chain.source
         fitted.extend(fit_chain(chain, asof))
     return fitted
-
-
-def _stamp(moment: datetime) -> str:
-    return aware(moment).astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _spx_surface(fitted, spot: float, spot_given: bool, spx: float | None) -> SpxSurface | None:
