@@ -26,25 +26,12 @@ from datetime import datetime
 from alvh_cli.errors import InputWarning
 from alvh_cli.inputs.validate import show_num
 from alvh_cli.model.domain import Leg, Market, Quote
-from alvh_cli.model.exchange import close_time, is_business_day, previous_business_day
-from alvh_cli.model.timing import NEW_YORK, aware, new_york_stamp
+from alvh_cli.model.exchange import last_close
+from alvh_cli.model.timing import aware, new_york_stamp
 
 WIDE_FACTOR = 3.0
 WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
 NEIGHBOURS = 3  # quoted strikes on each side
-
-
-def last_close(now: datetime) -> datetime:
-    """The most recent exchange close at or before ``now``: 16:00 New York on a trading
-    day (13:00 on the NYSE's half days). Saturday's and Sunday's is Friday's."""
-    here = aware(now).astimezone(NEW_YORK)
-    day = here.date()
-    if is_business_day(day):
-        close = datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
-        if close <= here:
-            return close
-    day = previous_business_day(day)
-    return datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
 
 
 def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
