@@ -1,7 +1,7 @@
 """``alvh market``: the day's market snapshot from option chains, as a ``[market]`` file.
 
 The chains are read by ``alvh_cli.inputs.chain`` and fitted by
-:func:`alvh_cli.model.surface.market_from_chains` (parity forwards, SVI smiles); the
+:func:`alvh_cli.model.chain_market.market_from_chains` (parity forwards, SVI smiles); the
 snapshot is rendered as TOML (``alvh_cli.output.market``) and read back through the
 loader before it is handed over, so a file written is a file ``--market`` reads.
 """
@@ -80,13 +80,13 @@ def market_from_files(
     says so). ``asof`` defaults to the chains' quote time; a chain without one (the
     generic layout) needs it. VIX futures come from the ``futures`` settlements file,
     each within a factor 3 of VIX as a market file's must be. See
-    :func:`alvh_cli.model.surface.market_from_chains`.
+    :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
     from alvh_cli.app.context import as_instant
     from alvh_cli.inputs.book import read_chains
     from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
     from alvh_cli.inputs.chain import read_futures, require_readable
-    from alvh_cli.model.surface import market_from_chains
+    from alvh_cli.model.chain_market import market_from_chains
 
     require_readable([*chains, *([futures] if futures is not None else [])])
     snapshots = read_chains(chains)

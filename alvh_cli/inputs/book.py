@@ -38,7 +38,7 @@ def load_book(
     than the last close before it. ``chains`` (option-chain files,
     ``alvh_cli.inputs.chain``) are read once and fitted onto each market
     snapshot in use (once per snapshot, at its ``asof``): the snapshot gains
-    their SPX surface and quotes (:func:`alvh_cli.model.surface.with_chains`).
+    their SPX surface and quotes (:func:`alvh_cli.model.chain_market.with_chains`).
     The first bad file's InputError is raised.
     """
     loaded, errors = load_book_tolerant(
@@ -102,7 +102,7 @@ def load_book_tolerant(
                 )
             if snapshots:
                 if id(snap) not in fitted:
-                    from alvh_cli.model.surface import with_chains
+                    from alvh_cli.model.chain_market import with_chains
 
                     fitted[id(snap)] = with_chains(snap, snapshots)
                 snap = fitted[id(snap)]
