@@ -14,7 +14,7 @@ from datetime import date, datetime
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import market_warnings, sanity
 from alvh_cli.inputs.schema import OCC_REPLACES
-from alvh_cli.inputs.validate import show, show_num
+from alvh_cli.inputs.show import show, show_num
 from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
 from alvh_cli.model.domain import (
     FuturePoint,

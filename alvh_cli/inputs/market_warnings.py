@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from alvh_cli.errors import InputWarning
-from alvh_cli.inputs.validate import show_num
+from alvh_cli.inputs.show import show_num
 from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.exchange import last_close
 from alvh_cli.model.timing import aware, new_york_stamp

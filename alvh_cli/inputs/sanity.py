@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.validate import show_num
+from alvh_cli.inputs.show import show_num
 from alvh_cli.model.domain import Market, PositionFile
 
 # A strike within 1/5 to 5x of its underlying. SPX condors and their wings sit

@@ -15,10 +15,11 @@ import difflib
 import math
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.schema import Field
+from alvh_cli.inputs.show import show, show_num
 
 
 def check_table(raw: object, fields: tuple[Field, ...], source: str, key: str) -> dict:
@@ -211,27 +212,3 @@ def _join(key: str, name: str) -> str:
 def _header(key: str) -> str:
     """``positions[0].legs`` → ``positions.legs`` (the TOML table header)."""
     return re.sub(r"\[\d+\]", "", key)
-
-
-def show_num(x: float) -> str:
-    """A number as a trader writes it: 5400, 6100.5, 0.042 (and 1e+308, not 309 digits)."""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x) if isinstance(x, float) else str(x)
-
-
-def show(value: object) -> str:
-    """A value as it would appear in the TOML file."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return repr(value)  # pragma: no cover
