@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.expiries import check_expiries
+from alvh_cli.inputs.sanity import check_expiries
 from alvh_cli.model import pricing
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 from alvh_cli.model.exchange import is_business_day, previous_business_day

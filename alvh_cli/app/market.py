@@ -84,8 +84,8 @@ def market_from_files(
     """
     from alvh_cli.app.context import as_instant
     from alvh_cli.inputs.book import read_chains
-    from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
     from alvh_cli.inputs.chain import read_futures, require_readable
+    from alvh_cli.inputs.sanity import VIX_FUTURE_FACTOR
     from alvh_cli.model.chain_market import market_from_chains
 
     require_readable([*chains, *([futures] if futures is not None else [])])

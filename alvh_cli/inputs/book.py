@@ -15,8 +15,7 @@ from pathlib import Path
 
 from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import positions
-from alvh_cli.inputs.expiries import check_expiries
-from alvh_cli.inputs.sanity import check_position_strikes
+from alvh_cli.inputs.sanity import check_expiries, check_position_strikes
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market
 from alvh_cli.model.rules import check_overrides, resolve

@@ -26,8 +26,7 @@ from alvh_cli.model.domain import (
     SpxSurface,
     SviSlice,
 )
-from alvh_cli.model.exchange import is_business_day, previous_business_day
-from alvh_cli.model.timing import new_york_date, resolve_asof, settlement_timestamp
+from alvh_cli.model.timing import resolve_asof, settlement_timestamp
 
 
 def build_positions(raw_positions: list[dict], source: str) -> tuple[Position, ...]:
@@ -55,11 +54,11 @@ def _build_position(pv: dict, source: str, key: str) -> Position:
     for j, lv in enumerate(pv["legs"]):
         legs.append(_build_leg(lv, source, f"{key}.legs[{j}]"))
         from_occ.append("occ" in lv)
-    lp, sp, sc, lc = _check_condor(legs, from_occ, source, key)
+    lp, sp, sc, lc = sanity.check_condor(legs, from_occ, source, key)
     credit = pv.get("credit")
     given = credit is not None
     if credit is None:
-        credit = _net_credit(legs, source, key)
+        credit = sanity.net_credit(legs, source, key)
     width = max(sp.strike - lp.strike, lc.strike - sc.strike)
     if credit > width + 1e-9:
         what = "" if given else " (the net entry premium of the condor legs)"
@@ -138,7 +137,7 @@ def _build_leg(lv: dict, source: str, key: str) -> Leg:
                 raise InputError("required (or give occ)", source, f"{key}.strike")
             strike = lv["strike"]
     what = "VIX futures" if typ == "future" else "options"
-    _check_trading_day(expiry, what, source, f"{key}.{'occ' if 'occ' in lv else 'expiry'}")
+    sanity.check_trading_day(expiry, what, source, f"{key}.{'occ' if 'occ' in lv else 'expiry'}")
     layer = lv.get("layer")
     if layer is None:
         if underlying != "SPX":
@@ -169,118 +168,15 @@ def _build_leg(lv: dict, source: str, key: str) -> Leg:
     )
 
 
-_ROLES = ("long put", "short put", "short call", "long call")
-
-
-def _check_condor(
-    legs: list[Leg], from_occ: list[bool], source: str, key: str
-) -> tuple[Leg, Leg, Leg, Leg]:
-    """The legs without ``layer`` must be exactly one iron condor (DESIGN §2).
-
-    Returns the condor legs as (long put, short put, short call, long call)."""
-    where = f"{key}.legs"
-    condor = [(j, g) for j, g in enumerate(legs) if g.layer is None]
-    if len(condor) != 4:
-        raise InputError(
-            "the condor needs 4 legs without layer (long put, short put, short call, "
-            f"long call), got {len(condor)}",
-            source,
-            where,
-        )
-    for j, g in condor:
-        if not g.is_option or g.underlying != "SPX":  # VIX legs are caught in _build_leg
-            raise InputError("a condor leg must be an SPX put or call", source, f"{where}[{j}]")
-    puts = [(j, g) for j, g in condor if g.type == "put"]
-    calls = [(j, g) for j, g in condor if g.type == "call"]
-    if len(puts) != 2:
-        raise InputError(
-            f"the condor needs 2 puts and 2 calls, got {len(puts)} put"
-            f"{'s' * (len(puts) != 1)} and {len(calls)} call{'s' * (len(calls) != 1)}",
-            source,
-            where,
-        )
-    ordered = []
-    for kind, pair in (("put", puts), ("call", calls)):
-        longs = [(j, g) for j, g in pair if g.quantity > 0]
-        shorts = [(j, g) for j, g in pair if g.quantity < 0]
-        if len(longs) != 1:
-            sign = "long" if longs else "short"
-            j = pair[1][0]
-            raise InputError(
-                f"the condor needs one long and one short {kind}, got two {sign} {kind}s",
-                source,
-                f"{where}[{j}].quantity",
-            )
-        ordered.append((longs[0], shorts[0]))
-    (lp, sp), (sc, lc) = ordered[0], ordered[1][::-1]
-    roles = list(zip(_ROLES, (lp, sp, sc, lc), strict=True))
-
-    def field_key(j: int, name: str) -> str:
-        return f"{where}[{j}].{'occ' if from_occ[j] else name}"
-
-    (j0, first) = roles[0][1]
-    for role, (j, g) in roles[1:]:
-        if g.expiry != first.expiry:
-            raise InputError(
-                f"the condor legs must share one expiry: {role} expires {g.expiry}, "
-                f"long put (legs[{j0}]) {first.expiry}",
-                source,
-                field_key(j, "expiry"),
-            )
-        if g.root != first.root:
-            raise InputError(
-                f"the condor legs must share one root: {role} is {g.root}, "
-                f"long put (legs[{j0}]) {first.root}",
-                source,
-                field_key(j, "root"),
-            )
-        if abs(g.quantity) != abs(first.quantity):
-            raise InputError(
-                f"the condor legs must be equal size: {role} is {abs(g.quantity)} contracts, "
-                f"long put (legs[{j0}]) {abs(first.quantity)}",
-                source,
-                f"{where}[{j}].quantity",
-            )
-    for (lo_role, (jl, lo)), (hi_role, (jh, hi)) in zip(roles, roles[1:], strict=False):
-        if not lo.strike < hi.strike:
-            rel = "equal to" if lo.strike == hi.strike else "below"
-            raise InputError(
-                "the condor legs must be long put < short put < short call < long call, "
-                f"got {hi_role} {show_num(hi.strike)} (legs[{jh}]) {rel} "
-                f"{lo_role} {show_num(lo.strike)} (legs[{jl}])",
-                source,
-                where,
-            )
-    return lp[1], sp[1], sc[1], lc[1]
-
-
-def _net_credit(legs: list[Leg], source: str, key: str) -> float:
-    """Short entry prices minus long entry prices of the condor legs, per unit."""
-    condor = [g for g in legs if g.layer is None]
-    short = sum(g.entry_price for g in condor if g.quantity < 0)
-    long = sum(g.entry_price for g in condor if g.quantity > 0)
-    net = round(short - long, 10)
-    if net <= 0:
-        what = "0" if net == 0 else f"a debit of {show_num(-net)}"
-        raise InputError(
-            f"credit not given and the condor legs' entry prices net to {what} "
-            f"(short {show_num(round(short, 10))} - long {show_num(round(long, 10))}); "
-            "give credit or check entry_price",
-            source,
-            f"{key}.credit",
-        )
-    return net
-
-
 def build_market(mv: dict, source: str) -> Market:
     vix = mv["vix"]
     asof = resolve_asof(mv["asof"])
-    today = _check_asof_trading_day(asof, source)
+    today = sanity.check_asof_trading_day(asof, source)
     futures = []
     seen: dict[date, str] = {}
     for i, fv in enumerate(mv.get("vix_futures", [])):
         k = f"market.vix_futures[{i}]"
-        _check_trading_day(fv["expiry"], "VIX futures", source, f"{k}.expiry")
+        sanity.check_trading_day(fv["expiry"], "VIX futures", source, f"{k}.expiry")
         sanity.check_horizon(fv["expiry"], today, source, f"{k}.expiry")
         if fv["expiry"] in seen:
             raise InputError(
@@ -289,7 +185,7 @@ def build_market(mv: dict, source: str) -> Market:
                 f"{k}.expiry",
             )
         seen[fv["expiry"]] = k
-        _check_future_price(fv["price"], vix, source, f"{k}.price")
+        sanity.check_future_price(fv["price"], vix, source, f"{k}.price")
         futures.append(FuturePoint(expiry=fv["expiry"], price=fv["price"]))
     quotes = []
     strike_keys = []
@@ -359,7 +255,7 @@ def _build_surface(raw: list[dict], spx: float, asof: datetime, source: str) -> 
     now = asof.timestamp()
     for i, sv in enumerate(raw):
         k = f"market.spx_svi[{i}]"
-        _check_trading_day(sv["expiry"], "options", source, f"{k}.expiry")
+        sanity.check_trading_day(sv["expiry"], "options", source, f"{k}.expiry")
         contract = (sv["root"], sv["expiry"])
         if contract in seen:
             raise InputError(
@@ -425,7 +321,9 @@ def _build_quote(qv: dict, source: str, key: str) -> Quote:
             raise InputError(
                 f"must be {allowed} for {underlying} quotes, got {root!r}", source, f"{key}.root"
             )
-    _check_trading_day(expiry, "options", source, f"{key}.{'occ' if 'occ' in qv else 'expiry'}")
+    sanity.check_trading_day(
+        expiry, "options", source, f"{key}.{'occ' if 'occ' in qv else 'expiry'}"
+    )
     if qv["bid"] > qv["ask"]:
         raise InputError(
             f"bid must be <= ask, got bid {show_num(qv['bid'])} above ask {show_num(qv['ask'])}",
@@ -440,52 +338,4 @@ def _build_quote(qv: dict, source: str, key: str) -> Quote:
         bid=qv["bid"],
         ask=qv["ask"],
         root=root,
-    )
-
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
-
-
-def _check_trading_day(d: date, what: str, source: str, key: str) -> None:
-    """An expiry must be an exchange trading day (a weekday that is not an NYSE holiday)."""
-    if is_business_day(d):
-        return
-    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
-    try:
-        before = f" (the one before is {previous_business_day(d)})"
-    except (OverflowError, ValueError):  # pragma: no cover - year 1
-        before = ""
-    raise InputError(
-        f"{d} is {day}, not a trading day; {what} expire on trading days{before}", source, key
-    )
-
-
-def _check_asof_trading_day(asof: datetime, source: str) -> date:
-    """A snapshot comes from a trading day: a Saturday ``asof`` is a typo, and a holiday's
-    has no prices of its own. Returns the New York date of ``asof``."""
-    d = new_york_date(asof)
-    if is_business_day(d):
-        return d
-    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
-    raise InputError(
-        f"{d} is {day}, not a trading day: no market snapshot comes from it "
-        f"(the trading day before is {previous_business_day(d)})",
-        source,
-        "market.asof",
-    )
-
-
-def _check_future_price(price: float, vix: float, source: str, key: str) -> None:
-    """A VIX future trades near spot VIX: more than 3x away either way is a typo."""
-    f = VIX_FUTURE_FACTOR
-    slack = 1 + 1e-9  # exactly 3x as written (54.6 on 18.2) is fine
-    if price > vix * f * slack:
-        rel = f"more than {f:g}x spot VIX {show_num(vix)}"
-    elif price * slack < vix / f:
-        rel = f"less than 1/{f:g} of spot VIX {show_num(vix)}"
-    else:
-        return
-    raise InputError(
-        f"{show_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
     )

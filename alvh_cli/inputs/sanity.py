@@ -14,11 +14,19 @@ a strike of ``54000`` or ``1e308``), not an unusual trade.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.show import show_num
-from alvh_cli.model.domain import Market, PositionFile
+from alvh_cli.model.domain import Leg, Market, PositionFile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.timing import (
+    aware,
+    new_york_date,
+    new_york_stamp,
+    settlement_instant,
+    settlement_timestamp,
+)
 
 # A strike within 1/5 to 5x of its underlying. SPX condors and their wings sit
 # within a few percent of spot, VIX hedges within 1/2 to 3x of the VIX futures:
@@ -152,3 +160,195 @@ def check_position_strikes(position_file: PositionFile, market: Market) -> None:
                         position_file.path,
                         f"{g.key}.strike",
                     )
+
+
+def check_expiries(position_file: PositionFile, market: Market, allow_expired: bool) -> None:
+    """Reject a position opened after ``market.asof``, any leg expiring more than 3 years
+    after it, and any leg settled at or before it unless ``allow_expired``.
+
+    The error names the file and the key, e.g.
+    ``book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST
+    before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)``.
+    """
+    asof = aware(market.asof)
+    asof_ts = asof.timestamp()
+    today = new_york_date(asof)
+    for position in position_file.positions:
+        if position.opened is not None and position.opened > today:
+            raise InputError(
+                f"opened {position.opened} is after asof {new_york_stamp(asof)} "
+                f"(position {position.id!r})",
+                source=position_file.path,
+                key=f"{position.key}.opened" if position.key else "opened",
+            )
+        for leg in position.legs:
+            check_horizon(
+                leg.expiry,
+                today,
+                position_file.path,
+                f"{leg.key}.expiry" if leg.key else "expiry",
+                position.id,
+            )
+        if allow_expired:
+            continue
+        for leg in position.legs:
+            if settlement_timestamp(leg.root, leg.expiry) <= asof_ts:
+                settled = settlement_instant(leg.root, leg.expiry)
+                key = f"{leg.key}.expiry" if leg.key else "expiry"
+                raise InputError(
+                    f"expired {new_york_stamp(settled)} before asof {new_york_stamp(asof)} "
+                    f"(position {position.id!r}; use --allow-expired)",
+                    source=position_file.path,
+                    key=key,
+                )
+
+
+_ROLES = ("long put", "short put", "short call", "long call")
+
+
+def check_condor(
+    legs: list[Leg], from_occ: list[bool], source: str, key: str
+) -> tuple[Leg, Leg, Leg, Leg]:
+    """The legs without ``layer`` must be exactly one iron condor (DESIGN §2).
+
+    Returns the condor legs as (long put, short put, short call, long call)."""
+    where = f"{key}.legs"
+    condor = [(j, g) for j, g in enumerate(legs) if g.layer is None]
+    if len(condor) != 4:
+        raise InputError(
+            "the condor needs 4 legs without layer (long put, short put, short call, "
+            f"long call), got {len(condor)}",
+            source,
+            where,
+        )
+    for j, g in condor:
+        if not g.is_option or g.underlying != "SPX":  # VIX legs are caught in _build_leg
+            raise InputError("a condor leg must be an SPX put or call", source, f"{where}[{j}]")
+    puts = [(j, g) for j, g in condor if g.type == "put"]
+    calls = [(j, g) for j, g in condor if g.type == "call"]
+    if len(puts) != 2:
+        raise InputError(
+            f"the condor needs 2 puts and 2 calls, got {len(puts)} put"
+            f"{'s' * (len(puts) != 1)} and {len(calls)} call{'s' * (len(calls) != 1)}",
+            source,
+            where,
+        )
+    ordered = []
+    for kind, pair in (("put", puts), ("call", calls)):
+        longs = [(j, g) for j, g in pair if g.quantity > 0]
+        shorts = [(j, g) for j, g in pair if g.quantity < 0]
+        if len(longs) != 1:
+            sign = "long" if longs else "short"
+            j = pair[1][0]
+            raise InputError(
+                f"the condor needs one long and one short {kind}, got two {sign} {kind}s",
+                source,
+                f"{where}[{j}].quantity",
+            )
+        ordered.append((longs[0], shorts[0]))
+    (lp, sp), (sc, lc) = ordered[0], ordered[1][::-1]
+    roles = list(zip(_ROLES, (lp, sp, sc, lc), strict=True))
+
+    def field_key(j: int, name: str) -> str:
+        return f"{where}[{j}].{'occ' if from_occ[j] else name}"
+
+    (j0, first) = roles[0][1]
+    for role, (j, g) in roles[1:]:
+        if g.expiry != first.expiry:
+            raise InputError(
+                f"the condor legs must share one expiry: {role} expires {g.expiry}, "
+                f"long put (legs[{j0}]) {first.expiry}",
+                source,
+                field_key(j, "expiry"),
+            )
+        if g.root != first.root:
+            raise InputError(
+                f"the condor legs must share one root: {role} is {g.root}, "
+                f"long put (legs[{j0}]) {first.root}",
+                source,
+                field_key(j, "root"),
+            )
+        if abs(g.quantity) != abs(first.quantity):
+            raise InputError(
+                f"the condor legs must be equal size: {role} is {abs(g.quantity)} contracts, "
+                f"long put (legs[{j0}]) {abs(first.quantity)}",
+                source,
+                f"{where}[{j}].quantity",
+            )
+    for (lo_role, (jl, lo)), (hi_role, (jh, hi)) in zip(roles, roles[1:], strict=False):
+        if not lo.strike < hi.strike:
+            rel = "equal to" if lo.strike == hi.strike else "below"
+            raise InputError(
+                "the condor legs must be long put < short put < short call < long call, "
+                f"got {hi_role} {show_num(hi.strike)} (legs[{jh}]) {rel} "
+                f"{lo_role} {show_num(lo.strike)} (legs[{jl}])",
+                source,
+                where,
+            )
+    return lp[1], sp[1], sc[1], lc[1]
+
+
+def net_credit(legs: list[Leg], source: str, key: str) -> float:
+    """Short entry prices minus long entry prices of the condor legs, per unit."""
+    condor = [g for g in legs if g.layer is None]
+    short = sum(g.entry_price for g in condor if g.quantity < 0)
+    long = sum(g.entry_price for g in condor if g.quantity > 0)
+    net = round(short - long, 10)
+    if net <= 0:
+        what = "0" if net == 0 else f"a debit of {show_num(-net)}"
+        raise InputError(
+            f"credit not given and the condor legs' entry prices net to {what} "
+            f"(short {show_num(round(short, 10))} - long {show_num(round(long, 10))}); "
+            "give credit or check entry_price",
+            source,
+            f"{key}.credit",
+        )
+    return net
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
+
+
+def check_trading_day(d: date, what: str, source: str, key: str) -> None:
+    """An expiry must be an exchange trading day (a weekday that is not an NYSE holiday)."""
+    if is_business_day(d):
+        return
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    try:
+        before = f" (the one before is {previous_business_day(d)})"
+    except (OverflowError, ValueError):  # pragma: no cover - year 1
+        before = ""
+    raise InputError(
+        f"{d} is {day}, not a trading day; {what} expire on trading days{before}", source, key
+    )
+
+
+def check_asof_trading_day(asof: datetime, source: str) -> date:
+    """A snapshot comes from a trading day: a Saturday ``asof`` is a typo, and a holiday's
+    has no prices of its own. Returns the New York date of ``asof``."""
+    d = new_york_date(asof)
+    if is_business_day(d):
+        return d
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    raise InputError(
+        f"{d} is {day}, not a trading day: no market snapshot comes from it "
+        f"(the trading day before is {previous_business_day(d)})",
+        source,
+        "market.asof",
+    )
+
+
+def check_future_price(price: float, vix: float, source: str, key: str) -> None:
+    """A VIX future trades near spot VIX: more than 3x away either way is a typo."""
+    f = VIX_FUTURE_FACTOR
+    slack = 1 + 1e-9  # exactly 3x as written (54.6 on 18.2) is fine
+    if price > vix * f * slack:
+        rel = f"more than {f:g}x spot VIX {show_num(vix)}"
+    elif price * slack < vix / f:
+        rel = f"less than 1/{f:g} of spot VIX {show_num(vix)}"
+    else:
+        return
+    raise InputError(
+        f"{show_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
+    )

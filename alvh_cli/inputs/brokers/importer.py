@@ -215,7 +215,7 @@ def _load_error(text: str, has_market: bool) -> InputError | None:
         try:
             loaded = positions.load_file(path)
             if has_market:
-                from alvh_cli.inputs.expiries import check_expiries
+                from alvh_cli.inputs.sanity import check_expiries
 
                 check_expiries(loaded, loaded.market, allow_expired=False)
         except InputError as exc:
