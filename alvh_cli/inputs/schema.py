@@ -2,9 +2,10 @@
 
 Every key a file may hold is declared here (``LEG_FIELDS``, ``MARKET_FIELDS``,
 ...): the validator walks these tables and the JSON Schema is generated from
-them, so the two cannot drift apart. What a table cannot say (a leg gives
-``occ`` or type/strike/expiry, the condor's shape, unique ids, bid ≤ ask) is
-checked by the builders in ``build.py``.
+them, so the two cannot drift apart. What a table cannot say about its keys (a
+leg gives ``occ`` or type/strike/expiry, unique ids) is checked after it in
+``validate.py``, and what the values say together (the condor's shape, bid ≤
+ask, trading days) in ``sanity.py``.
 """
 
 from __future__ import annotations
