@@ -56,7 +56,7 @@ def check_loaded(
     check_file(position_file, layout)
     if snapshot is None:
         raise InputError(
-            "no [market] table in the file and no --market given", position_file.path, "market"
+            "no [market] table in the file and no {flag:market} given", position_file.path, "market"
         )
     check_expiries(position_file, snapshot, allow_expired)
     check_position_strikes(position_file, snapshot)
@@ -396,7 +396,8 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
 
     The error names the file and the key, e.g.
     ``book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST
-    before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)``.
+    before asof 2026-11-24 15:45 EST (position 'dec-ic'; use {flag:allow_expired})``
+    (the command line names the parameter ``--allow-expired``).
     """
     asof = aware(market.asof)
     asof_ts = asof.timestamp()
@@ -425,7 +426,7 @@ def check_expiries(position_file: PositionFile, market: Market, allow_expired: b
                 key = f"{leg.key}.expiry" if leg.key else "expiry"
                 raise InputError(
                     f"expired {new_york_stamp(settled)} before asof {new_york_stamp(asof)} "
-                    f"(position {position.id!r}; use --allow-expired)",
+                    f"(position {position.id!r}; use {{flag:allow_expired}})",
                     source=position_file.path,
                     key=key,
                 )
