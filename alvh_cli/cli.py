@@ -22,6 +22,7 @@ from alvh_cli import __version__
 # How the command line names each parameter the library reports bad input for (an
 # InputError's ``option`` role, or ``{flag:role}`` in its message).
 FLAGS = {
+    "allow_expired": "--allow-expired",
     "asof": "--asof",
     "broker": "--broker",
     "changes": "--changes",

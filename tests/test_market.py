@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from alvh_cli.cli import FLAGS
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.expiries import check_expiries
+from alvh_cli.inputs.sanity import check_expiries
 from alvh_cli.model import pricing
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, PositionFile, Quote, Smile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
@@ -556,10 +557,12 @@ def test_check_expiries_names_file_and_key():
     )
     with pytest.raises(InputError) as err:
         check_expiries(pf, _market(), allow_expired=False)
-    assert str(err.value) == (
+    said = (
         "book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST "
-        "before asof 2026-11-24 15:45 EST (position 'dec-ic'; use --allow-expired)"
+        "before asof 2026-11-24 15:45 EST (position 'dec-ic'; use {})"
     )
+    assert str(err.value) == said.format("allow_expired")  # the parameter, by its role
+    assert str(err.value.for_command_line(FLAGS)) == said.format("--allow-expired")
     check_expiries(pf, _market(), allow_expired=True)  # allowed: no error
 
 

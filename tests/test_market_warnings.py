@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from test_positions import GOOD, QUOTE, sub
 
-from alvh_cli.inputs.market_warnings import last_close, stale_snapshot, wide_quotes
+from alvh_cli.inputs.market_warnings import stale_snapshot, wide_quotes
 from alvh_cli.inputs.positions import load_file
 from alvh_cli.model.domain import Quote
+from alvh_cli.model.exchange import last_close
 from alvh_cli.model.timing import NEW_YORK
 
 EST = timezone(timedelta(hours=-5))

@@ -33,9 +33,9 @@ from alvh_cli.inputs.positions import (
     load_market_file,
     load_rules_table,
     parse_market,
-    resolve_asof,
 )
 from alvh_cli.model.contracts import parse_osi
+from alvh_cli.model.timing import resolve_asof
 
 # A valid file: condor 5350/5400 - 6150/6200 x2 plus a layer-1 VIX call spread.
 GOOD = """\

@@ -1,5 +1,5 @@
 """The fitted SPX surface in a market: forwards, discounts, SVI vols and leg values
-(alvh_cli.model.surface, alvh_cli.model.legs)."""
+(alvh_cli.model.surface, alvh_cli.model.chain_market, alvh_cli.model.legs)."""
 
 from __future__ import annotations
 
@@ -17,15 +17,10 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs.chain import read_option_chain
 from alvh_cli.method import scenarios
 from alvh_cli.model import pricing
+from alvh_cli.model.chain_market import market_from_chains, quadratic_smile, with_chains
 from alvh_cli.model.domain import Leg, Market, Quote, Smile, SpxSurface, SviSlice
 from alvh_cli.model.legs import value_legs
-from alvh_cli.model.surface import (
-    market_from_chains,
-    quadratic_smile,
-    slice_times,
-    spx_forward_discount,
-    with_chains,
-)
+from alvh_cli.model.surface import slice_times, spx_forward_discount
 from alvh_cli.model.svi import SviParams
 from alvh_cli.model.timing import settlement_instant, year_fraction
 
@@ -333,13 +328,13 @@ def test_chain_quotes_replace_the_markets_own_for_the_contracts_they_list(chain)
 def test_quadratic_smile_is_the_least_squares_parabola():
     """Least squares means the normal equations hold: on the fitting grid the residual
     SVI vol − parabola is orthogonal to 1, k and k²."""
-    from alvh_cli.model import surface, svi
+    from alvh_cli.model import chain_market, svi
 
     p = EXPIRIES[0].params
     T = years_to(EXPIRIES[0].root, EXPIRIES[0].expiry)
     smile = quadratic_smile(p, T)
     atm = float(svi.svi_vol(p, 0.0, T))
-    k = np.linspace(*surface.SMILE_SPAN, surface.SMILE_POINTS) * atm * math.sqrt(T)
+    k = np.linspace(*chain_market.SMILE_SPAN, chain_market.SMILE_POINTS) * atm * math.sqrt(T)
     resid = svi.svi_vol(p, k, T) - (smile.atm + smile.skew * k + smile.smile * k * k)
     for basis in (np.ones_like(k), k, k * k):
         assert abs(float(resid @ basis)) < 1e-12 * float(np.abs(basis).sum())

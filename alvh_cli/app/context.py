@@ -53,7 +53,7 @@ def as_instant(value: datetime | date | str | None, role: str) -> datetime | Non
     """An instant given as a datetime, a date or ISO text (with or without offset), made
     aware as a file's ``asof`` is (a local time is New York's, a date its 16:00 close);
     None when not given."""
-    from alvh_cli.inputs.build import resolve_asof
+    from alvh_cli.model.timing import resolve_asof
 
     if value is None:
         return None

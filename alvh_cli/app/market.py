@@ -1,7 +1,7 @@
 """``alvh market``: the day's market snapshot from option chains, as a ``[market]`` file.
 
 The chains are read by ``alvh_cli.inputs.chain`` and fitted by
-:func:`alvh_cli.model.surface.market_from_chains` (parity forwards, SVI smiles); the
+:func:`alvh_cli.model.chain_market.market_from_chains` (parity forwards, SVI smiles); the
 snapshot is rendered as TOML (``alvh_cli.output.market``) and read back through the
 loader before it is handed over, so a file written is a file ``--market`` reads.
 """
@@ -80,13 +80,13 @@ def market_from_files(
     says so). ``asof`` defaults to the chains' quote time; a chain without one (the
     generic layout) needs it. VIX futures come from the ``futures`` settlements file,
     each within a factor 3 of VIX as a market file's must be. See
-    :func:`alvh_cli.model.surface.market_from_chains`.
+    :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
     from alvh_cli.app.context import as_instant
     from alvh_cli.inputs.book import read_chains
-    from alvh_cli.inputs.build import VIX_FUTURE_FACTOR
     from alvh_cli.inputs.chain import read_futures, require_readable
-    from alvh_cli.model.surface import market_from_chains
+    from alvh_cli.inputs.sanity import VIX_FUTURE_FACTOR
+    from alvh_cli.model.chain_market import market_from_chains
 
     require_readable([*chains, *([futures] if futures is not None else [])])
     snapshots = read_chains(chains)
@@ -122,9 +122,9 @@ def _loadable_quotes(market: Market) -> tuple[Market, int]:
     beyond 1/5..5x of its underlying, an expiry over 3 years after ``asof``), and how
     many went. Real chains list such strikes (SPX puts at 100); no condor uses them."""
     from alvh_cli.inputs import sanity
-    from alvh_cli.model.timing import NEW_YORK, aware
+    from alvh_cli.model.timing import new_york_date
 
-    last = sanity.latest_expiry(aware(market.asof).astimezone(NEW_YORK).date())
+    last = sanity.latest_expiry(new_york_date(market.asof))
     (_, vix_low), (_, vix_high) = sanity.vix_references(market)
     band = sanity.STRIKE_BAND
     keep = []

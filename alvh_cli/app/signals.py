@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -22,6 +21,7 @@ def signals(
     from alvh_cli.method import signals as method
     from alvh_cli.method.regime import front_future
     from alvh_cli.model.rules import resolve
+    from alvh_cli.model.timing import at_close
 
     frame = read_history(history)
     snap = positions.load_market_file(market) if market is not None else None
@@ -31,8 +31,7 @@ def signals(
         front, asof, vix = front_future(snap), snap.asof, snap.vix
     else:
         front, vix = None, None
-        last = frame.index[-1].date()
-        asof = datetime(last.year, last.month, last.day, 21, tzinfo=timezone.utc)
+        asof = at_close(frame.index[-1].date())  # the history's last close
     return method.evaluate(
         frame, effective, asof=asof, front_future=front, events=load_events(events), vix=vix
     )

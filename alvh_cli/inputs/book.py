@@ -1,9 +1,13 @@
-"""Loading a book: position files with the market and rules that apply to each.
+"""Loading a book: position files, each with the market snapshot and rules that price it.
 
-This is the I/O edge the commands share: it reads files, resolves
-``--market`` and ``--rules`` against each file's own tables, fits option
-chains (``--chain``) onto the snapshot in use, and checks expiries against
-the snapshot's ``asof``.
+This is the I/O edge the commands share. Each file goes through the loading
+stages once, in a line (``positions.py`` lists them): read
+(``toml_reader.py``), validate (``validate.py``), build (``build.py``),
+sanity (``sanity.py``: the file's own values, then against the snapshot in
+use), warnings (``market_warnings.py``). Between the last two, what applies
+to the file is put together: its snapshot (``--market`` over the file's own)
+with the option chains (``--chain``) fitted onto it, and its rules
+(``--rules`` over the file's own).
 """
 
 from __future__ import annotations
@@ -13,10 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from alvh_cli.errors import InputError, InputWarning
-from alvh_cli.inputs import positions
-from alvh_cli.inputs.expiries import check_expiries
-from alvh_cli.inputs.sanity import check_position_strikes
+from alvh_cli.errors import InputError
+from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
+from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market
 from alvh_cli.model.rules import check_overrides, resolve
@@ -38,7 +41,7 @@ def load_book(
     than the last close before it. ``chains`` (option-chain files,
     ``alvh_cli.inputs.chain``) are read once and fitted onto each market
     snapshot in use (once per snapshot, at its ``asof``): the snapshot gains
-    their SPX surface and quotes (:func:`alvh_cli.model.surface.with_chains`).
+    their SPX surface and quotes (:func:`alvh_cli.model.chain_market.with_chains`).
     The first bad file's InputError is raised.
     """
     loaded, errors = load_book_tolerant(
@@ -74,8 +77,8 @@ def load_book_tolerant(
     day, another SPX level) is that file's error.
     """
     snapshots = read_chains(chains) if chains else []
-    fitted: dict[int, Market] = {}
-    shared_market = positions.load_market_file(market) if market is not None else None
+    fitted: dict[int, tuple[Market, Market]] = {}
+    shared_market = positions.read_market_file(market) if market is not None else None
     rules_table = None
     if rules is not None:
         rules_table = positions.load_rules_table(rules)
@@ -93,49 +96,30 @@ def load_book_tolerant(
             continue
         if os.path.realpath(item) in shared:
             continue
+        source = str(item)
         try:
-            pf = positions.load_file(item)
-            snap = shared_market or pf.market
-            if snap is None:
-                raise InputError(
-                    "no [market] table in the file and no --market given", pf.path, "market"
-                )
+            table = validate.check_file(read_toml(item), source)
+            pf, layout = build.build_file(table, source)
+            snap, snap_layout = shared_market or (pf.market, layout)
+            sanity.check_loaded(pf, layout, snap, allow_expired)
+            priced = snap
             if snapshots:
                 if id(snap) not in fitted:
-                    from alvh_cli.model.surface import with_chains
+                    from alvh_cli.model.chain_market import with_chains
 
-                    fitted[id(snap)] = with_chains(snap, snapshots)
-                snap = fitted[id(snap)]
+                    fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
+                priced = fitted[id(snap)][1]
             layers = [(pf.rules, pf.path)]
             if rules_table is not None:
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
-            check_expiries(pf, snap, allow_expired)
-            check_position_strikes(pf, snap)
         except InputError as exc:
             errors.append(exc)
             continue
-        warnings = (*snapshot_warnings(snap, now), *quote_warnings(snap, pf))
-        loaded.append(LoadedFile(pf, snap, effective, warnings))
+        legs = [g for p in pf.positions for g in p.legs]
+        warnings = market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
+        loaded.append(LoadedFile(pf, priced, effective, warnings))
     return loaded, errors
-
-
-def snapshot_warnings(market: Market, now: datetime | None) -> tuple[InputWarning, ...]:
-    """The market's own warnings (found while reading it) and, given ``now``, staleness."""
-    from alvh_cli.inputs.market_warnings import stale_snapshot
-
-    stale = stale_snapshot(market, now) if now is not None else None
-    return (*market.warnings, *([stale] if stale is not None else []))
-
-
-def quote_warnings(market: Market, pf) -> tuple[InputWarning, ...]:
-    """Warnings for the quotes this file's legs would be priced from but cannot be
-    (``market_warnings.unusable_quotes``)."""
-    from alvh_cli.inputs.market_warnings import unusable_quotes
-
-    if not market.quotes:
-        return ()
-    return tuple(unusable_quotes(market, [g for p in pf.positions for g in p.legs]))
 
 
 def read_chains(paths: Sequence[Path | str]) -> list:

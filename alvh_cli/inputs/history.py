@@ -77,7 +77,7 @@ def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
-        raise InputError("no history file given", "--history")
+        raise InputError("no history file given", option="history")
     frames = [(_read_one(Path(p)), str(p)) for p in paths]
     sources = [s for _, s in frames]
     merged, owner = frames[0][0], {c: frames[0][1] for c in frames[0][0].columns}

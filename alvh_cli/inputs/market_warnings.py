@@ -1,8 +1,9 @@
-"""Doubts about a market snapshot that do not stop alvh pricing it: warnings, not errors.
+"""Loading, stage 5: doubts about the inputs that do not stop alvh pricing them: warnings.
 
 - **stale**: ``asof`` is before the most recent close — prices have moved since;
-- **flat smile**: no ``[market.spx_vol]``, so SPX options without a quote or
-  ``iv`` are priced at VIX/100 across strikes (far too cheap out of the money);
+- **flat smile**: no ``[market.spx_vol]`` and no fitted surface, so SPX options
+  without a quote or ``iv`` are priced at VIX/100 across strikes (far too cheap
+  out of the money);
 - **wide quote**: a quote's bid/ask width is more than ``WIDE_FACTOR`` (3) times
   the median width of its neighbours and at least ``WIDE_MIN`` (0.20 points)
   wider than that median. Neighbours are the quotes of the same underlying,
@@ -14,6 +15,8 @@
   the option can be worth): the leg falls back to the smile, and the warning
   names the quote, the reason and the bound it fails.
 
+:func:`snapshot_warnings` gives a snapshot's own (flat smile, wide quotes) and
+:func:`loaded_warnings` all of a loaded file's, in the order they are shown.
 Pure functions of their arguments: the clock is read by the caller (``cli.py``)
 and passed in as ``now``.
 """
@@ -24,27 +27,46 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from alvh_cli.errors import InputWarning
-from alvh_cli.inputs.validate import show_num
+from alvh_cli.inputs.build import Layout
+from alvh_cli.inputs.show import show_num
 from alvh_cli.model.domain import Leg, Market, Quote
-from alvh_cli.model.exchange import close_time, is_business_day, previous_business_day
-from alvh_cli.model.timing import NEW_YORK, aware
+from alvh_cli.model.exchange import last_close
+from alvh_cli.model.timing import aware, new_york_stamp
 
 WIDE_FACTOR = 3.0
 WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
 NEIGHBOURS = 3  # quoted strikes on each side
 
 
-def last_close(now: datetime) -> datetime:
-    """The most recent exchange close at or before ``now``: 16:00 New York on a trading
-    day (13:00 on the NYSE's half days). Saturday's and Sunday's is Friday's."""
-    here = aware(now).astimezone(NEW_YORK)
-    day = here.date()
-    if is_business_day(day):
-        close = datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
-        if close <= here:
-            return close
-    day = previous_business_day(day)
-    return datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
+def loaded_warnings(
+    snapshot: Market,
+    layout: Layout,
+    market: Market,
+    legs: Sequence[Leg],
+    now: datetime | None,
+) -> tuple[InputWarning, ...]:
+    """Every warning about the inputs of one loaded file: the snapshot's own
+    (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), and the quotes
+    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`).
+
+    ``snapshot`` is the market as its file gave it (``layout`` says how), ``market``
+    the same with any option chains fitted onto it: what prices the legs.
+    """
+    stale = stale_snapshot(market, now) if now is not None else None
+    unusable = unusable_quotes(market, legs) if market.quotes else []
+    return (*snapshot_warnings(snapshot, layout, market), *([stale] if stale else []), *unusable)
+
+
+def snapshot_warnings(
+    snapshot: Market, layout: Layout, market: Market | None = None
+) -> tuple[InputWarning, ...]:
+    """A snapshot's own warnings, as its file gave it: a flat smile (no ``[market.spx_vol]``,
+    unless a surface prices SPX options: the file's own, or the chains fitted in
+    ``market``), then each quote much wider than its neighbours."""
+    surface = (market or snapshot).spx_surface
+    flat = [flat_smile(snapshot)] if not layout.spx_vol_given and surface is None else []
+    keys = [f"market.quotes[{i}]" for i in range(len(snapshot.quotes))]
+    return (*flat, *wide_quotes(snapshot.quotes, keys, snapshot.source))
 
 
 def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
@@ -57,7 +79,8 @@ def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
     if asof >= close:
         return None
     return InputWarning(
-        f"snapshot of {_stamp(asof)} is older than the last close ({_stamp(close)}): prices "
+        f"snapshot of {new_york_stamp(asof)} is older than the last close "
+        f"({new_york_stamp(close)}): prices "
         "have moved since — update the market data",
         market.source,
         "market.asof",
@@ -146,7 +169,3 @@ def _median(xs: list[float]) -> float:
     xs = sorted(xs)
     mid = len(xs) // 2
     return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")

@@ -1,30 +1,35 @@
-"""Position files: read TOML, validate every key, build the domain types.
+"""Position, market and rules files, each alone: the loading stages in a line.
 
-The public entry points for position, market and rules files (DESIGN §2). The
-format is declared in ``schema.py``, read by ``toml_reader.py``, checked by
-``validate.py`` and turned into domain types by ``build.py``.
+A file goes through each stage once, each in its own module:
 
-Every problem raises :class:`~alvh_cli.errors.InputError` naming the file as
-given, the key path (``positions[0].legs[2].strike``) and what is wrong, in the
-form ``must be > 0, got -5400``. Files are only ever read.
+1. read: ``toml_reader.py`` (the bytes, safely, into a TOML document);
+2. validate: ``validate.py`` (every key by the field tables of ``schema.py``,
+   and what a table cannot say about its keys);
+3. build: ``build.py`` (the domain types, and where each value was written);
+4. sanity: ``sanity.py`` (what the values say together: the condor's shape,
+   trading days, bands around spot);
+5. warnings: ``market_warnings.py`` (doubts that do not stop pricing).
+
+A book of files, each priced in its snapshot, is ``book.py``'s: the same line
+with the snapshot's checks and warnings. Every problem raises
+:class:`~alvh_cli.errors.InputError` naming the file as given, the key path
+(``positions[0].legs[2].strike``) and what is wrong, in the form ``must be >
+0, got -5400``. Files are only ever read.
 
 Only the standard library is imported here, so loading stays fast.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import stat
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.build import build_market, build_positions, resolve_asof
-from alvh_cli.inputs.schema import FILE_FIELDS
+from alvh_cli.inputs import build, market_warnings, sanity, validate
 from alvh_cli.inputs.toml_reader import os_error_message, read_toml
-from alvh_cli.inputs.validate import check_rules, check_table, check_value
 from alvh_cli.model.domain import Market, PositionFile
 
 __all__ = [
@@ -35,41 +40,21 @@ __all__ = [
     "load_market_file",
     "load_rules_table",
     "parse_market",
-    "resolve_asof",
+    "read_market_file",
 ]
-
-_FILE_FIELD = {f.name: f for f in FILE_FIELDS}
 
 
 def load_file(path: str | Path) -> PositionFile:
-    """Load and validate one position file (positions, optional market and rules)."""
+    """Load and check one position file (positions, optional market and rules): its own
+    values, not yet against a snapshot (``book.py`` does that)."""
     source = str(path)
-    raw = read_toml(path)
-    try:
-        top = check_table(raw, FILE_FIELDS, source, "")
-        if not top.get("positions"):
-            raise InputError("no [[positions]] in file", source)
-        positions = build_positions(top["positions"], source)
-    except InputError as exc:
-        raise with_position_id(exc, raw.get("positions")) from None
-    market = build_market(top["market"], source) if "market" in top else None
-    return PositionFile(
-        path=source, positions=positions, market=market, rules=dict(top.get("rules", {}))
-    )
-
-
-def with_position_id(exc: InputError, raw_positions) -> InputError:
-    """The error with the position's id appended, when its key is inside ``positions[i]``
-    and that position has a string id: ``… (position 'dec-ic')``."""
-    m = re.match(r"positions\[(\d+)\]", exc.key)
-    if not m or not isinstance(raw_positions, list):
-        return exc
-    i = int(m.group(1))
-    raw = raw_positions[i] if i < len(raw_positions) else None
-    pid = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(pid, str) or not pid.strip() or exc.key == f"positions[{i}].id":
-        return exc
-    return InputError(f"{exc.message} (position {pid!r})", exc.source, exc.key, exc.line)
+    table = validate.check_file(read_toml(path), source)
+    position_file, layout = build.build_file(table, source)
+    sanity.check_file(position_file, layout)
+    if position_file.market is None:
+        return position_file
+    warnings = market_warnings.snapshot_warnings(position_file.market, layout)
+    return replace(position_file, market=replace(position_file.market, warnings=warnings))
 
 
 def load_files(paths: Iterable[str | Path]) -> list[PositionFile]:
@@ -144,20 +129,19 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def load_market_file(path: str | Path) -> Market:
-    """The ``[market]`` table of a TOML file (``--market FILE``); other tables are ignored."""
+    """The ``[market]`` table of a TOML file (``--market FILE``); other tables are ignored.
+    Its own warnings (flat smile, wide quotes) are in ``Market.warnings``."""
+    market, layout = read_market_file(path)
+    return replace(market, warnings=market_warnings.snapshot_warnings(market, layout))
+
+
+def read_market_file(path: str | Path) -> tuple[Market, build.Layout]:
+    """:func:`load_market_file` up to its warnings, and how the file wrote the snapshot: for
+    a book, whose files each get the snapshot's warnings (``book.py``)."""
     source = str(path)
-    doc = read_toml(path)
-    if "market" not in doc:
-        tables = [k for k, v in doc.items() if isinstance(v, (dict, list))]
-        close = difflib.get_close_matches("market", tables, n=1, cutoff=0.6)
-        if close:
-            raise InputError(
-                f"no [market] table (did you mean [market] instead of [{close[0]}]?)",
-                source,
-                close[0],
-            )
-        raise InputError("no [market] table in file", source, "market")
-    return parse_market(doc["market"], source)
+    market, layout = build.build_market(validate.check_market_file(read_toml(path), source), source)
+    sanity.check_market(market, layout)
+    return market, layout
 
 
 def load_rules_table(path: str | Path) -> dict:
@@ -166,17 +150,12 @@ def load_rules_table(path: str | Path) -> dict:
     Only checks that every value is a finite number; which keys exist, and their
     ranges, are ``rules.py``'s business.
     """
-    source = str(path)
-    doc = read_toml(path)
-    if "rules" in doc:
-        return check_rules(doc["rules"], source, "rules")
-    other = [k for k in ("positions", "market") if k in doc]
-    if other:
-        raise InputError(f"no [rules] table in file (it has [{other[0]}])", source, "rules")
-    return check_rules(doc, source, "")
+    return validate.check_rules_file(read_toml(path), str(path))
 
 
 def parse_market(table: Mapping, source: str) -> Market:
-    """Validate a ``[market]`` table (already parsed from TOML) into a Market."""
-    values = check_value(table, _FILE_FIELD["market"], source, "market")
-    return build_market(values, source)
+    """A ``[market]`` table (already parsed from TOML), checked, as a Market with its own
+    warnings."""
+    market, layout = build.build_market(validate.check_market(table, source), source)
+    sanity.check_market(market, layout)
+    return replace(market, warnings=market_warnings.snapshot_warnings(market, layout))

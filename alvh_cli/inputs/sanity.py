@@ -1,24 +1,40 @@
-"""Inputs no market can produce: strikes far from their underlying, expiries years away.
+"""Loading, stage 4: what the built objects say together, checked before anything prices them.
 
-These checks look at two values together — a strike against spot, an expiry
-against ``asof`` — so they run where both are known: quotes against their own
-``[market]`` table (``build.py``), position legs against the snapshot that
-prices them (``book.py``, which may take the snapshot from ``--market``).
-Each raises :class:`~alvh_cli.errors.InputError` naming the file, the key and
-the position.
+A file's own values: expiries on trading days; each position's condor (long
+put < short put < short call < long call, one expiry, root and size) and a
+credit within its widest wing; a snapshot from a trading day, VIX futures
+near spot VIX, quotes with bid <= ask, SVI slices of live expiries with
+forwards near spot, one future, quote and slice per contract. Then the
+position against the snapshot that prices it (its own, or ``--market``'s):
+opened by ``asof``, not settled by it, expiries at most 3 years on, strikes
+within a band around their underlying. The bands are wide on purpose: they
+catch a slipped digit (``spx = 60000``, a strike of ``54000`` or ``1e308``),
+not an unusual trade.
 
-The bands are wide on purpose: they catch a slipped digit (``spx = 60000``,
-a strike of ``54000`` or ``1e308``), not an unusual trade.
+Each check raises :class:`~alvh_cli.errors.InputError` naming the file, the
+key (``build.Layout`` says where each value was written) and the position.
+The checks run in the file's order, so the first problem of a file is the
+first one reported.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.validate import show_num
-from alvh_cli.model.domain import Market, PositionFile
+from alvh_cli.inputs.build import Layout
+from alvh_cli.inputs.show import show_num
+from alvh_cli.model.domain import Leg, Market, Position, PositionFile
+from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.timing import (
+    aware,
+    new_york_date,
+    new_york_stamp,
+    settlement_instant,
+    settlement_timestamp,
+)
 
 # A strike within 1/5 to 5x of its underlying. SPX condors and their wings sit
 # within a few percent of spot, VIX hedges within 1/2 to 3x of the VIX futures:
@@ -27,58 +43,288 @@ STRIKE_BAND = 5.0
 # Listed SPX and VIX expiries a condor trader meets are under 3 years out;
 # 2099 is a typo for 2029 or 2026.
 MAX_YEARS_OUT = 3
+VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
+FORWARD_FACTOR = 2.0  # an SPX forward more than 2x away from spx is a typo, not a carry
 
 
-def latest_expiry(asof: date) -> date:
-    """The last expiry alvh accepts for a snapshot of ``asof``: the same day 3 years on
-    (28 February for a 29 February asof)."""
-    try:
-        return asof.replace(year=asof.year + MAX_YEARS_OUT)
-    except ValueError:  # 29 February
-        return asof.replace(year=asof.year + MAX_YEARS_OUT, day=28)
-
-
-def check_horizon(
-    expiry: date, asof: date, source: str, key: str, position: str | None = None
+def check_loaded(
+    position_file: PositionFile, layout: Layout, snapshot: Market | None, allow_expired: bool
 ) -> None:
-    """Refuse an expiry more than ``MAX_YEARS_OUT`` years after ``asof`` (New York dates);
-    ``position`` is the id of the position the expiry belongs to, if any."""
-    last = latest_expiry(asof)
-    if expiry > last:
-        whose = f"; position {position!r}" if position is not None else ""
+    """A position file to be priced in ``snapshot`` (its own market or a shared one): the
+    file's own values (:func:`check_file`), that there is a snapshot, and the positions
+    against it (:func:`check_expiries`, :func:`check_position_strikes`)."""
+    check_file(position_file, layout)
+    if snapshot is None:
         raise InputError(
-            f"{expiry} is more than {MAX_YEARS_OUT} years after asof {asof} — a typo? "
-            f"(alvh takes expiries up to {last}{whose})",
+            "no [market] table in the file and no {flag:market} given", position_file.path, "market"
+        )
+    check_expiries(position_file, snapshot, allow_expired)
+    check_position_strikes(position_file, snapshot)
+
+
+def check_file(position_file: PositionFile, layout: Layout) -> None:
+    """A position file's own values: each position, then its market (if it has one)."""
+    for position in position_file.positions:
+        try:
+            _check_position(position, layout, position_file.path)
+        except InputError as exc:
+            raise InputError(
+                f"{exc.message} (position {position.id!r})", exc.source, exc.key, exc.line
+            ) from None
+    if position_file.market is not None:
+        check_market(position_file.market, layout)
+
+
+def check_market(market: Market, layout: Layout) -> None:
+    """A market snapshot's own values (module docstring), in the file's order: ``asof``,
+    the VIX futures, the quotes, the SVI slices, then the quotes' strikes."""
+    today = check_asof_trading_day(market.asof, market.source)
+    _check_futures(market, layout, today)
+    strike_keys = _check_quotes(market, layout, today)
+    _check_slices(market, layout)
+    check_quote_strikes(market, strike_keys, market.source)
+
+
+# ------------------------------------------------------------------ positions
+
+
+def _check_position(position: Position, layout: Layout, source: str) -> None:
+    """Trading-day expiries, the condor's shape, and a credit above 0 within the widest wing."""
+    from_occ = [g.key in layout.by_occ for g in position.legs]
+    for g, occ in zip(position.legs, from_occ, strict=True):
+        what = "VIX futures" if g.type == "future" else "options"
+        check_trading_day(g.expiry, what, source, f"{g.key}.{'occ' if occ else 'expiry'}")
+    lp, sp, sc, lc = check_condor(list(position.legs), from_occ, source, position.key)
+    given = position.key in layout.credit_given
+    if not given:
+        _check_net_credit(position, source)
+    credit = position.credit
+    width = max(sp.strike - lp.strike, lc.strike - sc.strike)
+    if credit > width + 1e-9:
+        what = "" if given else " (the net entry premium of the condor legs)"
+        raise InputError(
+            f"a credit of {show_num(credit)}{what} exceeds the widest wing "
+            f"({show_num(width)} points): "
+            "no iron condor can take in more than its width",
             source,
-            key,
+            f"{position.key}.credit",
         )
 
 
-def _outside(strike: float, low_ref: float, high_ref: float) -> str | None:
-    """``"above"`` when ``strike`` > 5 × ``high_ref``, ``"below"`` when < ``low_ref`` / 5."""
-    if strike > STRIKE_BAND * high_ref:
-        return "above"
-    if strike * STRIKE_BAND < low_ref:
-        return "below"
-    return None
+_ROLES = ("long put", "short put", "short call", "long call")
 
 
-def _strike_message(strike: float, side: str, low: tuple[str, float], high: tuple[str, float]):
-    if side == "above":
-        return f"{show_num(strike)} is more than {STRIKE_BAND:g}x {high[0]} — a typo?"
-    return f"{show_num(strike)} is less than 1/{STRIKE_BAND:g} of {low[0]} — a typo?"
+def check_condor(
+    legs: list[Leg], from_occ: list[bool], source: str, key: str
+) -> tuple[Leg, Leg, Leg, Leg]:
+    """The legs without ``layer`` must be exactly one iron condor (DESIGN §2).
+
+    Returns the condor legs as (long put, short put, short call, long call)."""
+    where = f"{key}.legs"
+    condor = [(j, g) for j, g in enumerate(legs) if g.layer is None]
+    if len(condor) != 4:
+        raise InputError(
+            "the condor needs 4 legs without layer (long put, short put, short call, "
+            f"long call), got {len(condor)}",
+            source,
+            where,
+        )
+    for j, g in condor:
+        if not g.is_option or g.underlying != "SPX":  # VIX legs are caught in validate.py
+            raise InputError("a condor leg must be an SPX put or call", source, f"{where}[{j}]")
+    puts = [(j, g) for j, g in condor if g.type == "put"]
+    calls = [(j, g) for j, g in condor if g.type == "call"]
+    if len(puts) != 2:
+        raise InputError(
+            f"the condor needs 2 puts and 2 calls, got {len(puts)} put"
+            f"{'s' * (len(puts) != 1)} and {len(calls)} call{'s' * (len(calls) != 1)}",
+            source,
+            where,
+        )
+    ordered = []
+    for kind, pair in (("put", puts), ("call", calls)):
+        longs = [(j, g) for j, g in pair if g.quantity > 0]
+        shorts = [(j, g) for j, g in pair if g.quantity < 0]
+        if len(longs) != 1:
+            sign = "long" if longs else "short"
+            j = pair[1][0]
+            raise InputError(
+                f"the condor needs one long and one short {kind}, got two {sign} {kind}s",
+                source,
+                f"{where}[{j}].quantity",
+            )
+        ordered.append((longs[0], shorts[0]))
+    (lp, sp), (sc, lc) = ordered[0], ordered[1][::-1]
+    roles = list(zip(_ROLES, (lp, sp, sc, lc), strict=True))
+
+    def field_key(j: int, name: str) -> str:
+        return f"{where}[{j}].{'occ' if from_occ[j] else name}"
+
+    (j0, first) = roles[0][1]
+    for role, (j, g) in roles[1:]:
+        if g.expiry != first.expiry:
+            raise InputError(
+                f"the condor legs must share one expiry: {role} expires {g.expiry}, "
+                f"long put (legs[{j0}]) {first.expiry}",
+                source,
+                field_key(j, "expiry"),
+            )
+        if g.root != first.root:
+            raise InputError(
+                f"the condor legs must share one root: {role} is {g.root}, "
+                f"long put (legs[{j0}]) {first.root}",
+                source,
+                field_key(j, "root"),
+            )
+        if abs(g.quantity) != abs(first.quantity):
+            raise InputError(
+                f"the condor legs must be equal size: {role} is {abs(g.quantity)} contracts, "
+                f"long put (legs[{j0}]) {abs(first.quantity)}",
+                source,
+                f"{where}[{j}].quantity",
+            )
+    for (lo_role, (jl, lo)), (hi_role, (jh, hi)) in zip(roles, roles[1:], strict=False):
+        if not lo.strike < hi.strike:
+            rel = "equal to" if lo.strike == hi.strike else "below"
+            raise InputError(
+                "the condor legs must be long put < short put < short call < long call, "
+                f"got {hi_role} {show_num(hi.strike)} (legs[{jh}]) {rel} "
+                f"{lo_role} {show_num(lo.strike)} (legs[{jl}])",
+                source,
+                where,
+            )
+    return lp[1], sp[1], sc[1], lc[1]
 
 
-def vix_references(market: Market) -> tuple[tuple[str, float], tuple[str, float]]:
-    """The lowest and the highest of spot VIX and its futures, each with a label.
+def _check_net_credit(position: Position, source: str) -> None:
+    """A credit taken from the condor legs' entry prices (short minus long, per unit) must
+    be above 0."""
+    condor = [g for g in position.legs if g.layer is None]
+    short = sum(g.entry_price for g in condor if g.quantity < 0)
+    long = sum(g.entry_price for g in condor if g.quantity > 0)
+    net = position.credit
+    if net <= 0:
+        what = "0" if net == 0 else f"a debit of {show_num(-net)}"
+        raise InputError(
+            f"credit not given and the condor legs' entry prices net to {what} "
+            f"(short {show_num(round(short, 10))} - long {show_num(round(long, 10))}); "
+            "give credit or check entry_price",
+            source,
+            f"{position.key}.credit",
+        )
 
-    A VIX option's strike is judged against the whole curve: its own future
-    is what it prices on, and a hedge strike well above spot VIX is normal in
-    contango."""
-    points = [(f"VIX {show_num(market.vix)}", market.vix)] + [
-        (f"the VIX future {f.expiry} ({show_num(f.price)})", f.price) for f in market.vix_futures
+
+# ------------------------------------------------------------------ the market
+
+
+def _check_futures(market: Market, layout: Layout, today: date) -> None:
+    """Each VIX future (in the file's order): a trading-day expiry at most 3 years on, one
+    per expiry, a price within a factor 3 of spot VIX."""
+    source = market.source
+    seen: dict[date, str] = {}
+    for i, f in enumerate(layout.futures):
+        k = f"market.vix_futures[{i}]"
+        check_trading_day(f.expiry, "VIX futures", source, f"{k}.expiry")
+        check_horizon(f.expiry, today, source, f"{k}.expiry")
+        if f.expiry in seen:
+            raise InputError(
+                f"duplicate expiry {f.expiry} (also {seen[f.expiry]})", source, f"{k}.expiry"
+            )
+        seen[f.expiry] = k
+        check_future_price(f.price, market.vix, source, f"{k}.price")
+
+
+def _check_quotes(market: Market, layout: Layout, today: date) -> list[str]:
+    """Each quote: a trading-day expiry at most 3 years on, bid <= ask, one per contract.
+    Returns where each quote's strike sits in the file (for :func:`check_quote_strikes`)."""
+    source = market.source
+    strike_keys = []
+    seen: dict[tuple, str] = {}
+    for i, q in enumerate(market.quotes):
+        k = f"market.quotes[{i}]"
+        occ = k in layout.by_occ
+        expiry_key = f"{k}.{'occ' if occ else 'expiry'}"
+        check_trading_day(q.expiry, "options", source, expiry_key)
+        if q.bid > q.ask:
+            raise InputError(
+                f"bid must be <= ask, got bid {show_num(q.bid)} above ask {show_num(q.ask)}",
+                source,
+                f"{k}.bid",
+            )
+        check_horizon(q.expiry, today, source, expiry_key)
+        strike_keys.append(f"{k}.{'occ' if occ else 'strike'}")
+        contract = (q.underlying, q.type, q.strike, q.expiry, q.root)
+        if contract in seen:
+            raise InputError(
+                f"duplicate quote for {q.root or q.underlying} {q.type} {show_num(q.strike)} "
+                f"{q.expiry} (also {seen[contract]})",
+                source,
+                k,
+            )
+        seen[contract] = k
+    return strike_keys
+
+
+def _check_slices(market: Market, layout: Layout) -> None:
+    """Each slice of ``[[market.spx_svi]]``: a trading-day expiry settling after ``asof``,
+    one slice per root and expiry, a non-negative minimum total variance
+    ``a + b·σ·sqrt(1 − ρ²)`` (raw SVI's own condition, Gatheral 2004), a forward within a
+    factor 2 of ``spx`` (the slices' forwards belong to the file's ``spx``)."""
+    source = market.source
+    seen: dict[tuple, str] = {}
+    now = market.asof.timestamp()
+    for i, s in enumerate(layout.slices):
+        k = f"market.spx_svi[{i}]"
+        check_trading_day(s.expiry, "options", source, f"{k}.expiry")
+        contract = (s.root, s.expiry)
+        if contract in seen:
+            raise InputError(
+                f"duplicate slice for {s.root} {s.expiry} (also {seen[contract]})",
+                source,
+                f"{k}.expiry",
+            )
+        seen[contract] = k
+        if settlement_timestamp(s.root, s.expiry) <= now:
+            raise InputError(
+                f"{s.root} {s.expiry} has settled by asof: a slice must be of a live expiry",
+                source,
+                f"{k}.expiry",
+            )
+        floor = s.a + s.b * s.sigma * math.sqrt(1.0 - s.rho**2)
+        if floor < 0:
+            raise InputError(
+                f"a + b*sigma*sqrt(1 - rho^2) = {floor:.6g} is below 0: the slice's total "
+                "variance goes negative",
+                source,
+                f"{k}.a",
+            )
+        spx = market.spx
+        if not spx / FORWARD_FACTOR <= s.forward <= spx * FORWARD_FACTOR:
+            raise InputError(
+                f"{show_num(s.forward)} is more than {FORWARD_FACTOR:g}x away from spx "
+                f"{show_num(spx)} — a typo? (a forward is spx with carry)",
+                source,
+                f"{k}.forward",
+            )
+
+
+def check_quote_strikes(market: Market, quote_keys: Sequence[str], source: str) -> None:
+    """Every quote's strike within 1/5..5x of its underlying (SPX spot; VIX and its futures).
+
+    ``quote_keys[i]`` is where ``market.quotes[i]``'s strike sits in the file
+    (``market.quotes[3].strike`` or ``.occ``)."""
+    spx = [
+        (key, q.strike)
+        for q, key in zip(market.quotes, quote_keys, strict=True)
+        if q.underlying == "SPX"
     ]
-    return min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
+    _check_spx_strikes(spx, market, source, "the SPX quotes")
+    low, high = vix_references(market)
+    for q, key in zip(market.quotes, quote_keys, strict=True):
+        if q.underlying == "VIX":
+            side = _outside(q.strike, low[1], high[1])
+            if side is not None:
+                raise InputError(_strike_message(q.strike, side, low, high), source, key)
 
 
 def _check_spx_strikes(
@@ -114,23 +360,76 @@ def _check_spx_strikes(
             raise InputError(message + suffix, source, key)
 
 
-def check_quote_strikes(market: Market, quote_keys: Sequence[str], source: str) -> None:
-    """Every quote's strike within 1/5..5x of its underlying (SPX spot; VIX and its futures).
+def vix_references(market: Market) -> tuple[tuple[str, float], tuple[str, float]]:
+    """The lowest and the highest of spot VIX and its futures, each with a label.
 
-    ``quote_keys[i]`` is where ``market.quotes[i]``'s strike sits in the file
-    (``market.quotes[3].strike`` or ``.occ``)."""
-    spx = [
-        (key, q.strike)
-        for q, key in zip(market.quotes, quote_keys, strict=True)
-        if q.underlying == "SPX"
+    A VIX option's strike is judged against the whole curve: its own future
+    is what it prices on, and a hedge strike well above spot VIX is normal in
+    contango."""
+    points = [(f"VIX {show_num(market.vix)}", market.vix)] + [
+        (f"the VIX future {f.expiry} ({show_num(f.price)})", f.price) for f in market.vix_futures
     ]
-    _check_spx_strikes(spx, market, source, "the SPX quotes")
-    low, high = vix_references(market)
-    for q, key in zip(market.quotes, quote_keys, strict=True):
-        if q.underlying == "VIX":
-            side = _outside(q.strike, low[1], high[1])
-            if side is not None:
-                raise InputError(_strike_message(q.strike, side, low, high), source, key)
+    return min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
+
+
+def _outside(strike: float, low_ref: float, high_ref: float) -> str | None:
+    """``"above"`` when ``strike`` > 5 × ``high_ref``, ``"below"`` when < ``low_ref`` / 5."""
+    if strike > STRIKE_BAND * high_ref:
+        return "above"
+    if strike * STRIKE_BAND < low_ref:
+        return "below"
+    return None
+
+
+def _strike_message(strike: float, side: str, low: tuple[str, float], high: tuple[str, float]):
+    if side == "above":
+        return f"{show_num(strike)} is more than {STRIKE_BAND:g}x {high[0]} — a typo?"
+    return f"{show_num(strike)} is less than 1/{STRIKE_BAND:g} of {low[0]} — a typo?"
+
+
+# ------------------------------------------------------------------ against the snapshot
+
+
+def check_expiries(position_file: PositionFile, market: Market, allow_expired: bool) -> None:
+    """Reject a position opened after ``market.asof``, any leg expiring more than 3 years
+    after it, and any leg settled at or before it unless ``allow_expired``.
+
+    The error names the file and the key, e.g.
+    ``book/dec.toml: positions[0].legs[2].expiry: expired 2026-11-20 09:30 EST
+    before asof 2026-11-24 15:45 EST (position 'dec-ic'; use {flag:allow_expired})``
+    (the command line names the parameter ``--allow-expired``).
+    """
+    asof = aware(market.asof)
+    asof_ts = asof.timestamp()
+    today = new_york_date(asof)
+    for position in position_file.positions:
+        if position.opened is not None and position.opened > today:
+            raise InputError(
+                f"opened {position.opened} is after asof {new_york_stamp(asof)} "
+                f"(position {position.id!r})",
+                source=position_file.path,
+                key=f"{position.key}.opened" if position.key else "opened",
+            )
+        for leg in position.legs:
+            check_horizon(
+                leg.expiry,
+                today,
+                position_file.path,
+                f"{leg.key}.expiry" if leg.key else "expiry",
+                position.id,
+            )
+        if allow_expired:
+            continue
+        for leg in position.legs:
+            if settlement_timestamp(leg.root, leg.expiry) <= asof_ts:
+                settled = settlement_instant(leg.root, leg.expiry)
+                key = f"{leg.key}.expiry" if leg.key else "expiry"
+                raise InputError(
+                    f"expired {new_york_stamp(settled)} before asof {new_york_stamp(asof)} "
+                    f"(position {position.id!r}; use {{flag:allow_expired}})",
+                    source=position_file.path,
+                    key=key,
+                )
 
 
 def check_position_strikes(position_file: PositionFile, market: Market) -> None:
@@ -152,3 +451,78 @@ def check_position_strikes(position_file: PositionFile, market: Market) -> None:
                         position_file.path,
                         f"{g.key}.strike",
                     )
+
+
+def check_horizon(
+    expiry: date, asof: date, source: str, key: str, position: str | None = None
+) -> None:
+    """Refuse an expiry more than ``MAX_YEARS_OUT`` years after ``asof`` (New York dates);
+    ``position`` is the id of the position the expiry belongs to, if any."""
+    last = latest_expiry(asof)
+    if expiry > last:
+        whose = f"; position {position!r}" if position is not None else ""
+        raise InputError(
+            f"{expiry} is more than {MAX_YEARS_OUT} years after asof {asof} — a typo? "
+            f"(alvh takes expiries up to {last}{whose})",
+            source,
+            key,
+        )
+
+
+def latest_expiry(asof: date) -> date:
+    """The last expiry alvh accepts for a snapshot of ``asof``: the same day 3 years on
+    (28 February for a 29 February asof)."""
+    try:
+        return asof.replace(year=asof.year + MAX_YEARS_OUT)
+    except ValueError:  # 29 February
+        return asof.replace(year=asof.year + MAX_YEARS_OUT, day=28)
+
+
+# ------------------------------------------------------------------ shared
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def check_trading_day(d: date, what: str, source: str, key: str) -> None:
+    """An expiry must be an exchange trading day (a weekday that is not an NYSE holiday)."""
+    if is_business_day(d):
+        return
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    try:
+        before = f" (the one before is {previous_business_day(d)})"
+    except (OverflowError, ValueError):  # pragma: no cover - year 1
+        before = ""
+    raise InputError(
+        f"{d} is {day}, not a trading day; {what} expire on trading days{before}", source, key
+    )
+
+
+def check_asof_trading_day(asof: datetime, source: str) -> date:
+    """A snapshot comes from a trading day: a Saturday ``asof`` is a typo, and a holiday's
+    has no prices of its own. Returns the New York date of ``asof``."""
+    d = new_york_date(asof)
+    if is_business_day(d):
+        return d
+    day = f"a {_WEEKDAYS[d.weekday()]}" if d.weekday() >= 5 else "an exchange holiday"
+    raise InputError(
+        f"{d} is {day}, not a trading day: no market snapshot comes from it "
+        f"(the trading day before is {previous_business_day(d)})",
+        source,
+        "market.asof",
+    )
+
+
+def check_future_price(price: float, vix: float, source: str, key: str) -> None:
+    """A VIX future trades near spot VIX: more than 3x away either way is a typo."""
+    f = VIX_FUTURE_FACTOR
+    slack = 1 + 1e-9  # exactly 3x as written (54.6 on 18.2) is fine
+    if price > vix * f * slack:
+        rel = f"more than {f:g}x spot VIX {show_num(vix)}"
+    elif price * slack < vix / f:
+        rel = f"less than 1/{f:g} of spot VIX {show_num(vix)}"
+    else:
+        return
+    raise InputError(
+        f"{show_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
+    )

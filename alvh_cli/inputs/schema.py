@@ -2,19 +2,15 @@
 
 Every key a file may hold is declared here (``LEG_FIELDS``, ``MARKET_FIELDS``,
 ...): the validator walks these tables and the JSON Schema is generated from
-them, so the two cannot drift apart. What a table cannot say (a leg gives
-``occ`` or type/strike/expiry, the condor's shape, unique ids, bid ≤ ask) is
-checked by the builders in ``build.py``.
+them, so the two cannot drift apart. What a table cannot say about its keys (a
+leg gives ``occ`` or type/strike/expiry, unique ids) is checked after it in
+``validate.py``, and what the values say together (the condor's shape, bid ≤
+ask, trading days) in ``sanity.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
-
-NEW_YORK = "America/New_York"
-CLOSE_NY = time(16, 0)  # a bare date as ``asof`` means the 16:00 New York close
-
 
 # Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
 MAX_CONTRACTS = 10_000

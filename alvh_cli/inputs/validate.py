@@ -1,12 +1,23 @@
-"""Generic validation of parsed TOML by the field tables of ``schema.py``.
+"""Loading, stage 2: a parsed TOML table checked key by key, into one form.
+
+Every key is checked by the field tables of ``schema.py`` (:func:`check_table`),
+then what a field table cannot say about the keys themselves: a leg or quote
+gives ``occ`` or type, strike and expiry (never both), a root fits its
+underlying, a future has no strike, VIX legs carry a layer, ids are printable
+and unique, a file holds positions. What the values mean together (the
+condor's shape, trading days, bands around spot) is ``sanity.py``'s, after the
+objects are built (``build.py``).
 
 Every problem raises :class:`~alvh_cli.errors.InputError` naming the file as
 given, the key path (``positions[0].legs[2].strike``) and what is wrong, in the
-form ``must be > 0, got -5400``.
+form ``must be > 0, got -5400``; inside a position, with its id.
 
 Choices (``type``, ``underlying``, ``root``) are matched case-insensitively and
 normalised (``"Put"`` → ``"put"``, ``"spxw"`` → ``"SPXW"``): a tired trader's
-capital letter is not ambiguous.
+capital letter is not ambiguous. Each leg and quote comes out with its
+``underlying``, ``root``, ``type``, ``strike`` (None for a future) and
+``expiry`` filled in, from its OSI symbol or the defaults; ``occ`` is kept, so
+that later messages can name it.
 """
 
 from __future__ import annotations
@@ -14,11 +25,218 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
-from datetime import date, datetime, time
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.schema import Field
+from alvh_cli.inputs.schema import FILE_FIELDS, OCC_REPLACES, Field
+from alvh_cli.inputs.show import show, show_num
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
+
+_MARKET_FIELD = next(f for f in FILE_FIELDS if f.name == "market")
+
+
+def check_file(raw: dict, source: str) -> dict:
+    """A position file's table (positions, optional market and rules), checked and in one
+    form (module docstring)."""
+    try:
+        top = check_table(raw, FILE_FIELDS, source, "")
+        if not top.get("positions"):
+            raise InputError("no [[positions]] in file", source)
+        top["positions"] = _positions(top["positions"], source)
+    except InputError as exc:
+        raise with_position_id(exc, raw.get("positions")) from None
+    if "market" in top:
+        top["market"] = _market(top["market"], source)
+    return top
+
+
+def check_market(table: Mapping, source: str) -> dict:
+    """A ``[market]`` table (already parsed from TOML), checked and in one form."""
+    return _market(check_value(table, _MARKET_FIELD, source, "market"), source)
+
+
+def check_market_file(doc: dict, source: str) -> dict:
+    """The ``[market]`` table of a market file (``--market FILE``); other tables are ignored."""
+    if "market" not in doc:
+        tables = [k for k, v in doc.items() if isinstance(v, (dict, list))]
+        close = difflib.get_close_matches("market", tables, n=1, cutoff=0.6)
+        if close:
+            raise InputError(
+                f"no [market] table (did you mean [market] instead of [{close[0]}]?)",
+                source,
+                close[0],
+            )
+        raise InputError("no [market] table in file", source, "market")
+    return check_market(doc["market"], source)
+
+
+def check_rules_file(doc: dict, source: str) -> dict:
+    """Rule overrides of a rules file (``--rules FILE``): its ``[rules]`` table, or its
+    top-level keys. Only checks that every value is a finite number; which keys exist,
+    and their ranges, are ``alvh_cli.model.rules``' business."""
+    if "rules" in doc:
+        return check_rules(doc["rules"], source, "rules")
+    other = [k for k in ("positions", "market") if k in doc]
+    if other:
+        raise InputError(f"no [rules] table in file (it has [{other[0]}])", source, "rules")
+    return check_rules(doc, source, "")
+
+
+def with_position_id(exc: InputError, raw_positions) -> InputError:
+    """The error with the position's id appended, when its key is inside ``positions[i]``
+    and that position has a string id: ``… (position 'dec-ic')``."""
+    m = re.match(r"positions\[(\d+)\]", exc.key)
+    if not m or not isinstance(raw_positions, list):
+        return exc
+    i = int(m.group(1))
+    raw = raw_positions[i] if i < len(raw_positions) else None
+    pid = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(pid, str) or not pid.strip() or exc.key == f"positions[{i}].id":
+        return exc
+    return InputError(f"{exc.message} (position {pid!r})", exc.source, exc.key, exc.line)
+
+
+# ------------------------------------------------------------ what a field table cannot say
+
+
+def _positions(positions: list[dict], source: str) -> list[dict]:
+    """Printable, unique ids; each leg in one form."""
+    seen: dict[str, str] = {}
+    out = []
+    for i, pv in enumerate(positions):
+        key = f"positions[{i}]"
+        pid = pv["id"]
+        if not pid.isprintable():
+            raise InputError(
+                f"id must be printable text (no control characters or tabs), got {show(pid)}",
+                source,
+                f"{key}.id",
+            )
+        if pid in seen:
+            raise InputError(f"duplicate id {pid!r} (also {seen[pid]})", source, f"{key}.id")
+        seen[pid] = key
+        legs = [_leg(lv, source, f"{key}.legs[{j}]") for j, lv in enumerate(pv["legs"])]
+        out.append({**pv, "legs": legs})
+    return out
+
+
+def _leg(lv: dict, source: str, key: str) -> dict:
+    """A leg gives occ or type/strike/expiry; a root of its underlying; a future only on
+    VIX, without strike or iv; VIX legs (hedges) a layer, and only layer legs entry_vix."""
+    if "occ" in lv:
+        root, typ, strike, expiry, underlying = _occ_fields(lv, source, key)
+    else:
+        underlying = lv.get("underlying", "SPX")
+        if not any(n in lv for n in OCC_REPLACES[1:]):
+            raise InputError("a leg needs either occ or type, strike and expiry", source, key)
+        for n in ("type", "expiry"):
+            if n not in lv:
+                raise InputError("required (or give occ)", source, f"{key}.{n}")
+        typ = lv["type"]
+        expiry = lv["expiry"]
+        root = lv.get("root", DEFAULT_ROOT[underlying])
+        if ROOT_UNDERLYING[root] != underlying:
+            allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
+            raise InputError(
+                f"must be {allowed} for {underlying} legs, got {root!r}", source, f"{key}.root"
+            )
+        if typ == "future":
+            if underlying != "VIX":
+                raise InputError(
+                    "'future' is only for VIX legs (set underlying = \"VIX\")",
+                    source,
+                    f"{key}.type",
+                )
+            for n in ("strike", "iv"):
+                if n in lv:
+                    raise InputError(f"a future has no {n}", source, f"{key}.{n}")
+            strike = None
+        else:
+            if "strike" not in lv:
+                raise InputError("required (or give occ)", source, f"{key}.strike")
+            strike = lv["strike"]
+    if lv.get("layer") is None:
+        if underlying != "SPX":
+            raise InputError(
+                "required on a VIX leg: the condor is SPX options only, hedge legs carry "
+                "layer = 1, 2 or 3",
+                source,
+                f"{key}.layer",
+            )
+        if "entry_vix" in lv:
+            raise InputError(
+                "only layer legs record entry_vix (this leg has no layer)",
+                source,
+                f"{key}.entry_vix",
+            )
+    return _one_form(lv, underlying, root, typ, strike, expiry)
+
+
+def _market(mv: dict, source: str) -> dict:
+    """Each quote in one form."""
+    quotes = [
+        _quote(qv, source, f"market.quotes[{i}]") for i, qv in enumerate(mv.get("quotes", []))
+    ]
+    return {**mv, "quotes": quotes} if "quotes" in mv else mv
+
+
+def _quote(qv: dict, source: str, key: str) -> dict:
+    """A quote gives occ or type, strike and expiry; a root (optional) of its underlying."""
+    if "occ" in qv:
+        root, typ, strike, expiry, underlying = _occ_fields(qv, source, key)
+    else:
+        for n in ("type", "strike", "expiry"):
+            if n not in qv:
+                raise InputError("required (or give occ)", source, f"{key}.{n}")
+        underlying = qv.get("underlying", "SPX")
+        root = qv.get("root")
+        typ, strike, expiry = qv["type"], qv["strike"], qv["expiry"]
+        if root is not None and ROOT_UNDERLYING[root] != underlying:
+            allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
+            raise InputError(
+                f"must be {allowed} for {underlying} quotes, got {root!r}", source, f"{key}.root"
+            )
+    return _one_form(qv, underlying, root, typ, strike, expiry)
+
+
+def _one_form(raw: dict, underlying: str, root, typ: str, strike, expiry: date) -> dict:
+    """``raw`` with its contract spelled out, however the file gave it."""
+    return {
+        **raw,
+        "underlying": underlying,
+        "root": root,
+        "type": typ,
+        "strike": strike,
+        "expiry": expiry,
+    }
+
+
+def _occ_fields(raw: dict, source: str, key: str) -> tuple[str, str, float, date, str]:
+    """Root, type, strike, expiry and underlying from a table's ``occ`` (leg or quote)."""
+    clash = [n for n in OCC_REPLACES if n in raw]
+    if clash:
+        raise InputError(
+            f"'occ' and '{clash[0]}' both given: give either the OSI symbol or "
+            "type, strike and expiry",
+            source,
+            f"{key}.{clash[0]}",
+        )
+    try:
+        root, typ, strike, expiry = parse_osi(raw["occ"])
+    except InputError as e:
+        raise e.located(source, f"{key}.occ") from None
+    underlying = ROOT_UNDERLYING[root]
+    if raw.get("underlying", underlying) != underlying:
+        raise InputError(
+            f"{raw['underlying']!r} does not match the occ root {root!r} ({underlying})",
+            source,
+            f"{key}.underlying",
+        )
+    return root, typ, strike, expiry, underlying
+
+
+# ------------------------------------------------------------ the field tables
 
 
 def check_table(raw: object, fields: tuple[Field, ...], source: str, key: str) -> dict:
@@ -211,27 +429,3 @@ def _join(key: str, name: str) -> str:
 def _header(key: str) -> str:
     """``positions[0].legs`` → ``positions.legs`` (the TOML table header)."""
     return re.sub(r"\[\d+\]", "", key)
-
-
-def show_num(x: float) -> str:
-    """A number as a trader writes it: 5400, 6100.5, 0.042 (and 1e+308, not 309 digits)."""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x) if isinstance(x, float) else str(x)
-
-
-def show(value: object) -> str:
-    """A value as it would appear in the TOML file."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return repr(value)  # pragma: no cover

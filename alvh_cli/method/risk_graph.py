@@ -44,7 +44,13 @@ from alvh_cli.method.scenarios import ScenarioSet, ladder_vix, revalue
 from alvh_cli.model.domain import Leg, Market
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.legs import value_legs
-from alvh_cli.model.timing import NEW_YORK, aware, settlement_instant, year_fraction
+from alvh_cli.model.timing import (
+    NEW_YORK,
+    aware,
+    new_york_date,
+    settlement_instant,
+    year_fraction,
+)
 
 POINTS = 241
 """SPX levels on the grid (the strikes and today's spot are added to them)."""
@@ -140,7 +146,7 @@ def breakevens(levels: np.ndarray, pnl: np.ndarray) -> tuple[float, ...]:
 def default_date(asof: datetime, expiry: date) -> date:
     """Halfway in calendar days from ``asof`` to ``expiry``, moved back to a trading day
     (never before the day after ``asof``)."""
-    start = aware(asof).astimezone(NEW_YORK).date()
+    start = new_york_date(asof)
     day = start + timedelta(days=max((expiry - start).days // 2, 1))
     while not is_business_day(day) and day > start + timedelta(days=1):
         day -= timedelta(days=1)
@@ -248,7 +254,7 @@ def check_date(day: date | None, asof: datetime, expiry: date, position_id: str)
     """``day`` must fall after ``asof``'s date and on or before the condor's expiry."""
     if day is None:
         return
-    today = aware(asof).astimezone(NEW_YORK).date()
+    today = new_york_date(asof)
     if not today < day <= expiry:
         raise InputError(
             f"{day} is not between asof {today} and the expiry {expiry} of position "

@@ -25,6 +25,7 @@ from alvh_cli.method.indicators import (
 )
 from alvh_cli.model import calendar
 from alvh_cli.model.rules import Rules
+from alvh_cli.model.timing import new_york_date
 
 SIGNAL_NAMES = (
     "vix_spike",
@@ -87,13 +88,7 @@ class SignalReport:
 
 
 def _ny_date(asof: date | datetime) -> date:
-    if isinstance(asof, datetime):
-        if asof.tzinfo is not None:
-            from zoneinfo import ZoneInfo
-
-            asof = asof.astimezone(ZoneInfo("America/New_York"))
-        return asof.date()
-    return asof
+    return new_york_date(asof) if isinstance(asof, datetime) else asof
 
 
 def _unavailable(name: str, threshold: str, note: str, asof: date | None = None) -> Signal:

@@ -36,6 +36,7 @@ import numpy as np
 from alvh_cli.model import svi
 from alvh_cli.model.domain import Quote
 from alvh_cli.model.parity import ParityError, ParityFit, parity_forward
+from alvh_cli.model.surface import log_curve
 from alvh_cli.model.svi import CalendarViolation, SviFit
 from alvh_cli.model.timing import SECONDS_PER_YEAR, settlement_instant, year_fraction
 
@@ -229,8 +230,6 @@ class FittedChain:
         times = self.times
         log_f = np.log([e.forward for e in self.expiries])
         if self.spot is not None:
-            from alvh_cli.model.surface import log_curve
-
             return self.spot * np.exp(log_curve(times, log_f - np.log(self.spot), T))
         if times.size == 1:
             return np.full(T.shape, np.exp(log_f[0]))

@@ -224,8 +224,9 @@ class Market:
     vix_vol: Smile | None = None
     quotes: tuple[Quote, ...] = ()
     source: str = ""  # file the snapshot came from
-    # InputWarnings found while reading it (flat smile, a quote much wider than its
-    # neighbours); not part of the market's value, so not compared.
+    # InputWarnings found while reading it alone (flat smile, a quote much wider than its
+    # neighbours); not part of the market's value, so not compared. A loaded book carries
+    # each file's warnings, these among them, in LoadedFile.warnings.
     warnings: tuple = field(default=(), compare=False)
     spx_surface: SpxSurface | None = None
 

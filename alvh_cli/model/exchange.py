@@ -10,8 +10,10 @@ outside it ask the package itself.
 from __future__ import annotations
 
 import functools
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
+
+from alvh_cli.model.timing import CLOSE, NEW_YORK, aware
 
 TABLE = "nyse_holidays.txt"
 
@@ -55,7 +57,7 @@ def previous_business_day(d: date) -> date:
     return d
 
 
-REGULAR_CLOSE = time(16, 0)  # New York
+REGULAR_CLOSE = CLOSE  # New York
 EARLY_CLOSE = time(13, 0)
 
 
@@ -76,3 +78,16 @@ def is_early_close(d: date) -> bool:
 def close_time(d: date) -> time:
     """The exchange's closing time on trading day ``d``, New York wall time."""
     return EARLY_CLOSE if is_early_close(d) else REGULAR_CLOSE
+
+
+def last_close(now: datetime) -> datetime:
+    """The most recent exchange close at or before ``now``: 16:00 New York on a trading
+    day (13:00 on the NYSE's half days). Saturday's and Sunday's is Friday's."""
+    here = aware(now).astimezone(NEW_YORK)
+    day = here.date()
+    if is_business_day(day):
+        close = datetime.combine(day, close_time(day), tzinfo=NEW_YORK)
+        if close <= here:
+            return close
+    day = previous_business_day(day)
+    return datetime.combine(day, close_time(day), tzinfo=NEW_YORK)

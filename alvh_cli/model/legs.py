@@ -25,7 +25,7 @@ from alvh_cli.model import pricing
 from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.quotes import lookup_quote, quote_index
 from alvh_cli.model.smile import carry_rates, smile_vol, spx_forward
-from alvh_cli.model.timing import NEW_YORK, SECONDS_PER_YEAR, aware, settlement_timestamp
+from alvh_cli.model.timing import SECONDS_PER_YEAR, aware, new_york_date, settlement_timestamp
 from alvh_cli.model.vix_curve import future_prices
 
 _SPX_OPTION, _VIX_OPTION, _VIX_FUTURE = 0, 1, 2
@@ -98,7 +98,7 @@ def value_legs(
     """
     n = len(legs)
     asof_ts = aware(market.asof).timestamp()
-    asof_day = aware(market.asof).astimezone(NEW_YORK).date().toordinal()
+    asof_day = new_york_date(market.asof).toordinal()
 
     # one pass of plain Python per field: item assignment into numpy arrays costs more
     T = (

@@ -7,7 +7,7 @@ CSV (``ClientAccountID``/``AssetClass``), tastytrade's transactions (``Action``
 + ``Average Price``) and positions (``Symbol`` + ``Quantity`` + ``Trade
 Price``), and last the generic CSV (an OSI ``symbol`` column, ``quantity``
 and a price). A file that matches none is an InputError that says what alvh
-looked for; ``--broker`` skips the guessing between brokers.
+looked for; naming the broker (``broker``) skips the guessing between brokers.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def detect(path: str, text: str) -> str:
         "not an export alvh recognises: expected tastytrade (positions or transactions CSV), "
         "thinkorswim (Position or Account Statement), Interactive Brokers (Flex query XML/CSV "
         "or Activity Statement) or a CSV with symbol, quantity and entry_price columns; "
-        "--broker says which",
+        "{flag:broker} says which",
         path,
         line=first[0],
     )
@@ -64,6 +64,6 @@ def read_export(path: str, text: str, broker: str = "auto") -> ParsedExport:
         broker = detect(path, text)
     if broker not in READERS:
         raise InputError(
-            f"unknown broker {broker!r}; one of auto, {', '.join(BROKERS)}", "--broker"
+            f"unknown broker {broker!r}; one of auto, {', '.join(BROKERS)}", option="broker"
         )
     return READERS[broker](path, text)

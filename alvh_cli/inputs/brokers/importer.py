@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, options_named
 from alvh_cli.inputs.brokers import write
 from alvh_cli.inputs.brokers.common import (
     ImportedLeg,
@@ -197,10 +197,12 @@ def _checked(
         c: Condor = condors.pop(int(m.group(1)))
         legs = c.legs + tuple(g for h in c.hedges for g in h.legs)
         where = problem.key[len(m.group(0)) :].lstrip(".")
+        # the report and the file's comments are read at the command line: a parameter the
+        # loader's message names ({flag:allow_expired}) is written as its option
+        message = options_named(problem.message)
         leftovers.append(
             Leftover(
-                legs,
-                f"alvh would refuse this condor: {where + ': ' if where else ''}{problem.message}",
+                legs, f"alvh would refuse this condor: {where + ': ' if where else ''}{message}"
             )
         )
     return replace(grouping, condors=(), leftovers=tuple(leftovers)), ""
@@ -215,7 +217,7 @@ def _load_error(text: str, has_market: bool) -> InputError | None:
         try:
             loaded = positions.load_file(path)
             if has_market:
-                from alvh_cli.inputs.expiries import check_expiries
+                from alvh_cli.inputs.sanity import check_expiries
 
                 check_expiries(loaded, loaded.market, allow_expired=False)
         except InputError as exc:

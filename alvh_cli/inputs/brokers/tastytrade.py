@@ -194,20 +194,7 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
             continue
         if key in broken:
             continue
-        sign = _CLOSE.get(action)  # None for a removal: it closes whatever is open
-        left = qty
-        while left and lots[key]:
-            lot = lots[key][0]
-            if sign is not None and (lot.quantity > 0) == (sign > 0):
-                break  # buying to close a long, or selling to close a short: not a close
-            take = min(left, abs(lot.quantity))
-            rest = abs(lot.quantity) - take
-            step = 1 if lot.quantity > 0 else -1
-            if rest:
-                lots[key][0] = Lot(step * rest, lot.price, lot.opened, lot.source)
-            else:
-                lots[key].pop(0)
-            left -= take
+        left = _close_lots(lots[key], _CLOSE.get(action), qty)
         if left:
             broken[key] = (
                 f"closing fill at {where} closes {left} more than this file opened: "
@@ -233,6 +220,27 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
 
 
 _NEVER = stamp("1900-01-01")
+
+
+def _close_lots(lots: list[Lot], sign: int | None, qty: int) -> int:
+    """Close ``qty`` contracts against the open ``lots`` of one contract, oldest first (the
+    list is changed in place): a buy to close (``sign`` 1) closes short lots, a sell to
+    close (-1) long ones, a removal (None: expiry, assignment) whatever is open. Returns
+    the contracts it found nothing to close against."""
+    left = qty
+    while left and lots:
+        lot = lots[0]
+        if sign is not None and (lot.quantity > 0) == (sign > 0):
+            break  # buying to close a long, or selling to close a short: not a close
+        take = min(left, abs(lot.quantity))
+        rest = abs(lot.quantity) - take
+        step = 1 if lot.quantity > 0 else -1
+        if rest:
+            lots[0] = Lot(step * rest, lot.price, lot.opened, lot.source)
+        else:
+            lots.pop(0)
+        left -= take
+    return left
 
 
 def _price(row, path, line, qty, c_avg, c_value, c_mult) -> float:
