@@ -46,6 +46,11 @@ def condor(strikes=(5400, 5500, 6100, 6200), units=10, credit=3.0, hedges=(), pi
     return Position(pid, legs, credit, source="test.toml", key="positions[0]")
 
 
+def condor_legs(position: Position) -> tuple[Leg, ...]:
+    """The opening condor's legs ordered long put, short put, short call, long call."""
+    return tuple(sorted(position.opening, key=lambda g: (g.type != "put", g.strike)))
+
+
 def vix_spread(
     long_k, short_k, qty, price_long, price_short, layer=1, entry_vix=None, expiry=date(2027, 1, 20)
 ) -> tuple[Leg, Leg]:

@@ -127,7 +127,7 @@ def test_roll_strikes_and_credit_by_hand():
     ic = condor((5400, 5500, 6100, 6200), units=10, credit=3.0)
     lf = loaded(ic, mkt)
     ev = Evaluator(mkt, lf.rules, at_expiry(5600.0, [5600.0]))
-    short, long_ = layer3.tested_vertical(ic, "put")
+    short, long_ = layer3.tested_vertical(ic, "put", 5600.0)
     legs, values, opens = layer3.roll_vertical(ev, short, long_, "put", _costs(lf.rules))
     expiry = legs[0].expiry
     assert expiry.isoformat() == "2026-12-31"

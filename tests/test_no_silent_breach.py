@@ -18,10 +18,9 @@ SAMPLES = sorted((ROOT / "sample_positions").glob("*.toml"))
 def cases():
     for path in SAMPLES:
         for p in load_file(path).positions:
-            roles = p.legs_by_role()
             for side, short, sign in (
-                ("put", roles["short_put"], -1),
-                ("call", roles["short_call"], 1),
+                ("put", p.shorts("put")[0], -1),
+                ("call", p.shorts("call")[0], 1),
             ):
                 for beyond in (0.0, 0.01, 0.03):
                     yield pytest.param(

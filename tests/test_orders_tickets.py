@@ -14,7 +14,7 @@ import math
 from datetime import date
 
 import pytest
-from builders import EXPIRY, condor, vix_spread
+from builders import EXPIRY, condor, condor_legs, vix_spread
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -258,7 +258,7 @@ CONDOR_PRICES = (1.02, 2.61, 1.97, 0.33)
 
 def test_ten_lot_condor_closes_as_ten_of_one_to_one():
     p = condor(units=10)
-    (order,) = orders_for(closing_trades(p.condor, CONDOR_PRICES))
+    (order,) = orders_for(closing_trades(condor_legs(p), CONDOR_PRICES))
     assert order.underlying == "SPX"
     assert order.quantity == 10
     assert [g.ratio for g in order.legs] == [1, 1, 1, 1]
@@ -286,7 +286,7 @@ def test_take_profit_with_hedges_is_two_orders_listing_every_leg():
     # VIX legs: sell 6 × 21 call at 1.8737, buy 6 × 30 call at 0.41:
     # net per spread = 0.41 - 1.8737 = -1.4637, a credit; complex VIX (0.01) rounds up to 1.47.
     prices = (*CONDOR_PRICES, 1.8737, 0.41)
-    legs = (*p.condor, long_c, short_c)
+    legs = (*condor_legs(p), long_c, short_c)
     spx, vix = orders_for(closing_trades(legs, prices), note="take profit")
     assert (spx.underlying, spx.quantity, spx.limit_text) == ("SPX", 10, "debit 3.20")
     assert (vix.underlying, vix.quantity) == ("VIX", 6)
@@ -381,7 +381,7 @@ def test_no_trades_no_orders():
 
 
 def test_debit_rounding_to_zero_is_flagged():
-    (order,) = orders_for(closing_trades(condor(units=1).condor, (0.05, 0.07, 0.04, 0.05)))
+    (order,) = orders_for(closing_trades(condor_legs(condor(units=1)), (0.05, 0.07, 0.04, 0.05)))
     # 0.07 + 0.04 - 0.05 - 0.05 = 0.01 paid: rounds down to 0.00
     assert order.limit_text == "debit 0.00"
     assert "rarely fills" in order.note

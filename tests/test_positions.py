@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from builders import condor_legs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -403,7 +404,8 @@ BAD_FILES: list[tuple[str, str]] = [
     ),
     (
         sub(LC, LC.replace("2026-12-18", "2027-01-15")),
-        "positions[0].legs[3].expiry: the condor legs must share one expiry",
+        "positions[0].legs[3].expiry: the condor's call legs must share one expiry: long call "
+        "expires 2027-01-15, short call (legs[2]) 2026-12-18",
     ),
     (
         sub(LC, LC.replace("quantity = 2", "quantity = 3")),
@@ -411,7 +413,8 @@ BAD_FILES: list[tuple[str, str]] = [
     ),
     (
         sub(SP_LEG, 'root = "SPX"\n' + SP_LEG),
-        "positions[0].legs[1].root: the condor legs must share one root",
+        "positions[0].legs[1].root: the condor's put legs must share one root: short put is "
+        "SPX, long put (legs[0]) SPXW",
     ),
     # --- credit
     (
@@ -718,11 +721,11 @@ def test_defaults_and_credit(tmp_path):
     (pos,) = pf.positions
     assert pos.id == "dec-ic" and pos.opened == date(2026, 11, 3)
     assert pos.key == "positions[0]" and pos.source == str(tmp_path / "dec.toml")
-    lp, sp, sc, lc = pos.condor
-    for leg in pos.condor:
+    lp, sp, sc, lc = condor_legs(pos)
+    for leg in condor_legs(pos):
         assert (leg.underlying, leg.root, leg.layer) == ("SPX", "SPXW", None)
-    assert [g.strike for g in pos.condor] == [5350.0, 5400.0, 6150.0, 6200.0]
-    assert [g.quantity for g in pos.condor] == [2, -2, -2, 2]
+    assert [g.strike for g in condor_legs(pos)] == [5350.0, 5400.0, 6150.0, 6200.0]
+    assert [g.quantity for g in condor_legs(pos)] == [2, -2, -2, 2]
     assert pos.units == 2
     # Net entry premium per unit: shorts 6.10 + 3.20 = 9.30, longs 4.60 + 1.85 = 6.45,
     # credit = 9.30 - 6.45 = 2.85.
@@ -895,7 +898,7 @@ def test_layer3_spx_legs_are_not_condor_legs(tmp_path):
         "quantity = -1\nentry_price = 400.0\nlayer = 3\n"
     )
     pos = load_file(_write(tmp_path, text)).positions[0]
-    assert len(pos.condor) == 4 and len(pos.hedges) == 4
+    assert len(condor_legs(pos)) == 4 and len(pos.hedges) == 4
     assert pos.deployed_layers == (1, 3)
 
 
@@ -1101,7 +1104,9 @@ ALL_KEYS = {
     "positions[].legs[].occ", "positions[].legs[].underlying", "positions[].legs[].root",
     "positions[].legs[].type", "positions[].legs[].strike", "positions[].legs[].expiry",
     "positions[].legs[].quantity", "positions[].legs[].entry_price", "positions[].legs[].iv",
-    "positions[].legs[].layer", "positions[].legs[].entry_vix",
+    "positions[].legs[].layer", "positions[].legs[].entry_vix", "positions[].legs[].opened",
+    "positions[].legs[].closed", "positions[].legs[].exit_price", "positions[].legs[].mark",
+    "positions[].legs[].mark_time",
 }  # fmt: skip
 
 # GOOD plus every optional key at least once.
@@ -1115,6 +1120,10 @@ FULL = (
         ('type = "call"\n' + LC, 'occ = "SPXW  261218C06200000"\nquantity = 2\nentry_price = 1.85'),
     )
     + '\n[[market.quotes]]\nocc = "VIX   261216C00021000"\nbid = 0.5\nask = 0.6\n'
+    # a put bought later and sold since, marked by the broker when it was held
+    + '\n[[positions.legs]]\ntype = "put"\nstrike = 5300\nexpiry = 2026-12-18\n'
+    "quantity = 2\nentry_price = 3.0\nopened = 2026-11-10\nclosed = 2026-11-20\n"
+    "exit_price = 1.5\nmark = 1.6\nmark_time = 2026-11-20T15:45:00-05:00\n"
     + '\n[[market.spx_svi]]\nexpiry = 2026-12-18\nroot = "SPXW"\na = 0.0009\nb = 0.045\n'
     "rho = -0.75\nm = 0.012\nsigma = 0.04\nforward = 5861.4\ndiscount = 0.99725\nrms = 0.03\n"
     "n_quotes = 61\nbutterfly_free = true\n"
@@ -1243,6 +1252,6 @@ def test_sample_file_states_its_mark(path):
         stated = {pos.id: re.search(r"(\d+\.\d\d)x the credit", header).group(1)}
     assert set(stated) == {p.id for p in pf.positions}
     for pos in pf.positions:
-        values = value_legs(pf.market, pos.condor)
+        values = value_legs(pf.market, condor_legs(pos))
         debit = -float((values.price * values.quantity).sum()) / pos.units
         assert f"{debit / pos.credit:.2f}" == stated[pos.id], pos.id

@@ -64,7 +64,7 @@ def test_breakevens_at_expiry_are_the_short_strikes_less_or_plus_the_credit():
     g = _graph(CALM)
     # 5550 − 8.85 and 6150 + 8.85
     assert g.breakevens == pytest.approx((5541.15, 6158.85), abs=1e-6)
-    assert g.short_strikes == (5550.0, 6150.0)
+    assert g.shorts == (("short put", 5550.0), ("short call", 6150.0))
     assert g.curves[-1].changed is None and g.change == ()  # calm holds
 
 

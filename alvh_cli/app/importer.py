@@ -141,6 +141,10 @@ def _condors(sources: set[str]) -> dict[tuple[str, str], tuple]:
         except InputError:
             continue  # moved, renamed or edited since: match by position id only
         for p in loaded.positions:
-            lp, sp, sc, lc = p.condor
-            out[(source, p.id)] = (lp.root, lp.expiry, lp.strike, sp.strike, sc.strike, lc.strike)
+            held = sorted(p.spx_legs, key=lambda g: (g.type != "put", g.strike))
+            if len(held) == 4:  # a condor held: matched by its root, expiry and strikes
+                lp, sp, sc, lc = held
+                out[(source, p.id)] = (
+                    lp.root, lp.expiry, lp.strike, sp.strike, sc.strike, lc.strike,
+                )  # fmt: skip
     return out

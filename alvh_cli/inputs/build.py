@@ -70,22 +70,29 @@ def build_file(table: dict, source: str) -> tuple[PositionFile, Layout]:
 
 
 def _position(pv: dict, source: str, key: str) -> Position:
-    """A position; without a credit in the file, the condor legs' net entry premium (short
-    entry prices minus long ones, per unit: ``sanity.py`` refuses one that is not above 0)."""
-    legs = tuple(_leg(lv, f"{key}.legs[{j}]") for j, lv in enumerate(pv["legs"]))
+    """A position: the legs held and those closed; its size, the opening legs' largest; and
+    without a credit in the file, the opening legs' net entry premium (short entry prices
+    minus long ones, per unit: ``sanity.py`` refuses one that is not above 0)."""
+    every = [_leg(lv, f"{key}.legs[{j}]") for j, lv in enumerate(pv["legs"])]
+    bare = Position(pv["id"], (), 1.0, pv.get("opened"))
+    opening = [g for g in every if bare.is_opening(g)]
+    units = max((abs(g.quantity) for g in opening), default=0) or max(
+        (abs(g.quantity) for g in every if g.underlying == "SPX"), default=1
+    )
     credit = pv.get("credit")
     if credit is None:
-        condor = [g for g in legs if g.layer is None]
-        short = sum(g.entry_price for g in condor if g.quantity < 0)
-        long = sum(g.entry_price for g in condor if g.quantity > 0)
-        credit = round(short - long, 10)
+        short = sum(g.entry_price * abs(g.quantity) for g in opening if g.quantity < 0)
+        long = sum(g.entry_price * abs(g.quantity) for g in opening if g.quantity > 0)
+        credit = round((short - long) / units, 10)
     return Position(
         id=pv["id"],
-        legs=legs,
+        legs=tuple(g for g in every if g.closed is None),
         credit=credit,
         opened=pv.get("opened"),
         source=source,
         key=key,
+        closed=tuple(g for g in every if g.closed is not None),
+        units=units,
     )
 
 
@@ -102,6 +109,11 @@ def _leg(lv: dict, key: str) -> Leg:
         layer=lv.get("layer"),
         entry_vix=lv.get("entry_vix"),
         key=key,
+        opened=lv.get("opened"),
+        closed=lv.get("closed"),
+        exit_price=lv.get("exit_price"),
+        mark=lv.get("mark"),
+        mark_time=resolve_asof(lv["mark_time"]) if "mark_time" in lv else None,
     )
 
 

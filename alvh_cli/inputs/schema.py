@@ -106,7 +106,8 @@ LEG_FIELDS = (
     Field(
         "layer",
         "integer",
-        "1, 2 or 3 on an ALVH adjustment leg already on; absent on the four condor legs.",
+        "1, 2 or 3 on a leg alvh recommended (a VIX hedge, a Layer 3 synthetic or roll); "
+        "absent on the trader's own legs, the opening condor among them.",
         ge=1,
         le=3,
     ),
@@ -115,6 +116,37 @@ LEG_FIELDS = (
         "number",
         "Optional, layer legs only: VIX when the layer went on (for the unwind rule).",
         gt=0,
+    ),
+    Field(
+        "opened",
+        "date",
+        "Optional: the day this leg was opened, when after the position (a roll, a "
+        "conversion, a hedge). Absent: opened with the position.",
+    ),
+    Field(
+        "closed",
+        "date",
+        "The day the leg was closed (bought or sold back, or expired): it is no longer held, "
+        "and exit_price counts in the position's realised P&L. Absent: held.",
+    ),
+    Field(
+        "exit_price",
+        "number",
+        "With closed: the price per index point the leg was closed at (at expiry, its "
+        "settlement value), >= 0.",
+        ge=0,
+    ),
+    Field(
+        "mark",
+        "number",
+        "Optional: the broker's mark per index point (from an import), priced as a quote "
+        "when it is of the market snapshot's day, >= 0.",
+        ge=0,
+    ),
+    Field(
+        "mark_time",
+        "instant",
+        "With mark: when the broker marked it (date or date-time).",
     ),
 )
 
@@ -125,18 +157,20 @@ POSITION_FIELDS = (
         "Name of the position, unique in the file, printable text. Required.",
         required=True,
     ),
-    Field("opened", "date", "Date the condor was opened (TOML date)."),
+    Field("opened", "date", "Date the position was opened (TOML date)."),
     Field(
         "credit",
         "number",
-        "Opening credit per condor unit in points, at most the widest wing. Default: the net "
-        "entry premium of the condor legs (short entry prices minus long entry prices).",
+        "Opening credit per unit in points, at most the widest wing. Default: the net entry "
+        "premium of the opening legs (short entry prices minus long entry prices).",
         gt=0,
     ),
     Field(
         "legs",
         "tables",
-        "The four condor legs (no layer) and any ALVH layer legs already on. Required.",
+        "Every leg of the trade: the opening condor (or vertical), the legs added since "
+        "(with opened, and layer when alvh recommended them) and the legs closed (with "
+        "closed and exit_price). Required.",
         required=True,
         fields=LEG_FIELDS,
     ),

@@ -42,12 +42,13 @@ from alvh_cli.method.actions import (
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
 from alvh_cli.method.scenarios import MIN_WINDOWS, History, RiskFigures, embedded_history
-from alvh_cli.method.stress import stress_target, tested_side
+from alvh_cli.method.stress import quiet_side, stress_target, tested_side
 from alvh_cli.model.domain import Leg, Position
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.rules import Rules
+from alvh_cli.model.timing import dte
 from alvh_cli.model.valuation import PositionValues
 
 if TYPE_CHECKING:  # imported where a layer is due: a quiet book never pays for them
@@ -121,12 +122,13 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
     """The layer today's mark and spot call for (0..3), and the reason in a few words."""
     t1, t2, t3 = thresholds(rules, regime)
     mark = pv.mark_multiple
-    roles = pv.position.legs_by_role()
-    short = roles["short_put"] if side == "put" else roles["short_call"]
     spot = pv.market.spx
-    i = pv.legs.index(short)
-    short_delta = abs(float(pv.values.delta[i]))
-    through = spot <= short.strike if side == "put" else spot >= short.strike
+    pair = pv.position.vertical(side, spot) if side != "none" else None
+    short = pair[0] if pair is not None else None
+    short_delta = abs(float(pv.values.delta[pv.legs.index(short)])) if short else 0.0
+    through = short is not None and (
+        spot <= short.strike if side == "put" else spot >= short.strike
+    )
     if mark >= t3:
         why = f"mark {mark:.2f}x >= {t3:.4g}x"
         layer = 3
@@ -141,9 +143,12 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
         why, layer = f"mark {mark:.2f}x >= {t1:.4g}x", 1
     else:
         why, layer = f"mark {mark:.2f}x < {t1:.4g}x", 0
-    if regime.spike and layer == 1 and mark < rules.thresholds(bool(regime.elevated))[0]:
+    scaled = rules.thresholds(bool(regime.elevated))[0]
+    if regime.spike and layer == 1 and mark < scaled:
         why += " (VIX spike: layer 1 early)"
     elif regime.elevated and layer:
+        if layer == 1 and t1 < scaled:  # the spike lowered layer 1: name the scaled one met
+            why = f"mark {mark:.2f}x >= {scaled:.4g}x"
         why += f" (elevated regime: thresholds × {rules.elevated_scale:g})"
     return layer, why
 
@@ -248,6 +253,8 @@ def check_position(
     regime = regime or Regime()
     engine = engine or Engine()
     p, market, rules = pv.position, pv.market, pv.rules
+    if p.is_closed:
+        return _closed(pv, regime)
     side = tested_side(p, market.spx)
     layer, why = required_layer(pv, side, rules, regime)
     if not figures and layer == 0 and not p.hedges and force_layer is None:
@@ -326,10 +333,10 @@ def check_position(
     return PositionCheck(
         p,
         p.expiry,
-        int(pv.values.dte[pv.legs.index(p.condor[0])]),
+        _dte(pv),
         pv.debit_to_close,
         pv.mark_multiple,
-        side,
+        shown_side(p, market.spx, side, layer),
         layer,
         why,
         regime.label,
@@ -382,9 +389,36 @@ def _quiet(pv: PositionValues, regime: Regime, side: str, why: str) -> PositionC
         )
         recs = _with_orders(recs, p)
     return PositionCheck(
-        p, p.expiry, int(pv.values.dte[pv.legs.index(p.condor[0])]), pv.debit_to_close,
-        pv.mark_multiple, side, 0, why, regime.label, pv.greeks["total"], pv.pnl,
+        p, p.expiry, _dte(pv), pv.debit_to_close,
+        pv.mark_multiple, shown_side(p, pv.market.spx, side, 0), 0, why, regime.label,
+        pv.greeks["total"], pv.pnl,
         traditional(pv.mark_multiple), None, "", recs, False,
+    )  # fmt: skip
+
+
+def shown_side(p: Position, spot: float, side: str, layer: int) -> str:
+    """The tested side as shown: "none" while no layer is due and spot is inside every
+    short held (a calm condor leans on no side yet)."""
+    return "none" if layer == 0 and quiet_side(p, spot, side) else side
+
+
+def _dte(pv: PositionValues) -> int:
+    """Calendar days to the position's expiry (its last SPX leg's)."""
+    p = pv.position
+    for i, g in enumerate(pv.legs):
+        if g.expiry == p.expiry:
+            return int(pv.values.dte[i])
+    return dte(pv.market.asof, p.expiry)
+
+
+def _closed(pv: PositionValues, regime: Regime) -> PositionCheck:
+    """A position with nothing held: its realised P&L, nothing to decide."""
+    p = pv.position
+    rec = Recommendation(Action.HOLD, f"closed: nothing held; ${pv.realised:,.2f} realised", None)
+    return PositionCheck(
+        p, p.expiry, _dte(pv), pv.debit_to_close, pv.mark_multiple, "none", 0,
+        "closed: nothing held", regime.label, pv.greeks["total"], pv.pnl,
+        traditional(pv.mark_multiple), None, "", (rec,), False,
     )  # fmt: skip
 
 
@@ -414,8 +448,9 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
     if pv.rules.profit_take > 0 and pv.mark_multiple <= 1.0 - pv.rules.profit_take:
         return _quiet(pv, regime, side, why)
     return PositionCheck(
-        p, p.expiry, int(pv.values.dte[pv.legs.index(p.condor[0])]), pv.debit_to_close,
-        pv.mark_multiple, side, layer, why, regime.label, pv.greeks["total"], pv.pnl, trad,
+        p, p.expiry, _dte(pv), pv.debit_to_close,
+        pv.mark_multiple, shown_side(p, pv.market.spx, side, layer), layer, why, regime.label,
+        pv.greeks["total"], pv.pnl, trad,
         None, scen.source, (rec,), attention,
     )  # fmt: skip
 

@@ -48,11 +48,10 @@ class Layer3:
     parity_edge: float | None  # C − P − e^(−rT)(F − K) from quote mids at the short strike
 
 
-def tested_vertical(position: Position, side: str) -> tuple[Leg, Leg]:
-    roles = position.legs_by_role()
-    if side == "put":
-        return roles["short_put"], roles["long_put"]
-    return roles["short_call"], roles["long_call"]
+def tested_vertical(position: Position, side: str, spot: float) -> tuple[Leg, Leg | None] | None:
+    """The tested side's vertical held (its short and wing; the wing None when the short is
+    alone), or None when no short of that side is held."""
+    return position.vertical(side, spot) if side in ("put", "call") else None
 
 
 def evaluate(
@@ -78,8 +77,49 @@ def evaluate(
     alts: list[Alternative] = [
         Alternative("hold", Action.HOLD, ev.figures(held, legs, today, 0.0), 0.0, 0.0)
     ]
-    short, long_ = tested_vertical(position, side)
+    pair = tested_vertical(position, side, market.spx)
+    if pair is not None:
+        alts += _vertical_alternatives(ev, position, values, leg_pnl, side, pair, integral)
+    alts.append(_close_all(ev, legs, today, held, costs))
+    alts = judge(alts, rules.layer3_ev_slack)
+    chosen = max(
+        (i for i, a in enumerate(alts) if a.eligible),
+        key=lambda i: (alts[i].figures.cvar, -i == 0),
+        default=0,
+    )
+    # a tie in tail loss goes to the cheaper trade, hold first
+    best = alts[chosen].figures.cvar
+    ties = [i for i, a in enumerate(alts) if a.eligible and a.figures.cvar >= best - 1e-6]
+    chosen = min(ties, key=lambda i: alts[i].cost)
+    edge = parity_edge(market, pair[0]) if pair is not None else None
+    return Layer3(tuple(alts), chosen, edge)
+
+
+def _close_all(ev: Evaluator, legs, today, held, costs: Costs) -> Alternative:
+    """Close everything held (condor and hedges)."""
+    all_trades = trade(ev.market, legs, [-g.quantity for g in legs], today, costs, False)
+    all_cost = trading_cost(all_trades, costs)
+    return Alternative(
+        "close position",
+        Action.CLOSE_POSITION,
+        ev.figures(np.full_like(held, -all_cost), [], [], all_cost),
+        all_cost,
+        cash(all_trades),
+        trades=all_trades,
+    )
+
+
+def _vertical_alternatives(ev, position, values, leg_pnl, side, pair, integral) -> list:
+    """Conversions or reversals on the tested short, closing the tested vertical, and
+    rolling it out in time."""
+    rules, market = ev.rules, ev.market
+    costs = Costs.from_rules(rules)
+    legs = list(position.legs)
+    today = values.price
+    held = leg_pnl.sum(axis=0)
+    short, long_ = pair
     units = abs(short.quantity)
+    alts: list[Alternative] = []
 
     # conversions / reversals on the tested short strike
     buy, sell = ("put", "call") if side == "put" else ("call", "put")
@@ -110,10 +150,11 @@ def evaluate(
         label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
         alts.append(Alternative(label, Action.CONVERT, fig, cost, cash(trades), trades=trades))
 
-    # close the tested vertical
-    idx = [legs.index(short), legs.index(long_)]
+    # close the tested vertical (its short alone when it has no wing)
+    pair_legs = [g for g in (short, long_) if g is not None]
+    idx = [legs.index(g) for g in pair_legs]
     close_trades = trade(
-        market, [short, long_], [-short.quantity, -long_.quantity], today[idx], costs, False
+        market, pair_legs, [-g.quantity for g in pair_legs], today[idx], costs, False
     )
     close_cost = trading_cost(close_trades, costs)
     rest = [g for i, g in enumerate(legs) if i not in idx]
@@ -131,7 +172,7 @@ def evaluate(
     )
 
     # roll the tested vertical out in time
-    if roll is not None:
+    if roll is not None and long_ is not None:
         new_legs, new_values, open_trades = roll
         trades = close_trades + open_trades
         cost = trading_cost(trades, costs)
@@ -153,31 +194,7 @@ def evaluate(
             )
         )
 
-    # close everything
-    all_trades = trade(market, legs, [-g.quantity for g in legs], today, costs, False)
-    all_cost = trading_cost(all_trades, costs)
-    flat = np.full_like(held, -all_cost)
-    alts.append(
-        Alternative(
-            "close position",
-            Action.CLOSE_POSITION,
-            ev.figures(flat, [], [], all_cost),
-            all_cost,
-            cash(all_trades),
-            trades=all_trades,
-        )
-    )
-    alts = judge(alts, rules.layer3_ev_slack)
-    chosen = max(
-        (i for i, a in enumerate(alts) if a.eligible),
-        key=lambda i: (alts[i].figures.cvar, -i == 0),
-        default=0,
-    )
-    # a tie in tail loss goes to the cheaper trade, hold first
-    best = alts[chosen].figures.cvar
-    ties = [i for i, a in enumerate(alts) if a.eligible and a.figures.cvar >= best - 1e-6]
-    chosen = min(ties, key=lambda i: alts[i].cost)
-    return Layer3(tuple(alts), chosen, parity_edge(market, short))
+    return alts
 
 
 def _join(a: LegValues, b: LegValues) -> LegValues:

@@ -86,7 +86,7 @@ class RiskGraph:
     spx: np.ndarray
     vix: np.ndarray
     curves: tuple[Curve, ...]
-    short_strikes: tuple[float, float]  # put, call
+    shorts: tuple[tuple[str, float], ...]  # ("short put", 5500.0), ("short call", 6200.0)
     breakevens: tuple[float, ...]
     breakevens_changed: tuple[float, ...] | None
     change: tuple[Recommendation, ...]
@@ -183,13 +183,14 @@ def risk_graph(
     the middle curve's date (default :func:`default_date`)."""
     p, market, rules = pv.position, pv.market, pv.rules
     legs = list(pv.legs)
-    roles = p.legs_by_role()
-    expiry_at = settlement_instant(roles["short_put"].root, p.expiry)
-    day = day or default_date(market.asof, p.expiry)
+    # "at expiry" is the first SPX expiry held (the sides may expire apart after a roll)
+    first = min(p.spx_legs or legs, key=lambda g: settlement_instant(g.root, g.expiry))
+    expiry_at = settlement_instant(first.root, first.expiry)
+    day = day or default_date(market.asof, first.expiry)
     moments = [
         ("today", market.asof),
         (day.isoformat(), min(date_instant(market.asof, day), expiry_at)),
-        (f"expiry {p.expiry.isoformat()}", expiry_at),
+        (f"expiry {first.expiry.isoformat()}", expiry_at),
     ]
     applied = tuple(r for r in recommendations if r.action != Action.HOLD and r.trades)
     changed, contracts = changed_legs(legs, applied)
@@ -211,7 +212,11 @@ def risk_graph(
         levels,
         ladder_vix(market.vix, levels / market.spx - 1.0, rules.vix_beta),
         tuple(curves),
-        (roles["short_put"].strike, roles["short_call"].strike),
+        tuple(
+            (f"short {side}", float(pair[0].strike))
+            for side in ("put", "call")
+            if (pair := p.vertical(side, market.spx)) is not None
+        ),
         breakevens(levels, last.held),
         breakevens(levels, last.changed) if last.changed is not None else None,
         applied,

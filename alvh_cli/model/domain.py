@@ -22,8 +22,12 @@ class Leg:
 
     ``quantity`` is signed contracts (+ long, − short); ``entry_price`` is the
     premium paid or received per index point (always ≥ 0). ``layer`` is None
-    for the condor's own legs and 1..3 for ALVH adjustments already on.
-    ``key`` is where the leg sits in its file (``positions[0].legs[2]``).
+    for the trader's own legs (the opening condor among them) and 1..3 for ALVH
+    adjustments. ``opened`` is the day the leg was opened (None: with the
+    position); ``closed`` the day it was closed, at ``exit_price`` points (None:
+    held). ``mark`` is the broker's mark per contract in points at ``mark_time``
+    (from an import), priced like a quote. ``key`` is where the leg sits in its
+    file (``positions[0].legs[2]``).
     """
 
     underlying: str  # "SPX" | "VIX"
@@ -37,6 +41,11 @@ class Leg:
     layer: int | None = None
     entry_vix: float | None = None
     key: str = ""
+    opened: date | None = None
+    closed: date | None = None
+    exit_price: float | None = None
+    mark: float | None = None
+    mark_time: datetime | None = None
 
     @property
     def is_option(self) -> bool:
@@ -48,13 +57,23 @@ class Leg:
             return SPX_MULTIPLIER
         return VIX_FUTURE_MULTIPLIER if self.type == "future" else VIX_OPTION_MULTIPLIER
 
+    @property
+    def contract(self) -> tuple:
+        """What the exchange lists: (underlying, root, type, strike, expiry)."""
+        return (self.underlying, self.root, self.type, self.strike, self.expiry)
+
 
 @dataclass(frozen=True)
 class Position:
-    """An iron condor (the legs without ``layer``) and the ALVH layers on it.
+    """What the trader holds from one trade: the legs held, and those closed since.
 
-    ``credit`` is the opening credit per condor unit in points (given in the
-    file or the net entry premium of the condor legs).
+    A position begins as an iron condor (or, written or imported after a change, a
+    vertical): its *opening legs* are the SPX legs without ``layer`` that were not
+    opened after the position. ``credit`` is the opening credit per unit in points and
+    ``units`` the opening size in contracts per leg; both keep their meaning whatever
+    is done later, so the mark multiple and the stops' verdicts keep theirs
+    (:meth:`net_debit`). ``legs`` are the legs held (all the engine prices and
+    trades); ``closed`` the legs closed since, with their exit prices.
     """
 
     id: str
@@ -63,39 +82,101 @@ class Position:
     opened: date | None = None
     source: str = ""
     key: str = ""  # positions[i]
+    closed: tuple[Leg, ...] = ()
+    units: int = 0  # 0: the largest short SPX leg held (a position built in code)
+
+    def __post_init__(self):
+        if not self.units:
+            size = max((abs(g.quantity) for g in self.legs if _short_spx(g)), default=1)
+            object.__setattr__(self, "units", int(size))
+
+    def is_opening(self, leg: Leg) -> bool:
+        """A leg of the opening trade: SPX, no layer, not opened after the position."""
+        return (
+            leg.underlying == "SPX"
+            and leg.layer is None
+            and (leg.opened is None or self.opened is None or leg.opened <= self.opened)
+        )
 
     @functools.cached_property
-    def condor(self) -> tuple[Leg, ...]:
-        """The four condor legs ordered long put, short put, short call, long call (worked
-        out once per position: the engine asks for them many times a check)."""
-        puts = sorted(
-            (g for g in self.legs if g.layer is None and g.type == "put"), key=lambda g: g.strike
-        )
-        calls = sorted(
-            (g for g in self.legs if g.layer is None and g.type == "call"), key=lambda g: g.strike
-        )
-        return (*puts, *calls)
+    def opening(self) -> tuple[Leg, ...]:
+        """The opening legs, held or closed, in the file's order."""
+        return tuple(g for g in (*self.legs, *self.closed) if self.is_opening(g))
 
     @functools.cached_property
     def hedges(self) -> tuple[Leg, ...]:
+        """The ALVH layer legs held (VIX hedges, Layer 3 synthetics and verticals)."""
         return tuple(g for g in self.legs if g.layer is not None)
 
-    @property
-    def units(self) -> int:
-        """Condor size in contracts per leg."""
-        return abs(self.legs_by_role()["short_put"].quantity)
+    @functools.cached_property
+    def spx_legs(self) -> tuple[Leg, ...]:
+        """The SPX legs held: the condor as it stands, with whatever replaced parts of it."""
+        return tuple(g for g in self.legs if g.underlying == "SPX")
 
     @property
     def expiry(self) -> date:
-        return self.condor[0].expiry
+        """The last expiry of the SPX legs held (the position's end); of any leg held, or
+        of the opening legs, when none is."""
+        pool = self.spx_legs or self.legs or self.opening or self.closed
+        return max(g.expiry for g in pool)
+
+    @property
+    def is_closed(self) -> bool:
+        return not self.legs
 
     @property
     def deployed_layers(self) -> tuple[int, ...]:
         return tuple(sorted({g.layer for g in self.hedges if g.layer is not None}))
 
-    def legs_by_role(self) -> dict[str, Leg]:
-        lp, sp, sc, lc = self.condor
-        return {"long_put": lp, "short_put": sp, "short_call": sc, "long_call": lc}
+    def shorts(self, side: str) -> tuple[Leg, ...]:
+        """The short SPX ``side`` ("put" or "call") options held."""
+        return tuple(g for g in self.spx_legs if g.type == side and g.quantity < 0)
+
+    def vertical(self, side: str, spot: float) -> tuple[Leg, Leg | None] | None:
+        """The ``side`` vertical held nearest the money: its short (the largest, then the
+        nearest ``spot``) and its wing, the long of the same type and expiry beyond it
+        (None when there is none). None when no short ``side`` option is held."""
+        shorts = self.shorts(side)
+        if not shorts:
+            return None
+        short = min(shorts, key=lambda g: (-abs(g.quantity), abs(g.strike - spot), g.expiry))
+        beyond = (lambda k: k < short.strike) if side == "put" else (lambda k: k > short.strike)
+        wings = [
+            g
+            for g in self.spx_legs
+            if g.type == side and g.quantity > 0 and g.expiry == short.expiry
+            and g.root == short.root and beyond(g.strike)
+        ]  # fmt: skip
+        wing = min(wings, key=lambda g: abs(g.strike - short.strike), default=None)
+        return short, wing
+
+    def realised(self) -> float:
+        """Dollars realised on the legs closed: Σ (exit − entry) × quantity × multiplier."""
+        return float(
+            sum((g.exit_price - g.entry_price) * g.quantity * g.multiplier for g in self.closed)
+        )
+
+    def net_debit(self, prices) -> float:
+        """What closing the SPX side now costs, per opening unit in points, counting
+        everything done since the opening credit: the debit to close the SPX legs held
+        (``prices``: per contract, in the order of ``legs``), plus what was paid to close
+        SPX legs (their exit prices), plus the net premium of SPX legs opened since (their
+        entry prices). For an unchanged condor it is its debit to close; ``net_debit /
+        credit`` is the mark multiple, and ``(credit − net_debit) × units × 100`` the
+        dollars the SPX side has made."""
+        held = sum(-p * g.quantity for g, p in zip(self.legs, prices, strict=True)
+                   if g.underlying == "SPX")  # fmt: skip
+        closing = sum(-g.exit_price * g.quantity for g in self.closed if g.underlying == "SPX")
+        later = sum(
+            g.entry_price * g.quantity
+            for g in (*self.legs, *self.closed)
+            if g.underlying == "SPX" and not self.is_opening(g)
+        )
+        return float(held + closing + later) / self.units
+
+
+def _short_spx(g: Leg) -> bool:
+    return g.underlying == "SPX" and g.quantity < 0
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,11 @@ class PositionValues:
     legs: tuple[Leg, ...]
     values: LegValues  # per leg, same order as ``legs``
     spx_dollars: dict[str, np.ndarray]  # per leg $ Greeks in SPX terms
-    debit_to_close: float  # points per condor unit
+    debit_to_close: float  # points per opening unit: Position.net_debit
     mark_multiple: float
-    pnl: float  # dollars, all legs, against entry prices
+    pnl: float  # dollars, the legs held, against their entry prices
     greeks: dict[str, dict[str, float]] = field(default_factory=dict)  # condor/hedges/total
-
-    @property
-    def is_condor(self) -> np.ndarray:
-        return np.array([g.layer is None for g in self.legs])
+    realised: float = 0.0  # dollars, the legs closed (Position.realised)
 
 
 def _slice(values: LegValues, start: int, stop: int) -> LegValues:
@@ -79,11 +76,9 @@ def summarise(position: Position, market: Market, rules, values: LegValues) -> P
     """``position`` valued (``values``, its legs in order) in ``market`` under ``rules``."""
     legs = position.legs
     check_verticals(position, market, values)
-    condor = np.array([g.layer is None for g in legs])
-    signed = values.price * values.quantity
-    units = position.units
-    debit = float(-(signed[condor]).sum() / units)
-    entry = np.array([g.entry_price for g in legs])
+    condor = np.array([g.layer is None for g in legs], dtype=bool)
+    debit = position.net_debit(values.price.tolist())
+    entry = np.array([g.entry_price for g in legs], dtype=float)
     pnl = float(((values.price - entry) * values.quantity * values.multiplier).sum())
     dollars = spx_greeks(legs, values, market, rules.vix_beta, rules.vix_term_kappa)
     greeks = {
@@ -91,12 +86,13 @@ def summarise(position: Position, market: Market, rules, values: LegValues) -> P
         for part, mask in (("condor", condor), ("hedges", ~condor), ("total", np.ones_like(condor)))
     }
     return PositionValues(
-        position, market, rules, legs, values, dollars, debit, debit / position.credit, pnl, greeks
-    )
+        position, market, rules, legs, values, dollars, debit, debit / position.credit, pnl,
+        greeks, position.realised(),
+    )  # fmt: skip
 
 
 def check_verticals(position: Position, market: Market, values: LegValues) -> None:
-    """Each wing of the condor is a vertical spread worth between 0 and its width.
+    """Each vertical held (a short and its wing) is worth between 0 and its width.
 
     When both legs are priced from the user's quotes (or ``iv``), a mark outside
     that means the inputs contradict each other: acting on it would read a loss
@@ -104,11 +100,11 @@ def check_verticals(position: Position, market: Market, values: LegValues) -> No
     smile can sit slightly off a quoted neighbour; that is left to the smile.)
     """
     index = {id(g): i for i, g in enumerate(position.legs)}
-    roles = position.legs_by_role()
-    for side, short, long_ in (
-        ("put", roles["short_put"], roles["long_put"]),
-        ("call", roles["short_call"], roles["long_call"]),
-    ):
+    for side in ("put", "call"):
+        pair = position.vertical(side, market.spx)
+        if pair is None or pair[1] is None:
+            continue
+        short, long_ = pair
         i, j = index[id(short)], index[id(long_)]
         value = float(values.price[i] - values.price[j])
         width = abs(short.strike - long_.strike)

@@ -46,9 +46,9 @@ def describe_breakevens(levels) -> str:
 
 def notes(graph) -> list[str]:
     """The lines printed with a graph: marks, breakevens, the change, the model."""
-    put, call = graph.short_strikes
+    shorts = "".join(f", {name} {strike:g}" for name, strike in graph.shorts).lstrip(", ")
     lines = [
-        f"SPX {graph.spot:,.2f}, VIX {graph.vix0:g}; short put {put:g}, short call {call:g}.",
+        f"SPX {graph.spot:,.2f}, VIX {graph.vix0:g}" + (f"; {shorts}." if shorts else "."),
         f"Breakevens at expiry: as held {describe_breakevens(graph.breakevens)}"
         + (
             f"; with the change {describe_breakevens(graph.breakevens_changed)}."
@@ -115,7 +115,7 @@ def figure(graph):
             va="top",
             fontsize=8,
         )
-        for side, strike in zip(("short put", "short call"), graph.short_strikes, strict=True):
+        for side, strike in graph.shorts:
             ax.axvline(strike, color="dimgrey", linewidth=0.8, linestyle=":")
             ax.annotate(
                 f"{side} {strike:g}",
@@ -181,11 +181,9 @@ def terminal_text(graph, width: int | None = None, height: int = 24, colour: boo
     ys = [y for c in graph.curves for y in (c.held, c.changed) if y is not None]
     low, high = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
     key = []
-    for level, marker, name in (
-        (graph.spot, "│", "SPX now"),
-        (graph.short_strikes[0], "┊", "short strikes"),
-        (graph.short_strikes[1], "┊", ""),
-    ):
+    marks = [(strike, "┊", "short strikes" if k == 0 else "") for k, (_, strike) in
+             enumerate(graph.shorts)]  # fmt: skip
+    for level, marker, name in ((graph.spot, "│", "SPX now"), *marks):
         s = fig.signal([float(level)] * 2, [low / 1e3, high / 1e3], marker=marker)
         s.lines()
         fig.draw(s)
