@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from alvh_cli.inputs.brokers.common import ImportedLeg
 from alvh_cli.inputs.brokers.group import RecommendedSpread, group
-from alvh_cli.inputs.brokers.write import toml_string, toml_table, toml_value
+from alvh_cli.toml_text import toml_string, toml_table, toml_value
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import book
-from alvh_cli.inputs.brokers.write import toml_value
 from alvh_cli.inputs.json_schema import EXAMPLES, json_schema
 from alvh_cli.inputs.positions import load_market_file
 from alvh_cli.model.rules import DEFAULTS, check_overrides
+from alvh_cli.toml_text import toml_value
 
 
 def _schema() -> dict:

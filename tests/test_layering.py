@@ -3,7 +3,8 @@ goes down a floor or stays on its own, and no modules import each other in a cir
 
 The floors, from the ground up (a floor may import the floors listed for it):
 
-    errors, compat      the error types; optional extras
+    errors, compat,     the error types; optional extras; TOML as text
+    toml_text
     model               domain types, rules, contracts, pricing, surfaces, calendar
     inputs, journal     files -> model objects; the decision journal
     method              the engine: model only (no file, no journal, no output)
@@ -29,13 +30,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alvh_cli"
 ALLOWED = {
     "errors": set(),
     "compat": {"errors"},
+    "toml_text": set(),
     "model": {"errors"},
-    "inputs": {"errors", "model"},
+    "inputs": {"errors", "model", "toml_text"},
     "journal": {"errors", "model"},
     "method": {"errors", "model"},
     "backtest": {"errors", "model", "method"},
-    "output": {"errors", "compat", "model", "method", "backtest"},
-    "app": {"errors", "compat", "model", "inputs", "journal", "method", "backtest", "output"},
+    "output": {"errors", "compat", "toml_text", "model", "method", "backtest"},
+    "app": {"errors", "compat", "toml_text", "model", "inputs", "journal", "method", "backtest",
+            "output"},  # fmt: skip
     "cli": {"errors", "compat", "app", "output", "__init__"},
     "__main__": {"cli"},
     "__init__": set(),

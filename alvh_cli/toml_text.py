@@ -1,0 +1,84 @@
+"""TOML as text: the values and tables alvh writes into the files it makes.
+
+A small emitter of what alvh's files use (tables, arrays of tables, strings, numbers,
+booleans, dates and date-times) rather than a dependency; what it writes is read back
+with the standard ``tomllib`` and alvh's own loader before it is written.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
+
+
+def toml_string(s: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(v: object) -> str:
+    """One TOML value (inline: arrays and tables on one line)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "nan" if v != v else ("inf" if v > 0 else "-inf")
+        return repr(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, Mapping):
+        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def toml_table(name: str, table: Mapping) -> list[str]:
+    """``[name]`` with its scalar keys, then its sub-tables and arrays of tables."""
+    lines = [f"[{name}]"]
+    nested = []
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            nested.append((k, v, False))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Mapping) for x in v):
+            nested.append((k, v, True))
+        else:
+            lines.append(f"{toml_key(str(k))} = {toml_value(v)}")
+    for k, v, many in nested:
+        sub = f"{name}.{toml_key(str(k))}"
+        lines.append("")
+        if many:
+            for i, item in enumerate(v):
+                if i:
+                    lines.append("")
+                lines += [f"[[{sub}]]", *toml_table(sub, item)[1:]]
+        else:
+            lines += toml_table(sub, v)
+    return lines
