@@ -38,6 +38,12 @@ FLAGS = {
     "history": "--history",
     "journal": "--journal",
     "layer": "--layer",
+    "alternative": "--alternative",
+    "fill": "--fill",
+    "from_json": "--from-json",
+    "order": "--order",
+    "settle_spx": "--settle-spx",
+    "settle_vix": "--settle-vix",
     "market": "--market",
     "objective": "--objective",
     "output": "--output",
@@ -75,6 +81,7 @@ class _InOrder(TyperGroup):
 
     ORDER = (
         "check",
+        "apply",
         "size-hedge",
         "plot",
         "review",
@@ -288,6 +295,75 @@ def check(
         write_pngs(run.graphs, plot)
     _print_problems(run.warnings, run.errors)
     raise typer.Exit(run.exit_status)
+
+
+@app.command("apply", short_help="Record a fill: the file and the journal follow the order.")
+def apply_cmd(
+    file: Path = typer.Argument(..., help="Position file (TOML).", show_default=False),
+    position: str = typer.Option(..., "--position", "-p", help="Position id.", show_default=False),
+    fill: float | None = typer.Option(
+        None, "--fill", help="Net price per unit you got, as the order's limit (>= 0)."
+    ),
+    order: int | None = typer.Option(
+        None, "--order", min=1, help="Which of the position's orders today (1, 2, ...)."
+    ),
+    alternative: str | None = typer.Option(
+        None,
+        "--alternative",
+        help="Follow this Layer 3 alternative instead of the one chosen (its name, or the "
+        "start of it: 'roll put').",
+    ),
+    from_json: Path | None = typer.Option(
+        None,
+        "--from-json",
+        help="The orders of a saved `alvh check --format json` (refused if the position "
+        "changed since).",
+    ),
+    settle_spx: float | None = typer.Option(
+        None, "--settle-spx", help="Close the legs expired by asof: the SPX settlement value."
+    ),
+    settle_vix: float | None = typer.Option(
+        None, "--settle-vix", help="With --settle-spx or alone: the VIX settlement (VRO)."
+    ),
+    market: Path | None = MARKET,
+    rules: Path | None = RULES,
+    history: list[Path] | None = HISTORY,
+    events: list[Path] | None = EVENTS,
+    chain: list[Path] | None = CHAIN,
+    journal: Path | None = typer.Option(
+        None, "--journal", help="Decision journal. Default: journal.sqlite in your data dir."
+    ),
+    no_journal: bool = typer.Option(False, "--no-journal", help="Do not record the execution."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Apply a recommended order at your fill: legs closed, added or rolled in FILE (the old
+    file kept as FILE.~N~), realised P&L recorded, the execution journalled beside the
+    recommendation it followed (fill vs limit, slippage).
+
+    Example: alvh apply book/dec.toml -p dec-ic --fill 39.45
+    """
+    from alvh_cli.app.apply import apply as run_apply
+    from alvh_cli.app.review import default_journal
+    from alvh_cli.output.apply import emit_apply
+
+    run = run_apply(
+        file,
+        position=position,
+        fill=fill,
+        order=order,
+        alternative=alternative,
+        from_json=from_json,
+        settle_spx=settle_spx,
+        settle_vix=settle_vix,
+        market=market,
+        rules=rules,
+        history=history,
+        events=events or (),
+        chains=chain or (),
+        now=_now(),
+        journal_path=None if no_journal else (journal or default_journal()),
+    )
+    emit_apply(run, fmt.value)
 
 
 @app.command("size-hedge", short_help="The working behind a VIX hedge.")

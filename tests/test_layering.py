@@ -37,8 +37,17 @@ ALLOWED = {
     "method": {"errors", "model"},
     "backtest": {"errors", "model", "method"},
     "output": {"errors", "compat", "toml_text", "model", "method", "backtest"},
-    "app": {"errors", "compat", "toml_text", "model", "inputs", "journal", "method", "backtest",
-            "output"},  # fmt: skip
+    "app": {
+        "errors",
+        "compat",
+        "toml_text",
+        "model",
+        "inputs",
+        "journal",
+        "method",
+        "backtest",
+        "output",
+    },  # fmt: skip
     "cli": {"errors", "compat", "app", "output", "__init__"},
     "__main__": {"cli"},
     "__init__": set(),

@@ -144,32 +144,29 @@ def recorded(r: Recommendation) -> journal.RecordedRecommendation:
         attention=r.attention,
         instrument=instrument,
         cost=sum(o.cost for o in r.orders) if r.trades else None,
-        orders=tuple(
-            journal.RecordedOrder(
-                o.underlying,
-                o.quantity,
-                o.price_effect,
-                o.limit,
-                tuple(
-                    journal.RecordedOrderLeg(
-                        g.action,
-                        g.ratio,
-                        g.quantity,
-                        g.occ,
-                        g.underlying,
-                        g.root,
-                        g.type,
-                        g.strike,
-                        g.expiry,
-                        g.price,
-                    )
-                    for g in o.legs
-                ),
-            )  # fmt: skip
-            for o in r.orders
-        ),
+        orders=tuple(recorded_order(o) for o in r.orders),
         **spread,
     )
+
+
+def recorded_order(o) -> journal.RecordedOrder:
+    """An order (``method.orders.Order``) as the journal keeps it."""
+    legs = tuple(
+        journal.RecordedOrderLeg(
+            g.action,
+            g.ratio,
+            g.quantity,
+            g.occ,
+            g.underlying,
+            g.root,
+            g.type,
+            g.strike,
+            g.expiry,
+            g.price,
+        )  # fmt: skip
+        for g in o.legs
+    )
+    return journal.RecordedOrder(o.underlying, o.quantity, o.price_effect, o.limit, legs)
 
 
 def _journal(run, path, current, record, changes, books, book_key, argv) -> None:

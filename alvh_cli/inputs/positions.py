@@ -39,6 +39,7 @@ __all__ = [
     "load_files",
     "load_market_file",
     "load_rules_table",
+    "load_text",
     "parse_market",
     "read_market_file",
 ]
@@ -55,6 +56,21 @@ def load_file(path: str | Path) -> PositionFile:
         return position_file
     warnings = market_warnings.snapshot_warnings(position_file.market, layout)
     return replace(position_file, market=replace(position_file.market, warnings=warnings))
+
+
+def load_text(text: str, source: str) -> PositionFile:
+    """A position file's text (one alvh is about to write) through the same stages as
+    :func:`load_file`: what the loader would say of the file once written."""
+    from alvh_cli.inputs.toml_reader import tomllib
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"TOML syntax error: {exc}", source) from None
+    table = validate.check_file(doc, source)
+    position_file, layout = build.build_file(table, source)
+    sanity.check_file(position_file, layout)
+    return position_file
 
 
 def load_files(paths: Iterable[str | Path]) -> list[PositionFile]:

@@ -8,6 +8,8 @@
 from alvh_cli.journal.changes import CHANGE_KINDS, Change, diff_decisions
 from alvh_cli.journal.records import (
     Decision,
+    Execution,
+    RecordedFill,
     RecordedOrder,
     RecordedOrderLeg,
     RecordedRecommendation,
@@ -20,16 +22,20 @@ from alvh_cli.journal.store import (
     ReviewRecord,
     decisions,
     default_path,
+    executions,
+    latest_decision,
     open_journal,
     previous_decisions,
     previous_review,
+    record_execution,
     record_review,
     reviews,
     transaction,
 )
 
 __all__ = [
-    "CHANGE_KINDS", "FILE_NAME", "Change", "Decision", "RecordedOrder", "RecordedOrderLeg",
+    "CHANGE_KINDS", "FILE_NAME", "Change", "Decision", "Execution", "RecordedFill",
+    "RecordedOrder", "RecordedOrderLeg", "executions", "latest_decision", "record_execution",
     "RecordedRecommendation", "ReviewRecord", "decisions", "default_path", "diff_decisions",
     "jsonable", "open_journal", "previous_decisions", "previous_review", "record_review",
     "recommendation_from_dict", "reviews", "to_dict", "transaction",

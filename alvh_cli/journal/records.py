@@ -92,6 +92,54 @@ class Decision:
         return (self.source_key or self.source, self.position_id)
 
 
+@dataclass(frozen=True)
+class RecordedFill:
+    """One leg a fill traded: the contract, signed contracts (+ bought), the price per
+    contract in points, and whether it opened a leg or closed one held."""
+
+    underlying: str
+    root: str
+    type: str
+    strike: float | None
+    expiry: date
+    quantity: float
+    price: float
+    opening: bool
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A fill applied to a position (``alvh apply``), beside the recommendation it followed.
+
+    ``action`` is the recommendation's ("close_vertical", "open_hedge", ...) or "settle"
+    for legs closed at their expiry's settlement. ``order`` is the order as recommended
+    (its limit); ``fill`` the net price per unit the trader got, in the order's direction
+    (a debit paid or a credit received, ≥ 0); ``slippage`` fill against the limit in points
+    per unit, > 0 when worse for the trader, and ``slippage_dollars`` over the order.
+    ``review_id`` is the review whose recommendation it followed (None when none was
+    found). ``signature`` names the trades, so the same order is not applied twice;
+    ``position`` is the position's TOML after the fill (an import after the fill reads
+    the same position from it).
+    """
+
+    asof: str
+    source: str
+    position_id: str
+    action: str
+    legs: tuple[RecordedFill, ...]
+    signature: str
+    source_key: str = ""
+    layer: int | None = None
+    order: RecordedOrder | None = None
+    fill: float | None = None
+    limit: float | None = None
+    slippage: float | None = None
+    slippage_dollars: float | None = None
+    realised: float = 0.0
+    review_id: int | None = None
+    position: str = ""
+
+
 def _date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -176,3 +224,38 @@ def jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def execution_from_dict(d: Mapping) -> Execution:
+    """An execution read back from its JSON."""
+    order = d.get("order")
+    return Execution(
+        asof=str(d["asof"]),
+        source=str(d["source"]),
+        position_id=str(d["position_id"]),
+        action=str(d["action"]),
+        legs=tuple(
+            RecordedFill(
+                g["underlying"],
+                g["root"],
+                g["type"],
+                _number(g.get("strike")),
+                _date(g["expiry"]),
+                float(g["quantity"]),
+                float(g["price"]),
+                bool(g["opening"]),
+            )  # fmt: skip
+            for g in d.get("legs") or ()
+        ),
+        signature=str(d.get("signature", "")),
+        source_key=str(d.get("source_key") or ""),
+        layer=d.get("layer"),
+        order=_order(order) if isinstance(order, Mapping) else None,
+        fill=_number(d.get("fill")),
+        limit=_number(d.get("limit")),
+        slippage=_number(d.get("slippage")),
+        slippage_dollars=_number(d.get("slippage_dollars")),
+        realised=float(d.get("realised") or 0.0),
+        review_id=d.get("review_id"),
+        position=str(d.get("position") or ""),
+    )

@@ -43,11 +43,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.journal.records import Decision, jsonable, recommendation_from_dict, to_dict
+from alvh_cli.journal.records import (
+    Decision,
+    Execution,
+    execution_from_dict,
+    jsonable,
+    recommendation_from_dict,
+    to_dict,
+)
 
 FILE_NAME = "journal.sqlite"
 APPLICATION_ID = 0x616C7668  # "alvh": marks the file as ours (PRAGMA application_id)
-SCHEMA_VERSION = 1  # PRAGMA user_version
+SCHEMA_VERSION = 2  # PRAGMA user_version: 1 reviews and decisions; 2 executions too
 BUSY_TIMEOUT_S = 30.0  # how long a review waits for another one's write to finish
 
 SCHEMA = """
@@ -76,7 +83,24 @@ CREATE TABLE IF NOT EXISTS decisions (
     recommendations TEXT NOT NULL,
     PRIMARY KEY (review_id, source_key, position_id)
 );
+CREATE TABLE IF NOT EXISTS executions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_at      TEXT NOT NULL,
+    asof        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    source_key  TEXT NOT NULL,
+    position_id TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    review_id   INTEGER REFERENCES reviews (id) ON DELETE SET NULL,
+    fill        REAL,
+    limit_price REAL,
+    slippage    REAL,
+    signature   TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_position ON executions (source_key, position_id, id);
 """
+TABLES = {1: {"reviews", "decisions"}, 2: {"reviews", "decisions", "executions"}}
 
 DECISION_COLUMNS = (
     "source", "source_key", "position_id", "layer", "deployed_layers", "mark_multiple",
@@ -219,11 +243,12 @@ def _check_or_create(conn: sqlite3.Connection, where: str, readonly: bool) -> bo
     state = _inspect(conn)
     _refuse_foreign(state, where)
     _, version, tables = state
+    _refuse_damaged(version, tables, where)
     if readonly:
-        return {"reviews", "decisions"} <= tables
+        return TABLES[1] <= tables
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    if {"reviews", "decisions"} <= tables and version == SCHEMA_VERSION:
+    if TABLES[SCHEMA_VERSION] <= tables and version == SCHEMA_VERSION:
         return True
     with transaction(conn):
         # Another process may have created (or claimed) the file since the first look.
@@ -235,6 +260,22 @@ def _check_or_create(conn: sqlite3.Connection, where: str, readonly: bool) -> bo
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return True
+
+
+def _refuse_damaged(version: int, tables: set[str], where: str) -> None:
+    """A journal of ours (a schema version set) that lost a table is damaged: recreating
+    the table would lose the history silently (``--changes`` would call every position
+    new). An older version's journal gains the newer tables when it is written."""
+    if version < 1:
+        return
+    missing = sorted(TABLES[min(version, SCHEMA_VERSION)] - tables)
+    if missing:
+        raise InputError(
+            f"the journal is damaged: its {', '.join(missing)} table"
+            f"{'s are' if len(missing) > 1 else ' is'} missing (restore it from a backup, or "
+            "give another journal path)",
+            where,
+        )
 
 
 @contextmanager
@@ -401,3 +442,61 @@ def previous_decisions(
     """Decisions of :func:`previous_review` (an empty list when there is none)."""
     prev = previous_review(conn, before_review_id, book_key=book_key)
     return decisions(conn, prev.id) if prev else []
+
+
+# ------------------------------------------------------------------ executions
+
+
+def record_execution(
+    conn: sqlite3.Connection, execution: Execution, run_at: datetime | None = None
+) -> int:
+    """Append one execution (a fill applied to a position file); returns its id."""
+    run_at = (run_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    e = execution
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO executions (run_at, asof, source, source_key, position_id, action, "
+            "review_id, fill, limit_price, slippage, signature, record) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_at.isoformat(timespec="milliseconds"), e.asof, e.source,
+                e.source_key or e.source, e.position_id, e.action, e.review_id,
+                jsonable(e.fill), jsonable(e.limit), jsonable(e.slippage), e.signature,
+                _dumps(to_dict(e)),
+            ),
+        )  # fmt: skip
+    return int(cur.lastrowid)
+
+
+def executions(
+    conn: sqlite3.Connection, source_key: str | None = None, position_id: str | None = None
+) -> list[tuple[int, str, Execution]]:
+    """(id, run_at, execution) of the executions recorded, oldest first; of one position
+    when ``source_key`` and ``position_id`` are given. A journal without the table (an
+    earlier version's, read only) has none."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "executions" not in names:
+        return []
+    sql, args = "SELECT id, run_at, record FROM executions", []
+    if source_key is not None and position_id is not None:
+        sql += " WHERE source_key = ? AND position_id = ?"
+        args = [source_key, position_id]
+    return [
+        (int(i), run_at, execution_from_dict(json.loads(record)))
+        for i, run_at, record in conn.execute(sql + " ORDER BY id", args)
+    ]
+
+
+def latest_decision(
+    conn: sqlite3.Connection, source_key: str, position_id: str
+) -> tuple[int, Decision] | None:
+    """The newest review's decision on one position, with the review's id."""
+    row = conn.execute(
+        "SELECT review_id FROM decisions WHERE source_key = ? AND position_id = ? "
+        "ORDER BY review_id DESC LIMIT 1",
+        (source_key, position_id),
+    ).fetchone()
+    if row is None:
+        return None
+    found = [d for d in decisions(conn, row[0]) if d.key == (source_key, position_id)]
+    return (int(row[0]), found[0]) if found else None

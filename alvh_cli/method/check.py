@@ -84,6 +84,7 @@ class PositionCheck:
     layer3: layer3_mod.Layer3 | None = None
     stress: tuple[str, float, float] = ()  # old stress rung: (label, SPX level, VIX level)
     ladder: tuple[tuple[str, float, float, float], ...] = ()  # (rung, SPX, VIX, P&L $) as held
+    open_multiple: float | None = None  # the risk held after a change (None: the mark)
 
     @property
     def needs_action(self) -> bool:
@@ -109,6 +110,12 @@ def traditional(mark: float) -> dict[str, str]:
     }
 
 
+def needs_attention(pv: PositionValues, layer: int) -> bool:
+    """Layer 3, or past the 2x stop on the risk held (after a roll or a close, a loss
+    already realised does not keep a position on the list every day)."""
+    return layer == 3 or pv.open_multiple >= 2.0
+
+
 def thresholds(rules: Rules, regime: Regime) -> tuple[float, float, float]:
     """Layer 1/2/3 multiples in force: scaled in an elevated regime, layer 1 from
     ``layer1_elevated_multiple`` while the VIX spike signal is on."""
@@ -121,7 +128,9 @@ def thresholds(rules: Rules, regime: Regime) -> tuple[float, float, float]:
 def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) -> tuple[int, str]:
     """The layer today's mark and spot call for (0..3), and the reason in a few words."""
     t1, t2, t3 = thresholds(rules, regime)
-    mark = pv.mark_multiple
+    # after a roll or a close the layers follow the risk still held, not the loss realised
+    mark = pv.open_multiple
+    word = "mark" if mark == pv.mark_multiple else "held legs' mark"
     spot = pv.market.spx
     pair = pv.position.vertical(side, spot) if side != "none" else None
     short = pair[0] if pair is not None else None
@@ -130,7 +139,7 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
         spot <= short.strike if side == "put" else spot >= short.strike
     )
     if mark >= t3:
-        why = f"mark {mark:.2f}x >= {t3:.4g}x"
+        why = f"{word} {mark:.2f}x >= {t3:.4g}x"
         layer = 3
     elif through:
         why, layer = f"SPX {spot:,.2f} through the short {side} {short.strike:g}", 3
@@ -138,17 +147,17 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
         why = f"short {side} |delta| {short_delta:.2f} >= {rules.layer3_short_delta:g}"
         layer = 3
     elif mark >= t2:
-        why, layer = f"mark {mark:.2f}x >= {t2:.4g}x", 2
+        why, layer = f"{word} {mark:.2f}x >= {t2:.4g}x", 2
     elif mark >= t1:
-        why, layer = f"mark {mark:.2f}x >= {t1:.4g}x", 1
+        why, layer = f"{word} {mark:.2f}x >= {t1:.4g}x", 1
     else:
-        why, layer = f"mark {mark:.2f}x < {t1:.4g}x", 0
+        why, layer = f"{word} {mark:.2f}x < {t1:.4g}x", 0
     scaled = rules.thresholds(bool(regime.elevated))[0]
     if regime.spike and layer == 1 and mark < scaled:
         why += " (VIX spike: layer 1 early)"
     elif regime.elevated and layer:
         if layer == 1 and t1 < scaled:  # the spike lowered layer 1: name the scaled one met
-            why = f"mark {mark:.2f}x >= {scaled:.4g}x"
+            why = f"{word} {mark:.2f}x >= {scaled:.4g}x"
         why += f" (elevated regime: thresholds × {rules.elevated_scale:g})"
     return layer, why
 
@@ -250,6 +259,16 @@ def check_position(
     in tenths of the tested side, a trim by the exact share that recovers the layer's
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
     decide (a backtest's quiet days)."""
+    pc = _check_position(
+        pv, regime, engine, force_layer=force_layer, vix_expiries=vix_expiries,
+        integral=integral, figures=figures,
+    )  # fmt: skip
+    return _held(pc, pv)
+
+
+def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, figures):
+    """:func:`check_position`'s decision (long: the rules in their order of precedence,
+    each a few lines, read best in one place)."""
     regime = regime or Regime()
     engine = engine or Engine()
     p, market, rules = pv.position, pv.market, pv.rules
@@ -269,7 +288,7 @@ def check_position(
     held = leg_pnl.sum(axis=0)
     before = ev.figures(held, p.legs, pv.values.price, 0.0)
     trad = traditional(pv.mark_multiple)
-    attention = layer == 3 or trad["stop_2x"] == "close"
+    attention = needs_attention(pv, layer)
     plan = l3 = None
     recs: list[Recommendation] = []
 
@@ -281,7 +300,7 @@ def check_position(
     else:
         target = force_layer or layer
         sizing_due = target in (1, 2) and side == "put" and deployed < target
-        if p.hedges and pv.mark_multiple < t1 * rules.unwind_fraction:
+        if p.hedges and pv.open_multiple < t1 * rules.unwind_fraction:
             recs += unwind(pv, ev, t1 * rules.unwind_fraction, before)
         elif p.hedges and not sizing_due:
             # a layer being added needs the hedges on: no profit taken on them that day
@@ -402,6 +421,13 @@ def shown_side(p: Position, spot: float, side: str, layer: int) -> str:
     return "none" if layer == 0 and quiet_side(p, spot, side) else side
 
 
+def _held(pc: PositionCheck, pv: PositionValues) -> PositionCheck:
+    """``pc`` with the held legs' multiple, when the position changed since its opening."""
+    if pv.open_multiple == pv.mark_multiple:
+        return pc
+    return replace(pc, open_multiple=pv.open_multiple)
+
+
 def _dte(pv: PositionValues) -> int:
     """Calendar days to the position's expiry (its last SPX leg's)."""
     p = pv.position
@@ -437,7 +463,7 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
     hedge or adjustment is chosen; a position that needs attention still says so."""
     p = pv.position
     trad = traditional(pv.mark_multiple)
-    attention = layer == 3 or trad["stop_2x"] == "close"
+    attention = needs_attention(pv, layer)
     rec = Recommendation(
         Action.HOLD,
         f"{why}; only {scen.n_hist} historical windows (under {MIN_WINDOWS}): no scenario "

@@ -150,6 +150,40 @@ class Position:
         wing = min(wings, key=lambda g: abs(g.strike - short.strike), default=None)
         return short, wing
 
+    @functools.cached_property
+    def revision(self) -> str:
+        """A short fingerprint of the trade as recorded (legs held and closed, credit, size):
+        a check's JSON carries it, so an order checked on one state of a file is not
+        applied to another."""
+        import hashlib
+
+        legs = sorted(
+            repr(
+                (g.contract, g.quantity, g.entry_price, g.layer, g.opened, g.closed, g.exit_price)
+            )  # fmt: skip
+            for g in (*self.legs, *self.closed)
+        )
+        text = repr((self.id, self.credit, self.units, self.opened, legs))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def changed(self) -> bool:
+        """An SPX leg closed or opened since the opening trade (a roll, a close, a
+        conversion): the position is no longer its opening condor."""
+        return any(g.underlying == "SPX" for g in self.closed) or any(
+            not self.is_opening(g) for g in self.spx_legs
+        )
+
+    def open_multiple(self, prices) -> float | None:
+        """What the SPX legs held cost to close against what they were sold for (their
+        own entry prices; ``prices`` per contract in the order of ``legs``): the risk still
+        held, whatever was realised. None when they were bought for a net debit (no credit
+        to measure against) or nothing is held."""
+        debit = sum(-p * g.quantity for g, p in zip(self.legs, prices, strict=True)
+                    if g.underlying == "SPX")  # fmt: skip
+        credit = sum(-g.entry_price * g.quantity for g in self.spx_legs)
+        return debit / credit if credit > 0 else None
+
     def realised(self) -> float:
         """Dollars realised on the legs closed: Σ (exit − entry) × quantity × multiplier."""
         return float(

@@ -40,6 +40,11 @@ class PositionValues:
     pnl: float  # dollars, the legs held, against their entry prices
     greeks: dict[str, dict[str, float]] = field(default_factory=dict)  # condor/hedges/total
     realised: float = 0.0  # dollars, the legs closed (Position.realised)
+    open_multiple: float = 0.0  # what the layers follow: the mark, or after a change the risk held
+
+    def __post_init__(self):
+        if not self.open_multiple:
+            object.__setattr__(self, "open_multiple", self.mark_multiple)
 
 
 def _slice(values: LegValues, start: int, stop: int) -> LegValues:
@@ -85,9 +90,11 @@ def summarise(position: Position, market: Market, rules, values: LegValues) -> P
         part: {n: float(dollars[n][mask].sum()) for n in GREEKS}
         for part, mask in (("condor", condor), ("hedges", ~condor), ("total", np.ones_like(condor)))
     }
+    mark = debit / position.credit
+    held = position.open_multiple(values.price.tolist()) if position.changed else None
     return PositionValues(
-        position, market, rules, legs, values, dollars, debit, debit / position.credit, pnl,
-        greeks, position.realised(),
+        position, market, rules, legs, values, dollars, debit, mark, pnl, greeks,
+        position.realised(), mark if held is None else held,
     )  # fmt: skip
 
 

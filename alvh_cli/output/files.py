@@ -33,6 +33,17 @@ def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bo
         raise InputError("already exists; use {flag:force} to replace it", where)
 
 
+def backup_path(path: Path | str) -> Path:
+    """Where the file's old content goes before alvh replaces it: ``FILE.~N~``, the next
+    free number (GNU ``cp --backup=numbered``): earlier backups are kept, and a folder's
+    ``*.toml`` never picks one up."""
+    target = Path(path)
+    n = 1
+    while (candidate := target.with_name(f"{target.name}.~{n}~")).exists():
+        n += 1
+    return candidate
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()

@@ -17,6 +17,10 @@ FIGURES = ("ev", "sd", "cvar", "worst", "max_loss")
 # What the money and price keys of a recommendation mean: the JSON of check and review
 # carries this as "legend", so a script need not guess which figure is rounded.
 LEGEND = {
+    "pnl": "dollars, the legs held against their entry prices; realised_pnl: the legs closed",
+    "open_multiple": "after a roll or a close: what the legs held cost to close against "
+    "their own credit (the layers follow it; mark_multiple counts what was realised)",
+    "revision": "the position's fingerprint: alvh apply --from-json refuses a file changed since",
     "cost": "dollars paid at the orders' limits, all orders together (negative: received)",
     "cost_at_fills": "dollars paid at the assumed fills, unrounded (negative: received); the "
     "_after figures include it",
@@ -180,12 +184,14 @@ def position_json(pc) -> dict:
     return {
         "id": p.id,
         "source": p.source,
+        "revision": p.revision,
         "expiry": pc.expiry.isoformat(),
         "dte": pc.dte,
         "units": p.units,
         "credit": p.credit,
         "debit_to_close": pc.debit_to_close,
         "mark_multiple": pc.mark_multiple,
+        "open_multiple": pc.open_multiple,
         "tested_side": pc.tested_side,
         "layer": pc.layer,
         "layer_reason": pc.layer_reason,
@@ -194,6 +200,7 @@ def position_json(pc) -> dict:
         "attention": pc.attention,
         "greeks": {k: Dollars(v) for k, v in pc.greeks.items()},
         "pnl": Dollars(pc.pnl),
+        "realised_pnl": Dollars(p.realised()),
         "traditional": pc.traditional,
         "figures": figures_json(pc.figures),
         "scenarios": pc.scenario_source,
