@@ -123,7 +123,10 @@ def apply(
     else:
         from alvh_cli.method.fills import allocate
 
-        action, chosen, layer = _order(lf, p, order, alternative, from_json, history, events)
+        done_before = _done(journal_path, p, Path(file), lf.market.asof.date())
+        action, chosen, layer = _order(
+            lf, p, order, alternative, from_json, history, events, done_before
+        )
         paid = _plausible(chosen, fill)
         slip = paid - chosen.limit if chosen.price_effect == "debit" else chosen.limit - paid
         done = _Fill(tuple(allocate(chosen, paid)), action, chosen, layer, paid, slip)
@@ -161,19 +164,22 @@ def _settlement(p: Position, market, spx: float | None, vix: float | None) -> li
     return trades
 
 
-def _order(lf, p, order, alternative, from_json, history, events):
-    """(action, the order to fill, the layer of the legs it opens)."""
+def _order(lf, p, order, alternative, from_json, history, events, done_before):
+    """(action, the order to fill, the layer of the legs it opens). ``done_before``: the
+    executions the journal holds for this position (id, run_at, Execution)."""
     if from_json is not None:
         if alternative is not None:
             raise InputError(
                 "give an alternative or a check's JSON, not both", option="alternative"
             )
-        choices = _orders_from_json(Path(from_json), p)
+        choices = _orders_from_json(Path(from_json), p, done_before)
     else:
         choices = _orders_today(lf, p, alternative, history, events)
     if not choices:
+        today = [f"#{i} {e.action}" for i, _, e in done_before if e.asof[:10] == _day(lf)]
+        also = f"; already applied today: {', '.join(today)}" if today else ""
         raise InputError(
-            f"nothing to apply: today's decision for '{p.id}' trades nothing (a hold)",
+            f"nothing to apply: today's decision for '{p.id}' trades nothing (a hold){also}",
             option="position",
         )
     if order is None:
@@ -225,7 +231,26 @@ def _layer_of(action: Action, layer: int | None) -> int | None:
     return layer if action == Action.OPEN_HEDGE else None
 
 
-def _orders_from_json(path: Path, p: Position) -> list[tuple[str, Order, int | None]]:
+def _day(lf) -> str:
+    return lf.market.asof.date().isoformat()
+
+
+def _done(journal_path, p: Position, path: Path, day) -> list:
+    """The journal's executions on this position (none without a journal)."""
+    if journal_path is None:
+        return []
+    conn = journal.open_journal(journal_path, readonly=True)
+    if conn is None:
+        return []
+    try:
+        return journal.executions(conn, str(path.resolve()), p.id)
+    except sqlite3.Error as exc:
+        raise InputError(f"journal error: {exc}", str(journal_path)) from None
+    finally:
+        conn.close()
+
+
+def _orders_from_json(path: Path, p: Position, done_before) -> list:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -235,6 +260,13 @@ def _orders_from_json(path: Path, p: Position) -> list[tuple[str, Order, int | N
         raise InputError(f"no position '{p.id}' in this check's JSON", str(path))
     row = rows[0]
     if row.get("revision") != p.revision:
+        for i, run_at, e in done_before:
+            if e.revision_before == row.get("revision"):
+                raise InputError(
+                    f"already applied: execution #{i} ({e.action}, run {run_at}) followed "
+                    f"this check's position '{p.id}'",
+                    str(path),
+                )
         raise InputError(
             f"position '{p.id}' has changed since this check (revision {row.get('revision')} "
             f"then, {p.revision} now): check it again",
@@ -374,6 +406,7 @@ def _execution(lf, path, source_key, p, done: _Fill, sig, realised, text, index)
         slippage_dollars=done.slippage_dollars,
         realised=realised,
         position=_position_text(text, index),
+        revision_before=p.revision,
     )
 
 

@@ -138,6 +138,7 @@ class Execution:
     realised: float = 0.0
     review_id: int | None = None
     position: str = ""
+    revision_before: str = ""  # the position's revision the fill was applied to
 
 
 def _date(value) -> date | None:
@@ -258,4 +259,5 @@ def execution_from_dict(d: Mapping) -> Execution:
         realised=float(d.get("realised") or 0.0),
         review_id=d.get("review_id"),
         position=str(d.get("position") or ""),
+        revision_before=str(d.get("revision_before") or ""),
     )
