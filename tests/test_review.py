@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
 import sqlite3
 import sys
 import textwrap
@@ -560,3 +562,50 @@ def test_the_changes_csv_columns_are_a_changes_fields():
     from alvh_cli.journal import Change
 
     assert tuple(f.name for f in fields(Change)) == review_report.CHANGE_COLUMNS
+
+
+def _readme_cron_script() -> str:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    (script,) = [b for b in blocks if "crontab:" in b]
+    return script
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the README's cron script needs jq")
+def test_the_readme_cron_script_mails_a_breached_position_held(tmp_path):
+    """The README's cron job, run as written (its mail and alvh on PATH, a book in
+    $HOME/book), on a book whose only position is through its short call at 3.04x and held:
+    status 1, and the mail names the position, its decision and its reason."""
+    import os
+    import subprocess
+
+    home = tmp_path / "home"
+    (home / "book" / "positions").mkdir(parents=True)
+    sample = (ROOT / "sample_positions" / "call_tested.toml").read_text()
+    breached = re.sub(r"(?m)^spx = .*$", "spx = 6240", sample)
+    (home / "book" / "positions" / "dec.toml").write_text(breached)
+    (home / "book" / "today.toml").write_text(breached)  # its [market] is the day's
+    history = ["date,spx,vix"]
+    day = date(2026, 8, 3)
+    while day <= date(2026, 11, 24):
+        if day.weekday() < 5:
+            history.append(f"{day},{6000 + day.toordinal() % 17},{16 + day.toordinal() % 5}")
+        day += timedelta(days=1)
+    (home / "book" / "spx_vix.csv").write_text("\n".join(history) + "\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "alvh").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m alvh_cli "$@"\n')
+    (bin_dir / "mail").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/mail.args"\ncat > "{tmp_path}/mail.body"\n'
+    )
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    script = tmp_path / "alvh-daily"
+    script.write_text(_readme_cron_script())
+    env = {**os.environ, "HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(home / "data")}  # fmt: skip
+    done = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "action or attention today" in (tmp_path / "mail.args").read_text()
+    body = (tmp_path / "mail.body").read_text()
+    assert body.startswith("dec-call  hold !  mark 3.04x >= 3x; layer 3: holding is the best")

@@ -319,6 +319,34 @@ def recommendations_grid(items):
     return grid
 
 
+def alternatives_of(pid: str, rec: dict):
+    """The Layer 3 alternatives of a recommendation record as a grid (its decision marked
+    "chosen"), or None when it weighed none."""
+    from alvh_cli.output.layout import Column, Grid
+
+    alts = rec.get("alternatives") or ()
+    if not alts:
+        return None
+    grid = Grid(
+        [Column("alternative", "left"), Column("EV $"), Column("CVaR $"), Column("max loss $"),
+         Column("cost $"), Column("verdict", "left", wrap=True)],
+        title=f"{pid}: layer 3 alternatives",
+    )  # fmt: skip
+    for a in alts:
+        mine = a.get("ev") == rec.get("ev_after") and a.get("cvar") == rec.get("cvar_after")
+        loss = a.get("max_loss")
+        grid.add(
+            a["name"],
+            money(a.get("ev")),
+            money(a.get("cvar")),
+            "unlimited" if loss is None else money(loss),
+            money(a.get("trading_cost")),
+            "chosen" if mine else ("eligible" if a.get("eligible") else a.get("why_not") or ""),
+            style="bold" if mine else "",
+        )
+    return grid
+
+
 def order_notes(rec: dict) -> list[str]:
     return [f"order note: {o['note']}" for o in rec.get("orders") or () if o.get("note")]
 

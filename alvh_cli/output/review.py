@@ -193,7 +193,9 @@ def print_review(console, result) -> None:
         if result.journal_path
         else "no journal"
     )
-    actions = [r for r in result.recommendations if r["action"] != "hold"]
+    # what needs the trader: every order, and every hold that needs attention (Layer 3,
+    # past the 2x stop), with its reason and alternatives
+    actions = [r for r in result.recommendations if r["action"] != "hold" or r["attention"]]
     grids = [book_grid(result), totals_grid(t), common.recommendations_grid(
         [(r["id"], r) for r in actions])]  # fmt: skip
     if result.changes and result.since is not None:
@@ -226,8 +228,13 @@ def print_review(console, result) -> None:
         if actions:
             out.grid(grids[2])
             out.line(common.RECOMMENDATION_NOTE)
+    watched = sum(1 for r in result.rows if r["attention"] and "hold" in r["actions"])
+    for rec in actions:
+        if rec["action"] == "hold" and (alts := common.alternatives_of(rec["id"], rec)):
+            out.grid(alts)
     out.line(
-        f"{holds} position{'s' if holds != 1 else ''} hold"
+        f"{holds} position{'s' if holds != 1 else ''} with nothing to do"
+        + (f"; {watched} held with attention (the figures above say why)" if watched else "")
         + ("" if actions else "; nothing to do today")
     )
     if result.changes is not None:
