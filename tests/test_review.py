@@ -447,7 +447,7 @@ def test_emit_table(desk, capsys):
         "Recommendations",
         "Changes since review #1",
         "new layer",
-        "0 positions hold",
+        "0 positions with nothing to do",
     ):
         assert text in out, text
 
