@@ -39,7 +39,8 @@ class ReviewRow:
 
 @dataclass(frozen=True)
 class BookTotals:
-    """Book sums, in dollars: Greeks (position dollars), P&L and hedge spend against budget.
+    """Book sums, in dollars: Greeks (position dollars), P&L of the legs held (``pnl``) and
+    realised on the legs closed (``realised``), and hedge spend against budget.
 
     ``hedge_spent`` is the net entry debit of the hedge layers on; ``hedge_proposed``
     the cost of today's ``open_hedge`` orders at their limits; ``hedge_budget_used`` is
@@ -53,6 +54,7 @@ class BookTotals:
     vega: float
     theta: float
     pnl: float
+    realised: float
     hedge_budget: float
     hedge_spent: float
     hedge_proposed: float
@@ -129,6 +131,7 @@ def book_totals(rows: Sequence[ReviewRow]) -> BookTotals:
         needs_action=sum(r.needs_action for r in rows),
         **greeks,
         pnl=sum(float(r.check.pnl) for r in rows),
+        realised=sum(r.check.position.realised() for r in rows),
         hedge_budget=budget,
         hedge_spent=spent,
         hedge_proposed=float(proposed),

@@ -119,7 +119,8 @@ def position_block(out: Out, pc, recs: list[dict]) -> None:
     p, g, f = pc.position, pc.greeks, pc.figures
     on = ",".join(map(str, p.deployed_layers)) or "none"
     out.line(
-        f"{p.id}: layer {pc.layer}, {pc.tested_side} side tested, DTE {pc.dte}, layers on: {on}",
+        f"{p.id}: layer {pc.layer}, {common.side_text(pc.tested_side)}, DTE {pc.dte}, "
+        f"layers on: {on}",
         style=position_style(pc.layer) or "bold",
     )
     out.fields(
@@ -127,6 +128,8 @@ def position_block(out: Out, pc, recs: list[dict]) -> None:
             f"mark {pc.mark_multiple:.2f}x",
             f"debit {num(pc.debit_to_close)} on credit {num(p.credit)}",
             f"P&L $ {money(pc.pnl)}",
+            *([f"realised $ {money(r)}"] if (r := p.realised()) else []),
+            *([f"held legs' mark {pc.open_multiple:.2f}x"] if pc.open_multiple else []),
             f"$delta {money(g['delta'])}",
             f"$theta {money(g['theta'])}",
         ],

@@ -217,6 +217,11 @@ def _unsigned_zero(text: str) -> str:
     return text
 
 
+def side_text(side: str) -> str:
+    """ "put side tested", or "no side tested" while a calm position leans on neither."""
+    return "no side tested" if side == "none" else f"{side} side tested"
+
+
 def note_text(text: str) -> str:
     """A note of the method as a command-line user reads it: each parameter it names
     (``{flag:events}``) as its option (``--events``)."""

@@ -244,6 +244,7 @@ def totals_json(t) -> dict:
         "needs_action": t.needs_action,
         **{name: Dollars(getattr(t, name)) for name in ("delta", "gamma", "vega", "theta")},
         "pnl": Dollars(t.pnl),
+        "realised_pnl": Dollars(t.realised),
         "hedge_budget": Dollars(t.hedge_budget),
         "hedge_spent": Dollars(t.hedge_spent),
         "hedge_proposed": Dollars(t.hedge_proposed),

@@ -148,6 +148,7 @@ def totals_items(t: dict) -> list[tuple[str, str]]:
         ("$vega", money(t["vega"])),
         ("$theta", money(t["theta"])),
         ("P&L $", money(t["pnl"])),
+        ("realised $", money(t["realised_pnl"])),
         ("hedges on $", money(t["hedge_spent"])),
         ("budget $", money(t["hedge_budget"])),
         ("used", "n/a" if used is None else f"{used:.0%}"),
@@ -247,14 +248,15 @@ def row_block(out: Out, r: dict, recs: list[dict]) -> None:
     g = r["greeks"]
     on = ",".join(map(str, r["deployed_layers"])) or "none"
     out.line(
-        f"{r['id']} ({_short(r['source'])}): layer {r['layer']}, {r['tested_side']} side "
-        f"tested, DTE {r['dte']}, layers on: {on}",
+        f"{r['id']} ({_short(r['source'])}): layer {r['layer']}, "
+        f"{common.side_text(r['tested_side'])}, DTE {r['dte']}, layers on: {on}",
         style=position_style(r["layer"]) or "bold",
     )
     out.fields(
         [
             f"mark {r['mark_multiple']:.2f}x",
             f"P&L $ {money(r['pnl'])}",
+            *([f"realised $ {money(r['realised_pnl'])}"] if r["realised_pnl"] else []),
             f"$delta {money(g['delta'])}",
             f"$vega {money(g['vega'])}",
             f"$theta {money(g['theta'])}",

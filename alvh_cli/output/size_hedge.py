@@ -85,7 +85,7 @@ def print_one(console, pc) -> None:
 
     p, plan = pc.position, pc.hedge_plan
     console.print(
-        f"{p.id} ({p.source}): mark {pc.mark_multiple:.2f}x, {pc.tested_side} side tested — "
+        f"{p.id} ({p.source}): mark {pc.mark_multiple:.2f}x, {common.side_text(pc.tested_side)} — "
         f"{pc.layer_reason}",
         style="bold",
     )
