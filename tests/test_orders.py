@@ -235,7 +235,7 @@ def test_readme_cron_mail_reads_the_orders(tmp_path, alvh, monkeypatch):
     import subprocess
 
     readme = (ROOT / "README.md").read_text()
-    program = re.search(r"orders\(\) \{\n  jq -r '(.*?)' /tmp/alvh-review\.json\n\}", readme, re.S)
+    program = re.search(r"todo\(\) \{\n  jq -r '(.*?)' /tmp/alvh-review\.json\n\}", readme, re.S)
     shown = re.search(r"On the samples the mail starts:\n\n```\n(.*?)```", readme, re.S)
     assert program and shown
     monkeypatch.chdir(ROOT)
@@ -245,8 +245,9 @@ def test_readme_cron_mail_reads_the_orders(tmp_path, alvh, monkeypatch):
     data = json.loads(text)
     mail = []
     for rec in data["recommendations"]:
-        if rec["action"] != "hold":
-            mail.append(f"{rec['id']}  {rec['action']}  {rec['reason']}")
+        if rec["action"] != "hold" or rec["attention"]:
+            mark = " !" if rec["attention"] else ""
+            mail.append(f"{rec['id']}  {rec['action']}{mark}  {rec['reason']}")
             mail += [f"    {o['underlying']}: {o['ticket']}" for o in rec["orders"]]
     expected = shown.group(1).splitlines()
     assert mail[: len(expected)] == expected
