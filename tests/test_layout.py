@@ -92,7 +92,8 @@ def test_review_fits_and_shows_every_figure(width, plain, alvh, monkeypatch):
     check_fits(text, width)
     for r in data["positions"]:
         assert r["id"] in text
-        for figure in (f"{r['mark_multiple']:.2f}x", money(r["pnl"]), money(r["greeks"]["vega"])):
+        figures = (f"{r['mark_multiple']:.2f}x", money(r["pnl"]), money(r["greeks"]["delta"]))
+        for figure in figures:
             assert figure in text, (r["id"], figure)
     for rec in data["recommendations"]:
         for o in rec["orders"] if rec["action"] != "hold" else ():
@@ -141,14 +142,17 @@ def test_compact_layout_below_120_columns(alvh, monkeypatch):
     assert re.search(r"^\s+why: mark 3\.20x >= 3x", narrow, re.M)
 
 
-def test_full_table_that_does_not_fit_goes_compact(alvh, monkeypatch):
-    """At 120 columns the positions table (about 150 wide) would have to shorten numbers:
-    the stacked layout is used instead."""
+@pytest.mark.parametrize("command", [["check"], ["review", "--no-journal"]])
+def test_full_tables_fit_120_columns(command, alvh, monkeypatch):
+    """The README promises full tables from 120 columns: every sample's tables (positions,
+    recommendations, Layer 3 alternatives; the book and its totals) fit there, no number
+    shortened."""
     monkeypatch.chdir(ROOT)
     as_if_at_a_terminal(monkeypatch)
-    text = run(alvh, ["check", "sample_positions/put_breached_3x.toml"], 120)
+    samples = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sample_positions").glob("*.toml"))
+    text = run(alvh, [command[0], *samples, *command[1:]], 120)
     check_fits(text, 120)
-    assert "┃" not in text
+    assert "┃ position" in text
 
 
 def test_plain_grid_aligns_columns_and_puts_wrapped_text_below():
@@ -202,4 +206,4 @@ def test_a_pipe_gets_plain_text_without_rich(alvh, monkeypatch):
     monkeypatch.chdir(ROOT)
     text = run(alvh, ["check", "sample_positions/put_tested_1_6x.toml"], 150)
     check_fits(text, 150)
-    assert "┃" not in text and re.search(r"^position\s+DTE\s+credit", text, re.M)
+    assert "┃" not in text and re.search(r"^position\s+DTE\s+debit", text, re.M)

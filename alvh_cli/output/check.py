@@ -51,30 +51,28 @@ def position_style(layer: int) -> str:
 
 
 def positions_grid(result) -> Grid:
-    cols = ("position", "DTE", "credit", "debit", "mark", "side", "layer", "on", "$delta",
-            "$theta", "P&L $", "EV $", "CVaR $", "max loss $", "2x stop", "3x stop")  # fmt: skip
-    left = ("position", "side", "on", "2x stop", "3x stop")
+    """One row per position, in 120 columns for the samples: the debit to close and the mark
+    (the credit and the Greeks are in the stacked view and the JSON), the stops' verdicts
+    side by side."""
+    cols = ("position", "DTE", "debit", "mark", "side", "layer", "on", "P&L $", "EV $",
+            "CVaR $", "max loss $", "2x/3x stop")  # fmt: skip
+    left = ("position", "side", "on", "2x/3x stop")
     grid = Grid([Column(c, "left" if c in left else "right") for c in cols])
     for pc in result.positions:
-        g = pc.greeks
         f = pc.figures
         grid.add(
             pc.position.id,
             str(pc.dte),
-            num(pc.position.credit),
             num(pc.debit_to_close),
             f"{pc.mark_multiple:.2f}x",
             pc.tested_side,
             str(pc.layer),
             ",".join(map(str, pc.position.deployed_layers)) or "-",
-            money(g["delta"]),
-            money(g["theta"]),
             money(pc.pnl),
             money(f.ev) if f else "n/a",
             money(f.cvar) if f else "n/a",
             loss(f.max_loss) if f else "n/a",
-            pc.traditional["stop_2x"],
-            pc.traditional["stop_3x"],
+            f"{pc.traditional['stop_2x']}/{pc.traditional['stop_3x']}",
             style=position_style(pc.layer),
         )
     return grid
@@ -85,12 +83,7 @@ def print_check(console, result) -> None:
     grids = [positions_grid(result)]
     recs = [(pc.position.id, rec) for pc, rec_p in records for rec in rec_p["recommendations"]]
     grids.append(common.recommendations_grid(recs))
-    alts = [
-        alternatives_grid(pc.position.id, r)
-        for pc in result.positions
-        for r in pc.recommendations
-        if r.alternatives
-    ]
+    alts = [grid for pid, rec in recs if (grid := common.alternatives_of(pid, rec)) is not None]
     lay = layout.choose(console, len(result.positions), [*grids, *alts])
     out = Out(console, lay)
     regime = result.regime
@@ -157,34 +150,6 @@ def loss(x) -> str:
     if x is None or (isinstance(x, float) and math.isinf(x)):
         return "unlimited"
     return money(x)
-
-
-def alternatives_grid(pid: str, rec) -> Grid:
-    right = ("EV $", "sd $", "CVaR $", "worst rung $", "max loss $", "cost $")
-    grid = Grid(
-        [
-            Column("alternative", "left"),
-            *(Column(c) for c in right),
-            Column("verdict", "left", wrap=True),
-        ],
-        title=f"{pid}: layer 3 alternatives",
-    )
-    chosen = rec.after
-    for a in rec.alternatives:
-        f = a.figures
-        mine = f is chosen
-        grid.add(
-            a.name,
-            money(f.ev),
-            money(f.sd),
-            money(f.cvar),
-            f"{money(f.worst)} ({f.worst_label})",
-            loss(f.max_loss),
-            money(a.cost),
-            verdict(a, mine),
-            style="bold" if mine else "",
-        )
-    return grid
 
 
 def verdict(a, mine: bool) -> str:

@@ -294,7 +294,8 @@ def cash_text(rec: dict) -> str:
 
 def recommendations_grid(items):
     """The orders to place as a grid: ``items`` are (position id, recommendation record)
-    pairs, the records of ``output.records.recommendation_json``."""
+    pairs, the records of ``output.records.recommendation_json``. The figures before →
+    after share one column (CVaR over EV), so the grid fits 120 columns."""
     from alvh_cli.output.layout import Column, Grid
 
     grid = Grid(
@@ -302,22 +303,22 @@ def recommendations_grid(items):
             Column("position", "left"),
             Column("action", "left"),
             Column("orders", "left"),
-            Column("cash $"),
-            Column("CVaR $"),
-            Column("EV $"),
+            Column("CVaR / EV $", "left"),
             Column("reason", "left", wrap=True),
         ],
         title="Recommendations",
     )
     for pid, rec in items:
         hold = rec["action"] == "hold"
+        figures = [
+            change(rec.get("cvar_before"), rec.get("cvar_after")),
+            change(rec.get("ev_before"), rec.get("ev_after")),
+        ]
         grid.add(
             pid,
             action_text(rec),
             "\n".join(order_lines(rec)),
-            cash_text(rec),
-            change(rec.get("cvar_before"), rec.get("cvar_after")),
-            change(rec.get("ev_before"), rec.get("ev_after")),
+            "\n".join(f for f in figures if f),
             "; ".join([rec.get("reason", ""), *order_notes(rec)]),
             style="" if hold and not rec.get("attention") else "bold",
         )

@@ -112,9 +112,9 @@ def _regime_text(regime) -> str:
 
 
 def book_grid(result) -> Grid:
-    cols = ("position", "file", "DTE", "mark", "side", "layer", "on", "action", "$delta",
-            "$vega", "$theta", "P&L $", "hedge $ / budget")  # fmt: skip
-    left = ("position", "file", "side", "on", "action")
+    cols = ("position", "file", "DTE", "mark", "side", "layer", "action", "$delta", "P&L $",
+            "hedge/budget $")  # fmt: skip
+    left = ("position", "file", "side", "layer", "action")
     grid = Grid(
         [Column(c, "left" if c in left else "right") for c in cols],
         title="Book, most urgent first",
@@ -123,18 +123,18 @@ def book_grid(result) -> Grid:
         g = r["greeks"]
         grid.add(
             r["id"],
-            _short(r["source"]),
+            _short(r["source"]).removesuffix(".toml"),
             str(r["dte"]),
             f"{r['mark_multiple']:.2f}x",
             r["tested_side"],
-            str(r["layer"]),
-            ",".join(map(str, r["deployed_layers"])) or "-",
+            str(r["layer"])
+            + (
+                f" on {on}" if (on := ",".join(map(str, r["deployed_layers"]))) else ""
+            ),  # fmt: skip
             "/".join(dict.fromkeys(r["actions"])),
             money(g["delta"]),
-            money(g["vega"]),
-            money(g["theta"]),
             money(r["pnl"]),
-            f"{money(r['hedge_spent'])} / {money(r['hedge_budget'])}",
+            f"{money(r['hedge_spent'])}/{money(r['hedge_budget'])}",
             style=position_style(r["layer"]),
         )
     return grid
@@ -149,10 +149,10 @@ def totals_items(t: dict) -> list[tuple[str, str]]:
         ("$theta", money(t["theta"])),
         ("P&L $", money(t["pnl"])),
         ("realised $", money(t["realised_pnl"])),
-        ("hedges on $", money(t["hedge_spent"])),
+        ("hedges $", money(t["hedge_spent"])),
         ("budget $", money(t["hedge_budget"])),
         ("used", "n/a" if used is None else f"{used:.0%}"),
-        ("proposed today $", money(t["hedge_proposed"])),
+        ("today $", money(t["hedge_proposed"])),
         ("left after $", money(t["hedge_remaining"] - t["hedge_proposed"])),
     ]
 
