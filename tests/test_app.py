@@ -4,7 +4,7 @@ result: what the command line prints is built from it, nothing else."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -123,3 +123,19 @@ def test_rules_and_schema():
     assert rules([SAMPLES / "calm.toml"]).layer1_multiple == Rules().layer1_multiple
     doc = schema()
     assert doc["type"] == "object" and "positions" in doc["properties"]
+
+
+@pytest.mark.parametrize(("last", "warned"), [(5939.5 * 1.02, False), (5939.5 * 0.95, True)])
+def test_a_history_far_from_the_snapshot_is_said(tmp_path, last, warned):
+    """calm.toml's SPX is 5,939.50 on 2026-11-24: a history ending at 2% from it is the same
+    market; at 5% (the day's close on another index, or a stale file) it is warned about."""
+    history = tmp_path / "h.csv"
+    days = [d for d in (date(2026, 9, 1) + timedelta(n) for n in range(85)) if d.weekday() < 5]
+    rows = [f"{d},{last},{18}" for d in days if d <= date(2026, 11, 24)]
+    history.write_text("date,spx,vix\n" + "\n".join(rows) + "\n")
+    run = check([SAMPLES / "calm.toml"], history=[history], now=PINNED_NOW)
+    said = [w for w in run.warnings if "history's last close" in w.message]
+    assert bool(said) is warned
+    if warned:
+        assert said[0].key == "market.spx" and "-4.8%" not in said[0].message
+        assert f"{(5939.5 / last - 1):+.1%}" in said[0].message

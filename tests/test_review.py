@@ -247,7 +247,7 @@ def test_regimes_from_history(desk, tmp_path, monkeypatch):
         return real(lf, *args)
 
     monkeypatch.setattr(regime_mod, "_evaluate", counting)
-    regimes, _ = regime_context(loaded, [history])
+    regimes, _, _ = regime_context(loaded, [history])
     assert len(calls) == 1  # three files sharing --market: the signals are evaluated once
     assert len(regimes) == 3 and regimes[0] is regimes[2]
     assert regimes[0].elevated is True and regimes[0].active >= 2
@@ -257,7 +257,7 @@ def test_regimes_from_history(desk, tmp_path, monkeypatch):
     assert {r.check.regime for r in result.rows} == {"elevated"}
     with sqlite3.connect(desk / "j.sqlite") as conn:
         assert conn.execute("SELECT regime FROM reviews").fetchall() == [("elevated",)]
-    assert regime_context(loaded, None) == ([Regime()] * 3, None)
+    assert regime_context(loaded, None) == ([Regime()] * 3, None, [])
 
 
 # ------------------------------------------------------------------ journal and changes

@@ -202,7 +202,7 @@ def _orders_today(lf, p, alternative, history, events) -> list[tuple[str, Order,
     from alvh_cli.method.check import check_values
     from alvh_cli.model.valuation import value_book
 
-    regimes, closes = regime_context([lf], history, events)
+    regimes, closes, _ = regime_context([lf], history, events)
     (pv,) = [v for v in value_book([lf]) if v.position.id == p.id]
     (pc,) = check_values([pv], regimes, history=closes).positions
     if alternative is None:

@@ -67,7 +67,7 @@ def check(
         now=now,
         chains=chains,
     )
-    regimes, closes = regime_context(loaded, history, events)
+    regimes, closes, notes = regime_context(loaded, history, events)
     result = method.check_book(loaded, regimes, history=closes)
     drawn: tuple = ()
     if graphs and loaded:
@@ -75,4 +75,4 @@ def check(
         from alvh_cli.model.valuation import value_book
 
         drawn = tuple(graphs_for(value_book(loaded), result.positions))
-    return CheckRun(result, tuple(loaded), tuple(warnings_of(loaded)), tuple(errors), drawn)
+    return CheckRun(result, tuple(loaded), (*warnings_of(loaded), *notes), tuple(errors), drawn)

@@ -13,13 +13,18 @@ from pathlib import Path
 from alvh_cli.errors import InputError
 from alvh_cli.model.book import LoadedFile
 
+# The history's last close on or before asof further than this from the snapshot's SPX:
+# the wrong file, or a stale one (a day's move is rarely over 3 %)
+HISTORY_SPX_GAP = 0.03
+
 
 def regime_context(
     loaded: Sequence[LoadedFile],
     history: Sequence[Path | str] | None,
     events: Sequence[Path | str] = (),
 ):
-    """(one Regime per loaded file, the history's closes for the scenario set or None).
+    """(one Regime per loaded file, the history's closes for the scenario set or None,
+    warnings about the history: its last close far from a snapshot's SPX).
 
     Without ``history`` every regime is 'unavailable' and the scenario set uses the
     embedded closes. The history file is read once for both.
@@ -27,7 +32,7 @@ def regime_context(
     from alvh_cli.method.regime import Regime
 
     if not history:
-        return [Regime() for _ in loaded], None
+        return [Regime() for _ in loaded], None, []
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.inputs.history import read_history
     from alvh_cli.method.regime import regimes_for
@@ -36,7 +41,37 @@ def regime_context(
     frame = read_history(history)
     sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
     closes = History.from_frame(frame, sources)
-    return regimes_for(loaded, frame, events_mod.load_events(events)), closes
+    regimes = regimes_for(loaded, frame, events_mod.load_events(events))
+    return regimes, closes, history_warnings(loaded, closes)
+
+
+def history_warnings(loaded: Sequence[LoadedFile], closes) -> list:
+    """A warning for each snapshot whose SPX is more than ``HISTORY_SPX_GAP`` from the
+    history's last close on or before its asof (one per snapshot)."""
+    from alvh_cli.errors import InputWarning
+
+    out, seen = [], set()
+    for lf in loaded:
+        m = lf.market
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        past = closes.before(m.asof.date())
+        if not len(past.spx):
+            continue
+        last, day = float(past.spx[-1]), date.fromordinal(int(past.dates[-1]))
+        gap = m.spx / last - 1.0
+        if abs(gap) > HISTORY_SPX_GAP:
+            out.append(
+                InputWarning(
+                    f"spx {m.spx:,.2f} is {gap:+.1%} from the history's last close "
+                    f"{last:,.2f} ({day}, {closes.source}) — the wrong history, or a stale "
+                    "one? Its signals and scenarios may not be this market's",
+                    m.source,
+                    "market.spx",
+                )
+            )
+    return out
 
 
 def as_date(value: date | str | None, role: str) -> date | None:

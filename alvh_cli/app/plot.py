@@ -58,7 +58,7 @@ def plot(
     loaded = book.load_book(
         [file], market=market, rules=rules, allow_expired=allow_expired, now=now
     )
-    regimes, closes = regime_context(loaded, history, events)
+    regimes, closes, notes = regime_context(loaded, history, events)
     graphs = risk_graphs(loaded, regimes, history=closes, position=position, day=when)
     if png is not None and len(graphs) > 1:
         ids = ", ".join(g.position_id for g in graphs)
@@ -67,4 +67,4 @@ def plot(
             "{flag:position}, or draw one PNG each with alvh check --plot DIR",
             option="output",
         )
-    return PlotRun(tuple(graphs), tuple(warnings_of(loaded)))
+    return PlotRun(tuple(graphs), (*warnings_of(loaded), *notes))

@@ -79,9 +79,9 @@ def review(
         now=now,
         chains=chains,
     )
-    regimes, closes = regime_context(loaded, history, events)
+    regimes, closes, notes = regime_context(loaded, history, events)
     checked = review_checks(check_book(loaded, regimes, history=closes), loaded)
-    run = ReviewRun(checked, warnings=warnings_of(loaded), errors=errors)
+    run = ReviewRun(checked, warnings=[*warnings_of(loaded), *notes], errors=errors)
     if journal_path is None:
         if changes:
             raise InputError("needs a journal to compare with", option="journal")

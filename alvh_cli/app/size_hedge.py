@@ -65,7 +65,7 @@ def size_hedge(
     if problem is not None:
         role, message = problem
         raise InputError(message, option=role)
-    regimes, closes = regime_context(loaded, history, events)
+    regimes, closes, notes = regime_context(loaded, history, events)
     checks = method.size_hedges(
         loaded,
         regimes,
@@ -75,4 +75,4 @@ def size_hedge(
         spx_move=spx_move,
         vix_expiry=expiry,
     )
-    return SizeHedgeRun(tuple(checks), tuple(warnings_of(loaded)))
+    return SizeHedgeRun(tuple(checks), (*warnings_of(loaded), *notes))
