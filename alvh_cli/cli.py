@@ -111,9 +111,9 @@ class _BacktestCommand(TyperCommand):
     load the backtest, and the list cannot drift from what ``--entry`` accepts)."""
 
     def format_epilog(self, ctx, formatter) -> None:
-        from alvh_cli.backtest import engine
+        from alvh_cli.backtest.params import PARAMS
 
-        rows = [(k, f"{p.help} (default {p.default:g})") for k, p in engine.PARAMS.items()]
+        rows = [(k, f"{p.help} (default {p.default:g})") for k, p in PARAMS.items()]
         rows += [
             ("profit_take", "true/false: the shared profit take (default true)"),
             (

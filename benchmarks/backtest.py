@@ -32,13 +32,13 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
     t0 = time.perf_counter()
     from alvh_cli.backtest import analysis
-    from alvh_cli.backtest import engine as bt
+    from alvh_cli.backtest import simulation as bt
     from alvh_cli.model.rules import Rules
 
     t1 = time.perf_counter()
     history = bt.default_history()
     t2 = time.perf_counter()
-    print(f"import alvh_cli.backtest.engine: {t1 - t0:6.2f} s")
+    print(f"import alvh_cli.backtest.simulation: {t1 - t0:6.2f} s")
     print(f"load embedded data:       {t2 - t1:6.2f} s  ({len(history)} closes)")
     bt.run_backtest(history, Rules(), bt.make_params({"end": "2015-02-28"}))  # imports, caches
 

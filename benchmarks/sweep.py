@@ -53,8 +53,8 @@ def measured_task(point: dict) -> tuple[float, float]:
 
 def backtest_task():
     """``measured`` around the backtest at a point: (summaries, CPU seconds)."""
-    from alvh_cli.backtest import engine as bt
     from alvh_cli.backtest import experiments as ex
+    from alvh_cli.backtest import simulation as bt
     from alvh_cli.model.rules import Rules
 
     base = bt.make_params({"end": "2015-12-31"})

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from alvh_cli.app.backtest import backtest_command, parse_entry_options
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest import simulation as bt
 from alvh_cli.errors import InputError
 from alvh_cli.model.rules import Rules
 from alvh_cli.output.backtest import emit_backtest

@@ -14,7 +14,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest import simulation as bt
 from alvh_cli.backtest.params import KEYS, PARAMS, BacktestParams
 from alvh_cli.errors import InputError
 from alvh_cli.model.domain import Smile

@@ -24,8 +24,8 @@ from alvh_cli import cli
 from alvh_cli.app import backtest as options
 from alvh_cli.app.backtest import backtest_command
 from alvh_cli.backtest import analysis as an
-from alvh_cli.backtest import engine as bt
 from alvh_cli.backtest import experiments as ex
+from alvh_cli.backtest import simulation as bt
 from alvh_cli.model.rules import Rules
 
 # The condor of both tiny entries (SPX 2000, VIX 15, 4 days, flat vol): put and call credits.

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest import simulation as bt
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
 from alvh_cli.method.regime import Regime

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest import simulation as bt
 from alvh_cli.errors import InputError
 
 SENSITIVITY = ("costs", "model", "none")
