@@ -21,8 +21,14 @@ import pandas as pd
 import pytest
 
 from alvh_cli.app.backtest import backtest_command, parse_entry_options
-from alvh_cli.backtest import simulation as bt
+from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
+from alvh_cli.backtest.market import day_market, default_history
+from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
+from alvh_cli.backtest.policies import DEFAULT_POLICIES, parse_policies
+from alvh_cli.backtest.results import CATEGORIES
+from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError
+from alvh_cli.model.domain import Leg
 from alvh_cli.model.rules import Rules
 from alvh_cli.output.backtest import emit_backtest
 
@@ -153,12 +159,12 @@ CREDIT = debit("2015-01-05", "2015-01-09")
 
 @pytest.fixture(scope="module")
 def tiny():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params(FLAT))
+    return run_backtest(tiny_history(), Rules(), make_params(FLAT))
 
 
 @pytest.fixture(scope="module")
 def tiny_no_take():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params({**FLAT, "profit_take": False}))
+    return run_backtest(tiny_history(), Rules(), make_params({**FLAT, "profit_take": False}))
 
 
 def rows(result, policy=None):
@@ -259,10 +265,10 @@ def test_tiny_summary_and_equity(tiny):
 
 def test_entry_days_roll_past_holidays():
     days = [date(2015, 1, d) for d in (13, 14, 15, 16, 20, 21)]  # Mon 01-19 is MLK day
-    assert [days[i] for i in bt.entry_days(days, 0)] == [date(2015, 1, 20)]
+    assert [days[i] for i in entry_days(days, 0)] == [date(2015, 1, 20)]
     # The first week starts on Tuesday 01-13 with Monday 01-12 a trading day: no entry.
-    assert bt.weekly_expiry(date(2015, 2, 17), 45) == date(2015, 4, 2)  # Good Friday → Thu, 44 DTE
-    assert bt.weekly_expiry(date(2015, 1, 5), 45) == date(2015, 2, 20)  # 46 DTE beats 39
+    assert weekly_expiry(date(2015, 2, 17), 45) == date(2015, 4, 2)  # Good Friday → Thu, 44 DTE
+    assert weekly_expiry(date(2015, 1, 5), 45) == date(2015, 2, 20)  # 46 DTE beats 39
 
 
 # ------------------------------------------------------------------ the embedded 2014–2018 data
@@ -270,17 +276,17 @@ def test_entry_days_roll_past_holidays():
 
 @pytest.fixture(scope="module")
 def legacy_run():
-    """The first build's model and costs (``bt.LEGACY``) on the embedded data."""
-    return bt.run_backtest(bt.default_history(), Rules(), bt.make_params(bt.LEGACY))
+    """The first build's model and costs (``LEGACY``) on the embedded data."""
+    return run_backtest(default_history(), Rules(), make_params(LEGACY))
 
 
 @pytest.fixture(scope="module")
 def default_run():
-    return bt.run_backtest(bt.default_history(), Rules(), bt.BacktestParams())
+    return run_backtest(default_history(), Rules(), BacktestParams())
 
 
 def test_default_history():
-    h = bt.default_history()
+    h = default_history()
     assert len(h) == 1257 and list(h.columns) == ["spx", "vix"]
     assert h.index[0] == pd.Timestamp("2014-01-03") and h.index[-1] == pd.Timestamp("2018-12-31")
     assert "arch.data.sp500" in h.attrs["sources"][0]
@@ -309,7 +315,7 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
 
 def test_hold_pays_settlement_minus_credit(default_run):
     """At expiry: (credit − payoff at the SPX close)·100 less the four legs' entry fees."""
-    spx = bt.default_history()["spx"]
+    spx = default_history()["spx"]
     checked = 0
     for e, t in zip(
         default_run.entries, [t for t in default_run.trades if t["policy"] == "hold"], strict=True
@@ -377,7 +383,7 @@ def test_equity_curves_end_at_total(default_run):
         assert default_run.equity[p].shape == (len(default_run.dates),)
 
 
-# Golden summary of the run at the first build's model and costs (bt.LEGACY; dollars, to the
+# Golden summary of the run at the first build's model and costs (LEGACY; dollars, to the
 # cent; no randomness anywhere). The hold and stop figures are the first build's trade by
 # trade (checked equal on these entries); alvh's are a regression guard on the method. The
 # model and costs of today's defaults are checked in GOLDEN_DEFAULT.
@@ -637,18 +643,18 @@ def test_golden_summary_at_the_defaults(default_run):
 
 
 def test_params_validation():
-    assert bt.make_params(
-        {"dte": 30, "profit_take": False, "start": "2015-01-01"}
-    ) == bt.BacktestParams(dte=30, profit_take=False, start=date(2015, 1, 1))
+    assert make_params({"dte": 30, "profit_take": False, "start": "2015-01-01"}) == BacktestParams(
+        dte=30, profit_take=False, start=date(2015, 1, 1)
+    )
     with pytest.raises(InputError, match="unknown backtest parameter 'detla'.*'delta'"):
-        bt.make_params({"detla": 0.1})
+        make_params({"detla": 0.1})
     with pytest.raises(InputError, match="dte: must be a whole number"):
-        bt.make_params({"dte": 4.5})
+        make_params({"dte": 4.5})
     with pytest.raises(InputError, match="delta: must be between"):
-        bt.make_params({"delta": 0.7})
+        make_params({"delta": 0.7})
     with pytest.raises(InputError, match="unknown policy 'stop4x'"):
-        bt.parse_policies("hold,stop4x")
-    assert bt.parse_policies("alvh, hold") == ("hold", "alvh")
+        parse_policies("hold,stop4x")
+    assert parse_policies("alvh, hold") == ("hold", "alvh")
 
 
 def test_entry_options(tmp_path):
@@ -689,7 +695,7 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     ).result  # fmt: skip
     data = json.loads(capsys.readouterr().out)
     assert data["note"].startswith("Option prices are modelled from VIX")
-    assert data["entries"] == 2 and list(data["policies"]) == list(bt.DEFAULT_POLICIES)
+    assert data["entries"] == 2 and list(data["policies"]) == list(DEFAULT_POLICIES)
     assert data["policies"]["hold"]["total_pnl"] == pytest.approx(
         result.summary["hold"]["total_pnl"], abs=0.01
     )
@@ -697,8 +703,8 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
         got = list(csv.DictReader(fh))
     assert len(got) == 8 and got[0]["policy"] == "hold" and got[0]["id"] == "ic-2015-01-05"
     for row in got:  # the per-category columns add up to the trade's P&L (to the cent)
-        parts = sum(float(row[f"pnl_{c}"]) for c in bt.CATEGORIES)
-        assert parts == pytest.approx(float(row["pnl"]), abs=0.01 * len(bt.CATEGORIES))
+        parts = sum(float(row[f"pnl_{c}"]) for c in CATEGORIES)
+        assert parts == pytest.approx(float(row["pnl"]), abs=0.01 * len(CATEGORIES))
     if have_mpl:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
@@ -742,7 +748,7 @@ def test_condor_values_equal_value_legs_bit_for_bit(default_run):
     for e in r.entries[::10]:
         for row in range(0, len(e.life) - 1, 3):
             i = e.first + row
-            m = bt.day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
+            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
             a, b = value_legs(m, e.legs), e.values_at(row)
             for f in fields:
                 assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
@@ -755,23 +761,23 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     # into the VIX layers' cash, no fee; the legs are gone, the condor stays.
     expiry = date(2011, 8, 17)
     condor_legs = tuple(
-        bt.Leg("SPX", "SPXW", t, k, date(2011, 9, 2), q, 1.0)
+        Leg("SPX", "SPXW", t, k, date(2011, 9, 2), q, 1.0)
         for t, k, q in (("put", 1050, 1), ("put", 1100, -1), ("call", 1250, -1), ("call", 1300, 1))
     )
-    e = bt.Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
+    e = Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     layer = [
-        bt.Leg("VIX", "VIX", "call", 20.0, expiry, 3, 1.2, layer=1),
-        bt.Leg("VIX", "VIX", "call", 25.0, expiry, -3, 0.5, layer=1),
+        Leg("VIX", "VIX", "call", 20.0, expiry, 3, 1.2, layer=1),
+        Leg("VIX", "VIX", "call", 25.0, expiry, -3, 0.5, layer=1),
     ]
     for g in layer:
         t.legs.append(g)
         t.kind[id(g)] = "vix"
-    market = bt.day_market(expiry, 1193.89, 31.87, bt.BacktestParams(), 5.0, ())
-    bt._expire_vix(t, market)
+    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), 5.0, ())
+    _expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
 
@@ -783,16 +789,16 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
     from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 
     condor_legs = tuple(
-        bt.Leg("SPX", "SPXW", t, k, date(2014, 10, 31), q, 1.0)
+        Leg("SPX", "SPXW", t, k, date(2014, 10, 31), q, 1.0)
         for t, k, q in (("put", 1800, 1), ("put", 1850, -1), ("call", 2050, -1), ("call", 2100, 1))
     )
-    e = bt.Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
+    e = Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
-    long_ = bt.Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)
-    short = bt.Leg("VIX", "VIX", "call", 33.0, date(2014, 10, 22), -1, 0.2, layer=1)
+    long_ = Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)
+    short = Leg("VIX", "VIX", "call", 33.0, date(2014, 10, 22), -1, 0.2, layer=1)
     t.legs += [long_, short]
     t.kind[id(long_)] = t.kind[id(short)] = "vix"
     trim = Recommendation(
@@ -804,10 +810,10 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
         Action.ROLL, "roll", 1,
         trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(later, 1, True, 3.5, 3.55)),
     )  # fmt: skip
-    market = bt.day_market(date(2014, 10, 15), 1862.49, 23.79, bt.BacktestParams(), 5.0, ())
-    params = bt.BacktestParams()
-    assert bt._apply(t, trim, 1.4, market, params, params.costs, 12)
-    assert not bt._apply(t, roll, 1.4, market, params, params.costs, 12)
+    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), 5.0, ())
+    params = BacktestParams()
+    assert _apply(t, trim, 1.4, market, params, params.costs, 12)
+    assert not _apply(t, roll, 1.4, market, params, params.costs, 12)
     assert t.legs == list(condor_legs)
     assert t.counts["trim_hedge"] == 1 and t.counts["roll"] == 0
     assert t.actions[-1] == "2014-10-15 skipped roll: its legs were traded earlier today"

@@ -25,7 +25,10 @@ from alvh_cli.app import backtest as options
 from alvh_cli.app.backtest import backtest_command
 from alvh_cli.backtest import analysis as an
 from alvh_cli.backtest import experiments as ex
-from alvh_cli.backtest import simulation as bt
+from alvh_cli.backtest.market import default_history
+from alvh_cli.backtest.params import make_params
+from alvh_cli.backtest.policies import DEFAULT_POLICIES, POLICIES
+from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.model.rules import Rules
 
 # The condor of both tiny entries (SPX 2000, VIX 15, 4 days, flat vol): put and call credits.
@@ -36,7 +39,7 @@ CALL_CREDIT = black(True, 2000, 2030, T0, 0.15) - black(True, 2000, 2080, T0, 0.
 
 @pytest.fixture(scope="module")
 def tiny():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params(FLAT))
+    return run_backtest(tiny_history(), Rules(), make_params(FLAT))
 
 
 def test_attribution_of_a_settled_condor_by_hand(tiny):
@@ -71,9 +74,7 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
 def test_attribution_adds_up_on_every_trade_and_day():
     """On the embedded data, with every kind of adjustment in it: each trade's parts add up
     to its P&L, each policy's category curves to its equity curve."""
-    r = bt.run_backtest(
-        bt.default_history(), Rules(), bt.make_params({"end": "2016-03-31"}), bt.POLICIES
-    )
+    r = run_backtest(default_history(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
     an.check_attribution(r)
     alvh = r.summary["alvh"]
     assert alvh["hedges"] > 0 and alvh["rolls"] > 0  # VIX layers and rolled verticals traded
@@ -162,8 +163,8 @@ def test_episodes_of_a_user_history_are_its_worst_drawdowns(tiny):
 
 
 def test_named_episodes_on_the_embedded_data():
-    r = bt.run_backtest(
-        bt.default_history(), Rules(), bt.make_params({"end": "2016-03-31"}), ("hold", "alvh")
+    r = run_backtest(
+        default_history(), Rules(), make_params({"end": "2016-03-31"}), ("hold", "alvh")
     )
     rows = an.episode_table(r)
     assert [x.episode.name for x in rows] == [
@@ -182,11 +183,11 @@ def test_named_episodes_on_the_embedded_data():
 
 @pytest.fixture(scope="module")
 def short_history():
-    return bt.default_history()
+    return default_history()
 
 
 POINTS = [{"delta": d, "layer1_budget_share": s} for d in (0.12, 0.16) for s in (0.3, 0.5)]
-BASE = bt.make_params({"end": "2015-04-30"})
+BASE = make_params({"end": "2015-04-30"})
 
 
 def test_sweep_equals_serial_runs_bit_for_bit_on_joblib(short_history):
@@ -195,7 +196,7 @@ def test_sweep_equals_serial_runs_bit_for_bit_on_joblib(short_history):
     alone = [ex.backtest_point(short_history, Rules(), BASE, policies, p) for p in POINTS]
     # the same as a run of its own: a sweep point is the backtest at those values
     params, rules = ex.split_point(POINTS[1], BASE, Rules())
-    own = bt.run_backtest(short_history, rules, params, policies)
+    own = run_backtest(short_history, rules, params, policies)
     assert same_bits(alone[1], own.summary)
     assert rules.layer1_budget_share == 0.5 and params.delta == 0.12
     parallel = ex.run_sweep(short_history, Rules(), BASE, policies, POINTS, workers=2)
@@ -222,7 +223,7 @@ def test_sweep_on_a_dask_cluster_equals_serial(short_history, cluster):
 
 
 def test_walk_forward_chooses_on_train_reports_test(short_history):
-    base = bt.make_params({"end": "2015-12-31", "dte": 14})
+    base = make_params({"end": "2015-12-31", "dte": 14})
     grid = [{"delta": 0.10}, {"delta": 0.20}]
     policies = ("hold", "stop2x")
     objective = ex.parse_objective("hold.total_pnl", policies)
@@ -379,5 +380,5 @@ def test_sweep_command_table_and_json(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     data = json.loads(out)
     assert [p["point"] for p in data["points"]] == [{"delta": 0.1}, {"delta": 0.16}]
-    assert set(data["points"][0]["policies"]) == set(bt.DEFAULT_POLICIES)
+    assert set(data["points"][0]["policies"]) == set(DEFAULT_POLICIES)
     assert len(TINY) == 10

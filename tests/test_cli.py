@@ -371,7 +371,7 @@ def test_readme_and_messages_cite_no_design_document():
 def test_backtest_help_lists_every_entry_key(alvh):
     from dataclasses import fields
 
-    from alvh_cli.backtest.simulation import PARAMS, BacktestParams
+    from alvh_cli.backtest.params import PARAMS, BacktestParams
 
     code, out, _ = alvh(["backtest", "--help"])
     assert code == 0

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alvh_cli.backtest import episodes as ep
-from alvh_cli.backtest.simulation import default_history
+from alvh_cli.backtest.market import default_history
 from alvh_cli.errors import InputError
 
 DAY0 = date(2020, 1, 6)

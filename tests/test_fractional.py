@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
-from alvh_cli.backtest import simulation as bt
+from alvh_cli.backtest.entries import Entry
+from alvh_cli.backtest.market import default_history
+from alvh_cli.backtest.params import BacktestParams, make_params
+from alvh_cli.backtest.simulation import _apply, _close_at, _Trade, run_backtest
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
 from alvh_cli.method.regime import Regime
@@ -77,7 +80,7 @@ def test_fills_of_a_fraction_are_pro_rata():
     # half-spread: buy 0.3 put at 12.00 + 0.10, sell 0.3 call at 8.00 − 0.10, fees $1.15315 a
     # contract (commission 0.65 + Cboe 0.45 + OCC 0.025 + ORF 0.02815) on 0.6 contracts:
     # cash = −12.10·0.3·100 + 7.90·0.3·100 − 0.6·1.15315 = −363 + 237 − 0.69189 = −126.69189.
-    entry = bt.Entry(
+    entry = Entry(
         "ic", date(2015, 1, 5), date(2015, 2, 20), date(2015, 2, 20), 0, 30,
         tuple(
             Leg("SPX", "SPXW", t, k, date(2015, 2, 20), q, 1.0)
@@ -87,7 +90,7 @@ def test_fills_of_a_fraction_are_pro_rata():
         ),
         2.0, 2.1, 200.0,
     )  # fmt: skip
-    t = bt._Trade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
     for g in entry.legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     syn = [
@@ -101,26 +104,26 @@ def test_fills_of_a_fraction_are_pro_rata():
         trades=(TradeLeg(syn[0], 0.3, True, 12.0, 12.1), TradeLeg(syn[1], -0.3, True, 8.0, 7.9)),
     )
     mkt = market(spx=1960.0, vix=16.0)
-    params = bt.BacktestParams()
-    assert bt._apply(t, rec, 2.5, mkt, params, params.costs, 3)
+    params = BacktestParams()
+    assert _apply(t, rec, 2.5, mkt, params, params.costs, 3)
     assert t.by["synthetic_put"] == pytest.approx(-126.69189, abs=1e-9)
     assert t.fees == pytest.approx(0.6 * 1.15315, abs=1e-12)
     assert t.spread_cost == pytest.approx(0.3 * 0.10 * 100 * 2, abs=1e-9)
     assert [g.quantity for g in t.legs[4:]] == [0.3, -0.3]
     # closing 0.1 then 0.2 of the put leaves nothing, not float dust
     put = t.legs[4]
-    bt._close_at(t, put, -0.1, 11.0, mkt, params.costs)
-    bt._close_at(t, t.legs[4], -0.2, 11.0, mkt, params.costs)
+    _close_at(t, put, -0.1, 11.0, mkt, params.costs)
+    _close_at(t, t.legs[4], -0.2, 11.0, mkt, params.costs)
     assert [g.type for g in t.legs[4:]] == ["call"]
 
 
 @pytest.fixture(scope="module")
 def one_and_three():
     """alvh_frac over 2015 (the first entries after the warm-up) at 1 and 3 condors."""
-    history = bt.default_history()
+    history = default_history()
     return {
-        n: bt.run_backtest(
-            history, Rules(), bt.make_params({"contracts": n, "end": "2015-12-31"}), ("alvh_frac",)
+        n: run_backtest(
+            history, Rules(), make_params({"contracts": n, "end": "2015-12-31"}), ("alvh_frac",)
         )
         for n in (1, 3)
     }

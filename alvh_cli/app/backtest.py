@@ -1,4 +1,4 @@
-"""``alvh backtest``: options → the run (``engine.run_backtest`` and its analysis, a sweep
+"""``alvh backtest``: options → the run (``simulation.run_backtest`` and its analysis, a sweep
 or a walk-forward in ``experiments``) → the report, the trades CSV, the plots.
 
 The Typer command in ``cli.py`` hands its parsed options to ``backtest_command``; this
@@ -14,7 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from alvh_cli.backtest import simulation as bt
+from alvh_cli.backtest import simulation
+from alvh_cli.backtest.market import default_history
+from alvh_cli.backtest.params import make_params
+from alvh_cli.backtest.policies import ALVH_POLICIES, DEFAULT_POLICIES, parse_policies
 from alvh_cli.errors import InputError
 
 SENSITIVITY = ("costs", "model", "none")
@@ -23,7 +26,7 @@ SENSITIVITY = ("costs", "model", "none")
 def backtest_command(
     history: Sequence[Path | str] | None = None,
     rules: Path | str | None = None,
-    policies: str = ",".join(bt.DEFAULT_POLICIES),
+    policies: str = ",".join(DEFAULT_POLICIES),
     entry: Sequence[str] | None = None,
     no_profit_take: bool = False,
     start: str | None = None,
@@ -74,19 +77,19 @@ def backtest_command(
         )
     if resamples < 100:
         raise InputError(f"must be at least 100, got {resamples}", "--resamples")
-    chosen = bt.parse_policies(policies)
+    chosen = parse_policies(policies)
     if fractional and "alvh_frac" not in chosen:
-        chosen = bt.parse_policies([*chosen, "alvh_frac"])
+        chosen = parse_policies([*chosen, "alvh_frac"])
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = resolve(*layers)
-    params = bt.make_params(parse_entry_options(entry or []), "--entry")
+    params = make_params(parse_entry_options(entry or []), "--entry")
     options: dict[str, Any] = {"start": start, "end": end}
     if no_profit_take:
         options["profit_take"] = False
     for key, value in options.items():
         if value is not None:
             try:
-                params = bt.make_params({key: value}, base=params)
+                params = make_params({key: value}, base=params)
             except InputError as exc:
                 raise InputError(exc.message, f"--{key.replace('_', '-')}") from None
     grid = experiments.parse_grid(sweep, params, effective) if sweep else None
@@ -142,13 +145,13 @@ def backtest_command(
         # backtest: the thread only hands out tasks and waits.
         # a run without an alvh policy takes a fraction of a second: starting worker
         # processes for its sensitivity points would cost more than it saves
-        cheap = not any(p in bt.ALVH_POLICIES for p in chosen) and not chosen_workers
+        cheap = not any(p in ALVH_POLICIES for p in chosen) and not chosen_workers
         if points and (workers > 1 or dask is not None) and not (cheap and dask is None):
             runs = pool.submit(
                 experiments.sensitivity, frame, effective, params, chosen, points, workers,
                 dask, bar(f"{len(points)} sensitivity runs"),
             )  # fmt: skip
-        result = bt.run_backtest(frame, effective, params, chosen, progress=bar("backtest"))
+        result = simulation.run_backtest(frame, effective, params, chosen, progress=bar("backtest"))
         if runs is not None:
             runs = runs.result()
         elif points:
@@ -191,7 +194,7 @@ def load_history(paths: Sequence[Path | str] | None):
     """The user's history files (any layout ``history.read_history`` reads), else the embedded
     2014–2018 data."""
     if not paths:
-        return bt.default_history()
+        return default_history()
     from alvh_cli.inputs.history import read_history
 
     return read_history([Path(p) for p in paths])
@@ -236,7 +239,7 @@ def _params_file(path: str) -> dict[str, Any]:
     table = doc.get("backtest", doc)
     if not isinstance(table, dict):
         raise InputError("[backtest] must be a table", path, "backtest")
-    bt.make_params(table, path)  # errors name this file
+    make_params(table, path)  # errors name this file
     return dict(table)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from alvh_cli.backtest import bootstrap as bs
 from alvh_cli.backtest import episodes as ep
-from alvh_cli.backtest.simulation import CATEGORIES, CATEGORY_INDEX, BacktestResult
+from alvh_cli.backtest.results import CATEGORIES, CATEGORY_INDEX, BacktestResult
 
 # Rows of the attribution table: (label, put-side category, call-side category).
 ATTRIBUTION_ROWS = (

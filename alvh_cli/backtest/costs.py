@@ -188,6 +188,11 @@ class CostModel:
         exchange = self.exchange_fee_scale * tiers[k][1]
         return self.commission + exchange + self.clearing_fee + self.regulatory_fee
 
+    def fees_one(self, underlying: str, premium: float, quantity: float) -> float:
+        """``fees`` of one leg in plain floats: dollars to trade ``quantity`` contracts at
+        ``premium`` points per unit."""
+        return self.fee_one(underlying, premium) * abs(quantity)
+
     def with_spreads(self, multiplier: float) -> CostModel:
         """The same model with both half-spreads times ``multiplier`` (fees unchanged)."""
         return replace(self, spread_multiplier=self.spread_multiplier * multiplier)

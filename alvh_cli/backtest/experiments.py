@@ -27,7 +27,8 @@ import pandas as pd
 
 from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
-from alvh_cli.backtest.simulation import LEGACY, PARAMS, BacktestParams, make_params, run_backtest
+from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
+from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.model.rules import DEFAULTS, Rules, override
 

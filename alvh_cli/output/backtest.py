@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from alvh_cli.backtest import analysis as an
-from alvh_cli.backtest import simulation as bt
+from alvh_cli.backtest import results as bt
 from alvh_cli.errors import InputError
 from alvh_cli.output import common, files
 

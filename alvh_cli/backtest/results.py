@@ -1,0 +1,207 @@
+"""What a backtest gives back: one record per trade, one summary per policy, daily curves.
+
+Every trade's P&L is split by what earned it (``CATEGORIES``): the condor's put and call
+sides, the VIX layers, the Layer 3 synthetics (conversions on the put side, reversals on
+the call side) and rolled verticals; each policy keeps a daily curve per category, so a
+window's P&L can be read for any of them. Money is in dollars unless a name says points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from alvh_cli.backtest.entries import Entry
+from alvh_cli.backtest.params import BacktestParams
+from alvh_cli.model.rules import Rules
+
+MODEL_NOTE = (
+    "Option prices are modelled from VIX (BSM with a tenor-dependent smile, VIX futures from "
+    "a mean-reverting curve, VIX options by Black-76), not historical quotes."
+)
+CVAR_LEVEL = 0.05
+
+# What each leg of a trade is, for the attribution of its P&L; the side is the condor side
+# the leg belongs to or adjusts (VIX layers hedge the put side: the method buys them only
+# when the put side is tested).
+CATEGORIES = (
+    "condor_put", "condor_call", "vix", "synthetic_put", "synthetic_call",
+    "roll_put", "roll_call",
+)  # fmt: skip
+CATEGORY_INDEX = {c: k for k, c in enumerate(CATEGORIES)}
+ACTION_COUNTS = ("open_hedge", "trim_hedge", "close_hedge", "roll", "convert",
+                 "close_vertical", "close_position")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Everything a report needs, as plain data.
+
+    ``trades`` has one dict per (policy, entry); ``equity`` one array of
+    dollars per policy, the daily equity curve (closed trades' P&L plus open
+    trades marked at the model mid) on ``dates``; ``curves`` the same split by
+    ``CATEGORIES`` (policy → array categories × days; its rows add up to the
+    equity curve); ``summary`` one dict per policy (see ``summarise``). ``spx``
+    and ``vix`` are the closes on ``dates``; ``embedded`` says whether they are
+    the embedded data.
+    """
+
+    policies: tuple[str, ...]
+    params: BacktestParams
+    rules: Rules
+    source: str
+    dates: tuple[date, ...]
+    entries: tuple[Entry, ...]
+    trades: tuple[dict, ...]
+    equity: dict[str, np.ndarray]
+    summary: dict[str, dict]
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+    spx: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    vix: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    embedded: bool = False
+    note: str = MODEL_NOTE
+
+    def rows(self, policy: str) -> list[dict]:
+        """The trades of ``policy``, in entry order."""
+        return [r for r in self.trades if r["policy"] == policy]
+
+    def pnl(self, policy: str) -> np.ndarray:
+        """Per-trade P&L of ``policy`` in entry order (dollars)."""
+        return np.array([r["pnl"] for r in self.rows(policy)], dtype=float)
+
+    def to_dict(self) -> dict:
+        """JSON shape: period, source, parameters, rules in force, the note, per-policy summary."""
+        from alvh_cli.model.rules import DEFAULTS
+
+        return {
+            "start": self.dates[0].isoformat(),
+            "end": self.dates[-1].isoformat(),
+            "first_entry": self.entries[0].opened.isoformat(),
+            "days": len(self.dates),
+            "entries": len(self.entries),
+            "source": self.source,
+            "note": self.note,
+            "params": self.params.as_dict(),
+            "costs": self.params.costs.as_dict(),
+            "rules": {k: getattr(self.rules, k) for k in DEFAULTS},
+            "policies": {p: self.summary[p] for p in self.policies},
+        }
+
+
+def summarise(pnls: Sequence[float], equity: np.ndarray, rows: Sequence[dict]) -> dict:
+    """Per-policy figures (dollars): trade statistics, drawdown, 5% CVaR, costs, hedges,
+    adjusted trades, the P&L by category, per condor unit and per unit of risk.
+
+    ``max_drawdown`` is the largest fall of the daily equity curve from its
+    running peak (the curve starts at 0). ``cvar_5`` is the mean P&L of the
+    worst ceil(5% of trades) trades. ``hedge_spend`` is what the VIX call
+    spread layers cost to open (fees included); ``hedge_pnl`` what every layer
+    leg (VIX spreads, Layer 3 synthetics and rolled verticals) made or lost.
+    ``adjusted_*`` are the trades whose condor reached 2x on a daily close
+    before any profit take — the trades a 2x stop closes, the ones the method
+    adjusts. ``attribution`` is the total of each ``pnl_<category>``;
+    ``pnl_per_unit`` the total per condor unit (per contract of the condor);
+    ``return_on_risk`` the mean over trades of P&L / the condor's max loss at
+    entry; ``pnl_per_day_held`` the total over the calendar days the trades
+    were open.
+    """
+    pnl = np.asarray(pnls, dtype=float)
+    n = len(pnl)
+    curve = np.concatenate([[0.0], equity])
+    # 1e-9: 0.05·60 is 3.0000000000000004 in floating point, and the worst 3 are meant
+    worst = np.sort(pnl)[: max(1, math.ceil(CVAR_LEVEL * n - 1e-9))] if n else np.array([np.nan])
+    adjusted = np.array([r["pnl"] for r in rows if r["reached_2x"]], dtype=float)
+    exits = {"expiry": 0, "stop": 0, "profit_take": 0}
+    for r in rows:
+        exits[r["exit_reason"]] += 1
+    units = sum(r["contracts"] for r in rows) / n if n else math.nan
+    days = float(sum(r["days_held"] for r in rows))
+    return {
+        "trades": n,
+        "win_rate": float((pnl > 0).mean()) if n else math.nan,
+        "mean_pnl": float(pnl.mean()) if n else math.nan,
+        "median_pnl": float(np.median(pnl)) if n else math.nan,
+        "total_pnl": float(pnl.sum()),
+        "max_drawdown": float((np.maximum.accumulate(curve) - curve).max()),
+        "worst_trade": float(pnl.min()) if n else math.nan,
+        "cvar_5": float(worst.mean()),
+        "pnl_per_unit": float(pnl.sum() / units) if n else math.nan,
+        "return_on_risk": float(np.mean([r["return_on_risk"] for r in rows])) if n else math.nan,
+        "pnl_per_day_held": float(pnl.sum() / days) if days else math.nan,
+        "days_held": days,
+        "hedge_spend": float(sum(r["hedge_spend"] for r in rows)),
+        "hedge_pnl": float(sum(r["hedge_pnl"] for r in rows)),
+        "hedges": sum(r["hedges"] for r in rows),
+        "conversions": sum(r["conversions"] for r in rows),
+        "rolls": sum(r["rolls"] for r in rows),
+        "trims": sum(r["trims"] for r in rows),
+        "unwinds": sum(r["unwinds"] for r in rows),
+        "fees": float(sum(r["fees"] for r in rows)),
+        "spread_cost": float(sum(r["spread_cost"] for r in rows)),
+        "exits": exits,
+        "adjusted_trades": len(adjusted),
+        "adjusted_pnl": float(adjusted.sum()),
+        "adjusted_mean_pnl": float(adjusted.mean()) if len(adjusted) else math.nan,
+        "attribution": {c: float(sum(r[f"pnl_{c}"] for r in rows)) for c in CATEGORIES},
+    }
+
+
+def entry_row(e: Entry) -> dict:
+    """The entry's part of its trades' records (shared by every policy)."""
+    lp, sp, sc, lc = e.strikes
+    return {
+        "id": e.id,
+        "opened": e.opened.isoformat(),
+        "expiry": e.expiry.isoformat(),
+        "long_put": lp,
+        "short_put": sp,
+        "short_call": sc,
+        "long_call": lc,
+        "contracts": abs(e.legs[1].quantity),
+        "credit": e.credit,
+        "max_loss": e.max_loss,
+    }
+
+
+def trade_row(
+    e: Entry,
+    t: int,
+    reason: str,
+    mark: float,
+    pnl: float,
+    fees_paid: float,
+    spread_cost: float,
+    by: dict[str, float],
+    counts: dict[str, int] | None = None,
+    hedge_spend: float = 0.0,
+    actions: Sequence[str] = (),
+) -> dict:
+    """The per-trade record of ``e`` closed on row ``t`` of its life; ``counts``,
+    ``hedge_spend`` and ``actions`` are the alvh policy's adjustments. ``pnl_*`` split the
+    P&L by what earned it (``by``, ``CATEGORIES``; they add up to ``pnl``)."""
+    counts = counts or {}
+    layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
+    closed = e.life[t]
+    return {
+        "closed": closed.isoformat(),
+        "exit_reason": reason,
+        "exit_mark": mark,
+        "pnl": pnl,
+        "days_held": (closed - e.opened).days,
+        "return_on_risk": pnl / e.max_loss if e.max_loss > 0 else math.nan,
+        "fees": fees_paid,
+        "spread_cost": spread_cost,
+        **{f"pnl_{c}": by.get(c, 0.0) for c in CATEGORIES},
+        "hedge_spend": hedge_spend,
+        "hedge_pnl": layers,
+        "hedges": counts.get("open_hedge", 0),
+        "conversions": counts.get("convert", 0),
+        "rolls": counts.get("roll", 0),
+        "trims": counts.get("trim_hedge", 0),
+        "unwinds": counts.get("close_hedge", 0),
+        "actions": "; ".join(actions),
+    }
