@@ -168,7 +168,8 @@ def tiny_no_take():
 
 
 def rows(result, policy=None):
-    return {(r["policy"], r["id"]): r for r in result.trades if policy in (None, r["policy"])}
+    """Each trade's record as its flat row (``TradeRecord.to_dict``), by (policy, id)."""
+    return {(r.policy, r.id): r.to_dict() for r in result.trades if policy in (None, r.policy)}
 
 
 def test_entries_and_credit(tiny):
@@ -232,7 +233,7 @@ def test_trade_b(tiny):
     assert (r["closed"], r["exit_reason"]) == ("2015-01-16", "expiry")
     assert r["pnl"] == pytest.approx((CREDIT - 15.0) * 100, abs=0.005)  # −941.53
     # Both trades closed at >= 2x before any profit take: the "adjusted trades" of every policy.
-    assert all(r["reached_2x"] for r in tiny.trades)
+    assert all(r.reached_2x for r in tiny.trades)
 
 
 def test_alvh_without_history_holds_and_says_so(tiny):
@@ -247,17 +248,17 @@ def test_alvh_without_history_holds_and_says_so(tiny):
 
 def test_tiny_summary_and_equity(tiny):
     s = tiny.summary["stop2x"]
-    assert s["trades"] == 2 and s["adjusted_trades"] == 2  # A at 8.95x, B at 2.54x
-    assert s["total_pnl"] == pytest.approx((CREDIT - 50) * 100 - 857.82, abs=0.01)
-    assert s["exits"] == {"expiry": 0, "stop": 2, "profit_take": 0}
+    assert s.trades == 2 and s.adjusted_trades == 2  # A at 8.95x, B at 2.54x
+    assert s.total_pnl == pytest.approx((CREDIT - 50) * 100 - 857.82, abs=0.01)
+    assert s.exits == {"expiry": 0, "stop": 2, "profit_take": 0}
     # Equity: A's stop on Tuesday (−4,441.53) is the low; the curve ends at the total.
     curve = tiny.equity["stop2x"]
-    assert curve[-1] == pytest.approx(s["total_pnl"], abs=1e-6)
-    assert s["max_drawdown"] == pytest.approx(-curve.min(), abs=1e-6)
-    assert s["worst_trade"] == pytest.approx((CREDIT - 50) * 100, abs=0.005)
-    assert s["cvar_5"] == s["worst_trade"]  # ceil(5% of 2) = 1 trade
+    assert curve[-1] == pytest.approx(s.total_pnl, abs=1e-6)
+    assert s.max_drawdown == pytest.approx(-curve.min(), abs=1e-6)
+    assert s.worst_trade == pytest.approx((CREDIT - 50) * 100, abs=0.005)
+    assert s.cvar_5 == s.worst_trade  # ceil(5% of 2) = 1 trade
     hold = tiny.summary["hold"]
-    assert hold["win_rate"] == 0.5 and hold["exits"] == {"expiry": 1, "stop": 0, "profit_take": 1}
+    assert hold.win_rate == 0.5 and hold.exits == {"expiry": 1, "stop": 0, "profit_take": 1}
 
 
 # ------------------------------------------------------------------ calendar of entries
@@ -299,7 +300,7 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
     # 261 weeks; the first year is the warm-up (250 closes before the first entry, so the
     # alvh policy's scenario set has a year of windows), and the last 7 expire after 2018
     assert n == 202 and r.entries[0].opened == date(2015, 1, 5)
-    per_policy = {p: [t for t in r.trades if t["policy"] == p] for p in r.policies}
+    per_policy = {p: [t.to_dict() for t in r.trades_of(p)] for p in r.policies}
     shared = [(e.id, e.strikes, e.credit) for e in r.entries]
     for trades in per_policy.values():
         assert len(trades) == n
@@ -317,16 +318,14 @@ def test_hold_pays_settlement_minus_credit(default_run):
     """At expiry: (credit − payoff at the SPX close)·100 less the four legs' entry fees."""
     spx = default_history()["spx"]
     checked = 0
-    for e, t in zip(
-        default_run.entries, [t for t in default_run.trades if t["policy"] == "hold"], strict=True
-    ):
-        if t["exit_reason"] != "expiry":
+    for e, t in zip(default_run.entries, default_run.trades_of("hold"), strict=True):
+        if t.exit_reason != "expiry":
             continue
         s = spx[pd.Timestamp(e.settled)]
         lp, sp, sc, lc = e.strikes
         payoff = max(sp - s, 0) - max(lp - s, 0) + max(s - sc, 0) - max(s - lc, 0)
         want = (e.credit - payoff) * 100 - sum(e.entry_fees)
-        assert round(t["pnl"], 2) == round(want, 2)
+        assert round(t.pnl, 2) == round(want, 2)
         checked += 1
     assert checked > 20
 
@@ -352,12 +351,12 @@ def test_stops_close_at_the_first_close_at_the_multiple(default_run):
 def test_pnl_splits_by_what_earned_it(default_run):
     """Every trade's P&L is the sum of its parts: the condor's put and call sides, the VIX
     layers, the synthetics and the rolled verticals (fills, fees and settlements)."""
-    parts = [k for k in default_run.trades[0] if k.startswith("pnl_")]
+    parts = list(default_run.trades[0].attribution)
     assert len(parts) == 7
     for t in default_run.trades:
-        assert sum(t[k] for k in parts) == pytest.approx(t["pnl"], abs=1e-6)
+        assert sum(t.attribution[k] for k in parts) == pytest.approx(t.pnl, abs=1e-6)
     s = default_run.summary["alvh"]
-    assert s["hedges"] > 0 and s["unwinds"] > 0
+    assert s.hedges > 0 and s.unwinds > 0
 
 
 def test_alvh_condor_matches_hold_until_it_acts(default_run):
@@ -379,7 +378,7 @@ def test_alvh_condor_matches_hold_until_it_acts(default_run):
 
 def test_equity_curves_end_at_total(default_run):
     for p in default_run.policies:
-        assert default_run.equity[p][-1] == pytest.approx(default_run.summary[p]["total_pnl"])
+        assert default_run.equity[p][-1] == pytest.approx(default_run.summary[p].total_pnl)
         assert default_run.equity[p].shape == (len(default_run.dates),)
 
 
@@ -472,7 +471,7 @@ GOLDEN = {
 
 
 def test_golden_summary_at_the_first_builds_model(legacy_run):
-    got = {p: {k: v for k, v in s.items()} for p, s in legacy_run.summary.items()}
+    got = {p: s.to_dict() for p, s in legacy_run.summary.items()}
     for policy, want in GOLDEN.items():
         for key, value in want.items():
             if isinstance(value, float):
@@ -627,7 +626,7 @@ GOLDEN_DEFAULT = {
 
 def test_golden_summary_at_the_defaults(default_run):
     for policy, want in GOLDEN_DEFAULT.items():
-        got = default_run.summary[policy]
+        got = default_run.summary[policy].to_dict()
         for key, value in want.items():
             if key == "attribution":
                 for c, v in value.items():
@@ -697,7 +696,7 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     assert data["note"].startswith("Option prices are modelled from VIX")
     assert data["entries"] == 2 and list(data["policies"]) == list(DEFAULT_POLICIES)
     assert data["policies"]["hold"]["total_pnl"] == pytest.approx(
-        result.summary["hold"]["total_pnl"], abs=0.01
+        result.summary["hold"].total_pnl, abs=0.01
     )
     with open(trades, newline="") as fh:
         got = list(csv.DictReader(fh))

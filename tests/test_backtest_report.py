@@ -46,7 +46,7 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
     # Trade B held to expiry, SPX 1955 at settlement: the put spread pays 1970 − 1955 = 15.
     # Put side (2.7426 − 15)·100 = −1,225.74; call side 2.8421·100 = +284.21; together
     # −941.53, the trade's P&L. Nothing else earned anything.
-    r = {(t["policy"], t["id"]): t for t in tiny.trades}
+    r = {(t.policy, t.id): t.to_dict() for t in tiny.trades}
     hold = r[("hold", "ic-2015-01-12")]
     assert hold["pnl_condor_put"] == pytest.approx((PUT_CREDIT - 15.0) * 100, abs=1e-6)
     assert hold["pnl_condor_call"] == pytest.approx(CALL_CREDIT * 100, abs=1e-6)
@@ -63,12 +63,13 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
     assert stop["pnl_condor_put"] == pytest.approx((PUT_CREDIT - put_debit) * 100, abs=1e-6)
     assert stop["pnl_condor_call"] == pytest.approx((CALL_CREDIT - call_debit) * 100, abs=1e-6)
     for row in tiny.trades:
-        assert row["pnl_vix"] == row["pnl_synthetic_put"] == row["pnl_roll_call"] == 0.0
+        parts = row.attribution
+        assert parts["vix"] == parts["synthetic_put"] == parts["roll_call"] == 0.0
     table = an.attribution(tiny)["hold"]
     assert table["condor"]["put"] == pytest.approx(
         sum(r[("hold", e)]["pnl_condor_put"] for e in ("ic-2015-01-05", "ic-2015-01-12"))
     )
-    assert table["total"]["total"] == pytest.approx(tiny.summary["hold"]["total_pnl"])
+    assert table["total"]["total"] == pytest.approx(tiny.summary["hold"].total_pnl)
 
 
 def test_attribution_adds_up_on_every_trade_and_day():
@@ -77,11 +78,11 @@ def test_attribution_adds_up_on_every_trade_and_day():
     r = run_backtest(default_history(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
     an.check_attribution(r)
     alvh = r.summary["alvh"]
-    assert alvh["hedges"] > 0 and alvh["rolls"] > 0  # VIX layers and rolled verticals traded
-    assert any(abs(row["pnl_vix"]) > 0 for row in r.rows("alvh"))
+    assert alvh.hedges > 0 and alvh.rolls > 0  # VIX layers and rolled verticals traded
+    assert any(abs(row.attribution["vix"]) > 0 for row in r.trades_of("alvh"))
     table = an.attribution(r)
     for p in r.policies:
-        assert table[p]["total"]["total"] == pytest.approx(r.summary[p]["total_pnl"], abs=1e-6)
+        assert table[p]["total"]["total"] == pytest.approx(r.summary[p].total_pnl, abs=1e-6)
         rows = [v for k, v in table[p].items() if k != "total"]
         for row in rows:
             assert row["put"] + row["call"] == pytest.approx(row["total"], abs=1e-9)
@@ -240,7 +241,7 @@ def test_walk_forward_chooses_on_train_reports_test(short_history):
                 base,
                 policies,
                 {**p, "start": w.train_start, "end": w.train_end},
-            )["hold"]["total_pnl"]
+            )["hold"].total_pnl
             for p in grid
         ]
         assert f.chosen == grid[int(np.argmax(train))] and f.train_score == max(train)
@@ -252,9 +253,7 @@ def test_walk_forward_chooses_on_train_reports_test(short_history):
             {**f.chosen, "start": w.test_start, "end": w.test_end},
         )
         assert same_bits(test, f.test_result)
-    assert wf.pooled["hold"] == pytest.approx(
-        sum(f.test_result["hold"]["total_pnl"] for f in folds)
-    )
+    assert wf.pooled["hold"] == pytest.approx(sum(f.test_result["hold"].total_pnl for f in folds))
 
 
 def test_model_sensitivity_rows(tmp_path, capsys):
@@ -267,7 +266,7 @@ def test_model_sensitivity_rows(tmp_path, capsys):
     assert labels[0] == "as run" and "first build's model and costs" in labels
     assert any(x.startswith("kappa 2.5") for x in labels) and any("x0.5" in x for x in labels)
     first = report.sensitivity[0][2]
-    assert first["hold_total"] == pytest.approx(report.result.summary["hold"]["total_pnl"])
+    assert first["hold_total"] == pytest.approx(report.result.summary["hold"].total_pnl)
     assert "How the headline figures move" in out
 
 

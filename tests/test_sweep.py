@@ -4,6 +4,7 @@ only. The tasks are cheap pure functions, not the backtest."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from datetime import date, timedelta
@@ -123,6 +124,9 @@ def bits(x):
         return ("array", x.dtype.str, x.shape, x.tobytes())
     if isinstance(x, dict):
         return ("dict", tuple((k, bits(v)) for k, v in x.items()))
+    if dataclasses.is_dataclass(x):
+        fields = dataclasses.fields(x)
+        return (type(x).__name__, tuple((f.name, bits(getattr(x, f.name))) for f in fields))
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, tuple(bits(v) for v in x))
     return (type(x).__name__, x)

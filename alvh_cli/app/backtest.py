@@ -161,11 +161,11 @@ def backtest_command(
             )  # fmt: skip
     if points:
         # the cost row: the run and every point that changes the half-spreads alone
-        cost_row = {1.0: {p: result.summary[p]["total_pnl"] for p in chosen}}
+        cost_row = {1.0: {p: result.summary[p].total_pnl for p in chosen}}
         for point, summaries in zip(points, runs, strict=True):
             if set(point) == {"spread_multiplier"}:
                 m = point["spread_multiplier"] / params.spread_multiplier
-                cost_row[m] = {p: summaries[p]["total_pnl"] for p in chosen}
+                cost_row[m] = {p: summaries[p].total_pnl for p in chosen}
         if sensitivity == "model":
             mine = {p: result.summary[p] for p in chosen}
             model_rows = [("as run", {}, experiments.headline(mine))] + [

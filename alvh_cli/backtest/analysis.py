@@ -43,7 +43,7 @@ def attribution(result: BacktestResult) -> dict[str, dict[str, dict[str, float]]
     "total" row; every row's put + call is its total, the rows add up to the policy's."""
     out = {}
     for policy in result.policies:
-        parts = result.summary[policy]["attribution"]
+        parts = result.summary[policy].attribution
         rows = {}
         for label, put, call in ATTRIBUTION_ROWS:
             p = parts[put]
@@ -133,12 +133,12 @@ def bootstrap(
 
 
 def check_attribution(result: BacktestResult, tolerance: float = 1e-6) -> None:
-    """Raise AssertionError unless every trade's ``pnl_<category>`` add up to its P&L and each
+    """Raise AssertionError unless every trade's attribution adds up to its P&L and each
     policy's category curves add up to its equity curve (an invariant, checked in tests)."""
     for r in result.trades:
-        parts = sum(r[f"pnl_{c}"] for c in CATEGORIES)
-        if abs(parts - r["pnl"]) > tolerance:
-            raise AssertionError(f"{r['policy']} {r['id']}: parts {parts} != P&L {r['pnl']}")
+        parts = sum(r.attribution[c] for c in CATEGORIES)
+        if abs(parts - r.pnl) > tolerance:
+            raise AssertionError(f"{r.policy} {r.id}: parts {parts} != P&L {r.pnl}")
     for p in result.policies:
         if not np.allclose(result.curves[p].sum(axis=0), result.equity[p], atol=tolerance):
             raise AssertionError(f"{p}: category curves do not add up to the equity curve")

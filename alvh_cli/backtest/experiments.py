@@ -172,14 +172,14 @@ def sensitivity(
 def headline(summaries: dict[str, dict]) -> dict[str, float]:
     """The figures a sensitivity row shows: each policy's total, alvh − hold and alvh −
     stop3x where run, alvh's and hold's max drawdown and 5% CVaR."""
-    out = {f"{p}_total": s["total_pnl"] for p, s in summaries.items()}
+    out = {f"{p}_total": s.total_pnl for p, s in summaries.items()}
     for a, b in (("alvh", "hold"), ("alvh", "stop3x")):
         if a in summaries and b in summaries:
-            out[f"{a}-{b}"] = summaries[a]["total_pnl"] - summaries[b]["total_pnl"]
+            out[f"{a}-{b}"] = summaries[a].total_pnl - summaries[b].total_pnl
     for p in ("hold", "alvh"):
         if p in summaries:
-            out[f"{p}_max_drawdown"] = summaries[p]["max_drawdown"]
-            out[f"{p}_cvar_5"] = summaries[p]["cvar_5"]
+            out[f"{p}_max_drawdown"] = summaries[p].max_drawdown
+            out[f"{p}_cvar_5"] = summaries[p].cvar_5
     return out
 
 
@@ -199,7 +199,7 @@ def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
     maximize = METRICS[metric]
 
     def score(summaries: dict) -> float:
-        value = summaries[policy][metric]
+        value = getattr(summaries[policy], metric)
         return math.nan if value is None else float(value)
 
     how = "maximise" if maximize else "minimise"
@@ -266,5 +266,5 @@ def walk_forward(
     windows = sw.walk_forward_windows(days[first], days[-1], train_days, test_days)
     run = task(history, rules, base, policies)
     result = sw.walk_forward(run, grid, windows, objective, workers, dask_address, progress)
-    pooled = {p: float(sum(f.test_result[p]["total_pnl"] for f in result.folds)) for p in policies}
+    pooled = {p: float(sum(f.test_result[p].total_pnl for f in result.folds)) for p in policies}
     return WalkForward(result, pooled, train_days, test_days)

@@ -27,7 +27,7 @@ import numpy as np
 from alvh_cli.backtest.costs import CostModel
 from alvh_cli.backtest.entries import Entry
 from alvh_cli.backtest.params import BacktestParams
-from alvh_cli.backtest.results import CATEGORIES, CATEGORY_INDEX, trade_row
+from alvh_cli.backtest.results import CATEGORIES, CATEGORY_INDEX, TradeRecord, trade_record
 from alvh_cli.errors import InputError
 from alvh_cli.method import check
 from alvh_cli.model.rules import Rules
@@ -77,8 +77,9 @@ def run_plain(
     n_days: int,
     costs: CostModel,
     vix: np.ndarray,
-) -> tuple[dict, np.ndarray]:
-    """hold / stop2x / stop3x on one entry: its row and its daily P&L by category
+    reached_2x: bool,
+) -> tuple[TradeRecord, np.ndarray]:
+    """hold / stop2x / stop3x on one entry: its record and its daily P&L by category
     (``CATEGORIES`` × days; the condor's put legs and call legs)."""
     t, reason = first_exit(e, params, rules, policy)
     qty = np.array([g.quantity for g in e.legs], dtype=float)
@@ -117,5 +118,7 @@ def run_plain(
         path[k, e.first : e.first + t] = marked[:, legs[0]] + marked[:, legs[1]]
         path[k, e.first + t :] = by[c]
     fee_total = float(entry_fees.sum() + exit_fees.sum())
-    row = trade_row(e, t, reason, float(e.marks[t]), pnl, fee_total, spread, by)
-    return row, path
+    record = trade_record(
+        policy, e, t, reason, float(e.marks[t]), pnl, fee_total, spread, by, reached_2x
+    )
+    return record, path

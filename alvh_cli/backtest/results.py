@@ -9,8 +9,8 @@ window's P&L can be read for any of them. Money is in dollars unless a name says
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import numpy as np
@@ -38,16 +38,182 @@ ACTION_COUNTS = ("open_hedge", "trim_hedge", "close_hedge", "roll", "convert",
 
 
 @dataclass(frozen=True)
-class BacktestResult:
-    """Everything a report needs, as plain data.
+class TradeRecord:
+    """One trade of one policy: the condor as opened, how and when it closed, what it made.
 
-    ``trades`` has one dict per (policy, entry); ``equity`` one array of
+    Money is in dollars, ``credit`` and ``exit_mark`` in points per condor unit and
+    multiples of the credit. ``attribution`` splits ``pnl`` by what earned it
+    (``CATEGORIES``; the parts add up to ``pnl``); ``hedge_spend`` is what the VIX call
+    spread layers cost to open (fees included), ``hedge_pnl`` what every layer leg made or
+    lost; the counts and ``actions`` are the alvh policy's adjustments (none for the
+    others). ``reached_2x``: the condor's debit to close was >= 2x the credit on a daily
+    close before any profit take (the trades a 2x stop closes).
+    """
+
+    policy: str
+    id: str
+    opened: date
+    expiry: date
+    strikes: tuple[float, ...]  # long put, short put, short call, long call
+    contracts: int
+    credit: float
+    max_loss: float
+    closed: date
+    exit_reason: str  # "expiry", "stop" or "profit_take"
+    exit_mark: float
+    pnl: float
+    days_held: int
+    return_on_risk: float
+    fees: float
+    spread_cost: float
+    attribution: Mapping[str, float]
+    hedge_spend: float
+    hedge_pnl: float
+    hedges: int
+    conversions: int
+    rolls: int
+    trims: int
+    unwinds: int
+    actions: tuple[str, ...]
+    reached_2x: bool
+
+    def to_dict(self) -> dict:
+        """One flat row: dates as ISO text, the strikes by leg, ``pnl_<category>`` for each
+        part of the attribution, the actions joined by "; "."""
+        lp, sp, sc, lc = self.strikes
+        return {
+            "policy": self.policy,
+            "id": self.id,
+            "opened": self.opened.isoformat(),
+            "expiry": self.expiry.isoformat(),
+            "long_put": lp,
+            "short_put": sp,
+            "short_call": sc,
+            "long_call": lc,
+            "contracts": self.contracts,
+            "credit": self.credit,
+            "max_loss": self.max_loss,
+            "closed": self.closed.isoformat(),
+            "exit_reason": self.exit_reason,
+            "exit_mark": self.exit_mark,
+            "pnl": self.pnl,
+            "days_held": self.days_held,
+            "return_on_risk": self.return_on_risk,
+            "fees": self.fees,
+            "spread_cost": self.spread_cost,
+            **{f"pnl_{c}": self.attribution[c] for c in CATEGORIES},
+            "hedge_spend": self.hedge_spend,
+            "hedge_pnl": self.hedge_pnl,
+            "hedges": self.hedges,
+            "conversions": self.conversions,
+            "rolls": self.rolls,
+            "trims": self.trims,
+            "unwinds": self.unwinds,
+            "actions": "; ".join(self.actions),
+            "reached_2x": self.reached_2x,
+        }
+
+
+def trade_record(
+    policy: str,
+    e: Entry,
+    t: int,
+    reason: str,
+    mark: float,
+    pnl: float,
+    fees_paid: float,
+    spread_cost: float,
+    by: Mapping[str, float],
+    reached_2x: bool,
+    counts: Mapping[str, int] | None = None,
+    hedge_spend: float = 0.0,
+    actions: Sequence[str] = (),
+) -> TradeRecord:
+    """The record of ``e`` under ``policy``, closed on row ``t`` of its life for ``reason``
+    at ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
+    ``counts`` (by action), ``hedge_spend`` and ``actions`` are the alvh policy's
+    adjustments."""
+    counts = counts or {}
+    layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
+    closed = e.life[t]
+    return TradeRecord(
+        policy=policy,
+        id=e.id,
+        opened=e.opened,
+        expiry=e.expiry,
+        strikes=e.strikes,
+        contracts=abs(e.legs[1].quantity),
+        credit=e.credit,
+        max_loss=e.max_loss,
+        closed=closed,
+        exit_reason=reason,
+        exit_mark=mark,
+        pnl=pnl,
+        days_held=(closed - e.opened).days,
+        return_on_risk=pnl / e.max_loss if e.max_loss > 0 else math.nan,
+        fees=fees_paid,
+        spread_cost=spread_cost,
+        attribution={c: by.get(c, 0.0) for c in CATEGORIES},
+        hedge_spend=hedge_spend,
+        hedge_pnl=layers,
+        hedges=counts.get("open_hedge", 0),
+        conversions=counts.get("convert", 0),
+        rolls=counts.get("roll", 0),
+        trims=counts.get("trim_hedge", 0),
+        unwinds=counts.get("close_hedge", 0),
+        actions=tuple(actions),
+        reached_2x=reached_2x,
+    )
+
+
+@dataclass(frozen=True)
+class PolicySummary:
+    """One policy's figures over its trades (dollars unless said; see ``summarise``)."""
+
+    trades: int
+    win_rate: float  # share of trades with P&L > 0
+    mean_pnl: float
+    median_pnl: float
+    total_pnl: float
+    max_drawdown: float  # of the daily equity curve, >= 0
+    worst_trade: float
+    cvar_5: float  # mean P&L of the worst 5% of trades
+    pnl_per_unit: float  # total per condor unit
+    return_on_risk: float  # mean of P&L / max loss at entry (a fraction)
+    pnl_per_day_held: float
+    days_held: float  # calendar days, summed over the trades
+    hedge_spend: float
+    hedge_pnl: float
+    hedges: int
+    conversions: int
+    rolls: int
+    trims: int
+    unwinds: int
+    fees: float
+    spread_cost: float
+    exits: Mapping[str, int]  # "expiry", "stop", "profit_take" → trades
+    adjusted_trades: int
+    adjusted_pnl: float
+    adjusted_mean_pnl: float
+    attribution: Mapping[str, float]  # category → total P&L
+
+    def to_dict(self) -> dict:
+        """Every figure by its name, in field order."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["exits"], out["attribution"] = dict(self.exits), dict(self.attribution)
+        return out
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Everything a report needs.
+
+    ``trades`` has one ``TradeRecord`` per (policy, entry); ``equity`` one array of
     dollars per policy, the daily equity curve (closed trades' P&L plus open
     trades marked at the model mid) on ``dates``; ``curves`` the same split by
     ``CATEGORIES`` (policy → array categories × days; its rows add up to the
-    equity curve); ``summary`` one dict per policy (see ``summarise``). ``spx``
-    and ``vix`` are the closes on ``dates``; ``embedded`` says whether they are
-    the embedded data.
+    equity curve); ``summary`` one ``PolicySummary`` per policy. ``spx`` and ``vix``
+    are the closes on ``dates``; ``embedded`` says whether they are the embedded data.
     """
 
     policies: tuple[str, ...]
@@ -56,22 +222,22 @@ class BacktestResult:
     source: str
     dates: tuple[date, ...]
     entries: tuple[Entry, ...]
-    trades: tuple[dict, ...]
+    trades: tuple[TradeRecord, ...]
     equity: dict[str, np.ndarray]
-    summary: dict[str, dict]
+    summary: dict[str, PolicySummary]
     curves: dict[str, np.ndarray] = field(default_factory=dict)
     spx: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     vix: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     embedded: bool = False
     note: str = MODEL_NOTE
 
-    def rows(self, policy: str) -> list[dict]:
+    def trades_of(self, policy: str) -> list[TradeRecord]:
         """The trades of ``policy``, in entry order."""
-        return [r for r in self.trades if r["policy"] == policy]
+        return [r for r in self.trades if r.policy == policy]
 
     def pnl(self, policy: str) -> np.ndarray:
         """Per-trade P&L of ``policy`` in entry order (dollars)."""
-        return np.array([r["pnl"] for r in self.rows(policy)], dtype=float)
+        return np.array([r.pnl for r in self.trades_of(policy)], dtype=float)
 
     def to_dict(self) -> dict:
         """JSON shape: period, source, parameters, rules in force, the note, per-policy summary."""
@@ -88,120 +254,59 @@ class BacktestResult:
             "params": self.params.as_dict(),
             "costs": self.params.costs.as_dict(),
             "rules": {k: getattr(self.rules, k) for k in DEFAULTS},
-            "policies": {p: self.summary[p] for p in self.policies},
+            "policies": {p: self.summary[p].to_dict() for p in self.policies},
         }
 
 
-def summarise(pnls: Sequence[float], equity: np.ndarray, rows: Sequence[dict]) -> dict:
-    """Per-policy figures (dollars): trade statistics, drawdown, 5% CVaR, costs, hedges,
-    adjusted trades, the P&L by category, per condor unit and per unit of risk.
+def summarise(records: Sequence[TradeRecord], equity: np.ndarray) -> PolicySummary:
+    """One policy's figures from its trades and its daily equity curve (dollars).
 
     ``max_drawdown`` is the largest fall of the daily equity curve from its
     running peak (the curve starts at 0). ``cvar_5`` is the mean P&L of the
-    worst ceil(5% of trades) trades. ``hedge_spend`` is what the VIX call
-    spread layers cost to open (fees included); ``hedge_pnl`` what every layer
-    leg (VIX spreads, Layer 3 synthetics and rolled verticals) made or lost.
-    ``adjusted_*`` are the trades whose condor reached 2x on a daily close
-    before any profit take — the trades a 2x stop closes, the ones the method
-    adjusts. ``attribution`` is the total of each ``pnl_<category>``;
-    ``pnl_per_unit`` the total per condor unit (per contract of the condor);
-    ``return_on_risk`` the mean over trades of P&L / the condor's max loss at
-    entry; ``pnl_per_day_held`` the total over the calendar days the trades
-    were open.
+    worst ceil(5% of trades) trades. ``adjusted_*`` are the trades whose condor
+    reached 2x on a daily close before any profit take — the trades a 2x stop
+    closes, the ones the method adjusts. ``attribution`` is the total of each
+    category's P&L; ``pnl_per_unit`` the total per condor unit (per contract of
+    the condor); ``return_on_risk`` the mean over trades of P&L / the condor's
+    max loss at entry; ``pnl_per_day_held`` the total over the calendar days the
+    trades were open.
     """
-    pnl = np.asarray(pnls, dtype=float)
+    pnl = np.asarray([r.pnl for r in records], dtype=float)
     n = len(pnl)
     curve = np.concatenate([[0.0], equity])
     # 1e-9: 0.05·60 is 3.0000000000000004 in floating point, and the worst 3 are meant
     worst = np.sort(pnl)[: max(1, math.ceil(CVAR_LEVEL * n - 1e-9))] if n else np.array([np.nan])
-    adjusted = np.array([r["pnl"] for r in rows if r["reached_2x"]], dtype=float)
+    adjusted = np.array([r.pnl for r in records if r.reached_2x], dtype=float)
     exits = {"expiry": 0, "stop": 0, "profit_take": 0}
-    for r in rows:
-        exits[r["exit_reason"]] += 1
-    units = sum(r["contracts"] for r in rows) / n if n else math.nan
-    days = float(sum(r["days_held"] for r in rows))
-    return {
-        "trades": n,
-        "win_rate": float((pnl > 0).mean()) if n else math.nan,
-        "mean_pnl": float(pnl.mean()) if n else math.nan,
-        "median_pnl": float(np.median(pnl)) if n else math.nan,
-        "total_pnl": float(pnl.sum()),
-        "max_drawdown": float((np.maximum.accumulate(curve) - curve).max()),
-        "worst_trade": float(pnl.min()) if n else math.nan,
-        "cvar_5": float(worst.mean()),
-        "pnl_per_unit": float(pnl.sum() / units) if n else math.nan,
-        "return_on_risk": float(np.mean([r["return_on_risk"] for r in rows])) if n else math.nan,
-        "pnl_per_day_held": float(pnl.sum() / days) if days else math.nan,
-        "days_held": days,
-        "hedge_spend": float(sum(r["hedge_spend"] for r in rows)),
-        "hedge_pnl": float(sum(r["hedge_pnl"] for r in rows)),
-        "hedges": sum(r["hedges"] for r in rows),
-        "conversions": sum(r["conversions"] for r in rows),
-        "rolls": sum(r["rolls"] for r in rows),
-        "trims": sum(r["trims"] for r in rows),
-        "unwinds": sum(r["unwinds"] for r in rows),
-        "fees": float(sum(r["fees"] for r in rows)),
-        "spread_cost": float(sum(r["spread_cost"] for r in rows)),
-        "exits": exits,
-        "adjusted_trades": len(adjusted),
-        "adjusted_pnl": float(adjusted.sum()),
-        "adjusted_mean_pnl": float(adjusted.mean()) if len(adjusted) else math.nan,
-        "attribution": {c: float(sum(r[f"pnl_{c}"] for r in rows)) for c in CATEGORIES},
-    }
-
-
-def entry_row(e: Entry) -> dict:
-    """The entry's part of its trades' records (shared by every policy)."""
-    lp, sp, sc, lc = e.strikes
-    return {
-        "id": e.id,
-        "opened": e.opened.isoformat(),
-        "expiry": e.expiry.isoformat(),
-        "long_put": lp,
-        "short_put": sp,
-        "short_call": sc,
-        "long_call": lc,
-        "contracts": abs(e.legs[1].quantity),
-        "credit": e.credit,
-        "max_loss": e.max_loss,
-    }
-
-
-def trade_row(
-    e: Entry,
-    t: int,
-    reason: str,
-    mark: float,
-    pnl: float,
-    fees_paid: float,
-    spread_cost: float,
-    by: dict[str, float],
-    counts: dict[str, int] | None = None,
-    hedge_spend: float = 0.0,
-    actions: Sequence[str] = (),
-) -> dict:
-    """The per-trade record of ``e`` closed on row ``t`` of its life; ``counts``,
-    ``hedge_spend`` and ``actions`` are the alvh policy's adjustments. ``pnl_*`` split the
-    P&L by what earned it (``by``, ``CATEGORIES``; they add up to ``pnl``)."""
-    counts = counts or {}
-    layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
-    closed = e.life[t]
-    return {
-        "closed": closed.isoformat(),
-        "exit_reason": reason,
-        "exit_mark": mark,
-        "pnl": pnl,
-        "days_held": (closed - e.opened).days,
-        "return_on_risk": pnl / e.max_loss if e.max_loss > 0 else math.nan,
-        "fees": fees_paid,
-        "spread_cost": spread_cost,
-        **{f"pnl_{c}": by.get(c, 0.0) for c in CATEGORIES},
-        "hedge_spend": hedge_spend,
-        "hedge_pnl": layers,
-        "hedges": counts.get("open_hedge", 0),
-        "conversions": counts.get("convert", 0),
-        "rolls": counts.get("roll", 0),
-        "trims": counts.get("trim_hedge", 0),
-        "unwinds": counts.get("close_hedge", 0),
-        "actions": "; ".join(actions),
-    }
+    for r in records:
+        exits[r.exit_reason] += 1
+    units = sum(r.contracts for r in records) / n if n else math.nan
+    days = float(sum(r.days_held for r in records))
+    return PolicySummary(
+        trades=n,
+        win_rate=float((pnl > 0).mean()) if n else math.nan,
+        mean_pnl=float(pnl.mean()) if n else math.nan,
+        median_pnl=float(np.median(pnl)) if n else math.nan,
+        total_pnl=float(pnl.sum()),
+        max_drawdown=float((np.maximum.accumulate(curve) - curve).max()),
+        worst_trade=float(pnl.min()) if n else math.nan,
+        cvar_5=float(worst.mean()),
+        pnl_per_unit=float(pnl.sum() / units) if n else math.nan,
+        return_on_risk=float(np.mean([r.return_on_risk for r in records])) if n else math.nan,
+        pnl_per_day_held=float(pnl.sum() / days) if days else math.nan,
+        days_held=days,
+        hedge_spend=float(sum(r.hedge_spend for r in records)),
+        hedge_pnl=float(sum(r.hedge_pnl for r in records)),
+        hedges=sum(r.hedges for r in records),
+        conversions=sum(r.conversions for r in records),
+        rolls=sum(r.rolls for r in records),
+        trims=sum(r.trims for r in records),
+        unwinds=sum(r.unwinds for r in records),
+        fees=float(sum(r.fees for r in records)),
+        spread_cost=float(sum(r.spread_cost for r in records)),
+        exits=exits,
+        adjusted_trades=len(adjusted),
+        adjusted_pnl=float(adjusted.sum()),
+        adjusted_mean_pnl=float(adjusted.mean()) if len(adjusted) else math.nan,
+        attribution={c: float(sum(r.attribution[c] for r in records)) for c in CATEGORIES},
+    )

@@ -16,7 +16,7 @@ out (:mod:`alvh_cli.backtest.results`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -38,15 +38,19 @@ from alvh_cli.backtest.results import (
     CATEGORIES,
     CATEGORY_INDEX,
     BacktestResult,
-    entry_row,
+    PolicySummary,
+    TradeRecord,
     summarise,
-    trade_row,
+    trade_record,
 )
 from alvh_cli.errors import InputError
 from alvh_cli.method import check
+from alvh_cli.method.regime import Regime
+from alvh_cli.method.scenarios import History
 from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.rules import Rules
+from alvh_cli.model.valuation import summarise as value_position
 
 Progress = Callable[[int, int], None]
 
@@ -83,9 +87,10 @@ def run_backtest(
     entries = condor_paths(entries, days, spx, vix, params)
     reached = {e.id: first_exit(e, params, rules, "stop2x")[1] == "stop" for e in entries}
 
-    rows: list[dict] = []
+    records: list[TradeRecord] = []
     equity: dict[str, np.ndarray] = {}
     curves: dict[str, np.ndarray] = {}
+    summary: dict[str, PolicySummary] = {}
     steps = [0, len(runs_alvh) * len(days)]
 
     def tick(done: int, _total: int) -> None:
@@ -95,29 +100,26 @@ def run_backtest(
     for policy in policies:
         if policy in ALVH_POLICIES:
             results = _run_alvh(
-                entries, days, market, spx, vix, params, rules, costs,
-                integral=ALVH_POLICIES[policy], progress=tick if progress else None,
+                policy, entries, days, market, spx, vix, params, rules, costs, reached,
+                progress=tick if progress else None,
             )  # fmt: skip
             steps[0] += len(days)
         else:
-            results = [run_plain(e, policy, params, rules, len(days), costs, vix) for e in entries]
+            results = [
+                run_plain(e, policy, params, rules, len(days), costs, vix, reached[e.id])
+                for e in entries
+            ]
         by_category = np.zeros((len(CATEGORIES), len(days)))
-        for e, (row, path) in zip(entries, results, strict=True):
-            rows.append({"policy": policy, **entry_row(e), **row, "reached_2x": reached[e.id]})
+        for _record, path in results:
             by_category += path
+        mine = [record for record, _path in results]
+        records += mine
         curves[policy] = by_category
         equity[policy] = by_category.sum(axis=0)
-    summary = {
-        p: summarise(
-            [r["pnl"] for r in rows if r["policy"] == p],
-            equity[p],
-            [r for r in rows if r["policy"] == p],
-        )
-        for p in policies
-    }
+        summary[policy] = summarise(mine, equity[policy])
     source = ", ".join(str(s) for s in history.attrs.get("sources", [])) or "history"
     return BacktestResult(
-        policies, params, rules, source, days, tuple(entries), tuple(rows), equity, summary,
+        policies, params, rules, source, days, tuple(entries), tuple(records), equity, summary,
         curves, spx, vix, is_embedded(history),
     )  # fmt: skip
 
@@ -192,7 +194,22 @@ def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: fl
     )
 
 
+def _open_trade(e: Entry) -> _Trade:
+    """The running state of ``e`` as opened: its condor legs, entry cash, fees and
+    half-spreads, its value on the first close."""
+    t = _Trade(e, list(e.legs), e.credit, e.entry_cash, float(sum(e.entry_fees)), 0.0)
+    t.spread_cost = float(np.sum(np.abs([g.entry_price for g in e.legs] - e.prices[0])))
+    t.spread_cost *= 100.0 * abs(e.legs[0].quantity)
+    for g, side, fee in zip(e.legs, ("put", "put", "call", "call"), e.entry_fees, strict=True):
+        t.kind[id(g)] = f"condor_{side}"
+        t.by[f"condor_{side}"] += -g.entry_price * g.quantity * g.multiplier - fee
+    t.path = np.zeros((len(CATEGORIES), e.last - e.first + 1))
+    t.mark(0, e.prices[0])
+    return t
+
+
 def _run_alvh(
+    policy: str,
     entries: Sequence[Entry],
     days,
     market_at: Callable[[int], Market],
@@ -201,39 +218,25 @@ def _run_alvh(
     params: BacktestParams,
     rules: Rules,
     costs: CostModel,
+    reached: Mapping[str, bool],
     *,
-    integral: bool = True,
     progress: Progress | None = None,
-) -> list[tuple[dict, np.ndarray]]:
+) -> list[tuple[TradeRecord, np.ndarray]]:
     """Each day, ``check.check_position`` on every open trade, its recommendations filled at
-    the model price moved by the half-spread, fees paid.
+    the model price moved by the half-spread, fees paid: each trade's record and its daily
+    P&L by category (``CATEGORIES`` × days).
 
-    The engine sees only the past: its historical scenarios are the windows of the
+    The method sees only the past: its historical scenarios are the windows of the
     history up to that day, and the VIX spike signal (which brings layer 1 in early) is
     computed from those closes. Its cost assumptions are the backtest's
-    (``engine_rules``). ``integral=False`` sizes every adjustment in fractions of a
-    contract.
+    (``engine_rules``). ``alvh_frac`` sizes every adjustment in fractions of a contract.
     """
-    from alvh_cli.method.regime import Regime
-    from alvh_cli.method.scenarios import History
-    from alvh_cli.model.valuation import summarise as value_position
-
-    closes = History(
+    past = History(
         np.array([d.toordinal() for d in days], dtype=np.int64), np.asarray(spx), vix, "backtest"
     )
-    engine = check.Engine(closes, fallback=False)
+    engine = check.Engine(past, fallback=False)
     spikes = spike_flags(vix, rules.vix_spike_window, rules.vix_spike_pct)
-    trades = []
-    for e in entries:
-        t = _Trade(e, list(e.legs), e.credit, e.entry_cash, float(sum(e.entry_fees)), 0.0)
-        t.spread_cost = float(np.sum(np.abs([g.entry_price for g in e.legs] - e.prices[0])))
-        t.spread_cost *= 100.0 * abs(e.legs[0].quantity)
-        for g, side, fee in zip(e.legs, ("put", "put", "call", "call"), e.entry_fees, strict=True):
-            t.kind[id(g)] = f"condor_{side}"
-            t.by[f"condor_{side}"] += -g.entry_price * g.quantity * g.multiplier - fee
-        t.path = np.zeros((len(CATEGORIES), e.last - e.first + 1))
-        t.mark(0, e.prices[0])
-        trades.append(t)
+    trades = [_open_trade(e) for e in entries]
     by_first: dict[int, list[_Trade]] = {}
     for t in trades:
         by_first.setdefault(t.entry.first, []).append(t)
@@ -259,44 +262,73 @@ def _run_alvh(
         review = [t for t in review if t.managed]
         if review:
             regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
-            # a condor still as opened has its values worked out; the others are priced here
-            adjusted = [t for t in review if not t.pristine]
-            values = value_legs(market, [g for t in adjusted for g in t.legs])
-            start = 0
-            for t in review:
-                if t.pristine:
-                    part = t.entry.values_at(i - t.entry.first)
-                else:
-                    stop = start + len(t.legs)
-                    part = _slice_values(values, start, stop)
-                    start = stop
-                position = Position(t.entry.id, tuple(t.legs), t.credit, t.entry.opened, "backtest")
-                pv = value_position(position, market, day_rules, part)
-                advice = check.check_position(pv, regime, engine, figures=False, integral=integral)
-                changed = False
-                for rec in advice.recommendations:
-                    changed |= _apply(t, rec, pv.mark_multiple, market, params, costs, i)
-                    if t.closed_at is not None:
-                        break
-                t.pristine &= not changed
-                if t.closed_at is None:
-                    prices = value_legs(market, t.legs).price if changed else part.price
-                    t.mark(i - t.entry.first, prices)
+            day = _Day(i, market, day_rules, regime, engine, params, costs)
+            _decide(review, day, integral=ALVH_POLICIES[policy])
         for t in live:
             if i == t.entry.last:
                 _settle(t, market, float(spx[i]), costs)
-    out = []
-    for e, t in zip(entries, trades, strict=True):
-        path = np.zeros((len(CATEGORIES), len(days)))
-        t.path[:, t.closed_at] = [t.by[c] for c in CATEGORIES]
-        path[:, e.first : e.first + t.closed_at + 1] = t.path[:, : t.closed_at + 1]
-        path[:, e.first + t.closed_at + 1 :] = t.path[:, t.closed_at, None]
-        row = trade_row(
-            e, t.closed_at, t.reason, t.exit_mark, t.cash, t.fees, t.spread_cost, t.by,
-            t.counts, t.hedge_spend, t.actions,
-        )  # fmt: skip
-        out.append((row, path))
-    return out
+    return [_closed(policy, t, len(days), reached[t.entry.id]) for t in trades]
+
+
+@dataclass(frozen=True)
+class _Day:
+    """What the method decides with on close ``row``: the market, the rules of the day
+    (``engine_rules``), the regime, the scenario engine; and the backtest's parameters
+    and costs the fills use."""
+
+    row: int
+    market: Market
+    rules: Rules
+    regime: Regime
+    engine: check.Engine
+    params: BacktestParams
+    costs: CostModel
+
+
+def _decide(review: Sequence[_Trade], day: _Day, *, integral: bool) -> None:
+    """The method's recommendations for each managed trade on this close, filled; each
+    trade's value recorded. A condor still as opened has its values worked out
+    (``Entry.values_at``); the others are priced here, together."""
+    i, market = day.row, day.market
+    adjusted = [t for t in review if not t.pristine]
+    values = value_legs(market, [g for t in adjusted for g in t.legs])
+    start = 0
+    for t in review:
+        if t.pristine:
+            part = t.entry.values_at(i - t.entry.first)
+        else:
+            stop = start + len(t.legs)
+            part = _slice_values(values, start, stop)
+            start = stop
+        position = Position(t.entry.id, tuple(t.legs), t.credit, t.entry.opened, "backtest")
+        pv = value_position(position, market, day.rules, part)
+        advice = check.check_position(pv, day.regime, day.engine, figures=False, integral=integral)
+        changed = False
+        for rec in advice.recommendations:
+            changed |= _apply(t, rec, pv.mark_multiple, market, day.params, day.costs, i)
+            if t.closed_at is not None:
+                break
+        t.pristine &= not changed
+        if t.closed_at is None:
+            prices = value_legs(market, t.legs).price if changed else part.price
+            t.mark(i - t.entry.first, prices)
+
+
+def _closed(
+    policy: str, t: _Trade, n_days: int, reached_2x: bool
+) -> tuple[TradeRecord, np.ndarray]:
+    """A closed trade's record and its daily P&L by category over the whole history (its
+    value on each close of its life, then its final P&L)."""
+    e = t.entry
+    path = np.zeros((len(CATEGORIES), n_days))
+    t.path[:, t.closed_at] = [t.by[c] for c in CATEGORIES]
+    path[:, e.first : e.first + t.closed_at + 1] = t.path[:, : t.closed_at + 1]
+    path[:, e.first + t.closed_at + 1 :] = t.path[:, t.closed_at, None]
+    record = trade_record(
+        policy, e, t.closed_at, t.reason, t.exit_mark, t.cash, t.fees, t.spread_cost, t.by,
+        reached_2x, t.counts, t.hedge_spend, t.actions,
+    )  # fmt: skip
+    return record, path
 
 
 def _slice_values(values, start: int, stop: int):

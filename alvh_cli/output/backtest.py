@@ -76,8 +76,9 @@ def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
     def write(fh):
         out = csv.DictWriter(fh, fieldnames=TRADE_COLUMNS, lineterminator="\n")
         out.writeheader()
-        for row in result.trades:
-            out.writerow({k: _cell(k, row[k]) for k in TRADE_COLUMNS})
+        for record in result.trades:
+            cells = record.to_dict()
+            out.writerow({k: _cell(k, cells[k]) for k in TRADE_COLUMNS})
 
     files.write_atomic(path, write)
 
@@ -146,7 +147,7 @@ def plot_report(report: an.BacktestReport, path: Path | str) -> None:
         curve = r.equity[p][first:]
         peak = np.maximum.accumulate(np.concatenate([[0.0], curve]))[1:]
         colour = COLOURS.get(p)
-        ax.plot(dates, curve, label=f"{p} (max drawdown {r.summary[p]['max_drawdown']:,.0f})",
+        ax.plot(dates, curve, label=f"{p} (max drawdown {r.summary[p].max_drawdown:,.0f})",
                 linewidth=1.1, color=colour)  # fmt: skip
         ax.fill_between(dates, curve, peak, where=peak > curve, color=colour, alpha=0.08)
     for row in report.episodes:
@@ -218,7 +219,7 @@ def plot_sweep(
     fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 4), dpi=100)
     axes = [axes] if len(policies) == 1 else list(axes)
     for ax, policy in zip(axes, policies, strict=True):
-        scores = [results[i][policy]["total_pnl"] for i in chosen]
+        scores = [results[i][policy].total_pnl for i in chosen]
         xs, ys, rows = pivot(points, scores, x, y or "_")
         image = ax.imshow(rows, cmap="RdYlGn", aspect="auto", origin="lower")
         ax.set_xticks(range(len(xs)), [_tick(v) for v in xs])
@@ -255,7 +256,7 @@ def plot_walk_forward(wf, policies: Sequence[str], path: Path | str) -> None:
     width = 0.8 / len(policies)
     x = np.arange(len(folds))
     for k, p in enumerate(policies):
-        ax.bar(x + k * width, [f.test_result[p]["total_pnl"] for f in folds], width, label=p,
+        ax.bar(x + k * width, [f.test_result[p].total_pnl for f in folds], width, label=p,
                color=COLOURS.get(p))  # fmt: skip
     ax.set_xticks(x + 0.4 - width / 2)
     ax.set_xticklabels(
@@ -484,7 +485,7 @@ def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
     if fmt == "csv":
         rows = []
         for p in result.policies:
-            row = {"policy": p, **summary_in_dollars(result.summary[p])}
+            row = {"policy": p, **summary_in_dollars(result.summary[p].to_dict())}
             if report.bootstrap is not None:
                 for stat, iv in report.bootstrap.intervals[p].items():
                     row[f"{stat}_low"] = common.Dollars(iv.low)
@@ -508,7 +509,7 @@ def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
     for policy in policies:
         table.add_column(policy, justify="right")
     for label, key, kind in ROWS:
-        table.add_row(label, *(_format(kind, result.summary[p], key) for p in policies))
+        table.add_row(label, *(_format(kind, result.summary[p].to_dict(), key) for p in policies))
     if report.cost_row:
         for m, totals in sorted(report.cost_row.items()):
             table.add_row(f"total P&L, half-spreads x{m:g}", *(_money(totals[p]) for p in policies))
@@ -526,10 +527,10 @@ def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
     for policy in policies:
         table.add_column(policy, justify="right")
     for label, category in ATTRIBUTION_LINES:
-        values = [result.summary[p]["attribution"][category] for p in policies]
+        values = [result.summary[p].attribution[category] for p in policies]
         if category.startswith("condor") or any(abs(v) > 0.005 for v in values):
             table.add_row(label, *(_money(v) for v in values))
-    table.add_row("total", *(_money(result.summary[p]["total_pnl"]) for p in policies))
+    table.add_row("total", *(_money(result.summary[p].total_pnl) for p in policies))
     console.print(table)
     console.print(
         "Each part is the fills, fees and settlements of those legs; the parts add up to the "
@@ -622,7 +623,7 @@ def emit_sweep(
 ) -> None:
     """One row per grid point: the swept values, each policy's total P&L, alvh's max
     drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
-    money = [{k: summary_in_dollars(s) for k, s in r.items()} for r in results]
+    money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
     if fmt == "json":
         return common.emit_json(
             {"points": [{"point": p, "policies": r} for p, r in zip(grid, money, strict=True)]}
@@ -643,9 +644,9 @@ def emit_sweep(
         table.add_column(f"{p} max DD", justify="right")
         table.add_column(f"{p} 5% CVaR", justify="right")
     for point, r in zip(grid, results, strict=True):
-        cells = [str(point[k]) for k in keys] + [_money(r[p]["total_pnl"]) for p in policies]
+        cells = [str(point[k]) for k in keys] + [_money(r[p].total_pnl) for p in policies]
         for p in extra:
-            cells += [_money(r[p]["max_drawdown"]), _money(r[p]["cvar_5"])]
+            cells += [_money(r[p].max_drawdown), _money(r[p].cvar_5)]
         table.add_row(*cells)
     console.print(table)
     console.print(
@@ -660,7 +661,9 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
     if fmt == "json":
         data = wf.to_dict()
         for fold in data["folds"]:
-            fold["test_result"] = {k: summary_in_dollars(v) for k, v in fold["test_result"].items()}
+            fold["test_result"] = {
+                k: summary_in_dollars(v.to_dict()) for k, v in fold["test_result"].items()
+            }
         data["pooled_test_total_pnl"] = _dollars(data["pooled_test_total_pnl"])
         return common.emit_json(data)
     if fmt == "csv":
@@ -668,9 +671,7 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
         for f in wf.result.folds:
             row = {**f.window.as_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
             row |= {"train_score": f.train_score, "test_score": f.test_score}
-            row |= {
-                f"{p}.total_pnl": common.Dollars(f.test_result[p]["total_pnl"]) for p in policies
-            }
+            row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
             rows.append(row)
         return common.emit_csv(rows)
     from rich.table import Table
@@ -691,7 +692,7 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
             f"{f.window.test_start} to {f.window.test_end}",
             ", ".join(f"{k}={v}" for k, v in f.chosen.items()),
             _money(f.train_score, 2),
-            *(_money(f.test_result[p]["total_pnl"]) for p in policies),
+            *(_money(f.test_result[p].total_pnl) for p in policies),
         )
     table.add_row("all test windows", "", "", *(_money(wf.pooled[p]) for p in policies))
     console.print(table)
