@@ -61,28 +61,28 @@ def backtest_command(
         *([rules] if rules is not None else []),
         *(e for e in entry or [] if Path(e).suffix == ".toml"),
     ]
-    for option, path in (("--trades", trades), ("--plot", plot)):
+    for option, path in (("trades", trades), ("plot", plot)):
         if path is not None and any(_same_file(path, f) for f in inputs):
             raise InputError(
-                f"{path} is one of the input files; alvh never writes its inputs", option
+                f"{path} is one of the input files; alvh never writes its inputs", option=option
             )
-    for option, path, suffix in (("--trades", trades, ".csv"), ("--plot", plot, ".png")):
+    for option, path, suffix in (("trades", trades, ".csv"), ("plot", plot, ".png")):
         if path is not None and Path(path).suffix.lower() != suffix:
-            raise InputError(f"must be a {suffix} file, got {str(path)!r}", option)
+            raise InputError(f"must be a {suffix} file, got {str(path)!r}", option=option)
     if trades is not None and plot is not None and _same_file(trades, plot):
-        raise InputError("--trades and --plot name the same file", "--plot")
+        raise InputError("{flag:trades} and {flag:plot} name the same file", option="plot")
     if sensitivity not in SENSITIVITY:
         raise InputError(
-            f"must be one of {', '.join(SENSITIVITY)}, got {sensitivity!r}", "--sensitivity"
+            f"must be one of {', '.join(SENSITIVITY)}, got {sensitivity!r}", option="sensitivity"
         )
     if resamples < 100:
-        raise InputError(f"must be at least 100, got {resamples}", "--resamples")
+        raise InputError(f"must be at least 100, got {resamples}", option="resamples")
     chosen = parse_policies(policies)
     if fractional and "alvh_frac" not in chosen:
         chosen = parse_policies([*chosen, "alvh_frac"])
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = resolve(*layers)
-    params = make_params(parse_entry_options(entry or []), "--entry")
+    params = make_params(parse_entry_options(entry or []), option="entry")
     options: dict[str, Any] = {"start": start, "end": end}
     if no_profit_take:
         options["profit_take"] = False
@@ -91,12 +91,15 @@ def backtest_command(
             try:
                 params = make_params({key: value}, base=params)
             except InputError as exc:
-                raise InputError(exc.message, f"--{key.replace('_', '-')}") from None
+                raise InputError(exc.message, option=key) from None
     grid = experiments.parse_grid(sweep, params, effective) if sweep else None
     if walk_forward and grid is None:
-        raise InputError("--walk-forward chooses among a grid: give it --sweep key=v1,v2", WALK)
+        raise InputError(
+            "{flag:walk_forward} chooses among a grid: give it {flag:sweep} key=v1,v2",
+            option=WALK,
+        )
     if trades is not None and grid is not None:
-        raise InputError("--trades writes one run's trades, not a sweep's", "--trades")
+        raise InputError("{flag:trades} writes one run's trades, not a sweep's", option="trades")
     chosen_workers = workers is not None
     if workers is None:
         workers = sw.default_workers() if sw.has_module("joblib") else 1
@@ -119,7 +122,10 @@ def backtest_command(
             out.plot_walk_forward(wf, chosen, plot)
         return wf
     if objective is not None:
-        raise InputError("--objective is what --walk-forward maximises; add --walk-forward", WALK)
+        raise InputError(
+            "{flag:objective} is what {flag:walk_forward} maximises; add {flag:walk_forward}",
+            option=WALK,
+        )
     if grid is not None:
         with out.progress(f"sweep of {len(grid)} points") as tick:
             results = experiments.run_sweep(
@@ -181,7 +187,7 @@ def backtest_command(
     return rep
 
 
-WALK = "--walk-forward"
+WALK = "walk_forward"
 DASK_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 
 
@@ -213,7 +219,7 @@ def parse_entry_options(values: Sequence[str]) -> dict[str, Any]:
                 continue
             key, sep, text = pair.partition("=")
             if not sep or not key.strip():
-                raise InputError(f"expected key=value, got {pair!r}", "--entry")
+                raise InputError(f"expected key=value, got {pair!r}", option="entry")
             table[key.strip()] = _literal(text.strip())
     return table
 

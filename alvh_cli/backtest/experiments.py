@@ -52,9 +52,10 @@ def sweep_keys() -> list[str]:
     return sorted({*PARAMS, "profit_take", *DEFAULTS})
 
 
-def split_point(point: dict, base: BacktestParams, rules: Rules, source: str = sw.SOURCE):
+def split_point(point: dict, base: BacktestParams, rules: Rules, option: str = sw.SWEEP):
     """(parameters, rules) of a grid point: its backtest keys over ``base``, its rule keys
-    over ``rules``, each validated (an ``InputError`` naming ``source`` and the key)."""
+    over ``rules``, each validated (an ``InputError`` naming the parameter ``option`` and
+    the key). A swept rule's origin is "sweep"."""
     mine, theirs = {}, {}
     for key, value in point.items():
         if (
@@ -66,13 +67,13 @@ def split_point(point: dict, base: BacktestParams, rules: Rules, source: str = s
         elif key in DEFAULTS:
             theirs[key] = value
         else:
-            raise InputError(f"unknown sweep key '{key}'", source, key)
+            raise InputError(f"unknown sweep key '{key}'", key=key, option=option)
     try:
-        params = make_params(mine, source, base)
-        effective = override(rules, theirs, source)
+        params = make_params(mine, base=base)
+        effective = override(rules, theirs, "sweep")
     except InputError as exc:
         key = (exc.key or "").removeprefix("rules.")
-        raise InputError(exc.message, source, key) from None
+        raise InputError(exc.message, key=key, option=option) from None
     return params, effective
 
 
@@ -97,17 +98,17 @@ def task(history, rules, base, policies) -> Callable[[dict], dict]:
 def check_grid(grid: Sequence[dict], base: BacktestParams, rules: Rules) -> None:
     """Validate every point before anything runs: one bad value is one line, no work lost."""
     if not grid:
-        raise InputError("the grid is empty: nothing to run", sw.SOURCE)
+        raise InputError("the grid is empty: nothing to run", option=sw.SWEEP)
     for point in grid:
         split_point(point, base, rules)
 
 
 def parse_grid(specs: Sequence[str], base: BacktestParams, rules: Rules) -> list[dict]:
-    """``--sweep key=v1,v2`` specs → the checked grid (last key fastest)."""
+    """``key=v1,v2`` specs → the checked grid (last key fastest)."""
     axes = sw.parse_sweeps(specs, sweep_keys())
     for key in axes:
         if key in ("start", "end"):  # pragma: no cover - not in sweep_keys
-            raise InputError(f"'{key}' cannot be swept", sw.SOURCE, key)
+            raise InputError(f"'{key}' cannot be swept", key=key, option=sw.SWEEP)
     grid = sw.expand_grid(axes)
     check_grid(grid, base, rules)
     return grid
@@ -194,7 +195,7 @@ def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
         raise InputError(
             f"expected POLICY.METRIC with POLICY one of {', '.join(policies)} and METRIC one of "
             f"{', '.join(METRICS)}, got {text!r}",
-            "--objective",
+            option="objective",
         )
     maximize = METRICS[metric]
 
@@ -249,7 +250,7 @@ def walk_forward(
         raise InputError(
             f"a test window of {test_days} days cannot hold a {base.dte}-day condor: make it "
             f"much longer than the holding period (e.g. {TEST_DAYS})",
-            sw.WALK_SOURCE,
+            option=sw.WALK,
         )
     frame = history[["spx", "vix"]].dropna().sort_index()
     if base.end:
@@ -261,7 +262,7 @@ def walk_forward(
     if first >= len(days):
         raise InputError(
             f"the history has {len(days)} closes, none after the {base.warmup}-close warm-up",
-            sw.WALK_SOURCE,
+            option=sw.WALK,
         )
     windows = sw.walk_forward_windows(days[first], days[-1], train_days, test_days)
     run = task(history, rules, base, policies)

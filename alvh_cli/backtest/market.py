@@ -56,14 +56,14 @@ def closes(
     ``params.start`` stay (the warm-up)."""
     missing = [c for c in ("spx", "vix") if c not in history.columns]
     if missing:
-        raise InputError(f"history has no '{missing[0]}' column", "--history", missing[0])
+        raise InputError(f"history has no '{missing[0]}' column", key=missing[0], option="history")
     frame = history[["spx", "vix"]].dropna().sort_index()
     if params.end:
         frame = frame[pd.DatetimeIndex(frame.index) <= pd.Timestamp(params.end)]
     if len(frame) < 2:
-        raise InputError("fewer than two days of history in the period", "--history")
+        raise InputError("fewer than two days of history in the period", option="history")
     if (frame.to_numpy() <= 0).any():
-        raise InputError("spx and vix must be > 0", "--history")
+        raise InputError("spx and vix must be > 0", option="history")
     days = tuple(ts.date() for ts in pd.DatetimeIndex(frame.index))
     return days, frame["spx"].to_numpy(dtype=float), frame["vix"].to_numpy(dtype=float)
 

@@ -1,8 +1,8 @@
 """The backtest's parameters: entry rule, price model and costs, one table.
 
 ``PARAMS`` is the only place a default lives: ``BacktestParams`` is generated from it (as
-``model.rules.Rules`` is from ``DEFAULTS``), ``--entry`` and ``--sweep`` validate against
-it, and ``alvh backtest --help`` and the README read it.
+``model.rules.Rules`` is from ``DEFAULTS``), the entry parameters and sweeps validate
+against it, and ``alvh backtest --help`` and the README read it.
 
 Model defaults and their sources
 --------------------------------
@@ -178,13 +178,27 @@ KEYS = tuple(f.name for f in fields(BacktestParams))
 
 
 def make_params(
-    table: dict, source: str = "--entry", base: BacktestParams | None = None
+    table: dict,
+    source: str = "",
+    base: BacktestParams | None = None,
+    *,
+    option: str | None = None,
 ) -> BacktestParams:
     """``base`` (default: the defaults) overridden by a validated table of parameters.
 
     Numbers for the ``PARAMS`` keys, a boolean ``profit_take``, dates (or
-    ``YYYY-MM-DD`` strings) ``start`` and ``end``. Unknown keys are errors.
+    ``YYYY-MM-DD`` strings) ``start`` and ``end``. Unknown keys are errors, naming the
+    file ``source`` the table came from, or else the parameter ``option`` that carried it.
     """
+    try:
+        return _checked(table, source, base)
+    except InputError as exc:
+        if option is None or exc.source:
+            raise
+        raise InputError(exc.message, key=exc.key, option=option) from None
+
+
+def _checked(table: dict, source: str, base: BacktestParams | None) -> BacktestParams:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in KEYS:

@@ -45,10 +45,10 @@ def parse_policies(text: str | Sequence[str]) -> tuple[str, ...]:
     for n in names:
         if n not in POLICIES:
             raise InputError(
-                f"unknown policy '{n}' (choose from {', '.join(POLICIES)})", "--policies"
+                f"unknown policy '{n}' (choose from {', '.join(POLICIES)})", option="policies"
             )
     if not names:
-        raise InputError(f"no policy given (choose from {', '.join(POLICIES)})", "--policies")
+        raise InputError(f"no policy given (choose from {', '.join(POLICIES)})", option="policies")
     return tuple(p for p in POLICIES if p in names)
 
 

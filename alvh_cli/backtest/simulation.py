@@ -82,7 +82,7 @@ def run_backtest(
             f"no condor fits in the history {days[0]} to {days[-1]}{where}: an entry needs "
             f"{params.warmup} trading days of history before it (warmup) and its expiry "
             f"(about {params.dte} days later) within the history",
-            "--history",
+            option="history",
         )
     entries = condor_paths(entries, days, spx, vix, params)
     reached = {e.id: first_exit(e, params, rules, "stop2x")[1] == "stop" for e in entries}
