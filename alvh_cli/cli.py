@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from alvh_cli import __version__
+from alvh_cli.backtest import defaults as backtest_defaults
 
 # How the command line names each parameter the library reports bad input for (an
 # InputError's ``option`` role, or ``{flag:role}`` in its message).
@@ -579,7 +580,7 @@ def backtest(
     ),
     rules: Path | None = RULES,
     policies: str = typer.Option(
-        "hold,stop2x,stop3x,alvh",
+        ",".join(backtest_defaults.DEFAULT_POLICIES),
         "--policies",
         help="Comma-separated policies: hold, stop2x, stop3x, alvh, alvh_frac.",
     ),
@@ -612,13 +613,17 @@ def backtest(
         "rounding), beside the whole-contract result.",
     ),
     sensitivity: str = typer.Option(
-        "costs",
+        backtest_defaults.SENSITIVITY,
         "--sensitivity",
         help="costs: total P&L at 0.5x and 2x the half-spreads (two more runs); model: also "
         "the old SPX slope, flat VIX option vol and kappa halved and doubled; none.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap intervals."),
-    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples."),
+    seed: int = typer.Option(
+        backtest_defaults.SEED, "--seed", help="Seed of the bootstrap intervals."
+    ),
+    resamples: int = typer.Option(
+        backtest_defaults.RESAMPLES, "--resamples", help="Bootstrap resamples."
+    ),
     sweep: list[str] | None = typer.Option(
         None,
         "--sweep",
@@ -635,13 +640,17 @@ def backtest(
         "--walk-forward",
         help="Choose the --sweep point on each train window, report only the next test window.",
     ),
-    train_days: int = typer.Option(730, "--train-days", help="Walk-forward train window, days."),
-    test_days: int = typer.Option(182, "--test-days", help="Walk-forward test window, days."),
+    train_days: int = typer.Option(
+        backtest_defaults.TRAIN_DAYS, "--train-days", help="Walk-forward train window, days."
+    ),
+    test_days: int = typer.Option(
+        backtest_defaults.TEST_DAYS, "--test-days", help="Walk-forward test window, days."
+    ),
     objective: str | None = typer.Option(
         None,
         "--objective",
-        help="What the walk-forward maximises, POLICY.METRIC (default alvh.total_pnl; "
-        "max_drawdown is minimised).",
+        help="What the walk-forward maximises, POLICY.METRIC (default "
+        f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised).",
     ),
 ) -> None:
     """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.

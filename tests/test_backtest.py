@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 
 from alvh_cli.app.backtest import backtest_command, parse_entry_options
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
 from alvh_cli.backtest.market import day_market, default_history
 from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
-from alvh_cli.backtest.policies import DEFAULT_POLICIES, parse_policies
+from alvh_cli.backtest.policies import parse_policies
 from alvh_cli.backtest.results import CATEGORIES
 from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError

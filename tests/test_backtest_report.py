@@ -21,13 +21,14 @@ from test_backtest import FLAT, TINY, black, close_of, tiny_history, write_tiny_
 from test_sweep import same_bits
 
 from alvh_cli import cli
-from alvh_cli.app import backtest as options
 from alvh_cli.app.backtest import backtest_command
 from alvh_cli.backtest import analysis as an
+from alvh_cli.backtest import defaults
 from alvh_cli.backtest import experiments as ex
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.market import default_history
 from alvh_cli.backtest.params import make_params
-from alvh_cli.backtest.policies import DEFAULT_POLICIES, POLICIES
+from alvh_cli.backtest.policies import POLICIES
 from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.model.rules import Rules
 
@@ -358,7 +359,7 @@ def test_history_too_short_for_the_walk_forward_window(tmp_path, capsys, monkeyp
 
 def test_unreachable_dask_address_is_one_line(capsys, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(options, "DASK_TIMEOUT", 0.5)
+    monkeypatch.setattr(defaults, "DASK_TIMEOUT", 0.5)
     code, out, err = run(
         ["--sweep", "delta=0.1,0.16", "--dask", "tcp://127.0.0.1:9"], capsys, monkeypatch
     )

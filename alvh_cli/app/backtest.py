@@ -14,13 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from alvh_cli.backtest import simulation
+from alvh_cli.backtest import defaults, simulation
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.market import default_history
 from alvh_cli.backtest.params import make_params
-from alvh_cli.backtest.policies import ALVH_POLICIES, DEFAULT_POLICIES, parse_policies
+from alvh_cli.backtest.policies import ALVH_POLICIES, parse_policies
 from alvh_cli.errors import InputError
-
-SENSITIVITY = ("costs", "model", "none")
 
 
 def backtest_command(
@@ -36,15 +35,15 @@ def backtest_command(
     plot: Path | str | None = None,
     *,
     fractional: bool = False,
-    sensitivity: str = "costs",
-    seed: int = 0,
-    resamples: int = 10_000,
+    sensitivity: str = defaults.SENSITIVITY,
+    seed: int = defaults.SEED,
+    resamples: int = defaults.RESAMPLES,
     sweep: Sequence[str] = (),
     workers: int | None = None,
     dask: str | None = None,
     walk_forward: bool = False,
-    train_days: int = 730,
-    test_days: int = 182,
+    train_days: int = defaults.TRAIN_DAYS,
+    test_days: int = defaults.TEST_DAYS,
     objective: str | None = None,
 ):
     """Run the backtest (or the sweep, or the walk-forward) the options describe, print it in
@@ -71,12 +70,15 @@ def backtest_command(
             raise InputError(f"must be a {suffix} file, got {str(path)!r}", option=option)
     if trades is not None and plot is not None and _same_file(trades, plot):
         raise InputError("{flag:trades} and {flag:plot} name the same file", option="plot")
-    if sensitivity not in SENSITIVITY:
+    if sensitivity not in defaults.SENSITIVITIES:
         raise InputError(
-            f"must be one of {', '.join(SENSITIVITY)}, got {sensitivity!r}", option="sensitivity"
+            f"must be one of {', '.join(defaults.SENSITIVITIES)}, got {sensitivity!r}",
+            option="sensitivity",
         )
-    if resamples < 100:
-        raise InputError(f"must be at least 100, got {resamples}", option="resamples")
+    if resamples < defaults.MIN_RESAMPLES:
+        raise InputError(
+            f"must be at least {defaults.MIN_RESAMPLES}, got {resamples}", option="resamples"
+        )
     chosen = parse_policies(policies)
     if fractional and "alvh_frac" not in chosen:
         chosen = parse_policies([*chosen, "alvh_frac"])
@@ -105,13 +107,15 @@ def backtest_command(
         workers = sw.default_workers() if sw.has_module("joblib") else 1
     sw.require_backend(workers, dask)
     if dask is not None:
-        sw.check_dask(dask, DASK_TIMEOUT)
+        sw.check_dask(dask, defaults.DASK_TIMEOUT)
     if plot is not None:
         out.require_matplotlib()
     frame = load_history(history)
 
     if walk_forward:
-        target = experiments.parse_objective(objective or _default_objective(chosen), chosen)
+        target = experiments.parse_objective(
+            objective or experiments.default_objective(chosen), chosen
+        )
         with out.progress("walk-forward") as tick:
             wf = experiments.walk_forward(
                 frame, effective, params, chosen, grid, target, train_days, test_days,
@@ -188,12 +192,6 @@ def backtest_command(
 
 
 WALK = "walk_forward"
-DASK_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
-
-
-def _default_objective(policies: Sequence[str]) -> str:
-    policy = "alvh" if "alvh" in policies else policies[-1]
-    return f"{policy}.total_pnl"
 
 
 def load_history(paths: Sequence[Path | str] | None):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
+from alvh_cli.backtest.defaults import OBJECTIVE_METRIC, TEST_DAYS, TRAIN_DAYS
 from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
 from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
@@ -44,7 +45,6 @@ METRICS = {
     "pnl_per_day_held": True,
     "win_rate": True,
 }
-TRAIN_DAYS, TEST_DAYS = 730, 182
 
 
 def sweep_keys() -> list[str]:
@@ -185,6 +185,13 @@ def headline(summaries: dict[str, dict]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- walk-forward
+
+
+def default_objective(policies: Sequence[str]) -> str:
+    """What a walk-forward maximises unless told: alvh's ``OBJECTIVE_METRIC`` (the last
+    policy's when alvh is not run)."""
+    policy = "alvh" if "alvh" in policies else policies[-1]
+    return f"{policy}.{OBJECTIVE_METRIC}"
 
 
 def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:

@@ -1,8 +1,9 @@
 """The backtest's parameters: entry rule, price model and costs, one table.
 
 ``PARAMS`` is the only place a default lives: ``BacktestParams`` is generated from it (as
-``model.rules.Rules`` is from ``DEFAULTS``), the entry parameters and sweeps validate
-against it, and ``alvh backtest --help`` and the README read it.
+``model.rules.Rules`` is from ``DEFAULTS``), ``costs.CostModel`` takes its defaults from
+it, the entry parameters and sweeps validate against it, and the backtest command's help
+and the README read it.
 
 Model defaults and their sources
 --------------------------------
@@ -131,17 +132,7 @@ class _ParamsBase:
         """The ``CostModel`` of these parameters."""
         from alvh_cli.backtest.costs import CostModel
 
-        return CostModel(
-            spx_half_spread=self.spx_half_spread,
-            spx_reference_vix=self.spx_spread_vix,
-            spx_vix_power=self.spx_spread_power,
-            vix_half_spread=self.vix_half_spread,
-            spread_multiplier=self.spread_multiplier,
-            commission=self.commission,
-            exchange_fee_scale=self.exchange_fees,
-            clearing_fee=self.clearing_fee,
-            regulatory_fee=self.regulatory_fee,
-        )
+        return CostModel.from_params(self)
 
     def vix_option_atm(self, vix: float) -> float:
         """ATM vol of VIX options at this VIX level: ``vix_atm``·(VIX/16)^``vix_vol_power``."""

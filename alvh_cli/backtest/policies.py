@@ -33,7 +33,6 @@ from alvh_cli.method import check
 from alvh_cli.model.rules import Rules
 
 POLICIES = ("hold", "stop2x", "stop3x", "alvh", "alvh_frac")
-DEFAULT_POLICIES = ("hold", "stop2x", "stop3x", "alvh")
 ALVH_POLICIES = {"alvh": True, "alvh_frac": False}  # policy → integral counts
 STOPS = {"stop2x": "stop_2x", "stop3x": "stop_3x"}  # policy → key of check.traditional
 

@@ -15,6 +15,7 @@ from datetime import date
 
 import numpy as np
 
+from alvh_cli.backtest.defaults import CVAR_LEVEL
 from alvh_cli.backtest.entries import Entry
 from alvh_cli.backtest.params import BacktestParams
 from alvh_cli.model.rules import Rules
@@ -23,7 +24,6 @@ MODEL_NOTE = (
     "Option prices are modelled from VIX (BSM with a tenor-dependent smile, VIX futures from "
     "a mean-reverting curve, VIX options by Black-76), not historical quotes."
 )
-CVAR_LEVEL = 0.05
 
 # What each leg of a trade is, for the attribution of its P&L; the side is the condor side
 # the leg belongs to or adjusts (VIX layers hedge the put side: the method buys them only

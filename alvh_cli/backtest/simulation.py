@@ -23,16 +23,11 @@ import numpy as np
 import pandas as pd
 
 from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, condor_paths, first_entry_row, weekly_entries
 from alvh_cli.backtest.market import closes, intrinsic, is_embedded, market_model
 from alvh_cli.backtest.params import BacktestParams
-from alvh_cli.backtest.policies import (
-    ALVH_POLICIES,
-    DEFAULT_POLICIES,
-    first_exit,
-    parse_policies,
-    run_plain,
-)
+from alvh_cli.backtest.policies import ALVH_POLICIES, first_exit, parse_policies, run_plain
 from alvh_cli.backtest.results import (
     ACTION_COUNTS,
     CATEGORIES,

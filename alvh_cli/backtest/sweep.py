@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from alvh_cli.backtest.defaults import DASK_TIMEOUT
 from alvh_cli.errors import InputError
 
 # The parameters an InputError names (its ``option`` role): the grid's specs, the worker
@@ -184,7 +185,7 @@ def run_grid(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-    dask_timeout: float = 10.0,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> list:
     """``[task(p) for p in grid]``, run serially, by joblib on ``workers`` local processes, or
     on the Dask scheduler at ``dask_address``; results in grid order either way.
@@ -217,7 +218,7 @@ def run_grid(
     return out
 
 
-def check_dask(address: str, timeout: float = 10.0) -> None:
+def check_dask(address: str, timeout: float = DASK_TIMEOUT) -> None:
     """Connect to the Dask scheduler at ``address`` and leave: an ``InputError`` naming
     the scheduler (``DASK``) now, before any work, when it cannot be reached."""
     client = _connect(address, timeout)
@@ -368,7 +369,7 @@ def walk_forward(
     progress: Progress | None = None,
     start_key: str = "start",
     end_key: str = "end",
-    dask_timeout: float = 10.0,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> WalkForwardResult:
     """Choose a grid point on each train window by ``objective`` and run it on the test
     window. ``task`` gets the point with ``start_key``/``end_key`` set to the window's first
