@@ -220,6 +220,20 @@ def test_trade_a(tiny, tiny_no_take):
         assert r["pnl"] == pytest.approx(CREDIT * 100, abs=0.005)
 
 
+def test_profit_take_rule_zero_turns_it_off_for_every_policy(tiny_no_take):
+    # rules.profit_take = 0 is the method's "no profit take": trade A is not closed on
+    # Wednesday at a mark of 0 by any policy, each holds it to Friday's settlement as with
+    # the backtest's own switch off (profit_take=False).
+    r = run_backtest(tiny_history(), Rules(profit_take=0.0), make_params(FLAT))
+    for policy in ("hold", "stop2x", "stop3x", "alvh"):
+        got = rows(r)[(policy, "ic-2015-01-12")]
+        assert got["exit_reason"] != "profit_take"
+    for policy in ("hold", "alvh"):
+        got, off = rows(r)[(policy, "ic-2015-01-05")], rows(tiny_no_take)[(policy, "ic-2015-01-05")]
+        assert (got["closed"], got["exit_reason"]) == ("2015-01-09", "expiry")
+        assert got["pnl"] == pytest.approx(off["pnl"], abs=1e-9)
+
+
 def test_trade_b(tiny):
     got = rows(tiny)
     r = got[("stop2x", "ic-2015-01-12")]

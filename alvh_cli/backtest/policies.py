@@ -11,8 +11,8 @@
   (``check_position(..., integral=False)``): the method free of whole-contract
   rounding. Not a tradable result: fees are charged pro rata.
 
-Every policy shares the profit take of ``check.recommend`` (mark ≤ 1 −
-``rules.profit_take``), or none with ``profit_take=False``.
+Every policy shares the method's profit take (``Rules.profit_take_hit``: mark ≤ 1 −
+``rules.profit_take``, none at 0), or none with ``params.profit_take`` False.
 
 The plain policies (hold and the stops) never change the condor, so each is worked out
 from the condor's marks alone (:func:`run_plain`).
@@ -51,17 +51,15 @@ def parse_policies(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(p for p in POLICIES if p in names)
 
 
-def _profit_take_hit(mark: float, params: BacktestParams, rules: Rules) -> bool:
-    """The profit take of ``check.recommend``, shared by every policy."""
-    return params.profit_take and mark <= 1.0 - rules.profit_take
-
-
 def first_exit(e: Entry, params: BacktestParams, rules: Rules, policy: str) -> tuple[int, str]:
-    """(row within the trade's life, reason) where ``policy`` closes a plain condor."""
+    """(row within the trade's life, reason) where ``policy`` closes a plain condor: the
+    method's profit take (``Rules.profit_take_hit``, unless ``params.profit_take`` is
+    off), or the policy's stop."""
     stop = STOPS.get(policy)
+    take = params.profit_take
     for t in range(1, len(e.marks) - 1):  # closes after entry, before the settlement close
         mark = float(e.marks[t])
-        if _profit_take_hit(mark, params, rules):
+        if take and rules.profit_take_hit(mark):
             return t, "profit_take"
         if stop and check.traditional(mark)[stop] == "close":
             return t, "stop"

@@ -268,7 +268,7 @@ def check_position(
 
     deployed = max(p.deployed_layers, default=0)
     t1 = thresholds(rules, regime)[0]
-    if rules.profit_take > 0 and pv.mark_multiple <= 1.0 - rules.profit_take:
+    if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
         attention = False
     else:
@@ -365,7 +365,7 @@ def _quiet(pv: PositionValues, regime: Regime, side: str, why: str) -> PositionC
     hold, or the profit take."""
     p, rules = pv.position, pv.rules
     recs: tuple[Recommendation, ...] = (Recommendation(Action.HOLD, why),)
-    if rules.profit_take > 0 and pv.mark_multiple <= 1.0 - rules.profit_take:
+    if rules.profit_take_hit(pv.mark_multiple):
         costs = Costs.from_rules(rules)
         trades = trade(
             pv.market, p.legs, [-g.quantity for g in p.legs], pv.values.price, costs, False
@@ -411,7 +411,7 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
         layer or None,
         attention=attention,
     )
-    if pv.rules.profit_take > 0 and pv.mark_multiple <= 1.0 - pv.rules.profit_take:
+    if pv.rules.profit_take_hit(pv.mark_multiple):
         return _quiet(pv, regime, side, why)
     return PositionCheck(
         p, p.expiry, int(pv.values.dte[pv.legs.index(p.condor[0])]), pv.debit_to_close,
