@@ -32,14 +32,14 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
     t0 = time.perf_counter()
     from alvh_cli.backtest import analysis
-    from alvh_cli.backtest.market import default_history
     from alvh_cli.backtest.params import BacktestParams, make_params
     from alvh_cli.backtest.policies import POLICIES
     from alvh_cli.backtest.simulation import run_backtest
+    from alvh_cli.inputs.history import embedded_frame
     from alvh_cli.model.rules import Rules
 
     t1 = time.perf_counter()
-    history = default_history()
+    history = embedded_frame()
     t2 = time.perf_counter()
     print(f"import alvh_cli.backtest.simulation: {t1 - t0:6.2f} s")
     print(f"load embedded data:       {t2 - t1:6.2f} s  ({len(history)} closes)")

@@ -54,13 +54,13 @@ def measured_task(point: dict) -> tuple[float, float]:
 def backtest_task():
     """``measured`` around the backtest at a point: (summaries, CPU seconds)."""
     from alvh_cli.backtest import experiments as ex
-    from alvh_cli.backtest.market import default_history
     from alvh_cli.backtest.params import make_params
+    from alvh_cli.inputs.history import embedded_frame
     from alvh_cli.model.rules import Rules
 
     base = make_params({"end": "2015-12-31"})
     return functools.partial(
-        measured, ex.task(default_history(), Rules(), base, ("hold", "stop3x", "alvh"))
+        measured, ex.task(embedded_frame(), Rules(), base, ("hold", "stop3x", "alvh"))
     )
 
 

@@ -23,12 +23,13 @@ import pytest
 from alvh_cli.app.backtest import backtest_command, parse_entry_options
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
-from alvh_cli.backtest.market import day_market, default_history
+from alvh_cli.backtest.market import day_market
 from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
 from alvh_cli.backtest.policies import parse_policies
 from alvh_cli.backtest.results import CATEGORIES
 from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
 from alvh_cli.model.rules import Rules
 from alvh_cli.output.backtest import emit_backtest
@@ -293,20 +294,26 @@ def test_entry_days_roll_past_holidays():
 @pytest.fixture(scope="module")
 def legacy_run():
     """The first build's model and costs (``LEGACY``) on the embedded data."""
-    return run_backtest(default_history(), Rules(), make_params(LEGACY))
+    return run_backtest(embedded_frame(), Rules(), make_params(LEGACY))
 
 
 @pytest.fixture(scope="module")
 def default_run():
-    return run_backtest(default_history(), Rules(), BacktestParams())
+    return run_backtest(embedded_frame(), Rules(), BacktestParams())
 
 
-def test_default_history():
-    h = default_history()
+def test_embedded_frame_is_the_embedded_history():
+    h = embedded_frame()
     assert len(h) == 1257 and list(h.columns) == ["spx", "vix"]
     assert h.index[0] == pd.Timestamp("2014-01-03") and h.index[-1] == pd.Timestamp("2018-12-31")
     assert "arch.data.sp500" in h.attrs["sources"][0]
     assert h.loc["2015-08-24", "vix"] == 40.74 and h.loc["2018-02-05", "vix"] == 37.32
+    # the file is read once: the frame's closes are the method's scenario history
+    from alvh_cli.model.closes import embedded_history
+
+    e = embedded_history()
+    assert np.array_equal(h["spx"].to_numpy(), e.spx) and np.array_equal(h["vix"].to_numpy(), e.vix)
+    assert [d.toordinal() for d in h.index.date] == e.dates.tolist()
 
 
 def test_every_trade_closes_and_entries_are_shared(default_run):
@@ -331,7 +338,7 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
 
 def test_hold_pays_settlement_minus_credit(default_run):
     """At expiry: (credit − payoff at the SPX close)·100 less the four legs' entry fees."""
-    spx = default_history()["spx"]
+    spx = embedded_frame()["spx"]
     checked = 0
     for e, t in zip(default_run.entries, default_run.trades_of("hold"), strict=True):
         if t.exit_reason != "expiry":

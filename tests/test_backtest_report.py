@@ -26,10 +26,10 @@ from alvh_cli.backtest import analysis as an
 from alvh_cli.backtest import defaults
 from alvh_cli.backtest import experiments as ex
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
-from alvh_cli.backtest.market import default_history
 from alvh_cli.backtest.params import make_params
 from alvh_cli.backtest.policies import POLICIES
 from alvh_cli.backtest.simulation import run_backtest
+from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.rules import Rules
 
 # The condor of both tiny entries (SPX 2000, VIX 15, 4 days, flat vol): put and call credits.
@@ -76,7 +76,7 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
 def test_attribution_adds_up_on_every_trade_and_day():
     """On the embedded data, with every kind of adjustment in it: each trade's parts add up
     to its P&L, each policy's category curves to its equity curve."""
-    r = run_backtest(default_history(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
+    r = run_backtest(embedded_frame(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
     an.check_attribution(r)
     alvh = r.summary["alvh"]
     assert alvh.hedges > 0 and alvh.rolls > 0  # VIX layers and rolled verticals traded
@@ -166,7 +166,7 @@ def test_episodes_of_a_user_history_are_its_worst_drawdowns(tiny):
 
 def test_named_episodes_on_the_embedded_data():
     r = run_backtest(
-        default_history(), Rules(), make_params({"end": "2016-03-31"}), ("hold", "alvh")
+        embedded_frame(), Rules(), make_params({"end": "2016-03-31"}), ("hold", "alvh")
     )
     rows = an.episode_table(r)
     assert [x.episode.name for x in rows] == [
@@ -185,7 +185,7 @@ def test_named_episodes_on_the_embedded_data():
 
 @pytest.fixture(scope="module")
 def short_history():
-    return default_history()
+    return embedded_frame()
 
 
 POINTS = [{"delta": d, "layer1_budget_share": s} for d in (0.12, 0.16) for s in (0.3, 0.5)]

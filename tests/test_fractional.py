@@ -13,9 +13,9 @@ import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
 from alvh_cli.backtest.entries import Entry
-from alvh_cli.backtest.market import default_history
 from alvh_cli.backtest.params import BacktestParams, make_params
 from alvh_cli.backtest.simulation import _apply, _close_at, _Trade, run_backtest
+from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
 from alvh_cli.method.regime import Regime
@@ -120,7 +120,7 @@ def test_fills_of_a_fraction_are_pro_rata():
 @pytest.fixture(scope="module")
 def one_and_three():
     """alvh_frac over 2015 (the first entries after the warm-up) at 1 and 3 condors."""
-    history = default_history()
+    history = embedded_frame()
     return {
         n: run_backtest(
             history, Rules(), make_params({"contracts": n, "end": "2015-12-31"}), ("alvh_frac",)

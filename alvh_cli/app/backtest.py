@@ -16,7 +16,6 @@ from typing import Any
 
 from alvh_cli.backtest import defaults, simulation
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
-from alvh_cli.backtest.market import default_history
 from alvh_cli.backtest.params import make_params
 from alvh_cli.backtest.policies import ALVH_POLICIES, parse_policies
 from alvh_cli.errors import InputError
@@ -197,10 +196,10 @@ WALK = "walk_forward"
 def load_history(paths: Sequence[Path | str] | None):
     """The user's history files (any layout ``history.read_history`` reads), else the embedded
     2014–2018 data."""
-    if not paths:
-        return default_history()
-    from alvh_cli.inputs.history import read_history
+    from alvh_cli.inputs.history import embedded_frame, read_history
 
+    if not paths:
+        return embedded_frame()
     return read_history([Path(p) for p in paths])
 
 

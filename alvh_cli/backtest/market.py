@@ -19,34 +19,22 @@ import pandas as pd
 
 from alvh_cli.backtest.params import BacktestParams
 from alvh_cli.errors import InputError
+from alvh_cli.model.closes import EMBEDDED
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Smile
 from alvh_cli.model.expirations import vix_expirations
 from alvh_cli.model.timing import NEW_YORK, settlement_instant, year_fraction
 
-DEFAULT_DATA = "spx_vix_2014_2018.csv"
 FUTURES_HORIZON = timedelta(days=150)  # VIX futures listed each day: expiries up to this far out
 
 
 # --------------------------------------------------------------------------- the closes
 
 
-def default_history() -> pd.DataFrame:
-    """The embedded daily SPX and VIX closes (2014–2018); ``attrs["sources"]`` names the source."""
-    from importlib import resources
-
-    path = resources.files("alvh_cli") / "data" / DEFAULT_DATA
-    with path.open(encoding="utf-8") as fh:
-        first = fh.readline().strip()
-        fh.seek(0)
-        frame = pd.read_csv(fh, comment="#", parse_dates=["date"], index_col="date")
-    frame.attrs["sources"] = [f"{DEFAULT_DATA} ({first.lstrip('# ').removeprefix('source: ')})"]
-    return frame
-
-
 def is_embedded(history: pd.DataFrame) -> bool:
-    """Whether ``history`` is the embedded data (its named stress windows apply)."""
+    """Whether ``history`` is the embedded data (``inputs.history.embedded_frame``: its
+    named stress windows apply)."""
     sources = history.attrs.get("sources", [])
-    return bool(sources) and str(sources[0]).startswith(DEFAULT_DATA)
+    return bool(sources) and str(sources[0]).startswith(EMBEDDED)
 
 
 def closes(

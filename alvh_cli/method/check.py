@@ -41,8 +41,9 @@ from alvh_cli.method.actions import (
 )
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
-from alvh_cli.method.scenarios import MIN_WINDOWS, History, RiskFigures, embedded_history
+from alvh_cli.method.scenarios import MIN_WINDOWS, RiskFigures
 from alvh_cli.method.stress import stress_target, tested_side
+from alvh_cli.model.closes import History, embedded_history
 from alvh_cli.model.domain import Leg, Position
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import vix_expirations
