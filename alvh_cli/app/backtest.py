@@ -53,6 +53,7 @@ def backtest_command(
     from alvh_cli.inputs import positions
     from alvh_cli.model.rules import resolve
     from alvh_cli.output import backtest as out
+    from alvh_cli.output import backtest_plots as plots
 
     inputs = [
         *(history or []),
@@ -122,7 +123,7 @@ def backtest_command(
             )  # fmt: skip
         out.emit_walk_forward(wf, chosen, fmt)
         if plot is not None:
-            out.plot_walk_forward(wf, chosen, plot)
+            plots.plot_walk_forward(wf, chosen, plot)
         return wf
     if objective is not None:
         raise InputError(
@@ -136,7 +137,7 @@ def backtest_command(
             )
         out.emit_sweep(grid, results, chosen, fmt)
         if plot is not None:
-            out.plot_sweep(grid, results, chosen, plot)
+            plots.plot_sweep(grid, results, chosen, plot)
         return results
 
     points: list[dict] = []
@@ -186,7 +187,7 @@ def backtest_command(
     if trades is not None:
         out.write_trades(result, trades)
     if plot is not None:
-        out.plot_report(rep, plot)
+        plots.plot_report(rep, plot)
     return rep
 
 
