@@ -22,6 +22,7 @@ Needs the extras: pip install -e '.[sweep,dask]'.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import math
 import os
@@ -80,6 +81,9 @@ def bits(x):
         return ("dict", tuple((k, bits(v)) for k, v in x.items()))
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, tuple(bits(v) for v in x))
+    if dataclasses.is_dataclass(x):  # a PolicySummary: field by field
+        fields = dataclasses.fields(x)
+        return (type(x).__name__, tuple((f.name, bits(getattr(x, f.name))) for f in fields))
     return (type(x).__name__, x)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_cli.app.backtest import backtest_command, parse_entry_options
+from alvh_cli.app.backtest import backtest, parse_entry_options
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
 from alvh_cli.backtest.market import day_market
@@ -32,7 +32,7 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
 from alvh_cli.model.rules import Rules
-from alvh_cli.output.backtest import emit_backtest
+from alvh_cli.output import backtest as out
 
 NY = ZoneInfo("America/New_York")
 
@@ -695,6 +695,15 @@ def write_tiny_csv(path):
     return path
 
 
+def command(history, *, fmt="table", trades=None, plot=None, **options):
+    """``alvh backtest`` in-process, its options given as the app's parameters: the run
+    printed in ``fmt`` and its files written as the command does; what ran (a report)."""
+    run = backtest(history, trades=trades, plot=plot, **options)
+    out.emit_run(run.outcome, fmt)
+    out.write_files(run.outcome, trades=trades, plot=plot)
+    return run.outcome
+
+
 def test_command_json_trades_and_plot(tmp_path, capsys):
     history = write_tiny_csv(tmp_path / "tiny.csv")
     trades = tmp_path / "trades.csv"
@@ -707,10 +716,10 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     except ImportError:
         have_mpl = False
     if not have_mpl:
-        with pytest.raises(InputError, match="matplotlib is needed"):
-            backtest_command([history], entry=entry, fmt="json", plot=plot)
+        with pytest.raises(InputError, match="needs matplotlib"):
+            command([history], entry=entry, fmt="json", plot=plot)
         capsys.readouterr()
-    result = backtest_command(
+    result = command(
         [history], entry=entry, fmt="json", trades=trades, plot=plot if have_mpl else None,
         workers=1,
     ).result  # fmt: skip
@@ -734,29 +743,29 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
 def test_command_options(tmp_path, capsys):
     history = write_tiny_csv(tmp_path / "tiny.csv")
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    r = backtest_command(
-        [history], policies="stop2x", entry=entry, no_profit_take=True, end="2015-01-09", fmt="csv",
+    r = command(
+        [history], policies="stop2x", entry=entry, profit_take=False, end="2015-01-09", fmt="csv",
         workers=1,
     ).result  # fmt: skip
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("policy,trades,") and out[1].startswith("stop2x,1,")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("policy,trades,") and lines[1].startswith("stop2x,1,")
     assert r.params.profit_take is False and r.dates[-1] == date(2015, 1, 9)
     # the library names each parameter by its role (the command line by its flag)
     with pytest.raises(InputError, match="^history: no condor fits in the history"):
-        backtest_command([history], entry=entry, end="2015-01-07")
+        backtest([history], entry=entry, end="2015-01-07")
     with pytest.raises(InputError, match="^start: must be a date"):
-        backtest_command([history], entry=entry, start="Jan 5")
+        backtest([history], entry=entry, start="Jan 5")
 
 
 def test_table_states_the_model(tiny, capsys):
     from alvh_cli.backtest.analysis import report
 
-    emit_backtest(report(tiny), "table")
-    out = capsys.readouterr().out
-    assert "not historical quotes" in out
-    assert "trades that reached 2x" in out and "5% CVaR" in out
-    assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in out
-    assert "Profit take: 50% of the credit" in out
+    out.emit_backtest(report(tiny), "table")
+    text = capsys.readouterr().out
+    assert "not historical quotes" in text
+    assert "trades that reached 2x" in text and "5% CVaR" in text
+    assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in text
+    assert "Profit take: 50% of the credit" in text
 
 
 def test_condor_values_equal_value_legs_bit_for_bit(default_run):

@@ -17,11 +17,19 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from test_backtest import FLAT, TINY, black, close_of, tiny_history, write_tiny_csv, years
+from test_backtest import (
+    FLAT,
+    TINY,
+    black,
+    close_of,
+    command,
+    tiny_history,
+    write_tiny_csv,
+    years,
+)
 from test_sweep import same_bits
 
 from alvh_cli import cli
-from alvh_cli.app.backtest import backtest_command
 from alvh_cli.backtest import analysis as an
 from alvh_cli.backtest import defaults
 from alvh_cli.backtest import experiments as ex
@@ -116,9 +124,7 @@ def test_command_bootstrap_two_trades(tmp_path, capsys):
     # Two trades and blocks of 4 capped at 2: the only block is the whole series, so every
     # resample is the series itself and each interval is the point estimate.
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    backtest_command(
-        [write_tiny_csv(tmp_path / "t.csv")], entry=entry, fmt="json", sensitivity="none"
-    )
+    command([write_tiny_csv(tmp_path / "t.csv")], entry=entry, fmt="json", sensitivity="none")
     data = json.loads(capsys.readouterr().out)
     boot = data["bootstrap"]
     assert boot["block_length"] == 2 and boot["n"] == 2 and boot["resamples"] == 10000
@@ -136,7 +142,7 @@ def test_cost_row_by_hand(tmp_path, capsys):
     # the spread-free total less (4 + 2 + 4)·0.10·m·100 = 100·m dollars.
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items()), "spx_half_spread=0.1"]
     history = write_tiny_csv(tmp_path / "t.csv")
-    report = backtest_command([history], entry=entry, fmt="json", workers=1, policies="hold,stop2x")
+    report = command([history], entry=entry, fmt="json", workers=1, policies="hold,stop2x")
     capsys.readouterr()
     free = (CALL_CREDIT + PUT_CREDIT) * 100 * 2 - 15.0 * 100
     row = report.cost_row
@@ -259,7 +265,7 @@ def test_walk_forward_chooses_on_train_reports_test(short_history):
 
 def test_model_sensitivity_rows(tmp_path, capsys):
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    report = backtest_command(
+    report = command(
         [write_tiny_csv(tmp_path / "t.csv")], entry=entry, sensitivity="model", workers=1
     )
     out = capsys.readouterr().out

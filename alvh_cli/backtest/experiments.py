@@ -4,9 +4,9 @@ local cores (joblib) or on a Dask cluster, one task function for all of them.
 
 A point is a dict of backtest parameters (``params.PARAMS`` keys, ``profit_take`` as true or
 false) and method rules (``rules.DEFAULTS`` keys; ``profit_take`` as a number is the rule);
-``backtest_point`` runs the backtest at it and returns each policy's summary as plain data,
-so results travel between processes exactly (pickle) and parallel results equal serial ones
-bit for bit.
+``backtest_point`` runs the backtest at it and returns each policy's ``PolicySummary``, a
+frozen dataclass of numbers, so results travel between processes exactly (pickle) and
+parallel results equal serial ones bit for bit.
 
 Walk-forward (Pardo 2008, ch. 11): the history after the warm-up is cut into consecutive
 train and test windows; on each train window every grid point runs and the best by the
@@ -29,6 +29,7 @@ from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
 from alvh_cli.backtest.defaults import OBJECTIVE_METRIC, TEST_DAYS, TRAIN_DAYS
 from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
+from alvh_cli.backtest.results import BacktestResult, PolicySummary
 from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.model.rules import DEFAULTS, Rules, override
@@ -83,8 +84,8 @@ def backtest_point(
     base: BacktestParams,
     policies: Sequence[str],
     point: dict,
-) -> dict[str, dict]:
-    """The backtest at ``point`` (over ``base`` and ``rules``): {policy: summary}, plain data."""
+) -> dict[str, PolicySummary]:
+    """The backtest at ``point`` (over ``base`` and ``rules``): {policy: summary}."""
     params, effective = split_point(point, base, rules)
     result = run_backtest(history, effective, params, policies)
     return {p: result.summary[p] for p in result.policies}
@@ -123,21 +124,32 @@ def run_sweep(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-) -> list[dict[str, dict]]:
+) -> list[dict[str, PolicySummary]]:
     """Every grid point's summaries, in grid order (``run_grid``)."""
     check_grid(grid, base, rules)
     sw.require_backend(workers, dask_address)
     return sw.run_grid(task(history, rules, base, policies), grid, workers, dask_address, progress)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep's grid points and, for each, every policy's summary, in grid order."""
+
+    grid: tuple[dict, ...]
+    results: tuple[dict[str, PolicySummary], ...]
+    policies: tuple[str, ...]
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 
-def cost_points(base: BacktestParams) -> list[dict]:
-    """The points of the cost-sensitivity row other than the run itself: both half-spreads at
-    0.5× and 2× (``costs.SPREAD_SENSITIVITY``) of the run's."""
+def cost_points(base: BacktestParams) -> list[tuple[str, dict]]:
+    """The (label, point)s of the cost-sensitivity row other than the run itself: both
+    half-spreads at 0.5× and 2× (``costs.SPREAD_SENSITIVITY``) of the run's."""
     return [
-        {"spread_multiplier": base.spread_multiplier * m} for m in SPREAD_SENSITIVITY if m != 1.0
+        (f"half-spreads x{m:g}", {"spread_multiplier": base.spread_multiplier * m})
+        for m in SPREAD_SENSITIVITY
+        if m != 1.0
     ]
 
 
@@ -149,10 +161,48 @@ def model_points(base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
     return [
         ("SPX slope -1.1 at every tenor (first build)", {"spx_skew": -1.1, "spx_skew_term": 0.0}),
         (f"VIX option vol flat at {base.vix_atm:g}", {"vix_vol_power": 0.0}),
-        *((f"half-spreads x{m:g}", p) for m, p in zip((0.5, 2.0), cost_points(base), strict=True)),
+        *cost_points(base),
         (f"kappa {kappa / 2:g} (VIX curve, half)", {"vix_term_kappa": kappa / 2}),
         (f"kappa {kappa * 2:g} (VIX curve, double)", {"vix_term_kappa": kappa * 2}),
         ("first build's model and costs", dict(LEGACY)),
+    ]
+
+
+def sensitivity_points(kind: str, base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
+    """The (label, point) runs a report shows beside its backtest: for ``kind`` "costs"
+    the cost row's (``cost_points``), for "model" every modelling choice (``model_points``),
+    for "none" nothing."""
+    if kind == "costs":
+        return cost_points(base)
+    if kind == "model":
+        return model_points(base, rules)
+    return []
+
+
+def cost_row(
+    result: BacktestResult, points: Sequence[dict], runs: Sequence[dict[str, PolicySummary]]
+) -> dict[float, dict[str, float]]:
+    """The cost-sensitivity row: half-spread multiplier → each policy's total P&L, from the
+    run itself (1) and every point (run as ``runs``) that changes the half-spreads alone."""
+    row = {1.0: {p: result.summary[p].total_pnl for p in result.policies}}
+    for point, summaries in zip(points, runs, strict=True):
+        if set(point) == {"spread_multiplier"}:
+            m = point["spread_multiplier"] / result.params.spread_multiplier
+            row[m] = {p: summaries[p].total_pnl for p in result.policies}
+    return row
+
+
+def model_rows(
+    result: BacktestResult,
+    labelled: Sequence[tuple[str, dict]],
+    runs: Sequence[dict[str, PolicySummary]],
+) -> list[tuple[str, dict, dict[str, float]]]:
+    """The model-sensitivity table: (label, point, ``headline``) for the run itself ("as
+    run") and each labelled point."""
+    mine = {p: result.summary[p] for p in result.policies}
+    return [("as run", {}, headline(mine))] + [
+        (label, point, headline(summaries))
+        for (label, point), summaries in zip(labelled, runs, strict=True)
     ]
 
 
@@ -165,12 +215,12 @@ def sensitivity(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-) -> list[dict[str, dict]]:
+) -> list[dict[str, PolicySummary]]:
     """The summaries at each point, run as one grid."""
     return run_sweep(history, rules, base, policies, points, workers, dask_address, progress)
 
 
-def headline(summaries: dict[str, dict]) -> dict[str, float]:
+def headline(summaries: dict[str, PolicySummary]) -> dict[str, float]:
     """The figures a sensitivity row shows: each policy's total, alvh − hold and alvh −
     stop3x where run, alvh's and hold's max drawdown and 5% CVaR."""
     out = {f"{p}_total": s.total_pnl for p, s in summaries.items()}
@@ -222,6 +272,7 @@ class WalkForward:
     pooled: dict[str, float]
     train_days: int
     test_days: int
+    policies: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -275,4 +326,4 @@ def walk_forward(
     run = task(history, rules, base, policies)
     result = sw.walk_forward(run, grid, windows, objective, workers, dask_address, progress)
     pooled = {p: float(sum(f.test_result[p].total_pnl for f in result.folds)) for p in policies}
-    return WalkForward(result, pooled, train_days, test_days)
+    return WalkForward(result, pooled, train_days, test_days, tuple(policies))

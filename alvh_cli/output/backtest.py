@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from alvh_cli.backtest import analysis as an
+from alvh_cli.backtest import experiments as ex
 from alvh_cli.backtest import results as bt
-from alvh_cli.errors import InputError
 from alvh_cli.output import common, files
 
 CANNOT_TELL = (
@@ -89,14 +89,6 @@ def _cell(key: str, value: Any) -> Any:
     return value
 
 
-def require_matplotlib(option: str = "--plot") -> None:
-    """Raise the one-line error now, before a long run, when matplotlib is missing."""
-    from alvh_cli.backtest.sweep import has_module
-
-    if not has_module("matplotlib"):
-        raise InputError("matplotlib is needed for --plot: pip install 'alvh[plot]'", option)
-
-
 # --------------------------------------------------------------------------- progress
 
 
@@ -131,34 +123,6 @@ def progress_bars() -> Iterator:
 
     with bars:
         yield bar
-
-
-@contextlib.contextmanager
-def progress(label: str) -> Iterator:
-    """A rich progress bar on stderr while the block runs, when stderr is a terminal; yields
-    the ``progress(done, total)`` callback the core takes (a no-op otherwise)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    err = Console(stderr=True)
-    if not err.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task(label, total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield tick
 
 
 # --------------------------------------------------------------------------- the report
@@ -470,11 +434,10 @@ def _print_sensitivity(console, report: an.BacktestReport) -> None:
 # --------------------------------------------------------------------------- sweeps
 
 
-def emit_sweep(
-    grid: Sequence[dict], results: Sequence[dict], policies: Sequence[str], fmt: str
-) -> None:
+def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
     """One row per grid point: the swept values, each policy's total P&L, alvh's max
     drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
+    grid, results, policies = sweep.grid, sweep.results, sweep.policies
     money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
     if fmt == "json":
         return common.emit_json(
@@ -508,8 +471,9 @@ def emit_sweep(
     )
 
 
-def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
+def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
     """Each fold: its windows, the point chosen on the train window, the test results."""
+    policies = wf.policies
     if fmt == "json":
         data = wf.to_dict()
         for fold in data["folds"]:
@@ -553,3 +517,35 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
         "chosen on the data it is measured on. Trades open and expire within their window.",
         highlight=False,
     )
+
+
+# --------------------------------------------------------------------------- a run
+
+
+def emit_run(outcome: an.BacktestReport | ex.Sweep | ex.WalkForward, fmt: str) -> None:
+    """Print what a backtest command ran (``alvh_cli.app.backtest.BacktestRun.outcome``):
+    the report, the sweep or the walk-forward."""
+    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward)(outcome, fmt)
+
+
+def write_files(
+    outcome: an.BacktestReport | ex.Sweep | ex.WalkForward,
+    trades: Path | str | None = None,
+    plot: Path | str | None = None,
+) -> None:
+    """The files a backtest command asked for: the report's trades CSV, the plot of what
+    ran (:mod:`alvh_cli.output.backtest_plots`)."""
+    if trades is not None:
+        write_trades(outcome.result, trades)
+    if plot is not None:
+        from alvh_cli.output import backtest_plots as plots
+
+        draw = _pick(outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward)
+        draw(outcome, plot)
+
+
+def _pick(outcome, report, sweep, walk_forward):
+    """Of three functions, the one for what ran."""
+    if isinstance(outcome, ex.WalkForward):
+        return walk_forward
+    return sweep if isinstance(outcome, ex.Sweep) else report

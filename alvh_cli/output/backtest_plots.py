@@ -6,10 +6,10 @@ atomically. matplotlib is imported only when a plot is drawn.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 from alvh_cli.backtest import analysis as an
+from alvh_cli.backtest import experiments as ex
 from alvh_cli.errors import InputError
 from alvh_cli.output import files
 
@@ -22,7 +22,7 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError(
-            "matplotlib is needed for --plot: pip install 'alvh[plot]'", "--plot"
+            "matplotlib is needed for {flag:plot}: pip install 'alvh[plot]'", option="plot"
         ) from None
     return plt
 
@@ -118,11 +118,10 @@ def plot_report(report: an.BacktestReport, path: Path | str) -> None:
     _save(fig, path)
 
 
-def plot_sweep(
-    grid: Sequence[dict], results: Sequence[dict], policies: Sequence[str], path: Path | str
-) -> None:
+def plot_sweep(sweep: ex.Sweep, path: Path | str) -> None:
     """A heat map of each policy's total P&L over the first two swept keys (the first
     value of any other key); one key swept: one row."""
+    grid, results, policies = sweep.grid, sweep.results, sweep.policies
     from alvh_cli.backtest.sweep import pivot
 
     plt = _pyplot()
@@ -162,8 +161,9 @@ def _tick(value) -> str:
     )
 
 
-def plot_walk_forward(wf, policies: Sequence[str], path: Path | str) -> None:
+def plot_walk_forward(wf: ex.WalkForward, path: Path | str) -> None:
     """Each test window's total P&L per policy, with the point chosen on its train window."""
+    policies = wf.policies
     import numpy as np
 
     plt = _pyplot()
