@@ -9,8 +9,8 @@ recommendations are filled at the model price moved by the half-spread of
 :mod:`alvh_cli.backtest.costs`, fees paid; cash settlement pays neither. Money is in
 dollars unless a name says points.
 
-``run_backtest`` is pure: history and parameters in, a ``BacktestResult`` of plain data
-out (:mod:`alvh_cli.backtest.results`).
+``run_backtest`` is pure: history and parameters in, a ``BacktestResult`` out (typed
+records and summaries, :mod:`alvh_cli.backtest.results`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from alvh_cli.backtest.results import (
 from alvh_cli.errors import InputError
 from alvh_cli.method import check
 from alvh_cli.method.regime import Regime
-from alvh_cli.method.scenarios import History
+from alvh_cli.model.closes import History
 from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.rules import Rules

@@ -16,7 +16,7 @@ from typing import Any
 
 from alvh_cli.backtest import analysis as an
 from alvh_cli.backtest import experiments as ex
-from alvh_cli.backtest import results as bt
+from alvh_cli.backtest.results import CATEGORIES, BacktestResult
 from alvh_cli.output import common, files
 
 CANNOT_TELL = (
@@ -46,7 +46,7 @@ TRADE_COLUMNS = (
     "exit_reason",
     "exit_mark",
     "pnl",
-    *(f"pnl_{c}" for c in bt.CATEGORIES),
+    *(f"pnl_{c}" for c in CATEGORIES),
     "fees",
     "spread_cost",
     "max_loss",
@@ -68,7 +68,7 @@ MONEY_COLUMNS = ("fees", "spread_cost", "max_loss", "hedge_spend", "hedge_pnl")
 # --------------------------------------------------------------------------- files
 
 
-def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
+def write_trades(result: BacktestResult, path: Path | str) -> None:
     """One CSV row per policy and trade (money in dollars, credit in points per unit); the
     ``pnl_<category>`` columns add up to ``pnl``."""
 
@@ -170,7 +170,7 @@ def _money(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def describe(result: bt.BacktestResult) -> list[str]:
+def describe(result: BacktestResult) -> list[str]:
     """The run's assumptions in a few lines (shown above the table)."""
     p, r = result.params, result.rules
     day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")[p.weekday]
@@ -334,7 +334,7 @@ def _print_policies(console, report: an.BacktestReport) -> None:
     )
 
 
-def _print_attribution(console, result: bt.BacktestResult) -> None:
+def _print_attribution(console, result: BacktestResult) -> None:
     policies = result.policies
     table = _policy_table("Where the P&L came from, dollars", policies)
     for label, category in ATTRIBUTION_LINES:
