@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from alvh_cli import __version__
+from alvh_cli.app.backtest import defaults as backtest_defaults
 
 # How the command line names each parameter the library reports bad input for (an
 # InputError's ``option`` role, or ``{flag:role}`` in its message).
@@ -119,17 +120,9 @@ class _BacktestCommand(TyperCommand):
     load the backtest, and the list cannot drift from what ``--entry`` accepts)."""
 
     def format_epilog(self, ctx, formatter) -> None:
-        from alvh_cli.backtest import engine
+        from alvh_cli.app.backtest import entry_keys
 
-        rows = [(k, f"{p.help} (default {p.default:g})") for k, p in engine.PARAMS.items()]
-        rows += [
-            ("profit_take", "true/false: the shared profit take (default true)"),
-            (
-                "start, end",
-                "first entry date (the warm-up comes from before it) and last close, "
-                "YYYY-MM-DD (default: the whole history)",
-            ),
-        ]
+        rows = entry_keys()
         with formatter.section("--entry keys (key=value, or a TOML file's [backtest] table)"):
             formatter.write_dl(rows)
         super().format_epilog(ctx, formatter)
@@ -646,101 +639,123 @@ def import_cmd(
     raise typer.Exit(run.exit_status)
 
 
+# The backtest's options (their defaults are alvh_cli.backtest.defaults', through the app).
+BACKTEST_HISTORY = typer.Option(
+    None,
+    "--history",
+    help="Daily history CSV (date,spx,vix; CBOE VIX_History.csv; Yahoo ^GSPC); repeat to "
+    "merge. Default: the embedded SPX/VIX closes 2014-2018.",
+)
+POLICIES = typer.Option(
+    ",".join(backtest_defaults.DEFAULT_POLICIES),
+    "--policies",
+    help="Comma-separated policies: hold, stop2x, stop3x, alvh, alvh_frac.",
+)
+ENTRY = typer.Option(
+    None,
+    "--entry",
+    "-e",
+    help="Entry rule, model or cost parameter key=value (repeat or comma-separate), "
+    "or a TOML file with a [backtest] table. The keys are listed below.",
+)
+NO_PROFIT_TAKE = typer.Option(
+    False, "--no-profit-take", help="Turn the shared profit take off for every policy."
+)
+START = typer.Option(
+    None, "--start", help="First entry date YYYY-MM-DD (the warm-up comes from before it)."
+)
+END = typer.Option(None, "--end", help="Last date YYYY-MM-DD.")
+TRADES = typer.Option(None, "--trades", help="Write every trade to this CSV.")
+BACKTEST_PLOT = typer.Option(
+    None,
+    "--plot",
+    help="Write a PNG (needs matplotlib): equity with drawdowns, P&L histograms and the "
+    "stress windows; a sweep's heat map; a walk-forward's test windows.",
+)
+FRACTIONAL = typer.Option(
+    False,
+    "--fractional",
+    help="Add alvh_frac: every adjustment in fractions of a contract (the method free of "
+    "rounding), beside the whole-contract result.",
+)
+SENSITIVITY = typer.Option(
+    backtest_defaults.SENSITIVITY,
+    "--sensitivity",
+    help="costs: total P&L at 0.5x and 2x the half-spreads (two more runs); model: also "
+    "the old SPX slope, flat VIX option vol and kappa halved and doubled; none.",
+)
+SEED = typer.Option(backtest_defaults.SEED, "--seed", help="Seed of the bootstrap intervals.")
+RESAMPLES = typer.Option(backtest_defaults.RESAMPLES, "--resamples", help="Bootstrap resamples.")
+SWEEP = typer.Option(
+    None,
+    "--sweep",
+    help="key=v1,v2,... a parameter or rule to vary (repeat for a grid): one row per point.",
+)
+WORKERS = typer.Option(
+    None, "--workers", help="Local processes for sweeps and sensitivity runs (default: cores)."
+)
+DASK = typer.Option(
+    None, "--dask", help="Run sweeps on this Dask scheduler (e.g. tcp://host:8786)."
+)
+WALK_FORWARD = typer.Option(
+    False,
+    "--walk-forward",
+    help="Choose the --sweep point on each train window, report only the next test window.",
+)
+TRAIN_DAYS = typer.Option(
+    backtest_defaults.TRAIN_DAYS, "--train-days", help="Walk-forward train window, days."
+)
+TEST_DAYS = typer.Option(
+    backtest_defaults.TEST_DAYS, "--test-days", help="Walk-forward test window, days."
+)
+OBJECTIVE = typer.Option(
+    None,
+    "--objective",
+    help="What the walk-forward maximises, POLICY.METRIC (default "
+    f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised).",
+)
+
+
 @app.command(short_help="ALVH vs 2x/3x stops and hold, on history.", cls=_BacktestCommand)
 def backtest(
-    history: list[Path] | None = typer.Option(
-        None,
-        "--history",
-        help="Daily history CSV (date,spx,vix; CBOE VIX_History.csv; Yahoo ^GSPC); repeat to "
-        "merge. Default: the embedded SPX/VIX closes 2014-2018.",
-    ),
+    history: list[Path] | None = BACKTEST_HISTORY,
     rules: Path | None = RULES,
-    policies: str = typer.Option(
-        "hold,stop2x,stop3x,alvh",
-        "--policies",
-        help="Comma-separated policies: hold, stop2x, stop3x, alvh, alvh_frac.",
-    ),
-    entry: list[str] | None = typer.Option(
-        None,
-        "--entry",
-        "-e",
-        help="Entry rule, model or cost parameter key=value (repeat or comma-separate), "
-        "or a TOML file with a [backtest] table. The keys are listed below.",
-    ),
-    no_profit_take: bool = typer.Option(
-        False, "--no-profit-take", help="Turn the shared profit take off for every policy."
-    ),
-    start: str | None = typer.Option(
-        None, "--start", help="First entry date YYYY-MM-DD (the warm-up comes from before it)."
-    ),
-    end: str | None = typer.Option(None, "--end", help="Last date YYYY-MM-DD."),
+    policies: str = POLICIES,
+    entry: list[str] | None = ENTRY,
+    no_profit_take: bool = NO_PROFIT_TAKE,
+    start: str | None = START,
+    end: str | None = END,
     fmt: Format = FORMAT,
-    trades: Path | None = typer.Option(None, "--trades", help="Write every trade to this CSV."),
-    plot: Path | None = typer.Option(
-        None,
-        "--plot",
-        help="Write a PNG (needs matplotlib): equity with drawdowns, P&L histograms and the "
-        "stress windows; a sweep's heat map; a walk-forward's test windows.",
-    ),
-    fractional: bool = typer.Option(
-        False,
-        "--fractional",
-        help="Add alvh_frac: every adjustment in fractions of a contract (the method free of "
-        "rounding), beside the whole-contract result.",
-    ),
-    sensitivity: str = typer.Option(
-        "costs",
-        "--sensitivity",
-        help="costs: total P&L at 0.5x and 2x the half-spreads (two more runs); model: also "
-        "the old SPX slope, flat VIX option vol and kappa halved and doubled; none.",
-    ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap intervals."),
-    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples."),
-    sweep: list[str] | None = typer.Option(
-        None,
-        "--sweep",
-        help="key=v1,v2,... a parameter or rule to vary (repeat for a grid): one row per point.",
-    ),
-    workers: int | None = typer.Option(
-        None, "--workers", help="Local processes for sweeps and sensitivity runs (default: cores)."
-    ),
-    dask: str | None = typer.Option(
-        None, "--dask", help="Run sweeps on this Dask scheduler (e.g. tcp://host:8786)."
-    ),
-    walk_forward: bool = typer.Option(
-        False,
-        "--walk-forward",
-        help="Choose the --sweep point on each train window, report only the next test window.",
-    ),
-    train_days: int = typer.Option(730, "--train-days", help="Walk-forward train window, days."),
-    test_days: int = typer.Option(182, "--test-days", help="Walk-forward test window, days."),
-    objective: str | None = typer.Option(
-        None,
-        "--objective",
-        help="What the walk-forward maximises, POLICY.METRIC (default alvh.total_pnl; "
-        "max_drawdown is minimised).",
-    ),
+    trades: Path | None = TRADES,
+    plot: Path | None = BACKTEST_PLOT,
+    fractional: bool = FRACTIONAL,
+    sensitivity: str = SENSITIVITY,
+    seed: int = SEED,
+    resamples: int = RESAMPLES,
+    sweep: list[str] | None = SWEEP,
+    workers: int | None = WORKERS,
+    dask: str | None = DASK,
+    walk_forward: bool = WALK_FORWARD,
+    train_days: int = TRAIN_DAYS,
+    test_days: int = TEST_DAYS,
+    objective: str | None = OBJECTIVE,
 ) -> None:
     """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.
 
     Option prices are modelled from VIX, not historical quotes.
     Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot report.png
     """
-    from alvh_cli.app.backtest import backtest_command
+    from alvh_cli.app.backtest import backtest as run_backtest
+    from alvh_cli.output import backtest as out
 
-    if plot is not None:
-        from alvh_cli import compat
-
-        compat.require("HAS_MATPLOTLIB", "plot")  # before the run, not after it
-    backtest_command(
-        history=history,
+    run = run_backtest(
+        history,
         rules=rules,
         policies=policies,
-        entry=entry,
-        no_profit_take=no_profit_take,
+        entry=entry or (),
+        profit_take=not no_profit_take,
         start=start,
         end=end,
-        fmt=fmt.value,
         trades=trades,
         plot=plot,
         fractional=fractional,
@@ -754,7 +769,11 @@ def backtest(
         train_days=train_days,
         test_days=test_days,
         objective=objective,
+        progress=out.progress_bars,
     )
+    out.emit_run(run.outcome, fmt.value)
+    out.write_files(run.outcome, trades=trades, plot=plot)
+    raise typer.Exit(run.exit_status)
 
 
 @app.command(short_help="The regime signals from a history file.")

@@ -32,21 +32,24 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
     t0 = time.perf_counter()
     from alvh_cli.backtest import analysis
-    from alvh_cli.backtest import engine as bt
+    from alvh_cli.backtest.params import BacktestParams, make_params
+    from alvh_cli.backtest.policies import POLICIES
+    from alvh_cli.backtest.simulation import run_backtest
+    from alvh_cli.inputs.history import embedded_frame
     from alvh_cli.model.rules import Rules
 
     t1 = time.perf_counter()
-    history = bt.default_history()
+    history = embedded_frame()
     t2 = time.perf_counter()
-    print(f"import alvh_cli.backtest.engine: {t1 - t0:6.2f} s")
+    print(f"import alvh_cli.backtest.simulation: {t1 - t0:6.2f} s")
     print(f"load embedded data:       {t2 - t1:6.2f} s  ({len(history)} closes)")
-    bt.run_backtest(history, Rules(), bt.make_params({"end": "2015-02-28"}))  # imports, caches
+    run_backtest(history, Rules(), make_params({"end": "2015-02-28"}))  # imports, caches
 
     walls, cpus = [], []
     result = None
     for _ in range(args.repeat):
         start, cpu = time.perf_counter(), time.process_time()
-        result = bt.run_backtest(history, Rules(), bt.BacktestParams())
+        result = run_backtest(history, Rules(), BacktestParams())
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
     trades = len(result.trades)
@@ -59,9 +62,9 @@ def main() -> None:
     analysis.report(result)
     took = time.perf_counter() - start
     print(f"  attribution, episodes, bootstrap (10,000 resamples): {took:.2f} s")
-    for policy in bt.POLICIES:
+    for policy in POLICIES:
         start = time.perf_counter()
-        r = bt.run_backtest(history, Rules(), bt.BacktestParams(), (policy,))
+        r = run_backtest(history, Rules(), BacktestParams(), (policy,))
         took = time.perf_counter() - start
         print(f"  {policy:9s} alone: {took:6.2f} s ({len(r.trades) / took:,.0f} trades/s)")
     print(f"load average after the runs: {load()}")

@@ -22,6 +22,7 @@ Needs the extras: pip install -e '.[sweep,dask]'.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import math
 import os
@@ -53,13 +54,14 @@ def measured_task(point: dict) -> tuple[float, float]:
 
 def backtest_task():
     """``measured`` around the backtest at a point: (summaries, CPU seconds)."""
-    from alvh_cli.backtest import engine as bt
     from alvh_cli.backtest import experiments as ex
+    from alvh_cli.backtest.params import make_params
+    from alvh_cli.inputs.history import embedded_frame
     from alvh_cli.model.rules import Rules
 
-    base = bt.make_params({"end": "2015-12-31"})
+    base = make_params({"end": "2015-12-31"})
     return functools.partial(
-        measured, ex.task(bt.default_history(), Rules(), base, ("hold", "stop3x", "alvh"))
+        measured, ex.task(embedded_frame(), Rules(), base, ("hold", "stop3x", "alvh"))
     )
 
 
@@ -79,6 +81,9 @@ def bits(x):
         return ("dict", tuple((k, bits(v)) for k, v in x.items()))
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, tuple(bits(v) for v in x))
+    if dataclasses.is_dataclass(x):  # a PolicySummary: field by field
+        fields = dataclasses.fields(x)
+        return (type(x).__name__, tuple((f.name, bits(getattr(x, f.name))) for f in fields))
     return (type(x).__name__, x)
 
 

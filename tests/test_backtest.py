@@ -20,11 +20,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_cli.app.backtest import backtest_command, parse_entry_options
-from alvh_cli.backtest import engine as bt
+from alvh_cli.app.backtest import backtest, parse_entry_options
+from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
+from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
+from alvh_cli.backtest.market import day_market
+from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
+from alvh_cli.backtest.policies import parse_policies
+from alvh_cli.backtest.results import CATEGORIES
+from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.history import embedded_frame
+from alvh_cli.model.domain import Leg
 from alvh_cli.model.rules import Rules
-from alvh_cli.output.backtest import emit_backtest
+from alvh_cli.output import backtest as out
 
 NY = ZoneInfo("America/New_York")
 
@@ -153,16 +162,17 @@ CREDIT = debit("2015-01-05", "2015-01-09")
 
 @pytest.fixture(scope="module")
 def tiny():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params(FLAT))
+    return run_backtest(tiny_history(), Rules(), make_params(FLAT))
 
 
 @pytest.fixture(scope="module")
 def tiny_no_take():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params({**FLAT, "profit_take": False}))
+    return run_backtest(tiny_history(), Rules(), make_params({**FLAT, "profit_take": False}))
 
 
 def rows(result, policy=None):
-    return {(r["policy"], r["id"]): r for r in result.trades if policy in (None, r["policy"])}
+    """Each trade's record as its flat row (``TradeRecord.to_dict``), by (policy, id)."""
+    return {(r.policy, r.id): r.to_dict() for r in result.trades if policy in (None, r.policy)}
 
 
 def test_entries_and_credit(tiny):
@@ -212,6 +222,20 @@ def test_trade_a(tiny, tiny_no_take):
         assert r["pnl"] == pytest.approx(CREDIT * 100, abs=0.005)
 
 
+def test_profit_take_rule_zero_turns_it_off_for_every_policy(tiny_no_take):
+    # rules.profit_take = 0 is the method's "no profit take": trade A is not closed on
+    # Wednesday at a mark of 0 by any policy, each holds it to Friday's settlement as with
+    # the backtest's own switch off (profit_take=False).
+    r = run_backtest(tiny_history(), Rules(profit_take=0.0), make_params(FLAT))
+    for policy in ("hold", "stop2x", "stop3x", "alvh"):
+        got = rows(r)[(policy, "ic-2015-01-12")]
+        assert got["exit_reason"] != "profit_take"
+    for policy in ("hold", "alvh"):
+        got, off = rows(r)[(policy, "ic-2015-01-05")], rows(tiny_no_take)[(policy, "ic-2015-01-05")]
+        assert (got["closed"], got["exit_reason"]) == ("2015-01-09", "expiry")
+        assert got["pnl"] == pytest.approx(off["pnl"], abs=1e-9)
+
+
 def test_trade_b(tiny):
     got = rows(tiny)
     r = got[("stop2x", "ic-2015-01-12")]
@@ -226,7 +250,7 @@ def test_trade_b(tiny):
     assert (r["closed"], r["exit_reason"]) == ("2015-01-16", "expiry")
     assert r["pnl"] == pytest.approx((CREDIT - 15.0) * 100, abs=0.005)  # −941.53
     # Both trades closed at >= 2x before any profit take: the "adjusted trades" of every policy.
-    assert all(r["reached_2x"] for r in tiny.trades)
+    assert all(r.reached_2x for r in tiny.trades)
 
 
 def test_alvh_without_history_holds_and_says_so(tiny):
@@ -241,17 +265,17 @@ def test_alvh_without_history_holds_and_says_so(tiny):
 
 def test_tiny_summary_and_equity(tiny):
     s = tiny.summary["stop2x"]
-    assert s["trades"] == 2 and s["adjusted_trades"] == 2  # A at 8.95x, B at 2.54x
-    assert s["total_pnl"] == pytest.approx((CREDIT - 50) * 100 - 857.82, abs=0.01)
-    assert s["exits"] == {"expiry": 0, "stop": 2, "profit_take": 0}
+    assert s.trades == 2 and s.adjusted_trades == 2  # A at 8.95x, B at 2.54x
+    assert s.total_pnl == pytest.approx((CREDIT - 50) * 100 - 857.82, abs=0.01)
+    assert s.exits == {"expiry": 0, "stop": 2, "profit_take": 0}
     # Equity: A's stop on Tuesday (−4,441.53) is the low; the curve ends at the total.
     curve = tiny.equity["stop2x"]
-    assert curve[-1] == pytest.approx(s["total_pnl"], abs=1e-6)
-    assert s["max_drawdown"] == pytest.approx(-curve.min(), abs=1e-6)
-    assert s["worst_trade"] == pytest.approx((CREDIT - 50) * 100, abs=0.005)
-    assert s["cvar_5"] == s["worst_trade"]  # ceil(5% of 2) = 1 trade
+    assert curve[-1] == pytest.approx(s.total_pnl, abs=1e-6)
+    assert s.max_drawdown == pytest.approx(-curve.min(), abs=1e-6)
+    assert s.worst_trade == pytest.approx((CREDIT - 50) * 100, abs=0.005)
+    assert s.cvar_5 == s.worst_trade  # ceil(5% of 2) = 1 trade
     hold = tiny.summary["hold"]
-    assert hold["win_rate"] == 0.5 and hold["exits"] == {"expiry": 1, "stop": 0, "profit_take": 1}
+    assert hold.win_rate == 0.5 and hold.exits == {"expiry": 1, "stop": 0, "profit_take": 1}
 
 
 # ------------------------------------------------------------------ calendar of entries
@@ -259,10 +283,10 @@ def test_tiny_summary_and_equity(tiny):
 
 def test_entry_days_roll_past_holidays():
     days = [date(2015, 1, d) for d in (13, 14, 15, 16, 20, 21)]  # Mon 01-19 is MLK day
-    assert [days[i] for i in bt.entry_days(days, 0)] == [date(2015, 1, 20)]
+    assert [days[i] for i in entry_days(days, 0)] == [date(2015, 1, 20)]
     # The first week starts on Tuesday 01-13 with Monday 01-12 a trading day: no entry.
-    assert bt.weekly_expiry(date(2015, 2, 17), 45) == date(2015, 4, 2)  # Good Friday → Thu, 44 DTE
-    assert bt.weekly_expiry(date(2015, 1, 5), 45) == date(2015, 2, 20)  # 46 DTE beats 39
+    assert weekly_expiry(date(2015, 2, 17), 45) == date(2015, 4, 2)  # Good Friday → Thu, 44 DTE
+    assert weekly_expiry(date(2015, 1, 5), 45) == date(2015, 2, 20)  # 46 DTE beats 39
 
 
 # ------------------------------------------------------------------ the embedded 2014–2018 data
@@ -270,21 +294,27 @@ def test_entry_days_roll_past_holidays():
 
 @pytest.fixture(scope="module")
 def legacy_run():
-    """The first build's model and costs (``bt.LEGACY``) on the embedded data."""
-    return bt.run_backtest(bt.default_history(), Rules(), bt.make_params(bt.LEGACY))
+    """The first build's model and costs (``LEGACY``) on the embedded data."""
+    return run_backtest(embedded_frame(), Rules(), make_params(LEGACY))
 
 
 @pytest.fixture(scope="module")
 def default_run():
-    return bt.run_backtest(bt.default_history(), Rules(), bt.BacktestParams())
+    return run_backtest(embedded_frame(), Rules(), BacktestParams())
 
 
-def test_default_history():
-    h = bt.default_history()
+def test_embedded_frame_is_the_embedded_history():
+    h = embedded_frame()
     assert len(h) == 1257 and list(h.columns) == ["spx", "vix"]
     assert h.index[0] == pd.Timestamp("2014-01-03") and h.index[-1] == pd.Timestamp("2018-12-31")
     assert "arch.data.sp500" in h.attrs["sources"][0]
     assert h.loc["2015-08-24", "vix"] == 40.74 and h.loc["2018-02-05", "vix"] == 37.32
+    # the file is read once: the frame's closes are the method's scenario history
+    from alvh_cli.model.closes import embedded_history
+
+    e = embedded_history()
+    assert np.array_equal(h["spx"].to_numpy(), e.spx) and np.array_equal(h["vix"].to_numpy(), e.vix)
+    assert [d.toordinal() for d in h.index.date] == e.dates.tolist()
 
 
 def test_every_trade_closes_and_entries_are_shared(default_run):
@@ -293,7 +323,7 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
     # 261 weeks; the first year is the warm-up (250 closes before the first entry, so the
     # alvh policy's scenario set has a year of windows), and the last 7 expire after 2018
     assert n == 202 and r.entries[0].opened == date(2015, 1, 5)
-    per_policy = {p: [t for t in r.trades if t["policy"] == p] for p in r.policies}
+    per_policy = {p: [t.to_dict() for t in r.trades_of(p)] for p in r.policies}
     shared = [(e.id, e.strikes, e.credit) for e in r.entries]
     for trades in per_policy.values():
         assert len(trades) == n
@@ -309,18 +339,16 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
 
 def test_hold_pays_settlement_minus_credit(default_run):
     """At expiry: (credit − payoff at the SPX close)·100 less the four legs' entry fees."""
-    spx = bt.default_history()["spx"]
+    spx = embedded_frame()["spx"]
     checked = 0
-    for e, t in zip(
-        default_run.entries, [t for t in default_run.trades if t["policy"] == "hold"], strict=True
-    ):
-        if t["exit_reason"] != "expiry":
+    for e, t in zip(default_run.entries, default_run.trades_of("hold"), strict=True):
+        if t.exit_reason != "expiry":
             continue
         s = spx[pd.Timestamp(e.settled)]
         lp, sp, sc, lc = e.strikes
         payoff = max(sp - s, 0) - max(lp - s, 0) + max(s - sc, 0) - max(s - lc, 0)
         want = (e.credit - payoff) * 100 - sum(e.entry_fees)
-        assert round(t["pnl"], 2) == round(want, 2)
+        assert round(t.pnl, 2) == round(want, 2)
         checked += 1
     assert checked > 20
 
@@ -346,12 +374,12 @@ def test_stops_close_at_the_first_close_at_the_multiple(default_run):
 def test_pnl_splits_by_what_earned_it(default_run):
     """Every trade's P&L is the sum of its parts: the condor's put and call sides, the VIX
     layers, the synthetics and the rolled verticals (fills, fees and settlements)."""
-    parts = [k for k in default_run.trades[0] if k.startswith("pnl_")]
+    parts = list(default_run.trades[0].attribution)
     assert len(parts) == 7
     for t in default_run.trades:
-        assert sum(t[k] for k in parts) == pytest.approx(t["pnl"], abs=1e-6)
+        assert sum(t.attribution[k] for k in parts) == pytest.approx(t.pnl, abs=1e-6)
     s = default_run.summary["alvh"]
-    assert s["hedges"] > 0 and s["unwinds"] > 0
+    assert s.hedges > 0 and s.unwinds > 0
 
 
 def test_alvh_condor_matches_hold_until_it_acts(default_run):
@@ -373,11 +401,11 @@ def test_alvh_condor_matches_hold_until_it_acts(default_run):
 
 def test_equity_curves_end_at_total(default_run):
     for p in default_run.policies:
-        assert default_run.equity[p][-1] == pytest.approx(default_run.summary[p]["total_pnl"])
+        assert default_run.equity[p][-1] == pytest.approx(default_run.summary[p].total_pnl)
         assert default_run.equity[p].shape == (len(default_run.dates),)
 
 
-# Golden summary of the run at the first build's model and costs (bt.LEGACY; dollars, to the
+# Golden summary of the run at the first build's model and costs (LEGACY; dollars, to the
 # cent; no randomness anywhere). The hold and stop figures are the first build's trade by
 # trade (checked equal on these entries); alvh's are a regression guard on the method. The
 # model and costs of today's defaults are checked in GOLDEN_DEFAULT.
@@ -445,28 +473,28 @@ GOLDEN = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.589109,
-        "mean_pnl": -72.76,
+        "mean_pnl": -71.54,
         "median_pnl": 333.46,
-        "total_pnl": -14698.11,
-        "max_drawdown": 28769.86,
+        "total_pnl": -14450.52,
+        "max_drawdown": 28522.26,
         "worst_trade": -3132.73,
-        "cvar_5": -2048.23,
-        "hedge_spend": 3290.63,
-        "hedge_pnl": 2822.94,
-        "hedges": 38,
+        "cvar_5": -2026.14,
+        "hedge_spend": 3284.93,
+        "hedge_pnl": 3044.86,
+        "hedges": 37,
         "conversions": 2,
         "unwinds": 19,
-        "fees": 1255.8,
+        "fees": 1251.9,
         "adjusted_trades": 69,
-        "adjusted_pnl": -47588.94,
-        "adjusted_mean_pnl": -689.69,
-        "exits": {"expiry": 7, "stop": 73, "profit_take": 122},
+        "adjusted_pnl": -47345.95,
+        "adjusted_mean_pnl": -686.17,
+        "exits": {"expiry": 10, "stop": 73, "profit_take": 119},
     },
 }
 
 
 def test_golden_summary_at_the_first_builds_model(legacy_run):
-    got = {p: {k: v for k, v in s.items()} for p, s in legacy_run.summary.items()}
+    got = {p: s.to_dict() for p, s in legacy_run.summary.items()}
     for policy, want in GOLDEN.items():
         for key, value in want.items():
             if isinstance(value, float):
@@ -585,35 +613,35 @@ GOLDEN_DEFAULT = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.762376,
-        "mean_pnl": 96.64,
+        "mean_pnl": 135.39,
         "median_pnl": 398.99,
-        "total_pnl": 19521.39,
+        "total_pnl": 27348.83,
         "max_drawdown": 10993.48,
         "worst_trade": -3108.11,
-        "cvar_5": -1965.21,
-        "pnl_per_unit": 19521.39,
-        "return_on_risk": 0.023476,
-        "pnl_per_day_held": 4.14,
-        "fees": 2470.46,
-        "spread_cost": 20547.6,
-        "hedge_spend": 8714.77,
-        "hedge_pnl": -1681.06,
-        "hedges": 87,
+        "cvar_5": -1629.06,
+        "pnl_per_unit": 27348.83,
+        "return_on_risk": 0.032851,
+        "pnl_per_day_held": 5.4,
+        "fees": 2461.05,
+        "spread_cost": 20134.71,
+        "hedge_spend": 9144.93,
+        "hedge_pnl": 4450.57,
+        "hedges": 91,
         "conversions": 1,
         "rolls": 23,
         "trims": 4,
-        "unwinds": 52,
+        "unwinds": 56,
         "adjusted_trades": 40,
-        "adjusted_pnl": -36896.7,
-        "exits": {"expiry": 9, "stop": 29, "profit_take": 164},
+        "adjusted_pnl": -30560.17,
+        "exits": {"expiry": 23, "stop": 29, "profit_take": 150},
         "attribution": {
-            "condor_put": 10351.62,
-            "condor_call": 10850.83,
-            "vix": -1950.68,
+            "condor_put": 10652.83,
+            "condor_call": 12245.43,
+            "vix": -2289.56,
             "synthetic_put": 0.0,
             "synthetic_call": 1287.36,
-            "roll_put": -1576.51,
-            "roll_call": 558.78,
+            "roll_put": 1715.16,
+            "roll_call": 3737.61,
         },
     },
 }
@@ -621,7 +649,7 @@ GOLDEN_DEFAULT = {
 
 def test_golden_summary_at_the_defaults(default_run):
     for policy, want in GOLDEN_DEFAULT.items():
-        got = default_run.summary[policy]
+        got = default_run.summary[policy].to_dict()
         for key, value in want.items():
             if key == "attribution":
                 for c, v in value.items():
@@ -637,18 +665,18 @@ def test_golden_summary_at_the_defaults(default_run):
 
 
 def test_params_validation():
-    assert bt.make_params(
-        {"dte": 30, "profit_take": False, "start": "2015-01-01"}
-    ) == bt.BacktestParams(dte=30, profit_take=False, start=date(2015, 1, 1))
+    assert make_params({"dte": 30, "profit_take": False, "start": "2015-01-01"}) == BacktestParams(
+        dte=30, profit_take=False, start=date(2015, 1, 1)
+    )
     with pytest.raises(InputError, match="unknown backtest parameter 'detla'.*'delta'"):
-        bt.make_params({"detla": 0.1})
+        make_params({"detla": 0.1})
     with pytest.raises(InputError, match="dte: must be a whole number"):
-        bt.make_params({"dte": 4.5})
+        make_params({"dte": 4.5})
     with pytest.raises(InputError, match="delta: must be between"):
-        bt.make_params({"delta": 0.7})
+        make_params({"delta": 0.7})
     with pytest.raises(InputError, match="unknown policy 'stop4x'"):
-        bt.parse_policies("hold,stop4x")
-    assert bt.parse_policies("alvh, hold") == ("hold", "alvh")
+        parse_policies("hold,stop4x")
+    assert parse_policies("alvh, hold") == ("hold", "alvh")
 
 
 def test_entry_options(tmp_path):
@@ -668,6 +696,15 @@ def write_tiny_csv(path):
     return path
 
 
+def command(history, *, fmt="table", trades=None, plot=None, **options):
+    """``alvh backtest`` in-process, its options given as the app's parameters: the run
+    printed in ``fmt`` and its files written as the command does; what ran (a report)."""
+    run = backtest(history, trades=trades, plot=plot, **options)
+    out.emit_run(run.outcome, fmt)
+    out.write_files(run.outcome, trades=trades, plot=plot)
+    return run.outcome
+
+
 def test_command_json_trades_and_plot(tmp_path, capsys):
     history = write_tiny_csv(tmp_path / "tiny.csv")
     trades = tmp_path / "trades.csv"
@@ -680,25 +717,25 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
     except ImportError:
         have_mpl = False
     if not have_mpl:
-        with pytest.raises(InputError, match="matplotlib is needed"):
-            backtest_command([history], entry=entry, fmt="json", plot=plot)
+        with pytest.raises(InputError, match="needs matplotlib"):
+            command([history], entry=entry, fmt="json", plot=plot)
         capsys.readouterr()
-    result = backtest_command(
+    result = command(
         [history], entry=entry, fmt="json", trades=trades, plot=plot if have_mpl else None,
         workers=1,
     ).result  # fmt: skip
     data = json.loads(capsys.readouterr().out)
     assert data["note"].startswith("Option prices are modelled from VIX")
-    assert data["entries"] == 2 and list(data["policies"]) == list(bt.DEFAULT_POLICIES)
+    assert data["entries"] == 2 and list(data["policies"]) == list(DEFAULT_POLICIES)
     assert data["policies"]["hold"]["total_pnl"] == pytest.approx(
-        result.summary["hold"]["total_pnl"], abs=0.01
+        result.summary["hold"].total_pnl, abs=0.01
     )
     with open(trades, newline="") as fh:
         got = list(csv.DictReader(fh))
     assert len(got) == 8 and got[0]["policy"] == "hold" and got[0]["id"] == "ic-2015-01-05"
     for row in got:  # the per-category columns add up to the trade's P&L (to the cent)
-        parts = sum(float(row[f"pnl_{c}"]) for c in bt.CATEGORIES)
-        assert parts == pytest.approx(float(row["pnl"]), abs=0.01 * len(bt.CATEGORIES))
+        parts = sum(float(row[f"pnl_{c}"]) for c in CATEGORIES)
+        assert parts == pytest.approx(float(row["pnl"]), abs=0.01 * len(CATEGORIES))
     if have_mpl:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
@@ -707,28 +744,29 @@ def test_command_json_trades_and_plot(tmp_path, capsys):
 def test_command_options(tmp_path, capsys):
     history = write_tiny_csv(tmp_path / "tiny.csv")
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    r = backtest_command(
-        [history], policies="stop2x", entry=entry, no_profit_take=True, end="2015-01-09", fmt="csv",
+    r = command(
+        [history], policies="stop2x", entry=entry, profit_take=False, end="2015-01-09", fmt="csv",
         workers=1,
     ).result  # fmt: skip
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("policy,trades,") and out[1].startswith("stop2x,1,")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("policy,trades,") and lines[1].startswith("stop2x,1,")
     assert r.params.profit_take is False and r.dates[-1] == date(2015, 1, 9)
-    with pytest.raises(InputError, match="--history: no condor fits in the history"):
-        backtest_command([history], entry=entry, end="2015-01-07")
-    with pytest.raises(InputError, match="--start: must be a date"):
-        backtest_command([history], entry=entry, start="Jan 5")
+    # the library names each parameter by its role (the command line by its flag)
+    with pytest.raises(InputError, match="^history: no condor fits in the history"):
+        backtest([history], entry=entry, end="2015-01-07")
+    with pytest.raises(InputError, match="^start: must be a date"):
+        backtest([history], entry=entry, start="Jan 5")
 
 
 def test_table_states_the_model(tiny, capsys):
     from alvh_cli.backtest.analysis import report
 
-    emit_backtest(report(tiny), "table")
-    out = capsys.readouterr().out
-    assert "not historical quotes" in out
-    assert "trades that reached 2x" in out and "5% CVaR" in out
-    assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in out
-    assert "Profit take: 50% of the credit" in out
+    out.emit_backtest(report(tiny), "table")
+    text = capsys.readouterr().out
+    assert "not historical quotes" in text
+    assert "trades that reached 2x" in text and "5% CVaR" in text
+    assert "skew 0 at 30 days +0 per ln(T/30d), smile 0" in text
+    assert "Profit take: 50% of the credit" in text
 
 
 def test_condor_values_equal_value_legs_bit_for_bit(default_run):
@@ -742,7 +780,7 @@ def test_condor_values_equal_value_legs_bit_for_bit(default_run):
     for e in r.entries[::10]:
         for row in range(0, len(e.life) - 1, 3):
             i = e.first + row
-            m = bt.day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
+            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
             a, b = value_legs(m, e.legs), e.values_at(row)
             for f in fields:
                 assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
@@ -755,23 +793,23 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     # into the VIX layers' cash, no fee; the legs are gone, the condor stays.
     expiry = date(2011, 8, 17)
     condor_legs = tuple(
-        bt.Leg("SPX", "SPXW", t, k, date(2011, 9, 2), q, 1.0)
+        Leg("SPX", "SPXW", t, k, date(2011, 9, 2), q, 1.0)
         for t, k, q in (("put", 1050, 1), ("put", 1100, -1), ("call", 1250, -1), ("call", 1300, 1))
     )
-    e = bt.Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
+    e = Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     layer = [
-        bt.Leg("VIX", "VIX", "call", 20.0, expiry, 3, 1.2, layer=1),
-        bt.Leg("VIX", "VIX", "call", 25.0, expiry, -3, 0.5, layer=1),
+        Leg("VIX", "VIX", "call", 20.0, expiry, 3, 1.2, layer=1),
+        Leg("VIX", "VIX", "call", 25.0, expiry, -3, 0.5, layer=1),
     ]
     for g in layer:
         t.legs.append(g)
         t.kind[id(g)] = "vix"
-    market = bt.day_market(expiry, 1193.89, 31.87, bt.BacktestParams(), 5.0, ())
-    bt._expire_vix(t, market)
+    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), 5.0, ())
+    _expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
 
@@ -783,16 +821,16 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
     from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 
     condor_legs = tuple(
-        bt.Leg("SPX", "SPXW", t, k, date(2014, 10, 31), q, 1.0)
+        Leg("SPX", "SPXW", t, k, date(2014, 10, 31), q, 1.0)
         for t, k, q in (("put", 1800, 1), ("put", 1850, -1), ("call", 2050, -1), ("call", 2100, 1))
     )
-    e = bt.Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
+    e = Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = bt._Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
-    long_ = bt.Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)
-    short = bt.Leg("VIX", "VIX", "call", 33.0, date(2014, 10, 22), -1, 0.2, layer=1)
+    long_ = Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)
+    short = Leg("VIX", "VIX", "call", 33.0, date(2014, 10, 22), -1, 0.2, layer=1)
     t.legs += [long_, short]
     t.kind[id(long_)] = t.kind[id(short)] = "vix"
     trim = Recommendation(
@@ -804,10 +842,10 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
         Action.ROLL, "roll", 1,
         trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(later, 1, True, 3.5, 3.55)),
     )  # fmt: skip
-    market = bt.day_market(date(2014, 10, 15), 1862.49, 23.79, bt.BacktestParams(), 5.0, ())
-    params = bt.BacktestParams()
-    assert bt._apply(t, trim, 1.4, market, params, params.costs, 12)
-    assert not bt._apply(t, roll, 1.4, market, params, params.costs, 12)
+    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), 5.0, ())
+    params = BacktestParams()
+    assert _apply(t, trim, 1.4, market, params, CostModel.from_params(params), 12)
+    assert not _apply(t, roll, 1.4, market, params, CostModel.from_params(params), 12)
     assert t.legs == list(condor_legs)
     assert t.counts["trim_hedge"] == 1 and t.counts["roll"] == 0
     assert t.actions[-1] == "2014-10-15 skipped roll: its legs were traded earlier today"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
+from datetime import date
 
 import numpy as np
 import pytest
 
-from alvh_cli.backtest import engine as bt
-from alvh_cli.backtest.params import KEYS, PARAMS, BacktestParams
+from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.market import day_market, spx_smile
+from alvh_cli.backtest.params import KEYS, LEGACY, PARAMS, BacktestParams, make_params
 from alvh_cli.errors import InputError
 from alvh_cli.model.domain import Smile
 from alvh_cli.model.smile import smile_vol
@@ -31,7 +33,7 @@ def test_skew_default_is_the_least_squares_fit_of_the_chain():
     p = BacktestParams()
     assert p.spx_skew == pytest.approx(-0.638, abs=5e-4)
     assert p.spx_skew_term == pytest.approx(0.1537, abs=5e-4)
-    smile = bt.spx_smile(16.0, p)
+    smile = spx_smile(16.0, p)
     for days, slope in CHAIN.items():
         assert float(smile.skew_at(days / 365)) == pytest.approx(slope, abs=0.031)
     # falling steepness with tenor, the first build's −1.1 only near a day
@@ -54,8 +56,8 @@ def test_skew_term_zero_is_one_slope_for_every_tenor():
 
 
 def test_legacy_is_the_first_builds_smile():
-    p = bt.make_params(bt.LEGACY)
-    smile = bt.spx_smile(20.0, p)
+    p = make_params(LEGACY)
+    smile = spx_smile(20.0, p)
     assert (smile.atm, smile.skew, smile.smile, smile.skew_term) == (0.2, -1.1, 2.5, 0.0)
     assert p.vix_option_atm(40.0) == 0.9  # flat vol of vol
 
@@ -67,13 +69,13 @@ def test_vix_option_vol_rises_with_vix():
     assert p.vix_option_atm(16.0) == pytest.approx(0.9)
     assert p.vix_option_atm(32.0) == pytest.approx(1.195817, abs=1e-6)
     assert p.vix_option_atm(12.0) == pytest.approx(0.799867, abs=2e-6)
-    m = bt.day_market(bt.date(2018, 2, 5), 2648.94, 37.32, p, 5.0, ())
+    m = day_market(date(2018, 2, 5), 2648.94, 37.32, p, 5.0, ())
     assert m.vix_vol.atm == pytest.approx(0.9 * (37.32 / 16) ** 0.41)
     assert m.spx_vol.atm == pytest.approx(0.3732) and m.spx_vol.skew_term == p.spx_skew_term
 
 
 def test_costs_from_params():
-    c = BacktestParams().costs
+    c = CostModel.from_params(BacktestParams())
     # SPX half-spread 0.10·max(1, VIX/16): 0.10 at VIX 12, 0.25 at VIX 40
     assert float(c.half_spread("SPX", 12.0)) == pytest.approx(0.10)
     assert float(c.half_spread("SPX", 40.0)) == pytest.approx(0.25)
@@ -81,10 +83,10 @@ def test_costs_from_params():
     # a $1.20 SPX contract: 0.65 + 0.45 + 0.025 + 0.02815 = 1.15315; the engine's flat fee
     assert float(c.fee_per_contract("SPX", 1.20)) == pytest.approx(1.15315)
     assert c.flat_fee() == pytest.approx(1.15315)
-    legacy = bt.make_params(bt.LEGACY).costs
+    legacy = CostModel.from_params(make_params(LEGACY))
     assert float(legacy.half_spread("SPX", 40.0)) == pytest.approx(0.05)  # flat
     assert float(legacy.fee_per_contract("VIX", 2.5)) == pytest.approx(0.65)  # commission only
-    half = bt.make_params({"spread_multiplier": 0.5, "exchange_fees": 2}).costs
+    half = CostModel.from_params(make_params({"spread_multiplier": 0.5, "exchange_fees": 2}))
     assert float(half.half_spread("SPX", 32.0)) == pytest.approx(0.10)  # 0.5·0.10·2
     assert float(half.fee_per_contract("SPX", 0.5)) == pytest.approx(0.65 + 0.72 + 0.05315)
 
@@ -96,9 +98,9 @@ def test_params_generated_from_the_table():
     for key, spec in PARAMS.items():
         assert getattr(p, key) == spec.default
         assert isinstance(getattr(p, key), int if spec.integer else float)
-    for key in bt.LEGACY:
+    for key in LEGACY:
         assert key in PARAMS
     with pytest.raises(InputError, match="unknown backtest parameter 'slippage_spx'"):
-        bt.make_params({"slippage_spx": 0.05})
+        make_params({"slippage_spx": 0.05})
     with pytest.raises(InputError, match="exchange_fees: must be between 0 and 10"):
-        bt.make_params({"exchange_fees": -1})
+        make_params({"exchange_fees": -1})

@@ -17,15 +17,27 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from test_backtest import FLAT, TINY, black, close_of, tiny_history, write_tiny_csv, years
+from test_backtest import (
+    FLAT,
+    TINY,
+    black,
+    close_of,
+    command,
+    tiny_history,
+    write_tiny_csv,
+    years,
+)
 from test_sweep import same_bits
 
 from alvh_cli import cli
-from alvh_cli.app import backtest as options
-from alvh_cli.app.backtest import backtest_command
 from alvh_cli.backtest import analysis as an
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest import defaults
 from alvh_cli.backtest import experiments as ex
+from alvh_cli.backtest.defaults import DEFAULT_POLICIES
+from alvh_cli.backtest.params import make_params
+from alvh_cli.backtest.policies import POLICIES
+from alvh_cli.backtest.simulation import run_backtest
+from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.rules import Rules
 
 # The condor of both tiny entries (SPX 2000, VIX 15, 4 days, flat vol): put and call credits.
@@ -36,14 +48,14 @@ CALL_CREDIT = black(True, 2000, 2030, T0, 0.15) - black(True, 2000, 2080, T0, 0.
 
 @pytest.fixture(scope="module")
 def tiny():
-    return bt.run_backtest(tiny_history(), Rules(), bt.make_params(FLAT))
+    return run_backtest(tiny_history(), Rules(), make_params(FLAT))
 
 
 def test_attribution_of_a_settled_condor_by_hand(tiny):
     # Trade B held to expiry, SPX 1955 at settlement: the put spread pays 1970 − 1955 = 15.
     # Put side (2.7426 − 15)·100 = −1,225.74; call side 2.8421·100 = +284.21; together
     # −941.53, the trade's P&L. Nothing else earned anything.
-    r = {(t["policy"], t["id"]): t for t in tiny.trades}
+    r = {(t.policy, t.id): t.to_dict() for t in tiny.trades}
     hold = r[("hold", "ic-2015-01-12")]
     assert hold["pnl_condor_put"] == pytest.approx((PUT_CREDIT - 15.0) * 100, abs=1e-6)
     assert hold["pnl_condor_call"] == pytest.approx(CALL_CREDIT * 100, abs=1e-6)
@@ -60,27 +72,26 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
     assert stop["pnl_condor_put"] == pytest.approx((PUT_CREDIT - put_debit) * 100, abs=1e-6)
     assert stop["pnl_condor_call"] == pytest.approx((CALL_CREDIT - call_debit) * 100, abs=1e-6)
     for row in tiny.trades:
-        assert row["pnl_vix"] == row["pnl_synthetic_put"] == row["pnl_roll_call"] == 0.0
+        parts = row.attribution
+        assert parts["vix"] == parts["synthetic_put"] == parts["roll_call"] == 0.0
     table = an.attribution(tiny)["hold"]
     assert table["condor"]["put"] == pytest.approx(
         sum(r[("hold", e)]["pnl_condor_put"] for e in ("ic-2015-01-05", "ic-2015-01-12"))
     )
-    assert table["total"]["total"] == pytest.approx(tiny.summary["hold"]["total_pnl"])
+    assert table["total"]["total"] == pytest.approx(tiny.summary["hold"].total_pnl)
 
 
 def test_attribution_adds_up_on_every_trade_and_day():
     """On the embedded data, with every kind of adjustment in it: each trade's parts add up
     to its P&L, each policy's category curves to its equity curve."""
-    r = bt.run_backtest(
-        bt.default_history(), Rules(), bt.make_params({"end": "2016-03-31"}), bt.POLICIES
-    )
+    r = run_backtest(embedded_frame(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
     an.check_attribution(r)
     alvh = r.summary["alvh"]
-    assert alvh["hedges"] > 0 and alvh["rolls"] > 0  # VIX layers and rolled verticals traded
-    assert any(abs(row["pnl_vix"]) > 0 for row in r.rows("alvh"))
+    assert alvh.hedges > 0 and alvh.rolls > 0  # VIX layers and rolled verticals traded
+    assert any(abs(row.attribution["vix"]) > 0 for row in r.trades_of("alvh"))
     table = an.attribution(r)
     for p in r.policies:
-        assert table[p]["total"]["total"] == pytest.approx(r.summary[p]["total_pnl"], abs=1e-6)
+        assert table[p]["total"]["total"] == pytest.approx(r.summary[p].total_pnl, abs=1e-6)
         rows = [v for k, v in table[p].items() if k != "total"]
         for row in rows:
             assert row["put"] + row["call"] == pytest.approx(row["total"], abs=1e-9)
@@ -113,9 +124,7 @@ def test_command_bootstrap_two_trades(tmp_path, capsys):
     # Two trades and blocks of 4 capped at 2: the only block is the whole series, so every
     # resample is the series itself and each interval is the point estimate.
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    backtest_command(
-        [write_tiny_csv(tmp_path / "t.csv")], entry=entry, fmt="json", sensitivity="none"
-    )
+    command([write_tiny_csv(tmp_path / "t.csv")], entry=entry, fmt="json", sensitivity="none")
     data = json.loads(capsys.readouterr().out)
     boot = data["bootstrap"]
     assert boot["block_length"] == 2 and boot["n"] == 2 and boot["resamples"] == 10000
@@ -133,7 +142,7 @@ def test_cost_row_by_hand(tmp_path, capsys):
     # the spread-free total less (4 + 2 + 4)·0.10·m·100 = 100·m dollars.
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items()), "spx_half_spread=0.1"]
     history = write_tiny_csv(tmp_path / "t.csv")
-    report = backtest_command([history], entry=entry, fmt="json", workers=1, policies="hold,stop2x")
+    report = command([history], entry=entry, fmt="json", workers=1, policies="hold,stop2x")
     capsys.readouterr()
     free = (CALL_CREDIT + PUT_CREDIT) * 100 * 2 - 15.0 * 100
     row = report.cost_row
@@ -162,8 +171,8 @@ def test_episodes_of_a_user_history_are_its_worst_drawdowns(tiny):
 
 
 def test_named_episodes_on_the_embedded_data():
-    r = bt.run_backtest(
-        bt.default_history(), Rules(), bt.make_params({"end": "2016-03-31"}), ("hold", "alvh")
+    r = run_backtest(
+        embedded_frame(), Rules(), make_params({"end": "2016-03-31"}), ("hold", "alvh")
     )
     rows = an.episode_table(r)
     assert [x.episode.name for x in rows] == [
@@ -182,11 +191,11 @@ def test_named_episodes_on_the_embedded_data():
 
 @pytest.fixture(scope="module")
 def short_history():
-    return bt.default_history()
+    return embedded_frame()
 
 
 POINTS = [{"delta": d, "layer1_budget_share": s} for d in (0.12, 0.16) for s in (0.3, 0.5)]
-BASE = bt.make_params({"end": "2015-04-30"})
+BASE = make_params({"end": "2015-04-30"})
 
 
 def test_sweep_equals_serial_runs_bit_for_bit_on_joblib(short_history):
@@ -195,7 +204,7 @@ def test_sweep_equals_serial_runs_bit_for_bit_on_joblib(short_history):
     alone = [ex.backtest_point(short_history, Rules(), BASE, policies, p) for p in POINTS]
     # the same as a run of its own: a sweep point is the backtest at those values
     params, rules = ex.split_point(POINTS[1], BASE, Rules())
-    own = bt.run_backtest(short_history, rules, params, policies)
+    own = run_backtest(short_history, rules, params, policies)
     assert same_bits(alone[1], own.summary)
     assert rules.layer1_budget_share == 0.5 and params.delta == 0.12
     parallel = ex.run_sweep(short_history, Rules(), BASE, policies, POINTS, workers=2)
@@ -222,7 +231,7 @@ def test_sweep_on_a_dask_cluster_equals_serial(short_history, cluster):
 
 
 def test_walk_forward_chooses_on_train_reports_test(short_history):
-    base = bt.make_params({"end": "2015-12-31", "dte": 14})
+    base = make_params({"end": "2015-12-31", "dte": 14})
     grid = [{"delta": 0.10}, {"delta": 0.20}]
     policies = ("hold", "stop2x")
     objective = ex.parse_objective("hold.total_pnl", policies)
@@ -239,7 +248,7 @@ def test_walk_forward_chooses_on_train_reports_test(short_history):
                 base,
                 policies,
                 {**p, "start": w.train_start, "end": w.train_end},
-            )["hold"]["total_pnl"]
+            )["hold"].total_pnl
             for p in grid
         ]
         assert f.chosen == grid[int(np.argmax(train))] and f.train_score == max(train)
@@ -251,14 +260,12 @@ def test_walk_forward_chooses_on_train_reports_test(short_history):
             {**f.chosen, "start": w.test_start, "end": w.test_end},
         )
         assert same_bits(test, f.test_result)
-    assert wf.pooled["hold"] == pytest.approx(
-        sum(f.test_result["hold"]["total_pnl"] for f in folds)
-    )
+    assert wf.pooled["hold"] == pytest.approx(sum(f.test_result["hold"].total_pnl for f in folds))
 
 
 def test_model_sensitivity_rows(tmp_path, capsys):
     entry = [",".join(f"{k}={v}" for k, v in FLAT.items())]
-    report = backtest_command(
+    report = command(
         [write_tiny_csv(tmp_path / "t.csv")], entry=entry, sensitivity="model", workers=1
     )
     out = capsys.readouterr().out
@@ -266,7 +273,7 @@ def test_model_sensitivity_rows(tmp_path, capsys):
     assert labels[0] == "as run" and "first build's model and costs" in labels
     assert any(x.startswith("kappa 2.5") for x in labels) and any("x0.5" in x for x in labels)
     first = report.sensitivity[0][2]
-    assert first["hold_total"] == pytest.approx(report.result.summary["hold"]["total_pnl"])
+    assert first["hold_total"] == pytest.approx(report.result.summary["hold"].total_pnl)
     assert "How the headline figures move" in out
 
 
@@ -358,7 +365,7 @@ def test_history_too_short_for_the_walk_forward_window(tmp_path, capsys, monkeyp
 
 def test_unreachable_dask_address_is_one_line(capsys, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(options, "DASK_TIMEOUT", 0.5)
+    monkeypatch.setattr(defaults, "DASK_TIMEOUT", 0.5)
     code, out, err = run(
         ["--sweep", "delta=0.1,0.16", "--dask", "tcp://127.0.0.1:9"], capsys, monkeypatch
     )
@@ -379,5 +386,5 @@ def test_sweep_command_table_and_json(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     data = json.loads(out)
     assert [p["point"] for p in data["points"]] == [{"delta": 0.1}, {"delta": 0.16}]
-    assert set(data["points"][0]["policies"]) == set(bt.DEFAULT_POLICIES)
+    assert set(data["points"][0]["policies"]) == set(DEFAULT_POLICIES)
     assert len(TINY) == 10

@@ -371,7 +371,7 @@ def test_readme_and_messages_cite_no_design_document():
 def test_backtest_help_lists_every_entry_key(alvh):
     from dataclasses import fields
 
-    from alvh_cli.backtest.engine import PARAMS, BacktestParams
+    from alvh_cli.backtest.params import PARAMS, BacktestParams
 
     code, out, _ = alvh(["backtest", "--help"])
     assert code == 0
@@ -384,13 +384,13 @@ def test_backtest_help_lists_every_entry_key(alvh):
 
 def test_backtest_plot_without_matplotlib_stops_before_the_run(monkeypatch, tmp_path, alvh):
     from alvh_cli import compat
-    from alvh_cli.backtest import engine
+    from alvh_cli.backtest import simulation
 
     def never(*args, **kwargs):
         raise AssertionError("the backtest ran")
 
     monkeypatch.setattr(compat, "HAS_MATPLOTLIB", False)
-    monkeypatch.setattr(engine, "run_backtest", never)
+    monkeypatch.setattr(simulation, "run_backtest", never)
     code, out, err = alvh(["backtest", "--plot", tmp_path / "equity.png"])
     assert (code, out) == (2, "")
     assert err == "alvh: --plot: needs matplotlib: pip install 'alvh[plot]'\n"

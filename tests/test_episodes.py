@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alvh_cli.backtest import episodes as ep
-from alvh_cli.backtest.engine import default_history
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.history import embedded_frame
 
 DAY0 = date(2020, 1, 6)
 
@@ -75,7 +75,7 @@ def test_deepest_drawdown_matches_brute_force():
 def test_embedded_2018_drawdown_matches_published_closes():
     # S&P 500 closed at 2930.75 on 2018-09-20 (its high) and 2351.10 on 2018-12-24:
     # 1 − 2351.10/2930.75 = 19.78 %, the deepest fall of 2014–2018.
-    h = default_history()
+    h = embedded_frame()
     dates = [t.date() for t in h.index]
     deepest = ep.worst_drawdowns(dates, h["spx"].to_numpy(), k=4)[0]
     assert (deepest.peak, deepest.trough) == (date(2018, 9, 20), date(2018, 12, 24))

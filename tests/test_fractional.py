@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 from builders import condor, loaded, market, vix_spread, with_credit
 
-from alvh_cli.backtest import engine as bt
+from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.entries import Entry
+from alvh_cli.backtest.params import BacktestParams, make_params
+from alvh_cli.backtest.simulation import _apply, _close_at, _Trade, run_backtest
+from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
 from alvh_cli.method.regime import Regime
@@ -77,7 +81,7 @@ def test_fills_of_a_fraction_are_pro_rata():
     # half-spread: buy 0.3 put at 12.00 + 0.10, sell 0.3 call at 8.00 − 0.10, fees $1.15315 a
     # contract (commission 0.65 + Cboe 0.45 + OCC 0.025 + ORF 0.02815) on 0.6 contracts:
     # cash = −12.10·0.3·100 + 7.90·0.3·100 − 0.6·1.15315 = −363 + 237 − 0.69189 = −126.69189.
-    entry = bt.Entry(
+    entry = Entry(
         "ic", date(2015, 1, 5), date(2015, 2, 20), date(2015, 2, 20), 0, 30,
         tuple(
             Leg("SPX", "SPXW", t, k, date(2015, 2, 20), q, 1.0)
@@ -87,7 +91,7 @@ def test_fills_of_a_fraction_are_pro_rata():
         ),
         2.0, 2.1, 200.0,
     )  # fmt: skip
-    t = bt._Trade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
+    t = _Trade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
     for g in entry.legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     syn = [
@@ -101,26 +105,26 @@ def test_fills_of_a_fraction_are_pro_rata():
         trades=(TradeLeg(syn[0], 0.3, True, 12.0, 12.1), TradeLeg(syn[1], -0.3, True, 8.0, 7.9)),
     )
     mkt = market(spx=1960.0, vix=16.0)
-    params = bt.BacktestParams()
-    assert bt._apply(t, rec, 2.5, mkt, params, params.costs, 3)
+    params = BacktestParams()
+    assert _apply(t, rec, 2.5, mkt, params, CostModel.from_params(params), 3)
     assert t.by["synthetic_put"] == pytest.approx(-126.69189, abs=1e-9)
     assert t.fees == pytest.approx(0.6 * 1.15315, abs=1e-12)
     assert t.spread_cost == pytest.approx(0.3 * 0.10 * 100 * 2, abs=1e-9)
     assert [g.quantity for g in t.legs[4:]] == [0.3, -0.3]
     # closing 0.1 then 0.2 of the put leaves nothing, not float dust
     put = t.legs[4]
-    bt._close_at(t, put, -0.1, 11.0, mkt, params.costs)
-    bt._close_at(t, t.legs[4], -0.2, 11.0, mkt, params.costs)
+    _close_at(t, put, -0.1, 11.0, mkt, CostModel.from_params(params))
+    _close_at(t, t.legs[4], -0.2, 11.0, mkt, CostModel.from_params(params))
     assert [g.type for g in t.legs[4:]] == ["call"]
 
 
 @pytest.fixture(scope="module")
 def one_and_three():
     """alvh_frac over 2015 (the first entries after the warm-up) at 1 and 3 condors."""
-    history = bt.default_history()
+    history = embedded_frame()
     return {
-        n: bt.run_backtest(
-            history, Rules(), bt.make_params({"contracts": n, "end": "2015-12-31"}), ("alvh_frac",)
+        n: run_backtest(
+            history, Rules(), make_params({"contracts": n, "end": "2015-12-31"}), ("alvh_frac",)
         )
         for n in (1, 3)
     }
@@ -133,8 +137,9 @@ def test_fractional_result_per_condor_does_not_depend_on_size(one_and_three):
     a, b = one.pnl("alvh_frac"), three.pnl("alvh_frac")
     assert len(a) == len(b) > 40
     assert np.max(np.abs(b - 3 * a)) < 1e-6
-    acted = [r["actions"] for r in one.rows("alvh_frac") if "open_hedge" in r["actions"]]
+    acted = ["; ".join(r.actions) for r in one.trades_of("alvh_frac")]
+    acted = [a for a in acted if "open_hedge" in a]
     assert acted and any("." in a.split(":")[1].split()[0] for a in acted)  # fractions traded
     s1, s3 = one.summary["alvh_frac"], three.summary["alvh_frac"]
-    assert s3["pnl_per_unit"] == pytest.approx(s1["pnl_per_unit"], abs=1e-6)
-    assert s3["return_on_risk"] == pytest.approx(s1["return_on_risk"], abs=1e-12)
+    assert s3.pnl_per_unit == pytest.approx(s1.pnl_per_unit, abs=1e-6)
+    assert s3.return_on_risk == pytest.approx(s1.return_on_risk, abs=1e-12)

@@ -29,6 +29,16 @@ def test_thresholds_scale_when_elevated():
     assert Rules().thresholds(True) == pytest.approx((1.275, 1.7, 2.55))
 
 
+def test_profit_take_hit_is_the_mark_at_or_under_one_less_the_share():
+    # profit_take 0.5: "take profit at 50% of the credit" is a debit to close of half the
+    # credit, mark 0.5x; 0 turns it off, even at a mark of 0 (the condor worth nothing).
+    r = Rules()
+    assert r.profit_take_hit(0.5) and r.profit_take_hit(0.0) and not r.profit_take_hit(0.51)
+    assert Rules(profit_take=0.7).profit_take_hit(0.3)
+    assert not Rules(profit_take=0.7).profit_take_hit(0.31)
+    assert not Rules(profit_take=0.0).profit_take_hit(0.0)
+
+
 def test_later_overrides_win_and_say_where_they_came_from():
     r = resolve(
         ({"layer1_multiple": 1.4, "hedge_budget": 0.3}, "dec.toml"),

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alvh_cli.method import scenarios as sc
+from alvh_cli.model.closes import embedded_history
 from alvh_cli.model.domain import Leg, Smile
 from alvh_cli.model.legs import value_legs
 from alvh_cli.model.pricing import black76_greeks, bsm_greeks
@@ -77,7 +78,7 @@ def test_history_before_a_day_excludes_later_closes():
 
 
 def test_embedded_history_loads_without_pandas():
-    h = sc.embedded_history()
+    h = embedded_history()
     assert len(h.spx) == len(h.vix) > 1200
     assert date.fromordinal(int(h.dates[0])) == date(2014, 1, 3)
     # 2015-08-24: VIX closed at 40.74 (Cboe)

@@ -4,6 +4,7 @@ only. The tasks are cheap pure functions, not the backtest."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from datetime import date, timedelta
@@ -64,32 +65,34 @@ def test_converters_validate_values():
     assert sw.parse_sweeps(["dte=7,14"], {"dte": dte}) == {"dte": (7, 14)}
     with pytest.raises(InputError) as err:
         sw.parse_sweeps(["dte=7,400"], {"dte": dte})
-    assert str(err.value) == "--sweep: dte: must be between 1 and 365, got 400"
+    assert str(err.value) == "sweep: dte: must be between 1 and 365, got 400"
     with pytest.raises(InputError) as err:
         sw.parse_sweeps(["dte=7,x"], {"dte": dte})
-    assert str(err.value) == "--sweep: dte: 'x' is not a value for 'dte'"
+    assert str(err.value) == "sweep: dte: 'x' is not a value for 'dte'"
 
 
 @pytest.mark.parametrize(
     ("specs", "message"),
     [
-        (["delat=0.1,0.2"], "--sweep: delat: unknown sweep key 'delat' (did you mean 'delta'?)"),
-        (["colour=1"], "--sweep: colour: unknown sweep key 'colour'"),
-        (["dte="], "--sweep: dte: no values for 'dte': the grid would be empty"),
-        (["dte= , "], "--sweep: dte: no values for 'dte': the grid would be empty"),
-        (["dte=30,,45"], "--sweep: dte: an empty value in 'dte=30,,45'"),
-        (["dte"], "--sweep: expected key=v1,v2,... got 'dte'"),
-        (["=30"], "--sweep: expected key=v1,v2,... got '=30'"),
-        (["dte=30", "dte=45"], "--sweep: dte: 'dte' is swept twice; give all its values in one"),
-        (["dte=30,30"], "--sweep: dte: 'dte' lists 30 twice"),
-        (["delta=0.1,nan"], "--sweep: delta: 'nan' is not a value for 'delta'"),
-        (["wing=abc"], "--sweep: wing: 'abc' is not a value for 'wing'"),
+        (["delat=0.1,0.2"], "sweep: delat: unknown sweep key 'delat' (did you mean 'delta'?)"),
+        (["colour=1"], "sweep: colour: unknown sweep key 'colour'"),
+        (["dte="], "sweep: dte: no values for 'dte': the grid would be empty"),
+        (["dte= , "], "sweep: dte: no values for 'dte': the grid would be empty"),
+        (["dte=30,,45"], "sweep: dte: an empty value in 'dte=30,,45'"),
+        (["dte"], "sweep: expected key=v1,v2,... got 'dte'"),
+        (["=30"], "sweep: expected key=v1,v2,... got '=30'"),
+        (["dte=30", "dte=45"], "sweep: dte: 'dte' is swept twice; give all its values in one"),
+        (["dte=30,30"], "sweep: dte: 'dte' lists 30 twice"),
+        (["delta=0.1,nan"], "sweep: delta: 'nan' is not a value for 'delta'"),
+        (["wing=abc"], "sweep: wing: 'abc' is not a value for 'wing'"),
     ],
 )
 def test_bad_sweeps_are_one_line(specs, message):
     with pytest.raises(InputError) as err:
         sw.parse_sweeps(specs, KNOWN)
-    assert str(err.value) == message
+    assert str(err.value) == message  # the parameter by its role, "sweep"
+    flags = {"sweep": "--sweep"}  # the command line names it by its flag
+    assert str(err.value.for_command_line(flags)) == message.replace("sweep:", "--sweep:", 1)
 
 
 def test_empty_grid_is_an_error():
@@ -123,6 +126,9 @@ def bits(x):
         return ("array", x.dtype.str, x.shape, x.tobytes())
     if isinstance(x, dict):
         return ("dict", tuple((k, bits(v)) for k, v in x.items()))
+    if dataclasses.is_dataclass(x):
+        fields = dataclasses.fields(x)
+        return (type(x).__name__, tuple((f.name, bits(getattr(x, f.name))) for f in fields))
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, tuple(bits(v) for v in x))
     return (type(x).__name__, x)
@@ -229,7 +235,7 @@ def test_unreachable_dask_scheduler_is_one_line(address, reason):
     with pytest.raises(InputError) as err:
         sw.run_grid(noisy, GRID, dask_address=address, dask_timeout=0.5)
     text = str(err.value)
-    assert text.startswith(f"--dask: {address}: cannot reach a Dask scheduler at '{address}'")
+    assert text.startswith(f"dask: {address}: cannot reach a Dask scheduler at '{address}'")
     assert reason in text and "\n" not in text
 
 
@@ -258,7 +264,7 @@ def test_history_too_short_for_the_window():
     with pytest.raises(InputError) as err:
         sw.walk_forward_windows(date(2020, 1, 1), date(2020, 3, 1), 60, 30)
     assert str(err.value) == (
-        "--walk-forward: the history 2020-01-01 to 2020-03-01 (61 days) is shorter than one "
+        "walk_forward: the history 2020-01-01 to 2020-03-01 (61 days) is shorter than one "
         "training window (60 days) plus one test window (30 days)"
     )
     with pytest.raises(InputError, match=">= 1 day"):
@@ -331,7 +337,7 @@ def test_walk_forward_errors():
     objective = sw.Objective("s", lambda r: r["score"])
     with pytest.raises(InputError) as err:
         sw.walk_forward(regime, [{"x": 1, "start": date(2020, 1, 1)}], windows, objective)
-    assert str(err.value) == "--sweep: start: walk-forward sets 'start' itself; do not sweep it"
+    assert str(err.value) == "sweep: start: walk-forward sets 'start' itself; do not sweep it"
     with pytest.raises(InputError, match="grid is empty"):
         sw.walk_forward(regime, [], windows, objective)
     with pytest.raises(InputError, match="no walk-forward window"):

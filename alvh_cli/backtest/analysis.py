@@ -24,7 +24,8 @@ import numpy as np
 
 from alvh_cli.backtest import bootstrap as bs
 from alvh_cli.backtest import episodes as ep
-from alvh_cli.backtest.engine import CATEGORIES, CATEGORY_INDEX, BacktestResult
+from alvh_cli.backtest.defaults import CONFIDENCE, CVAR_LEVEL, RESAMPLES, SEED
+from alvh_cli.backtest.results import CATEGORIES, CATEGORY_INDEX, BacktestResult
 
 # Rows of the attribution table: (label, put-side category, call-side category).
 ATTRIBUTION_ROWS = (
@@ -35,7 +36,6 @@ ATTRIBUTION_ROWS = (
 )
 CONTRASTS = (("alvh", "hold"), ("alvh", "stop3x"), ("alvh_frac", "hold"), ("alvh_frac", "stop3x"))
 BOOTSTRAP_STATISTICS = ("total", "cvar", "max_drawdown")
-RESAMPLES = 10_000
 
 
 def attribution(result: BacktestResult) -> dict[str, dict[str, dict[str, float]]]:
@@ -43,7 +43,7 @@ def attribution(result: BacktestResult) -> dict[str, dict[str, dict[str, float]]
     "total" row; every row's put + call is its total, the rows add up to the policy's."""
     out = {}
     for policy in result.policies:
-        parts = result.summary[policy]["attribution"]
+        parts = result.summary[policy].attribution
         rows = {}
         for label, put, call in ATTRIBUTION_ROWS:
             p = parts[put]
@@ -77,7 +77,7 @@ class EpisodeRow:
         }
 
 
-def episode_windows(result: BacktestResult, k: int = 4) -> tuple[ep.Episode, ...]:
+def episode_windows(result: BacktestResult, k: int = ep.DRAWDOWNS) -> tuple[ep.Episode, ...]:
     """The named windows of the embedded data within the period traded, else the ``k`` worst
     SPX drawdowns of that period (from the first entry to the last close)."""
     first = result.entries[0].first
@@ -85,7 +85,7 @@ def episode_windows(result: BacktestResult, k: int = 4) -> tuple[ep.Episode, ...
     return ep.stress_episodes(dates, result.spx[first:], result.embedded, k=k)
 
 
-def episode_table(result: BacktestResult, k: int = 4) -> list[EpisodeRow]:
+def episode_table(result: BacktestResult, k: int = ep.DRAWDOWNS) -> list[EpisodeRow]:
     """Each stress window with every policy's P&L in it (``episode_windows``)."""
     rows = []
     vix_row = CATEGORY_INDEX["vix"]
@@ -110,7 +110,10 @@ def episode_table(result: BacktestResult, k: int = 4) -> list[EpisodeRow]:
 
 
 def bootstrap(
-    result: BacktestResult, seed: int = 0, resamples: int = RESAMPLES, confidence: float = 0.95
+    result: BacktestResult,
+    seed: int = SEED,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
 ) -> bs.BootstrapResult:
     """Moving-block bootstrap of the per-trade P&L of every policy, blocks of a month of
     entries, the same blocks for every policy (paired): intervals for the total, the 5% CVaR
@@ -127,18 +130,18 @@ def bootstrap(
         seed=seed,
         confidence=confidence,
         statistics=BOOTSTRAP_STATISTICS,
-        cvar_level=0.05,
+        cvar_level=CVAR_LEVEL,
         contrasts=contrasts,
     )
 
 
 def check_attribution(result: BacktestResult, tolerance: float = 1e-6) -> None:
-    """Raise AssertionError unless every trade's ``pnl_<category>`` add up to its P&L and each
+    """Raise AssertionError unless every trade's attribution adds up to its P&L and each
     policy's category curves add up to its equity curve (an invariant, checked in tests)."""
     for r in result.trades:
-        parts = sum(r[f"pnl_{c}"] for c in CATEGORIES)
-        if abs(parts - r["pnl"]) > tolerance:
-            raise AssertionError(f"{r['policy']} {r['id']}: parts {parts} != P&L {r['pnl']}")
+        parts = sum(r.attribution[c] for c in CATEGORIES)
+        if abs(parts - r.pnl) > tolerance:
+            raise AssertionError(f"{r.policy} {r.id}: parts {parts} != P&L {r.pnl}")
     for p in result.policies:
         if not np.allclose(result.curves[p].sum(axis=0), result.equity[p], atol=tolerance):
             raise AssertionError(f"{p}: category curves do not add up to the equity curve")
@@ -178,7 +181,7 @@ class BacktestReport:
 
 def report(
     result: BacktestResult,
-    seed: int = 0,
+    seed: int = SEED,
     resamples: int = RESAMPLES,
     cost_row: dict | None = None,
     sensitivity: list | None = None,

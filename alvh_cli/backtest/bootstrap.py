@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from alvh_cli.backtest.defaults import CONFIDENCE, CVAR_LEVEL, RESAMPLES, SEED
 from alvh_cli.errors import InputError
 
 STATISTICS = ("total", "mean", "cvar", "max_drawdown")
@@ -73,7 +74,7 @@ def max_drawdown(x: np.ndarray) -> np.ndarray:
     return np.max(peak - curve, axis=-1)
 
 
-def statistic(name: str, x: np.ndarray, cvar_level: float = 0.05) -> np.ndarray:
+def statistic(name: str, x: np.ndarray, cvar_level: float = CVAR_LEVEL) -> np.ndarray:
     """The statistic ``name`` (one of ``STATISTICS``) over the last axis of ``x``."""
     if name == "total":
         return total(x)
@@ -188,11 +189,11 @@ def block_bootstrap(
     series: Mapping[str, Sequence[float] | np.ndarray],
     block_length: int,
     *,
-    n_resamples: int = 10_000,
-    seed: int = 0,
-    confidence: float = 0.95,
+    n_resamples: int = RESAMPLES,
+    seed: int = SEED,
+    confidence: float = CONFIDENCE,
     statistics: Sequence[str] = STATISTICS,
-    cvar_level: float = 0.05,
+    cvar_level: float = CVAR_LEVEL,
     contrasts: Sequence[tuple[str, str]] = (),
 ) -> BootstrapResult:
     """Percentile intervals for ``statistics`` of each named series and of each contrast

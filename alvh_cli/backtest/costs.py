@@ -60,6 +60,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from alvh_cli.backtest.params import PARAMS
 from alvh_cli.errors import InputError
 
 SOURCE = "costs"
@@ -69,23 +70,46 @@ SPREAD_SENSITIVITY = (0.5, 1.0, 2.0)  # the spread multipliers of the cost-sensi
 Tiers = tuple[tuple[float, float], ...]  # (lowest premium, dollars a contract), premium rising
 
 
+def _default(key: str) -> float:
+    return float(PARAMS[key].default)
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Half-spreads (index points per leg) and fees (dollars per contract) of a fill; the
-    module docstring gives each default's source. ``spread_multiplier`` scales both
-    half-spreads (the cost-sensitivity row), not the fees."""
+    module docstring gives each default's source. The defaults are the backtest's
+    (``params.PARAMS``: ``spx_half_spread``, ``spx_spread_vix``, ``spx_spread_power``,
+    ``vix_half_spread``, ``spread_multiplier``, ``commission``, ``exchange_fees``,
+    ``clearing_fee``, ``regulatory_fee``); the exchange's fee tiers are here.
+    ``spread_multiplier`` scales both half-spreads (the cost-sensitivity row), not the fees."""
 
-    spx_half_spread: float = 0.10
-    spx_reference_vix: float = 16.0
-    spx_vix_power: float = 1.0
-    vix_half_spread: float = 0.05
-    spread_multiplier: float = 1.0
-    commission: float = 0.65
+    spx_half_spread: float = _default("spx_half_spread")
+    spx_reference_vix: float = _default("spx_spread_vix")
+    spx_vix_power: float = _default("spx_spread_power")
+    vix_half_spread: float = _default("vix_half_spread")
+    spread_multiplier: float = _default("spread_multiplier")
+    commission: float = _default("commission")
     spx_exchange_fee: Tiers = ((0.0, 0.36), (1.00, 0.45))
     vix_exchange_fee: Tiers = ((0.0, 0.10), (0.11, 0.25), (1.00, 0.40), (2.00, 0.45))
-    clearing_fee: float = 0.025
-    regulatory_fee: float = 0.02815
-    exchange_fee_scale: float = 1.0  # the exchange fee tiers times this (0: no exchange fee)
+    clearing_fee: float = _default("clearing_fee")
+    regulatory_fee: float = _default("regulatory_fee")
+    # the exchange fee tiers times this (0: no exchange fee)
+    exchange_fee_scale: float = _default("exchange_fees")
+
+    @classmethod
+    def from_params(cls, params) -> CostModel:
+        """The cost model of a backtest's parameters (``BacktestParams``)."""
+        return cls(
+            spx_half_spread=params.spx_half_spread,
+            spx_reference_vix=params.spx_spread_vix,
+            spx_vix_power=params.spx_spread_power,
+            vix_half_spread=params.vix_half_spread,
+            spread_multiplier=params.spread_multiplier,
+            commission=params.commission,
+            exchange_fee_scale=params.exchange_fees,
+            clearing_fee=params.clearing_fee,
+            regulatory_fee=params.regulatory_fee,
+        )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -187,6 +211,11 @@ class CostModel:
         k = max(bisect.bisect_right([low for low, _ in tiers], cents) - 1, 0)
         exchange = self.exchange_fee_scale * tiers[k][1]
         return self.commission + exchange + self.clearing_fee + self.regulatory_fee
+
+    def fees_one(self, underlying: str, premium: float, quantity: float) -> float:
+        """``fees`` of one leg in plain floats: dollars to trade ``quantity`` contracts at
+        ``premium`` points per unit."""
+        return self.fee_one(underlying, premium) * abs(quantity)
 
     def with_spreads(self, multiplier: float) -> CostModel:
         """The same model with both half-spreads times ``multiplier`` (fees unchanged)."""

@@ -25,6 +25,9 @@ import numpy as np
 from alvh_cli.errors import InputError
 
 SOURCE = "episodes"
+DRAWDOWNS = 4  # stress windows found in a history without named ones
+PAD = 5  # closes either side of a drawdown in its window
+MIN_DEPTH = 0.05  # shallower falls are not stress
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,9 @@ def deepest_drawdown(prices: np.ndarray) -> tuple[int, int, float]:
 def worst_drawdowns(
     dates: Sequence[date],
     prices: Sequence[float] | np.ndarray,
-    k: int = 4,
-    pad: int = 5,
-    min_depth: float = 0.05,
+    k: int = DRAWDOWNS,
+    pad: int = PAD,
+    min_depth: float = MIN_DEPTH,
 ) -> tuple[Episode, ...]:
     """The ``k`` deepest non-overlapping peak-to-trough falls deeper than ``min_depth``, deepest
     first, each as the window from ``pad`` closes before its peak to ``pad`` closes after its
@@ -148,9 +151,9 @@ def stress_episodes(
     dates: Sequence[date],
     prices: Sequence[float] | np.ndarray,
     embedded: bool,
-    k: int = 4,
-    pad: int = 5,
-    min_depth: float = 0.05,
+    k: int = DRAWDOWNS,
+    pad: int = PAD,
+    min_depth: float = MIN_DEPTH,
 ) -> tuple[Episode, ...]:
     """The named windows the embedded history covers (``embedded``), else the ``k`` worst
     drawdowns of ``prices`` (see ``worst_drawdowns``)."""

@@ -4,9 +4,9 @@ local cores (joblib) or on a Dask cluster, one task function for all of them.
 
 A point is a dict of backtest parameters (``params.PARAMS`` keys, ``profit_take`` as true or
 false) and method rules (``rules.DEFAULTS`` keys; ``profit_take`` as a number is the rule);
-``backtest_point`` runs the backtest at it and returns each policy's summary as plain data,
-so results travel between processes exactly (pickle) and parallel results equal serial ones
-bit for bit.
+``backtest_point`` runs the backtest at it and returns each policy's ``PolicySummary``, a
+frozen dataclass of numbers, so results travel between processes exactly (pickle) and
+parallel results equal serial ones bit for bit.
 
 Walk-forward (Pardo 2008, ch. 11): the history after the warm-up is cut into consecutive
 train and test windows; on each train window every grid point runs and the best by the
@@ -27,7 +27,10 @@ import pandas as pd
 
 from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
-from alvh_cli.backtest.engine import LEGACY, PARAMS, BacktestParams, make_params, run_backtest
+from alvh_cli.backtest.defaults import OBJECTIVE_METRIC, TEST_DAYS, TRAIN_DAYS
+from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
+from alvh_cli.backtest.results import BacktestResult, PolicySummary
+from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.model.rules import DEFAULTS, Rules, override
 
@@ -43,7 +46,6 @@ METRICS = {
     "pnl_per_day_held": True,
     "win_rate": True,
 }
-TRAIN_DAYS, TEST_DAYS = 730, 182
 
 
 def sweep_keys() -> list[str]:
@@ -51,9 +53,10 @@ def sweep_keys() -> list[str]:
     return sorted({*PARAMS, "profit_take", *DEFAULTS})
 
 
-def split_point(point: dict, base: BacktestParams, rules: Rules, source: str = sw.SOURCE):
+def split_point(point: dict, base: BacktestParams, rules: Rules, option: str = sw.SWEEP):
     """(parameters, rules) of a grid point: its backtest keys over ``base``, its rule keys
-    over ``rules``, each validated (an ``InputError`` naming ``source`` and the key)."""
+    over ``rules``, each validated (an ``InputError`` naming the parameter ``option`` and
+    the key). A swept rule's origin is "sweep"."""
     mine, theirs = {}, {}
     for key, value in point.items():
         if (
@@ -65,13 +68,13 @@ def split_point(point: dict, base: BacktestParams, rules: Rules, source: str = s
         elif key in DEFAULTS:
             theirs[key] = value
         else:
-            raise InputError(f"unknown sweep key '{key}'", source, key)
+            raise InputError(f"unknown sweep key '{key}'", key=key, option=option)
     try:
-        params = make_params(mine, source, base)
-        effective = override(rules, theirs, source)
+        params = make_params(mine, base=base)
+        effective = override(rules, theirs, "sweep")
     except InputError as exc:
         key = (exc.key or "").removeprefix("rules.")
-        raise InputError(exc.message, source, key) from None
+        raise InputError(exc.message, key=key, option=option) from None
     return params, effective
 
 
@@ -81,8 +84,8 @@ def backtest_point(
     base: BacktestParams,
     policies: Sequence[str],
     point: dict,
-) -> dict[str, dict]:
-    """The backtest at ``point`` (over ``base`` and ``rules``): {policy: summary}, plain data."""
+) -> dict[str, PolicySummary]:
+    """The backtest at ``point`` (over ``base`` and ``rules``): {policy: summary}."""
     params, effective = split_point(point, base, rules)
     result = run_backtest(history, effective, params, policies)
     return {p: result.summary[p] for p in result.policies}
@@ -96,17 +99,17 @@ def task(history, rules, base, policies) -> Callable[[dict], dict]:
 def check_grid(grid: Sequence[dict], base: BacktestParams, rules: Rules) -> None:
     """Validate every point before anything runs: one bad value is one line, no work lost."""
     if not grid:
-        raise InputError("the grid is empty: nothing to run", sw.SOURCE)
+        raise InputError("the grid is empty: nothing to run", option=sw.SWEEP)
     for point in grid:
         split_point(point, base, rules)
 
 
 def parse_grid(specs: Sequence[str], base: BacktestParams, rules: Rules) -> list[dict]:
-    """``--sweep key=v1,v2`` specs → the checked grid (last key fastest)."""
+    """``key=v1,v2`` specs → the checked grid (last key fastest)."""
     axes = sw.parse_sweeps(specs, sweep_keys())
     for key in axes:
         if key in ("start", "end"):  # pragma: no cover - not in sweep_keys
-            raise InputError(f"'{key}' cannot be swept", sw.SOURCE, key)
+            raise InputError(f"'{key}' cannot be swept", key=key, option=sw.SWEEP)
     grid = sw.expand_grid(axes)
     check_grid(grid, base, rules)
     return grid
@@ -121,21 +124,32 @@ def run_sweep(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-) -> list[dict[str, dict]]:
+) -> list[dict[str, PolicySummary]]:
     """Every grid point's summaries, in grid order (``run_grid``)."""
     check_grid(grid, base, rules)
     sw.require_backend(workers, dask_address)
     return sw.run_grid(task(history, rules, base, policies), grid, workers, dask_address, progress)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep's grid points and, for each, every policy's summary, in grid order."""
+
+    grid: tuple[dict, ...]
+    results: tuple[dict[str, PolicySummary], ...]
+    policies: tuple[str, ...]
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 
-def cost_points(base: BacktestParams) -> list[dict]:
-    """The points of the cost-sensitivity row other than the run itself: both half-spreads at
-    0.5× and 2× (``costs.SPREAD_SENSITIVITY``) of the run's."""
+def cost_points(base: BacktestParams) -> list[tuple[str, dict]]:
+    """The (label, point)s of the cost-sensitivity row other than the run itself: both
+    half-spreads at 0.5× and 2× (``costs.SPREAD_SENSITIVITY``) of the run's."""
     return [
-        {"spread_multiplier": base.spread_multiplier * m} for m in SPREAD_SENSITIVITY if m != 1.0
+        (f"half-spreads x{m:g}", {"spread_multiplier": base.spread_multiplier * m})
+        for m in SPREAD_SENSITIVITY
+        if m != 1.0
     ]
 
 
@@ -147,10 +161,48 @@ def model_points(base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
     return [
         ("SPX slope -1.1 at every tenor (first build)", {"spx_skew": -1.1, "spx_skew_term": 0.0}),
         (f"VIX option vol flat at {base.vix_atm:g}", {"vix_vol_power": 0.0}),
-        *((f"half-spreads x{m:g}", p) for m, p in zip((0.5, 2.0), cost_points(base), strict=True)),
+        *cost_points(base),
         (f"kappa {kappa / 2:g} (VIX curve, half)", {"vix_term_kappa": kappa / 2}),
         (f"kappa {kappa * 2:g} (VIX curve, double)", {"vix_term_kappa": kappa * 2}),
         ("first build's model and costs", dict(LEGACY)),
+    ]
+
+
+def sensitivity_points(kind: str, base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
+    """The (label, point) runs a report shows beside its backtest: for ``kind`` "costs"
+    the cost row's (``cost_points``), for "model" every modelling choice (``model_points``),
+    for "none" nothing."""
+    if kind == "costs":
+        return cost_points(base)
+    if kind == "model":
+        return model_points(base, rules)
+    return []
+
+
+def cost_row(
+    result: BacktestResult, points: Sequence[dict], runs: Sequence[dict[str, PolicySummary]]
+) -> dict[float, dict[str, float]]:
+    """The cost-sensitivity row: half-spread multiplier → each policy's total P&L, from the
+    run itself (1) and every point (run as ``runs``) that changes the half-spreads alone."""
+    row = {1.0: {p: result.summary[p].total_pnl for p in result.policies}}
+    for point, summaries in zip(points, runs, strict=True):
+        if set(point) == {"spread_multiplier"}:
+            m = point["spread_multiplier"] / result.params.spread_multiplier
+            row[m] = {p: summaries[p].total_pnl for p in result.policies}
+    return row
+
+
+def model_rows(
+    result: BacktestResult,
+    labelled: Sequence[tuple[str, dict]],
+    runs: Sequence[dict[str, PolicySummary]],
+) -> list[tuple[str, dict, dict[str, float]]]:
+    """The model-sensitivity table: (label, point, ``headline``) for the run itself ("as
+    run") and each labelled point."""
+    mine = {p: result.summary[p] for p in result.policies}
+    return [("as run", {}, headline(mine))] + [
+        (label, point, headline(summaries))
+        for (label, point), summaries in zip(labelled, runs, strict=True)
     ]
 
 
@@ -163,26 +215,33 @@ def sensitivity(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-) -> list[dict[str, dict]]:
+) -> list[dict[str, PolicySummary]]:
     """The summaries at each point, run as one grid."""
     return run_sweep(history, rules, base, policies, points, workers, dask_address, progress)
 
 
-def headline(summaries: dict[str, dict]) -> dict[str, float]:
+def headline(summaries: dict[str, PolicySummary]) -> dict[str, float]:
     """The figures a sensitivity row shows: each policy's total, alvh − hold and alvh −
     stop3x where run, alvh's and hold's max drawdown and 5% CVaR."""
-    out = {f"{p}_total": s["total_pnl"] for p, s in summaries.items()}
+    out = {f"{p}_total": s.total_pnl for p, s in summaries.items()}
     for a, b in (("alvh", "hold"), ("alvh", "stop3x")):
         if a in summaries and b in summaries:
-            out[f"{a}-{b}"] = summaries[a]["total_pnl"] - summaries[b]["total_pnl"]
+            out[f"{a}-{b}"] = summaries[a].total_pnl - summaries[b].total_pnl
     for p in ("hold", "alvh"):
         if p in summaries:
-            out[f"{p}_max_drawdown"] = summaries[p]["max_drawdown"]
-            out[f"{p}_cvar_5"] = summaries[p]["cvar_5"]
+            out[f"{p}_max_drawdown"] = summaries[p].max_drawdown
+            out[f"{p}_cvar_5"] = summaries[p].cvar_5
     return out
 
 
 # --------------------------------------------------------------------------- walk-forward
+
+
+def default_objective(policies: Sequence[str]) -> str:
+    """What a walk-forward maximises unless told: alvh's ``OBJECTIVE_METRIC`` (the last
+    policy's when alvh is not run)."""
+    policy = "alvh" if "alvh" in policies else policies[-1]
+    return f"{policy}.{OBJECTIVE_METRIC}"
 
 
 def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
@@ -193,12 +252,12 @@ def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
         raise InputError(
             f"expected POLICY.METRIC with POLICY one of {', '.join(policies)} and METRIC one of "
             f"{', '.join(METRICS)}, got {text!r}",
-            "--objective",
+            option="objective",
         )
     maximize = METRICS[metric]
 
     def score(summaries: dict) -> float:
-        value = summaries[policy][metric]
+        value = getattr(summaries[policy], metric)
         return math.nan if value is None else float(value)
 
     how = "maximise" if maximize else "minimise"
@@ -213,6 +272,7 @@ class WalkForward:
     pooled: dict[str, float]
     train_days: int
     test_days: int
+    policies: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -248,7 +308,7 @@ def walk_forward(
         raise InputError(
             f"a test window of {test_days} days cannot hold a {base.dte}-day condor: make it "
             f"much longer than the holding period (e.g. {TEST_DAYS})",
-            sw.WALK_SOURCE,
+            option=sw.WALK,
         )
     frame = history[["spx", "vix"]].dropna().sort_index()
     if base.end:
@@ -260,10 +320,10 @@ def walk_forward(
     if first >= len(days):
         raise InputError(
             f"the history has {len(days)} closes, none after the {base.warmup}-close warm-up",
-            sw.WALK_SOURCE,
+            option=sw.WALK,
         )
     windows = sw.walk_forward_windows(days[first], days[-1], train_days, test_days)
     run = task(history, rules, base, policies)
     result = sw.walk_forward(run, grid, windows, objective, workers, dask_address, progress)
-    pooled = {p: float(sum(f.test_result[p]["total_pnl"] for f in result.folds)) for p in policies}
-    return WalkForward(result, pooled, train_days, test_days)
+    pooled = {p: float(sum(f.test_result[p].total_pnl for f in result.folds)) for p in policies}
+    return WalkForward(result, pooled, train_days, test_days, tuple(policies))

@@ -1,8 +1,9 @@
 """The backtest's parameters: entry rule, price model and costs, one table.
 
 ``PARAMS`` is the only place a default lives: ``BacktestParams`` is generated from it (as
-``model.rules.Rules`` is from ``DEFAULTS``), ``--entry`` and ``--sweep`` validate against
-it, and ``alvh backtest --help`` and the README read it.
+``model.rules.Rules`` is from ``DEFAULTS``), ``costs.CostModel`` takes its defaults from
+it, the entry parameters and sweeps validate against it, and the backtest command's help
+and the README read it.
 
 Model defaults and their sources
 --------------------------------
@@ -126,23 +127,6 @@ class _ParamsBase:
             for v in [getattr(self, f.name)]
         }
 
-    @property
-    def costs(self):
-        """The ``CostModel`` of these parameters."""
-        from alvh_cli.backtest.costs import CostModel
-
-        return CostModel(
-            spx_half_spread=self.spx_half_spread,
-            spx_reference_vix=self.spx_spread_vix,
-            spx_vix_power=self.spx_spread_power,
-            vix_half_spread=self.vix_half_spread,
-            spread_multiplier=self.spread_multiplier,
-            commission=self.commission,
-            exchange_fee_scale=self.exchange_fees,
-            clearing_fee=self.clearing_fee,
-            regulatory_fee=self.regulatory_fee,
-        )
-
     def vix_option_atm(self, vix: float) -> float:
         """ATM vol of VIX options at this VIX level: ``vix_atm``·(VIX/16)^``vix_vol_power``."""
         if not self.vix_vol_power:
@@ -178,13 +162,27 @@ KEYS = tuple(f.name for f in fields(BacktestParams))
 
 
 def make_params(
-    table: dict, source: str = "--entry", base: BacktestParams | None = None
+    table: dict,
+    source: str = "",
+    base: BacktestParams | None = None,
+    *,
+    option: str | None = None,
 ) -> BacktestParams:
     """``base`` (default: the defaults) overridden by a validated table of parameters.
 
     Numbers for the ``PARAMS`` keys, a boolean ``profit_take``, dates (or
-    ``YYYY-MM-DD`` strings) ``start`` and ``end``. Unknown keys are errors.
+    ``YYYY-MM-DD`` strings) ``start`` and ``end``. Unknown keys are errors, naming the
+    file ``source`` the table came from, or else the parameter ``option`` that carried it.
     """
+    try:
+        return _checked(table, source, base)
+    except InputError as exc:
+        if option is None or exc.source:
+            raise
+        raise InputError(exc.message, key=exc.key, option=option) from None
+
+
+def _checked(table: dict, source: str, base: BacktestParams | None) -> BacktestParams:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in KEYS:

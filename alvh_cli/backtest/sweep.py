@@ -38,11 +38,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from alvh_cli.backtest.defaults import DASK_TIMEOUT
 from alvh_cli.errors import InputError
 
-SOURCE = "--sweep"
-DASK_SOURCE = "--dask"
-WALK_SOURCE = "--walk-forward"
+# The parameters an InputError names (its ``option`` role): the grid's specs, the worker
+# count, the Dask scheduler's address, the walk-forward.
+SWEEP = "sweep"
+WORKERS = "workers"
+DASK = "dask"
+WALK = "walk_forward"
 
 Progress = Callable[[int, int], None]
 Task = Callable[[dict], Any]
@@ -69,7 +73,7 @@ def parse_value(text: str) -> int | float | bool:
 def parse_sweeps(
     specs: Sequence[str],
     known: Mapping[str, Callable[[str], Any]] | Collection[str],
-    source: str = SOURCE,
+    option: str = SWEEP,
 ) -> dict[str, tuple]:
     """``["dte=30,45", "delta=0.1,0.16"]`` → ``{"dte": (30, 45), "delta": (0.1, 0.16)}``.
 
@@ -84,28 +88,34 @@ def parse_sweeps(
         key, sep, rest = spec.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InputError(f"expected key=v1,v2,... got {spec!r}", source)
+            raise InputError(f"expected key=v1,v2,... got {spec!r}", option=option)
         if key not in convert:
             close = difflib.get_close_matches(key, list(convert), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(f"unknown sweep key '{key}'{hint}", source, key)
+            raise InputError(f"unknown sweep key '{key}'{hint}", key=key, option=option)
         if key in axes:
-            raise InputError(f"'{key}' is swept twice; give all its values in one", source, key)
+            raise InputError(
+                f"'{key}' is swept twice; give all its values in one", key=key, option=option
+            )
         texts = [t.strip() for t in rest.split(",")]
         if not any(texts):
-            raise InputError(f"no values for '{key}': the grid would be empty", source, key)
+            raise InputError(
+                f"no values for '{key}': the grid would be empty", key=key, option=option
+            )
         if not all(texts):
-            raise InputError(f"an empty value in {spec!r}", source, key)
+            raise InputError(f"an empty value in {spec!r}", key=key, option=option)
         values = []
         for t in texts:
             try:
                 value = convert[key](t)
             except InputError as exc:
-                raise InputError(exc.message, source, key) from None
+                raise InputError(exc.message, key=key, option=option) from None
             except ValueError:
-                raise InputError(f"'{t}' is not a value for '{key}'", source, key) from None
+                raise InputError(
+                    f"'{t}' is not a value for '{key}'", key=key, option=option
+                ) from None
             if value in values:
-                raise InputError(f"'{key}' lists {t} twice", source, key)
+                raise InputError(f"'{key}' lists {t} twice", key=key, option=option)
             values.append(value)
         axes[key] = tuple(values)
     return axes
@@ -116,7 +126,9 @@ def expand_grid(axes: Mapping[str, Sequence]) -> list[dict]:
     axes is one point, ``{}`` (the defaults); an axis without values is an error."""
     for key, values in axes.items():
         if not len(values):
-            raise InputError(f"no values for '{key}': the grid would be empty", SOURCE, key)
+            raise InputError(
+                f"no values for '{key}': the grid would be empty", key=key, option=SWEEP
+            )
     keys = list(axes)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
@@ -155,15 +167,15 @@ def require_backend(workers: int, dask_address: str | None = None) -> None:
     """Raise ``InputError`` now, before any work, when the run cannot start: a worker count
     below 1, or the extra it needs not installed."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a whole number >= 1, got {workers!r}", "--workers")
+        raise InputError(f"workers must be a whole number >= 1, got {workers!r}", option=WORKERS)
     if dask_address is not None:
         if not has_module("distributed"):
             raise InputError(
-                "needs dask.distributed: pip install 'alvh[dask]'", DASK_SOURCE, dask_address
+                "needs dask.distributed: pip install 'alvh[dask]'", key=dask_address, option=DASK
             )
     elif workers > 1 and not has_module("joblib"):
         raise InputError(
-            "more than one worker needs joblib: pip install 'alvh[sweep]'", "--workers"
+            "more than one worker needs joblib: pip install 'alvh[sweep]'", option=WORKERS
         )
 
 
@@ -173,17 +185,17 @@ def run_grid(
     workers: int = 1,
     dask_address: str | None = None,
     progress: Progress | None = None,
-    dask_timeout: float = 10.0,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> list:
     """``[task(p) for p in grid]``, run serially, by joblib on ``workers`` local processes, or
     on the Dask scheduler at ``dask_address``; results in grid order either way.
 
     ``progress(done, total)`` is called as results arrive. An exception in a task is raised
     here as itself. A scheduler that cannot be reached within ``dask_timeout`` seconds, or
-    a malformed address, is an ``InputError`` naming ``--dask``.
+    a malformed address, is an ``InputError`` naming the scheduler (``DASK``).
     """
     if not len(grid):
-        raise InputError("the grid is empty: nothing to run", SOURCE)
+        raise InputError("the grid is empty: nothing to run", option=SWEEP)
     require_backend(workers, dask_address)
     total = len(grid)
     if dask_address is not None:
@@ -206,9 +218,9 @@ def run_grid(
     return out
 
 
-def check_dask(address: str, timeout: float = 10.0) -> None:
+def check_dask(address: str, timeout: float = DASK_TIMEOUT) -> None:
     """Connect to the Dask scheduler at ``address`` and leave: an ``InputError`` naming
-    ``--dask`` now, before any work, when it cannot be reached."""
+    the scheduler (``DASK``) now, before any work, when it cannot be reached."""
     client = _connect(address, timeout)
     client.close()
 
@@ -221,7 +233,7 @@ def _connect(address: str, timeout: float):
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(
-            f"cannot reach a Dask scheduler at {address!r}: {reason}", DASK_SOURCE, address
+            f"cannot reach a Dask scheduler at {address!r}: {reason}", key=address, option=DASK
         ) from None
 
 
@@ -272,14 +284,14 @@ def walk_forward_windows(
     if train_days < 1 or test_days < 1:
         raise InputError(
             f"train and test windows must be >= 1 day, got {train_days} and {test_days}",
-            WALK_SOURCE,
+            option=WALK,
         )
     span = (last - first).days + 1
     if span < train_days + test_days:
         raise InputError(
             f"the history {first} to {last} ({span} days) is shorter than one training "
             f"window ({train_days} days) plus one test window ({test_days} days)",
-            WALK_SOURCE,
+            option=WALK,
         )
     windows = []
     test_start = first + timedelta(days=train_days)
@@ -357,19 +369,21 @@ def walk_forward(
     progress: Progress | None = None,
     start_key: str = "start",
     end_key: str = "end",
-    dask_timeout: float = 10.0,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> WalkForwardResult:
     """Choose a grid point on each train window by ``objective`` and run it on the test
     window. ``task`` gets the point with ``start_key``/``end_key`` set to the window's first
     and last date. Every train run goes in one ``run_grid`` call, then every test run in a
     second, so both spread over the workers."""
     if not len(grid):
-        raise InputError("the grid is empty: nothing to run", SOURCE)
+        raise InputError("the grid is empty: nothing to run", option=SWEEP)
     if not windows:
-        raise InputError("no walk-forward window fits the history", WALK_SOURCE)
+        raise InputError("no walk-forward window fits the history", option=WALK)
     for key in (start_key, end_key):
         if any(key in p for p in grid):
-            raise InputError(f"walk-forward sets '{key}' itself; do not sweep it", SOURCE, key)
+            raise InputError(
+                f"walk-forward sets '{key}' itself; do not sweep it", key=key, option=SWEEP
+            )
     require_backend(workers, dask_address)
     total = len(windows) * (len(grid) + 1)
 

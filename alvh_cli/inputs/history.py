@@ -45,6 +45,7 @@ import pandas as pd
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import events as events_mod
+from alvh_cli.model.closes import EMBEDDED, embedded_history, embedded_provenance
 
 REQUIRED = ("spx", "vix")
 OPTIONAL = ("vix3m", "advances", "declines", "vx1", "vx2", "vx1_dte")
@@ -105,6 +106,18 @@ def read_history(paths: Sequence[str | Path]) -> pd.DataFrame:
     merged.attrs["sources"] = sources
     merged.attrs["extra_columns"] = extras
     return merged
+
+
+def embedded_frame() -> pd.DataFrame:
+    """The daily SPX and VIX closes that ship with alvh (2014–2018) as a history frame:
+    ``spx`` and ``vix`` indexed by date, ``attrs["sources"]`` naming the data file and
+    where its numbers come from. The numbers are ``model.closes.embedded_history``'s (the
+    file is read once, there)."""
+    h = embedded_history()
+    index = pd.to_datetime([date.fromordinal(int(d)).isoformat() for d in h.dates])
+    frame = pd.DataFrame({"spx": h.spx, "vix": h.vix}, index=index.rename("date"))
+    frame.attrs["sources"] = [f"{EMBEDDED} ({embedded_provenance()})"]
+    return frame
 
 
 def _show(value: Any) -> str:

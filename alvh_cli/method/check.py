@@ -41,8 +41,9 @@ from alvh_cli.method.actions import (
 )
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
-from alvh_cli.method.scenarios import MIN_WINDOWS, History, RiskFigures, embedded_history
+from alvh_cli.method.scenarios import MIN_WINDOWS, RiskFigures
 from alvh_cli.method.stress import quiet_side, stress_target, tested_side
+from alvh_cli.model.closes import History, embedded_history
 from alvh_cli.model.domain import Leg, Position
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import vix_expirations
@@ -294,7 +295,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
 
     deployed = max(p.deployed_layers, default=0)
     t1 = thresholds(rules, regime)[0]
-    if rules.profit_take > 0 and pv.mark_multiple <= 1.0 - rules.profit_take:
+    if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
         attention = False
     else:
@@ -391,7 +392,7 @@ def _quiet(pv: PositionValues, regime: Regime, side: str, why: str) -> PositionC
     hold, or the profit take."""
     p, rules = pv.position, pv.rules
     recs: tuple[Recommendation, ...] = (Recommendation(Action.HOLD, why),)
-    if rules.profit_take > 0 and pv.mark_multiple <= 1.0 - rules.profit_take:
+    if rules.profit_take_hit(pv.mark_multiple):
         costs = Costs.from_rules(rules)
         trades = trade(
             pv.market, p.legs, [-g.quantity for g in p.legs], pv.values.price, costs, False
@@ -471,7 +472,7 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
         layer or None,
         attention=attention,
     )
-    if pv.rules.profit_take > 0 and pv.mark_multiple <= 1.0 - pv.rules.profit_take:
+    if pv.rules.profit_take_hit(pv.mark_multiple):
         return _quiet(pv, regime, side, why)
     return PositionCheck(
         p, p.expiry, _dte(pv), pv.debit_to_close,

@@ -31,7 +31,6 @@ leg × scenario: no Python loop per scenario.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from alvh_cli.model import pricing
+from alvh_cli.model.closes import History
 from alvh_cli.model.domain import VOL_FLOOR, Leg, Market
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.legs import LegValues
@@ -60,49 +60,6 @@ CRASH_FLOOR = ((0.0, 0.0), (-0.048, 22.96), (-0.071, 30.11), (-0.100, 40.74),
 VIX_RECORD_CLOSE = 82.69  # 2020-03-16, the highest VIX close: a rung's VIX cap
 VIX_RECORD_LOW = 9.14  # 2017-11-03, the lowest VIX close: a rung's VIX floor
 MIN_WINDOWS = 60  # fewer historical windows than this give no usable distribution
-
-
-@dataclass(frozen=True)
-class History:
-    """Daily closes: ``dates`` (ordinal days), ``spx`` and ``vix``, oldest first."""
-
-    dates: np.ndarray
-    spx: np.ndarray
-    vix: np.ndarray
-    source: str
-
-    def before(self, day: date) -> History:
-        """The closes up to and including ``day`` (a backtest must not see the future)."""
-        n = int(np.searchsorted(self.dates, day.toordinal(), side="right"))
-        return History(self.dates[:n], self.spx[:n], self.vix[:n], self.source)
-
-    @classmethod
-    def from_frame(cls, frame, source: str = "history") -> History:
-        """From a frame indexed by date with ``spx`` and ``vix`` columns (rows with
-        either missing are dropped)."""
-        frame = frame[["spx", "vix"]].dropna()
-        days = np.array([d.toordinal() for d in frame.index.date], dtype=np.int64)
-        return cls(days, frame["spx"].to_numpy(float), frame["vix"].to_numpy(float), source)
-
-
-EMBEDDED = "spx_vix_2014_2018.csv"
-
-
-@functools.cache
-def embedded_history() -> History:
-    """The daily SPX and VIX closes that ship with alvh (2014–2018, the arch datasets).
-
-    Read with the standard library: pandas is not needed on the ``check`` path.
-    """
-    from importlib.resources import files
-
-    text = (files("alvh_cli") / "data" / EMBEDDED).read_text(encoding="utf-8")
-    rows = [line.split(",") for line in text.splitlines() if line and line[0].isdigit()]
-    days = np.array([date.fromisoformat(r[0]).toordinal() for r in rows], dtype=np.int64)
-    spx = np.array([float(r[1]) for r in rows])
-    vix = np.array([float(r[2]) for r in rows])
-    first, last = date.fromordinal(int(days[0])), date.fromordinal(int(days[-1]))
-    return History(days, spx, vix, f"embedded SPX/VIX closes {first}..{last}")
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,11 @@ class _RulesBase:
     def source_of(self, key: str) -> str:
         return dict(self.origin).get(key, "default")
 
+    def profit_take_hit(self, mark: float) -> bool:
+        """Whether a condor marked at ``mark`` (debit to close / opening credit) is due its
+        profit take: mark ≤ 1 − ``profit_take``; ``profit_take`` 0 turns it off."""
+        return self.profit_take > 0 and mark <= 1.0 - self.profit_take
+
     def thresholds(self, elevated: bool) -> tuple[float, float, float]:
         """Layer 1/2/3 mark multiples in force, scaled when the regime is elevated."""
         scale = self.elevated_scale if elevated else 1.0

@@ -1,8 +1,8 @@
-"""Output of ``alvh backtest``: the report (table, JSON or CSV), the trades CSV, the plots
-(equity with drawdowns, P&L histograms, the episode panel; a sweep's heat map; a
-walk-forward's test windows), and the progress bar of long runs.
+"""Output of ``alvh backtest``: the report (table, JSON or CSV), a sweep's and a
+walk-forward's tables, the trades CSV, and the progress bars of long runs (the plots are
+:mod:`alvh_cli.output.backtest_plots`).
 
-Files are written atomically. rich and matplotlib are imported only when used.
+Files are written atomically. rich is imported only when used.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from alvh_cli.backtest import analysis as an
-from alvh_cli.backtest import engine as bt
-from alvh_cli.errors import InputError
+from alvh_cli.backtest import experiments as ex
+from alvh_cli.backtest.costs import CostModel
+from alvh_cli.backtest.results import CATEGORIES, BacktestResult
 from alvh_cli.output import common, files
 
 CANNOT_TELL = (
@@ -47,7 +47,7 @@ TRADE_COLUMNS = (
     "exit_reason",
     "exit_mark",
     "pnl",
-    *(f"pnl_{c}" for c in bt.CATEGORIES),
+    *(f"pnl_{c}" for c in CATEGORIES),
     "fees",
     "spread_cost",
     "max_loss",
@@ -69,15 +69,16 @@ MONEY_COLUMNS = ("fees", "spread_cost", "max_loss", "hedge_spend", "hedge_pnl")
 # --------------------------------------------------------------------------- files
 
 
-def write_trades(result: bt.BacktestResult, path: Path | str) -> None:
+def write_trades(result: BacktestResult, path: Path | str) -> None:
     """One CSV row per policy and trade (money in dollars, credit in points per unit); the
     ``pnl_<category>`` columns add up to ``pnl``."""
 
     def write(fh):
         out = csv.DictWriter(fh, fieldnames=TRADE_COLUMNS, lineterminator="\n")
         out.writeheader()
-        for row in result.trades:
-            out.writerow({k: _cell(k, row[k]) for k in TRADE_COLUMNS})
+        for record in result.trades:
+            cells = record.to_dict()
+            out.writerow({k: _cell(k, cells[k]) for k in TRADE_COLUMNS})
 
     files.write_atomic(path, write)
 
@@ -87,191 +88,6 @@ def _cell(key: str, value: Any) -> Any:
         money = key.startswith("pnl") or key in MONEY_COLUMNS
         return round(value, 2 if money else 4)
     return value
-
-
-def require_matplotlib(option: str = "--plot") -> None:
-    """Raise the one-line error now, before a long run, when matplotlib is missing."""
-    from alvh_cli.backtest.sweep import has_module
-
-    if not has_module("matplotlib"):
-        raise InputError("matplotlib is needed for --plot: pip install 'alvh[plot]'", option)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "matplotlib is needed for --plot: pip install 'alvh[plot]'", "--plot"
-        ) from None
-    return plt
-
-
-def _save(fig, path: Path | str) -> None:
-    plt = _pyplot()
-    try:
-        files.write_atomic(path, lambda fh: fig.savefig(fh, format="png"), mode="wb")
-    finally:
-        plt.close(fig)
-
-
-COLOURS = {
-    "hold": "#4c72b0",
-    "stop2x": "#dd8452",
-    "stop3x": "#c44e52",
-    "alvh": "#55a868",
-    "alvh_frac": "#8172b3",
-}
-
-
-def plot_report(report: an.BacktestReport, path: Path | str) -> None:
-    """One PNG, three panels: each policy's daily equity curve with its drawdowns shaded; a
-    histogram of per-trade P&L per policy; each policy's P&L in the stress windows, with the
-    VIX layers' own P&L beside alvh's."""
-    plt = _pyplot()
-    r = report.result
-    policies = r.policies
-    fig = plt.figure(figsize=(12, 12), dpi=100, layout="constrained")
-    grid = fig.add_gridspec(3, len(policies), height_ratios=(1.3, 0.7, 1.0))
-
-    ax = fig.add_subplot(grid[0, :])
-    import numpy as np
-
-    first = max(r.entries[0].first - 5, 0)  # the warm-up traded nothing: start at the entries
-    dates = r.dates[first:]
-    for p in policies:
-        curve = r.equity[p][first:]
-        peak = np.maximum.accumulate(np.concatenate([[0.0], curve]))[1:]
-        colour = COLOURS.get(p)
-        ax.plot(dates, curve, label=f"{p} (max drawdown {r.summary[p]['max_drawdown']:,.0f})",
-                linewidth=1.1, color=colour)  # fmt: skip
-        ax.fill_between(dates, curve, peak, where=peak > curve, color=colour, alpha=0.08)
-    for row in report.episodes:
-        ax.axvspan(row.episode.start, row.episode.end, color="grey", alpha=0.12, linewidth=0)
-    ax.axhline(0.0, color="grey", linewidth=0.6)
-    ax.set_ylabel("cumulative P&L, $")
-    ax.set_title(
-        f"{r.entries[0].opened} to {r.dates[-1]}: {len(r.entries)} weekly condors, "
-        f"{r.params.contracts} contract(s); shaded: drawdowns from each curve's peak, grey: "
-        "stress windows",
-        fontsize=10,
-    )
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
-
-    lo = min(float(r.pnl(p).min()) for p in policies)
-    hi = max(float(r.pnl(p).max()) for p in policies)
-    bins = np.linspace(lo, hi, 31)
-    for k, p in enumerate(policies):
-        ax = fig.add_subplot(grid[1, k])
-        pnl = r.pnl(p)
-        ax.hist(pnl, bins=bins, color=COLOURS.get(p), alpha=0.8)
-        ax.axvline(0.0, color="grey", linewidth=0.6)
-        ax.axvline(float(pnl.mean()), color="black", linewidth=0.8, linestyle="--")
-        ax.set_title(f"{p}: per-trade P&L\n(mean {pnl.mean():,.0f})", fontsize=9)
-        ax.tick_params(labelsize=7)
-        if k == 0:
-            ax.set_ylabel("trades")
-
-    ax = fig.add_subplot(grid[2, :])
-    rows = report.episodes
-    if rows:
-        width = 0.8 / (len(policies) + 1)
-        x = np.arange(len(rows))
-        for k, p in enumerate(policies):
-            ax.bar(x + k * width, [row.pnl[p] for row in rows], width, label=p,
-                   color=COLOURS.get(p))  # fmt: skip
-        if "alvh" in policies:
-            ax.bar(x + len(policies) * width, [row.vix_layers["alvh"] for row in rows], width,
-                   label="alvh: VIX layers alone", color="#937860", hatch="//")  # fmt: skip
-        ax.set_xticks(x + 0.4 - width / 2)
-        ax.set_xticklabels(
-            [f"{row.episode.name}\n{row.episode.start} to {row.episode.end}" for row in rows],
-            fontsize=7,
-        )
-        ax.axhline(0.0, color="grey", linewidth=0.6)
-        ax.legend(fontsize=7, ncol=3)
-    ax.set_ylabel("P&L in the window, $")
-    ax.set_title("Stress windows", fontsize=10)
-    fig.get_layout_engine().set(rect=(0, 0.02, 1, 0.98))
-    fig.text(0.01, 0.005, r.note, fontsize=7, color="dimgrey")
-    _save(fig, path)
-
-
-def plot_sweep(
-    grid: Sequence[dict], results: Sequence[dict], policies: Sequence[str], path: Path | str
-) -> None:
-    """A heat map of each policy's total P&L over the first two swept keys (the first
-    value of any other key); one key swept: one row."""
-    from alvh_cli.backtest.sweep import pivot
-
-    plt = _pyplot()
-    keys = list(grid[0])
-    x = keys[0]
-    y = keys[1] if len(keys) > 1 else None
-    fixed = {k: grid[0][k] for k in keys[2:]}
-    chosen = [i for i, p in enumerate(grid) if all(p[k] == v for k, v in fixed.items())]
-    points = [grid[i] if y else {**grid[i], "_": ""} for i in chosen]
-    fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 4), dpi=100)
-    axes = [axes] if len(policies) == 1 else list(axes)
-    for ax, policy in zip(axes, policies, strict=True):
-        scores = [results[i][policy]["total_pnl"] for i in chosen]
-        xs, ys, rows = pivot(points, scores, x, y or "_")
-        image = ax.imshow(rows, cmap="RdYlGn", aspect="auto", origin="lower")
-        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs])
-        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys])
-        ax.set_xlabel(x)
-        ax.set_ylabel(y or "")
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                if math.isfinite(v):
-                    ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=7)
-        ax.set_title(f"{policy}: total P&L, $", fontsize=9)
-        fig.colorbar(image, ax=ax, shrink=0.8)
-    note = ", ".join(f"{k}={v}" for k, v in fixed.items())
-    fig.suptitle("Sweep" + (f" (at {note})" if note else ""), fontsize=10)
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def _tick(value) -> str:
-    return (
-        f"{value:g}"
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else str(value)
-    )
-
-
-def plot_walk_forward(wf, policies: Sequence[str], path: Path | str) -> None:
-    """Each test window's total P&L per policy, with the point chosen on its train window."""
-    import numpy as np
-
-    plt = _pyplot()
-    folds = wf.result.folds
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(folds)), 4.5), dpi=100)
-    width = 0.8 / len(policies)
-    x = np.arange(len(folds))
-    for k, p in enumerate(policies):
-        ax.bar(x + k * width, [f.test_result[p]["total_pnl"] for f in folds], width, label=p,
-               color=COLOURS.get(p))  # fmt: skip
-    ax.set_xticks(x + 0.4 - width / 2)
-    ax.set_xticklabels(
-        [
-            f"{f.window.test_start} to {f.window.test_end}\n"
-            + ", ".join(f"{k}={v}" for k, v in f.chosen.items())
-            for f in folds
-        ],
-        fontsize=7,
-    )
-    ax.axhline(0.0, color="grey", linewidth=0.6)
-    ax.set_ylabel("test-window P&L, $")
-    ax.set_title(f"Walk-forward: {wf.result.objective}", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    _save(fig, path)
 
 
 # --------------------------------------------------------------------------- progress
@@ -308,34 +124,6 @@ def progress_bars() -> Iterator:
 
     with bars:
         yield bar
-
-
-@contextlib.contextmanager
-def progress(label: str) -> Iterator:
-    """A rich progress bar on stderr while the block runs, when stderr is a terminal; yields
-    the ``progress(done, total)`` callback the core takes (a no-op otherwise)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    err = Console(stderr=True)
-    if not err.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task(label, total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield tick
 
 
 # --------------------------------------------------------------------------- the report
@@ -383,7 +171,7 @@ def _money(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def describe(result: bt.BacktestResult) -> list[str]:
+def describe(result: BacktestResult) -> list[str]:
     """The run's assumptions in a few lines (shown above the table)."""
     p, r = result.params, result.rules
     day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")[p.weekday]
@@ -406,7 +194,8 @@ def describe(result: bt.BacktestResult) -> list[str]:
         f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} (VIX) points per leg{spread}; "
         f"fees ${p.commission:g} commission + Cboe fee (x{p.exchange_fees:g}) + "
         f"${p.clearing_fee:g} OCC + ${p.regulatory_fee:g} ORF per contract "
-        f"(${p.costs.flat_fee():.2f} for SPX at $1 or more); none on cash settlement.",
+        f"(${CostModel.from_params(p).flat_fee():.2f} for SPX at $1 or more); none on cash "
+        "settlement.",
         f"Profit take: {take}.",
         f"alvh: each decision sees only the closes before it ({p.warmup} trading days of "
         "warm-up before the first entry) for its scenario set and the VIX spike signal; the "
@@ -478,37 +267,62 @@ ATTRIBUTION_LINES = (  # (label, category)
 
 def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
     """Print the report: rich tables, JSON, or CSV (one row per policy)."""
-    result = report.result
     if fmt == "json":
         return common.emit_json(report_in_dollars(report.to_dict()))
     if fmt == "csv":
-        rows = []
-        for p in result.policies:
-            row = {"policy": p, **summary_in_dollars(result.summary[p])}
-            if report.bootstrap is not None:
-                for stat, iv in report.bootstrap.intervals[p].items():
-                    row[f"{stat}_low"] = common.Dollars(iv.low)
-                    row[f"{stat}_high"] = common.Dollars(iv.high)
-            if report.cost_row:
-                for m, totals in sorted(report.cost_row.items()):
-                    row[f"total_pnl_spreads_x{m:g}"] = common.Dollars(totals[p])
-            rows.append(row)
-        return common.emit_csv(rows)
-    from rich.table import Table
-
+        return common.emit_csv(_csv_rows(report))
     console = common.console()
+    result = report.result
     console.print("alvh backtest", style="bold")
     for line in describe(result):
         console.print(line, highlight=False)
     console.print(result.note, style="bold yellow")
-    policies = result.policies
+    _print_policies(console, report)
+    _print_attribution(console, result)
+    if report.episodes:
+        _print_episodes(console, report)
+    if report.bootstrap is not None:
+        _print_bootstrap(console, report)
+    if report.sensitivity:
+        _print_sensitivity(console, report)
+    console.print("What the backtest cannot tell:", style="bold")
+    for line in CANNOT_TELL:
+        console.print(f"- {line}", highlight=False)
 
-    table = Table(title="Per policy, dollars (one condor = 100 x points)", title_justify="left")
+
+def _csv_rows(report: an.BacktestReport) -> list[dict]:
+    """One row per policy: its summary, its bootstrap bounds, its totals at each spread."""
+    rows = []
+    for p in report.result.policies:
+        row = {"policy": p, **summary_in_dollars(report.result.summary[p].to_dict())}
+        if report.bootstrap is not None:
+            for stat, iv in report.bootstrap.intervals[p].items():
+                row[f"{stat}_low"] = common.Dollars(iv.low)
+                row[f"{stat}_high"] = common.Dollars(iv.high)
+        if report.cost_row:
+            for m, totals in sorted(report.cost_row.items()):
+                row[f"total_pnl_spreads_x{m:g}"] = common.Dollars(totals[p])
+        rows.append(row)
+    return rows
+
+
+def _policy_table(title: str, policies: Sequence[str]):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
     table.add_column("")
     for policy in policies:
         table.add_column(policy, justify="right")
+    return table
+
+
+def _print_policies(console, report: an.BacktestReport) -> None:
+    result = report.result
+    policies = result.policies
+    table = _policy_table("Per policy, dollars (one condor = 100 x points)", policies)
+    summaries = {p: result.summary[p].to_dict() for p in policies}
     for label, key, kind in ROWS:
-        table.add_row(label, *(_format(kind, result.summary[p], key) for p in policies))
+        table.add_row(label, *(_format(kind, summaries[p], key) for p in policies))
     if report.cost_row:
         for m, totals in sorted(report.cost_row.items()):
             table.add_row(f"total P&L, half-spreads x{m:g}", *(_money(totals[p]) for p in policies))
@@ -521,15 +335,15 @@ def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
         highlight=False,
     )
 
-    table = Table(title="Where the P&L came from, dollars", title_justify="left")
-    table.add_column("")
-    for policy in policies:
-        table.add_column(policy, justify="right")
+
+def _print_attribution(console, result: BacktestResult) -> None:
+    policies = result.policies
+    table = _policy_table("Where the P&L came from, dollars", policies)
     for label, category in ATTRIBUTION_LINES:
-        values = [result.summary[p]["attribution"][category] for p in policies]
+        values = [result.summary[p].attribution[category] for p in policies]
         if category.startswith("condor") or any(abs(v) > 0.005 for v in values):
             table.add_row(label, *(_money(v) for v in values))
-    table.add_row("total", *(_money(result.summary[p]["total_pnl"]) for p in policies))
+    table.add_row("total", *(_money(result.summary[p].total_pnl) for p in policies))
     console.print(table)
     console.print(
         "Each part is the fills, fees and settlements of those legs; the parts add up to the "
@@ -537,92 +351,96 @@ def emit_backtest(report: an.BacktestReport, fmt: str) -> None:
         highlight=False,
     )
 
-    if report.episodes:
-        table = Table(title="Stress windows: P&L in the window, dollars", title_justify="left")
-        for name in ("window", "dates", "SPX", "VIX high"):
-            table.add_column(name, justify="left" if name in ("window", "dates") else "right")
-        for policy in policies:
-            table.add_column(policy, justify="right")
+
+def _print_episodes(console, report: an.BacktestReport) -> None:
+    from rich.table import Table
+
+    policies = report.result.policies
+    table = Table(title="Stress windows: P&L in the window, dollars", title_justify="left")
+    for name in ("window", "dates", "SPX", "VIX high"):
+        table.add_column(name, justify="left" if name in ("window", "dates") else "right")
+    for policy in policies:
+        table.add_column(policy, justify="right")
+    if "alvh" in policies:
+        table.add_column("alvh VIX layers", justify="right")
+    for row in report.episodes:
+        e = row.episode
+        cells = [
+            e.name + (" (part)" if e.clipped else ""),
+            f"{e.start} to {e.end}",
+            f"{row.spx_change:+.1%}",
+            f"{row.vix_high:.1f}",
+            *(_money(row.pnl[p]) for p in policies),
+        ]
         if "alvh" in policies:
-            table.add_column("alvh VIX layers", justify="right")
-        for row in report.episodes:
-            e = row.episode
-            cells = [
-                e.name + (" (part)" if e.clipped else ""),
-                f"{e.start} to {e.end}",
-                f"{row.spx_change:+.1%}",
-                f"{row.vix_high:.1f}",
-                *(_money(row.pnl[p]) for p in policies),
-            ]
-            if "alvh" in policies:
-                cells.append(_money(row.vix_layers["alvh"]))
-            table.add_row(*cells)
-        console.print(table)
-        console.print(
-            "A window's P&L is the change of the daily equity curve from the close before it "
-            "to its last close (open trades at the model mid). "
-            + (
-                "Named windows of the embedded data."
-                if result.embedded
-                else "Windows: the deepest SPX drawdowns of the period traded."
+            cells.append(_money(row.vix_layers["alvh"]))
+        table.add_row(*cells)
+    console.print(table)
+    console.print(
+        "A window's P&L is the change of the daily equity curve from the close before it "
+        "to its last close (open trades at the model mid). "
+        + (
+            "Named windows of the embedded data."
+            if report.result.embedded
+            else "Windows: the deepest SPX drawdowns of the period traded."
+        ),
+        highlight=False,
+    )
+
+
+def _print_bootstrap(console, report: an.BacktestReport) -> None:
+    from rich.table import Table
+
+    b = report.bootstrap
+    title = (
+        f"Uncertainty: {b.confidence:.0%} intervals, moving-block bootstrap ({b.n_resamples:,} "
+        f"resamples of {b.n} trades in blocks of {b.block_length}, seed {b.seed})"
+    )
+    table = Table(title=title, title_justify="left")
+    for name in ("", "total P&L", "5% CVaR / trade", "max drawdown by trade"):
+        table.add_column(name, justify="left" if not name else "right")
+    for name in [*report.result.policies, *b.contrasts]:
+        ivs = b.intervals.get(name) or b.contrasts[name]
+        table.add_row(
+            name,
+            *(
+                f"{_money(ivs[s].estimate)} [{_money(ivs[s].low)}, {_money(ivs[s].high)}]"
+                for s in ("total", "cvar", "max_drawdown")
             ),
-            highlight=False,
         )
+    console.print(table)
+    console.print(
+        "Blocks of a month of consecutive entries are resampled with replacement, the same "
+        "blocks for every policy, so a difference compares the policies on the same trades. "
+        "Drawdown here is of the cumulative P&L in entry order, not the daily equity curve.",
+        highlight=False,
+    )
 
-    if report.bootstrap is not None:
-        b = report.bootstrap
-        title = (
-            f"Uncertainty: {b.confidence:.0%} intervals, moving-block bootstrap ({b.n_resamples:,} "
-            f"resamples of {b.n} trades in blocks of {b.block_length}, seed {b.seed})"
-        )
-        table = Table(title=title, title_justify="left")
-        for name in ("", "total P&L", "5% CVaR / trade", "max drawdown by trade"):
-            table.add_column(name, justify="left" if not name else "right")
-        names = [*policies, *b.contrasts]
-        for name in names:
-            ivs = b.intervals.get(name) or b.contrasts[name]
-            table.add_row(
-                name,
-                *(
-                    f"{_money(ivs[s].estimate)} [{_money(ivs[s].low)}, {_money(ivs[s].high)}]"
-                    for s in ("total", "cvar", "max_drawdown")
-                ),
-            )
-        console.print(table)
-        console.print(
-            "Blocks of a month of consecutive entries are resampled with replacement, the same "
-            "blocks for every policy, so a difference compares the policies on the same trades. "
-            "Drawdown here is of the cumulative P&L in entry order, not the daily equity curve.",
-            highlight=False,
-        )
 
-    if report.sensitivity:
-        table = Table(
-            title="How the headline figures move with each modelling choice (dollars)",
-            title_justify="left",
-        )
-        keys = list(report.sensitivity[0][2])
-        table.add_column("")
-        for key in keys:
-            table.add_column(key.replace("_", " "), justify="right")
-        for label, _point, figures in report.sensitivity:
-            table.add_row(label, *(_money(figures.get(k)) for k in keys))
-        console.print(table)
+def _print_sensitivity(console, report: an.BacktestReport) -> None:
+    from rich.table import Table
 
-    console.print("What the backtest cannot tell:", style="bold")
-    for line in CANNOT_TELL:
-        console.print(f"- {line}", highlight=False)
+    table = Table(
+        title="How the headline figures move with each modelling choice (dollars)",
+        title_justify="left",
+    )
+    keys = list(report.sensitivity[0][2])
+    table.add_column("")
+    for key in keys:
+        table.add_column(key.replace("_", " "), justify="right")
+    for label, _point, figures in report.sensitivity:
+        table.add_row(label, *(_money(figures.get(k)) for k in keys))
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- sweeps
 
 
-def emit_sweep(
-    grid: Sequence[dict], results: Sequence[dict], policies: Sequence[str], fmt: str
-) -> None:
+def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
     """One row per grid point: the swept values, each policy's total P&L, alvh's max
     drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
-    money = [{k: summary_in_dollars(s) for k, s in r.items()} for r in results]
+    grid, results, policies = sweep.grid, sweep.results, sweep.policies
+    money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
     if fmt == "json":
         return common.emit_json(
             {"points": [{"point": p, "policies": r} for p, r in zip(grid, money, strict=True)]}
@@ -643,9 +461,9 @@ def emit_sweep(
         table.add_column(f"{p} max DD", justify="right")
         table.add_column(f"{p} 5% CVaR", justify="right")
     for point, r in zip(grid, results, strict=True):
-        cells = [str(point[k]) for k in keys] + [_money(r[p]["total_pnl"]) for p in policies]
+        cells = [str(point[k]) for k in keys] + [_money(r[p].total_pnl) for p in policies]
         for p in extra:
-            cells += [_money(r[p]["max_drawdown"]), _money(r[p]["cvar_5"])]
+            cells += [_money(r[p].max_drawdown), _money(r[p].cvar_5)]
         table.add_row(*cells)
     console.print(table)
     console.print(
@@ -655,12 +473,15 @@ def emit_sweep(
     )
 
 
-def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
+def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
     """Each fold: its windows, the point chosen on the train window, the test results."""
+    policies = wf.policies
     if fmt == "json":
         data = wf.to_dict()
         for fold in data["folds"]:
-            fold["test_result"] = {k: summary_in_dollars(v) for k, v in fold["test_result"].items()}
+            fold["test_result"] = {
+                k: summary_in_dollars(v.to_dict()) for k, v in fold["test_result"].items()
+            }
         data["pooled_test_total_pnl"] = _dollars(data["pooled_test_total_pnl"])
         return common.emit_json(data)
     if fmt == "csv":
@@ -668,9 +489,7 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
         for f in wf.result.folds:
             row = {**f.window.as_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
             row |= {"train_score": f.train_score, "test_score": f.test_score}
-            row |= {
-                f"{p}.total_pnl": common.Dollars(f.test_result[p]["total_pnl"]) for p in policies
-            }
+            row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
             rows.append(row)
         return common.emit_csv(rows)
     from rich.table import Table
@@ -691,7 +510,7 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
             f"{f.window.test_start} to {f.window.test_end}",
             ", ".join(f"{k}={v}" for k, v in f.chosen.items()),
             _money(f.train_score, 2),
-            *(_money(f.test_result[p]["total_pnl"]) for p in policies),
+            *(_money(f.test_result[p].total_pnl) for p in policies),
         )
     table.add_row("all test windows", "", "", *(_money(wf.pooled[p]) for p in policies))
     console.print(table)
@@ -702,5 +521,33 @@ def emit_walk_forward(wf, policies: Sequence[str], fmt: str) -> None:
     )
 
 
-def stderr_line(text: str) -> None:
-    print(text, file=sys.stderr)
+# --------------------------------------------------------------------------- a run
+
+
+def emit_run(outcome: an.BacktestReport | ex.Sweep | ex.WalkForward, fmt: str) -> None:
+    """Print what a backtest command ran (``alvh_cli.app.backtest.BacktestRun.outcome``):
+    the report, the sweep or the walk-forward."""
+    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward)(outcome, fmt)
+
+
+def write_files(
+    outcome: an.BacktestReport | ex.Sweep | ex.WalkForward,
+    trades: Path | str | None = None,
+    plot: Path | str | None = None,
+) -> None:
+    """The files a backtest command asked for: the report's trades CSV, the plot of what
+    ran (:mod:`alvh_cli.output.backtest_plots`)."""
+    if trades is not None:
+        write_trades(outcome.result, trades)
+    if plot is not None:
+        from alvh_cli.output import backtest_plots as plots
+
+        draw = _pick(outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward)
+        draw(outcome, plot)
+
+
+def _pick(outcome, report, sweep, walk_forward):
+    """Of three functions, the one for what ran."""
+    if isinstance(outcome, ex.WalkForward):
+        return walk_forward
+    return sweep if isinstance(outcome, ex.Sweep) else report
