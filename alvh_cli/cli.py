@@ -241,7 +241,7 @@ def price(
     run = run_price(
         files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    emit_price(run.values, fmt.value, run.warnings)
+    emit_price(run.values, fmt.value, run.warnings, run.marks)
     _print_problems(run.warnings)
 
 
@@ -288,7 +288,7 @@ def check(
         graphs=plot is not None,
     )
     if run.loaded or fmt is Format.json:
-        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors))
+        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)
     if run.graphs:
         from alvh_cli.output.plots import write_pngs
 
