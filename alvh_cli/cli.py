@@ -38,6 +38,7 @@ FLAGS = {
     "history": "--history",
     "journal": "--journal",
     "layer": "--layer",
+    "mark_time": "--mark-time",
     "alternative": "--alternative",
     "fill": "--fill",
     "from_json": "--from-json",
@@ -618,6 +619,12 @@ def import_cmd(
         "Default: journal.sqlite in your user data directory.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    mark_time: str | None = typer.Option(
+        None,
+        "--mark-time",
+        help="When exports that state no time (tastytrade positions) were taken, for their "
+        "marks: 2026-11-24T15:45 (New York) or a date.",
+    ),
 ) -> None:
     """SPX iron condors and the VIX hedges alvh recommended, from broker exports.
 
@@ -639,6 +646,7 @@ def import_cmd(
         journal_path=journal if journal is not None else default_journal(),
         journal_given=journal is not None,
         force=force,
+        mark_time=mark_time,
     )
     typer.echo(run.summary)
     if run.error is not None:

@@ -42,13 +42,16 @@ def import_exports(
     journal_path: Path | str | None = None,
     journal_given: bool = False,
     force: bool = False,
+    mark_time: str | None = None,
 ) -> ImportRun:
     """Read ``exports``, group them into condors and hedge layers, and write the position
     file ``output`` (never over an input; over an existing file only with ``force``).
 
     ``journal_path`` is the decision journal whose recommended VIX spreads become hedge
     layers; when ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
-    table is copied into the book.
+    table is copied into the book. ``mark_time`` (an ISO date-time, New York time without
+    an offset, or a date) is when the exports that state no time for their marks were
+    taken.
     """
     from alvh_cli.inputs.brokers import importer
     from alvh_cli.output.files import refuse_output, write_atomic
@@ -70,6 +73,7 @@ def import_exports(
         market=market,
         recommended=recommended,
         journal=None if journal_path is None else str(journal_path),
+        mark_time=None if mark_time is None else _moment(mark_time),
     )
     summary = importer.summary(result, str(output))
     if not result.grouping.condors:
@@ -83,6 +87,19 @@ def import_exports(
         )
     write_atomic(output, lambda fh: fh.write(result.text))
     return ImportRun(result, summary)
+
+
+def _moment(text: str):
+    """``--mark-time`` read: a date-time or a date, else InputError naming the option."""
+    from alvh_cli.inputs.brokers.common import parse_instant
+
+    try:
+        return parse_instant(text)
+    except InputError:
+        raise InputError(
+            f"not a date or date-time (e.g. 2026-11-24T15:45 or 2026-11-24), got {text!r}",
+            option="mark_time",
+        ) from None
 
 
 def load_recommendations(path: str | Path) -> tuple[list[RecommendedSpread], str]:

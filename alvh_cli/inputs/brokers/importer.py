@@ -18,6 +18,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError, options_named
@@ -62,20 +63,23 @@ def import_exports(
     market: str | Path | None = None,
     recommended: Callable[[], tuple[list[RecommendedSpread], str]] | None = None,
     journal: str | None = None,
+    mark_time: datetime | date | None = None,
 ) -> ImportResult:
     """Read, merge, group and render (see the module doc).
 
     ``recommended`` gives the VIX spreads alvh recommended (newest first) and the reason
     to give a spread none of them names; it is asked only when the exports hold VIX legs.
     ``journal`` names where they came from, for the report. ``market`` is a file whose
-    ``[market]`` table is copied into the book.
+    ``[market]`` table is copied into the book. ``mark_time`` is when the exports that
+    state no time for their marks were taken (None: their marks go without one).
     """
     if not paths:
         raise InputError("give at least one export file", option="exports")
     exports = [read_export(str(p), read_text(p), broker) for p in paths]
+    exports, mark_notes = _timed(exports, mark_time)
     legs, notes = merge(exports)
     skipped = [s for e in exports for s in e.skipped]
-    notes = [n for e in exports for n in e.notes] + notes
+    notes = [n for e in exports for n in e.notes] + mark_notes + notes
 
     recommendations, no_match = [], "no journal was read"
     journal_path = None
@@ -103,6 +107,45 @@ def import_exports(
         market=None if market is None else str(market),
         journal=journal_path,
     )
+
+
+# --------------------------------------------------------------------------- marks
+
+
+def _timed(
+    exports: Sequence[ParsedExport], mark_time: datetime | date | None
+) -> tuple[list[ParsedExport], list[str]]:
+    """The exports with ``mark_time`` on the marks they state no time for, and a note per
+    export with marks saying when they are of (or that it is not known)."""
+    out, notes = [], []
+    for e in exports:
+        marked = [g for g in e.legs if g.mark is not None]
+        untimed = [g for g in marked if g.mark_time is None]
+        stamps = sorted({_when(g.mark_time) for g in marked if g.mark_time is not None})
+        if stamps:
+            notes.append(f"{e.path}: marks of {', '.join(stamps)}, as the export states")
+        if untimed and mark_time is not None:
+            legs = tuple(
+                replace(g, mark_time=mark_time) if g.mark_time is None and g.mark is not None else g
+                for g in e.legs
+            )
+            e = replace(e, legs=legs)
+            notes.append(
+                f"{e.path}: the export states no time for its marks: written with mark_time "
+                f"{_when(mark_time)} ({{flag:mark_time}})"
+            )
+        elif untimed:
+            notes.append(
+                f"{e.path}: the export states no time for its marks (the file's own date is "
+                "not when they were taken): written without mark_time, so check does not "
+                "price from them; give {flag:mark_time} with the time the export was taken"
+            )
+        out.append(e)
+    return out, notes
+
+
+def _when(moment: datetime | date) -> str:
+    return moment.isoformat(sep=" ") if isinstance(moment, datetime) else moment.isoformat()
 
 
 # --------------------------------------------------------------------------- merging
@@ -261,7 +304,7 @@ def summary(result: ImportResult, output: str | None) -> str:
             lines.append(f"  … and {n - 20} more")
     if result.notes:
         lines.append("notes:")
-        lines += [f"  {n}" for n in result.notes]
+        lines += [f"  {options_named(n)}" for n in result.notes]
     if result.market is None and g.condors and output:
         lines.append(f"no market snapshot in {output}: run alvh check {output} --market today.toml")
     return "\n".join(lines)

@@ -7,7 +7,8 @@ standard ``tomllib`` and alvh's own loader before anything is written.
 
 The file carries, per condor, ``id``, ``opened`` (when the export gives it),
 ``credit`` (the net entry premium per unit, from the cost basis) and the four
-legs, then any hedge layer legs (``underlying = "VIX"``, ``layer``). A market
+legs, then any hedge layer legs (``underlying = "VIX"``, ``layer``); each leg with
+the broker's ``mark`` and ``mark_time`` when the export gives them. A market
 snapshot given with ``--market`` is copied in as ``[market]``; without one a
 comment says to pass ``--market`` to ``alvh check``. Legs left out are listed
 in comments so the file says what it does not hold.
@@ -115,6 +116,16 @@ def _leg(g: ImportedLeg, role: str, layer: int | None = None) -> list[str]:
     ]
     if layer is not None:
         lines.append(f"  layer = {layer}")
+    return lines + mark_lines(g, "  ")
+
+
+def mark_lines(g: ImportedLeg, indent: str = "") -> list[str]:
+    """The broker's ``mark`` and ``mark_time`` of a leg, when the export gives them."""
+    if g.mark is None:
+        return []
+    lines = [f"{indent}mark = {toml_value(price(g.mark))}"]
+    if g.mark_time is not None:
+        lines.append(f"{indent}mark_time = {toml_value(g.mark_time)}")
     return lines
 
 
