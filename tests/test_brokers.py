@@ -579,7 +579,7 @@ def test_dates(text):
 
 def test_library_call_returns_data_without_writing(tmp_path):
     result = import_exports([FIXTURES / "generic_osi.csv"])
-    assert [c.id for c in result.grouping.condors] == [
+    assert [c.id for c in result.grouping.positions] == [
         "IRA-SPXW-20261218-5400-5450-6300-6350",
         "IRA-SPXW-20261218-5500-5550-6200-6250",
     ]

@@ -57,8 +57,8 @@ def held(legs):
 
 
 def written(result):
-    legs = [g for c in result.condors for g in c.legs]
-    legs += [g for c in result.condors for h in c.hedges for g in h.legs]
+    legs = [g for c in result.positions for g in c.legs]
+    legs += [g for c in result.positions for h in c.hedges for g in h.legs]
     legs += [g for lo in result.leftovers for g in lo.legs]
     return held(legs)
 
@@ -69,7 +69,7 @@ def written(result):
 def test_two_condors_of_one_expiry_told_apart_by_size():
     legs = condor(5400, 5450, 6300, 6350, 2) + condor(5500, 5550, 6200, 6250, 3)
     r = group(legs)
-    assert sorted(shape(c) for c in r.condors) == [
+    assert sorted(shape(c) for c in r.positions) == [
         ("SPXW", DEC, (5400.0, 5450.0, 6300.0, 6350.0), 2),
         ("SPXW", DEC, (5500.0, 5550.0, 6200.0, 6250.0), 3),
     ]
@@ -80,7 +80,7 @@ def test_broken_condor_is_listed_not_guessed():
     # the long call is gone: the short call has no wing, the put vertical no call side
     legs = condor(5400, 5450, 6300, 6350, 2)[:3]
     r = group(legs)
-    assert r.condors == ()
+    assert r.positions == ()
     assert sorted((lo.describe(), lo.reason) for lo in r.leftovers) == [
         (
             "SPXW 2026-12-18 5400 put x+2 + SPXW 2026-12-18 5450 put x-2",
@@ -99,7 +99,7 @@ def test_mixed_spx_and_spxw_roots_never_make_one_condor():
     legs = condor(5400, 5450, 6300, 6350, 1)
     legs = [g if g.type == "call" else replace(g, root="SPX") for g in legs]
     r = group(legs)
-    assert r.condors == ()
+    assert r.positions == ()
     assert len(r.leftovers) == 2
     for lo in r.leftovers:
         assert lo.reason.endswith(
@@ -112,7 +112,7 @@ def test_same_size_condors_pair_by_open_date_then_strike_order():
     a = condor(5400, 5450, 6300, 6350, 2, opened=date(2026, 11, 3))
     b = condor(5500, 5550, 6200, 6250, 2, opened=date(2026, 11, 10))
     r = group(a + b)
-    assert sorted(c.strikes for c in r.condors) == [
+    assert sorted(c.strikes for c in r.positions) == [
         (5400, 5450, 6300, 6350),
         (5500, 5550, 6200, 6250),
     ]
@@ -120,7 +120,7 @@ def test_same_size_condors_pair_by_open_date_then_strike_order():
     # without dates: lowest short put (5450) with the lowest short call (6200), and a note
     undated = [replace(g, opened=None) for g in a + b]
     r = group(undated)
-    assert sorted(c.strikes for c in r.condors) == [
+    assert sorted(c.strikes for c in r.positions) == [
         (5400, 5450, 6200, 6250),
         (5500, 5550, 6300, 6350),
     ]
@@ -138,7 +138,7 @@ def test_larger_side_splits_and_the_rest_is_left_over():
         leg("call", 6300, -2, 5.0), leg("call", 6350, 2, 3.0),
     ]  # fmt: skip
     r = group(legs)
-    assert [shape(c) for c in r.condors] == [("SPXW", DEC, (5400, 5450, 6300, 6350), 2)]
+    assert [shape(c) for c in r.positions] == [("SPXW", DEC, (5400, 5450, 6300, 6350), 2)]
     (lo,) = r.leftovers
     assert lo.describe() == "SPXW 2026-12-18 5400 put x+1 + SPXW 2026-12-18 5450 put x-1"
     assert r.notes == (
@@ -152,11 +152,11 @@ def test_wings_nest_instead_of_crossing():
     # a wider vertical around it (5300/5600) is found as such
     legs = condor(5400, 5450, 6300, 6350, 2) + [leg("put", 5600, -1, 12.0)]
     r = group(legs)
-    assert [shape(c)[2:] for c in r.condors] == [((5400, 5450, 6300, 6350), 2)]
+    assert [shape(c)[2:] for c in r.positions] == [((5400, 5450, 6300, 6350), 2)]
     assert [lo.describe() for lo in r.leftovers] == ["SPXW 2026-12-18 5600 put x-1"]
     legs += [leg("put", 5300, 1, 2.0), leg("call", 6500, -1, 1.0), leg("call", 6600, 1, 0.5)]
     r = group(legs)
-    assert sorted(shape(c)[2:] for c in r.condors) == [
+    assert sorted(shape(c)[2:] for c in r.positions) == [
         ((5300, 5600, 6500, 6600), 1),
         ((5400, 5450, 6300, 6350), 2),
     ]
@@ -167,13 +167,13 @@ def test_accounts_do_not_mix():
     legs = condor(5400, 5450, 6300, 6350, 1, account="A")[:2]
     legs += condor(5400, 5450, 6300, 6350, 1, account="B")[2:]
     r = group(legs)
-    assert r.condors == () and len(r.leftovers) == 2
+    assert r.positions == () and len(r.leftovers) == 2
 
 
 def test_debit_or_too_wide_credit_is_listed():
     # 6 + 5 - 9 - 3 = -1: a debit
     r = group(condor(5400, 5450, 6300, 6350, 1, prices=(9.0, 6.0, 5.0, 3.0)))
-    assert r.condors == ()
+    assert r.positions == ()
     assert r.leftovers[0].reason == (
         "iron condor SPXW 2026-12-18 5400/5450/6300/6350 x1: its cost basis nets to a debit of "
         "1 per unit, not a credit; check the export's prices"
@@ -185,9 +185,9 @@ def test_debit_or_too_wide_credit_is_listed():
 
 def test_ids_are_stable_and_name_the_account():
     r = group(condor(5412.5, 5450, 6300, 6350, 1, account="U1"))
-    assert r.condors[0].id == "U1-SPXW-20261218-5412.5-5450-6300-6350"
+    assert r.positions[0].id == "U1-SPXW-20261218-5412.5-5450-6300-6350"
     r = group(condor(5400, 5450, 6300, 6350, 1, account=""))
-    assert r.condors[0].id == "SPXW-20261218-5400-5450-6300-6350"
+    assert r.positions[0].id == "SPXW-20261218-5400-5450-6300-6350"
 
 
 # --------------------------------------------------------------------------- hedges
@@ -210,11 +210,11 @@ CID = "A-SPXW-20261218-5400-5450-6300-6350"
 def test_hedge_matches_by_id_or_by_the_files_condor():
     base = condor(5400, 5450, 6300, 6350, 2)
     r = group(base + vix(), [rec(CID, 1, 6)])
-    (c,) = r.condors
+    (c,) = r.positions
     assert [(h.layer, [g.quantity for g in h.legs]) for h in c.hedges] == [(1, [6, -6])]
     sig = ("SPXW", DEC, 5400.0, 5450.0, 6300.0, 6350.0)
     r = group(base + vix(), [rec("dec-ic", 2, 6, condor=sig)])
-    assert [h.layer for h in r.condors[0].hedges] == [2]
+    assert [h.layer for h in r.positions[0].hedges] == [2]
 
 
 def test_hedge_matching_two_positions_is_listed():
@@ -260,7 +260,7 @@ def random_legs(draw):
 def test_grouping_never_creates_or_loses_a_contract(legs):
     r = group(legs)
     assert written(r) == held(legs)
-    for c in r.condors:
+    for c in r.positions:
         lp, sp, sc, lc = c.legs
         assert lp.strike < sp.strike < sc.strike < lc.strike
         assert (lp.quantity, sp.quantity, sc.quantity, lc.quantity) == (
@@ -306,7 +306,7 @@ def test_condors_side_by_side_come_back_as_they_were(condors):
     legs = [g for lp, sp, sc, lc, n in condors for g in condor(lp, sp, sc, lc, n)]
     r = group(legs)
     assert r.leftovers == ()
-    assert sorted((c.strikes, c.size) for c in r.condors) == sorted(
+    assert sorted((c.strikes, c.size) for c in r.positions) == sorted(
         ((float(lp), float(sp), float(sc), float(lc)), n) for lp, sp, sc, lc, n in condors
     )
 

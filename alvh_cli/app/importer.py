@@ -76,7 +76,7 @@ def import_exports(
         mark_time=None if mark_time is None else _moment(mark_time),
     )
     summary = importer.summary(result, str(output))
-    if not result.grouping.condors:
+    if not result.grouping.positions:
         return ImportRun(
             result,
             summary,

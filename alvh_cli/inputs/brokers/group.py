@@ -70,7 +70,7 @@ class Hedge:
 
 
 @dataclass(frozen=True)
-class Condor:
+class ImportedPosition:
     """An iron condor found in the export: legs ordered long put, short put, short call,
     long call, each with quantity ± ``size``; its hedges when matched."""
 
@@ -142,13 +142,13 @@ class Leftover:
 class Grouping:
     """Everything found: condors (with hedges), leftovers, and notes on choices made."""
 
-    condors: tuple[Condor, ...]
+    positions: tuple[ImportedPosition, ...]
     leftovers: tuple[Leftover, ...]
     notes: tuple[str, ...] = ()
 
     @property
     def hedges(self) -> tuple[Hedge, ...]:
-        return tuple(h for c in self.condors for h in c.hedges)
+        return tuple(h for c in self.positions for h in c.hedges)
 
 
 @dataclass(frozen=True)
@@ -200,11 +200,13 @@ def group(
 # --------------------------------------------------------------------------- condors
 
 
-def _condors(legs: Sequence[ImportedLeg]) -> tuple[list[Condor], list[Leftover], list[str]]:
+def _condors(
+    legs: Sequence[ImportedLeg],
+) -> tuple[list[ImportedPosition], list[Leftover], list[str]]:
     buckets: dict[tuple, list[ImportedLeg]] = defaultdict(list)
     for g in legs:
         buckets[(g.account, g.root, g.expiry)].append(g)
-    condors: list[Condor] = []
+    condors: list[ImportedPosition] = []
     leftovers: list[Leftover] = []
     notes: list[str] = []
     for key in sorted(buckets, key=lambda k: (k[0], k[2], k[1])):
@@ -232,7 +234,7 @@ def _condors(legs: Sequence[ImportedLeg]) -> tuple[list[Condor], list[Leftover],
                 )
             )
         for p, c in pairs:
-            condor = Condor("", account, (p.long, p.short, c.short, c.long))
+            condor = ImportedPosition("", account, (p.long, p.short, c.short, c.long))
             problem = _problem(condor)
             if problem:
                 leftovers.append(Leftover(condor.legs, problem))
@@ -357,7 +359,7 @@ def _pair(
     return pairs, puts + calls, notes
 
 
-def _problem(c: Condor) -> str:
+def _problem(c: ImportedPosition) -> str:
     """Why these four legs cannot be written as a position ("" when they can)."""
     missing = [g for g in c.legs if g.entry_price is None]
     if missing:
@@ -387,7 +389,7 @@ def condor_id(account: str, root: str, expiry: date, strikes: Sequence[float]) -
     return f"{account}-{body}" if account else body
 
 
-def _named(condors: list[Condor]) -> list[Condor]:
+def _named(condors: list[ImportedPosition]) -> list[ImportedPosition]:
     out, seen = [], defaultdict(int)
     for c in sorted(condors, key=lambda c: (c.account, c.expiry, c.root, c.strikes)):
         base = condor_id(c.account, c.root, c.expiry, c.strikes)
@@ -401,7 +403,7 @@ def _named(condors: list[Condor]) -> list[Condor]:
 
 def _hedges(
     legs: Sequence[ImportedLeg],
-    condors: Sequence[Condor],
+    condors: Sequence[ImportedPosition],
     recommendations: Sequence[RecommendedSpread],
     no_match: str,
 ) -> tuple[dict[str, list[Hedge]], list[Leftover], list[str]]:
@@ -456,7 +458,7 @@ def _distinct(recommendations: Sequence[RecommendedSpread]) -> list[RecommendedS
     return out
 
 
-def _target(r: RecommendedSpread, condors: Sequence[Condor]) -> Condor | None:
+def _target(r: RecommendedSpread, condors: Sequence[ImportedPosition]) -> ImportedPosition | None:
     """The imported condor a recommendation was made for: same id, else the same root,
     expiry and strikes as the position in the journal's file (None when not unique)."""
     by_id = [c for c in condors if c.id == r.position_id]

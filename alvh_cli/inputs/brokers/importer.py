@@ -31,7 +31,13 @@ from alvh_cli.inputs.brokers.common import (
     read_text,
 )
 from alvh_cli.inputs.brokers.detect import read_export
-from alvh_cli.inputs.brokers.group import Condor, Grouping, Leftover, RecommendedSpread, group
+from alvh_cli.inputs.brokers.group import (
+    Grouping,
+    ImportedPosition,
+    Leftover,
+    RecommendedSpread,
+    group,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -221,7 +227,7 @@ def _checked(
 ) -> tuple[Grouping, str]:
     """Render, load the text with alvh's loader, and move any condor it refuses to the
     leftovers with the loader's message, until the file loads."""
-    condors = list(grouping.condors)
+    condors = list(grouping.positions)
     leftovers = list(grouping.leftovers)
     while condors:
         text = write.render_book(
@@ -233,11 +239,11 @@ def _checked(
         )
         problem = _load_error(text, market is not None)
         if problem is None:
-            return replace(grouping, condors=tuple(condors), leftovers=tuple(leftovers)), text
+            return replace(grouping, positions=tuple(condors), leftovers=tuple(leftovers)), text
         m = re.match(r"positions\[(\d+)\]", problem.key)
         if m is None or int(m.group(1)) >= len(condors):
             raise InputError(f"the file alvh would write does not load: {problem}")
-        c: Condor = condors.pop(int(m.group(1)))
+        c: ImportedPosition = condors.pop(int(m.group(1)))
         legs = c.legs + tuple(g for h in c.hedges for g in h.legs)
         where = problem.key[len(m.group(0)) :].lstrip(".")
         # the report and the file's comments are read at the command line: a parameter the
@@ -248,7 +254,7 @@ def _checked(
                 legs, f"alvh would refuse this condor: {where + ': ' if where else ''}{message}"
             )
         )
-    return replace(grouping, condors=(), leftovers=tuple(leftovers)), ""
+    return replace(grouping, positions=(), leftovers=tuple(leftovers)), ""
 
 
 def _load_error(text: str, has_market: bool) -> InputError | None:
@@ -278,14 +284,14 @@ def summary(result: ImportResult, output: str | None) -> str:
     for e in result.exports:
         legs = len(e.legs)
         lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")
-    target = f" → {output}" if output and g.condors else ""
-    lines.append(f"condors: {len(g.condors)}{target}")
-    for c in g.condors:
+    target = f" → {output}" if output and g.positions else ""
+    lines.append(f"condors: {len(g.positions)}{target}")
+    for c in g.positions:
         extra = f"  opened {c.opened}" if c.opened else ""
         lines.append(f"  {c.id}: {c.describe()}, credit {write.price(c.credit)!r}{extra}")
     hedges = g.hedges
     lines.append(f"hedges matched: {len(hedges)}")
-    for c in g.condors:
+    for c in g.positions:
         for h in c.hedges:
             lo, hi = h.legs
             lines.append(
@@ -305,6 +311,6 @@ def summary(result: ImportResult, output: str | None) -> str:
     if result.notes:
         lines.append("notes:")
         lines += [f"  {options_named(n)}" for n in result.notes]
-    if result.market is None and g.condors and output:
+    if result.market is None and g.positions and output:
         lines.append(f"no market snapshot in {output}: run alvh check {output} --market today.toml")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from alvh_cli.inputs.brokers.common import ImportedLeg
-from alvh_cli.inputs.brokers.group import Condor, Leftover
+from alvh_cli.inputs.brokers.group import ImportedPosition, Leftover
 from alvh_cli.toml_text import toml_string, toml_table, toml_value
 
 PRICE_DECIMALS = 6  # cost bases per point come with up to 4-6 decimals; more is float noise
@@ -50,7 +50,7 @@ def comment(text: str) -> str:
 
 
 def render_book(
-    condors: Sequence[Condor],
+    condors: Sequence[ImportedPosition],
     *,
     sources: Sequence[tuple[str, str]],
     market: Mapping | None = None,
@@ -84,7 +84,7 @@ def render_book(
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _position(c: Condor) -> list[str]:
+def _position(c: ImportedPosition) -> list[str]:
     lines = ["[[positions]]", f"id = {toml_string(c.id)}"]
     if c.opened is not None:
         lines.append(f"opened = {c.opened.isoformat()}")
