@@ -225,7 +225,7 @@ def test_summary_lists_leftovers_and_skipped_lines(tmp_path, alvh):
         f"  SPXW 2026-12-18 5600 put x-1 ({f}:19): short put with no long put below it "
         "(a condor's put wing)"
     ) in stdout.splitlines()
-    assert f"condors: 1 → {out}" in stdout
+    assert f"positions: 1 → {out}" in stdout
     assert (
         "#   SPXW 2026-12-18 5600 put x-1: short put with no long put below it" in out.read_text()
     )
@@ -433,7 +433,8 @@ def test_no_condor_writes_nothing(tmp_path, alvh):
     code, stdout, stderr, out = _import(alvh, tmp_path, f)
     assert code == 2
     assert stderr == (
-        f"alvh: {out}: nothing written: no SPX iron condor alvh can write (see the list above)\n"
+        f"alvh: {out}: nothing written: no SPX position (an iron condor or a credit vertical) "
+        "alvh can write (see the list above)\n"
     )
     assert "short put with no long put below it" in stdout
     assert not out.exists()
@@ -781,3 +782,34 @@ def test_a_mark_time_that_is_not_one_is_one_line(tmp_path, alvh):
         "got 'yesterday'\n"
     )
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- other shapes
+
+
+def test_what_a_roll_or_a_close_leaves_is_imported_as_its_shape(tmp_path, alvh):
+    # account R: a condor whose put side was rolled to Dec 31 (puts 4825/4925 x5, calls
+    # 6450/6500 x5 Dec 18); account C: the call side of a condor whose puts were closed
+    f = tmp_path / "after.csv"
+    f.write_text(
+        "account,symbol,quantity,entry_price\n"
+        "R,SPXW  261231P04825000,5,6.00\n"
+        "R,SPXW  261231P04925000,-5,9.00\n"
+        "R,SPXW  261218C06450000,-5,2.00\n"
+        "R,SPXW  261218C06500000,5,1.00\n"
+        "C,SPXW  261218C06300000,-2,5.20\n"
+        "C,SPXW  261218C06350000,2,3.50\n"
+    )
+    code, stdout, _, out = _import(alvh, tmp_path, f)
+    assert code == 0, stdout  # nothing left over
+    got = {p.id: p for p in positions.load_file(out).positions}
+    apart = got["R-SPXW-20261231-4825-4925-SPXW-20261218-6450-6500"]
+    # credit 9 + 2 - 6 - 1 = 4 a unit; each side on its own expiry
+    assert apart.credit == 4.0 and {g.expiry for g in apart.legs} == {date(2026, 12, 31), DEC}
+    lone = got["C-SPXW-20261218-6300-6350"]
+    assert lone.credit == pytest.approx(1.70) and len(lone.legs) == 2  # 5.20 - 3.50
+    assert "make one position (a condor whose sides expire apart" in stdout
+    assert "SPXW 2026-12-18 6300/6350 call vertical x2: a position of its own" in stdout
+    run = alvh(["check", out, "--market", MARKET, "--format", "json"])
+    assert run.code in (0, 1), run.err
+    assert {r["id"] for r in json.loads(run.out)["positions"]} == set(got)

@@ -81,7 +81,8 @@ def import_exports(
             result,
             summary,
             InputError(
-                "nothing written: no SPX iron condor alvh can write (see the list above)",
+                "nothing written: no SPX position (an iron condor or a credit vertical) alvh "
+                "can write (see the list above)",
                 str(output),
             ),
         )

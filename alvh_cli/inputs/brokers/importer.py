@@ -285,7 +285,7 @@ def summary(result: ImportResult, output: str | None) -> str:
         legs = len(e.legs)
         lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")
     target = f" → {output}" if output and g.positions else ""
-    lines.append(f"condors: {len(g.positions)}{target}")
+    lines.append(f"positions: {len(g.positions)}{target}")
     for c in g.positions:
         extra = f"  opened {c.opened}" if c.opened else ""
         lines.append(f"  {c.id}: {c.describe()}, credit {write.price(c.credit)!r}{extra}")

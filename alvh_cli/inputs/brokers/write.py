@@ -5,13 +5,13 @@ strings, numbers, booleans, dates and date-times) rather than a dependency:
 position files need nothing more, and what it writes is read back with the
 standard ``tomllib`` and alvh's own loader before anything is written.
 
-The file carries, per condor, ``id``, ``opened`` (when the export gives it),
-``credit`` (the net entry premium per unit, from the cost basis) and the four
-legs, then any hedge layer legs (``underlying = "VIX"``, ``layer``); each leg with
-the broker's ``mark`` and ``mark_time`` when the export gives them. A market
-snapshot given with ``--market`` is copied in as ``[market]``; without one a
-comment says to pass ``--market`` to ``alvh check``. Legs left out are listed
-in comments so the file says what it does not hold.
+The file carries, per position, ``id``, ``opened`` (when the export gives it),
+``credit`` (the net entry premium per unit, from the cost basis) and its legs (a
+condor's four, a vertical's two), then any hedge layer legs (``underlying = "VIX"``,
+``layer``); each leg with the broker's ``mark`` and ``mark_time`` when the export gives
+them. A market snapshot given with ``--market`` is copied in as ``[market]``; without
+one a comment says to pass ``--market`` to ``alvh check``. Legs left out are listed in
+comments so the file says what it does not hold.
 
 ``alvh_cli.app.importer`` writes the file.
 """
@@ -28,7 +28,6 @@ from alvh_cli.toml_text import toml_string, toml_table, toml_value
 PRICE_DECIMALS = 6  # cost bases per point come with up to 4-6 decimals; more is float noise
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ROLES = ("long put", "short put", "short call", "long call")
 
 
 def price(x: float) -> float:
@@ -88,11 +87,14 @@ def _position(c: ImportedPosition) -> list[str]:
     lines = ["[[positions]]", f"id = {toml_string(c.id)}"]
     if c.opened is not None:
         lines.append(f"opened = {c.opened.isoformat()}")
-    lp, sp, sc, lc = (price(g.entry_price) for g in c.legs)
-    credit = round(sp + sc - lp - lc, PRICE_DECIMALS)
-    net = f"{sp!r} + {sc!r} - {lp!r} - {lc!r}"
-    lines.append(f"credit = {toml_value(credit)}    # per unit: {net}")
-    for role, g in zip(_ROLES, c.legs, strict=True):
+    shorts = [price(g.entry_price) for g in c.legs if g.quantity < 0]
+    longs = [price(g.entry_price) for g in c.legs if g.quantity > 0]
+    credit = sum(shorts)
+    for x in longs:
+        credit -= x
+    net = " + ".join(map(repr, shorts)) + "".join(f" - {x!r}" for x in longs)
+    lines.append(f"credit = {toml_value(round(credit, PRICE_DECIMALS))}    # per unit: {net}")
+    for role, g in zip(c.roles, c.legs, strict=True):
         lines += _leg(g, role)
     for h in c.hedges:
         for g in h.legs:
