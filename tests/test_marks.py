@@ -150,7 +150,14 @@ def test_marks_not_used_are_warned_about_with_why():
         "snapshot (2026-11-24 16:00 EST): not used, the leg is priced from the smile"
     )
     assert "has no mark_time, so its day is not known: not used" in untimed
-    assert "no volatility reproduces it, so it is not used" in unusable
+    assert "no volatility reproduces it, so it is not used; the leg is priced from the smile" in (
+        unusable
+    )
+    # a far wing the broker marks at 0 and the model at a fraction of a tick: not used, and
+    # nothing to warn about (the marks list still says so)
+    (far,) = mark_uses(m, [leg(0.0, strike=4000.0)])
+    assert far.status == "unusable" and far.within_a_tick
+    assert mark_warnings([far], m, 0.1, "b.toml") == []
 
 
 def test_a_vix_mark_prices_a_leg_the_market_has_no_vix_smile_for():

@@ -190,9 +190,10 @@ def mark_warnings(
 ) -> list[InputWarning]:
     """A warning for each broker mark (``alvh_cli.model.marks.MarkUse``) that did not price
     its leg for a reason the trader should know — of another day than the snapshot,
-    without a time, no volatility reproduces it — and for each the model's own price of
-    the leg is further from than ``tolerance`` (the rule ``broker_mark_tolerance``) allows.
-    ``source`` is the position file the legs are in."""
+    without a time, no volatility reproduces it (unless the model is within a tick of it:
+    a far wing marked 0) — and for each the model's own price of the leg is further from
+    than ``tolerance`` (the rule ``broker_mark_tolerance``) allows. ``source`` is the
+    position file the legs are in."""
     out = []
     for m in marks:
         g = m.leg
@@ -211,8 +212,10 @@ def mark_warnings(
                 f"{name} has no mark_time, so its day is not known: not used, {priced} "
                 "(give mark_time, when the broker marked it)"
             )
-        elif m.status == "unusable":
-            text = f"{name}: no volatility reproduces it, so it is not used; {priced}"
+        elif m.status == "unusable" and not m.within_a_tick:
+            text = (
+                f"{name}: no volatility reproduces it, so it is not used; {priced} at {m.model:.2f}"
+            )
         elif m.disagrees(tolerance):
             by = "the mark prices the leg" if m.used else f"{_PRICED_BY[m.status]} prices the leg"
             model = f"the model's {m.model:.2f} ({_PRICED_BY.get(m.model_source, m.model_source)})"

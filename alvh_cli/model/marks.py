@@ -59,15 +59,18 @@ class MarkUse:
         """The model's price less the broker's mark, points per contract."""
         return self.model - self.leg.mark
 
+    @property
+    def within_a_tick(self) -> bool:
+        """The model's price within one tick of the mark (a difference the price grid makes,
+        not a disagreement): a far wing the broker marks at 0 and the model at 0.0002."""
+        return abs(self.difference) <= tick_size(self.leg.root, self.leg.mark) + 1e-9
+
     def disagrees(self, tolerance: float) -> bool:
         """The model and the broker further apart than ``tolerance`` × the mark and by more
-        than one tick of the contract (a difference within a tick is the grid's, not a
-        disagreement): the rule ``broker_mark_tolerance``."""
-        if self.status not in COMPARED:
+        than one tick of the contract: the rule ``broker_mark_tolerance``."""
+        if self.status not in COMPARED or self.within_a_tick:
             return False
-        gap = abs(self.difference)
-        tick = tick_size(self.leg.root, self.leg.mark)
-        return gap > tolerance * self.leg.mark + 1e-12 and gap > tick + 1e-9
+        return abs(self.difference) > tolerance * self.leg.mark + 1e-12
 
 
 def mark_uses(market: Market, legs: Sequence[Leg]) -> list[MarkUse]:
