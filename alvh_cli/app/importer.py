@@ -1,9 +1,11 @@
-"""``alvh import``: broker exports → a position file, with the hedge layers alvh recommended.
+"""``alvh import``: broker exports → a position file, with the positions ``alvh apply`` left
+and the hedge layers alvh recommended.
 
-The exports are read, merged and grouped by :mod:`alvh_cli.inputs.brokers.importer`;
-the VIX spreads alvh recommended come from the decision journal (:mod:`alvh_cli.journal`),
-each with the condor of its position read from the file the journal names, when that file
-still holds it (files are only read). The position file is written here, atomically.
+The exports are read, merged and grouped by :mod:`alvh_cli.inputs.brokers.importer`. From
+the decision journal (:mod:`alvh_cli.journal`) come each position as its latest execution
+left it (:func:`load_applied`) and the VIX spreads alvh recommended, each with the condor of
+its position read from the file the journal names, when that file still holds it (files
+are only read). The position file is written here, atomically.
 """
 
 from __future__ import annotations
@@ -59,13 +61,16 @@ def import_exports(
     output = Path(output)
     inputs = [*map(Path, exports), *(Path(p) for p in (market, journal_path) if p is not None)]
     refuse_output(output, inputs, force)
-    recommended = None
+    recommended = applied = None
     if journal_path is not None:
         if journal_given and not Path(journal_path).exists():
             raise InputError("no such journal file", str(journal_path))
 
         def recommended():
             return load_recommendations(journal_path)
+
+        def applied():
+            return load_applied(journal_path)
 
     result = importer.import_exports(
         exports,
@@ -74,9 +79,10 @@ def import_exports(
         recommended=recommended,
         journal=None if journal_path is None else str(journal_path),
         mark_time=None if mark_time is None else _moment(mark_time),
+        applied=applied,
     )
     summary = importer.summary(result, str(output))
-    if not result.grouping.positions:
+    if not result.grouping.written:
         return ImportRun(
             result,
             summary,
@@ -101,6 +107,29 @@ def _moment(text: str):
             f"not a date or date-time (e.g. 2026-11-24T15:45 or 2026-11-24), got {text!r}",
             option="mark_time",
         ) from None
+
+
+def load_applied(path: str | Path) -> list:
+    """Each position as the journal's latest execution on it left it
+    (``alvh_cli.inputs.brokers.journalled.AppliedPosition``); none without a journal."""
+    from alvh_cli.inputs.brokers.journalled import AppliedPosition
+
+    conn = journal.open_journal(path, readonly=True)
+    if conn is None:
+        return []
+    try:
+        latest = {}
+        for i, _, e in journal.executions(conn):  # oldest first: the last one stays
+            latest[(e.source_key or e.source, e.position_id)] = (i, e)
+    except sqlite3.Error as exc:
+        raise InputError(f"journal error: {exc}", str(path)) from None
+    finally:
+        conn.close()
+    return [
+        AppliedPosition(e.position_id, e.source, i, e.asof, e.action, e.position)
+        for i, e in latest.values()
+        if e.position
+    ]
 
 
 def load_recommendations(path: str | Path) -> tuple[list[RecommendedSpread], str]:

@@ -183,11 +183,19 @@ class Leftover:
 
 @dataclass(frozen=True)
 class Grouping:
-    """Everything found: condors (with hedges), leftovers, and notes on choices made."""
+    """Everything found: positions (with hedges), leftovers, and notes on choices made; the
+    positions the journal recorded that the export holds (``journalled``:
+    ``alvh_cli.inputs.brokers.journalled.Journalled``), written before the others."""
 
     positions: tuple[ImportedPosition, ...]
     leftovers: tuple[Leftover, ...]
     notes: tuple[str, ...] = ()
+    journalled: tuple = ()
+
+    @property
+    def written(self) -> int:
+        """How many positions the file holds."""
+        return len(self.journalled) + len(self.positions)
 
     @property
     def hedges(self) -> tuple[Hedge, ...]:

@@ -2,12 +2,13 @@
 
 :func:`import_exports` reads every export, merges them (a positions export
 gives what is held; a transactions export of the same contracts adds the
-open dates, or alone gives the holdings it replays), groups the legs into
-condors and hedge layers, and renders the file — checking it with alvh's own
-loader first, so what is written is what ``alvh check`` reads. A condor the
-loader would refuse is moved to the leftovers with the loader's message.
-:func:`summary` is the report the command prints. Nothing is written here:
-``alvh_cli.app.importer`` writes the file.
+open dates, or alone gives the holdings it replays), finds the positions
+``alvh apply`` left that the legs hold (:mod:`alvh_cli.inputs.brokers.journalled`),
+groups the rest into condors, verticals and hedge layers, and renders the file —
+checking it with alvh's own loader first, so what is written is what ``alvh
+check`` reads. A position the loader would refuse is moved to the leftovers with
+the loader's message. :func:`summary` is the report the command prints. Nothing
+is written here: ``alvh_cli.app.importer`` writes the file.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from alvh_cli.inputs.brokers.group import (
     RecommendedSpread,
     group,
 )
+from alvh_cli.inputs.brokers.journalled import AppliedPosition, Journalled, match
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,11 +72,14 @@ def import_exports(
     recommended: Callable[[], tuple[list[RecommendedSpread], str]] | None = None,
     journal: str | None = None,
     mark_time: datetime | date | None = None,
+    applied: Callable[[], list[AppliedPosition]] | None = None,
 ) -> ImportResult:
-    """Read, merge, group and render (see the module doc).
+    """Read, merge, match, group and render (see the module doc).
 
-    ``recommended`` gives the VIX spreads alvh recommended (newest first) and the reason
-    to give a spread none of them names; it is asked only when the exports hold VIX legs.
+    ``applied`` gives the positions as the journal's executions last left them; the ones
+    the exports hold are written as they are. ``recommended`` gives the VIX spreads alvh
+    recommended (newest first) and the reason to give a spread none of them names; it is
+    asked only when the legs left hold VIX legs.
     ``journal`` names where they came from, for the report. ``market`` is a file whose
     ``[market]`` table is copied into the book. ``mark_time`` is when the exports that
     state no time for their marks were taken (None: their marks go without one).
@@ -86,13 +91,17 @@ def import_exports(
     legs, notes = merge(exports)
     skipped = [s for e in exports for s in e.skipped]
     notes = [n for e in exports for n in e.notes] + mark_notes + notes
+    found: list[Journalled] = []
+    if applied is not None and legs:
+        found, legs, more = match(legs, applied())
+        notes += more
 
     recommendations, no_match = [], "no journal was read"
     journal_path = None
     if recommended is not None and any(g.underlying == "VIX" for g in legs):
         journal_path = journal
         recommendations, no_match = recommended()
-    grouping = group(legs, recommendations, no_match)
+    grouping = replace(group(legs, recommendations, no_match), journalled=tuple(found))
 
     raw_market = None
     if market is not None:
@@ -225,36 +234,47 @@ def _checked(
     market: dict | None,
     market_source: str | None,
 ) -> tuple[Grouping, str]:
-    """Render, load the text with alvh's loader, and move any condor it refuses to the
-    leftovers with the loader's message, until the file loads."""
+    """Render, load the text with alvh's loader, and move any position it refuses to the
+    leftovers with the loader's message, until the file loads. The journal's positions
+    come first in the file."""
+    journalled = list(grouping.journalled)
     condors = list(grouping.positions)
     leftovers = list(grouping.leftovers)
-    while condors:
+    while journalled or condors:
         text = write.render_book(
             condors,
             sources=sources,
             market=market,
             market_source=market_source,
             leftovers=leftovers,
+            journalled=journalled,
         )
         problem = _load_error(text, market is not None)
         if problem is None:
-            return replace(grouping, positions=tuple(condors), leftovers=tuple(leftovers)), text
+            done = replace(
+                grouping,
+                positions=tuple(condors),
+                journalled=tuple(journalled),
+                leftovers=tuple(leftovers),
+            )
+            return done, text
         m = re.match(r"positions\[(\d+)\]", problem.key)
-        if m is None or int(m.group(1)) >= len(condors):
+        index = -1 if m is None else int(m.group(1))
+        if not 0 <= index < len(journalled) + len(condors):
             raise InputError(f"the file alvh would write does not load: {problem}")
-        c: ImportedPosition = condors.pop(int(m.group(1)))
-        legs = c.legs + tuple(g for h in c.hedges for g in h.legs)
+        if index < len(journalled):
+            legs, what = journalled.pop(index).legs, "this position of the journal"
+        else:
+            c: ImportedPosition = condors.pop(index - len(journalled))
+            legs, what = c.legs + tuple(g for h in c.hedges for g in h.legs), f"this {c.kind}"
         where = problem.key[len(m.group(0)) :].lstrip(".")
         # the report and the file's comments are read at the command line: a parameter the
         # loader's message names ({flag:allow_expired}) is written as its option
         message = options_named(problem.message)
         leftovers.append(
-            Leftover(
-                legs, f"alvh would refuse this condor: {where + ': ' if where else ''}{message}"
-            )
+            Leftover(legs, f"alvh would refuse {what}: {where + ': ' if where else ''}{message}")
         )
-    return replace(grouping, positions=(), leftovers=tuple(leftovers)), ""
+    return replace(grouping, positions=(), journalled=(), leftovers=tuple(leftovers)), ""
 
 
 def _load_error(text: str, has_market: bool) -> InputError | None:
@@ -284,8 +304,13 @@ def summary(result: ImportResult, output: str | None) -> str:
     for e in result.exports:
         legs = len(e.legs)
         lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")
-    target = f" → {output}" if output and g.positions else ""
-    lines.append(f"positions: {len(g.positions)}{target}")
+    target = f" → {output}" if output and g.written else ""
+    lines.append(f"positions: {g.written}{target}")
+    for j in g.journalled:
+        lines.append(
+            f"  {j.id}: {j.describe()}: written from the journal, with its opening credit "
+            f"{write.price(j.position.credit)!r}, closed legs and realised P&L"
+        )
     for c in g.positions:
         extra = f"  opened {c.opened}" if c.opened else ""
         lines.append(f"  {c.id}: {c.describe()}, credit {write.price(c.credit)!r}{extra}")
@@ -311,6 +336,6 @@ def summary(result: ImportResult, output: str | None) -> str:
     if result.notes:
         lines.append("notes:")
         lines += [f"  {options_named(n)}" for n in result.notes]
-    if result.market is None and g.positions and output:
+    if result.market is None and g.written and output:
         lines.append(f"no market snapshot in {output}: run alvh check {output} --market today.toml")
     return "\n".join(lines)

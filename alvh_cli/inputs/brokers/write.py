@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 
 from alvh_cli.inputs.brokers.common import ImportedLeg
 from alvh_cli.inputs.brokers.group import ImportedPosition, Leftover
+from alvh_cli.inputs.brokers.journalled import Journalled
+from alvh_cli.inputs.brokers.journalled import render as render_journalled
 from alvh_cli.toml_text import toml_string, toml_table, toml_value
 
 PRICE_DECIMALS = 6  # cost bases per point come with up to 4-6 decimals; more is float noise
@@ -55,12 +57,20 @@ def render_book(
     market: Mapping | None = None,
     market_source: str | None = None,
     leftovers: Sequence[Leftover] = (),
+    journalled: Sequence[Journalled] = (),
 ) -> str:
     """The position file's text. ``sources`` are (export path, format) pairs; ``market``
-    the raw ``[market]`` table of the ``--market`` file, if one was given."""
+    the raw ``[market]`` table of the ``--market`` file, if one was given; ``journalled``
+    the positions the journal recorded, written first as the journal has them."""
     out = ["# alvh position file written by `alvh import` from:"]
     out += [f"#   {comment(path)} ({fmt})" for path, fmt in sources]
-    out.append("# Entry prices and credits are the exports' cost basis, per index point.")
+    if condors:
+        out.append("# Entry prices and credits are the exports' cost basis, per index point.")
+    if journalled:
+        out.append(
+            "# Positions from the journal keep the entry prices, credit and closed legs alvh "
+            "apply wrote."
+        )
     if market is None:
         out += [
             "# No market snapshot in this file: give one each time you run alvh, e.g.",
@@ -77,6 +87,15 @@ def render_book(
     if market is not None:
         out.append(f"# [market] copied from {comment(market_source or '--market')}")
         out += toml_table("market", market)
+        out.append("")
+    taken = {c.id for c in condors}
+    for j in journalled:
+        new_id = None
+        if j.id in taken:
+            new_id = next(f"{j.id}-{n}" for n in range(2, 10**6) if f"{j.id}-{n}" not in taken)
+        taken.add(new_id or j.id)
+        out.append(f"# from the journal: {comment(j.id)} {comment(j.describe())}")
+        out += render_journalled(j, mark_lines, new_id)
         out.append("")
     for c in condors:
         out += _position(c)
