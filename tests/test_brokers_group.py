@@ -233,6 +233,16 @@ def test_debit_or_too_wide_credit_is_listed():
     assert "a credit of 61 per unit exceeds the widest wing (50 points)" in r.leftovers[0].reason
 
 
+def test_a_vertical_alone_at_a_debit_is_listed_not_a_position():
+    # long 5400 put at 7, short 5450 at 6: 6 - 7 = a debit of 1
+    r = group([leg("put", 5400, 1, 7.0), leg("put", 5450, -1, 6.0)])
+    assert r.positions == () and r.notes == ()
+    assert r.leftovers[0].reason == (
+        "SPXW 2026-12-18 5400/5450 put vertical x1: its cost basis nets to a debit of 1 per "
+        "unit, not a credit; check the export's prices"
+    )
+
+
 def test_ids_are_stable_and_name_the_account():
     r = group(condor(5412.5, 5450, 6300, 6350, 1, account="U1"))
     assert r.positions[0].id == "U1-SPXW-20261218-5412.5-5450-6300-6350"

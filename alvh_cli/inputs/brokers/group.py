@@ -277,26 +277,30 @@ def _condors(
                 "SPXW (PM) are different contracts and a condor's legs share one root"
             )
         alone[account] += [(v, hint) for v in rest]
-        found += [_position(account, p, c) for p, c in pairs]
+        found += [(_position(account, p, c), "") for p, c in pairs]
     for account, verticals in alone.items():
-        pairs, rest, more = _across(verticals)
-        notes += more
-        found += [_position(account, p, c) for p, c in pairs]
+        pairs, rest = _across(verticals)
+        for p, c in pairs:
+            found.append((_position(account, p, c), (
+                f"{p.describe()} and {c.describe()}, on different expiries, make one position "
+                "(a condor whose sides expire apart, as a roll leaves it): the export does not "
+                "say they were one trade; edit the file if they were not"
+            )))  # fmt: skip
         for v, hint in rest:
-            found.append(_position(account, v))
             side = "call" if v.long.type == "put" else "put"
-            notes.append(
+            found.append((_position(account, v), (
                 f"{v.describe()}: a position of its own (a {v.long.type} vertical: no {side} "
                 f"vertical of its size in the account to make a condor with{hint}); edit "
                 "the file if it belongs to another position"
-            )
+            )))  # fmt: skip
     positions = []
-    for p in found:
+    for p, note in found:
         problem = _problem(p)
         if problem:
             leftovers.append(Leftover(p.legs, problem))
-        else:
-            positions.append(p)
+            continue
+        positions.append(p)
+        notes += [note] if note else []
     return _named(positions), leftovers, notes
 
 
@@ -311,11 +315,11 @@ def _position(account: str, first: _Vertical, second: _Vertical | None = None):
 
 def _across(
     verticals: list[tuple[_Vertical, str]],
-) -> tuple[list[tuple[_Vertical, _Vertical]], list[tuple[_Vertical, str]], list[str]]:
+) -> tuple[list[tuple[_Vertical, _Vertical]], list[tuple[_Vertical, str]]]:
     """Put and call verticals of one account left after the condors of one expiry, paired
     into condors whose sides expire apart: the same size, the short put below the short call,
     on different expiries; the same open date first, then the nearest expiries. Returns the
-    pairs, the verticals left (with their hints) and a note per pair."""
+    pairs and the verticals left (with their hints)."""
     puts = [(v, h) for v, h in verticals if v.long.type == "put"]
     calls = [(v, h) for v, h in verticals if v.long.type == "call"]
     candidates = sorted(
@@ -333,22 +337,15 @@ def _across(
         for j, (c, _) in enumerate(calls)
         if p.n == c.n and p.short.expiry != c.short.expiry and p.short.strike < c.short.strike
     )
-    pairs, used_p, used_c, notes = [], set(), set(), []
+    pairs, used_p, used_c = [], set(), set()
     for _, i, j in candidates:
-        if i in used_p or j in used_c:
-            continue
-        used_p.add(i)
-        used_c.add(j)
-        p, c = puts[i][0], calls[j][0]
-        pairs.append((p, c))
-        notes.append(
-            f"{p.describe()} and {c.describe()}, on different expiries, make one position (a "
-            "condor whose sides expire apart, as a roll leaves it): the export does not say "
-            "they were one trade; edit the file if they were not"
-        )
+        if i not in used_p and j not in used_c:
+            used_p.add(i)
+            used_c.add(j)
+            pairs.append((puts[i][0], calls[j][0]))
     rest = [x for i, x in enumerate(puts) if i not in used_p]
     rest += [x for j, x in enumerate(calls) if j not in used_c]
-    return pairs, rest, notes
+    return pairs, rest
 
 
 def _verticals(legs: Sequence[ImportedLeg], kind: str) -> tuple[list[_Vertical], list[Leftover]]:
@@ -469,22 +466,23 @@ def _pair(
 
 def _problem(c: ImportedPosition) -> str:
     """Why these legs cannot be written as a position ("" when they can)."""
+    what = c.describe() if len(c.legs) == 2 else f"iron condor {c.describe()}"
     missing = [g for g in c.legs if g.entry_price is None]
     if missing:
         return (
-            f"{c.kind} {c.describe()}: the export gives no cost basis for "
+            f"{what}: the export gives no cost basis for "
             f"{', '.join(g.describe() for g in missing)}; export with the price column"
         )
     credit = c.credit
     if credit <= 0:
         net = "0" if credit == 0 else f"a debit of {-credit:g}"
         return (
-            f"{c.kind} {c.describe()}: its cost basis nets to {net} per unit, not a credit; "
+            f"{what}: its cost basis nets to {net} per unit, not a credit; "
             "check the export's prices"
         )
     if credit > c.width + 1e-9:
         return (
-            f"{c.kind} {c.describe()}: a credit of {credit:g} per unit exceeds the widest "
+            f"{what}: a credit of {credit:g} per unit exceeds the widest "
             f"wing ({c.width:g} points); check the export's prices"
         )
     return ""
