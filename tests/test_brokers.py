@@ -772,6 +772,15 @@ def test_an_export_without_a_time_writes_marks_without_one_and_says_so(tmp_path,
     assert "has no mark_time, so its day is not known: not used" in run.err
 
 
+def test_a_mark_time_no_export_needs_is_said_to_be_unused(tmp_path, alvh):
+    _, stdout, _, out = _import(
+        alvh, tmp_path, FIXTURES / "ibkr_flex.xml", "--mark-time", "2026-11-25T10:00"
+    )
+    assert "  --mark-time not used: no export holds a mark without its own time" in stdout
+    (p,) = positions.load_file(out).positions
+    assert {g.mark_time for g in p.legs} == {NOV24}  # the export's own report date
+
+
 def test_a_mark_time_that_is_not_one_is_one_line(tmp_path, alvh):
     code, stdout, stderr, out = _import(
         alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--mark-time", "yesterday"

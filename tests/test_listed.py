@@ -42,6 +42,7 @@ BREACHED = ROOT / "sample_positions" / "put_breached_3x.toml"
         ("SPX", date(2027, 1, 15), True),
         ("SPX", date(2027, 1, 22), False),  # the roll: a Friday, not the monthly
         ("SPX", date(2026, 6, 18), True),  # Thursday before the Juneteenth third Friday
+        ("SPX", date(2027, 6, 17), True),  # Juneteenth (a Saturday) is observed Friday 18th
         ("SPX", date(2026, 12, 31), False),  # end of month, a Thursday
         ("SPXW", date(2027, 1, 22), True),
         ("SPXW", date(2026, 12, 18), True),  # SPXW lists the monthly date too (PM-settled)

@@ -32,12 +32,18 @@ change them, so the rules sit in one table, ``_TICKS``):
   (cfe.cboe.com/products/Spec_VIX.aspx): minimum price interval 0.05 index
   points ($50); legs and net prices of spread trades 0.01. Futures trade on CFE,
   not on the options exchange, so a future is always an order of its own here.
-- **Which root lists which expiry**: Cboe, *S&P 500 Index Options (SPX/SPXW) product
-  specifications* (the page above), "Expiration Date": SPX (AM-settled, the standard
-  monthly series) "the third Friday of the expiration month", the business day before
-  when that Friday is an exchange holiday; SPXW (PM-settled) on every trading day
-  (Monday to Friday series), the third Friday included. :func:`lists_expiry` is the
-  rule, :func:`listing_root` the root a new leg takes on a date.
+- **Which root lists which expiry**: Cboe, *S&P 500 Index Options*, "Comparison of SPX
+  Option Products" (cboe.com/products/stock-index-options-spx-rut-msci-ftse/
+  s-p-500-index-options): root SPX is the traditional AM-settled series of the third
+  Friday of every month; root SPXW the PM-settled series (Friday, Wednesday and Monday
+  weeklies, end of month, and the third Friday too). A standard expiry whose Friday the
+  exchange is shut moves to the business day before (Cboe's XSP specifications say so of
+  the same cycle; June 2026 and June 2027 expire on Thursday the 18th and 17th). Cboe
+  added Tuesday (from 18 April 2022) and Thursday (from 11 May 2022) SPXW expiries
+  (Traders Magazine, "Cboe to add Tuesday, Thursday Expirations for SPX Weeklys
+  Options"), "expirations every trading day of the week", so alvh takes SPXW on any
+  trading day. :func:`lists_expiry` is the rule, :func:`listing_root` the root a new
+  leg takes.
 - **OSI symbols**: OCC, *Options Symbology Initiative* plan, version 1.8
   (15 Aug 2008): symbol 6 characters (root, space padded on the right), year 2,
   month 2, day 2, call/put 1, strike dollars 5 and strike decimals 3: 21

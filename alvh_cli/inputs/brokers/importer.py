@@ -132,7 +132,7 @@ def _timed(
 ) -> tuple[list[ParsedExport], list[str]]:
     """The exports with ``mark_time`` on the marks they state no time for, and a note per
     export with marks saying when they are of (or that it is not known)."""
-    out, notes = [], []
+    out, notes, used = [], [], False
     for e in exports:
         marked = [g for g in e.legs if g.mark is not None]
         untimed = [g for g in marked if g.mark_time is None]
@@ -144,7 +144,7 @@ def _timed(
                 replace(g, mark_time=mark_time) if g.mark_time is None and g.mark is not None else g
                 for g in e.legs
             )
-            e = replace(e, legs=legs)
+            e, used = replace(e, legs=legs), True
             notes.append(
                 f"{e.path}: the export states no time for its marks: written with mark_time "
                 f"{_when(mark_time)} ({{flag:mark_time}})"
@@ -156,6 +156,8 @@ def _timed(
                 "price from them; give {flag:mark_time} with the time the export was taken"
             )
         out.append(e)
+    if mark_time is not None and not used:
+        notes.append("{flag:mark_time} not used: no export holds a mark without its own time")
     return out, notes
 
 
