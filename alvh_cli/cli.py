@@ -44,6 +44,7 @@ FLAGS = {
     "history": "--history",
     "journal": "--journal",
     "layer": "--layer",
+    "mark_time": "--mark-time",
     "alternative": "--alternative",
     "fill": "--fill",
     "from_json": "--from-json",
@@ -239,7 +240,7 @@ def price(
     run = run_price(
         files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    emit_price(run.values, fmt.value, run.warnings)
+    emit_price(run.values, fmt.value, run.warnings, run.marks)
     _print_problems(run.warnings)
 
 
@@ -286,7 +287,7 @@ def check(
         graphs=plot is not None,
     )
     if run.loaded or fmt is Format.json:
-        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors))
+        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)
     if run.graphs:
         from alvh_cli.output.plots import write_pngs
 
@@ -616,6 +617,12 @@ def import_cmd(
         "Default: journal.sqlite in your user data directory.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    mark_time: str | None = typer.Option(
+        None,
+        "--mark-time",
+        help="When exports that state no time (tastytrade positions) were taken, for their "
+        "marks: 2026-11-24T15:45 (New York) or a date.",
+    ),
 ) -> None:
     """SPX iron condors and the VIX hedges alvh recommended, from broker exports.
 
@@ -637,6 +644,7 @@ def import_cmd(
         journal_path=journal if journal is not None else default_journal(),
         journal_given=journal is not None,
         force=force,
+        mark_time=mark_time,
     )
     typer.echo(run.summary)
     if run.error is not None:

@@ -100,7 +100,7 @@ def test_import_writes_the_position_file(tmp_path):
     out = tmp_path / "book.toml"
     run = import_exports([BROKERS / "generic_osi.csv"], output=out, market=BROKERS / "market.toml")
     assert isinstance(run, ImportRun) and run.error is None and out.is_file()
-    assert run.exit_status in (0, 1) and run.result.grouping.condors
+    assert run.exit_status in (0, 1) and run.result.grouping.positions
 
 
 def test_signals_and_calibrate_from_a_history(tmp_path):

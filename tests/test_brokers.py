@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -225,7 +225,7 @@ def test_summary_lists_leftovers_and_skipped_lines(tmp_path, alvh):
         f"  SPXW 2026-12-18 5600 put x-1 ({f}:19): short put with no long put below it "
         "(a condor's put wing)"
     ) in stdout.splitlines()
-    assert f"condors: 1 → {out}" in stdout
+    assert f"positions: 1 → {out}" in stdout
     assert (
         "#   SPXW 2026-12-18 5600 put x-1: short put with no long put below it" in out.read_text()
     )
@@ -433,7 +433,8 @@ def test_no_condor_writes_nothing(tmp_path, alvh):
     code, stdout, stderr, out = _import(alvh, tmp_path, f)
     assert code == 2
     assert stderr == (
-        f"alvh: {out}: nothing written: no SPX iron condor alvh can write (see the list above)\n"
+        f"alvh: {out}: nothing written: no SPX position (an iron condor or a credit vertical) "
+        "alvh can write (see the list above)\n"
     )
     assert "short put with no long put below it" in stdout
     assert not out.exists()
@@ -579,7 +580,7 @@ def test_dates(text):
 
 def test_library_call_returns_data_without_writing(tmp_path):
     result = import_exports([FIXTURES / "generic_osi.csv"])
-    assert [c.id for c in result.grouping.condors] == [
+    assert [c.id for c in result.grouping.positions] == [
         "IRA-SPXW-20261218-5400-5450-6300-6350",
         "IRA-SPXW-20261218-5500-5550-6200-6250",
     ]
@@ -643,3 +644,181 @@ def test_tastytrade_positions_priced_from_cost_without_trade_price():
     )
     (g,) = tastytrade.read("p.csv", text).legs
     assert (g.quantity, g.entry_price) == (-2, 6.10)  # 1220 / (2 x 100)
+
+
+# --------------------------------------------------------------------------- broker marks
+
+# The Dec 18 condor's marks as the fixtures write them (Mark, Mark Price, markPrice, Close
+# Price): 5400 put 3.15, 5450 put 4.20, 6300 call 1.90, 6350 call 0.80. Priced from them,
+# the debit to close is (4.20 − 3.15) + (1.90 − 0.80) = 2.15 a unit; thinkorswim's Jan 15
+# condor: (9.60 − 8.10) + (5.00 − 3.90) = 2.60.
+DEC_MARKS = {5400: 3.15, 5450: 4.20, 6300: 1.90, 6350: 0.80}
+JAN_MARKS = {5200: 8.10, 5250: 9.60, 6400: 5.00, 6450: 3.90}
+EST = timezone(timedelta(hours=-5))  # New York in November
+NOV24 = datetime(2026, 11, 24, 16, 0, tzinfo=EST)  # a date: that day's close
+
+
+def _with_columns(name: str, tmp_path, extra: dict[str, dict[str, str]]) -> Path:
+    """A copy of a CSV fixture with columns added: {header: {text in the row: cell}}."""
+    lines = (FIXTURES / name).read_text().splitlines()
+    out = [lines[0] + "".join(f",{h}" for h in extra)]
+    for line in lines[1:]:
+        cells = [next((v for k, v in by.items() if k in line), "") for by in extra.values()]
+        out.append(line + "".join(f",{c}" for c in cells))
+    path = tmp_path / name
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def _ibkr_flex_csv(tmp_path) -> Path:
+    marks = {f"{k:05d}000": f'"{m}"' for k, m in DEC_MARKS.items()}
+    days = {k: '"20261124"' for k in marks}
+    return _with_columns("ibkr_flex.csv", tmp_path, {'"MarkPrice"': marks, '"ReportDate"': days})
+
+
+def _generic(tmp_path) -> Path:
+    marks = {f"{k:05d}000": str(m) for k, m in DEC_MARKS.items()}
+    days = {k: "2026-11-24T15:30:00-05:00" for k in marks}
+    return _with_columns("generic_osi.csv", tmp_path, {"mark": marks, "mark_time": days})
+
+
+# export → (the file to import, extra arguments, the mark_time written, {id: marks})
+MARKED = {
+    "tastytrade positions (no time stamp: --mark-time)": (
+        lambda t: FIXTURES / "tastytrade_positions.csv",
+        ["--mark-time", "2026-11-24T15:40"],
+        datetime(2026, 11, 24, 15, 40, tzinfo=EST),  # no offset: New York time
+        {"5WT00001-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+    "thinkorswim position statement (its title's time)": (
+        lambda t: FIXTURES / "thinkorswim_position_statement.csv",
+        [],
+        datetime(2026, 11, 24, 15, 45, tzinfo=EST),
+        {
+            "86612345-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS,
+            "86612345-SPX-20270115-5200-5250-6400-6450": JAN_MARKS,
+        },  # fmt: skip
+    ),
+    "thinkorswim account statement (its 'through' day)": (
+        lambda t: FIXTURES / "thinkorswim_account_statement.csv",
+        [],
+        NOV24,
+        {"86612345-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+    "IBKR flex XML (markPrice of reportDate)": (
+        lambda t: FIXTURES / "ibkr_flex.xml",
+        [],
+        NOV24,
+        {"U1234567-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+    "IBKR flex CSV (MarkPrice of ReportDate)": (
+        _ibkr_flex_csv,
+        [],
+        NOV24,
+        {"U1234567-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+    "IBKR activity statement (Close Price of the period's end)": (
+        lambda t: FIXTURES / "ibkr_activity.csv",
+        [],
+        NOV24,
+        {"U7654321-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+    "generic CSV (mark, mark_time)": (
+        _generic,
+        [],
+        datetime(2026, 11, 24, 15, 30, tzinfo=EST),
+        {"IRA-SPXW-20261218-5400-5450-6300-6350": DEC_MARKS},
+    ),
+}
+
+
+@pytest.mark.parametrize("export", sorted(MARKED))
+def test_an_imported_legs_broker_mark_is_the_mark_check_uses(export, tmp_path, alvh):
+    make, args, when, expected = MARKED[export]
+    _, stdout, _, out = _import(alvh, tmp_path, make(tmp_path), *args)
+    got = {p.id: p for p in positions.load_file(out).positions}
+    for pid, marks in expected.items():
+        legs = {int(g.strike): g for g in got[pid].legs}
+        assert {k: g.mark for k, g in legs.items()} == marks  # as the export writes them
+        assert {g.mark_time for g in legs.values()} == {when}
+    run = alvh(["check", out, "--market", MARKET, "--format", "json"])
+    assert run.code in (0, 1), run.err
+    data = json.loads(run.out)
+    used = {(m["leg"], m["mark"]) for m in data["marks"] if m["status"] == "mark"}
+    assert len(used) == sum(len(m) for m in expected.values()) == len(data["marks"])
+    debits = {r["id"]: r["debit_to_close"] for r in data["positions"]}
+    hand = {"5400": 2.15, "5200": 2.60}  # (module comment above)
+    for pid in expected:
+        assert debits[pid] == pytest.approx(hand[pid.split("-")[-4]], abs=1e-9)
+    priced = json.loads(alvh(["price", out, "--market", MARKET, "--format", "json"]).out)
+    marked = [g for g in priced["legs"] if g["mark"] is not None]
+    assert len(marked) == len(used)  # (a second condor without marks in some exports)
+    for leg in marked:
+        assert leg["vol_source"] == "mark" and leg["price"] == pytest.approx(leg["mark"], abs=1e-9)
+
+
+def test_an_export_without_a_time_writes_marks_without_one_and_says_so(tmp_path, alvh):
+    f = FIXTURES / "tastytrade_positions.csv"
+    _, stdout, _, out = _import(alvh, tmp_path, f)
+    assert (
+        f"  {f}: the export states no time for its marks (the file's own date is not when they "
+        "were taken): written without mark_time, so check does not price from them; give "
+        "--mark-time with the time the export was taken"
+    ) in stdout.splitlines()
+    (p,) = positions.load_file(out).positions
+    assert {(g.mark, g.mark_time) for g in p.legs} == {(m, None) for m in DEC_MARKS.values()}
+    run = alvh(["check", out, "--market", MARKET, "--format", "json"])
+    assert {m["status"] for m in json.loads(run.out)["marks"]} == {"untimed"}
+    assert "has no mark_time, so its day is not known: not used" in run.err
+
+
+def test_a_mark_time_no_export_needs_is_said_to_be_unused(tmp_path, alvh):
+    _, stdout, _, out = _import(
+        alvh, tmp_path, FIXTURES / "ibkr_flex.xml", "--mark-time", "2026-11-25T10:00"
+    )
+    assert "  --mark-time not used: no export holds a mark without its own time" in stdout
+    (p,) = positions.load_file(out).positions
+    assert {g.mark_time for g in p.legs} == {NOV24}  # the export's own report date
+
+
+def test_a_mark_time_that_is_not_one_is_one_line(tmp_path, alvh):
+    code, stdout, stderr, out = _import(
+        alvh, tmp_path, FIXTURES / "tastytrade_positions.csv", "--mark-time", "yesterday"
+    )
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        "alvh: --mark-time: not a date or date-time (e.g. 2026-11-24T15:45 or 2026-11-24), "
+        "got 'yesterday'\n"
+    )
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- other shapes
+
+
+def test_what_a_roll_or_a_close_leaves_is_imported_as_its_shape(tmp_path, alvh):
+    # account R: a condor whose put side was rolled to Dec 31 (puts 4825/4925 x5, calls
+    # 6450/6500 x5 Dec 18); account C: the call side of a condor whose puts were closed
+    f = tmp_path / "after.csv"
+    f.write_text(
+        "account,symbol,quantity,entry_price\n"
+        "R,SPXW  261231P04825000,5,6.00\n"
+        "R,SPXW  261231P04925000,-5,9.00\n"
+        "R,SPXW  261218C06450000,-5,2.00\n"
+        "R,SPXW  261218C06500000,5,1.00\n"
+        "C,SPXW  261218C06300000,-2,5.20\n"
+        "C,SPXW  261218C06350000,2,3.50\n"
+    )
+    code, stdout, _, out = _import(alvh, tmp_path, f)
+    assert code == 0, stdout  # nothing left over
+    got = {p.id: p for p in positions.load_file(out).positions}
+    apart = got["R-SPXW-20261231-4825-4925-SPXW-20261218-6450-6500"]
+    # credit 9 + 2 - 6 - 1 = 4 a unit; each side on its own expiry
+    assert apart.credit == 4.0 and {g.expiry for g in apart.legs} == {date(2026, 12, 31), DEC}
+    lone = got["C-SPXW-20261218-6300-6350"]
+    assert lone.credit == pytest.approx(1.70) and len(lone.legs) == 2  # 5.20 - 3.50
+    assert "make one position (a condor whose sides expire apart" in stdout
+    assert "SPXW 2026-12-18 6300/6350 call vertical x2: a position of its own" in stdout
+    run = alvh(["check", out, "--market", MARKET, "--format", "json"])
+    assert run.code in (0, 1), run.err
+    assert {r["id"] for r in json.loads(run.out)["positions"]} == set(got)

@@ -57,8 +57,8 @@ def held(legs):
 
 
 def written(result):
-    legs = [g for c in result.condors for g in c.legs]
-    legs += [g for c in result.condors for h in c.hedges for g in h.legs]
+    legs = [g for c in result.positions for g in c.legs]
+    legs += [g for c in result.positions for h in c.hedges for g in h.legs]
     legs += [g for lo in result.leftovers for g in lo.legs]
     return held(legs)
 
@@ -69,50 +69,97 @@ def written(result):
 def test_two_condors_of_one_expiry_told_apart_by_size():
     legs = condor(5400, 5450, 6300, 6350, 2) + condor(5500, 5550, 6200, 6250, 3)
     r = group(legs)
-    assert sorted(shape(c) for c in r.condors) == [
+    assert sorted(shape(c) for c in r.positions) == [
         ("SPXW", DEC, (5400.0, 5450.0, 6300.0, 6350.0), 2),
         ("SPXW", DEC, (5500.0, 5550.0, 6200.0, 6250.0), 3),
     ]
     assert r.leftovers == () and r.notes == ()
 
 
-def test_broken_condor_is_listed_not_guessed():
-    # the long call is gone: the short call has no wing, the put vertical no call side
+def test_broken_condor_keeps_its_vertical_and_lists_the_lone_leg():
+    # the long call is gone: the short call has no wing (listed, never guessed); the put
+    # vertical is a position of its own, credit 6 - 4 = 2 on its 50-point width
     legs = condor(5400, 5450, 6300, 6350, 2)[:3]
     r = group(legs)
-    assert r.condors == ()
-    assert sorted((lo.describe(), lo.reason) for lo in r.leftovers) == [
-        (
-            "SPXW 2026-12-18 5400 put x+2 + SPXW 2026-12-18 5450 put x-2",
-            "SPXW 2026-12-18 5400/5450 put vertical x2 without a call vertical of the same "
-            "account, root and expiry to make a condor",
-        ),
+    (p,) = r.positions
+    assert (p.kind, p.id, p.strikes, p.size, p.credit) == (
+        "put vertical", "A-SPXW-20261218-5400-5450", (5400.0, 5450.0), 2, 2.0)  # fmt: skip
+    assert p.roles == ("long put", "short put")
+    assert [(lo.describe(), lo.reason) for lo in r.leftovers] == [
         (
             "SPXW 2026-12-18 6300 call x-2",
             "short call with no long call above it (a condor's call wing)",
         ),
     ]
+    assert r.notes == (
+        "SPXW 2026-12-18 5400/5450 put vertical x2: a position of its own (a put vertical: no "
+        "call vertical of its size in the account to make a condor with); edit the file if it "
+        "belongs to another position",
+    )
 
 
 def test_mixed_spx_and_spxw_roots_never_make_one_condor():
-    # SPX (AM) puts and SPXW (PM) calls of the same day are different contracts
+    # SPX (AM) puts and SPXW (PM) calls of the same day are different contracts: two
+    # verticals, each a position, and the notes say why they are not one condor
     legs = condor(5400, 5450, 6300, 6350, 1)
     legs = [g if g.type == "call" else replace(g, root="SPX") for g in legs]
     r = group(legs)
-    assert r.condors == ()
-    assert len(r.leftovers) == 2
-    for lo in r.leftovers:
-        assert lo.reason.endswith(
-            "legs of the same expiry are in the export, but SPX (AM) and SPXW (PM) are "
-            "different contracts and a condor's legs share one root"
-        )
+    assert sorted((p.kind, p.root) for p in r.positions) == [
+        ("call vertical", "SPXW"), ("put vertical", "SPX")]  # fmt: skip
+    assert r.leftovers == () and len(r.notes) == 2
+    for note in r.notes:
+        assert "legs of the same expiry are in the export, but SPX (AM) and SPXW (PM) are " in note
+
+
+def test_sides_on_different_expiries_are_one_position():
+    # a condor whose put side was rolled out: puts 4825/4925 Dec 31, calls 6450/6500 Dec 18,
+    # 5 each; credit 9 + 2 - 6 - 1 = 4 on the widest wing, 100 points
+    dec31 = date(2026, 12, 31)
+    legs = [
+        leg("put", 4825, 5, 6.0, expiry=dec31), leg("put", 4925, -5, 9.0, expiry=dec31),
+        leg("call", 6450, -5, 2.0), leg("call", 6500, 5, 1.0),
+    ]  # fmt: skip
+    r = group(legs)
+    (p,) = r.positions
+    assert p.kind == "iron condor" and not p.one_series and p.signature is None
+    assert p.id == "A-SPXW-20261231-4825-4925-SPXW-20261218-6450-6500"
+    assert (p.credit, p.width, p.size) == (4.0, 100.0, 5)
+    assert p.describe() == (
+        "SPXW 2026-12-31 4825/4925 put vertical + SPXW 2026-12-18 6450/6500 call vertical x5"
+    )
+    assert r.notes == (
+        "SPXW 2026-12-31 4825/4925 put vertical x5 and SPXW 2026-12-18 6450/6500 call vertical "
+        "x5, on different expiries, make one position (a condor whose sides expire apart, as a "
+        "roll leaves it): the export does not say they were one trade; edit the file if they "
+        "were not",
+    )
+
+
+def test_sides_apart_pair_by_open_date_then_the_nearest_expiry():
+    # two put verticals (Dec 31, Jan 15) and two call verticals (Dec 18, Jan 8), all x1
+    dec31, jan8, jan15 = date(2026, 12, 31), date(2027, 1, 8), date(2027, 1, 15)
+    puts = [leg("put", 4800, 1, 3.0, expiry=e) for e in (dec31, jan15)]
+    puts += [leg("put", 4900, -1, 5.0, expiry=e) for e in (dec31, jan15)]
+    calls = [leg("call", 6400, -1, 4.0, expiry=e) for e in (DEC, jan8)]
+    calls += [leg("call", 6500, 1, 1.0, expiry=e) for e in (DEC, jan8)]
+    r = group(puts + calls)
+    # the nearest expiries first: Jan 15 puts with Jan 8 calls (7 days apart; Dec 31 with
+    # Jan 8 is 8), then Dec 31 with Dec 18
+    assert sorted((p.sides[0][0].expiry, p.sides[1][0].expiry) for p in r.positions) == [
+        (dec31, DEC), (jan15, jan8)]  # fmt: skip
+    # open dates first: the Jan 15 puts were sold with the Dec 18 calls
+    day = date(2026, 11, 20)
+    opened = [replace(g, opened=day) if g.expiry in (jan15, DEC) else g for g in puts + calls]
+    r = group(opened)
+    assert sorted((p.sides[0][0].expiry, p.sides[1][0].expiry) for p in r.positions) == [
+        (dec31, jan8), (jan15, DEC)]  # fmt: skip
 
 
 def test_same_size_condors_pair_by_open_date_then_strike_order():
     a = condor(5400, 5450, 6300, 6350, 2, opened=date(2026, 11, 3))
     b = condor(5500, 5550, 6200, 6250, 2, opened=date(2026, 11, 10))
     r = group(a + b)
-    assert sorted(c.strikes for c in r.condors) == [
+    assert sorted(c.strikes for c in r.positions) == [
         (5400, 5450, 6300, 6350),
         (5500, 5550, 6200, 6250),
     ]
@@ -120,7 +167,7 @@ def test_same_size_condors_pair_by_open_date_then_strike_order():
     # without dates: lowest short put (5450) with the lowest short call (6200), and a note
     undated = [replace(g, opened=None) for g in a + b]
     r = group(undated)
-    assert sorted(c.strikes for c in r.condors) == [
+    assert sorted(c.strikes for c in r.positions) == [
         (5400, 5450, 6200, 6250),
         (5500, 5550, 6300, 6350),
     ]
@@ -131,20 +178,22 @@ def test_same_size_condors_pair_by_open_date_then_strike_order():
     )
 
 
-def test_larger_side_splits_and_the_rest_is_left_over():
-    # puts 5400/5450 x3, calls 6300/6350 x2 → a condor x2 and the put vertical's third contract
+def test_larger_side_splits_and_the_rest_is_a_vertical():
+    # puts 5400/5450 x3, calls 6300/6350 x2 → a condor x2 and the put vertical's third
+    # contract, a vertical of its own
     legs = [
         leg("put", 5400, 3, 4.0), leg("put", 5450, -3, 6.0),
         leg("call", 6300, -2, 5.0), leg("call", 6350, 2, 3.0),
     ]  # fmt: skip
     r = group(legs)
-    assert [shape(c) for c in r.condors] == [("SPXW", DEC, (5400, 5450, 6300, 6350), 2)]
-    (lo,) = r.leftovers
-    assert lo.describe() == "SPXW 2026-12-18 5400 put x+1 + SPXW 2026-12-18 5450 put x-1"
-    assert r.notes == (
+    assert sorted(shape(c) for c in r.positions) == [
+        ("SPXW", DEC, (5400, 5450), 1), ("SPXW", DEC, (5400, 5450, 6300, 6350), 2)]  # fmt: skip
+    assert r.leftovers == ()
+    assert r.notes[0] == (
         "SPXW 2026-12-18: SPXW 2026-12-18 5400/5450 put vertical x3 is larger than the other "
-        "side it pairs with: 2 of its 3 contracts make a condor, the other 1 stays apart",
+        "side it pairs with: 2 of its 3 contracts make a condor, the other 1 stays apart"
     )
+    assert r.notes[1].startswith("SPXW 2026-12-18 5400/5450 put vertical x1: a position of its")
 
 
 def test_wings_nest_instead_of_crossing():
@@ -152,11 +201,11 @@ def test_wings_nest_instead_of_crossing():
     # a wider vertical around it (5300/5600) is found as such
     legs = condor(5400, 5450, 6300, 6350, 2) + [leg("put", 5600, -1, 12.0)]
     r = group(legs)
-    assert [shape(c)[2:] for c in r.condors] == [((5400, 5450, 6300, 6350), 2)]
+    assert [shape(c)[2:] for c in r.positions] == [((5400, 5450, 6300, 6350), 2)]
     assert [lo.describe() for lo in r.leftovers] == ["SPXW 2026-12-18 5600 put x-1"]
     legs += [leg("put", 5300, 1, 2.0), leg("call", 6500, -1, 1.0), leg("call", 6600, 1, 0.5)]
     r = group(legs)
-    assert sorted(shape(c)[2:] for c in r.condors) == [
+    assert sorted(shape(c)[2:] for c in r.positions) == [
         ((5300, 5600, 6500, 6600), 1),
         ((5400, 5450, 6300, 6350), 2),
     ]
@@ -167,13 +216,14 @@ def test_accounts_do_not_mix():
     legs = condor(5400, 5450, 6300, 6350, 1, account="A")[:2]
     legs += condor(5400, 5450, 6300, 6350, 1, account="B")[2:]
     r = group(legs)
-    assert r.condors == () and len(r.leftovers) == 2
+    assert sorted((p.account, p.kind) for p in r.positions) == [
+        ("A", "put vertical"), ("B", "call vertical")]  # fmt: skip
 
 
 def test_debit_or_too_wide_credit_is_listed():
     # 6 + 5 - 9 - 3 = -1: a debit
     r = group(condor(5400, 5450, 6300, 6350, 1, prices=(9.0, 6.0, 5.0, 3.0)))
-    assert r.condors == ()
+    assert r.positions == ()
     assert r.leftovers[0].reason == (
         "iron condor SPXW 2026-12-18 5400/5450/6300/6350 x1: its cost basis nets to a debit of "
         "1 per unit, not a credit; check the export's prices"
@@ -183,11 +233,21 @@ def test_debit_or_too_wide_credit_is_listed():
     assert "a credit of 61 per unit exceeds the widest wing (50 points)" in r.leftovers[0].reason
 
 
+def test_a_vertical_alone_at_a_debit_is_listed_not_a_position():
+    # long 5400 put at 7, short 5450 at 6: 6 - 7 = a debit of 1
+    r = group([leg("put", 5400, 1, 7.0), leg("put", 5450, -1, 6.0)])
+    assert r.positions == () and r.notes == ()
+    assert r.leftovers[0].reason == (
+        "SPXW 2026-12-18 5400/5450 put vertical x1: its cost basis nets to a debit of 1 per "
+        "unit, not a credit; check the export's prices"
+    )
+
+
 def test_ids_are_stable_and_name_the_account():
     r = group(condor(5412.5, 5450, 6300, 6350, 1, account="U1"))
-    assert r.condors[0].id == "U1-SPXW-20261218-5412.5-5450-6300-6350"
+    assert r.positions[0].id == "U1-SPXW-20261218-5412.5-5450-6300-6350"
     r = group(condor(5400, 5450, 6300, 6350, 1, account=""))
-    assert r.condors[0].id == "SPXW-20261218-5400-5450-6300-6350"
+    assert r.positions[0].id == "SPXW-20261218-5400-5450-6300-6350"
 
 
 # --------------------------------------------------------------------------- hedges
@@ -210,11 +270,11 @@ CID = "A-SPXW-20261218-5400-5450-6300-6350"
 def test_hedge_matches_by_id_or_by_the_files_condor():
     base = condor(5400, 5450, 6300, 6350, 2)
     r = group(base + vix(), [rec(CID, 1, 6)])
-    (c,) = r.condors
+    (c,) = r.positions
     assert [(h.layer, [g.quantity for g in h.legs]) for h in c.hedges] == [(1, [6, -6])]
     sig = ("SPXW", DEC, 5400.0, 5450.0, 6300.0, 6350.0)
     r = group(base + vix(), [rec("dec-ic", 2, 6, condor=sig)])
-    assert [h.layer for h in r.condors[0].hedges] == [2]
+    assert [h.layer for h in r.positions[0].hedges] == [2]
 
 
 def test_hedge_matching_two_positions_is_listed():
@@ -246,31 +306,43 @@ STRIKES = st.sampled_from([float(k) for k in range(5000, 6600, 50)])
 def random_legs(draw):
     contracts = draw(
         st.dictionaries(
-            st.tuples(st.sampled_from(["SPX", "SPXW"]), st.sampled_from(["put", "call"]), STRIKES),
+            st.tuples(
+                st.sampled_from(["SPX", "SPXW"]),
+                st.sampled_from(["put", "call"]),
+                STRIKES,
+                st.sampled_from([DEC, date(2027, 1, 15)]),  # two monthlies: SPX lists both
+            ),
             st.integers(-4, 4).filter(bool),
             max_size=12,
         )
     )
     prices = st.floats(0.05, 40, allow_nan=False)
-    return [leg(t, k, q, draw(prices), root=root) for (root, t, k), q in contracts.items()]
+    return [
+        leg(t, k, q, draw(prices), root=root, expiry=e) for (root, t, k, e), q in contracts.items()
+    ]
 
 
 @settings(max_examples=300, deadline=None)
 @given(random_legs())
 def test_grouping_never_creates_or_loses_a_contract(legs):
+    """Every position is a condor (long put < short put < short call < long call, ± size,
+    each side on one root and expiry) or a credit vertical, with a credit within its
+    widest wing."""
     r = group(legs)
     assert written(r) == held(legs)
-    for c in r.condors:
-        lp, sp, sc, lc = c.legs
-        assert lp.strike < sp.strike < sc.strike < lc.strike
-        assert (lp.quantity, sp.quantity, sc.quantity, lc.quantity) == (
-            c.size,
-            -c.size,
-            -c.size,
-            c.size,
-        )
-        assert c.size > 0 and 0 < c.credit <= c.width + 1e-9
-        assert {g.root for g in c.legs} == {c.root}
+    for c in r.positions:
+        roles = {4: ("long put", "short put", "short call", "long call"),
+                 2: (("long put", "short put"), ("short call", "long call"))}  # fmt: skip
+        if len(c.legs) == 4:
+            assert c.roles == roles[4]
+            assert [g.strike for g in c.legs] == sorted(g.strike for g in c.legs)
+            assert len(set(c.strikes)) == 4
+        else:
+            assert c.roles in roles[2] and c.legs[0].strike < c.legs[1].strike
+        assert {abs(g.quantity) for g in c.legs} == {c.size} and c.size > 0
+        for a, b in c.sides:
+            assert (a.root, a.expiry) == (b.root, b.expiry)
+        assert 0 < c.credit <= c.width + 1e-9
 
 
 @st.composite
@@ -306,7 +378,7 @@ def test_condors_side_by_side_come_back_as_they_were(condors):
     legs = [g for lp, sp, sc, lc, n in condors for g in condor(lp, sp, sc, lc, n)]
     r = group(legs)
     assert r.leftovers == ()
-    assert sorted((c.strikes, c.size) for c in r.condors) == sorted(
+    assert sorted((c.strikes, c.size) for c in r.positions) == sorted(
         ((float(lp), float(sp), float(sc), float(lc)), n) for lp, sp, sc, lc, n in condors
     )
 

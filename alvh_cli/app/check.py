@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.method.check import CheckResult
-from alvh_cli.model.book import LoadedFile
+from alvh_cli.model.book import LoadedFile, marks_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class CheckRun:
     def exit_status(self) -> int:
         """2 when a file was bad, else 1 when a position needs action, else 0."""
         return 2 if self.errors else 1 if self.result.needs_action else 0
+
+    @property
+    def marks(self) -> list:
+        """The broker's marks on the legs held and what became of them: (file, ``MarkUse``)."""
+        return marks_of(self.loaded)
 
 
 def check(

@@ -1,9 +1,11 @@
-"""``alvh import``: broker exports → a position file, with the hedge layers alvh recommended.
+"""``alvh import``: broker exports → a position file, with the positions ``alvh apply`` left
+and the hedge layers alvh recommended.
 
-The exports are read, merged and grouped by :mod:`alvh_cli.inputs.brokers.importer`;
-the VIX spreads alvh recommended come from the decision journal (:mod:`alvh_cli.journal`),
-each with the condor of its position read from the file the journal names, when that file
-still holds it (files are only read). The position file is written here, atomically.
+The exports are read, merged and grouped by :mod:`alvh_cli.inputs.brokers.importer`. From
+the decision journal (:mod:`alvh_cli.journal`) come each position as its latest execution
+left it (:func:`load_applied`) and the VIX spreads alvh recommended, each with the condor of
+its position read from the file the journal names, when that file still holds it (files
+are only read). The position file is written here, atomically.
 """
 
 from __future__ import annotations
@@ -42,13 +44,16 @@ def import_exports(
     journal_path: Path | str | None = None,
     journal_given: bool = False,
     force: bool = False,
+    mark_time: str | None = None,
 ) -> ImportRun:
     """Read ``exports``, group them into condors and hedge layers, and write the position
     file ``output`` (never over an input; over an existing file only with ``force``).
 
     ``journal_path`` is the decision journal whose recommended VIX spreads become hedge
     layers; when ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
-    table is copied into the book.
+    table is copied into the book. ``mark_time`` (an ISO date-time, New York time without
+    an offset, or a date) is when the exports that state no time for their marks were
+    taken.
     """
     from alvh_cli.inputs.brokers import importer
     from alvh_cli.output.files import refuse_output, write_atomic
@@ -56,7 +61,7 @@ def import_exports(
     output = Path(output)
     inputs = [*map(Path, exports), *(Path(p) for p in (market, journal_path) if p is not None)]
     refuse_output(output, inputs, force)
-    recommended = None
+    recommended = applied = None
     if journal_path is not None:
         if journal_given and not Path(journal_path).exists():
             raise InputError("no such journal file", str(journal_path))
@@ -64,25 +69,67 @@ def import_exports(
         def recommended():
             return load_recommendations(journal_path)
 
+        def applied():
+            return load_applied(journal_path)
+
     result = importer.import_exports(
         exports,
         broker=broker,
         market=market,
         recommended=recommended,
         journal=None if journal_path is None else str(journal_path),
+        mark_time=None if mark_time is None else _moment(mark_time),
+        applied=applied,
     )
     summary = importer.summary(result, str(output))
-    if not result.grouping.condors:
+    if not result.grouping.written:
         return ImportRun(
             result,
             summary,
             InputError(
-                "nothing written: no SPX iron condor alvh can write (see the list above)",
+                "nothing written: no SPX position (an iron condor or a credit vertical) alvh "
+                "can write (see the list above)",
                 str(output),
             ),
         )
     write_atomic(output, lambda fh: fh.write(result.text))
     return ImportRun(result, summary)
+
+
+def _moment(text: str):
+    """``--mark-time`` read: a date-time or a date, else InputError naming the option."""
+    from alvh_cli.inputs.brokers.common import parse_instant
+
+    try:
+        return parse_instant(text)
+    except InputError:
+        raise InputError(
+            f"not a date or date-time (e.g. 2026-11-24T15:45 or 2026-11-24), got {text!r}",
+            option="mark_time",
+        ) from None
+
+
+def load_applied(path: str | Path) -> list:
+    """Each position as the journal's latest execution on it left it
+    (``alvh_cli.inputs.brokers.journalled.AppliedPosition``); none without a journal."""
+    from alvh_cli.inputs.brokers.journalled import AppliedPosition
+
+    conn = journal.open_journal(path, readonly=True)
+    if conn is None:
+        return []
+    try:
+        latest = {}
+        for i, _, e in journal.executions(conn):  # oldest first: the last one stays
+            latest[(e.source_key or e.source, e.position_id)] = (i, e)
+    except sqlite3.Error as exc:
+        raise InputError(f"journal error: {exc}", str(path)) from None
+    finally:
+        conn.close()
+    return [
+        AppliedPosition(e.position_id, e.source, i, e.asof, e.action, e.position)
+        for i, e in latest.values()
+        if e.position
+    ]
 
 
 def load_recommendations(path: str | Path) -> tuple[list[RecommendedSpread], str]:

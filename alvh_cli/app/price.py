@@ -12,10 +12,12 @@ from alvh_cli.errors import InputWarning
 
 @dataclass(frozen=True)
 class PriceRun:
-    """Every position valued (``values``: ``PositionValues``) and the input warnings."""
+    """Every position valued (``values``: ``PositionValues``), the input warnings, and
+    what became of the broker's marks on the legs (``marks``: (file, ``MarkUse``))."""
 
     values: tuple
     warnings: tuple[InputWarning, ...] = ()
+    marks: tuple = ()
 
 
 def price(
@@ -28,10 +30,10 @@ def price(
 ) -> PriceRun:
     """Value every position of ``files`` (options as :func:`alvh_cli.app.check.check`'s)."""
     from alvh_cli.inputs import book
-    from alvh_cli.model.book import warnings_of
+    from alvh_cli.model.book import marks_of, warnings_of
     from alvh_cli.model.valuation import value_book
 
     loaded = book.load_book(
         files, market=market, rules=None, allow_expired=allow_expired, now=now, chains=chains
     )
-    return PriceRun(tuple(value_book(loaded)), tuple(warnings_of(loaded)))
+    return PriceRun(tuple(value_book(loaded)), tuple(warnings_of(loaded)), tuple(marks_of(loaded)))

@@ -4,10 +4,10 @@ This is the I/O edge the commands share. Each file goes through the loading
 stages once, in a line (``positions.py`` lists them): read
 (``toml_reader.py``), validate (``validate.py``), build (``build.py``),
 sanity (``sanity.py``: the file's own values, then against the snapshot in
-use), warnings (``market_warnings.py``). Between the last two, what applies
-to the file is put together: its snapshot (``--market`` over the file's own)
-with the option chains (``--chain``) fitted onto it, and its rules
-(``--rules`` over the file's own).
+use), warnings (``market_warnings.py``, the broker's marks among them). Between
+the last two, what applies to the file is put together: its snapshot
+(``--market`` over the file's own) with the option chains (``--chain``) fitted
+onto it, and its rules (``--rules`` over the file's own).
 """
 
 from __future__ import annotations
@@ -113,13 +113,27 @@ def load_book_tolerant(
             if rules_table is not None:
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
+            legs = [g for p in pf.positions for g in p.legs]
+            marks = broker_marks(priced, legs)
         except InputError as exc:
             errors.append(exc)
             continue
-        legs = [g for p in pf.positions for g in p.legs]
         warnings = market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
-        loaded.append(LoadedFile(pf, priced, effective, warnings))
+        if marks:
+            tolerance = effective.broker_mark_tolerance
+            warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))
+        loaded.append(LoadedFile(pf, priced, effective, warnings, marks))
     return loaded, errors
+
+
+def broker_marks(market: Market, legs) -> tuple:
+    """What became of the broker's marks on ``legs`` in ``market`` (``MarkUse``); none, and
+    nothing imported, for a file without marks."""
+    if not any(g.mark is not None for g in legs):
+        return ()
+    from alvh_cli.model.marks import mark_uses
+
+    return tuple(mark_uses(market, legs))
 
 
 def read_chains(paths: Sequence[Path | str]) -> list:

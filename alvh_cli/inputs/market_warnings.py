@@ -13,7 +13,11 @@
 - **unusable quote**: a quote a leg would be priced from, whose mid no
   volatility reproduces (below or at its intrinsic value, at or above the most
   the option can be worth): the leg falls back to the smile, and the warning
-  names the quote, the reason and the bound it fails.
+  names the quote, the reason and the bound it fails;
+- **broker marks** (``alvh_cli.model.marks``): a leg's mark not used (of another day
+  than the snapshot, without a time, or no volatility reproduces it), and a mark the
+  model's own price of the leg is further from than the rule
+  ``broker_mark_tolerance`` allows.
 
 :func:`snapshot_warnings` gives a snapshot's own (flat smile, wide quotes) and
 :func:`loaded_warnings` all of a loaded file's, in the order they are shown.
@@ -23,6 +27,7 @@ and passed in as ``now``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -45,9 +50,10 @@ def loaded_warnings(
     legs: Sequence[Leg],
     now: datetime | None,
 ) -> tuple[InputWarning, ...]:
-    """Every warning about the inputs of one loaded file: the snapshot's own
+    """The warnings about the inputs of one loaded file: the snapshot's own
     (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), and the quotes
-    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`).
+    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`); its broker
+    marks' are :func:`mark_warnings`.
 
     ``snapshot`` is the market as its file gave it (``layout`` says how), ``market``
     the same with any option chains fitted onto it: what prices the legs.
@@ -169,3 +175,60 @@ def _median(xs: list[float]) -> float:
     xs = sorted(xs)
     mid = len(xs) // 2
     return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
+
+
+_PRICED_BY = {
+    "iv": "its iv",
+    "quote": "its quote",
+    "svi": "the fitted surface",
+    "smile": "the smile",
+}
+
+
+def mark_warnings(
+    marks: Sequence, market: Market, tolerance: float, source: str
+) -> list[InputWarning]:
+    """A warning for each broker mark (``alvh_cli.model.marks.MarkUse``) that did not price
+    its leg for a reason the trader should know — of another day than the snapshot,
+    without a time, no volatility reproduces it (unless the model is within a tick of it:
+    a far wing marked 0) — and for each the model's own price of the leg is further from
+    than ``tolerance`` (the rule ``broker_mark_tolerance``) allows. ``source`` is the
+    position file the legs are in."""
+    out = []
+    for m in marks:
+        g = m.leg
+        contract = f"{g.root} {g.type} {show_num(g.strike)} {g.expiry}"
+        name = f"{contract}: the broker's mark {show_num(g.mark)}"
+        priced = f"the leg is priced from {_PRICED_BY.get(m.model_source, m.model_source)}"
+        key = f"{g.key}.mark"
+        if m.status in ("older", "later"):
+            when = "older than" if m.status == "older" else "of a day after"
+            text = (
+                f"{name} of {new_york_stamp(g.mark_time)} is {when} the snapshot "
+                f"({new_york_stamp(market.asof)}): not used, {priced}"
+            )
+        elif m.status == "untimed":
+            text = (
+                f"{name} has no mark_time, so its day is not known: not used, {priced} "
+                "(give mark_time, when the broker marked it)"
+            )
+        elif m.status == "unusable" and not m.within_a_tick:
+            text = (
+                f"{name}: no volatility reproduces it, so it is not used; {priced} at {m.model:.2f}"
+            )
+        elif m.disagrees(tolerance):
+            by = "the mark prices the leg" if m.used else f"{_PRICED_BY[m.status]} prices the leg"
+            model = f"the model's {m.model:.2f} ({_PRICED_BY.get(m.model_source, m.model_source)})"
+            share = abs(m.difference) / g.mark if g.mark else math.inf
+            text = (
+                f"{name} and {model} differ by {abs(m.difference):.2f}, "
+                f"{_share(share)} of the mark (broker_mark_tolerance {tolerance:.0%}); {by}"
+            )
+        else:
+            continue
+        out.append(InputWarning(text, source, key))
+    return out
+
+
+def _share(x: float) -> str:
+    return "all" if not math.isfinite(x) else f"{x:.0%}"

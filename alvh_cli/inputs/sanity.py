@@ -1,6 +1,7 @@
 """Loading, stage 4: what the built objects say together, checked before anything prices them.
 
-A file's own values: expiries on trading days; each position's condor (long
+A file's own values: expiries on trading days, listed by their root (SPX
+only on the monthly expiry); each position's condor (long
 put < short put < short call < long call, one expiry, root and size) and a
 credit within its widest wing; a snapshot from a trading day, VIX futures
 near spot VIX, quotes with bid <= ask, SVI slices of live expiries with
@@ -32,8 +33,10 @@ from alvh_cli.inputs.shape import (
     every_leg,
 )
 from alvh_cli.inputs.show import show_num
-from alvh_cli.model.domain import Market, Position, PositionFile
+from alvh_cli.model.contracts import WEEKLY_ROOT, lists_expiry
+from alvh_cli.model.domain import Leg, Market, Position, PositionFile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
+from alvh_cli.model.expirations import spx_monthly_expiration
 from alvh_cli.model.timing import (
     aware,
     new_york_date,
@@ -95,13 +98,14 @@ def check_market(market: Market, layout: Layout) -> None:
 
 
 def _check_position(position: Position, layout: Layout, source: str) -> None:
-    """Trading-day expiries, each leg's dates, the opening legs' shape, and a credit above 0
-    within the widest wing."""
+    """Trading-day expiries listed by their root, each leg's dates, the opening legs' shape,
+    and a credit above 0 within the widest wing."""
     every = every_leg(position)
     from_occ = [g.key in layout.by_occ for g in every]
     for g, occ in zip(every, from_occ, strict=True):
         what = "VIX futures" if g.type == "future" else "options"
         check_trading_day(g.expiry, what, source, f"{g.key}.{'occ' if occ else 'expiry'}")
+        check_listed(g, source, f"{g.key}.{'occ' if occ else 'root'}")
         check_leg_dates(g, position, source)
     opening = [(g, occ) for g, occ in zip(every, from_occ, strict=True) if position.is_opening(g)]
     wings = check_opening([g for g, _ in opening], [o for _, o in opening], source, position.key)
@@ -120,6 +124,21 @@ def _check_position(position: Position, layout: Layout, source: str) -> None:
             source,
             f"{position.key}.credit",
         )
+
+
+def check_listed(g: Leg, source: str, key: str) -> None:
+    """A leg's root lists its expiry (:func:`alvh_cli.model.contracts.lists_expiry`): an
+    SPX (AM-settled) option expires only on the monthly expiration."""
+    if lists_expiry(g.root, g.expiry):
+        return
+    monthly = spx_monthly_expiration(g.expiry.year, g.expiry.month)
+    raise InputError(
+        f"{g.root} options (AM-settled) expire only on the monthly expiration "
+        f"({monthly:%B %Y}: {monthly}); {g.expiry} is listed as {WEEKLY_ROOT[g.root]} "
+        "(PM-settled)",
+        source,
+        key,
+    )
 
 
 # ------------------------------------------------------------------ the market

@@ -146,7 +146,9 @@ LEG_FIELDS = (
     Field(
         "mark_time",
         "instant",
-        "With mark: when the broker marked it (date or date-time).",
+        "With mark: when the broker marked it (an offset date-time; a local date-time is "
+        "New York time; a date means that day's 16:00 close). Only a mark of the market "
+        "snapshot's New York day prices its leg.",
     ),
 )
 

@@ -8,7 +8,8 @@ Evaluated, with their trading cost (assumed fills and fees):
 * close the tested vertical;
 * roll the tested vertical out in time (the time-shift): same width, on the
   first listed Friday expiry at least ``roll_min_days`` after the condor's
-  (and the two after), short strike back at ``roll_delta``; the nearest
+  (and the two after), on the root that lists it (an SPX vertical rolled off
+  the monthly expiry becomes SPXW), short strike back at ``roll_delta``; the nearest
   expiry that rolls for a credit, else the one with the least debit;
 * close the whole position (condor and hedges).
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from alvh_cli.method.actions import Action, Alternative, TradeLeg
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
+from alvh_cli.model.contracts import listing_root
 from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.legs import LegValues, value_legs
@@ -245,22 +247,24 @@ def listed_fridays(after: date, count: int) -> list[date]:
 def roll_vertical(
     ev: Evaluator, short: Leg, long_: Leg, side: str, costs: Costs
 ) -> tuple[list[Leg], LegValues, tuple[TradeLeg, ...]] | None:
-    """The rolled vertical (short leg first), its values today and its opening trades."""
+    """The rolled vertical (short leg first), its values today and its opening trades: on
+    each expiry tried, the root that lists it (:func:`alvh_cli.model.contracts.listing_root`)."""
     rules, market = ev.rules, ev.market
     width = abs(short.strike - long_.strike)
     units = abs(short.quantity)
     pairs = []
     after = short.expiry + timedelta(days=int(rules.roll_min_days))
     for expiry in listed_fridays(after, ROLL_EXPIRIES):
-        k = strike_at_delta(market, side, expiry, short.root, rules.roll_delta)
+        root = listing_root(short.root, expiry)  # an SPX (AM) vertical rolls to SPXW off-month
+        k = strike_at_delta(market, side, expiry, root, rules.roll_delta)
         if k is None:
             continue
         k_long = k - width if side == "put" else k + width
         if k_long > 0:
             pairs.append(
                 [
-                    Leg("SPX", short.root, side, k, expiry, -units, 0.0),
-                    Leg("SPX", short.root, side, k_long, expiry, units, 0.0),
+                    Leg("SPX", root, side, k, expiry, -units, 0.0),
+                    Leg("SPX", root, side, k_long, expiry, units, 0.0),
                 ]
             )
     if not pairs:

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from alvh_cli.model.contracts import (
     MAX_COMPLEX_RATIO,
+    lists_expiry,
     multiplier,
     osi_symbol,
     product_of,
@@ -249,7 +250,9 @@ def orders_for(trades: Sequence[Trade], note: str = "") -> tuple[Order, ...]:
     order quantity (a 10-lot condor closes as 10 × 1:1:1:1). The net per unit
     ``Σ ±ratio·price`` (+ buy) is the model value; ≥ 0 is a debit, < 0 a
     credit, and the limit is its absolute value on the tick (:func:`round_limit`).
-    ``note`` is carried on every order, with any caution of ours appended.
+    ``note`` is carried on every order, with any caution of ours appended. A contract
+    whose root does not list its expiry (:func:`lists_expiry`) is a ValueError: a ticket
+    never names one.
     """
     groups: dict[tuple, dict[tuple, Trade]] = {}
     for t in trades:
@@ -257,6 +260,8 @@ def orders_for(trades: Sequence[Trade], note: str = "") -> tuple[Order, ...]:
             continue
         if not math.isfinite(t.price) or t.price < 0:
             raise ValueError(f"trade price must be finite and >= 0 points, got {t.price!r}")
+        if t.type != "future" and not lists_expiry(t.root, t.expiry):
+            raise ValueError(f"{t.root} lists no {t.expiry} expiry: no ticket names it")
         legs = groups.setdefault(_venue(t), {})
         key = (*t.contract, t.action)
         if key in legs:

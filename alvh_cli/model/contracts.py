@@ -32,6 +32,18 @@ change them, so the rules sit in one table, ``_TICKS``):
   (cfe.cboe.com/products/Spec_VIX.aspx): minimum price interval 0.05 index
   points ($50); legs and net prices of spread trades 0.01. Futures trade on CFE,
   not on the options exchange, so a future is always an order of its own here.
+- **Which root lists which expiry**: Cboe, *S&P 500 Index Options*, "Comparison of SPX
+  Option Products" (cboe.com/products/stock-index-options-spx-rut-msci-ftse/
+  s-p-500-index-options): root SPX is the traditional AM-settled series of the third
+  Friday of every month; root SPXW the PM-settled series (Friday, Wednesday and Monday
+  weeklies, end of month, and the third Friday too). A standard expiry whose Friday the
+  exchange is shut moves to the business day before (Cboe's XSP specifications say so of
+  the same cycle; June 2026 and June 2027 expire on Thursday the 18th and 17th). Cboe
+  added Tuesday (from 18 April 2022) and Thursday (from 11 May 2022) SPXW expiries
+  (Traders Magazine, "Cboe to add Tuesday, Thursday Expirations for SPX Weeklys
+  Options"), "expirations every trading day of the week", so alvh takes SPXW on any
+  trading day. :func:`lists_expiry` is the rule, :func:`listing_root` the root a new
+  leg takes.
 - **OSI symbols**: OCC, *Options Symbology Initiative* plan, version 1.8
   (15 Aug 2008): symbol 6 characters (root, space padded on the right), year 2,
   month 2, day 2, call/put 1, strike dollars 5 and strike decimals 3: 21
@@ -46,6 +58,8 @@ from datetime import date
 
 from alvh_cli.errors import InputError
 from alvh_cli.model.domain import SPX_MULTIPLIER, VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
+from alvh_cli.model.exchange import is_business_day
+from alvh_cli.model.expirations import spx_monthly_expiration
 
 # Per product: (boundary, simple tick below it, simple tick at/above it, complex tick).
 # Points per contract. Every boundary lies on both of its grids, which is what lets
@@ -62,6 +76,35 @@ _TICKS: dict[str, tuple[float, float, float, float]] = {
 _PRODUCT = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX", "VX": "VX"}
 _EPS_TICKS = 1e-6  # a price within a millionth of a tick of the grid is on it (float noise)
 MAX_COMPLEX_RATIO = 3  # Cboe complex order book: ratios 1:3 .. 3:1
+
+
+# A root that does not list a date, and the root that does (the same index, settled the
+# other way): SPX lists only the monthly expiry, SPXW every trading day.
+WEEKLY_ROOT = {"SPX": "SPXW"}
+
+
+def lists_expiry(root: str, expiry: date) -> bool:
+    """Whether the exchange lists options of ``root`` expiring on ``expiry``.
+
+    ``SPX`` (AM-settled) only on the monthly expiration: the third Friday, or the
+    business day before it when that Friday is an exchange holiday
+    (:func:`alvh_cli.model.expirations.spx_monthly_expiration`); ``SPXW`` (PM-settled)
+    on any trading day. VIX and VIXW are not ruled on here: any trading day (alvh's VIX
+    hedges are on the monthly VIX expirations). Sources: module docstring.
+    """
+    if root == "SPX":
+        return expiry == spx_monthly_expiration(expiry.year, expiry.month)
+    return is_business_day(expiry)
+
+
+def listing_root(root: str, expiry: date) -> str:
+    """The root a new leg of ``root``'s index takes on ``expiry``: ``root`` itself when it
+    lists that date, else the root that does (``SPX`` off its monthly expiry → ``SPXW``).
+
+    ``listing_root("SPX", date(2027, 1, 22))`` → ``"SPXW"`` (15 January is the monthly);
+    ``listing_root("SPX", date(2027, 1, 15))`` → ``"SPX"``.
+    """
+    return root if lists_expiry(root, expiry) else WEEKLY_ROOT.get(root, root)
 
 
 def product_of(root: str, type: str = "call") -> str:

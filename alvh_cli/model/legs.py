@@ -1,7 +1,8 @@
 """Price and Greeks of every leg in a market snapshot, per unit (:mod:`alvh_cli.model.pricing`).
 
 A leg's volatility is its ``iv``, else its quote's mid as an implied vol,
-else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)`` — for SPX
+else the broker's ``mark`` of the snapshot's day (:func:`mark_day`) as an implied
+vol, else the smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)`` — for SPX
 options, when the market carries a fitted surface, the surface's SVI vol
 instead. With a surface, every SPX option takes its forward and discount
 factor from it (:mod:`alvh_cli.model.surface`): priced
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -40,7 +42,8 @@ class LegValues:
 
     ``T`` is negative for a leg past settlement (it is then priced at
     intrinsic). ``vol_source`` says where each vol came from: ``"iv"`` (the
-    leg's own), ``"quote"`` (the quote's mid), ``"svi"`` (the market's fitted
+    leg's own), ``"quote"`` (the quote's mid), ``"mark"`` (the broker's mark of the
+    snapshot's day), ``"svi"`` (the market's fitted
     SPX surface), ``"smile"`` (the quadratic smile), ``"scenario"`` (vols
     passed in) or ``""`` for futures.
 
@@ -85,16 +88,18 @@ def value_legs(
     *,
     vols: np.ndarray | None = None,
     use_quotes: bool = True,
+    use_marks: bool = True,
 ) -> LegValues:
     """Price every leg and its Greeks in ``market`` (vectorised; see the module docstring).
 
     Long on purpose: it is the hot path, one pass that sorts the legs into the two
-    models, resolves every vol (iv, quote, surface, smile) as arrays and prices each
-    model in one call; split into per-leg helpers it would loop in Python.
+    models, resolves every vol (iv, quote, mark, surface, smile) as arrays and prices
+    each model in one call; split into per-leg helpers it would loop in Python.
 
     ``vols`` (one per leg; ignored for futures) replaces the volatility of
     every option — the scenario module passes stressed vols this way.
-    ``use_quotes=False`` skips quotes (a stressed market's quotes are stale).
+    ``use_quotes=False`` skips quotes and marks (a stressed market's prices are stale);
+    ``use_marks=False`` skips the broker's marks alone (what the model says without them).
     """
     n = len(legs)
     asof_ts = aware(market.asof).timestamp()
@@ -172,6 +177,16 @@ def value_legs(
             found = np.isfinite(quoted)
             vol[found] = quoted[found]
             source[found] = "quote"
+        if use_quotes and use_marks:
+            marks = _marks_of_the_day(legs, option & np.isnan(vol), new_york_date(market.asof))
+            if marks is not None:
+                wanted = ~np.isnan(marks)
+                implied = _implied_vols(
+                    market, marks, wanted, spx, is_call, strike, forward, tau, rate, dividend
+                )
+                found = np.isfinite(implied)
+                vol[found] = implied[found]
+                source[found] = "mark"
         from_smile = option & np.isnan(vol)
         if (from_smile & vix_opt).any() and market.vix_vol is None:
             raise InputError(
@@ -281,10 +296,26 @@ def _quote_vols(
     if not keys:
         return iv
     todo = ~np.isnan(mid)
+    iv[todo] = _implied_vols(market, mid, todo, spx, is_call, strike, forward, tau, rate, dividend)[
+        todo
+    ]
+    for i, key in keys:
+        cache[key] = float(iv[i])
+    return iv
+
+
+def _implied_vols(
+    market, price, todo, spx, is_call, strike, forward, tau, rate, dividend
+) -> np.ndarray:
+    """The implied vol of ``price`` (points per contract) for each ``todo`` leg, NaN
+    elsewhere and where no volatility reproduces it: one ``implied_vol`` call for the SPX
+    legs (on spot, with each leg's carry) and one ``implied_vol_black76`` for the VIX legs
+    (on their future)."""
+    iv = np.full(len(price), np.nan)
     on_spx = todo & spx
     if on_spx.any():
         iv[on_spx] = pricing.implied_vol(
-            mid[on_spx],
+            price[on_spx],
             is_call[on_spx],
             market.spx,
             strike[on_spx],
@@ -295,11 +326,33 @@ def _quote_vols(
     on_vix = todo & ~spx
     if on_vix.any():
         iv[on_vix] = pricing.implied_vol_black76(
-            mid[on_vix], is_call[on_vix], forward[on_vix], strike[on_vix], tau[on_vix], market.rate
-        )
-    for i, key in keys:
-        cache[key] = float(iv[i])
+            price[on_vix], is_call[on_vix], forward[on_vix], strike[on_vix], tau[on_vix],
+            market.rate,
+        )  # fmt: skip
     return iv
+
+
+def mark_day(leg: Leg) -> date | None:
+    """The New York day of the broker's mark of ``leg``; None without a mark or its time.
+
+    A mark prices its leg only on the market snapshot's day (:func:`value_legs`): a
+    mark of another day belongs to another market, and one without a time to none
+    (``alvh_cli.model.marks`` says which marks did not price their leg, and why)."""
+    if leg.mark is None or leg.mark_time is None:
+        return None
+    return new_york_date(leg.mark_time)
+
+
+def _marks_of_the_day(legs: Sequence[Leg], wanted: np.ndarray, day: date) -> np.ndarray | None:
+    """Each ``wanted`` leg's mark when it is of ``day`` (NaN for the others); None when no
+    leg has one (the path of every file without marks: one pass, no array)."""
+    if not any(g.mark is not None for g in legs):
+        return None
+    return np.fromiter(
+        (g.mark if w and mark_day(g) == day else np.nan for g, w in zip(legs, wanted, strict=True)),
+        float,
+        len(legs),
+    )
 
 
 @dataclass(frozen=True)

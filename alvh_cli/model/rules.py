@@ -107,6 +107,14 @@ DEFAULTS: dict[str, Rule] = {
     "fee_per_contract": Rule(
         1.00, "commission and exchange/clearing fees per contract, dollars", 0, 50
     ),
+    # Broker marks (alvh import writes them on the legs).
+    "broker_mark_tolerance": Rule(
+        0.10,
+        "a leg's broker mark and the model's own price of it further apart than this share "
+        "of the mark (and by more than a tick) is warned about",
+        0.0,
+        10.0,
+    ),
     # Signals.
     "vix_spike_pct": Rule(0.20, "VIX above its 10-day mean by this share is a spike", 0.0, 5.0),
     "vix_spike_window": Rule(10, "days in the VIX mean for the spike signal", 2, 250, True),

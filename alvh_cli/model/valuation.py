@@ -101,10 +101,10 @@ def summarise(position: Position, market: Market, rules, values: LegValues) -> P
 def check_verticals(position: Position, market: Market, values: LegValues) -> None:
     """Each vertical held (a short and its wing) is worth between 0 and its width.
 
-    When both legs are priced from the user's quotes (or ``iv``), a mark outside
-    that means the inputs contradict each other: acting on it would read a loss
-    as a profit, so it is an input error that names them. (A leg on the model
-    smile can sit slightly off a quoted neighbour; that is left to the smile.)
+    When both legs are priced from the user's quotes (or ``iv``, or the broker's marks),
+    a value outside that means the inputs contradict each other: acting on it would
+    read a loss as a profit, so it is an input error that names them. (A leg on the
+    model smile can sit slightly off a quoted neighbour; that is left to the smile.)
     """
     index = {id(g): i for i, g in enumerate(position.legs)}
     for side in ("put", "call"):
@@ -115,7 +115,7 @@ def check_verticals(position: Position, market: Market, values: LegValues) -> No
         i, j = index[id(short)], index[id(long_)]
         value = float(values.price[i] - values.price[j])
         width = abs(short.strike - long_.strike)
-        given = {values.vol_source[i], values.vol_source[j]} <= {"quote", "iv"}
+        given = {values.vol_source[i], values.vol_source[j]} <= {"quote", "iv", "mark"}
         # Mids of far-wing quotes a tick apart can cross by a tick: tolerate the legs'
         # half bid/ask spreads plus a nickel, refuse anything beyond.
         slack = 0.05 + sum(_half_spread(market, g) for g in (short, long_))
@@ -129,13 +129,14 @@ def check_verticals(position: Position, market: Market, values: LegValues) -> No
                 where.append(f"market.quotes[{market.quotes.index(q)}] mid {q.mid:g}")
             else:
                 where.append(f"{g.key} ({src} {float(values.price[k]):.2f})")
+        quoted = any(w.startswith("market.quotes") for w in where)
         raise InputError(
             f"the {side} spread {min(short.strike, long_.strike):g}/"
             f"{max(short.strike, long_.strike):g} prices at {value:.2f}, outside 0 to its "
             f"{width:g}-point width: {' vs '.join(where)} contradict each other "
             f"(position {position.id!r})",
-            market.source or position.source,
-            "market.quotes" if any(w.startswith("market.quotes") for w in where) else position.key,
+            (market.source if quoted else position.source) or market.source or position.source,
+            "market.quotes" if quoted else position.key,
         )
 
 

@@ -11,7 +11,7 @@ import math
 from alvh_cli.output import common, layout
 from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
-from alvh_cli.output.records import LEGEND, position_json
+from alvh_cli.output.records import LEGEND, marks_json, position_json
 
 EV_NOTE = (
     "EV, CVaR: mean and worst-5% mean of the P&L over the scenario horizon; max loss: the "
@@ -19,21 +19,23 @@ EV_NOTE = (
 )
 
 
-def check_json(result, warnings=(), errors=()) -> dict:
+def check_json(result, warnings=(), errors=(), marks=()) -> dict:
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
         "positions": [position_json(pc) for pc in result.positions],
+        "marks": marks_json(marks),
         "legend": LEGEND,
     }
     return common.with_problems(data, warnings, errors)
 
 
-def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
+def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     """``warnings`` (InputWarnings) and ``errors`` (bad files' InputErrors) join the JSON;
-    the caller prints them on stderr for every format (``common.print_problems``)."""
+    the caller prints them on stderr for every format (``common.print_problems``).
+    ``marks`` ((file, ``MarkUse``)) say which broker marks priced their legs."""
     if fmt == "json":
-        return common.emit_json(check_json(result, warnings, errors))
+        return common.emit_json(check_json(result, warnings, errors, marks))
     if fmt == "csv":
         rows = []
         for pc in result.positions:
@@ -43,7 +45,7 @@ def emit_check(result, fmt: str, warnings=(), errors=()) -> None:
                 r.pop("alternatives", None)
                 rows.append({**base, **{f"rec.{k}": v for k, v in r.items()}})
         return common.emit_csv(rows)
-    print_check(common.layout_console(), result)
+    print_check(common.layout_console(), result, marks)
 
 
 def position_style(layer: int) -> str:
@@ -78,7 +80,7 @@ def positions_grid(result) -> Grid:
     return grid
 
 
-def print_check(console, result) -> None:
+def print_check(console, result, marks=()) -> None:
     records = [(pc, position_json(pc)) for pc in result.positions]
     grids = [positions_grid(result)]
     recs = [(pc.position.id, rec) for pc, rec_p in records for rec in rec_p["recommendations"]]
@@ -91,6 +93,8 @@ def print_check(console, result) -> None:
     out.line(f"alvh check as of {result.asof} — regime: {regime.label} ({note})", style="bold")
     if result.positions:
         out.line(f"scenarios: {result.positions[0].scenario_source}")
+    for line in common.marks_lines(marks):
+        out.line(line)
     if lay.compact:
         for pc, rec_p in records:
             position_block(out, pc, rec_p["recommendations"])

@@ -180,6 +180,30 @@ def with_problems(data: dict, warnings=(), errors=(), notes=()) -> dict:
     return data
 
 
+def marks_lines(marks) -> list[str]:
+    """One line per file with broker marks on its legs (``marks``: (file, ``MarkUse``)): how
+    many priced their legs and when they were marked, then each not used and why."""
+    if not marks:
+        return []
+    from alvh_cli.model.marks import STATUS
+    from alvh_cli.model.timing import new_york_stamp
+
+    by_file: dict[str, list] = {}
+    for source, m in marks:
+        by_file.setdefault(source, []).append(m)
+    out = []
+    for source, ms in by_file.items():
+        used = [m for m in ms if m.used]
+        parts = []
+        if used:
+            stamps = ", ".join(sorted({new_york_stamp(m.leg.mark_time) for m in used}))
+            parts.append(f"{len(used)} priced {'its leg' if len(used) == 1 else 'their legs'} "
+                         f"(marked {stamps})")  # fmt: skip
+        parts += [f"{m.leg.key} {STATUS[m.status]}" for m in ms if not m.used]
+        out.append(f"broker marks ({source}): {'; '.join(parts)}")
+    return out
+
+
 def print_problems(warnings=(), errors=()) -> None:
     """Warnings, then the bad files' errors, one line each on stderr, after the results:
     ``warning: file: key: message`` and ``alvh: file: key: message``. The same warning on

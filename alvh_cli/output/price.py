@@ -5,7 +5,7 @@ from __future__ import annotations
 from alvh_cli.output import common, layout
 from alvh_cli.output.common import Dollars, money, num
 from alvh_cli.output.layout import Column, Grid, Out
-from alvh_cli.output.records import price_json
+from alvh_cli.output.records import marks_json, price_json
 
 LEG_DOLLARS = ("value", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta")
 
@@ -33,16 +33,23 @@ def in_dollars(data: dict) -> dict:
     return data
 
 
-def emit_price(values, fmt: str, warnings=()) -> None:
+def emit_price(values, fmt: str, warnings=(), marks=()) -> None:
     """The valued positions (``PositionValues``) in ``fmt``; ``warnings`` (InputWarnings)
-    join the JSON, the caller prints them on stderr. JSON streams the leg rows as they
-    are built (a big book's rows need not all be held)."""
+    join the JSON, the caller prints them on stderr; ``marks`` ((file, ``MarkUse``)) say
+    which broker marks priced their legs. JSON streams the leg rows as they are built (a
+    big book's rows need not all be held)."""
     data = in_dollars(price_json(values, lazy=fmt == "json"))
     if fmt == "json":
-        return common.emit_json({**data, "warnings": [common.problem_json(w) for w in warnings]})
+        return common.emit_json(
+            {
+                **data,
+                "marks": marks_json(marks),
+                "warnings": [common.problem_json(w) for w in warnings],
+            }
+        )
     if fmt == "csv":
         return common.emit_csv(data["legs"])
-    print_price(common.layout_console(), data)
+    print_price(common.layout_console(), data, common.marks_lines(marks))
 
 
 LEG_COLUMNS = (
@@ -176,11 +183,14 @@ def print_surface(out: Out, surface: dict) -> None:
         out.line(f"not fitted: {u['root']} {u['expiry']}: {u['reason']}")
 
 
-def print_price(console, data: dict) -> None:
+def print_price(console, data: dict, marks: list[str] = ()) -> None:
+    """``marks``: the lines saying which broker marks priced their legs (``common.marks_lines``)."""
     surfaces = data.get("surface", [])
     grids = [legs_grid(data), positions_grid(data), *(surface_grid(s) for s in surfaces)]
     out = Out(console, layout.choose(console, len(data["positions"]), grids))
     out.line(f"alvh price as of {data['asof']}", style="bold")
+    for line in marks:
+        out.line(line)
     if not out.layout.compact:
         out.grid(grids[0])
         out.grid(grids[1])

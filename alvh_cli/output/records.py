@@ -308,6 +308,8 @@ def leg_rows(pv):
             "quantity": g.quantity,
             "vol": None if np.isnan(v.vol[i]) else float(v.vol[i]),
             "vol_source": v.vol_source[i],
+            "mark": g.mark,
+            "mark_time": None if g.mark_time is None else g.mark_time.isoformat(),
             "price": float(v.price[i]),
             "delta": float(v.delta[i]),
             "gamma": float(v.gamma[i]),
@@ -359,4 +361,37 @@ def surface_summary(market) -> dict:
             {"root": root, "expiry": expiry.isoformat(), "reason": reason}
             for root, expiry, reason in surface.unfitted
         ],
+    }
+
+
+def marks_json(marks) -> list[dict]:
+    """``marks`` ((file, ``MarkUse``) pairs) as records (:func:`mark_json`)."""
+    return [mark_json(m, source) for source, m in marks]
+
+
+def mark_json(m, source: str = "") -> dict:
+    """A broker mark and what became of it (``alvh_cli.model.marks.MarkUse``): the leg, the
+    mark and its time, ``status`` (a code of ``alvh_cli.model.marks.STATUS``, with its
+    words in ``use``), and the model's own price of the leg (``model``, from
+    ``model_source``) with ``difference`` = model − mark, points per contract."""
+    import math
+
+    from alvh_cli.model.marks import STATUS
+
+    g = m.leg
+    model = m.model if math.isfinite(m.model) else None
+    return {
+        "source": source,
+        "leg": g.key,
+        "root": g.root,
+        "type": g.type,
+        "strike": g.strike,
+        "expiry": g.expiry.isoformat(),
+        "mark": g.mark,
+        "mark_time": None if g.mark_time is None else g.mark_time.isoformat(),
+        "status": m.status,
+        "use": STATUS[m.status],
+        "model": model,
+        "model_source": m.model_source or None,
+        "difference": None if model is None else model - g.mark,
     }

@@ -34,7 +34,10 @@ class ImportedLeg:
     ``quantity`` is signed contracts (+ long, − short); ``entry_price`` is the
     average premium per index point from the export's cost basis, always ≥ 0
     (``None`` when the export carries no cost basis); ``opened`` is the date
-    of the earliest lot still open, when the export has it. ``source`` is
+    of the earliest lot still open, when the export has it. ``mark`` is the
+    broker's mark per index point (≥ 0, None when the export gives none) and
+    ``mark_time`` when the export says it was taken (a naive date-time is New York
+    time, a date that day's close; None when the export does not say). ``source`` is
     ``file:line`` (several, comma-separated, when lines were merged).
     """
 
@@ -48,6 +51,8 @@ class ImportedLeg:
     account: str = ""
     opened: date | None = None
     source: str = ""
+    mark: float | None = None
+    mark_time: datetime | date | None = None
 
     @property
     def contract(self) -> tuple[str, str, float, date]:
@@ -230,6 +235,20 @@ def number(text: str, source: str, line: int, column: str, *, required: bool) ->
     return -value if negative else value
 
 
+def mark_price(
+    text: str, source: str, line: int, column: str, quantity: int = 0, value: bool = False
+) -> float | None:
+    """The broker's mark per index point from its cell (None when empty): as written
+    (its sign dropped: a short's mark is the option's price too), or with ``value`` a
+    mark value in dollars for the row, ÷ (|quantity| × 100)."""
+    x = number(text, source, line, column, required=False)
+    if x is None:
+        return None
+    if value:
+        return abs(x) / (abs(quantity) * 100.0) if quantity else None
+    return abs(x)
+
+
 def contracts(text: str, source: str, line: int, column: str) -> int:
     """A signed whole number of contracts (``+2``, ``-3``, ``2.0``)."""
     value = number(text, source, line, column, required=True)
@@ -281,6 +300,21 @@ def parse_date(text: str, source: str = "", line: int | None = None, column: str
         except (KeyError, ValueError):
             break
     raise InputError(f"not a date, got {text.strip()!r}", source, column, line)
+
+
+def parse_instant(
+    text: str, source: str = "", line: int | None = None, column: str = ""
+) -> datetime | date:
+    """A moment as a position file writes it: an ISO date-time (``2026-11-24T15:45:00-05:00``;
+    without an offset, New York time) or a date in any form :func:`parse_date` reads (that
+    day's close)."""
+    s = text.strip()
+    if len(s) > 10:
+        try:
+            return datetime.fromisoformat(s.replace(" ", "T", 1))
+        except ValueError:
+            pass
+    return parse_date(s, source, line, column)
 
 
 # --------------------------------------------------------------------------- symbols
@@ -356,18 +390,23 @@ def option_text(option: Option) -> str:
 
 @dataclass(frozen=True)
 class Lot:
-    """Part of a holding: signed contracts at a price per point, opened on a date."""
+    """Part of a holding: signed contracts at a price per point, opened on a date; the
+    broker's mark per point of the contract and when it was taken, when the row gives
+    them."""
 
     quantity: int
     price: float | None
     opened: date | None = None
     source: str = ""
+    mark: float | None = None
+    mark_time: datetime | date | None = None
 
 
 def leg_from_lots(option: Option, lots: Iterable[Lot], account: str) -> ImportedLeg:
     """One leg from lots of the same sign: quantities add, the price is their
     quantity-weighted average (None if any lot has none), ``opened`` the earliest
-    date (None if any lot has none)."""
+    date (None if any lot has none), the mark and its time the lots' (None when
+    they give none, or different ones)."""
     lots = list(lots)
     quantity = sum(lot.quantity for lot in lots)
     prices = [lot.price for lot in lots]
@@ -388,7 +427,14 @@ def leg_from_lots(option: Option, lots: Iterable[Lot], account: str) -> Imported
         account=account,
         opened=opened,
         source=", ".join(dict.fromkeys(lot.source for lot in lots if lot.source)),
+        mark=_one({lot.mark for lot in lots} - {None}),
+        mark_time=_one({lot.mark_time for lot in lots} - {None}),
     )
+
+
+def _one(values: set):
+    """The one value of ``values``, or None when there is none or more than one."""
+    return next(iter(values)) if len(values) == 1 else None
 
 
 def collect(
@@ -417,6 +463,10 @@ def collect(
         leg = leg_from_lots(option, lots, account)
         if leg.quantity:
             legs.append(leg)
+        if len({lot.mark for lot in lots} - {None}) > 1:
+            where = ", ".join(lot.source for lot in lots)
+            notes = [*notes, f"{option_text(option)}: its rows ({where}) give different marks: "
+                             "none is written"]  # fmt: skip
     return ParsedExport(path, fmt, kind, tuple(legs), tuple(skipped), tuple(notes))
 
 

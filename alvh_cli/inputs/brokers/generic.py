@@ -10,7 +10,10 @@ up). Column names are matched case-insensitively, spaces or underscores alike:
   ``trade_price``, ``cost_price``): premium per index point — or
   ``cost_basis``: dollars for the row, the price then being
   |cost_basis| ÷ (|quantity| × 100) — one of them required;
-- ``account`` and ``opened`` (a date, e.g. 2026-11-03): optional.
+- ``account`` and ``opened`` (a date, e.g. 2026-11-03): optional;
+- ``mark`` (the broker's mark per index point) and ``mark_time`` (when it was
+  marked: an ISO date-time, New York time without an offset, or a date for that
+  day's close): optional.
 
 Rows whose symbol is not an OSI symbol are errors (this format exists to be
 unambiguous); OSI symbols of other underlyings are listed as not imported.
@@ -29,10 +32,12 @@ from alvh_cli.inputs.brokers.common import (
     collect,
     contracts,
     csv_rows,
+    mark_price,
     number,
     option_or_skip,
     osi_option,
     parse_date,
+    parse_instant,
 )
 
 GENERIC = "generic OSI CSV"
@@ -58,6 +63,8 @@ def read(path: str, text: str) -> ParsedExport:
         header.need("entry price", *PRICE, *COST_BASIS)
     c_account = header.find("account")
     c_opened = header.find("opened", "open_date", "date_opened")
+    c_mark = header.find("mark", "mark_price")
+    c_marked = header.find("mark_time")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     name = header.names[c_symbol]
@@ -100,5 +107,9 @@ def read(path: str, text: str) -> ParsedExport:
             )
         opened_text = Columns.cell(row, c_opened)
         opened = parse_date(opened_text, path, line, "opened") if opened_text else None
-        holdings[(Columns.cell(row, c_account), option)].append(Lot(qty, price, opened, where))
+        mark = mark_price(Columns.cell(row, c_mark), path, line, "mark")
+        marked_text = Columns.cell(row, c_marked)
+        marked = parse_instant(marked_text, path, line, "mark_time") if marked_text else None
+        lot = Lot(qty, price, opened, where, mark, marked)
+        holdings[(Columns.cell(row, c_account), option)].append(lot)
     return collect(path, GENERIC, "positions", holdings, skipped)

@@ -1,4 +1,5 @@
-"""Imported legs → iron condors with their VIX hedge layers, and what is left over.
+"""Imported legs → positions (iron condors, and the shapes a condor leaves) with their VIX
+hedge layers, and what is left over.
 
 Pure functions over :class:`ImportedLeg` records; nothing here reads a file.
 
@@ -14,11 +15,16 @@ equal size): first verticals of the same size opened on the same day, then
 verticals of the same size, then the rest, each time the lowest short put
 with the lowest short call that lies above it. Where several verticals of one
 size could pair either way, the export cannot say which were sold together:
-the pairing is by strike order and a note says so. What pairs with nothing —
-a lone leg, a vertical without the other side, the part of a larger vertical
-beyond its partner's size — is listed with the reason, never guessed into a
-position. A condor whose cost basis nets to a debit, or to more than its
-widest wing, is listed too.
+the pairing is by strike order and a note says so.
+
+**Other shapes.** What a roll or a close leaves is written as the position it
+is, with a note: a put and a call vertical of one account and size on
+*different* expiries (a condor whose sides expire apart; roots may differ too)
+are one position, the same open date first, then the nearest expiries; a
+vertical left alone — no other side, or the part of a larger vertical beyond
+its partner's size — is a position of its own. What makes no vertical — a
+lone leg — is listed with the reason, never guessed into a position; so is a
+position whose cost basis nets to a debit, or to more than its widest wing.
 
 **Hedges.** VIX calls are paired into call spreads (long below short) the
 same way. A spread becomes a hedge layer only when it matches an
@@ -70,14 +76,33 @@ class Hedge:
 
 
 @dataclass(frozen=True)
-class Condor:
-    """An iron condor found in the export: legs ordered long put, short put, short call,
-    long call, each with quantity ± ``size``; its hedges when matched."""
+class ImportedPosition:
+    """A position found in the export, with its hedges when matched: an iron condor (legs
+    long put, short put, short call, long call, each with quantity ± ``size``; its sides on
+    one expiry and root, or each on its own when they expire apart), or a credit vertical
+    alone (long put, short put; or short call, long call)."""
 
     id: str
     account: str
-    legs: tuple[ImportedLeg, ImportedLeg, ImportedLeg, ImportedLeg]
+    legs: tuple[ImportedLeg, ...]
     hedges: tuple[Hedge, ...] = ()
+
+    @property
+    def sides(self) -> tuple[tuple[ImportedLeg, ImportedLeg], ...]:
+        """The verticals held, the put side first, each in strike order."""
+        return tuple((self.legs[i], self.legs[i + 1]) for i in range(0, len(self.legs), 2))
+
+    @property
+    def kind(self) -> str:
+        """``iron condor``, ``put vertical`` or ``call vertical``."""
+        return "iron condor" if len(self.legs) == 4 else f"{self.legs[0].type} vertical"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Each leg's role, in the order of ``legs``."""
+        return tuple(
+            f"{'long' if g.quantity > 0 else 'short'} {g.type}" for g in self.legs
+        )  # fmt: skip
 
     @property
     def root(self) -> str:
@@ -85,42 +110,60 @@ class Condor:
 
     @property
     def expiry(self) -> date:
+        """The first side's expiry (the put side's, for a condor)."""
         return self.legs[0].expiry
 
     @property
+    def one_series(self) -> bool:
+        """Every leg on one root and expiry (a condor as it was sold, or a vertical)."""
+        return len({(g.root, g.expiry) for g in self.legs}) == 1
+
+    @property
     def size(self) -> int:
-        return self.legs[0].quantity
+        return abs(self.legs[0].quantity)
 
     @property
-    def strikes(self) -> tuple[float, float, float, float]:
-        return tuple(g.strike for g in self.legs)  # type: ignore[return-value]
+    def strikes(self) -> tuple[float, ...]:
+        return tuple(g.strike for g in self.legs)
 
     @property
-    def signature(self) -> tuple:
+    def signature(self) -> tuple | None:
+        """(root, expiry, strikes…) of a condor on one series (what the journal's file is
+        matched by); None for other shapes."""
+        if len(self.legs) != 4 or not self.one_series:
+            return None
         return (self.root, self.expiry, *self.strikes)
 
     @property
     def opened(self) -> date | None:
-        """The earliest open date of the four legs, when the export gives all four."""
+        """The earliest open date of the legs, when the export gives every one."""
         dates = [g.opened for g in self.legs]
         return min(dates) if all(d is not None for d in dates) else None
 
     @property
     def credit(self) -> float | None:
-        """Net entry premium per condor unit, in points: shorts received less longs paid."""
-        lp, sp, sc, lc = (g.entry_price for g in self.legs)
-        if None in (lp, sp, sc, lc):
+        """Net entry premium per unit, in points: shorts received less longs paid."""
+        if any(g.entry_price is None for g in self.legs):
             return None
-        return round(sp + sc - lp - lc, 10)
+        return round(sum(-g.entry_price if g.quantity > 0 else g.entry_price
+                         for g in self.legs), 10)  # fmt: skip
 
     @property
     def width(self) -> float:
-        lp, sp, sc, lc = self.strikes
-        return max(sp - lp, lc - sc)
+        return max(abs(b.strike - a.strike) for a, b in self.sides)
 
     def describe(self) -> str:
-        strikes = "/".join(fmt_strike(k) for k in self.strikes)
-        return f"{self.root} {self.expiry} {strikes} x{self.size}"
+        """``SPXW 2026-12-18 5400/5450/6300/6350 x2``; ``SPXW 2026-12-18 6450/6500 call
+        vertical x5``; a condor whose sides expire apart names each side."""
+        if self.one_series:
+            strikes = "/".join(fmt_strike(k) for k in self.strikes)
+            kind = "" if len(self.legs) == 4 else f" {self.kind}"
+            return f"{self.root} {self.expiry} {strikes}{kind} x{self.size}"
+        sides = " + ".join(
+            f"{a.root} {a.expiry} {fmt_strike(a.strike)}/{fmt_strike(b.strike)} {a.type} vertical"
+            for a, b in self.sides
+        )
+        return f"{sides} x{self.size}"
 
 
 @dataclass(frozen=True)
@@ -140,15 +183,23 @@ class Leftover:
 
 @dataclass(frozen=True)
 class Grouping:
-    """Everything found: condors (with hedges), leftovers, and notes on choices made."""
+    """Everything found: positions (with hedges), leftovers, and notes on choices made; the
+    positions the journal recorded that the export holds (``journalled``:
+    ``alvh_cli.inputs.brokers.journalled.Journalled``), written before the others."""
 
-    condors: tuple[Condor, ...]
+    positions: tuple[ImportedPosition, ...]
     leftovers: tuple[Leftover, ...]
     notes: tuple[str, ...] = ()
+    journalled: tuple = ()
+
+    @property
+    def written(self) -> int:
+        """How many positions the file holds."""
+        return len(self.journalled) + len(self.positions)
 
     @property
     def hedges(self) -> tuple[Hedge, ...]:
-        return tuple(h for c in self.condors for h in c.hedges)
+        return tuple(h for c in self.positions for h in c.hedges)
 
 
 @dataclass(frozen=True)
@@ -200,13 +251,16 @@ def group(
 # --------------------------------------------------------------------------- condors
 
 
-def _condors(legs: Sequence[ImportedLeg]) -> tuple[list[Condor], list[Leftover], list[str]]:
+def _condors(
+    legs: Sequence[ImportedLeg],
+) -> tuple[list[ImportedPosition], list[Leftover], list[str]]:
     buckets: dict[tuple, list[ImportedLeg]] = defaultdict(list)
     for g in legs:
         buckets[(g.account, g.root, g.expiry)].append(g)
-    condors: list[Condor] = []
+    found: list[ImportedPosition] = []
     leftovers: list[Leftover] = []
     notes: list[str] = []
+    alone: dict[str, list[tuple[_Vertical, str]]] = defaultdict(list)  # per account
     for key in sorted(buckets, key=lambda k: (k[0], k[2], k[1])):
         account, root, expiry = key
         bucket = buckets[key]
@@ -222,23 +276,76 @@ def _condors(legs: Sequence[ImportedLeg]) -> tuple[list[Condor], list[Leftover],
                 f"; {other_root} legs of the same expiry are in the export, but SPX (AM) and "
                 "SPXW (PM) are different contracts and a condor's legs share one root"
             )
-        for v in rest:
-            side = "call" if v.long.type == "put" else "put"
-            leftovers.append(
-                Leftover(
-                    (v.long, v.short),
-                    f"{v.describe()} without a {side} vertical of the same account, root and "
-                    f"expiry to make a condor{hint}",
-                )
-            )
+        alone[account] += [(v, hint) for v in rest]
+        found += [(_position(account, p, c), "") for p, c in pairs]
+    for account, verticals in alone.items():
+        pairs, rest = _across(verticals)
         for p, c in pairs:
-            condor = Condor("", account, (p.long, p.short, c.short, c.long))
-            problem = _problem(condor)
-            if problem:
-                leftovers.append(Leftover(condor.legs, problem))
-            else:
-                condors.append(condor)
-    return _named(condors), leftovers, notes
+            found.append((_position(account, p, c), (
+                f"{p.describe()} and {c.describe()}, on different expiries, make one position "
+                "(a condor whose sides expire apart, as a roll leaves it): the export does not "
+                "say they were one trade; edit the file if they were not"
+            )))  # fmt: skip
+        for v, hint in rest:
+            side = "call" if v.long.type == "put" else "put"
+            found.append((_position(account, v), (
+                f"{v.describe()}: a position of its own (a {v.long.type} vertical: no {side} "
+                f"vertical of its size in the account to make a condor with{hint}); edit "
+                "the file if it belongs to another position"
+            )))  # fmt: skip
+    positions = []
+    for p, note in found:
+        problem = _problem(p)
+        if problem:
+            leftovers.append(Leftover(p.legs, problem))
+            continue
+        positions.append(p)
+        notes += [note] if note else []
+    return _named(positions), leftovers, notes
+
+
+def _position(account: str, first: _Vertical, second: _Vertical | None = None):
+    """A condor from a put and a call vertical, or a vertical alone, legs in strike order."""
+    legs = []
+    for v in (first, second):
+        if v is not None:
+            legs += sorted((v.long, v.short), key=lambda g: g.strike)
+    return ImportedPosition("", account, tuple(legs))
+
+
+def _across(
+    verticals: list[tuple[_Vertical, str]],
+) -> tuple[list[tuple[_Vertical, _Vertical]], list[tuple[_Vertical, str]]]:
+    """Put and call verticals of one account left after the condors of one expiry, paired
+    into condors whose sides expire apart: the same size, the short put below the short call,
+    on different expiries; the same open date first, then the nearest expiries. Returns the
+    pairs and the verticals left (with their hints)."""
+    puts = [(v, h) for v, h in verticals if v.long.type == "put"]
+    calls = [(v, h) for v, h in verticals if v.long.type == "call"]
+    candidates = sorted(
+        (
+            (
+                not (p.opened is not None and p.opened == c.opened),
+                abs((p.short.expiry - c.short.expiry).days),
+                p.short.strike,
+                c.short.strike,
+            ),
+            i,
+            j,
+        )  # fmt: skip
+        for i, (p, _) in enumerate(puts)
+        for j, (c, _) in enumerate(calls)
+        if p.n == c.n and p.short.expiry != c.short.expiry and p.short.strike < c.short.strike
+    )
+    pairs, used_p, used_c = [], set(), set()
+    for _, i, j in candidates:
+        if i not in used_p and j not in used_c:
+            used_p.add(i)
+            used_c.add(j)
+            pairs.append((puts[i][0], calls[j][0]))
+    rest = [x for i, x in enumerate(puts) if i not in used_p]
+    rest += [x for j, x in enumerate(calls) if j not in used_c]
+    return pairs, rest
 
 
 def _verticals(legs: Sequence[ImportedLeg], kind: str) -> tuple[list[_Vertical], list[Leftover]]:
@@ -357,24 +464,25 @@ def _pair(
     return pairs, puts + calls, notes
 
 
-def _problem(c: Condor) -> str:
-    """Why these four legs cannot be written as a position ("" when they can)."""
+def _problem(c: ImportedPosition) -> str:
+    """Why these legs cannot be written as a position ("" when they can)."""
+    what = c.describe() if len(c.legs) == 2 else f"iron condor {c.describe()}"
     missing = [g for g in c.legs if g.entry_price is None]
     if missing:
         return (
-            f"iron condor {c.describe()}: the export gives no cost basis for "
+            f"{what}: the export gives no cost basis for "
             f"{', '.join(g.describe() for g in missing)}; export with the price column"
         )
     credit = c.credit
     if credit <= 0:
         net = "0" if credit == 0 else f"a debit of {-credit:g}"
         return (
-            f"iron condor {c.describe()}: its cost basis nets to {net} per unit, not a credit; "
+            f"{what}: its cost basis nets to {net} per unit, not a credit; "
             "check the export's prices"
         )
     if credit > c.width + 1e-9:
         return (
-            f"iron condor {c.describe()}: a credit of {credit:g} per unit exceeds the widest "
+            f"{what}: a credit of {credit:g} per unit exceeds the widest "
             f"wing ({c.width:g} points); check the export's prices"
         )
     return ""
@@ -387,10 +495,19 @@ def condor_id(account: str, root: str, expiry: date, strikes: Sequence[float]) -
     return f"{account}-{body}" if account else body
 
 
-def _named(condors: list[Condor]) -> list[Condor]:
+def position_id(c: ImportedPosition) -> str:
+    """:func:`condor_id` of a position on one series; of another shape, each side's root,
+    expiry and strikes in turn: ``[ACCOUNT-]SPXW-20261231-4825-4925-SPXW-20261218-6450-6500``."""
+    if c.one_series:
+        return condor_id(c.account, c.root, c.expiry, c.strikes)
+    body = "-".join(condor_id("", a.root, a.expiry, (a.strike, b.strike)) for a, b in c.sides)
+    return f"{c.account}-{body}" if c.account else body
+
+
+def _named(condors: list[ImportedPosition]) -> list[ImportedPosition]:
     out, seen = [], defaultdict(int)
     for c in sorted(condors, key=lambda c: (c.account, c.expiry, c.root, c.strikes)):
-        base = condor_id(c.account, c.root, c.expiry, c.strikes)
+        base = position_id(c)
         seen[base] += 1
         out.append(replace(c, id=base if seen[base] == 1 else f"{base}-{seen[base]}"))
     return out
@@ -401,7 +518,7 @@ def _named(condors: list[Condor]) -> list[Condor]:
 
 def _hedges(
     legs: Sequence[ImportedLeg],
-    condors: Sequence[Condor],
+    condors: Sequence[ImportedPosition],
     recommendations: Sequence[RecommendedSpread],
     no_match: str,
 ) -> tuple[dict[str, list[Hedge]], list[Leftover], list[str]]:
@@ -456,7 +573,7 @@ def _distinct(recommendations: Sequence[RecommendedSpread]) -> list[RecommendedS
     return out
 
 
-def _target(r: RecommendedSpread, condors: Sequence[Condor]) -> Condor | None:
+def _target(r: RecommendedSpread, condors: Sequence[ImportedPosition]) -> ImportedPosition | None:
     """The imported condor a recommendation was made for: same id, else the same root,
     expiry and strikes as the position in the journal's file (None when not unique)."""
     by_id = [c for c in condors if c.id == r.position_id]
@@ -467,7 +584,8 @@ def _target(r: RecommendedSpread, condors: Sequence[Condor]) -> Condor | None:
     same = [
         c
         for c in condors
-        if c.signature == tuple(r.condor)
+        if c.signature is not None
+        and c.signature == tuple(r.condor)
         # an id alvh import wrote for another account's condor of the same strikes
         and not r.position_id.endswith("-" + condor_id("", c.root, c.expiry, c.strikes))
     ]

@@ -7,13 +7,16 @@ attributes ``accountId``, ``assetCategory`` (``OPT``), ``symbol`` (OSI-style,
 ``position`` (signed), ``multiplier``, the cost basis ``costBasisMoney``
 (dollars; the price per point is it ÷ (|position| × multiplier)) or else
 ``costBasisPrice`` or ``openPrice`` (points), and ``levelOfDetail`` with
-``openDateTime`` (``20261103;153107``). Attribute names from csingley/ibflex
-``Types.py`` (``OpenPosition``), which mirrors IBKR's Flex schema.
+``openDateTime`` (``20261103;153107``), and the mark ``markPrice`` (points) of the
+row's ``reportDate`` (else the statement's ``toDate``): a date, the mark being that
+day's closing price. Attribute names from csingley/ibflex ``Types.py``
+(``OpenPosition``), which mirrors IBKR's Flex schema.
 
 **Flex query, CSV**: the same section with a header row of the Flex field
 labels — ``ClientAccountID``, ``AssetClass``, ``Symbol``, ``Description``,
 ``Quantity``, ``Multiplier``, ``CostBasisMoney``/``CostBasisPrice``/
-``OpenPrice``, ``LevelOfDetail``, ``OpenDateTime`` (tfiala/ibkr-flex-statement-rs
+``OpenPrice``, ``LevelOfDetail``, ``OpenDateTime``, ``MarkPrice`` (or
+``ClosePrice``) and ``ReportDate`` (tfiala/ibkr-flex-statement-rs
 README; beancount/beanbuff ``ibkr_flex_reports_csv.py``). With "include header
 and trailer records" the rows carry ``HEADER``/``DATA`` and the section code
 (``POST``) in front, and ``BOF``/``EOF`` records around; both layouts are read.
@@ -24,11 +27,12 @@ Information`` → ``Account`` and the ``Open Positions`` section: ``Data`` rows
 with ``DataDiscriminator`` ``Summary`` or ``Lot``, ``Asset Category``
 (``Equity and Index Options``), ``Symbol`` (``SPXW 18DEC26 5400 P``),
 ``Quantity`` (signed), ``Mult``, ``Cost Basis`` (dollars; price per point = it
-÷ (|quantity| × Mult)) or else ``Cost Price``, and on lot rows ``Open`` (the
-lot's date-time). Layout as in the statements quoted by the open-source
-readers found through code search (e.g. ``Open Positions,Header,
-DataDiscriminator,Asset Category,Currency,Symbol,Open,Quantity,Mult,Cost
-Price,Cost Basis,Close Price,Value,Unrealized P/L,Code``).
+÷ (|quantity| × Mult)) or else ``Cost Price``, on lot rows ``Open`` (the
+lot's date-time), and the mark ``Close Price`` (or ``Mark Price``) of the
+``Statement`` section's ``Period`` end (a date: that day's close). Layout as
+in the statements quoted by the open-source readers found through code search
+(e.g. ``Open Positions,Header,DataDiscriminator,Asset Category,Currency,Symbol,
+Open,Quantity,Mult,Cost Price,Cost Basis,Close Price,Value,Unrealized P/L,Code``).
 
 IBKR's cost basis includes commissions, so the credit alvh writes is net of
 them. Where an export gives both summary and lot rows, the summary gives the
@@ -42,7 +46,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from xml.parsers import expat
 
 from alvh_cli.errors import InputError
@@ -55,6 +59,7 @@ from alvh_cli.inputs.brokers.common import (
     contracts,
     csv_rows,
     ib_option,
+    mark_price,
     number,
     option_or_skip,
     osi_option,
@@ -83,6 +88,8 @@ class _Row:
     opened: str
     source: str
     line: int
+    mark: str = ""  # points
+    marked: str = ""  # the day the mark is of
 
 
 def looks_like_flex_xml(text: str) -> bool:
@@ -124,11 +131,13 @@ def read(path: str, text: str) -> ParsedExport:
 def read_flex_xml(path: str, text: str) -> ParsedExport:
     records: list[_Row] = []
     statement_account = [""]
+    statement_day = [""]
     parser = expat.ParserCreate()
 
     def start(name, attrs):
         if name == "FlexStatement":
             statement_account[0] = attrs.get("accountId", "")
+            statement_day[0] = attrs.get("toDate", "")
         if name != "OpenPosition":
             return
         line = parser.CurrentLineNumber
@@ -147,6 +156,8 @@ def read_flex_xml(path: str, text: str) -> ParsedExport:
                 opened=get("openDateTime", ""),
                 source=f"{path}:{line}",
                 line=line,
+                mark=get("markPrice", ""),
+                marked=get("reportDate") or statement_day[0],
             )
         )
 
@@ -223,6 +234,8 @@ def _flex_csv_row(h: Columns, row: list[str], path: str, line: int) -> _Row:
         opened=cell(row, h.find("OpenDateTime")),
         source=f"{path}:{line}",
         line=line,
+        mark=cell(row, h.find("MarkPrice", "Mark Price", "ClosePrice", "Close Price")),
+        marked=cell(row, h.find("ReportDate", "Report Date")),
     )
 
 
@@ -232,6 +245,7 @@ def _flex_csv_row(h: Columns, row: list[str], path: str, line: int) -> _Row:
 def read_activity(path: str, text: str) -> ParsedExport:
     records: list[_Row] = []
     account = ""
+    period_end = ""
     header: Columns | None = None
     found = False
     for line, row in csv_rows(text):
@@ -240,6 +254,9 @@ def read_activity(path: str, text: str) -> ParsedExport:
         section, kind = row[0], row[1].lower()
         if section == "Account Information" and kind == "data" and row[2] == "Account":
             account = row[3] if len(row) > 3 else ""
+            continue
+        if section == "Statement" and kind == "data" and row[2] == "Period" and len(row) > 3:
+            period_end = _period_end(row[3])
             continue
         if not section.endswith("Open Positions"):
             continue
@@ -267,6 +284,8 @@ def read_activity(path: str, text: str) -> ParsedExport:
                 opened=cell(cells, header.find("Open")),
                 source=f"{path}:{line}",
                 line=line,
+                mark=cell(cells, header.find("Close Price", "Mark Price")),
+                marked=period_end,
             )
         )
     if not found:
@@ -309,7 +328,10 @@ def _combine(path: str, fmt: str, records: list[_Row]) -> ParsedExport:
         lot_total = sum(lot.quantity for lot in lots)
         if lots and all(dates) and lot_total == sum(s.quantity for s in summary):
             opened = min(dates)
-        holdings[key] = [Lot(s.quantity, s.price, s.opened or opened, s.source) for s in summary]
+        holdings[key] = [
+            Lot(s.quantity, s.price, s.opened or opened, s.source, s.mark, s.mark_time)
+            for s in summary
+        ]
     return collect(path, fmt, "positions", holdings, skipped)
 
 
@@ -340,4 +362,17 @@ def _lot(r: _Row, path: str) -> Lot:
     opened: date | None = None
     if r.opened.strip() not in ("", "-", "--"):
         opened = parse_date(r.opened, path, r.line, "open date")
-    return Lot(qty, price, opened, r.source)
+    mark = mark_price(r.mark, path, r.line, "mark price")
+    marked = (
+        parse_date(r.marked, path, r.line, "report date") if mark is not None and r.marked else None
+    )
+    return Lot(qty, price, opened, r.source, mark, marked)
+
+
+def _period_end(text: str) -> str:
+    """The last day of an Activity Statement's ``Period`` (``November 24, 2026``, or
+    ``November 1, 2026 - November 24, 2026``) as ``2026-11-24``; "" when not a date."""
+    try:
+        return datetime.strptime(text.rsplit(" - ", 1)[-1].strip(), "%B %d, %Y").date().isoformat()
+    except ValueError:
+        return ""

@@ -2,12 +2,13 @@
 
 :func:`import_exports` reads every export, merges them (a positions export
 gives what is held; a transactions export of the same contracts adds the
-open dates, or alone gives the holdings it replays), groups the legs into
-condors and hedge layers, and renders the file — checking it with alvh's own
-loader first, so what is written is what ``alvh check`` reads. A condor the
-loader would refuse is moved to the leftovers with the loader's message.
-:func:`summary` is the report the command prints. Nothing is written here:
-``alvh_cli.app.importer`` writes the file.
+open dates, or alone gives the holdings it replays), finds the positions
+``alvh apply`` left that the legs hold (:mod:`alvh_cli.inputs.brokers.journalled`),
+groups the rest into condors, verticals and hedge layers, and renders the file —
+checking it with alvh's own loader first, so what is written is what ``alvh
+check`` reads. A position the loader would refuse is moved to the leftovers with
+the loader's message. :func:`summary` is the report the command prints. Nothing
+is written here: ``alvh_cli.app.importer`` writes the file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError, options_named
@@ -30,7 +32,14 @@ from alvh_cli.inputs.brokers.common import (
     read_text,
 )
 from alvh_cli.inputs.brokers.detect import read_export
-from alvh_cli.inputs.brokers.group import Condor, Grouping, Leftover, RecommendedSpread, group
+from alvh_cli.inputs.brokers.group import (
+    Grouping,
+    ImportedPosition,
+    Leftover,
+    RecommendedSpread,
+    group,
+)
+from alvh_cli.inputs.brokers.journalled import AppliedPosition, Journalled, match
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,27 +71,37 @@ def import_exports(
     market: str | Path | None = None,
     recommended: Callable[[], tuple[list[RecommendedSpread], str]] | None = None,
     journal: str | None = None,
+    mark_time: datetime | date | None = None,
+    applied: Callable[[], list[AppliedPosition]] | None = None,
 ) -> ImportResult:
-    """Read, merge, group and render (see the module doc).
+    """Read, merge, match, group and render (see the module doc).
 
-    ``recommended`` gives the VIX spreads alvh recommended (newest first) and the reason
-    to give a spread none of them names; it is asked only when the exports hold VIX legs.
+    ``applied`` gives the positions as the journal's executions last left them; the ones
+    the exports hold are written as they are. ``recommended`` gives the VIX spreads alvh
+    recommended (newest first) and the reason to give a spread none of them names; it is
+    asked only when the legs left hold VIX legs.
     ``journal`` names where they came from, for the report. ``market`` is a file whose
-    ``[market]`` table is copied into the book.
+    ``[market]`` table is copied into the book. ``mark_time`` is when the exports that
+    state no time for their marks were taken (None: their marks go without one).
     """
     if not paths:
         raise InputError("give at least one export file", option="exports")
     exports = [read_export(str(p), read_text(p), broker) for p in paths]
+    exports, mark_notes = _timed(exports, mark_time)
     legs, notes = merge(exports)
     skipped = [s for e in exports for s in e.skipped]
-    notes = [n for e in exports for n in e.notes] + notes
+    notes = [n for e in exports for n in e.notes] + mark_notes + notes
+    found: list[Journalled] = []
+    if applied is not None and legs:
+        found, legs, more = match(legs, applied())
+        notes += more
 
     recommendations, no_match = [], "no journal was read"
     journal_path = None
     if recommended is not None and any(g.underlying == "VIX" for g in legs):
         journal_path = journal
         recommendations, no_match = recommended()
-    grouping = group(legs, recommendations, no_match)
+    grouping = replace(group(legs, recommendations, no_match), journalled=tuple(found))
 
     raw_market = None
     if market is not None:
@@ -103,6 +122,47 @@ def import_exports(
         market=None if market is None else str(market),
         journal=journal_path,
     )
+
+
+# --------------------------------------------------------------------------- marks
+
+
+def _timed(
+    exports: Sequence[ParsedExport], mark_time: datetime | date | None
+) -> tuple[list[ParsedExport], list[str]]:
+    """The exports with ``mark_time`` on the marks they state no time for, and a note per
+    export with marks saying when they are of (or that it is not known)."""
+    out, notes, used = [], [], False
+    for e in exports:
+        marked = [g for g in e.legs if g.mark is not None]
+        untimed = [g for g in marked if g.mark_time is None]
+        stamps = sorted({_when(g.mark_time) for g in marked if g.mark_time is not None})
+        if stamps:
+            notes.append(f"{e.path}: marks of {', '.join(stamps)}, as the export states")
+        if untimed and mark_time is not None:
+            legs = tuple(
+                replace(g, mark_time=mark_time) if g.mark_time is None and g.mark is not None else g
+                for g in e.legs
+            )
+            e, used = replace(e, legs=legs), True
+            notes.append(
+                f"{e.path}: the export states no time for its marks: written with mark_time "
+                f"{_when(mark_time)} ({{flag:mark_time}})"
+            )
+        elif untimed:
+            notes.append(
+                f"{e.path}: the export states no time for its marks (the file's own date is "
+                "not when they were taken): written without mark_time, so check does not "
+                "price from them; give {flag:mark_time} with the time the export was taken"
+            )
+        out.append(e)
+    if mark_time is not None and not used:
+        notes.append("{flag:mark_time} not used: no export holds a mark without its own time")
+    return out, notes
+
+
+def _when(moment: datetime | date) -> str:
+    return moment.isoformat(sep=" ") if isinstance(moment, datetime) else moment.isoformat()
 
 
 # --------------------------------------------------------------------------- merging
@@ -176,36 +236,47 @@ def _checked(
     market: dict | None,
     market_source: str | None,
 ) -> tuple[Grouping, str]:
-    """Render, load the text with alvh's loader, and move any condor it refuses to the
-    leftovers with the loader's message, until the file loads."""
-    condors = list(grouping.condors)
+    """Render, load the text with alvh's loader, and move any position it refuses to the
+    leftovers with the loader's message, until the file loads. The journal's positions
+    come first in the file."""
+    journalled = list(grouping.journalled)
+    condors = list(grouping.positions)
     leftovers = list(grouping.leftovers)
-    while condors:
+    while journalled or condors:
         text = write.render_book(
             condors,
             sources=sources,
             market=market,
             market_source=market_source,
             leftovers=leftovers,
+            journalled=journalled,
         )
         problem = _load_error(text, market is not None)
         if problem is None:
-            return replace(grouping, condors=tuple(condors), leftovers=tuple(leftovers)), text
+            done = replace(
+                grouping,
+                positions=tuple(condors),
+                journalled=tuple(journalled),
+                leftovers=tuple(leftovers),
+            )
+            return done, text
         m = re.match(r"positions\[(\d+)\]", problem.key)
-        if m is None or int(m.group(1)) >= len(condors):
+        index = -1 if m is None else int(m.group(1))
+        if not 0 <= index < len(journalled) + len(condors):
             raise InputError(f"the file alvh would write does not load: {problem}")
-        c: Condor = condors.pop(int(m.group(1)))
-        legs = c.legs + tuple(g for h in c.hedges for g in h.legs)
+        if index < len(journalled):
+            legs, what = journalled.pop(index).legs, "this position of the journal"
+        else:
+            c: ImportedPosition = condors.pop(index - len(journalled))
+            legs, what = c.legs + tuple(g for h in c.hedges for g in h.legs), f"this {c.kind}"
         where = problem.key[len(m.group(0)) :].lstrip(".")
         # the report and the file's comments are read at the command line: a parameter the
         # loader's message names ({flag:allow_expired}) is written as its option
         message = options_named(problem.message)
         leftovers.append(
-            Leftover(
-                legs, f"alvh would refuse this condor: {where + ': ' if where else ''}{message}"
-            )
+            Leftover(legs, f"alvh would refuse {what}: {where + ': ' if where else ''}{message}")
         )
-    return replace(grouping, condors=(), leftovers=tuple(leftovers)), ""
+    return replace(grouping, positions=(), journalled=(), leftovers=tuple(leftovers)), ""
 
 
 def _load_error(text: str, has_market: bool) -> InputError | None:
@@ -235,14 +306,19 @@ def summary(result: ImportResult, output: str | None) -> str:
     for e in result.exports:
         legs = len(e.legs)
         lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")
-    target = f" → {output}" if output and g.condors else ""
-    lines.append(f"condors: {len(g.condors)}{target}")
-    for c in g.condors:
+    target = f" → {output}" if output and g.written else ""
+    lines.append(f"positions: {g.written}{target}")
+    for j in g.journalled:
+        lines.append(
+            f"  {j.id}: {j.describe()}: written from the journal, with its opening credit "
+            f"{write.price(j.position.credit)!r}, closed legs and realised P&L"
+        )
+    for c in g.positions:
         extra = f"  opened {c.opened}" if c.opened else ""
         lines.append(f"  {c.id}: {c.describe()}, credit {write.price(c.credit)!r}{extra}")
     hedges = g.hedges
     lines.append(f"hedges matched: {len(hedges)}")
-    for c in g.condors:
+    for c in g.positions:
         for h in c.hedges:
             lo, hi = h.legs
             lines.append(
@@ -261,7 +337,7 @@ def summary(result: ImportResult, output: str | None) -> str:
             lines.append(f"  … and {n - 20} more")
     if result.notes:
         lines.append("notes:")
-        lines += [f"  {n}" for n in result.notes]
-    if result.market is None and g.condors and output:
+        lines += [f"  {options_named(n)}" for n in result.notes]
+    if result.market is None and g.written and output:
         lines.append(f"no market snapshot in {output}: run alvh check {output} --market today.toml")
     return "\n".join(lines)

@@ -10,11 +10,14 @@ shown on screen; alvh reads
   (``average-open-price``, developer.tastytrade.com, "Account Positions") —
   or, without that column, ``Cost`` in dollars ÷ (|quantity| × 100);
 - when ``Symbol`` is not an OSI symbol: ``Exp Date``, ``Strike Price`` and
-  ``Call/Put`` with the root from the symbol's first word.
+  ``Call/Put`` with the root from the symbol's first word;
+- the broker's mark per point from ``Mark`` (or ``Mark Price``).
 
-There is no open date in this export. Column names come from tastytrade's own
-export as documented by open-source readers (beancount/beanbuff
-``tastyworks_positions.py``; graphtrek/srcprofit ``tastytrade-data-sources.md``).
+There is no open date in this export, and no time stamp: its marks are written
+without ``mark_time`` unless the import is told when the export was taken.
+Column names come from tastytrade's own export as documented by open-source
+readers (beancount/beanbuff ``tastyworks_positions.py``; graphtrek/srcprofit
+``tastytrade-data-sources.md``).
 
 **Transactions** (History → Transactions → CSV): one row per fill, newest
 first, columns ``Date``, ``Type``, ``Sub Type`` (newer exports), ``Action``
@@ -45,6 +48,7 @@ from alvh_cli.inputs.brokers.common import (
     collect,
     contracts,
     csv_rows,
+    mark_price,
     number,
     option_or_skip,
     option_text,
@@ -100,6 +104,7 @@ def read_positions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport
     c_exp = header.find("Exp Date", "Expiration Date")
     c_strike = header.find("Strike Price", "Strike")
     c_cp = header.find("Call/Put", "Call or Put")
+    c_mark = header.find("Mark", "Mark Price")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     for line, row in rows[1:]:
@@ -118,7 +123,8 @@ def read_positions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport
         if price is None and c_cost is not None and qty:
             cost = number(Columns.cell(row, c_cost), path, line, "Cost", required=False)
             price = None if cost is None else abs(cost) / (abs(qty) * OPTION_MULTIPLIER)
-        lot = Lot(qty, None if price is None else abs(price), None, where)
+        mark = mark_price(Columns.cell(row, c_mark), path, line, "Mark")
+        lot = Lot(qty, None if price is None else abs(price), None, where, mark)
         holdings[(Columns.cell(row, c_account), option)].append(lot)
     return collect(path, POSITIONS, "positions", holdings, skipped)
 

@@ -2,12 +2,14 @@
 
 **Position Statement** (Monitor → Activity and Positions → Position Statement
 menu → Export to File). A first line ``Position Statement for ACCOUNT (...) on
-…``, then per section a header starting ``Instrument,Qty`` and rows that go
-underlying, then its options: the underlying row names the symbol (``SPX``)
-and each option row describes the contract in the ``Instrument`` column,
-``100 (Weeklys) 18 DEC 26 5400 PUT``. alvh reads ``Instrument``, ``Qty``
-(signed, ``+2``/``-2``) and ``Trade Price`` (the average open price per
-point). The series tag decides the root: any tag — ``(Weeklys)``,
+11/24/26 15:45:00``, then per section a header starting ``Instrument,Qty`` and
+rows that go underlying, then its options: the underlying row names the symbol
+(``SPX``) and each option row describes the contract in the ``Instrument``
+column, ``100 (Weeklys) 18 DEC 26 5400 PUT``. alvh reads ``Instrument``,
+``Qty`` (signed, ``+2``/``-2``), ``Trade Price`` (the average open price per
+point) and ``Mark`` (the mark per point), marked at the title's time (written as
+New York time, the exchange's clock; ``check`` only needs its day). The series
+tag decides the root: any tag — ``(Weeklys)``,
 ``(Quarterlys)``, ``(EOM)`` — or a date that is not the month's third Friday
 is the PM-settled SPXW (VIXW for VIX); no tag on the monthly expiration day
 (the third Friday; VIX: its Wednesday), or ``[AM]``, is the AM-settled monthly
@@ -22,7 +24,9 @@ first line ``Account Statement for ACCOUNT …`` and sections; alvh reads the
 Mark,Mark Value`` (older exports: ``Close Price,Close Value``), up to its
 ``OVERALL TOTALS`` row: the root, expiry, type and strike from ``Option
 Code`` (``SPXW261218P5400``, with or without a leading dot), the signed
-``Qty`` and ``Trade Price`` per point.
+``Qty``, ``Trade Price`` per point and ``Mark`` per point (else ``Mark Value``,
+``Close Price`` or ``Close Value``; the values are dollars for the row), marked on
+the title's ``through`` day (a date: that day's close).
 
 Neither export carries the date a position was opened (``Days`` in the
 Position Statement is days to expiry).
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date, datetime, time
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.brokers.common import (
@@ -43,6 +48,7 @@ from alvh_cli.inputs.brokers.common import (
     collect,
     contracts,
     csv_rows,
+    mark_price,
     number,
     option_or_skip,
     parse_date,
@@ -93,11 +99,33 @@ def _account(text: str, title: str) -> str:
     return m.group(1) if m else ""
 
 
+_WHEN = r"(\d{1,2}/\d{1,2}/\d{2,4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+
+
+def _stamp(text: str, title: str, after: str) -> datetime | date | None:
+    """When the statement was taken, from its first line: the date (and time) after
+    ``after`` (``on`` in a Position Statement, ``through`` in an Account Statement); a
+    time is New York's, as the platform writes it."""
+    first = text.lstrip().split("\n", 1)[0]
+    m = re.match(rf"{title} for .*? {after} {_WHEN}", first)
+    if m is None:
+        return None
+    try:
+        day = parse_date(m.group(1))
+    except InputError:
+        return None
+    if m.group(2) is None:
+        return day
+    h, mi, sec = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+    return datetime.combine(day, time(h, mi, sec)) if h < 24 and mi < 60 and sec < 60 else day
+
+
 # --------------------------------------------------------------------------- position statement
 
 
 def read_position_statement(path: str, text: str) -> ParsedExport:
     account = _account(text, "Position Statement")
+    marked = _stamp(text, "Position Statement", "on")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     header: Columns | None = None
@@ -131,7 +159,8 @@ def read_position_statement(path: str, text: str) -> ParsedExport:
         price = number(
             Columns.cell(row, header.find("Trade Price")), path, line, "Trade Price", required=False
         )
-        lot = Lot(qty, None if price is None else abs(price), None, where)
+        mark = mark_price(Columns.cell(row, header.find("Mark")), path, line, "Mark")
+        lot = Lot(qty, None if price is None else abs(price), None, where, mark, marked)
         holdings[(account, option)].append(lot)
     if not seen_header:
         raise InputError("no 'Instrument,Qty,…' header row: not a Position Statement", path)
@@ -170,6 +199,7 @@ def _root(underlying: str, tag: str | None, am: bool, expiry) -> str:
 
 def read_account_statement(path: str, text: str) -> ParsedExport:
     account = _account(text, "Account Statement")
+    marked = _stamp(text, "Account Statement", "through")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     header: Columns | None = None
@@ -197,8 +227,9 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
         price = number(
             Columns.cell(row, header.find("Trade Price")), path, line, "Trade Price", required=False
         )
+        mark = _statement_mark(row, header, path, line, qty)
         holdings[(account, option)].append(
-            Lot(qty, None if price is None else abs(price), None, where)
+            Lot(qty, None if price is None else abs(price), None, where, mark, marked)
         )
     if not found:
         raise InputError(
@@ -207,3 +238,14 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
             path,
         )
     return collect(path, ACCOUNT_STATEMENT, "positions", holdings, skipped)
+
+
+def _statement_mark(row, header: Columns, path: str, line: int, qty: int) -> float | None:
+    """The Options section's mark per point: ``Mark`` (``Close Price`` in older exports),
+    else the row's value in dollars (``Mark Value``, ``Close Value``) per contract."""
+    for name, value in (("Mark", False), ("Close Price", False), ("Mark Value", True),
+                        ("Close Value", True)):  # fmt: skip
+        cell = Columns.cell(row, header.find(name))
+        if cell:
+            return mark_price(cell, path, line, name, qty, value=value)
+    return None
