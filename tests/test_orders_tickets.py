@@ -167,13 +167,15 @@ def _valid_simple(x: float, product: str) -> bool:
 def test_round_limit_properties(value, product, effect):
     limit = round_limit(value, product, effect)
     assert _valid_simple(limit, product)
-    # in the trader's favour, and never more than one tick of the grid away
+    # in the trader's favour, and never more than one tick of the grid away; a price within
+    # a millionth of a tick of the grid counts as on it (float noise, round_limit's doc)
+    noise = 1e-6 * tick_size(product, value) + 1e-12
     if effect == "debit":
-        assert limit <= value + 1e-9
-        assert value - limit < tick_size(product, value) + 1e-9
+        assert limit <= value + noise
+        assert value - limit < tick_size(product, value) + noise
     else:
-        assert limit >= value - 1e-9
-        assert limit - value < tick_size(product, limit) + 1e-9
+        assert limit >= value - noise
+        assert limit - value < tick_size(product, limit) + noise
     # a valid price is left alone
     assert round_limit(limit, product, effect) == limit
     assert round_limit(limit, product, "credit" if effect == "debit" else "debit") == limit

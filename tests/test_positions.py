@@ -898,7 +898,9 @@ def test_layer3_spx_legs_are_not_condor_legs(tmp_path):
         "quantity = -1\nentry_price = 400.0\nlayer = 3\n"
     )
     pos = load_file(_write(tmp_path, text)).positions[0]
-    assert len(condor_legs(pos)) == 4 and len(pos.hedges) == 4
+    assert len(condor_legs(pos)) == 4 and len(pos.layer_legs) == 4
+    # the VIX spread is the hedge (layer 1); the synthetic is a Layer 3 trade, not a hedge
+    assert len(pos.hedges) == 2 and pos.hedge_layers == (1,)
     assert pos.deployed_layers == (1, 3)
 
 

@@ -293,7 +293,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
     plan = l3 = None
     recs: list[Recommendation] = []
 
-    deployed = max(p.deployed_layers, default=0)
+    deployed = max(p.hedge_layers, default=0)
     t1 = thresholds(rules, regime)[0]
     if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
@@ -650,8 +650,8 @@ def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation
     p, market = pv.position, pv.market
     rows = ev.pnl(pv.legs, pv.values)
     out: list[Recommendation] = []
-    for layer in p.deployed_layers:
-        items = _layer_legs(pv, layer)
+    for layer in p.hedge_layers:
+        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
         recorded = [g.entry_vix for _, g in items if g.entry_vix is not None]
         entry_vix = min(recorded) if recorded else None
         if entry_vix is not None and market.vix > entry_vix:
@@ -697,7 +697,7 @@ def monetise(pv, ev, before: RiskFigures, *, integral: bool = True) -> list[Reco
     costs = Costs.from_rules(rules)
     rows = None
     out: list[Recommendation] = []
-    for layer in pv.position.deployed_layers:
+    for layer in pv.position.hedge_layers:
         items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
         if not items:
             continue
@@ -743,7 +743,7 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
     today = market.asof.date()
     costs = Costs.from_rules(rules)
     out: list[Recommendation] = []
-    for layer in p.deployed_layers:
+    for layer in p.hedge_layers:
         items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX" and g.is_option]
         if not items:
             continue

@@ -138,7 +138,7 @@ def _vertical_alternatives(ev, position, values, leg_pnl, side, pair, integral) 
         syn_pnl, roll_pnl = both[:2].sum(axis=0), both[2:].sum(axis=0)
     already = sum(
         g.quantity
-        for g in position.hedges
+        for g in position.layer_legs
         if g.layer == 3 and g.type == buy and (g.expiry, g.strike) == (short.expiry, short.strike)
     )
     name = "conversion" if side == "put" else "reversal"

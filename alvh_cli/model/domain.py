@@ -104,9 +104,20 @@ class Position:
         return tuple(g for g in (*self.legs, *self.closed) if self.is_opening(g))
 
     @functools.cached_property
-    def hedges(self) -> tuple[Leg, ...]:
-        """The ALVH layer legs held (VIX hedges, Layer 3 synthetics and verticals)."""
+    def layer_legs(self) -> tuple[Leg, ...]:
+        """The legs held that alvh recommended (VIX hedges, Layer 3 synthetics and rolls)."""
         return tuple(g for g in self.legs if g.layer is not None)
+
+    @functools.cached_property
+    def hedges(self) -> tuple[Leg, ...]:
+        """The VIX hedge legs held (layers 1 and 2, and any VIX layer leg): what the hedge
+        budget, the unwind, the trim and the hedge roll are about."""
+        return tuple(g for g in self.layer_legs if g.underlying == "VIX")
+
+    @property
+    def hedge_layers(self) -> tuple[int, ...]:
+        """The layers of the VIX hedges held."""
+        return tuple(sorted({g.layer for g in self.hedges}))
 
     @functools.cached_property
     def spx_legs(self) -> tuple[Leg, ...]:
@@ -126,7 +137,8 @@ class Position:
 
     @property
     def deployed_layers(self) -> tuple[int, ...]:
-        return tuple(sorted({g.layer for g in self.hedges if g.layer is not None}))
+        """Every layer alvh recommended that is held (hedges and Layer 3 trades)."""
+        return tuple(sorted({g.layer for g in self.layer_legs}))
 
     def shorts(self, side: str) -> tuple[Leg, ...]:
         """The short SPX ``side`` ("put" or "call") options held."""
