@@ -424,7 +424,12 @@ def test_a_count_of_one_is_singular(tmp_path, alvh, monkeypatch):
 
 @pytest.mark.parametrize(
     "args",
-    [["rules"], ["signals", "--history", "H"], ["calibrate", "--history", "H"]],
+    [
+        ["rules"],
+        ["signals", "--history", "H"],
+        ["calibrate", "--history", "H"],
+        ["backtest", "--sensitivity", "none", "--end", "2015-03-31"],
+    ],
 )
 def test_tables_into_a_pipe_are_plain_text(args, alvh, tmp_path):
     """A script or a mail reads aligned text, not box drawing."""

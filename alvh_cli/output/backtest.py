@@ -108,17 +108,17 @@ def progress_bars() -> Iterator:
     bars = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[count]}"),  # "starting" until the first tick gives a total
         TimeElapsedColumn(),
         console=err,
         transient=True,
     )
 
     def bar(label: str):
-        task = bars.add_task(label, total=None)
+        task = bars.add_task(label, total=None, count="starting")
 
         def tick(done: int, total: int) -> None:
-            bars.update(task, completed=done, total=total)
+            bars.update(task, completed=done, total=total, count=f"{done}/{total}")
 
         return tick
 
@@ -307,9 +307,7 @@ def _csv_rows(report: an.BacktestReport) -> list[dict]:
 
 
 def _policy_table(title: str, policies: Sequence[str]):
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
+    table = common.table(title)
     table.add_column("")
     for policy in policies:
         table.add_column(policy, justify="right")
@@ -353,10 +351,8 @@ def _print_attribution(console, result: BacktestResult) -> None:
 
 
 def _print_episodes(console, report: an.BacktestReport) -> None:
-    from rich.table import Table
-
     policies = report.result.policies
-    table = Table(title="Stress windows: P&L in the window, dollars", title_justify="left")
+    table = common.table("Stress windows: P&L in the window, dollars")
     for name in ("window", "dates", "SPX", "VIX high"):
         table.add_column(name, justify="left" if name in ("window", "dates") else "right")
     for policy in policies:
@@ -389,14 +385,12 @@ def _print_episodes(console, report: an.BacktestReport) -> None:
 
 
 def _print_bootstrap(console, report: an.BacktestReport) -> None:
-    from rich.table import Table
-
     b = report.bootstrap
     title = (
         f"Uncertainty: {b.confidence:.0%} intervals, moving-block bootstrap ({b.n_resamples:,} "
         f"resamples of {b.n} trades in blocks of {b.block_length}, seed {b.seed})"
     )
-    table = Table(title=title, title_justify="left")
+    table = common.table(title)
     for name in ("", "total P&L", "5% CVaR / trade", "max drawdown by trade"):
         table.add_column(name, justify="left" if not name else "right")
     for name in [*report.result.policies, *b.contrasts]:
@@ -418,11 +412,8 @@ def _print_bootstrap(console, report: an.BacktestReport) -> None:
 
 
 def _print_sensitivity(console, report: an.BacktestReport) -> None:
-    from rich.table import Table
-
-    table = Table(
-        title="How the headline figures move with each modelling choice (dollars)",
-        title_justify="left",
+    table = common.table(
+        "How the headline figures move with each modelling choice (dollars)",
     )
     keys = list(report.sensitivity[0][2])
     table.add_column("")
@@ -447,11 +438,9 @@ def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
         )
     if fmt == "csv":
         return common.emit_csv([{**p, **r} for p, r in zip(grid, money, strict=True)])
-    from rich.table import Table
-
     console = common.console()
     keys = list(grid[0])
-    table = Table(title=f"Sweep: {len(grid)} points, total P&L, dollars", title_justify="left")
+    table = common.table(f"Sweep: {len(grid)} points, total P&L, dollars")
     for k in keys:
         table.add_column(k, justify="right")
     for p in policies:
@@ -492,14 +481,11 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
             row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
             rows.append(row)
         return common.emit_csv(rows)
-    from rich.table import Table
-
     console = common.console()
     r = wf.result
-    table = Table(
-        title=f"Walk-forward ({wf.train_days}-day train, {wf.test_days}-day test windows): "
+    table = common.table(
+        f"Walk-forward ({wf.train_days}-day train, {wf.test_days}-day test windows): "
         f"test-window P&L, dollars",
-        title_justify="left",
     )
     for name in ("test window", "chosen on the train window before it", "train score"):
         table.add_column(name)

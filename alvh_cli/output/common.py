@@ -67,6 +67,16 @@ def console():
     return Console(width=200 if wide else None, markup=False, highlight=False)
 
 
+def table(title: str, **kw):
+    """A rich table titled ``title``: boxed at a terminal, plain aligned columns (no box
+    drawing) into a pipe or a file, where a mail or a script reads it."""
+    from rich.table import Table
+
+    if not sys.stdout.isatty():
+        kw.setdefault("box", None)
+    return Table(title=title, title_justify="left", **kw)
+
+
 def layout_console():
     """The console of the commands laid out by :mod:`alvh_cli.output.layout`: rich at a
     terminal; to a pipe or a file, plain text at ``COLUMNS`` (default 200) columns."""
