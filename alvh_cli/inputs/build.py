@@ -21,6 +21,7 @@ from alvh_cli.model.domain import (
     Smile,
     SpxSurface,
     SviSlice,
+    opening_trade,
 )
 from alvh_cli.model.timing import resolve_asof, settlement_timestamp
 
@@ -76,7 +77,7 @@ def _position(pv: dict, source: str, key: str) -> Position:
     every = [_leg(lv, f"{key}.legs[{j}]") for j, lv in enumerate(pv["legs"])]
     bare = Position(pv["id"], (), 1.0, pv.get("opened"))
     opening = [g for g in every if bare.is_opening(g)]
-    units = max((abs(g.quantity) for g in opening), default=0) or max(
+    units = max((abs(g.quantity) for g in opening_trade(opening)), default=0) or max(
         (abs(g.quantity) for g in every if g.underlying == "SPX"), default=1
     )
     credit = pv.get("credit")

@@ -107,8 +107,10 @@ def _check_position(position: Position, layout: Layout, source: str) -> None:
         check_trading_day(g.expiry, what, source, f"{g.key}.{'occ' if occ else 'expiry'}")
         check_listed(g, source, f"{g.key}.{'occ' if occ else 'root'}")
         check_leg_dates(g, position, source)
-    opening = [(g, occ) for g, occ in zip(every, from_occ, strict=True) if position.is_opening(g)]
-    wings = check_opening([g for g, _ in opening], [o for _, o in opening], source, position.key)
+    occ_of = {id(g): occ for g, occ in zip(every, from_occ, strict=True)}
+    trade = position.opening_trade  # a leg closed in part is two legs of one contract
+    wings = check_opening(list(trade), [occ_of.get(id(g), False) for g in trade], source,
+                          position.key)  # fmt: skip
     given = position.key in layout.credit_given
     if not given:
         check_net_credit(position, source)

@@ -104,6 +104,12 @@ class Position:
         return tuple(g for g in (*self.legs, *self.closed) if self.is_opening(g))
 
     @functools.cached_property
+    def opening_trade(self) -> tuple[Leg, ...]:
+        """The opening trade as it was done: the opening legs of each contract as one leg of
+        their total size (a leg closed in part is written as two), first-seen order."""
+        return opening_trade(self.opening)
+
+    @functools.cached_property
     def layer_legs(self) -> tuple[Leg, ...]:
         """The legs held that alvh recommended (VIX hedges, Layer 3 synthetics and rolls)."""
         return tuple(g for g in self.legs if g.layer is not None)
@@ -219,6 +225,19 @@ class Position:
             if g.underlying == "SPX" and not self.is_opening(g)
         )
         return float(held + closing + later) / self.units
+
+
+def opening_trade(legs) -> tuple[Leg, ...]:
+    """``legs`` with the legs of one contract and side (long or short) summed into the
+    first of them: a leg closed in part is written as the part held and the part closed."""
+    from dataclasses import replace
+
+    total: dict[tuple, Leg] = {}
+    for g in legs:
+        key = (g.contract, g.quantity > 0)
+        first = total.get(key)
+        total[key] = g if first is None else replace(first, quantity=first.quantity + g.quantity)
+    return tuple(total.values())
 
 
 def _short_spx(g: Leg) -> bool:
