@@ -609,3 +609,26 @@ def test_the_readme_cron_script_mails_a_breached_position_held(tmp_path):
     assert "action or attention today" in (tmp_path / "mail.args").read_text()
     body = (tmp_path / "mail.body").read_text()
     assert body.startswith("dec-call  hold !  mark 3.04x >= 3x; layer 3: holding is the best")
+
+
+def test_a_breached_position_held_is_listed_in_every_format(tmp_path, alvh, monkeypatch):
+    """Through its short call at 3.04x, the decision is to hold: the review still lists it,
+    with its decision and reason, in the table, the JSON (attention: true) and the CSV."""
+    sample = (ROOT / "sample_positions" / "call_tested.toml").read_text()
+    book = tmp_path / "dec.toml"
+    book.write_text(re.sub(r"(?m)^spx = .*$", "spx = 6240", sample))
+    args = ["review", book, "--no-journal"]
+    data = json.loads(alvh([*args, "--format", "json"]).out)
+    (rec,) = data["recommendations"]
+    assert (rec["action"], rec["attention"]) == ("hold", True)
+    assert rec["reason"].startswith("mark 3.04x >= 3x; layer 3: holding is the best")
+    assert rec["alternatives"] and data["positions"][0]["attention"] is True
+    rows = list(csv.DictReader(io.StringIO(alvh([*args, "--format", "csv"]).out)))
+    assert [(r["id"], r["rec.action"], r["rec.attention"]) for r in rows] == [
+        ("dec-call", "hold", "True")
+    ]
+    assert rows[0]["rec.reason"] == rec["reason"]
+    table = alvh(args)
+    assert table.code == 1
+    assert "hold !" in table.out and rec["reason"][:40] in table.out
+    assert "1 held with attention" in table.out and "nothing to do today" not in table.out
