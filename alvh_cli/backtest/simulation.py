@@ -366,11 +366,13 @@ def _apply(
     if action == Action.OPEN_HEDGE:
         t.hedge_spend -= opened_cash
     t.actions.append(f"{day} {_describe(rec)}")
-    if action == Action.CLOSE_VERTICAL:
-        t.managed = False  # what is left is one vertical: held to expiry, not a condor
-    if action in (Action.TAKE_PROFIT, Action.CLOSE_POSITION) or not any(
-        g.layer is None for g in t.legs
+    side = rec.trades[0].leg.type
+    if action == Action.CLOSE_VERTICAL and not any(
+        g.type == side and g.quantity < 0 and g.layer is None for g in t.legs
     ):
+        t.managed = False  # what is left is one vertical: held to expiry, not a condor
+    # a close of k of N lots leaves the rest of the condor to the method
+    if action == Action.TAKE_PROFIT or not any(g.layer is None for g in t.legs):
         t.closed_at = i - t.entry.first
         t.reason = "profit_take" if action == Action.TAKE_PROFIT else "stop"
         t.exit_mark = mark

@@ -65,9 +65,10 @@ class Alternative:
     figures: RiskFigures
     cost: float = dollars()  # trading cost: half-spreads and fees, > 0
     cash: float = dollars()  # net premium at the assumed fills: > 0 received, < 0 paid
-    eligible: bool = True  # passes the EV and tail/spread tests
+    eligible: bool = True  # meets the trader's CVaR limit (always, without one)
     why_not: str = ""
     trades: tuple[TradeLeg, ...] = ()
+    objective: float = dollars(default=0.0)  # EV + γ·CVaR: what the choice maximises
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Recommendation:
     fees); ``cash`` the net premium at the assumed fills (> 0 received). ``before``
     and ``after`` are the position's scenario figures without and with the
     change; ``alternatives`` what else was evaluated (Layer 3).
+    ``objective_before`` and ``objective_after`` are what the decision maximises
+    (:mod:`alvh_cli.method.decision`) of ``before`` and ``after``.
     ``attention`` marks a decision a trader must see even when it is to hold
     (Layer 3, or past the 2x stop). ``orders`` are the trades as a broker takes them
     (:func:`alvh_cli.method.orders.with_orders`: netted against the position's legs,
@@ -96,6 +99,9 @@ class Recommendation:
     attention: bool = False
     budget_limited: bool = False
     orders: tuple[Order, ...] = ()
+    objective_before: float | None = dollars(default=None)  # EV + γ·CVaR of before / after
+    objective_after: float | None = dollars(default=None)
+    preference: str = ""  # the objective and limit the alternatives were weighed by
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from alvh_cli.method.actions import (
     Roll,
     TradeLeg,
 )
+from alvh_cli.method.decision import Preference, change_text, objective_text
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
 from alvh_cli.method.scenarios import MIN_WINDOWS, RiskFigures
@@ -295,6 +296,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
 
     deployed = max(p.hedge_layers, default=0)
     t1 = thresholds(rules, regime)[0]
+    pref = Preference.from_rules(rules, p.credit_dollars)
     if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
         attention = False
@@ -302,11 +304,11 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
         target = force_layer or layer
         sizing_due = target in (1, 2) and side == "put" and deployed < target
         if p.hedges and pv.open_multiple < t1 * rules.unwind_fraction:
-            recs += unwind(pv, ev, t1 * rules.unwind_fraction, before)
+            recs += judged(unwind(pv, ev, t1 * rules.unwind_fraction, before), pref)
         elif p.hedges and not sizing_due:
             # a layer being added needs the hedges on: no profit taken on them that day
-            recs += monetise(pv, ev, before, integral=integral)
-            recs += roll_hedges(pv, ev, before)
+            recs += judged(monetise(pv, ev, before, integral=integral), pref)
+            recs += judged(roll_hedges(pv, ev, before), pref)
         if force_layer is None and (layer == 3 or (side == "call" and layer >= 1)):
             from alvh_cli.method import layer3 as layer3_mod
 
@@ -335,7 +337,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
                     ev, p, held, before, pv.values.price, target, expiries, stress_col,
                     integral=integral,
                 )  # fmt: skip
-                recs += open_hedges(plan, ev, why, attention)
+                recs += open_hedges(plan, ev, why, attention, pref)
         elif not recs:
             recs.append(Recommendation(Action.HOLD, why, layer or None, before=before))
     if not recs:
@@ -348,8 +350,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
                 reason=f"{recs[0].reason}; past the 2x stop (mark {pv.mark_multiple:.2f}x): "
                 "alvh holds, the figures say why",
             )
-    # a method sized in fractions of a contract (a backtest) has no orders to send
-    recs = _with_orders(recs, p) if integral else tuple(recs)
+    recs = _with_orders([_scored(r, pref) for r in recs], p)
     return PositionCheck(
         p,
         p.expiry,
@@ -384,6 +385,16 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
                 strict=True,
             )
         ),
+    )
+
+
+def _scored(r: Recommendation, pref: Preference) -> Recommendation:
+    """``r`` with the objective of its figures before and after."""
+    if r.before is None:
+        return r
+    after = r.after if r.after is not None else r.before
+    return replace(
+        r, objective_before=pref.objective(r.before), objective_after=pref.objective(after)
     )
 
 
@@ -451,8 +462,10 @@ def _closed(pv: PositionValues, regime: Regime) -> PositionCheck:
 
 def _with_orders(recs, p: Position) -> tuple[Recommendation, ...]:
     """Each recommendation with the orders of its trades (the order code is loaded only
-    where a recommendation trades)."""
-    if not any(r.trades for r in recs):
+    where a recommendation trades; a method sized in fractions has no orders to send)."""
+    if not any(r.trades for r in recs) or any(
+        not float(t.quantity).is_integer() for r in recs for t in r.trades
+    ):
         return tuple(recs)
     from alvh_cli.method.orders import with_orders
 
@@ -491,25 +504,22 @@ def layer3_decision(
     """The chosen alternative as a recommendation, the others beside it."""
     alt = l3.alternatives[l3.chosen]
     hold = l3.alternatives[0]
-    others = len(l3.alternatives) - 1
+    pref = l3.preference
+    n = len(l3.alternatives)
     if alt.action == Action.HOLD:
         if layer < 3:
             reason = f"{why}; call side tested: no adjustment beats holding over the scenarios"
         else:
-            reason = (
-                f"{why}; layer 3: holding is the best of {others + 1} alternatives "
-                f"(CVaR {hold.figures.cvar:,.0f}, EV {hold.figures.ev:,.0f})"
-            )
+            reason = f"{why}; layer 3: holding is the best of {n} alternatives"
+        reason += f" ({objective_text(pref, hold.figures)})"
         return Recommendation(
             Action.HOLD, reason, layer, before=hold.figures, after=hold.figures,
-            alternatives=l3.alternatives, attention=attention,
+            alternatives=l3.alternatives, attention=attention, preference=pref.describe(),
         )  # fmt: skip
-    gain = alt.figures.cvar - hold.figures.cvar
-    reason = (
-        f"{why}; {alt.name}: CVaR {hold.figures.cvar:,.0f} → {alt.figures.cvar:,.0f} "
-        f"({gain:+,.0f}), EV {hold.figures.ev:,.0f} → {alt.figures.ev:,.0f}, "
-        f"best of {others + 1}"
-    )
+    reason = f"{why}; {alt.name}: {change_text(pref, hold.figures, alt.figures)}, best of {n}"
+    if pref.limited and not pref.meets(hold.figures):
+        within = "within" if pref.meets(alt.figures) else "none within; the smallest tail loss"
+        reason += f" ({within} the CVaR limit {pref.cvar_floor:,.0f})"
     common = dict(
         reason=reason,
         layer=3,
@@ -520,6 +530,7 @@ def layer3_decision(
         after=alt.figures,
         alternatives=l3.alternatives,
         attention=attention,
+        preference=pref.describe(),
     )
     if alt.action == Action.CONVERT:
         first = alt.trades[0].leg
@@ -553,8 +564,20 @@ def layer3_decision(
 
 
 def open_hedges(
-    plan: hedges_mod.HedgePlan, ev: Evaluator, why: str, attention: bool
+    plan: hedges_mod.HedgePlan, ev: Evaluator, why: str, attention: bool, pref: Preference
 ) -> list[Recommendation]:
+    if plan.chosen and pref.choose([plan.before, plan.after]) == 0:
+        return [
+            Recommendation(
+                Action.HOLD,
+                f"{why}; the best hedge within the budget does not beat holding: "
+                f"{change_text(pref, plan.before, plan.after)}",
+                plan.layer,
+                before=plan.before,
+                after=plan.before,
+                attention=attention,
+            )  # fmt: skip
+        ]
     if not plan.chosen:
         return [
             Recommendation(
@@ -632,8 +655,9 @@ def _close(pv, ev, items, fraction_units=None) -> tuple[TradeLeg, ...]:
     return trade(ev.market, legs, qty, [float(pv.values.price[i]) for i, _ in items], costs, False)
 
 
-def _after_removing(pv, ev, leg_pnl_rows, remove_qty: dict[int, int], cost: float, before):
-    """Figures of the position with ``remove_qty`` contracts of some legs closed."""
+def _after_removing(pv, ev, leg_pnl_rows, remove_qty: dict, cost: float, before, added=None):
+    """Figures of the position with ``remove_qty`` contracts of some legs closed, and
+    ``added`` (legs, today's prices, P&L per scenario) opened."""
     legs, today = [], []
     pnl = np.zeros(ev.scenarios.n)
     for i, g in enumerate(pv.legs):
@@ -643,7 +667,35 @@ def _after_removing(pv, ev, leg_pnl_rows, remove_qty: dict[int, int], cost: floa
         legs.append(replace(g, quantity=q))
         today.append(float(pv.values.price[i]))
         pnl += leg_pnl_rows[i] * (q / g.quantity)
+    if added is not None:
+        legs += list(added[0])
+        today += [float(x) for x in added[1]]
+        pnl += added[2]
     return ev.figures(pnl - cost, legs, today, cost)
+
+
+def judged(recs: Sequence[Recommendation], pref: Preference) -> list[Recommendation]:
+    """Each trade kept when its figures after beat holding under ``pref`` (the figures
+    said in its reason), else a hold that says what it would have done."""
+    out = []
+    for r in recs:
+        if not r.trades or r.after is None:
+            out.append(r)
+            continue
+        figures = change_text(pref, r.before, r.after)
+        if pref.choose([r.before, r.after]) == 1:
+            out.append(replace(r, reason=f"{r.reason}: {figures}"))
+        else:
+            out.append(
+                Recommendation(
+                    Action.HOLD,
+                    f"{r.reason}; not done, it does not beat holding: {figures}",
+                    r.layer,
+                    before=r.before,
+                    after=r.before,
+                )
+            )
+    return out
 
 
 def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation]:
@@ -742,6 +794,7 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
     p, market, rules = pv.position, pv.market, pv.rules
     today = market.asof.date()
     costs = Costs.from_rules(rules)
+    rows = None
     out: list[Recommendation] = []
     for layer in p.hedge_layers:
         items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX" and g.is_option]
@@ -766,9 +819,14 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
             continue
         new = [replace(g, expiry=later[0], entry_price=0.0, key="") for _, g in items]
         closes = _close(pv, ev, items)
-        model = value_legs(market, new).price
-        opens = trade(market, new, [g.quantity for g in new], model, costs, True)
+        new_values = value_legs(market, new)
+        opens = trade(market, new, [g.quantity for g in new], new_values.price, costs, True)
         trades = closes + opens
+        cost = trading_cost(trades, costs)
+        rows = ev.pnl(pv.legs, pv.values) if rows is None else rows
+        added = (new, new_values.price, ev.pnl(new, new_values).sum(axis=0))
+        remove = {i: -g.quantity for i, g in items}
+        after = _after_removing(pv, ev, rows, remove, cost, before, added)
         out.append(
             Roll(
                 Action.ROLL,
@@ -777,9 +835,10 @@ def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
                 f"{later[0]}",
                 layer,
                 trades=trades,
-                trading_cost=trading_cost(trades, costs),
+                trading_cost=cost,
                 cash=cash(trades),
                 before=before,
+                after=after,
                 what=f"hedge layer {layer}",
                 from_expiry=expiry,
                 to_expiry=later[0],

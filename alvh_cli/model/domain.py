@@ -168,6 +168,11 @@ class Position:
         wing = min(wings, key=lambda g: abs(g.strike - short.strike), default=None)
         return short, wing
 
+    @property
+    def credit_dollars(self) -> float:
+        """The opening credit received, dollars (points × units × the SPX multiplier)."""
+        return self.credit * self.units * 100.0
+
     @functools.cached_property
     def revision(self) -> str:
         """A short fingerprint of the trade as recorded (legs held and closed, credit, size):

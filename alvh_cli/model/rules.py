@@ -92,11 +92,27 @@ DEFAULTS: dict[str, Rule] = {
         7, "a rolled vertical expires at least this many days after the old one", 1, 365, True
     ),
     "roll_delta": Rule(0.16, "|delta| of the short strike of a rolled vertical", 0.01, 0.5),
-    "layer3_ev_slack": Rule(
+    # The trader's risk preference: every decision maximises EV + risk_aversion × CVaR.
+    "risk_aversion": Rule(
         0.1,
-        "an alternative may lose EV against hold by its trading cost and this share of it more",
+        "γ: each decision maximises EV + γ·CVaR (dollars, net of trading cost); γ = 0.1 "
+        "gives up $10 of expected P&L to cut the 5%-worst average loss by $100",
+        0.0,
+        100.0,
+    ),
+    "cvar_limit": Rule(
         0,
-        10,
+        "a position's CVaR (dollars) must not be worse than −this: the best objective within "
+        "it, else the smallest tail loss; 0 no limit",
+        0.0,
+        1e9,
+    ),
+    "cvar_limit_credit": Rule(
+        0,
+        "the same limit as a multiple of the position's opening credit dollars (the tighter "
+        "of the two applies); 0 no limit",
+        0.0,
+        1000.0,
     ),
     "spx_half_spread": Rule(
         0.10, "assumed half bid/ask spread of an unquoted SPX option, points", 0, 10
@@ -134,6 +150,8 @@ DEFAULTS: dict[str, Rule] = {
 # Keys of the first method, refused with what replaced them (a silent no-op would hide
 # that a file's setting no longer does anything).
 RETIRED = {
+    "layer3_ev_slack": "every alternative is now chosen by its objective EV + risk_aversion × "
+    "CVaR (trading cost included): see risk_aversion and cvar_limit",
     "layer1_coverage": "layer 1 is now sized by CVaR: see layer1_budget_share and "
     "hedge_min_cvar_per_dollar",
     "layer2_coverage": "layer 2 is now sized by CVaR: see hedge_budget and "

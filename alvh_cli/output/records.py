@@ -112,6 +112,7 @@ def alternative_json(a) -> dict:
         **figures_json(a.figures),
         "trading_cost": Dollars(a.cost),
         "cash": Dollars(a.cash),
+        "objective": Dollars(a.objective),
         "eligible": a.eligible,
         "why_not": a.why_not or None,
         "legs": [trade_json(t) for t in a.trades],
@@ -174,7 +175,13 @@ def recommendation_json(r) -> dict:
     out["orders"] = [order_json(o) for o in orders]
     out.update(figures_json(r.before, "_before"))
     out.update(figures_json(r.after, "_after"))
+    if r.objective_before is not None:
+        out.update(
+            objective_before=Dollars(r.objective_before),
+            objective_after=Dollars(r.objective_after),
+        )
     if r.alternatives:
+        out["preference"] = r.preference
         out["alternatives"] = [alternative_json(a) for a in r.alternatives]
     return out
 

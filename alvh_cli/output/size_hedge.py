@@ -181,7 +181,7 @@ def print_one(console, pc) -> None:
 
 
 def _loss(x) -> str:
-    from alvh_cli.output.check import loss
+    from alvh_cli.output.common import loss_text as loss
 
     value = loss(x)
     return value if value == "unlimited" else f"${value}"
