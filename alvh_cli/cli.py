@@ -72,6 +72,7 @@ FLAGS = {
     "vix": "--vix",
     "vix_expiry": "--vix-expiry",
     "walk_forward": "--walk-forward",
+    "frontier": "--frontier",
     "workers": "--workers",
 }
 
@@ -721,6 +722,12 @@ TRAIN_DAYS = typer.Option(
 TEST_DAYS = typer.Option(
     backtest_defaults.TEST_DAYS, "--test-days", help="Walk-forward test window, days."
 )
+FRONTIER = typer.Option(
+    False,
+    "--frontier",
+    help="Run alvh at each risk_aversion from 0 to 1 (and CVaR limits of 1-3x the credit): "
+    "total P&L against 5% CVaR per trade beside hold and the stops, with 95% intervals.",
+)
 OBJECTIVE = typer.Option(
     None,
     "--objective",
@@ -752,6 +759,7 @@ def backtest(
     train_days: int = TRAIN_DAYS,
     test_days: int = TEST_DAYS,
     objective: str | None = OBJECTIVE,
+    frontier: bool = FRONTIER,
 ) -> None:
     """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.
 
@@ -782,6 +790,7 @@ def backtest(
         train_days=train_days,
         test_days=test_days,
         objective=objective,
+        frontier=frontier,
         progress=out.progress_bars,
     )
     out.emit_run(run.outcome, fmt.value)

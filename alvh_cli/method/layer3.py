@@ -250,10 +250,9 @@ def _rolls(ev, held: _Held, side: str, pair) -> list:
         k_s, k_l = sorted((s_new.strike, l_new.strike))
         where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
         for_ = f"{abs(net):.2f} {'credit' if net >= 0 else 'debit'}"
-        if net < 0 and s_new.strike != short.strike:  # not a roll: a close and a new sale
-            name = f"close {side}s, sell {where} ({for_})"
-        else:
-            name = f"roll {side}s to {where} ({for_})"
+        if net < 0 and s_new.strike != short.strike:
+            continue  # not a roll but a close and a new sale, for a debit: not offered
+        name = f"roll {side}s to {where} ({for_})"
         out.append(Alternative(name, Action.ROLL, fig, cost, cash(trades), trades=trades))
     return out
 

@@ -507,13 +507,72 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
     )
 
 
+# --------------------------------------------------------------------------- the frontier
+
+
+def emit_frontier(fr, fmt: str) -> None:
+    """Each point's total P&L and 5% CVaR per trade with their intervals, the baselines
+    first; then what the targets ask and what the frontier gives."""
+    data = fr.to_dict()
+    if fmt == "json":
+        return common.emit_json(data)
+    rows = [*fr.baselines, *fr.points]
+    if fmt == "csv":
+        return common.emit_csv(
+            [
+                {
+                    "policy": p.policy,
+                    "point": p.label,
+                    **{f"total_pnl.{k}": common.Dollars(v) for k, v in p.total.as_dict().items()},
+                    **{f"cvar_5.{k}": common.Dollars(v) for k, v in p.cvar.as_dict().items()},
+                }
+                for p in rows
+            ]
+        )
+    console = common.console()
+    table = common.table(
+        f"Frontier: total P&L and 5% CVaR per trade over {fr.trades} condors, dollars, "
+        f"95% intervals"
+    )
+    for name, justify in (("policy", "left"), ("point", "left"), ("total P&L", "right"),
+                          ("5% CVaR / trade", "right")):  # fmt: skip
+        table.add_column(name, justify=justify)
+    for p in rows:
+        table.add_row(
+            p.policy, "" if p.label == p.policy else p.label, _interval(p.total), _interval(p.cvar)
+        )
+    console.print(table)
+    for v in data["targets"]:
+        value = "n/a" if v["value"] is None else f"{v['value']:.2f}"
+        if v["against"] == "hold":
+            what = f"{v['policy']} at {v['point']} keeps {value} of hold's P&L"
+            goal = f"target ≥ {v['target']:.2f}"
+        else:
+            what = (
+                f"{v['policy']} at {v['against']}'s CVaR or better: best {v['point'] or 'none'}, "
+                f"{value}× {v['against']}'s P&L"
+            )
+            goal = f"target ≥ {v['target']:.2f}×"
+        console.print(f"{what} ({goal}: {'met' if v['met'] else 'NOT met'})", highlight=False)
+    console.print(
+        "Every point is in-sample unless the history's period was not used to choose "
+        "anything; the intervals are the moving-block bootstrap's, on the same blocks for "
+        "every point. γ is risk_aversion: each decision maximises EV + γ·CVaR.",
+        highlight=False,
+    )
+
+
+def _interval(iv) -> str:
+    return f"{_money(iv.estimate)} [{_money(iv.low)}, {_money(iv.high)}]"
+
+
 # --------------------------------------------------------------------------- a run
 
 
 def emit_run(outcome: an.BacktestReport | ex.Sweep | ex.WalkForward, fmt: str) -> None:
     """Print what a backtest command ran (``alvh_cli.app.backtest.BacktestRun.outcome``):
     the report, the sweep or the walk-forward."""
-    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward)(outcome, fmt)
+    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward, emit_frontier)(outcome, fmt)
 
 
 def write_files(
@@ -528,12 +587,19 @@ def write_files(
     if plot is not None:
         from alvh_cli.output import backtest_plots as plots
 
-        draw = _pick(outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward)
+        draw = _pick(
+            outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward,
+            plots.plot_frontier,
+        )  # fmt: skip
         draw(outcome, plot)
 
 
-def _pick(outcome, report, sweep, walk_forward):
-    """Of three functions, the one for what ran."""
+def _pick(outcome, report, sweep, walk_forward, frontier):
+    """Of four functions, the one for what ran."""
+    from alvh_cli.backtest.frontier import Frontier
+
+    if isinstance(outcome, Frontier):
+        return frontier
     if isinstance(outcome, ex.WalkForward):
         return walk_forward
     return sweep if isinstance(outcome, ex.Sweep) else report
