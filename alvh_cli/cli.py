@@ -732,7 +732,8 @@ OBJECTIVE = typer.Option(
     None,
     "--objective",
     help="What the walk-forward maximises, POLICY.METRIC (default "
-    f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised).",
+    f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised); "
+    "POLICY.METRIC@OTHER: among the points whose 5% CVaR is no worse than OTHER's.",
 )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -326,9 +327,21 @@ def _closed(
     path[:, e.first + t.closed_at + 1 :] = t.path[:, t.closed_at, None]
     record = trade_record(
         policy, e, t.closed_at, t.reason, t.exit_mark, t.cash, t.fees, t.spread_cost, t.by,
-        reached_2x, t.counts, t.hedge_spend, t.actions,
+        reached_2x, t.counts, t.hedge_spend, t.actions, hedge_days(t.closed),
     )  # fmt: skip
     return record, path
+
+
+def hedge_days(closed: Sequence[Leg]) -> list[int]:
+    """Calendar days each VIX hedge bought was held: from its opening to the last close of
+    any of its contracts (a trim sells part, the rest rides), one figure per long leg
+    opened (a spread's long call; a future)."""
+    last: dict[tuple, date] = {}
+    for g in closed:
+        if g.underlying == "VIX" and g.quantity > 0 and g.opened and g.closed:
+            key = (g.type, g.strike, g.expiry, g.opened)
+            last[key] = max(last.get(key, g.closed), g.closed)
+    return [(end - key[3]).days for key, end in last.items()]
 
 
 def _slice_values(values, start: int, stop: int):

@@ -309,35 +309,38 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
             # a layer being added needs the hedges on: no profit taken on them that day
             recs += judged(monetise(pv, ev, before, integral=integral), pref)
             recs += judged(roll_hedges(pv, ev, before), pref)
-        if force_layer is None and (layer == 3 or (side == "call" and layer >= 1)):
+        weigh = layer >= (1 if side == "call" else rules.adjust_from_layer)
+        if force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
             l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
-            decision = layer3_decision(l3, layer, why, side, attention, p)
+        hedging = target in (1, 2) and (side == "put" or force_layer is not None)
+        if hedging and (deployed < target or force_layer is not None):
+            from alvh_cli.method import hedges as hedges_mod
+
+            expiries = vix_expiries or hedges_mod.candidate_expiries(
+                market, p.expiry, (market.asof + timedelta(days=1)).date()
+            )
+            plan = hedges_mod.plan(
+                ev, p, held, before, pv.values.price, target, expiries, stress_col,
+                integral=integral,
+            )  # fmt: skip
+        if l3 is not None and not _hedge_wins(plan, l3, pref):
+            decision = layer3_decision(l3, layer, why, side, attention, p, plan)
             # closing everything makes the hedges' own orders moot
             recs = [decision] if decision.action == Action.CLOSE_POSITION else [*recs, decision]
-        elif target in (1, 2) and (side == "put" or force_layer is not None):
-            if deployed >= target and force_layer is None:
-                recs.append(
-                    Recommendation(
-                        Action.HOLD,
-                        f"{why}; layer {deployed} already on",
-                        layer,
-                        before=before,
-                        attention=attention,
-                    )  # fmt: skip
-                )
-            else:
-                from alvh_cli.method import hedges as hedges_mod
-
-                expiries = vix_expiries or hedges_mod.candidate_expiries(
-                    market, p.expiry, (market.asof + timedelta(days=1)).date()
-                )
-                plan = hedges_mod.plan(
-                    ev, p, held, before, pv.values.price, target, expiries, stress_col,
-                    integral=integral,
+        elif plan is not None:
+            recs += open_hedges(plan, ev, why, attention, pref)
+        elif hedging:
+            recs.append(
+                Recommendation(
+                    Action.HOLD,
+                    f"{why}; layer {deployed} already on",
+                    layer,
+                    before=before,
+                    attention=attention,
                 )  # fmt: skip
-                recs += open_hedges(plan, ev, why, attention, pref)
+            )
         elif not recs:
             recs.append(Recommendation(Action.HOLD, why, layer or None, before=before))
     if not recs:
@@ -498,20 +501,32 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
 # ------------------------------------------------------------------ layer 3
 
 
+def _hedge_wins(plan, l3, pref: Preference) -> bool:
+    """The hedge program's choice beats every Layer 3 alternative (hold among them)."""
+    if plan is None or not plan.chosen:
+        return False
+    figures = [a.figures for a in l3.alternatives]
+    return pref.choose([*figures, plan.after]) == len(figures)
+
+
 def layer3_decision(
-    l3: layer3_mod.Layer3, layer: int, why: str, side: str, attention: bool, p: Position
-) -> Recommendation:
-    """The chosen alternative as a recommendation, the others beside it."""
+    l3: layer3_mod.Layer3, layer: int, why: str, side: str, attention: bool, p: Position,
+    plan=None,
+) -> Recommendation:  # fmt: skip
+    """The chosen alternative as a recommendation, the others beside it (and the hedge
+    program's choice, ``plan``, which it beat)."""
     alt = l3.alternatives[l3.chosen]
     hold = l3.alternatives[0]
     pref = l3.preference
     n = len(l3.alternatives)
     if alt.action == Action.HOLD:
-        if layer < 3:
-            reason = f"{why}; call side tested: no adjustment beats holding over the scenarios"
-        else:
-            reason = f"{why}; layer 3: holding is the best of {n} alternatives"
+        reason = f"{why}; holding is the best of {n} alternatives"
         reason += f" ({objective_text(pref, hold.figures)})"
+        if plan is not None and plan.chosen:
+            reason += (
+                f"; the best layer {plan.layer} hedge, ${plan.spend:,.0f}, would give "
+                f"{pref.objective(plan.after):,.0f}"
+            )
         return Recommendation(
             Action.HOLD, reason, layer, before=hold.figures, after=hold.figures,
             alternatives=l3.alternatives, attention=attention, preference=pref.describe(),

@@ -42,6 +42,15 @@ DEFAULTS: dict[str, Rule] = {
         3.0, "mark multiple that brings in layer 3 (its alternatives are evaluated)", 1.0, 30
     ),
     "layer3_short_delta": Rule(0.50, "|delta| of a short leg that brings in layer 3", 0.05, 1.0),
+    "adjust_from_layer": Rule(
+        1,
+        "from this layer the Layer 3 adjustments (closes, conversions, rolls) are weighed "
+        "beside holding and the hedges on a tested put side (the call side, which has no "
+        "hedges, from layer 1)",
+        1,
+        3,
+        True,
+    ),
     "hedge_budget": Rule(
         0.35, "all VIX hedge debits as a share of the opening credit dollars", 0.0, 5.0
     ),

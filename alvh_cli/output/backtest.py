@@ -61,6 +61,7 @@ TRADE_COLUMNS = (
     "trims",
     "unwinds",
     "reached_2x",
+    "hedge_days",
     "actions",
 )
 MONEY_COLUMNS = ("fees", "spread_cost", "max_loss", "hedge_spend", "hedge_pnl")
@@ -145,6 +146,7 @@ ROWS = (  # (label, summary key, kind)
     ("half-spreads paid", "spread_cost", "money"),
     ("hedge spend (VIX layers)", "hedge_spend", "money"),
     ("VIX layers / conversions / rolls / trims / unwinds", "hedges", "counts"),
+    ("  median days a VIX hedge was held", "median_hedge_days", "days"),
     ("trades that reached 2x", "adjusted_trades", "int"),
     ("  their total P&L", "adjusted_pnl", "money"),
     ("  their mean P&L", "adjusted_mean_pnl", "money"),
@@ -155,6 +157,8 @@ def _format(kind: str, summary: dict, key: str) -> str:
     value = summary[key]
     if kind == "int":
         return str(value)
+    if kind == "days":
+        return "n/a" if value is None or math.isnan(value) else f"{value:g}"
     if kind == "pct":
         return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
     if kind == "exits":
