@@ -71,7 +71,15 @@ def test_vix_option_vol_rises_with_vix():
     assert p.vix_option_atm(12.0) == pytest.approx(0.799867, abs=2e-6)
     m = day_market(date(2018, 2, 5), 2648.94, 37.32, p, 5.0, ())
     assert m.vix_vol.atm == pytest.approx(0.9 * (37.32 / 16) ** 0.41)
-    assert m.spx_vol.atm == pytest.approx(0.3732) and m.spx_vol.skew_term == p.spx_skew_term
+    assert m.spx_vol.skew_term == p.spx_skew_term
+
+
+def test_spx_atm_vol_is_a_ratio_of_vix():
+    # ATM = atm_ratio·VIX/100: 0.88·37.32/100 = 0.328416 at the default, 0.3732 at ratio 1
+    m = day_market(date(2018, 2, 5), 2648.94, 37.32, BacktestParams(), 5.0, ())
+    assert m.spx_vol.atm == pytest.approx(0.328416, abs=1e-9)
+    m = day_market(date(2018, 2, 5), 2648.94, 37.32, make_params({"atm_ratio": 1.0}), 5.0, ())
+    assert m.spx_vol.atm == pytest.approx(0.3732, abs=1e-9)
 
 
 def test_costs_from_params():
@@ -104,3 +112,17 @@ def test_params_generated_from_the_table():
         make_params({"slippage_spx": 0.05})
     with pytest.raises(InputError, match="exchange_fees: must be between 0 and 10"):
         make_params({"exchange_fees": -1})
+
+
+def test_model_sensitivity_runs_the_atm_ratios():
+    from alvh_cli.backtest.experiments import model_points
+    from alvh_cli.model.rules import Rules
+
+    def ratios(base):
+        points = [p for _, p in model_points(base, Rules())]
+        return [p["atm_ratio"] for p in points if set(p) == {"atm_ratio"}]
+
+    # the two chains' ATM / VIX and the first build's ATM = VIX, beside the default 0.88
+    assert ratios(BacktestParams()) == [0.77, 0.87, 1.0]
+    assert ratios(make_params({"atm_ratio": 0.87})) == [0.77, 1.0]  # not the run itself again
+    assert LEGACY["atm_ratio"] == 1.0

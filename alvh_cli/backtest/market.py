@@ -1,10 +1,10 @@
 """The backtest's market model: the closes it runs on and the modelled snapshot of each.
 
 Option prices are modelled from VIX, not historical quotes: SPX options by BSM with ATM vol
-VIX/100 and a smile whose slope depends on the tenor; VIX futures from the mean-reverting
-curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ = ``rules.vix_term_kappa``; VIX options by Black-76
-with an ATM vol that rises with VIX (``params`` gives each rule and its source). Every
-daily close is priced at 16:00 New York.
+``atm_ratio``·VIX/100 and a smile whose slope depends on the tenor; VIX futures from the
+mean-reverting curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ = ``rules.vix_term_kappa``; VIX options
+by Black-76 with an ATM vol that rises with VIX (``params`` gives each rule and its source).
+Every daily close is priced at 16:00 New York.
 """
 
 from __future__ import annotations
@@ -70,8 +70,11 @@ def vix_future(vix: float, theta: float, kappa: float, tau: float) -> float:
 
 
 def spx_smile(vix: float, params: BacktestParams) -> Smile:
-    """The SPX smile on a day with this VIX: ATM VIX/100, the tenor-dependent slope."""
-    return Smile(vix / 100.0, params.spx_skew, params.spx_smile, params.spx_skew_term)
+    """The SPX smile on a day with this VIX: ATM ``atm_ratio``·VIX/100, the tenor-dependent
+    slope."""
+    return Smile(
+        params.atm_ratio * vix / 100.0, params.spx_skew, params.spx_smile, params.spx_skew_term
+    )
 
 
 def day_market(

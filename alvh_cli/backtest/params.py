@@ -7,7 +7,20 @@ and the README read it.
 
 Model defaults and their sources
 --------------------------------
-* SPX smile, iv = VIX/100 + skew(T)·k + smile·k², k = ln(K/F). The slope depends on the
+* SPX ATM vol = ``atm_ratio``·VIX/100, ``atm_ratio`` 0.88: the ATM vol at which the model
+  smile's own 30-day variance swap — the Cboe VIX formula on a fine strike grid of the
+  smile below — equals the VIX (:func:`alvh_cli.model.variance_swap.atm_ratio`: 0.8806 at
+  VIX 16, 0.893 at 10, 0.871 at 30 and at 60: one ratio serves every level). The VIX prices
+  the skew (every strike weighted by 1/K²); ATM vol does not. Real chains agree: the
+  30-day ATM vol was 0.87 × the chain's own VIX-style variance-swap vol on 2019-06-26
+  (14.04 against 16.22; the published VIX closed at 16.21) and 0.78 × on 2025-09-03
+  (12.82 against 16.41; 0.77 with the ATM vol read as 12.67) (``benchmarks/atm_ratio.py``,
+  on the SPXW samples shipped by the volkit package). The model's skew was fitted to a
+  chain like the first; the second's is steeper. ``atm_ratio`` 1 is the first build's
+  ATM = VIX/100, which prices every option with the skew's premium on top; the model
+  sensitivity runs 0.77, 0.87 and 1. The ratio is not refitted when the slope is changed
+  (the first build's −1.1 would fit 0.806).
+* SPX smile, iv = ATM + skew(T)·k + smile·k², k = ln(K/F). The slope depends on the
   tenor T: skew(T) = ``spx_skew`` + ``spx_skew_term``·ln(T / 30 days). Fitted by least
   squares to the slopes of one SPXW end-of-day chain on a calm day (VIX ≈ 16): −0.66 at 23
   days, −0.61 at 44, −0.47 at 87, −0.35 at 188 (a + b·ln T_days with a = −1.161, b =
@@ -69,9 +82,16 @@ PARAMS: dict[str, Param] = {
     # Model.
     "rate": Param(0.02, "risk-free rate, continuous, annual", -0.05, 0.25),
     "dividend_yield": Param(0.018, "SPX dividend yield, continuous, annual", 0, 0.2),
+    "atm_ratio": Param(
+        0.88,
+        "SPX ATM vol as a multiple of VIX/100 (0.88: the smile's 30-day variance swap is "
+        "the VIX; 1: the first build's ATM = VIX)",
+        0.3,
+        2,
+    ),
     "spx_skew": Param(
         -0.638,
-        "SPX smile slope at 30 days (iv = VIX/100 + skew(T)·k + smile·k², k = ln K/F)",
+        "SPX smile slope at 30 days (iv = atm + skew(T)·k + smile·k², k = ln K/F)",
         -10,
         10,
     ),
@@ -102,9 +122,11 @@ PARAMS: dict[str, Param] = {
     "regulatory_fee": Param(0.02815, "options regulatory fee per contract, dollars", 0, 10),
 }
 
-# The first build's model and costs: one SPX slope for every tenor, flat VIX option vol,
-# flat slippage 0.05 (SPX) and 0.02 (VIX) and a $0.65 commission with no other fee.
+# The first build's model and costs: ATM vol = VIX/100, one SPX slope for every tenor, flat
+# VIX option vol, flat slippage 0.05 (SPX) and 0.02 (VIX) and a $0.65 commission with no
+# other fee.
 LEGACY: dict[str, float] = {
+    "atm_ratio": 1.0,
     "spx_skew": -1.1,
     "spx_skew_term": 0.0,
     "vix_vol_power": 0.0,

@@ -184,7 +184,7 @@ def describe(result: BacktestResult) -> list[str]:
         f"Entry: every {day} (next trading day if closed), SPXW Friday nearest {p.dte} DTE, "
         f"short strikes at {p.delta:g} delta, {p.wing:g}-point wings on a {p.strike_step:g}-point "
         f"grid, {p.contracts} contract(s).",
-        f"Model: SPX BSM, ATM vol = VIX/100, skew {p.spx_skew:g} at 30 days "
+        f"Model: SPX BSM, ATM vol = {p.atm_ratio:g} x VIX/100, skew {p.spx_skew:g} at 30 days "
         f"{p.spx_skew_term:+g} per ln(T/30d), smile {p.spx_smile:g}, "
         f"r {p.rate:g}, q {p.dividend_yield:g}; VIX futures F(t) = {p.vix_theta:g} + "
         f"(VIX - {p.vix_theta:g})e^(-{r.vix_term_kappa:g}t); VIX options Black-76, atm "
