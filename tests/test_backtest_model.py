@@ -87,12 +87,13 @@ def test_costs_from_params():
     # SPX half-spread 0.10·max(1, VIX/16): 0.10 at VIX 12, 0.25 at VIX 40
     assert float(c.half_spread("SPX", 12.0)) == pytest.approx(0.10)
     assert float(c.half_spread("SPX", 40.0)) == pytest.approx(0.25)
-    assert float(c.half_spread("VIX", 40.0)) == pytest.approx(0.05)
+    assert float(c.half_spread("VIX", 40.0)) == pytest.approx(0.125)  # 0.05·40/16
     # a $1.20 SPX contract: 0.65 + 0.45 + 0.025 + 0.02815 = 1.15315; the engine's flat fee
     assert float(c.fee_per_contract("SPX", 1.20)) == pytest.approx(1.15315)
     assert c.flat_fee() == pytest.approx(1.15315)
     legacy = CostModel.from_params(make_params(LEGACY))
     assert float(legacy.half_spread("SPX", 40.0)) == pytest.approx(0.05)  # flat
+    assert float(legacy.half_spread("VIX", 40.0)) == pytest.approx(0.02)  # flat
     assert float(legacy.fee_per_contract("VIX", 2.5)) == pytest.approx(0.65)  # commission only
     half = CostModel.from_params(make_params({"spread_multiplier": 0.5, "exchange_fees": 2}))
     assert float(half.half_spread("SPX", 32.0)) == pytest.approx(0.10)  # 0.5·0.10·2

@@ -110,11 +110,16 @@ PARAMS: dict[str, Param] = {
     "spx_half_spread": Param(
         0.10, "SPX option half-spread per leg at VIX <= spx_spread_vix, points", 0, 10
     ),
-    "spx_spread_vix": Param(16, "VIX above which the SPX half-spread grows", 1, 100),
+    "spx_spread_vix": Param(16, "VIX above which the half-spreads (SPX, VIX) grow", 1, 100),
     "spx_spread_power": Param(
         1.0, "SPX half-spread × (VIX/spx_spread_vix)^this above it; 0: flat", 0, 5
     ),
-    "vix_half_spread": Param(0.05, "VIX option half-spread per leg, points", 0, 10),
+    "vix_half_spread": Param(
+        0.05, "VIX option half-spread per leg at VIX <= spx_spread_vix, points", 0, 10
+    ),
+    "vix_spread_power": Param(
+        1.0, "VIX option half-spread × (VIX/spx_spread_vix)^this above it; 0: flat", 0, 5
+    ),
     "spread_multiplier": Param(1.0, "both half-spreads times this", 0, 20),
     "commission": Param(0.65, "broker commission per contract, dollars", 0, 100),
     "exchange_fees": Param(1.0, "Cboe's per-contract fee schedule times this; 0: none", 0, 10),
@@ -133,6 +138,7 @@ LEGACY: dict[str, float] = {
     "spx_half_spread": 0.05,
     "spx_spread_power": 0.0,
     "vix_half_spread": 0.02,
+    "vix_spread_power": 0.0,
     "exchange_fees": 0.0,
     "clearing_fee": 0.0,
     "regulatory_fee": 0.0,

@@ -191,7 +191,8 @@ def describe(result: BacktestResult) -> list[str]:
         f"{p.vix_atm:g} x (VIX/16)^{p.vix_vol_power:g}, skew {p.vix_skew:g}, "
         f"smile {p.vix_smile:g}.",
         f"Costs: half-spread {p.spx_half_spread:g} x max(1, VIX/{p.spx_spread_vix:g})"
-        f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} (VIX) points per leg{spread}; "
+        f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} x max(1, "
+        f"VIX/{p.spx_spread_vix:g})^{p.vix_spread_power:g} (VIX) points per leg{spread}; "
         f"fees ${p.commission:g} commission + Cboe fee (x{p.exchange_fees:g}) + "
         f"${p.clearing_fee:g} OCC + ${p.regulatory_fee:g} ORF per contract "
         f"(${CostModel.from_params(p).flat_fee():.2f} for SPX at $1 or more); none on cash "
