@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -333,7 +334,10 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
             for t in trades
         ] == shared
         for t in trades:
-            assert t["opened"] < t["closed"] <= t["expiry"]
+            assert t["opened"] < t["closed"]
+            if t["closed"] > t["expiry"]:  # a rolled vertical, held to its own expiry
+                rolled = re.findall(r"SPX \S+ (\d{4}-\d\d-\d\d)", t["actions"])
+                assert " roll" in t["actions"] and t["closed"] <= max(rolled)
             assert t["exit_reason"] in ("expiry", "stop", "profit_take")
             assert math.isfinite(t["pnl"])
 
@@ -474,21 +478,21 @@ GOLDEN = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.589109,
-        "mean_pnl": -71.54,
+        "mean_pnl": -68.51,
         "median_pnl": 333.46,
-        "total_pnl": -14450.52,
-        "max_drawdown": 28522.26,
+        "total_pnl": -13838.24,
+        "max_drawdown": 27909.99,
         "worst_trade": -3132.73,
-        "cvar_5": -2026.14,
+        "cvar_5": -1970.48,
         "hedge_spend": 3284.93,
-        "hedge_pnl": 3044.86,
+        "hedge_pnl": 3657.14,
         "hedges": 37,
         "conversions": 2,
         "unwinds": 19,
-        "fees": 1251.9,
+        "fees": 1248.0,
         "adjusted_trades": 69,
-        "adjusted_pnl": -47345.95,
-        "adjusted_mean_pnl": -686.17,
+        "adjusted_pnl": -46733.68,
+        "adjusted_mean_pnl": -677.3,
         "exits": {"expiry": 10, "stop": 73, "profit_take": 119},
     },
 }
@@ -614,26 +618,26 @@ GOLDEN_DEFAULT = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.673267,
-        "mean_pnl": 7.13,
+        "mean_pnl": -9.42,
         "median_pnl": 362.34,
-        "total_pnl": 1440.96,
-        "max_drawdown": 16639.68,
-        "worst_trade": -3700.53,
-        "cvar_5": -1746.61,
-        "pnl_per_unit": 1440.96,
-        "return_on_risk": 0.001849,
-        "pnl_per_day_held": 0.33,
-        "fees": 2404.69,
-        "spread_cost": 20366.93,
+        "total_pnl": -1902.79,
+        "max_drawdown": 19416.24,
+        "worst_trade": -6477.08,
+        "cvar_5": -2037.29,
+        "pnl_per_unit": -1902.79,
+        "return_on_risk": -0.002139,
+        "pnl_per_day_held": -0.43,
+        "fees": 2389.53,
+        "spread_cost": 20244.1,
         "hedge_spend": 9023.17,
-        "hedge_pnl": -3925.9,
+        "hedge_pnl": -7269.64,
         "hedges": 93,
         "conversions": 0,
         "rolls": 16,
         "trims": 2,
         "unwinds": 56,
         "adjusted_trades": 59,
-        "adjusted_pnl": -43073.43,
+        "adjusted_pnl": -46431.8,
         "exits": {"expiry": 9, "stop": 59, "profit_take": 134},
         "attribution": {
             "condor_put": 8383.64,
@@ -641,8 +645,8 @@ GOLDEN_DEFAULT = {
             "vix": -2926.06,
             "synthetic_put": 0.0,
             "synthetic_call": 0.0,
-            "roll_put": 884.75,
-            "roll_call": -1884.58,
+            "roll_put": 994.44,
+            "roll_call": -5338.02,
         },
     },
 }
@@ -813,6 +817,62 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     _expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
+
+
+def test_a_rolled_vertical_is_held_to_its_own_expiry():
+    # The put side of a condor expiring 2015-03-20 was rolled to 2015-03-27 (short 2080P,
+    # long 2030P, bought back and sold for a net credit of 6.00 booked at the roll). On
+    # 03-20 (SPX 2108.10) the condor's calls settle: short 2110C worth 0, long 2160C 0; the
+    # rolled puts stay. On 03-27 (SPX 2061.02) they settle at intrinsic, no fill and no fee:
+    # short 2080P −(2080 − 2061.02)·100 = −1,898, long 2030P 0.
+    from alvh_cli.backtest.simulation import _finish, _settle_spx
+
+    expiry, rolled = date(2015, 3, 20), date(2015, 3, 27)
+    calls = (
+        Leg("SPX", "SPXW", "call", 2110.0, expiry, -1, 3.0),
+        Leg("SPX", "SPXW", "call", 2160.0, expiry, 1, 0.5),
+    )
+    puts = (
+        Leg("SPX", "SPXW", "put", 2030.0, rolled, 1, 2.0),
+        Leg("SPX", "SPXW", "put", 2080.0, rolled, -1, 8.0),
+    )
+    e = Entry("ic", date(2015, 2, 2), expiry, expiry, 0, 34, calls, 2.5, 2.6, 250.0)
+    t = _Trade(e, [*calls, *puts], 2.5, 0.0, 0.0, 0.0)
+    for g in calls:
+        t.kind[id(g)] = "condor_call"
+    for g in puts:
+        t.kind[id(g)] = "roll_put"
+    t.by["roll_put"] = 600.0
+    t.path = np.zeros((len(CATEGORIES), 35))
+    market = day_market(expiry, 2108.10, 13.02, BacktestParams(), 5.0, ())
+    _settle_spx(t, market, 2108.10, date(2015, 3, 23))
+    assert t.legs == list(puts) and t.by["condor_call"] == 0.0
+    # 03-26: not yet (the next close, 03-27, is its expiry)
+    market = day_market(date(2015, 3, 26), 2056.15, 15.80, BacktestParams(), 5.0, ())
+    _settle_spx(t, market, 2056.15, rolled)
+    assert t.legs == list(puts)
+    market = day_market(rolled, 2061.02, 15.07, BacktestParams(), 5.0, ())
+    _settle_spx(t, market, 2061.02, date(2015, 3, 30))
+    assert t.legs == [] and t.by["roll_put"] == pytest.approx(600.0 - 1898.0)
+    assert [g.strike for g in t.closed[-2:]] == [2030.0, 2080.0]
+    assert [g.exit_price for g in t.closed[-2:]] == pytest.approx([0.0, 18.98])
+    assert t.fees == 0.0
+    _finish(t, market, CostModel(), 39)  # 39 closes after the entry
+    assert (t.closed_at, t.reason) == (39, "expiry")
+    # a gap in the history: the last close before the expiry settles it
+    late = Leg("SPX", "SPXW", "put", 2080.0, date(2015, 3, 27), -1, 8.0)
+    t = _Trade(e, [late], 2.5, 0.0, 0.0, 0.0)
+    t.kind[id(late)] = "roll_put"
+    market = day_market(date(2015, 3, 26), 2056.15, 15.8, BacktestParams(), 5.0, ())
+    _settle_spx(t, market, 2056.15, date(2015, 3, 30))
+    assert t.legs == [] and t.by["roll_put"] == pytest.approx(-(2080.0 - 2056.15) * 100)
+    assert t.closed[-1].closed == date(2015, 3, 26)
+
+
+def test_rolled_verticals_run_past_the_condor_unmanaged(default_run):
+    """A trade whose vertical was rolled ends at the rolled legs' expiry, not the condor's."""
+    later = [t for t in default_run.trades_of("alvh") if t.closed > t.expiry]
+    assert later and all(t.exit_reason == "expiry" and t.rolls > 0 for t in later)
 
 
 def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
