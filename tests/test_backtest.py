@@ -26,14 +26,14 @@ from alvh_cli.backtest.costs import CostModel
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
 from alvh_cli.backtest.market import day_market
-from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
+from alvh_cli.backtest.params import LEGACY, LEGACY_RULES, BacktestParams, make_params
 from alvh_cli.backtest.policies import parse_policies
 from alvh_cli.backtest.results import CATEGORIES
 from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
-from alvh_cli.model.rules import Rules
+from alvh_cli.model.rules import Rules, override
 from alvh_cli.output import backtest as out
 
 NY = ZoneInfo("America/New_York")
@@ -297,7 +297,9 @@ def test_entry_days_roll_past_holidays():
 @pytest.fixture(scope="module")
 def legacy_run():
     """The first build's model and costs (``LEGACY``) on the embedded data."""
-    return run_backtest(embedded_frame(), Rules(), make_params(LEGACY))
+    return run_backtest(
+        embedded_frame(), override(Rules(), LEGACY_RULES, "test"), make_params(LEGACY)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -618,31 +620,31 @@ GOLDEN_DEFAULT = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.673267,
-        "mean_pnl": -9.42,
-        "median_pnl": 362.34,
-        "total_pnl": -1902.79,
-        "max_drawdown": 19416.24,
+        "mean_pnl": -11.28,
+        "median_pnl": 360.94,
+        "total_pnl": -2279.41,
+        "max_drawdown": 19559.43,
         "worst_trade": -6477.08,
-        "cvar_5": -2037.29,
-        "pnl_per_unit": -1902.79,
-        "return_on_risk": -0.002139,
-        "pnl_per_day_held": -0.43,
-        "fees": 2389.53,
-        "spread_cost": 20244.1,
-        "hedge_spend": 9023.17,
-        "hedge_pnl": -7269.64,
-        "hedges": 93,
+        "cvar_5": -2040.27,
+        "pnl_per_unit": -2279.41,
+        "return_on_risk": -0.002585,
+        "pnl_per_day_held": -0.52,
+        "fees": 2424.31,
+        "spread_cost": 20434.98,
+        "hedge_spend": 9103.57,
+        "hedge_pnl": -7646.26,
+        "hedges": 105,
         "conversions": 0,
         "rolls": 16,
-        "trims": 2,
-        "unwinds": 56,
+        "trims": 1,
+        "unwinds": 55,
         "adjusted_trades": 59,
-        "adjusted_pnl": -46431.8,
+        "adjusted_pnl": -46413.14,
         "exits": {"expiry": 9, "stop": 59, "profit_take": 134},
         "attribution": {
             "condor_put": 8383.64,
             "condor_call": -3016.78,
-            "vix": -2926.06,
+            "vix": -3302.68,
             "synthetic_put": 0.0,
             "synthetic_call": 0.0,
             "roll_put": 994.44,
@@ -785,7 +787,7 @@ def test_condor_values_equal_value_legs_bit_for_bit(default_run):
     for e in r.entries[::10]:
         for row in range(0, len(e.life) - 1, 3):
             i = e.first + row
-            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
+            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, r.rules, ())
             a, b = value_legs(m, e.legs), e.values_at(row)
             for f in fields:
                 assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
@@ -813,7 +815,7 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     for g in layer:
         t.legs.append(g)
         t.kind[id(g)] = "vix"
-    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), 5.0, ())
+    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), Rules(), ())
     _expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
@@ -844,14 +846,14 @@ def test_a_rolled_vertical_is_held_to_its_own_expiry():
         t.kind[id(g)] = "roll_put"
     t.by["roll_put"] = 600.0
     t.path = np.zeros((len(CATEGORIES), 35))
-    market = day_market(expiry, 2108.10, 13.02, BacktestParams(), 5.0, ())
+    market = day_market(expiry, 2108.10, 13.02, BacktestParams(), Rules(), ())
     _settle_spx(t, market, 2108.10, date(2015, 3, 23))
     assert t.legs == list(puts) and t.by["condor_call"] == 0.0
     # 03-26: not yet (the next close, 03-27, is its expiry)
-    market = day_market(date(2015, 3, 26), 2056.15, 15.80, BacktestParams(), 5.0, ())
+    market = day_market(date(2015, 3, 26), 2056.15, 15.80, BacktestParams(), Rules(), ())
     _settle_spx(t, market, 2056.15, rolled)
     assert t.legs == list(puts)
-    market = day_market(rolled, 2061.02, 15.07, BacktestParams(), 5.0, ())
+    market = day_market(rolled, 2061.02, 15.07, BacktestParams(), Rules(), ())
     _settle_spx(t, market, 2061.02, date(2015, 3, 30))
     assert t.legs == [] and t.by["roll_put"] == pytest.approx(600.0 - 1898.0)
     assert [g.strike for g in t.closed[-2:]] == [2030.0, 2080.0]
@@ -863,7 +865,7 @@ def test_a_rolled_vertical_is_held_to_its_own_expiry():
     late = Leg("SPX", "SPXW", "put", 2080.0, date(2015, 3, 27), -1, 8.0)
     t = _Trade(e, [late], 2.5, 0.0, 0.0, 0.0)
     t.kind[id(late)] = "roll_put"
-    market = day_market(date(2015, 3, 26), 2056.15, 15.8, BacktestParams(), 5.0, ())
+    market = day_market(date(2015, 3, 26), 2056.15, 15.8, BacktestParams(), Rules(), ())
     _settle_spx(t, market, 2056.15, date(2015, 3, 30))
     assert t.legs == [] and t.by["roll_put"] == pytest.approx(-(2080.0 - 2056.15) * 100)
     assert t.closed[-1].closed == date(2015, 3, 26)
@@ -903,7 +905,7 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
         Action.ROLL, "roll", 1,
         trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(later, 1, True, 3.5, 3.55)),
     )  # fmt: skip
-    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), 5.0, ())
+    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), Rules(), ())
     params = BacktestParams()
     assert _apply(t, trim, 1.4, market, params, CostModel.from_params(params), 12)
     assert not _apply(t, roll, 1.4, market, params, CostModel.from_params(params), 12)

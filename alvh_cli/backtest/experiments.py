@@ -28,7 +28,7 @@ import pandas as pd
 from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
 from alvh_cli.backtest.defaults import OBJECTIVE_METRIC, TEST_DAYS, TRAIN_DAYS
-from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
+from alvh_cli.backtest.params import LEGACY, LEGACY_RULES, PARAMS, BacktestParams, make_params
 from alvh_cli.backtest.results import BacktestResult, PolicySummary
 from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
@@ -179,7 +179,7 @@ def model_points(base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
         *cost_points(base),
         (f"kappa {kappa / 2:g} (VIX curve, half)", {"vix_term_kappa": kappa / 2}),
         (f"kappa {kappa * 2:g} (VIX curve, double)", {"vix_term_kappa": kappa * 2}),
-        ("first build's model and costs", dict(LEGACY)),
+        ("first build's model and costs", {**LEGACY, **LEGACY_RULES}),
     ]
 
 

@@ -31,13 +31,11 @@ Model defaults and their sources
   depend on VIX here. The curvature stays at the first build's 2.5 (the chain's fitted
   curvature was not recorded). ``spx_skew`` −1.1 with ``spx_skew_term`` 0 is the first
   build's smile, one slope for every tenor.
-* VIX option ATM vol (on the future): σ = ``vix_atm``·(VIX/16)^``vix_vol_power``. The
-  exponent 0.41 is the slope of weekly VVIX returns on weekly VIX returns (correlation
-  above 0.6; "VIX & VVIX divergence", guest post on distressedvolatility.com, March 2013,
-  six years of data). Applied to levels it is an assumption: the same post finds the two
-  indexes' levels only loosely related. Anchored at the first build's 0.9 at VIX 16;
-  ``vix_vol_power`` 0 is the first build's flat 0.9. The VIX smile's shape is kept
-  (Marabel Romo 2015 finds VIX options' skew shape largely independent of the VIX level).
+* VIX option ATM vol (on the future): σ = ``vix_atm``·(VIX/16)^``vix_vol_power``, anchored
+  at the first build's 0.9 at VIX 16. The exponent is the method's rule ``vix_vol_power``
+  (0.41; :func:`alvh_cli.model.smile.vix_option_atm` gives its source), so the market the
+  backtest prices and the scenarios its alvh engine revalues on move VIX option vol the
+  same way; ``vix_vol_power`` 0 (a rule: ``LEGACY_RULES``) is the first build's flat 0.9.
 * Costs: :mod:`alvh_cli.backtest.costs` (half-spreads and fees, each with its source).
 """
 
@@ -101,9 +99,6 @@ PARAMS: dict[str, Param] = {
     "spx_smile": Param(2.5, "SPX smile curvature", -10, 50),
     "vix_theta": Param(19, "long-run VIX level θ of F(τ) = θ + (VIX − θ)·e^(−κτ)", 5, 80),
     "vix_atm": Param(0.9, "VIX option ATM vol (on the future) at VIX 16", 0.05, 5),
-    "vix_vol_power": Param(
-        0.41, "VIX option ATM vol = vix_atm·(VIX/16)^this; 0: flat vix_atm", 0, 3
-    ),
     "vix_skew": Param(0.8, "VIX smile skew", -10, 10),
     "vix_smile": Param(0.0, "VIX smile curvature", -10, 50),
     # Costs (alvh_cli.backtest.costs).
@@ -134,7 +129,6 @@ LEGACY: dict[str, float] = {
     "atm_ratio": 1.0,
     "spx_skew": -1.1,
     "spx_skew_term": 0.0,
-    "vix_vol_power": 0.0,
     "spx_half_spread": 0.05,
     "spx_spread_power": 0.0,
     "vix_half_spread": 0.02,
@@ -143,6 +137,9 @@ LEGACY: dict[str, float] = {
     "clearing_fee": 0.0,
     "regulatory_fee": 0.0,
 }
+# ... and the first build's rules where they differ: flat VIX option vol in the backtest's
+# market and in the scenarios (a method rule, ``model.rules.DEFAULTS``).
+LEGACY_RULES: dict[str, float] = {"vix_vol_power": 0.0}
 
 
 class _ParamsBase:
@@ -154,12 +151,6 @@ class _ParamsBase:
             for f in fields(self)
             for v in [getattr(self, f.name)]
         }
-
-    def vix_option_atm(self, vix: float) -> float:
-        """ATM vol of VIX options at this VIX level: ``vix_atm``·(VIX/16)^``vix_vol_power``."""
-        if not self.vix_vol_power:
-            return self.vix_atm
-        return self.vix_atm * (vix / VIX_VOL_REFERENCE) ** self.vix_vol_power
 
 
 def _field_type(p: Param):

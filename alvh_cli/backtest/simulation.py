@@ -68,7 +68,7 @@ def run_backtest(
     policies = parse_policies(policies)
     costs = CostModel.from_params(params)
     days, spx, vix = closes(history, params)
-    market = market_model(days, spx, vix, params, rules.vix_term_kappa)
+    market = market_model(days, spx, vix, params, rules)
     first_entry = first_entry_row(days, params)
     runs_alvh = [p for p in policies if p in ALVH_POLICIES]
     entries = weekly_entries(days, params, costs, market, first_entry)

@@ -188,7 +188,7 @@ def describe(result: BacktestResult) -> list[str]:
         f"{p.spx_skew_term:+g} per ln(T/30d), smile {p.spx_smile:g}, "
         f"r {p.rate:g}, q {p.dividend_yield:g}; VIX futures F(t) = {p.vix_theta:g} + "
         f"(VIX - {p.vix_theta:g})e^(-{r.vix_term_kappa:g}t); VIX options Black-76, atm "
-        f"{p.vix_atm:g} x (VIX/16)^{p.vix_vol_power:g}, skew {p.vix_skew:g}, "
+        f"{p.vix_atm:g} x (VIX/16)^{r.vix_vol_power:g}, skew {p.vix_skew:g}, "
         f"smile {p.vix_smile:g}.",
         f"Costs: half-spread {p.spx_half_spread:g} x max(1, VIX/{p.spx_spread_vix:g})"
         f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} x max(1, "
