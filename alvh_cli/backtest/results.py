@@ -120,7 +120,7 @@ class TradeRecord:
 def trade_record(
     policy: str,
     e: Entry,
-    t: int,
+    closed: date,
     reason: str,
     mark: float,
     pnl: float,
@@ -133,13 +133,12 @@ def trade_record(
     actions: Sequence[str] = (),
     hedge_days: Sequence[int] = (),
 ) -> TradeRecord:
-    """The record of ``e`` under ``policy``, closed on row ``t`` of its life for ``reason``
-    at ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
+    """The record of ``e`` under ``policy``, closed on ``closed`` for ``reason`` at
+    ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
     ``counts`` (by action), ``hedge_spend``, ``actions`` and ``hedge_days`` (how long each
     hedge was held) are the alvh policy's adjustments."""
     counts = counts or {}
     layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
-    closed = e.life[t]
     return TradeRecord(
         policy=policy,
         id=e.id,
