@@ -189,10 +189,11 @@ def spike_flags(vix: np.ndarray, window: int, pct: float) -> np.ndarray:
 
 def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: float) -> Rules:
     """The rules the alvh engine decides with on a day with this VIX: the backtest's costs
-    (that day's half-spreads, the cost model's fee per contract) and its profit take
-    (``profit_take`` 0 turns the engine's off)."""
+    (that day's half-spreads, the cost model's fee per contract), its profit take
+    (``profit_take`` 0 turns the engine's off) and its market's ATM per VIX point."""
     return replace(
         rules,
+        spx_atm_per_vix=params.atm_ratio,  # the scenarios move ATM vol as the market does
         profit_take=rules.profit_take if params.profit_take else 0.0,
         spx_half_spread=costs.half_spread_one("SPX", vix),
         vix_half_spread=costs.half_spread_one("VIX", vix),

@@ -23,6 +23,7 @@ from alvh_cli.model.domain import (
     SviSlice,
     opening_trade,
 )
+from alvh_cli.model.smile import ATM_PER_VIX
 from alvh_cli.model.timing import resolve_asof, settlement_timestamp
 
 
@@ -122,7 +123,7 @@ def build_market(mv: dict, source: str) -> tuple[Market, Layout]:
     """A market snapshot from its checked ``[market]`` table (``validate.check_market``).
 
     ``asof`` made aware (:func:`alvh_cli.model.timing.resolve_asof`); the SPX
-    smile's ``atm`` defaults to ``vix/100``, the VIX smile's skew and smile to
+    smile's ``atm`` defaults to ``ATM_PER_VIX × vix/100``, the VIX smile's skew and smile to
     0; futures sorted by expiry and SVI slices by settlement.
     """
     vix = mv["vix"]
@@ -145,7 +146,7 @@ def build_market(mv: dict, source: str) -> tuple[Market, Layout]:
         dividend_yield=mv["dividend_yield"],
         vix_futures=tuple(sorted(futures, key=lambda p: p.expiry)),
         spx_vol=Smile(
-            atm=spx_vol.get("atm", vix / 100.0),
+            atm=spx_vol.get("atm", ATM_PER_VIX * vix / 100.0),
             skew=spx_vol.get("skew", 0.0),
             smile=spx_vol.get("smile", 0.0),
         ),

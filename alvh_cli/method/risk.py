@@ -142,7 +142,8 @@ class Evaluator:
         """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
         if values is None:
             values = value_legs(self.market, legs)
-        moves = (self.rules.vix_term_kappa, self.rules.vix_vol_power)
+        r = self.rules
+        moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
         key = tuple(
             (_leg_key(g), -1.0 if np.isnan(v) else float(v))
             for g, v in zip(legs, values.vol, strict=True)

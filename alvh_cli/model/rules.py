@@ -78,6 +78,13 @@ DEFAULTS: dict[str, Rule] = {
     "vix_term_kappa": Rule(
         5.0, "VIX future of tenor τ moves by e^(−κτ) of the spot VIX move", 0, 100
     ),
+    "spx_atm_per_vix": Rule(
+        0.88,
+        "SPX ATM vol moves by this × the VIX move / 100 in each scenario (0.88: the model "
+        "smile's variance swap equals the VIX at ATM = 0.88 × VIX)",
+        0,
+        2,
+    ),
     "vix_vol_power": Rule(
         0.41,
         "VIX options' ATM vol moves with VIX as (VIX_s/VIX)^this (in the scenarios and the "
