@@ -29,7 +29,7 @@ from alvh_cli.backtest.market import day_market
 from alvh_cli.backtest.params import LEGACY, LEGACY_RULES, BacktestParams, make_params
 from alvh_cli.backtest.policies import parse_policies
 from alvh_cli.backtest.results import CATEGORIES
-from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
+from alvh_cli.backtest.simulation import _apply, _expire_vix, _OpenTrade, run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
@@ -805,7 +805,7 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     )
     e = Entry("ic", date(2011, 7, 18), date(2011, 9, 2), date(2011, 9, 2), 0, 30,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _OpenTrade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     layer = [
@@ -839,7 +839,7 @@ def test_a_rolled_vertical_is_held_to_its_own_expiry():
         Leg("SPX", "SPXW", "put", 2080.0, rolled, -1, 8.0),
     )
     e = Entry("ic", date(2015, 2, 2), expiry, expiry, 0, 34, calls, 2.5, 2.6, 250.0)
-    t = _Trade(e, [*calls, *puts], 2.5, 0.0, 0.0, 0.0)
+    t = _OpenTrade(e, [*calls, *puts], 2.5, 0.0, 0.0, 0.0)
     for g in calls:
         t.kind[id(g)] = "condor_call"
     for g in puts:
@@ -863,7 +863,7 @@ def test_a_rolled_vertical_is_held_to_its_own_expiry():
     assert (t.closed_at, t.reason) == (39, "expiry")
     # a gap in the history: the last close before the expiry settles it
     late = Leg("SPX", "SPXW", "put", 2080.0, date(2015, 3, 27), -1, 8.0)
-    t = _Trade(e, [late], 2.5, 0.0, 0.0, 0.0)
+    t = _OpenTrade(e, [late], 2.5, 0.0, 0.0, 0.0)
     t.kind[id(late)] = "roll_put"
     market = day_market(date(2015, 3, 26), 2056.15, 15.8, BacktestParams(), Rules(), ())
     _settle_spx(t, market, 2056.15, date(2015, 3, 30))
@@ -889,7 +889,7 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
     )
     e = Entry("ic", date(2014, 9, 29), date(2014, 10, 31), date(2014, 10, 31), 0, 20,
                  condor_legs, 2.0, 2.1, 200.0)  # fmt: skip
-    t = _Trade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
+    t = _OpenTrade(e, list(condor_legs), 2.0, 0.0, 0.0, 0.0)
     for g in condor_legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     long_ = Leg("VIX", "VIX", "call", 23.0, date(2014, 10, 22), 1, 0.9, layer=1)

@@ -15,7 +15,7 @@ from builders import condor, loaded, market, vix_spread, with_credit
 from alvh_cli.backtest.costs import CostModel
 from alvh_cli.backtest.entries import Entry
 from alvh_cli.backtest.params import BacktestParams, make_params
-from alvh_cli.backtest.simulation import _apply, _close_at, _Trade, run_backtest
+from alvh_cli.backtest.simulation import _apply, _close_at, _OpenTrade, run_backtest
 from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.method.actions import Action, Recommendation, TradeLeg
 from alvh_cli.method.check import check_position
@@ -91,7 +91,7 @@ def test_fills_of_a_fraction_are_pro_rata():
         ),
         2.0, 2.1, 200.0,
     )  # fmt: skip
-    t = _Trade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
+    t = _OpenTrade(entry, list(entry.legs), 2.0, 0.0, 0.0, 0.0)
     for g in entry.legs:
         t.kind[id(g)] = "condor_put" if g.type == "put" else "condor_call"
     syn = [

@@ -147,8 +147,8 @@ class Frontier:
                 "policy": p.policy,
                 "label": p.label,
                 "point": p.point,
-                "total_pnl": p.total.as_dict(),
-                "cvar_5": p.cvar.as_dict(),
+                "total_pnl": p.total.to_dict(),
+                "cvar_5": p.cvar.to_dict(),
             }
 
         return {

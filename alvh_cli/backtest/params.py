@@ -146,7 +146,7 @@ LEGACY_RULES: dict[str, float] = {"vix_vol_power": 0.0}
 class _ParamsBase:
     """Methods of ``BacktestParams`` (its fields are generated from ``PARAMS``)."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             f.name: (v.isoformat() if isinstance(v, date) else v)
             for f in fields(self)

@@ -256,8 +256,8 @@ class BacktestResult:
             "entries": len(self.entries),
             "source": self.source,
             "note": self.note,
-            "params": self.params.as_dict(),
-            "costs": CostModel.from_params(self.params).as_dict(),
+            "params": self.params.to_dict(),
+            "costs": CostModel.from_params(self.params).to_dict(),
             "rules": {k: getattr(self.rules, k) for k in DEFAULTS},
             "policies": {p: self.summary[p].to_dict() for p in self.policies},
         }

@@ -167,7 +167,7 @@ def trading_days_until(start: date, end: date) -> int:
     return n
 
 
-class Engine:
+class ScenarioSets:
     """Scenario sets shared by the positions of one check (one per market and horizon).
 
     The historical scenarios come from ``history`` up to each market's date; when
@@ -227,8 +227,8 @@ def check_values(
 ) -> CheckResult:
     """Check valued positions; ``regimes`` one per position."""
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
-    engine = Engine(history)
-    rows = [check_position(pv, r, engine) for pv, r in zip(values, regimes, strict=True)]
+    scenario_sets = ScenarioSets(history)
+    rows = [check_position(pv, r, scenario_sets) for pv, r in zip(values, regimes, strict=True)]
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
@@ -238,7 +238,7 @@ def check_values(
 def check_position(
     pv: PositionValues,
     regime: Regime | None = None,
-    engine: Engine | None = None,
+    scenario_sets: ScenarioSets | None = None,
     *,
     force_layer: int | None = None,
     vix_expiries: tuple[date, ...] | None = None,
@@ -253,17 +253,17 @@ def check_position(
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
     decide (a backtest's quiet days)."""
     pc = _check_position(
-        pv, regime, engine, force_layer=force_layer, vix_expiries=vix_expiries,
+        pv, regime, scenario_sets, force_layer=force_layer, vix_expiries=vix_expiries,
         integral=integral, figures=figures,
     )  # fmt: skip
     return _held(pc, pv)
 
 
-def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, figures):
+def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures):
     """:func:`check_position`'s decision (long: the rules in their order of precedence,
     each a few lines, read best in one place)."""
     regime = regime or Regime()
-    engine = engine or Engine()
+    scenario_sets = scenario_sets or ScenarioSets()
     p, market, rules = pv.position, pv.market, pv.rules
     if p.is_closed:
         return _closed(pv, regime)
@@ -272,7 +272,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
     if not figures and layer == 0 and not p.hedges and force_layer is None:
         return _quiet(pv, regime, side, why)
     level, stress_how = stress_target(p, market, rules, side)
-    ev = engine.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    ev = scenario_sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
     scen = ev.scenarios
     if scen.n_hist < MIN_WINDOWS:
         return _blind(pv, regime, side, layer, why, scen)

@@ -353,7 +353,7 @@ class RiskFigures:
     worst_label: str
     max_loss: float
 
-    def as_dict(self, suffix: str = "") -> dict[str, float | str]:
+    def to_dict(self, suffix: str = "") -> dict[str, float | str]:
         return {
             f"ev{suffix}": self.ev,
             f"sd{suffix}": self.sd,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from alvh_cli.method.check import Engine, PositionCheck, check_position
+from alvh_cli.method.check import PositionCheck, ScenarioSets, check_position
 from alvh_cli.method.regime import Regime
 from alvh_cli.model.closes import History
 
@@ -39,7 +39,7 @@ def size_hedges(
     pairs = list(zip(values, per_position, strict=True))
     if position is not None:
         pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
-    engine = Engine(history)
+    scenario_sets = ScenarioSets(history)
     out = []
     for pv, regime in pairs:
         if spx_move is not None:
@@ -48,7 +48,7 @@ def size_hedges(
             check_position(
                 pv,
                 regime,
-                engine,
+                scenario_sets,
                 force_layer=layer,
                 vix_expiries=(vix_expiry,) if vix_expiry else None,
             )

@@ -481,7 +481,7 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
     if fmt == "csv":
         rows = []
         for f in wf.result.folds:
-            row = {**f.window.as_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
+            row = {**f.window.to_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
             row |= {"train_score": f.train_score, "test_score": f.test_score}
             row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
             rows.append(row)
@@ -528,8 +528,8 @@ def emit_frontier(fr, fmt: str) -> None:
                 {
                     "policy": p.policy,
                     "point": p.label,
-                    **{f"total_pnl.{k}": common.Dollars(v) for k, v in p.total.as_dict().items()},
-                    **{f"cvar_5.{k}": common.Dollars(v) for k, v in p.cvar.as_dict().items()},
+                    **{f"total_pnl.{k}": common.Dollars(v) for k, v in p.total.to_dict().items()},
+                    **{f"cvar_5.{k}": common.Dollars(v) for k, v in p.cvar.to_dict().items()},
                 }
                 for p in rows
             ]
