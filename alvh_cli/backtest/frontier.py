@@ -94,29 +94,19 @@ class Frontier:
         return max(ok, key=lambda p: p.total.estimate, default=None)
 
     def verdicts(self) -> list[dict]:
-        """Each target and what the frontier gives: at each stop's CVaR, the P&L kept as a
-        multiple of the stop's; at γ = 0 without a limit, the share of hold's."""
+        """Each target and what the frontier gives: at each stop's CVaR, the most P&L of a
+        point no worse in the tail against 1.25× the stop's; at γ = 0 without a limit,
+        against 90% of hold's. A multiple of a loss means nothing (1.25× −7,000 is a worse
+        result), so a target is the base moved by the multiple's share of its size:
+        ``base + (m − 1)·|base|`` — 1.25× a gain of 4,000 is 5,000, of a loss of 4,000 it
+        is −3,000. ``ratio`` is given only where the base is a gain."""
         out = []
         base = {b.policy: b for b in self.baselines}
         for policy in sorted({p.policy for p in self.points}, key=list(ALVH_POLICIES).index):
             for stop in ("stop2x", "stop3x"):
-                if stop not in base:
-                    continue
-                s = base[stop]
-                best = self.best_within(policy, s.cvar.estimate)
-                ratio = (
-                    best.total.estimate / s.total.estimate if best and s.total.estimate else None
-                )
-                out.append(
-                    {
-                        "policy": policy,
-                        "against": stop,
-                        "target": KEEP_AT_STOP,
-                        "point": best.label if best else None,
-                        "value": ratio,
-                        "met": ratio is not None and ratio >= KEEP_AT_STOP,
-                    }
-                )
+                if stop in base:
+                    best = self.best_within(policy, base[stop].cvar.estimate)
+                    out.append(_verdict(policy, base[stop], best, KEEP_AT_STOP))
             neutral = next(
                 (
                     p
@@ -127,18 +117,8 @@ class Frontier:
                 ),
                 None,
             )
-            if neutral is not None and "hold" in base and base["hold"].total.estimate:
-                share = neutral.total.estimate / base["hold"].total.estimate
-                out.append(
-                    {
-                        "policy": policy,
-                        "against": "hold",
-                        "target": KEEP_RISK_NEUTRAL,
-                        "point": neutral.label,
-                        "value": share,
-                        "met": share >= KEEP_RISK_NEUTRAL,
-                    }
-                )
+            if neutral is not None and "hold" in base:
+                out.append(_verdict(policy, base["hold"], neutral, KEEP_RISK_NEUTRAL))
         return out
 
     def to_dict(self) -> dict:
@@ -163,6 +143,29 @@ class Frontier:
             "points": [row(p) for p in self.points],
             "targets": self.verdicts(),
         }
+
+
+def target_level(base: float, multiple: float) -> float:
+    """What "``multiple`` × ``base``'s P&L" asks when ``base`` may be a loss (Frontier.verdicts)."""
+    return base + (multiple - 1.0) * abs(base)
+
+
+def _verdict(policy: str, base: FrontierPoint, got: FrontierPoint | None, multiple: float):
+    target = target_level(base.total.estimate, multiple)
+    total = got.total.estimate if got is not None else None
+    return {
+        "policy": policy,
+        "against": base.policy,
+        "target": multiple,
+        "target_pnl": target,
+        "base_pnl": base.total.estimate,
+        "point": got.label if got is not None else None,
+        "pnl": total,
+        "ratio": total / base.total.estimate
+        if total is not None and base.total.estimate > 0
+        else None,
+        "met": total is not None and total >= target,
+    }
 
 
 def run_frontier(

@@ -548,22 +548,29 @@ def emit_frontier(fr, fmt: str) -> None:
         )
     console.print(table)
     for v in data["targets"]:
-        value = "n/a" if v["value"] is None else f"{v['value']:.2f}"
-        if v["against"] == "hold":
-            what = f"{v['policy']} at {v['point']} keeps {value} of hold's P&L"
-            goal = f"target ≥ {v['target']:.2f}"
-        else:
-            what = (
-                f"{v['policy']} at {v['against']}'s CVaR or better: best {v['point'] or 'none'}, "
-                f"{value}× {v['against']}'s P&L"
-            )
-            goal = f"target ≥ {v['target']:.2f}×"
-        console.print(f"{what} ({goal}: {'met' if v['met'] else 'NOT met'})", highlight=False)
+        console.print(target_line(v), highlight=False)
     console.print(
         "Every point is in-sample unless the history's period was not used to choose "
         "anything; the intervals are the moving-block bootstrap's, on the same blocks for "
         "every point. γ is risk_aversion: each decision maximises EV + γ·CVaR.",
         highlight=False,
+    )
+
+
+def target_line(v: dict) -> str:
+    """One target of the frontier (``Frontier.verdicts``) in words and dollars."""
+    mult = f"{v['target']:.2f}× " if v["against"] != "hold" else f"{v['target']:.0%} of "
+    if v["point"] is None:
+        got = f"no point is within {v['against']}'s CVaR"
+    else:
+        got = f"{_money(v['pnl'])} at {v['point']}"
+        if v["ratio"] is not None:
+            got += f" ({v['ratio']:.2f}× {v['against']}'s)"
+    where = "at γ 0" if v["against"] == "hold" else f"at {v['against']}'s CVaR or better"
+    return (
+        f"{v['policy']} {where}: {got}; target {mult}{v['against']}'s "
+        f"{_money(v['base_pnl'])} = {_money(v['target_pnl'])}: "
+        f"{'met' if v['met'] else 'NOT met'}"
     )
 
 
