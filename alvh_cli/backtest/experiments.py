@@ -252,6 +252,16 @@ def headline(summaries: dict[str, PolicySummary]) -> dict[str, float]:
 # --------------------------------------------------------------------------- walk-forward
 
 
+OUTSIDE_BOUND = -1e15
+"""A bounded objective's score of a point outside the bound: this plus the point's CVaR."""
+
+
+def outside_bound(score: float) -> float | None:
+    """The 5% CVaR of a point a bounded objective found outside its bound (its ``score``),
+    None for a point within."""
+    return score - OUTSIDE_BOUND if score < OUTSIDE_BOUND / 2 else None
+
+
 def default_objective(policies: Sequence[str]) -> str:
     """What a walk-forward maximises unless told: alvh's ``OBJECTIVE_METRIC`` (the last
     policy's when alvh is not run)."""
@@ -278,7 +288,7 @@ def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
             mine, theirs = summaries[policy].cvar_5, summaries[bound].cvar_5
             if mine >= theirs - 1e-9:
                 return inner.score(summaries) if inner.maximize else -inner.score(summaries)
-            return -1e15 + mine  # below every point within the bound, by its tail
+            return OUTSIDE_BOUND + mine  # below every point within the bound, by its tail
 
         return sw.Objective(
             f"{inner.name} among the points at {bound}'s 5% CVaR or better",

@@ -473,6 +473,9 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
     if fmt == "json":
         data = wf.to_dict()
         for fold in data["folds"]:
+            # a bounded objective with no point within the bound: its best tail, not a score
+            fold["train_outside_bound_cvar"] = ex.outside_bound(fold["train_score"])
+            fold["train_score"] = _json_score(fold["train_score"])
             fold["test_result"] = {
                 k: summary_in_dollars(v.to_dict()) for k, v in fold["test_result"].items()
             }
@@ -482,7 +485,7 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
         rows = []
         for f in wf.result.folds:
             row = {**f.window.to_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
-            row |= {"train_score": f.train_score, "test_score": f.test_score}
+            row |= {"train_score": _json_score(f.train_score), "test_score": f.test_score}
             row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
             rows.append(row)
         return common.emit_csv(rows)
@@ -500,7 +503,7 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
         table.add_row(
             f"{f.window.test_start} to {f.window.test_end}",
             ", ".join(f"{k}={v}" for k, v in f.chosen.items()),
-            _money(f.train_score, 2),
+            _train_score(f.train_score),
             *(_money(f.test_result[p].total_pnl) for p in policies),
         )
     table.add_row("all test windows", "", "", *(_money(wf.pooled[p]) for p in policies))
@@ -510,6 +513,17 @@ def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
         "chosen on the data it is measured on. Trades open and expire within their window.",
         highlight=False,
     )
+
+
+def _train_score(score: float) -> str:
+    cvar = ex.outside_bound(score)
+    if cvar is None:
+        return _money(score, 2)
+    return f"none within the bound; best CVaR {cvar:,.0f}"
+
+
+def _json_score(score: float) -> float | None:
+    return None if ex.outside_bound(score) is not None else score
 
 
 # --------------------------------------------------------------------------- the frontier
