@@ -769,6 +769,7 @@ def backtest(
     """
     from alvh_cli.app.backtest import backtest as run_backtest
     from alvh_cli.output import backtest as out
+    from alvh_cli.output import experiments
 
     run = run_backtest(
         history,
@@ -794,7 +795,7 @@ def backtest(
         frontier=frontier,
         progress=out.progress_bars,
     )
-    out.emit_run(run.outcome, fmt.value)
+    experiments.emit_run(run.outcome, fmt.value)
     out.write_files(run.outcome, trades=trades, plot=plot)
     raise typer.Exit(run.exit_status)
 

@@ -35,6 +35,7 @@ from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
 from alvh_cli.model.rules import Rules, override
 from alvh_cli.output import backtest as out
+from alvh_cli.output import experiments
 
 NY = ZoneInfo("America/New_York")
 
@@ -707,7 +708,7 @@ def command(history, *, fmt="table", trades=None, plot=None, **options):
     """``alvh backtest`` in-process, its options given as the app's parameters: the run
     printed in ``fmt`` and its files written as the command does; what ran (a report)."""
     run = backtest(history, trades=trades, plot=plot, **options)
-    out.emit_run(run.outcome, fmt)
+    experiments.emit_run(run.outcome, fmt)
     out.write_files(run.outcome, trades=trades, plot=plot)
     return run.outcome
 

@@ -89,7 +89,7 @@ def test_no_point_within_a_stops_cvar_is_not_met():
     )
     (v,) = frontier.verdicts()
     assert v["point"] is None and v["pnl"] is None and not v["met"]
-    from alvh_cli.output.backtest import target_line
+    from alvh_cli.output.experiments import target_line
 
     assert "no point is within stop2x's CVaR" in target_line(v) and "NOT met" in target_line(v)
 

@@ -1,6 +1,6 @@
-"""Output of ``alvh backtest``: the report (table, JSON or CSV), a sweep's and a
-walk-forward's tables, the trades CSV, and the progress bars of long runs (the plots are
-:mod:`alvh_cli.output.backtest_plots`).
+"""Output of ``alvh backtest``: the report (table, JSON or CSV), the trades CSV, and the
+progress bars of long runs (a sweep's, a walk-forward's and a frontier's tables are
+:mod:`alvh_cli.output.experiments`, the plots :mod:`alvh_cli.output.backtest_plots`).
 
 Files are written atomically. rich is imported only when used.
 """
@@ -86,8 +86,8 @@ def write_trades(result: BacktestResult, path: Path | str) -> None:
 
 def _cell(key: str, value: Any) -> Any:
     if isinstance(value, float):
-        money = key.startswith("pnl") or key in MONEY_COLUMNS
-        return round(value, 2 if money else 4)
+        cents = key.startswith("pnl") or key in MONEY_COLUMNS
+        return round(value, 2 if cents else 4)
     return value
 
 
@@ -166,10 +166,10 @@ def _format(kind: str, summary: dict, key: str) -> str:
     if kind == "counts":
         keys = ("hedges", "conversions", "rolls", "trims", "unwinds")
         return " / ".join(str(summary[k]) for k in keys)
-    return _money(value, 2 if kind == "money2" else 0)
+    return money(value, 2 if kind == "money2" else 0)
 
 
-def _money(value, digits: int = 0) -> str:
+def money(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     return f"{value:,.{digits}f}"
@@ -222,19 +222,19 @@ def summary_in_dollars(summary: dict) -> dict:
     as ``Dollars``, so JSON and CSV round them to cents."""
     out = {k: common.Dollars(v) if k in MONEY else v for k, v in summary.items()}
     if "attribution" in summary:
-        out["attribution"] = _dollars(summary["attribution"])
+        out["attribution"] = dollars(summary["attribution"])
     for key in ("fees", "spread_cost", "hedge_spend", "hedge_pnl", "adjusted_pnl"):
         if key in summary:
             out[key] = common.Dollars(summary[key])
     return out
 
 
-def _dollars(value):
+def dollars(value):
     """Every number in a nested dict/list as ``Dollars`` (a table of money)."""
     if isinstance(value, dict):
-        return {k: _dollars(v) for k, v in value.items()}
+        return {k: dollars(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_dollars(v) for v in value]
+        return [dollars(v) for v in value]
     if isinstance(value, float):
         return common.Dollars(value)
     return value
@@ -244,18 +244,18 @@ def report_in_dollars(data: dict) -> dict:
     """The report's JSON with its money as ``Dollars``: summaries, attribution, the P&L in
     each stress window, the bootstrap's estimates and bounds, the sensitivity rows."""
     data["policies"] = {p: summary_in_dollars(s) for p, s in data["policies"].items()}
-    data["attribution"] = _dollars(data["attribution"])
+    data["attribution"] = dollars(data["attribution"])
     for row in data["episodes"]:
-        row["pnl"], row["vix_layers_pnl"] = _dollars(row["pnl"]), _dollars(row["vix_layers_pnl"])
+        row["pnl"], row["vix_layers_pnl"] = dollars(row["pnl"]), dollars(row["vix_layers_pnl"])
     if "bootstrap" in data:
         for part in ("series", "contrasts"):
-            data["bootstrap"][part] = _dollars(data["bootstrap"][part])
+            data["bootstrap"][part] = dollars(data["bootstrap"][part])
     if "cost_sensitivity" in data:
-        data["cost_sensitivity"] = _dollars(data["cost_sensitivity"])
+        data["cost_sensitivity"] = dollars(data["cost_sensitivity"])
     for row in data.get("model_sensitivity", []):
         for key, value in row.items():
             if key not in ("variant", "point"):
-                row[key] = _dollars(value)
+                row[key] = dollars(value)
     return data
 
 
@@ -328,7 +328,7 @@ def _print_policies(console, report: an.BacktestReport) -> None:
         table.add_row(label, *(_format(kind, summaries[p], key) for p in policies))
     if report.cost_row:
         for m, totals in sorted(report.cost_row.items()):
-            table.add_row(f"total P&L, half-spreads x{m:g}", *(_money(totals[p]) for p in policies))
+            table.add_row(f"total P&L, half-spreads x{m:g}", *(money(totals[p]) for p in policies))
     console.print(table)
     console.print(
         "Drawdown is from the daily equity curve (open trades at the model mid). 5% CVaR: mean "
@@ -345,8 +345,8 @@ def _print_attribution(console, result: BacktestResult) -> None:
     for label, category in ATTRIBUTION_LINES:
         values = [result.summary[p].attribution[category] for p in policies]
         if category.startswith("condor") or any(abs(v) > 0.005 for v in values):
-            table.add_row(label, *(_money(v) for v in values))
-    table.add_row("total", *(_money(result.summary[p].total_pnl) for p in policies))
+            table.add_row(label, *(money(v) for v in values))
+    table.add_row("total", *(money(result.summary[p].total_pnl) for p in policies))
     console.print(table)
     console.print(
         "Each part is the fills, fees and settlements of those legs; the parts add up to the "
@@ -371,10 +371,10 @@ def _print_episodes(console, report: an.BacktestReport) -> None:
             f"{e.start} to {e.end}",
             f"{row.spx_change:+.1%}",
             f"{row.vix_high:.1f}",
-            *(_money(row.pnl[p]) for p in policies),
+            *(money(row.pnl[p]) for p in policies),
         ]
         if "alvh" in policies:
-            cells.append(_money(row.vix_layers["alvh"]))
+            cells.append(money(row.vix_layers["alvh"]))
         table.add_row(*cells)
     console.print(table)
     console.print(
@@ -403,7 +403,7 @@ def _print_bootstrap(console, report: an.BacktestReport) -> None:
         table.add_row(
             name,
             *(
-                f"{_money(ivs[s].estimate)} [{_money(ivs[s].low)}, {_money(ivs[s].high)}]"
+                f"{money(ivs[s].estimate)} [{money(ivs[s].low)}, {money(ivs[s].high)}]"
                 for s in ("total", "cvar", "max_drawdown")
             ),
         )
@@ -425,180 +425,11 @@ def _print_sensitivity(console, report: an.BacktestReport) -> None:
     for key in keys:
         table.add_column(key.replace("_", " "), justify="right")
     for label, _point, figures in report.sensitivity:
-        table.add_row(label, *(_money(figures.get(k)) for k in keys))
+        table.add_row(label, *(money(figures.get(k)) for k in keys))
     console.print(table)
-
-
-# --------------------------------------------------------------------------- sweeps
-
-
-def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
-    """One row per grid point: the swept values, each policy's total P&L, alvh's max
-    drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
-    grid, results, policies = sweep.grid, sweep.results, sweep.policies
-    money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
-    if fmt == "json":
-        return common.emit_json(
-            {"points": [{"point": p, "policies": r} for p, r in zip(grid, money, strict=True)]}
-        )
-    if fmt == "csv":
-        return common.emit_csv([{**p, **r} for p, r in zip(grid, money, strict=True)])
-    console = common.console()
-    keys = list(grid[0])
-    table = common.table(f"Sweep: {len(grid)} points, total P&L, dollars")
-    for k in keys:
-        table.add_column(k, justify="right")
-    for p in policies:
-        table.add_column(p, justify="right")
-    extra = [p for p in ("alvh", "alvh_frac") if p in policies]
-    for p in extra:
-        table.add_column(f"{p} max DD", justify="right")
-        table.add_column(f"{p} 5% CVaR", justify="right")
-    for point, r in zip(grid, results, strict=True):
-        cells = [str(point[k]) for k in keys] + [_money(r[p].total_pnl) for p in policies]
-        for p in extra:
-            cells += [_money(r[p].max_drawdown), _money(r[p].cvar_5)]
-        table.add_row(*cells)
-    console.print(table)
-    console.print(
-        "Every point is in-sample: choosing the best row and quoting its figures overstates "
-        "what it would have done. --walk-forward chooses on past windows only.",
-        highlight=False,
-    )
-
-
-def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
-    """Each fold: its windows, the point chosen on the train window, the test results."""
-    policies = wf.policies
-    if fmt == "json":
-        data = wf.to_dict()
-        for fold in data["folds"]:
-            # a bounded objective with no point within the bound: its best tail, not a score
-            fold["train_outside_bound_cvar"] = ex.outside_bound(fold["train_score"])
-            fold["train_score"] = _json_score(fold["train_score"])
-            fold["test_result"] = {
-                k: summary_in_dollars(v.to_dict()) for k, v in fold["test_result"].items()
-            }
-        data["pooled_test_total_pnl"] = _dollars(data["pooled_test_total_pnl"])
-        return common.emit_json(data)
-    if fmt == "csv":
-        rows = []
-        for f in wf.result.folds:
-            row = {**f.window.to_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
-            row |= {"train_score": _json_score(f.train_score), "test_score": f.test_score}
-            row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
-            rows.append(row)
-        return common.emit_csv(rows)
-    console = common.console()
-    r = wf.result
-    table = common.table(
-        f"Walk-forward ({wf.train_days}-day train, {wf.test_days}-day test windows): "
-        f"test-window P&L, dollars",
-    )
-    for name in ("test window", "chosen on the train window before it", "train score"):
-        table.add_column(name)
-    for p in policies:
-        table.add_column(p, justify="right")
-    for f in r.folds:
-        table.add_row(
-            f"{f.window.test_start} to {f.window.test_end}",
-            ", ".join(f"{k}={v}" for k, v in f.chosen.items()),
-            _train_score(f.train_score),
-            *(_money(f.test_result[p].total_pnl) for p in policies),
-        )
-    table.add_row("all test windows", "", "", *(_money(wf.pooled[p]) for p in policies))
-    console.print(table)
-    console.print(
-        f"Objective: {r.objective}. Only test-window results are shown: no figure here was "
-        "chosen on the data it is measured on. Trades open and expire within their window.",
-        highlight=False,
-    )
-
-
-def _train_score(score: float) -> str:
-    cvar = ex.outside_bound(score)
-    if cvar is None:
-        return _money(score, 2)
-    return f"none within the bound; best CVaR {cvar:,.0f}"
-
-
-def _json_score(score: float) -> float | None:
-    return None if ex.outside_bound(score) is not None else score
-
-
-# --------------------------------------------------------------------------- the frontier
-
-
-def emit_frontier(fr, fmt: str) -> None:
-    """Each point's total P&L and 5% CVaR per trade with their intervals, the baselines
-    first; then what the targets ask and what the frontier gives."""
-    data = fr.to_dict()
-    if fmt == "json":
-        return common.emit_json(data)
-    rows = [*fr.baselines, *fr.points]
-    if fmt == "csv":
-        return common.emit_csv(
-            [
-                {
-                    "policy": p.policy,
-                    "point": p.label,
-                    **{f"total_pnl.{k}": common.Dollars(v) for k, v in p.total.to_dict().items()},
-                    **{f"cvar_5.{k}": common.Dollars(v) for k, v in p.cvar.to_dict().items()},
-                }
-                for p in rows
-            ]
-        )
-    console = common.console()
-    table = common.table(
-        f"Frontier: total P&L and 5% CVaR per trade over {fr.trades} condors, dollars, "
-        f"95% intervals"
-    )
-    for name, justify in (("policy", "left"), ("point", "left"), ("total P&L", "right"),
-                          ("5% CVaR / trade", "right")):  # fmt: skip
-        table.add_column(name, justify=justify)
-    for p in rows:
-        table.add_row(
-            p.policy, "" if p.label == p.policy else p.label, _interval(p.total), _interval(p.cvar)
-        )
-    console.print(table)
-    for v in data["targets"]:
-        console.print(target_line(v), highlight=False)
-    console.print(
-        "Every point is in-sample unless the history's period was not used to choose "
-        "anything; the intervals are the moving-block bootstrap's, on the same blocks for "
-        "every point. γ is risk_aversion: each decision maximises EV + γ·CVaR.",
-        highlight=False,
-    )
-
-
-def target_line(v: dict) -> str:
-    """One target of the frontier (``Frontier.verdicts``) in words and dollars."""
-    mult = f"{v['target']:.2f}× " if v["against"] != "hold" else f"{v['target']:.0%} of "
-    if v["point"] is None:
-        got = f"no point is within {v['against']}'s CVaR"
-    else:
-        got = f"{_money(v['pnl'])} at {v['point']}"
-        if v["ratio"] is not None:
-            got += f" ({v['ratio']:.2f}× {v['against']}'s)"
-    where = "at γ 0" if v["against"] == "hold" else f"at {v['against']}'s CVaR or better"
-    return (
-        f"{v['policy']} {where}: {got}; target {mult}{v['against']}'s "
-        f"{_money(v['base_pnl'])} = {_money(v['target_pnl'])}: "
-        f"{'met' if v['met'] else 'NOT met'}"
-    )
-
-
-def _interval(iv) -> str:
-    return f"{_money(iv.estimate)} [{_money(iv.low)}, {_money(iv.high)}]"
 
 
 # --------------------------------------------------------------------------- a run
-
-
-def emit_run(outcome: an.BacktestReport | ex.Sweep | ex.WalkForward, fmt: str) -> None:
-    """Print what a backtest command ran (``alvh_cli.app.backtest.BacktestRun.outcome``):
-    the report, the sweep or the walk-forward."""
-    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward, emit_frontier)(outcome, fmt)
 
 
 def write_files(
@@ -613,14 +444,14 @@ def write_files(
     if plot is not None:
         from alvh_cli.output import backtest_plots as plots
 
-        draw = _pick(
+        draw = pick(
             outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward,
             plots.plot_frontier,
         )  # fmt: skip
         draw(outcome, plot)
 
 
-def _pick(outcome, report, sweep, walk_forward, frontier):
+def pick(outcome, report, sweep, walk_forward, frontier):
     """Of four functions, the one for what ran."""
     from alvh_cli.backtest.frontier import Frontier
 
