@@ -210,6 +210,15 @@ def test_row_matches_design_json_shape():
     assert set(row["greeks"]) == {"delta", "gamma", "vega", "theta"}
 
 
+def test_a_condor_valued_below_zero_is_never_a_profit_take():
+    from alvh_cli.model.rules import Rules
+
+    rules = Rules()  # profit_take 0.5: 0 ≤ mark ≤ 0.5
+    assert rules.profit_take_hit(0.5) and rules.profit_take_hit(0.0)
+    assert not rules.profit_take_hit(-0.04) and not rules.profit_take_hit(-2.04)
+    assert not rules.profit_take_hit(0.51)
+
+
 def test_profit_take_zero_turns_it_off():
     assert actions(run(IC, MKT, 0.1, profit_take=0.0)) == ["hold"]
 

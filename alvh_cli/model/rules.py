@@ -192,8 +192,10 @@ class _RulesBase:
 
     def profit_take_hit(self, mark: float) -> bool:
         """Whether a condor marked at ``mark`` (debit to close / opening credit) is due its
-        profit take: mark ≤ 1 − ``profit_take``; ``profit_take`` 0 turns it off."""
-        return self.profit_take > 0 and mark <= 1.0 - self.profit_take
+        profit take: 0 ≤ mark ≤ 1 − ``profit_take``; ``profit_take`` 0 turns it off. A
+        short condor never pays to be closed: a mark below zero is a price set that breaks
+        no-arbitrage (a slipped quote or smile), no reason to trade."""
+        return self.profit_take > 0 and 0.0 <= mark <= 1.0 - self.profit_take
 
     def thresholds(self, elevated: bool) -> tuple[float, float, float]:
         """Layer 1/2/3 mark multiples in force, scaled when the regime is elevated."""
