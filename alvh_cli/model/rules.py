@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Rule] = {
         3.0, "mark multiple that brings in layer 3 (its alternatives are evaluated)", 1.0, 30
     ),
     "layer3_short_delta": Rule(0.50, "|delta| of a short leg that brings in layer 3", 0.05, 1.0),
+    # 1: the walk-forward's most frequent choice beside γ (12 of 26 windows; 3 in 11)
     "adjust_from_layer": Rule(
         1,
         "from this layer the Layer 3 adjustments (closes, conversions, rolls) are weighed "
@@ -116,10 +117,12 @@ DEFAULTS: dict[str, Rule] = {
     ),
     "roll_delta": Rule(0.16, "|delta| of the short strike of a rolled vertical", 0.01, 0.5),
     # The trader's risk preference: every decision maximises EV + risk_aversion × CVaR.
+    # 0.05: the walk-forward's choice on 2000-2014 (2-year train windows, the most P&L at
+    # stop2x's CVaR or better): 0.05 in 14 of 26 windows, 0.02 in 9 (README, Backtest).
     "risk_aversion": Rule(
-        0.1,
-        "γ: each decision maximises EV + γ·CVaR (dollars, net of trading cost); γ = 0.1 "
-        "gives up $10 of expected P&L to cut the 5%-worst average loss by $100",
+        0.05,
+        "γ: each decision maximises EV + γ·CVaR (dollars, net of trading cost); γ = 0.05 "
+        "gives up $5 of expected P&L to cut the 5%-worst average loss by $100",
         0.0,
         100.0,
     ),
