@@ -125,3 +125,17 @@ def test_a_frontier_point_is_the_backtest_at_that_point(small):
 def test_the_frontier_refuses_a_sweep(alvh):
     code, _, err = alvh(["backtest", "--frontier", "--sweep", "risk_aversion=0,1"])
     assert code == 2 and "--frontier" in err and len(err.strip().splitlines()) == 1
+
+
+def test_each_point_carries_its_difference_to_each_baseline_on_the_same_blocks(small):
+    _, _, _, out = small
+    base = {b.policy: b for b in out.baselines}
+    for p in out.points:
+        for name in ("hold", "stop2x"):
+            d = p.versus[name]
+            # the difference of totals, and its interval from the same resamples: it need
+            # not be the difference of the two intervals' ends
+            assert d.estimate == pytest.approx(p.total.estimate - base[name].total.estimate)
+            assert d.low <= d.estimate <= d.high
+    v = out.verdicts()[0]
+    assert v["difference"]["estimate"] == pytest.approx(v["pnl"] - v["base_pnl"])

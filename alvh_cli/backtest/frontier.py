@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,7 @@ class FrontierPoint:
     point: dict
     total: bs.Interval
     cvar: bs.Interval
+    versus: dict = field(default_factory=dict)  # {baseline: Interval of total P&L − its}
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Frontier:
                 "point": p.point,
                 "total_pnl": p.total.to_dict(),
                 "cvar_5": p.cvar.to_dict(),
+                "total_pnl_minus": {b: iv.to_dict() for b, iv in p.versus.items()},
             }
 
         return {
@@ -153,7 +155,9 @@ def target_level(base: float, multiple: float) -> float:
 def _verdict(policy: str, base: FrontierPoint, got: FrontierPoint | None, multiple: float):
     target = target_level(base.total.estimate, multiple)
     total = got.total.estimate if got is not None else None
+    diff = got.versus.get(base.policy) if got is not None else None
     return {
+        "difference": diff.to_dict() if diff is not None else None,
         "policy": policy,
         "against": base.policy,
         "target": multiple,
@@ -206,12 +210,18 @@ def run_frontier(
         seed=seed,
         statistics=("total", "cvar"),
         cvar_level=CVAR_LEVEL,
+        contrasts=[(k, b) for k, _, _ in keys for b in baselines],
     )
     iv = boot.intervals
 
     def at(key: str, policy: str, point: dict) -> FrontierPoint:
         name = label(point) if point else policy
-        return FrontierPoint(policy, name, point, iv[key]["total"], iv[key]["cvar"])
+        versus = {
+            b: boot.contrasts[bs.contrast_name(key, b)]["total"]
+            for b in baselines
+            if bs.contrast_name(key, b) in boot.contrasts
+        }
+        return FrontierPoint(policy, name, point, iv[key]["total"], iv[key]["cvar"], versus)
 
     keys.sort(key=lambda k: mine.index(k[1]))  # each policy's points together, in order
     return Frontier(

@@ -160,6 +160,12 @@ def target_line(v: dict) -> str:
         got = f"{money(v['pnl'])} at {v['point']}"
         if v["ratio"] is not None:
             got += f" ({v['ratio']:.2f}× {v['against']}'s)"
+        d = v.get("difference")
+        if d is not None:
+            got += (
+                f", {d['estimate']:+,.0f} [{d['low']:+,.0f}, {d['high']:+,.0f}] against "
+                f"{v['against']}"
+            )
     where = "at γ 0" if v["against"] == "hold" else f"at {v['against']}'s CVaR or better"
     return (
         f"{v['policy']} {where}: {got}; target {mult}{v['against']}'s "
