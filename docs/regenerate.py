@@ -167,10 +167,13 @@ def rules_table() -> str:
 # ------------------------------------------------------------------------ the backtest
 
 BACKTEST = ["backtest", "--fractional", "--sensitivity", "model"]
+GAMMA_SWEEP = ["--sweep", "risk_aversion=0,0.02,0.05,0.1,0.2"]
+WALK_POLICIES = ["--policies", "hold,stop2x,stop3x,alvh"]
 WALK_FORWARD = [
-    "backtest", "--policies", "hold,stop3x,alvh", "--sweep", "layer1_budget_share=0.3,0.5,0.8",
-    "--sweep", "hedge_min_cvar_per_dollar=0.1,0.25,0.5", "--walk-forward",
+    "backtest", *WALK_POLICIES, *GAMMA_SWEEP, "--walk-forward",
+    "--objective", "alvh.total_pnl@stop2x",
 ]  # fmt: skip
+FRONTIER = ["backtest", "--frontier", *WALK_POLICIES]
 
 
 @functools.cache
@@ -297,19 +300,38 @@ def backtest_rounding() -> str:
     )  # fmt: skip
 
 
-def backtest_walk_forward() -> str:
-    wf = alvh_json(WALK_FORWARD)
+def backtest_walk_forward(args: Sequence[str] = WALK_FORWARD) -> str:
+    wf = alvh_json(args)
+    ps = ("hold", "stop2x", "stop3x", "alvh")
     body = [
         [
             f"{f['test_start']} to {f['test_end']}",
             ", ".join(f"{k}={v}" for k, v in f["chosen"].items()),
-            *(_m(f["test_result"][p]["total_pnl"]) for p in ("hold", "stop3x", "alvh")),
+            *(_m(f["test_result"][p]["total_pnl"]) for p in ps),
         ]
         for f in wf["folds"]
     ]
     pooled = wf["pooled_test_total_pnl"]
-    body.append(["all test windows", "", *(_m(pooled[p]) for p in ("hold", "stop3x", "alvh"))])
-    return _table(["test window", "chosen on the train window", "hold", "stop3x", "alvh"], body)
+    body.append(["all test windows", "", *(_m(pooled[p]) for p in ps)])
+    return _table(["test window", "chosen on the train window", *ps], body)
+
+
+def frontier_block(args: Sequence[str] = FRONTIER) -> str:
+    """The frontier's points with their intervals, then its targets, as ``alvh`` words them."""
+    from alvh_cli.output.experiments import target_line
+
+    data = alvh_json(args)
+
+    def iv(x: dict) -> str:
+        return f"{_m(x['estimate'])} [{_m(x['low'])}, {_m(x['high'])}]"
+
+    rows = [
+        [p["policy"], "" if p["label"] == p["policy"] else p["label"],
+         iv(p["total_pnl"]), iv(p["cvar_5"])]
+        for p in (*data["baselines"], *data["points"])
+    ]  # fmt: skip
+    table = _table(["policy", "point", "total P&L", "5% CVaR / trade"], rows)
+    return table + "\n" + "".join(f"- {target_line(v)}\n" for v in data["targets"])
 
 
 # The 2000–2018 history: built by benchmarks/history_2000_2018.py (arch's S&P 500 closes are
@@ -353,6 +375,9 @@ def long_intervals() -> str:
     return _intervals(long_json()["bootstrap"])
 
 
+LONG_FILE = ["--history", str(LONG_HISTORY.relative_to(ROOT)), "--start", "2000-01-03"]
+
+
 BLOCKS: dict[str, Block] = {
     "backtest-table": Block(backtest_table, slow=True),
     "backtest-attribution": Block(backtest_attribution, slow=True),
@@ -361,6 +386,13 @@ BLOCKS: dict[str, Block] = {
     "backtest-sensitivity": Block(backtest_sensitivity, slow=True),
     "backtest-rounding": Block(backtest_rounding, slow=True),
     "backtest-walk-forward": Block(backtest_walk_forward, slow=True),
+    "backtest-frontier": Block(frontier_block, slow=True),
+    "backtest-2000-2018-frontier": Block(
+        lambda: frontier_block([*FRONTIER, *LONG_FILE]), slow=True, needs=LONG_HISTORY
+    ),
+    "backtest-2000-2018-walk-forward": Block(
+        lambda: backtest_walk_forward([*WALK_FORWARD, *LONG_FILE]), slow=True, needs=LONG_HISTORY
+    ),
     "backtest-2000-2018": Block(long_table, slow=True, needs=LONG_HISTORY),
     "backtest-2000-2018-intervals": Block(long_intervals, slow=True, needs=LONG_HISTORY),
     "worked-check": Block(lambda: session(["check", WORKED], columns=150)),
