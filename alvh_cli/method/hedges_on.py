@@ -107,7 +107,7 @@ def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation
             out.append(
                 Recommendation(
                     Action.HOLD,
-                    f"mark {pv.mark_multiple:.2f}x < {threshold:.4g}x but VIX {market.vix:g} > "
+                    f"{_mark_text(pv)} < {threshold:.4g}x but VIX {market.vix:g} > "
                     f"layer {layer} entry {entry_vix:g}: keep the hedge",
                     layer,
                     before=before,
@@ -126,7 +126,7 @@ def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation
         out.append(
             Recommendation(
                 Action.CLOSE_HEDGE,
-                f"unwind: mark {pv.mark_multiple:.2f}x < {threshold:.4g}x, {vix_note}",
+                f"unwind: {_mark_text(pv)} < {threshold:.4g}x, {vix_note}",
                 layer,
                 trades=trades,
                 trading_cost=cost,
@@ -276,3 +276,10 @@ def take_profit(pv, ev, before: RiskFigures) -> Recommendation:
         before=before,
         after=ev.figures(flat, [], [], cost),
     )
+
+
+def _mark_text(pv: PositionValues) -> str:
+    """The multiple the unwind line is read against: the held legs' after a change."""
+    if pv.open_multiple == pv.mark_multiple:
+        return f"mark {pv.mark_multiple:.2f}x"
+    return f"held legs' mark {pv.open_multiple:.2f}x"
