@@ -252,7 +252,8 @@ def test_a_missing_file(tmp_path):
         (
             CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,5,6\n",
             ":3",
-            "has 7 fields, the header has 9",
+            "has 7 fields, the header (line 1) has 9: a value with an unquoted comma, or a "
+            "missing one, shifts the columns after it",
         ),
         (
             "underlying_symbol," + CBOE_HEAD + "^VIX," + GOOD,
