@@ -456,6 +456,7 @@ def market_cmd(
         force=force,
     )
     emit_market(run.text, output)
+    _print_problems(run.notes.get("warnings", ()))
 
 
 @app.command(short_help="Risk graph: P&L against SPX, as held and with the change.")

@@ -51,16 +51,23 @@ def loaded_warnings(
     now: datetime | None,
 ) -> tuple[InputWarning, ...]:
     """The warnings about the inputs of one loaded file: the snapshot's own
-    (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), and the quotes
-    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`); its broker
-    marks' are :func:`mark_warnings`.
+    (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), the quotes
+    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`), and what fitting
+    option chains onto it added to ``market.warnings`` (their doubtful quotes, by file and
+    line); its broker marks' are :func:`mark_warnings`.
 
     ``snapshot`` is the market as its file gave it (``layout`` says how), ``market``
     the same with any option chains fitted onto it: what prices the legs.
     """
     stale = stale_snapshot(market, now) if now is not None else None
     unusable = unusable_quotes(market, legs) if market.quotes else []
-    return (*snapshot_warnings(snapshot, layout, market), *([stale] if stale else []), *unusable)
+    chains = [w for w in market.warnings if w not in snapshot.warnings]
+    return (
+        *snapshot_warnings(snapshot, layout, market),
+        *([stale] if stale else []),
+        *unusable,
+        *chains,
+    )
 
 
 def snapshot_warnings(

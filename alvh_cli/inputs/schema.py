@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alvh_cli.model.domain import CARRY_BOUNDS
+
 # Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
 MAX_CONTRACTS = 10_000
 
@@ -335,8 +337,8 @@ MARKET_FIELDS = (
         "number",
         "Risk-free rate, continuously compounded, annual decimal (4.2% is 0.042). Required.",
         required=True,
-        ge=-0.05,
-        le=0.2,
+        ge=CARRY_BOUNDS[0],
+        le=CARRY_BOUNDS[1],
         hint="(4.2% is written 0.042)",
     ),
     Field(
@@ -344,8 +346,8 @@ MARKET_FIELDS = (
         "number",
         "SPX dividend yield, continuous, annual decimal (1.3% is 0.013). Required.",
         required=True,
-        ge=-0.05,
-        le=0.2,
+        ge=CARRY_BOUNDS[0],
+        le=CARRY_BOUNDS[1],
         hint="(1.3% is written 0.013)",
     ),
     Field(
