@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -25,14 +26,14 @@ from alvh_cli.backtest.costs import CostModel
 from alvh_cli.backtest.defaults import DEFAULT_POLICIES
 from alvh_cli.backtest.entries import Entry, entry_days, weekly_expiry
 from alvh_cli.backtest.market import day_market
-from alvh_cli.backtest.params import LEGACY, BacktestParams, make_params
+from alvh_cli.backtest.params import LEGACY, LEGACY_RULES, BacktestParams, make_params
 from alvh_cli.backtest.policies import parse_policies
 from alvh_cli.backtest.results import CATEGORIES
 from alvh_cli.backtest.simulation import _apply, _expire_vix, _Trade, run_backtest
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.history import embedded_frame
 from alvh_cli.model.domain import Leg
-from alvh_cli.model.rules import Rules
+from alvh_cli.model.rules import Rules, override
 from alvh_cli.output import backtest as out
 
 NY = ZoneInfo("America/New_York")
@@ -122,6 +123,7 @@ FLAT = dict(
     dte=4,
     rate=0.0,
     dividend_yield=0.0,
+    atm_ratio=1.0,
     spx_skew=0.0,
     spx_skew_term=0.0,
     spx_smile=0.0,
@@ -295,7 +297,9 @@ def test_entry_days_roll_past_holidays():
 @pytest.fixture(scope="module")
 def legacy_run():
     """The first build's model and costs (``LEGACY``) on the embedded data."""
-    return run_backtest(embedded_frame(), Rules(), make_params(LEGACY))
+    return run_backtest(
+        embedded_frame(), override(Rules(), LEGACY_RULES, "test"), make_params(LEGACY)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +336,10 @@ def test_every_trade_closes_and_entries_are_shared(default_run):
             for t in trades
         ] == shared
         for t in trades:
-            assert t["opened"] < t["closed"] <= t["expiry"]
+            assert t["opened"] < t["closed"]
+            if t["closed"] > t["expiry"]:  # a rolled vertical, held to its own expiry
+                rolled = re.findall(r"SPX \S+ (\d{4}-\d\d-\d\d)", t["actions"])
+                assert " roll" in t["actions"] and t["closed"] <= max(rolled)
             assert t["exit_reason"] in ("expiry", "stop", "profit_take")
             assert math.isfinite(t["pnl"])
 
@@ -473,21 +480,21 @@ GOLDEN = {
     "alvh": {
         "trades": 202,
         "win_rate": 0.589109,
-        "mean_pnl": -71.54,
+        "mean_pnl": -68.51,
         "median_pnl": 333.46,
-        "total_pnl": -14450.52,
-        "max_drawdown": 28522.26,
+        "total_pnl": -13838.24,
+        "max_drawdown": 27909.99,
         "worst_trade": -3132.73,
-        "cvar_5": -2026.14,
+        "cvar_5": -1970.48,
         "hedge_spend": 3284.93,
-        "hedge_pnl": 3044.86,
+        "hedge_pnl": 3657.14,
         "hedges": 37,
         "conversions": 2,
         "unwinds": 19,
-        "fees": 1251.9,
+        "fees": 1248.0,
         "adjusted_trades": 69,
-        "adjusted_pnl": -47345.95,
-        "adjusted_mean_pnl": -686.17,
+        "adjusted_pnl": -46733.68,
+        "adjusted_mean_pnl": -677.3,
         "exits": {"expiry": 10, "stop": 73, "profit_take": 119},
     },
 }
@@ -510,18 +517,18 @@ def test_golden_summary_at_the_first_builds_model(legacy_run):
 GOLDEN_DEFAULT = {
     "hold": {
         "trades": 202,
-        "win_rate": 0.905941,
-        "mean_pnl": 212.11,
-        "median_pnl": 443.54,
-        "total_pnl": 42845.85,
-        "max_drawdown": 32408.03,
-        "worst_trade": -4178.11,
-        "cvar_5": -3138.25,
-        "pnl_per_unit": 42845.85,
-        "return_on_risk": 0.051719,
-        "pnl_per_day_held": 7.32,
-        "fees": 1729.14,
-        "spread_cost": 15652.19,
+        "win_rate": 0.861386,
+        "mean_pnl": 25.89,
+        "median_pnl": 424.0,
+        "total_pnl": 5228.81,
+        "max_drawdown": 46937.9,
+        "worst_trade": -4237.65,
+        "cvar_5": -3974.37,
+        "pnl_per_unit": 5228.81,
+        "return_on_risk": 0.006767,
+        "pnl_per_day_held": 0.88,
+        "fees": 1676.06,
+        "spread_cost": 15023.45,
         "hedge_spend": 0.0,
         "hedge_pnl": 0.0,
         "hedges": 0,
@@ -529,12 +536,12 @@ GOLDEN_DEFAULT = {
         "rolls": 0,
         "trims": 0,
         "unwinds": 0,
-        "adjusted_trades": 40,
-        "adjusted_pnl": -29055.4,
-        "exits": {"expiry": 23, "stop": 0, "profit_take": 179},
+        "adjusted_trades": 59,
+        "adjusted_pnl": -58069.22,
+        "exits": {"expiry": 34, "stop": 0, "profit_take": 168},
         "attribution": {
-            "condor_put": 17360.3,
-            "condor_call": 25485.55,
+            "condor_put": 11942.26,
+            "condor_call": -6713.45,
             "vix": 0.0,
             "synthetic_put": 0.0,
             "synthetic_call": 0.0,
@@ -544,18 +551,18 @@ GOLDEN_DEFAULT = {
     },
     "stop2x": {
         "trades": 202,
-        "win_rate": 0.79703,
-        "mean_pnl": 111.93,
-        "median_pnl": 427.42,
-        "total_pnl": 22610.74,
-        "max_drawdown": 19715.08,
-        "worst_trade": -2229.32,
-        "cvar_5": -1686.71,
-        "pnl_per_unit": 22610.74,
-        "return_on_risk": 0.02718,
-        "pnl_per_day_held": 4.63,
-        "fees": 1828.62,
-        "spread_cost": 16931.34,
+        "win_rate": 0.707921,
+        "mean_pnl": -37.56,
+        "median_pnl": 398.96,
+        "total_pnl": -7587.96,
+        "max_drawdown": 26242.19,
+        "worst_trade": -2327.6,
+        "cvar_5": -1670.17,
+        "pnl_per_unit": -7587.96,
+        "return_on_risk": -0.008975,
+        "pnl_per_day_held": -1.65,
+        "fees": 1829.81,
+        "spread_cost": 16877.56,
         "hedge_spend": 0.0,
         "hedge_pnl": 0.0,
         "hedges": 0,
@@ -563,12 +570,12 @@ GOLDEN_DEFAULT = {
         "rolls": 0,
         "trims": 0,
         "unwinds": 0,
-        "adjusted_trades": 40,
-        "adjusted_pnl": -49290.51,
-        "exits": {"expiry": 2, "stop": 40, "profit_take": 160},
+        "adjusted_trades": 59,
+        "adjusted_pnl": -70885.99,
+        "exits": {"expiry": 1, "stop": 59, "profit_take": 142},
         "attribution": {
-            "condor_put": 11629.97,
-            "condor_call": 10980.77,
+            "condor_put": 7961.99,
+            "condor_call": -15549.95,
             "vix": 0.0,
             "synthetic_put": 0.0,
             "synthetic_call": 0.0,
@@ -578,18 +585,18 @@ GOLDEN_DEFAULT = {
     },
     "stop3x": {
         "trades": 202,
-        "win_rate": 0.856436,
-        "mean_pnl": 92.13,
-        "median_pnl": 437.57,
-        "total_pnl": 18610.47,
-        "max_drawdown": 24972.4,
-        "worst_trade": -3120.24,
-        "cvar_5": -2554.54,
-        "pnl_per_unit": 18610.47,
-        "return_on_risk": 0.022475,
-        "pnl_per_day_held": 3.42,
-        "fees": 1798.15,
-        "spread_cost": 16573.8,
+        "win_rate": 0.80198,
+        "mean_pnl": -40.99,
+        "median_pnl": 415.52,
+        "total_pnl": -8279.39,
+        "max_drawdown": 38771.12,
+        "worst_trade": -3020.21,
+        "cvar_5": -2608.81,
+        "pnl_per_unit": -8279.39,
+        "return_on_risk": -0.009586,
+        "pnl_per_day_held": -1.56,
+        "fees": 1798.35,
+        "spread_cost": 16398.28,
         "hedge_spend": 0.0,
         "hedge_pnl": 0.0,
         "hedges": 0,
@@ -597,12 +604,12 @@ GOLDEN_DEFAULT = {
         "rolls": 0,
         "trims": 0,
         "unwinds": 0,
-        "adjusted_trades": 40,
-        "adjusted_pnl": -53290.78,
-        "exits": {"expiry": 8, "stop": 24, "profit_take": 170},
+        "adjusted_trades": 59,
+        "adjusted_pnl": -71577.43,
+        "exits": {"expiry": 7, "stop": 35, "profit_take": 160},
         "attribution": {
-            "condor_put": 8657.95,
-            "condor_call": 9952.51,
+            "condor_put": 7362.85,
+            "condor_call": -15642.25,
             "vix": 0.0,
             "synthetic_put": 0.0,
             "synthetic_call": 0.0,
@@ -612,36 +619,36 @@ GOLDEN_DEFAULT = {
     },
     "alvh": {
         "trades": 202,
-        "win_rate": 0.762376,
-        "mean_pnl": 135.39,
-        "median_pnl": 398.99,
-        "total_pnl": 27348.83,
-        "max_drawdown": 10993.48,
-        "worst_trade": -3108.11,
-        "cvar_5": -1629.06,
-        "pnl_per_unit": 27348.83,
-        "return_on_risk": 0.032851,
-        "pnl_per_day_held": 5.4,
-        "fees": 2461.05,
-        "spread_cost": 20134.71,
-        "hedge_spend": 9144.93,
-        "hedge_pnl": 4450.57,
-        "hedges": 91,
-        "conversions": 1,
-        "rolls": 23,
-        "trims": 4,
-        "unwinds": 56,
-        "adjusted_trades": 40,
-        "adjusted_pnl": -30560.17,
-        "exits": {"expiry": 23, "stop": 29, "profit_take": 150},
+        "win_rate": 0.673267,
+        "mean_pnl": -11.28,
+        "median_pnl": 360.94,
+        "total_pnl": -2279.41,
+        "max_drawdown": 19559.43,
+        "worst_trade": -6477.08,
+        "cvar_5": -2040.27,
+        "pnl_per_unit": -2279.41,
+        "return_on_risk": -0.002585,
+        "pnl_per_day_held": -0.52,
+        "fees": 2424.31,
+        "spread_cost": 20434.98,
+        "hedge_spend": 9103.57,
+        "hedge_pnl": -7646.26,
+        "hedges": 105,
+        "conversions": 0,
+        "rolls": 16,
+        "trims": 1,
+        "unwinds": 55,
+        "adjusted_trades": 59,
+        "adjusted_pnl": -46413.14,
+        "exits": {"expiry": 9, "stop": 59, "profit_take": 134},
         "attribution": {
-            "condor_put": 10652.83,
-            "condor_call": 12245.43,
-            "vix": -2289.56,
+            "condor_put": 8383.64,
+            "condor_call": -3016.78,
+            "vix": -3302.68,
             "synthetic_put": 0.0,
-            "synthetic_call": 1287.36,
-            "roll_put": 1715.16,
-            "roll_call": 3737.61,
+            "synthetic_call": 0.0,
+            "roll_put": 994.44,
+            "roll_call": -5338.02,
         },
     },
 }
@@ -780,7 +787,7 @@ def test_condor_values_equal_value_legs_bit_for_bit(default_run):
     for e in r.entries[::10]:
         for row in range(0, len(e.life) - 1, 3):
             i = e.first + row
-            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, 5.0, ())
+            m = day_market(r.dates[i], r.spx[i], r.vix[i], r.params, r.rules, ())
             a, b = value_legs(m, e.legs), e.values_at(row)
             for f in fields:
                 assert np.array_equal(getattr(a, f), getattr(b, f)), (e.id, row, f)
@@ -808,10 +815,66 @@ def test_a_vix_layer_expiring_before_the_condor_is_cash_settled():
     for g in layer:
         t.legs.append(g)
         t.kind[id(g)] = "vix"
-    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), 5.0, ())
+    market = day_market(expiry, 1193.89, 31.87, BacktestParams(), Rules(), ())
     _expire_vix(t, market)
     assert t.by["vix"] == pytest.approx(1500.0)
     assert t.legs == list(condor_legs) and t.fees == 0.0
+
+
+def test_a_rolled_vertical_is_held_to_its_own_expiry():
+    # The put side of a condor expiring 2015-03-20 was rolled to 2015-03-27 (short 2080P,
+    # long 2030P, bought back and sold for a net credit of 6.00 booked at the roll). On
+    # 03-20 (SPX 2108.10) the condor's calls settle: short 2110C worth 0, long 2160C 0; the
+    # rolled puts stay. On 03-27 (SPX 2061.02) they settle at intrinsic, no fill and no fee:
+    # short 2080P −(2080 − 2061.02)·100 = −1,898, long 2030P 0.
+    from alvh_cli.backtest.simulation import _finish, _settle_spx
+
+    expiry, rolled = date(2015, 3, 20), date(2015, 3, 27)
+    calls = (
+        Leg("SPX", "SPXW", "call", 2110.0, expiry, -1, 3.0),
+        Leg("SPX", "SPXW", "call", 2160.0, expiry, 1, 0.5),
+    )
+    puts = (
+        Leg("SPX", "SPXW", "put", 2030.0, rolled, 1, 2.0),
+        Leg("SPX", "SPXW", "put", 2080.0, rolled, -1, 8.0),
+    )
+    e = Entry("ic", date(2015, 2, 2), expiry, expiry, 0, 34, calls, 2.5, 2.6, 250.0)
+    t = _Trade(e, [*calls, *puts], 2.5, 0.0, 0.0, 0.0)
+    for g in calls:
+        t.kind[id(g)] = "condor_call"
+    for g in puts:
+        t.kind[id(g)] = "roll_put"
+    t.by["roll_put"] = 600.0
+    t.path = np.zeros((len(CATEGORIES), 35))
+    market = day_market(expiry, 2108.10, 13.02, BacktestParams(), Rules(), ())
+    _settle_spx(t, market, 2108.10, date(2015, 3, 23))
+    assert t.legs == list(puts) and t.by["condor_call"] == 0.0
+    # 03-26: not yet (the next close, 03-27, is its expiry)
+    market = day_market(date(2015, 3, 26), 2056.15, 15.80, BacktestParams(), Rules(), ())
+    _settle_spx(t, market, 2056.15, rolled)
+    assert t.legs == list(puts)
+    market = day_market(rolled, 2061.02, 15.07, BacktestParams(), Rules(), ())
+    _settle_spx(t, market, 2061.02, date(2015, 3, 30))
+    assert t.legs == [] and t.by["roll_put"] == pytest.approx(600.0 - 1898.0)
+    assert [g.strike for g in t.closed[-2:]] == [2030.0, 2080.0]
+    assert [g.exit_price for g in t.closed[-2:]] == pytest.approx([0.0, 18.98])
+    assert t.fees == 0.0
+    _finish(t, market, CostModel(), 39)  # 39 closes after the entry
+    assert (t.closed_at, t.reason) == (39, "expiry")
+    # a gap in the history: the last close before the expiry settles it
+    late = Leg("SPX", "SPXW", "put", 2080.0, date(2015, 3, 27), -1, 8.0)
+    t = _Trade(e, [late], 2.5, 0.0, 0.0, 0.0)
+    t.kind[id(late)] = "roll_put"
+    market = day_market(date(2015, 3, 26), 2056.15, 15.8, BacktestParams(), Rules(), ())
+    _settle_spx(t, market, 2056.15, date(2015, 3, 30))
+    assert t.legs == [] and t.by["roll_put"] == pytest.approx(-(2080.0 - 2056.15) * 100)
+    assert t.closed[-1].closed == date(2015, 3, 26)
+
+
+def test_rolled_verticals_run_past_the_condor_unmanaged(default_run):
+    """A trade whose vertical was rolled ends at the rolled legs' expiry, not the condor's."""
+    later = [t for t in default_run.trades_of("alvh") if t.closed > t.expiry]
+    assert later and all(t.exit_reason == "expiry" and t.rolls > 0 for t in later)
 
 
 def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
@@ -842,7 +905,7 @@ def test_a_second_order_on_legs_already_traded_today_waits_for_tomorrow():
         Action.ROLL, "roll", 1,
         trades=(TradeLeg(long_, -1, False, 3.0, 2.95), TradeLeg(later, 1, True, 3.5, 3.55)),
     )  # fmt: skip
-    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), 5.0, ())
+    market = day_market(date(2014, 10, 15), 1862.49, 23.79, BacktestParams(), Rules(), ())
     params = BacktestParams()
     assert _apply(t, trim, 1.4, market, params, CostModel.from_params(params), 12)
     assert not _apply(t, roll, 1.4, market, params, CostModel.from_params(params), 12)

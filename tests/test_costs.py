@@ -23,7 +23,9 @@ COSTS = CostModel()
         ("SPX", 32.0, 0.20),
         ("SPX", 40.0, 0.25),
         ("VIX", 16.0, 0.05),
-        ("VIX", 40.0, 0.05),  # VIX options: flat
+        ("VIX", 10.0, 0.05),  # the same floor below VIX 16
+        ("VIX", 24.0, 0.075),  # 0.05 · 24/16: VIX options widen as SPX's do
+        ("VIX", 40.0, 0.125),  # 0.05 · 40/16
     ],
 )
 def test_half_spread_rule(underlying, vix, half):
@@ -32,15 +34,19 @@ def test_half_spread_rule(underlying, vix, half):
 
 def test_half_spread_vectorised_and_power():
     got = COSTS.half_spread(np.array(["SPX", "VIX", "SPX"]), 24.0)
-    assert got == pytest.approx([0.15, 0.05, 0.15])
+    assert got == pytest.approx([0.15, 0.075, 0.15])
     steep = CostModel(spx_vix_power=2.0)
     assert float(steep.half_spread("SPX", 32.0)) == pytest.approx(0.40)  # 0.10 · 2²
+    assert float(steep.half_spread("VIX", 32.0)) == pytest.approx(0.10)  # 0.05 · 2: its own
+    flat = CostModel(vix_spread_power=0.0)  # the first build's flat VIX half-spread
+    assert float(flat.half_spread("VIX", 40.0)) == pytest.approx(0.05)
+    assert float(flat.half_spread("SPX", 40.0)) == pytest.approx(0.25)
 
 
 def test_spread_multiplier_scales_spreads_not_fees():
     double = COSTS.with_spreads(2.0)
     assert float(double.half_spread("SPX", 32.0)) == pytest.approx(0.40)
-    assert float(double.half_spread("VIX", 32.0)) == pytest.approx(0.10)
+    assert float(double.half_spread("VIX", 32.0)) == pytest.approx(0.20)  # 2 · 0.05 · 2
     assert double.fees("SPX", 2.0, 1) == COSTS.fees("SPX", 2.0, 1)
     assert SPREAD_SENSITIVITY == (0.5, 1.0, 2.0)
     assert float(COSTS.with_spreads(0.5).half_spread("SPX", 16.0)) == pytest.approx(0.05)
@@ -148,7 +154,9 @@ def test_bad_leg_inputs():
     assert err.value.key == "vix"
 
 
-OTHER = CostModel(spread_multiplier=1.7, spx_vix_power=1.3, exchange_fee_scale=0.5)
+OTHER = CostModel(
+    spread_multiplier=1.7, spx_vix_power=1.3, vix_spread_power=0.6, exchange_fee_scale=0.5
+)
 
 
 @given(

@@ -148,7 +148,7 @@ def test_revalue_spx_option_is_bsm_at_the_shorter_tenor_and_moved_smile():
     legs = [Leg("SPX", "SPXW", "put", 5500.0, EXPIRY, -1, 0.0)]
     base = value_legs(m, legs)
     s = sc.build(m, history([1.0], [1.0]), horizon_days=5, vix_beta=-4.9)
-    prices = sc.revalue(legs, base, m, s, kappa=5.0)
+    prices = sc.revalue(legs, base, m, s, kappa=5.0, vix_vol_power=0.41)
     j = s.labels.index("SPX -5%")
     s_h, v_h = s.spx[j], s.vix[j]
     t = float(base.T[0]) - s.horizon
@@ -164,7 +164,7 @@ def test_revalue_keeps_a_fixed_iv_residual_over_the_smile():
     legs = [Leg("SPX", "SPXW", "call", 6000.0, EXPIRY, 1, 0.0, iv=0.18)]
     base = value_legs(m, legs)
     s = sc.build(m, history([1.0], [1.0]), horizon_days=5, vix_beta=-4.9)
-    prices = sc.revalue(legs, base, m, s, kappa=5.0)
+    prices = sc.revalue(legs, base, m, s, kappa=5.0, vix_vol_power=0.41)
     j = s.labels.index("SPX +3%")
     t = float(base.T[0]) - s.horizon
     vol = 0.15 + (s.vix[j] - 20) / 100 + 0.03  # flat smile moved, plus the 3-point residual
@@ -177,15 +177,20 @@ def test_revalue_vix_option_on_the_moved_future():
     legs = [Leg("VIX", "VIX", "call", 25.0, date(2027, 1, 20), 1, 0.0)]
     base = value_legs(m, legs)
     s = sc.build(m, history([1.0], [1.0]), horizon_days=5, vix_beta=-4.9)
-    prices = sc.revalue(legs, base, m, s, kappa=5.0)
     j = s.labels.index("SPX -10%")
     tau = float(base.T[0])
     f = sc.future_move(np.array([20.0]), np.array([tau]), 20.0, np.array([s.vix[j]]), s.horizon, 5)
     f = float(f[0, 0])
     k = math.log(25.0 / f)
-    vol = 0.9 + 0.5 * k  # the builders' VIX smile
-    want = float(black76_greeks(True, f, 25.0, tau - s.horizon, 0.0, vol).price)
-    assert prices[0, j] == pytest.approx(want, rel=1e-12)
+    # the builders' VIX smile 0.9 + 0.5·k at VIX 20, its ATM moved to the rung's VIX:
+    # 0.9·(VIX_s/20)^0.41 (VIX_s is 40.74 at −10 %: 0.9·e^(0.41·ln 2.037) = 0.9·e^0.291703
+    # = 0.9·1.338710 = 1.204839); fixed at power 0
+    assert s.vix[j] == pytest.approx(40.74)
+    for power, atm in ((0.41, 0.9 * (s.vix[j] / 20.0) ** 0.41), (0.0, 0.9)):
+        prices = sc.revalue(legs, base, m, s, kappa=5.0, vix_vol_power=power)
+        want = float(black76_greeks(True, f, 25.0, tau - s.horizon, 0.0, atm + 0.5 * k).price)
+        assert prices[0, j] == pytest.approx(want, rel=1e-12)
+    assert pytest.approx(1.204839, abs=1e-6) == 0.9 * (40.74 / 20.0) ** 0.41
 
 
 def test_leg_settling_inside_the_horizon_is_worth_intrinsic():
@@ -194,7 +199,7 @@ def test_leg_settling_inside_the_horizon_is_worth_intrinsic():
     legs = [Leg("SPX", "SPXW", "put", 5700.0, soon, 1, 0.0)]
     base = value_legs(m, legs)
     s = sc.build(m, history([1.0], [1.0]), horizon_days=5, vix_beta=-4.9)
-    prices = sc.revalue(legs, base, m, s, kappa=5.0)
+    prices = sc.revalue(legs, base, m, s, kappa=5.0, vix_vol_power=0.41)
     assert prices[0] == pytest.approx(np.maximum(5700.0 - s.spx, 0.0))
 
 

@@ -222,7 +222,7 @@ def test_smile_vol_stays_the_reference_smile_and_an_unmoved_scenario_gives_back_
     still = scenarios.ScenarioSet(
         SPOT, 18.2, 0, 0.0, np.array([SPOT]), np.array([18.2]), 0, ("none",), "test"
     )
-    again = scenarios.revalue(legs, base, mkt, still, kappa=5.0)
+    again = scenarios.revalue(legs, base, mkt, still, kappa=5.0, vix_vol_power=0.41)
     np.testing.assert_allclose(again[:, 0], base.price, rtol=1e-10)
 
 
@@ -236,7 +236,7 @@ def test_an_unmoved_scenario_gives_back_the_value_when_the_chain_carry_differs()
     still = scenarios.ScenarioSet(
         SPOT, 18.2, 0, 0.0, np.array([SPOT]), np.array([18.2]), 0, ("none",), "test"
     )
-    again = scenarios.revalue(legs, base, mkt, still, kappa=5.0)
+    again = scenarios.revalue(legs, base, mkt, still, kappa=5.0, vix_vol_power=0.41)
     np.testing.assert_allclose(again[:, 0], base.price, rtol=1e-10)
 
 

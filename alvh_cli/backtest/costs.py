@@ -28,7 +28,21 @@ Half-spread of SPX options, in index points per leg
   further, and SPX quotes move in ticks of 0.05 below a price of 3.00 and 0.10 above (Cboe
   SPX product specification), so 0.10 is already one to two ticks.
 
-Half-spread of VIX options: 0.05 points per leg, not scaled (an assumption; no source found).
+Half-spread of VIX options, in VIX points per leg
+-------------------------------------------------
+    h_VIX(VIX) = h₀ · max(1, VIX / VIX_ref)^p,   h₀ = 0.05, VIX_ref = 16 (SPX's), p = 1
+
+* Level: an assumption (no VIX option chain was at hand): a spread of 0.10, two ticks of the
+  0.05 grid VIX options quote in below a premium of 3.00 (0.10 above; Cboe's VIX option
+  specification).
+* Slope, p = 1: SPX's rule, on SPX's argument. A market maker quoting a constant relative
+  spread in implied vol quotes a price spread of vega × c·σ, and at a fixed delta a VIX
+  option's vega is F·φ(d₁)·√T: the spread grows as F·σ. In the backtest's model a
+  one-month future moves by e^(−5/12) = 0.66 of the VIX's move (``market.vix_future``) and
+  σ = 0.9·(VIX/16)^0.41: from VIX 16 to 32, F·σ grows 2.15× (as VIX^1.11), to 40 2.81×
+  (VIX^1.13). The exponent 1 is at the low end of that; like SPX's, an assumption, which
+  the cost-sensitivity row (spreads × 0.5 and × 2) brackets. ``vix_spread_power`` 0 is
+  the first build's flat half-spread.
 
 Fees per contract, in dollars, each fill (opening or closing)
 -------------------------------------------------------------
@@ -79,7 +93,8 @@ class CostModel:
     """Half-spreads (index points per leg) and fees (dollars per contract) of a fill; the
     module docstring gives each default's source. The defaults are the backtest's
     (``params.PARAMS``: ``spx_half_spread``, ``spx_spread_vix``, ``spx_spread_power``,
-    ``vix_half_spread``, ``spread_multiplier``, ``commission``, ``exchange_fees``,
+    ``vix_half_spread``, ``vix_spread_power``, ``spread_multiplier``, ``commission``,
+    ``exchange_fees``,
     ``clearing_fee``, ``regulatory_fee``); the exchange's fee tiers are here.
     ``spread_multiplier`` scales both half-spreads (the cost-sensitivity row), not the fees."""
 
@@ -87,6 +102,7 @@ class CostModel:
     spx_reference_vix: float = _default("spx_spread_vix")
     spx_vix_power: float = _default("spx_spread_power")
     vix_half_spread: float = _default("vix_half_spread")
+    vix_spread_power: float = _default("vix_spread_power")
     spread_multiplier: float = _default("spread_multiplier")
     commission: float = _default("commission")
     spx_exchange_fee: Tiers = ((0.0, 0.36), (1.00, 0.45))
@@ -104,6 +120,7 @@ class CostModel:
             spx_reference_vix=params.spx_spread_vix,
             spx_vix_power=params.spx_spread_power,
             vix_half_spread=params.vix_half_spread,
+            vix_spread_power=params.vix_spread_power,
             spread_multiplier=params.spread_multiplier,
             commission=params.commission,
             exchange_fee_scale=params.exchange_fees,
@@ -129,16 +146,16 @@ class CostModel:
 
     def half_spread(self, underlying, vix) -> np.ndarray:
         """Half the bid-ask spread of one leg in index points, for each ``underlying``
-        ("SPX" or "VIX") at the VIX level ``vix``: h₀·max(1, VIX/16) for SPX, 0.05 for VIX,
-        both times ``spread_multiplier``."""
+        ("SPX" or "VIX") at the VIX level ``vix``: 0.10·max(1, VIX/16) for SPX,
+        0.05·max(1, VIX/16) for VIX, both times ``spread_multiplier``."""
         kind = _underlying(underlying)
         level = np.asarray(vix, dtype=float)
         if not np.isfinite(level).all() or (level <= 0).any():
             raise InputError(f"VIX must be finite and > 0, got {vix!r}", SOURCE, "vix")
-        spx = self.spx_half_spread * np.maximum(1.0, level / self.spx_reference_vix) ** (
-            self.spx_vix_power
-        )
-        return self.spread_multiplier * np.where(kind == "SPX", spx, self.vix_half_spread)
+        scale = np.maximum(1.0, level / self.spx_reference_vix)
+        spx = self.spx_half_spread * scale**self.spx_vix_power
+        vix_options = self.vix_half_spread * scale**self.vix_spread_power
+        return self.spread_multiplier * np.where(kind == "SPX", spx, vix_options)
 
     def fill_price(self, model, quantity, underlying, vix, opening: bool) -> np.ndarray:
         """Points per unit paid (a buy) or received (a sell) for legs with ``model`` prices and
@@ -187,11 +204,11 @@ class CostModel:
     def half_spread_one(self, underlying: str, vix: float) -> float:
         """``half_spread`` of one leg in plain floats (the backtest's per-fill path): the same
         arithmetic, without the array machinery."""
+        scale = max(1.0, vix / self.spx_reference_vix)
         if underlying == "SPX":
-            level = max(1.0, vix / self.spx_reference_vix) ** self.spx_vix_power
-            return self.spread_multiplier * (self.spx_half_spread * level)
+            return self.spread_multiplier * (self.spx_half_spread * scale**self.spx_vix_power)
         if underlying == "VIX":
-            return self.spread_multiplier * self.vix_half_spread
+            return self.spread_multiplier * (self.vix_half_spread * scale**self.vix_spread_power)
         _underlying(underlying)  # raises the error naming it
         raise AssertionError  # pragma: no cover
 

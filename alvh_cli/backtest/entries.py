@@ -225,7 +225,7 @@ def condor_paths(entries: list[Entry], days, spx, vix, params: BacktestParams) -
     fwd = s * np.exp((params.rate - params.dividend_yield) * tau)
     k = np.log(strike / fwd)
     smile = spx_smile(1.0, params)
-    atm = (vix[row_day] / 100.0)[:, None]
+    atm = (params.atm_ratio * vix[row_day] / 100.0)[:, None]
     vol = np.maximum(atm + smile.skew_at(tau) * k + smile.smile * k * k, VOL_FLOOR)
     g = bsm_greeks(is_call, s, strike, tau, params.rate, params.dividend_yield, vol)
     table = {

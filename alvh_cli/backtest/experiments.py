@@ -28,7 +28,7 @@ import pandas as pd
 from alvh_cli.backtest import sweep as sw
 from alvh_cli.backtest.costs import SPREAD_SENSITIVITY
 from alvh_cli.backtest.defaults import OBJECTIVE_METRIC, TEST_DAYS, TRAIN_DAYS
-from alvh_cli.backtest.params import LEGACY, PARAMS, BacktestParams, make_params
+from alvh_cli.backtest.params import LEGACY, LEGACY_RULES, PARAMS, BacktestParams, make_params
 from alvh_cli.backtest.results import BacktestResult, PolicySummary
 from alvh_cli.backtest.simulation import run_backtest
 from alvh_cli.errors import InputError
@@ -153,18 +153,33 @@ def cost_points(base: BacktestParams) -> list[tuple[str, dict]]:
     ]
 
 
+# SPX ATM vol / VIX the model sensitivity runs: two real chains' 30-day ATM vol over their
+# own VIX-style variance swap (2025-09-03, 2019-06-26) and the first build's ATM = VIX.
+ATM_RATIOS = (
+    (0.77, "2025-09-03 chain"),
+    (0.87, "2019-06-26 chain"),
+    (1.0, "first build"),
+)
+
+
 def model_points(base: BacktestParams, rules: Rules) -> list[tuple[str, dict]]:
-    """The modelling choices varied one at a time, each a (label, point): the first build's
-    SPX slope (−1.1 at every tenor), flat VIX option vol, half-spreads at 0.5× and 2×, the
-    VIX curve's κ halved and doubled, and the first build's model and costs together."""
+    """The modelling choices varied one at a time, each a (label, point): the SPX ATM vol at
+    each of ``ATM_RATIOS`` × VIX (but the run's own), the first build's SPX slope (−1.1 at
+    every tenor), flat VIX option vol, half-spreads at 0.5× and 2×, the VIX curve's κ halved
+    and doubled, and the first build's model and costs together."""
     kappa = rules.vix_term_kappa
     return [
+        *(
+            (f"SPX ATM vol {ratio:g} x VIX ({why})", {"atm_ratio": ratio})
+            for ratio, why in ATM_RATIOS
+            if ratio != base.atm_ratio
+        ),
         ("SPX slope -1.1 at every tenor (first build)", {"spx_skew": -1.1, "spx_skew_term": 0.0}),
         (f"VIX option vol flat at {base.vix_atm:g}", {"vix_vol_power": 0.0}),
         *cost_points(base),
         (f"kappa {kappa / 2:g} (VIX curve, half)", {"vix_term_kappa": kappa / 2}),
         (f"kappa {kappa * 2:g} (VIX curve, double)", {"vix_term_kappa": kappa * 2}),
-        ("first build's model and costs", dict(LEGACY)),
+        ("first build's model and costs", {**LEGACY, **LEGACY_RULES}),
     ]
 
 

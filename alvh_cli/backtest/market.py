@@ -1,10 +1,11 @@
 """The backtest's market model: the closes it runs on and the modelled snapshot of each.
 
 Option prices are modelled from VIX, not historical quotes: SPX options by BSM with ATM vol
-VIX/100 and a smile whose slope depends on the tenor; VIX futures from the mean-reverting
-curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ = ``rules.vix_term_kappa``; VIX options by Black-76
-with an ATM vol that rises with VIX (``params`` gives each rule and its source). Every
-daily close is priced at 16:00 New York.
+``atm_ratio``·VIX/100 and a smile whose slope depends on the tenor; VIX futures from the
+mean-reverting curve F(τ) = θ + (VIX − θ)·e^(−κτ), κ = ``rules.vix_term_kappa``; VIX options
+by Black-76 with an ATM vol that rises with VIX as ``rules.vix_vol_power`` says, the rule the
+scenarios move it by (``params`` gives each choice and its source).
+Every daily close is priced at 16:00 New York.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 
-from alvh_cli.backtest.params import BacktestParams
+from alvh_cli.backtest.params import VIX_VOL_REFERENCE, BacktestParams
 from alvh_cli.errors import InputError
 from alvh_cli.model.closes import EMBEDDED
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Smile
 from alvh_cli.model.expirations import vix_expirations
+from alvh_cli.model.rules import Rules
+from alvh_cli.model.smile import vix_option_atm
 from alvh_cli.model.timing import NEW_YORK, settlement_instant, year_fraction
 
 FUTURES_HORIZON = timedelta(days=150)  # VIX futures listed each day: expiries up to this far out
@@ -70,8 +73,11 @@ def vix_future(vix: float, theta: float, kappa: float, tau: float) -> float:
 
 
 def spx_smile(vix: float, params: BacktestParams) -> Smile:
-    """The SPX smile on a day with this VIX: ATM VIX/100, the tenor-dependent slope."""
-    return Smile(vix / 100.0, params.spx_skew, params.spx_smile, params.spx_skew_term)
+    """The SPX smile on a day with this VIX: ATM ``atm_ratio``·VIX/100, the tenor-dependent
+    slope."""
+    return Smile(
+        params.atm_ratio * vix / 100.0, params.spx_skew, params.spx_smile, params.spx_skew_term
+    )
 
 
 def day_market(
@@ -79,10 +85,13 @@ def day_market(
     spx: float,
     vix: float,
     params: BacktestParams,
-    kappa: float,
+    rules: Rules,
     expiries: Sequence[date],
 ) -> Market:
-    """The modelled snapshot at the close of ``day``; ``expiries`` are the VIX futures listed."""
+    """The modelled snapshot at the close of ``day``; ``expiries`` are the VIX futures listed.
+    Of the method's ``rules``, the VIX curve's κ (``vix_term_kappa``) and how VIX option vol
+    moves with VIX (``vix_vol_power``)."""
+    kappa = rules.vix_term_kappa
     asof = close_instant(day)
     futures = tuple(
         FuturePoint(
@@ -101,13 +110,17 @@ def day_market(
         dividend_yield=params.dividend_yield,
         vix_futures=futures,
         spx_vol=spx_smile(vix, params),
-        vix_vol=Smile(params.vix_option_atm(vix), params.vix_skew, params.vix_smile),
+        vix_vol=Smile(
+            vix_option_atm(params.vix_atm, VIX_VOL_REFERENCE, vix, rules.vix_vol_power),
+            params.vix_skew,
+            params.vix_smile,
+        ),
         source="backtest",
     )
 
 
 def market_model(
-    days: Sequence[date], spx: np.ndarray, vix: np.ndarray, params: BacktestParams, kappa: float
+    days: Sequence[date], spx: np.ndarray, vix: np.ndarray, params: BacktestParams, rules: Rules
 ) -> Callable[[int], Market]:
     """``market(i)``: the modelled snapshot at close ``i``, with the VIX futures listed that
     day (expiries up to ``FUTURES_HORIZON`` out); made once per close, then the same object
@@ -121,7 +134,7 @@ def market_model(
         m = made.get(i)
         if m is None:
             futures = listed[lows[i] : highs[i]]
-            m = made[i] = day_market(days[i], spx[i], vix[i], params, kappa, futures)
+            m = made[i] = day_market(days[i], spx[i], vix[i], params, rules, futures)
         return m
 
     return market

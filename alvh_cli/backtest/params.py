@@ -7,7 +7,20 @@ and the README read it.
 
 Model defaults and their sources
 --------------------------------
-* SPX smile, iv = VIX/100 + skew(T)·k + smile·k², k = ln(K/F). The slope depends on the
+* SPX ATM vol = ``atm_ratio``·VIX/100, ``atm_ratio`` 0.88: the ATM vol at which the model
+  smile's own 30-day variance swap — the Cboe VIX formula on a fine strike grid of the
+  smile below — equals the VIX (:func:`alvh_cli.model.variance_swap.atm_ratio`: 0.8806 at
+  VIX 16, 0.893 at 10, 0.871 at 30 and at 60: one ratio serves every level). The VIX prices
+  the skew (every strike weighted by 1/K²); ATM vol does not. Real chains agree: the
+  30-day ATM vol was 0.87 × the chain's own VIX-style variance-swap vol on 2019-06-26
+  (14.04 against 16.22; the published VIX closed at 16.21) and 0.78 × on 2025-09-03
+  (12.82 against 16.41; 0.77 with the ATM vol read as 12.67) (``benchmarks/atm_ratio.py``,
+  on the SPXW samples shipped by the volkit package). The model's skew was fitted to a
+  chain like the first; the second's is steeper. ``atm_ratio`` 1 is the first build's
+  ATM = VIX/100, which prices every option with the skew's premium on top; the model
+  sensitivity runs 0.77, 0.87 and 1. The ratio is not refitted when the slope is changed
+  (the first build's −1.1 would fit 0.806).
+* SPX smile, iv = ATM + skew(T)·k + smile·k², k = ln(K/F). The slope depends on the
   tenor T: skew(T) = ``spx_skew`` + ``spx_skew_term``·ln(T / 30 days). Fitted by least
   squares to the slopes of one SPXW end-of-day chain on a calm day (VIX ≈ 16): −0.66 at 23
   days, −0.61 at 44, −0.47 at 87, −0.35 at 188 (a + b·ln T_days with a = −1.161, b =
@@ -18,13 +31,11 @@ Model defaults and their sources
   depend on VIX here. The curvature stays at the first build's 2.5 (the chain's fitted
   curvature was not recorded). ``spx_skew`` −1.1 with ``spx_skew_term`` 0 is the first
   build's smile, one slope for every tenor.
-* VIX option ATM vol (on the future): σ = ``vix_atm``·(VIX/16)^``vix_vol_power``. The
-  exponent 0.41 is the slope of weekly VVIX returns on weekly VIX returns (correlation
-  above 0.6; "VIX & VVIX divergence", guest post on distressedvolatility.com, March 2013,
-  six years of data). Applied to levels it is an assumption: the same post finds the two
-  indexes' levels only loosely related. Anchored at the first build's 0.9 at VIX 16;
-  ``vix_vol_power`` 0 is the first build's flat 0.9. The VIX smile's shape is kept
-  (Marabel Romo 2015 finds VIX options' skew shape largely independent of the VIX level).
+* VIX option ATM vol (on the future): σ = ``vix_atm``·(VIX/16)^``vix_vol_power``, anchored
+  at the first build's 0.9 at VIX 16. The exponent is the method's rule ``vix_vol_power``
+  (0.41; :func:`alvh_cli.model.smile.vix_option_atm` gives its source), so the market the
+  backtest prices and the scenarios its alvh engine revalues on move VIX option vol the
+  same way; ``vix_vol_power`` 0 (a rule: ``LEGACY_RULES``) is the first build's flat 0.9.
 * Costs: :mod:`alvh_cli.backtest.costs` (half-spreads and fees, each with its source).
 """
 
@@ -69,9 +80,16 @@ PARAMS: dict[str, Param] = {
     # Model.
     "rate": Param(0.02, "risk-free rate, continuous, annual", -0.05, 0.25),
     "dividend_yield": Param(0.018, "SPX dividend yield, continuous, annual", 0, 0.2),
+    "atm_ratio": Param(
+        0.88,
+        "SPX ATM vol as a multiple of VIX/100 (0.88: the smile's 30-day variance swap is "
+        "the VIX; 1: the first build's ATM = VIX)",
+        0.3,
+        2,
+    ),
     "spx_skew": Param(
         -0.638,
-        "SPX smile slope at 30 days (iv = VIX/100 + skew(T)·k + smile·k², k = ln K/F)",
+        "SPX smile slope at 30 days (iv = atm + skew(T)·k + smile·k², k = ln K/F)",
         -10,
         10,
     ),
@@ -81,20 +99,22 @@ PARAMS: dict[str, Param] = {
     "spx_smile": Param(2.5, "SPX smile curvature", -10, 50),
     "vix_theta": Param(19, "long-run VIX level θ of F(τ) = θ + (VIX − θ)·e^(−κτ)", 5, 80),
     "vix_atm": Param(0.9, "VIX option ATM vol (on the future) at VIX 16", 0.05, 5),
-    "vix_vol_power": Param(
-        0.41, "VIX option ATM vol = vix_atm·(VIX/16)^this; 0: flat vix_atm", 0, 3
-    ),
     "vix_skew": Param(0.8, "VIX smile skew", -10, 10),
     "vix_smile": Param(0.0, "VIX smile curvature", -10, 50),
     # Costs (alvh_cli.backtest.costs).
     "spx_half_spread": Param(
         0.10, "SPX option half-spread per leg at VIX <= spx_spread_vix, points", 0, 10
     ),
-    "spx_spread_vix": Param(16, "VIX above which the SPX half-spread grows", 1, 100),
+    "spx_spread_vix": Param(16, "VIX above which the half-spreads (SPX, VIX) grow", 1, 100),
     "spx_spread_power": Param(
         1.0, "SPX half-spread × (VIX/spx_spread_vix)^this above it; 0: flat", 0, 5
     ),
-    "vix_half_spread": Param(0.05, "VIX option half-spread per leg, points", 0, 10),
+    "vix_half_spread": Param(
+        0.05, "VIX option half-spread per leg at VIX <= spx_spread_vix, points", 0, 10
+    ),
+    "vix_spread_power": Param(
+        1.0, "VIX option half-spread × (VIX/spx_spread_vix)^this above it; 0: flat", 0, 5
+    ),
     "spread_multiplier": Param(1.0, "both half-spreads times this", 0, 20),
     "commission": Param(0.65, "broker commission per contract, dollars", 0, 100),
     "exchange_fees": Param(1.0, "Cboe's per-contract fee schedule times this; 0: none", 0, 10),
@@ -102,19 +122,24 @@ PARAMS: dict[str, Param] = {
     "regulatory_fee": Param(0.02815, "options regulatory fee per contract, dollars", 0, 10),
 }
 
-# The first build's model and costs: one SPX slope for every tenor, flat VIX option vol,
-# flat slippage 0.05 (SPX) and 0.02 (VIX) and a $0.65 commission with no other fee.
+# The first build's model and costs: ATM vol = VIX/100, one SPX slope for every tenor, flat
+# VIX option vol, flat slippage 0.05 (SPX) and 0.02 (VIX) and a $0.65 commission with no
+# other fee.
 LEGACY: dict[str, float] = {
+    "atm_ratio": 1.0,
     "spx_skew": -1.1,
     "spx_skew_term": 0.0,
-    "vix_vol_power": 0.0,
     "spx_half_spread": 0.05,
     "spx_spread_power": 0.0,
     "vix_half_spread": 0.02,
+    "vix_spread_power": 0.0,
     "exchange_fees": 0.0,
     "clearing_fee": 0.0,
     "regulatory_fee": 0.0,
 }
+# ... and the first build's rules where they differ: flat VIX option vol in the backtest's
+# market and in the scenarios (a method rule, ``model.rules.DEFAULTS``).
+LEGACY_RULES: dict[str, float] = {"vix_vol_power": 0.0}
 
 
 class _ParamsBase:
@@ -126,12 +151,6 @@ class _ParamsBase:
             for f in fields(self)
             for v in [getattr(self, f.name)]
         }
-
-    def vix_option_atm(self, vix: float) -> float:
-        """ATM vol of VIX options at this VIX level: ``vix_atm``·(VIX/16)^``vix_vol_power``."""
-        if not self.vix_vol_power:
-            return self.vix_atm
-        return self.vix_atm * (vix / VIX_VOL_REFERENCE) ** self.vix_vol_power
 
 
 def _field_type(p: Param):

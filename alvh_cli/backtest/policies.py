@@ -116,6 +116,6 @@ def run_plain(
         path[k, e.first + t :] = by[c]
     fee_total = float(entry_fees.sum() + exit_fees.sum())
     record = trade_record(
-        policy, e, t, reason, float(e.marks[t]), pnl, fee_total, spread, by, reached_2x
+        policy, e, e.life[t], reason, float(e.marks[t]), pnl, fee_total, spread, by, reached_2x
     )
     return record, path

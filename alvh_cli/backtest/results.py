@@ -118,7 +118,7 @@ class TradeRecord:
 def trade_record(
     policy: str,
     e: Entry,
-    t: int,
+    closed: date,
     reason: str,
     mark: float,
     pnl: float,
@@ -130,13 +130,12 @@ def trade_record(
     hedge_spend: float = 0.0,
     actions: Sequence[str] = (),
 ) -> TradeRecord:
-    """The record of ``e`` under ``policy``, closed on row ``t`` of its life for ``reason``
-    at ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
+    """The record of ``e`` under ``policy``, closed on ``closed`` for ``reason`` at
+    ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
     ``counts`` (by action), ``hedge_spend`` and ``actions`` are the alvh policy's
     adjustments."""
     counts = counts or {}
     layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
-    closed = e.life[t]
     return TradeRecord(
         policy=policy,
         id=e.id,

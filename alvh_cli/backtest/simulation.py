@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ def run_backtest(
     policies = parse_policies(policies)
     costs = CostModel.from_params(params)
     days, spx, vix = closes(history, params)
-    market = market_model(days, spx, vix, params, rules.vix_term_kappa)
+    market = market_model(days, spx, vix, params, rules)
     first_entry = first_entry_row(days, params)
     runs_alvh = [p for p in policies if p in ALVH_POLICIES]
     entries = weekly_entries(days, params, costs, market, first_entry)
@@ -144,10 +145,11 @@ class _Trade:
     hedge_spend: float = 0.0  # paid to open VIX call spread layers, fees included
     actions: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ACTION_COUNTS, 0))
-    closed_at: int | None = None  # row within the trade's life
+    closed_at: int | None = None  # row from the entry's (past the condor's expiry for a roll)
     reason: str = ""
     exit_mark: float = math.nan
-    managed: bool = True  # False once a vertical is closed: the other is held to expiry
+    managed: bool = True  # False once a vertical is closed or the condor has settled: what
+    # is left is held to its expiry
     closed: list[Leg] = field(default_factory=list)
     path: np.ndarray | None = None
     pristine: bool = True  # the legs are still the condor as opened
@@ -156,9 +158,16 @@ class _Trade:
         self.cash += amount
         self.by[self.kind[id(leg)]] += amount
 
+    def grow(self, row: int) -> None:
+        """Make ``path`` reach ``row``: a rolled vertical runs past the condor's expiry."""
+        short = row + 1 - self.path.shape[1]
+        if short > 0:
+            self.path = np.pad(self.path, ((0, 0), (0, short)))
+
     def mark(self, row: int, prices) -> float:
         """Record the trade's value by category at ``row`` of its life (legs at ``prices``);
         return the total."""
+        self.grow(row)
         values = self.path[:, row]
         for c, amount in self.by.items():
             values[CATEGORY_INDEX[c]] = amount
@@ -250,9 +259,15 @@ def _run_alvh(
         day_rules = rules_of_day.get(market.vix)
         if day_rules is None:
             day_rules = rules_of_day[market.vix] = engine_rules(rules, params, costs, market.vix)
+        after = days[i + 1] if i + 1 < len(days) else None
         for t in live:
             _expire_vix(t, market)
-        review = [t for t in live if i < t.entry.last]
+            _settle_spx(t, market, float(spx[i]), after)
+            if after is None or not any(g.underlying == "SPX" for g in t.legs):
+                _finish(t, market, costs, i - t.entry.first)
+            elif i >= t.entry.last:
+                t.managed = False  # the condor has settled: what was rolled is held to expiry
+        review = [t for t in live if t.closed_at is None]
         for t in [t for t in review if not t.managed]:
             prices = value_legs(market, t.legs).price if t.legs else []
             t.mark(i - t.entry.first, prices)
@@ -261,10 +276,7 @@ def _run_alvh(
             regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
             day = _Day(i, market, day_rules, regime, engine, params, costs)
             _decide(review, day, integral=ALVH_POLICIES[policy])
-        for t in live:
-            if i == t.entry.last:
-                _settle(t, market, float(spx[i]), costs)
-    return [_closed(policy, t, len(days), reached[t.entry.id]) for t in trades]
+    return [_closed(policy, t, days, reached[t.entry.id]) for t in trades]
 
 
 @dataclass(frozen=True)
@@ -315,18 +327,19 @@ def _decide(review: Sequence[_Trade], day: _Day, *, integral: bool) -> None:
 
 
 def _closed(
-    policy: str, t: _Trade, n_days: int, reached_2x: bool
+    policy: str, t: _Trade, days: Sequence, reached_2x: bool
 ) -> tuple[TradeRecord, np.ndarray]:
     """A closed trade's record and its daily P&L by category over the whole history (its
     value on each close of its life, then its final P&L)."""
     e = t.entry
-    path = np.zeros((len(CATEGORIES), n_days))
+    path = np.zeros((len(CATEGORIES), len(days)))
+    t.grow(t.closed_at)
     t.path[:, t.closed_at] = [t.by[c] for c in CATEGORIES]
     path[:, e.first : e.first + t.closed_at + 1] = t.path[:, : t.closed_at + 1]
     path[:, e.first + t.closed_at + 1 :] = t.path[:, t.closed_at, None]
     record = trade_record(
-        policy, e, t.closed_at, t.reason, t.exit_mark, t.cash, t.fees, t.spread_cost, t.by,
-        reached_2x, t.counts, t.hedge_spend, t.actions,
+        policy, e, days[e.first + t.closed_at], t.reason, t.exit_mark, t.cash, t.fees,
+        t.spread_cost, t.by, reached_2x, t.counts, t.hedge_spend, t.actions,
     )  # fmt: skip
     return record, path
 
@@ -468,19 +481,42 @@ def _expire_vix(t: _Trade, market: Market) -> None:
         t.pristine = False
 
 
-def _settle(t: _Trade, market: Market, spot: float, costs: CostModel) -> None:
-    """The condor's last close: SPX legs expiring that day are cash-settled at the close;
-    legs expiring later (VIX hedges, a rolled vertical) are sold at the model price."""
+def _settle_spx(t: _Trade, market: Market, spot: float, after: date | None) -> None:
+    """SPX legs whose expiry has come are cash-settled at intrinsic value against the close:
+    no fill, no fee. A leg settles on the close of its expiry, or on the last close before
+    it when the history has no close that day (``after``, the next close, is past it).
+    Every SPX leg is held to its own expiry: the condor's, and a rolled vertical's after
+    the condor's legs have settled — held as what is left of a closed vertical is, marked
+    at the model every close and not managed, its VIX hedges kept until it settles."""
     day = market.asof.date()
-    for g in list(t.legs):
-        if g.underlying == "SPX" and g.expiry <= day:
-            t.book(g, intrinsic(g, spot) * g.quantity * g.multiplier)
-            t.legs.remove(g)
+    due = [
+        g
+        for g in t.legs
+        if g.underlying == "SPX" and (g.expiry <= day or (after is not None and g.expiry < after))
+    ]
+    for g in due:
+        value = intrinsic(g, spot)
+        t.book(g, value * g.quantity * g.multiplier)
+        t.closed.append(replace(g, closed=day, exit_price=float(value), key=""))
+        t.legs = [x for x in t.legs if x is not g]
+        t.pristine = False
+
+
+def _finish(t: _Trade, market: Market, costs: CostModel, row: int) -> None:
+    """The trade ends at ``row`` of its life: no SPX leg is left, or the history ends. What
+    is left (VIX hedges; SPX legs expiring after the history's last close) is sold at the
+    model price. The exit mark is the condor's settlement mark when the trade ends with the
+    condor, else 1 − P&L / credit (the debit the whole trade cost, fees included, in
+    multiples of the credit)."""
     if t.legs:
         prices = value_legs(market, t.legs).price
         for g, p in zip(list(t.legs), prices, strict=True):
             _close_at(t, g, -g.quantity, float(p), market, costs)
     t.legs = []
-    t.closed_at = len(t.entry.life) - 1
+    t.closed_at = row
     t.reason = "expiry"
-    t.exit_mark = float(t.entry.marks[-1])
+    e = t.entry
+    if row == e.last - e.first:
+        t.exit_mark = float(e.marks[-1])
+    else:
+        t.exit_mark = 1.0 - t.cash / (t.credit * 100.0 * abs(e.legs[1].quantity))

@@ -142,20 +142,20 @@ class Evaluator:
         """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
         if values is None:
             values = value_legs(self.market, legs)
-        kappa = self.rules.vix_term_kappa
+        moves = (self.rules.vix_term_kappa, self.rules.vix_vol_power)
         key = tuple(
             (_leg_key(g), -1.0 if np.isnan(v) else float(v))
             for g, v in zip(legs, values.vol, strict=True)
         )
         base = self._cache.get(key)
         if base is None:
-            base = sc.revalue(legs, values, self.market, self.base, kappa)
+            base = sc.revalue(legs, values, self.market, self.base, *moves)
             if len(self._cache) > 4096:
                 self._cache.clear()
             self._cache[key] = base
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = sc.revalue(legs, values, self.market, self.extra, kappa)
+        extra = sc.revalue(legs, values, self.market, self.extra, *moves)
         return np.concatenate([base, extra], axis=1)
 
     def pnl(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:

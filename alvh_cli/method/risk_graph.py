@@ -21,7 +21,8 @@ each SPX level a scenario at the date:
   that size and within the record low and high closes
   (:func:`~alvh_cli.method.scenarios.ladder_vix`); VIX futures follow the
   one-factor curve to the date, VIX options are priced by Black-76 on them with
-  the VIX smile. So a VIX hedge shows what it is for: it gains where SPX falls.
+  the VIX smile, its ATM vol moved with VIX (``vix_vol_power``). So a VIX hedge
+  shows what it is for: it gains where SPX falls.
 
 A leg that settles by the date is worth its payoff at that level (a VIX leg at
 the VIX that level implies). "At expiry" is the condor's settlement instant: a
@@ -111,6 +112,7 @@ def pnl_at(
     *,
     vix_beta: float,
     kappa: float,
+    vix_vol_power: float,
 ) -> np.ndarray:
     """Dollar P&L of ``legs`` from their entry prices at each SPX level, at ``when``:
     ``Σ (V(S, when) − entry_price)·quantity·multiplier`` (see the module docstring)."""
@@ -121,7 +123,7 @@ def pnl_at(
     horizon = max(year_fraction(market.asof, when), 0.0)
     vix = ladder_vix(market.vix, levels / market.spx - 1.0, vix_beta)
     grid = ScenarioSet(market.spx, market.vix, 0, horizon, levels, vix, len(levels), (), "grid")
-    prices = revalue(legs, base, market, grid, kappa)
+    prices = revalue(legs, base, market, grid, kappa, vix_vol_power)
     entry = np.array([g.entry_price for g in legs], dtype=float)
     scale = np.array([g.quantity * g.multiplier for g in legs], dtype=float)
     return ((prices - entry[:, None]) * scale[:, None]).sum(axis=0)
@@ -196,7 +198,11 @@ def risk_graph(
     changed, contracts = changed_legs(legs, applied)
     fees = rules.fee_per_contract * contracts
     levels = spx_grid(changed, market.spx, points)
-    kw = {"vix_beta": rules.vix_beta, "kappa": rules.vix_term_kappa}
+    kw = {
+        "vix_beta": rules.vix_beta,
+        "kappa": rules.vix_term_kappa,
+        "vix_vol_power": rules.vix_vol_power,
+    }
     curves = []
     for label, when in moments:
         held = pnl_at(legs, market, levels, when, **kw)

@@ -25,7 +25,9 @@ ATM level moved by (VIX_s − VIX)/100 at its new moneyness plus the residual th
 leg's own vol had over the smile today; each VIX future on the one-factor
 curve F(τ) = θ + (VIX − θ)·e^(−κτ) (θ implied by the future's own price, so
 the curve's roll-down over the horizon is priced); VIX options by Black-76 on
-the moved future with the VIX smile. One pricing call per model covers every
+the moved future with the VIX smile, its ATM vol moved to the scenario's VIX by
+(VIX_s/VIX)^``vix_vol_power`` (:func:`alvh_cli.model.smile.vix_option_atm`, the
+rule the backtest's market follows too). One pricing call per model covers every
 leg × scenario: no Python loop per scenario.
 """
 
@@ -43,7 +45,7 @@ from alvh_cli.model.closes import History
 from alvh_cli.model.domain import VOL_FLOOR, Leg, Market
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.legs import LegValues
-from alvh_cli.model.smile import carry_rates, smile_vol
+from alvh_cli.model.smile import carry_rates, smile_vol, vix_option_atm
 from alvh_cli.model.timing import year_fraction
 
 LADDER = (-0.02, -0.05, -0.10, -0.20, 0.03, 0.06)
@@ -239,12 +241,13 @@ def revalue(
     market: Market,
     scenarios: ScenarioSet,
     kappa: float,
+    vix_vol_power: float,
 ) -> np.ndarray:
     """Each leg's price per unit at the horizon in each scenario: (legs, scenarios) points.
 
     ``base`` is ``legs`` valued today in ``market``. A leg settling within the
     horizon is worth its intrinsic value at the scenario's level (SPX) or
-    future (VIX).
+    future (VIX). ``kappa`` and ``vix_vol_power`` are the rules of the same names.
     """
     n_legs, n = len(legs), scenarios.n
     out = np.empty((n_legs, n))
@@ -289,7 +292,9 @@ def revalue(
             fo = f[opt]
             k = np.log(strike[rows, None] / fo)
             if market.vix_vol is not None:
-                vol = smile_vol(market.vix_vol, k) + residual[rows, None]
+                sm = market.vix_vol
+                atm = vix_option_atm(sm.atm, scenarios.vix0, scenarios.vix, vix_vol_power)
+                vol = smile_vol(sm, k, atm=atm) + residual[rows, None]
             else:
                 vol = np.broadcast_to(base.vol[rows, None], k.shape)
             vol = np.maximum(vol, VOL_FLOOR)

@@ -69,6 +69,13 @@ DEFAULTS: dict[str, Rule] = {
     "vix_term_kappa": Rule(
         5.0, "VIX future of tenor τ moves by e^(−κτ) of the spot VIX move", 0, 100
     ),
+    "vix_vol_power": Rule(
+        0.41,
+        "VIX options' ATM vol moves with VIX as (VIX_s/VIX)^this (in the scenarios and the "
+        "backtest's market); 0: fixed",
+        0,
+        3,
+    ),
     "stress_spx_move": Rule(
         None,
         "the old stress rung: SPX move as a fraction (e.g. -0.05); unset: to the short strike",

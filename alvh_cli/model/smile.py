@@ -1,4 +1,5 @@
-"""The volatility smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)``, and the SPX forward."""
+"""The volatility smile ``atm + skew·k + smile·k²`` in ``k = ln(K/F)``, how VIX options' ATM
+vol moves with VIX, and the SPX forward."""
 
 from __future__ import annotations
 
@@ -7,12 +8,33 @@ import numpy as np
 from alvh_cli.model.domain import VOL_FLOOR, Market, Smile
 
 
-def smile_vol(smile: Smile, k, T=None) -> np.ndarray:
+def smile_vol(smile: Smile, k, T=None, atm=None) -> np.ndarray:
     """Implied vol from the smile at log-moneyness ``k = ln(K/F)``, floored at ``VOL_FLOOR``;
     ``T`` (years, broadcast with ``k``) matters only for a smile whose skew depends on the
-    tenor (``Smile.skew_term``)."""
+    tenor (``Smile.skew_term``); ``atm`` (broadcast with ``k``) replaces the smile's own ATM
+    level: the same shape moved to another level."""
     k = np.asarray(k, dtype=float)
-    return np.maximum(smile.atm + smile.skew_at(T) * k + smile.smile * k * k, VOL_FLOOR)
+    level = smile.atm if atm is None else atm
+    return np.maximum(level + smile.skew_at(T) * k + smile.smile * k * k, VOL_FLOOR)
+
+
+def vix_option_atm(atm, vix, new_vix, power):
+    """ATM vol of VIX options (on the future) when VIX moves from ``vix``, where it is
+    ``atm``, to ``new_vix`` (broadcasts): ``atm·(new_vix/vix)^power``; ``atm`` itself for
+    ``power`` 0 (a fixed ATM vol).
+
+    ``power`` is the rule ``vix_vol_power``, 0.41: the slope of weekly VVIX returns on
+    weekly VIX returns (correlation above 0.6; "VIX & VVIX divergence", guest post on
+    distressedvolatility.com, March 2013, six years of data). Applied to levels it is an
+    assumption: the same post finds the two indexes' levels only loosely related. The
+    smile's shape is kept (Marabel Romo 2015 finds VIX options' skew shape largely
+    independent of the VIX level). One rule for both of its users: the backtest's market
+    sets each day's VIX option ATM vol by it (from ``vix_atm`` at VIX 16), and the scenario
+    revaluation moves today's to each scenario's VIX by it.
+    """
+    if not power:
+        return atm
+    return atm * (np.asarray(new_vix, dtype=float) / vix) ** power
 
 
 def spx_forward(market: Market, T) -> np.ndarray:

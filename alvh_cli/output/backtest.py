@@ -184,14 +184,15 @@ def describe(result: BacktestResult) -> list[str]:
         f"Entry: every {day} (next trading day if closed), SPXW Friday nearest {p.dte} DTE, "
         f"short strikes at {p.delta:g} delta, {p.wing:g}-point wings on a {p.strike_step:g}-point "
         f"grid, {p.contracts} contract(s).",
-        f"Model: SPX BSM, ATM vol = VIX/100, skew {p.spx_skew:g} at 30 days "
+        f"Model: SPX BSM, ATM vol = {p.atm_ratio:g} x VIX/100, skew {p.spx_skew:g} at 30 days "
         f"{p.spx_skew_term:+g} per ln(T/30d), smile {p.spx_smile:g}, "
         f"r {p.rate:g}, q {p.dividend_yield:g}; VIX futures F(t) = {p.vix_theta:g} + "
         f"(VIX - {p.vix_theta:g})e^(-{r.vix_term_kappa:g}t); VIX options Black-76, atm "
-        f"{p.vix_atm:g} x (VIX/16)^{p.vix_vol_power:g}, skew {p.vix_skew:g}, "
+        f"{p.vix_atm:g} x (VIX/16)^{r.vix_vol_power:g}, skew {p.vix_skew:g}, "
         f"smile {p.vix_smile:g}.",
         f"Costs: half-spread {p.spx_half_spread:g} x max(1, VIX/{p.spx_spread_vix:g})"
-        f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} (VIX) points per leg{spread}; "
+        f"^{p.spx_spread_power:g} (SPX) / {p.vix_half_spread:g} x max(1, "
+        f"VIX/{p.spx_spread_vix:g})^{p.vix_spread_power:g} (VIX) points per leg{spread}; "
         f"fees ${p.commission:g} commission + Cboe fee (x{p.exchange_fees:g}) + "
         f"${p.clearing_fee:g} OCC + ${p.regulatory_fee:g} ORF per contract "
         f"(${CostModel.from_params(p).flat_fee():.2f} for SPX at $1 or more); none on cash "
