@@ -201,6 +201,24 @@ class LastRow(list):
     """The cells of a file's last record when the file does not end with a line end."""
 
 
+def cells_after(row: list[str], n: int) -> list[str]:
+    """``row[n:]``, still a :class:`LastRow` when ``row`` is one (a layout whose records
+    open with a section name and a record kind keeps its data after them)."""
+    return LastRow(row[n:]) if isinstance(row, LastRow) else row[n:]
+
+
+def refuse_cut_short(row: list[str], source: str, line: int) -> None:
+    """Refuse a last line without a line end that is too short to be any of the layout's
+    records: the file was cut short inside it."""
+    if isinstance(row, LastRow):
+        raise InputError(
+            f"has {len(row)} cell{'s' if len(row) != 1 else ''}, too few for any record of "
+            "this layout (the last line, without a line end: the file may have been cut short)",
+            source,
+            line=line,
+        )
+
+
 class Columns:
     """A header row: finds columns by any of their names, case- and space-insensitively."""
 

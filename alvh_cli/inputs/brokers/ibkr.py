@@ -58,6 +58,7 @@ from alvh_cli.inputs.brokers.common import (
     ParsedExport,
     Skipped,
     account,
+    cells_after,
     collect,
     contracts,
     csv_rows,
@@ -67,6 +68,7 @@ from alvh_cli.inputs.brokers.common import (
     option_or_skip,
     osi_option,
     parse_date,
+    refuse_cut_short,
 )
 
 FLEX_XML = "IBKR flex query (XML)"
@@ -188,7 +190,7 @@ _TRAILERS = {"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"}
 def _strip_record(row: list[str]) -> tuple[str, list[str]]:
     """(section code, cells) for ``HEADER``/``DATA`` records; ("", row) otherwise."""
     if row and row[0].upper() in ("HEADER", "DATA") and len(row) > 2:
-        return row[1].upper(), row[2:]
+        return row[1].upper(), cells_after(row, 2)
     return "", row
 
 
@@ -256,6 +258,7 @@ def read_activity(path: str, text: str) -> ParsedExport:
     found = False
     for line, row in csv_rows(text, path):
         if len(row) < 3:
+            refuse_cut_short(row, path, line)
             continue
         section, kind = row[0], row[1].lower()
         if section == "Account Information" and kind == "data" and row[2] == "Account":
@@ -266,7 +269,7 @@ def read_activity(path: str, text: str) -> ParsedExport:
             continue
         if not section.endswith("Open Positions"):
             continue
-        cells = row[2:]
+        cells = cells_after(row, 2)
         if kind == "header":
             header = Columns(cells, path, line)
             header.need("quantity", "Quantity")

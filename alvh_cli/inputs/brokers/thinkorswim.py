@@ -53,6 +53,7 @@ from alvh_cli.inputs.brokers.common import (
     number,
     option_or_skip,
     parse_date,
+    refuse_cut_short,
     tos_option,
 )
 from alvh_cli.model.expirations import spx_monthly_expiration, vix_expiration
@@ -141,6 +142,8 @@ def read_position_statement(path: str, text: str) -> ParsedExport:
             seen_header = True
             continue
         if header is None or len(row) < 2:
+            if header is not None:
+                refuse_cut_short(row, path, line)
             continue  # title, group names, section captions
         header.fits(row, line)
         qty_text = Columns.cell(row, header.find("Qty"))
@@ -215,6 +218,8 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
             continue
         if header is None:
             continue
+        if len(row) == 1:
+            refuse_cut_short(row, path, line)
         if len(row) == 1 or (len(row) > 1 and row[1].upper() == "OVERALL TOTALS"):
             header = None  # the next section's caption, or the totals row
             continue
