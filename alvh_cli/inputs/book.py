@@ -23,6 +23,7 @@ from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market
 from alvh_cli.model.rules import check_overrides, resolve
+from alvh_cli.model.valuation import check_prices
 
 
 def load_book(
@@ -114,11 +115,13 @@ def load_book_tolerant(
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
             legs = [g for p in pf.positions for g in p.legs]
+            doubts = check_prices(pf.positions, priced)
             marks = broker_marks(priced, legs)
         except InputError as exc:
             errors.append(exc)
             continue
         warnings = market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
+        warnings += tuple(doubts)
         if marks:
             tolerance = effective.broker_mark_tolerance
             warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))
