@@ -240,8 +240,9 @@ def price(
     run = run_price(
         files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    emit_price(run.values, fmt.value, run.warnings, run.marks)
-    _print_problems(run.warnings)
+    emit_price(run.values, fmt.value, run.warnings, run.marks, run.errors)
+    _print_problems(run.warnings, run.errors)
+    raise typer.Exit(run.exit_status)
 
 
 @app.command(short_help="What to do today with each position.")
