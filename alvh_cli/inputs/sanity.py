@@ -54,6 +54,9 @@ STRIKE_BAND = 5.0
 MAX_YEARS_OUT = 3
 VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
 FORWARD_FACTOR = 2.0  # an SPX forward more than 2x away from spx is a typo, not a carry
+# Seconds a snapshot's asof may run ahead of the clock before it is refused: two computers'
+# clocks (the one that took the snapshot and this one) can disagree by that much.
+CLOCK_SKEW_S = 60.0
 
 
 def check_loaded(
@@ -459,6 +462,23 @@ def check_asof_trading_day(asof: datetime, source: str) -> date:
         f"{d} is {day}, not a trading day: no market snapshot comes from it "
         f"(the trading day before is {previous_business_day(d)})",
         source,
+        "market.asof",
+    )
+
+
+def check_not_future(market: Market, now: datetime) -> None:
+    """A snapshot cannot come from a moment still to come: an ``asof`` more than
+    :data:`CLOCK_SKEW_S` after ``now`` (the clock) is a typo in the date or the time (or
+    this computer's clock is wrong). Less than that is a warning
+    (``market_warnings.ahead_of_clock``)."""
+    asof = aware(market.asof)
+    if asof.timestamp() - now.timestamp() <= CLOCK_SKEW_S:
+        return
+    raise InputError(
+        f"{new_york_stamp(asof)} is in the future (the clock says {new_york_stamp(now)}): no "
+        "snapshot comes from a moment still to come — a typo in the date or time? (a date "
+        "alone means its 16:00 close)",
+        market.source,
         "market.asof",
     )
 
