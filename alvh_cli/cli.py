@@ -632,7 +632,8 @@ def import_cmd(
     Account Statement), Interactive Brokers (Flex query XML/CSV, Activity
     Statement) or a CSV with an OSI symbol column. Legs that form no condor,
     and VIX spreads no journal entry recommended, are listed, never guessed.
-    Exit status: 0 everything imported, 1 legs left over, 2 bad input.
+    Exit status: 0 everything imported, 1 legs left over, 2 bad input (an export that
+    cannot be read among good ones too: the others are imported, it is named on its line).
     Example: alvh import positions.csv --journal journal.sqlite -o book.toml
     """
     from alvh_cli.app.importer import import_exports
@@ -649,6 +650,7 @@ def import_cmd(
         mark_time=mark_time,
     )
     typer.echo(run.summary)
+    _print_problems(errors=run.errors)
     if run.error is not None:
         raise run.error
     raise typer.Exit(run.exit_status)
