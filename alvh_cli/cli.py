@@ -649,7 +649,8 @@ def import_cmd(
         force=force,
         mark_time=mark_time,
     )
-    typer.echo(run.summary)
+    if run.summary:
+        typer.echo(run.summary)
     _print_problems(errors=run.errors)
     if run.error is not None:
         raise run.error

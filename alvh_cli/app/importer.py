@@ -23,8 +23,9 @@ from alvh_cli.inputs.brokers.group import RecommendedSpread
 @dataclass(frozen=True)
 class ImportRun:
     """What an import found (``result``: ``alvh_cli.inputs.brokers.importer.ImportResult``),
-    its report (``summary``), ``error`` when nothing could be written, and ``errors``: the
-    exports that could not be read (the others were imported)."""
+    its report (``summary``; empty when no export could be read), ``error`` when nothing
+    could be written, and ``errors``: the exports that could not be read (the others were
+    imported)."""
 
     result: object
     summary: str
@@ -89,10 +90,10 @@ def import_exports(
         mark_time=None if mark_time is None else _moment(mark_time),
         applied=applied,
     )
+    if not result.exports:  # none could be read: each one's error says why, nothing else
+        return ImportRun(result, "")
     summary = importer.summary(result, str(output))
     if not result.grouping.written:
-        if not result.exports:  # each export's own error says why
-            return ImportRun(result, summary)
         return ImportRun(
             result,
             summary,
