@@ -45,6 +45,7 @@ FLAGS = {
     "journal": "--journal",
     "layer": "--layer",
     "mark_time": "--mark-time",
+    "no_quotes": "--no-quotes",
     "alternative": "--alternative",
     "fill": "--fill",
     "from_json": "--from-json",

@@ -340,10 +340,23 @@ def _records(lines, source: str):
 
 
 def _load_parquet(source: str) -> _Table:
+    """The file's columns. Refused before the columns are read: a file over
+    ``MAX_CHAIN_BYTES``, or whose metadata counts more than ``MAX_CHAIN_ROWS`` rows."""
     import pyarrow.parquet as pq
 
+    _check_size(source)
     try:
-        table = pq.read_table(source)
+        with pq.ParquetFile(source) as f:
+            rows = f.metadata.num_rows
+            if rows > MAX_CHAIN_ROWS:
+                raise InputError(
+                    f"{rows:,} rows: not one day's option chain (alvh reads at most "
+                    f"{MAX_CHAIN_ROWS:,})",
+                    source,
+                )
+            table = f.read()
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise InputError(f"not readable as Parquet: {exc}", source) from None
     names = _names(table.column_names, source, None)

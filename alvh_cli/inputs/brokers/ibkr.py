@@ -52,6 +52,7 @@ from datetime import date, datetime
 from xml.parsers import expat
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers import common
 from alvh_cli.inputs.brokers.common import (
     Columns,
     Lot,
@@ -148,6 +149,14 @@ def read_flex_xml(path: str, text: str) -> ParsedExport:
         if name != "OpenPosition":
             return
         line = parser.CurrentLineNumber
+        limit = common.MAX_EXPORT_ROWS
+        if len(records) >= limit:  # refused as it streams, as a CSV's rows are
+            raise InputError(
+                f"more than {limit:,} <OpenPosition> records: not a broker export alvh reads "
+                f"(at most {limit:,} rows of positions or fills)",
+                path,
+                line=line,
+            )
         get = attrs.get
         records.append(
             _Row(
