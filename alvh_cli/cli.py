@@ -45,6 +45,7 @@ FLAGS = {
     "journal": "--journal",
     "layer": "--layer",
     "mark_time": "--mark-time",
+    "no_quotes": "--no-quotes",
     "alternative": "--alternative",
     "fill": "--fill",
     "from_json": "--from-json",
@@ -241,8 +242,9 @@ def price(
     run = run_price(
         files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    emit_price(run.values, fmt.value, run.warnings, run.marks)
-    _print_problems(run.warnings)
+    emit_price(run.values, fmt.value, run.warnings, run.marks, run.errors)
+    _print_problems(run.warnings, run.errors)
+    raise typer.Exit(run.exit_status)
 
 
 @app.command(short_help="What to do today with each position.")
@@ -457,6 +459,7 @@ def market_cmd(
         force=force,
     )
     emit_market(run.text, output)
+    _print_problems(run.notes.get("warnings", ()))
 
 
 @app.command(short_help="Risk graph: P&L against SPX, as held and with the change.")
@@ -631,7 +634,8 @@ def import_cmd(
     Account Statement), Interactive Brokers (Flex query XML/CSV, Activity
     Statement) or a CSV with an OSI symbol column. Legs that form no condor,
     and VIX spreads no journal entry recommended, are listed, never guessed.
-    Exit status: 0 everything imported, 1 legs left over, 2 bad input.
+    Exit status: 0 everything imported, 1 legs left over, 2 bad input (an export that
+    cannot be read among good ones too: the others are imported, it is named on its line).
     Example: alvh import positions.csv --journal journal.sqlite -o book.toml
     """
     from alvh_cli.app.importer import import_exports
@@ -647,7 +651,9 @@ def import_cmd(
         force=force,
         mark_time=mark_time,
     )
-    typer.echo(run.summary)
+    if run.summary:
+        typer.echo(run.summary)
+    _print_problems(errors=run.errors)
     if run.error is not None:
         raise run.error
     raise typer.Exit(run.exit_status)

@@ -147,8 +147,12 @@ def test_the_walk_leaves_the_shapes_an_export_must_be_read_as(states):
 
 def _marks(state: State) -> dict[str, float]:
     """The model's price of each leg held (``alvh price``), to six decimals: the broker's
-    mark in the exports, by the leg's key."""
-    code, text, err = _run(["price", state.file, "--format", "json"])
+    mark in the exports, by the leg's key. Priced on the state's day: its clock."""
+    from alvh_cli import cli
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_now", lambda: state.asof + timedelta(minutes=5))
+        code, text, err = _run(["price", state.file, "--format", "json"])
     assert code == 0, err
     return {g["leg"]: round(g["price"], 6) for g in json.loads(text)["legs"]}
 
@@ -328,9 +332,12 @@ def _legs(legs) -> list[tuple]:
 @pytest.mark.parametrize("state_name", ["hedged", "rolled", "closed"])
 @pytest.mark.parametrize("export", sorted(EXPORTS))
 def test_an_import_after_the_fill_gives_the_position_apply_wrote(
-    states, state_name, export, tmp_path
+    states, state_name, export, tmp_path, monkeypatch
 ):
+    from alvh_cli import cli
+
     state = states[state_name]
+    monkeypatch.setattr(cli, "_now", lambda: state.asof + timedelta(minutes=5))  # its day
     marks = _marks(state)
     text, args = EXPORTS[export](state, marks)
     f = tmp_path / export

@@ -259,6 +259,10 @@ def _orders_from_json(path: Path, p: Position, done_before) -> list:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a check's JSON: {exc}", str(path)) from None
+    except RecursionError:
+        raise InputError("not a check's JSON: nested hundreds of levels deep", str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("not a check's JSON: expected an object with positions", str(path))
     rows = [r for r in data.get("positions", ()) if isinstance(r, dict) and r.get("id") == p.id]
     if not rows:
         raise InputError(f"no position '{p.id}' in this check's JSON", str(path))

@@ -251,16 +251,21 @@ def _no_bars() -> Iterator[Callable[[str], Progress | None]]:
 def _check_outputs(
     trades: Path | str | None, plot: Path | str | None, inputs: Sequence[Path | str]
 ) -> None:
-    """The files the caller will write: never an input, the right suffix, not one file."""
+    """The files the caller will write: never an input, a directory or a special file (an
+    existing file is replaced, as it always was), the right suffix, not one file."""
+    from alvh_cli.output.files import refuse_output, same_file
+
     for option, path in (("trades", trades), ("plot", plot)):
-        if path is not None and any(_same_file(path, f) for f in inputs):
+        if path is not None and any(same_file(path, f) for f in inputs):
             raise InputError(
                 f"{path} is one of the input files; alvh never writes its inputs", option=option
             )
     for option, path, suffix in (("trades", trades, ".csv"), ("plot", plot, ".png")):
         if path is not None and Path(path).suffix.lower() != suffix:
             raise InputError(f"must be a {suffix} file, got {str(path)!r}", option=option)
-    if trades is not None and plot is not None and _same_file(trades, plot):
+        if path is not None:
+            refuse_output(path, inputs, force=True)
+    if trades is not None and plot is not None and same_file(trades, plot):
         raise InputError("{flag:trades} and {flag:plot} name the same file", option="plot")
 
 
@@ -346,13 +351,6 @@ def _params_file(path: str) -> dict[str, Any]:
 
     make_params(table, path)  # errors name this file
     return dict(table)
-
-
-def _same_file(a: Path | str, b: Path | str) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
 
 
 def entry_keys() -> list[tuple[str, str]]:

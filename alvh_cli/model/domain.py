@@ -297,6 +297,10 @@ SKEW_TENOR_DAYS = (1.0, 730.0)
 
 VOL_FLOOR = 0.01
 
+CARRY_BOUNDS = (-0.05, 0.2)
+"""The rate and dividend yield a snapshot may hold (continuous, annual decimals): outside
+them a figure is a typo (4.2 for 0.042) or quotes that disagree, not a market."""
+
 
 @dataclass(frozen=True)
 class FuturePoint:

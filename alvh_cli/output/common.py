@@ -145,13 +145,32 @@ def emit_csv(rows: Iterable[dict], header: Iterable[str] = ()) -> None:
     """``rows`` as CSV with a header of every key seen (nested keys flattened ``a.b``);
     ``header`` names the columns to write when there are no rows, so a script always
     reads a header."""
-    rows = [_flatten(clean(r)) for r in rows]
+    rows = [{k: neutralise(v) for k, v in _flatten(clean(r)).items()} for r in rows]
     fields: list[str] = [] if rows else list(header)
     for r in rows:
         fields.extend(k for k in r if k not in fields)
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's rule against CSV
+    injection): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'`` — an account ``=cmd|' /C calc'!A0`` in a position id is shown,
+    not run. Numbers, and text that reads as a number (``-2.5``), are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if value[0] in "+-":
+        try:
+            float(value)
+            return value
+        except ValueError:
+            pass
+    return "'" + value
 
 
 def _flatten(row: dict, prefix: str = "") -> dict:
