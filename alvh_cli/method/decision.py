@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from alvh_cli.method.scenarios import RiskFigures
 from alvh_cli.model.rules import Rules
 
-# an alternative must beat an earlier one by more than a cent: float noise is no reason to trade
+# an alternative must beat an earlier one by more than a cent per condor unit: float noise is
+# no reason to trade, and a tie at one contract stays a tie at ten (the choice scales)
 TIE = 0.01
 
 
@@ -32,17 +33,21 @@ class Preference:
 
     risk_aversion: float
     cvar_floor: float = -math.inf
+    tie: float = TIE  # dollars within which two objectives tie (TIE per condor unit)
 
     @classmethod
-    def from_rules(cls, rules: Rules, credit_dollars: float | None = None) -> Preference:
-        """The preference of ``rules`` for a position whose opening credit is
-        ``credit_dollars``: the tighter of the two per-position limits, where set."""
+    def from_rules(
+        cls, rules: Rules, credit_dollars: float | None = None, units: float = 1.0
+    ) -> Preference:
+        """The preference of ``rules`` for a position of ``units`` condors whose opening
+        credit is ``credit_dollars``: the tighter of the two per-position limits, where
+        set."""
         floors = []
         if rules.cvar_limit:
             floors.append(-rules.cvar_limit)
         if rules.cvar_limit_credit and credit_dollars and credit_dollars > 0:
             floors.append(-rules.cvar_limit_credit * credit_dollars)
-        return cls(rules.risk_aversion, max(floors, default=-math.inf))
+        return cls(rules.risk_aversion, max(floors, default=-math.inf), TIE * max(units, 1e-9))
 
     @property
     def limited(self) -> bool:
@@ -59,15 +64,15 @@ class Preference:
         objective within the limit, else the smallest tail loss. Earlier wins ties."""
         within = [i for i, f in enumerate(figures) if self.meets(f)]
         if within:
-            return _first_best(within, [self.objective(f) for f in figures])
-        return _first_best(range(len(figures)), [f.cvar for f in figures])
+            return _first_best(within, [self.objective(f) for f in figures], self.tie)
+        return _first_best(range(len(figures)), [f.cvar for f in figures], self.tie)
 
     def why_not(self, f: RiskFigures, chosen: RiskFigures) -> str:
         """Why an alternative was not chosen, in a few words ('' when it was as good)."""
         if not self.meets(f) and self.meets(chosen):
             return f"CVaR {f.cvar:,.0f} beyond the limit {self.cvar_floor:,.0f}"
         gap = self.objective(chosen) - self.objective(f)
-        if gap > TIE:
+        if gap > self.tie:
             return f"{gap:,.0f} below the choice's objective"
         return ""
 
@@ -78,10 +83,10 @@ class Preference:
         return text
 
 
-def _first_best(indices, values) -> int:
+def _first_best(indices, values, tie: float) -> int:
     best = None
     for i in indices:
-        if best is None or values[i] > values[best] + TIE:
+        if best is None or values[i] > values[best] + tie:
             best = i
     return best
 

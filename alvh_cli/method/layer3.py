@@ -102,7 +102,7 @@ def evaluate(
     ``integral=False`` for k = N·j/10, j = 1..10: tenths, the choices the whole-contract
     method has at ten contracts, at any size."""
     rules, market = ev.rules, ev.market
-    pref = Preference.from_rules(rules, position.credit_dollars)
+    pref = Preference.from_rules(rules, position.credit_dollars, position.units)
     held = _Held(list(position.legs), values.price, leg_pnl)
     alts: list[Alternative] = [
         Alternative("hold", Action.HOLD, ev.figures(held.pnl, held.legs, held.today, 0.0), 0.0, 0.0)
