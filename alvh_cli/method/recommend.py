@@ -46,14 +46,15 @@ def layer3_decision(
     hold = l3.alternatives[0]
     pref = l3.preference
     n = len(l3.alternatives)
+    beaten = ""
+    if plan is not None and plan.chosen:
+        beaten = (
+            f"; the best layer {plan.layer} hedge, ${plan.spend:,.0f}, would give "
+            f"{pref.objective(plan.after):,.0f}"
+        )
     if alt.action == Action.HOLD:
         reason = f"{why}; holding is the best of {n} alternatives"
-        reason += f" ({objective_text(pref, hold.figures)})"
-        if plan is not None and plan.chosen:
-            reason += (
-                f"; the best layer {plan.layer} hedge, ${plan.spend:,.0f}, would give "
-                f"{pref.objective(plan.after):,.0f}"
-            )
+        reason += f" ({objective_text(pref, hold.figures)}){beaten}"
         return Recommendation(
             Action.HOLD, reason, layer, before=hold.figures, after=hold.figures,
             alternatives=l3.alternatives, attention=attention, preference=pref.describe(),
@@ -62,6 +63,7 @@ def layer3_decision(
     if pref.limited and not pref.meets(hold.figures):
         within = "within" if pref.meets(alt.figures) else "none within; the smallest tail loss"
         reason += f" ({within} the CVaR limit {pref.cvar_floor:,.0f})"
+    reason += beaten
     common = dict(
         reason=reason,
         layer=3,
