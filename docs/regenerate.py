@@ -143,6 +143,19 @@ def worked_reading() -> str:
     return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
 
 
+def cron_mail() -> str:
+    """The first lines of the README cron script's mail on the samples (the fields its jq
+    program reads, in Python; tests/test_orders.py runs the jq itself where installed)."""
+    data = alvh_json(["review", "sample_positions", "--no-journal"])
+    mail = []
+    for rec in data["recommendations"]:
+        if rec["action"] != "hold" or rec["attention"]:
+            mark = " !" if rec["attention"] else ""
+            mail.append(f"{rec['id']}  {rec['action']}{mark}  {rec['reason']}")
+            mail += [f"    {o['underlying']}: {o['ticket']}" for o in rec["orders"]]
+    return "```\n" + "\n".join(mail[:4]) + "\n```\n"
+
+
 def _spot(sample: str) -> float:
     """SPX in a sample file's [market]."""
     try:
@@ -398,6 +411,7 @@ BLOCKS: dict[str, Block] = {
     "worked-check": Block(lambda: session(["check", WORKED], columns=150)),
     "worked-size-hedge": Block(lambda: session(["size-hedge", WORKED], columns=120)),
     "worked-reading": Block(worked_reading),
+    "cron-mail": Block(cron_mail),
     "rules": Block(rules_table),
 }
 

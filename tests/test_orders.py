@@ -250,7 +250,11 @@ def test_readme_cron_mail_reads_the_orders(tmp_path, alvh, monkeypatch):
 
     readme = (ROOT / "README.md").read_text()
     program = re.search(r"todo\(\) \{\n  jq -r '(.*?)' /tmp/alvh-review\.json\n\}", readme, re.S)
-    shown = re.search(r"On the samples the mail starts:\n\n```\n(.*?)```", readme, re.S)
+    shown = re.search(
+        r"On the samples the mail starts:\n\n<!-- generated: cron-mail -->\n```\n(.*?)```",
+        readme,
+        re.S,
+    )
     assert program and shown
     monkeypatch.chdir(ROOT)
     r = alvh(["review", "sample_positions", "--no-journal", "--format", "json"])
