@@ -15,7 +15,7 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs import market_warnings, sanity
 from alvh_cli.inputs.schema import CLOSE_NY, NEW_YORK, OCC_REPLACES
 from alvh_cli.inputs.validate import show, show_num
-from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi, root_problem
 from alvh_cli.model.domain import (
     FuturePoint,
     Leg,
@@ -130,11 +130,9 @@ def _build_leg(lv: dict, source: str, key: str) -> Leg:
         typ = lv["type"]
         expiry = lv["expiry"]
         root = lv.get("root", DEFAULT_ROOT[underlying])
-        if ROOT_UNDERLYING[root] != underlying:
-            allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
-            raise InputError(
-                f"must be {allowed} for {underlying} legs, got {root!r}", source, f"{key}.root"
-            )
+        problem = root_problem(root, underlying, typ)
+        if problem is not None:
+            raise InputError(problem, source, f"{key}.root")
         if typ == "future":
             if underlying != "VIX":
                 raise InputError(

@@ -37,7 +37,8 @@ LEGEND = {
     "orders[].limit": "points per unit on the exchange tick, fill_value rounded in the "
     "trader's favour (debit down, credit up); never signed: see price_effect",
     "orders[].price_effect": "debit (paid) or credit (received)",
-    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received",
+    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received "
+    "(0 for a VIX future: no premium)",
 }
 
 
