@@ -80,26 +80,26 @@ def test_today_at_spot_is_the_mark_alvh_price_reports(alvh):
 
 
 def test_a_vix_hedge_adds_its_spread_width_in_a_crash():
-    """put_tested_1_6x: check buys 7 × VIX 26/35 and 4 × 26/36 calls, Dec 16. At the
-    condor's expiry they have settled on the VIX the SPX level implies; at the lowest SPX
-    of the graph VIX is past 36, so they pay 7 × 9 × 100 + 4 × 10 × 100 = $10,300, less
+    """put_tested_1_6x: check buys 2 × VIX 24/34, 6 × 25/35 and 1 × 27/37 calls, Dec 16. At
+    the condor's expiry they have settled on the VIX the SPX level implies; at the lowest
+    SPX of the graph VIX is past 37, so they pay (2 + 6 + 1) × 10 × 100 = $9,000, less
     what they cost (their fills) and the fees."""
     g = _graph(SAMPLES / "put_tested_1_6x.toml")
-    assert [r.action for r in g.change] == [Action.OPEN_HEDGE, Action.OPEN_HEDGE]
+    assert [r.action for r in g.change] == [Action.OPEN_HEDGE] * 3
     spreads = sorted(
         (t.leg.strike, t.quantity) for r in g.change for t in r.trades if t.quantity > 0
     )
-    assert spreads == [(26.0, 4), (26.0, 7)]
+    assert spreads == [(24.0, 2), (25.0, 6), (27.0, 1)]
     paid = sum(t.price * t.quantity * 100 for r in g.change for t in r.trades)
-    fees = 22 * 1.00  # 22 contracts at fee_per_contract $1.00
+    fees = 18 * 1.00  # 18 contracts at fee_per_contract $1.00
     assert g.fees == pytest.approx(fees)
-    assert g.vix[0] > 36
+    assert g.vix[0] > 37
     expiry = g.curves[-1]
-    assert expiry.changed[0] - expiry.held[0] == pytest.approx(10_300 - paid - fees, abs=1e-6)
-    # above the spreads' strikes' reach (VIX below 26 at and above today's SPX) they expire
+    assert expiry.changed[0] - expiry.held[0] == pytest.approx(9_000 - paid - fees, abs=1e-6)
+    # above the spreads' strikes' reach (VIX below 24 at and above today's SPX) they expire
     # worthless: the change costs exactly what was paid
     i = np.searchsorted(g.spx, g.spot)
-    assert g.vix[i] < 26
+    assert g.vix[i] < 24
     assert expiry.changed[i] - expiry.held[i] == pytest.approx(-paid - fees, abs=1e-6)
 
 
@@ -202,5 +202,5 @@ def test_terminal_drawing_names_its_marks(alvh):
     assert "\x1b[" not in out  # not a terminal: no colour codes
     assert "Breakevens at expiry: as held 5,641 / 6,459; with the change" in out
     assert "short put 5650, short call 6450" in out
-    assert "Change: open_hedge L1: +7 VIX 2026-12-16 26 call" in out
+    assert "Change: open_hedge L1: +2 VIX 2026-12-16 24 call" in out
     assert max(len(line) for line in out.splitlines()) <= 100
