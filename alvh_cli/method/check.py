@@ -33,7 +33,6 @@ import numpy as np
 from alvh_cli.method.actions import (
     Action,
     Convert,
-    HedgeDetail,
     OpenHedge,
     Recommendation,
     Roll,
@@ -302,7 +301,7 @@ def check_position(
                 from alvh_cli.method import hedges as hedges_mod
 
                 expiries = vix_expiries or hedges_mod.candidate_expiries(
-                    market, p.expiry, (market.asof + timedelta(days=1)).date()
+                    market, p.expiry, hedges_mod.earliest_expiry(ev)
                 )
                 plan = hedges_mod.plan(
                     ev, p, held, before, pv.values.price, target, expiries, stress_col,
@@ -508,14 +507,10 @@ def open_hedges(
     out: list[Recommendation] = []
     for k, (spread, n) in enumerate(plan.chosen):
         count = int(round(n)) if float(n).is_integer() else n
-        legs = [
-            Leg("VIX", "VIX", "call", spread.long_strike, spread.expiry, 1, 0.0, layer=plan.layer),
-            Leg(
-                "VIX", "VIX", "call", spread.short_strike, spread.expiry, -1, 0.0, layer=plan.layer
-            ),
-        ]
+        legs = spread.legs(plan.layer)
         model = value_legs(ev.market, legs).price
-        trades = trade(ev.market, legs, [count, -count], model, costs, True) if count > 0 else ()
+        units = [count * g.quantity for g in legs]
+        trades = trade(ev.market, legs, units, model, costs, True) if count > 0 else ()
         stress_loss = plan.stress_loss
         gains = sum(s.stress_gain * c for s, c in plan.chosen)
         coverage = gains / stress_loss if stress_loss and stress_loss > 0 else math.nan
@@ -524,7 +519,7 @@ def open_hedges(
             f"${plan.spend:,.0f} ({(plan.after.cvar - plan.before.cvar) / plan.spend:+.2f} per $)"
         )
         if len(plan.chosen) > 1:
-            reason += f"; spread {k + 1} of {len(plan.chosen)}"
+            reason += f"; hedge {k + 1} of {len(plan.chosen)}"
         if plan.note:
             reason += f"; {plan.note}"
         out.append(
@@ -539,17 +534,7 @@ def open_hedges(
                 after=plan.after,
                 attention=attention,
                 budget_limited=plan.budget_limited,
-                hedge=HedgeDetail(
-                    spread.expiry,
-                    spread.long_strike,
-                    spread.short_strike,
-                    count,
-                    spread.debit,
-                    spread.price_source,
-                    spread.stress_gain * count,
-                    stress_loss,
-                    coverage,
-                ),
+                hedge=spread.detail(count, stress_loss, coverage),
                 spend_limit=plan.limit,
             )
         )
@@ -636,7 +621,8 @@ def monetise(pv, ev, before: RiskFigures, *, integral: bool = True) -> list[Reco
     rows = None
     out: list[Recommendation] = []
     for layer in pv.position.deployed_layers:
-        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
+        # the layer's options: a future has no premium to recover (it rides to the unwind)
+        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX" and g.is_option]
         if not items:
             continue
         paid = sum(g.entry_price * g.quantity * g.multiplier for _, g in items)
