@@ -98,9 +98,7 @@ def test_market_from_a_chain(tmp_path):
 
 def test_import_writes_the_position_file(tmp_path):
     out = tmp_path / "book.toml"
-    run = import_exports(
-        [BROKERS / "generic_osi.csv"], output=out, market=BROKERS / "market.toml"
-    )
+    run = import_exports([BROKERS / "generic_osi.csv"], output=out, market=BROKERS / "market.toml")
     assert isinstance(run, ImportRun) and run.error is None and out.is_file()
     assert run.exit_status in (0, 1) and run.result.grouping.condors
 
