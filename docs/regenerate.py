@@ -107,18 +107,7 @@ def worked_reading() -> str:
     crash, deep = rungs["SPX -10%"], rungs["SPX -20%"]
     stress = rungs[p["stress_rung"]["label"]]
     windows = re.search(r"([\d,]+) windows", p["scenarios"]).group(1)
-    best = plan["best_alone"]
-    per = sorted(s["cvar_change_per_dollar"] for s in best)
-    chosen = " and ".join(
-        f"{c['count']} × {c['long_strike']:g}/{c['short_strike']:g}" for c in plan["chosen"]
-    )
-    expiries = sorted({c["expiry"] for c in plan["chosen"]})
-    before_condor = all(e < p["expiry"] for e in expiries)
-    which = (
-        "the VIX expiry before the condor's (cheaper, and closer to spot VIX)"
-        if before_condor
-        else f"the {', '.join(expiries)} VIX expir{'y' if len(expiries) == 1 else 'ies'}"
-    )
+    chosen = " and ".join(f"{c['count']} × {_hedge_name(c)}" for c in plan["chosen"])
     ev_words = "about nil" if abs(fig["ev"]) < 50 else _money(fig["ev"])
     share = plan["spend_limit"] / plan["budget"] if plan["budget"] else 0.0
     spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
@@ -130,17 +119,36 @@ def worked_reading() -> str:
         f"{ev_words} and a 5% CVaR of {_money(fig['cvar'])}; the crash rungs show why — "
         f"{_money(crash['pnl'])} at −10 % (VIX {crash['vix']:.2f}) and {_money(deep['pnl'])} "
         f"at −20 %. Layer 1 may spend {share:.0%} of the {_money(plan['budget'])} budget. "
-        f"Alone, the best spreads cut the tail loss (CVaR) by ${per[0]:.2f} to "
-        f"${per[-1]:.2f} per dollar; the "
-        f"integer program buys {chosen} on {which} for {_money(plan['spend'])}. CVaR improves "
-        f"to {_money(plan['cvar_after'])}, the −10 % rung goes to "
+        f"The integer program, exact over all {plan['candidates_priced']} candidates (VIX "
+        f"call spreads, calls alone and VIX futures), buys {chosen} for "
+        f"{_money(plan['spend'])}. The table ranks the candidates by their part in that "
+        "choice: what each count adds to the CVaR, and the CVaR gained per dollar by the "
+        f"last contract bought (at least the ${_lam():g} hurdle) or by one more. CVaR "
+        f"improves to {_money(plan['cvar_after'])}, the −10 % rung goes to "
         f"{_money(crash['pnl_hedged'])} and the −20 % rung to {_money(deep['pnl_hedged'])}, "
         f"and the price is the EV, which falls by {premium} over the five days: the "
         f"insurance premium. At the old stress point — SPX only to the short put, {moved} — "
-        f"the spreads {stress_words}: they pay in the larger moves, which the single stress "
+        f"the hedges {stress_words}: they pay in the larger moves, which the single stress "
         "point never looked at."
     )
     return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
+
+
+def _hedge_name(c: dict) -> str:
+    """A hedge record as size-hedge names it: "26/35 C 2026-12-16", "22 C 2026-12-16",
+    "VXM future 2027-01-20"."""
+    if c["instrument"] == "vix_future":
+        return f"{'VXM' if c['root'] == 'VXM' else 'VX'} future {c['expiry']}"
+    if c["instrument"] == "vix_call":
+        return f"{c['long_strike']:g} C {c['expiry']}"
+    return f"{c['long_strike']:g}/{c['short_strike']:g} C {c['expiry']}"
+
+
+def _lam() -> float:
+    """The default hedge_min_cvar_per_dollar, dollars of CVaR per dollar spent."""
+    from alvh_cli.model.rules import DEFAULTS
+
+    return DEFAULTS["hedge_min_cvar_per_dollar"].default
 
 
 def _spot(sample: str) -> float:

@@ -118,10 +118,9 @@ def test_never_over_budget_and_as_good_as_enumeration(pl, g1, g2, c1, c2, budget
     st.floats(50.0, 2000.0),
     st.floats(0.0, 1.0),
 )
-def test_evaluating_every_point_gives_the_milps_answer(seed, candidates, budget, lam):
-    """Small integer boxes are solved by evaluating every point; where that answers (one
-    optimum, clear of the budget's edge) it must be the MILP's own point, count for count,
-    or the method's decisions would change."""
+def test_the_search_and_branch_and_bound_agree(seed, candidates, budget, lam):
+    """Where the points within the bound's distance are too many, branch and bound (HiGHS)
+    decides instead; on the same program both must reach the same objective."""
     from alvh_cli.method import hedge_milp as hm
 
     rng = np.random.default_rng(seed)
@@ -129,16 +128,16 @@ def test_evaluating_every_point_gives_the_milps_answer(seed, candidates, budget,
     p = rng.normal(0, 300, n) - np.where(rng.random(n) < 0.1, 1500, 0)
     cost = rng.uniform(40, 400, candidates)
     g = rng.normal(0, 100, (candidates, n)) + np.where(p < -800, 500, -20) - cost[:, None] * 0.2
-    answers = {}
-    for limit in (0, hm.ENUMERATE_LIMIT):
-        old = hm.ENUMERATE_LIMIT
-        hm.ENUMERATE_LIMIT = limit
-        try:
-            answers[limit] = choose(p, g, cost, budget, 0.05, lam)
-        finally:
-            hm.ENUMERATE_LIMIT = old
-    a, b = answers[0], answers[hm.ENUMERATE_LIMIT]
-    assert np.array_equal(a.counts, b.counts)
+    searched = choose(p, g, cost, budget, 0.05, lam)
+    old = hm.MAX_POINTS
+    hm.MAX_POINTS = 0  # every search too big: branch and bound decides
+    try:
+        milp = choose(p, g, cost, budget, 0.05, lam)
+    finally:
+        hm.MAX_POINTS = old
+    a = hm.objective(p, g, cost, 0.05, lam, searched.counts)
+    b = hm.objective(p, g, cost, 0.05, lam, milp.counts)
+    assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
 
 
 def test_cvar_rows_is_cvar_of_each_row():
@@ -148,3 +147,96 @@ def test_cvar_rows_is_cvar_of_each_row():
     x = rng.normal(size=(7, 53))
     for level in (0.05, 0.1, 1 / 53, 0.5):
         assert np.allclose(cvar_rows(x, level), [cvar(row, level) for row in x], rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------------ the full program, exactly
+# (the property test over 400+ real candidates is in test_hedges.py)
+
+
+def full_milp(p, g, cost, budget, level, lam, most=None, limits=()):
+    """The whole program as one MILP (every candidate, every scenario): the truth the
+    reductions of ``choose`` must reach. HiGHS at a relative gap of 1e-9."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array, hstack, identity, vstack
+
+    n, c = len(p), len(cost)
+    cap = np.floor(budget / cost + 1e-9)
+    if most is not None:
+        cap = np.minimum(cap, most)
+    objective = np.concatenate([lam * cost, [1.0], np.full(n, 1.0 / (level * n))])
+    tail = hstack([csr_array(-g.T), csr_array(-np.ones((n, 1))), -identity(n, format="csr")])
+    rows = np.vstack([cost, *(a for a, _ in limits)])
+    upper = np.concatenate([p, [budget], [b for _, b in limits]])
+    a = vstack([tail, csr_array(np.hstack([rows, np.zeros((len(rows), 1 + n))]))]).tocsr()
+    res = milp(
+        objective,
+        constraints=LinearConstraint(a, -np.inf, upper),
+        bounds=Bounds(
+            np.concatenate([np.zeros(c), [-np.inf], np.zeros(n)]),
+            np.concatenate([cap, [np.inf], np.full(n, np.inf)]),
+        ),
+        integrality=np.concatenate([np.ones(c), np.zeros(1 + n)]),
+        options={"mip_rel_gap": 1e-9},
+    )
+    return np.round(res.x[:c])
+
+
+def test_equal_objectives_go_to_the_fewest_contracts():
+    # B is exactly two A's at twice the cost: 2 × A and 1 × B are the same hedge. Crash
+    # -1000, calm +200, level 0.5 (CVaR = the worse of the two); A nets +150 / -10 for
+    # $60. Four A's: min(-400, 160) = -400; budget $240 buys at most 4 A or 2 B. The best
+    # is 4 A ≡ 2 B ≡ 2 A + 1 B (all -400): the fewest contracts is 2 B.
+    p = np.array([-1000.0, 200.0])
+    g = np.array([[150.0, -10.0], [300.0, -20.0]])
+    a = choose(p, g, np.array([60.0, 120.0]), 240.0, 0.5)
+    assert a.counts.tolist() == [0.0, 2.0]
+
+
+def test_points_within_a_distance_are_every_one_of_them():
+    from alvh_cli.method.hedge_milp import _within
+
+    rng = np.random.default_rng(5)
+    weight = np.array([0.0, 1.5, 0.7, 2.0, 0.3])
+    below = np.array([False, False, True, False, True])
+    cap = np.array([3.0, 4.0, 2.0, 3.0, 5.0])
+    rows = np.vstack([rng.uniform(10, 60, 5), rng.uniform(0, 5, 5)])
+    room = np.array([200.0, 20.0])
+    got = _within(weight, below, cap, rows, room, 3.1, 10_000)
+    want = []
+    for n in itertools.product(*(range(int(c) + 1) for c in cap)):
+        n = np.array(n, float)
+        dist = np.where(below, cap - n, n)
+        if dist @ weight <= 3.1 + 1e-12 and np.all(rows @ n <= room + 1e-9):
+            want.append(tuple(n))
+    assert sorted(map(tuple, got)) == sorted(want)
+    assert _within(weight, below, cap, rows, room, 3.1, 5) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 4),
+    st.floats(100.0, 1500.0),
+    st.floats(0.0, 0.5),
+)
+def test_caps_and_further_limits_as_enumeration(seed, candidates, budget, lam):
+    """``most`` caps each count and ``limits`` add rows Σ a·n ≤ b (a ≥ 0): the answer is the
+    best point of the box that keeps every one, found by enumerating them all."""
+    rng = np.random.default_rng(seed)
+    n = 40
+    p = rng.normal(0, 300, n) - np.where(rng.random(n) < 0.15, 1500, 0)
+    cost = rng.uniform(40, 300, candidates)
+    g = rng.normal(0, 80, (candidates, n)) + np.where(p < -800, 400, -15)
+    most = rng.integers(0, 6, candidates).astype(float)
+    row = rng.integers(0, 4, candidates).astype(float)
+    bound = float(rng.integers(0, 12))
+    a = choose(p, g, cost, budget, 0.1, lam, most=most, limits=[(row, bound)])
+    assert np.all(a.counts <= most) and a.counts @ row <= bound + 1e-9
+    assert a.counts @ cost <= budget + 1e-9
+    best = -np.inf
+    for point in itertools.product(*(range(int(m) + 1) for m in most)):
+        x = np.array(point, float)
+        if x @ cost <= budget + 1e-9 and x @ row <= bound + 1e-9:
+            best = max(best, cvar(p + x @ g, 0.1) - lam * float(x @ cost))
+    got = cvar(p + a.counts @ g, 0.1) - lam * float(a.counts @ cost)
+    assert got >= best - 1e-6 * (1 + abs(best))

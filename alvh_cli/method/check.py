@@ -310,7 +310,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
             from alvh_cli.method import hedges as hedges_mod
 
             expiries = vix_expiries or hedges_mod.candidate_expiries(
-                market, p.expiry, (market.asof + timedelta(days=1)).date()
+                market, p.expiry, hedges_mod.earliest_expiry(ev)
             )
             plan = hedges_mod.plan(
                 ev, p, held, before, pv.values.price, target, expiries, stress_col,
