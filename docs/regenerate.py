@@ -110,26 +110,49 @@ def worked_reading() -> str:
     chosen = " and ".join(f"{c['count']} × {_hedge_name(c)}" for c in plan["chosen"])
     ev_words = "about nil" if abs(fig["ev"]) < 50 else _money(fig["ev"])
     share = plan["spend_limit"] / plan["budget"] if plan["budget"] else 0.0
-    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
-    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
-    premium = _money(plan["ev_before"] - plan["ev_after"])
-    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
-    text = (
+    opening = (
         f"Reading it: over {windows} five-day windows the position as held has an EV of "
         f"{ev_words} and a 5% CVaR of {_money(fig['cvar'])}; the crash rungs show why — "
         f"{_money(crash['pnl'])} at −10 % (VIX {crash['vix']:.2f}) and {_money(deep['pnl'])} "
         f"at −20 %. Layer 1 may spend {share:.0%} of the {_money(plan['budget'])} budget. "
         f"The integer program, exact over all {plan['candidates_priced']} candidates (VIX "
-        f"call spreads, calls alone and VIX futures), buys {chosen} for "
-        f"{_money(plan['spend'])}. The table ranks the candidates by their part in that "
-        "choice: what each count adds to the CVaR, and the CVaR gained per dollar by the "
-        f"last contract bought (at least the ${_lam():g} hurdle) or by one more. CVaR "
-        f"improves to {_money(plan['cvar_after'])}, the −10 % rung goes to "
-        f"{_money(crash['pnl_hedged'])} and the −20 % rung to {_money(deep['pnl_hedged'])}, "
-        f"and the price is the EV, which falls by {premium} over the five days: the "
-        f"insurance premium. At the old stress point — SPX only to the short put, {moved} — "
-        f"the hedges {stress_words}: they pay in the larger moves, which the single stress "
-        "point never looked at."
+        f"call spreads, calls alone and VIX futures), maximises {plan['objective']} of the "
+        "position with the hedges — the decision rule that weighs holding and the Layer 3 "
+        "alternatives too — "
+    )
+    if not plan["chosen"]:
+        best = plan["candidates"][0] if plan["candidates"] else None
+        text = opening + (
+            "and buys nothing: no count of any candidate raises it. With risk_aversion "
+            f"γ = {_gamma():g} a dollar less of tail loss is worth {_gamma():g} of EV, and "
+            "what each hedge gives up in EV (its premium over its expected payoff, and the "
+            "half-spreads) outweighs that"
+        )
+        if best is not None:
+            m = best["objective_change_per_dollar"]
+            text += (
+                f"; the best at the margin, {_hedge_name(best)}, changes the objective by "
+                f"{'−' if m < 0 else '+'}${abs(m):.2f} per dollar"
+            )
+        text += (
+            ". The table ranks the candidates by what one more contract would add. A larger "
+            "γ, or a cvar_limit that holding misses, buys hedges."
+        )
+        return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
+    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
+    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
+    premium = _money(plan["ev_before"] - plan["ev_after"])
+    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
+    text = opening + (
+        f"and buys {chosen} for {_money(plan['spend'])}. The table ranks the candidates by "
+        "their part in that choice: what each count adds to the EV and to the CVaR, and the "
+        "change of the objective per dollar of the last contract bought (positive, else it "
+        f"would not be bought) or of one more. CVaR improves to {_money(plan['cvar_after'])}, "
+        f"the −10 % rung goes to {_money(crash['pnl_hedged'])} and the −20 % rung to "
+        f"{_money(deep['pnl_hedged'])}, and the price is the EV, which falls by {premium} over "
+        "the five days: the insurance premium. At the old stress point — SPX only to the "
+        f"short put, {moved} — the hedges {stress_words}: they pay in the larger moves, which "
+        "the single stress point never looked at."
     )
     return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
 
@@ -144,11 +167,11 @@ def _hedge_name(c: dict) -> str:
     return f"{c['long_strike']:g}/{c['short_strike']:g} C {c['expiry']}"
 
 
-def _lam() -> float:
-    """The default hedge_min_cvar_per_dollar, dollars of CVaR per dollar spent."""
+def _gamma() -> float:
+    """The default risk_aversion γ, dollars of EV per dollar of CVaR."""
     from alvh_cli.model.rules import DEFAULTS
 
-    return DEFAULTS["hedge_min_cvar_per_dollar"].default
+    return DEFAULTS["risk_aversion"].default
 
 
 def _spot(sample: str) -> float:
@@ -177,7 +200,7 @@ def rules_table() -> str:
 BACKTEST = ["backtest", "--fractional", "--sensitivity", "model"]
 WALK_FORWARD = [
     "backtest", "--policies", "hold,stop3x,alvh", "--sweep", "layer1_budget_share=0.3,0.5,0.8",
-    "--sweep", "hedge_min_cvar_per_dollar=0.1,0.25,0.5", "--walk-forward",
+    "--sweep", "risk_aversion=0.1,0.5,2", "--walk-forward",
 ]  # fmt: skip
 
 

@@ -15,11 +15,10 @@ import pytest
 from builders import EST, condor, loaded, market
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_hedge_milp import full_milp
+from test_hedge_milp import full_milp, tail_mean
 
 from alvh_cli.method import hedge_milp, hedges
 from alvh_cli.method.check import Engine, check_position
-from alvh_cli.method.hedge_milp import objective
 from alvh_cli.method.risk import Costs, fill
 from alvh_cli.method.scenarios import History
 from alvh_cli.model.domain import FuturePoint
@@ -55,30 +54,46 @@ class Programs:
         self.seen: list[dict] = []
         self.real = real = hedge_milp.choose
 
-        def spy(p, g, cost, budget, level, lam=0.0, **kw):
-            self.seen.append(dict(p=p, g=g, cost=cost, budget=budget, level=level, lam=lam, **kw))
-            return real(p, g, cost, budget, level, lam, **kw)
+        def spy(p, g, cost, budget, level, gamma=0.0, **kw):
+            self.seen.append(
+                dict(p=p, g=g, cost=cost, budget=budget, level=level, gamma=gamma, **kw)
+            )
+            return real(p, g, cost, budget, level, gamma, **kw)
 
         monkeypatch.setattr(hedge_milp, "choose", spy)
 
-    def check_against_the_full_milp(self) -> list[tuple[float, float]]:
-        """(ours, the full MILP's) objective of every program seen; each within 1e-6."""
+    def check_against_the_full_milp(self, tighter: float | None = None) -> list[tuple]:
+        """(ours, the full MILP's) objective of every program seen — EV + γ·CVaR where the
+        CVaR floor can be met, else the CVaR — each within 1e-6 relative. ``tighter``
+        replaces each program's floor by that share of its position's own CVaR (0.9: a
+        tail loss 10% smaller than holding's)."""
         out = []
         for a in list(self.seen):
             most, limits = a.get("most"), a.get("limits", ())
+            floor = a.get("cvar_floor", -math.inf)
+            if tighter is not None:
+                floor = tighter * tail_mean(a["p"], a["level"])
+            p, g, level, gamma = a["p"], a["g"], a["level"], a["gamma"]
             got = self.real(
-                a["p"], a["g"], a["cost"], a["budget"], a["level"], a["lam"], most=most,
+                p, g, a["cost"], a["budget"], level, gamma, cvar_floor=floor, most=most,
                 limits=limits,
             )  # fmt: skip
-            ours = objective(a["p"], a["g"], a["cost"], a["level"], a["lam"], got.counts)
-            full = full_milp(
-                a["p"], a["g"], a["cost"], a["budget"], a["level"], a["lam"], most, limits
-            )
-            want = objective(a["p"], a["g"], a["cost"], a["level"], a["lam"], full)
-            assert ours <= want + 1e-6 * max(1.0, abs(want)), (ours, want)
-            assert got.bound <= ours + 1e-6 * max(1.0, abs(ours))
-            out.append((ours, want))
+            full, met = full_milp(p, g, a["cost"], a["budget"], level, gamma, floor, most, limits)
+            assert got.meets == met
+            ours = _score(p, g, level, gamma, met, got.counts)
+            want = _score(p, g, level, gamma, met, full)
+            assert ours == pytest.approx(want, rel=1e-6, abs=1e-6), (ours, want)
+            assert got.bound >= ours - 1e-6 * max(1.0, abs(ours))
+            if met and math.isfinite(floor):
+                assert tail_mean(p + got.counts @ g, level) >= floor - 1e-9
+            out.append((ours, want, got))
         return out
+
+
+def _score(p, g, level, gamma, met, counts) -> float:
+    """EV + γ·CVaR of the hedged P&L, or its CVaR where the floor was out of reach."""
+    x = p + counts @ g
+    return x.mean() + gamma * tail_mean(x, level) if met else tail_mean(x, level)
 
 
 def checked(position, mkt, hist=None, force_layer=None, **rules):
@@ -279,13 +294,27 @@ def test_hedge_spent_counts_a_futures_basis_not_its_price():
 # --------------------------------------------------------------- the choice, exactly
 
 
-def test_every_samples_program_is_the_full_milps(monkeypatch):
+@pytest.mark.parametrize(
+    "rules",
+    [
+        "",  # the defaults: risk_aversion 0.1, no CVaR limit
+        "risk_aversion = 0.5",
+        "risk_aversion = 2.0",
+        "risk_aversion = 0.0\ncvar_limit_credit = 2.0",
+        "risk_aversion = 0.3\ncvar_limit = 9000",
+        "risk_aversion = 0.1\ncvar_limit = 1000",  # out of reach: the highest CVaR
+    ],
+)
+def test_every_samples_program_is_the_full_milps(monkeypatch, tmp_path, rules):
     """The hedge programs of ``check`` on every sample (about 450-520 candidates, 1,252
-    scenarios each) reach the full MILP's objective within 1e-6."""
+    scenarios each) reach the full MILP's objective within 1e-6 relative, at several γ and
+    CVaR limits (met, binding, out of reach)."""
     from alvh_cli.app.check import check
 
+    path = tmp_path / "rules.toml"
+    path.write_text(f"[rules]\n{rules}\n")
     programs = Programs(monkeypatch)
-    check([str(s) for s in SAMPLES])
+    check([str(s) for s in SAMPLES], rules=path)
     assert len(programs.seen) >= 3
     assert min(len(a["cost"]) for a in programs.seen) >= 400
     programs.check_against_the_full_milp()
@@ -299,15 +328,17 @@ def test_every_samples_program_is_the_full_milps(monkeypatch):
     units=st.integers(1, 10),
     credit=st.floats(1.0, 6.0),
     layer=st.sampled_from([1, 2]),
-    lam=st.sampled_from([0.0, 0.25, 0.5]),
+    gamma=st.sampled_from([0.0, 0.1, 0.5, 2.0]),
+    tighter=st.sampled_from([None, 0.995, 0.97, 0.9, 0.5]),
     seed=st.integers(0, 3),
 )
 def test_random_positions_get_the_full_milps_choice(
-    vix, slope, room, units, credit, layer, lam, seed
+    vix, slope, room, units, credit, layer, gamma, tighter, seed
 ):
     """Put-tested condors of random size and credit in random VIX markets (contango or
-    backwardation), over a random-walk history of 300 days: 400+ candidates each, the
-    program's objective within 1e-6 of the full MILP's."""
+    backwardation), over a random-walk history of 300 days, at random γ: 400+ candidates
+    each, the program's objective within 1e-6 relative of the full MILP's — without a CVaR
+    limit, and with one at a share of holding's CVaR (binding, or out of reach)."""
     futures = tuple(
         FuturePoint(d, vix * (1 + slope * k))
         for k, d in enumerate((date(2026, 12, 16), date(2027, 1, 20), date(2027, 2, 17)), 1)
@@ -317,34 +348,79 @@ def test_random_positions_get_the_full_milps_choice(
         programs = Programs(mp)
         checked(
             condor(units=units, credit=credit), mkt, history(300, seed), force_layer=layer,
-            hedge_min_cvar_per_dollar=lam,
+            risk_aversion=gamma,
         )  # fmt: skip
         (a,) = programs.seen
         assume(len(a["cost"]) >= 400)
-        programs.check_against_the_full_milp()
+        programs.check_against_the_full_milp(tighter)
 
 
 # --------------------------------------------------------------- what size-hedge shows
 
 
-def test_the_ranking_is_the_choices_own(alvh, monkeypatch):
-    """Chosen hedges come first, and their last contract gains at least the hurdle per
-    dollar (else the program would not buy it); one more of a candidate that fits gains at
-    most the hurdle (else the program would buy it). The chosen tail gains and the
-    position's own tail sum to the CVaR after."""
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_the_ranking_is_the_choices_own(alvh, monkeypatch, tmp_path, gamma):
+    """Chosen hedges come first, and removing their last contract loses objective (else the
+    program would not buy it: objective change per $ ≥ 0); one more of a candidate that
+    fits gains none (else the program would buy it: ≤ 0). The chosen EV gains and the
+    position's EV sum to the EV after (the EV is linear in the counts)."""
     monkeypatch.chdir(ROOT)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f"[rules]\nrisk_aversion = {gamma}\n")
+    chosen = 0
     for sample in ("put_tested_1_6x.toml", "put_tested_2_3x.toml", "book.toml"):
-        code, out, err = alvh(["size-hedge", f"sample_positions/{sample}", "--format", "json"])
+        code, out, err = alvh(
+            ["size-hedge", f"sample_positions/{sample}", "--format", "json", "--rules", rules]
+        )
         assert code in (0, 1), err
         for p in json.loads(out)["positions"]:
             plan = p["hedge_plan"]
             if not plan or not plan["chosen"]:
                 continue
+            chosen += 1
+            assert plan["objective"] == f"EV + {gamma:g}·CVaR" and plan["cvar_limit_met"]
             rows = plan["candidates"]
             bought = [r for r in rows if r["count"]]
             assert rows[: len(bought)] == bought and len(bought) == len(plan["chosen"])
             for r in bought:
-                assert r["cvar_change_per_dollar"] >= 0.25 - 1e-9, r
+                assert r["objective_change_per_dollar"] >= -1e-9, r
             for r in rows[len(bought) :]:
                 if r["fits"]:
-                    assert r["cvar_change_per_dollar"] <= 0.25 + 1e-9, r
+                    assert r["objective_change_per_dollar"] <= 1e-9, r
+            gains = sum(r["ev_gain"] for r in bought)
+            assert plan["ev_before"] + gains == pytest.approx(plan["ev_after"], abs=0.05)
+    assert chosen >= 2
+
+
+# ------------------------------------------------------------------ one rule for all
+
+
+def test_a_cvar_limit_only_a_hedge_meets_makes_check_buy_one():
+    """put_tested_1_6x with the Layer 3 alternatives out of the way (adjust_from_layer 3):
+    at γ = 0.1 no hedge raises EV + γ·CVaR, so check holds; with a CVaR limit that holding
+    misses and a hedge within Layer 1's spend can meet, check buys the hedge, and its CVaR
+    after meets the limit. The limit is set between the two from the program's own
+    reach: halfway from holding's CVaR to the highest CVaR the spend buys (with γ large,
+    the program's answer is near that)."""
+    path = ROOT / "sample_positions" / "put_tested_1_6x.toml"
+    from alvh_cli.inputs.book import load_book
+
+    (lf,) = load_book([path])
+
+    def run(**rules):
+        (pv,) = value_book([replace(lf, rules=replace(lf.rules, **rules))])
+        return check_position(pv)
+
+    held = run(adjust_from_layer=3)
+    assert [r.action.value for r in held.recommendations] == ["hold"]
+    hold_cvar = held.figures.cvar
+    steep = run(adjust_from_layer=3, risk_aversion=50.0)  # about the highest CVaR in reach
+    (rec, *_) = [r for r in steep.recommendations if r.action.value == "open_hedge"]
+    best = rec.after.cvar
+    assert best > hold_cvar + 100
+    limit = -(hold_cvar + best) / 2  # dollars of tail loss: holding misses it, a hedge meets it
+    limited = run(adjust_from_layer=3, cvar_limit=limit)
+    opened = [r for r in limited.recommendations if r.action.value == "open_hedge"]
+    assert opened, [r.reason for r in limited.recommendations]
+    assert opened[0].before.cvar < -limit <= opened[0].after.cvar + 1e-9
+    assert limited.hedge_plan.meets and "CVaR ≥" in limited.hedge_plan.objective

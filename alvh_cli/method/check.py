@@ -314,7 +314,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
             )
             plan = hedges_mod.plan(
                 ev, p, held, before, pv.values.price, target, expiries, stress_col,
-                integral=integral,
+                integral=integral, preference=pref,
             )  # fmt: skip
         if l3 is not None and not hedge_wins(plan, l3, pref):
             decision = layer3_decision(l3, layer, why, side, attention, p, plan)

@@ -1,4 +1,4 @@
-"""Layers 1 and 2: VIX hedges chosen to cut the position's CVaR, per dollar.
+"""Layers 1 and 2: VIX hedges chosen by the decision rule, EV + γ·CVaR of the position.
 
 Candidates, on the VIX expiries just before and just after the condor's expiry
 (:func:`candidate_expiries`), each of which must outlast the scenario horizon by
@@ -14,11 +14,16 @@ more than ``hedge_roll_days`` (:func:`earliest_expiry`):
 
 Each is bought at its assumed fill (the natural price when quoted, else the model
 price plus the assumed half-spread per leg) with a fee per contract, and revalued
-in full in every scenario. The counts across candidates minimise CVaR of the
-position's P&L with the hedges (their costs included) plus
-``hedge_min_cvar_per_dollar`` × spend, within what the layer may spend
-(:mod:`alvh_cli.method.hedge_milp`, exactly): Layer 1 up to
-``layer1_budget_share`` of the hedge budget, Layer 2 the rest.
+in full in every scenario. The counts across candidates maximise the trader's
+objective of the position with the hedges, EV + γ·CVaR (``risk_aversion`` γ; their
+costs and expected rolls are inside their scenario P&L), with its CVaR at or above
+the trader's limit (``cvar_limit``, ``cvar_limit_credit``) where one is set — or, when
+no hedge within the layer's spending meets that limit, the highest CVaR — within
+what the layer may spend (:mod:`alvh_cli.method.hedge_milp`, exactly): Layer 1 up to
+``layer1_budget_share`` of the hedge budget, Layer 2 the rest. It is the same
+:class:`~alvh_cli.method.decision.Preference` that weighs holding and the Layer 3
+alternatives, so a hedge is bought only where it raises that objective (with γ = 0,
+only where its expected P&L is positive).
 
 *Hedges last.* A hedge within ``hedge_roll_days`` of its expiry is rolled
 (``check.roll_hedges``), so none is bought that would be due for a roll within
@@ -53,6 +58,7 @@ import numpy as np
 
 from alvh_cli.method import hedge_milp
 from alvh_cli.method.actions import HedgeDetail
+from alvh_cli.method.decision import Preference
 from alvh_cli.method.risk import Costs, Evaluator, fill
 from alvh_cli.method.scenarios import RiskFigures, cvar, future_move, horizon_instant
 from alvh_cli.model.contracts import tick_size
@@ -144,10 +150,12 @@ class Ranked:
     ``count`` bought (0: not chosen); ``tail_gain`` what those contracts add to the CVaR
     after: count × the candidate's P&L weighted as CVaR weighs the hedged outcomes (the
     chosen rows' tail gains and the position's own tail sum to the CVaR after);
-    ``margin`` the CVaR change per $ of the last contract — for a chosen one, what the
-    CVaR would lose without it (at least ``hedge_min_cvar_per_dollar``: else it would
-    not be bought), for another what one more would add (at most that, where it fits);
-    ``fits`` whether one more fits the layer's limits.
+    ``ev_gain`` what they add to the EV after (count × their mean P&L; with the
+    position's EV they sum to the EV after); ``margin`` the change of the program's
+    objective per $ of the last contract — for a chosen one, what the objective would
+    lose without it (≥ 0: else it would not be bought), for another what one more would
+    add (≤ 0 where it fits: else it would be bought); ``fits`` whether one more fits the
+    layer's limits (spend, the futures' size, the CVaR limit).
     """
 
     hedge: Hedge
@@ -155,6 +163,7 @@ class Ranked:
     tail_gain: float
     margin: float
     fits: bool
+    ev_gain: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -163,7 +172,9 @@ class HedgePlan:
 
     ``chosen`` pairs each hedge bought with its count; ``ranked`` the candidates by
     their part in that choice (:class:`Ranked`: the chosen first, then the best of the
-    rest by what one more would add).
+    rest by what one more would add). ``objective`` says what the counts maximise:
+    the preference's EV + γ·CVaR within its CVaR limit, or the CVaR alone when no
+    hedge within the layer's spending meets that limit (``meets`` False).
     """
 
     layer: int
@@ -181,6 +192,8 @@ class HedgePlan:
     note: str
     n_candidates: int
     ladder_after: tuple[float, ...] = ()  # the position's P&L per ladder rung with the hedges
+    objective: str = ""  # what the counts maximise: "EV + 0.1·CVaR, CVaR ≥ −5,000" or "CVaR"
+    meets: bool = True  # the CVaR after meets the trader's limit (else none within spend does)
 
 
 def hedge_spent(position: Position) -> float:
@@ -367,9 +380,12 @@ def plan(
     stress_col: int | None,
     *,
     integral: bool = True,
+    preference: Preference | None = None,
 ) -> HedgePlan:
-    """Choose Layer ``layer``'s hedges for ``position`` (its P&L per scenario given)."""
+    """Choose Layer ``layer``'s hedges for ``position`` (its P&L per scenario given) by
+    ``preference`` (default: the rules' γ and CVaR limit for this position)."""
     rules = ev.rules
+    pref = preference or Preference.from_rules(rules, position.credit_dollars)
     costs = Costs.from_rules(rules)
     budget = hedge_budget(position, rules.hedge_budget)
     spent = hedge_spent(position)
@@ -383,7 +399,7 @@ def plan(
     hist = ev.scenarios.historical
     empty = HedgePlan(
         layer, budget, spent, limit, lasting, (), (), 0.0, position_figures, position_figures,
-        stress_loss, False, "", len(cands),
+        stress_loss, False, "", len(cands), (), pref.describe(), pref.meets(position_figures),
     )  # fmt: skip
     if not expiries:
         return replace(empty, note="no VIX future listed around the condor's expiry")
@@ -407,22 +423,30 @@ def plan(
     p = position_pnl
     most, limits = _futures_limit(ev, p, cands, integral)
     alloc = hedge_milp.choose(
-        p[hist], g[:, hist], cost, limit, level, rules.hedge_min_cvar_per_dollar,
-        integral=integral, most=most, limits=limits,
+        p[hist], g[:, hist], cost, limit, level, pref.risk_aversion,
+        cvar_floor=pref.cvar_floor, integral=integral, most=most, limits=limits,
     )  # fmt: skip
     counts = alloc.counts
+    # what the counts maximise: the preference, or the CVaR where its limit is out of reach
+    weights = (1.0, pref.risk_aversion, pref.cvar_floor) if alloc.meets else (0.0, 1.0, -math.inf)
+    objective = pref.describe() if alloc.meets else (
+        f"CVaR (no hedge within the spend meets the limit {pref.cvar_floor:,.0f})"
+    )  # fmt: skip
     # the hedges a plan keeps own their P&L: a candidate's is a row of its expiry's matrix
     kept = {k: replace(c, pnl=c.pnl.copy()) for k, c in enumerate(cands) if counts[k] > 1e-9}
     ranked, limited = _ranked(
-        p[hist], g[:, hist], cost, counts, (limit, most, limits), level, rules, cands
+        p[hist], g[:, hist], cost, counts, (limit, most, limits), level, weights, cands
     )
     ranked = tuple(replace(r, hedge=replace(r.hedge, pnl=r.hedge.pnl.copy())) for r in ranked)
     chosen = tuple((c, int(counts[k]) if integral else float(counts[k])) for k, c in kept.items())
+    empty = replace(empty, objective=objective, meets=alloc.meets)
     if not chosen:
         best = ranked[0] if ranked else None
         why = (
-            f"no VIX hedge cuts the {level:.0%} CVaR by ${rules.hedge_min_cvar_per_dollar:g}"
-            f" or more per $1 spent"
+            f"no VIX hedge raises {objective}"
+            if alloc.meets
+            else f"no VIX hedge within the spend meets the CVaR limit {pref.cvar_floor:,.0f} "
+            "or raises the CVaR"
         )
         if best is not None:
             why += f" (best at the margin: {best.hedge.name}, ${best.margin:+.2f} per $1)"
@@ -432,16 +456,21 @@ def plan(
     new_today = value_legs(ev.market, new_legs).price if new_legs else np.empty(0)
     friction = float(sum(c.friction * n for c, n in chosen))
     after = ev.figures(hedged, [*position.legs, *new_legs], [*today_value, *new_today], friction)
-    note = ""
+    notes = []
+    if not alloc.meets:
+        notes.append(
+            f"no hedge within the spend meets the CVaR limit {pref.cvar_floor:,.0f}: the "
+            "highest CVaR instead"
+        )
     if limited:
-        note = (
+        notes.append(
             f"budget-limited: layer {layer} may spend ${cap:,.0f} of the ${budget:,.0f} hedge "
             f"budget (${spent:,.0f} spent before)"
         )
     return HedgePlan(
         layer, budget, spent, limit, lasting, ranked, chosen, float(alloc.spend),
-        position_figures, after, stress_loss, limited, note, len(cands),
-        tuple(float(x) for x in hedged[ev.scenarios.ladder]),
+        position_figures, after, stress_loss, limited, "; ".join(notes), len(cands),
+        tuple(float(x) for x in hedged[ev.scenarios.ladder]), objective, alloc.meets,
     )  # fmt: skip
 
 
@@ -466,18 +495,23 @@ def _futures_limit(ev, p, cands, integral: bool = True) -> tuple[np.ndarray | No
     return None, [(units, float(math.floor(room + 1e-9)) if integral else room)]
 
 
-def _ranked(p, g, cost, counts, room, level, rules, cands):
+def _ranked(p, g, cost, counts, room, level, weights, cands):
     """(the candidates ranked by their part in the chosen program, budget-limited).
 
-    Budget-limited: one more contract of some candidate would lower CVaR + λ·spend, and
-    only the layer's spending limit leaves no room for it (not the futures' size limit).
-    One more of c changes the CVaR by at most q·G_c, q the tail weights of the hedged P&L
-    (CVaR is concave in the P&L, q a supergradient), so only candidates with q·G_c > λ·cost
-    can improve: those, and the best others by that bound, are evaluated exactly.
+    The program maximises V(n) = e·EV(n) + c·CVaR(n) (``weights`` (e, c, floor): the
+    preference's (1, γ, its CVaR floor), or (0, 1, none) where the floor is out of reach),
+    concave in the counts. One more of candidate k changes V by at most e·Ḡ_k + c·q·G_k,
+    q the tail weights of the hedged P&L (a supergradient: EV is linear, CVaR concave
+    with q·X ≥ CVaR(X)), so only candidates where that is positive can improve V: those,
+    and the best others by that bound, are evaluated exactly.
+
+    Budget-limited: one more contract of some candidate would raise V (and keep the CVaR
+    floor), and only the layer's spending limit leaves no room for it (not the futures'
+    size limit).
     """
-    lam = rules.hedge_min_cvar_per_dollar
+    e, c, floor = weights
     hedged = p + counts @ g
-    after = cvar(hedged, level)
+    now = e * float(hedged.mean()) + c * cvar(hedged, level)
     k = level * len(p)
     order = np.argsort(hedged, kind="stable")
     q = np.zeros(len(p))
@@ -486,35 +520,48 @@ def _ranked(p, g, cost, counts, room, level, rules, cands):
     if whole < len(p) and k - whole > 1e-9:
         q[order[whole]] = (k - whole) / k
     tail = g @ q
+    mean = g.mean(axis=1)
     chosen = np.flatnonzero(counts > 1e-9)
     rest = np.flatnonzero(counts <= 1e-9)
-    bound = tail / cost
+    bound = (e * mean + c * tail) / cost
     look = np.union1d(
-        rest[bound[rest] > lam], rest[np.argsort(-bound[rest], kind="stable")[: 2 * SHOWN]]
+        rest[bound[rest] > 0], rest[np.argsort(-bound[rest], kind="stable")[: 2 * SHOWN]]
     ).astype(int)
     more = np.full(len(cost), -np.inf)
-    more[look] = (hedge_milp.cvar_rows(hedged[None, :] + g[look], level) - after) / cost[look]
+    plus = hedged[None, :] + g[look]
+    more[look] = (hedge_milp.objective_rows(plus, level, c, e) - now) / cost[look]
+    keeps = np.ones(len(cost), dtype=bool)
+    if math.isfinite(floor):
+        keeps[look] = hedge_milp.cvar_rows(plus, level) >= floor - hedge_milp.FLOOR_TOL
     limit, most, limits = room
     sized = counts + 1 <= (np.inf if most is None else most)
     for row, top in limits:
         sized &= row + row @ counts <= top + 1e-9
     priced = cost + cost @ counts <= limit + 1e-9
-    fits = sized & priced
-    limited = bool(np.any(sized & ~priced & (more > lam + 1e-12)))
+    fits = sized & priced & keeps
+    limited = bool(np.any(sized & keeps & ~priced & (more > 1e-9)))
     less = np.full(len(cost), np.nan)
     step = np.minimum(counts[chosen], 1.0)
-    less[chosen] = (
-        after - hedge_milp.cvar_rows(hedged[None, :] - step[:, None] * g[chosen], level)
-    ) / (step * cost[chosen])
+    minus = hedged[None, :] - step[:, None] * g[chosen]
+    less[chosen] = (now - hedge_milp.objective_rows(minus, level, c, e)) / (step * cost[chosen])
     gain = counts * tail
-    first = sorted(chosen, key=lambda c: -gain[c])
+    ev_gain = counts * mean
+    part = e * ev_gain + c * gain
+    first = sorted(chosen, key=lambda j: -part[j])
     others = look[np.argsort(-more[look], kind="stable")][: max(SHOWN - len(first), 4)]
     out = []
-    for c in [*first, *others]:
-        n = counts[c]
+    for j in [*first, *others]:
+        n = counts[j]
         n = int(round(n)) if float(n).is_integer() else float(n)
-        mine = counts[c] > 1e-9
+        mine = counts[j] > 1e-9
         out.append(
-            Ranked(cands[c], n, float(gain[c]), float(less[c] if mine else more[c]), bool(fits[c]))
+            Ranked(
+                cands[j],
+                n,
+                float(gain[j]),
+                float(less[j] if mine else more[j]),
+                bool(fits[j]),
+                float(ev_gain[j]),
+            )  # fmt: skip
         )
     return tuple(out), limited

@@ -138,10 +138,7 @@ def open_hedges(
         stress_loss = plan.stress_loss
         gains = sum(s.stress_gain * c for s, c in plan.chosen)
         coverage = gains / stress_loss if stress_loss and stress_loss > 0 else math.nan
-        reason = (
-            f"{why}; CVaR {plan.before.cvar:,.0f} → {plan.after.cvar:,.0f} for "
-            f"${plan.spend:,.0f} ({(plan.after.cvar - plan.before.cvar) / plan.spend:+.2f} per $)"
-        )
+        reason = f"{why}; {change_text(pref, plan.before, plan.after)} for ${plan.spend:,.0f}"
         if len(plan.chosen) > 1:
             reason += f"; hedge {k + 1} of {len(plan.chosen)}"
         if plan.note:

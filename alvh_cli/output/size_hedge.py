@@ -30,8 +30,9 @@ def hedge_json(h, count=None) -> dict:
 def ranked_json(r) -> dict:
     return {
         **hedge_json(r.hedge, r.count),
+        "ev_gain": Dollars(r.ev_gain),
         "tail_gain": Dollars(r.tail_gain),
-        "cvar_change_per_dollar": r.margin,
+        "objective_change_per_dollar": r.margin,
         "fits": r.fits,
     }
 
@@ -46,6 +47,8 @@ def plan_json(plan) -> dict | None:
         "spend_limit": Dollars(plan.limit),
         "vix_expiries": [e.isoformat() for e in plan.expiries],
         "candidates_priced": plan.n_candidates,
+        "objective": plan.objective,
+        "cvar_limit_met": plan.meets,
         "candidates": [ranked_json(r) for r in plan.ranked],
         "chosen": [hedge_json(h, n) for h, n in plan.chosen],
         "spend": Dollars(plan.spend),
@@ -135,12 +138,12 @@ def print_one(console, pc) -> None:
     )
     if plan.ranked:
         c = Table(
-            title="Candidates by their part in the choice (tail gain: what the count adds to "
-            "the CVaR; CVaR/$: of the last contract bought, or of one more; *: one more does "
-            "not fit the layer's limits)",
+            title="Candidates by their part in the choice (EV and tail gain: what the count "
+            f"adds to the EV and the CVaR; obj/$: the change of {plan.objective} per $ of the "
+            "last contract bought, or of one more; *: one more does not fit the layer's limits)",
             title_justify="left",
         )
-        cols = ("hedge", "debit", "src", "unit $", "count", "tail gain $", "CVaR/$")
+        cols = ("hedge", "debit", "src", "unit $", "count", "EV gain $", "tail gain $", "obj/$")
         for col in cols:
             c.add_column(col, justify="left" if col in ("hedge", "src") else "right")
         for r in plan.ranked:
@@ -151,6 +154,7 @@ def print_one(console, pc) -> None:
                 h.price_source,
                 money(h.cost),
                 str(r.count),
+                money(r.ev_gain),
                 money(r.tail_gain),
                 f"{r.margin:+.2f}" + ("" if r.fits else "*"),
                 style="bold" if r.count else "",
@@ -160,10 +164,9 @@ def print_one(console, pc) -> None:
         buys = " and ".join(f"{n} × {s.name} at {s.debit:.2f}" for s, n in plan.chosen)
         b, a = plan.before, plan.after
         console.print(
-            "Choice (integer counts minimising CVaR + hedge_min_cvar_per_dollar × spend, over "
-            f"every candidate): buy {buys} for "
-            f"${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)} "
-            f"({(a.cvar - b.cvar) / plan.spend:+.2f} per $), EV ${money(b.ev)} → ${money(a.ev)}, "
+            f"Choice (integer counts maximising {plan.objective}, over every candidate): buy "
+            f"{buys} for ${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)}, "
+            f"EV ${money(b.ev)} → ${money(a.ev)}, "
             f"worst rung ${money(b.worst)} → ${money(a.worst)}, max loss {_loss(b.max_loss)} → "
             f"{_loss(a.max_loss)}.",
             style="bold",
