@@ -107,38 +107,52 @@ def worked_reading() -> str:
     crash, deep = rungs["SPX -10%"], rungs["SPX -20%"]
     stress = rungs[p["stress_rung"]["label"]]
     windows = re.search(r"([\d,]+) windows", p["scenarios"]).group(1)
-    best = plan["best_alone"]
-    per = sorted(s["cvar_change_per_dollar"] for s in best)
-    chosen = " and ".join(
-        f"{c['count']} × {c['long_strike']:g}/{c['short_strike']:g}" for c in plan["chosen"]
-    )
-    expiries = sorted({c["expiry"] for c in plan["chosen"]})
-    before_condor = all(e < p["expiry"] for e in expiries)
-    which = (
-        "the VIX expiry before the condor's (cheaper, and closer to spot VIX)"
-        if before_condor
-        else f"the {', '.join(expiries)} VIX expir{'y' if len(expiries) == 1 else 'ies'}"
-    )
+    chosen = " and ".join(f"{c['count']} × {_hedge_name(c)}" for c in plan["chosen"])
     ev_words = "about nil" if abs(fig["ev"]) < 50 else _money(fig["ev"])
     share = plan["spend_limit"] / plan["budget"] if plan["budget"] else 0.0
-    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
-    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
-    premium = _money(plan["ev_before"] - plan["ev_after"])
-    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
-    text = (
+    opening = (
         f"Reading it: over {windows} five-day windows the position as held has an EV of "
         f"{ev_words} and a 5% CVaR of {_money(fig['cvar'])}; the crash rungs show why — "
         f"{_money(crash['pnl'])} at −10 % (VIX {crash['vix']:.2f}) and {_money(deep['pnl'])} "
         f"at −20 %. Layer 1 may spend {share:.0%} of the {_money(plan['budget'])} budget. "
-        f"Alone, the best spreads cut the tail loss (CVaR) by ${per[0]:.2f} to "
-        f"${per[-1]:.2f} per dollar; the "
-        f"integer program buys {chosen} on {which} for {_money(plan['spend'])}. CVaR improves "
-        f"to {_money(plan['cvar_after'])}, the −10 % rung goes to "
-        f"{_money(crash['pnl_hedged'])} and the −20 % rung to {_money(deep['pnl_hedged'])}, "
-        f"and the price is the EV, which falls by {premium} over the five days: the "
-        f"insurance premium. At the old stress point — SPX only to the short put, {moved} — "
-        f"the spreads {stress_words}: they pay in the larger moves, which the single stress "
-        "point never looked at."
+        f"The integer program, exact over all {plan['candidates_priced']} candidates (VIX "
+        f"call spreads, calls alone and VIX futures), maximises {plan['objective']} of the "
+        "position with the hedges — the decision rule that weighs holding and the Layer 3 "
+        "alternatives too — "
+    )
+    if not plan["chosen"]:
+        best = plan["candidates"][0] if plan["candidates"] else None
+        text = opening + (
+            "and buys nothing: no count of any candidate raises it. With risk_aversion "
+            f"γ = {_gamma():g} a dollar less of tail loss is worth {_gamma():g} of EV, and "
+            "what each hedge gives up in EV (its premium over its expected payoff, and the "
+            "half-spreads) outweighs that"
+        )
+        if best is not None:
+            m = best["objective_change_per_dollar"]
+            text += (
+                f"; the best at the margin, {_hedge_name(best)}, changes the objective by "
+                f"{'−' if m < 0 else '+'}${abs(m):.2f} per dollar"
+            )
+        text += (
+            ". The table ranks the candidates by what one more contract would add. A larger "
+            "γ, or a cvar_limit that holding misses, buys hedges."
+        )
+        return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
+    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
+    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
+    premium = _money(plan["ev_before"] - plan["ev_after"])
+    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
+    text = opening + (
+        f"and buys {chosen} for {_money(plan['spend'])}. The table ranks the candidates by "
+        "their part in that choice: what each count adds to the EV and to the CVaR, and the "
+        "change of the objective per dollar of the last contract bought (positive, else it "
+        f"would not be bought) or of one more. CVaR improves to {_money(plan['cvar_after'])}, "
+        f"the −10 % rung goes to {_money(crash['pnl_hedged'])} and the −20 % rung to "
+        f"{_money(deep['pnl_hedged'])}, and the price is the EV, which falls by {premium} over "
+        "the five days: the insurance premium. At the old stress point — SPX only to the "
+        f"short put, {moved} — the hedges {stress_words}: they pay in the larger moves, which "
+        "the single stress point never looked at."
     )
     return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
 
@@ -154,6 +168,23 @@ def cron_mail() -> str:
             mail.append(f"{rec['id']}  {rec['action']}{mark}  {rec['reason']}")
             mail += [f"    {o['underlying']}: {o['ticket']}" for o in rec["orders"]]
     return "```\n" + "\n".join(mail[:4]) + "\n```\n"
+
+
+def _hedge_name(c: dict) -> str:
+    """A hedge record as size-hedge names it: "26/35 C 2026-12-16", "22 C 2026-12-16",
+    "VXM future 2027-01-20"."""
+    if c["instrument"] == "vix_future":
+        return f"{'VXM' if c['root'] == 'VXM' else 'VX'} future {c['expiry']}"
+    if c["instrument"] == "vix_call":
+        return f"{c['long_strike']:g} C {c['expiry']}"
+    return f"{c['long_strike']:g}/{c['short_strike']:g} C {c['expiry']}"
+
+
+def _gamma() -> float:
+    """The default risk_aversion γ, dollars of EV per dollar of CVaR."""
+    from alvh_cli.model.rules import DEFAULTS
+
+    return DEFAULTS["risk_aversion"].default
 
 
 def _spot(sample: str) -> float:

@@ -71,9 +71,11 @@ def check_order(o: dict) -> None:
         else o["limit"] - o["fill_value"]
     )
     assert -1e-7 <= gap < tick
-    mult = 1000 if legs[0]["type"] == "future" else 100
     sign = 1 if o["price_effect"] == "debit" else -1
-    assert o["cost"] == pytest.approx(sign * o["limit"] * o["quantity"] * mult, abs=0.005)
+    if legs[0]["type"] == "future":
+        assert o["cost"] == 0.0  # a future pays no premium: entered at its price, settled daily
+    else:
+        assert o["cost"] == pytest.approx(sign * o["limit"] * o["quantity"] * 100, abs=0.005)
     assert o["limit_text"] == f"{o['price_effect']} {o['limit']:.2f}"
 
 

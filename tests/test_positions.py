@@ -293,6 +293,17 @@ BAD_FILES: list[tuple[str, str]] = [
         ),
         'positions[0].legs[4].root: must be "VIX" or "VIXW"',
     ),
+    (
+        sub(
+            'underlying = "VIX"\ntype = "call"\nstrike = 21',
+            'underlying = "VIX"\nroot = "VXM"\ntype = "call"\nstrike = 21',
+        ),
+        'positions[0].legs[4].root: "VXM" is the Mini VIX future: only for type = "future"',
+    ),
+    (
+        sub(SP_LEG, 'root = "VXM"\n' + SP_LEG),
+        'positions[0].legs[1].root: must be "SPX" or "SPXW" for SPX legs',
+    ),
     (sub(QUOTE, QUOTE.replace('"put"', '"future"')), "market.quotes[0].type: must be one of"),
     (sub(QUOTE, 'root = "VIX"\n' + QUOTE), "market.quotes[0].root: must be"),
     # --- occ or (type, strike, expiry)
@@ -789,6 +800,21 @@ def test_credit_up_to_the_widest_wing(tmp_path):
     assert load_file(_write(tmp_path, text)).positions[0].credit == 99.5
     with pytest.raises(InputError, match=r"a credit of 100\.5 exceeds the widest wing \(100 "):
         load_file(_write(tmp_path, sub("credit = 99.5", "credit = 100.5", text)))
+
+
+def test_a_mini_vix_future_loads_at_100_a_point(tmp_path):
+    # a VXM future (root "VXM", no strike) beside a VX one (the default root): $100 and
+    # $1,000 a point; the Mini settles with VX, at the VIX opening quotation of its expiry
+    future = (
+        '[[positions.legs]]\nunderlying = "VIX"\nroot = "VXM"\ntype = "future"\n'
+        "expiry = 2027-01-20\nquantity = 6\nentry_price = 20.95\nlayer = 1\nentry_vix = 19.5\n"
+        '\n[[positions.legs]]\nunderlying = "VIX"\ntype = "future"\n'
+        "expiry = 2027-01-20\nquantity = 1\nentry_price = 20.95\nlayer = 1\n"
+    )
+    pf = load_file(_write(tmp_path, GOOD + "\n" + future))
+    vxm, vx = pf.positions[0].legs[-2:]
+    assert (vxm.root, vxm.type, vxm.strike, vxm.multiplier) == ("VXM", "future", None, 100.0)
+    assert (vx.root, vx.multiplier) == ("VIX", 1000.0)
 
 
 def test_vix_futures_within_3x_of_spot_load(tmp_path):

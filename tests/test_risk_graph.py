@@ -79,28 +79,47 @@ def test_today_at_spot_is_the_mark_alvh_price_reports(alvh):
         assert at_spot == pytest.approx(p["pnl"], abs=0.01), name
 
 
-def test_a_vix_hedge_adds_its_spread_width_in_a_crash():
-    """put_tested_1_6x: check buys 9 × VIX 26/36 and 2 × 27/37 calls, Dec 16. At the
-    condor's expiry they have settled on the VIX the SPX level implies; at the lowest SPX
-    of the graph VIX is past 37, so they pay 9 × 10 × 100 + 2 × 10 × 100 = $11,000, less
-    what they cost (their fills) and the fees."""
+def test_a_vix_hedge_adds_its_payoff_in_a_crash():
+    """put_tested_1_6x: check buys 3 × VIX 22 and 2 × 24 calls, Dec 16, and 6 Mini VIX
+    futures (VXM, $100 a point), Jan 20. At the condor's expiry the calls have settled on
+    the VIX the SPX level implies, V: they pay 3 × (V − 22) × 100 + 2 × (V − 24) × 100
+    there. The Jan future still runs: on the one-factor curve it is
+    F + (V − VIX)·e^(−κ(τ − h)) + (VIX − F)·ρ, ρ = e^(−κτ)(e^(κh) − 1)/(1 − e^(−κτ)), τ its
+    tenor today and h the years to the condor's expiry, worth 6 × 100 × (F_h − F). The
+    change adds those, less what the calls cost at their fills, what the futures' fill
+    pays over F, and the fees."""
+    import math
+
+    from alvh_cli.model.timing import settlement_instant, year_fraction
+
     g = _graph(SAMPLES / "put_tested_1_6x.toml")
-    assert [r.action for r in g.change] == [Action.OPEN_HEDGE, Action.OPEN_HEDGE]
-    spreads = sorted(
-        (t.leg.strike, t.quantity) for r in g.change for t in r.trades if t.quantity > 0
-    )
-    assert spreads == [(26.0, 9), (27.0, 2)]
-    paid = sum(t.price * t.quantity * 100 for r in g.change for t in r.trades)
-    fees = 22 * 1.00  # 22 contracts at fee_per_contract $1.00
+    assert [r.action for r in g.change] == [Action.OPEN_HEDGE] * 3
+    trades = [t for r in g.change for t in r.trades]
+    calls = sorted((t.leg.strike, t.quantity) for t in trades if t.leg.type == "call")
+    assert calls == [(22.0, 3), (24.0, 2)]
+    (fut,) = [t for t in trades if t.leg.type == "future"]
+    assert (fut.leg.root, fut.quantity, fut.leg.multiplier) == ("VXM", 6, 100.0)
+    paid = sum(t.price * t.quantity * 100 for t in trades if t.leg.type == "call")
+    fees = (3 + 2 + 6) * 1.00  # 11 contracts at fee_per_contract $1.00
     assert g.fees == pytest.approx(fees)
-    assert g.vix[0] > 37
+    (lf,) = load_book([SAMPLES / "put_tested_1_6x.toml"])
+    market = lf.market
+    f = fut.model  # the Jan future today
+    tau = year_fraction(market.asof, settlement_instant("VIX", fut.leg.expiry))
+    h = year_fraction(market.asof, settlement_instant("SPXW", date(2026, 12, 18)))
+    kappa = 5.0
+    rho = math.exp(-kappa * tau) * math.expm1(kappa * h) / -math.expm1(-kappa * tau)
     expiry = g.curves[-1]
-    assert expiry.changed[0] - expiry.held[0] == pytest.approx(11_000 - paid - fees, abs=1e-6)
-    # above the spreads' strikes' reach (VIX below 26 at and above today's SPX) they expire
-    # worthless: the change costs exactly what was paid
-    i = np.searchsorted(g.spx, g.spot)
-    assert g.vix[i] < 26
-    assert expiry.changed[i] - expiry.held[i] == pytest.approx(-paid - fees, abs=1e-6)
+    for i in (0, np.searchsorted(g.spx, g.spot)):
+        v = g.vix[i]
+        f_h = max(
+            f + (v - market.vix) * math.exp(-kappa * (tau - h)) + (market.vix - f) * rho, 0.01
+        )
+        calls_pay = 3 * max(v - 22, 0) * 100 + 2 * max(v - 24, 0) * 100
+        futures_pay = 6 * 100 * (f_h - fut.price)
+        want = calls_pay + futures_pay - paid - fees
+        assert expiry.changed[i] - expiry.held[i] == pytest.approx(want, abs=1e-6), i
+    assert g.vix[0] > 24  # the lowest SPX: every call in the money
 
 
 def test_closing_everything_leaves_a_flat_line():
@@ -202,5 +221,5 @@ def test_terminal_drawing_names_its_marks(alvh):
     assert "\x1b[" not in out  # not a terminal: no colour codes
     assert "Breakevens at expiry: as held 5,641 / 6,459; with the change" in out
     assert "short put 5650, short call 6450" in out
-    assert "Change: open_hedge L1: +9 VIX 2026-12-16 26 call" in out
+    assert "Change: open_hedge L1: +3 VIX 2026-12-16 22 call" in out
     assert max(len(line) for line in out.splitlines()) <= 100

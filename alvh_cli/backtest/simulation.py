@@ -395,7 +395,8 @@ def _apply(
     opened_cash = 0.0
     for tr in rec.trades:
         if tr.opening:
-            opened_cash += _open_leg(t, tr, market, costs)
+            paid = _open_leg(t, tr, market, costs)
+            opened_cash += paid if tr.leg.type != "future" else 0.0  # a future: no premium
         else:
             _close_leg(t, tr, market, costs)
     if action == Action.OPEN_HEDGE:
@@ -421,7 +422,8 @@ def _apply(
 def _describe(rec) -> str:
     legs = ", ".join(
         f"{'+' if tr.quantity > 0 else ''}{_count(tr.quantity)} {tr.leg.underlying} "
-        f"{tr.leg.strike:g}{tr.leg.type[0].upper()} {tr.leg.expiry}"
+        + (f"{tr.leg.strike:g}{tr.leg.type[0].upper()}" if tr.leg.is_option else tr.leg.root)
+        + f" {tr.leg.expiry}"
         for tr in rec.trades
     )
     layer = f" L{rec.layer}" if rec.layer else ""

@@ -84,8 +84,9 @@ LEG_FIELDS = (
         "root",
         "string",
         '"SPX" (AM-settled monthly), "SPXW" (PM-settled) for SPX legs, default "SPXW"; '
-        '"VIX" or "VIXW" for VIX legs, default "VIX".',
-        choices=("SPX", "SPXW", "VIX", "VIXW"),
+        '"VIX" or "VIXW" for VIX legs, default "VIX"; a VIX future "VIX" (VX, $1,000 a '
+        'point) or "VXM" (the Mini VIX future, $100 a point).',
+        choices=("SPX", "SPXW", "VIX", "VIXW", "VXM"),
     ),
     Field(
         "type",

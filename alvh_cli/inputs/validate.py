@@ -31,7 +31,7 @@ from datetime import date, datetime
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.schema import FILE_FIELDS, MAX_POINTS, OCC_REPLACES, YEARS, Field
 from alvh_cli.inputs.show import show, show_num
-from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi, root_problem
 
 _MARKET_FIELD = next(f for f in FILE_FIELDS if f.name == "market")
 
@@ -136,11 +136,9 @@ def _leg(lv: dict, source: str, key: str) -> dict:
         typ = lv["type"]
         expiry = lv["expiry"]
         root = lv.get("root", DEFAULT_ROOT[underlying])
-        if ROOT_UNDERLYING[root] != underlying:
-            allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
-            raise InputError(
-                f"must be {allowed} for {underlying} legs, got {root!r}", source, f"{key}.root"
-            )
+        problem = root_problem(root, underlying, typ)
+        if problem is not None:
+            raise InputError(problem, source, f"{key}.root")
         if typ == "future":
             if underlying != "VIX":
                 raise InputError(

@@ -106,18 +106,25 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class HedgeDetail:
-    """The VIX call spread of an ``open_hedge`` (or the spread a ``trim_hedge``/``roll``
-    trades): per spread in points, counts in spreads, money in dollars."""
+    """The hedge an ``open_hedge`` buys: a VIX call spread, a VIX call alone, or a long VIX
+    future (VX or VXM). Per unit in points, counts in units, money in dollars.
+
+    ``debit`` is the premium per unit at the assumed fill (a future: its price there);
+    ``budget_cost`` what the whole order charges to the hedge budget (premium and fees; a
+    future: its roll-down to spot while held, and its fees and half-spread)."""
 
     expiry: date
-    long_strike: float
-    short_strike: float
+    long_strike: float | None  # None for a future
+    short_strike: float | None  # None for a call alone or a future
     quantity: int
     debit: float = points()
     price_source: str = "model"  # "natural" | "model"
     stress_gain: float = dollars(default=0.0)  # net, at the old stress point
     stress_loss: float = dollars(default=0.0)  # the condor's, at the old stress point
     coverage: float = field(default=0.0, metadata={"unit": "ratio"})
+    instrument: str = "vix_call_spread"  # | "vix_call" | "vix_future"
+    root: str = "VIX"  # a future: "VIX" (VX, $1,000 a point) or "VXM" ($100)
+    budget_cost: float = dollars(default=0.0)
 
 
 @dataclass(frozen=True)

@@ -310,11 +310,11 @@ def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, int
             from alvh_cli.method import hedges as hedges_mod
 
             expiries = vix_expiries or hedges_mod.candidate_expiries(
-                market, p.expiry, (market.asof + timedelta(days=1)).date()
+                market, p.expiry, hedges_mod.earliest_expiry(ev)
             )
             plan = hedges_mod.plan(
                 ev, p, held, before, pv.values.price, target, expiries, stress_col,
-                integral=integral,
+                integral=integral, preference=pref,
             )  # fmt: skip
         if l3 is not None and not hedge_wins(plan, l3, pref):
             decision = layer3_decision(l3, layer, why, side, attention, p, plan)

@@ -147,7 +147,8 @@ def monetise(pv, ev, before: RiskFigures, *, integral: bool = True) -> list[Reco
     rows = None
     out: list[Recommendation] = []
     for layer in pv.position.hedge_layers:
-        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
+        # the layer's options: a future has no premium to recover (it rides to the unwind)
+        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX" and g.is_option]
         if not items:
             continue
         paid = sum(g.entry_price * g.quantity * g.multiplier for _, g in items)

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 from alvh_cli.method.actions import (
     Action,
     Convert,
-    HedgeDetail,
     OpenHedge,
     Recommendation,
     Roll,
 )
 from alvh_cli.method.decision import Preference, change_text, objective_text
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
-from alvh_cli.model.domain import Leg, Position
+from alvh_cli.model.domain import Position
 from alvh_cli.model.legs import value_legs
 
 if TYPE_CHECKING:
@@ -134,23 +133,16 @@ def open_hedges(
     out: list[Recommendation] = []
     for k, (spread, n) in enumerate(plan.chosen):
         count = int(round(n)) if float(n).is_integer() else n
-        legs = [
-            Leg("VIX", "VIX", "call", spread.long_strike, spread.expiry, 1, 0.0, layer=plan.layer),
-            Leg(
-                "VIX", "VIX", "call", spread.short_strike, spread.expiry, -1, 0.0, layer=plan.layer
-            ),
-        ]
+        legs = spread.legs(plan.layer)
         model = value_legs(ev.market, legs).price
-        trades = trade(ev.market, legs, [count, -count], model, costs, True) if count > 0 else ()
+        units = [count * g.quantity for g in legs]
+        trades = trade(ev.market, legs, units, model, costs, True) if count > 0 else ()
         stress_loss = plan.stress_loss
         gains = sum(s.stress_gain * c for s, c in plan.chosen)
         coverage = gains / stress_loss if stress_loss and stress_loss > 0 else math.nan
-        reason = (
-            f"{why}; CVaR {plan.before.cvar:,.0f} → {plan.after.cvar:,.0f} for "
-            f"${plan.spend:,.0f} ({(plan.after.cvar - plan.before.cvar) / plan.spend:+.2f} per $)"
-        )
+        reason = f"{why}; {change_text(pref, plan.before, plan.after)} for ${plan.spend:,.0f}"
         if len(plan.chosen) > 1:
-            reason += f"; spread {k + 1} of {len(plan.chosen)}"
+            reason += f"; hedge {k + 1} of {len(plan.chosen)}"
         if plan.note:
             reason += f"; {plan.note}"
         out.append(
@@ -165,17 +157,7 @@ def open_hedges(
                 after=plan.after,
                 attention=attention,
                 budget_limited=plan.budget_limited,
-                hedge=HedgeDetail(
-                    spread.expiry,
-                    spread.long_strike,
-                    spread.short_strike,
-                    count,
-                    spread.debit,
-                    spread.price_source,
-                    spread.stress_gain * count,
-                    stress_loss,
-                    coverage,
-                ),
+                hedge=spread.detail(count, stress_loss, coverage),
                 spend_limit=plan.limit,
             )
         )

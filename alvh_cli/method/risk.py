@@ -87,8 +87,11 @@ def trading_cost(trades: Sequence[TradeLeg], costs: Costs) -> float:
 
 
 def cash(trades: Sequence[TradeLeg]) -> float:
-    """Net premium at the fills, dollars: > 0 received, < 0 paid (fees excluded)."""
-    return float(sum(-t.price * t.quantity * t.leg.multiplier for t in trades))
+    """Net premium at the fills, dollars: > 0 received, < 0 paid (fees excluded). A future
+    has no premium: it is entered at its price and settled daily, so it adds nothing."""
+    return float(
+        sum(-t.price * t.quantity * t.leg.multiplier for t in trades if t.leg.type != "future")
+    )
 
 
 @dataclass

@@ -100,12 +100,6 @@ DEFAULTS: dict[str, Rule] = {
         0.9,
     ),
     "hedge_max_width": Rule(10, "widest VIX call spread considered, in VIX points", 1, 50, True),
-    "hedge_min_cvar_per_dollar": Rule(
-        0.25,
-        "a hedge must cut the position's CVaR (its cost included) by this much per $ spent",
-        0,
-        10,
-    ),
     "hedge_take_profit": Rule(
         2.0, "a hedge worth this multiple of its cost is partly sold to recover the cost", 1, 100
     ),
@@ -178,11 +172,15 @@ DEFAULTS: dict[str, Rule] = {
 RETIRED = {
     "layer3_ev_slack": "every alternative is now chosen by its objective EV + risk_aversion × "
     "CVaR (trading cost included): see risk_aversion and cvar_limit",
-    "layer1_coverage": "layer 1 is now sized by CVaR: see layer1_budget_share and "
-    "hedge_min_cvar_per_dollar",
-    "layer2_coverage": "layer 2 is now sized by CVaR: see hedge_budget and "
-    "hedge_min_cvar_per_dollar",
-    "hedge_min_gain_per_dollar": "replaced by hedge_min_cvar_per_dollar",
+    "layer1_coverage": "layer 1 is now sized by the decision rule EV + risk_aversion × CVaR: "
+    "see layer1_budget_share and risk_aversion",
+    "layer2_coverage": "layer 2 is now sized by the decision rule EV + risk_aversion × CVaR: "
+    "see hedge_budget and risk_aversion",
+    "hedge_min_gain_per_dollar": "hedges are now sized by the decision rule: see risk_aversion "
+    "and cvar_limit",
+    "hedge_min_cvar_per_dollar": "hedges are now sized by the decision rule every choice "
+    "follows, EV + risk_aversion × CVaR (their cost included) within cvar_limit: see "
+    "risk_aversion",
     "hedge_ratio_tolerance": "spreads are now chosen together by CVaR; no tolerance is used",
 }
 

@@ -336,7 +336,8 @@ def leg_text_of(g: dict) -> str:
 
     when = date.fromisoformat(g["expiry"]).strftime("%d%b%y")
     if g["type"] == "future":
-        return f"{g['action']} {g['quantity']} VX {when} future"
+        product = "VXM" if g["root"] == "VXM" else "VX"
+        return f"{g['action']} {g['quantity']} {product} {when} future"
     return f"{g['action']} {g['quantity']} {g['root']} {when} {g['strike']:g}{g['type'][0].upper()}"
 
 

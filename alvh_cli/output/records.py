@@ -25,7 +25,8 @@ LEGEND = {
     "cost_at_fills": "dollars paid at the assumed fills, unrounded (negative: received); the "
     "_after figures include it",
     "trading_cost": "dollars given up to half-spreads and fees at the assumed fills",
-    "debit": "open_hedge only: the order's limit, points per spread",
+    "debit": "open_hedge only: the order's limit, points per unit (a spread, a call alone, "
+    "or a future's price)",
     "legs": "the method's trades: quantity signed contracts (+ buy); model and price "
     "(assumed fill) in points per contract",
     "orders": "what to send a broker: one order per venue (SPX options, VIX options, each "
@@ -41,7 +42,8 @@ LEGEND = {
     "orders[].limit": "points per unit on the exchange tick, fill_value rounded in the "
     "trader's favour (debit down, credit up); never signed: see price_effect",
     "orders[].price_effect": "debit (paid) or credit (received)",
-    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received",
+    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received "
+    "(0 for a VIX future: no premium)",
 }
 
 
@@ -131,7 +133,7 @@ def recommendation_json(r) -> dict:
     if isinstance(r, OpenHedge) and r.hedge is not None:
         h = r.hedge
         out.update(
-            instrument="vix_call_spread",
+            instrument=h.instrument,
             expiry=h.expiry.isoformat(),
             long_strike=h.long_strike,
             short_strike=h.short_strike,
@@ -144,6 +146,8 @@ def recommendation_json(r) -> dict:
             budget_limited=r.budget_limited,
             spend_limit=Dollars(r.spend_limit),
         )
+        if h.instrument == "vix_future":
+            out.update(root=h.root, budget_cost=Dollars(h.budget_cost))
     elif isinstance(r, Convert):
         out.update(
             instrument=r.instrument,
