@@ -92,12 +92,14 @@ def test_a_condor_walked_from_open_to_expiry(walk, alvh, monkeypatch):
     assert "at the limit" in run.out and (path.parent / "dec.toml.~1~").is_file()
     p = load_file(path).positions[0]
     hedge = [g for g in p.legs if g.underlying == "VIX"]
-    assert sorted(g.quantity for g in hedge) == [-first["quantity"], first["quantity"]]
+    # the legs the order named, long and short (a spread, or a call alone), now held
+    signed = sorted((1 if g["action"][0] == "B" else -1) * g["quantity"] for g in first["legs"])
+    assert sorted(g.quantity for g in hedge) == signed
     assert {(g.layer, g.opened, g.entry_vix) for g in hedge} == {(1, day1.date(), 21.5)}
-    # the legs net to the fill: long call's price − short call's = the debit paid
-    (long_c,) = [g for g in hedge if g.quantity > 0]
-    (short_c,) = [g for g in hedge if g.quantity < 0]
-    assert long_c.entry_price - short_c.entry_price == pytest.approx(first["limit"], abs=1e-9)
+    # the legs net to the fill: Σ long prices − Σ short prices per unit = the debit paid
+    unit = first["quantity"]
+    net = sum(g.entry_price * g.quantity / unit for g in hedge)
+    assert net == pytest.approx(first["limit"], abs=1e-9)
     assert p.closed == () and realised(p) == 0.0
     (e1,) = executions(journal)
     # the execution sits beside the review whose recommendation it followed
@@ -220,7 +222,7 @@ def _futures_after(text: str, last) -> str:
         (["-p", "dec-1", "--order", 1, "--fill", 65], "--fill: 65 is outside the day's plausible"),
         (["-p", "dec-1", "--order", 1, "--fill", -1], "--fill: must be a price >= 0"),
         (["-p", "dec-1"], "--fill: the price filled is needed"),
-        (["-p", "dec-1", "--fill", 0.65], "--order: 'dec-1' has 2 orders today"),
+        (["-p", "dec-1", "--fill", 0.65], "--order: 'dec-1' has 3 orders today"),
         (["-p", "dec-1", "--fill", 0.65, "--order", 9], "--order: must be 1 to"),
         (["-p", "dec-1", "--fill", 0.65, "--alternative", "roll"], "--alternative: no alternative"),
         (["-p", "dec-1", "--settle-spx", 5700], "--settle-spx: no leg of position 'dec-1'"),

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_hedge_milp import full_milp, tail_mean
 
 from alvh_cli.method import hedge_milp, hedges
-from alvh_cli.method.check import Engine, check_position
+from alvh_cli.method.check import ScenarioSets, check_position
 from alvh_cli.method.risk import Costs, fill
 from alvh_cli.method.scenarios import History
 from alvh_cli.model.domain import FuturePoint
@@ -98,8 +98,8 @@ def _score(p, g, level, gamma, met, counts) -> float:
 
 def checked(position, mkt, hist=None, force_layer=None, **rules):
     (pv,) = value_book([loaded(position, mkt, **rules)])
-    engine = Engine(hist, fallback=hist is None) if hist is not None else Engine()
-    return check_position(pv, engine=engine, force_layer=force_layer)
+    sets = ScenarioSets(hist, fallback=hist is None) if hist is not None else ScenarioSets()
+    return check_position(pv, scenario_sets=sets, force_layer=force_layer)
 
 
 def opened_legs(pc):
@@ -115,7 +115,7 @@ def test_the_last_day_a_hedge_may_not_expire_on():
     # lasts (a roll would come Dec 9 at the earliest), so it is a candidate expiry.
     mkt = market(spx=5560.0)
     (pv,) = value_book([loaded(condor(), mkt)])
-    ev = Engine().evaluator(pv)
+    ev = ScenarioSets().evaluator(pv)
     assert hedges.earliest_expiry(ev) == date(2026, 12, 9)
     assert hedges.candidate_expiries(mkt, date(2026, 12, 18), date(2026, 12, 9)) == (
         date(2026, 12, 16),
@@ -173,7 +173,7 @@ def test_a_forced_expiry_that_does_not_last_is_refused_with_its_reason():
 
 def _candidates(mkt, position=None, **rules):
     (pv,) = value_book([loaded(position or condor(units=4, credit=1.0), mkt, **rules)])
-    ev = Engine().evaluator(pv)
+    ev = ScenarioSets().evaluator(pv)
     costs = Costs.from_rules(ev.rules)
     expiries = (date(2026, 12, 16), date(2027, 1, 20))
     return ev, costs, hedges.candidates(ev, expiries, costs, None, pv.position)
@@ -256,7 +256,7 @@ def test_futures_gain_no_more_than_the_position_loses_at_its_worst_rung():
     mkt = market(spx=5530.0, vix=24.0)
     for units in (1, 4, 10):
         (pv,) = value_book([loaded(condor(units=units, credit=1.0), mkt)])
-        ev = Engine().evaluator(pv)
+        ev = ScenarioSets().evaluator(pv)
         p = ev.pnl(pv.legs, pv.values).sum(axis=0)
         cands = hedges.candidates(
             ev, (date(2026, 12, 16), date(2027, 1, 20)), Costs.from_rules(ev.rules), None,

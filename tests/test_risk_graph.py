@@ -30,6 +30,9 @@ HAND = {5530.0: -4460.0, 5900.0: 3540.0, 6180.0: -8460.0}  # SPX at expiry → P
 matplotlib = pytest.importorskip("matplotlib")
 
 
+HEDGING = Path(__file__).parent / "fixtures" / "hedging_rules.toml"
+
+
 def _graph(path, **kw):
     (graph,) = risk_graphs(load_book([path]), **kw)
     return graph
@@ -80,46 +83,48 @@ def test_today_at_spot_is_the_mark_alvh_price_reports(alvh):
 
 
 def test_a_vix_hedge_adds_its_payoff_in_a_crash():
-    """put_tested_1_6x: check buys 3 × VIX 22 and 2 × 24 calls, Dec 16, and 6 Mini VIX
-    futures (VXM, $100 a point), Jan 20. At the condor's expiry the calls have settled on
-    the VIX the SPX level implies, V: they pay 3 × (V − 22) × 100 + 2 × (V − 24) × 100
-    there. The Jan future still runs: on the one-factor curve it is
+    """put_tested_1_6x under tests/fixtures/hedging_rules.toml (hedges at Layer 1, γ 1):
+    check buys VIX calls (alone or in spreads) and perhaps VX/VXM futures. At the condor's
+    expiry a call expiring before it has settled on the VIX the SPX level implies, V: it
+    pays q × max(V − K, 0) × 100. A future still running is, on the one-factor curve,
     F + (V − VIX)·e^(−κ(τ − h)) + (VIX − F)·ρ, ρ = e^(−κτ)(e^(κh) − 1)/(1 − e^(−κτ)), τ its
-    tenor today and h the years to the condor's expiry, worth 6 × 100 × (F_h − F). The
-    change adds those, less what the calls cost at their fills, what the futures' fill
-    pays over F, and the fees."""
+    tenor today and h the years to the condor's expiry, worth q × multiplier × (F_h − fill).
+    The change adds those, less what the calls cost at their fills and the fees ($1 a
+    contract)."""
     import math
 
     from alvh_cli.model.timing import settlement_instant, year_fraction
 
-    g = _graph(SAMPLES / "put_tested_1_6x.toml")
-    assert [r.action for r in g.change] == [Action.OPEN_HEDGE] * 3
+    (lf,) = load_book([SAMPLES / "put_tested_1_6x.toml"], rules=HEDGING)
+    (g,) = risk_graphs([lf])
+    assert g.change and {r.action for r in g.change} == {Action.OPEN_HEDGE}
     trades = [t for r in g.change for t in r.trades]
-    calls = sorted((t.leg.strike, t.quantity) for t in trades if t.leg.type == "call")
-    assert calls == [(22.0, 3), (24.0, 2)]
-    (fut,) = [t for t in trades if t.leg.type == "future"]
-    assert (fut.leg.root, fut.quantity, fut.leg.multiplier) == ("VXM", 6, 100.0)
-    paid = sum(t.price * t.quantity * 100 for t in trades if t.leg.type == "call")
-    fees = (3 + 2 + 6) * 1.00  # 11 contracts at fee_per_contract $1.00
+    calls = [t for t in trades if t.leg.type == "call"]
+    futures = [t for t in trades if t.leg.type == "future"]
+    assert calls and all(t.leg.expiry < date(2026, 12, 18) for t in calls)
+    paid = sum(t.price * t.quantity * 100 for t in calls)
+    fees = sum(abs(t.quantity) for t in trades) * 1.00
     assert g.fees == pytest.approx(fees)
-    (lf,) = load_book([SAMPLES / "put_tested_1_6x.toml"])
     market = lf.market
-    f = fut.model  # the Jan future today
-    tau = year_fraction(market.asof, settlement_instant("VIX", fut.leg.expiry))
     h = year_fraction(market.asof, settlement_instant("SPXW", date(2026, 12, 18)))
     kappa = 5.0
-    rho = math.exp(-kappa * tau) * math.expm1(kappa * h) / -math.expm1(-kappa * tau)
     expiry = g.curves[-1]
     for i in (0, np.searchsorted(g.spx, g.spot)):
         v = g.vix[i]
-        f_h = max(
-            f + (v - market.vix) * math.exp(-kappa * (tau - h)) + (market.vix - f) * rho, 0.01
-        )
-        calls_pay = 3 * max(v - 22, 0) * 100 + 2 * max(v - 24, 0) * 100
-        futures_pay = 6 * 100 * (f_h - fut.price)
+        calls_pay = sum(t.quantity * max(v - t.leg.strike, 0.0) * 100 for t in calls)
+        futures_pay = 0.0
+        for t in futures:
+            f = t.model  # the future today
+            tau = year_fraction(market.asof, settlement_instant("VIX", t.leg.expiry))
+            rho = math.exp(-kappa * tau) * math.expm1(kappa * h) / -math.expm1(-kappa * tau)
+            f_h = max(
+                f + (v - market.vix) * math.exp(-kappa * (tau - h)) + (market.vix - f) * rho,
+                0.01,
+            )
+            futures_pay += t.quantity * t.leg.multiplier * (f_h - t.price)
         want = calls_pay + futures_pay - paid - fees
         assert expiry.changed[i] - expiry.held[i] == pytest.approx(want, abs=1e-6), i
-    assert g.vix[0] > 24  # the lowest SPX: every call in the money
+    assert g.vix[0] > max(t.leg.strike for t in calls)  # the lowest SPX: every call pays
 
 
 def test_closing_everything_leaves_a_flat_line():
@@ -221,5 +226,8 @@ def test_terminal_drawing_names_its_marks(alvh):
     assert "\x1b[" not in out  # not a terminal: no colour codes
     assert "Breakevens at expiry: as held 5,641 / 6,459; with the change" in out
     assert "short put 5650, short call 6450" in out
-    assert "Change: open_hedge L1: +3 VIX 2026-12-16 22 call" in out
+    # the change drawn is check's decision, named with its first trade
+    data = json.loads(alvh(["check", SAMPLES / "put_tested_1_6x.toml", "--format", "json"]).out)
+    (rec,) = data["positions"][0]["recommendations"][:1]
+    assert f"Change: {rec['action']} " in out
     assert max(len(line) for line in out.splitlines()) <= 100
