@@ -32,6 +32,10 @@ Parquet (``.parquet``/``.pq``) needs the optional ``pyarrow``
 (``pip install 'alvh[parquet]'``); without it the read is refused in one
 line before any work. CSV needs nothing beyond the standard library and
 numpy.
+
+Why one long module (about 700 lines): the two layouts (Cboe, generic CSV/Parquet) share
+the row checks, the number reader and the size limits, and each refusal names the file's
+line or row the same way; split by layout, those would be imported back into each part.
 """
 
 from __future__ import annotations

@@ -82,6 +82,10 @@ the optimum:
 
 ``integral=False`` (fractions of a contract) is the linear program of step 1,
 over every candidate.
+
+Why one long module (about 700 lines): the program, the proof that the candidate filter
+keeps its optimum, the constraint generation and the search share one formulation and
+its notation (above); split, the proof would sit apart from the code it licenses.
 """
 
 from __future__ import annotations

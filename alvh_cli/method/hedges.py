@@ -383,9 +383,13 @@ def plan(
     preference: Preference | None = None,
 ) -> HedgePlan:
     """Choose Layer ``layer``'s hedges for ``position`` (its P&L per scenario given) by
-    ``preference`` (default: the rules' γ and CVaR limit for this position)."""
+    ``preference`` (default: the rules' γ and CVaR limit for this position).
+
+    Over 80 lines: the budget, the candidates that last, the program and the plan's
+    figures, in the order size-hedge prints them; each step is a few lines.
+    """
     rules = ev.rules
-    pref = preference or Preference.from_rules(rules, position.credit_dollars)
+    pref = preference or Preference.from_rules(rules, position.credit_dollars, position.units)
     costs = Costs.from_rules(rules)
     budget = hedge_budget(position, rules.hedge_budget)
     spent = hedge_spent(position)

@@ -335,6 +335,9 @@ def quote_doubts(
     higher call's bid (``C(K1) ≥ C(K2)``), a higher-strike put offered below the lower
     put's bid, a vertical bid above its width (``C(K1) − C(K2) ≤ K2 − K1``, the put
     spread likewise; Merton 1973's bounds, Hull ch. 11).
+
+    Over 80 lines: both bounds, per underlying, expiry and type, in one pass over the
+    sorted quotes, with the messages that name each pair's lines.
     """
     n = len(chain)
     out: dict[str, list[QuoteDoubt]] = {}

@@ -95,6 +95,11 @@ def emit_size_hedge(checks, fmt: str) -> None:
 
 
 def print_one(console, pc) -> None:
+    """One position's size-hedge report.
+
+    Over 80 lines: the report top to bottom (heading, figures, the candidates table, the
+    choice and its notes), each part a few lines.
+    """
     from rich.table import Table
 
     p, plan = pc.position, pc.hedge_plan
