@@ -28,8 +28,9 @@ CANNOT_TELL = (
     "historical contango and backwardation, so VIX hedge values are approximate.",
     "No early assignment or pin risk: SPX options are European and cash-settled at the "
     "close; expiry-day pin risk, margin and taxes are not modelled.",
-    "In-sample: the method's defaults and the model's choices were made while looking at "
-    "2014-2018; only --walk-forward reports figures chosen out of sample.",
+    "Mostly in-sample: the method's rules and the model's choices were made while looking "
+    "at 2014-2018 (the risk aversion on 2000-2014, by walk-forward); only --walk-forward "
+    "reports figures chosen out of sample.",
 )
 
 TRADE_COLUMNS = (
