@@ -45,6 +45,7 @@ FLAGS = {
     "journal": "--journal",
     "layer": "--layer",
     "mark_time": "--mark-time",
+    "no_quotes": "--no-quotes",
     "alternative": "--alternative",
     "fill": "--fill",
     "from_json": "--from-json",
@@ -72,6 +73,7 @@ FLAGS = {
     "vix": "--vix",
     "vix_expiry": "--vix-expiry",
     "walk_forward": "--walk-forward",
+    "frontier": "--frontier",
     "workers": "--workers",
 }
 
@@ -240,8 +242,9 @@ def price(
     run = run_price(
         files, market=market, allow_expired=allow_expired, chains=chain or (), now=_now()
     )
-    emit_price(run.values, fmt.value, run.warnings, run.marks)
-    _print_problems(run.warnings)
+    emit_price(run.values, fmt.value, run.warnings, run.marks, run.errors)
+    _print_problems(run.warnings, run.errors)
+    raise typer.Exit(run.exit_status)
 
 
 @app.command(short_help="What to do today with each position.")
@@ -456,6 +459,7 @@ def market_cmd(
         force=force,
     )
     emit_market(run.text, output)
+    _print_problems(run.notes.get("warnings", ()))
 
 
 @app.command(short_help="Risk graph: P&L against SPX, as held and with the change.")
@@ -630,7 +634,8 @@ def import_cmd(
     Account Statement), Interactive Brokers (Flex query XML/CSV, Activity
     Statement) or a CSV with an OSI symbol column. Legs that form no condor,
     and VIX spreads no journal entry recommended, are listed, never guessed.
-    Exit status: 0 everything imported, 1 legs left over, 2 bad input.
+    Exit status: 0 everything imported, 1 legs left over, 2 bad input (an export that
+    cannot be read among good ones too: the others are imported, it is named on its line).
     Example: alvh import positions.csv --journal journal.sqlite -o book.toml
     """
     from alvh_cli.app.importer import import_exports
@@ -646,7 +651,9 @@ def import_cmd(
         force=force,
         mark_time=mark_time,
     )
-    typer.echo(run.summary)
+    if run.summary:
+        typer.echo(run.summary)
+    _print_problems(errors=run.errors)
     if run.error is not None:
         raise run.error
     raise typer.Exit(run.exit_status)
@@ -721,11 +728,18 @@ TRAIN_DAYS = typer.Option(
 TEST_DAYS = typer.Option(
     backtest_defaults.TEST_DAYS, "--test-days", help="Walk-forward test window, days."
 )
+FRONTIER = typer.Option(
+    False,
+    "--frontier",
+    help="Run alvh at each risk_aversion from 0 to 1 (and CVaR limits of 1-3x the credit): "
+    "total P&L against 5% CVaR per trade beside hold and the stops, with 95% intervals.",
+)
 OBJECTIVE = typer.Option(
     None,
     "--objective",
     help="What the walk-forward maximises, POLICY.METRIC (default "
-    f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised).",
+    f"alvh.{backtest_defaults.OBJECTIVE_METRIC}; max_drawdown is minimised); "
+    "POLICY.METRIC@OTHER: among the points whose 5% CVaR is no worse than OTHER's.",
 )
 
 
@@ -752,6 +766,7 @@ def backtest(
     train_days: int = TRAIN_DAYS,
     test_days: int = TEST_DAYS,
     objective: str | None = OBJECTIVE,
+    frontier: bool = FRONTIER,
 ) -> None:
     """Backtest ALVH layers against 2x/3x stops and hold-to-expiry on the same weekly condors.
 
@@ -760,6 +775,7 @@ def backtest(
     """
     from alvh_cli.app.backtest import backtest as run_backtest
     from alvh_cli.output import backtest as out
+    from alvh_cli.output import experiments
 
     run = run_backtest(
         history,
@@ -782,9 +798,10 @@ def backtest(
         train_days=train_days,
         test_days=test_days,
         objective=objective,
+        frontier=frontier,
         progress=out.progress_bars,
     )
-    out.emit_run(run.outcome, fmt.value)
+    experiments.emit_run(run.outcome, fmt.value)
     out.write_files(run.outcome, trades=trades, plot=plot)
     raise typer.Exit(run.exit_status)
 

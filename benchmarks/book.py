@@ -93,7 +93,8 @@ dividend_yield = {DIVIDEND}
 vix_futures = [
 {FUTURES_TOML}]
 
-[market.spx_vol]                  # atm defaults to vix / 100
+[market.spx_vol]                  # the ATM the book's prices were made at: VIX / 100
+atm = {VIX / 100}
 skew = {SPX_SMILE[0]}
 smile = {SPX_SMILE[1]}
 

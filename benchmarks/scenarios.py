@@ -1,9 +1,9 @@
-"""The scenario engine at book scale: prints seconds, beyond start-up.
+"""The scenario scenario_sets at book scale: prints seconds, beyond start-up.
 
 A book of 100 condors (put side tested, each with a VIX hedge layer on), 1,000 historical
 windows plus the ladder, and 200 candidate VIX call spreads:
 
-* engine: the scenario set, every position's legs revalued in full over it, its figures
+* scenario_sets: the scenario set, every position's legs revalued in full over it, its figures
   (EV, CVaR, worst rung, max loss), and every candidate spread's P&L and CVaR change per
   dollar for every position — the work the goal (≤ 1 s) is about;
 * check: `check_values` on the same book, hedge programs (scipy's MILP) included.
@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alvh_cli.method import scenarios as sc  # noqa: E402
-from alvh_cli.method.check import Engine, check_values  # noqa: E402
+from alvh_cli.method.check import ScenarioSets, check_values  # noqa: E402
 from alvh_cli.method.risk import Evaluator  # noqa: E402
 from alvh_cli.model.domain import FuturePoint, Leg, Market, Position, Smile  # noqa: E402
 from alvh_cli.model.legs import value_legs  # noqa: E402
@@ -120,11 +120,11 @@ def main() -> None:
             for name, x in vars(v).items()
         }
         values.append(summarise(p, mkt, rules, type(v)(**part)))
-    engine = Engine(hist, fallback=False)
+    scenario_sets = ScenarioSets(hist, fallback=False)
     t = time.perf_counter()
     result = check_values(values, history=hist)
     total = time.perf_counter() - t
-    del engine
+    del scenario_sets
     sized = sum(1 for pc in result.positions if pc.hedge_plan is not None)
     print(f"check_values on the book: {total:.2f} s ({sized} hedge programs solved)")
 

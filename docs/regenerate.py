@@ -107,40 +107,84 @@ def worked_reading() -> str:
     crash, deep = rungs["SPX -10%"], rungs["SPX -20%"]
     stress = rungs[p["stress_rung"]["label"]]
     windows = re.search(r"([\d,]+) windows", p["scenarios"]).group(1)
-    best = plan["best_alone"]
-    per = sorted(s["cvar_change_per_dollar"] for s in best)
-    chosen = " and ".join(
-        f"{c['count']} × {c['long_strike']:g}/{c['short_strike']:g}" for c in plan["chosen"]
-    )
-    expiries = sorted({c["expiry"] for c in plan["chosen"]})
-    before_condor = all(e < p["expiry"] for e in expiries)
-    which = (
-        "the VIX expiry before the condor's (cheaper, and closer to spot VIX)"
-        if before_condor
-        else f"the {', '.join(expiries)} VIX expir{'y' if len(expiries) == 1 else 'ies'}"
-    )
+    chosen = " and ".join(f"{c['count']} × {_hedge_name(c)}" for c in plan["chosen"])
     ev_words = "about nil" if abs(fig["ev"]) < 50 else _money(fig["ev"])
     share = plan["spend_limit"] / plan["budget"] if plan["budget"] else 0.0
-    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
-    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
-    premium = _money(plan["ev_before"] - plan["ev_after"])
-    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
-    text = (
+    opening = (
         f"Reading it: over {windows} five-day windows the position as held has an EV of "
         f"{ev_words} and a 5% CVaR of {_money(fig['cvar'])}; the crash rungs show why — "
         f"{_money(crash['pnl'])} at −10 % (VIX {crash['vix']:.2f}) and {_money(deep['pnl'])} "
         f"at −20 %. Layer 1 may spend {share:.0%} of the {_money(plan['budget'])} budget. "
-        f"Alone, the best spreads cut the tail loss (CVaR) by ${per[0]:.2f} to "
-        f"${per[-1]:.2f} per dollar; the "
-        f"integer program buys {chosen} on {which} for {_money(plan['spend'])}. CVaR improves "
-        f"to {_money(plan['cvar_after'])}, the −10 % rung goes to "
-        f"{_money(crash['pnl_hedged'])} and the −20 % rung to {_money(deep['pnl_hedged'])}, "
-        f"and the price is the EV, which falls by {premium} over the five days: the "
-        f"insurance premium. At the old stress point — SPX only to the short put, {moved} — "
-        f"the spreads {stress_words}: they pay in the larger moves, which the single stress "
-        "point never looked at."
+        f"The integer program, exact over all {plan['candidates_priced']} candidates (VIX "
+        f"call spreads, calls alone and VIX futures), maximises {plan['objective']} of the "
+        "position with the hedges — the decision rule that weighs holding and the Layer 3 "
+        "alternatives too — "
+    )
+    if not plan["chosen"]:
+        best = plan["candidates"][0] if plan["candidates"] else None
+        text = opening + (
+            "and buys nothing: no count of any candidate raises it. With risk_aversion "
+            f"γ = {_gamma():g} a dollar less of tail loss is worth {_gamma():g} of EV, and "
+            "what each hedge gives up in EV (its premium over its expected payoff, and the "
+            "half-spreads) outweighs that"
+        )
+        if best is not None:
+            m = best["objective_change_per_dollar"]
+            text += (
+                f"; the best at the margin, {_hedge_name(best)}, changes the objective by "
+                f"{'−' if m < 0 else '+'}${abs(m):.2f} per dollar"
+            )
+        text += (
+            ". The table ranks the candidates by what one more contract would add. A larger "
+            "γ, or a cvar_limit that holding misses, buys hedges."
+        )
+        return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
+    spot_move = p["stress_rung"]["spx"] / _spot(WORKED) - 1.0
+    moved = f"{'−' if spot_move < 0 else '+'}{abs(spot_move):.1%}"
+    premium = _money(plan["ev_before"] - plan["ev_after"])
+    stress_words = "lose a little" if stress["pnl_hedged"] < stress["pnl"] else "gain a little"
+    text = opening + (
+        f"and buys {chosen} for {_money(plan['spend'])}. The table ranks the candidates by "
+        "their part in that choice: what each count adds to the EV and to the CVaR, and the "
+        "change of the objective per dollar of the last contract bought (positive, else it "
+        f"would not be bought) or of one more. CVaR improves to {_money(plan['cvar_after'])}, "
+        f"the −10 % rung goes to {_money(crash['pnl_hedged'])} and the −20 % rung to "
+        f"{_money(deep['pnl_hedged'])}, and the price is the EV, which falls by {premium} over "
+        "the five days: the insurance premium. At the old stress point — SPX only to the "
+        f"short put, {moved} — the hedges {stress_words}: they pay in the larger moves, which "
+        "the single stress point never looked at."
     )
     return textwrap.fill(text, 78, break_on_hyphens=False) + "\n"
+
+
+def cron_mail() -> str:
+    """The first lines of the README cron script's mail on the samples (the fields its jq
+    program reads, in Python; tests/test_orders.py runs the jq itself where installed)."""
+    data = alvh_json(["review", "sample_positions", "--no-journal"])
+    mail = []
+    for rec in data["recommendations"]:
+        if rec["action"] != "hold" or rec["attention"]:
+            mark = " !" if rec["attention"] else ""
+            mail.append(f"{rec['id']}  {rec['action']}{mark}  {rec['reason']}")
+            mail += [f"    {o['underlying']}: {o['ticket']}" for o in rec["orders"]]
+    return "```\n" + "\n".join(mail[:4]) + "\n```\n"
+
+
+def _hedge_name(c: dict) -> str:
+    """A hedge record as size-hedge names it: "26/35 C 2026-12-16", "22 C 2026-12-16",
+    "VXM future 2027-01-20"."""
+    if c["instrument"] == "vix_future":
+        return f"{'VXM' if c['root'] == 'VXM' else 'VX'} future {c['expiry']}"
+    if c["instrument"] == "vix_call":
+        return f"{c['long_strike']:g} C {c['expiry']}"
+    return f"{c['long_strike']:g}/{c['short_strike']:g} C {c['expiry']}"
+
+
+def _gamma() -> float:
+    """The default risk_aversion γ, dollars of EV per dollar of CVaR."""
+    from alvh_cli.model.rules import DEFAULTS
+
+    return DEFAULTS["risk_aversion"].default
 
 
 def _spot(sample: str) -> float:
@@ -167,10 +211,13 @@ def rules_table() -> str:
 # ------------------------------------------------------------------------ the backtest
 
 BACKTEST = ["backtest", "--fractional", "--sensitivity", "model"]
+GAMMA_SWEEP = ["--sweep", "risk_aversion=0,0.02,0.05,0.1,0.2"]
+WALK_POLICIES = ["--policies", "hold,stop2x,stop3x,alvh"]
 WALK_FORWARD = [
-    "backtest", "--policies", "hold,stop3x,alvh", "--sweep", "layer1_budget_share=0.3,0.5,0.8",
-    "--sweep", "hedge_min_cvar_per_dollar=0.1,0.25,0.5", "--walk-forward",
+    "backtest", *WALK_POLICIES, *GAMMA_SWEEP, "--walk-forward",
+    "--objective", "alvh.total_pnl@stop2x",
 ]  # fmt: skip
+FRONTIER = ["backtest", "--frontier", *WALK_POLICIES]
 
 
 @functools.cache
@@ -297,19 +344,38 @@ def backtest_rounding() -> str:
     )  # fmt: skip
 
 
-def backtest_walk_forward() -> str:
-    wf = alvh_json(WALK_FORWARD)
+def backtest_walk_forward(args: Sequence[str] = WALK_FORWARD) -> str:
+    wf = alvh_json(args)
+    ps = ("hold", "stop2x", "stop3x", "alvh")
     body = [
         [
             f"{f['test_start']} to {f['test_end']}",
             ", ".join(f"{k}={v}" for k, v in f["chosen"].items()),
-            *(_m(f["test_result"][p]["total_pnl"]) for p in ("hold", "stop3x", "alvh")),
+            *(_m(f["test_result"][p]["total_pnl"]) for p in ps),
         ]
         for f in wf["folds"]
     ]
     pooled = wf["pooled_test_total_pnl"]
-    body.append(["all test windows", "", *(_m(pooled[p]) for p in ("hold", "stop3x", "alvh"))])
-    return _table(["test window", "chosen on the train window", "hold", "stop3x", "alvh"], body)
+    body.append(["all test windows", "", *(_m(pooled[p]) for p in ps)])
+    return _table(["test window", "chosen on the train window", *ps], body)
+
+
+def frontier_block(args: Sequence[str] = FRONTIER) -> str:
+    """The frontier's points with their intervals, then its targets, as ``alvh`` words them."""
+    from alvh_cli.output.experiments import target_line
+
+    data = alvh_json(args)
+
+    def iv(x: dict) -> str:
+        return f"{_m(x['estimate'])} [{_m(x['low'])}, {_m(x['high'])}]"
+
+    rows = [
+        [p["policy"], "" if p["label"] == p["policy"] else p["label"],
+         iv(p["total_pnl"]), iv(p["cvar_5"])]
+        for p in (*data["baselines"], *data["points"])
+    ]  # fmt: skip
+    table = _table(["policy", "point", "total P&L", "5% CVaR / trade"], rows)
+    return table + "\n" + "".join(f"- {target_line(v)}\n" for v in data["targets"])
 
 
 # The 2000–2018 history: built by benchmarks/history_2000_2018.py (arch's S&P 500 closes are
@@ -353,6 +419,9 @@ def long_intervals() -> str:
     return _intervals(long_json()["bootstrap"])
 
 
+LONG_FILE = ["--history", str(LONG_HISTORY.relative_to(ROOT)), "--start", "2000-01-03"]
+
+
 BLOCKS: dict[str, Block] = {
     "backtest-table": Block(backtest_table, slow=True),
     "backtest-attribution": Block(backtest_attribution, slow=True),
@@ -361,11 +430,19 @@ BLOCKS: dict[str, Block] = {
     "backtest-sensitivity": Block(backtest_sensitivity, slow=True),
     "backtest-rounding": Block(backtest_rounding, slow=True),
     "backtest-walk-forward": Block(backtest_walk_forward, slow=True),
+    "backtest-frontier": Block(frontier_block, slow=True),
+    "backtest-2000-2018-frontier": Block(
+        lambda: frontier_block([*FRONTIER, *LONG_FILE]), slow=True, needs=LONG_HISTORY
+    ),
+    "backtest-2000-2018-walk-forward": Block(
+        lambda: backtest_walk_forward([*WALK_FORWARD, *LONG_FILE]), slow=True, needs=LONG_HISTORY
+    ),
     "backtest-2000-2018": Block(long_table, slow=True, needs=LONG_HISTORY),
     "backtest-2000-2018-intervals": Block(long_intervals, slow=True, needs=LONG_HISTORY),
     "worked-check": Block(lambda: session(["check", WORKED], columns=150)),
     "worked-size-hedge": Block(lambda: session(["size-hedge", WORKED], columns=120)),
     "worked-reading": Block(worked_reading),
+    "cron-mail": Block(cron_mail),
     "rules": Block(rules_table),
 }
 

@@ -79,3 +79,12 @@ def loaded(position: Position, mkt: Market, **rules) -> LoadedFile:
 
 def with_credit(position: Position, credit: float) -> Position:
     return replace(position, credit=credit)
+
+
+def contango_market(spx: float = 5790.0) -> Market:
+    """VIX 20 with its futures at 23, 24, 25: a VIX call spread rolls down its basis over
+    the scenario horizon, so holding one loses EV — the state where an unwind or a roll to
+    a later expiry can beat holding (at VIX 20 on a flat curve neither does)."""
+    expiries = (date(2026, 12, 16), date(2027, 1, 20), date(2027, 2, 17))
+    futures = zip(expiries, (23.0, 24.0, 25.0), strict=True)
+    return market(spx=spx, vix=20.0, vix_futures=tuple(FuturePoint(d, f) for d, f in futures))

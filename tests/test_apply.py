@@ -64,10 +64,15 @@ def executions(journal: Path) -> list[tuple]:
         ).fetchall()
 
 
+# The loop's mechanics, not the decision rule, are tested here: the Layer 3 adjustments only
+# at Layer 3 and a risk aversion (γ 1) at which the Layer 1 spreads beat holding.
+PINNED = "\n[rules]\nadjust_from_layer = 3\nrisk_aversion = 1.0\n"
+
+
 @pytest.fixture
 def walk(tmp_path, monkeypatch):
     path = tmp_path / "dec.toml"
-    path.write_text(SAMPLE.read_text())
+    path.write_text(SAMPLE.read_text() + PINNED)
     return path, tmp_path / "journal.sqlite"
 
 
@@ -87,12 +92,14 @@ def test_a_condor_walked_from_open_to_expiry(walk, alvh, monkeypatch):
     assert "at the limit" in run.out and (path.parent / "dec.toml.~1~").is_file()
     p = load_file(path).positions[0]
     hedge = [g for g in p.legs if g.underlying == "VIX"]
-    assert sorted(g.quantity for g in hedge) == [-first["quantity"], first["quantity"]]
+    # the legs the order named, long and short (a spread, or a call alone), now held
+    signed = sorted((1 if g["action"][0] == "B" else -1) * g["quantity"] for g in first["legs"])
+    assert sorted(g.quantity for g in hedge) == signed
     assert {(g.layer, g.opened, g.entry_vix) for g in hedge} == {(1, day1.date(), 21.5)}
-    # the legs net to the fill: long call's price − short call's = the debit paid
-    (long_c,) = [g for g in hedge if g.quantity > 0]
-    (short_c,) = [g for g in hedge if g.quantity < 0]
-    assert long_c.entry_price - short_c.entry_price == pytest.approx(first["limit"], abs=1e-9)
+    # the legs net to the fill: Σ long prices − Σ short prices per unit = the debit paid
+    unit = first["quantity"]
+    net = sum(g.entry_price * g.quantity / unit for g in hedge)
+    assert net == pytest.approx(first["limit"], abs=1e-9)
     assert p.closed == () and realised(p) == 0.0
     (e1,) = executions(journal)
     # the execution sits beside the review whose recommendation it followed
@@ -102,12 +109,15 @@ def test_a_condor_walked_from_open_to_expiry(walk, alvh, monkeypatch):
     day2 = datetime(2026, 11, 30, 15, 45, tzinfo=EST)
     at(path, day2, 5600.0, 26.0)
     monkeypatch.setattr(cli, "_now", lambda: day2 + timedelta(minutes=5))
-    roll = next(a for name, a in alternatives(alvh, path).items() if name.startswith("roll put"))
-    run = alvh(["apply", path, "-p", "dec-1", "--alternative", "roll put", "--fill", 9.9, *jargs])
+    # the first roll offered (the nearest listed expiry), named in full: there are three
+    name, roll = next(
+        (n, a) for n, a in alternatives(alvh, path).items() if n.startswith("roll put")
+    )
+    run = alvh(["apply", path, "-p", "dec-1", "--alternative", name, "--fill", 9.9, *jargs])
     assert run.code == 2 and "plausible range" in run.err  # a slipped digit is refused...
     assert load_file(path).positions[0].closed == ()  # ...and nothing was written
     fill = round(abs(net_of_trades(roll["legs"])), 2)  # the roll's net at its assumed fills
-    out = alvh(["apply", path, "-p", "dec-1", "--alternative", "roll put", "--fill", fill,
+    out = alvh(["apply", path, "-p", "dec-1", "--alternative", name, "--fill", fill,
                 "--format", "json", *jargs])  # fmt: skip
     assert out.code == 0, out.err
     applied = json.loads(out.out)
@@ -133,13 +143,14 @@ def test_a_condor_walked_from_open_to_expiry(walk, alvh, monkeypatch):
     assert net == pytest.approx(sign * applied["fill"], abs=1e-9)
     assert len(executions(journal)) == 2
 
-    # 3. A rally: the call side tested; the trader closes the call vertical.
+    # 3. A rally to 6445: the short call 6450 at |delta| 0.51, Layer 3; the trader closes
+    # the call vertical.
     day3 = datetime(2026, 12, 2, 15, 45, tzinfo=EST)
-    at(path, day3, 6420.0, 14.0)
+    at(path, day3, 6445.0, 14.0)
     monkeypatch.setattr(cli, "_now", lambda: day3 + timedelta(minutes=5))
     close = alternatives(alvh, path)["close call vertical"]
     fill = abs(net_of_trades(close["legs"]))
-    run = alvh(["apply", path, "-p", "dec-1", "--alternative", "close call", "--fill",
+    run = alvh(["apply", path, "-p", "dec-1", "--alternative", "close call vertical", "--fill",
                 round(fill, 2), *jargs])  # fmt: skip
     assert run.code == 0, run.err
     p = load_file(path).positions[0]
@@ -211,7 +222,7 @@ def _futures_after(text: str, last) -> str:
         (["-p", "dec-1", "--order", 1, "--fill", 65], "--fill: 65 is outside the day's plausible"),
         (["-p", "dec-1", "--order", 1, "--fill", -1], "--fill: must be a price >= 0"),
         (["-p", "dec-1"], "--fill: the price filled is needed"),
-        (["-p", "dec-1", "--fill", 0.65], "--order: 'dec-1' has 2 orders today"),
+        (["-p", "dec-1", "--fill", 0.65], "--order: 'dec-1' has 3 orders today"),
         (["-p", "dec-1", "--fill", 0.65, "--order", 9], "--order: must be 1 to"),
         (["-p", "dec-1", "--fill", 0.65, "--alternative", "roll"], "--alternative: no alternative"),
         (["-p", "dec-1", "--settle-spx", 5700], "--settle-spx: no leg of position 'dec-1'"),

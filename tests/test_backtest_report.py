@@ -84,11 +84,20 @@ def test_attribution_of_a_settled_condor_by_hand(tiny):
 def test_attribution_adds_up_on_every_trade_and_day():
     """On the embedded data, with every kind of adjustment in it: each trade's parts add up
     to its P&L, each policy's category curves to its equity curve."""
-    r = run_backtest(embedded_frame(), Rules(), make_params({"end": "2016-03-31"}), POLICIES)
+    r = run_backtest(embedded_frame(), Rules(), make_params({"end": "2016-12-31"}), POLICIES)
     an.check_attribution(r)
-    alvh = r.summary["alvh"]
-    assert alvh.hedges > 0 and alvh.rolls > 0  # VIX layers and rolled verticals traded
-    assert any(abs(row.attribution["vix"]) > 0 for row in r.trades_of("alvh"))
+    frac = r.summary["alvh_frac"]
+    assert frac.rolls > 0 and frac.conversions > 0  # rolled verticals and synthetics
+    # VIX layers: at γ 1 with adjustments only at Layer 3 the hedges win (none at γ 0.05)
+    hedged = run_backtest(
+        embedded_frame(),
+        Rules(risk_aversion=1.0, adjust_from_layer=3),
+        make_params({"end": "2015-12-31"}),
+        ("hold", "alvh"),
+    )
+    an.check_attribution(hedged)
+    assert hedged.summary["alvh"].hedges > 0
+    assert any(abs(row.attribution["vix"]) > 0 for row in hedged.trades_of("alvh"))
     table = an.attribution(r)
     for p in r.policies:
         assert table[p]["total"]["total"] == pytest.approx(r.summary[p].total_pnl, abs=1e-6)

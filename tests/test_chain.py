@@ -252,7 +252,8 @@ def test_a_missing_file(tmp_path):
         (
             CBOE_HEAD + GOOD + "2026-11-24,SPXW,2026-12-18,5850,C,5,6\n",
             ":3",
-            "has 7 fields, the header has 9",
+            "has 7 fields, the header (line 1) has 9: a value with an unquoted comma, or a "
+            "missing one, shifts the columns after it",
         ),
         (
             "underlying_symbol," + CBOE_HEAD + "^VIX," + GOOD,
@@ -506,3 +507,99 @@ def test_vix_options_in_the_generic_layout_fit_like_spx(tmp_path):
     assert got.discount == pytest.approx(0.99755, rel=1e-9)
     for name in ("a", "b", "rho", "m", "sigma"):
         assert getattr(got.smile.params, name) == pytest.approx(getattr(e.params, name), abs=1e-7)
+
+
+# ------------------------------------------------------------ quote doubts
+
+
+def _rows_by_key(rows):
+    return {(r["expiration"], r["option_type"], r["strike"]): r for r in rows}
+
+
+def test_a_quote_above_its_static_bound_is_left_out_alone(tmp_path):
+    # An SPX call is worth less than SPX (C <= S e^{-qT}) and a put less than its strike
+    # (P <= K D): a 5000 call bid 8700 (a digit typed twice; 869.87 in the file) and a 5500
+    # put bid 7000 cannot be quotes of any market. Each goes alone, said by file line;
+    # the expiry still fits and gives back the invented forward and discount.
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    call, put = by[("2026-12-18", "C", 5000.0)], by[("2026-12-18", "P", 5500.0)]
+    call["bid"], call["ask"] = 8700.0, 8790.0
+    put["bid"], put["ask"] = 7000.0, 7010.0
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    (got,) = fitted.expiries
+    assert got.forward == pytest.approx(EXPIRIES[0].forward, rel=1e-9)
+    assert got.discount == pytest.approx(EXPIRIES[0].discount, rel=1e-9)
+    line_call, line_put = rows.index(call) + 2, rows.index(put) + 2  # after the header line
+    assert [(d.lines, d.dropped) for d in fitted.doubts] == [
+        ((line_call,), True),
+        ((line_put,), True),
+    ]
+    assert fitted.doubts[0].message == (
+        "SPXW 2026-12-18 5000 call: bid 8700 is above SPX 5850.25, more than a call on the "
+        "index can be worth: a typo? The quote is left out of the fit and of the quotes"
+    )
+    assert fitted.doubts[1].message.startswith(
+        "SPXW 2026-12-18 5500 put: bid 7000 is above its strike 5500, more than a put can be"
+    )
+    assert len(fitted.quotes) == len(rows) - 2
+    assert not [q for q in fitted.quotes if q.bid in (8700.0, 7000.0)]
+
+
+def test_crossed_adjacent_quotes_are_said_and_kept(tmp_path):
+    # The 6150 and 6175 calls' quotes swapped: the 6150 call offered below the 6175 call's
+    # bid (a call is worth more at a lower strike). The 5525 put bid 30 over the 5500
+    # put's ask: a 25-wide put spread bid above its width — and so above the 5550 put's
+    # ask too (a put is worth more at a higher strike). The three pairs are said, each
+    # with both lines, and every quote is kept.
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    a, b = by[("2026-12-18", "C", 6150.0)], by[("2026-12-18", "C", 6175.0)]
+    a["bid"], a["ask"], b["bid"], b["ask"] = b["bid"], b["ask"], a["bid"], a["ask"]
+    low, high = by[("2026-12-18", "P", 5500.0)], by[("2026-12-18", "P", 5525.0)]
+    high["bid"], high["ask"] = low["ask"] + 30.0, low["ask"] + 31.0
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    lines = {d.lines: d for d in fitted.doubts}
+    calls = (rows.index(a) + 2, rows.index(b) + 2)
+    puts = (rows.index(low) + 2, rows.index(high) + 2)
+    above = rows.index(by[("2026-12-18", "P", 5550.0)]) + 2
+    assert set(lines) == {calls, puts, (puts[1], above)}
+    assert not any(d.dropped for d in fitted.doubts)
+    assert lines[calls].message == (
+        f"SPXW 2026-12-18 calls 6150 and 6175: the 6150 call is offered at {a['ask']:g}, "
+        f"below the 6175 call's bid {b['bid']:g}: a call is worth more at a lower strike — "
+        "swapped or mistyped quotes? Both are kept and price their contracts"
+    )
+    assert lines[puts].message.startswith(
+        "SPXW 2026-12-18 puts 5500 and 5525: the put spread is bid 30.00 over its 25-point "
+        "width: no vertical is worth more than its width"
+    )
+    assert len(fitted.quotes) == len(rows)
+
+
+def test_many_crossed_pairs_are_counted_past_ten(tmp_path):
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    pairs = [(5600.0 + 50 * i, 5625.0 + 50 * i) for i in range(12)]  # 12 disjoint pairs
+    for k0, k1 in pairs:
+        a, b = by[("2026-12-18", "C", k0)], by[("2026-12-18", "C", k1)]
+        a["bid"], a["ask"], b["bid"], b["ask"] = b["bid"], b["ask"], a["bid"], a["ask"]
+    # counted here by the two rules, adjacent call strike by strike
+    calls = sorted((r["strike"], r["bid"], r["ask"]) for r in rows if r["option_type"] == "C")
+    crossed = sum(
+        ask1 < bid2 or bid1 - ask2 > k2 - k1
+        for (k1, bid1, ask1), (k2, bid2, ask2) in zip(calls[:-1], calls[1:], strict=True)
+    )
+    assert crossed > 12  # each swap, and the swapped 5625 against 5650 (a spread over 25)
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert len(fitted.doubts) == 11 and all(len(d.lines) == 2 for d in fitted.doubts[:10])
+    assert fitted.doubts[-1].lines == ()
+    assert fitted.doubts[-1].message == (
+        f"and {crossed - 10} more pairs of SPX quotes that cross the same way"
+    )

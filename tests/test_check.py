@@ -11,7 +11,7 @@ import math
 from datetime import date
 
 import pytest
-from builders import condor, loaded, market, vix_spread, with_credit
+from builders import condor, contango_market, loaded, market, vix_spread, with_credit
 
 from alvh_cli.method.check import check_position, traditional
 from alvh_cli.method.regime import Regime
@@ -40,6 +40,7 @@ def actions(row):
 # SPX 5800 with shorts 5500/6100: the put side is tested (5800 < 5800 midpoint? no:
 # midpoint (5500+6100)/2 = 5800, spot must be *below* it) — use 5790.
 MKT = market(spx=5790.0)
+CONTANGO = contango_market()
 IC = condor()
 
 
@@ -52,14 +53,22 @@ def test_layer_boundaries(threshold, below, above):
     assert run(IC, MKT, threshold + EPS)["layer"] == above
 
 
+# The hedge program's mechanics at the layers, not the decision rule: Layer 3 adjustments only
+# at Layer 3, and γ 1, at which these spreads beat holding.
+HEDGING = dict(adjust_from_layer=3, risk_aversion=1.0)
+
+
 def test_boundary_recommendations():
-    assert actions(run(IC, MKT, 1.5 - EPS)) == ["hold"]
-    row = run(IC, MKT, 1.5 + EPS)
+    assert actions(run(IC, MKT, 1.5 - EPS, **HEDGING)) == ["hold"]
+    row = run(IC, MKT, 1.5 + EPS, **HEDGING)
     assert set(actions(row)) == {"open_hedge"}
     for rec in row["recommendations"]:
-        assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
-        assert rec["quantity"] >= 1 and rec["long_strike"] < rec["short_strike"]
-        # the spreads bought lower the position's CVaR, their cost included
+        assert rec["layer"] == 1
+        assert rec["instrument"] in ("vix_call_spread", "vix_call", "vix_future")
+        assert rec["quantity"] >= 1
+        if rec["instrument"] == "vix_call_spread":
+            assert rec["long_strike"] < rec["short_strike"]
+        # the hedges bought lower the position's CVaR, their cost included
         assert rec["cvar_after"] > rec["cvar_before"]
     # layer 1 spends at most layer1_budget_share of the budget: 0.5 × 0.35 × credit × 1000
     credit = row["credit"]
@@ -75,10 +84,13 @@ def test_layer3_is_an_explicit_decision_among_alternatives():
     assert names[0] == "hold"
     assert [f"conversion {n}" for n in range(1, 11)] == names[1:11]
     assert "close put vertical" in names and "close position" in names
-    assert any(n.startswith("roll put vertical to ") for n in names)
-    # the choice has the least tail loss among the eligible ones
-    eligible = [a for a in rec["alternatives"] if a["eligible"]]
-    assert rec["cvar_after"] == max(a["cvar"] for a in eligible)
+    assert any(n.startswith("roll puts to ") for n in names)
+    # the choice has the best objective EV + γ·CVaR (γ 0.05 by default, no limit): every
+    # alternative's objective from its own EV and CVaR, the chosen one the largest
+    gamma = 0.05
+    best = max(a["ev"] + gamma * a["cvar"] for a in rec["alternatives"])
+    assert rec["ev_after"] + gamma * rec["cvar_after"] == pytest.approx(best, abs=0.02)
+    assert all(a["eligible"] for a in rec["alternatives"])  # no limit: all are eligible
     # every alternative carries its figures and trading cost
     for a in rec["alternatives"]:
         assert {"ev", "sd", "cvar", "worst", "max_loss", "trading_cost"} <= set(a)
@@ -101,13 +113,13 @@ def test_custom_rules_move_the_boundary():
 
 def test_deployed_layer_not_recommended_again():
     hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1))
-    row = run(hedged, MKT, 1.6)
+    row = run(hedged, MKT, 1.6, **HEDGING)
     assert row["deployed_layers"] == [1]
     assert actions(row) == ["hold"]
     assert "layer 1 already on" in row["recommendations"][0]["reason"]
     # at 2x the second layer is still due, within the budget left: 0.35 × credit × 1000
     # less the $300 layer 1 cost
-    row = run(hedged, MKT, 2.1)
+    row = run(hedged, MKT, 2.1, **HEDGING)
     recs = row["recommendations"]
     assert {(r["action"], r["layer"]) for r in recs} == {("open_hedge", 2)}
     spent = sum(r["cost"] for r in recs)
@@ -123,13 +135,25 @@ def test_vix_spike_brings_layer_1_in_at_1_2x():
 
 
 def test_unwind_when_mark_recovers_and_vix_back():
-    # 1.5 × 0.8 = 1.2: below it with VIX (20) at or under the entry VIX (22) → close.
-    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
-    row = run(hedged, MKT, 1.2 - EPS)
+    # 1.5 × 0.8 = 1.2: below it with VIX (20) at or under the entry VIX (22) the unwind is
+    # weighed; with the futures in contango the spread loses EV held, so selling wins. (Paid
+    # 1.20 a spread: worth about 1.9 here, under the 2x trim line.)
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.6, 0.4, layer=1, entry_vix=22.0))
+    row = run(hedged, CONTANGO, 1.2 - EPS)
     assert actions(row) == ["close_hedge"]
     rec = row["recommendations"][0]
     assert rec["layer"] == 1 and rec["instrument"] == "vix_call_spread"
-    assert actions(run(hedged, MKT, 1.2 + EPS)) == ["hold"]
+    assert rec["objective_after"] > rec["objective_before"]  # it beats holding, by the rule
+    assert actions(run(hedged, CONTANGO, 1.2 + EPS)) == ["hold"]
+
+
+def test_an_unwind_that_does_not_beat_holding_is_not_made():
+    # Flat futures at VIX 20: the spread held keeps its EV and its tail; selling it loses
+    # both (after its trading cost), so the unwind is weighed and the hold says why.
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
+    (rec,) = run(hedged, MKT, 1.2 - EPS)["recommendations"]
+    assert rec["action"] == "hold" and "does not beat holding" in rec["reason"]
+    assert "unwind" in rec["reason"] and "→" in rec["reason"]
 
 
 def test_no_unwind_while_vix_above_entry():
@@ -210,6 +234,15 @@ def test_row_matches_design_json_shape():
     assert set(row["greeks"]) == {"delta", "gamma", "vega", "theta"}
 
 
+def test_a_condor_valued_below_zero_is_never_a_profit_take():
+    from alvh_cli.model.rules import Rules
+
+    rules = Rules()  # profit_take 0.5: 0 ≤ mark ≤ 0.5
+    assert rules.profit_take_hit(0.5) and rules.profit_take_hit(0.0)
+    assert not rules.profit_take_hit(-0.04) and not rules.profit_take_hit(-2.04)
+    assert not rules.profit_take_hit(0.51)
+
+
 def test_profit_take_zero_turns_it_off():
     assert actions(run(IC, MKT, 0.1, profit_take=0.0)) == ["hold"]
 
@@ -220,10 +253,10 @@ def test_elevated_regime_scales_layer3_and_unwind():
     assert run(IC, MKT, 2.55 - EPS, elevated)["layer"] == 2
     assert run(IC, MKT, 2.55 + EPS, elevated)["layer"] == 3
     # unwind below layer1 × 0.85 × 0.8 = 1.02 (1.2 in a normal regime)
-    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
-    assert actions(run(hedged, MKT, 1.1, elevated)) == ["hold"]
-    assert actions(run(hedged, MKT, 1.1)) == ["close_hedge"]
-    assert actions(run(hedged, MKT, 1.02 - EPS, elevated)) == ["close_hedge"]
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.6, 0.4, layer=1, entry_vix=22.0))
+    assert actions(run(hedged, CONTANGO, 1.1, elevated)) == ["hold"]
+    assert actions(run(hedged, CONTANGO, 1.1)) == ["close_hedge"]
+    assert actions(run(hedged, CONTANGO, 1.02 - EPS, elevated)) == ["close_hedge"]
 
 
 def test_hedge_worth_twice_its_cost_is_trimmed_to_recover_it():
@@ -262,8 +295,10 @@ def test_hedge_near_its_expiry_is_rolled_while_the_condor_runs():
     # A layer on the 2026-12-16 VIX expiry, 22 days after asof: not yet within the default
     # hedge_roll_days (7). With 30 it is due, and the condor runs to Dec 18: roll it to the
     # first VIX expiry at or after the condor's, 2027-01-20, same strikes.
+    # (in contango, where the later expiry's spread holds its value better than the one
+    # rolling down to its near expiry: the roll beats holding)
     hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, expiry=date(2026, 12, 16)))
-    row = run(hedged, MKT, 1.3, hedge_roll_days=30)
+    row = run(hedged, CONTANGO, 1.3, hedge_roll_days=30)
     (rec,) = [r for r in row["recommendations"] if r["action"] == "roll"]
     assert (rec["from_expiry"], rec["to_expiry"]) == ("2026-12-16", "2027-01-20")
     assert rec["from_strikes"] == rec["to_strikes"] == [22.0, 27.0]
@@ -272,4 +307,5 @@ def test_hedge_near_its_expiry_is_rolled_while_the_condor_runs():
         ("2026-12-16", 22.0, -5, False), ("2026-12-16", 27.0, 5, False),
         ("2027-01-20", 22.0, 5, True), ("2027-01-20", 27.0, -5, True),
     }  # fmt: skip
-    assert not [r for r in run(hedged, MKT, 1.3)["recommendations"] if r["action"] == "roll"]
+    assert rec["objective_after"] > rec["objective_before"]
+    assert not [r for r in run(hedged, CONTANGO, 1.3)["recommendations"] if r["action"] == "roll"]

@@ -105,7 +105,7 @@ def test_fees_of_a_condor_by_hand():
 
 
 def test_as_dict_round_trips_numbers():
-    d = COSTS.as_dict()
+    d = COSTS.to_dict()
     assert d["spx_half_spread"] == 0.10 and d["commission"] == 0.65
     assert d["spx_exchange_fee"] == [[0.0, 0.36], [1.0, 0.45]]
 

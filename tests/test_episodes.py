@@ -153,7 +153,7 @@ def test_window_change():
 
 def test_episode_as_dict():
     e = ep.worst_drawdowns(days(len(PATH)), PATH, k=1, pad=1)[0]
-    assert e.as_dict() == {
+    assert e.to_dict() == {
         "name": e.name,
         "start": "2020-01-11",
         "end": "2020-01-15",

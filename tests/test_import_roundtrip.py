@@ -74,24 +74,28 @@ def states(tmp_path_factory) -> dict[str, State]:
 
     folder = tmp_path_factory.mktemp("walk")
     path, journal = folder / "dec.toml", folder / "journal.sqlite"
-    path.write_text(SAMPLE.read_text())
+    # the loop's mechanics under pinned rules, as test_apply's walk: adjustments at Layer 3,
+    # γ 1 (the Layer 1 spreads beat holding)
+    path.write_text(SAMPLE.read_text() + "\n[rules]\nadjust_from_layer = 3\nrisk_aversion = 1.0\n")
     jargs = ["--journal", journal]
     out: dict[str, State] = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sys, "argv", ["alvh"])
 
         def day(name: str, when: datetime, spx: float, vix: float, alternative: str) -> None:
-            """On ``when``, at these levels, the Layer 3 ``alternative`` (its name's start)
-            filled at its assumed fills; the file and the journal kept as ``name``."""
+            """On ``when``, at these levels, the Layer 3 ``alternative`` (else the first
+            whose name starts with it), filled at its assumed fills; the file and the journal kept
+            as ``name``."""
             at(path, when, spx, vix)
             mp.setattr(cli, "_now", lambda: when + timedelta(minutes=5))
             code, text, err = _run(["check", path, "--format", "json"])
             assert code in (0, 1), err
             (p,) = json.loads(text)["positions"]
             alts = [a for r in p["recommendations"] for a in r.get("alternatives", ())]
-            (alt,) = [a for a in alts if a["name"].startswith(alternative)]
+            exact = [a for a in alts if a["name"] == alternative]
+            alt = exact[0] if exact else next(a for a in alts if a["name"].startswith(alternative))
             fill = round(abs(net_of_trades(alt["legs"])), 2)
-            code, _, err = _run(["apply", path, "-p", "dec-1", "--alternative", alternative,
+            code, _, err = _run(["apply", path, "-p", "dec-1", "--alternative", alt["name"],
                                  "--fill", fill, *jargs])  # fmt: skip
             assert code == 0, err
             keep(name, when)
@@ -113,8 +117,15 @@ def states(tmp_path_factory) -> dict[str, State]:
         keep("hedged", day1)
         # 2. SPX through the short put: the put vertical rolled out (sides apart)
         day("rolled", datetime(2026, 11, 30, 15, 45, tzinfo=EST), 5600.0, 26.0, "roll put")
-        # 3. A rally: the call vertical closed (a put vertical and the hedge left)
-        day("closed", datetime(2026, 12, 2, 15, 45, tzinfo=EST), 6420.0, 14.0, "close call")
+        # 3. A rally to the short call (Layer 3): the call vertical closed (a put vertical
+        # and the hedge left)
+        day(
+            "closed",
+            datetime(2026, 12, 2, 15, 45, tzinfo=EST),
+            6445.0,
+            14.0,
+            "close call vertical",
+        )
     return out
 
 
@@ -124,7 +135,8 @@ def test_the_walk_leaves_the_shapes_an_export_must_be_read_as(states):
         return sorted({(g.underlying, g.type, g.expiry.isoformat()) for g in p.legs})
 
     hedged, rolled, closed = (states[n].position for n in ("hedged", "rolled", "closed"))
-    assert len(hedged.legs) == 6 and hedged.closed == ()
+    vix = [g for g in hedged.legs if g.underlying == "VIX"]
+    assert len(hedged.legs) == 4 + len(vix) and vix and hedged.closed == ()
     spx = [g for g in rolled.legs if g.underlying == "SPX"]
     assert len({g.expiry for g in spx}) == 2 and len(rolled.closed) == 2  # sides expire apart
     assert [g.type for g in closed.legs if g.underlying == "SPX"] == ["put", "put"]
@@ -136,8 +148,12 @@ def test_the_walk_leaves_the_shapes_an_export_must_be_read_as(states):
 
 def _marks(state: State) -> dict[str, float]:
     """The model's price of each leg held (``alvh price``), to six decimals: the broker's
-    mark in the exports, by the leg's key."""
-    code, text, err = _run(["price", state.file, "--format", "json"])
+    mark in the exports, by the leg's key. Priced on the state's day: its clock."""
+    from alvh_cli import cli
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_now", lambda: state.asof + timedelta(minutes=5))
+        code, text, err = _run(["price", state.file, "--format", "json"])
     assert code == 0, err
     return {g["leg"]: round(g["price"], 6) for g in json.loads(text)["legs"]}
 
@@ -317,9 +333,12 @@ def _legs(legs) -> list[tuple]:
 @pytest.mark.parametrize("state_name", ["hedged", "rolled", "closed"])
 @pytest.mark.parametrize("export", sorted(EXPORTS))
 def test_an_import_after_the_fill_gives_the_position_apply_wrote(
-    states, state_name, export, tmp_path
+    states, state_name, export, tmp_path, monkeypatch
 ):
+    from alvh_cli import cli
+
     state = states[state_name]
+    monkeypatch.setattr(cli, "_now", lambda: state.asof + timedelta(minutes=5))  # its day
     marks = _marks(state)
     text, args = EXPORTS[export](state, marks)
     f = tmp_path / export

@@ -127,7 +127,7 @@ def test_size_hedge_fits(width, sample, alvh, monkeypatch):
         for row in p["ladder"]:
             assert money(row["pnl"]) in text, (p["id"], row["rung"])
         plan = p["hedge_plan"]
-        for c in plan["best_alone"] if plan else ():
+        for c in plan["candidates"] if plan else ():
             assert f"{c['debit']:.2f}" in text
 
 

@@ -103,14 +103,14 @@ def test_an_spx_condor_rolls_to_spxw_off_the_monthly_expiry(tmp_path, alvh):
     assert run.code == 1, run.err
     (p,) = json.loads(run.out)["positions"]
     (rec,) = [r for r in p["recommendations"] if r.get("alternatives")]
-    (roll,) = [a for a in rec["alternatives"] if a["name"].startswith("roll put")]
+    roll = next(a for a in rec["alternatives"] if a["name"].startswith("roll puts to 31Dec26"))
     closes = [g for g in roll["legs"] if not g["opening"]]
     opens = [g for g in roll["legs"] if g["opening"]]
     assert {(g["root"], g["expiry"]) for g in closes} == {("SPX", "2026-12-18")}
     assert {(g["root"], g["expiry"]) for g in opens} == {("SPXW", "2026-12-31")}
     # applied at its assumed fills, the file gains SPXW legs and still loads
     fill = abs(sum(g["quantity"] * g["price"] for g in roll["legs"]) / 10)
-    done = alvh(["apply", path, "-p", "dec-breached", "--alternative", "roll put",
+    done = alvh(["apply", path, "-p", "dec-breached", "--alternative", roll["name"],
                  "--fill", round(fill, 2), "--no-journal"])  # fmt: skip
     assert done.code == 0, done.err
     from alvh_cli.inputs.positions import load_file
@@ -135,7 +135,7 @@ def test_the_issues_roll_to_22_january_is_spxw():
 
 def test_a_roll_onto_the_monthly_keeps_spx():
     # roll_min_days 35 from Jan 15 2027: the Fridays tried are Feb 19 (the monthly), Feb 26
-    # and Mar 5; the nearest that rolls for a credit is the monthly, and SPX lists it.
+    # and Mar 5; the first is the monthly, and SPX lists it.
     ic = _condor("SPX", date(2027, 1, 15), (4300, 4400, 6400, 6500), 2)
     mkt = market(spx=4500.0, vix=30.0, spx_vol=Smile(0.25, -1.0, 2.0))
     roll = _roll(ic, mkt, "put", roll_min_days=35)
@@ -167,9 +167,10 @@ def _layer3(position: Position, mkt, side: str, **rules):
 
 
 def _roll(position: Position, mkt, side: str, **rules):
+    """The first roll offered: to the first expiry tried, at the vertical's own strikes."""
     res = _layer3(position, mkt, side, **rules)
-    (roll,) = [a for a in res.alternatives if a.name.startswith(f"roll {side}")]
-    return roll
+    rolls = [a for a in res.alternatives if a.name.startswith(f"roll {side}s to")]
+    return rolls[0]
 
 
 MONTHLIES = [spx_monthly_expiration(2027, m) for m in range(1, 13)]

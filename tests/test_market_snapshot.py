@@ -359,3 +359,105 @@ def test_a_chain_lifts_the_flat_smile_warning(files, tmp_path, capsys, monkeypat
     assert [w.key for w in plain.warnings] == ["market.spx_vol"]
     (fitted,) = book.load_book([pos], chains=[chain])
     assert fitted.warnings == ()
+
+
+# ------------------------------------------------- quotes no market can hold
+
+
+def _chain_with(tmp_path, change, name="c.csv"):
+    rows = chain_rows()
+    by = {(r["expiration"], r["option_type"], r["strike"]): r for r in rows}
+    change(by, rows)
+    path = tmp_path / name
+    write_cboe(path, rows)
+    return path, rows
+
+
+def _swap(by, rows):
+    a, b = by[("2026-12-18", "C", 6150.0)], by[("2026-12-18", "C", 6175.0)]
+    a["bid"], a["ask"], b["bid"], b["ask"] = b["bid"], b["ask"], a["bid"], a["ask"]
+
+
+def test_swapped_call_quotes_are_one_warning_in_market_and_check(tmp_path, alvh):
+    """The condor's short call (6150) quoted with its neighbour's prices: both commands say
+    it once, naming the file and both lines (the 6150 and 6175 calls are the 47th and 48th rows
+    of data: lines 48 and 49, after the header), and keep the quotes."""
+    chain, rows = _chain_with(tmp_path, _swap)
+    before = chain.read_bytes()
+    pos = tmp_path / "dec.toml"
+    pos.write_text(MARKET + POSITIONS)
+    line = (
+        f"warning: {chain}:48,49: SPXW 2026-12-18 calls 6150 and 6175: the 6150 call is "
+        f"offered at {rows[46]['ask']:g}, below the 6175 call's bid {rows[47]['bid']:g}: a "
+        "call is worth more at a lower strike — swapped or mistyped quotes? Both are kept "
+        "and price their contracts"
+    )
+    out = tmp_path / "today.toml"
+    run = alvh(["market", "--chain", chain, "--vix", "18.2", "-o", out])
+    assert run.code == 0 and run.err.splitlines() == [line]
+    assert out.exists()
+    run = alvh(["check", pos, "--chain", chain])
+    assert run.code in (0, 1)
+    assert [w for w in run.err.splitlines() if str(chain) in w] == [line]
+    assert chain.read_bytes() == before
+
+
+def test_a_call_above_spx_costs_only_itself(tmp_path, alvh):
+    """The 5000 call of 2027-01-15 bid 8700 (869.9 with a digit typed twice; line 124):
+    above SPX, so no call can be worth it. It is left out with one warning; its expiry
+    is still fitted (three slices in the snapshot)."""
+
+    def typo(by, rows):
+        r = by[("2027-01-15", "C", 5000.0)]
+        r["bid"], r["ask"] = 8700.0, 8790.0
+
+    chain, rows = _chain_with(tmp_path, typo)
+    assert rows.index(next(r for r in rows if r["bid"] == 8700.0)) + 2 == 124
+    run = alvh(["market", "--chain", chain, "--vix", "18.2"])
+    assert run.code == 0
+    assert run.err.splitlines() == [
+        f"warning: {chain}:124: SPXW 2027-01-15 5000 call: bid 8700 is above SPX 5850.25, "
+        "more than a call on the index can be worth: a typo? The quote is left out of the "
+        "fit and of the quotes"
+    ]
+    doc = tomllib.loads(run.out)["market"]
+    assert [s["expiry"].isoformat() for s in doc["spx_svi"]] == [
+        "2026-12-18",
+        "2027-01-15",
+        "2027-03-19",
+    ]
+    assert 8700.0 not in [q["bid"] for q in doc["quotes"]]
+
+
+def test_every_call_50_high_is_refused_by_market_and_check_alike(tmp_path, alvh):
+    """Every call 50 points high: parity gives F − K = (C − P)/D, 50/D ≈ 50.14 too high, so
+    q = r − ln(F/S)/T ≈ 0.0418 − ln((5861.4 + 50.14)/5850.25)/0.06578 = −0.1166 — no market's
+    dividend yield. ``market`` and ``check --chain`` refuse it with the same line, and
+    write nothing."""
+
+    def high(by, rows):
+        for r in rows:
+            if r["option_type"] == "C":
+                r["bid"] += 50.0
+                r["ask"] += 50.0
+
+    chain, _ = _chain_with(tmp_path, high)
+    before = chain.read_bytes()
+    pos = tmp_path / "dec.toml"
+    pos.write_text(MARKET + POSITIONS)
+    e = EXPIRIES[0]
+    r = -math.log(e.discount) / e.T
+    q = r - math.log((e.forward + 50.0 / e.discount) / SPOT) / e.T
+    assert round(q, 4) == -0.1166
+    line = (
+        f"alvh: {chain}: parity at SPXW 2026-12-18 implies a dividend yield of {q:.4f}, "
+        "outside -0.05..0.2: check the chain's quotes"
+    )
+    out = tmp_path / "today.toml"
+    for args in (
+        ["market", "--chain", chain, "--vix", "18.2", "-o", out],
+        ["check", pos, "--chain", chain],
+    ):
+        run = alvh(args)
+        assert (run.code, run.out, run.err.splitlines()) == (2, "", [line]), args
+    assert not out.exists() and chain.read_bytes() == before

@@ -43,3 +43,26 @@ def test_spot_at_or_through_a_short_strike_is_never_silent(path, pid, side, spot
     (decision,) = [r for r in row["recommendations"] if r.get("alternatives")]
     assert decision["attention"] and decision["reason"]
     assert {"ev_before", "cvar_before", "max_loss_before"} <= set(decision)
+    # the decision is the alternative with the best EV + γ·CVaR (γ 0.05, no limit), and its
+    # objective is what its own figures give; no recommendation is worse than holding
+    gamma = 0.05
+    best = max(a["ev"] + gamma * a["cvar"] for a in decision["alternatives"])
+    assert decision["objective_after"] == pytest.approx(
+        decision["ev_after"] + gamma * decision["cvar_after"], abs=0.01
+    )
+    assert decision["objective_after"] == pytest.approx(best, abs=0.06)
+    for r in row["recommendations"]:
+        if r.get("objective_before") is not None:
+            assert r["objective_after"] >= r["objective_before"] - 0.06, r["action"]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_no_sample_recommendation_is_worse_than_holding(path, alvh):
+    """Every recommendation chosen by the rule (all but the profit take, the trader's exit
+    rule shared with the stops) has an objective at least holding's."""
+    data = json.loads(alvh(["check", path, "--format", "json"]).out)
+    for p in data["positions"]:
+        for r in p["recommendations"]:
+            if r["action"] == "take_profit" or r.get("objective_before") is None:
+                continue
+            assert r["objective_after"] >= r["objective_before"] - 0.06, (p["id"], r["action"])

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from builders import condor, market, vix_spread
+from builders import condor, contango_market, market, vix_spread
 from test_check import EPS, MKT, run
 from test_layer3 import by_name, evaluate, quote
 
@@ -71,9 +71,11 @@ def check_order(o: dict) -> None:
         else o["limit"] - o["fill_value"]
     )
     assert -1e-7 <= gap < tick
-    mult = 1000 if legs[0]["type"] == "future" else 100
     sign = 1 if o["price_effect"] == "debit" else -1
-    assert o["cost"] == pytest.approx(sign * o["limit"] * o["quantity"] * mult, abs=0.005)
+    if legs[0]["type"] == "future":
+        assert o["cost"] == 0.0  # a future pays no premium: entered at its price, settled daily
+    else:
+        assert o["cost"] == pytest.approx(sign * o["limit"] * o["quantity"] * 100, abs=0.005)
     assert o["limit_text"] == f"{o['price_effect']} {o['limit']:.2f}"
 
 
@@ -110,9 +112,22 @@ def test_every_sample_recommendation_is_a_ticket(alvh, monkeypatch):
         for rec in p["recommendations"]:
             check_recommendation(rec)
             seen.add(rec["action"])
-    # the samples' action types, each with a ticket above
-    assert {"take_profit", "open_hedge", "close_vertical", "hold"} <= seen
+    # the samples' action types, each with a ticket above (a hedge's ticket: the tests of
+    # open_hedge below, the samples at the default risk aversion open none)
+    assert {"take_profit", "close_vertical", "hold"} <= seen
     assert "legend" in data and "cost_at_fills" in data["legend"]
+
+
+def test_a_hedge_bought_is_one_vix_order_at_a_debit_on_the_vix_tick():
+    # Layer 1 at 1.5x with Layer 3 adjustments only at Layer 3 and γ 1 (the spreads win)
+    row = run(condor(), MKT, 1.5 + EPS, adjust_from_layer=3, risk_aversion=1.0)
+    recs = [r for r in row["recommendations"] if r["action"] == "open_hedge"]
+    assert recs
+    for rec in recs:
+        check_recommendation(rec)
+        (o,) = rec["orders"]
+        assert o["underlying"] == "VIX" and o["price_effect"] == "debit"
+        assert o["quantity"] == rec["quantity"] and o["tick"] in (0.01, 0.05)
 
 
 def test_breached_sample_closes_its_put_vertical_at_a_rounded_debit(alvh, monkeypatch):
@@ -150,8 +165,9 @@ def test_take_profit_with_hedges_is_an_spx_order_and_a_vix_order():
 
 
 def test_unwind_closes_both_hedge_legs_for_a_credit():
-    hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, entry_vix=22.0))
-    (rec,) = run(hedged, MKT, 1.2 - EPS)["recommendations"]
+    # in contango, where the unwind beats holding (test_check)
+    hedged = condor(hedges=vix_spread(22, 27, 5, 1.6, 0.4, layer=1, entry_vix=22.0))
+    (rec,) = run(hedged, contango_market(), 1.2 - EPS)["recommendations"]
     assert rec["action"] == "close_hedge"
     check_recommendation(rec)
     (o,) = rec["orders"]
@@ -170,7 +186,7 @@ def test_hedge_roll_is_one_vix_order_closing_and_opening():
     from datetime import date
 
     hedged = condor(hedges=vix_spread(22, 27, 5, 1.0, 0.4, layer=1, expiry=date(2026, 12, 16)))
-    row = run(hedged, MKT, 1.3, hedge_roll_days=30)
+    row = run(hedged, contango_market(), 1.3, hedge_roll_days=30)
     (rec,) = [r for r in row["recommendations"] if r["action"] == "roll"]
     check_recommendation(rec)
     (o,) = rec["orders"]
@@ -236,7 +252,11 @@ def test_readme_cron_mail_reads_the_orders(tmp_path, alvh, monkeypatch):
 
     readme = (ROOT / "README.md").read_text()
     program = re.search(r"todo\(\) \{\n  jq -r '(.*?)' /tmp/alvh-review\.json\n\}", readme, re.S)
-    shown = re.search(r"On the samples the mail starts:\n\n```\n(.*?)```", readme, re.S)
+    shown = re.search(
+        r"On the samples the mail starts:\n\n<!-- generated: cron-mail -->\n```\n(.*?)```",
+        readme,
+        re.S,
+    )
     assert program and shown
     monkeypatch.chdir(ROOT)
     r = alvh(["review", "sample_positions", "--no-journal", "--format", "json"])

@@ -331,9 +331,24 @@ def test_vix_future_is_an_order_of_its_own():
     assert (opt.quantity, opt.limit_text, opt.tick) == (4, "credit 0.86", 0.01)
     assert future.legs[0].occ is None
     assert future.legs[0].action == "STC"
-    # VX future, single leg: 0.05 ticks, credit rounds up 21.12 -> 21.15; $1,000 a point
+    # VX future, single leg: 0.05 ticks, credit rounds up 21.12 -> 21.15; $1,000 a point.
+    # Selling it receives no premium: the P&L was settled daily as the future moved
     assert (future.limit_text, future.tick, future.multiplier) == ("credit 21.15", 0.05, 1000)
-    assert future.cost == pytest.approx(-21150.0)
+    assert future.cost == 0.0
+
+
+def test_mini_vix_future_ticks_in_pennies_and_is_a_tenth_of_vx():
+    # CFE Mini VIX futures (VXM): $100 a point, 0.01 ticks; an order of their own beside
+    # a VX on the same expiry (each future is its own venue)
+    vxm = Leg("VIX", "VXM", "future", None, date(2027, 1, 20), 3, 19.40, layer=1)
+    vx = Leg("VIX", "VIX", "future", None, date(2027, 1, 20), 1, 19.40, layer=1)
+    big, mini = orders_for(closing_trades((vx, vxm), (21.12, 21.123)))
+    assert (big.tick, big.multiplier, big.limit_text) == (0.05, 1000, "credit 21.15")
+    # 21.123 rounds up to the penny: 21.13
+    assert (mini.tick, mini.multiplier, mini.limit_text) == (0.01, 100, "credit 21.13")
+    assert [g.root for g in mini.legs] == ["VXM"] and mini.legs[0].occ is None
+    assert (mini.quantity, mini.cost) == (3, 0.0)
+    assert vxm.multiplier == 100 and vx.multiplier == 1000
 
 
 def test_ratio_reduction_by_gcd():

@@ -70,5 +70,5 @@ def test_price_book_lazy_legs_are_the_eager_ones(capsys):
     assert list(lazy["legs"]) == eager["legs"] and len(eager["legs"]) == 6
     emit_price(book, "json")  # streams the legs
     streamed = json.loads(capsys.readouterr().out)
-    emit_json({**in_dollars(price_json(book)), "marks": [], "warnings": []})
+    emit_json({**in_dollars(price_json(book)), "marks": [], "warnings": [], "errors": []})
     assert streamed == json.loads(capsys.readouterr().out)

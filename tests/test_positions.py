@@ -293,6 +293,17 @@ BAD_FILES: list[tuple[str, str]] = [
         ),
         'positions[0].legs[4].root: must be "VIX" or "VIXW"',
     ),
+    (
+        sub(
+            'underlying = "VIX"\ntype = "call"\nstrike = 21',
+            'underlying = "VIX"\nroot = "VXM"\ntype = "call"\nstrike = 21',
+        ),
+        'positions[0].legs[4].root: "VXM" is the Mini VIX future: only for type = "future"',
+    ),
+    (
+        sub(SP_LEG, 'root = "VXM"\n' + SP_LEG),
+        'positions[0].legs[1].root: must be "SPX" or "SPXW" for SPX legs',
+    ),
     (sub(QUOTE, QUOTE.replace('"put"', '"future"')), "market.quotes[0].type: must be one of"),
     (sub(QUOTE, 'root = "VIX"\n' + QUOTE), "market.quotes[0].root: must be"),
     # --- occ or (type, strike, expiry)
@@ -762,9 +773,21 @@ def test_market(tmp_path):
     assert m.source == str(tmp_path / "dec.toml")
 
 
-def test_spx_vol_atm_defaults_to_vix_when_the_table_is_given(tmp_path):
+def test_spx_vol_atm_defaults_to_the_level_whose_variance_swap_is_the_vix(tmp_path):
+    # skew -1.1, smile 2.5 at VIX 18.2: the ATM vol at which the smile's own Cboe variance
+    # swap is 0.182 sits below the VIX (the VIX carries the skew) — about 0.81 x VIX
     m = load_file(_write(tmp_path, sub("atm = 0.165\n", ""))).market
-    assert (m.spx_vol.atm, m.spx_vol.skew, m.spx_vol.smile) == (pytest.approx(0.182), -1.1, 2.5)
+    assert (m.spx_vol.skew, m.spx_vol.smile) == (-1.1, 2.5)
+    assert 0.14 < m.spx_vol.atm < 0.16
+    from alvh_cli.model.variance_swap import smile_variance_swap
+
+    assert smile_variance_swap(m.spx_vol) == pytest.approx(0.182, abs=1e-6)
+
+
+def test_a_smile_no_atm_can_fit_to_the_vix_asks_for_atm(tmp_path):
+    text = sub("atm = 0.165\n", "").replace("skew = -1.1", "skew = -9.0")
+    with pytest.raises(InputError, match=r"market.spx_vol.atm: no ATM vol gives .*give atm"):
+        load_file(_write(tmp_path, text))
 
 
 def test_credit_up_to_the_widest_wing(tmp_path):
@@ -777,6 +800,21 @@ def test_credit_up_to_the_widest_wing(tmp_path):
     assert load_file(_write(tmp_path, text)).positions[0].credit == 99.5
     with pytest.raises(InputError, match=r"a credit of 100\.5 exceeds the widest wing \(100 "):
         load_file(_write(tmp_path, sub("credit = 99.5", "credit = 100.5", text)))
+
+
+def test_a_mini_vix_future_loads_at_100_a_point(tmp_path):
+    # a VXM future (root "VXM", no strike) beside a VX one (the default root): $100 and
+    # $1,000 a point; the Mini settles with VX, at the VIX opening quotation of its expiry
+    future = (
+        '[[positions.legs]]\nunderlying = "VIX"\nroot = "VXM"\ntype = "future"\n'
+        "expiry = 2027-01-20\nquantity = 6\nentry_price = 20.95\nlayer = 1\nentry_vix = 19.5\n"
+        '\n[[positions.legs]]\nunderlying = "VIX"\ntype = "future"\n'
+        "expiry = 2027-01-20\nquantity = 1\nentry_price = 20.95\nlayer = 1\n"
+    )
+    pf = load_file(_write(tmp_path, GOOD + "\n" + future))
+    vxm, vx = pf.positions[0].legs[-2:]
+    assert (vxm.root, vxm.type, vxm.strike, vxm.multiplier) == ("VXM", "future", None, 100.0)
+    assert (vx.root, vx.multiplier) == ("VIX", 1000.0)
 
 
 def test_vix_futures_within_3x_of_spot_load(tmp_path):
@@ -829,7 +867,7 @@ def test_unknown_key_synonym_only_when_the_table_has_it(tmp_path):
 def test_market_defaults(tmp_path):
     text = GOOD[: GOOD.index("[market.spx_vol]")] + GOOD[GOOD.index("[rules]") :]
     m = load_file(_write(tmp_path, text)).market
-    assert m.spx_vol.atm == pytest.approx(0.182)  # vix / 100
+    assert m.spx_vol.atm == 0.182  # a flat smile: its variance swap is its vol, the VIX
     assert (m.spx_vol.skew, m.spx_vol.smile) == (0.0, 0.0)
     assert m.vix_vol is None
     assert m.quotes == ()

@@ -583,3 +583,88 @@ def test_price_alone_equals_the_greeks_price(is_call, moneyness, t, r, q, sigma)
     assert float(bsm_price(is_call, 100.0, 100.0 * moneyness, t, r, q, sigma)) == float(g.price)
     g = black76_greeks(is_call, 100.0, 100.0 * moneyness, t, r, sigma)
     assert float(black76_price(is_call, 100.0, 100.0 * moneyness, t, r, sigma)) == float(g.price)
+
+
+# --------------------------------------------------------------------------
+# The two normal distributions: numpy's own and scipy.special's compiled loops
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def normal_mode():
+    """``pricing.use_normal``, put back to "auto" after the test."""
+    from alvh_cli.model import pricing
+
+    yield pricing.use_normal
+    pricing.use_normal("auto")
+
+
+def random_book(n: int, seed: int = 20240601):
+    """The pricing benchmark's domain: spot 10..10,000, strike/spot 0.5..2, T one hour to
+    two years, sigma 0.01..3 (log-uniform), r 0..8 %, q 0..5 %, half calls."""
+    rng = np.random.default_rng(seed)
+    S = rng.uniform(10.0, 10_000.0, n)
+    return (
+        rng.random(n) < 0.5,
+        S,
+        S * np.exp(rng.uniform(np.log(0.5), np.log(2.0), n)),
+        np.exp(rng.uniform(np.log(ONE_HOUR), np.log(2.0), n)),
+        rng.uniform(0.0, 0.08, n),
+        rng.uniform(0.0, 0.05, n),
+        np.exp(rng.uniform(np.log(0.01), np.log(3.0), n)),
+    )
+
+
+def test_the_compiled_normal_prices_as_numpys(normal_mode):
+    # Both paths compute the same formula; only N(x) differs, by a few ulp of N(x) where
+    # it is not tiny (tests/test_normal.py). A price is w (a - b) with a and b up to
+    # S e^{-qT} and K e^{-rT}, so what the paths may differ by is a few ulp of that scale,
+    # not of the price: where a and b cancel (out of the money, or a small sigma sqrt(T))
+    # the price differs relatively by up to ~1e-8, and even an option worth a tenth of its
+    # scale by 1.5e-15 (theta, whose terms cancel too, 5.5e-15); theta's scale is its
+    # terms' (r + q + sigma^2) (S e^{-qT} + K e^{-rT}) / 365. Gamma and vega do not use
+    # N(x): identical.
+    args = random_book(20_000)
+    _, S, K, T, r, q, sigma = args
+    normal_mode("numpy")
+    a = bsm_greeks(*args)
+    normal_mode("compiled")
+    b = bsm_greeks(*args)
+    scale = S * np.exp(-q * T) + K * np.exp(-r * T)
+    assert np.max(np.abs(a.price - b.price) / scale) <= 1e-15
+    assert np.max(np.abs(a.delta - b.delta) / np.exp(-q * T)) <= 1e-15
+    assert np.max(np.abs(a.rho - b.rho) / (0.01 * T * scale)) <= 1e-15
+    theta_scale = (r + q + sigma * sigma) * scale / 365.0
+    assert np.max(np.abs(a.theta - b.theta) / theta_scale) <= 2e-15
+    assert np.array_equal(a.gamma, b.gamma) and np.array_equal(a.vega, b.vega)
+
+
+def test_auto_takes_scipys_loops_only_when_loaded_or_large():
+    # In a fresh process: a small array is priced without importing scipy; one of
+    # COMPILED_FROM elements imports scipy.special and is priced by it; after that, a
+    # small array is too (scipy.special is loaded).
+    code = """
+import sys
+import numpy as np
+from alvh_cli.model import pricing
+calls = []
+def pricing_by(n):
+    pricing.bsm_greeks(True, 100.0, np.full(n, 100.0), 0.5, 0.01, 0.0, 0.2)
+    special = sys.modules.get("scipy.special")
+    return special is not None
+assert not pricing_by(1_000), "small array: no scipy"
+assert pricing_by(pricing.COMPILED_FROM), "large array: scipy.special loaded"
+from scipy import special
+real = special.ndtr
+special.ndtr = lambda x: (calls.append(np.size(x)), real(x))[1]
+pricing.bsm_greeks(True, 100.0, np.full(10, 100.0), 0.5, 0.01, 0.0, 0.2)
+assert calls == [20], calls  # N(d1) and N(d2) of the ten, in one call
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_use_normal_refuses_an_unknown_mode():
+    from alvh_cli.model.pricing import use_normal
+
+    with pytest.raises(ValueError, match="mode must be one of auto, numpy, compiled"):
+        use_normal("fast")

@@ -7,7 +7,9 @@ shared market file whose SPX moves over three "days":
     day 1  SPX 5850.25, VIX 18.2   calm 1.05x hold      hedged 1.35x hold (layer 1 on)
     day 2  SPX 5700,    VIX 24     calm 2.18x layer 2   hedged 2.03x layer 2 (what fits the
                                                         $307.50 of budget left)
-    day 3  SPX 5900,    VIX 14     calm 0.48x take profit, hedged 0.83x unwind (VIX 14 <= 22.4)
+    day 3  SPX 5900,    VIX 14     calm 0.48x take profit, hedged 0.83x hold (the unwind is
+                                                        weighed, VIX 14 <= 22.4, and loses: at
+                                                        VIX 14 the spread's EV is positive)
 
 (marks are debit to close / the `credit` written in each file; ``book_states``
 checks those states first, so a change in the pricing engine shows up there
@@ -63,6 +65,7 @@ vix_futures = [ {{ expiry = 2026-12-16, price = {futures[0]} }},
                 {{ expiry = 2027-01-20, price = {futures[1]} }} ]
 
 [market.spx_vol]
+atm = {vix / 100}
 skew = -1.1
 smile = 2.5
 
@@ -70,6 +73,13 @@ smile = 2.5
 atm = 0.95
 skew = 0.8
 """
+
+
+# The review's mechanics, not the decision rule, are tested here (``--rules``): the Layer 3
+# adjustments only at Layer 3, and a risk aversion (γ 1) at which the day-2 spreads beat
+# holding. (The unwind as a change is tested on decisions in test_journal.)
+def rules_toml(day: int) -> str:
+    return "[rules]\nadjust_from_layer = 3\nrisk_aversion = 1.0\n"
 
 
 def condor_toml(pid, strikes, units, entry, credit, hedge=()) -> str:
@@ -109,15 +119,22 @@ def desk(tmp_path):
     (folder / "extra.toml").write_text(condor_toml("extra", **CALM))
     for day, args in DAYS.items():
         (tmp_path / f"day{day}.toml").write_text(market_toml(*args))
+        (tmp_path / f"rules{day}.toml").write_text(rules_toml(day))
     return tmp_path
 
 
 def load(desk: Path, day: int):
-    return book.load_book([desk / "book"], market=desk / f"day{day}.toml", expand_dirs=True)
+    return book.load_book(
+        [desk / "book"],
+        market=desk / f"day{day}.toml",
+        rules=desk / f"rules{day}.toml",
+        expand_dirs=True,
+    )
 
 
 def run(desk: Path, day: int, books=None, **kw) -> app_review.ReviewRun:
     kw.setdefault("journal_path", desk / "journal.sqlite")
+    kw.setdefault("rules", desk / f"rules{day}.toml")
     books = books if books is not None else [str(desk / "book")]
     return app_review.review(books, market=desk / f"day{day}.toml", **kw)
 
@@ -144,7 +161,7 @@ def test_book_states(desk):
     want = {
         1: {"calm": (0, ["hold"]), "hedged": (0, ["hold"])},
         2: {"calm": (2, ["open_hedge"]), "hedged": (2, ["open_hedge"])},
-        3: {"calm": (0, ["take_profit"]), "hedged": (0, ["close_hedge"])},
+        3: {"calm": (0, ["take_profit"]), "hedged": (0, ["hold"])},
     }
     for day, expected in want.items():
         got = {
@@ -215,11 +232,18 @@ def test_totals(desk):
 
 def test_proposed_spend_is_todays_open_hedges(desk):
     result = reviewed(desk, 2)
-    costs = [r["cost"] for r in recs(result) if r["action"] == "open_hedge"]
+    # what each open_hedge charges to the budget: its orders' cost, or a future's roll-down
+    # and friction (a future pays no premium)
+    costs = [
+        r["budget_cost"] if r["instrument"] == "vix_future" else r["cost"]
+        for r in recs(result)
+        if r["action"] == "open_hedge"
+    ]
     assert len(costs) >= 3 and all(c > 0 for c in costs)
     # hedged has $307.50 of its budget left: what it buys fits in it
     hedged = [r for r in recs(result) if r["id"] == "hedged"]
-    assert sum(r["cost"] for r in hedged) <= 307.5 and hedged[0]["budget_limited"]
+    spent = [r["budget_cost"] if r["instrument"] == "vix_future" else r["cost"] for r in hedged]
+    assert sum(spent) <= 307.5 and hedged[0]["budget_limited"]
     assert result.totals.hedge_proposed == pytest.approx(sum(costs))
 
 
@@ -288,7 +312,7 @@ def test_changes_across_three_runs(desk):
     assert third.since.id == 2  # compared with day 2, not day 1
     assert kinds(third.changes, "detail") == [
         ("hedged", "layer_dropped", "layer 2 → 0"),
-        ("hedged", "unwind", "open_hedge → close_hedge"),
+        ("hedged", "action_changed", "open_hedge → hold"),
         ("calm", "layer_dropped", "layer 2 → 0"),
         ("calm", "take_profit", "open_hedge → take_profit"),
         ("extra", "position_gone", "was layer 2, open_hedge"),
@@ -608,7 +632,7 @@ def test_the_readme_cron_script_mails_a_breached_position_held(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "action or attention today" in (tmp_path / "mail.args").read_text()
     body = (tmp_path / "mail.body").read_text()
-    assert body.startswith("dec-call  hold !  mark 3.04x >= 3x; layer 3: holding is the best")
+    assert body.startswith("dec-call  hold !  mark 3.04x >= 3x; holding is the best of")
 
 
 def test_a_breached_position_held_is_listed_in_every_format(tmp_path, alvh, monkeypatch):
@@ -621,7 +645,7 @@ def test_a_breached_position_held_is_listed_in_every_format(tmp_path, alvh, monk
     data = json.loads(alvh([*args, "--format", "json"]).out)
     (rec,) = data["recommendations"]
     assert (rec["action"], rec["attention"]) == ("hold", True)
-    assert rec["reason"].startswith("mark 3.04x >= 3x; layer 3: holding is the best")
+    assert rec["reason"].startswith("mark 3.04x >= 3x; holding is the best of")
     assert rec["alternatives"] and data["positions"][0]["attention"] is True
     rows = list(csv.DictReader(io.StringIO(alvh([*args, "--format", "csv"]).out)))
     assert [(r["id"], r["rec.action"], r["rec.attention"]) for r in rows] == [

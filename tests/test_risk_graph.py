@@ -30,6 +30,9 @@ HAND = {5530.0: -4460.0, 5900.0: 3540.0, 6180.0: -8460.0}  # SPX at expiry → P
 matplotlib = pytest.importorskip("matplotlib")
 
 
+HEDGING = Path(__file__).parent / "fixtures" / "hedging_rules.toml"
+
+
 def _graph(path, **kw):
     (graph,) = risk_graphs(load_book([path]), **kw)
     return graph
@@ -79,28 +82,49 @@ def test_today_at_spot_is_the_mark_alvh_price_reports(alvh):
         assert at_spot == pytest.approx(p["pnl"], abs=0.01), name
 
 
-def test_a_vix_hedge_adds_its_spread_width_in_a_crash():
-    """put_tested_1_6x: check buys 9 × VIX 26/36 and 2 × 27/37 calls, Dec 16. At the
-    condor's expiry they have settled on the VIX the SPX level implies; at the lowest SPX
-    of the graph VIX is past 37, so they pay 9 × 10 × 100 + 2 × 10 × 100 = $11,000, less
-    what they cost (their fills) and the fees."""
-    g = _graph(SAMPLES / "put_tested_1_6x.toml")
-    assert [r.action for r in g.change] == [Action.OPEN_HEDGE, Action.OPEN_HEDGE]
-    spreads = sorted(
-        (t.leg.strike, t.quantity) for r in g.change for t in r.trades if t.quantity > 0
-    )
-    assert spreads == [(26.0, 9), (27.0, 2)]
-    paid = sum(t.price * t.quantity * 100 for r in g.change for t in r.trades)
-    fees = 22 * 1.00  # 22 contracts at fee_per_contract $1.00
+def test_a_vix_hedge_adds_its_payoff_in_a_crash():
+    """put_tested_1_6x under tests/fixtures/hedging_rules.toml (hedges at Layer 1, γ 1):
+    check buys VIX calls (alone or in spreads) and perhaps VX/VXM futures. At the condor's
+    expiry a call expiring before it has settled on the VIX the SPX level implies, V: it
+    pays q × max(V − K, 0) × 100. A future still running is, on the one-factor curve,
+    F + (V − VIX)·e^(−κ(τ − h)) + (VIX − F)·ρ, ρ = e^(−κτ)(e^(κh) − 1)/(1 − e^(−κτ)), τ its
+    tenor today and h the years to the condor's expiry, worth q × multiplier × (F_h − fill).
+    The change adds those, less what the calls cost at their fills and the fees ($1 a
+    contract)."""
+    import math
+
+    from alvh_cli.model.timing import settlement_instant, year_fraction
+
+    (lf,) = load_book([SAMPLES / "put_tested_1_6x.toml"], rules=HEDGING)
+    (g,) = risk_graphs([lf])
+    assert g.change and {r.action for r in g.change} == {Action.OPEN_HEDGE}
+    trades = [t for r in g.change for t in r.trades]
+    calls = [t for t in trades if t.leg.type == "call"]
+    futures = [t for t in trades if t.leg.type == "future"]
+    assert calls and all(t.leg.expiry < date(2026, 12, 18) for t in calls)
+    paid = sum(t.price * t.quantity * 100 for t in calls)
+    fees = sum(abs(t.quantity) for t in trades) * 1.00
     assert g.fees == pytest.approx(fees)
-    assert g.vix[0] > 37
+    market = lf.market
+    h = year_fraction(market.asof, settlement_instant("SPXW", date(2026, 12, 18)))
+    kappa = 5.0
     expiry = g.curves[-1]
-    assert expiry.changed[0] - expiry.held[0] == pytest.approx(11_000 - paid - fees, abs=1e-6)
-    # above the spreads' strikes' reach (VIX below 26 at and above today's SPX) they expire
-    # worthless: the change costs exactly what was paid
-    i = np.searchsorted(g.spx, g.spot)
-    assert g.vix[i] < 26
-    assert expiry.changed[i] - expiry.held[i] == pytest.approx(-paid - fees, abs=1e-6)
+    for i in (0, np.searchsorted(g.spx, g.spot)):
+        v = g.vix[i]
+        calls_pay = sum(t.quantity * max(v - t.leg.strike, 0.0) * 100 for t in calls)
+        futures_pay = 0.0
+        for t in futures:
+            f = t.model  # the future today
+            tau = year_fraction(market.asof, settlement_instant("VIX", t.leg.expiry))
+            rho = math.exp(-kappa * tau) * math.expm1(kappa * h) / -math.expm1(-kappa * tau)
+            f_h = max(
+                f + (v - market.vix) * math.exp(-kappa * (tau - h)) + (market.vix - f) * rho,
+                0.01,
+            )
+            futures_pay += t.quantity * t.leg.multiplier * (f_h - t.price)
+        want = calls_pay + futures_pay - paid - fees
+        assert expiry.changed[i] - expiry.held[i] == pytest.approx(want, abs=1e-6), i
+    assert g.vix[0] > max(t.leg.strike for t in calls)  # the lowest SPX: every call pays
 
 
 def test_closing_everything_leaves_a_flat_line():
@@ -202,5 +226,8 @@ def test_terminal_drawing_names_its_marks(alvh):
     assert "\x1b[" not in out  # not a terminal: no colour codes
     assert "Breakevens at expiry: as held 5,641 / 6,459; with the change" in out
     assert "short put 5650, short call 6450" in out
-    assert "Change: open_hedge L1: +9 VIX 2026-12-16 26 call" in out
+    # the change drawn is check's decision, named with its first trade
+    data = json.loads(alvh(["check", SAMPLES / "put_tested_1_6x.toml", "--format", "json"]).out)
+    (rec,) = data["positions"][0]["recommendations"][:1]
+    assert f"Change: {rec['action']} " in out
     assert max(len(line) for line in out.splitlines()) <= 100

@@ -67,7 +67,12 @@ def test_later_overrides_win_and_say_where_they_came_from():
         ({"vix_beta": 4.9}, "must be between -20 and 0"),
         (
             {"layer1_coverage": 0.25},
-            "'layer1_coverage' is no longer used: layer 1 is now sized by CVaR",
+            "'layer1_coverage' is no longer used: layer 1 is now sized by the decision rule",
+        ),
+        (
+            {"hedge_min_cvar_per_dollar": 0.25},
+            "'hedge_min_cvar_per_dollar' is no longer used: hedges are now sized by the decision "
+            "rule",
         ),
         (
             {"layer1_elevated_multiple": 1.6},
@@ -80,6 +85,19 @@ def test_bad_overrides_name_file_and_key(table, message):
         resolve((table, "dec.toml"))
     text = str(err.value)
     assert text.startswith("dec.toml: rules.") and message in text
+
+
+def test_a_file_setting_the_hedge_hurdle_is_refused_naming_risk_aversion(tmp_path, alvh):
+    """hedge_min_cvar_per_dollar (the old hedge program's hurdle per dollar) is retired: the
+    hedge program follows the decision rule, so a rules file that sets it is refused, exit
+    2, with the key and what replaced it."""
+    rules = tmp_path / "r.toml"
+    rules.write_text("[rules]\nhedge_min_cvar_per_dollar = 0.25\n")
+    code, out, err = alvh(["rules", "--rules", rules])
+    assert (code, out) == (2, "")
+    assert f"{rules}: rules.hedge_min_cvar_per_dollar: 'hedge_min_cvar_per_dollar' is no " in err
+    assert "see risk_aversion" in err
+    assert "hedge_min_cvar_per_dollar" not in DEFAULTS
 
 
 def test_rules_class_is_generated_from_the_table():

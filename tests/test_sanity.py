@@ -18,6 +18,10 @@ from alvh_cli.inputs.sanity import latest_expiry
 
 NO_QUOTE = sub("[[market.quotes]]\n" + QUOTE + "\n", "")
 CONDOR_EXPIRY = "expiry = 2026-12-18\nquantity"  # the four condor legs (not the quote)
+# A flat smile for the band edges: the quadratic smile of GOOD (skew -1.1, smile 2.5), a
+# 30-day shape, prices puts falling with strike at 5x spot or three years out, which the
+# static no-arbitrage check refuses on its own (test_finance_sanity.py).
+FLAT = sub("skew = -1.1\nsmile = 2.5", "skew = 0.0\nsmile = 0.0", NO_QUOTE)
 VIX_EXTRA_QUOTE = '\n[[market.quotes]]\nunderlying = "VIX"\ntype = "call"\nexpiry = 2026-12-16\n'
 
 # Refused while reading the file: the [market] table alone is enough to tell.
@@ -189,7 +193,7 @@ def test_a_shared_market_names_its_own_file(tmp_path):
 )
 def test_edges_of_the_bands_load(tmp_path, pair):
     path = tmp_path / "dec.toml"
-    path.write_text(sub(*pair, NO_QUOTE))
+    path.write_text(sub(*pair, FLAT))
     load_book([path], allow_expired=True)
 
 
@@ -203,7 +207,5 @@ def test_latest_expiry_is_three_years_on():
 def test_expiry_on_the_last_day_loads(tmp_path):
     # 2029-11-23 is a Friday, the last trading day before 2029-11-24 (3 years after asof)
     path = tmp_path / "dec.toml"
-    path.write_text(
-        NO_QUOTE.replace(CONDOR_EXPIRY, CONDOR_EXPIRY.replace("2026-12-18", "2029-11-23"))
-    )
+    path.write_text(FLAT.replace(CONDOR_EXPIRY, CONDOR_EXPIRY.replace("2026-12-18", "2029-11-23")))
     load_book([path])

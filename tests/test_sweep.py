@@ -349,3 +349,24 @@ def test_choose_ties_nan_and_minimise():
     assert sw.choose([math.nan, 1.0, math.nan]) == 1
     assert sw.choose([2.0, 1.0, 1.0], maximize=False) == 1
     assert sw.choose([math.nan, math.nan]) == 0
+
+
+def test_a_bounded_objective_ranks_points_within_the_bound_by_pnl_then_the_rest_by_tail():
+    from types import SimpleNamespace as S
+
+    from alvh_cli.backtest.experiments import outside_bound, parse_objective
+
+    obj = parse_objective("alvh.total_pnl@stop2x", ["hold", "stop2x", "alvh"])
+    stop = S(total_pnl=1_000.0, cvar_5=-1_500.0)
+    within_rich = {"stop2x": stop, "alvh": S(total_pnl=3_000.0, cvar_5=-1_400.0)}
+    within_poor = {"stop2x": stop, "alvh": S(total_pnl=-500.0, cvar_5=-1_500.0)}  # at the bound
+    beyond_rich = {"stop2x": stop, "alvh": S(total_pnl=9_000.0, cvar_5=-1_600.0)}
+    beyond_far = {"stop2x": stop, "alvh": S(total_pnl=9_500.0, cvar_5=-2_600.0)}
+    scores = [obj.score(x) for x in (within_rich, within_poor, beyond_rich, beyond_far)]
+    assert scores[:2] == [3_000.0, -500.0]
+    # outside: below every point within, ordered by tail, and the tail recoverable for output
+    assert scores[1] > scores[2] > scores[3]
+    assert outside_bound(scores[2]) == pytest.approx(-1_600.0)
+    assert outside_bound(scores[0]) is None and outside_bound(scores[1]) is None
+    with pytest.raises(InputError, match="after @ name another policy"):
+        parse_objective("alvh.total_pnl@alvh", ["hold", "alvh"])

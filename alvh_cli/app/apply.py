@@ -100,7 +100,7 @@ def apply(
     (``settle_spx``, ``settle_vix``: the settlement values of the legs expired by asof).
 
     ``order`` (1-based) picks among the position's orders today, ``alternative`` names a
-    Layer 3 alternative to follow instead of the one chosen (its name or the start of
+    Layer 3 alternative to follow instead of the one chosen (its name in full, or the start of
     it), ``from_json`` reads the orders from a saved ``check --format json``. The other
     options are :func:`alvh_cli.app.check.check`'s; ``journal_path`` None records nothing.
     """
@@ -212,7 +212,11 @@ def _orders_today(lf, p, alternative, history, events) -> list[tuple[str, Order,
             for o in r.orders
         ]
     alts = [a for r in pc.recommendations for a in r.alternatives]
-    found = [a for a in alts if a.name.lower().startswith(alternative.strip().lower())]
+    wanted = alternative.strip().lower()
+    # a name in full wins over the names it starts ("conversion 1" beside "conversion 10")
+    found = [a for a in alts if a.name.lower() == wanted] or [
+        a for a in alts if a.name.lower().startswith(wanted)
+    ]
     if len(found) != 1:
         names = "; ".join(a.name for a in alts) or "none today (no Layer 3 decision)"
         why = "no alternative" if not found else f"{len(found)} alternatives"
@@ -255,6 +259,10 @@ def _orders_from_json(path: Path, p: Position, done_before) -> list:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a check's JSON: {exc}", str(path)) from None
+    except RecursionError:
+        raise InputError("not a check's JSON: nested hundreds of levels deep", str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("not a check's JSON: expected an object with positions", str(path))
     rows = [r for r in data.get("positions", ()) if isinstance(r, dict) and r.get("id") == p.id]
     if not rows:
         raise InputError(f"no position '{p.id}' in this check's JSON", str(path))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from alvh_cli.backtest.analysis import BacktestReport
     from alvh_cli.backtest.experiments import Sweep, WalkForward
+    from alvh_cli.backtest.frontier import Frontier
     from alvh_cli.backtest.params import BacktestParams
     from alvh_cli.model.rules import Rules
 
@@ -42,17 +43,20 @@ WALK = "walk_forward"
 class BacktestRun:
     """One backtest command: the ``policies`` run and exactly one of ``report`` (the
     backtest and what is read from it), ``sweep`` (every grid point's summaries) and
-    ``walk_forward`` (the folds, test windows only)."""
+    ``walk_forward`` (the folds, test windows only) and ``frontier`` (the method at each
+    risk aversion, beside hold and the stops)."""
 
     policies: tuple[str, ...]
     report: BacktestReport | None = None
     sweep: Sweep | None = None
     walk_forward: WalkForward | None = None
+    frontier: Frontier | None = None
 
     @property
-    def outcome(self) -> BacktestReport | Sweep | WalkForward:
-        """Whichever of the three ran."""
-        return next(x for x in (self.report, self.sweep, self.walk_forward) if x is not None)
+    def outcome(self) -> BacktestReport | Sweep | WalkForward | Frontier:
+        """Whichever ran."""
+        runs = (self.report, self.sweep, self.walk_forward, self.frontier)
+        return next(x for x in runs if x is not None)
 
     @property
     def exit_status(self) -> int:
@@ -82,6 +86,7 @@ def backtest(
     train_days: int = defaults.TRAIN_DAYS,
     test_days: int = defaults.TEST_DAYS,
     objective: str | None = None,
+    frontier: bool = False,
     progress: ProgressBars | None = None,
 ) -> BacktestRun:
     """The backtest of ``policies`` on ``history`` (CSV files; default the embedded
@@ -94,6 +99,8 @@ def backtest(
     the backtest; ``seed`` and ``resamples`` are the bootstrap's. ``sweep`` holds
     ``key=v1,v2`` specs (a grid); ``walk_forward`` chooses a grid point by ``objective``
     (``POLICY.METRIC``) on each ``train_days`` window and reports the next ``test_days``.
+    ``frontier`` runs the method at each risk aversion of :mod:`alvh_cli.backtest.frontier`
+    (hold, the stops and alvh unless ``policies`` say otherwise).
     ``workers`` local processes (default: the cores, when joblib is installed) or the Dask
     scheduler at ``dask`` run the sweeps and sensitivity points. ``trades`` (a .csv) and
     ``plot`` (a .png) are the files the caller will write: checked here, before any work.
@@ -125,6 +132,12 @@ def backtest(
         )
     if trades is not None and grid is not None:
         raise InputError("{flag:trades} writes one run's trades, not a sweep's", option="trades")
+    if frontier and (grid is not None or walk_forward or trades is not None):
+        raise InputError(
+            "{flag:frontier} runs its own ladder of risk_aversion: not with {flag:sweep}, "
+            "{flag:walk_forward} or {flag:trades}",
+            option="frontier",
+        )
     chosen_workers = workers is not None
     if workers is None:
         workers = sw.default_workers() if sw.has_module("joblib") else 1
@@ -144,6 +157,16 @@ def backtest(
                 workers, dask, bar("walk-forward"),
             )  # fmt: skip
         return BacktestRun(chosen, walk_forward=wf)
+    if frontier:
+        from alvh_cli.backtest import frontier as fr
+
+        with bars() as bar:
+            points = fr.grid()
+            result = fr.run_frontier(
+                frame, effective, params, chosen, points, seed=seed, resamples=resamples,
+                workers=workers, dask_address=dask, progress=bar(f"frontier of {len(points)} runs"),
+            )  # fmt: skip
+        return BacktestRun(chosen, frontier=result)
     if objective is not None:
         raise InputError(
             "{flag:objective} is what {flag:walk_forward} maximises; add {flag:walk_forward}",
@@ -228,16 +251,21 @@ def _no_bars() -> Iterator[Callable[[str], Progress | None]]:
 def _check_outputs(
     trades: Path | str | None, plot: Path | str | None, inputs: Sequence[Path | str]
 ) -> None:
-    """The files the caller will write: never an input, the right suffix, not one file."""
+    """The files the caller will write: never an input, a directory or a special file (an
+    existing file is replaced, as it always was), the right suffix, not one file."""
+    from alvh_cli.output.files import refuse_output, same_file
+
     for option, path in (("trades", trades), ("plot", plot)):
-        if path is not None and any(_same_file(path, f) for f in inputs):
+        if path is not None and any(same_file(path, f) for f in inputs):
             raise InputError(
                 f"{path} is one of the input files; alvh never writes its inputs", option=option
             )
     for option, path, suffix in (("trades", trades, ".csv"), ("plot", plot, ".png")):
         if path is not None and Path(path).suffix.lower() != suffix:
             raise InputError(f"must be a {suffix} file, got {str(path)!r}", option=option)
-    if trades is not None and plot is not None and _same_file(trades, plot):
+        if path is not None:
+            refuse_output(path, inputs, force=True)
+    if trades is not None and plot is not None and same_file(trades, plot):
         raise InputError("{flag:trades} and {flag:plot} name the same file", option="plot")
 
 
@@ -323,13 +351,6 @@ def _params_file(path: str) -> dict[str, Any]:
 
     make_params(table, path)  # errors name this file
     return dict(table)
-
-
-def _same_file(a: Path | str, b: Path | str) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
 
 
 def entry_keys() -> list[tuple[str, str]]:

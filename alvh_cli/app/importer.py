@@ -23,16 +23,23 @@ from alvh_cli.inputs.brokers.group import RecommendedSpread
 @dataclass(frozen=True)
 class ImportRun:
     """What an import found (``result``: ``alvh_cli.inputs.brokers.importer.ImportResult``),
-    its report (``summary``), and ``error`` when nothing could be written."""
+    its report (``summary``; empty when no export could be read), ``error`` when nothing
+    could be written, and ``errors``: the exports that could not be read (the others were
+    imported)."""
 
     result: object
     summary: str
     error: InputError | None = None
 
     @property
+    def errors(self) -> list[InputError]:
+        return self.result.errors
+
+    @property
     def exit_status(self) -> int:
-        """2 when nothing was written, 1 when legs were left over, else 0."""
-        return 2 if self.error else 1 if self.result.leftovers else 0
+        """2 when nothing was written or an export could not be read, 1 when legs were left
+        over, else 0."""
+        return 2 if self.error or self.errors else 1 if self.result.leftovers else 0
 
 
 def import_exports(
@@ -47,7 +54,9 @@ def import_exports(
     mark_time: str | None = None,
 ) -> ImportRun:
     """Read ``exports``, group them into condors and hedge layers, and write the position
-    file ``output`` (never over an input; over an existing file only with ``force``).
+    file ``output`` (never over an input; over an existing file only with ``force``). An
+    export that cannot be read is its error in ``ImportRun.errors``; the file is written
+    from the others.
 
     ``journal_path`` is the decision journal whose recommended VIX spreads become hedge
     layers; when ``journal_given`` it must exist. ``market`` is a file whose ``[market]``
@@ -81,6 +90,8 @@ def import_exports(
         mark_time=None if mark_time is None else _moment(mark_time),
         applied=applied,
     )
+    if not result.exports:  # none could be read: each one's error says why, nothing else
+        return ImportRun(result, "")
     summary = importer.summary(result, str(output))
     if not result.grouping.written:
         return ImportRun(

@@ -54,7 +54,26 @@ def market(
         chains, futures=futures, asof=asof, spx=spx, vix=vix, quotes=quotes
     )
     text = market_toml(snapshot, notes)
+    refuse_too_large(text, snapshot, str(output or "<stdout>"))
     return MarketRun(read_back(text, str(output or "<stdout>")), notes, text)
+
+
+def refuse_too_large(text: str, snapshot: Market, source: str) -> None:
+    """A snapshot is written only if ``--market`` can read it back: a text over the market
+    file's size limit (``toml_reader.MAX_FILE_BYTES``) is refused before it is parsed or
+    written, with the way to a smaller one."""
+    from alvh_cli.inputs.toml_reader import MAX_FILE_BYTES
+
+    size = len(text.encode("utf-8"))
+    if size <= MAX_FILE_BYTES:
+        return
+    raise InputError(
+        f"the snapshot would be {size / 2**20:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MB a "
+        f"market file may be (--market reads at most that): its {len(snapshot.quotes):,} "
+        "quotes are most of it; give {flag:no_quotes} (the fitted smiles keep the chain's "
+        "information) or a chain of fewer expiries",
+        source,
+    )
 
 
 def read_back(text: str, source: str) -> Market:

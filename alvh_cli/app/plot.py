@@ -52,6 +52,10 @@ def plot(
         if Path(png).suffix.lower() != ".png":
             raise InputError(f"must be a .png file, got {str(png)!r}", option="output")
         compat.require("HAS_MATPLOTLIB", "output")
+        from alvh_cli.output.files import refuse_output
+
+        given = [file, *(f for f in (market, rules) if f is not None), *(history or ()), *events]
+        refuse_output(png, given, force=True)  # an existing PNG is replaced, as it always was
     else:
         compat.require("HAS_PLOTEXT", "terminal")
     when = as_date(day, "day")

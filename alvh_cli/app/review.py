@@ -126,7 +126,7 @@ def recorded(r: Recommendation) -> journal.RecordedRecommendation:
     instrument = None
     if isinstance(r, OpenHedge) and r.hedge is not None:
         h = r.hedge
-        instrument = "vix_call_spread"
+        instrument = h.instrument
         spread = dict(expiry=h.expiry, long_strike=h.long_strike, short_strike=h.short_strike,
                       quantity=h.quantity)  # fmt: skip
     elif isinstance(r, Convert):

@@ -1,7 +1,7 @@
 """``alvh size-hedge``: the working behind a position's VIX hedge.
 
 Without options it is exactly what ``alvh check`` decides
-(:func:`alvh_cli.method.check.size_hedges`); ``layer``, ``spx_move`` and
+(:func:`alvh_cli.method.sizing.size_hedges`); ``layer``, ``spx_move`` and
 ``vix_expiry`` size a layer whatever the mark calls for, move the old stress rung, or
 fix the candidate VIX expiry.
 """
@@ -49,7 +49,7 @@ def size_hedge(
     """
     from alvh_cli.app.context import as_date, regime_context
     from alvh_cli.inputs import book
-    from alvh_cli.method import check as method
+    from alvh_cli.method import sizing as method
     from alvh_cli.model.book import warnings_of
 
     loaded = book.load_book(

@@ -67,9 +67,9 @@ class EpisodeRow:
     pnl: dict[str, float]
     vix_layers: dict[str, float]
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return {
-            **self.episode.as_dict(),
+            **self.episode.to_dict(),
             "spx_change": self.spx_change,
             "vix_high": self.vix_high,
             "pnl": self.pnl,
@@ -164,7 +164,7 @@ class BacktestReport:
     def to_dict(self) -> dict:
         out = self.result.to_dict()
         out["attribution"] = self.attribution
-        out["episodes"] = [row.as_dict() for row in self.episodes]
+        out["episodes"] = [row.to_dict() for row in self.episodes]
         if self.bootstrap is not None:
             out["bootstrap"] = self.bootstrap.to_dict()
         if self.cost_row is not None:

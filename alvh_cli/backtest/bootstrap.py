@@ -140,7 +140,7 @@ class Interval:
     high: float
     se: float
 
-    def as_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float]:
         return {"estimate": self.estimate, "low": self.low, "high": self.high, "se": self.se}
 
 
@@ -170,10 +170,10 @@ class BootstrapResult:
             "confidence": self.confidence,
             "cvar_level": self.cvar_level,
             "series": {
-                k: {s: iv.as_dict() for s, iv in v.items()} for k, v in self.intervals.items()
+                k: {s: iv.to_dict() for s, iv in v.items()} for k, v in self.intervals.items()
             },
             "contrasts": {
-                k: {s: iv.as_dict() for s, iv in v.items()} for k, v in self.contrasts.items()
+                k: {s: iv.to_dict() for s, iv in v.items()} for k, v in self.contrasts.items()
             },
         }
 

@@ -238,7 +238,7 @@ class CostModel:
         """The same model with both half-spreads times ``multiplier`` (fees unchanged)."""
         return replace(self, spread_multiplier=self.spread_multiplier * multiplier)
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return {
             f.name: [list(t) for t in v] if isinstance(v, tuple) else v
             for f in fields(self)

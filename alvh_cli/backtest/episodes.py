@@ -44,7 +44,7 @@ class Episode:
     depth: float | None = None
     clipped: bool = False
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         out: dict = {"name": self.name, "start": self.start.isoformat()}
         out["end"] = self.end.isoformat()
         if self.peak is not None:

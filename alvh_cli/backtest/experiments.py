@@ -252,6 +252,16 @@ def headline(summaries: dict[str, PolicySummary]) -> dict[str, float]:
 # --------------------------------------------------------------------------- walk-forward
 
 
+OUTSIDE_BOUND = -1e15
+"""A bounded objective's score of a point outside the bound: this plus the point's CVaR."""
+
+
+def outside_bound(score: float) -> float | None:
+    """The 5% CVaR of a point a bounded objective found outside its bound (its ``score``),
+    None for a point within."""
+    return score - OUTSIDE_BOUND if score < OUTSIDE_BOUND / 2 else None
+
+
 def default_objective(policies: Sequence[str]) -> str:
     """What a walk-forward maximises unless told: alvh's ``OBJECTIVE_METRIC`` (the last
     policy's when alvh is not run)."""
@@ -261,7 +271,30 @@ def default_objective(policies: Sequence[str]) -> str:
 
 def parse_objective(text: str, policies: Sequence[str]) -> sw.Objective:
     """``"alvh.total_pnl"`` → the objective: that policy's metric on the train window,
-    maximised (``max_drawdown`` minimised)."""
+    maximised (``max_drawdown`` minimised). ``"alvh.total_pnl@stop2x"``: the same among
+    the points whose 5% CVaR per trade is no worse than that policy's on the window (where
+    none is, the point with the smallest tail loss): the most P&L at the stop's tail."""
+    text, at, bound = text.partition("@")
+    if at:
+        if bound not in policies or bound == text.partition(".")[0]:
+            raise InputError(
+                f"after @ name another policy run beside it ({', '.join(policies)}), got {bound!r}",
+                option="objective",
+            )
+        inner = parse_objective(text, policies)
+        policy = text.partition(".")[0]
+
+        def bounded(summaries: dict) -> float:
+            mine, theirs = summaries[policy].cvar_5, summaries[bound].cvar_5
+            if mine >= theirs - 1e-9:
+                return inner.score(summaries) if inner.maximize else -inner.score(summaries)
+            return OUTSIDE_BOUND + mine  # below every point within the bound, by its tail
+
+        return sw.Objective(
+            f"{inner.name} among the points at {bound}'s 5% CVaR or better",
+            bounded,
+            True,
+        )
     policy, sep, metric = text.partition(".")
     if not sep or policy not in policies or metric not in METRICS:
         raise InputError(

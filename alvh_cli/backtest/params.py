@@ -48,6 +48,7 @@ from typing import Any
 
 from alvh_cli.errors import InputError
 from alvh_cli.model.rules import bounded_number
+from alvh_cli.model.smile import ATM_PER_VIX
 
 VIX_VOL_REFERENCE = 16.0  # VIX level at which VIX options' ATM vol is ``vix_atm``
 
@@ -81,7 +82,7 @@ PARAMS: dict[str, Param] = {
     "rate": Param(0.02, "risk-free rate, continuous, annual", -0.05, 0.25),
     "dividend_yield": Param(0.018, "SPX dividend yield, continuous, annual", 0, 0.2),
     "atm_ratio": Param(
-        0.88,
+        ATM_PER_VIX,
         "SPX ATM vol as a multiple of VIX/100 (0.88: the smile's 30-day variance swap is "
         "the VIX; 1: the first build's ATM = VIX)",
         0.3,
@@ -145,7 +146,7 @@ LEGACY_RULES: dict[str, float] = {"vix_vol_power": 0.0}
 class _ParamsBase:
     """Methods of ``BacktestParams`` (its fields are generated from ``PARAMS``)."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             f.name: (v.isoformat() if isinstance(v, date) else v)
             for f in fields(self)

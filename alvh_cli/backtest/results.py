@@ -77,6 +77,7 @@ class TradeRecord:
     unwinds: int
     actions: tuple[str, ...]
     reached_2x: bool
+    hedge_days: tuple[int, ...] = ()  # calendar days each VIX hedge bought was held
 
     def to_dict(self) -> dict:
         """One flat row: dates as ISO text, the strikes by leg, ``pnl_<category>`` for each
@@ -112,6 +113,7 @@ class TradeRecord:
             "unwinds": self.unwinds,
             "actions": "; ".join(self.actions),
             "reached_2x": self.reached_2x,
+            "hedge_days": " ".join(map(str, self.hedge_days)),
         }
 
 
@@ -129,11 +131,12 @@ def trade_record(
     counts: Mapping[str, int] | None = None,
     hedge_spend: float = 0.0,
     actions: Sequence[str] = (),
+    hedge_days: Sequence[int] = (),
 ) -> TradeRecord:
     """The record of ``e`` under ``policy``, closed on ``closed`` for ``reason`` at
     ``mark``; ``by`` is the P&L by category (a category not in it made nothing);
-    ``counts`` (by action), ``hedge_spend`` and ``actions`` are the alvh policy's
-    adjustments."""
+    ``counts`` (by action), ``hedge_spend``, ``actions`` and ``hedge_days`` (how long each
+    hedge was held) are the alvh policy's adjustments."""
     counts = counts or {}
     layers = sum(by.get(c, 0.0) for c in CATEGORIES if not c.startswith("condor"))
     return TradeRecord(
@@ -163,6 +166,7 @@ def trade_record(
         unwinds=counts.get("close_hedge", 0),
         actions=tuple(actions),
         reached_2x=reached_2x,
+        hedge_days=tuple(hedge_days),
     )
 
 
@@ -189,6 +193,7 @@ class PolicySummary:
     rolls: int
     trims: int
     unwinds: int
+    median_hedge_days: float  # calendar days a VIX hedge was held, median over all bought
     fees: float
     spread_cost: float
     exits: Mapping[str, int]  # "expiry", "stop", "profit_take" → trades
@@ -251,11 +256,15 @@ class BacktestResult:
             "entries": len(self.entries),
             "source": self.source,
             "note": self.note,
-            "params": self.params.as_dict(),
-            "costs": CostModel.from_params(self.params).as_dict(),
+            "params": self.params.to_dict(),
+            "costs": CostModel.from_params(self.params).to_dict(),
             "rules": {k: getattr(self.rules, k) for k in DEFAULTS},
             "policies": {p: self.summary[p].to_dict() for p in self.policies},
         }
+
+
+def _hedge_days(records: Sequence[TradeRecord]) -> list[int]:
+    return [d for r in records for d in r.hedge_days]
 
 
 def summarise(records: Sequence[TradeRecord], equity: np.ndarray) -> PolicySummary:
@@ -302,6 +311,7 @@ def summarise(records: Sequence[TradeRecord], equity: np.ndarray) -> PolicySumma
         rolls=sum(r.rolls for r in records),
         trims=sum(r.trims for r in records),
         unwinds=sum(r.unwinds for r in records),
+        median_hedge_days=float(np.median(lives)) if (lives := _hedge_days(records)) else math.nan,
         fees=float(sum(r.fees for r in records)),
         spread_cost=float(sum(r.spread_cost for r in records)),
         exits=exits,

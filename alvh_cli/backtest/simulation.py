@@ -124,7 +124,7 @@ def run_backtest(
 
 
 @dataclass
-class _Trade:
+class _OpenTrade:
     """The running state of one condor under an alvh policy (money in dollars).
 
     ``credit`` is the entry's; ``closed`` the legs closed since, at their fills, so the
@@ -188,11 +188,12 @@ def spike_flags(vix: np.ndarray, window: int, pct: float) -> np.ndarray:
 
 
 def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: float) -> Rules:
-    """The rules the alvh engine decides with on a day with this VIX: the backtest's costs
-    (that day's half-spreads, the cost model's fee per contract) and its profit take
-    (``profit_take`` 0 turns the engine's off)."""
+    """The rules the alvh scenario_sets decides with on a day with this VIX: the backtest's costs
+    (that day's half-spreads, the cost model's fee per contract), its profit take
+    (``profit_take`` 0 turns the scenario_sets's off) and its market's ATM per VIX point."""
     return replace(
         rules,
+        spx_atm_per_vix=params.atm_ratio,  # the scenarios move ATM vol as the market does
         profit_take=rules.profit_take if params.profit_take else 0.0,
         spx_half_spread=costs.half_spread_one("SPX", vix),
         vix_half_spread=costs.half_spread_one("VIX", vix),
@@ -200,10 +201,10 @@ def engine_rules(rules: Rules, params: BacktestParams, costs: CostModel, vix: fl
     )
 
 
-def _open_trade(e: Entry) -> _Trade:
+def _open_trade(e: Entry) -> _OpenTrade:
     """The running state of ``e`` as opened: its condor legs, entry cash, fees and
     half-spreads, its value on the first close."""
-    t = _Trade(e, list(e.legs), e.credit, e.entry_cash, float(sum(e.entry_fees)), 0.0)
+    t = _OpenTrade(e, list(e.legs), e.credit, e.entry_cash, float(sum(e.entry_fees)), 0.0)
     t.spread_cost = float(np.sum(np.abs([g.entry_price for g in e.legs] - e.prices[0])))
     t.spread_cost *= 100.0 * abs(e.legs[0].quantity)
     for g, side, fee in zip(e.legs, ("put", "put", "call", "call"), e.entry_fees, strict=True):
@@ -240,13 +241,13 @@ def _run_alvh(
     past = History(
         np.array([d.toordinal() for d in days], dtype=np.int64), np.asarray(spx), vix, "backtest"
     )
-    engine = check.Engine(past, fallback=False)
+    scenario_sets = check.ScenarioSets(past, fallback=False)
     spikes = spike_flags(vix, rules.vix_spike_window, rules.vix_spike_pct)
     trades = [_open_trade(e) for e in entries]
-    by_first: dict[int, list[_Trade]] = {}
+    by_first: dict[int, list[_OpenTrade]] = {}
     for t in trades:
         by_first.setdefault(t.entry.first, []).append(t)
-    open_: list[_Trade] = []
+    open_: list[_OpenTrade] = []
     rules_of_day: dict[float, Rules] = {}
     for i in range(len(days)):
         if progress and (i % 25 == 0 or i == len(days) - 1):
@@ -274,7 +275,7 @@ def _run_alvh(
         review = [t for t in review if t.managed]
         if review:
             regime = Regime(spike=bool(spikes[i]), note="backtest: VIX spike signal only")
-            day = _Day(i, market, day_rules, regime, engine, params, costs)
+            day = _Day(i, market, day_rules, regime, scenario_sets, params, costs)
             _decide(review, day, integral=ALVH_POLICIES[policy])
     return [_closed(policy, t, days, reached[t.entry.id]) for t in trades]
 
@@ -282,19 +283,19 @@ def _run_alvh(
 @dataclass(frozen=True)
 class _Day:
     """What the method decides with on close ``row``: the market, the rules of the day
-    (``engine_rules``), the regime, the scenario engine; and the backtest's parameters
+    (``engine_rules``), the regime, the scenario sets; and the backtest's parameters
     and costs the fills use."""
 
     row: int
     market: Market
     rules: Rules
     regime: Regime
-    engine: check.Engine
+    scenario_sets: check.ScenarioSets
     params: BacktestParams
     costs: CostModel
 
 
-def _decide(review: Sequence[_Trade], day: _Day, *, integral: bool) -> None:
+def _decide(review: Sequence[_OpenTrade], day: _Day, *, integral: bool) -> None:
     """The method's recommendations for each managed trade on this close, filled; each
     trade's value recorded. A condor still as opened has its values worked out
     (``Entry.values_at``); the others are priced here, together."""
@@ -314,7 +315,9 @@ def _decide(review: Sequence[_Trade], day: _Day, *, integral: bool) -> None:
             closed=tuple(t.closed), units=abs(t.entry.legs[1].quantity),
         )  # fmt: skip
         pv = value_position(position, market, day.rules, part)
-        advice = check.check_position(pv, day.regime, day.engine, figures=False, integral=integral)
+        advice = check.check_position(
+            pv, day.regime, day.scenario_sets, figures=False, integral=integral
+        )
         changed = False
         for rec in advice.recommendations:
             changed |= _apply(t, rec, pv.mark_multiple, market, day.params, day.costs, i)
@@ -327,7 +330,7 @@ def _decide(review: Sequence[_Trade], day: _Day, *, integral: bool) -> None:
 
 
 def _closed(
-    policy: str, t: _Trade, days: Sequence, reached_2x: bool
+    policy: str, t: _OpenTrade, days: Sequence, reached_2x: bool
 ) -> tuple[TradeRecord, np.ndarray]:
     """A closed trade's record and its daily P&L by category over the whole history (its
     value on each close of its life, then its final P&L)."""
@@ -340,8 +343,21 @@ def _closed(
     record = trade_record(
         policy, e, days[e.first + t.closed_at], t.reason, t.exit_mark, t.cash, t.fees,
         t.spread_cost, t.by, reached_2x, t.counts, t.hedge_spend, t.actions,
+        hedge_days(t.closed),
     )  # fmt: skip
     return record, path
+
+
+def hedge_days(closed: Sequence[Leg]) -> list[int]:
+    """Calendar days each VIX hedge bought was held: from its opening to the last close of
+    any of its contracts (a trim sells part, the rest rides), one figure per long leg
+    opened (a spread's long call; a future)."""
+    last: dict[tuple, date] = {}
+    for g in closed:
+        if g.underlying == "VIX" and g.quantity > 0 and g.opened and g.closed:
+            key = (g.type, g.strike, g.expiry, g.opened)
+            last[key] = max(last.get(key, g.closed), g.closed)
+    return [(end - key[3]).days for key, end in last.items()]
 
 
 def _slice_values(values, start: int, stop: int):
@@ -352,7 +368,13 @@ def _slice_values(values, start: int, stop: int):
 
 
 def _apply(
-    t: _Trade, rec, mark: float, market: Market, params: BacktestParams, costs: CostModel, i: int
+    t: _OpenTrade,
+    rec,
+    mark: float,
+    market: Market,
+    params: BacktestParams,
+    costs: CostModel,
+    i: int,
 ) -> bool:
     """Fill one recommendation's trades; True when the legs changed."""
     from alvh_cli.method.actions import Action
@@ -373,17 +395,20 @@ def _apply(
     opened_cash = 0.0
     for tr in rec.trades:
         if tr.opening:
-            opened_cash += _open_leg(t, tr, market, costs)
+            paid = _open_leg(t, tr, market, costs)
+            opened_cash += paid if tr.leg.type != "future" else 0.0  # a future: no premium
         else:
             _close_leg(t, tr, market, costs)
     if action == Action.OPEN_HEDGE:
         t.hedge_spend -= opened_cash
     t.actions.append(f"{day} {_describe(rec)}")
-    if action == Action.CLOSE_VERTICAL:
-        t.managed = False  # what is left is one vertical: held to expiry, not a condor
-    if action in (Action.TAKE_PROFIT, Action.CLOSE_POSITION) or not any(
-        g.layer is None for g in t.legs
+    side = rec.trades[0].leg.type
+    if action == Action.CLOSE_VERTICAL and not any(
+        g.type == side and g.quantity < 0 and g.layer is None for g in t.legs
     ):
+        t.managed = False  # what is left is one vertical: held to expiry, not a condor
+    # a close of k of N lots leaves the rest of the condor to the method
+    if action == Action.TAKE_PROFIT or not any(g.layer is None for g in t.legs):
         t.closed_at = i - t.entry.first
         t.reason = "profit_take" if action == Action.TAKE_PROFIT else "stop"
         t.exit_mark = mark
@@ -397,7 +422,8 @@ def _apply(
 def _describe(rec) -> str:
     legs = ", ".join(
         f"{'+' if tr.quantity > 0 else ''}{_count(tr.quantity)} {tr.leg.underlying} "
-        f"{tr.leg.strike:g}{tr.leg.type[0].upper()} {tr.leg.expiry}"
+        + (f"{tr.leg.strike:g}{tr.leg.type[0].upper()}" if tr.leg.is_option else tr.leg.root)
+        + f" {tr.leg.expiry}"
         for tr in rec.trades
     )
     layer = f" L{rec.layer}" if rec.layer else ""
@@ -408,7 +434,7 @@ def _count(q) -> str:
     return str(q) if float(q).is_integer() else f"{q:.4g}"
 
 
-def _open_leg(t: _Trade, tr, market: Market, costs: CostModel) -> float:
+def _open_leg(t: _OpenTrade, tr, market: Market, costs: CostModel) -> float:
     """Open ``tr`` at the model price moved by the half-spread; the cash it took (< 0 when
     paid), fees included."""
     g = tr.leg
@@ -433,19 +459,19 @@ def _open_leg(t: _Trade, tr, market: Market, costs: CostModel) -> float:
     return amount
 
 
-def _is_conversion(t: _Trade, g: Leg) -> bool:
+def _is_conversion(t: _OpenTrade, g: Leg) -> bool:
     """A synthetic at the short put's strike is a conversion (put side), else a reversal."""
     return g.strike == t.entry.legs[1].strike
 
 
-def _close_leg(t: _Trade, tr, market: Market, costs: CostModel) -> None:
+def _close_leg(t: _OpenTrade, tr, market: Market, costs: CostModel) -> None:
     held = next((g for g in t.legs if g is tr.leg), None)
     if held is None:  # the same contract held under another object (should not happen)
         raise AssertionError(f"closing a leg not held: {tr.leg}")  # pragma: no cover
     _close_at(t, held, tr.quantity, tr.model, market, costs)
 
 
-def _close_at(t: _Trade, held: Leg, quantity, model: float, market: Market, costs: CostModel):
+def _close_at(t: _OpenTrade, held: Leg, quantity, model: float, market: Market, costs: CostModel):
     """Trade ``quantity`` (opposite sign to the holding) of ``held`` at the model price moved
     by the half-spread; the rest of the holding stays."""
     # closing the holding
@@ -467,7 +493,7 @@ def _close_at(t: _Trade, held: Leg, quantity, model: float, market: Market, cost
         t.legs[k] = rest
 
 
-def _expire_vix(t: _Trade, market: Market) -> None:
+def _expire_vix(t: _OpenTrade, market: Market) -> None:
     """VIX legs whose expiry has come while the condor runs (a layer on the VIX expiry before
     the condor's that was not rolled) are cash-settled at intrinsic value against that day's
     VIX close: no fill, no fee. (The real settlement is the special opening quotation of the
@@ -481,7 +507,7 @@ def _expire_vix(t: _Trade, market: Market) -> None:
         t.pristine = False
 
 
-def _settle_spx(t: _Trade, market: Market, spot: float, after: date | None) -> None:
+def _settle_spx(t: _OpenTrade, market: Market, spot: float, after: date | None) -> None:
     """SPX legs whose expiry has come are cash-settled at intrinsic value against the close:
     no fill, no fee. A leg settles on the close of its expiry, or on the last close before
     it when the history has no close that day (``after``, the next close, is past it).
@@ -502,7 +528,7 @@ def _settle_spx(t: _Trade, market: Market, spot: float, after: date | None) -> N
         t.pristine = False
 
 
-def _finish(t: _Trade, market: Market, costs: CostModel, row: int) -> None:
+def _finish(t: _OpenTrade, market: Market, costs: CostModel, row: int) -> None:
     """The trade ends at ``row`` of its life: no SPX leg is left, or the history ends. What
     is left (VIX hedges; SPX legs expiring after the history's last close) is sold at the
     model price. The exit mark is the condor's settlement mark when the trade ends with the

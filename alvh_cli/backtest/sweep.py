@@ -270,7 +270,7 @@ class Window:
     test_start: date
     test_end: date
 
-    def as_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {k: getattr(self, k).isoformat() for k in self.__dataclass_fields__}
 
 
@@ -337,7 +337,7 @@ class WalkForwardResult:
             "maximize": self.maximize,
             "folds": [
                 {
-                    **f.window.as_dict(),
+                    **f.window.to_dict(),
                     "chosen": f.chosen,
                     "train_score": f.train_score,
                     "test_score": f.test_score,

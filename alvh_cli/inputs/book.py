@@ -12,7 +12,6 @@ onto it, and its rules (``--rules`` over the file's own).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market
 from alvh_cli.model.rules import check_overrides, resolve
+from alvh_cli.model.valuation import check_prices
 
 
 def load_book(
@@ -37,8 +37,9 @@ def load_book(
 ) -> list[LoadedFile]:
     """Load every file; ``market``/``rules`` files override what each file carries.
 
-    ``now`` (the caller's clock; None skips the check) flags a snapshot older
-    than the last close before it. ``chains`` (option-chain files,
+    ``now`` (the caller's clock; None skips the checks) refuses a snapshot from the
+    future (past a minute of clock skew) and flags one older than the last close before
+    it. ``chains`` (option-chain files,
     ``alvh_cli.inputs.chain``) are read once and fitted onto each market
     snapshot in use (once per snapshot, at its ``asof``): the snapshot gains
     their SPX surface and quotes (:func:`alvh_cli.model.chain_market.with_chains`).
@@ -79,28 +80,32 @@ def load_book_tolerant(
     snapshots = read_chains(chains) if chains else []
     fitted: dict[int, tuple[Market, Market]] = {}
     shared_market = positions.read_market_file(market) if market is not None else None
+    if shared_market is not None and now is not None:
+        sanity.check_not_future(shared_market[0], now)
     rules_table = None
     if rules is not None:
         rules_table = positions.load_rules_table(rules)
         check_overrides(rules_table, str(rules))  # a bad --rules key once, not once a file
     items = positions.expand_book_tolerant(paths) if expand_dirs else [Path(p) for p in paths]
-    # A market or rules file kept in the book's folder is not a position file.
-    # realpath, not Path.resolve: it never raises, even on a symbolic link loop.
-    given = {os.path.realpath(p) for p in paths}
-    shared = {os.path.realpath(f) for f in (market, rules) if f is not None} - given
+    # A market or rules file kept in the book's folder (or linked into it) is not a
+    # position file.
+    given = {positions.file_key(p) for p in paths}
+    shared = {positions.file_key(f) for f in (market, rules) if f is not None} - given
     loaded: list[LoadedFile] = []
     errors: list[InputError] = []
     for item in items:
         if isinstance(item, InputError):
             errors.append(item)
             continue
-        if os.path.realpath(item) in shared:
+        if positions.file_key(item) in shared:
             continue
         source = str(item)
         try:
             table = validate.check_file(read_toml(item), source)
             pf, layout = build.build_file(table, source)
             snap, snap_layout = shared_market or (pf.market, layout)
+            if shared_market is None and snap is not None and now is not None:
+                sanity.check_not_future(snap, now)  # before "expired", which it would cause
             sanity.check_loaded(pf, layout, snap, allow_expired)
             priced = snap
             if snapshots:
@@ -114,11 +119,13 @@ def load_book_tolerant(
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
             legs = [g for p in pf.positions for g in p.legs]
+            doubts = check_prices(pf.positions, priced)
             marks = broker_marks(priced, legs)
         except InputError as exc:
             errors.append(exc)
             continue
         warnings = market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
+        warnings += tuple(doubts)
         if marks:
             tolerance = effective.broker_mark_tolerance
             warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from alvh_cli.errors import InputError
 from alvh_cli.model.domain import (
     FuturePoint,
     Leg,
@@ -24,6 +25,7 @@ from alvh_cli.model.domain import (
     opening_trade,
 )
 from alvh_cli.model.timing import resolve_asof, settlement_timestamp
+from alvh_cli.model.variance_swap import atm_for_vix
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,24 @@ def _leg(lv: dict, key: str) -> Leg:
     )
 
 
+def _default_atm(vix: float, spx_vol: dict, source: str) -> float:
+    try:
+        return atm_for_vix(vix, spx_vol.get("skew", 0.0), spx_vol.get("smile", 0.0))
+    except ValueError:
+        raise InputError(
+            f"no ATM vol gives this skew and smile a variance swap of the VIX ({vix:g}): give atm",
+            source,
+            "market.spx_vol.atm",
+        ) from None
+
+
 def build_market(mv: dict, source: str) -> tuple[Market, Layout]:
     """A market snapshot from its checked ``[market]`` table (``validate.check_market``).
 
     ``asof`` made aware (:func:`alvh_cli.model.timing.resolve_asof`); the SPX
-    smile's ``atm`` defaults to ``vix/100``, the VIX smile's skew and smile to
-    0; futures sorted by expiry and SVI slices by settlement.
+    smile's ``atm`` defaults to the level at which the file's own smile has a variance swap
+    equal to the VIX (the VIX itself for a flat smile; :func:`atm_for_vix`), the VIX smile's
+    skew and smile to 0; futures sorted by expiry and SVI slices by settlement.
     """
     vix = mv["vix"]
     futures = tuple(
@@ -145,7 +159,7 @@ def build_market(mv: dict, source: str) -> tuple[Market, Layout]:
         dividend_yield=mv["dividend_yield"],
         vix_futures=tuple(sorted(futures, key=lambda p: p.expiry)),
         spx_vol=Smile(
-            atm=spx_vol.get("atm", vix / 100.0),
+            atm=spx_vol["atm"] if "atm" in spx_vol else _default_atm(vix, spx_vol, source),
             skew=spx_vol.get("skew", 0.0),
             smile=spx_vol.get("smile", 0.0),
         ),

@@ -32,13 +32,16 @@ Parquet (``.parquet``/``.pq``) needs the optional ``pyarrow``
 (``pip install 'alvh[parquet]'``); without it the read is refused in one
 line before any work. CSV needs nothing beyond the standard library and
 numpy.
+
+Why one long module (about 700 lines): the two layouts (Cboe, generic CSV/Parquet) share
+the row checks, the number reader and the size limits, and each refusal names the file's
+line or row the same way; split by layout, those would be imported back into each part.
 """
 
 from __future__ import annotations
 
 import csv
 import importlib.util
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -47,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.numbers import NUMBER_CHARS, read_number, why_not_a_number
 from alvh_cli.model.chain import ChainSnapshot
 from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING
 from alvh_cli.model.domain import FuturePoint
@@ -90,6 +94,14 @@ _TYPES = {"c": True, "call": True, "p": False, "put": False}
 
 SKIP_NO_MARKET = "no market (bid and ask 0)"
 
+# A day's whole SPX and SPXW chain, every listed series, is some tens of thousands of rows
+# (a few MB); a file ten times that is not one day's chain. Both limits are applied before
+# the rows are kept: the size before the file is opened, the rows as they stream in.
+MAX_CHAIN_BYTES = 100 * 2**20
+MAX_CHAIN_ROWS = 250_000
+
+_PLAIN_CHARS = NUMBER_CHARS | {" "}
+
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -119,21 +131,43 @@ def require_readable(paths: Sequence[str | Path]) -> None:
 def read_chain(path: str | Path) -> ChainSnapshot | FuturesSettlements:
     """Read a chain file of any of the three layouts (see the module docstring)."""
     table = _load(path)
-    cols = set(table.header)
-    if set(CBOE_COLUMNS) <= cols:
+    _wanted(table.header, table.source, table.header_line)  # a layout alvh knows
+    layout = _layout(table.header)
+    if layout == "cboe":
         return _cboe(table)
-    if set(GENERIC_COLUMNS) <= cols:
+    if layout == "generic":
         return _generic(table)
+    return _futures(table)
+
+
+def _layout(header: Sequence[str]) -> str | None:
+    """Which layout a header is: ``cboe``, ``generic`` or ``futures`` (else None)."""
+    cols = set(header)
+    if set(CBOE_COLUMNS) <= cols:
+        return "cboe"
+    if set(GENERIC_COLUMNS) <= cols:
+        return "generic"
     if set(FUTURES_COLUMNS) <= cols and "strike" not in cols:
-        return _futures(table)
-    raise InputError(
-        "not a chain layout alvh knows: expected the Cboe end-of-day columns ("
-        + ", ".join(CBOE_COLUMNS)
-        + "), or expiry, strike, type, bid, ask, or expiry, price; found "
-        + ", ".join(table.header),
-        table.source,
-        line=table.header_line,
-    )
+        return "futures"
+    return None
+
+
+def _wanted(header: Sequence[str], source: str, line: int | None) -> set[str]:
+    """The columns of ``header`` a reader uses (its layout's); InputError for a header of
+    no layout alvh knows."""
+    layout = _layout(header)
+    if layout is None:
+        raise InputError(
+            "not a chain layout alvh knows: expected the Cboe end-of-day columns ("
+            + ", ".join(CBOE_COLUMNS)
+            + "), or expiry, strike, type, bid, ask, or expiry, price; found "
+            + ", ".join(header),
+            source,
+            line=line,
+        )
+    if layout == "cboe":
+        return set(CBOE_COLUMNS) | (set(CBOE_OPTIONAL) & set(header))
+    return set(header)  # the generic and futures layouts are checked column by column
 
 
 def read_option_chain(path: str | Path) -> ChainSnapshot:
@@ -157,13 +191,13 @@ def read_futures(path: str | Path) -> FuturesSettlements:
 
 @dataclass(frozen=True)
 class _Table:
-    """Raw columns of a file under lower-case names: CSV rows (lists of strings) or Arrow
-    columns, turned into Python lists when first asked for."""
+    """Raw columns of a file under lower-case names: the CSV cells (strings) of the columns
+    its layout reads, or Arrow columns turned into Python lists when first asked for."""
 
     source: str
     header: tuple[str, ...]
     n: int
-    rows: list | None  # CSV records (header excluded); None for Parquet
+    cells: dict | None  # CSV: name -> the column's cells (strings); None for Parquet
     arrow: dict | None  # Parquet: name -> Arrow column
     lines: np.ndarray | None  # CSV line of each row; None for Parquet
     header_line: int | None
@@ -174,11 +208,7 @@ class _Table:
         Parquet."""
         got = self.cache.get(name)
         if got is None:
-            if self.rows is not None:
-                i = self.header.index(name)
-                got = [r[i] for r in self.rows]
-            else:
-                got = self.arrow[name].to_pylist()
+            got = self.cells[name] if self.cells is not None else self.arrow[name].to_pylist()
             self.cache[name] = got
         return got
 
@@ -206,59 +236,131 @@ def _load(path: str | Path) -> _Table:
 
 
 def _load_csv(source: str) -> _Table:
+    """The file's header and, row by row, the cells of the columns its layout reads.
+
+    Refused before the parse: a file over ``MAX_CHAIN_BYTES``; while streaming: more than
+    ``MAX_CHAIN_ROWS`` rows, a row with more or fewer cells than the header, a quote
+    never closed (a file cut short)."""
+    _check_size(source)
     try:
         with open(source, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-        records, lines = _records(text)
+            records = _records(f, source)
+            header_line, header = next(records, (None, None))
+            if header is None:
+                raise InputError("empty file: no header", source)
+            names = _names(header, source, header_line)
+            wanted = _wanted(names, source, header_line)
+            keep = [(i, name) for i, name in enumerate(names) if name in wanted]
+            cells: dict[str, list] = {name: [] for _, name in keep}
+            lines: list[int] = []
+            width = len(names)
+            for line, row in records:
+                if len(row) != width:
+                    raise InputError(_width_message(len(row), width, header_line, row), source,
+                                     line=line)  # fmt: skip
+                if len(lines) >= MAX_CHAIN_ROWS:
+                    raise InputError(
+                        f"more than {MAX_CHAIN_ROWS:,} rows: not one day's option chain "
+                        f"(alvh reads at most {MAX_CHAIN_ROWS:,})",
+                        source,
+                        line=line,
+                    )
+                for i, name in keep:
+                    cells[name].append(row[i])
+                lines.append(line)
     except UnicodeDecodeError as exc:
         raise InputError(f"not a UTF-8 text file ({exc.reason})", source) from None
-    except csv.Error as exc:
-        raise InputError(f"not readable as CSV: {exc}", source) from None
-    kept = [j for j, r in enumerate(records) if r and r != [""]]  # skip blank lines
-    if not kept:
-        raise InputError("empty file: no header", source)
-    header_line = int(lines[kept[0]])
-    names = _names(records[kept[0]], source, header_line)
-    rows = [records[j] for j in kept[1:]]
-    lines = lines[kept[1:]]
-    width = len(names)
-    if len({len(r) for r in rows} | {width}) > 1:
-        j = next(j for j, r in enumerate(rows) if len(r) != width)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source) from None
+    return _Table(source, tuple(names), len(lines), cells, None,
+                  np.array(lines, dtype=int), header_line)  # fmt: skip
+
+
+def _check_size(source: str) -> None:
+    try:
+        size = Path(source).stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source) from None
+    if size > MAX_CHAIN_BYTES:
         raise InputError(
-            f"has {len(rows[j])} fields, the header has {width}", source, line=int(lines[j])
+            f"file too large ({size / 2**20:.0f} MB) for an option chain or futures file "
+            f"(at most {MAX_CHAIN_BYTES // 2**20} MB)",
+            source,
         )
-    return _Table(source, tuple(names), len(rows), rows, None, lines, header_line)
 
 
-def _records(text: str) -> tuple[list[list[str]], np.ndarray]:
-    """CSV records and the line each starts on.
+def _width_message(got: int, width: int, header_line: int, row: list[str]) -> str:
+    cut = (
+        " (the last line, without a line end: the file may have been cut short)"
+        if isinstance(row, _LastRow) and got < width
+        else ""
+    )
+    return (
+        f"has {got} fields, the header (line {header_line}) has {width}: a value with an "
+        f"unquoted comma, or a missing one, shifts the columns after it{cut}"
+    )
 
-    Without a quote character in the file, a record is a line split at commas, which
-    is what the csv module gives too, three times faster (a 10,000-row Cboe file has
-    34 columns); otherwise the csv module reads it, counting lines as it goes.
+
+class _LastRow(list):
+    """The cells of the file's last record when it does not end with a line end."""
+
+
+def _records(lines, source: str):
+    """(line, cells) of each CSV record of ``lines`` (an open file), blank lines skipped.
+
+    A line without a quote character is split at commas, which is what the csv module
+    gives too, three times faster (a 10,000-row Cboe file has 34 columns); a record
+    with quotes is read by the csv module, strictly, taking in the next lines while a
+    quote is open: a quote left open at the end of the file (a file cut short) or text
+    after a closing quote is refused with its line.
     """
-    if '"' not in text:
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        body = text.split("\n")
-        if body[-1] == "":
-            body.pop()
-        return [line.split(",") for line in body], np.arange(1, len(body) + 1)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, lines = [], []
-    line = 1
-    for record in reader:
-        records.append(record)
-        lines.append(line)
-        line = reader.line_num + 1
-    return records, np.array(lines, dtype=int)
+    number = 0
+    for raw in lines:
+        number += 1
+        start = number
+        if '"' in raw:
+            while raw.count('"') % 2:  # a quoted field runs on to the next line
+                more = next(lines, None)
+                if more is None:
+                    raise InputError(
+                        "not readable as CSV: a quoted field is never closed (the file may "
+                        "have been cut short)",
+                        source,
+                        line=start,
+                    )
+                number += 1
+                raw += more
+            try:
+                (row,) = csv.reader([raw], strict=True)
+            except (csv.Error, ValueError) as exc:
+                raise InputError(f"not readable as CSV: {exc}", source, line=start) from None
+        else:
+            row = raw.rstrip("\r\n").split(",")
+        if row == [""] or not raw.strip():
+            continue
+        if not raw.endswith(("\n", "\r")):
+            row = _LastRow(row)
+        yield start, row
 
 
 def _load_parquet(source: str) -> _Table:
+    """The file's columns. Refused before the columns are read: a file over
+    ``MAX_CHAIN_BYTES``, or whose metadata counts more than ``MAX_CHAIN_ROWS`` rows."""
     import pyarrow.parquet as pq
 
+    _check_size(source)
     try:
-        table = pq.read_table(source)
+        with pq.ParquetFile(source) as f:
+            rows = f.metadata.num_rows
+            if rows > MAX_CHAIN_ROWS:
+                raise InputError(
+                    f"{rows:,} rows: not one day's option chain (alvh reads at most "
+                    f"{MAX_CHAIN_ROWS:,})",
+                    source,
+                )
+            table = f.read()
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise InputError(f"not readable as Parquet: {exc}", source) from None
     names = _names(table.column_names, source, None)
@@ -284,26 +386,38 @@ def _shown(v) -> str:
 
 
 def _numbers(table: _Table, column: str) -> np.ndarray:
-    """A numeric column as floats; a value that is no finite number is an error."""
+    """A numeric column as floats, read as :func:`alvh_cli.inputs.numbers.read_number`
+    reads a number (a thousands comma only in groups of three); a value that is no
+    finite number is an error naming its line and column."""
     raw = table.column(column)
-    if table.rows is None:
+    if table.cells is None:
         raw = [np.nan if v is None else v for v in raw]
-    try:
-        values = np.array(raw, dtype=float)
-    except (ValueError, TypeError):
-        values = None
+    plain = table.cells is None or _PLAIN_CHARS.issuperset("".join(raw))
+    values = None
+    if plain:  # every cell in plain decimal notation: numpy reads it as float() would
+        try:
+            values = np.array(raw, dtype=float)
+        except (ValueError, TypeError):
+            values = None
     if values is not None and values.shape == (table.n,) and np.isfinite(values).all():
         return values
+    out = np.empty(table.n)
     for i, v in enumerate(raw):
-        try:
+        shown = _shown(v)
+        if shown in ("", "nan", "None"):
+            raise table.error("missing", i, column)
+        if isinstance(v, str):
+            try:
+                x = read_number(v)
+            except ValueError:
+                why = why_not_a_number(v) if "," in v else f"not a number: {shown!r}"
+                raise table.error(why, i, column) from None
+        else:
             x = float(v)
-        except (TypeError, ValueError):
-            x = None
-        if x is None or not np.isfinite(x):
-            shown = _shown(v)
-            what = "missing" if shown in ("", "nan") else f"not a number: {shown!r}"
-            raise table.error(what, i, column)
-    raise AssertionError("unreachable")  # pragma: no cover
+        if not np.isfinite(x):
+            raise table.error(f"not a finite number: {shown!r}", i, column)
+        out[i] = x
+    return out
 
 
 def _mapped(table: _Table, column: str, convert, complaint) -> list:

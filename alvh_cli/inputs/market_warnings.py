@@ -1,6 +1,8 @@
 """Loading, stage 5: doubts about the inputs that do not stop alvh pricing them: warnings.
 
 - **stale**: ``asof`` is before the most recent close — prices have moved since;
+- **ahead of the clock**: ``asof`` is after ``now``, by less than the clock skew
+  ``sanity.CLOCK_SKEW_S`` allows (further is refused);
 - **flat smile**: no ``[market.spx_vol]`` and no fitted surface, so SPX options
   without a quote or ``iv`` are priced at VIX/100 across strikes (far too cheap
   out of the money);
@@ -51,16 +53,25 @@ def loaded_warnings(
     now: datetime | None,
 ) -> tuple[InputWarning, ...]:
     """The warnings about the inputs of one loaded file: the snapshot's own
-    (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), and the quotes
-    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`); its broker
-    marks' are :func:`mark_warnings`.
+    (:func:`snapshot_warnings`), staleness against ``now`` (None skips it), the quotes
+    ``legs`` would be priced from but cannot be (:func:`unusable_quotes`), and what fitting
+    option chains onto it added to ``market.warnings`` (their doubtful quotes, by file and
+    line); its broker marks' are :func:`mark_warnings`.
 
     ``snapshot`` is the market as its file gave it (``layout`` says how), ``market``
     the same with any option chains fitted onto it: what prices the legs.
     """
-    stale = stale_snapshot(market, now) if now is not None else None
+    stale = None
+    if now is not None:
+        stale = stale_snapshot(market, now) or ahead_of_clock(market, now)
     unusable = unusable_quotes(market, legs) if market.quotes else []
-    return (*snapshot_warnings(snapshot, layout, market), *([stale] if stale else []), *unusable)
+    chains = [w for w in market.warnings if w not in snapshot.warnings]
+    return (
+        *snapshot_warnings(snapshot, layout, market),
+        *([stale] if stale else []),
+        *unusable,
+        *chains,
+    )
 
 
 def snapshot_warnings(
@@ -88,6 +99,20 @@ def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:
         f"snapshot of {new_york_stamp(asof)} is older than the last close "
         f"({new_york_stamp(close)}): prices "
         "have moved since — update the market data",
+        market.source,
+        "market.asof",
+    )
+
+
+def ahead_of_clock(market: Market, now: datetime) -> InputWarning | None:
+    """A warning when ``market.asof`` is after ``now`` (by less than a refusal's
+    ``sanity.CLOCK_SKEW_S``): one of the two clocks is off."""
+    ahead = aware(market.asof).timestamp() - now.timestamp()
+    if ahead <= 0:
+        return None
+    return InputWarning(
+        f"snapshot of {new_york_stamp(market.asof)} is {ahead:.0f} s ahead of the clock "
+        f"({new_york_stamp(now)}): this computer's clock or the snapshot's is off",
         market.source,
         "market.asof",
     )

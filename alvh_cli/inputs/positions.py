@@ -35,6 +35,7 @@ from alvh_cli.model.domain import Market, PositionFile
 __all__ = [
     "expand_book",
     "expand_book_tolerant",
+    "file_key",
     "load_file",
     "load_files",
     "load_market_file",
@@ -81,7 +82,8 @@ def load_files(paths: Iterable[str | Path]) -> list[PositionFile]:
 def expand_book(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, directories replaced by their ``*.toml`` files (sorted, not recursive).
 
-    A path given twice (or a file inside a directory also given) appears once.
+    A path given twice (or a file inside a directory also given, or reached again by a
+    symbolic or a hard link) appears once.
     A missing or unreadable path, or a directory without ``*.toml`` files, is an
     InputError (the first one, in the order given).
     """
@@ -130,11 +132,22 @@ def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]
         else:
             files = [path]
         for f in files:
-            real = os.path.realpath(f)  # never raises on a loop, unlike Path.resolve
-            if real not in seen:
-                seen.add(real)
+            key = file_key(f)
+            if key not in seen:
+                seen.add(key)
                 out.append(f)
     return out
+
+
+def file_key(path: str | Path) -> tuple[int, int] | str:
+    """What makes two paths one file: its device and inode (a symbolic link and a hard
+    link to a file share them), else, when it cannot be reached (missing, a link loop),
+    its real path. Never raises."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.realpath(path)  # never raises on a loop, unlike Path.resolve
+    return (st.st_dev, st.st_ino)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:

@@ -33,7 +33,7 @@ from alvh_cli.inputs.shape import (
     every_leg,
 )
 from alvh_cli.inputs.show import show_num
-from alvh_cli.model.contracts import WEEKLY_ROOT, lists_expiry
+from alvh_cli.model.contracts import WEEKLY_ROOT, lists_expiry, tick_size
 from alvh_cli.model.domain import Leg, Market, Position, PositionFile
 from alvh_cli.model.exchange import is_business_day, previous_business_day
 from alvh_cli.model.expirations import spx_monthly_expiration
@@ -54,6 +54,9 @@ STRIKE_BAND = 5.0
 MAX_YEARS_OUT = 3
 VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
 FORWARD_FACTOR = 2.0  # an SPX forward more than 2x away from spx is a typo, not a carry
+# Seconds a snapshot's asof may run ahead of the clock before it is refused: two computers'
+# clocks (the one that took the snapshot and this one) can disagree by that much.
+CLOCK_SKEW_S = 60.0
 
 
 def check_loaded(
@@ -99,7 +102,7 @@ def check_market(market: Market, layout: Layout) -> None:
 
 def _check_position(position: Position, layout: Layout, source: str) -> None:
     """Trading-day expiries listed by their root, each leg's dates, the opening legs' shape,
-    and a credit above 0 within the widest wing."""
+    and a credit of at least the exchange's minimum tick within the widest wing."""
     every = every_leg(position)
     from_occ = [g.key in layout.by_occ for g in every]
     for g, occ in zip(every, from_occ, strict=True):
@@ -115,6 +118,16 @@ def _check_position(position: Position, layout: Layout, source: str) -> None:
     if not given:
         check_net_credit(position, source)
     credit = position.credit
+    tick = tick_size(wings[0][0].root, credit, complex=True)
+    if credit < tick - 1e-9:
+        what = "" if given else " (the net entry premium of the condor legs)"
+        raise InputError(
+            f"a credit of {show_num(credit)}{what} is below the minimum tick of "
+            f"{show_num(tick)} points: no condor or vertical opens for less (per unit, in "
+            "points: 8.85, not 0.0885)",
+            source,
+            f"{position.key}.credit",
+        )
     width = max(abs(short.strike - long_.strike) for short, long_ in wings)
     if credit > width + 1e-9:
         what = "" if given else " (the net entry premium of the condor legs)"
@@ -409,7 +422,9 @@ def check_horizon(
 
 def latest_expiry(asof: date) -> date:
     """The last expiry alvh accepts for a snapshot of ``asof``: the same day 3 years on
-    (28 February for a 29 February asof)."""
+    (28 February for a 29 February asof; the last day a date can hold near year 9999)."""
+    if asof.year + MAX_YEARS_OUT > date.max.year:
+        return date.max
     try:
         return asof.replace(year=asof.year + MAX_YEARS_OUT)
     except ValueError:  # 29 February
@@ -447,6 +462,23 @@ def check_asof_trading_day(asof: datetime, source: str) -> date:
         f"{d} is {day}, not a trading day: no market snapshot comes from it "
         f"(the trading day before is {previous_business_day(d)})",
         source,
+        "market.asof",
+    )
+
+
+def check_not_future(market: Market, now: datetime) -> None:
+    """A snapshot cannot come from a moment still to come: an ``asof`` more than
+    :data:`CLOCK_SKEW_S` after ``now`` (the clock) is a typo in the date or the time (or
+    this computer's clock is wrong). Less than that is a warning
+    (``market_warnings.ahead_of_clock``)."""
+    asof = aware(market.asof)
+    if asof.timestamp() - now.timestamp() <= CLOCK_SKEW_S:
+        return
+    raise InputError(
+        f"{new_york_stamp(asof)} is in the future (the clock says {new_york_stamp(now)}): no "
+        "snapshot comes from a moment still to come — a typo in the date or time? (a date "
+        "alone means its 16:00 close)",
+        market.source,
         "market.asof",
     )
 

@@ -12,8 +12,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alvh_cli.model.domain import CARRY_BOUNDS
+
 # Contracts per leg, either way: a book's largest line is far below; 1e11 is a typo.
 MAX_CONTRACTS = 10_000
+
+# A price in points (a premium, a mark, a quote, a future): SPX is below 10,000; past
+# 1,000,000 a price is a typo (1e308 once loaded as an entry price and overflowed the
+# credit to inf). Strikes and levels are held to each other instead (sanity.py).
+MAX_POINTS = 1_000_000
+
+# The years a date or date-time may name: a snapshot, an expiry, a fill. Outside them a date
+# is a typo (9999-12-31 for 2026-12-31), and near the calendar's end a time zone or the
+# three-year expiry horizon overflows.
+YEARS = (1900, 2999)
+
+# Smile slope and curvature of iv in k = ln(K/F): markets show skews of -3..+3 and
+# curvatures under 50; beyond these bounds the vol overflows before any check can name it.
+MAX_SKEW = 100.0
+MAX_SMILE = 10_000.0
 
 # Keys an OSI symbol (``occ``) replaces: a leg or quote gives one or the other.
 OCC_REPLACES = ("root", "type", "strike", "expiry")
@@ -67,8 +84,9 @@ LEG_FIELDS = (
         "root",
         "string",
         '"SPX" (AM-settled monthly), "SPXW" (PM-settled) for SPX legs, default "SPXW"; '
-        '"VIX" or "VIXW" for VIX legs, default "VIX".',
-        choices=("SPX", "SPXW", "VIX", "VIXW"),
+        '"VIX" or "VIXW" for VIX legs, default "VIX"; a VIX future "VIX" (VX, $1,000 a '
+        'point) or "VXM" (the Mini VIX future, $100 a point).',
+        choices=("SPX", "SPXW", "VIX", "VIXW", "VXM"),
     ),
     Field(
         "type",
@@ -95,6 +113,7 @@ LEG_FIELDS = (
         "always >= 0. Required.",
         required=True,
         ge=0,
+        lt=MAX_POINTS,
     ),
     Field(
         "iv",
@@ -116,6 +135,7 @@ LEG_FIELDS = (
         "number",
         "Optional, layer legs only: VIX when the layer went on (for the unwind rule).",
         gt=0,
+        lt=MAX_POINTS,
     ),
     Field(
         "opened",
@@ -135,6 +155,7 @@ LEG_FIELDS = (
         "With closed: the price per index point the leg was closed at (at expiry, its "
         "settlement value), >= 0.",
         ge=0,
+        lt=MAX_POINTS,
     ),
     Field(
         "mark",
@@ -142,6 +163,7 @@ LEG_FIELDS = (
         "Optional: the broker's mark per index point (from an import), priced as a quote "
         "when it is of the market snapshot's day, >= 0.",
         ge=0,
+        lt=MAX_POINTS,
     ),
     Field(
         "mark_time",
@@ -164,8 +186,10 @@ POSITION_FIELDS = (
         "credit",
         "number",
         "Opening credit per unit in points, at most the widest wing. Default: the net entry "
-        "premium of the opening legs (short entry prices minus long entry prices).",
+        "premium of the opening legs (short entry prices minus long entry prices), at "
+        "least the exchange's minimum tick (SPX 0.05).",
         gt=0,
+        lt=MAX_POINTS,
     ),
     Field(
         "legs",
@@ -191,6 +215,7 @@ FUTURE_FIELDS = (
         "Future price in VIX points, within a factor 3 of spot VIX. Required.",
         required=True,
         gt=0,
+        lt=MAX_POINTS,
     ),
 )
 
@@ -205,6 +230,8 @@ SPX_VOL_FIELDS = (
         "Slope of iv in k = ln(K/F); negative for the usual put skew, e.g. -1.1. Required.",
         required=True,
         required_note="when [market.spx_vol] is given (the smile's slope, e.g. -1.1)",
+        ge=-MAX_SKEW,
+        le=MAX_SKEW,
     ),
     Field(
         "smile",
@@ -212,6 +239,8 @@ SPX_VOL_FIELDS = (
         "Curvature of iv in k, e.g. 2.5. Required.",
         required=True,
         required_note="when [market.spx_vol] is given (the smile's curvature, e.g. 2.5)",
+        ge=-MAX_SMILE,
+        le=MAX_SMILE,
     ),
 )
 VIX_VOL_FIELDS = (
@@ -224,8 +253,14 @@ VIX_VOL_FIELDS = (
         gt=0,
         lt=10,
     ),
-    Field("skew", "number", "Slope of iv in k = ln(K/F); positive for VIX calls. Default 0."),
-    Field("smile", "number", "Curvature of iv in k. Default 0."),
+    Field(
+        "skew",
+        "number",
+        "Slope of iv in k = ln(K/F); positive for VIX calls. Default 0.",
+        ge=-MAX_SKEW,
+        le=MAX_SKEW,
+    ),
+    Field("smile", "number", "Curvature of iv in k. Default 0.", ge=-MAX_SMILE, le=MAX_SMILE),
 )
 
 QUOTE_FIELDS = (
@@ -240,8 +275,22 @@ QUOTE_FIELDS = (
     Field("type", "string", '"put" or "call". Case-insensitive.', choices=("put", "call")),
     Field("strike", "number", "Strike in index points.", gt=0),
     Field("expiry", "date", "Expiration date (TOML date), a trading day."),
-    Field("bid", "number", "Bid in points, >= 0. Required.", required=True, ge=0),
-    Field("ask", "number", "Ask in points, > 0 and >= bid. Required.", required=True, gt=0),
+    Field(
+        "bid",
+        "number",
+        "Bid in points, >= 0. Required.",
+        required=True,
+        ge=0,
+        lt=MAX_POINTS,
+    ),
+    Field(
+        "ask",
+        "number",
+        "Ask in points, > 0 and >= bid. Required.",
+        required=True,
+        gt=0,
+        lt=MAX_POINTS,
+    ),
 )
 
 SPX_SVI_FIELDS = (
@@ -335,8 +384,8 @@ MARKET_FIELDS = (
         "number",
         "Risk-free rate, continuously compounded, annual decimal (4.2% is 0.042). Required.",
         required=True,
-        ge=-0.05,
-        le=0.2,
+        ge=CARRY_BOUNDS[0],
+        le=CARRY_BOUNDS[1],
         hint="(4.2% is written 0.042)",
     ),
     Field(
@@ -344,8 +393,8 @@ MARKET_FIELDS = (
         "number",
         "SPX dividend yield, continuous, annual decimal (1.3% is 0.013). Required.",
         required=True,
-        ge=-0.05,
-        le=0.2,
+        ge=CARRY_BOUNDS[0],
+        le=CARRY_BOUNDS[1],
         hint="(1.3% is written 0.013)",
     ),
     Field(

@@ -70,6 +70,12 @@ def read_toml(path: str | Path) -> dict:
         ) from None
     try:
         return tomllib.loads(text)
+    except RecursionError:  # tomllib recurses per level of [ and {: 500 deep exhausts it
+        raise InputError(
+            "TOML nested too deep (arrays or inline tables hundreds of levels inside each "
+            "other): not a position, market or rules file",
+            source,
+        ) from None
     except tomllib.TOMLDecodeError as e:
         message, line = _toml_error(str(e), text)
         key, hint = "", ""

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.schema import FILE_FIELDS, OCC_REPLACES, Field
+from alvh_cli.inputs.schema import FILE_FIELDS, MAX_POINTS, OCC_REPLACES, YEARS, Field
 from alvh_cli.inputs.show import show, show_num
-from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi
+from alvh_cli.model.contracts import DEFAULT_ROOT, ROOT_UNDERLYING, parse_osi, root_problem
 
 _MARKET_FIELD = next(f for f in FILE_FIELDS if f.name == "market")
 
@@ -136,11 +136,9 @@ def _leg(lv: dict, source: str, key: str) -> dict:
         typ = lv["type"]
         expiry = lv["expiry"]
         root = lv.get("root", DEFAULT_ROOT[underlying])
-        if ROOT_UNDERLYING[root] != underlying:
-            allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
-            raise InputError(
-                f"must be {allowed} for {underlying} legs, got {root!r}", source, f"{key}.root"
-            )
+        problem = root_problem(root, underlying, typ)
+        if problem is not None:
+            raise InputError(problem, source, f"{key}.root")
         if typ == "future":
             if underlying != "VIX":
                 raise InputError(
@@ -293,15 +291,26 @@ def check_value(value: object, f: Field, source: str, key: str) -> object:
                 f"must be a date (YYYY-MM-DD), got a date-time {show(value)}", source, key
             )
         if isinstance(value, date):
-            return value
+            return _check_year(value, source, key)
         raise InputError(_want("a date (YYYY-MM-DD)", value), source, key)
     if kind == "instant":
         if isinstance(value, date):  # datetime is a date too
-            return value
+            return _check_year(value, source, key)
         raise InputError(
             _want("a date or date-time (2026-11-24T15:45:00-05:00)", value), source, key
         )
     raise AssertionError(f"unknown field kind {kind!r}")  # pragma: no cover
+
+
+def _check_year(value: date, source: str, key: str) -> date:
+    """A date or date-time within ``YEARS``: outside them it is a typo, and near the ends
+    of the calendar (9999-12-31) a time zone or a three-year horizon would overflow."""
+    low, high = YEARS
+    if not low <= value.year <= high:
+        raise InputError(
+            f"must be in the years {low} to {high} (a typo?), got {show(value)}", source, key
+        )
+    return value
 
 
 def _check_string(value: object, f: Field, source: str, key: str) -> str:
@@ -332,7 +341,9 @@ def _check_number(value: object, f: Field, source: str, key: str) -> float | int
         raise InputError("must not be 0 (signed contracts: + long, - short)", source, key)
     if not _within(value, f):
         hint = f" {f.hint}" if f.hint else ""
-        raise InputError(f"must be {_bounds_text(f)}{hint}, got {show(value)}", source, key)
+        if f.lt == MAX_POINTS and value >= MAX_POINTS:
+            hint = " (points: a price that large is a typo)"
+        raise InputError(f"must be {_bounds_text(f, value)}{hint}, got {show(value)}", source, key)
     return value if f.kind == "integer" else float(value)
 
 
@@ -345,12 +356,16 @@ def _within(x: float, f: Field) -> bool:
     )
 
 
-def _bounds_text(f: Field) -> str:
+def _bounds_text(f: Field, value: float) -> str:
+    """The field's bounds as a message says them; the typo guard ``MAX_POINTS`` only when
+    ``value`` is past it (a negative price is told its lower bound alone)."""
     if f.ge is not None and f.le is not None:
         return f"between {show_num(f.ge)} and {show_num(f.le)}"
+    lt = f.lt if f.lt != MAX_POINTS or value >= MAX_POINTS else None
+    gt, ge = (f.gt, f.ge) if lt is None or lt != MAX_POINTS else (None, None)
     parts = [
         f"{op} {show_num(b)}"
-        for op, b in ((">", f.gt), (">=", f.ge), ("<", f.lt), ("<=", f.le))
+        for op, b in ((">", gt), (">=", ge), ("<", lt), ("<=", f.le))
         if b is not None
     ]
     return " and ".join(parts)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -211,22 +211,43 @@ def _with_retry(step):
             time.sleep(0.05)
 
 
-def _inspect(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
-    """(application_id, user_version, table names), read together in one snapshot."""
+def _inspect(conn: sqlite3.Connection) -> tuple[int, int, dict[str, set[str]]]:
+    """(application_id, user_version, each table's column names), read together in one
+    snapshot."""
     conn.execute("BEGIN")  # deferred: a consistent read while another process creates the file
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]  # fails on non-SQLite
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = {n: _columns(conn, n) for n in names if n != "sqlite_sequence"}
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")
-    tables.discard("sqlite_sequence")
     return app_id, version, tables
 
 
-def _refuse_foreign(state: tuple[int, int, set[str]], where: str) -> None:
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    quoted = table.replace('"', '""')
+    return {r[1] for r in conn.execute(f'PRAGMA table_info("{quoted}")')}
+
+
+def _schema_columns() -> dict[str, set[str]]:
+    """Each table of :data:`SCHEMA` with its column names, as SQLite reads the schema."""
+    with closing(sqlite3.connect(":memory:")) as mem:
+        mem.executescript(SCHEMA)
+        return {n: _columns(mem, n) for n in TABLES[SCHEMA_VERSION]}
+
+
+def _refuse_foreign(state: tuple[int, int, dict[str, set[str]]], where: str) -> None:
+    """Refuse another application's SQLite file (its application_id, or tables without
+    ours), and a journal of a newer schema than this alvh's."""
     app_id, version, tables = state
+    if app_id not in (0, APPLICATION_ID):
+        raise InputError(
+            f"an SQLite database of another application (application_id {app_id:#x}), not an "
+            "alvh journal",
+            where,
+        )
     if tables and app_id != APPLICATION_ID:
         names = ", ".join(sorted(tables))
         raise InputError(f"an SQLite database but not an alvh journal (tables: {names})", where)
@@ -239,22 +260,23 @@ def _refuse_foreign(state: tuple[int, int, set[str]], where: str) -> None:
 
 
 def _check_or_create(conn: sqlite3.Connection, where: str, readonly: bool) -> bool:
-    """Refuse foreign or newer files; create the schema when writing. False: nothing to read."""
+    """Refuse foreign, damaged or newer files; create the schema when writing (only in a
+    new, empty database). False: nothing to read."""
     state = _inspect(conn)
     _refuse_foreign(state, where)
-    _, version, tables = state
-    _refuse_damaged(version, tables, where)
+    app_id, version, tables = state
+    _refuse_damaged(app_id, version, tables, where)
     if readonly:
-        return TABLES[1] <= tables
+        return TABLES[1] <= set(tables)
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    if TABLES[SCHEMA_VERSION] <= tables and version == SCHEMA_VERSION:
+    if TABLES[SCHEMA_VERSION] <= set(tables) and version == SCHEMA_VERSION:
         return True
     with transaction(conn):
         # Another process may have created (or claimed) the file since the first look.
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        _refuse_foreign((app_id, 0, names - {"sqlite_sequence"}), where)
+        _refuse_foreign((app_id, 0, dict.fromkeys(names - {"sqlite_sequence"})), where)
         for statement in filter(str.strip, SCHEMA.split(";")):
             conn.execute(statement)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -262,13 +284,14 @@ def _check_or_create(conn: sqlite3.Connection, where: str, readonly: bool) -> bo
     return True
 
 
-def _refuse_damaged(version: int, tables: set[str], where: str) -> None:
-    """A journal of ours (a schema version set) that lost a table is damaged: recreating
-    the table would lose the history silently (``--changes`` would call every position
-    new). An older version's journal gains the newer tables when it is written."""
-    if version < 1:
-        return
-    missing = sorted(TABLES[min(version, SCHEMA_VERSION)] - tables)
+def _refuse_damaged(app_id: int, version: int, tables: dict[str, set[str]], where: str) -> None:
+    """A journal of ours (its application_id or a schema version set) that lost a table, or
+    whose table lost a column, is damaged: recreating the table would lose the history
+    silently (``--changes`` would call every position new). An older version's journal
+    gains the newer tables when it is written."""
+    if version < 1 and app_id != APPLICATION_ID:
+        return  # a new, empty database: the schema is created in it
+    missing = sorted(TABLES[min(max(version, 1), SCHEMA_VERSION)] - set(tables))
     if missing:
         raise InputError(
             f"the journal is damaged: its {', '.join(missing)} table"
@@ -276,6 +299,15 @@ def _refuse_damaged(version: int, tables: set[str], where: str) -> None:
             "give another journal path)",
             where,
         )
+    for name, expected in _schema_columns().items():
+        lost = sorted(expected - tables.get(name, expected))
+        if lost:
+            raise InputError(
+                f"the journal's {name} table is not alvh's: it has no {', '.join(lost)} "
+                f"column{'s' * (len(lost) > 1)} (restore it from a backup, or give another "
+                "journal path)",
+                where,
+            )
 
 
 @contextmanager

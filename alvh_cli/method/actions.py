@@ -65,9 +65,10 @@ class Alternative:
     figures: RiskFigures
     cost: float = dollars()  # trading cost: half-spreads and fees, > 0
     cash: float = dollars()  # net premium at the assumed fills: > 0 received, < 0 paid
-    eligible: bool = True  # passes the EV and tail/spread tests
+    eligible: bool = True  # meets the trader's CVaR limit (always, without one)
     why_not: str = ""
     trades: tuple[TradeLeg, ...] = ()
+    objective: float = dollars(default=0.0)  # EV + γ·CVaR: what the choice maximises
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Recommendation:
     fees); ``cash`` the net premium at the assumed fills (> 0 received). ``before``
     and ``after`` are the position's scenario figures without and with the
     change; ``alternatives`` what else was evaluated (Layer 3).
+    ``objective_before`` and ``objective_after`` are what the decision maximises
+    (:mod:`alvh_cli.method.decision`) of ``before`` and ``after``.
     ``attention`` marks a decision a trader must see even when it is to hold
     (Layer 3, or past the 2x stop). ``orders`` are the trades as a broker takes them
     (:func:`alvh_cli.method.orders.with_orders`: netted against the position's legs,
@@ -96,22 +99,32 @@ class Recommendation:
     attention: bool = False
     budget_limited: bool = False
     orders: tuple[Order, ...] = ()
+    objective_before: float | None = dollars(default=None)  # EV + γ·CVaR of before / after
+    objective_after: float | None = dollars(default=None)
+    preference: str = ""  # the objective and limit the alternatives were weighed by
 
 
 @dataclass(frozen=True)
 class HedgeDetail:
-    """The VIX call spread of an ``open_hedge`` (or the spread a ``trim_hedge``/``roll``
-    trades): per spread in points, counts in spreads, money in dollars."""
+    """The hedge an ``open_hedge`` buys: a VIX call spread, a VIX call alone, or a long VIX
+    future (VX or VXM). Per unit in points, counts in units, money in dollars.
+
+    ``debit`` is the premium per unit at the assumed fill (a future: its price there);
+    ``budget_cost`` what the whole order charges to the hedge budget (premium and fees; a
+    future: its roll-down to spot while held, and its fees and half-spread)."""
 
     expiry: date
-    long_strike: float
-    short_strike: float
+    long_strike: float | None  # None for a future
+    short_strike: float | None  # None for a call alone or a future
     quantity: int
     debit: float = points()
     price_source: str = "model"  # "natural" | "model"
     stress_gain: float = dollars(default=0.0)  # net, at the old stress point
     stress_loss: float = dollars(default=0.0)  # the condor's, at the old stress point
     coverage: float = field(default=0.0, metadata={"unit": "ratio"})
+    instrument: str = "vix_call_spread"  # | "vix_call" | "vix_future"
+    root: str = "VIX"  # a future: "VIX" (VX, $1,000 a point) or "VXM" ($100)
+    budget_cost: float = dollars(default=0.0)
 
 
 @dataclass(frozen=True)

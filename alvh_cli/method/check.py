@@ -5,16 +5,19 @@ returns a :class:`PositionCheck` per position: its figures over the scenario
 set and typed recommendations (:mod:`alvh_cli.method.actions`). Nothing here
 reads a file or knows a command-line option.
 
-Order of the rules, first match wins per position:
+The layer rules say what is weighed; the trader's preference chooses
+(:mod:`alvh_cli.method.decision`: the best EV + γ·CVaR within the CVaR limit):
 
-1. profit take (mark ≤ 1 − ``profit_take``): close the condor and its hedges;
-2. hedges on: the unwind when volatility has contracted, else a hedge worth
-   ``hedge_take_profit`` × its cost is partly sold, a hedge near its expiry
-   is rolled;
-3. Layer 3 (mark ≥ ``layer3_multiple``, spot through a short strike, or a
-   short |delta| ≥ ``layer3_short_delta``), or the call side tested at a
-   layer: the alternatives of :mod:`alvh_cli.method.layer3`;
-4. Layers 1–2 on the put side: VIX call spreads by :mod:`alvh_cli.method.hedges`.
+1. profit take (mark ≤ 1 − ``profit_take``): close the condor and its hedges (the
+   trader's exit rule, shared with the stops in a backtest);
+2. hedges on (:mod:`alvh_cli.method.hedges_on`): the unwind when volatility has
+   contracted, else the trim of a hedge worth ``hedge_take_profit`` × its cost, the
+   roll of a hedge near its expiry — each only when it beats holding;
+3. at a layer (from ``adjust_from_layer`` on the put side, from layer 1 on the call
+   side): the Layer 3 alternatives of :mod:`alvh_cli.method.layer3` (hold, closes,
+   conversions, rolls, in part or whole), and on the put side at Layers 1–2 the VIX
+   hedge program of :mod:`alvh_cli.method.hedges` beside them: one choice among all
+   (:mod:`alvh_cli.method.recommend`).
 
 A position at Layer 3 or past the 2x stop always gets an explicit decision
 and counts as needing attention, even when the decision is to hold.
@@ -22,32 +25,25 @@ and counts as needing attention, even when the decision is to hold.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from alvh_cli.method.actions import (
     Action,
-    Convert,
-    HedgeDetail,
-    OpenHedge,
     Recommendation,
-    Roll,
-    TradeLeg,
 )
+from alvh_cli.method.decision import Preference
+from alvh_cli.method.hedges_on import judged, monetise, roll_hedges, take_profit, unwind
+from alvh_cli.method.recommend import hedge_wins, layer3_decision, open_hedges
 from alvh_cli.method.regime import Regime
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
 from alvh_cli.method.scenarios import MIN_WINDOWS, RiskFigures
 from alvh_cli.method.stress import quiet_side, stress_target, tested_side
 from alvh_cli.model.closes import History, embedded_history
-from alvh_cli.model.domain import Leg, Position
+from alvh_cli.model.domain import Position
 from alvh_cli.model.exchange import is_business_day
-from alvh_cli.model.expirations import vix_expirations
-from alvh_cli.model.legs import value_legs
 from alvh_cli.model.rules import Rules
 from alvh_cli.model.timing import dte
 from alvh_cli.model.valuation import PositionValues
@@ -163,10 +159,6 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
     return layer, why
 
 
-def _days(n: int) -> str:
-    return f"{n} day{'s' * (n != 1)}"
-
-
 def trading_days_until(start: date, end: date) -> int:
     n, day = 0, start
     while day < end:
@@ -175,7 +167,7 @@ def trading_days_until(start: date, end: date) -> int:
     return n
 
 
-class Engine:
+class ScenarioSets:
     """Scenario sets shared by the positions of one check (one per market and horizon).
 
     The historical scenarios come from ``history`` up to each market's date; when
@@ -235,8 +227,8 @@ def check_values(
 ) -> CheckResult:
     """Check valued positions; ``regimes`` one per position."""
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
-    engine = Engine(history)
-    rows = [check_position(pv, r, engine) for pv, r in zip(values, regimes, strict=True)]
+    scenario_sets = ScenarioSets(history)
+    rows = [check_position(pv, r, scenario_sets) for pv, r in zip(values, regimes, strict=True)]
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
@@ -246,7 +238,7 @@ def check_values(
 def check_position(
     pv: PositionValues,
     regime: Regime | None = None,
-    engine: Engine | None = None,
+    scenario_sets: ScenarioSets | None = None,
     *,
     force_layer: int | None = None,
     vix_expiries: tuple[date, ...] | None = None,
@@ -261,17 +253,17 @@ def check_position(
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
     decide (a backtest's quiet days)."""
     pc = _check_position(
-        pv, regime, engine, force_layer=force_layer, vix_expiries=vix_expiries,
+        pv, regime, scenario_sets, force_layer=force_layer, vix_expiries=vix_expiries,
         integral=integral, figures=figures,
     )  # fmt: skip
     return _held(pc, pv)
 
 
-def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, figures):
+def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures):
     """:func:`check_position`'s decision (long: the rules in their order of precedence,
     each a few lines, read best in one place)."""
     regime = regime or Regime()
-    engine = engine or Engine()
+    scenario_sets = scenario_sets or ScenarioSets()
     p, market, rules = pv.position, pv.market, pv.rules
     if p.is_closed:
         return _closed(pv, regime)
@@ -280,7 +272,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
     if not figures and layer == 0 and not p.hedges and force_layer is None:
         return _quiet(pv, regime, side, why)
     level, stress_how = stress_target(p, market, rules, side)
-    ev = engine.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    ev = scenario_sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
     scen = ev.scenarios
     if scen.n_hist < MIN_WINDOWS:
         return _blind(pv, regime, side, layer, why, scen)
@@ -295,6 +287,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
 
     deployed = max(p.hedge_layers, default=0)
     t1 = thresholds(rules, regime)[0]
+    pref = Preference.from_rules(rules, p.credit_dollars, p.units)
     if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
         attention = False
@@ -302,40 +295,43 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
         target = force_layer or layer
         sizing_due = target in (1, 2) and side == "put" and deployed < target
         if p.hedges and pv.open_multiple < t1 * rules.unwind_fraction:
-            recs += unwind(pv, ev, t1 * rules.unwind_fraction, before)
+            recs += judged(unwind(pv, ev, t1 * rules.unwind_fraction, before), pref)
         elif p.hedges and not sizing_due:
             # a layer being added needs the hedges on: no profit taken on them that day
-            recs += monetise(pv, ev, before, integral=integral)
-            recs += roll_hedges(pv, ev, before)
-        if force_layer is None and (layer == 3 or (side == "call" and layer >= 1)):
+            recs += judged(monetise(pv, ev, before, integral=integral), pref)
+            recs += judged(roll_hedges(pv, ev, before), pref)
+        weigh = layer >= (1 if side == "call" else rules.adjust_from_layer)
+        if force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
             l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
-            decision = layer3_decision(l3, layer, why, side, attention, p)
+        hedging = target in (1, 2) and (side == "put" or force_layer is not None)
+        if hedging and (deployed < target or force_layer is not None):
+            from alvh_cli.method import hedges as hedges_mod
+
+            expiries = vix_expiries or hedges_mod.candidate_expiries(
+                market, p.expiry, hedges_mod.earliest_expiry(ev)
+            )
+            plan = hedges_mod.plan(
+                ev, p, held, before, pv.values.price, target, expiries, stress_col,
+                integral=integral, preference=pref,
+            )  # fmt: skip
+        if l3 is not None and not hedge_wins(plan, l3, pref):
+            decision = layer3_decision(l3, layer, why, side, attention, p, plan)
             # closing everything makes the hedges' own orders moot
             recs = [decision] if decision.action == Action.CLOSE_POSITION else [*recs, decision]
-        elif target in (1, 2) and (side == "put" or force_layer is not None):
-            if deployed >= target and force_layer is None:
-                recs.append(
-                    Recommendation(
-                        Action.HOLD,
-                        f"{why}; layer {deployed} already on",
-                        layer,
-                        before=before,
-                        attention=attention,
-                    )  # fmt: skip
-                )
-            else:
-                from alvh_cli.method import hedges as hedges_mod
-
-                expiries = vix_expiries or hedges_mod.candidate_expiries(
-                    market, p.expiry, (market.asof + timedelta(days=1)).date()
-                )
-                plan = hedges_mod.plan(
-                    ev, p, held, before, pv.values.price, target, expiries, stress_col,
-                    integral=integral,
+        elif plan is not None:
+            recs += open_hedges(plan, ev, why, attention, pref)
+        elif hedging:
+            recs.append(
+                Recommendation(
+                    Action.HOLD,
+                    f"{why}; layer {deployed} already on",
+                    layer,
+                    before=before,
+                    attention=attention,
                 )  # fmt: skip
-                recs += open_hedges(plan, ev, why, attention)
+            )
         elif not recs:
             recs.append(Recommendation(Action.HOLD, why, layer or None, before=before))
     if not recs:
@@ -348,8 +344,7 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
                 reason=f"{recs[0].reason}; past the 2x stop (mark {pv.mark_multiple:.2f}x): "
                 "alvh holds, the figures say why",
             )
-    # a method sized in fractions of a contract (a backtest) has no orders to send
-    recs = _with_orders(recs, p) if integral else tuple(recs)
+    recs = _with_orders([_scored(r, pref) for r in recs], p)
     return PositionCheck(
         p,
         p.expiry,
@@ -384,6 +379,16 @@ def _check_position(pv, regime, engine, *, force_layer, vix_expiries, integral, 
                 strict=True,
             )
         ),
+    )
+
+
+def _scored(r: Recommendation, pref: Preference) -> Recommendation:
+    """``r`` with the objective of its figures before and after."""
+    if r.before is None:
+        return r
+    after = r.after if r.after is not None else r.before
+    return replace(
+        r, objective_before=pref.objective(r.before), objective_after=pref.objective(after)
     )
 
 
@@ -451,8 +456,10 @@ def _closed(pv: PositionValues, regime: Regime) -> PositionCheck:
 
 def _with_orders(recs, p: Position) -> tuple[Recommendation, ...]:
     """Each recommendation with the orders of its trades (the order code is loaded only
-    where a recommendation trades)."""
-    if not any(r.trades for r in recs):
+    where a recommendation trades; a method sized in fractions has no orders to send)."""
+    if not any(r.trades for r in recs) or any(
+        not float(t.quantity).is_integer() for r in recs for t in r.trades
+    ):
         return tuple(recs)
     from alvh_cli.method.orders import with_orders
 
@@ -480,419 +487,3 @@ def _blind(pv, regime, side, layer, why, scen) -> PositionCheck:
         pv.greeks["total"], pv.pnl, trad,
         None, scen.source, (rec,), attention,
     )  # fmt: skip
-
-
-# ------------------------------------------------------------------ layer 3
-
-
-def layer3_decision(
-    l3: layer3_mod.Layer3, layer: int, why: str, side: str, attention: bool, p: Position
-) -> Recommendation:
-    """The chosen alternative as a recommendation, the others beside it."""
-    alt = l3.alternatives[l3.chosen]
-    hold = l3.alternatives[0]
-    others = len(l3.alternatives) - 1
-    if alt.action == Action.HOLD:
-        if layer < 3:
-            reason = f"{why}; call side tested: no adjustment beats holding over the scenarios"
-        else:
-            reason = (
-                f"{why}; layer 3: holding is the best of {others + 1} alternatives "
-                f"(CVaR {hold.figures.cvar:,.0f}, EV {hold.figures.ev:,.0f})"
-            )
-        return Recommendation(
-            Action.HOLD, reason, layer, before=hold.figures, after=hold.figures,
-            alternatives=l3.alternatives, attention=attention,
-        )  # fmt: skip
-    gain = alt.figures.cvar - hold.figures.cvar
-    reason = (
-        f"{why}; {alt.name}: CVaR {hold.figures.cvar:,.0f} → {alt.figures.cvar:,.0f} "
-        f"({gain:+,.0f}), EV {hold.figures.ev:,.0f} → {alt.figures.ev:,.0f}, "
-        f"best of {others + 1}"
-    )
-    common = dict(
-        reason=reason,
-        layer=3,
-        trades=alt.trades,
-        trading_cost=alt.cost,
-        cash=alt.cash,
-        before=hold.figures,
-        after=alt.figures,
-        alternatives=l3.alternatives,
-        attention=attention,
-    )
-    if alt.action == Action.CONVERT:
-        first = alt.trades[0].leg
-        return Convert(
-            Action.CONVERT,
-            instrument="conversion" if side == "put" else "reversal",
-            strike=float(first.strike),
-            expiry=first.expiry,
-            root=first.root,
-            quantity=abs(alt.trades[0].quantity),
-            parity_edge=l3.parity_edge,
-            **common,
-        )
-    if alt.action == Action.ROLL:
-        old = [t.leg for t in alt.trades if not t.opening]
-        new = [t.leg for t in alt.trades if t.opening]
-        return Roll(
-            Action.ROLL,
-            what=f"{side} vertical",
-            from_expiry=old[0].expiry,
-            to_expiry=new[0].expiry,
-            from_strikes=tuple(sorted(g.strike for g in old)),
-            to_strikes=tuple(sorted(g.strike for g in new)),
-            quantity=abs(alt.trades[0].quantity),
-            **common,
-        )
-    return Recommendation(alt.action, **common)
-
-
-# ------------------------------------------------------------------ layers 1-2
-
-
-def open_hedges(
-    plan: hedges_mod.HedgePlan, ev: Evaluator, why: str, attention: bool
-) -> list[Recommendation]:
-    if not plan.chosen:
-        return [
-            Recommendation(
-                Action.HOLD,
-                f"{why}; {plan.note}",
-                plan.layer,
-                before=plan.before,
-                after=plan.before,
-                attention=attention,
-            )  # fmt: skip
-        ]
-    costs = Costs.from_rules(ev.rules)
-    out: list[Recommendation] = []
-    for k, (spread, n) in enumerate(plan.chosen):
-        count = int(round(n)) if float(n).is_integer() else n
-        legs = [
-            Leg("VIX", "VIX", "call", spread.long_strike, spread.expiry, 1, 0.0, layer=plan.layer),
-            Leg(
-                "VIX", "VIX", "call", spread.short_strike, spread.expiry, -1, 0.0, layer=plan.layer
-            ),
-        ]
-        model = value_legs(ev.market, legs).price
-        trades = trade(ev.market, legs, [count, -count], model, costs, True) if count > 0 else ()
-        stress_loss = plan.stress_loss
-        gains = sum(s.stress_gain * c for s, c in plan.chosen)
-        coverage = gains / stress_loss if stress_loss and stress_loss > 0 else math.nan
-        reason = (
-            f"{why}; CVaR {plan.before.cvar:,.0f} → {plan.after.cvar:,.0f} for "
-            f"${plan.spend:,.0f} ({(plan.after.cvar - plan.before.cvar) / plan.spend:+.2f} per $)"
-        )
-        if len(plan.chosen) > 1:
-            reason += f"; spread {k + 1} of {len(plan.chosen)}"
-        if plan.note:
-            reason += f"; {plan.note}"
-        out.append(
-            OpenHedge(
-                Action.OPEN_HEDGE,
-                reason,
-                plan.layer,
-                trades=trades,
-                trading_cost=trading_cost(trades, costs),
-                cash=cash(trades),
-                before=plan.before,
-                after=plan.after,
-                attention=attention,
-                budget_limited=plan.budget_limited,
-                hedge=HedgeDetail(
-                    spread.expiry,
-                    spread.long_strike,
-                    spread.short_strike,
-                    count,
-                    spread.debit,
-                    spread.price_source,
-                    spread.stress_gain * count,
-                    stress_loss,
-                    coverage,
-                ),
-                spend_limit=plan.limit,
-            )
-        )
-    return out
-
-
-# ------------------------------------------------------------------ hedges on
-
-
-def _layer_legs(pv: PositionValues, layer: int) -> list[tuple[int, Leg]]:
-    return [(i, g) for i, g in enumerate(pv.legs) if g.layer == layer]
-
-
-def _close(pv, ev, items, fraction_units=None) -> tuple[TradeLeg, ...]:
-    costs = Costs.from_rules(ev.rules)
-    legs = [g for _, g in items]
-    qty = [-g.quantity for g in legs] if fraction_units is None else fraction_units
-    return trade(ev.market, legs, qty, [float(pv.values.price[i]) for i, _ in items], costs, False)
-
-
-def _after_removing(pv, ev, leg_pnl_rows, remove_qty: dict[int, int], cost: float, before):
-    """Figures of the position with ``remove_qty`` contracts of some legs closed."""
-    legs, today = [], []
-    pnl = np.zeros(ev.scenarios.n)
-    for i, g in enumerate(pv.legs):
-        q = g.quantity + remove_qty.get(i, 0)
-        if q == 0:
-            continue
-        legs.append(replace(g, quantity=q))
-        today.append(float(pv.values.price[i]))
-        pnl += leg_pnl_rows[i] * (q / g.quantity)
-    return ev.figures(pnl - cost, legs, today, cost)
-
-
-def unwind(pv, ev, threshold: float, before: RiskFigures) -> list[Recommendation]:
-    p, market = pv.position, pv.market
-    rows = ev.pnl(pv.legs, pv.values)
-    out: list[Recommendation] = []
-    for layer in p.hedge_layers:
-        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
-        recorded = [g.entry_vix for _, g in items if g.entry_vix is not None]
-        entry_vix = min(recorded) if recorded else None
-        if entry_vix is not None and market.vix > entry_vix:
-            out.append(
-                Recommendation(
-                    Action.HOLD,
-                    f"mark {pv.mark_multiple:.2f}x < {threshold:.4g}x but VIX {market.vix:g} > "
-                    f"layer {layer} entry {entry_vix:g}: keep the hedge",
-                    layer,
-                    before=before,
-                )
-            )
-            continue
-        trades = _close(pv, ev, items)
-        costs = Costs.from_rules(ev.rules)
-        cost = trading_cost(trades, costs)
-        vix_note = (
-            f"VIX {market.vix:g} <= entry {entry_vix:g}"
-            if entry_vix is not None
-            else "entry_vix not recorded, VIX test skipped"
-        )
-        after = _after_removing(pv, ev, rows, {i: -g.quantity for i, g in items}, cost, before)
-        out.append(
-            Recommendation(
-                Action.CLOSE_HEDGE,
-                f"unwind: mark {pv.mark_multiple:.2f}x < {threshold:.4g}x, {vix_note}",
-                layer,
-                trades=trades,
-                trading_cost=cost,
-                cash=cash(trades),
-                before=before,
-                after=after,
-            )
-        )
-    return out
-
-
-def monetise(pv, ev, before: RiskFigures, *, integral: bool = True) -> list[Recommendation]:
-    """A VIX layer worth ``hedge_take_profit`` × its cost: sell enough to get the cost back —
-    whole spreads (rounded up), or with ``integral=False`` the exact fraction of the layer
-    whose sale recovers the cost."""
-    rules = pv.rules
-    costs = Costs.from_rules(rules)
-    rows = None
-    out: list[Recommendation] = []
-    for layer in pv.position.hedge_layers:
-        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX"]
-        if not items:
-            continue
-        paid = sum(g.entry_price * g.quantity * g.multiplier for _, g in items)
-        sale = _close(pv, ev, items)
-        worth = cash(sale) - costs.fee * sum(abs(t.quantity) for t in sale)
-        if paid <= 0 or worth < rules.hedge_take_profit * paid:
-            continue
-        if integral:
-            unit = math.gcd(*(abs(g.quantity) for _, g in items))
-            per_unit = worth / unit
-            sell = min(unit, math.ceil(paid / per_unit - 1e-9))
-            ratio = [g.quantity // unit for _, g in items]
-        else:  # the layer as one block: sell the share paid / worth of every leg
-            unit, sell = 1, min(1.0, paid / worth)
-            ratio = [g.quantity for _, g in items]
-        trades = _close(pv, ev, items, [-r * sell for r in ratio])
-        cost = trading_cost(trades, costs)
-        if rows is None:
-            rows = ev.pnl(pv.legs, pv.values)
-        remove = {i: -r * sell for (i, _), r in zip(items, ratio, strict=True)}
-        out.append(
-            Recommendation(
-                Action.TRIM_HEDGE,
-                f"layer {layer} worth ${worth:,.0f}, {worth / paid:.1f}x its ${paid:,.0f} cost "
-                f"(>= {rules.hedge_take_profit:g}x): sell {_amount(sell)} of {unit} to recover "
-                "the cost, the rest rides",
-                layer,
-                trades=trades,
-                trading_cost=cost,
-                cash=cash(trades),
-                before=before,
-                after=_after_removing(pv, ev, rows, remove, cost, before),
-            )
-        )
-    return out
-
-
-def roll_hedges(pv, ev, before: RiskFigures) -> list[Recommendation]:
-    """A VIX layer within ``hedge_roll_days`` of its expiry while the condor runs past it:
-    roll it to the first VIX expiry at or after the condor's (same strikes)."""
-    p, market, rules = pv.position, pv.market, pv.rules
-    today = market.asof.date()
-    costs = Costs.from_rules(rules)
-    out: list[Recommendation] = []
-    for layer in p.hedge_layers:
-        items = [(i, g) for i, g in _layer_legs(pv, layer) if g.underlying == "VIX" and g.is_option]
-        if not items:
-            continue
-        expiry = min(g.expiry for _, g in items)
-        if (expiry - today).days > rules.hedge_roll_days or p.expiry <= expiry:
-            continue
-        later = [e for e in vix_expirations(p.expiry, p.expiry + timedelta(days=40))]
-        listed = sorted(f.expiry for f in market.vix_futures)
-        later = [e for e in later if listed and listed[0] <= e <= listed[-1]]
-        if not later:
-            out.append(
-                Recommendation(
-                    Action.HOLD,
-                    f"layer {layer} expires {expiry}, before the condor: no VIX future listed "
-                    f"at or after {p.expiry} to roll it to",
-                    layer,
-                    before=before,
-                )
-            )
-            continue
-        new = [replace(g, expiry=later[0], entry_price=0.0, key="") for _, g in items]
-        closes = _close(pv, ev, items)
-        model = value_legs(market, new).price
-        opens = trade(market, new, [g.quantity for g in new], model, costs, True)
-        trades = closes + opens
-        out.append(
-            Roll(
-                Action.ROLL,
-                f"layer {layer} expires {expiry}, {_days((expiry - today).days)} away "
-                f"(<= {rules.hedge_roll_days}), the condor on to {p.expiry}: roll it to "
-                f"{later[0]}",
-                layer,
-                trades=trades,
-                trading_cost=trading_cost(trades, costs),
-                cash=cash(trades),
-                before=before,
-                what=f"hedge layer {layer}",
-                from_expiry=expiry,
-                to_expiry=later[0],
-                from_strikes=tuple(sorted(g.strike for _, g in items)),
-                to_strikes=tuple(sorted(g.strike for g in new)),
-                quantity=_block(g.quantity for _, g in items),
-            )
-        )
-    return out
-
-
-def _block(quantities) -> int | float:
-    """The size of a layer in spreads: the gcd of its legs' contracts, or the largest leg
-    when they are fractions (a method sized without rounding)."""
-    qs = [abs(q) for q in quantities]
-    return math.gcd(*(int(q) for q in qs)) if all(float(q).is_integer() for q in qs) else max(qs)
-
-
-def _amount(x) -> str:
-    return f"{x:g}" if float(x).is_integer() else f"{x:.3f}"
-
-
-def take_profit(pv, ev, before: RiskFigures) -> Recommendation:
-    p = pv.position
-    trades = _close(pv, ev, list(enumerate(pv.legs)))
-    costs = Costs.from_rules(pv.rules)
-    cost = trading_cost(trades, costs)
-    flat = np.full(ev.scenarios.n, -cost)
-    return Recommendation(
-        Action.TAKE_PROFIT,
-        f"mark {pv.mark_multiple:.2f}x <= {1 - pv.rules.profit_take:.2f}x: "
-        f"{1 - pv.mark_multiple:.0%} of the credit captured on the condor"
-        + (" (its hedges close with it)" if p.hedges else ""),
-        None,
-        trades=trades,
-        trading_cost=cost,
-        cash=cash(trades),
-        before=before,
-        after=ev.figures(flat, [], [], cost),
-    )
-
-
-# ------------------------------------------------------------------ size-hedge
-
-
-def size_hedges(
-    loaded: Sequence,
-    regimes: Sequence[Regime] | None = None,
-    *,
-    history: History | None = None,
-    position: str | None = None,
-    layer: int | None = None,
-    spx_move: float | None = None,
-    vix_expiry: date | None = None,
-) -> list[PositionCheck]:
-    """The check of each position (or of ``position``) with the working of its hedge layer.
-
-    ``layer`` sizes that layer whatever today's mark calls for; ``spx_move`` moves the
-    old stress rung; ``vix_expiry`` replaces the candidate VIX expiries. Without them
-    the result is exactly what ``check`` decides. The caller checks its options
-    (``size_hedge_problem``); an unknown ``position`` gives an empty list.
-    """
-    from alvh_cli.model.valuation import value_book
-
-    regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
-    per_position = [r for lf, r in zip(loaded, regimes, strict=True) for _ in lf.file.positions]
-    values = value_book(loaded)
-    pairs = list(zip(values, per_position, strict=True))
-    if position is not None:
-        pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
-    engine = Engine(history)
-    out = []
-    for pv, regime in pairs:
-        if spx_move is not None:
-            pv = replace(pv, rules=replace(pv.rules, stress_spx_move=spx_move))
-        out.append(
-            check_position(
-                pv,
-                regime,
-                engine,
-                force_layer=layer,
-                vix_expiries=(vix_expiry,) if vix_expiry else None,
-            )
-        )
-    return out
-
-
-def size_hedge_problem(
-    loaded: Sequence,
-    position: str | None,
-    spx_move: float | None,
-    vix_expiry: date | None,
-) -> tuple[str, str] | None:
-    """(option, message) when a size-hedge option cannot be honoured, else None. The
-    options are named by their role ("position", "spx_move", "vix_expiry"); the
-    command line maps them to its flags."""
-    from alvh_cli.model.expirations import vix_expiration
-
-    if spx_move is not None and not (-0.9 <= spx_move <= 0.9 and spx_move != 0):
-        return "spx_move", (
-            f"must be a non-zero fraction between -0.9 and 0.9 (e.g. -0.05), got {spx_move:g}"
-        )
-    if vix_expiry is not None:
-        listed = vix_expiration(vix_expiry.year, vix_expiry.month)
-        if vix_expiry != listed:
-            return "vix_expiry", (
-                f"{vix_expiry} is not a VIX expiration (the {vix_expiry:%B %Y} one is {listed})"
-            )
-        for lf in loaded:
-            if vix_expiry <= lf.market.asof.date():
-                return "vix_expiry", f"{vix_expiry} is not after asof {lf.market.asof.date()}"
-    if position is not None:
-        ids = [p.id for lf in loaded for p in lf.file.positions]
-        if position not in ids:
-            return "position", f"no position '{position}' (positions: {', '.join(ids)})"
-    return None

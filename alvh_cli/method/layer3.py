@@ -5,18 +5,17 @@ Evaluated, with their trading cost (assumed fills and fees):
 * hold;
 * conversion (put side: buy n puts, sell n calls at the short put strike) or
   reversal (call side, the mirror), n = 1..the short contracts on that side;
-* close the tested vertical;
-* roll the tested vertical out in time (the time-shift): same width, on the
-  first listed Friday expiry at least ``roll_min_days`` after the condor's
-  (and the two after), on the root that lists it (an SPX vertical rolled off
-  the monthly expiry becomes SPXW), short strike back at ``roll_delta``; the nearest
-  expiry that rolls for a credit, else the one with the least debit;
-* close the whole position (condor and hedges).
+* close the tested vertical, on k = 1..N of its N lots;
+* roll the tested vertical out in time: the whole vertical, same width, to each
+  of the next ``ROLL_EXPIRIES`` listed Friday expiries at least ``roll_min_days``
+  after its own (on the root that lists it: an SPX vertical rolled off the
+  monthly expiry becomes SPXW), at its own strikes and at the strikes whose
+  short has the ``roll_delta`` the condor was sold at; a move to other strikes
+  for a debit is named for what it is, a close and a new sale;
+* close the position (condor and hedges), or k of its N lots (the SPX legs).
 
-The choice: the alternative with the smallest tail loss (highest CVaR as a
-P&L) among those whose expected value is not worse than holding by more
-than their trading cost (and ``layer3_ev_slack`` of it, the model's noise),
-never one that raises both the tail loss and the spread of outcomes.
+The choice is the trader's preference (:mod:`alvh_cli.method.decision`): the best
+EV + γ·CVaR within the CVaR limit, hold on a tie.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from alvh_cli.method.actions import Action, Alternative, TradeLeg
+from alvh_cli.method.decision import Preference
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
 from alvh_cli.model.contracts import listing_root
 from alvh_cli.model.domain import Leg, Market, Position
@@ -48,12 +48,42 @@ class Layer3:
     alternatives: tuple[Alternative, ...]
     chosen: int
     parity_edge: float | None  # C − P − e^(−rT)(F − K) from quote mids at the short strike
+    preference: Preference | None = None
 
 
 def tested_vertical(position: Position, side: str, spot: float) -> tuple[Leg, Leg | None] | None:
     """The tested side's vertical held (its short and wing; the wing None when the short is
     alone), or None when no short of that side is held."""
     return position.vertical(side, spot) if side in ("put", "call") else None
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The position as held, over the scenarios: its legs, today's prices and P&L rows."""
+
+    legs: list[Leg]
+    today: np.ndarray
+    leg_pnl: np.ndarray
+
+    @property
+    def pnl(self) -> np.ndarray:
+        return self.leg_pnl.sum(axis=0)
+
+    def reduced(self, ev: Evaluator, share: dict[int, float], cost: float, added=None):
+        """Figures with ``share`` of some legs closed (index → share of the leg), plus
+        ``added`` (legs, prices today, P&L per scenario), less ``cost``."""
+        legs, today = [], []
+        pnl = -cost + (added[2] if added is not None else 0.0)
+        for i, g in enumerate(self.legs):
+            keep = 1.0 - share.get(i, 0.0)
+            pnl = pnl + keep * self.leg_pnl[i]
+            if keep > 1e-12:
+                legs.append(replace(g, quantity=g.quantity * keep))
+                today.append(float(self.today[i]))
+        if added is not None:
+            legs += list(added[0])
+            today += list(added[1])
+        return ev.figures(np.broadcast_to(pnl, (ev.scenarios.n,)), legs, today, cost)
 
 
 def evaluate(
@@ -68,166 +98,162 @@ def evaluate(
     """Every alternative for ``side`` over ``ev``'s scenarios. ``values`` and ``leg_pnl``
     (legs × scenarios, dollars) are the position's legs as held, in order.
 
-    Conversions are tried for n = 1..N whole contracts of the N not yet converted, or
-    with ``integral=False`` for n = N·j/10, j = 1..10: tenths of the tested side, the
-    choices the whole-contract method has at ten contracts, at any size."""
+    Partial alternatives are tried for k = 1..N of N whole contracts, or with
+    ``integral=False`` for k = N·j/10, j = 1..10: tenths, the choices the whole-contract
+    method has at ten contracts, at any size."""
     rules, market = ev.rules, ev.market
-    costs = Costs.from_rules(rules)
-    legs = list(position.legs)
-    today = values.price
-    held = leg_pnl.sum(axis=0)
+    pref = Preference.from_rules(rules, position.credit_dollars, position.units)
+    held = _Held(list(position.legs), values.price, leg_pnl)
     alts: list[Alternative] = [
-        Alternative("hold", Action.HOLD, ev.figures(held, legs, today, 0.0), 0.0, 0.0)
+        Alternative("hold", Action.HOLD, ev.figures(held.pnl, held.legs, held.today, 0.0), 0.0, 0.0)
     ]
     pair = tested_vertical(position, side, market.spx)
     if pair is not None:
-        alts += _vertical_alternatives(ev, position, values, leg_pnl, side, pair, integral)
-    alts.append(_close_all(ev, legs, today, held, costs))
-    alts = judge(alts, rules.layer3_ev_slack)
-    chosen = max(
-        (i for i, a in enumerate(alts) if a.eligible),
-        key=lambda i: (alts[i].figures.cvar, -i == 0),
-        default=0,
-    )
-    # a tie in tail loss goes to the cheaper trade, hold first
-    best = alts[chosen].figures.cvar
-    ties = [i for i, a in enumerate(alts) if a.eligible and a.figures.cvar >= best - 1e-6]
-    chosen = min(ties, key=lambda i: alts[i].cost)
+        alts += _conversions(ev, position, held, side, pair[0], integral)
+        alts += _close_vertical(ev, held, side, pair, integral)
+        if pair[1] is not None:
+            alts += _rolls(ev, held, side, pair)
+    alts += _close_lots(ev, position, held, integral)
+    chosen = pref.choose([a.figures for a in alts])
+    best = alts[chosen].figures
+    alts = [
+        replace(
+            a,
+            eligible=pref.meets(a.figures),
+            why_not=pref.why_not(a.figures, best),
+            objective=pref.objective(a.figures),
+        )
+        for a in alts
+    ]
     edge = parity_edge(market, pair[0]) if pair is not None else None
-    return Layer3(tuple(alts), chosen, edge)
+    return Layer3(tuple(alts), chosen, edge, pref)
 
 
-def _close_all(ev: Evaluator, legs, today, held, costs: Costs) -> Alternative:
-    """Close everything held (condor and hedges)."""
-    all_trades = trade(ev.market, legs, [-g.quantity for g in legs], today, costs, False)
-    all_cost = trading_cost(all_trades, costs)
-    return Alternative(
-        "close position",
-        Action.CLOSE_POSITION,
-        ev.figures(np.full_like(held, -all_cost), [], [], all_cost),
-        all_cost,
-        cash(all_trades),
-        trades=all_trades,
-    )
+def _sizes(units: float, integral: bool) -> list:
+    """k of ``units``: 1..units whole contracts, or tenths of the size."""
+    if units <= 1e-9:
+        return []
+    if integral:
+        return list(range(1, int(round(units)) + 1))
+    return [units * j / TENTHS for j in range(1, TENTHS + 1)]
 
 
-def _vertical_alternatives(ev, position, values, leg_pnl, side, pair, integral) -> list:
-    """Conversions or reversals on the tested short, closing the tested vertical, and
-    rolling it out in time."""
-    rules, market = ev.rules, ev.market
-    costs = Costs.from_rules(rules)
-    legs = list(position.legs)
-    today = values.price
-    held = leg_pnl.sum(axis=0)
-    short, long_ = pair
-    units = abs(short.quantity)
-    alts: list[Alternative] = []
+def _of(k, units) -> str:
+    """ "1 of 3" lots, or a share of a method sized in fractions."""
+    if isinstance(k, int):
+        return "" if k == units else f" {k} of {units}"
+    return "" if abs(k - units) < 1e-9 else f" {k / units:.0%}"
 
-    # conversions / reversals on the tested short strike
+
+def _conversions(ev, position, held: _Held, side: str, short: Leg, integral) -> list:
+    """n conversions (put side) or reversals (call side) at the tested short strike."""
+    market = ev.market
+    costs = Costs.from_rules(ev.rules)
     buy, sell = ("put", "call") if side == "put" else ("call", "put")
     syn = [
         Leg("SPX", short.root, buy, short.strike, short.expiry, 1, 0.0, layer=3),
         Leg("SPX", short.root, sell, short.strike, short.expiry, -1, 0.0, layer=3),
     ]
     syn_values = value_legs(market, syn)
-    roll = roll_vertical(ev, short, long_, side, costs)
-    if roll is None:
-        syn_pnl = ev.pnl(syn, syn_values).sum(axis=0)  # one synthetic, per scenario
-    else:
-        both = ev.pnl([*syn, *roll[0]], _join(syn_values, roll[1]))
-        syn_pnl, roll_pnl = both[:2].sum(axis=0), both[2:].sum(axis=0)
+    syn_pnl = ev.pnl(syn, syn_values).sum(axis=0)  # one synthetic, per scenario
     already = sum(
         g.quantity
         for g in position.layer_legs
         if g.layer == 3 and g.type == buy and (g.expiry, g.strike) == (short.expiry, short.strike)
     )
     name = "conversion" if side == "put" else "reversal"
-    left = units - max(already, 0)
-    sizes = range(1, left + 1) if integral else [left * j / TENTHS for j in range(1, TENTHS + 1)]
-    for n in sizes if left > 1e-9 else ():
+    left = abs(short.quantity) - max(already, 0)
+    out = []
+    for n in _sizes(left, integral):
         trades = trade(market, syn, [n, -n], syn_values.price, costs, True)
         cost = trading_cost(trades, costs)
-        after_legs = [*legs, *(replace(g, quantity=g.quantity * n) for g in syn)]
-        fig = ev.figures(held + n * syn_pnl - cost, after_legs, [*today, *syn_values.price], cost)
+        added = ([replace(g, quantity=g.quantity * n) for g in syn], syn_values.price, n * syn_pnl)
         label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
-        alts.append(Alternative(label, Action.CONVERT, fig, cost, cash(trades), trades=trades))
+        fig = held.reduced(ev, {}, cost, added)
+        out.append(Alternative(label, Action.CONVERT, fig, cost, cash(trades), trades=trades))
+    return out
 
-    # close the tested vertical (its short alone when it has no wing)
-    pair_legs = [g for g in (short, long_) if g is not None]
-    idx = [legs.index(g) for g in pair_legs]
-    close_trades = trade(
-        market, pair_legs, [-g.quantity for g in pair_legs], today[idx], costs, False
-    )
-    close_cost = trading_cost(close_trades, costs)
-    rest = [g for i, g in enumerate(legs) if i not in idx]
-    rest_today = [v for i, v in enumerate(today) if i not in idx]
-    rest_pnl = held - leg_pnl[idx].sum(axis=0)
-    alts.append(
-        Alternative(
-            f"close {side} vertical",
-            Action.CLOSE_VERTICAL,
-            ev.figures(rest_pnl - close_cost, rest, rest_today, close_cost),
-            close_cost,
-            cash(close_trades),
-            trades=close_trades,
-        )
-    )
 
-    # roll the tested vertical out in time
-    if roll is not None and long_ is not None:
-        new_legs, new_values, open_trades = roll
-        trades = close_trades + open_trades
+def _close_vertical(ev, held: _Held, side: str, pair, integral) -> list:
+    """Close the tested vertical (its short alone when it has no wing) on k of its lots."""
+    costs = Costs.from_rules(ev.rules)
+    legs = [g for g in pair if g is not None]
+    idx = [held.legs.index(g) for g in legs]
+    units = abs(pair[0].quantity)
+    out = []
+    for k in _sizes(units, integral):
+        share = k / units
+        qty = [_part(-g.quantity, share, integral) for g in legs]
+        trades = trade(ev.market, legs, qty, held.today[idx], costs, False)
         cost = trading_cost(trades, costs)
-        new_pnl = roll_pnl
-        k_s, k_l = new_legs[0].strike, new_legs[1].strike
-        alts.append(
-            Alternative(
-                f"roll {side} vertical to {new_legs[0].expiry} {min(k_s, k_l):g}/{max(k_s, k_l):g}",
-                Action.ROLL,
-                ev.figures(
-                    rest_pnl + new_pnl - cost,
-                    [*rest, *new_legs],
-                    [*rest_today, *new_values.price],
-                    cost,
-                ),
-                cost,
-                cash(trades),
-                trades=trades,
-            )
+        fig = held.reduced(
+            ev, {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}, cost
         )
-
-    return alts
-
-
-def _join(a: LegValues, b: LegValues) -> LegValues:
-    parts = {}
-    for name, value in vars(a).items():
-        other = getattr(b, name)
-        if isinstance(value, np.ndarray):
-            parts[name] = np.concatenate([value, other])
-        elif isinstance(value, tuple):
-            parts[name] = value + other
-        else:
-            parts[name] = value
-    return type(a)(**parts)
+        name = f"close {side} vertical{_of(k, units)}"
+        out.append(Alternative(name, Action.CLOSE_VERTICAL, fig, cost, cash(trades), trades=trades))
+    return out
 
 
-def judge(alts: list[Alternative], slack: float) -> list[Alternative]:
-    """Mark each alternative eligible or not against hold (``alts[0]``)."""
-    hold = alts[0].figures
-    out = [alts[0]]
-    for a in alts[1:]:
-        f = a.figures
-        allowed = hold.ev - a.cost * (1.0 + slack)
-        why = ""
-        if f.ev < allowed - 1e-9:
-            why = (
-                f"EV {f.ev:,.0f} is worse than hold's {hold.ev:,.0f} by more than its "
-                f"trading cost {a.cost:,.0f}"
-            )
-        elif f.cvar < hold.cvar - 1e-9 and f.sd > hold.sd + 1e-9:
-            why = "raises both the tail loss and the spread of outcomes"
-        out.append(replace(a, eligible=not why, why_not=why))
+def _part(quantity, share: float, integral: bool):
+    """``share`` of a leg's ``quantity`` (signed): whole contracts, rounded, when integral."""
+    q = quantity * share
+    return int(round(q)) if integral else q
+
+
+def _close_lots(ev, position: Position, held: _Held, integral) -> list:
+    """Close everything held (condor and hedges), or k of the position's N lots: that
+    share of its SPX legs, the hedges kept."""
+    costs = Costs.from_rules(ev.rules)
+    out = []
+    units = position.units
+    spx = [i for i, g in enumerate(held.legs) if g.underlying == "SPX"]
+    for k in _sizes(units, integral):
+        whole = abs(k - units) < 1e-9
+        idx = range(len(held.legs)) if whole else spx
+        legs = [held.legs[i] for i in idx]
+        qty = [-g.quantity if whole else _part(-g.quantity, k / units, integral) for g in legs]
+        if not any(qty):
+            continue
+        trades = trade(ev.market, legs, qty, held.today[list(idx)], costs, False)
+        cost = trading_cost(trades, costs)
+        share = {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}
+        name = f"close position{_of(k, units)}"
+        fig = held.reduced(ev, share, cost)
+        out.append(Alternative(name, Action.CLOSE_POSITION, fig, cost, cash(trades), trades=trades))
+    return out
+
+
+def _rolls(ev, held: _Held, side: str, pair) -> list:
+    """The tested vertical rolled whole to each expiry :func:`roll_targets` finds."""
+    costs = Costs.from_rules(ev.rules)
+    short, long_ = pair
+    idx = [held.legs.index(short), held.legs.index(long_)]
+    close = trade(ev.market, [short, long_], [-short.quantity, -long_.quantity],
+                  held.today[idx], costs, False)  # fmt: skip
+    out = []
+    targets = roll_targets(ev, short, long_, side)
+    if not targets:
+        return out
+    new = [g for t in targets for g in t]
+    values = value_legs(ev.market, new)
+    pnl = ev.pnl(new, values)
+    for j, (s_new, l_new) in enumerate(targets):
+        rows = slice(2 * j, 2 * j + 2)
+        prices = values.price[rows]
+        opens = trade(ev.market, [s_new, l_new], [s_new.quantity, l_new.quantity], prices,
+                      costs, True)  # fmt: skip
+        trades = close + opens
+        cost = trading_cost(trades, costs)
+        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0))
+        fig = held.reduced(ev, {i: 1.0 for i in idx}, cost, added)
+        net = cash(trades) / (abs(short.quantity) * short.multiplier)  # points per vertical
+        k_s, k_l = sorted((s_new.strike, l_new.strike))
+        where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
+        for_ = f"{abs(net):.2f} {'credit' if net >= 0 else 'debit'}"
+        if net < 0 and s_new.strike != short.strike:
+            continue  # not a roll but a close and a new sale, for a debit: not offered
+        name = f"roll {side}s to {where} ({for_})"
+        out.append(Alternative(name, Action.ROLL, fig, cost, cash(trades), trades=trades))
     return out
 
 
@@ -244,42 +270,31 @@ def listed_fridays(after: date, count: int) -> list[date]:
     return out
 
 
-def roll_vertical(
-    ev: Evaluator, short: Leg, long_: Leg, side: str, costs: Costs
-) -> tuple[list[Leg], LegValues, tuple[TradeLeg, ...]] | None:
-    """The rolled vertical (short leg first), its values today and its opening trades: on
-    each expiry tried, the root that lists it (:func:`alvh_cli.model.contracts.listing_root`)."""
+def roll_targets(ev: Evaluator, short: Leg, long_: Leg, side: str) -> list[tuple[Leg, Leg]]:
+    """The verticals a roll may open (short leg first), the same size and width: on each of
+    the next ``ROLL_EXPIRIES`` Fridays at least ``roll_min_days`` after the vertical's
+    expiry, on the root that lists it (:func:`alvh_cli.model.contracts.listing_root`), at
+    the vertical's own strikes and at the strikes whose short has ``roll_delta``."""
     rules, market = ev.rules, ev.market
     width = abs(short.strike - long_.strike)
-    units = abs(short.quantity)
-    pairs = []
+    out = []
     after = short.expiry + timedelta(days=int(rules.roll_min_days))
     for expiry in listed_fridays(after, ROLL_EXPIRIES):
         root = listing_root(short.root, expiry)  # an SPX (AM) vertical rolls to SPXW off-month
+        strikes = [short.strike]
         k = strike_at_delta(market, side, expiry, root, rules.roll_delta)
-        if k is None:
-            continue
-        k_long = k - width if side == "put" else k + width
-        if k_long > 0:
-            pairs.append(
-                [
-                    Leg("SPX", root, side, k, expiry, -units, 0.0),
-                    Leg("SPX", root, side, k_long, expiry, units, 0.0),
-                ]
-            )
-    if not pairs:
-        return None
-    values = value_legs(market, [g for pair in pairs for g in pair])
-    best = None
-    for j, new in enumerate(pairs):
-        prices = values.price[2 * j : 2 * j + 2]
-        opens = trade(market, new, [-units, units], prices, costs, True)
-        credit = cash(opens)
-        key = (credit < 0, -credit if credit < 0 else 0.0)  # a credit first, nearest first
-        if best is None or key < best[0]:
-            best = (key, j, new, opens)
-    _, j, new, opens = best
-    return new, _take(values, 2 * j, 2 * j + 2), opens
+        if k is not None and k != short.strike:
+            strikes.append(k)
+        for k in strikes:
+            k_long = k - width if side == "put" else k + width
+            if k_long > 0:
+                out.append(
+                    (
+                        Leg("SPX", root, side, k, expiry, short.quantity, 0.0),
+                        Leg("SPX", root, side, k_long, expiry, long_.quantity, 0.0),
+                    )
+                )
+    return out
 
 
 def _take(values: LegValues, start: int, stop: int) -> LegValues:

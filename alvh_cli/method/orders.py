@@ -1,11 +1,11 @@
 """Order tickets: every recommendation as orders a broker accepts.
 
 A recommendation says what to trade; a ticket says how to enter it: one order
-per venue (SPX options, VIX options, each VIX future), each leg with its action
-(BTO/STO/BTC/STC), its contracts and its OSI symbol, the leg quantities reduced
-to a ratio times an order quantity, and one limit price per order, on the
-product's tick (:mod:`alvh_cli.model.contracts`), named "debit" or "credit" and
-never signed.
+per venue (SPX options, VIX options, each VIX future on CFE: VX or VXM), each
+leg with its action (BTO/STO/BTC/STC), its contracts and its OSI symbol, the leg
+quantities reduced to a ratio times an order quantity, and one limit price per
+order, on the product's tick (:mod:`alvh_cli.model.contracts`), named "debit" or
+"credit" and never signed.
 
 - **Complex orders**: Cboe, *Complex Order Handling*
   (markets.cboe.com/us/options/trading/complex_orders): electronic handling for
@@ -146,13 +146,16 @@ class Order:
 
     @property
     def multiplier(self) -> float:
-        """Dollars per point per unit: 100 for options, 1000 for a VIX future."""
+        """Dollars per point per unit: 100 for options, 1000 for a VIX future (100 for VXM)."""
         g = self.legs[0]
-        return multiplier(g.underlying, g.type)
+        return multiplier(g.underlying, g.type, g.root)
 
     @property
     def cost(self) -> float:
-        """Dollars paid at the limit (negative when received): ± limit × quantity × multiplier."""
+        """Dollars paid at the limit (negative when received): ± limit × quantity × multiplier;
+        0 for a future, which is entered at its price and pays no premium."""
+        if self.legs[0].type == "future":
+            return 0.0
         sign = 1.0 if self.price_effect == "debit" else -1.0
         return sign * self.limit * self.quantity * self.multiplier
 
@@ -236,9 +239,10 @@ def net_trades(trades: Iterable[Trade], held: Iterable[Leg] = ()) -> list[Trade]
 
 def _venue(t: Trade) -> tuple:
     """Trades sharing a venue key can be one order: SPX options (SPX and SPXW together),
-    VIX options, or one VIX future (futures trade on CFE, each an order of its own)."""
+    VIX options, or one VIX future, VX or VXM (futures trade on CFE, each an order of its
+    own)."""
     if t.type == "future":
-        return ("VX", t.expiry)
+        return (product_of(t.root, t.type), t.expiry)
     return (product_of(t.root, t.type),)
 
 
@@ -300,7 +304,7 @@ def _order(trades: list[Trade], note: str) -> Order:
     )
     model_value = model_net if effect == "debit" else -model_net
     complex_ = len(legs) > 1
-    product = "VX" if trades[0].type == "future" else trades[0].root
+    product = product_of(trades[0].root, trades[0].type)
     limit, tick = tick_round(value, product, effect, complex_)
     notes = [note] if note else []
     ratios = [g.ratio for g in legs]

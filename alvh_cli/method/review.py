@@ -121,7 +121,7 @@ def book_totals(rows: Sequence[ReviewRow]) -> BookTotals:
     budget = sum(r.hedge_budget for r in rows)
     spent = sum(r.hedge_spent for r in rows)
     proposed = sum(
-        sum(o.cost for o in rec.orders)
+        _budget_cost(rec)
         for r in rows
         for rec in r.check.recommendations
         if rec.action == Action.OPEN_HEDGE
@@ -138,6 +138,15 @@ def book_totals(rows: Sequence[ReviewRow]) -> BookTotals:
         hedge_remaining=budget - spent,
         hedge_budget_used=spent / budget if budget > 0 else None,
     )
+
+
+def _budget_cost(rec) -> float:
+    """What an ``open_hedge`` charges to the hedge budget: its orders' cost at their limits,
+    or for a future (no premium) its roll-down and friction."""
+    hedge = getattr(rec, "hedge", None)
+    if hedge is not None and hedge.instrument == "vix_future":
+        return hedge.budget_cost
+    return sum(o.cost for o in rec.orders)
 
 
 def review_checks(checked: CheckResult, loaded: Sequence[LoadedFile]) -> Review:

@@ -87,8 +87,11 @@ def trading_cost(trades: Sequence[TradeLeg], costs: Costs) -> float:
 
 
 def cash(trades: Sequence[TradeLeg]) -> float:
-    """Net premium at the fills, dollars: > 0 received, < 0 paid (fees excluded)."""
-    return float(sum(-t.price * t.quantity * t.leg.multiplier for t in trades))
+    """Net premium at the fills, dollars: > 0 received, < 0 paid (fees excluded). A future
+    has no premium: it is entered at its price and settled daily, so it adds nothing."""
+    return float(
+        sum(-t.price * t.quantity * t.leg.multiplier for t in trades if t.leg.type != "future")
+    )
 
 
 @dataclass
@@ -142,7 +145,8 @@ class Evaluator:
         """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
         if values is None:
             values = value_legs(self.market, legs)
-        moves = (self.rules.vix_term_kappa, self.rules.vix_vol_power)
+        r = self.rules
+        moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
         key = tuple(
             (_leg_key(g), -1.0 if np.isnan(v) else float(v))
             for g, v in zip(legs, values.vol, strict=True)

@@ -113,6 +113,7 @@ def pnl_at(
     vix_beta: float,
     kappa: float,
     vix_vol_power: float,
+    atm_per_vix: float = 1.0,
 ) -> np.ndarray:
     """Dollar P&L of ``legs`` from their entry prices at each SPX level, at ``when``:
     ``Σ (V(S, when) − entry_price)·quantity·multiplier`` (see the module docstring)."""
@@ -123,7 +124,7 @@ def pnl_at(
     horizon = max(year_fraction(market.asof, when), 0.0)
     vix = ladder_vix(market.vix, levels / market.spx - 1.0, vix_beta)
     grid = ScenarioSet(market.spx, market.vix, 0, horizon, levels, vix, len(levels), (), "grid")
-    prices = revalue(legs, base, market, grid, kappa, vix_vol_power)
+    prices = revalue(legs, base, market, grid, kappa, vix_vol_power, atm_per_vix)
     entry = np.array([g.entry_price for g in legs], dtype=float)
     scale = np.array([g.quantity * g.multiplier for g in legs], dtype=float)
     return ((prices - entry[:, None]) * scale[:, None]).sum(axis=0)
@@ -202,6 +203,7 @@ def risk_graph(
         "vix_beta": rules.vix_beta,
         "kappa": rules.vix_term_kappa,
         "vix_vol_power": rules.vix_vol_power,
+        "atm_per_vix": rules.spx_atm_per_vix,
     }
     curves = []
     for label, when in moments:

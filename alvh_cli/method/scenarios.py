@@ -242,12 +242,14 @@ def revalue(
     scenarios: ScenarioSet,
     kappa: float,
     vix_vol_power: float,
+    atm_per_vix: float = 1.0,
 ) -> np.ndarray:
     """Each leg's price per unit at the horizon in each scenario: (legs, scenarios) points.
 
     ``base`` is ``legs`` valued today in ``market``. A leg settling within the
     horizon is worth its intrinsic value at the scenario's level (SPX) or
-    future (VIX). ``kappa`` and ``vix_vol_power`` are the rules of the same names.
+    future (VIX). ``kappa``, ``vix_vol_power`` and ``atm_per_vix`` are the rules
+    ``vix_term_kappa``, ``vix_vol_power`` and ``spx_atm_per_vix``.
     """
     n_legs, n = len(legs), scenarios.n
     out = np.empty((n_legs, n))
@@ -272,7 +274,8 @@ def revalue(
         fwd = s * np.exp((market.rate - market.dividend_yield) * t)
         k = np.log(strike[spx, None] / fwd)
         sm = market.spx_vol
-        atm = np.maximum(sm.atm + (scenarios.vix - scenarios.vix0) / 100.0, VOL_FLOOR)[None, :]
+        move = atm_per_vix * (scenarios.vix - scenarios.vix0) / 100.0
+        atm = np.maximum(sm.atm + move, VOL_FLOOR)[None, :]
         vol = np.maximum(atm + sm.skew_at(t) * k + sm.smile * k * k, VOL_FLOOR)
         vol = np.maximum(vol + residual[spx, None], VOL_FLOOR)
         r, q = carry_rates(market, base.T[spx])
@@ -350,7 +353,7 @@ class RiskFigures:
     worst_label: str
     max_loss: float
 
-    def as_dict(self, suffix: str = "") -> dict[str, float | str]:
+    def to_dict(self, suffix: str = "") -> dict[str, float | str]:
         return {
             f"ev{suffix}": self.ev,
             f"sd{suffix}": self.sd,

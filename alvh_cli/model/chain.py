@@ -21,6 +21,14 @@ An expiry is left unfitted, with the reason, when it settles less than
 ``MIN_FIT_DAYS`` after ``asof``, when parity finds no forward, or when fewer
 than ``MIN_SVI_QUOTES`` out-of-the-money vols remain. Quotes not used are
 counted by reason in ``FittedChain.skipped``; nothing is dropped silently.
+
+Before any fit, each quote is held to the static bounds no market can break
+(:func:`quote_doubts`): a quote whose bid is above the most its option can be worth
+(an SPX call above SPX, a put above its strike) is left out, alone, of the fit and of
+the quotes, and said (one typed digit once cost its whole expiry its parity forward);
+adjacent strikes whose quotes cross — a call offered below the bid of the call above
+it, a spread bid above its width — are said, naming both, and kept: which of the two
+is wrong is not for alvh to guess. Both are in ``FittedChain.doubts``.
 """
 
 from __future__ import annotations
@@ -164,6 +172,21 @@ class UnfittedExpiry:
 
 
 @dataclass(frozen=True)
+class QuoteDoubt:
+    """Quotes of a chain that break a static no-arbitrage bound (module docstring): the
+    file's ``lines`` they sit on, what is wrong, and whether they were left out
+    (``dropped``) or kept."""
+
+    lines: tuple[int, ...]
+    message: str
+    dropped: bool
+
+
+MAX_DOUBTS = 10
+"""Crossed pairs of one chain said one by one; the rest are counted in one more doubt."""
+
+
+@dataclass(frozen=True)
 class FittedChain:
     """The fitted chain of one underlying at ``asof``.
 
@@ -185,6 +208,7 @@ class FittedChain:
     calendar: tuple[CalendarViolation, ...] = ()
     skipped: tuple[tuple[str, int], ...] = ()
     snapshot: ChainSnapshot | None = field(default=None, repr=False, compare=False)
+    doubts: tuple[QuoteDoubt, ...] = ()
 
     @functools.cached_property
     def quotes(self) -> tuple[Quote, ...]:
@@ -242,15 +266,21 @@ class FittedChain:
             raise ValueError(f"no fitted expiry for {self.underlying} in {self.source}")
 
 
-def fit_chain(chain: ChainSnapshot, asof: datetime | None = None) -> tuple[FittedChain, ...]:
+def fit_chain(
+    chain: ChainSnapshot, asof: datetime | None = None, spot: float | None = None
+) -> tuple[FittedChain, ...]:
     """Fit every expiry of ``chain`` (see the module docstring): one FittedChain per underlying.
 
     ``asof`` (aware, or New York wall time) defaults to the chain's own quote
-    time; a ValueError when neither is known.
+    time; a ValueError when neither is known. ``spot`` is SPX as the caller knows it,
+    the bound of a call's price where the file gives no underlying price.
     """
     asof = asof or chain.asof
     if asof is None:
         raise ValueError(f"{chain.source}: the chain has no quote time; pass asof")
+    doubts, impossible = quote_doubts(chain, spot)
+    if impossible.any():
+        chain = _part(chain, ~impossible)
     day0 = date(1970, 1, 1).toordinal()
     expiry_days = chain.expiry.astype("datetime64[D]").astype(np.int64) + day0
     fitted = []
@@ -285,9 +315,125 @@ def fit_chain(chain: ChainSnapshot, asof: datetime | None = None) -> tuple[Fitte
                 calendar=_calendar(expiries),
                 skipped=tuple(sorted((r, n) for r, n in skipped.items() if n)),
                 snapshot=_part(chain, on),
+                doubts=tuple(doubts.get(underlying, ())),
             )
         )
     return tuple(fitted)
+
+
+def quote_doubts(
+    chain: ChainSnapshot, spot: float | None = None
+) -> tuple[dict[str, list[QuoteDoubt]], np.ndarray]:
+    """(each underlying's doubts, the mask of quotes to leave out) for ``chain``.
+
+    Left out: a bid above the most the option can be worth — an SPX call above SPX (the
+    file's underlying mid, else ``spot``; a call on the index is worth less than the
+    index, ``C ≤ S·e^{-qT}``), any put above its strike (``P ≤ K·D``; ``D`` is under 1
+    for a positive rate, and parity refuses one over 1.1, so the bound is 1.1·K).
+    Kept but said: adjacent listed strikes of one expiry and type whose quotes cross
+    so that trading them would lock in a profit — a lower-strike call offered below the
+    higher call's bid (``C(K1) ≥ C(K2)``), a higher-strike put offered below the lower
+    put's bid, a vertical bid above its width (``C(K1) − C(K2) ≤ K2 − K1``, the put
+    spread likewise; Merton 1973's bounds, Hull ch. 11).
+
+    Over 80 lines: both bounds, per underlying, expiry and type, in one pass over the
+    sorted quotes, with the messages that name each pair's lines.
+    """
+    n = len(chain)
+    out: dict[str, list[QuoteDoubt]] = {}
+    if n == 0:
+        return out, np.zeros(0, dtype=bool)
+    days = chain.expiry.astype("datetime64[D]").astype(np.int64) + date(1970, 1, 1).toordinal()
+    spots = {}
+    for u in set(chain.underlying.tolist()):
+        prices = chain.underlying_price[chain.underlying == u]
+        prices = prices[np.isfinite(prices) & (prices > 0)]
+        spots[u] = float(np.median(prices)) if prices.size else (spot if u == "SPX" else None)
+    call_cap = np.full(n, np.inf)
+    if spots.get("SPX") is not None:
+        call_cap[chain.underlying == "SPX"] = spots["SPX"]
+    over_call = chain.is_call & (chain.bid > call_cap)
+    over_put = ~chain.is_call & (chain.bid > 1.1 * chain.strike)
+    impossible = over_call | over_put
+
+    def name(i: int) -> str:
+        kind = "call" if chain.is_call[i] else "put"
+        return f"{chain.root[i]} {date.fromordinal(int(days[i]))} {chain.strike[i]:g} {kind}"
+
+    for i in np.flatnonzero(impossible).tolist():
+        u = str(chain.underlying[i])
+        bound = f"{u} {spots[u]:.2f}" if over_call[i] else f"its strike {chain.strike[i]:g}"
+        what = "a call on the index" if over_call[i] else "a put"
+        out.setdefault(u, []).append(
+            QuoteDoubt(
+                (int(chain.line[i]),),
+                f"{name(i)}: bid {chain.bid[i]:g} is above {bound}, more than {what} can be "
+                "worth: a typo? The quote is left out of the fit and of the quotes",
+                True,
+            )
+        )
+    keep = np.flatnonzero(~impossible)
+    _, u_code = np.unique(chain.underlying[keep], return_inverse=True)
+    _, r_code = np.unique(chain.root[keep], return_inverse=True)
+    order = keep[np.lexsort((chain.strike[keep], chain.is_call[keep], days[keep], r_code, u_code))]
+    a, b = order[:-1], order[1:]
+    same = (
+        (chain.underlying[a] == chain.underlying[b])
+        & (chain.root[a] == chain.root[b])
+        & (days[a] == days[b])
+        & (chain.is_call[a] == chain.is_call[b])
+        & (chain.strike[b] > chain.strike[a])
+    )
+    width = chain.strike[b] - chain.strike[a]
+    calls = same & chain.is_call[a]
+    puts = same & ~chain.is_call[a]
+    falls = (calls & (chain.ask[a] < chain.bid[b])) | (puts & (chain.ask[b] < chain.bid[a]))
+    wide = (calls & (chain.bid[a] - chain.ask[b] > width)) | (
+        puts & (chain.bid[b] - chain.ask[a] > width)
+    )
+    crossed = np.flatnonzero(falls | wide)
+    per: dict[str, int] = {}
+    for j in crossed.tolist():
+        i, k = int(a[j]), int(b[j])
+        u = str(chain.underlying[i])
+        per[u] = per.get(u, 0) + 1
+        if per[u] > MAX_DOUBTS:
+            continue
+        kind = "call" if chain.is_call[i] else "put"
+        pair = f"{chain.root[i]} {date.fromordinal(int(days[i]))} {kind}s {chain.strike[i]:g} "
+        pair += f"and {chain.strike[k]:g}"
+        if falls[j]:
+            offered, bid = (i, k) if chain.is_call[i] else (k, i)  # the cheap one, the dear one
+            why = (
+                f"the {chain.strike[offered]:g} {kind} is offered at {chain.ask[offered]:g}, "
+                f"below the {chain.strike[bid]:g} {kind}'s bid {chain.bid[bid]:g}: a {kind} is "
+                f"worth more {'at a lower' if kind == 'call' else 'at a higher'} strike"
+            )
+        else:
+            sold, bought = (i, k) if chain.is_call[i] else (k, i)  # the spread's two legs
+            spread = chain.bid[sold] - chain.ask[bought]
+            why = (
+                f"the {kind} spread is bid {spread:.2f} over its {width[j]:g}-point width: no "
+                "vertical is worth more than its width"
+            )
+        out.setdefault(u, []).append(
+            QuoteDoubt(
+                (int(chain.line[i]), int(chain.line[k])),
+                f"{pair}: {why} — swapped or mistyped quotes? Both are kept and price their "
+                "contracts",
+                False,
+            )
+        )
+    for u, count in per.items():
+        if count > MAX_DOUBTS:
+            out[u].append(
+                QuoteDoubt(
+                    (),
+                    f"and {count - MAX_DOUBTS} more pairs of {u} quotes that cross the same way",
+                    False,
+                )  # fmt: skip
+            )
+    return out, impossible
 
 
 def _groups(root: np.ndarray, days: np.ndarray, on: np.ndarray) -> list[np.ndarray]:

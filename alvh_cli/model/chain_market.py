@@ -16,14 +16,24 @@ from datetime import datetime
 
 import numpy as np
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.model import svi
 from alvh_cli.model.chain import fit_chain
-from alvh_cli.model.domain import VOL_FLOOR, Market, Quote, Smile, SpxSurface, SviSlice
+from alvh_cli.model.domain import (
+    CARRY_BOUNDS,
+    VOL_FLOOR,
+    Market,
+    Quote,
+    Smile,
+    SpxSurface,
+    SviSlice,
+)
 from alvh_cli.model.timing import new_york_date, new_york_stamp, settlement_timestamp
 
 __all__ = [
     "NEAR_MONTH_DAYS",
+    "chain_warnings",
+    "check_carry",
     "SPOT_TOLERANCE",
     "fit_chains",
     "market_from_chains",
@@ -85,12 +95,13 @@ def surface_from_fits(expiries, spot: float, source: str, unfitted=()) -> SpxSur
     )
 
 
-def fit_chains(chains: Sequence, asof: datetime):
+def fit_chains(chains: Sequence, asof: datetime, spot: float | None = None):
     """Fit every chain snapshot (``ChainSnapshot``) at ``asof``: their FittedChains, in order.
 
     Each chain with its own quote time must be of ``asof``'s New York day; two
     chains listing one expiry (root and date) of one underlying are refused:
-    which file would price it is not for alvh to guess.
+    which file would price it is not for alvh to guess. ``spot`` (SPX, when the
+    caller knows it) bounds the calls of a chain that gives no underlying price.
     """
     day = new_york_date(asof)
     seen: dict[tuple, str] = {}
@@ -112,8 +123,43 @@ def fit_chains(chains: Sequence, asof: datetime):
                     chain.source,
                 )
             seen[(u, root, expiry)] = chain.source
-        fitted.extend(fit_chain(chain, asof))
+        fitted.extend(fit_chain(chain, asof, spot))
     return fitted
+
+
+def chain_warnings(fitted) -> list[InputWarning]:
+    """The fitted chains' doubts about their quotes (``FittedChain.doubts``), as warnings
+    naming each file and line."""
+    out = []
+    for f in fitted:
+        for d in f.doubts:
+            lines = ",".join(str(n) for n in d.lines)
+            out.append(InputWarning(d.message, f"{f.source}:{lines}" if lines else f.source))
+    return out
+
+
+def check_carry(fitted, spot: float) -> None:
+    """Refuse chains whose near-month SPX parity (:func:`near_month`) implies a rate or a
+    dividend yield outside ``CARRY_BOUNDS`` at ``spot``: ``r = −ln(D)/T``,
+    ``q = r − ln(F/S)/T``. The quotes disagree with any market then (every call 50
+    points high reads as a dividend yield of −11 %). ``alvh market`` writes these two
+    figures into its snapshot; ``--chain`` prices on the forwards they come from, so
+    both refuse the same chains."""
+    expiries = [e for f in fitted if f.underlying == "SPX" for e in f.expiries]
+    if not expiries:
+        return
+    near = near_month(expiries)
+    rate = near.rate
+    div = rate - float(np.log(near.forward / spot)) / near.T
+    low, high = CARRY_BOUNDS
+    sources = ", ".join(dict.fromkeys(f.source for f in fitted if f.underlying == "SPX"))
+    for name, value in (("rate", rate), ("dividend yield", div)):
+        if not low <= value <= high:
+            raise InputError(
+                f"parity at {near.root} {near.expiry} implies a {name} of {value:.4f}, outside "
+                f"{low:g}..{high:g}: check the chain's quotes",
+                sources,
+            )
 
 
 def _spx_surface(fitted, spot: float, spot_given: bool, spx: float | None) -> SpxSurface | None:
@@ -166,7 +212,7 @@ def with_chains(market: Market, chains: Sequence) -> Market:
     the nearest forward and the market's carry), SPX quotes with no
     fittable expiry.
     """
-    fitted = fit_chains(chains, market.asof)
+    fitted = fit_chains(chains, market.asof, market.spx)
     spot = _chain_spot(fitted, "SPX")
     given = spot is not None
     if any(f.underlying == "SPX" and f.expiries for f in fitted) and not given:
@@ -180,10 +226,12 @@ def with_chains(market: Market, chains: Sequence) -> Market:
                 sources,
             )
     surface = _spx_surface(fitted, spot if given else market.spx, given, market.spx)
+    check_carry(fitted, spot if given else market.spx)
     quotes = _merge_quotes(market.quotes, [q for f in fitted for q in f.quotes])
     warnings = market.warnings
     if surface is not None:  # the flat-smile warning: the surface prices those legs now
         warnings = tuple(w for w in warnings if getattr(w, "key", "") != "market.spx_vol")
+    warnings = (*warnings, *chain_warnings(fitted))
     return replace(
         market, spx_surface=surface or market.spx_surface, quotes=quotes, warnings=warnings
     )
@@ -257,7 +305,7 @@ def market_from_chains(
     the file's header: ``spx_from``, ``vix_from``, ``near_month`` (an
     ExpiryFit) and ``vix_near_month`` (one, or None).
     """
-    fitted = fit_chains(chains, asof)
+    fitted = fit_chains(chains, asof, spx)
     sources = ", ".join(dict.fromkeys(c.source for c in chains))
     chain_spx = _chain_spot(fitted, "SPX")
     notes: dict = {"spx_from": "{flag:spx}", "vix_from": "{flag:vix}", "vix_near_month": None}
@@ -282,17 +330,12 @@ def market_from_chains(
             spot=float(spx),
             slices=tuple(replace(s, forward=s.forward * spx / spot) for s in surface.slices),
         )
+    check_carry(fitted, spot)
     near = near_month([e for f in fitted if f.underlying == "SPX" for e in f.expiries])
     rate = near.rate
     div = rate - float(np.log(near.forward / spot)) / near.T
     notes["near_month"] = near
-    for name, value in (("rate", rate), ("dividend yield", div)):
-        if not -0.05 <= value <= 0.2:
-            raise InputError(
-                f"parity at {near.root} {near.expiry} implies a {name} of {value:.4f}, outside "
-                "-0.05..0.2: check the chain's quotes",
-                sources,
-            )
+    notes["warnings"] = chain_warnings(fitted)
     vix_fits = [e for f in fitted if f.underlying == "VIX" for e in f.expiries]
     vix_vol = None
     if vix_fits:

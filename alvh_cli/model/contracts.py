@@ -44,6 +44,15 @@ change them, so the rules sit in one table, ``_TICKS``):
   Options"), "expirations every trading day of the week", so alvh takes SPXW on any
   trading day. :func:`lists_expiry` is the rule, :func:`listing_root` the root a new
   leg takes.
+- **Mini VIX futures (VXM, CFE)**: $100 per index point, 1/10 of VX, on the same
+  expirations and the same settlement; minimum price interval 0.01 index points
+  ($1.00), spreads 0.01. Source: Cboe, *Mini VIX Futures (VXM) contract
+  specifications* (cdn.cboe.com/resources/futures/VXM_Contract_Specifications.pdf),
+  as quoted by moomoo's VXM contract page ("Minimum Fluctuation 0.01 (Index
+  point)", "Index point × 100 USD") and QuantConnect Lean PR 9400 (multiplier 100,
+  tick 0.01); the Cboe PDF itself was not read here. (The Mini VIX "VM" of 2009-2014
+  ticked in 0.05; it is delisted.) A leg names a VXM future by ``root = "VXM"``; a
+  VIX future with any other root is VX.
 - **OSI symbols**: OCC, *Options Symbology Initiative* plan, version 1.8
   (15 Aug 2008): symbol 6 characters (root, space padded on the right), year 2,
   month 2, day 2, call/put 1, strike dollars 5 and strike decimals 3: 21
@@ -57,23 +66,26 @@ import re
 from datetime import date
 
 from alvh_cli.errors import InputError
-from alvh_cli.model.domain import SPX_MULTIPLIER, VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
+from alvh_cli.model.domain import contract_multiplier
 from alvh_cli.model.exchange import is_business_day
 from alvh_cli.model.expirations import spx_monthly_expiration
 
 # Per product: (boundary, simple tick below it, simple tick at/above it, complex tick).
 # Points per contract. Every boundary lies on both of its grids, which is what lets
 # round_limit floor/ceil within one tier and still land on a valid price.
-# Roots alvh prices and their underlying; the root a leg gets when it names none.
+# Option roots alvh prices and their underlying; the root a leg gets when it names none.
 ROOT_UNDERLYING = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX"}
 DEFAULT_ROOT = {"SPX": "SPXW", "VIX": "VIX"}
+# Roots a VIX future leg may give, and its CFE product: "VIX" (the default) is VX.
+FUTURE_ROOTS = {"VIX": "VX", "VXM": "VXM"}
 
 _TICKS: dict[str, tuple[float, float, float, float]] = {
     "SPX": (3.00, 0.05, 0.10, 0.05),  # Cboe SPX/SPXW specifications
     "VIX": (3.00, 0.01, 0.05, 0.01),  # Cboe VIX tick change, 29 Nov 2022
     "VX": (math.inf, 0.05, 0.05, 0.01),  # CFE VX futures: 0.05; spreads 0.01
+    "VXM": (math.inf, 0.01, 0.01, 0.01),  # CFE Mini VIX futures: 0.01; spreads 0.01
 }
-_PRODUCT = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX", "VX": "VX"}
+_PRODUCT = {"SPX": "SPX", "SPXW": "SPX", "VIX": "VIX", "VIXW": "VIX", "VX": "VX", "VXM": "VXM"}
 _EPS_TICKS = 1e-6  # a price within a millionth of a tick of the grid is on it (float noise)
 MAX_COMPLEX_RATIO = 3  # Cboe complex order book: ratios 1:3 .. 3:1
 
@@ -109,9 +121,9 @@ def listing_root(root: str, expiry: date) -> str:
 
 def product_of(root: str, type: str = "call") -> str:
     """The tick family of a contract: "SPX" (SPX, SPXW), "VIX" (VIX, VIXW options), "VX"
-    (VIX futures, whatever the root)."""
+    (VIX futures) or "VXM" (Mini VIX futures: a future whose root is "VXM")."""
     if type == "future":
-        return "VX"
+        return FUTURE_ROOTS.get(root, "VX")
     try:
         return _PRODUCT[root]
     except KeyError:
@@ -121,9 +133,10 @@ def product_of(root: str, type: str = "call") -> str:
 def tick_size(product: str, price: float, complex: bool = False) -> float:
     """Minimum price increment in points for an order priced at ``price`` (points per unit).
 
-    ``product`` is a root ("SPX", "SPXW", "VIX", "VIXW") or "VX" for VIX
+    ``product`` is a root ("SPX", "SPXW", "VIX", "VIXW") or "VX"/"VXM" for VIX
     futures; ``complex`` is True for a multi-leg order, whose net price has its own
-    tick (SPX 0.05, VIX options 0.01, VX spreads 0.01). Sources: module docstring.
+    tick (SPX 0.05, VIX options 0.01, VX and VXM spreads 0.01). Sources: module
+    docstring.
     """
     boundary, below, above, combo = _TICKS[product_of(product)]
     if complex:
@@ -184,10 +197,28 @@ def osi_symbol(root: str, expiry: date, type: str, strike: float) -> str:
     return f"{root:<6}{expiry:%y%m%d}{'C' if type == 'call' else 'P'}{thousandths:08d}"
 
 
-def multiplier(underlying: str, type: str) -> float:
-    if underlying == "SPX":
-        return SPX_MULTIPLIER
-    return VIX_FUTURE_MULTIPLIER if type == "future" else VIX_OPTION_MULTIPLIER
+def multiplier(underlying: str, type: str, root: str = "") -> float:
+    """Dollars per point of one contract (:func:`alvh_cli.model.domain.contract_multiplier`)."""
+    return contract_multiplier(underlying, type, root)
+
+
+def root_problem(root: str, underlying: str, type: str) -> str | None:
+    """Why ``root`` cannot name a leg on ``underlying`` of ``type``; None when it can.
+
+    Option roots belong to one underlying (:data:`ROOT_UNDERLYING`); "VXM" names the
+    Mini VIX future and nothing else.
+    """
+    if type == "future" and underlying == "VIX" and root in FUTURE_ROOTS:
+        return None
+    if ROOT_UNDERLYING.get(root) == underlying:
+        return None
+    allowed = " or ".join(f'"{r}"' for r, u in ROOT_UNDERLYING.items() if u == underlying)
+    if underlying == "VIX" and root in FUTURE_ROOTS and root not in ROOT_UNDERLYING:
+        return f'"{root}" is the Mini VIX future: only for type = "future", got {type!r}'
+    if type == "future" and underlying == "VIX":
+        allowed = " or ".join(f'"{r}"' for r in FUTURE_ROOTS)
+        return f"must be {allowed} for a VIX future, got {root!r}"
+    return f"must be {allowed} for {underlying} legs, got {root!r}"
 
 
 def parse_osi(symbol: str) -> tuple[str, str, float, date]:

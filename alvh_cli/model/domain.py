@@ -13,7 +13,18 @@ from datetime import date, datetime
 
 SPX_MULTIPLIER = 100.0
 VIX_OPTION_MULTIPLIER = 100.0
-VIX_FUTURE_MULTIPLIER = 1000.0
+VIX_FUTURE_MULTIPLIER = 1000.0  # VX, the standard VIX future (root "VIX" on a leg)
+VIX_MINI_FUTURE_MULTIPLIER = 100.0  # VXM, the Mini VIX future (root "VXM")
+
+
+def contract_multiplier(underlying: str, type: str, root: str = "") -> float:
+    """Dollars per index point of one contract: SPX and VIX options 100, a VIX future 1,000
+    (VX) or 100 when its root is "VXM" (the Mini VIX future, 1/10 the size)."""
+    if underlying == "SPX":
+        return SPX_MULTIPLIER
+    if type != "future":
+        return VIX_OPTION_MULTIPLIER
+    return VIX_MINI_FUTURE_MULTIPLIER if root == "VXM" else VIX_FUTURE_MULTIPLIER
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ class Leg:
     """
 
     underlying: str  # "SPX" | "VIX"
-    root: str  # "SPX" (AM monthly) | "SPXW" (PM) | "VIX"
+    root: str  # "SPX" (AM monthly) | "SPXW" (PM) | "VIX" | "VIXW"; a future "VIX" (VX) | "VXM"
     type: str  # "put" | "call" | "future"
     strike: float | None  # None for futures
     expiry: date
@@ -53,9 +64,7 @@ class Leg:
 
     @property
     def multiplier(self) -> float:
-        if self.underlying == "SPX":
-            return SPX_MULTIPLIER
-        return VIX_FUTURE_MULTIPLIER if self.type == "future" else VIX_OPTION_MULTIPLIER
+        return contract_multiplier(self.underlying, self.type, self.root)
 
     @property
     def contract(self) -> tuple:
@@ -167,6 +176,11 @@ class Position:
         ]  # fmt: skip
         wing = min(wings, key=lambda g: abs(g.strike - short.strike), default=None)
         return short, wing
+
+    @property
+    def credit_dollars(self) -> float:
+        """The opening credit received, dollars (points × units × the SPX multiplier)."""
+        return self.credit * self.units * 100.0
 
     @functools.cached_property
     def revision(self) -> str:
@@ -291,6 +305,10 @@ SKEW_TENOR_DAYS = (1.0, 730.0)
 
 
 VOL_FLOOR = 0.01
+
+CARRY_BOUNDS = (-0.05, 0.2)
+"""The rate and dividend yield a snapshot may hold (continuous, annual decimals): outside
+them a figure is a typo (4.2 for 0.042) or quotes that disagree, not a market."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ step exactly at the money) and zero gamma and vega, with no NaN and no
 warning. Negative ``T`` or ``sigma`` give NaN.
 
 Only numpy is imported (the normal distribution comes from
-:mod:`alvh_cli.model.normal`, not scipy.special), so the module loads fast.
+:mod:`alvh_cli.model.normal` unless scipy.special is loaded already or the arrays are
+large: see ``use_normal``), so the module loads fast.
 
 Why one long module (about 660 lines): the prices, the Greeks and their inversion share
 one set of numerics (the normal distribution in use, the exact limits at expiry and zero
@@ -40,40 +41,69 @@ whose branches read best side by side.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from alvh_cli.model import normal as _numpy_normal
 
-# The normal distribution in use: numpy's own (no import cost: `alvh check` starts fast)
-# unless a long run asks for scipy's compiled loops (use_compiled_normal). Both agree to
-# a few units in the last place (tests/test_normal.py).
-_NORMAL = {"ndtr": _numpy_normal.ndtr, "ndtri": _numpy_normal.ndtri, "erfcx": _numpy_normal.erfcx}
+# The normal distribution in use. numpy's own (alvh_cli.model.normal) costs no import, so a
+# one-file `alvh check` starts fast; scipy.special's compiled loops cost ~1 µs a call where
+# numpy's take tens of µs (7x faster on the 1,000-element arrays a book prices by the
+# hundred), but importing scipy.special costs ~0.2 s once. So "auto" takes scipy's as soon
+# as scipy.special is loaded anyway (a hedge was sized, a chain fitted) or an array is
+# large enough (COMPILED_FROM elements) to pay for the import itself. Both agree to a few
+# units in the last place of N(x) (tests/test_normal.py); a price or Greek to 1e-15 of the
+# option's scale, S e^{-qT} + K e^{-rT} (tests/test_pricing.py).
+_NUMPY = {"ndtr": _numpy_normal.ndtr, "ndtri": _numpy_normal.ndtri, "erfcx": _numpy_normal.erfcx}
+_MODES = ("auto", "numpy", "compiled")
+_mode = ["auto"]
+COMPILED_FROM = 50_000
+"""Elements from which an array is priced with scipy.special's loops in "auto" mode even
+when scipy.special is not loaded yet (its import, ~0.2 s, is then a fraction of the work)."""
+
+
+def _normal(name: str, x):
+    mode = _mode[0]
+    if mode == "numpy":
+        return _NUMPY[name](x)
+    special = sys.modules.get("scipy.special")
+    if special is None and (mode == "compiled" or np.size(x) >= COMPILED_FROM):
+        from scipy import special
+    if special is None:
+        return _NUMPY[name](x)
+    return getattr(special, name)(x)
 
 
 def ndtr(x):
-    return _NORMAL["ndtr"](x)
+    return _normal("ndtr", x)
 
 
 def ndtri(p):
-    return _NORMAL["ndtri"](p)
+    return _normal("ndtri", p)
 
 
 def erfcx(x):
-    return _NORMAL["erfcx"](x)
+    return _normal("erfcx", x)
+
+
+def use_normal(mode: str) -> None:
+    """Which normal distribution prices from now on in this process: ``"auto"`` (the
+    default: scipy.special's compiled loops once scipy.special is loaded or for arrays of
+    ``COMPILED_FROM`` elements, else numpy's), ``"numpy"`` (always numpy's: no scipy import)
+    or ``"compiled"`` (always scipy's: imports it at the first call)."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    _mode[0] = mode
 
 
 def use_compiled_normal() -> None:
-    """Use scipy.special's ndtr, ndtri and erfcx from now on in this process.
+    """Use scipy.special's ndtr, ndtri and erfcx from now on in this process, whatever the
+    array (for long runs: a backtest, a sweep worker)."""
+    from scipy import special  # noqa: F401  (imported now, not in the first pricing call)
 
-    For long runs (a backtest, a sweep worker): scipy's compiled loops cost ~1 µs a call
-    where numpy's take ~100 µs on the small arrays a backtest prices by the thousand;
-    importing scipy.special costs ~0.2 s once, which a one-file check cannot afford.
-    """
-    from scipy import special
-
-    _NORMAL.update(ndtr=special.ndtr, ndtri=special.ndtri, erfcx=special.erfcx)
+    use_normal("compiled")
 
 
 __all__ = [

@@ -7,6 +7,13 @@ import numpy as np
 
 from alvh_cli.model.domain import VOL_FLOOR, Market, Smile
 
+# SPX 30-day ATM vol per VIX point (/100): the level at which the model smile's own variance
+# swap equals the VIX, as the Cboe computes it (alvh_cli.model.variance_swap.atm_ratio:
+# 0.87–0.89 at any VIX from 10 to 60; two real SPXW chains give 0.87 and 0.78). The VIX
+# carries the skew; ATM vol does not. The default ATM of a market that gives none, the
+# backtest's ATM, and how far the scenarios move ATM with the VIX.
+ATM_PER_VIX = 0.88
+
 
 def smile_vol(smile: Smile, k, T=None, atm=None) -> np.ndarray:
     """Implied vol from the smile at log-moneyness ``k = ln(K/F)``, floored at ``VOL_FLOOR``;

@@ -28,6 +28,7 @@ _SETTLEMENT_TIME = {
     "SPX": AM_SETTLEMENT,
     "VIX": AM_SETTLEMENT,
     "VIXW": AM_SETTLEMENT,
+    "VXM": AM_SETTLEMENT,  # the Mini VIX future settles on the same opening quotation as VX
     "SPXW": PM_SETTLEMENT,
 }
 
@@ -35,8 +36,8 @@ _SETTLEMENT_TIME = {
 def settlement_instant(root: str, expiry: date) -> datetime:
     """When a contract settles, as an aware New York datetime.
 
-    "SPX" (AM monthly), "VIX" and "VIXW" settle at the 09:30 open of the
-    expiry date; "SPXW" at the 16:00 close.
+    "SPX" (AM monthly), "VIX" and "VIXW" (and the "VXM" Mini VIX future) settle at the
+    09:30 open of the expiry date; "SPXW" at the 16:00 close.
     """
     try:
         at = _SETTLEMENT_TIME[root]

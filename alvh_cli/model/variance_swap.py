@@ -35,6 +35,7 @@ level, and returns it as a multiple of VIX/100. Both pure numpy.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -128,3 +129,43 @@ def atm_ratio(
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if excess(mid) > 0 else (mid, hi)
     return 0.5 * (lo + hi) / target
+
+
+@functools.lru_cache(maxsize=256)
+def atm_for_vix(vix: float, skew: float = 0.0, smile: float = 0.0) -> float:
+    """The 30-day ATM vol (decimal) of a smile with this ``skew`` and ``smile`` whose own
+    variance swap is ``vix``/100: a flat smile's ATM is the VIX itself; with a skew the
+    ATM sits below it (the default of a market file that gives the shape but no level).
+
+    Regula falsi (Illinois) on the variance swap, which is nearly linear in the ATM vol,
+    inside the bracket 0.2–2 × the VIX: a few evaluations, not a bisection's twenty, so a
+    file loads fast; to 1e-7 of a vol.
+    """
+    target = vix / 100.0
+    if skew == 0.0 and smile == 0.0:
+        return target
+
+    def excess(atm: float) -> float:
+        return smile_variance_swap(Smile(atm, skew, smile)) - target
+
+    lo, hi = 0.2 * target, 2.0 * target
+    f_lo, f_hi = excess(lo), excess(hi)
+    if f_lo > 0 or f_hi < 0:
+        raise ValueError(f"no ATM vol in [{lo:g}, {hi:g}] gives a variance swap of {target:g}")
+    side = 0
+    for _ in range(60):
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        fx = excess(x)
+        if abs(fx) < 1e-8 or hi - lo < 1e-7:
+            return x
+        if fx > 0:
+            hi, f_hi = x, fx
+            if side == 1:  # the same end twice: halve the other's weight (Illinois)
+                f_lo /= 2
+            side = 1
+        else:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi /= 2
+            side = -1
+    return atm_ratio(skew, smile, vix=vix) * target

@@ -1,6 +1,6 @@
-"""Output of ``alvh backtest``: the report (table, JSON or CSV), a sweep's and a
-walk-forward's tables, the trades CSV, and the progress bars of long runs (the plots are
-:mod:`alvh_cli.output.backtest_plots`).
+"""Output of ``alvh backtest``: the report (table, JSON or CSV), the trades CSV, and the
+progress bars of long runs (a sweep's, a walk-forward's and a frontier's tables are
+:mod:`alvh_cli.output.experiments`, the plots :mod:`alvh_cli.output.backtest_plots`).
 
 Files are written atomically. rich is imported only when used.
 """
@@ -28,8 +28,9 @@ CANNOT_TELL = (
     "historical contango and backwardation, so VIX hedge values are approximate.",
     "No early assignment or pin risk: SPX options are European and cash-settled at the "
     "close; expiry-day pin risk, margin and taxes are not modelled.",
-    "In-sample: the method's defaults and the model's choices were made while looking at "
-    "2014-2018; only --walk-forward reports figures chosen out of sample.",
+    "Mostly in-sample: the method's rules and the model's choices were made while looking "
+    "at 2014-2018 (the risk aversion on 2000-2014, by walk-forward); only --walk-forward "
+    "reports figures chosen out of sample.",
 )
 
 TRADE_COLUMNS = (
@@ -61,6 +62,7 @@ TRADE_COLUMNS = (
     "trims",
     "unwinds",
     "reached_2x",
+    "hedge_days",
     "actions",
 )
 MONEY_COLUMNS = ("fees", "spread_cost", "max_loss", "hedge_spend", "hedge_pnl")
@@ -85,8 +87,8 @@ def write_trades(result: BacktestResult, path: Path | str) -> None:
 
 def _cell(key: str, value: Any) -> Any:
     if isinstance(value, float):
-        money = key.startswith("pnl") or key in MONEY_COLUMNS
-        return round(value, 2 if money else 4)
+        cents = key.startswith("pnl") or key in MONEY_COLUMNS
+        return round(value, 2 if cents else 4)
     return value
 
 
@@ -145,6 +147,7 @@ ROWS = (  # (label, summary key, kind)
     ("half-spreads paid", "spread_cost", "money"),
     ("hedge spend (VIX layers)", "hedge_spend", "money"),
     ("VIX layers / conversions / rolls / trims / unwinds", "hedges", "counts"),
+    ("  median days a VIX hedge was held", "median_hedge_days", "days"),
     ("trades that reached 2x", "adjusted_trades", "int"),
     ("  their total P&L", "adjusted_pnl", "money"),
     ("  their mean P&L", "adjusted_mean_pnl", "money"),
@@ -155,6 +158,8 @@ def _format(kind: str, summary: dict, key: str) -> str:
     value = summary[key]
     if kind == "int":
         return str(value)
+    if kind == "days":
+        return "n/a" if value is None or math.isnan(value) else f"{value:g}"
     if kind == "pct":
         return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
     if kind == "exits":
@@ -162,10 +167,10 @@ def _format(kind: str, summary: dict, key: str) -> str:
     if kind == "counts":
         keys = ("hedges", "conversions", "rolls", "trims", "unwinds")
         return " / ".join(str(summary[k]) for k in keys)
-    return _money(value, 2 if kind == "money2" else 0)
+    return money(value, 2 if kind == "money2" else 0)
 
 
-def _money(value, digits: int = 0) -> str:
+def money(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     return f"{value:,.{digits}f}"
@@ -218,19 +223,19 @@ def summary_in_dollars(summary: dict) -> dict:
     as ``Dollars``, so JSON and CSV round them to cents."""
     out = {k: common.Dollars(v) if k in MONEY else v for k, v in summary.items()}
     if "attribution" in summary:
-        out["attribution"] = _dollars(summary["attribution"])
+        out["attribution"] = dollars(summary["attribution"])
     for key in ("fees", "spread_cost", "hedge_spend", "hedge_pnl", "adjusted_pnl"):
         if key in summary:
             out[key] = common.Dollars(summary[key])
     return out
 
 
-def _dollars(value):
+def dollars(value):
     """Every number in a nested dict/list as ``Dollars`` (a table of money)."""
     if isinstance(value, dict):
-        return {k: _dollars(v) for k, v in value.items()}
+        return {k: dollars(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_dollars(v) for v in value]
+        return [dollars(v) for v in value]
     if isinstance(value, float):
         return common.Dollars(value)
     return value
@@ -240,18 +245,18 @@ def report_in_dollars(data: dict) -> dict:
     """The report's JSON with its money as ``Dollars``: summaries, attribution, the P&L in
     each stress window, the bootstrap's estimates and bounds, the sensitivity rows."""
     data["policies"] = {p: summary_in_dollars(s) for p, s in data["policies"].items()}
-    data["attribution"] = _dollars(data["attribution"])
+    data["attribution"] = dollars(data["attribution"])
     for row in data["episodes"]:
-        row["pnl"], row["vix_layers_pnl"] = _dollars(row["pnl"]), _dollars(row["vix_layers_pnl"])
+        row["pnl"], row["vix_layers_pnl"] = dollars(row["pnl"]), dollars(row["vix_layers_pnl"])
     if "bootstrap" in data:
         for part in ("series", "contrasts"):
-            data["bootstrap"][part] = _dollars(data["bootstrap"][part])
+            data["bootstrap"][part] = dollars(data["bootstrap"][part])
     if "cost_sensitivity" in data:
-        data["cost_sensitivity"] = _dollars(data["cost_sensitivity"])
+        data["cost_sensitivity"] = dollars(data["cost_sensitivity"])
     for row in data.get("model_sensitivity", []):
         for key, value in row.items():
             if key not in ("variant", "point"):
-                row[key] = _dollars(value)
+                row[key] = dollars(value)
     return data
 
 
@@ -324,7 +329,7 @@ def _print_policies(console, report: an.BacktestReport) -> None:
         table.add_row(label, *(_format(kind, summaries[p], key) for p in policies))
     if report.cost_row:
         for m, totals in sorted(report.cost_row.items()):
-            table.add_row(f"total P&L, half-spreads x{m:g}", *(_money(totals[p]) for p in policies))
+            table.add_row(f"total P&L, half-spreads x{m:g}", *(money(totals[p]) for p in policies))
     console.print(table)
     console.print(
         "Drawdown is from the daily equity curve (open trades at the model mid). 5% CVaR: mean "
@@ -341,8 +346,8 @@ def _print_attribution(console, result: BacktestResult) -> None:
     for label, category in ATTRIBUTION_LINES:
         values = [result.summary[p].attribution[category] for p in policies]
         if category.startswith("condor") or any(abs(v) > 0.005 for v in values):
-            table.add_row(label, *(_money(v) for v in values))
-    table.add_row("total", *(_money(result.summary[p].total_pnl) for p in policies))
+            table.add_row(label, *(money(v) for v in values))
+    table.add_row("total", *(money(result.summary[p].total_pnl) for p in policies))
     console.print(table)
     console.print(
         "Each part is the fills, fees and settlements of those legs; the parts add up to the "
@@ -367,10 +372,10 @@ def _print_episodes(console, report: an.BacktestReport) -> None:
             f"{e.start} to {e.end}",
             f"{row.spx_change:+.1%}",
             f"{row.vix_high:.1f}",
-            *(_money(row.pnl[p]) for p in policies),
+            *(money(row.pnl[p]) for p in policies),
         ]
         if "alvh" in policies:
-            cells.append(_money(row.vix_layers["alvh"]))
+            cells.append(money(row.vix_layers["alvh"]))
         table.add_row(*cells)
     console.print(table)
     console.print(
@@ -399,7 +404,7 @@ def _print_bootstrap(console, report: an.BacktestReport) -> None:
         table.add_row(
             name,
             *(
-                f"{_money(ivs[s].estimate)} [{_money(ivs[s].low)}, {_money(ivs[s].high)}]"
+                f"{money(ivs[s].estimate)} [{money(ivs[s].low)}, {money(ivs[s].high)}]"
                 for s in ("total", "cvar", "max_drawdown")
             ),
         )
@@ -421,100 +426,11 @@ def _print_sensitivity(console, report: an.BacktestReport) -> None:
     for key in keys:
         table.add_column(key.replace("_", " "), justify="right")
     for label, _point, figures in report.sensitivity:
-        table.add_row(label, *(_money(figures.get(k)) for k in keys))
+        table.add_row(label, *(money(figures.get(k)) for k in keys))
     console.print(table)
-
-
-# --------------------------------------------------------------------------- sweeps
-
-
-def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
-    """One row per grid point: the swept values, each policy's total P&L, alvh's max
-    drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
-    grid, results, policies = sweep.grid, sweep.results, sweep.policies
-    money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
-    if fmt == "json":
-        return common.emit_json(
-            {"points": [{"point": p, "policies": r} for p, r in zip(grid, money, strict=True)]}
-        )
-    if fmt == "csv":
-        return common.emit_csv([{**p, **r} for p, r in zip(grid, money, strict=True)])
-    console = common.console()
-    keys = list(grid[0])
-    table = common.table(f"Sweep: {len(grid)} points, total P&L, dollars")
-    for k in keys:
-        table.add_column(k, justify="right")
-    for p in policies:
-        table.add_column(p, justify="right")
-    extra = [p for p in ("alvh", "alvh_frac") if p in policies]
-    for p in extra:
-        table.add_column(f"{p} max DD", justify="right")
-        table.add_column(f"{p} 5% CVaR", justify="right")
-    for point, r in zip(grid, results, strict=True):
-        cells = [str(point[k]) for k in keys] + [_money(r[p].total_pnl) for p in policies]
-        for p in extra:
-            cells += [_money(r[p].max_drawdown), _money(r[p].cvar_5)]
-        table.add_row(*cells)
-    console.print(table)
-    console.print(
-        "Every point is in-sample: choosing the best row and quoting its figures overstates "
-        "what it would have done. --walk-forward chooses on past windows only.",
-        highlight=False,
-    )
-
-
-def emit_walk_forward(wf: ex.WalkForward, fmt: str) -> None:
-    """Each fold: its windows, the point chosen on the train window, the test results."""
-    policies = wf.policies
-    if fmt == "json":
-        data = wf.to_dict()
-        for fold in data["folds"]:
-            fold["test_result"] = {
-                k: summary_in_dollars(v.to_dict()) for k, v in fold["test_result"].items()
-            }
-        data["pooled_test_total_pnl"] = _dollars(data["pooled_test_total_pnl"])
-        return common.emit_json(data)
-    if fmt == "csv":
-        rows = []
-        for f in wf.result.folds:
-            row = {**f.window.as_dict(), **{f"chosen.{k}": v for k, v in f.chosen.items()}}
-            row |= {"train_score": f.train_score, "test_score": f.test_score}
-            row |= {f"{p}.total_pnl": common.Dollars(f.test_result[p].total_pnl) for p in policies}
-            rows.append(row)
-        return common.emit_csv(rows)
-    console = common.console()
-    r = wf.result
-    table = common.table(
-        f"Walk-forward ({wf.train_days}-day train, {wf.test_days}-day test windows): "
-        f"test-window P&L, dollars",
-    )
-    for name in ("test window", "chosen on the train window before it", "train score"):
-        table.add_column(name)
-    for p in policies:
-        table.add_column(p, justify="right")
-    for f in r.folds:
-        table.add_row(
-            f"{f.window.test_start} to {f.window.test_end}",
-            ", ".join(f"{k}={v}" for k, v in f.chosen.items()),
-            _money(f.train_score, 2),
-            *(_money(f.test_result[p].total_pnl) for p in policies),
-        )
-    table.add_row("all test windows", "", "", *(_money(wf.pooled[p]) for p in policies))
-    console.print(table)
-    console.print(
-        f"Objective: {r.objective}. Only test-window results are shown: no figure here was "
-        "chosen on the data it is measured on. Trades open and expire within their window.",
-        highlight=False,
-    )
 
 
 # --------------------------------------------------------------------------- a run
-
-
-def emit_run(outcome: an.BacktestReport | ex.Sweep | ex.WalkForward, fmt: str) -> None:
-    """Print what a backtest command ran (``alvh_cli.app.backtest.BacktestRun.outcome``):
-    the report, the sweep or the walk-forward."""
-    _pick(outcome, emit_backtest, emit_sweep, emit_walk_forward)(outcome, fmt)
 
 
 def write_files(
@@ -529,12 +445,19 @@ def write_files(
     if plot is not None:
         from alvh_cli.output import backtest_plots as plots
 
-        draw = _pick(outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward)
+        draw = pick(
+            outcome, plots.plot_report, plots.plot_sweep, plots.plot_walk_forward,
+            plots.plot_frontier,
+        )  # fmt: skip
         draw(outcome, plot)
 
 
-def _pick(outcome, report, sweep, walk_forward):
-    """Of three functions, the one for what ran."""
+def pick(outcome, report, sweep, walk_forward, frontier):
+    """Of four functions, the one for what ran."""
+    from alvh_cli.backtest.frontier import Frontier
+
+    if isinstance(outcome, Frontier):
+        return frontier
     if isinstance(outcome, ex.WalkForward):
         return walk_forward
     return sweep if isinstance(outcome, ex.Sweep) else report

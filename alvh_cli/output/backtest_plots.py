@@ -153,6 +153,42 @@ def plot_sweep(sweep: ex.Sweep, path: Path | str) -> None:
     _save(fig, path)
 
 
+def plot_frontier(fr, path: Path | str) -> None:
+    """Total P&L against 5% CVaR per trade: the method's points joined in order of risk
+    aversion, hold and the stops as single points, each with its 95% intervals."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=100)
+
+    def bars(points, **kw):
+        xs = [p.cvar.estimate for p in points]
+        ys = [p.total.estimate for p in points]
+        xerr = [[x - p.cvar.low for x, p in zip(xs, points, strict=True)],
+                [p.cvar.high - x for x, p in zip(xs, points, strict=True)]]  # fmt: skip
+        yerr = [[y - p.total.low for y, p in zip(ys, points, strict=True)],
+                [p.total.high - y for y, p in zip(ys, points, strict=True)]]  # fmt: skip
+        ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, capsize=2, elinewidth=0.6, **kw)
+        return xs, ys
+
+    for policy in sorted({p.policy for p in fr.points}):
+        mine = [p for p in fr.points if p.policy == policy and not p.point.get("cvar_limit_credit")]
+        xs, ys = bars(mine, marker="o", label=f"{policy} (γ ladder)")
+        for x, y, p in zip(xs, ys, mine, strict=True):
+            ax.annotate(f"γ {p.point['risk_aversion']:g}", (x, y), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
+        limited = [p for p in fr.points if p.policy == policy and p.point.get("cvar_limit_credit")]
+        if limited:
+            bars(limited, marker="s", linestyle="none", label=f"{policy} (CVaR limit, γ 0)")
+    for b in fr.baselines:
+        bars([b], marker="D", linestyle="none", label=b.policy)
+    ax.set_xlabel("5% CVaR per trade, $ (right is a smaller tail loss)")
+    ax.set_ylabel("total P&L, $")
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Frontier over {fr.trades} condors, 95% bootstrap intervals", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def _tick(value) -> str:
     return (
         f"{value:g}"

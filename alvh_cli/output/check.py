@@ -6,8 +6,6 @@ fit, else one stacked block per position; big books are written plain.
 
 from __future__ import annotations
 
-import math
-
 from alvh_cli.output import common, layout
 from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
@@ -73,7 +71,7 @@ def positions_grid(result) -> Grid:
             money(pc.pnl),
             money(f.ev) if f else "n/a",
             money(f.cvar) if f else "n/a",
-            loss(f.max_loss) if f else "n/a",
+            common.loss_text(f.max_loss) if f else "n/a",
             f"{pc.traditional['stop_2x']}/{pc.traditional['stop_3x']}",
             style=position_style(pc.layer),
         )
@@ -137,7 +135,7 @@ def position_block(out: Out, pc, recs: list[dict]) -> None:
             [
                 f"EV $ {money(f.ev)}",
                 f"CVaR $ {money(f.cvar)}",
-                f"max loss $ {loss(f.max_loss)}",
+                f"max loss $ {common.loss_text(f.max_loss)}",
                 f"2x stop: {pc.traditional['stop_2x']}",
                 f"3x stop: {pc.traditional['stop_3x']}",
             ],
@@ -145,37 +143,29 @@ def position_block(out: Out, pc, recs: list[dict]) -> None:
         )
     for rec in recs:
         common.recommendation_block(out, rec, indent=2)
-    for r in pc.recommendations:
-        if r.alternatives:
+    for r in recs:
+        if r.get("alternatives"):
             alternatives_block(out, r)
 
 
-def loss(x) -> str:
-    if x is None or (isinstance(x, float) and math.isinf(x)):
-        return "unlimited"
-    return money(x)
-
-
-def verdict(a, mine: bool) -> str:
-    return "chosen" if mine else ("eligible" if a.eligible else a.why_not)
-
-
-def alternatives_block(out: Out, rec) -> None:
+def alternatives_block(out: Out, rec: dict) -> None:
+    rows, hidden = common.shown_alternatives(rec)
     out.line("layer 3 alternatives (each over the scenario set):", indent=4)
-    for a in rec.alternatives:
-        f = a.figures
-        mine = f is rec.after
+    for a, mine in rows:
         out.fields(
             [
-                f"{a.name}: EV {money(f.ev)}",
-                f"sd {money(f.sd)}",
-                f"CVaR {money(f.cvar)}",
-                f"worst {money(f.worst)} ({f.worst_label})",
-                f"max loss {loss(f.max_loss)}",
-                f"cost {money(a.cost)}",
-                verdict(a, mine),
+                f"{a['name']}: objective {money(a.get('objective'))}",
+                f"EV {money(a.get('ev'))}",
+                f"sd {money(a.get('sd'))}",
+                f"CVaR {money(a.get('cvar'))}",
+                f"worst {money(a.get('worst'))} ({a.get('worst_rung')})",
+                f"max loss {common.loss_text(a.get('max_loss'))}",
+                f"cost {money(a.get('trading_cost'))}",
+                common.verdict(a, mine),
             ],
             style="bold" if mine else "",
             indent=6,
             sep=", ",
         )
+    if hidden:
+        out.line(common.hidden_note(hidden), indent=6)

@@ -145,13 +145,32 @@ def emit_csv(rows: Iterable[dict], header: Iterable[str] = ()) -> None:
     """``rows`` as CSV with a header of every key seen (nested keys flattened ``a.b``);
     ``header`` names the columns to write when there are no rows, so a script always
     reads a header."""
-    rows = [_flatten(clean(r)) for r in rows]
+    rows = [{k: neutralise(v) for k, v in _flatten(clean(r)).items()} for r in rows]
     fields: list[str] = [] if rows else list(header)
     for r in rows:
         fields.extend(k for k in r if k not in fields)
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's rule against CSV
+    injection): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'`` — an account ``=cmd|' /C calc'!A0`` in a position id is shown,
+    not run. Numbers, and text that reads as a number (``-2.5``), are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if value[0] in "+-":
+        try:
+            float(value)
+            return value
+        except ValueError:
+            pass
+    return "'" + value
 
 
 def _flatten(row: dict, prefix: str = "") -> dict:
@@ -317,7 +336,8 @@ def leg_text_of(g: dict) -> str:
 
     when = date.fromisoformat(g["expiry"]).strftime("%d%b%y")
     if g["type"] == "future":
-        return f"{g['action']} {g['quantity']} VX {when} future"
+        product = "VXM" if g["root"] == "VXM" else "VX"
+        return f"{g['action']} {g['quantity']} {product} {when} future"
     return f"{g['action']} {g['quantity']} {g['root']} {when} {g['strike']:g}{g['type'][0].upper()}"
 
 
@@ -359,29 +379,77 @@ def recommendations_grid(items):
     return grid
 
 
+# Alternatives that differ only in size: one line for the best size and one for the whole.
+SIZED = ("convert", "close_vertical", "close_position")
+
+
+def shown_alternatives(rec: dict) -> tuple[list[tuple[dict, bool]], int]:
+    """The Layer 3 alternatives of a recommendation record worth a line, each with whether
+    it is the decision, and how many were left out: of those that differ only in size,
+    the best and the whole size."""
+    alts = list(rec.get("alternatives") or ())
+
+    def mine(a) -> bool:
+        return a.get("ev") == rec.get("ev_after") and a.get("cvar") == rec.get("cvar_after")
+
+    keep = set()
+    for i, a in enumerate(alts):
+        if a["action"] not in SIZED or mine(a) or i == 0:
+            keep.add(i)
+    for action in SIZED:
+        group = [i for i, a in enumerate(alts) if a["action"] == action]
+        if group:
+            keep.add(max(group, key=lambda i: (alts[i].get("objective") or 0.0, -i)))
+            keep.add(group[-1])
+    rows = [(alts[i], mine(alts[i])) for i in sorted(keep)]
+    return rows, len(alts) - len(keep)
+
+
+def hidden_note(hidden: int) -> str:
+    return f"{hidden} other size{'s' if hidden != 1 else ''} weighed: --format json lists them"
+
+
+def verdict(a: dict, mine: bool, short: bool = False) -> str:
+    """ "chosen", or why not: in a grid (``short``) only what its objective column does
+    not say."""
+    if mine:
+        return "chosen"
+    if not a.get("eligible"):
+        return "over the CVaR limit" if short else a.get("why_not") or ""
+    return "" if short else a.get("why_not") or "as good, not chosen"
+
+
+def loss_text(x) -> str:
+    """A max loss: "unlimited" for −inf (or None, as JSON writes it)."""
+    if x is None or (isinstance(x, float) and math.isinf(x)):
+        return "unlimited"
+    return money(x)
+
+
 def alternatives_of(pid: str, rec: dict):
     """The Layer 3 alternatives of a recommendation record as a grid (its decision marked
     "chosen"), or None when it weighed none."""
     from alvh_cli.output.layout import Column, Grid
 
-    alts = rec.get("alternatives") or ()
-    if not alts:
+    rows, hidden = shown_alternatives(rec)
+    if not rows:
         return None
     grid = Grid(
-        [Column("alternative", "left"), Column("EV $"), Column("CVaR $"), Column("max loss $"),
-         Column("cost $"), Column("verdict", "left", wrap=True)],
-        title=f"{pid}: layer 3 alternatives",
+        [Column("alternative", "left"), Column("objective $"), Column("EV $"),
+         Column("CVaR $"), Column("max loss $"), Column("cost $"), Column("verdict", "left")],
+        title=f"{pid}: layer 3 alternatives, each over the scenarios (objective "
+        f"{rec.get('preference') or 'EV + γ·CVaR'})"
+        + (f"; {hidden_note(hidden)}" if hidden else ""),
     )  # fmt: skip
-    for a in alts:
-        mine = a.get("ev") == rec.get("ev_after") and a.get("cvar") == rec.get("cvar_after")
-        loss = a.get("max_loss")
+    for a, mine in rows:
         grid.add(
             a["name"],
+            money(a.get("objective")),
             money(a.get("ev")),
             money(a.get("cvar")),
-            "unlimited" if loss is None else money(loss),
+            loss_text(a.get("max_loss")),
             money(a.get("trading_cost")),
-            "chosen" if mine else ("eligible" if a.get("eligible") else a.get("why_not") or ""),
+            verdict(a, mine, short=True),
             style="bold" if mine else "",
         )
     return grid

@@ -7,7 +7,10 @@ Every file alvh writes (position files, market snapshots, the trades CSV, plots)
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,20 +20,43 @@ from alvh_cli.errors import InputError
 
 
 def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bool = False) -> None:
-    """InputError naming ``path`` when alvh must not write it: it is one of ``inputs``, a
-    directory, in a folder that does not exist, or a file that exists (unless ``force``)."""
+    """InputError naming ``path`` when alvh must not write it: it is one of ``inputs`` (the
+    same path, a symbolic link to it or a hard link: one file), a directory, a device, a
+    named pipe or a socket, in a folder that does not exist, or a file that exists (unless
+    ``force``). ``force`` never lets alvh write over an input or a special file."""
     target = Path(path)
     where = str(path)
     for given in inputs:
-        if _same(target, Path(given)):
+        if same_file(target, Path(given)):
             raise InputError(f"is also an input ({given}); alvh never writes to an input", where)
-    if target.is_dir():
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        st = None  # a new file (or a broken link, which the rename replaces)
+    except OSError as exc:
+        raise InputError(f"cannot use as the output: {exc.strerror or exc}", where) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise InputError("is a directory; give a file's path", where)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            f"is {special_kind(st.st_mode)}, not a file: alvh writes only regular files", where
+        )
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"no such directory: {folder}", where)
-    if target.exists() and not force:
+    if st is not None and not force:
         raise InputError("already exists; use {flag:force} to replace it", where)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is neither a regular file nor a directory is, in a trader's words."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def backup_path(path: Path | str) -> Path:
@@ -44,51 +70,87 @@ def backup_path(path: Path | str) -> Path:
     return candidate
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path | str, b: Path | str) -> bool:
+    """Whether ``a`` and ``b`` are one file: the same path once links are followed, or the
+    same device and inode (a hard link, or one folder reached by two paths)."""
     try:
-        return a.resolve() == b.resolve()
-    except OSError:
+        if Path(a).resolve() == Path(b).resolve():
+            return True
+    except (OSError, RuntimeError):  # a link loop: compare what stat can reach
+        pass
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except (OSError, ValueError):
         return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str = "w") -> None:
     """Write a file whole or not at all: ``write(fh)`` fills a temporary file in
-    ``path``'s folder, which is then renamed over ``path``.
+    ``path``'s folder, which is flushed to disk and then renamed over ``path``; the
+    folder is flushed after the rename, so the new name survives a crash.
 
     For every file alvh writes (position files, trades CSV, plots): an existing
-    file is replaced only once the new one is complete, and a failed write leaves
-    neither a half file nor the temporary one. ``mode`` is ``"w"`` (UTF-8 text,
-    no newline translation: the writer's ``\n`` is what lands) or ``"wb"``. The
-    file gets the permissions of any file the user creates (0666 less the umask,
-    not mkstemp's 0600). A missing folder or an OS error raises InputError naming
-    ``path``.
+    file is replaced only once the new one is complete, and no exit path (an error
+    in ``write``, a full disk, Ctrl-C) leaves a half file or the temporary one.
+    ``mode`` is ``"w"`` (UTF-8 text, no newline translation: the writer's ``\n`` is
+    what lands) or ``"wb"``. The file gets the permissions of any file the user
+    creates (0666 less the umask, not mkstemp's 0600). A missing folder or an OS
+    error (a read-only folder, a full disk) raises InputError naming ``path``.
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"no such directory: {folder}", str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
         text = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **text) as fh:
+        try:
+            fh = os.fdopen(fd, mode, **text)
+        except BaseException:
+            os.close(fd)
+            raise
+        with fh:
             write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
+        tmp = None
+        _fsync_folder(folder)
     except OSError as exc:
-        _discard(tmp)
-        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
-    except BaseException:
-        _discard(tmp)
-        raise
+        raise InputError(f"cannot write: {_reason(exc)}", str(path)) from None
+    finally:
+        if tmp is not None:
+            _discard(tmp)
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied (a read-only folder or file?)"
+    return exc.strerror or str(exc)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the renamed file. Some file systems cannot open or
+    flush a folder (EINVAL, ENOTSUP): the file is written, only not yet flushed there."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _discard(tmp: str) -> None:
-    if os.path.exists(tmp):
-        os.unlink(tmp)
-
-
-def _discard(tmp: str) -> None:
-    if os.path.exists(tmp):
+    # Gone already, or the folder turned read-only: nothing more can be done.
+    with contextlib.suppress(OSError):
         os.unlink(tmp)

@@ -160,6 +160,7 @@ def write_pngs(graphs, folder: Path | str) -> list[Path]:
     paths = []
     for g in graphs:
         path = folder / file_name(g)
+        files.refuse_output(path, force=True)  # a folder or a pipe of that name: not replaced
         draw_png(g, path)
         paths.append(path)
     return paths

@@ -33,11 +33,12 @@ def in_dollars(data: dict) -> dict:
     return data
 
 
-def emit_price(values, fmt: str, warnings=(), marks=()) -> None:
+def emit_price(values, fmt: str, warnings=(), marks=(), errors=()) -> None:
     """The valued positions (``PositionValues``) in ``fmt``; ``warnings`` (InputWarnings)
-    join the JSON, the caller prints them on stderr; ``marks`` ((file, ``MarkUse``)) say
-    which broker marks priced their legs. JSON streams the leg rows as they are built (a
-    big book's rows need not all be held)."""
+    and ``errors`` (the InputErrors of files not valued) join the JSON, the caller prints
+    them on stderr; ``marks`` ((file, ``MarkUse``)) say which broker marks priced their
+    legs. JSON streams the leg rows as they are built (a big book's rows need not all be
+    held)."""
     data = in_dollars(price_json(values, lazy=fmt == "json"))
     if fmt == "json":
         return common.emit_json(
@@ -45,10 +46,13 @@ def emit_price(values, fmt: str, warnings=(), marks=()) -> None:
                 **data,
                 "marks": marks_json(marks),
                 "warnings": [common.problem_json(w) for w in warnings],
+                "errors": [common.problem_json(e) for e in errors],
             }
         )
     if fmt == "csv":
         return common.emit_csv(data["legs"])
+    if not values and errors:
+        return  # no file valued: the errors alone, on stderr
     print_price(common.layout_console(), data, common.marks_lines(marks))
 
 

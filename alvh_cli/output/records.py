@@ -25,7 +25,8 @@ LEGEND = {
     "cost_at_fills": "dollars paid at the assumed fills, unrounded (negative: received); the "
     "_after figures include it",
     "trading_cost": "dollars given up to half-spreads and fees at the assumed fills",
-    "debit": "open_hedge only: the order's limit, points per spread",
+    "debit": "open_hedge only: the order's limit, points per unit (a spread, a call alone, "
+    "or a future's price)",
     "legs": "the method's trades: quantity signed contracts (+ buy); model and price "
     "(assumed fill) in points per contract",
     "orders": "what to send a broker: one order per venue (SPX options, VIX options, each "
@@ -41,7 +42,8 @@ LEGEND = {
     "orders[].limit": "points per unit on the exchange tick, fill_value rounded in the "
     "trader's favour (debit down, credit up); never signed: see price_effect",
     "orders[].price_effect": "debit (paid) or credit (received)",
-    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received",
+    "orders[].cost": "dollars at the limit: limit x quantity x multiplier, negative when received "
+    "(0 for a VIX future: no premium)",
 }
 
 
@@ -112,6 +114,7 @@ def alternative_json(a) -> dict:
         **figures_json(a.figures),
         "trading_cost": Dollars(a.cost),
         "cash": Dollars(a.cash),
+        "objective": Dollars(a.objective),
         "eligible": a.eligible,
         "why_not": a.why_not or None,
         "legs": [trade_json(t) for t in a.trades],
@@ -130,7 +133,7 @@ def recommendation_json(r) -> dict:
     if isinstance(r, OpenHedge) and r.hedge is not None:
         h = r.hedge
         out.update(
-            instrument="vix_call_spread",
+            instrument=h.instrument,
             expiry=h.expiry.isoformat(),
             long_strike=h.long_strike,
             short_strike=h.short_strike,
@@ -143,6 +146,8 @@ def recommendation_json(r) -> dict:
             budget_limited=r.budget_limited,
             spend_limit=Dollars(r.spend_limit),
         )
+        if h.instrument == "vix_future":
+            out.update(root=h.root, budget_cost=Dollars(h.budget_cost))
     elif isinstance(r, Convert):
         out.update(
             instrument=r.instrument,
@@ -174,7 +179,13 @@ def recommendation_json(r) -> dict:
     out["orders"] = [order_json(o) for o in orders]
     out.update(figures_json(r.before, "_before"))
     out.update(figures_json(r.after, "_after"))
+    if r.objective_before is not None:
+        out.update(
+            objective_before=Dollars(r.objective_before),
+            objective_after=Dollars(r.objective_after),
+        )
     if r.alternatives:
+        out["preference"] = r.preference
         out["alternatives"] = [alternative_json(a) for a in r.alternatives]
     return out
 

@@ -7,22 +7,34 @@ from alvh_cli.output.common import Dollars, leg_text_of, money
 from alvh_cli.output.records import figures_json, order_leg_json, position_json
 
 
-def spread_json(s, count=None, per_dollar=None) -> dict:
+def hedge_json(h, count=None) -> dict:
     out = {
-        "expiry": s.expiry.isoformat(),
-        "long_strike": s.long_strike,
-        "short_strike": s.short_strike,
-        "debit": s.debit,
-        "model_debit": s.model_debit,
-        "price_source": s.price_source,
-        "cost": Dollars(s.cost),
-        "stress_gain": Dollars(s.stress_gain),
+        "instrument": h.instrument,
+        "expiry": h.expiry.isoformat(),
+        "long_strike": h.long_strike,
+        "short_strike": h.short_strike,
+        "debit": h.debit,
+        "model_debit": h.model_debit,
+        "price_source": h.price_source,
+        "cost": Dollars(h.cost),
+        "roll_cost": Dollars(h.roll_cost),
+        "stress_gain": Dollars(h.stress_gain),
     }
+    if h.instrument == "vix_future":
+        out["root"] = h.root
     if count is not None:
         out["count"] = count
-    if per_dollar is not None:
-        out["cvar_change_per_dollar"] = per_dollar
     return out
+
+
+def ranked_json(r) -> dict:
+    return {
+        **hedge_json(r.hedge, r.count),
+        "ev_gain": Dollars(r.ev_gain),
+        "tail_gain": Dollars(r.tail_gain),
+        "objective_change_per_dollar": r.margin,
+        "fits": r.fits,
+    }
 
 
 def plan_json(plan) -> dict | None:
@@ -35,8 +47,10 @@ def plan_json(plan) -> dict | None:
         "spend_limit": Dollars(plan.limit),
         "vix_expiries": [e.isoformat() for e in plan.expiries],
         "candidates_priced": plan.n_candidates,
-        "best_alone": [spread_json(s, n, per) for s, n, per in plan.shown],
-        "chosen": [spread_json(s, n) for s, n in plan.chosen],
+        "objective": plan.objective,
+        "cvar_limit_met": plan.meets,
+        "candidates": [ranked_json(r) for r in plan.ranked],
+        "chosen": [hedge_json(h, n) for h, n in plan.chosen],
         "spend": Dollars(plan.spend),
         **figures_json(plan.before, "_before"),
         **figures_json(plan.after, "_after"),
@@ -72,7 +86,7 @@ def emit_size_hedge(checks, fmt: str) -> None:
                 {"id": p["id"], "rank": i + 1, **c}
                 for p in data["positions"]
                 if p["hedge_plan"]
-                for i, c in enumerate(p["hedge_plan"]["best_alone"])
+                for i, c in enumerate(p["hedge_plan"]["candidates"])
             ]
         )
     console = common.console()
@@ -81,6 +95,11 @@ def emit_size_hedge(checks, fmt: str) -> None:
 
 
 def print_one(console, pc) -> None:
+    """One position's size-hedge report.
+
+    Over 80 lines: the report top to bottom (heading, figures, the candidates table, the
+    choice and its notes), each part a few lines.
+    """
     from rich.table import Table
 
     p, plan = pc.position, pc.hedge_plan
@@ -118,43 +137,41 @@ def print_one(console, pc) -> None:
         f"Layer {plan.layer}: hedge budget ${money(plan.budget)} (hedge_budget × the credit), "
         f"spent "
         f"${money(plan.spent)}, this layer may spend ${money(plan.limit)}. "
-        f"{plan.n_candidates} spread{'s' * (plan.n_candidates != 1)} priced on "
+        f"{plan.n_candidates} hedge{'s' * (plan.n_candidates != 1)} priced on "
         + ", ".join(e.isoformat() for e in plan.expiries)
         + "."
     )
-    if plan.shown:
+    if plan.ranked:
         c = Table(
-            title="Best VIX call spreads alone (each with the whole limit; CVaR change per $)",
+            title="Candidates by their part in the choice (EV and tail gain: what the count "
+            f"adds to the EV and the CVaR; obj/$: the change of {plan.objective} per $ of the "
+            "last contract bought, or of one more; *: one more does not fit the layer's limits)",
             title_justify="left",
         )
-        cols = ("spread", "debit", "src", "count", "cost $", "CVaR/$", "stress gain $")
+        cols = ("hedge", "debit", "src", "unit $", "count", "EV gain $", "tail gain $", "obj/$")
         for col in cols:
-            c.add_column(col, justify="left" if col in ("spread", "src") else "right")
-        chosen = {(s.expiry, s.long_strike, s.short_strike) for s, _ in plan.chosen}
-        for s, n, per in plan.shown:
-            mine = (s.expiry, s.long_strike, s.short_strike) in chosen
+            c.add_column(col, justify="left" if col in ("hedge", "src") else "right")
+        for r in plan.ranked:
+            h = r.hedge
             c.add_row(
-                s.name,
-                f"{s.debit:.2f}",
-                s.price_source,
-                str(n),
-                money(n * s.cost),
-                f"{per:+.2f}",
-                money(s.stress_gain),
-                style="bold" if mine else "",
+                h.name,
+                f"{h.debit:.2f}",
+                h.price_source,
+                money(h.cost),
+                str(r.count),
+                money(r.ev_gain),
+                money(r.tail_gain),
+                f"{r.margin:+.2f}" + ("" if r.fits else "*"),
+                style="bold" if r.count else "",
             )
         console.print(c)
     if plan.chosen:
-        buys = " and ".join(
-            f"{n} × VIX {s.long_strike:g}/{s.short_strike:g} C {s.expiry} at {s.debit:.2f}"
-            for s, n in plan.chosen
-        )
+        buys = " and ".join(f"{n} × {s.name} at {s.debit:.2f}" for s, n in plan.chosen)
         b, a = plan.before, plan.after
         console.print(
-            "Choice (integer counts minimising CVaR + hedge_min_cvar_per_dollar × spend): "
-            f"buy {buys} for "
-            f"${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)} "
-            f"({(a.cvar - b.cvar) / plan.spend:+.2f} per $), EV ${money(b.ev)} → ${money(a.ev)}, "
+            f"Choice (integer counts maximising {plan.objective}, over every candidate): buy "
+            f"{buys} for ${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)}, "
+            f"EV ${money(b.ev)} → ${money(a.ev)}, "
             f"worst rung ${money(b.worst)} → ${money(a.worst)}, max loss {_loss(b.max_loss)} → "
             f"{_loss(a.max_loss)}.",
             style="bold",
@@ -172,8 +189,8 @@ def print_one(console, pc) -> None:
         if plan.stress_loss == plan.stress_loss:  # not NaN
             console.print(
                 f"At the old stress point ({pc.stress[0]}): the position loses "
-                f"${money(plan.stress_loss)}; the new spreads make ${money(gain)} there, net of "
-                "their cost (a VIX spread pays in larger moves: see the ladder)."
+                f"${money(plan.stress_loss)}; the new hedges make ${money(gain)} there, net of "
+                "their cost (a VIX hedge pays in larger moves: see the ladder)."
             )
     if plan.note:
         console.print(plan.note)
@@ -181,7 +198,7 @@ def print_one(console, pc) -> None:
 
 
 def _loss(x) -> str:
-    from alvh_cli.output.check import loss
+    from alvh_cli.output.common import loss_text as loss
 
     value = loss(x)
     return value if value == "unlimited" else f"${value}"

@@ -14,17 +14,22 @@ the file, the line and the column. Only the standard library is imported.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.numbers import read_number, why_not_a_number
 from alvh_cli.model.contracts import ROOT_UNDERLYING, parse_osi
 
 MAX_EXPORT_BYTES = 50 * 2**20  # a year of transactions is a few MB; refuse a wrong file early
+# A year of an active account's fills, or its open lots, is some thousands of rows; a file
+# of more is another kind of file, refused as its rows stream in, before any is kept.
+MAX_EXPORT_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -152,18 +157,66 @@ def read_text(path: str | Path) -> str:
     return text
 
 
-def csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Every CSV record with the line it starts on, cells stripped; blank records dropped."""
-    out = []
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines)
-    start = 1
-    for row in reader:
-        cells = [c.strip() for c in row]
-        if any(cells):
-            out.append((start, cells))
-        start = reader.line_num + 1
-    return out
+def csv_rows(text: str, source: str = "") -> Iterator[tuple[int, list[str]]]:
+    """Every CSV record with the line it starts on, cells stripped; blank records dropped.
+
+    Rows are read one at a time (no list of the whole file). Refused, naming the file
+    and the line: more than ``MAX_EXPORT_ROWS`` records, a quote left open at the end
+    of the file (a file cut short), text after a closing quote, a field over the csv
+    module's limit. A record that ends the file without a line end is yielded as a
+    :class:`LastRow`, so that a reader finding it short of cells can say the file may
+    have been cut short.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start, count = 1, 0
+    pending = None
+    try:
+        for row in reader:
+            cells = [c.strip() for c in row]
+            if any(cells):
+                count += 1
+                if count > MAX_EXPORT_ROWS:
+                    raise InputError(
+                        f"more than {MAX_EXPORT_ROWS:,} rows: not a broker export alvh reads "
+                        f"(at most {MAX_EXPORT_ROWS:,} rows of positions or fills)",
+                        source,
+                        line=start,
+                    )
+                if pending is not None:
+                    yield pending
+                pending = (start, cells)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        line = reader.line_num or 1
+        reason = str(exc)
+        if "unexpected end of data" in reason:
+            reason = "a quoted field is never closed (the file may have been cut short)"
+        raise InputError(f"not readable as CSV: {reason}", source, line=line) from None
+    if pending is not None:
+        line, cells = pending
+        yield (line, LastRow(cells) if not text.endswith(("\n", "\r")) else cells)
+
+
+class LastRow(list):
+    """The cells of a file's last record when the file does not end with a line end."""
+
+
+def cells_after(row: list[str], n: int) -> list[str]:
+    """``row[n:]``, still a :class:`LastRow` when ``row`` is one (a layout whose records
+    open with a section name and a record kind keeps its data after them)."""
+    return LastRow(row[n:]) if isinstance(row, LastRow) else row[n:]
+
+
+def refuse_cut_short(row: list[str], source: str, line: int) -> None:
+    """Refuse a last line without a line end that is too short to be any of the layout's
+    records: the file was cut short inside it."""
+    if isinstance(row, LastRow):
+        raise InputError(
+            f"has {len(row)} cell{'s' if len(row) != 1 else ''}, too few for any record of "
+            "this layout (the last line, without a line end: the file may have been cut short)",
+            source,
+            line=line,
+        )
 
 
 class Columns:
@@ -196,6 +249,23 @@ class Columns:
             )
         return i
 
+    def fits(self, row: Sequence[str], line: int) -> None:
+        """A row must have as many cells as the header: one cell more or less shifts every
+        column after it (an unquoted ``4,95`` is two cells, 4 and 95)."""
+        if len(row) == len(self.names):
+            return
+        cut = (
+            " (the last line, without a line end: the file may have been cut short)"
+            if isinstance(row, LastRow) and len(row) < len(self.names)
+            else ""
+        )
+        raise InputError(
+            f"has {len(row)} cells, the header (line {self.line}) has {len(self.names)}: a "
+            f"value with an unquoted comma, or a missing one, shifts the columns after it{cut}",
+            self.source,
+            line=line,
+        )
+
     @staticmethod
     def cell(row: Sequence[str], i: int | None) -> str:
         if i is None or i >= len(row):
@@ -213,7 +283,9 @@ _MISSING = {"", "-", "--", "n/a", "na", "none", "null"}
 
 
 def number(text: str, source: str, line: int, column: str, *, required: bool) -> float | None:
-    """A number as exports write it: ``1,220.50``, ``$450.00``, ``($1,050.00)``, ``+20``, ``.925``.
+    """A number as exports write it: ``1,220.50``, ``$450.00``, ``($1,050.00)``, ``-$45``,
+    ``+20``, ``.925`` (:func:`alvh_cli.inputs.numbers.read_number`: a comma only in groups
+    of three, so ``1,10`` and ``4.950,00`` are refused, never guessed).
 
     Empty, ``--`` or ``N/A`` is None (an InputError when ``required``).
     """
@@ -224,15 +296,35 @@ def number(text: str, source: str, line: int, column: str, *, required: bool) ->
         return None
     negative = False
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    s = s.replace("$", "").replace(",", "").strip()
+        negative, s = True, s[1:-1].strip()
+    sign = ""
+    if s[:1] in ("+", "-"):
+        sign, s = s[0], s[1:].lstrip()
+    if s.startswith("$"):
+        s = s[1:].lstrip()
     try:
-        value = float(s)
+        value = read_number(sign + s)
     except ValueError:
-        raise InputError(f"not a number, got {text.strip()!r}", source, column, line) from None
+        raise InputError(why_not_a_number(text), source, column, line) from None
     if value != value or value in (float("inf"), float("-inf")):
         raise InputError(f"not a finite number, got {text.strip()!r}", source, column, line)
     return -value if negative else value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def account(text: str, source: str, line: int | None, column: str) -> str:
+    """An account cell, which becomes part of a position's id: printable text only (a tab,
+    a line break or an escape code in an id would garble every report that prints it)."""
+    if _CONTROL.search(text):
+        raise InputError(
+            f"an account must be printable text (no control characters), got {text!r}",
+            source,
+            column,
+            line,
+        )
+    return text
 
 
 def mark_price(

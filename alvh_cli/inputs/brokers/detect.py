@@ -39,8 +39,7 @@ def detect(path: str, text: str) -> str:
         return "thinkorswim"
     if ibkr.looks_like_activity(text):
         return "ibkr"
-    rows = csv_rows(text)
-    first = rows[0] if rows else (1, [])
+    first = next(csv_rows(text, path), (1, []))
     header = Columns(first[1], path, first[0])
     if first[1][:1] in (["BOF"], ["HEADER"]) or ibkr.looks_like_flex_csv(header):
         return "ibkr"

@@ -29,6 +29,7 @@ from alvh_cli.inputs.brokers.common import (
     Lot,
     ParsedExport,
     Skipped,
+    account,
     collect,
     contracts,
     csv_rows,
@@ -53,8 +54,9 @@ def looks_like(header: Columns) -> bool:
 
 
 def read(path: str, text: str) -> ParsedExport:
-    rows = csv_rows(text)
-    header = Columns(rows[0][1], path, rows[0][0])
+    rows = csv_rows(text, path)
+    first_line, first = next(rows)
+    header = Columns(first, path, first_line)
     c_symbol = header.need("OSI symbol", *SYMBOL)
     c_qty = header.need("quantity", *QUANTITY)
     c_price = header.find(*PRICE)
@@ -68,7 +70,8 @@ def read(path: str, text: str) -> ParsedExport:
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     name = header.names[c_symbol]
-    for line, row in rows[1:]:
+    for line, row in rows:
+        header.fits(row, line)
         where = f"{path}:{line}"
         symbol = Columns.cell(row, c_symbol)
         option = osi_option(symbol, path, line, name)
@@ -111,5 +114,6 @@ def read(path: str, text: str) -> ParsedExport:
         marked_text = Columns.cell(row, c_marked)
         marked = parse_instant(marked_text, path, line, "mark_time") if marked_text else None
         lot = Lot(qty, price, opened, where, mark, marked)
-        holdings[(Columns.cell(row, c_account), option)].append(lot)
+        owner = account(Columns.cell(row, c_account), path, line, "account")
+        holdings[(owner, option)].append(lot)
     return collect(path, GENERIC, "positions", holdings, skipped)

@@ -34,6 +34,10 @@ one of the imported condors in the spread's account (the same id, or the same
 root, expiry and strikes in the position file the journal names). A spread
 whose quantity is the sum of the layers recommended for one position is split
 into those layers. Anything else is listed as unmatched.
+
+Why one long module (about 650 lines): the condor pairing and the hedge matching work on
+the same private records (``_Vertical``, the ``ImportedPosition`` being built) in one pass
+per account; split in two, each half would import the other's internals.
 """
 
 from __future__ import annotations

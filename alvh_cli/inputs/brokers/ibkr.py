@@ -43,18 +43,23 @@ description, never guessed from the underlying alone.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from xml.parsers import expat
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.brokers import common
 from alvh_cli.inputs.brokers.common import (
     Columns,
     Lot,
     ParsedExport,
     Skipped,
+    account,
+    cells_after,
     collect,
     contracts,
     csv_rows,
@@ -64,6 +69,7 @@ from alvh_cli.inputs.brokers.common import (
     option_or_skip,
     osi_option,
     parse_date,
+    refuse_cut_short,
 )
 
 FLEX_XML = "IBKR flex query (XML)"
@@ -113,11 +119,13 @@ def read(path: str, text: str) -> ParsedExport:
         return read_flex_xml(path, text)
     if looks_like_activity(text):
         return read_activity(path, text)
-    rows = csv_rows(text)
-    if rows and looks_like_flex_csv(Columns(_strip_record(rows[0][1])[1], path, rows[0][0])):
-        return read_flex_csv(path, rows)
-    if any(r[1][:1] in (["BOF"], ["HEADER"]) for r in rows[:3]):
-        return read_flex_csv(path, rows)
+    rows = csv_rows(text, path)
+    head = list(itertools.islice(rows, 3))
+    flex = bool(head) and looks_like_flex_csv(
+        Columns(_strip_record(head[0][1])[1], path, head[0][0])
+    )
+    if flex or any(r[1][:1] in (["BOF"], ["HEADER"]) for r in head):
+        return read_flex_csv(path, itertools.chain(head, rows))
     raise InputError(
         "not an Interactive Brokers export: expected a Flex query with Open Positions "
         "(XML or CSV) or an Activity Statement CSV",
@@ -141,6 +149,14 @@ def read_flex_xml(path: str, text: str) -> ParsedExport:
         if name != "OpenPosition":
             return
         line = parser.CurrentLineNumber
+        limit = common.MAX_EXPORT_ROWS
+        if len(records) >= limit:  # refused as it streams, as a CSV's rows are
+            raise InputError(
+                f"more than {limit:,} <OpenPosition> records: not a broker export alvh reads "
+                f"(at most {limit:,} rows of positions or fills)",
+                path,
+                line=line,
+            )
         get = attrs.get
         records.append(
             _Row(
@@ -183,11 +199,11 @@ _TRAILERS = {"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"}
 def _strip_record(row: list[str]) -> tuple[str, list[str]]:
     """(section code, cells) for ``HEADER``/``DATA`` records; ("", row) otherwise."""
     if row and row[0].upper() in ("HEADER", "DATA") and len(row) > 2:
-        return row[1].upper(), row[2:]
+        return row[1].upper(), cells_after(row, 2)
     return "", row
 
 
-def read_flex_csv(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport:
+def read_flex_csv(path: str, rows: Iterable[tuple[int, list[str]]]) -> ParsedExport:
     records: list[_Row] = []
     header: Columns | None = None
     found = False
@@ -204,6 +220,7 @@ def read_flex_csv(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport:
             continue
         if header is None or (code and code != "POST"):
             continue
+        header.fits(row, line)
         records.append(_flex_csv_row(header, row, path, line))
     if not found:
         raise InputError(
@@ -244,23 +261,24 @@ def _flex_csv_row(h: Columns, row: list[str], path: str, line: int) -> _Row:
 
 def read_activity(path: str, text: str) -> ParsedExport:
     records: list[_Row] = []
-    account = ""
+    owner = ""
     period_end = ""
     header: Columns | None = None
     found = False
-    for line, row in csv_rows(text):
+    for line, row in csv_rows(text, path):
         if len(row) < 3:
+            refuse_cut_short(row, path, line)
             continue
         section, kind = row[0], row[1].lower()
         if section == "Account Information" and kind == "data" and row[2] == "Account":
-            account = row[3] if len(row) > 3 else ""
+            owner = account(row[3], path, line, "Account") if len(row) > 3 else ""
             continue
         if section == "Statement" and kind == "data" and row[2] == "Period" and len(row) > 3:
             period_end = _period_end(row[3])
             continue
         if not section.endswith("Open Positions"):
             continue
-        cells = row[2:]
+        cells = cells_after(row, 2)
         if kind == "header":
             header = Columns(cells, path, line)
             header.need("quantity", "Quantity")
@@ -269,10 +287,11 @@ def read_activity(path: str, text: str) -> ParsedExport:
             continue
         if kind != "data" or header is None:
             continue  # Total and SubTotal rows
+        header.fits(cells, line)
         cell = Columns.cell
         records.append(
             _Row(
-                account=account,
+                account=owner,
                 asset=cell(cells, header.find("Asset Category")),
                 symbol="",
                 description=cell(cells, header.find("Symbol")),
@@ -315,7 +334,8 @@ def _combine(path: str, fmt: str, records: list[_Row]) -> ParsedExport:
         if option is None:
             continue
         level = "lot" if r.level.startswith("lot") else "summary"
-        by_key[(r.account, option)][level].append(r)
+        owner = account(r.account, path, r.line, "account")
+        by_key[(owner, option)][level].append(r)
     holdings = {}
     for key, levels in by_key.items():
         lots = [_lot(r, path) for r in levels["lot"]]

@@ -49,7 +49,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 @dataclass
 class ImportResult:
-    """What an import found and the file text to write (``text`` is "" without condors)."""
+    """What an import found and the file text to write (``text`` is "" without condors);
+    ``errors``: each export that could not be read (the others were imported)."""
 
     exports: list[ParsedExport]
     grouping: Grouping
@@ -58,6 +59,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     market: str | None = None
     journal: str | None = None
+    errors: list[InputError] = field(default_factory=list)
 
     @property
     def leftovers(self) -> tuple[Leftover, ...]:
@@ -74,7 +76,8 @@ def import_exports(
     mark_time: datetime | date | None = None,
     applied: Callable[[], list[AppliedPosition]] | None = None,
 ) -> ImportResult:
-    """Read, merge, match, group and render (see the module doc).
+    """Read, merge, match, group and render (see the module doc). An export that cannot be
+    read is its error in ``errors``; the others are imported.
 
     ``applied`` gives the positions as the journal's executions last left them; the ones
     the exports hold are written as they are. ``recommended`` gives the VIX spreads alvh
@@ -86,7 +89,7 @@ def import_exports(
     """
     if not paths:
         raise InputError("give at least one export file", option="exports")
-    exports = [read_export(str(p), read_text(p), broker) for p in paths]
+    exports, errors = read_exports(paths, broker)
     exports, mark_notes = _timed(exports, mark_time)
     legs, notes = merge(exports)
     skipped = [s for e in exports for s in e.skipped]
@@ -121,7 +124,25 @@ def import_exports(
         notes=notes + list(grouping.notes),
         market=None if market is None else str(market),
         journal=journal_path,
+        errors=errors,
     )
+
+
+def read_exports(
+    paths: Sequence[str | Path], broker: str = "auto"
+) -> tuple[list[ParsedExport], list[InputError]]:
+    """(the exports read, each one that could not be read's InputError): an unreadable or
+    malformed export costs only itself. A broker name alvh does not know is raised."""
+    exports: list[ParsedExport] = []
+    errors: list[InputError] = []
+    for p in paths:
+        try:
+            exports.append(read_export(str(p), read_text(p), broker))
+        except InputError as exc:
+            if exc.option is not None:  # a bad option, not a bad file
+                raise
+            errors.append(exc)
+    return exports, errors
 
 
 # --------------------------------------------------------------------------- marks
@@ -302,7 +323,10 @@ def _load_error(text: str, has_market: bool) -> InputError | None:
 def summary(result: ImportResult, output: str | None) -> str:
     """The report ``alvh import`` prints: what was read, found, matched and left over."""
     g = result.grouping
-    lines = [f"alvh import: {len(result.exports)} export{'s' * (len(result.exports) != 1)} read"]
+    n = len(result.exports)
+    lines = [f"alvh import: {n} export{'s' * (n != 1)} read"]
+    if result.errors:
+        lines[0] += f", {len(result.errors)} could not be (each named below)"
     for e in result.exports:
         legs = len(e.legs)
         lines.append(f"  {e.path}: {e.format}, {legs} SPX/VIX option leg{'s' * (legs != 1)}")

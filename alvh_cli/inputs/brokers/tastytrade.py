@@ -38,6 +38,7 @@ closing fill with nothing open before it is refused for that contract.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs.brokers.common import (
@@ -45,6 +46,7 @@ from alvh_cli.inputs.brokers.common import (
     Lot,
     ParsedExport,
     Skipped,
+    account,
     collect,
     contracts,
     csv_rows,
@@ -77,25 +79,28 @@ def looks_like_transactions(header: Columns) -> bool:
 
 def read(path: str, text: str) -> ParsedExport:
     """Whichever tastytrade export ``text`` is (InputError when neither)."""
-    rows = csv_rows(text)
-    header = Columns(rows[0][1], path, rows[0][0])
+    rows = csv_rows(text, path)
+    first_line, first = next(rows)
+    header = Columns(first, path, first_line)
     if looks_like_transactions(header):
-        return read_transactions(path, rows)
+        return read_transactions(path, header, rows)
     if looks_like_positions(header):
-        return read_positions(path, rows)
+        return read_positions(path, header, rows)
     raise InputError(
         "not a tastytrade export: expected the positions CSV (Symbol, Quantity, Trade Price) "
         "or the transactions CSV (Date, Action, Symbol, Quantity, Average Price)",
         path,
-        line=rows[0][0],
+        line=first_line,
     )
 
 
 # --------------------------------------------------------------------------- positions
 
 
-def read_positions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport:
-    header = Columns(rows[0][1], path, rows[0][0])
+def read_positions(
+    path: str, header: Columns, rows: Iterable[tuple[int, list[str]]]
+) -> ParsedExport:
+    """The positions CSV: ``header`` and the rows after it."""
     c_symbol = header.need("symbol", "Symbol")
     c_qty = header.need("quantity", "Quantity")
     c_price = header.find("Trade Price")
@@ -107,7 +112,8 @@ def read_positions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport
     c_mark = header.find("Mark", "Mark Price")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
-    for line, row in rows[1:]:
+    for line, row in rows:
+        header.fits(row, line)
         where = f"{path}:{line}"
         symbol = Columns.cell(row, c_symbol)
         if not symbol:
@@ -125,7 +131,8 @@ def read_positions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport
             price = None if cost is None else abs(cost) / (abs(qty) * OPTION_MULTIPLIER)
         mark = mark_price(Columns.cell(row, c_mark), path, line, "Mark")
         lot = Lot(qty, None if price is None else abs(price), None, where, mark)
-        holdings[(Columns.cell(row, c_account), option)].append(lot)
+        owner = account(Columns.cell(row, c_account), path, line, "Account")
+        holdings[(owner, option)].append(lot)
     return collect(path, POSITIONS, "positions", holdings, skipped)
 
 
@@ -146,8 +153,10 @@ _CLOSE = {"BUY_TO_CLOSE": 1, "SELL_TO_CLOSE": -1}
 _REMOVALS = ("expir", "assign", "exercise", "cash settle")
 
 
-def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExport:
-    header = Columns(rows[0][1], path, rows[0][0])
+def read_transactions(
+    path: str, header: Columns, rows: Iterable[tuple[int, list[str]]]
+) -> ParsedExport:
+    """The transactions CSV: ``header`` and the rows after it."""
     c_date = header.need("date", "Date")
     c_type = header.find("Type")
     c_sub = header.find("Sub Type")
@@ -161,7 +170,8 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
     c_account = header.find("Account", "Account Number")
 
     fills = []
-    for line, row in rows[1:]:
+    for line, row in rows:
+        header.fits(row, line)
         fills.append((stamp(Columns.cell(row, c_date)), line, row))
     # The export lists the newest fill first; replay oldest first, keeping the
     # file's order (reversed) among fills with the same time stamp.
@@ -191,8 +201,8 @@ def read_transactions(path: str, rows: list[tuple[int, list[str]]]) -> ParsedExp
             continue
         if when is None:
             raise InputError(f"not a date, got {Columns.cell(row, c_date)!r}", path, "Date", line)
-        account = Columns.cell(row, c_account)
-        key = (account, option)
+        owner = account(Columns.cell(row, c_account), path, line, "Account")
+        key = (owner, option)
         qty = abs(contracts(Columns.cell(row, c_qty), path, line, "Quantity"))
         if action in _OPEN:
             price = _price(row, path, line, qty, c_avg, c_value, c_mult)

@@ -45,6 +45,7 @@ from alvh_cli.inputs.brokers.common import (
     Lot,
     ParsedExport,
     Skipped,
+    account,
     collect,
     contracts,
     csv_rows,
@@ -52,6 +53,7 @@ from alvh_cli.inputs.brokers.common import (
     number,
     option_or_skip,
     parse_date,
+    refuse_cut_short,
     tos_option,
 )
 from alvh_cli.model.expirations import spx_monthly_expiration, vix_expiration
@@ -94,9 +96,9 @@ def read(path: str, text: str) -> ParsedExport:
     )
 
 
-def _account(text: str, title: str) -> str:
+def _account(text: str, title: str, path: str) -> str:
     m = re.match(rf"\s*{title} for (\S+)", text)
-    return m.group(1) if m else ""
+    return account(m.group(1), path, 1, "account") if m else ""
 
 
 _WHEN = r"(\d{1,2}/\d{1,2}/\d{2,4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?"
@@ -124,14 +126,14 @@ def _stamp(text: str, title: str, after: str) -> datetime | date | None:
 
 
 def read_position_statement(path: str, text: str) -> ParsedExport:
-    account = _account(text, "Position Statement")
+    owner = _account(text, "Position Statement", path)
     marked = _stamp(text, "Position Statement", "on")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     header: Columns | None = None
     underlying = ""
     seen_header = False
-    for line, row in csv_rows(text):
+    for line, row in csv_rows(text, path):
         first = row[0]
         if first.lower() == "instrument" and len(row) > 1 and row[1].lower() == "qty":
             header = Columns(row, path, line)
@@ -140,13 +142,16 @@ def read_position_statement(path: str, text: str) -> ParsedExport:
             seen_header = True
             continue
         if header is None or len(row) < 2:
+            if header is not None:
+                refuse_cut_short(row, path, line)
             continue  # title, group names, section captions
+        header.fits(row, line)
         qty_text = Columns.cell(row, header.find("Qty"))
         where = f"{path}:{line}"
         if not qty_text and " " not in first and first.upper() not in _STRATEGIES:
             underlying = first.upper()  # the underlying's summary row: SPX, /ES, AAPL
             continue
-        option = _position_option(first, underlying)
+        option = _position_option(first, underlying, path, line)
         if option is None:
             if qty_text and number(qty_text, path, line, "Qty", required=False):
                 skipped.append(Skipped(first, where, NOT_OPTION))
@@ -161,13 +166,13 @@ def read_position_statement(path: str, text: str) -> ParsedExport:
         )
         mark = mark_price(Columns.cell(row, header.find("Mark")), path, line, "Mark")
         lot = Lot(qty, None if price is None else abs(price), None, where, mark, marked)
-        holdings[(account, option)].append(lot)
+        holdings[(owner, option)].append(lot)
     if not seen_header:
         raise InputError("no 'Instrument,Qty,…' header row: not a Position Statement", path)
     return collect(path, POSITION_STATEMENT, "positions", holdings, skipped)
 
 
-def _position_option(instrument: str, underlying: str):
+def _position_option(instrument: str, underlying: str, path: str, line: int):
     code = tos_option(instrument)
     if code is not None:
         return code
@@ -175,7 +180,7 @@ def _position_option(instrument: str, underlying: str):
     if m is None or not underlying or underlying.startswith("/"):
         return None
     _, tag, day, am, strike, cp = m.groups()
-    expiry = parse_date(day)
+    expiry = parse_date(day, path, line, "Instrument")
     return _root(underlying, tag, bool(am), expiry), cp.lower(), float(strike), expiry
 
 
@@ -198,13 +203,13 @@ def _root(underlying: str, tag: str | None, am: bool, expiry) -> str:
 
 
 def read_account_statement(path: str, text: str) -> ParsedExport:
-    account = _account(text, "Account Statement")
+    owner = _account(text, "Account Statement", path)
     marked = _stamp(text, "Account Statement", "through")
     holdings: dict = defaultdict(list)
     skipped: list[Skipped] = []
     header: Columns | None = None
     found = False
-    for line, row in csv_rows(text):
+    for line, row in csv_rows(text, path):
         lowered = tuple(c.lower() for c in row[: len(_OPTION_HEADER)])
         if lowered == _OPTION_HEADER:
             header = Columns(row, path, line)
@@ -213,9 +218,12 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
             continue
         if header is None:
             continue
+        if len(row) == 1:
+            refuse_cut_short(row, path, line)
         if len(row) == 1 or (len(row) > 1 and row[1].upper() == "OVERALL TOTALS"):
             header = None  # the next section's caption, or the totals row
             continue
+        header.fits(row, line)
         where = f"{path}:{line}"
         code = Columns.cell(row, header.find("Option Code"))
         option = tos_option(code)
@@ -228,7 +236,7 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
             Columns.cell(row, header.find("Trade Price")), path, line, "Trade Price", required=False
         )
         mark = _statement_mark(row, header, path, line, qty)
-        holdings[(account, option)].append(
+        holdings[(owner, option)].append(
             Lot(qty, None if price is None else abs(price), None, where, mark, marked)
         )
     if not found:
