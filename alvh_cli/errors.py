@@ -99,3 +99,17 @@ class InputWarning:
 
     def __str__(self) -> str:
         return ": ".join(p for p in (self.source, self.key, self.message) if p)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is neither a regular file nor a directory is (``st_mode``), in a
+    trader's words, for the one-line errors of readers and writers alike."""
+    import stat
+
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, special_kind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +40,7 @@ def read_toml(path: str | Path) -> dict:
             raise InputError("is a directory, not a TOML file", source)
         if not stat.S_ISREG(st.st_mode):
             raise InputError(
-                f"not a regular file ({_file_kind(st.st_mode)}): expected a TOML file", source
+                f"not a regular file ({special_kind(st.st_mode)}): expected a TOML file", source
             )
         if st.st_size > MAX_FILE_BYTES:
             raise InputError(
@@ -102,16 +102,6 @@ def os_error_message(exc: OSError, path: Path) -> str:
     if isinstance(exc, NotADirectoryError):
         return "no such file (a part of the path is not a directory)"
     return f"cannot read the file: {exc.strerror or exc}"
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a plain file"  # pragma: no cover
 
 
 # Common slips in a value, tried in order on the line of a TOML syntax error.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, special_kind
 
 
 def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bool = False) -> None:
@@ -46,17 +46,6 @@ def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bo
         raise InputError(f"no such directory: {folder}", where)
     if st is not None and not force:
         raise InputError("already exists; use {flag:force} to replace it", where)
-
-
-def special_kind(mode: int) -> str:
-    """What a file that is neither a regular file nor a directory is, in a trader's words."""
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def backup_path(path: Path | str) -> Path:
