@@ -29,7 +29,9 @@ marks spread from about 0.3x to 4x: calm condors (profit takes, unwinds),
 Layer 1, 2 and 3 triggers on the put side (some through the short put) and
 call-side tested ones. Strikes stay where the quadratic smile is still
 arbitrage-free (see ``sane``); quotes move with one vol shift per expiry, so a
-put spread's quotes are never inverted.
+put spread's quotes are never inverted, and a quote that would price a vertical
+held outside 0 to its width against the model's price of its other leg is
+dropped (see ``contradicted``).
 
 The first ``check --format json`` run validates the book (exit status 0 or 1,
 never 2, and one row per position). ``--warmup`` untimed runs of each command
@@ -383,8 +385,8 @@ def position_toml(pos: Position) -> str:
     return "\n".join(head) + "\n".join(leg_toml(leg) for leg in pos.legs)
 
 
-def quote_toml(rng: random.Random, contract, shift: dict) -> str | None:
-    """A bid/ask around the model price; None when unfit.
+def quote_toml(rng: random.Random, contract, shift: dict) -> tuple[str, float, float] | None:
+    """A bid/ask around the model price (its TOML, bid, ask); None when unfit.
 
     The mid is the model price at a vol moved by ``shift`` (one move per
     underlying and expiry, so quotes stay arbitrage-free against each other as
@@ -413,10 +415,33 @@ def quote_toml(rng: random.Random, contract, shift: dict) -> str | None:
     bid = max(math.floor((mid - half) / 0.05) * 0.05, 0.0)
     ask = max(math.ceil((mid + half) / 0.05) * 0.05, 0.05)
     strike_s = int(strike) if float(strike).is_integer() else strike
-    return (
+    text = (
         f'[[market.quotes]]\nunderlying = "{underlying}"\ntype = "{typ}"\n'
         f"strike = {strike_s}\nexpiry = {expiry}\nbid = {bid:.2f}\nask = {ask:.2f}\n"
     )
+    return text, bid, ask
+
+
+def contradicted(positions: list[Position], quotes: dict) -> set:
+    """Quoted contracts of a vertical held that would price outside 0 to its width, its
+    legs at their quotes' mids or else at the model (what alvh refuses as contradicting
+    inputs: the quotes' vol shifts and noise can cross a model price deep in the put wing,
+    where the smile leaves adjacent strikes a few cents apart)."""
+    bad = set()
+    for p in positions:
+        for short, wing in ((p.legs[1], p.legs[0]), (p.legs[2], p.legs[3])):
+            prices = []
+            for leg in (short, wing):
+                q = quotes.get(leg.contract)
+                if q is None:
+                    t = spx_t(leg.expiry)
+                    prices.append(spx_option(leg.type == "call", SPX, VIX, leg.strike, t))
+                else:
+                    prices.append(0.5 * (q[0] + q[1]))
+            value = prices[0] - prices[1]
+            if not 0.0 <= value <= abs(short.strike - wing.strike):
+                bad |= {leg.contract for leg in (short, wing) if leg.contract in quotes}
+    return bad
 
 
 @dataclass
@@ -435,17 +460,24 @@ def write_book(folder: Path, n_positions: int, n_files: int, seed: int = 2026112
     legs_per_contract = Counter(leg.contract for p in positions for leg in p.legs)
     n_legs = sum(legs_per_contract.values())
 
-    # Quotes: contracts in random order until about a third of the legs are quoted.
+    # Quotes: contracts in random order until about a third of the legs are quoted, less
+    # those that would contradict a vertical held (see contradicted).
     contracts = sorted(legs_per_contract, key=lambda c: (c[0], c[1], c[2], c[3].toordinal()))
     rng.shuffle(contracts)
-    quotes, quoted, shift = [], 0, {}
+    quotes, texts, quoted, shift = {}, {}, 0, {}
     for contract in contracts:
         if quoted >= n_legs / 3:
             break
-        text = quote_toml(rng, contract, shift)
-        if text is not None:
-            quotes.append(text)
+        made = quote_toml(rng, contract, shift)
+        if made is not None:
+            quotes[contract] = made[1:]
+            texts[contract] = made[0]
             quoted += legs_per_contract[contract]
+    while bad := contradicted(positions, quotes):
+        for contract in bad:
+            del quotes[contract]
+            quoted -= legs_per_contract[contract]
+    quotes = [texts[c] for c in quotes]
     market = folder / "market.toml"
     market.write_text(MARKET + "\n" + "\n".join(quotes), encoding="utf-8")
 
