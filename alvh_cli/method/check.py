@@ -219,16 +219,43 @@ def check_book(
     return check_values(value_book(loaded), per_file, history=history)
 
 
+COMPILED_BOOK = 20
+"""Positions from which a check prices with scipy.special's normal distribution even when
+no hedge is sized: their revaluations are arrays of tens of thousands of elements, where
+scipy's compiled loops repay their import (~0.2 s)."""
+
+
+def sizes_a_hedge(pv: PositionValues, regime: Regime) -> bool:
+    """Whether :func:`check_position` will size a VIX hedge for ``pv`` (and so load scipy
+    for its integer program): a live position, no profit take, tested on the put side at
+    layer 1 or 2 with fewer layers on (the ``hedging`` rule of ``_check_position``)."""
+    p = pv.position
+    if p.is_closed or pv.rules.profit_take_hit(pv.mark_multiple):
+        return False
+    side = tested_side(p, pv.market.spx)
+    layer = required_layer(pv, side, pv.rules, regime)[0]
+    return side == "put" and layer in (1, 2) and max(p.hedge_layers, default=0) < layer
+
+
 def check_values(
     values: Sequence[PositionValues],
     regimes: Sequence[Regime] | None = None,
     *,
     history: History | None = None,
 ) -> CheckResult:
-    """Check valued positions; ``regimes`` one per position."""
+    """Check valued positions; ``regimes`` one per position.
+
+    One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
+    scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
+    numpy's, so each position's figures are the same whatever the positions around it."""
+    from alvh_cli.model import pricing
+
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
-    scenario_sets = ScenarioSets(history)
-    rows = [check_position(pv, r, scenario_sets) for pv, r in zip(values, regimes, strict=True)]
+    pairs = list(zip(values, regimes, strict=True))
+    compiled = len(pairs) >= COMPILED_BOOK or any(sizes_a_hedge(pv, r) for pv, r in pairs)
+    with pricing.pinned_normal(compiled):
+        scenario_sets = ScenarioSets(history)
+        rows = [check_position(pv, r, scenario_sets) for pv, r in pairs]
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
