@@ -237,6 +237,12 @@ def sizes_a_hedge(pv: PositionValues, regime: Regime) -> bool:
     return side == "put" and layer in (1, 2) and max(p.hedge_layers, default=0) < layer
 
 
+def compiled_normal_pays(pairs: Sequence[tuple[PositionValues, Regime]]) -> bool:
+    """Whether a check of ``pairs`` (position, regime) prices with scipy.special's normal:
+    a big book, or scipy loaded anyway to size a hedge."""
+    return len(pairs) >= COMPILED_BOOK or any(sizes_a_hedge(pv, r) for pv, r in pairs)
+
+
 def check_values(
     values: Sequence[PositionValues],
     regimes: Sequence[Regime] | None = None,
@@ -252,8 +258,7 @@ def check_values(
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
     pairs = list(zip(values, regimes, strict=True))
-    compiled = len(pairs) >= COMPILED_BOOK or any(sizes_a_hedge(pv, r) for pv, r in pairs)
-    with pricing.pinned_normal(compiled):
+    with pricing.pinned_normal(compiled_normal_pays(pairs)):
         scenario_sets = ScenarioSets(history)
         rows = [check_position(pv, r, scenario_sets) for pv, r in pairs]
     asofs = sorted({pv.market.asof.isoformat() for pv in values})

@@ -9,6 +9,7 @@ trading cost.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -91,13 +92,23 @@ def cash(trades: Sequence[TradeLeg]) -> float:
     return float(sum(-t.price * t.quantity * t.leg.multiplier for t in trades))
 
 
+CACHE_ROWS = 4096
+"""Contracts an evaluator keeps revalued, per scenario set (a row of about 1,300 scenarios
+is 10 kB: at most about 40 MiB); the oldest go first."""
+
+
 @dataclass
 class Evaluator:
     """One market's scenario set and the P&L of legs over it.
 
     ``base`` is the shared scenario set, ``extra`` rungs added for one
-    evaluation (:meth:`with_rungs`); revaluations over ``base`` are cached by
-    leg, so the VIX candidates priced for one position serve the next.
+    evaluation (:meth:`with_rungs`). Revaluations are cached per contract and
+    volatility (and per set of extra rungs), so a contract held, hedged with or
+    rolled to by many positions is revalued once: a revaluation is the same
+    function of the contract's own inputs whichever other legs it was revalued
+    beside (:func:`alvh_cli.method.scenarios.revalue` works leg by leg).
+    ``blocks`` holds what the method computes once per snapshot (the strikes a
+    roll may go to, for one); every copy made by :meth:`with_rungs` shares both.
     """
 
     market: Market
@@ -105,6 +116,7 @@ class Evaluator:
     base: sc.ScenarioSet
     extra: sc.ScenarioSet | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+    blocks: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_history(
@@ -117,9 +129,15 @@ class Evaluator:
         )
 
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
-        """The same evaluator with extra rungs (label, SPX level); it shares this one's cache."""
+        """The same evaluator with extra rungs (label, SPX level); it shares this one's caches."""
         extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
-        return Evaluator(self.market, self.rules, self.base, extra, self._cache)
+        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
+
+    def block(self, key, make):
+        """``make()``, computed once per snapshot under ``key`` (shared by the copies)."""
+        if key not in self.blocks:
+            self.blocks[key] = make()
+        return self.blocks[key]
 
     @property
     def scenarios(self) -> sc.ScenarioSet:
@@ -142,22 +160,34 @@ class Evaluator:
         """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
         if values is None:
             values = value_legs(self.market, legs)
-        r = self.rules
-        moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
-        key = tuple(
-            (_leg_key(g), -1.0 if np.isnan(v) else float(v))
-            for g, v in zip(legs, values.vol, strict=True)
-        )
-        base = self._cache.get(key)
-        if base is None:
-            base = sc.revalue(legs, values, self.market, self.base, *moves)
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            self._cache[key] = base
+        vols = [-1.0 if v != v else float(v) for v in values.vol.tolist()]
+        keys = [(_leg_key(g), v) for g, v in zip(legs, vols, strict=True)]
+        base = self._rows(keys, legs, values, self.base, ())
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = sc.revalue(legs, values, self.market, self.extra, *moves)
+        extra = self._rows(keys, legs, values, self.extra, tuple(self.extra.spx.tolist()))
         return np.concatenate([base, extra], axis=1)
+
+    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, tag: tuple) -> np.ndarray:
+        """The revalued rows of ``keys`` over ``scenarios`` (cached under ``tag``), those not
+        cached yet revalued in one call."""
+        cache = self._cache
+        tagged = [(tag, k) for k in keys]
+        todo: dict = {}
+        for i, k in enumerate(tagged):
+            if k not in cache:
+                todo.setdefault(k, i)
+        if todo:
+            r = self.rules
+            moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
+            idx = list(todo.values())
+            rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
+                              scenarios, *moves)  # fmt: skip
+            cache.update(zip(todo, rows, strict=True))
+        out = np.array([cache[k] for k in tagged]).reshape(len(keys), scenarios.n)
+        for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
+            del cache[k]  # the oldest first (a dict keeps its insertion order)
+        return out
 
     def pnl(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:
         """Dollar P&L per leg as held, (legs, scenarios)."""
@@ -170,6 +200,18 @@ class Evaluator:
         (per unit) now, less ``cost``."""
         floor = sc.expiry_floor(legs, today) - cost
         return sc.figures(pnl, self.scenarios, self.rules.cvar_level, floor)
+
+
+def _subset(values: LegValues, idx: list[int]) -> LegValues:
+    """``values`` of the legs at ``idx`` alone."""
+    parts = {}
+    for name, value in vars(values).items():
+        if isinstance(value, np.ndarray):
+            value = value[idx]
+        elif isinstance(value, tuple):
+            value = tuple(value[i] for i in idx)
+        parts[name] = value
+    return type(values)(**parts)
 
 
 def _leg_key(g: Leg) -> tuple:
