@@ -9,6 +9,7 @@ trading cost.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,17 +63,28 @@ def trade(
     models: Sequence[float],
     costs: Costs,
     opening: bool,
+    fills: dict | None = None,
 ) -> tuple[TradeLeg, ...]:
     """Trade legs for ``quantities`` (signed: + buy) of ``legs`` at their assumed fills.
     Whole numbers are kept as ``int``; a fraction of a contract (the method sized without
-    rounding, ``integral=False``) stays a float."""
+    rounding, ``integral=False``) stays a float. ``fills``, a dict shared by the calls
+    that trade the same leg objects in several sizes, keeps each leg's fill per side and
+    model price (a fill depends on the size only through its sign)."""
     out = []
     for g, q, m in zip(legs, quantities, models, strict=True):
         if q == 0:
             continue
         q = int(q) if float(q).is_integer() else float(q)
-        price, quoted = fill(market, g, q, float(m), costs)
-        out.append(TradeLeg(g, q, opening, float(m), price, quoted))
+        m = float(m)
+        if fills is None:
+            price, quoted = fill(market, g, q, m, costs)
+        else:
+            key = (id(g), q > 0, m)
+            hit = fills.get(key)
+            if hit is None:
+                hit = fills[key] = fill(market, g, q, m, costs)
+            price, quoted = hit
+        out.append(TradeLeg(g, q, opening, m, price, quoted))
     return tuple(out)
 
 
@@ -139,8 +151,9 @@ class Evaluator:
             self.blocks[key] = make()
         return self.blocks[key]
 
-    @property
+    @functools.cached_property
     def scenarios(self) -> sc.ScenarioSet:
+        """The shared set, then the extra rungs."""
         base, extra = self.base, self.extra
         if extra is None or extra.n == 0:
             return base
@@ -189,6 +202,35 @@ class Evaluator:
             del cache[k]  # the oldest first (a dict keeps its insertion order)
         return out
 
+    def values(self, legs: Sequence[Leg]) -> LegValues:
+        """Today's values of ``legs`` (:func:`value_legs`), cached per contract for legs
+        with no volatility or mark of their own (those the method opens: synthetics, roll
+        targets); each leg valued the same whichever legs it was valued beside."""
+        if not legs or any(g.iv is not None or g.mark is not None for g in legs):
+            return value_legs(self.market, legs)
+        today = self.blocks.setdefault("today", {})
+        keys = [_leg_key(g) for g in legs]
+        todo: dict = {}
+        for i, k in enumerate(keys):
+            if k not in today:
+                todo.setdefault(k, i)
+        if todo:
+            fresh = value_legs(self.market, [legs[i] for i in todo.values()])
+            for j, k in enumerate(todo):
+                today[k] = {
+                    name: value[j] for name, value in vars(fresh).items() if name != "quantity"
+                }
+        rows = [today[k] for k in keys]
+        parts = {
+            name: tuple(r[name] for r in rows) if name == "vol_source"
+            else np.array([r[name] for r in rows])
+            for name in rows[0]
+        }  # fmt: skip
+        out = LegValues(**parts, quantity=np.array([float(g.quantity) for g in legs]))
+        if len(today) > CACHE_ROWS:
+            today.clear()
+        return out
+
     def pnl(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:
         """Dollar P&L per leg as held, (legs, scenarios)."""
         if values is None:
@@ -200,6 +242,11 @@ class Evaluator:
         (per unit) now, less ``cost``."""
         floor = sc.expiry_floor(legs, today) - cost
         return sc.figures(pnl, self.scenarios, self.rules.cvar_level, floor)
+
+    def figures_rows(self, pnl: np.ndarray, floors: np.ndarray, costs: np.ndarray) -> list:
+        """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
+        floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
+        return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
 
 
 def _subset(values: LegValues, idx: list[int]) -> LegValues:
