@@ -363,3 +363,54 @@ def test_layer3_sizes_together_are_each_size_alone(integral):
                 assert a.figures == b.figures, a.name
             seen += len(want)
     assert seen > 100
+
+
+# ------------------------------------------------------- a book spread over processes
+
+
+def checked_json(result) -> str:
+    import json
+
+    from alvh_cli.output.check import check_json
+    from alvh_cli.output.common import clean
+
+    return json.dumps(clean(check_json(result)))
+
+
+def test_a_book_spread_over_processes_is_checked_as_in_one():
+    # The samples (a hedge sized, Layer 3 choices, hedges on, a profit take) and more
+    # tested condors: serial and over two processes, the same JSON to the last digit.
+    pytest.importorskip("joblib")
+    from alvh_cli.method.check import check_values
+
+    values = books_with_a_tested_side()
+    serial = check_values(values, workers=1)
+    spread = check_values(values, workers=2)
+    assert checked_json(spread) == checked_json(serial)
+    assert all(a.position is pv.position for a, pv in zip(spread.positions, values, strict=True))
+
+
+def test_a_big_book_takes_the_cores_when_joblib_is_installed(monkeypatch):
+    import importlib.util
+
+    from alvh_cli.method import check
+
+    assert check.default_workers(check.PARALLEL_FROM - 1) == 1
+    if importlib.util.find_spec("joblib") is not None:
+        assert check.default_workers(check.PARALLEL_FROM) >= 1
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert check.default_workers(10 * check.PARALLEL_FROM) == 1  # no joblib: one process
+
+
+def test_check_through_the_cli_spread_or_not_prints_the_same(monkeypatch, alvh):
+    pytest.importorskip("joblib")
+    from alvh_cli.method import check
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    files = sorted(str(p.relative_to(root)) for p in (root / "sample_positions").glob("*.toml"))
+    one = alvh(["check", *files, "--format", "json"])
+    monkeypatch.setattr(check, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(check, "default_workers", lambda live: 2)
+    spread = alvh(["check", *files, "--format", "json"])
+    assert spread == one

@@ -243,28 +243,81 @@ def compiled_normal_pays(pairs: Sequence[tuple[PositionValues, Regime]]) -> bool
     return len(pairs) >= COMPILED_BOOK or any(sizes_a_hedge(pv, r) for pv, r in pairs)
 
 
+PARALLEL_FROM = 200
+"""Live positions from which a check spreads them over the local cores (joblib, when it is
+installed: ``alvh[sweep]``). Below it, starting the workers (a Python with numpy, and scipy
+where a hedge is sized: about half a second each) costs more than it saves."""
+
+
+def default_workers(live: int) -> int:
+    """The processes a check of ``live`` positions uses: the cores this process may run on
+    from ``PARALLEL_FROM`` positions on when joblib is installed, else one."""
+    import importlib.util
+    import os
+
+    if live < PARALLEL_FROM or importlib.util.find_spec("joblib") is None:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def check_values(
     values: Sequence[PositionValues],
     regimes: Sequence[Regime] | None = None,
     *,
     history: History | None = None,
+    workers: int | None = None,
 ) -> CheckResult:
     """Check valued positions; ``regimes`` one per position.
 
     One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
     scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
-    numpy's, so each position's figures are the same whatever the positions around it."""
+    numpy's, so each position's figures are the same whatever the positions around it —
+    and whichever process computed them: ``workers`` processes (default
+    :func:`default_workers`) share the positions out (:func:`_spread`)."""
     from alvh_cli.model import pricing
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
     pairs = list(zip(values, regimes, strict=True))
-    with pricing.pinned_normal(compiled_normal_pays(pairs)):
-        scenario_sets = ScenarioSets(history)
-        rows = [check_position(pv, r, scenario_sets) for pv, r in pairs]
+    if workers is None:
+        workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
+    with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
+        if workers > 1 and len(pairs) > 1:
+            rows = _spread(pairs, history, mode, workers)
+        else:
+            rows = _check_slice(pairs, history, mode)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
     )
+
+
+def _check_slice(pairs: Sequence, history: History | None, mode: str) -> list[PositionCheck]:
+    """:func:`check_position` of each (position, regime), in a process of its own or this
+    one, priced with the normal distribution ``mode`` (``pricing.use_normal``)."""
+    from alvh_cli.model import pricing
+
+    pricing.use_normal(mode)
+    scenario_sets = ScenarioSets(history)
+    return [check_position(pv, r, scenario_sets) for pv, r in pairs]
+
+
+def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
+    """``pairs`` checked by ``workers`` local processes (joblib's process pool), in their
+    order. Process i takes every ``workers``-th position from the i-th (so the costly ones,
+    those that size a hedge, are shared evenly) and builds its own scenario sets from the
+    same history: deterministic, so its figures are the ones a single process computes.
+    Each check comes back with the caller's own position object."""
+    from joblib import Parallel, delayed
+
+    slices = [pairs[i::workers] for i in range(workers)]
+    done = Parallel(n_jobs=workers)(delayed(_check_slice)(s, history, mode) for s in slices)
+    rows: list = [None] * len(pairs)
+    for i, part in enumerate(done):
+        rows[i::workers] = part
+    return [replace(pc, position=pv.position) for pc, (pv, _) in zip(rows, pairs, strict=True)]
 
 
 def check_position(
