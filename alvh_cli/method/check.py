@@ -305,19 +305,26 @@ def _check_slice(pairs: Sequence, history: History | None, mode: str) -> list[Po
 
 
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
-    """``pairs`` checked by ``workers`` local processes (joblib's process pool), in their
-    order. Process i takes every ``workers``-th position from the i-th (so the costly ones,
-    those that size a hedge, are shared evenly) and builds its own scenario sets from the
-    same history: deterministic, so its figures are the ones a single process computes.
-    Each check comes back with the caller's own position object."""
-    from joblib import Parallel, delayed
+    """``pairs`` checked by this process and ``workers`` − 1 others (joblib's reusable
+    process pool, loky), in their order. Process i takes every ``workers``-th position from
+    the i-th (so the costly ones, those that size a hedge, are shared evenly) and builds its
+    own scenario sets from the same history: deterministic, so its figures are the ones a
+    single process computes. The others keep to one BLAS thread each (their matrix products
+    are small; more threads only contend for the cores). Each check comes back with the
+    caller's own position object."""
+    from joblib.externals.loky import get_reusable_executor
 
     slices = [pairs[i::workers] for i in range(workers)]
-    done = Parallel(n_jobs=workers)(delayed(_check_slice)(s, history, mode) for s in slices)
+    pool = get_reusable_executor(max_workers=workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
+    others = [pool.submit(_check_slice, s, history, mode) for s in slices[1:]]
+    done = [_check_slice(slices[0], history, mode), *(f.result() for f in others)]
     rows: list = [None] * len(pairs)
     for i, part in enumerate(done):
         rows[i::workers] = part
     return [replace(pc, position=pv.position) for pc, (pv, _) in zip(rows, pairs, strict=True)]
+
+
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def check_position(
