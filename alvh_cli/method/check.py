@@ -225,7 +225,7 @@ no hedge is sized: their revaluations are arrays of tens of thousands of element
 scipy's compiled loops repay their import (~0.2 s)."""
 
 
-def sizes_a_hedge(pv: PositionValues, regime: Regime) -> bool:
+def sizes_a_hedge(pv: PositionValues, regime: Regime | None) -> bool:
     """Whether :func:`check_position` will size a VIX hedge for ``pv`` (and so load scipy
     for its integer program): a live position, no profit take, tested on the put side at
     layer 1 or 2 with fewer layers on (the ``hedging`` rule of ``_check_position``)."""
@@ -233,7 +233,7 @@ def sizes_a_hedge(pv: PositionValues, regime: Regime) -> bool:
     if p.is_closed or pv.rules.profit_take_hit(pv.mark_multiple):
         return False
     side = tested_side(p, pv.market.spx)
-    layer = required_layer(pv, side, pv.rules, regime)[0]
+    layer = required_layer(pv, side, pv.rules, regime or Regime())[0]
     return side == "put" and layer in (1, 2) and max(p.hedge_layers, default=0) < layer
 
 
