@@ -105,8 +105,8 @@ def cash(trades: Sequence[TradeLeg]) -> float:
 
 
 CACHE_ROWS = 4096
-"""Contracts an evaluator keeps revalued, per scenario set (a row of about 1,300 scenarios
-is 10 kB: at most about 40 MiB); the oldest go first."""
+"""Contracts an evaluator keeps revalued over its shared scenario set (a row of about
+1,300 scenarios is 10 kB: at most about 40 MiB); the oldest go first."""
 
 
 @dataclass
@@ -114,9 +114,9 @@ class Evaluator:
     """One market's scenario set and the P&L of legs over it.
 
     ``base`` is the shared scenario set, ``extra`` rungs added for one
-    evaluation (:meth:`with_rungs`). Revaluations are cached per contract and
-    volatility (and per set of extra rungs), so a contract held, hedged with or
-    rolled to by many positions is revalued once: a revaluation is the same
+    evaluation (:meth:`with_rungs`). Revaluations over ``base`` are cached per
+    contract and volatility, so a contract held, hedged with or rolled to by many
+    positions is revalued once: a revaluation is the same
     function of the contract's own inputs whichever other legs it was revalued
     beside (:func:`alvh_cli.method.scenarios.revalue` works leg by leg).
     ``blocks`` holds what the method computes once per snapshot (the strikes a
@@ -129,6 +129,7 @@ class Evaluator:
     extra: sc.ScenarioSet | None = None
     _cache: dict = field(default_factory=dict, repr=False)
     blocks: dict = field(default_factory=dict, repr=False)
+    _extra_cache: dict = field(default_factory=dict, repr=False)  # this copy's rungs alone
 
     @classmethod
     def from_history(
@@ -141,7 +142,8 @@ class Evaluator:
         )
 
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
-        """The same evaluator with extra rungs (label, SPX level); it shares this one's caches."""
+        """The same evaluator with extra rungs (label, SPX level); it shares this one's
+        caches, and keeps the revaluations over its own rungs to itself (one position's)."""
         extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
         return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
 
@@ -175,19 +177,17 @@ class Evaluator:
             values = value_legs(self.market, legs)
         vols = [-1.0 if v != v else float(v) for v in values.vol.tolist()]
         keys = [(_leg_key(g), v) for g, v in zip(legs, vols, strict=True)]
-        base = self._rows(keys, legs, values, self.base, ())
+        base = self._rows(keys, legs, values, self.base, self._cache)
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = self._rows(keys, legs, values, self.extra, tuple(self.extra.spx.tolist()))
+        extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
         return np.concatenate([base, extra], axis=1)
 
-    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, tag: tuple) -> np.ndarray:
-        """The revalued rows of ``keys`` over ``scenarios`` (cached under ``tag``), those not
+    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict) -> np.ndarray:
+        """The revalued rows of ``keys`` over ``scenarios`` (cached in ``cache``), those not
         cached yet revalued in one call."""
-        cache = self._cache
-        tagged = [(tag, k) for k in keys]
         todo: dict = {}
-        for i, k in enumerate(tagged):
+        for i, k in enumerate(keys):
             if k not in cache:
                 todo.setdefault(k, i)
         if todo:
@@ -197,7 +197,7 @@ class Evaluator:
             rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
                               scenarios, *moves)  # fmt: skip
             cache.update(zip(todo, rows, strict=True))
-        out = np.array([cache[k] for k in tagged]).reshape(len(keys), scenarios.n)
+        out = np.array([cache[k] for k in keys]).reshape(len(keys), scenarios.n)
         for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
             del cache[k]  # the oldest first (a dict keeps its insertion order)
         return out
