@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -115,14 +115,16 @@ class _Held:
         rows = []
         for d in drafts:
             cols = []
-            for g, price in zip(*(d.added[:2] if d.added is not None else ((), ())), strict=True):
+            for g, price, q in zip(
+                *(d.added[:2] + d.added[3:] if d.added is not None else ((), (), ())), strict=True
+            ):
                 key = (g.contract, float(price), len(cols))
                 j = column.get(key)
                 if j is None or (cols and j <= cols[-1][0]):  # a row's legs stay in its order
                     j = column[key] = len(legs)
                     legs.append(g)
                     today.append(float(price))
-                cols.append((j, g.quantity))
+                cols.append((j, q))
             rows.append(cols)
         quantity = np.zeros((len(drafts), len(legs)))
         quantity[:, : len(self.legs)] = [g.quantity for g in self.legs] * keep
@@ -139,7 +141,8 @@ class _Held:
 class _Draft:
     """An alternative before its figures: its trades, their cost and cash, and what of the
     position it leaves — ``keep`` the share kept of each leg held (in order), ``added``
-    the legs it opens (legs, their prices today, their P&L per scenario) or None."""
+    the legs it opens (legs, their prices today, their P&L per scenario, their quantities:
+    a conversion's, k × the synthetic's) or None."""
 
     name: str
     action: Action
@@ -149,10 +152,13 @@ class _Draft:
     keep: tuple[float, ...]
     added: tuple | None = None
 
-    def alternative(self, figures) -> Alternative:
+    def alternative(self, figures, pref: Preference, best) -> Alternative:
+        """The alternative with its ``figures``, weighed by ``pref`` against ``best``'s."""
         return Alternative(
-            self.name, self.action, figures, self.cost, self.cash, trades=self.trades
-        )
+            self.name, self.action, figures, self.cost, self.cash,
+            eligible=pref.meets(figures), why_not=pref.why_not(figures, best),
+            trades=self.trades, objective=pref.objective(figures),
+        )  # fmt: skip
 
 
 def _keep(n_legs: int, share: dict[int, float]) -> tuple[float, ...]:
@@ -179,10 +185,7 @@ def evaluate(
     rules, market = ev.rules, ev.market
     pref = Preference.from_rules(rules, position.credit_dollars, position.units)
     held = _Held(list(position.legs), values.price, leg_pnl)
-    alts: list[Alternative] = [
-        Alternative("hold", Action.HOLD, ev.figures(held.pnl, held.legs, held.today, 0.0), 0.0, 0.0)
-    ]
-    drafts: list[_Draft] = []
+    drafts: list[_Draft] = [_Draft("hold", Action.HOLD, 0.0, 0.0, (), ())]
     pair = tested_vertical(position, side, market.spx)
     if pair is not None:
         # the legs Layer 3 may open, valued and revalued together: a synthetic, the rolls
@@ -198,18 +201,12 @@ def evaluate(
             roll_opened = (_take(new_values, 2, len(new)), new_pnl[2:])
             drafts += _rolls(ev, held, side, pair, targets, roll_opened)
     drafts += _close_lots(ev, position, held, integral)
-    alts += [d.alternative(f) for d, f in zip(drafts, held.figures(ev, drafts), strict=True)]
-    chosen = pref.choose([a.figures for a in alts])
-    best = alts[chosen].figures
-    alts = [
-        replace(
-            a,
-            eligible=pref.meets(a.figures),
-            why_not=pref.why_not(a.figures, best),
-            objective=pref.objective(a.figures),
-        )
-        for a in alts
+    figures = [
+        ev.figures(held.pnl, held.legs, held.today, 0.0),  # hold
+        *held.figures(ev, drafts[1:]),
     ]
+    chosen = pref.choose(figures)
+    alts = [d.alternative(f, pref, figures[chosen]) for d, f in zip(drafts, figures, strict=True)]
     edge = parity_edge(market, pair[0]) if pair is not None else None
     return Layer3(tuple(alts), chosen, edge, pref)
 
@@ -263,7 +260,7 @@ def _conversions(
     for n in _sizes(left, integral):
         trades = trade(market, syn, [n, -n], syn_values.price, costs, True, fills)
         cost = trading_cost(trades, costs)
-        added = ([replace(g, quantity=g.quantity * n) for g in syn], syn_values.price, n * syn_pnl)
+        added = (syn, syn_values.price, n * syn_pnl, [g.quantity * n for g in syn])
         label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
         out.append(_Draft(label, Action.CONVERT, cost, cash(trades), trades, keep, added))
     return out
@@ -338,7 +335,7 @@ def _rolls(ev, held: _Held, side: str, pair, targets, opened) -> list[_Draft]:
                       costs, True)  # fmt: skip
         trades = close + opens
         cost = trading_cost(trades, costs)
-        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0))
+        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0), [s_new.quantity, l_new.quantity])
         net = cash(trades) / (abs(short.quantity) * short.multiplier)  # points per vertical
         k_s, k_l = sorted((s_new.strike, l_new.strike))
         where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
