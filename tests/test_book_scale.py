@@ -414,3 +414,29 @@ def test_check_through_the_cli_spread_or_not_prints_the_same(monkeypatch, alvh):
     monkeypatch.setattr(check, "default_workers", lambda live: 2)
     spread = alvh(["check", *files, "--format", "json"])
     assert spread == one
+
+
+def test_the_strike_at_the_roll_delta_is_found_once_per_snapshot(monkeypatch):
+    from alvh_cli.method import layer3
+
+    ev = evaluator()
+    short = Leg("SPX", "SPXW", "put", 5650.0, EXPIRY, -3, 0.0)
+    wing = Leg("SPX", "SPXW", "put", 5600.0, EXPIRY, 3, 0.0)
+    first = layer3.roll_targets(ev, short, wing, "put")
+    calls = []
+    real = layer3.strike_at_delta
+    monkeypatch.setattr(layer3, "strike_at_delta", lambda *a: calls.append(a) or real(*a))
+    other = ev.with_rungs([("stress", 5650.0)])  # another position's copy: the same blocks
+    assert layer3.roll_targets(other, short, wing, "put") == first and calls == []
+    # and the strikes are the ones searched for afresh
+    fresh = layer3.roll_targets(evaluator(), short, wing, "put")
+    assert fresh == first and len(calls) == len({t[0].expiry for t in first})
+
+
+def test_a_positions_own_rungs_stay_out_of_the_shared_cache():
+    ev = evaluator()
+    legs = some_legs()
+    values = value_legs(ev.market, legs)
+    for level in (5500.0, 5600.0, 5700.0):
+        ev.with_rungs([("stress", level)]).prices(legs, values)
+    assert len(ev._cache) == len(legs)  # one row per contract over the shared set
