@@ -377,17 +377,72 @@ def checked_json(result) -> str:
     return json.dumps(clean(check_json(result)))
 
 
+def same(a, b, where="") -> None:
+    """``a`` and ``b`` equal to the last bit: dataclasses field by field, arrays element by
+    element, floats exactly (NaN as NaN)."""
+    import dataclasses
+
+    assert type(a) is type(b), where
+    if dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, np.ndarray):
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), where
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, float):
+        assert a == b or (a != a and b != b), (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+
+
 def test_a_book_spread_over_processes_is_checked_as_in_one():
     # The samples (a hedge sized, Layer 3 choices, hedges on, a profit take) and more
-    # tested condors: serial and over two processes, the same JSON to the last digit.
+    # tested condors, valued under numpy's normal and checked under scipy's (a hedge is
+    # sized): serial and over two processes, the same checks to the last bit. The other
+    # process is given the quote vols inverted while valuing (or it would invert the
+    # quotes of the synthetics anew, under scipy's normal).
     pytest.importorskip("joblib")
     from alvh_cli.method.check import check_values
 
+    pricing.use_normal("numpy")
     values = books_with_a_tested_side()
+    pricing.use_normal("auto")
     serial = check_values(values, workers=1)
     spread = check_values(values, workers=2)
+    same(spread.positions, serial.positions)
     assert checked_json(spread) == checked_json(serial)
-    assert all(a.position is pv.position for a, pv in zip(spread.positions, values, strict=True))
+    mine = zip(spread.positions, values, strict=True)
+    assert all(a.position is pv.position for a, pv in mine)
+
+
+def test_quote_vols_given_to_another_process_price_as_here():
+    # A copy of the snapshot (as another process unpickles it) seeded with this process's
+    # quote vols prices quoted legs with them, whatever normal distribution it uses now.
+    import pickle
+
+    from alvh_cli.model import legs as legs_mod
+    from alvh_cli.model.domain import Quote
+
+    quotes = (Quote("SPX", "put", 5500.0, EXPIRY, 60.0, 61.0),
+              Quote("SPX", "call", 5500.0, EXPIRY, 330.0, 333.0))  # fmt: skip
+    mkt = market(spx=5520.0, spx_vol=Smile(0.2, -1.0, 2.0), quotes=quotes)
+    held = [Leg("SPX", "SPXW", t, 5500.0, EXPIRY, 1, 0.0) for t in ("put", "call")]
+    pricing.use_normal("numpy")
+    here = value_legs(mkt, held)
+    vols = legs_mod.quote_vols(mkt)
+    assert set(vols) == {(0, "SPXW"), (1, "SPXW")}
+    copy = pickle.loads(pickle.dumps(mkt))
+    legs_mod.seed_quote_vols(copy, vols)
+    pricing.use_normal("compiled")
+    there = value_legs(copy, held)
+    assert np.array_equal(there.vol, here.vol) and there.vol_source == ("quote", "quote")
 
 
 def test_a_big_book_takes_the_cores_when_joblib_is_installed(monkeypatch):

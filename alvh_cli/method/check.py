@@ -294,12 +294,18 @@ def check_values(
     )
 
 
-def _check_slice(pairs: Sequence, history: History | None, mode: str) -> list[PositionCheck]:
+def _check_slice(
+    pairs: Sequence, history: History | None, mode: str, seeds: Sequence = ()
+) -> list[PositionCheck]:
     """:func:`check_position` of each (position, regime), in a process of its own or this
-    one, priced with the normal distribution ``mode`` (``pricing.use_normal``)."""
+    one, priced with the normal distribution ``mode`` (``pricing.use_normal``); ``seeds``
+    (market, its quotes' vols) are the vols the calling process had inverted already."""
     from alvh_cli.model import pricing
+    from alvh_cli.model.legs import seed_quote_vols
 
     pricing.use_normal(mode)
+    for market, vols in seeds:
+        seed_quote_vols(market, vols)
     scenario_sets = ScenarioSets(history)
     return [check_position(pv, r, scenario_sets) for pv, r in pairs]
 
@@ -307,16 +313,22 @@ def _check_slice(pairs: Sequence, history: History | None, mode: str) -> list[Po
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
     """``pairs`` checked by this process and ``workers`` − 1 others (joblib's reusable
     process pool, loky), in their order. Process i takes every ``workers``-th position from
-    the i-th (so the costly ones, those that size a hedge, are shared evenly) and builds its
-    own scenario sets from the same history: deterministic, so its figures are the ones a
-    single process computes. The others keep to one BLAS thread each (their matrix products
-    are small; more threads only contend for the cores). Each check comes back with the
-    caller's own position object."""
+    the i-th (so the costly ones, those that size a hedge, are shared evenly), builds its
+    own scenario sets from the same history and prices quotes with the vols this process
+    inverted: deterministic, so its figures are the ones a single process computes. The
+    others keep to one BLAS thread each (their matrix products are small; more threads
+    only contend for the cores). Each check comes back with the caller's own position
+    object."""
     from joblib.externals.loky import get_reusable_executor
 
+    from alvh_cli.model.legs import quote_vols
+
     slices = [pairs[i::workers] for i in range(workers)]
+    # the quote vols this process inverted (valuing the book): the others price with them
+    markets = {id(pv.market): pv.market for pv, _ in pairs}.values()
+    seeds = [(m, quote_vols(m)) for m in markets]
     pool = get_reusable_executor(max_workers=workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
-    others = [pool.submit(_check_slice, s, history, mode) for s in slices[1:]]
+    others = [pool.submit(_check_slice, s, history, mode, seeds) for s in slices[1:]]
     done = [_check_slice(slices[0], history, mode), *(f.result() for f in others)]
     rows: list = [None] * len(pairs)
     for i, part in enumerate(done):
