@@ -663,6 +663,33 @@ assert calls == [20], calls  # N(d1) and N(d2) of the ten, in one call
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_pinned_normal_holds_one_mode_and_puts_the_old_one_back():
+    # In a fresh process: without scipy.special loaded, a pinned block prices with numpy's
+    # normal even for an array of COMPILED_FROM elements (auto would import scipy there);
+    # pinned compiled imports it; "auto" comes back after each block; an explicit mode is
+    # kept inside the block.
+    code = """
+import sys
+import numpy as np
+from alvh_cli.model import pricing
+with pricing.pinned_normal() as mode:
+    assert mode == "numpy" and pricing.normal_mode() == "numpy"
+    pricing.bsm_price(True, 100.0, np.full(pricing.COMPILED_FROM, 100.0), 0.5, 0.01, 0.0, 0.2)
+assert "scipy.special" not in sys.modules
+assert pricing.normal_mode() == "auto"
+with pricing.pinned_normal(compiled=True) as mode:
+    assert mode == "compiled" and "scipy.special" in sys.modules
+assert pricing.normal_mode() == "auto"
+with pricing.pinned_normal() as mode:
+    assert mode == "compiled"  # scipy.special is loaded by now
+pricing.use_normal("numpy")
+with pricing.pinned_normal(compiled=True) as mode:
+    assert mode == "numpy"
+assert pricing.normal_mode() == "numpy"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_use_normal_refuses_an_unknown_mode():
     from alvh_cli.model.pricing import use_normal
 

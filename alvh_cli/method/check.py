@@ -219,20 +219,124 @@ def check_book(
     return check_values(value_book(loaded), per_file, history=history)
 
 
+COMPILED_BOOK = 20
+"""Positions from which a check prices with scipy.special's normal distribution even when
+no hedge is sized: their revaluations are arrays of tens of thousands of elements, where
+scipy's compiled loops repay their import (~0.2 s)."""
+
+
+def sizes_a_hedge(pv: PositionValues, regime: Regime | None) -> bool:
+    """Whether :func:`check_position` will size a VIX hedge for ``pv`` (and so load scipy
+    for its integer program): a live position, no profit take, tested on the put side at
+    layer 1 or 2 with fewer layers on (the ``hedging`` rule of ``_check_position``)."""
+    p = pv.position
+    if p.is_closed or pv.rules.profit_take_hit(pv.mark_multiple):
+        return False
+    side = tested_side(p, pv.market.spx)
+    layer = required_layer(pv, side, pv.rules, regime or Regime())[0]
+    return side == "put" and layer in (1, 2) and max(p.hedge_layers, default=0) < layer
+
+
+def compiled_normal_pays(pairs: Sequence[tuple[PositionValues, Regime]]) -> bool:
+    """Whether a check of ``pairs`` (position, regime) prices with scipy.special's normal:
+    a big book, or scipy loaded anyway to size a hedge."""
+    return len(pairs) >= COMPILED_BOOK or any(sizes_a_hedge(pv, r) for pv, r in pairs)
+
+
+PARALLEL_FROM = 200
+"""Live positions from which a check spreads them over the local cores (joblib, when it is
+installed: ``alvh[sweep]``). Below it, starting the workers (a Python with numpy, and scipy
+where a hedge is sized: about half a second each) costs more than it saves."""
+
+
+def default_workers(live: int) -> int:
+    """The processes a check of ``live`` positions uses: the cores this process may run on
+    from ``PARALLEL_FROM`` positions on when joblib is installed, else one."""
+    import importlib.util
+    import os
+
+    if live < PARALLEL_FROM or importlib.util.find_spec("joblib") is None:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def check_values(
     values: Sequence[PositionValues],
     regimes: Sequence[Regime] | None = None,
     *,
     history: History | None = None,
+    workers: int | None = None,
 ) -> CheckResult:
-    """Check valued positions; ``regimes`` one per position."""
+    """Check valued positions; ``regimes`` one per position.
+
+    One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
+    scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
+    numpy's, so each position's figures are the same whatever the positions around it —
+    and whichever process computed them: ``workers`` processes (default
+    :func:`default_workers`) share the positions out (:func:`_spread`)."""
+    from alvh_cli.model import pricing
+
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
-    scenario_sets = ScenarioSets(history)
-    rows = [check_position(pv, r, scenario_sets) for pv, r in zip(values, regimes, strict=True)]
+    pairs = list(zip(values, regimes, strict=True))
+    if workers is None:
+        workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
+    with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
+        if workers > 1 and len(pairs) > 1:
+            rows = _spread(pairs, history, mode, workers)
+        else:
+            rows = _check_slice(pairs, history, mode)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
     )
+
+
+def _check_slice(
+    pairs: Sequence, history: History | None, mode: str, seeds: Sequence = ()
+) -> list[PositionCheck]:
+    """:func:`check_position` of each (position, regime), in a process of its own or this
+    one, priced with the normal distribution ``mode`` (``pricing.use_normal``); ``seeds``
+    (market, its quotes' vols) are the vols the calling process had inverted already."""
+    from alvh_cli.model import pricing
+    from alvh_cli.model.legs import seed_quote_vols
+
+    pricing.use_normal(mode)
+    for market, vols in seeds:
+        seed_quote_vols(market, vols)
+    scenario_sets = ScenarioSets(history)
+    return [check_position(pv, r, scenario_sets) for pv, r in pairs]
+
+
+def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
+    """``pairs`` checked by this process and ``workers`` − 1 others (joblib's reusable
+    process pool, loky), in their order. Process i takes every ``workers``-th position from
+    the i-th (so the costly ones, those that size a hedge, are shared evenly), builds its
+    own scenario sets from the same history and prices quotes with the vols this process
+    inverted: deterministic, so its figures are the ones a single process computes. The
+    others keep to one BLAS thread each (their matrix products are small; more threads
+    only contend for the cores). Each check comes back with the caller's own position
+    object."""
+    from joblib.externals.loky import get_reusable_executor
+
+    from alvh_cli.model.legs import quote_vols
+
+    slices = [pairs[i::workers] for i in range(workers)]
+    # the quote vols this process inverted (valuing the book): the others price with them
+    markets = {id(pv.market): pv.market for pv, _ in pairs}.values()
+    seeds = [(m, quote_vols(m)) for m in markets]
+    pool = get_reusable_executor(max_workers=workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
+    others = [pool.submit(_check_slice, s, history, mode, seeds) for s in slices[1:]]
+    done = [_check_slice(slices[0], history, mode), *(f.result() for f in others)]
+    rows: list = [None] * len(pairs)
+    for i, part in enumerate(done):
+        rows[i::workers] = part
+    return [replace(pc, position=pv.position) for pc, (pv, _) in zip(rows, pairs, strict=True)]
+
+
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def check_position(

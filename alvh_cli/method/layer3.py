@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 
+from alvh_cli.method import scenarios as sc
 from alvh_cli.method.actions import Action, Alternative, TradeLeg
 from alvh_cli.method.decision import Preference
 from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
@@ -69,21 +70,100 @@ class _Held:
     def pnl(self) -> np.ndarray:
         return self.leg_pnl.sum(axis=0)
 
-    def reduced(self, ev: Evaluator, share: dict[int, float], cost: float, added=None):
-        """Figures with ``share`` of some legs closed (index → share of the leg), plus
-        ``added`` (legs, prices today, P&L per scenario), less ``cost``."""
-        legs, today = [], []
-        pnl = -cost + (added[2] if added is not None else 0.0)
-        for i, g in enumerate(self.legs):
-            keep = 1.0 - share.get(i, 0.0)
-            pnl = pnl + keep * self.leg_pnl[i]
-            if keep > 1e-12:
-                legs.append(replace(g, quantity=g.quantity * keep))
-                today.append(float(self.today[i]))
-        if added is not None:
-            legs += list(added[0])
-            today += list(added[1])
-        return ev.figures(np.broadcast_to(pnl, (ev.scenarios.n,)), legs, today, cost)
+    def figures(self, ev: Evaluator, drafts: Sequence[_Draft]) -> list:
+        """The figures of every draft at once: one P&L row per draft, one sort of them all.
+
+        Why one matrix: every alternative keeps a share of the legs held and may add legs
+        of its own, so its P&L in scenario s is
+
+            P(s) = −cost + added(s) + Σ_i keep_i · L_i(s)
+
+        (L_i the P&L row of leg i as held). The sizes k of N of one kind trade k/N of the
+        same legs (a conversion: k synthetics of one P&L row a(s)): keep_i = 1 − k/N
+        (rounded to whole contracts), added = k·a, and the cost is Σ (|fill − model| ×
+        multiplier + fee) × |q| over its trades, each |q| linear in k — P is linear in k
+        but for the rounding, and EV, a mean of P, with it (CVaR, the mean of P's worst
+        tail, is concave in k: it is computed per row). So the rows of all sizes are
+        formed from the same L_i and a in one broadcast, each element by the very
+        operations, in the same order, that the alternative computed alone takes — the
+        same floats — and the figures are row-wise reductions
+        (:func:`alvh_cli.method.scenarios.figures_rows`), each the same as alone.
+        """
+        if not drafts:
+            return []
+        n = ev.scenarios.n
+        cost = np.array([d.cost for d in drafts])
+        added = np.zeros((len(drafts), n))
+        for r, d in enumerate(drafts):
+            if d.added is not None:
+                added[r] = d.added[2]
+        pnl = -cost[:, None] + added
+        keep = np.array([d.keep for d in drafts])
+        for i in range(len(self.legs)):
+            if (keep[:, i] == 1.0).all():
+                pnl += self.leg_pnl[i]  # 1.0·x is x: the product is skipped, not changed
+            else:
+                pnl += keep[:, i, None] * self.leg_pnl[i]
+        return ev.figures_rows(pnl, self._floors(drafts, keep), cost)
+
+    def _floors(self, drafts: Sequence[_Draft], keep: np.ndarray) -> np.ndarray:
+        """Each draft's expiry floor: the legs it keeps (a leg at 1e-12 of its size or less
+        is gone), then the legs it adds, all in one :func:`expiry_floors` call."""
+        legs = list(self.legs)
+        today = [float(x) for x in self.today]
+        column: dict = {}
+        rows = []
+        for d in drafts:
+            cols = []
+            for g, price, q in zip(
+                *(d.added[:2] + d.added[3:] if d.added is not None else ((), (), ())), strict=True
+            ):
+                key = (g.contract, float(price), len(cols))
+                j = column.get(key)
+                if j is None or (cols and j <= cols[-1][0]):  # a row's legs stay in its order
+                    j = column[key] = len(legs)
+                    legs.append(g)
+                    today.append(float(price))
+                cols.append((j, q))
+            rows.append(cols)
+        quantity = np.zeros((len(drafts), len(legs)))
+        quantity[:, : len(self.legs)] = [g.quantity for g in self.legs] * keep
+        present = np.zeros(quantity.shape, dtype=bool)
+        present[:, : len(self.legs)] = keep > 1e-12
+        for r, cols in enumerate(rows):
+            for j, q in cols:
+                quantity[r, j] = q
+                present[r, j] = True
+        return sc.expiry_floors(legs, today, quantity, present)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An alternative before its figures: its trades, their cost and cash, and what of the
+    position it leaves — ``keep`` the share kept of each leg held (in order), ``added``
+    the legs it opens (legs, their prices today, their P&L per scenario, their quantities:
+    a conversion's, k × the synthetic's) or None."""
+
+    name: str
+    action: Action
+    cost: float
+    cash: float
+    trades: tuple[TradeLeg, ...]
+    keep: tuple[float, ...]
+    added: tuple | None = None
+
+    def alternative(self, figures, pref: Preference, best) -> Alternative:
+        """The alternative with its ``figures``, weighed by ``pref`` against ``best``'s."""
+        return Alternative(
+            self.name, self.action, figures, self.cost, self.cash,
+            eligible=pref.meets(figures), why_not=pref.why_not(figures, best),
+            trades=self.trades, objective=pref.objective(figures),
+        )  # fmt: skip
+
+
+def _keep(n_legs: int, share: dict[int, float]) -> tuple[float, ...]:
+    """The share kept of each of ``n_legs`` legs held, ``share`` of some closed."""
+    return tuple(1.0 - share.get(i, 0.0) for i in range(n_legs))
 
 
 def evaluate(
@@ -100,31 +180,33 @@ def evaluate(
 
     Partial alternatives are tried for k = 1..N of N whole contracts, or with
     ``integral=False`` for k = N·j/10, j = 1..10: tenths, the choices the whole-contract
-    method has at ten contracts, at any size."""
+    method has at ten contracts, at any size. Their figures are computed together
+    (:meth:`_Held.figures`)."""
     rules, market = ev.rules, ev.market
     pref = Preference.from_rules(rules, position.credit_dollars, position.units)
     held = _Held(list(position.legs), values.price, leg_pnl)
-    alts: list[Alternative] = [
-        Alternative("hold", Action.HOLD, ev.figures(held.pnl, held.legs, held.today, 0.0), 0.0, 0.0)
-    ]
+    drafts: list[_Draft] = [_Draft("hold", Action.HOLD, 0.0, 0.0, (), ())]
     pair = tested_vertical(position, side, market.spx)
     if pair is not None:
-        alts += _conversions(ev, position, held, side, pair[0], integral)
-        alts += _close_vertical(ev, held, side, pair, integral)
-        if pair[1] is not None:
-            alts += _rolls(ev, held, side, pair)
-    alts += _close_lots(ev, position, held, integral)
-    chosen = pref.choose([a.figures for a in alts])
-    best = alts[chosen].figures
-    alts = [
-        replace(
-            a,
-            eligible=pref.meets(a.figures),
-            why_not=pref.why_not(a.figures, best),
-            objective=pref.objective(a.figures),
-        )
-        for a in alts
+        # the legs Layer 3 may open, valued and revalued together: a synthetic, the rolls
+        syn = synthetic(pair[0], side)
+        targets = roll_targets(ev, pair[0], pair[1], side) if pair[1] is not None else []
+        new = [*syn, *(g for t in targets for g in t)]
+        new_values = ev.values(new)
+        new_pnl = ev.pnl(new, new_values)
+        syn_opened = (_take(new_values, 0, 2), new_pnl[:2])
+        drafts += _conversions(ev, position, held, side, pair[0], integral, syn, syn_opened)
+        drafts += _close_vertical(ev, held, side, pair, integral)
+        if targets:
+            roll_opened = (_take(new_values, 2, len(new)), new_pnl[2:])
+            drafts += _rolls(ev, held, side, pair, targets, roll_opened)
+    drafts += _close_lots(ev, position, held, integral)
+    figures = [
+        ev.figures(held.pnl, held.legs, held.today, 0.0),  # hold
+        *held.figures(ev, drafts[1:]),
     ]
+    chosen = pref.choose(figures)
+    alts = [d.alternative(f, pref, figures[chosen]) for d, f in zip(drafts, figures, strict=True)]
     edge = parity_edge(market, pair[0]) if pair is not None else None
     return Layer3(tuple(alts), chosen, edge, pref)
 
@@ -145,17 +227,26 @@ def _of(k, units) -> str:
     return "" if abs(k - units) < 1e-9 else f" {k / units:.0%}"
 
 
-def _conversions(ev, position, held: _Held, side: str, short: Leg, integral) -> list:
-    """n conversions (put side) or reversals (call side) at the tested short strike."""
-    market = ev.market
-    costs = Costs.from_rules(ev.rules)
+def synthetic(short: Leg, side: str) -> list[Leg]:
+    """One conversion (put side: a put bought, a call sold) or reversal (call side, the
+    mirror) at ``short``'s strike and expiry."""
     buy, sell = ("put", "call") if side == "put" else ("call", "put")
-    syn = [
+    return [
         Leg("SPX", short.root, buy, short.strike, short.expiry, 1, 0.0, layer=3),
         Leg("SPX", short.root, sell, short.strike, short.expiry, -1, 0.0, layer=3),
     ]
-    syn_values = value_legs(market, syn)
-    syn_pnl = ev.pnl(syn, syn_values).sum(axis=0)  # one synthetic, per scenario
+
+
+def _conversions(
+    ev, position, held: _Held, side: str, short: Leg, integral, syn, opened
+) -> list[_Draft]:
+    """n conversions (put side) or reversals (call side) at the tested short strike; ``syn``
+    one of them, ``opened`` its legs' (values today, P&L rows)."""
+    market = ev.market
+    costs = Costs.from_rules(ev.rules)
+    buy = syn[0].type
+    syn_values = opened[0]
+    syn_pnl = opened[1].sum(axis=0)  # one synthetic, per scenario
     already = sum(
         g.quantity
         for g in position.layer_legs
@@ -163,34 +254,36 @@ def _conversions(ev, position, held: _Held, side: str, short: Leg, integral) -> 
     )
     name = "conversion" if side == "put" else "reversal"
     left = abs(short.quantity) - max(already, 0)
+    keep = _keep(len(held.legs), {})
+    fills: dict = {}
     out = []
     for n in _sizes(left, integral):
-        trades = trade(market, syn, [n, -n], syn_values.price, costs, True)
+        trades = trade(market, syn, [n, -n], syn_values.price, costs, True, fills)
         cost = trading_cost(trades, costs)
-        added = ([replace(g, quantity=g.quantity * n) for g in syn], syn_values.price, n * syn_pnl)
+        added = (syn, syn_values.price, n * syn_pnl, [g.quantity * n for g in syn])
         label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
-        fig = held.reduced(ev, {}, cost, added)
-        out.append(Alternative(label, Action.CONVERT, fig, cost, cash(trades), trades=trades))
+        out.append(_Draft(label, Action.CONVERT, cost, cash(trades), trades, keep, added))
     return out
 
 
-def _close_vertical(ev, held: _Held, side: str, pair, integral) -> list:
+def _close_vertical(ev, held: _Held, side: str, pair, integral) -> list[_Draft]:
     """Close the tested vertical (its short alone when it has no wing) on k of its lots."""
     costs = Costs.from_rules(ev.rules)
     legs = [g for g in pair if g is not None]
     idx = [held.legs.index(g) for g in legs]
     units = abs(pair[0].quantity)
+    fills: dict = {}
     out = []
     for k in _sizes(units, integral):
         share = k / units
         qty = [_part(-g.quantity, share, integral) for g in legs]
-        trades = trade(ev.market, legs, qty, held.today[idx], costs, False)
+        trades = trade(ev.market, legs, qty, held.today[idx], costs, False, fills)
         cost = trading_cost(trades, costs)
-        fig = held.reduced(
-            ev, {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}, cost
+        keep = _keep(
+            len(held.legs), {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}
         )
         name = f"close {side} vertical{_of(k, units)}"
-        out.append(Alternative(name, Action.CLOSE_VERTICAL, fig, cost, cash(trades), trades=trades))
+        out.append(_Draft(name, Action.CLOSE_VERTICAL, cost, cash(trades), trades, keep))
     return out
 
 
@@ -200,10 +293,11 @@ def _part(quantity, share: float, integral: bool):
     return int(round(q)) if integral else q
 
 
-def _close_lots(ev, position: Position, held: _Held, integral) -> list:
+def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
     """Close everything held (condor and hedges), or k of the position's N lots: that
     share of its SPX legs, the hedges kept."""
     costs = Costs.from_rules(ev.rules)
+    fills: dict = {}
     out = []
     units = position.units
     spx = [i for i, g in enumerate(held.legs) if g.underlying == "SPX"]
@@ -214,29 +308,26 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list:
         qty = [-g.quantity if whole else _part(-g.quantity, k / units, integral) for g in legs]
         if not any(qty):
             continue
-        trades = trade(ev.market, legs, qty, held.today[list(idx)], costs, False)
+        trades = trade(ev.market, legs, qty, held.today[list(idx)], costs, False, fills)
         cost = trading_cost(trades, costs)
         share = {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}
         name = f"close position{_of(k, units)}"
-        fig = held.reduced(ev, share, cost)
-        out.append(Alternative(name, Action.CLOSE_POSITION, fig, cost, cash(trades), trades=trades))
+        keep = _keep(len(held.legs), share)
+        out.append(_Draft(name, Action.CLOSE_POSITION, cost, cash(trades), trades, keep))
     return out
 
 
-def _rolls(ev, held: _Held, side: str, pair) -> list:
-    """The tested vertical rolled whole to each expiry :func:`roll_targets` finds."""
+def _rolls(ev, held: _Held, side: str, pair, targets, opened) -> list[_Draft]:
+    """The tested vertical rolled whole to each of ``targets`` (:func:`roll_targets`);
+    ``opened`` their legs' (values today, P&L rows), in order."""
     costs = Costs.from_rules(ev.rules)
     short, long_ = pair
     idx = [held.legs.index(short), held.legs.index(long_)]
     close = trade(ev.market, [short, long_], [-short.quantity, -long_.quantity],
                   held.today[idx], costs, False)  # fmt: skip
     out = []
-    targets = roll_targets(ev, short, long_, side)
-    if not targets:
-        return out
-    new = [g for t in targets for g in t]
-    values = value_legs(ev.market, new)
-    pnl = ev.pnl(new, values)
+    values, pnl = opened
+    keep = _keep(len(held.legs), {i: 1.0 for i in idx})
     for j, (s_new, l_new) in enumerate(targets):
         rows = slice(2 * j, 2 * j + 2)
         prices = values.price[rows]
@@ -244,8 +335,7 @@ def _rolls(ev, held: _Held, side: str, pair) -> list:
                       costs, True)  # fmt: skip
         trades = close + opens
         cost = trading_cost(trades, costs)
-        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0))
-        fig = held.reduced(ev, {i: 1.0 for i in idx}, cost, added)
+        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0), [s_new.quantity, l_new.quantity])
         net = cash(trades) / (abs(short.quantity) * short.multiplier)  # points per vertical
         k_s, k_l = sorted((s_new.strike, l_new.strike))
         where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
@@ -253,7 +343,7 @@ def _rolls(ev, held: _Held, side: str, pair) -> list:
         if net < 0 and s_new.strike != short.strike:
             continue  # not a roll but a close and a new sale, for a debit: not offered
         name = f"roll {side}s to {where} ({for_})"
-        out.append(Alternative(name, Action.ROLL, fig, cost, cash(trades), trades=trades))
+        out.append(_Draft(name, Action.ROLL, cost, cash(trades), trades, keep, added))
     return out
 
 
@@ -282,7 +372,10 @@ def roll_targets(ev: Evaluator, short: Leg, long_: Leg, side: str) -> list[tuple
     for expiry in listed_fridays(after, ROLL_EXPIRIES):
         root = listing_root(short.root, expiry)  # an SPX (AM) vertical rolls to SPXW off-month
         strikes = [short.strike]
-        k = strike_at_delta(market, side, expiry, root, rules.roll_delta)
+        k = ev.block(
+            ("strike_at_delta", side, expiry, root, rules.roll_delta),
+            lambda e=expiry, r=root: strike_at_delta(market, side, e, r, rules.roll_delta),
+        )
         if k is not None and k != short.strike:
             strikes.append(k)
         for k in strikes:

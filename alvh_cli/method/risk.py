@@ -9,6 +9,8 @@ trading cost.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -61,17 +63,28 @@ def trade(
     models: Sequence[float],
     costs: Costs,
     opening: bool,
+    fills: dict | None = None,
 ) -> tuple[TradeLeg, ...]:
     """Trade legs for ``quantities`` (signed: + buy) of ``legs`` at their assumed fills.
     Whole numbers are kept as ``int``; a fraction of a contract (the method sized without
-    rounding, ``integral=False``) stays a float."""
+    rounding, ``integral=False``) stays a float. ``fills``, a dict shared by the calls
+    that trade the same leg objects in several sizes, keeps each leg's fill per side and
+    model price (a fill depends on the size only through its sign)."""
     out = []
     for g, q, m in zip(legs, quantities, models, strict=True):
         if q == 0:
             continue
         q = int(q) if float(q).is_integer() else float(q)
-        price, quoted = fill(market, g, q, float(m), costs)
-        out.append(TradeLeg(g, q, opening, float(m), price, quoted))
+        m = float(m)
+        if fills is None:
+            price, quoted = fill(market, g, q, m, costs)
+        else:
+            key = (id(g), q > 0, m)
+            hit = fills.get(key)
+            if hit is None:
+                hit = fills[key] = fill(market, g, q, m, costs)
+            price, quoted = hit
+        out.append(TradeLeg(g, q, opening, m, price, quoted))
     return tuple(out)
 
 
@@ -94,13 +107,23 @@ def cash(trades: Sequence[TradeLeg]) -> float:
     )
 
 
+CACHE_ROWS = 4096
+"""Contracts an evaluator keeps revalued over its shared scenario set (a row of about
+1,300 scenarios is 10 kB: at most about 40 MiB); the oldest go first."""
+
+
 @dataclass
 class Evaluator:
     """One market's scenario set and the P&L of legs over it.
 
     ``base`` is the shared scenario set, ``extra`` rungs added for one
-    evaluation (:meth:`with_rungs`); revaluations over ``base`` are cached by
-    leg, so the VIX candidates priced for one position serve the next.
+    evaluation (:meth:`with_rungs`). Revaluations over ``base`` are cached per
+    contract and volatility, so a contract held, hedged with or rolled to by many
+    positions is revalued once: a revaluation is the same
+    function of the contract's own inputs whichever other legs it was revalued
+    beside (:func:`alvh_cli.method.scenarios.revalue` works leg by leg).
+    ``blocks`` holds what the method computes once per snapshot (the strikes a
+    roll may go to, for one); every copy made by :meth:`with_rungs` shares both.
     """
 
     market: Market
@@ -108,6 +131,8 @@ class Evaluator:
     base: sc.ScenarioSet
     extra: sc.ScenarioSet | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+    blocks: dict = field(default_factory=dict, repr=False)
+    _extra_cache: dict = field(default_factory=dict, repr=False)  # this copy's rungs alone
 
     @classmethod
     def from_history(
@@ -120,12 +145,20 @@ class Evaluator:
         )
 
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
-        """The same evaluator with extra rungs (label, SPX level); it shares this one's cache."""
+        """The same evaluator with extra rungs (label, SPX level); it shares this one's
+        caches, and keeps the revaluations over its own rungs to itself (one position's)."""
         extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
-        return Evaluator(self.market, self.rules, self.base, extra, self._cache)
+        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
 
-    @property
+    def block(self, key, make):
+        """``make()``, computed once per snapshot under ``key`` (shared by the copies)."""
+        if key not in self.blocks:
+            self.blocks[key] = make()
+        return self.blocks[key]
+
+    @functools.cached_property
     def scenarios(self) -> sc.ScenarioSet:
+        """The shared set, then the extra rungs."""
         base, extra = self.base, self.extra
         if extra is None or extra.n == 0:
             return base
@@ -145,22 +178,61 @@ class Evaluator:
         """Per-unit prices at the horizon, (legs, scenarios). ``values`` today's, or priced."""
         if values is None:
             values = value_legs(self.market, legs)
-        r = self.rules
-        moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
-        key = tuple(
-            (_leg_key(g), -1.0 if np.isnan(v) else float(v))
-            for g, v in zip(legs, values.vol, strict=True)
-        )
-        base = self._cache.get(key)
-        if base is None:
-            base = sc.revalue(legs, values, self.market, self.base, *moves)
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            self._cache[key] = base
+        vols = [-1.0 if v != v else float(v) for v in values.vol.tolist()]
+        keys = [(_leg_key(g), v) for g, v in zip(legs, vols, strict=True)]
+        base = self._rows(keys, legs, values, self.base, self._cache)
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = sc.revalue(legs, values, self.market, self.extra, *moves)
+        extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
         return np.concatenate([base, extra], axis=1)
+
+    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict) -> np.ndarray:
+        """The revalued rows of ``keys`` over ``scenarios`` (cached in ``cache``), those not
+        cached yet revalued in one call."""
+        todo: dict = {}
+        for i, k in enumerate(keys):
+            if k not in cache:
+                todo.setdefault(k, i)
+        if todo:
+            r = self.rules
+            moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
+            idx = list(todo.values())
+            rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
+                              scenarios, *moves)  # fmt: skip
+            cache.update(zip(todo, rows, strict=True))
+        out = np.array([cache[k] for k in keys]).reshape(len(keys), scenarios.n)
+        for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
+            del cache[k]  # the oldest first (a dict keeps its insertion order)
+        return out
+
+    def values(self, legs: Sequence[Leg]) -> LegValues:
+        """Today's values of ``legs`` (:func:`value_legs`), cached per contract for legs
+        with no volatility or mark of their own (those the method opens: synthetics, roll
+        targets); each leg valued the same whichever legs it was valued beside."""
+        if not legs or any(g.iv is not None or g.mark is not None for g in legs):
+            return value_legs(self.market, legs)
+        today = self.blocks.setdefault("today", {})
+        keys = [_leg_key(g) for g in legs]
+        todo: dict = {}
+        for i, k in enumerate(keys):
+            if k not in today:
+                todo.setdefault(k, i)
+        if todo:
+            fresh = value_legs(self.market, [legs[i] for i in todo.values()])
+            for j, k in enumerate(todo):
+                today[k] = {
+                    name: value[j] for name, value in vars(fresh).items() if name != "quantity"
+                }
+        rows = [today[k] for k in keys]
+        parts = {
+            name: tuple(r[name] for r in rows) if name == "vol_source"
+            else np.array([r[name] for r in rows])
+            for name in rows[0]
+        }  # fmt: skip
+        out = LegValues(**parts, quantity=np.array([float(g.quantity) for g in legs]))
+        if len(today) > CACHE_ROWS:
+            today.clear()
+        return out
 
     def pnl(self, legs: Sequence[Leg], values: LegValues | None = None) -> np.ndarray:
         """Dollar P&L per leg as held, (legs, scenarios)."""
@@ -173,6 +245,23 @@ class Evaluator:
         (per unit) now, less ``cost``."""
         floor = sc.expiry_floor(legs, today) - cost
         return sc.figures(pnl, self.scenarios, self.rules.cvar_level, floor)
+
+    def figures_rows(self, pnl: np.ndarray, floors: np.ndarray, costs: np.ndarray) -> list:
+        """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
+        floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
+        return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
+
+
+def _subset(values: LegValues, idx: list[int]) -> LegValues:
+    """``values`` of the legs at ``idx`` alone."""
+    parts = {}
+    for name, value in vars(values).items():
+        if isinstance(value, np.ndarray):
+            value = value[idx]
+        elif isinstance(value, tuple):
+            value = tuple(value[i] for i in idx)
+        parts[name] = value
+    return type(values)(**parts)
 
 
 def _leg_key(g: Leg) -> tuple:

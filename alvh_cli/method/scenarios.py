@@ -335,6 +335,28 @@ def cvar(pnl: np.ndarray, level: float) -> float:
     return float(total / k)
 
 
+def cvars(pnl: np.ndarray, level: float) -> np.ndarray:
+    """:func:`cvar` of each row of ``pnl`` (rows, outcomes), the same floats row by row: only
+    the tail is sorted (``np.partition`` then a sort of what it puts first), and a row's sum
+    along its own axis is the same pairwise sum as the 1-d one."""
+    x = np.asarray(pnl, dtype=float)
+    m, n = x.shape
+    if n == 0:
+        return np.full(m, math.nan)
+    k = level * n
+    whole = int(math.floor(k + 1e-9))
+    part = whole < n and k - whole > 1e-9
+    take = whole + 1 if part else whole
+    if take == 0:
+        return np.zeros(m) / k
+    tail = np.partition(x, take - 1, axis=1)[:, :take]
+    tail.sort(axis=1)
+    total = tail[:, :whole].sum(axis=1)
+    if part:
+        total += (k - whole) * tail[:, whole]
+    return total / k
+
+
 @dataclass(frozen=True)
 class RiskFigures:
     """A position's (or an alternative's) figures, in dollars of P&L from today's marks.
@@ -379,6 +401,32 @@ def figures(pnl: np.ndarray, scenarios: ScenarioSet, level: float, max_loss: flo
     )
 
 
+def figures_rows(
+    pnl: np.ndarray, scenarios: ScenarioSet, level: float, max_loss: np.ndarray
+) -> list[RiskFigures]:
+    """:func:`figures` of each row of ``pnl`` (rows, scenarios), ``max_loss`` one per row: the
+    same figures, each a reduction along its own row (numpy's row-wise mean, standard
+    deviation and sum are its 1-d ones, row by row)."""
+    m = len(pnl)
+    hist = pnl[:, scenarios.historical]
+    lad = pnl[:, scenarios.ladder]
+    if not m or not hist.shape[1] or not lad.shape[1]:
+        return [
+            figures(row, scenarios, level, float(x)) for row, x in zip(pnl, max_loss, strict=True)
+        ]
+    mean, sd, cv = hist.mean(axis=1), hist.std(axis=1), cvars(hist, level)
+    worst = np.argmin(lad, axis=1)
+    low = lad[np.arange(m), worst]
+    labels = scenarios.labels
+    return [
+        RiskFigures(e, s, c, w, labels[i], x)
+        for e, s, c, w, i, x in zip(
+            mean.tolist(), sd.tolist(), cv.tolist(), low.tolist(), worst.tolist(),
+            np.asarray(max_loss, dtype=float).tolist(), strict=True,
+        )
+    ]  # fmt: skip
+
+
 def expiry_floor(legs: Sequence[Leg], values: np.ndarray) -> float:
     """The worst P&L at expiry of ``legs`` (today's per-unit ``values``), in dollars.
 
@@ -391,15 +439,85 @@ def expiry_floor(legs: Sequence[Leg], values: np.ndarray) -> float:
     groups: dict[tuple[str, date], list[int]] = {}
     for i, g in enumerate(legs):
         groups.setdefault((g.underlying, g.expiry), []).append(i)
-    total = -float(sum(v * g.quantity * g.multiplier for g, v in zip(legs, values, strict=True)))
+    paid = 0.0  # sums in plain order, term by term, as expiry_floors adds its columns
+    for g, v in zip(legs, values, strict=True):
+        paid += v * g.quantity * g.multiplier
+    total = -float(paid)
     for idx in groups.values():
         members = [legs[i] for i in idx]
-        slope_up = sum(g.quantity * g.multiplier for g in members if g.type in ("call", "future"))
+        slope_up = 0.0
+        for g in members:
+            if g.type in ("call", "future"):
+                slope_up += g.quantity * g.multiplier
         if slope_up < 0:
             return -math.inf
         levels = {0.0, *(g.strike for g in members if g.strike is not None)}
         total += min(_payoff(members, s) for s in levels)
     return total
+
+
+def expiry_floors(
+    legs: Sequence[Leg], values: np.ndarray, quantity: np.ndarray, present: np.ndarray
+) -> np.ndarray:
+    """:func:`expiry_floor` of many selections of the same ``legs`` at once: row r holds
+    the legs where ``present[r]``, at the quantities ``quantity[r]`` (rows, legs), in the
+    order of ``legs``; each leg worth ``values`` today (per unit). The same floats as
+    :func:`expiry_floor` of each row's legs alone.
+
+    Why they are the same: every sum runs over the legs in their order, term by term, a
+    leg absent from a row adding an exact zero (a float sum started at 0.0 is unchanged
+    by +0.0 or −0.0); a row's payoff is taken only at 0 and at the strikes of the legs it
+    holds (another strike, on a segment of the payoff, could differ in its last bit); and
+    each row adds its groups' minima in the order its own legs first name them.
+    """
+    q = np.where(present, np.asarray(quantity, dtype=float), 0.0)
+    m, n_legs = q.shape
+    v = [float(x) for x in values]
+    mult = [g.multiplier for g in legs]
+    paid = np.zeros(m)
+    for j in range(n_legs):
+        paid = paid + (v[j] * q[:, j]) * mult[j]
+    total = -paid
+    groups: dict[tuple[str, date], list[int]] = {}
+    for j, g in enumerate(legs):
+        groups.setdefault((g.underlying, g.expiry), []).append(j)
+    unbounded = np.zeros(m, dtype=bool)
+    floor = np.empty((m, len(groups)))
+    first = np.full((m, len(groups)), n_legs)  # each row's first leg of each group
+    for gi, idx in enumerate(groups.values()):
+        slope_up = np.zeros(m)
+        for j in idx:
+            if legs[j].type in ("call", "future"):
+                slope_up = slope_up + q[:, j] * mult[j]
+        unbounded |= slope_up < 0
+        strikes = [legs[j].strike for j in idx if legs[j].strike is not None]
+        level = np.array(sorted({0.0, *strikes}))
+        taken = np.zeros((m, len(level)), dtype=bool)
+        taken[:, level == 0.0] = True
+        pay = np.zeros((m, len(level)))
+        for j in idx:
+            g = legs[j]
+            if g.type == "call":
+                worth = np.maximum(level - g.strike, 0.0)
+            elif g.type == "put":
+                worth = np.maximum(g.strike - level, 0.0)
+            else:
+                worth = level
+            pay = pay + (worth[None, :] * q[:, j, None]) * mult[j]
+            if g.strike is not None:
+                taken |= present[:, j, None] & (level == g.strike)[None, :]
+        floor[:, gi] = np.where(taken, pay, np.inf).min(axis=1)
+        at = present[:, idx]
+        first[:, gi] = np.where(at.any(axis=1), np.array(idx)[at.argmax(axis=1)], n_legs)
+    order = np.argsort(first, axis=1, kind="stable")
+    same = (order == order[0]).all(axis=1)
+    for rows in (np.flatnonzero(same), *np.flatnonzero(~same)[:, None]):
+        part = total[rows]
+        for gi in order[rows[0]] if len(rows) else ():
+            has = first[rows, gi] < n_legs
+            part = np.where(has, part + floor[rows, gi], part)
+        total[rows] = part
+    return np.where(unbounded, -math.inf, total)
 
 
 def _payoff(legs: Sequence[Leg], level: float) -> float:

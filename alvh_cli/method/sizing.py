@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from alvh_cli.method.check import PositionCheck, ScenarioSets, check_position
+from alvh_cli.method.check import (
+    PositionCheck,
+    ScenarioSets,
+    check_position,
+    compiled_normal_pays,
+)
 from alvh_cli.method.regime import Regime
 from alvh_cli.model.closes import History
 
@@ -31,28 +36,32 @@ def size_hedges(
     the result is exactly what ``check`` decides. The caller checks its options
     (``size_hedge_problem``); an unknown ``position`` gives an empty list.
     """
+    from alvh_cli.model import pricing
     from alvh_cli.model.valuation import value_book
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
     per_position = [r for lf, r in zip(loaded, regimes, strict=True) for _ in lf.file.positions]
     values = value_book(loaded)
     pairs = list(zip(values, per_position, strict=True))
+    # the normal distribution check would price the whole book with (a layer forced is sized)
+    compiled = layer is not None or compiled_normal_pays(pairs)
     if position is not None:
         pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
     scenario_sets = ScenarioSets(history)
     out = []
-    for pv, regime in pairs:
-        if spx_move is not None:
-            pv = replace(pv, rules=replace(pv.rules, stress_spx_move=spx_move))
-        out.append(
-            check_position(
-                pv,
-                regime,
-                scenario_sets,
-                force_layer=layer,
-                vix_expiries=(vix_expiry,) if vix_expiry else None,
+    with pricing.pinned_normal(compiled):
+        for pv, regime in pairs:
+            if spx_move is not None:
+                pv = replace(pv, rules=replace(pv.rules, stress_spx_move=spx_move))
+            out.append(
+                check_position(
+                    pv,
+                    regime,
+                    scenario_sets,
+                    force_layer=layer,
+                    vix_expiries=(vix_expiry,) if vix_expiry else None,
+                )
             )
-        )
     return out
 
 

@@ -262,6 +262,27 @@ def _quote_vol_cache(market: Market) -> dict[tuple[int, str], float]:
     return cache
 
 
+def quote_vols(market: Market) -> dict[tuple[int, str], float]:
+    """The implied vols of ``market``'s quote mids inverted so far in this process, by (the
+    quote's index in ``market.quotes``, root): for another process pricing the same
+    snapshot (:func:`seed_quote_vols`). A vol is inverted under the normal distribution in
+    use at the time (``pricing.use_normal``), so a process that inverted it anew could
+    differ in its last bits; given these, it prices with the very same vols."""
+    hit = _QUOTE_VOLS.get(id(market))
+    if hit is None or hit[0] is not market:
+        return {}
+    where = {id(q): i for i, q in enumerate(market.quotes)}
+    return {(where[q], root): v for (q, root), v in hit[1].items() if q in where}
+
+
+def seed_quote_vols(market: Market, vols: dict[tuple[int, str], float]) -> None:
+    """Take the vols :func:`quote_vols` gave (of a copy of ``market``) as this process's own
+    for ``market``, before any of them is inverted here."""
+    cache = _quote_vol_cache(market)
+    for (i, root), v in vols.items():
+        cache.setdefault((id(market.quotes[i]), root), v)
+
+
 def _quote_vols(
     market, legs, wanted, spx, is_call, strike, forward, tau, rate, dividend
 ) -> np.ndarray:

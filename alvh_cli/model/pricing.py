@@ -42,6 +42,8 @@ whose branches read best side by side.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +98,36 @@ def use_normal(mode: str) -> None:
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
     _mode[0] = mode
+
+
+def normal_mode() -> str:
+    """The mode set by :func:`use_normal` (or :func:`pinned_normal`)."""
+    return _mode[0]
+
+
+@contextmanager
+def pinned_normal(compiled: bool = False) -> Iterator[str]:
+    """One normal distribution for the whole block, whatever the arrays: scipy.special's
+    when ``compiled`` or when scipy.special is loaded already, else numpy's; the mode before
+    is put back after. Yields the mode pinned ("numpy" or "compiled").
+
+    "auto" picks per call (by array size and by whether scipy.special was loaded by then),
+    so an option priced in a bigger batch, or after a hedge was sized, can differ in its
+    last bits from the same option priced alone or earlier. Pinned, every price in the
+    block is the same function of its own inputs: a result does not depend on which
+    positions came before, on how revaluations were batched or cached, or on which process
+    computed it. Inside an explicit "numpy" or "compiled" mode (``use_normal``) that mode
+    is kept."""
+    before = _mode[0]
+    if before == "auto":
+        loaded = "scipy.special" in sys.modules
+        use_normal("compiled" if compiled or loaded else "numpy")
+    if _mode[0] == "compiled":
+        from scipy import special  # noqa: F401  (imported once, before the block's work)
+    try:
+        yield _mode[0]
+    finally:
+        _mode[0] = before
 
 
 def use_compiled_normal() -> None:

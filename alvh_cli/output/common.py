@@ -39,6 +39,8 @@ def clean(value):
         if value != value or value in _INF:
             return None
         return float(f"{value:.10g}")
+    if t is Dollars:  # before the plain types: a book's figures are mostly dollars
+        return round(float(value), 2) if value - value == 0.0 else None
     if t in _PLAIN:
         return value
     if t is dict:

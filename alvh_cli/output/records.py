@@ -50,6 +50,12 @@ LEGEND = {
 def figures_json(f, suffix: str = "") -> dict:
     if f is None:
         return {}
+    if not suffix:  # the common case, written out: a book has tens of thousands
+        return {
+            "ev": Dollars(f.ev), "sd": Dollars(f.sd), "cvar": Dollars(f.cvar),
+            "worst": Dollars(f.worst), "max_loss": Dollars(f.max_loss),
+            "worst_rung": f.worst_label,
+        }  # fmt: skip
     return {
         **{f"{k}{suffix}": Dollars(getattr(f, k)) for k in FIGURES},
         f"worst_rung{suffix}": f.worst_label,
