@@ -319,7 +319,10 @@ def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -
     others keep to one BLAS thread each (their matrix products are small; more threads
     only contend for the cores). Each check comes back with the caller's own position
     object."""
-    from joblib.externals.loky import get_reusable_executor
+    # joblib's wrapper of loky's reusable pool, not loky's own: the pool is one per process,
+    # and a sweep's joblib.Parallel after a check (one process, a library caller) must find
+    # the temporary-folder manager joblib gives its pools
+    from joblib.executor import get_memmapping_executor
 
     from alvh_cli.model.legs import quote_vols
 
@@ -327,7 +330,7 @@ def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -
     # the quote vols this process inverted (valuing the book): the others price with them
     markets = {id(pv.market): pv.market for pv, _ in pairs}.values()
     seeds = [(m, quote_vols(m)) for m in markets]
-    pool = get_reusable_executor(max_workers=workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
+    pool = get_memmapping_executor(workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
     others = [pool.submit(_check_slice, s, history, mode, seeds) for s in slices[1:]]
     done = [_check_slice(slices[0], history, mode), *(f.result() for f in others)]
     rows: list = [None] * len(pairs)
