@@ -25,7 +25,6 @@ from alvh_cli.model.domain import (
     opening_trade,
 )
 from alvh_cli.model.timing import resolve_asof, settlement_timestamp
-from alvh_cli.model.variance_swap import atm_for_vix
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,9 @@ def _leg(lv: dict, key: str) -> Leg:
 
 
 def _default_atm(vix: float, spx_vol: dict, source: str) -> float:
+    # loaded only for a smile without atm: most files give it, and every load pays an import
+    from alvh_cli.model.variance_swap import atm_for_vix
+
     try:
         return atm_for_vix(vix, spx_vol.get("skew", 0.0), spx_vol.get("smile", 0.0))
     except ValueError:
@@ -136,8 +138,8 @@ def build_market(mv: dict, source: str) -> tuple[Market, Layout]:
 
     ``asof`` made aware (:func:`alvh_cli.model.timing.resolve_asof`); the SPX
     smile's ``atm`` defaults to the level at which the file's own smile has a variance swap
-    equal to the VIX (the VIX itself for a flat smile; :func:`atm_for_vix`), the VIX smile's
-    skew and smile to 0; futures sorted by expiry and SVI slices by settlement.
+    equal to the VIX (the VIX itself for a flat smile; ``variance_swap.atm_for_vix``), the
+    VIX smile's skew and smile to 0; futures sorted by expiry and SVI slices by settlement.
     """
     vix = mv["vix"]
     futures = tuple(

@@ -394,7 +394,7 @@ def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, int
 
     deployed = max(p.hedge_layers, default=0)
     t1 = thresholds(rules, regime)[0]
-    pref = Preference.from_rules(rules, p.credit_dollars, p.units)
+    pref = Preference.for_position(rules, p)
     if rules.profit_take_hit(pv.mark_multiple):
         recs = [take_profit(pv, ev, before)]
         attention = False

@@ -49,6 +49,11 @@ class Preference:
             floors.append(-rules.cvar_limit_credit * credit_dollars)
         return cls(rules.risk_aversion, max(floors, default=-math.inf), TIE * max(units, 1e-9))
 
+    @classmethod
+    def for_position(cls, rules: Rules, position) -> Preference:
+        """:meth:`from_rules` for ``position``: its opening credit and its size."""
+        return cls.from_rules(rules, position.credit_dollars, position.units)
+
     @property
     def limited(self) -> bool:
         return math.isfinite(self.cvar_floor)

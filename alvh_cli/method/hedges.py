@@ -389,7 +389,7 @@ def plan(
     figures, in the order size-hedge prints them; each step is a few lines.
     """
     rules = ev.rules
-    pref = preference or Preference.from_rules(rules, position.credit_dollars, position.units)
+    pref = preference or Preference.for_position(rules, position)
     costs = Costs.from_rules(rules)
     budget = hedge_budget(position, rules.hedge_budget)
     spent = hedge_spent(position)

@@ -183,7 +183,7 @@ def evaluate(
     method has at ten contracts, at any size. Their figures are computed together
     (:meth:`_Held.figures`)."""
     rules, market = ev.rules, ev.market
-    pref = Preference.from_rules(rules, position.credit_dollars, position.units)
+    pref = Preference.for_position(rules, position)
     held = _Held(list(position.legs), values.price, leg_pnl)
     drafts: list[_Draft] = [_Draft("hold", Action.HOLD, 0.0, 0.0, (), ())]
     pair = tested_vertical(position, side, market.spx)
