@@ -17,11 +17,15 @@ EV_NOTE = (
 )
 
 
-def check_json(result, warnings=(), errors=(), marks=()) -> dict:
+def check_json(result, warnings=(), errors=(), marks=(), *, lazy: bool = False) -> dict:
+    """``check``'s record. ``lazy``: ``positions`` is an iterator that builds each
+    position's record as it is read, for a writer that streams them (a 10,000-position
+    book's records are hundreds of MiB held at once); else a list."""
+    records = (position_json(pc) for pc in result.positions)
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
-        "positions": [position_json(pc) for pc in result.positions],
+        "positions": records if lazy else list(records),
         "marks": marks_json(marks),
         "legend": LEGEND,
     }
@@ -33,7 +37,7 @@ def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     the caller prints them on stderr for every format (``common.print_problems``).
     ``marks`` ((file, ``MarkUse``)) say which broker marks priced their legs."""
     if fmt == "json":
-        return common.emit_json(check_json(result, warnings, errors, marks))
+        return common.emit_json(check_json(result, warnings, errors, marks, lazy=True))
     if fmt == "csv":
         rows = []
         for pc in result.positions:
