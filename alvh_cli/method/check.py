@@ -25,6 +25,7 @@ and counts as needing attention, even when the decision is to hold.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -159,7 +160,10 @@ def required_layer(pv: PositionValues, side: str, rules: Rules, regime: Regime) 
     return layer, why
 
 
+@functools.lru_cache(maxsize=1024)
 def trading_days_until(start: date, end: date) -> int:
+    """Exchange days after ``start`` up to ``end`` (a book's positions share a few expiries:
+    counted once each)."""
     n, day = 0, start
     while day < end:
         day += timedelta(days=1)
