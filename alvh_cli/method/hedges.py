@@ -391,16 +391,11 @@ def plan(
     rules = ev.rules
     pref = preference or Preference.for_position(rules, position)
     costs = Costs.from_rules(rules)
-    budget = hedge_budget(position, rules.hedge_budget)
-    spent = hedge_spent(position)
-    cap = budget * (rules.layer1_budget_share if layer == 1 else 1.0)
-    limit = max(cap - spent, 0.0)
+    budget, spent, cap, limit = spending(position, rules, layer)
     stress_loss = -float(position_pnl[stress_col]) if stress_col is not None else math.nan
     earliest = earliest_expiry(ev)
     lasting = tuple(e for e in expiries if e > earliest)
     cands = candidates(ev, lasting, costs, stress_col, position)
-    level = rules.cvar_level
-    hist = ev.scenarios.historical
     empty = HedgePlan(
         layer, budget, spent, limit, lasting, (), (), 0.0, position_figures, position_figures,
         stress_loss, False, "", len(cands), (), pref.describe(), pref.meets(position_figures),
@@ -422,26 +417,12 @@ def plan(
             note=f"layer {layer} may spend ${cap:,.0f} of the ${budget:,.0f} hedge budget and "
             f"${spent:,.0f} is spent: nothing fits",
         )
-    g = np.array([c.pnl for c in cands])
-    cost = np.array([c.cost for c in cands])
     p = position_pnl
-    most, limits = _futures_limit(ev, p, cands, integral)
-    alloc = hedge_milp.choose(
-        p[hist], g[:, hist], cost, limit, level, pref.risk_aversion,
-        cvar_floor=pref.cvar_floor, integral=integral, most=most, limits=limits,
-    )  # fmt: skip
+    alloc, ranked, limited, objective = program(ev, p, cands, limit, pref, integral)
     counts = alloc.counts
-    # what the counts maximise: the preference, or the CVaR where its limit is out of reach
-    weights = (1.0, pref.risk_aversion, pref.cvar_floor) if alloc.meets else (0.0, 1.0, -math.inf)
-    objective = pref.describe() if alloc.meets else (
-        f"CVaR (no hedge within the spend meets the limit {pref.cvar_floor:,.0f})"
-    )  # fmt: skip
+    g = np.array([c.pnl for c in cands])
     # the hedges a plan keeps own their P&L: a candidate's is a row of its expiry's matrix
     kept = {k: replace(c, pnl=c.pnl.copy()) for k, c in enumerate(cands) if counts[k] > 1e-9}
-    ranked, limited = _ranked(
-        p[hist], g[:, hist], cost, counts, (limit, most, limits), level, weights, cands
-    )
-    ranked = tuple(replace(r, hedge=replace(r.hedge, pnl=r.hedge.pnl.copy())) for r in ranked)
     chosen = tuple((c, int(counts[k]) if integral else float(counts[k])) for k, c in kept.items())
     empty = replace(empty, objective=objective, meets=alloc.meets)
     if not chosen:
@@ -456,10 +437,7 @@ def plan(
             why += f" (best at the margin: {best.hedge.name}, ${best.margin:+.2f} per $1)"
         return replace(empty, ranked=ranked, note=why)
     hedged = p + counts @ g
-    new_legs = [replace(leg, quantity=leg.quantity * n) for c, n in chosen for leg in c.legs()]
-    new_today = value_legs(ev.market, new_legs).price if new_legs else np.empty(0)
-    friction = float(sum(c.friction * n for c, n in chosen))
-    after = ev.figures(hedged, [*position.legs, *new_legs], [*today_value, *new_today], friction)
+    after = hedged_figures(ev, position, hedged, today_value, chosen)
     notes = []
     if not alloc.meets:
         notes.append(
@@ -476,6 +454,70 @@ def plan(
         position_figures, after, stress_loss, limited, "; ".join(notes), len(cands),
         tuple(float(x) for x in hedged[ev.scenarios.ladder]), objective, alloc.meets,
     )  # fmt: skip
+
+
+def hedged_figures(ev: Evaluator, position: Position, hedged, today_value, chosen) -> RiskFigures:
+    """The figures of ``position`` (its legs worth ``today_value`` per unit now) with the
+    ``chosen`` hedges ((hedge, count)), whose P&L together with the position's is
+    ``hedged``: their friction paid, their legs in the max loss at expiry."""
+    new_legs = [replace(leg, quantity=leg.quantity * n) for c, n in chosen for leg in c.legs()]
+    new_today = value_legs(ev.market, new_legs).price if new_legs else np.empty(0)
+    friction = float(sum(c.friction * n for c, n in chosen))
+    return ev.figures(hedged, [*position.legs, *new_legs], [*today_value, *new_today], friction)
+
+
+def spending(position: Position, rules, layer: int) -> tuple[float, float, float, float]:
+    """(budget, spent, cap, limit) in dollars: the position's hedge budget, what its VIX
+    layers spent, what Layer ``layer`` may spend of the budget in all (Layer 1 its
+    ``layer1_budget_share``, Layer 2 the whole) and what is left of that today."""
+    budget = hedge_budget(position, rules.hedge_budget)
+    spent = hedge_spent(position)
+    cap = budget * (rules.layer1_budget_share if layer == 1 else 1.0)
+    return budget, spent, cap, max(cap - spent, 0.0)
+
+
+def program(
+    ev: Evaluator,
+    pnl: np.ndarray,
+    cands: list[Hedge],
+    limit: float,
+    pref: Preference,
+    integral: bool = True,
+) -> tuple[hedge_milp.Allocation, tuple[Ranked, ...], bool, str]:
+    """The counts of ``cands`` that maximise ``pref``'s objective of ``pnl`` (a position's,
+    or a book's summed, over ``ev``'s scenarios) with the hedges, spending at most
+    ``limit`` dollars: (the allocation, the candidates ranked by their part in it,
+    whether only the spending limit kept a better hedge out, what the counts maximise)."""
+    hist = ev.scenarios.historical
+    g = np.array([c.pnl for c in cands])
+    cost = np.array([c.cost for c in cands])
+    level = ev.rules.cvar_level
+    most, limits = _futures_limit(ev, pnl, cands, integral)
+    alloc = hedge_milp.choose(
+        pnl[hist], g[:, hist], cost, limit, level, pref.risk_aversion,
+        cvar_floor=pref.cvar_floor, integral=integral, most=most, limits=limits,
+    )  # fmt: skip
+    # what the counts maximise: the preference, or the CVaR where its limit is out of reach
+    weights = (1.0, pref.risk_aversion, pref.cvar_floor) if alloc.meets else (0.0, 1.0, -math.inf)
+    objective = pref.describe() if alloc.meets else (
+        f"CVaR (no hedge within the spend meets the limit {pref.cvar_floor:,.0f})"
+    )  # fmt: skip
+    ranked, limited = _ranked(
+        pnl[hist], g[:, hist], cost, alloc.counts, (limit, most, limits), level, weights, cands
+    )
+    ranked = tuple(replace(r, hedge=replace(r.hedge, pnl=r.hedge.pnl.copy())) for r in ranked)
+    return alloc, ranked, limited, objective
+
+
+def pnl_over(ev: Evaluator, hedge: Hedge) -> np.ndarray:
+    """One contract of ``hedge``'s P&L over ``ev``'s scenarios (its extra rungs included),
+    as the candidate's was built (:func:`_options`, :func:`_futures`): over the
+    scenarios the candidate was built on, equal to ``hedge.pnl``."""
+    later = ev.prices(hedge.legs())
+    if hedge.instrument == "vix_future":
+        return (later[0] - hedge.model_debit) * hedge.multiplier - hedge.friction
+    value = later[0] - (later[1] if len(later) > 1 else 0.0)
+    return value * hedge.multiplier - (hedge.cost + hedge.roll_cost)
 
 
 def _futures_limit(ev, p, cands, integral: bool = True) -> tuple[np.ndarray | None, list]:
