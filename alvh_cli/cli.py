@@ -264,6 +264,12 @@ def check(
         "(needs matplotlib: pip install 'alvh[plot]').",
         metavar="DIR",
     ),
+    per_position_hedges: bool = typer.Option(
+        False,
+        "--per-position-hedges",
+        help="Size each position's VIX hedge on its own, not one program for the positions "
+        "due a hedge layer on the same snapshot (the book).",
+    ),
 ) -> None:
     """What to do today: layers, hedges, conversions, unwinds, profit takes.
 
@@ -288,6 +294,7 @@ def check(
         chains=chain or (),
         now=_now(),
         graphs=plot is not None,
+        per_position_hedges=per_position_hedges,
     )
     if run.loaded or fmt is Format.json:
         emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)

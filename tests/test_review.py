@@ -39,8 +39,9 @@ from alvh_cli.errors import InputError
 from alvh_cli.inputs import book
 from alvh_cli.method import regime as regime_mod
 from alvh_cli.method import review
-from alvh_cli.method.check import check_book
+from alvh_cli.method.check import check_book, check_values
 from alvh_cli.method.regime import Regime
+from alvh_cli.model.valuation import value_book
 from alvh_cli.output import review as review_report
 from alvh_cli.output.records import review_recommendations_json, review_row_json, totals_json
 
@@ -240,11 +241,23 @@ def test_proposed_spend_is_todays_open_hedges(desk):
         if r["action"] == "open_hedge"
     ]
     assert len(costs) >= 3 and all(c > 0 for c in costs)
-    # hedged has $307.50 of its budget left: what it buys fits in it
-    hedged = [r for r in recs(result) if r["id"] == "hedged"]
-    spent = [r["budget_cost"] if r["instrument"] == "vix_future" else r["cost"] for r in hedged]
-    assert sum(spent) <= 307.5 and hedged[0]["budget_limited"]
     assert result.totals.hedge_proposed == pytest.approx(sum(costs))
+    # the three positions are due Layer 2 on one snapshot: one program for the book, whose
+    # budget is theirs pooled (hedged has $307.50 of its own left)
+    plans = [pc.hedge_plan for pc in check_book(load(desk, 2)).positions]
+    pooled = sum(p.limit for p in plans)
+    assert all(p.book.budget == pytest.approx(pooled) for p in plans)
+    assert 307.5 < sum(costs) <= pooled + 1e-9
+    hedges = [r for r in recs(result) if r["action"] == "open_hedge"]
+    assert all("hedged as a book of 3 positions" in r["reason"] for r in hedges)
+
+
+def test_each_position_hedged_on_its_own_keeps_within_its_budget(desk):
+    """hedged has $307.50 of its budget left: with its own program, what it buys fits."""
+    loaded = load(desk, 2)
+    result = check_values(value_book(loaded), book_hedges=False)
+    (hedged,) = [pc for pc in result.positions if pc.position.id == "hedged"]
+    assert 0 < hedged.hedge_plan.spend <= 307.5 and hedged.hedge_plan.budget_limited
 
 
 def test_regimes_from_history(desk, tmp_path, monkeypatch):

@@ -51,13 +51,16 @@ def check(
     chains: Sequence[Path | str] = (),
     now: datetime | None = None,
     graphs: bool = False,
+    per_position_hedges: bool = False,
 ) -> CheckRun:
     """Check every position of ``files``.
 
     ``market`` and ``rules`` files override each file's own tables; ``history`` turns the
     signals on (and feeds the scenario set); ``events`` adds macro dates to the shipped
     calendar; ``chains`` are option chains fitted onto the snapshot; ``now`` (the clock)
-    flags a stale snapshot; ``graphs`` also draws each position's risk graph.
+    flags a stale snapshot; ``graphs`` also draws each position's risk graph;
+    ``per_position_hedges`` gives each position due a hedge layer its own program instead
+    of one for the book (:mod:`alvh_cli.method.book_hedge`).
     """
     from alvh_cli.app.context import regime_context
     from alvh_cli.inputs import book
@@ -73,7 +76,7 @@ def check(
         chains=chains,
     )
     regimes, closes, notes = regime_context(loaded, history, events)
-    result = method.check_book(loaded, regimes, history=closes)
+    result = method.check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)
     drawn: tuple = ()
     if graphs and loaded:
         from alvh_cli.method.risk_graph import graphs_for

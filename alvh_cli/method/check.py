@@ -212,15 +212,17 @@ def check_book(
     regimes: Sequence[Regime] | None = None,
     *,
     history: History | None = None,
+    book_hedges: bool = True,
 ) -> CheckResult:
     """Check every position of loaded files (``alvh_cli.inputs.book.load_book``);
     ``regimes`` one per file (default: 'unavailable'), ``history`` the closes behind the
-    historical scenarios (default: the embedded ones)."""
+    historical scenarios (default: the embedded ones); ``book_hedges`` as
+    :func:`check_values`."""
     from alvh_cli.model.valuation import value_book
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
     per_file = [r for lf, r in zip(loaded, regimes, strict=True) for _ in lf.file.positions]
-    return check_values(value_book(loaded), per_file, history=history)
+    return check_values(value_book(loaded), per_file, history=history, book_hedges=book_hedges)
 
 
 COMPILED_BOOK = 20
@@ -273,6 +275,7 @@ def check_values(
     *,
     history: History | None = None,
     workers: int | None = None,
+    book_hedges: bool = True,
 ) -> CheckResult:
     """Check valued positions; ``regimes`` one per position.
 
@@ -280,7 +283,11 @@ def check_values(
     scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
     numpy's, so each position's figures are the same whatever the positions around it —
     and whichever process computed them: ``workers`` processes (default
-    :func:`default_workers`) share the positions out (:func:`_spread`)."""
+    :func:`default_workers`) share the positions out (:func:`_spread`).
+
+    ``book_hedges``: the positions due a hedge layer on one scenario set are hedged as a
+    book, by one program (:mod:`alvh_cli.method.book_hedge`), before the positions are
+    checked; False gives each its own program."""
     from alvh_cli.model import pricing
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
@@ -288,30 +295,80 @@ def check_values(
     if workers is None:
         workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
+        sets = ScenarioSets(history)
+        plans = book_plans(pairs, sets) if book_hedges else {}
+        triples = [(pv, r, plans.get(i)) for i, (pv, r) in enumerate(pairs)]
         if workers > 1 and len(pairs) > 1:
-            rows = _spread(pairs, history, mode, workers)
+            rows = _spread(triples, history, mode, workers)
         else:
-            rows = _check_slice(pairs, history, mode)
+            rows = _check_slice(triples, history, mode, sets=sets)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
     return CheckResult(
         asofs[0] if len(asofs) == 1 else ",".join(asofs), rows, regimes[0] if regimes else Regime()
     )
 
 
+def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
+    """The hedge plan of each position due a hedge layer (by its index in ``pairs``) from
+    its book's program (:mod:`alvh_cli.method.book_hedge`); None where its book is itself
+    alone (its own program). Empty when no two positions are due."""
+    due = [i for i, (pv, r) in enumerate(pairs) if sizes_a_hedge(pv, r)]
+    if len(due) < 2:
+        return {}
+    from alvh_cli.method import book_hedge
+
+    members = [m for i in due if (m := _member(i, *pairs[i], sets)) is not None]
+    return book_hedge.plans(members)
+
+
+def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSets):
+    """Position ``i`` due a hedge layer as :func:`_check_position` sees it there (its
+    evaluator, P&L, figures, Layer 3 alternatives), for its book's program; None without
+    enough history for scenario figures."""
+    from alvh_cli.method import book_hedge
+    from alvh_cli.method import hedges as hedges_mod
+    from alvh_cli.method import layer3 as layer3_mod
+
+    regime = regime or Regime()
+    p, market, rules = pv.position, pv.market, pv.rules
+    side = tested_side(p, market.spx)
+    layer = required_layer(pv, side, rules, regime)[0]
+    level, stress_how = stress_target(p, market, rules, side)
+    ev = sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    if ev.scenarios.n_hist < MIN_WINDOWS:
+        return None
+    leg_pnl = ev.pnl(p.legs, pv.values)
+    held = leg_pnl.sum(axis=0)
+    before = ev.figures(held, p.legs, pv.values.price, 0.0)
+    l3 = None
+    if layer >= rules.adjust_from_layer:
+        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side)
+    earliest = hedges_mod.earliest_expiry(ev)
+    expiries = hedges_mod.candidate_expiries(market, p.expiry, earliest)
+    lasting = tuple(e for e in expiries if e > earliest)
+    pref = Preference.for_position(rules, p)
+    return book_hedge.Member(i, pv, ev, held, before, pref, layer, l3, lasting, ev.scenarios.n - 1)
+
+
 def _check_slice(
-    pairs: Sequence, history: History | None, mode: str, seeds: Sequence = ()
+    triples: Sequence,
+    history: History | None,
+    mode: str,
+    seeds: Sequence = (),
+    sets: ScenarioSets | None = None,
 ) -> list[PositionCheck]:
-    """:func:`check_position` of each (position, regime), in a process of its own or this
-    one, priced with the normal distribution ``mode`` (``pricing.use_normal``); ``seeds``
-    (market, its quotes' vols) are the vols the calling process had inverted already."""
+    """:func:`check_position` of each (position, regime, its book's hedge plan or None), in
+    a process of its own or this one, priced with the normal distribution ``mode``
+    (``pricing.use_normal``); ``seeds`` (market, its quotes' vols) are the vols the
+    calling process had inverted already."""
     from alvh_cli.model import pricing
     from alvh_cli.model.legs import seed_quote_vols
 
     pricing.use_normal(mode)
     for market, vols in seeds:
         seed_quote_vols(market, vols)
-    scenario_sets = ScenarioSets(history)
-    return [check_position(pv, r, scenario_sets) for pv, r in pairs]
+    scenario_sets = sets or ScenarioSets(history)
+    return [check_position(pv, r, scenario_sets, book_plan=bp) for pv, r, bp in triples]
 
 
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
@@ -332,7 +389,7 @@ def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -
 
     slices = [pairs[i::workers] for i in range(workers)]
     # the quote vols this process inverted (valuing the book): the others price with them
-    markets = {id(pv.market): pv.market for pv, _ in pairs}.values()
+    markets = {id(pv.market): pv.market for pv, *_ in pairs}.values()
     seeds = [(m, quote_vols(m)) for m in markets]
     pool = get_memmapping_executor(workers - 1, env=dict.fromkeys(_BLAS_THREADS, "1"))
     others = [pool.submit(_check_slice, s, history, mode, seeds) for s in slices[1:]]
@@ -340,7 +397,7 @@ def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -
     rows: list = [None] * len(pairs)
     for i, part in enumerate(done):
         rows[i::workers] = part
-    return [replace(pc, position=pv.position) for pc, (pv, _) in zip(rows, pairs, strict=True)]
+    return [replace(pc, position=pv.position) for pc, (pv, *_) in zip(rows, pairs, strict=True)]
 
 
 _BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -355,6 +412,7 @@ def check_position(
     vix_expiries: tuple[date, ...] | None = None,
     integral: bool = True,
     figures: bool = True,
+    book_plan=None,
 ) -> PositionCheck:
     """What to do with one position. ``force_layer`` sizes that hedge layer whatever the
     mark (``size-hedge --layer``); ``vix_expiries`` replaces the candidate expiries;
@@ -362,15 +420,18 @@ def check_position(
     of rounding, for a backtest: hedge counts from the LP without integrality, conversions
     in tenths of the tested side, a trim by the exact share that recovers the layer's
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
-    decide (a backtest's quiet days)."""
+    decide (a backtest's quiet days). ``book_plan``: the position's share of its book's
+    hedge program (:func:`book_plans`), in place of its own program."""
     pc = _check_position(
         pv, regime, scenario_sets, force_layer=force_layer, vix_expiries=vix_expiries,
-        integral=integral, figures=figures,
+        integral=integral, figures=figures, book_plan=book_plan,
     )  # fmt: skip
     return _held(pc, pv)
 
 
-def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures):
+def _check_position(
+    pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures, book_plan=None
+):
     """:func:`check_position`'s decision (long: the rules in their order of precedence,
     each a few lines, read best in one place)."""
     regime = regime or Regime()
@@ -417,7 +478,9 @@ def _check_position(pv, regime, scenario_sets, *, force_layer, vix_expiries, int
 
             l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
         hedging = target in (1, 2) and (side == "put" or force_layer is not None)
-        if hedging and (deployed < target or force_layer is not None):
+        if book_plan is not None and hedging and deployed < target:
+            plan = book_plan
+        elif hedging and (deployed < target or force_layer is not None):
             from alvh_cli.method import hedges as hedges_mod
 
             expiries = vix_expiries or hedges_mod.candidate_expiries(

@@ -60,7 +60,13 @@ from alvh_cli.method import hedge_milp
 from alvh_cli.method.actions import HedgeDetail
 from alvh_cli.method.decision import Preference
 from alvh_cli.method.risk import Costs, Evaluator, fill
-from alvh_cli.method.scenarios import RiskFigures, cvar, future_move, horizon_instant
+from alvh_cli.method.scenarios import (
+    RiskFigures,
+    cvar,
+    future_move,
+    horizon_instant,
+    tail_weights,
+)
 from alvh_cli.model.contracts import tick_size
 from alvh_cli.model.domain import Leg, Position, contract_multiplier
 from alvh_cli.model.expirations import vix_expirations
@@ -194,6 +200,7 @@ class HedgePlan:
     ladder_after: tuple[float, ...] = ()  # the position's P&L per ladder rung with the hedges
     objective: str = ""  # what the counts maximise: "EV + 0.1·CVaR, CVaR ≥ −5,000" or "CVaR"
     meets: bool = True  # the CVaR after meets the trader's limit (else none within spend does)
+    book: object | None = None  # book_hedge.BookShare: this plan is a share of a book's program
 
 
 def hedge_spent(position: Position) -> float:
@@ -558,14 +565,7 @@ def _ranked(p, g, cost, counts, room, level, weights, cands):
     e, c, floor = weights
     hedged = p + counts @ g
     now = e * float(hedged.mean()) + c * cvar(hedged, level)
-    k = level * len(p)
-    order = np.argsort(hedged, kind="stable")
-    q = np.zeros(len(p))
-    whole = int(math.floor(k + 1e-9))
-    q[order[:whole]] = 1.0 / k
-    if whole < len(p) and k - whole > 1e-9:
-        q[order[whole]] = (k - whole) / k
-    tail = g @ q
+    tail = g @ tail_weights(hedged, level)
     mean = g.mean(axis=1)
     chosen = np.flatnonzero(counts > 1e-9)
     rest = np.flatnonzero(counts <= 1e-9)

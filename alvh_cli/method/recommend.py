@@ -28,11 +28,19 @@ if TYPE_CHECKING:
 
 
 def hedge_wins(plan, l3, pref: Preference) -> bool:
-    """The hedge program's choice beats every Layer 3 alternative (hold among them)."""
+    """The hedge program's choice beats every Layer 3 alternative (hold among them, unless
+    the plan is a book's share that the book's CVaR limit requires: ``book_hedge.rivals``)."""
     if plan is None or not plan.chosen:
         return False
-    figures = [a.figures for a in l3.alternatives]
+    from alvh_cli.method.book_hedge import rivals
+
+    figures = rivals(plan, l3, plan.before)
     return pref.choose([*figures, plan.after]) == len(figures)
+
+
+def _book_bound(plan) -> bool:
+    """``plan`` is a share of a book program that the book's CVaR limit requires."""
+    return plan.book is not None and plan.book.binding
 
 
 def layer3_decision(
@@ -106,7 +114,7 @@ def layer3_decision(
 def open_hedges(
     plan: hedges_mod.HedgePlan, ev: Evaluator, why: str, attention: bool, pref: Preference
 ) -> list[Recommendation]:
-    if plan.chosen and pref.choose([plan.before, plan.after]) == 0:
+    if plan.chosen and not _book_bound(plan) and pref.choose([plan.before, plan.after]) == 0:
         return [
             Recommendation(
                 Action.HOLD,

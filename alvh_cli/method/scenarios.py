@@ -335,6 +335,20 @@ def cvar(pnl: np.ndarray, level: float) -> float:
     return float(total / k)
 
 
+def tail_weights(pnl: np.ndarray, level: float) -> np.ndarray:
+    """The weight of each outcome in :func:`cvar` of ``pnl``: 1/(αN) on the worst ⌊αN⌋, the
+    fraction left on the next (ties by position), so ``weights @ pnl`` is the CVaR and
+    ``weights @ x`` any other P&L's mean over that tail (its CVaR contribution)."""
+    k = level * len(pnl)
+    order = np.argsort(pnl, kind="stable")
+    q = np.zeros(len(pnl))
+    whole = int(math.floor(k + 1e-9))
+    q[order[:whole]] = 1.0 / k
+    if whole < len(pnl) and k - whole > 1e-9:
+        q[order[whole]] = (k - whole) / k
+    return q
+
+
 def cvars(pnl: np.ndarray, level: float) -> np.ndarray:
     """:func:`cvar` of each row of ``pnl`` (rows, outcomes), the same floats row by row: only
     the tail is sorted (``np.partition`` then a sort of what it puts first), and a row's sum

@@ -134,6 +134,13 @@ DEFAULTS: dict[str, Rule] = {
         0.0,
         1000.0,
     ),
+    "book_cvar_limit": Rule(
+        0,
+        "the CVaR (dollars) of the positions hedged together as a book (those due a hedge "
+        "layer on one snapshot) must not be worse than −this; 0 no limit",
+        0.0,
+        1e9,
+    ),
     "spx_half_spread": Rule(
         0.10, "assumed half bid/ask spread of an unquoted SPX option, points", 0, 10
     ),

@@ -1,0 +1,311 @@
+"""The book hedged as a book: one VIX hedge program for the positions of a check that are
+due a hedge layer on the same scenario set.
+
+Positions that share a market snapshot, rules and scenario horizon are revalued over one
+scenario set, so their P&L adds up scenario by scenario. Those due a Layer 1 or 2 hedge
+today (:func:`alvh_cli.method.check.sizes_a_hedge`) are *members*. One program
+(:func:`alvh_cli.method.hedges.program`, exact) chooses the hedge counts that maximise
+the members' summed EV + γ·CVaR, within the sum of what each member's layer may still
+spend, with the book's CVaR at or above ``-book_cvar_limit`` where that is set. A book's
+tail is smaller than the sum of its positions' tails (CVaR is subadditive), so it needs
+fewer contracts than the positions hedged one by one, and whole contracts round once for
+the book instead of once per position.
+
+*Budget.* The members' budgets are pooled: the program may spend what their layers may
+spend in all less what they spent in all, so a member whose share took more than its
+own budget one day leaves less room for the book the next.
+
+*Attribution.* Each member's CVaR contribution is its mean P&L over the scenarios in the
+book's tail (the Euler allocation: the contributions sum to the book's CVaR). Each hedge
+bought is shared out in proportion to the members' losses there, whole contracts by
+largest remainder (Hamilton's method), fractions exactly in a method free of rounding.
+
+*Each position still decides.* A member takes its share only if its own preference
+prefers it to every Layer 3 alternative (holding among them); a member that would
+rather adjust or hold leaves the book, its budget with it, and the program is solved
+again over the rest, until every member left takes its share. So no position is
+told to buy a hedge its own figures say is worse than holding, and the hedges bought
+are the book program's optimum over the positions that buy them. The one exception is
+the trader's hard limit on the book: where ``book_cvar_limit`` is set and the book as
+held misses it, holding is not an alternative (the limit outranks the objective, as a
+position's own limit does), and a member leaves only for an adjustment it prefers. A
+book of one is the position's own program (:func:`alvh_cli.method.hedges.plan`).
+
+*Candidates.* The VIX expiries each member's own program would weigh, with the expected
+roll counted against the last member's condor expiry (the book holds its hedges until
+its last due condor expires); futures only at or after that expiry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+
+from alvh_cli.method import hedges
+from alvh_cli.method.actions import Action
+from alvh_cli.method.decision import TIE, Preference
+from alvh_cli.method.risk import Costs, Evaluator
+from alvh_cli.method.scenarios import RiskFigures, cvar, tail_weights
+from alvh_cli.model.valuation import PositionValues
+
+
+@dataclass(frozen=True)
+class Member:
+    """A position due a hedge layer, as its own check sees it: its evaluator (with its
+    stress rung), P&L per scenario as held, figures, preference, the layer due, its
+    Layer 3 alternatives (None where none are weighed) and its candidate expiries."""
+
+    index: int
+    pv: PositionValues
+    ev: Evaluator
+    held: np.ndarray
+    before: RiskFigures
+    pref: Preference
+    layer: int
+    l3: object | None
+    expiries: tuple[date, ...]
+    stress_col: int
+
+
+@dataclass(frozen=True)
+class BookShare:
+    """A member's part in its book's program (dollars): the ``positions`` hedged together,
+    what they may spend (``budget``) and spend, the book's EV and CVaR before and after,
+    this member's ``share`` of the book's tail (its CVaR contribution over the book's),
+    the program's ``rounds`` (one more per round in which members left)."""
+
+    positions: int
+    budget: float
+    spend: float
+    ev_before: float
+    ev_after: float
+    cvar_before: float
+    cvar_after: float
+    share: float
+    rounds: int
+    objective: str
+    binding: bool = False  # the book's CVaR limit is set and the book as held misses it
+
+
+def contributions(members_pnl: np.ndarray, level: float) -> np.ndarray:
+    """Each row's CVaR contribution to the sum of the rows (Euler): its P&L weighted by
+    the tail weights of the sum. They add up to the CVaR of the sum."""
+    return members_pnl @ tail_weights(members_pnl.sum(axis=0), level)
+
+
+def shares(contrib: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """The members' shares of the book's hedges: their losses in the book's tail (a
+    contribution ≥ 0 takes none), or, where no member loses there, their spending limits."""
+    loss = np.maximum(-contrib, 0.0)
+    if loss.sum() > 0:
+        return loss / loss.sum()
+    return limits / limits.sum() if limits.sum() > 0 else np.full(len(limits), 1 / len(limits))
+
+
+def apportion(count: float, weights: np.ndarray, integral: bool = True) -> np.ndarray:
+    """``count`` contracts shared by ``weights`` (summing to 1): whole contracts by largest
+    remainder (ties to the earlier member), else exactly. The parts sum to ``count``."""
+    quota = count * weights
+    if not integral:
+        return quota
+    n = int(round(count))
+    out = np.floor(quota + 1e-9)
+    left = n - int(out.sum())
+    if left > 0:
+        order = np.lexsort((np.arange(len(quota)), -(quota - out)))
+        out[order[:left]] += 1
+    return out
+
+
+def plans(members: Sequence[Member], integral: bool = True) -> dict[int, hedges.HedgePlan | None]:
+    """The hedge plan of each member (by its ``index``), its books solved (module
+    docstring): members are grouped by evaluator (market, rules, horizon). A member whose
+    book is itself alone maps to None (its own program)."""
+    books: dict[tuple, list[Member]] = {}
+    for m in members:
+        books.setdefault((id(m.ev.base), m.ev.rules), []).append(m)
+    out: dict[int, hedges.HedgePlan | None] = {}
+    for group in books.values():
+        out.update(_book(group, integral))
+    return out
+
+
+def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan | None]:
+    """One book's plans: the program solved over the members that take their share."""
+    if len(members) < 2:
+        return {m.index: None for m in members}
+    first = members[0].ev
+    base = Evaluator(first.market, first.rules, first.base, None, first._cache, first.blocks)
+    rules = base.rules
+    last = max(members, key=lambda m: m.pv.position.expiry).pv.position
+    lasting = tuple(sorted({e for m in members for e in m.expiries}))
+    cands = hedges.candidates(base, lasting, Costs.from_rules(rules), None, last)
+    n = base.scenarios.n
+    out: dict[int, hedges.HedgePlan | None] = {}
+    active = list(members)
+    rounds = 0
+    while len(active) > 1:
+        rounds += 1
+        taken, left = _solve(base, active, cands, lasting, n, rounds, integral)
+        out.update(taken)
+        if not left:
+            return out
+        for m in left:
+            out[m.index] = _left(m, out.pop(m.index))
+        active = [m for m in active if m not in left]
+    for m in active:  # a book of one left: the position's own program
+        out[m.index] = None
+    return out
+
+
+def _solve(base, active, cands, lasting, n, rounds, integral):
+    """One round: the program over ``active``, each member's share and whether it takes it.
+    (plans by index, the members that leave)."""
+    rules = base.rules
+    level = rules.cvar_level
+    hist = base.scenarios.historical
+    pnl = np.array([m.held[:n] for m in active])
+    book = pnl.sum(axis=0)
+    # each member's room: what its layer may spend less what it spent (below 0 where its
+    # shares of earlier book programs took more than its own budget)
+    rooms = np.array([(lambda b: b[2] - b[1])(hedges.spending(m.pv.position, rules, m.layer))
+                      for m in active])  # fmt: skip
+    limits = np.maximum(rooms, 0.0)
+    pool = max(float(rooms.sum()), 0.0)
+    units = sum(m.pv.position.units for m in active)
+    floor = -rules.book_cvar_limit if rules.book_cvar_limit else -math.inf
+    pref = Preference(rules.risk_aversion, floor, TIE * max(units, 1e-9))
+    empty = _plans_without(active, lasting, cands, pref, rounds, book[hist], level, limits, pool)
+    if not cands or pool < min(c.cost for c in cands):
+        return empty, []
+    alloc, ranked, limited, objective = hedges.program(base, book, cands, pool, pref, integral)
+    counts = alloc.counts
+    if not np.any(counts > 1e-9):
+        return empty, []
+    weights = shares(contributions(pnl[:, hist], level), limits)
+    parts = np.array([apportion(c, weights, integral) for c in counts]).T  # (members, cands)
+    hedged_book = book[hist] + counts @ np.array([c.pnl[hist] for c in cands])
+    figures = (
+        float(book[hist].mean()), float(hedged_book.mean()),
+        cvar(book[hist], level), cvar(hedged_book, level),
+    )  # fmt: skip
+    binding = pref.limited and figures[2] < pref.cvar_floor - 1e-9
+    plans: dict[int, hedges.HedgePlan] = {}
+    left = []
+    for m, part, w, lim in zip(active, parts, weights, limits, strict=True):
+        share = BookShare(
+            len(active), pool, float(alloc.spend), *figures, float(w), rounds,
+            objective, binding,
+        )  # fmt: skip
+        plan = _member_plan(m, part, cands, lasting, ranked, limited, share, lim, integral)
+        plans[m.index] = plan
+        if not _takes(m, plan):
+            left.append(m)
+    return plans, left
+
+
+def _member_plan(m, part, cands, lasting, ranked, limited, share, limit, integral):
+    """Member ``m``'s plan: its ``part`` of each candidate, its figures with them."""
+    p = m.pv.position
+    rules = m.ev.rules
+    budget, spent, _, _ = hedges.spending(p, rules, m.layer)
+    mine = [(k, x) for k, x in enumerate(part) if x > 1e-9]
+    chosen = tuple(
+        (replace(cands[k], pnl=(row := hedges.pnl_over(m.ev, cands[k])), stress_gain=float(
+            row[m.stress_col])), int(x) if integral else float(x))
+        for k, x in mine
+    )  # fmt: skip
+    hedged = m.held + sum((x * c.pnl for c, x in chosen), np.zeros(len(m.held)))
+    after = hedges.hedged_figures(m.ev, p, hedged, m.pv.values.price, chosen) if chosen else None
+    spend = float(sum(c.cost * x for c, x in chosen))
+    note = _note(share, spend, chosen)
+    if spend > limit + 1e-9:
+        note += (
+            f"; ${spend:,.0f} is more than this position's layer has left (${limit:,.0f}): "
+            "the book's budget is pooled"
+        )
+    return hedges.HedgePlan(
+        m.layer, budget, spent, limit, lasting, ranked, chosen, spend, m.before,
+        after if after is not None else m.before, -float(m.held[m.stress_col]), limited, note,
+        len(cands), tuple(float(x) for x in hedged[m.ev.scenarios.ladder]), share.objective,
+        m.pref.meets(after if after is not None else m.before), share,
+    )  # fmt: skip
+
+
+def _note(share: BookShare, spend: float, chosen) -> str:
+    book = (
+        f"hedged as a book of {share.positions} positions due a layer: ${share.spend:,.0f} of "
+        f"their ${share.budget:,.0f}, book CVaR {share.cvar_before:,.0f} → "
+        f"{share.cvar_after:,.0f}, EV {share.ev_before:,.0f} → {share.ev_after:,.0f}"
+    )
+    if share.binding:
+        book += f"; holding misses the book's limit ({share.objective})"
+    if chosen:
+        return f"{book}; this position's share {share.share:.0%} (by its CVaR contribution)"
+    if share.spend > 0:
+        return (
+            f"{book}; this position's share {share.share:.0%} (by its CVaR contribution) "
+            "rounds to no contract"
+        )
+    return f"{book}; no VIX hedge raises the book's {share.objective}"
+
+
+def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, limits, pool):
+    """Plans for a book that buys nothing: each member's figures as held, and why."""
+    ev_, cv = float(book_hist.mean()), cvar(book_hist, level)
+    share = BookShare(
+        len(active), pool, 0.0, ev_, ev_, cv, cv, math.nan, rounds,
+        pref.describe(),
+    )  # fmt: skip
+    note = f"hedged as a book of {len(active)} positions due a layer: " + (
+        f"no VIX hedge raises the book's {pref.describe()}"
+        if cands
+        else "no VIX hedge of at least 0.05 on the expiries that last"
+    )
+    out = {}
+    for m, lim in zip(active, limits, strict=True):
+        budget, spent, _, _ = hedges.spending(m.pv.position, m.ev.rules, m.layer)
+        out[m.index] = hedges.HedgePlan(
+            m.layer, budget, spent, float(lim), lasting, (), (), 0.0, m.before, m.before,
+            -float(m.held[m.stress_col]), False, note, len(cands),
+            tuple(float(x) for x in m.held[m.ev.scenarios.ladder]), pref.describe(),
+            m.pref.meets(m.before), share,
+        )  # fmt: skip
+    return out
+
+
+def rivals(plan: hedges.HedgePlan, l3, before: RiskFigures) -> list[RiskFigures]:
+    """What a position's hedges compete with: its Layer 3 alternatives (holding first), or
+    holding alone where none is weighed — without holding when the plan is a share of a
+    book whose CVaR limit holding misses (module docstring)."""
+    figures = [a.figures for a in l3.alternatives] if l3 is not None else [before]
+    binding = plan.book is not None and plan.book.binding
+    return figures[1:] if binding else figures
+
+
+def _takes(m: Member, plan: hedges.HedgePlan) -> bool:
+    """Whether ``m`` stays in the book: it takes its share (its own preference prefers it
+    to every rival, :func:`rivals`), or it gets no share and would hold anyway (its budget
+    still counts)."""
+    if plan.chosen:
+        figures = rivals(plan, m.l3, m.before)
+        return m.pref.choose([*figures, plan.after]) == len(figures)
+    if m.l3 is None:
+        return True
+    return m.l3.alternatives[m.l3.chosen].action == Action.HOLD
+
+
+def _left(m: Member, plan: hedges.HedgePlan | None) -> hedges.HedgePlan:
+    """The plan of a member that left its book: no hedge, and why."""
+    if plan is None:  # pragma: no cover - every member has a plan from its round
+        raise AssertionError("a member left a book before a round gave it a plan")
+    why = (
+        "its share of the book's hedge does not beat its own best alternative"
+        if plan.chosen
+        else "it adjusts instead (Layer 3)"
+    )
+    return replace(plan, chosen=(), spend=0.0, after=plan.before, note=f"{plan.note}; {why}")
