@@ -222,3 +222,17 @@ def test_a_book_of_one_is_the_positions_own_program(alvh):
     path = ROOT / "sample_positions" / "put_tested_1_6x.toml"
     args = ["check", path, "--rules", HEDGING, "--format", "json"]
     assert alvh(args).out == alvh([*args, "--per-position-hedges"]).out
+
+
+@pytest.mark.parametrize("rules", [{}, {"risk_aversion": 0.3}, {"book_cvar_limit": 50_000.0}])
+def test_the_books_program_is_the_full_milps(monkeypatch, rules):
+    """The one program of the test book (six positions summed, 400+ candidates) reaches the
+    full MILP's objective within 1e-6 relative (the full MILP: every candidate, every
+    scenario, HiGHS; tests/test_hedges.py)."""
+    from test_hedges import Programs
+
+    programs = Programs(monkeypatch)
+    _checked(_book(**rules))
+    assert len(programs.seen) >= 1
+    assert min(len(a["cost"]) for a in programs.seen) >= 400
+    programs.check_against_the_full_milp()
