@@ -31,9 +31,14 @@ held misses it, holding is not an alternative (the limit outranks the objective,
 position's own limit does), and a member leaves only for an adjustment it prefers. A
 book of one is the position's own program (:func:`alvh_cli.method.hedges.plan`).
 
-*Candidates.* The VIX expiries each member's own program would weigh, with the expected
-roll counted against the last member's condor expiry (the book holds its hedges until
-its last due condor expires); futures only at or after that expiry.
+*Books.* Positions are hedged together when they share a snapshot, rules, scenario
+horizon and condor expiry. Sharing the expiry keeps each member's candidates its own:
+which VIX expiries last, the roll a hedge expiring before the condor needs, the futures
+offered at or after the condor's expiry and their roll-down while the condor is held
+all depend on it. So the hedges the members would buy one by one are a point the
+book's program weighs (within the pooled budget, and unless their futures together
+gain more at the book's worst rung than the book loses there), and the program is
+exact: the book then does at least as well by its objective as its members alone.
 """
 
 from __future__ import annotations
@@ -123,11 +128,11 @@ def apportion(count: float, weights: np.ndarray, integral: bool = True) -> np.nd
 
 def plans(members: Sequence[Member], integral: bool = True) -> dict[int, hedges.HedgePlan | None]:
     """The hedge plan of each member (by its ``index``), its books solved (module
-    docstring): members are grouped by evaluator (market, rules, horizon). A member whose
-    book is itself alone maps to None (its own program)."""
+    docstring): members are grouped by scenario set (market, horizon), rules and condor
+    expiry. A member whose book is itself alone maps to None (its own program)."""
     books: dict[tuple, list[Member]] = {}
     for m in members:
-        books.setdefault((id(m.ev.base), m.ev.rules), []).append(m)
+        books.setdefault((id(m.ev.base), m.ev.rules, m.pv.position.expiry), []).append(m)
     out: dict[int, hedges.HedgePlan | None] = {}
     for group in books.values():
         out.update(_book(group, integral))
@@ -141,9 +146,8 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
     first = members[0].ev
     base = Evaluator(first.market, first.rules, first.base, None, first._cache, first.blocks)
     rules = base.rules
-    last = max(members, key=lambda m: m.pv.position.expiry).pv.position
-    lasting = tuple(sorted({e for m in members for e in m.expiries}))
-    cands = hedges.candidates(base, lasting, Costs.from_rules(rules), None, last)
+    lasting = members[0].expiries  # one condor expiry and horizon: the same for every member
+    cands = hedges.candidates(base, lasting, Costs.from_rules(rules), None, members[0].pv.position)
     n = base.scenarios.n
     out: dict[int, hedges.HedgePlan | None] = {}
     active = list(members)
