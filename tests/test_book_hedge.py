@@ -8,6 +8,7 @@ added up, are one point it could have chosen — their book objective is no bett
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -216,6 +217,11 @@ def test_check_takes_per_position_hedges_from_the_command_line(alvh):
     assert book.code == own.code == 1
     assert "hedged as a book of 6 positions" in book.out
     assert "hedged as a book" not in own.out
+    books = [p["hedge_book"] for p in json.loads(book.out)["positions"]]
+    assert all(b["positions"] == 6 for b in books)
+    assert sum(b["share"] for b in books) == pytest.approx(1.0, abs=1e-5)
+    assert books[0]["spend"] <= books[0]["budget"]
+    assert all(p["hedge_book"] is None for p in json.loads(own.out)["positions"])
 
 
 def test_a_book_of_one_is_the_positions_own_program(alvh):

@@ -17,6 +17,9 @@ FIGURES = ("ev", "sd", "cvar", "worst", "max_loss")
 # What the money and price keys of a recommendation mean: the JSON of check and review
 # carries this as "legend", so a script need not guess which figure is rounded.
 LEGEND = {
+    "hedge_book": "the positions due a hedge layer on one snapshot and condor expiry, hedged "
+    "by one program: their number, pooled budget and spend, the book's EV and CVaR before and "
+    "after (dollars) and this position's share of the book's tail (null: its own program)",
     "pnl": "dollars, the legs held against their entry prices; realised_pnl: the legs closed",
     "open_multiple": "after a roll or a close: what the legs held cost to close against "
     "their own credit (the layers follow it; mark_multiple counts what was realised)",
@@ -222,6 +225,27 @@ def position_json(pc) -> dict:
         "figures": figures_json(pc.figures),
         "scenarios": pc.scenario_source,
         "recommendations": [recommendation_json(r) for r in pc.recommendations],
+        "hedge_book": hedge_book_json(pc.hedge_plan),
+    }
+
+
+def hedge_book_json(plan) -> dict | None:
+    """The book program a position's hedge plan is a share of (None: its own program, or no
+    hedge sized): ``method.book_hedge.BookShare`` in dollars."""
+    share = getattr(plan, "book", None)
+    if share is None:
+        return None
+    return {
+        "positions": share.positions,
+        "budget": Dollars(share.budget),
+        "spend": Dollars(share.spend),
+        "ev_before": Dollars(share.ev_before),
+        "ev_after": Dollars(share.ev_after),
+        "cvar_before": Dollars(share.cvar_before),
+        "cvar_after": Dollars(share.cvar_after),
+        "share": None if share.share != share.share else round(share.share, 6),
+        "objective": share.objective,
+        "limit_binding": share.binding,
     }
 
 
