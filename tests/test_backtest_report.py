@@ -396,4 +396,18 @@ def test_sweep_command_table_and_json(tmp_path, capsys, monkeypatch):
     data = json.loads(out)
     assert [p["point"] for p in data["points"]] == [{"delta": 0.1}, {"delta": 0.16}]
     assert set(data["points"][0]["policies"]) == set(DEFAULT_POLICIES)
+    code, out, err = run(
+        ["--history", history, "--entry", entry, "--sweep", "delta=0.1,0.16", "--workers", "1"],
+        capsys,
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Sweep: 2 points" in out and "Every point is in-sample" in out
+    # a row per point: the swept value, then each policy's total P&L as the JSON gave it,
+    # to the dollar
+    for point in data["points"]:
+        row = next(line for line in out.splitlines() if f" {point['point']['delta']} " in line)
+        cells = [float(c.replace(",", "").replace("−", "-")) for c in row.split()]
+        for k, policy in enumerate(DEFAULT_POLICIES, start=1):
+            assert cells[k] == pytest.approx(point["policies"][policy]["total_pnl"], abs=0.5)
     assert len(TINY) == 10

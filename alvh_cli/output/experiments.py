@@ -16,13 +16,13 @@ def emit_sweep(sweep: ex.Sweep, fmt: str) -> None:
     """One row per grid point: the swept values, each policy's total P&L, alvh's max
     drawdown and 5% CVaR (table), or every summary (JSON, CSV)."""
     grid, results, policies = sweep.grid, sweep.results, sweep.policies
-    money = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
+    records = [{k: summary_in_dollars(s.to_dict()) for k, s in r.items()} for r in results]
     if fmt == "json":
         return common.emit_json(
-            {"points": [{"point": p, "policies": r} for p, r in zip(grid, money, strict=True)]}
+            {"points": [{"point": p, "policies": r} for p, r in zip(grid, records, strict=True)]}
         )
     if fmt == "csv":
-        return common.emit_csv([{**p, **r} for p, r in zip(grid, money, strict=True)])
+        return common.emit_csv([{**p, **r} for p, r in zip(grid, records, strict=True)])
     console = common.console()
     keys = list(grid[0])
     table = common.table(f"Sweep: {len(grid)} points, total P&L, dollars")
