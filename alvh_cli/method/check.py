@@ -296,8 +296,8 @@ def check_values(
         workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
-        plans = book_plans(pairs, sets) if book_hedges else {}
-        triples = [(pv, r, plans.get(i)) for i, (pv, r) in enumerate(pairs)]
+        parts = book_plans(pairs, sets) if book_hedges else {}
+        triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
         if workers > 1 and len(pairs) > 1:
             rows = _spread(triples, history, mode, workers)
         else:
@@ -309,16 +309,19 @@ def check_values(
 
 
 def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
-    """The hedge plan of each position due a hedge layer (by its index in ``pairs``) from
-    its book's program (:mod:`alvh_cli.method.book_hedge`); None where its book is itself
-    alone (its own program). Empty when no two positions are due."""
+    """(hedge plan, Layer 3 alternatives) of each position due a hedge layer (by its index
+    in ``pairs``): the plan from its book's program (:mod:`alvh_cli.method.book_hedge`),
+    None where its book is itself alone (its own program); the alternatives as its check
+    weighs them (None where none are), computed once for both. Empty when no two
+    positions are due."""
     due = [i for i, (pv, r) in enumerate(pairs) if sizes_a_hedge(pv, r)]
     if len(due) < 2:
         return {}
     from alvh_cli.method import book_hedge
 
     members = [m for i in due if (m := _member(i, *pairs[i], sets)) is not None]
-    return book_hedge.plans(members)
+    plans = book_hedge.plans(members)
+    return {m.index: (plans[m.index], m.l3) for m in members}
 
 
 def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSets):
@@ -368,7 +371,12 @@ def _check_slice(
     for market, vols in seeds:
         seed_quote_vols(market, vols)
     scenario_sets = sets or ScenarioSets(history)
-    return [check_position(pv, r, scenario_sets, book_plan=bp) for pv, r, bp in triples]
+    return [
+        check_position(pv, r, scenario_sets, book_plan=part[0], layer3=part[1])
+        if part is not None
+        else check_position(pv, r, scenario_sets)
+        for pv, r, part in triples
+    ]
 
 
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
@@ -403,6 +411,9 @@ def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -
 _BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+_UNSET = object()  # check_position's layer3 when nothing was weighed before
+
+
 def check_position(
     pv: PositionValues,
     regime: Regime | None = None,
@@ -413,6 +424,7 @@ def check_position(
     integral: bool = True,
     figures: bool = True,
     book_plan=None,
+    layer3=_UNSET,
 ) -> PositionCheck:
     """What to do with one position. ``force_layer`` sizes that hedge layer whatever the
     mark (``size-hedge --layer``); ``vix_expiries`` replaces the candidate expiries;
@@ -421,17 +433,19 @@ def check_position(
     in tenths of the tested side, a trim by the exact share that recovers the layer's
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
     decide (a backtest's quiet days). ``book_plan``: the position's share of its book's
-    hedge program (:func:`book_plans`), in place of its own program."""
+    hedge program (:func:`book_plans`), in place of its own program; ``layer3`` its Layer
+    3 alternatives (or None) as :func:`book_plans` weighed them, not weighed again."""
     pc = _check_position(
         pv, regime, scenario_sets, force_layer=force_layer, vix_expiries=vix_expiries,
-        integral=integral, figures=figures, book_plan=book_plan,
+        integral=integral, figures=figures, book_plan=book_plan, layer3=layer3,
     )  # fmt: skip
     return _held(pc, pv)
 
 
 def _check_position(
-    pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures, book_plan=None
-):
+    pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures, book_plan=None,
+    layer3=_UNSET,
+):  # fmt: skip
     """:func:`check_position`'s decision (long: the rules in their order of precedence,
     each a few lines, read best in one place)."""
     regime = regime or Regime()
@@ -473,7 +487,9 @@ def _check_position(
             recs += judged(monetise(pv, ev, before, integral=integral), pref)
             recs += judged(roll_hedges(pv, ev, before), pref)
         weigh = layer >= (1 if side == "call" else rules.adjust_from_layer)
-        if force_layer is None and weigh and side in ("put", "call"):
+        if layer3 is not _UNSET:
+            l3 = layer3
+        elif force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
             l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
