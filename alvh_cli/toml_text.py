@@ -7,20 +7,25 @@ with the standard ``tomllib`` and alvh's own loader before it is written.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f]*')  # nothing a basic string escapes
 
 
+@functools.lru_cache(maxsize=256)
 def toml_key(key: str) -> str:
     return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def toml_string(s: str) -> str:
     """A TOML basic string: quotes, backslashes and control characters escaped."""
+    if _PLAIN.fullmatch(s):
+        return f'"{s}"'
     out = []
     for ch in s:
         if ch == '"':
@@ -40,6 +45,13 @@ def toml_string(s: str) -> str:
 
 def toml_value(v: object) -> str:
     """One TOML value (inline: arrays and tables on one line)."""
+    kind = type(v)  # the common kinds first, by exact type: a snapshot writes 250,000 rows
+    if kind is float and math.isfinite(v):
+        return repr(v)
+    if kind is str:
+        return toml_string(v)
+    if kind is dict:
+        return _inline_table(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -53,11 +65,15 @@ def toml_value(v: object) -> str:
     if isinstance(v, (datetime, date, time)):
         return v.isoformat()
     if isinstance(v, Mapping):
-        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
-        return "{ " + inner + " }" if inner else "{}"
+        return _inline_table(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
     raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def _inline_table(table: Mapping) -> str:
+    inner = ", ".join([f"{toml_key(str(k))} = {toml_value(x)}" for k, x in table.items()])
+    return "{ " + inner + " }" if inner else "{}"
 
 
 def toml_table(name: str, table: Mapping) -> list[str]:

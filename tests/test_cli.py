@@ -449,3 +449,74 @@ def test_tables_into_a_pipe_are_plain_text(args, alvh, tmp_path):
     run = alvh([history if a == "H" else a for a in args])
     assert run.code == 0, run.err
     assert not set("┏┃━│┡└") & set(run.out), run.out[:300]
+
+
+# ------------------------------------------------------------------ one file, once
+
+
+def _ids_in(path: Path) -> list[str]:
+    """The position ids the file holds, read with tomllib (not through alvh)."""
+    import tomllib
+
+    return [p["id"] for p in tomllib.loads(path.read_text())["positions"]]
+
+
+def _legs_in(path: Path) -> int:
+    import tomllib
+
+    return sum(len(p["legs"]) for p in tomllib.loads(path.read_text())["positions"])
+
+
+@pytest.mark.parametrize("how", ["the same path", "a hard link", "a symbolic link"])
+@pytest.mark.parametrize(("command", "status"), [("check", 1), ("price", 0)])
+def test_a_file_given_twice_is_read_once_with_one_warning(tmp_path, command, status, how, alvh):
+    """book.toml named twice (the same path, or a link: one device and inode): its three
+    positions once each, one warning naming the repeat, and the file's own exit status
+    (check: 1, its comment's advice: dec-wide takes its profit, dec-tight is past 1.5x;
+    price: 0)."""
+    first = tmp_path / "book.toml"
+    first.write_bytes((ROOT / "sample_positions" / "book.toml").read_bytes())
+    again = {"the same path": first, "a hard link": tmp_path / "linked.toml",
+             "a symbolic link": tmp_path / "symlinked.toml"}[how]  # fmt: skip
+    if how == "a hard link":
+        os.link(first, again)
+    elif how == "a symbolic link":
+        again.symlink_to(first)
+    before = _sha(first)
+    code, out, err = alvh([command, first, again, "--format", "json"])
+    assert code == status
+    assert err == f"warning: {first}: also given as {again}: read once\n"
+    data = json.loads(out)
+    ids = [p["id"] for p in data["positions"]]
+    assert ids == _ids_in(first) == ["dec-wide", "jan-ic", "dec-tight"]  # the file's order
+    assert {p["source"] for p in data["positions"]} == {str(first)}
+    assert data["warnings"] == [
+        {"source": str(first), "key": "", "message": f"also given as {again}: read once"}
+    ]
+    if command == "price":
+        assert len(data["legs"]) == _legs_in(first)
+    assert _sha(first) == before
+
+
+def test_each_repeat_is_named_and_the_files_keep_their_order(tmp_path, alvh):
+    """calm, book, calm again through a link, book again by its path: two files, in the
+    order first given, and one warning line for each repeat (never joined into one)."""
+    calm, book = tmp_path / "calm.toml", tmp_path / "book.toml"
+    for f in (calm, book):
+        f.write_bytes((ROOT / "sample_positions" / f.name).read_bytes())
+    link = tmp_path / "calm_link.toml"
+    link.symlink_to(calm)
+    code, out, err = alvh(["check", calm, book, link, book, "--format", "json"])
+    assert code == 1
+    assert err.splitlines() == [
+        f"warning: {calm}: also given as {link}: read once",
+        f"warning: {book}: also given as {book}: read once",
+    ]
+    ids = [(p["id"], p["source"]) for p in json.loads(out)["positions"]]
+    assert ids == [(i, str(calm)) for i in _ids_in(calm)] + [(i, str(book)) for i in _ids_in(book)]
+
+
+def test_a_bad_file_given_twice_is_one_error(tmp_path, alvh):
+    code, out, err = alvh(["check", tmp_path / "nope.toml", tmp_path / "nope.toml"])
+    assert (code, out) == (2, "")
+    assert err == f"alvh: {tmp_path / 'nope.toml'}: no such file\n"

@@ -6,18 +6,27 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 from chain_builders import ASOF, EXPIRIES, SPOT, chain_rows, write_cboe
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alvh_cli import cli
-from alvh_cli.app.market import market_from_files
+from alvh_cli.app.market import market_from_files, read_back
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import book, positions
 from alvh_cli.inputs.toml_reader import tomllib
+from alvh_cli.model.domain import Quote
 from alvh_cli.model.legs import value_legs
-from alvh_cli.output.market import market_toml
+from alvh_cli.output.market import market_toml, quote_row, snapshot_toml
+from alvh_cli.toml_text import toml_value
+
+FUTURES = Path(__file__).parent / "fixtures" / "chains" / "vix_futures.csv"
 
 MARKET = f"""\
 [market]
@@ -140,6 +149,75 @@ def test_the_snapshot_file_holds_the_surface_and_says_where_figures_came_from(fi
     assert "put-call parity at SPXW 2026-12-18" in text
     assert "No --futures file" in text
     assert len(doc["quotes"]) == 366  # 61 strikes x call and put x 3 expiries
+
+
+def test_the_snapshot_read_back_in_two_parts_is_its_whole_text(tmp_path):
+    """``alvh market`` reads its snapshot back by parsing the text without its quote rows
+    and taking the rows as the values it wrote; tomllib on the whole text must give the
+    same table. With quotes by OSI symbol, one spelt out (a strike of four decimals has
+    no OSI symbol), VIX futures; and with no quotes at all."""
+    rows = chain_rows() + [
+        {"root": "SPXW", "expiration": "2026-12-18", "strike": 5800.1234, "option_type": "P",
+         "bid": 43.0, "ask": 44.0},
+    ]  # fmt: skip
+    chain = tmp_path / "odd.csv"
+    write_cboe(chain, rows)
+    snapshot, notes = market_from_files([chain], vix=18.2, futures=FUTURES)
+    assert len(snapshot.quotes) == 367  # 61 strikes x call and put x 3 expiries, and one
+    read = {}
+    for market in (snapshot, replace(snapshot, quotes=())):
+        toml = snapshot_toml(market, notes)
+        whole = tomllib.loads(toml.text)["market"]
+        rest = tomllib.loads(toml.rest)["market"]
+        assert "quotes" not in rest
+        read[len(market.quotes)] = whole.pop("quotes", [])
+        assert read[len(market.quotes)] == list(toml.quote_rows) and whole == rest
+    # the futures file's three settlements, in expiry order
+    assert [f["price"] for f in rest["vix_futures"]] == [19.1, 19.8, 20.35]
+    assert read[0] == [] and len(read[367]) == 367
+    assert [r for r in read[367] if "occ" not in r] == [
+        {"underlying": "SPX", "root": "SPXW", "type": "put", "strike": 5800.1234,
+         "expiry": date(2026, 12, 18), "bid": 43.0, "ask": 44.0}
+    ]  # fmt: skip
+
+
+finite = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    st.sampled_from([("SPX", "SPX"), ("SPX", "SPXW"), ("SPX", None), ("VIX", "VIX")]),
+    st.sampled_from(["put", "call"]),
+    st.one_of(finite, st.integers(1, 99_999_999).map(lambda m: m / 1000)),
+    st.dates(date(2026, 1, 1), date(2029, 12, 31)),
+    finite,
+    finite,
+)
+def test_a_quote_row_is_written_as_text_that_reads_back_as_its_values(
+    contract, type, strike, expiry, bid, ask
+):
+    """What lets the read back skip parsing the rows: any quote's row, written as the
+    snapshot writes it, reads back through tomllib as exactly the row."""
+    underlying, root = contract
+    row = quote_row(Quote(underlying, type, strike, expiry, bid, ask, root))
+    assert tomllib.loads(f"quotes = [\n  {toml_value(row)},\n]\n")["quotes"] == [row]
+
+
+def test_the_read_back_checks_the_quote_rows_and_parses_the_rest(files):
+    """A row the loader refuses (bid >= 0, schema) is refused by the read back, naming the
+    row; so is the rest of the text when it is changed (vix must be > 0)."""
+    _, chain, _ = files
+    snapshot, notes = market_from_files([chain], vix=18.2)
+    toml = snapshot_toml(snapshot, notes)
+    assert read_back(toml, "today.toml").quotes == snapshot.quotes
+    rows = list(toml.quote_rows)
+    rows[5] = {**rows[5], "bid": -1.0}
+    with pytest.raises(InputError) as err:
+        read_back(replace(toml, quote_rows=tuple(rows)), "today.toml")
+    assert err.value.key == "market.quotes[5].bid" and "must be >= 0, got -1" in str(err.value)
+    assert "vix = 18.2\n" in toml.rest
+    with pytest.raises(InputError) as err:
+        read_back(replace(toml, rest=toml.rest.replace("vix = 18.2\n", "vix = -18.2\n")), "x")
+    assert err.value.key == "market.vix"
 
 
 # ------------------------------------------------------------------ the loader

@@ -3,7 +3,8 @@
 The chains are read by ``alvh_cli.inputs.chain`` and fitted by
 :func:`alvh_cli.model.chain_market.market_from_chains` (parity forwards, SVI smiles); the
 snapshot is rendered as TOML (``alvh_cli.output.market``) and read back through the
-loader before it is handed over, so a file written is a file ``--market`` reads.
+loader before it is handed over, so a file written is a file ``--market`` reads
+(:func:`read_back`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alvh_cli.errors import InputError
 from alvh_cli.model.domain import Market
+
+if TYPE_CHECKING:
+    from alvh_cli.output.market import SnapshotToml
 
 
 @dataclass(frozen=True)
@@ -46,16 +51,16 @@ def market(
     any work (:func:`alvh_cli.output.files.refuse_output`); nothing is written here.
     """
     from alvh_cli.output.files import refuse_output
-    from alvh_cli.output.market import market_toml
+    from alvh_cli.output.market import snapshot_toml
 
     if output is not None:
         refuse_output(output, [*chains, *([futures] if futures is not None else [])], force)
     snapshot, notes = market_from_files(
         chains, futures=futures, asof=asof, spx=spx, vix=vix, quotes=quotes
     )
-    text = market_toml(snapshot, notes)
-    refuse_too_large(text, snapshot, str(output or "<stdout>"))
-    return MarketRun(read_back(text, str(output or "<stdout>")), notes, text)
+    toml = snapshot_toml(snapshot, notes)
+    refuse_too_large(toml.text, snapshot, str(output or "<stdout>"))
+    return MarketRun(read_back(toml, str(output or "<stdout>")), notes, toml.text)
 
 
 def refuse_too_large(text: str, snapshot: Market, source: str) -> None:
@@ -76,12 +81,19 @@ def refuse_too_large(text: str, snapshot: Market, source: str) -> None:
     )
 
 
-def read_back(text: str, source: str) -> Market:
-    """The ``[market]`` table of ``text`` as the loader reads it (every check applied)."""
+def read_back(toml: SnapshotToml, source: str) -> Market:
+    """The snapshot's ``[market]`` table as the loader reads it from the file, every check
+    applied: its text parsed as TOML but for the quote rows, which are checked as the
+    values they read back as (:class:`~alvh_cli.output.market.SnapshotToml`). Parsing
+    those rows, which ``toml_value`` wrote, would be most of the time ``alvh market``
+    takes on a large chain."""
     from alvh_cli.inputs.positions import parse_market
     from alvh_cli.inputs.toml_reader import tomllib
 
-    return parse_market(tomllib.loads(text)["market"], source)
+    table = tomllib.loads(toml.rest)["market"]
+    if toml.quote_rows:
+        table["quotes"] = list(toml.quote_rows)
+    return parse_market(table, source)
 
 
 def market_from_files(

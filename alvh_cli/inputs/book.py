@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
 from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
@@ -76,6 +76,11 @@ def load_book_tolerant(
     book. A bad ``market``, ``rules`` or chain file is still raised: no file can
     run without it. A chain that does not fit a file's own market (another
     day, another SPX level) is that file's error.
+
+    A file is loaded once however often it is reached (``positions.file_key``: the
+    same device and inode, so a hard or symbolic link to it too): a folder's repeats
+    quietly, a file named again with a warning on the file kept, naming the repeat (a
+    repeat of a bad file goes with it: its error is said once).
     """
     snapshots = read_chains(chains) if chains else []
     fitted: dict[int, tuple[Market, Market]] = {}
@@ -86,7 +91,10 @@ def load_book_tolerant(
     if rules is not None:
         rules_table = positions.load_rules_table(rules)
         check_overrides(rules_table, str(rules))  # a bad --rules key once, not once a file
-    items = positions.expand_book_tolerant(paths) if expand_dirs else [Path(p) for p in paths]
+    if expand_dirs:
+        items, repeats = positions.expand_book_tolerant(paths), {}
+    else:
+        items, repeats = _each_once(paths)
     # A market or rules file kept in the book's folder (or linked into it) is not a
     # position file.
     given = {positions.file_key(p) for p in paths}
@@ -97,7 +105,8 @@ def load_book_tolerant(
         if isinstance(item, InputError):
             errors.append(item)
             continue
-        if positions.file_key(item) in shared:
+        key = positions.file_key(item)
+        if key in shared:
             continue
         source = str(item)
         try:
@@ -124,13 +133,32 @@ def load_book_tolerant(
         except InputError as exc:
             errors.append(exc)
             continue
-        warnings = market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
+        warnings = repeats.get(key, ())
+        warnings += market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
         warnings += tuple(doubts)
         if marks:
             tolerance = effective.broker_mark_tolerance
             warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))
         loaded.append(LoadedFile(pf, priced, effective, warnings, marks))
     return loaded, errors
+
+
+def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
+    """``paths`` with each file once, first come first kept, and for each file kept
+    (by ``positions.file_key``) a warning naming each path that repeated it. The
+    repeat is in the message, not the source, so that two repeats are never said as
+    one line (``output.common.print_problems`` joins one message on several files)."""
+    kept: dict = {}
+    repeats: dict = {}
+    for given in paths:
+        path = Path(given)
+        key = positions.file_key(path)
+        if key not in kept:
+            kept[key] = path
+            continue
+        warning = InputWarning(f"also given as {path}: read once", str(kept[key]))
+        repeats[key] = tuple(dict.fromkeys((*repeats.get(key, ()), warning)))
+    return list(kept.values()), repeats
 
 
 def broker_marks(market: Market, legs) -> tuple:

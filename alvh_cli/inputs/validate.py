@@ -247,12 +247,11 @@ def check_table(raw: object, fields: tuple[Field, ...], source: str, key: str) -
             raise InputError(_unknown_key(name, by_name), source, _join(key, name))
     out = {}
     for f in fields:
-        sub = _join(key, f.name)
         if f.name in raw:
-            out[f.name] = check_value(raw[f.name], f, source, sub)
+            out[f.name] = check_value(raw[f.name], f, source, _join(key, f.name))
         elif f.required:
             note = f" {f.required_note}" if f.required_note else ""
-            raise InputError(f"required{note}", source, sub)
+            raise InputError(f"required{note}", source, _join(key, f.name))
     return out
 
 

@@ -4,25 +4,52 @@ The file is the ``[market]`` table of a position file plus the fitted SPX surfac
 (``[[market.spx_svi]]``), with a header saying where each derived figure
 came from. Floats are written with ``repr`` (the shortest text that reads
 back as the same double), so a book priced from the file prices exactly as
-one priced from the chains. Before anything is written the text is read
-back through the market loader: a file alvh would refuse is never written.
-Written atomically; an existing file is replaced only when asked.
+one priced from the chains. Before anything is written the file is read
+back through the market loader (``alvh_cli.app.market``): a file alvh would
+refuse is never written. Written atomically; an existing file is replaced
+only when asked.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from alvh_cli.model.domain import Market, Quote, Smile
 from alvh_cli.output.common import note_text
 from alvh_cli.output.files import write_atomic
+from alvh_cli.toml_text import toml_value
+
+
+@dataclass(frozen=True)
+class SnapshotToml:
+    """The snapshot's TOML ``text``, and the same file in the two parts it is read back in.
+
+    ``quote_rows`` are the rows of its ``quotes = [...]`` array as the values they read
+    back as: each row of the text is one of them written by
+    :func:`alvh_cli.toml_text.toml_value`, one inline table a line. ``rest`` is the text
+    without that array: the header, the other keys of ``[market]`` and its sub-tables.
+    A chain at the row limit makes a snapshot of 250,000 quote rows, whose parse would
+    take longer than the fit; the rest is a few hundred lines.
+    """
+
+    text: str
+    rest: str
+    quote_rows: tuple[dict, ...]
 
 
 def market_toml(market: Market, notes: dict) -> str:
     """The snapshot as TOML text: a commented header, ``[market]`` and its sub-tables."""
-    lines = [f"# {line}" for line in _header(market, notes)]
-    lines += [
+    return snapshot_toml(market, notes).text
+
+
+def snapshot_toml(market: Market, notes: dict) -> SnapshotToml:
+    """The snapshot as TOML text (:func:`market_toml`), with its quote rows' values."""
+    head = [f"# {line}" for line in _header(market, notes)]
+    head += [
         "",
         "[market]",
         f"asof = {market.asof.isoformat()}",
@@ -32,22 +59,20 @@ def market_toml(market: Market, notes: dict) -> str:
         f"dividend_yield = {_f(market.dividend_yield)}",
     ]
     if market.vix_futures:
-        lines.append("vix_futures = [")
-        lines += [
+        head.append("vix_futures = [")
+        head += [
             f"  {{ expiry = {p.expiry.isoformat()}, price = {_f(p.price)} }},"
             for p in market.vix_futures
         ]
-        lines.append("]")
-    if market.quotes:
-        lines.append("quotes = [")
-        lines += [f"  {_quote(q)}," for q in market.quotes]
-        lines.append("]")
-    lines += ["", "[market.spx_vol]", *_smile(market.spx_vol)]
+        head.append("]")
+    rows = tuple(quote_row(q) for q in market.quotes)
+    quotes = ["quotes = [", *(f"  {toml_value(row)}," for row in rows), "]"] if rows else []
+    tail = ["", "[market.spx_vol]", *_smile(market.spx_vol)]
     if market.vix_vol is not None:
-        lines += ["", "[market.vix_vol]", *_smile(market.vix_vol)]
+        tail += ["", "[market.vix_vol]", *_smile(market.vix_vol)]
     if market.spx_surface is not None:
         for s in market.spx_surface.slices:
-            lines += [
+            tail += [
                 "",
                 "[[market.spx_svi]]",
                 f"expiry = {s.expiry.isoformat()}",
@@ -55,10 +80,14 @@ def market_toml(market: Market, notes: dict) -> str:
                 *(f"{name} = {_f(getattr(s, name))}" for name in _SLICE_NUMBERS),
             ]
             if s.n_quotes is not None:
-                lines.append(f"n_quotes = {int(s.n_quotes)}")
+                tail.append(f"n_quotes = {int(s.n_quotes)}")
             if s.butterfly_free is not None:
-                lines.append(f"butterfly_free = {'true' if s.butterfly_free else 'false'}")
-    return "\n".join(lines) + "\n"
+                tail.append(f"butterfly_free = {'true' if s.butterfly_free else 'false'}")
+    return SnapshotToml(
+        text="\n".join([*head, *quotes, *tail]) + "\n",
+        rest="\n".join([*head, *tail]) + "\n",
+        quote_rows=rows,
+    )
 
 
 _SLICE_NUMBERS = ("a", "b", "rho", "m", "sigma", "forward", "discount", "rms")
@@ -72,20 +101,33 @@ def _smile(smile: Smile) -> list[str]:
     return [f"atm = {_f(smile.atm)}", f"skew = {_f(smile.skew)}", f"smile = {_f(smile.smile)}"]
 
 
-def _quote(q: Quote) -> str:
-    """One quote as an inline table, by its OSI symbol where it has one (a third the text of
-    the spelt-out keys, so a 10,000-quote snapshot reads in half the time)."""
+def quote_row(q: Quote) -> dict:
+    """One quote as the values of its row in the snapshot: by its OSI symbol where it has
+    one (a third the text of the spelt-out keys, so a 10,000-quote snapshot reads in half
+    the time)."""
     if q.root is not None and _osi_exact(q.strike):
         symbol = (
-            f"{q.root:<6}{q.expiry:%y%m%d}{'C' if q.type == 'call' else 'P'}"
+            f"{q.root:<6}{_yymmdd(q.expiry)}{'C' if q.type == 'call' else 'P'}"
             f"{round(q.strike * 1000):08d}"
         )
-        return f'{{ occ = "{symbol}", bid = {_f(q.bid)}, ask = {_f(q.ask)} }}'
-    root = "" if q.root is None else f'root = "{q.root}", '
-    return (
-        f'{{ underlying = "{q.underlying}", {root}type = "{q.type}", strike = {_f(q.strike)}, '
-        f"expiry = {q.expiry.isoformat()}, bid = {_f(q.bid)}, ask = {_f(q.ask)} }}"
-    )
+        return {"occ": symbol, "bid": float(q.bid), "ask": float(q.ask)}
+    root = {} if q.root is None else {"root": q.root}
+    return {
+        "underlying": q.underlying,
+        **root,
+        "type": q.type,
+        "strike": float(q.strike),
+        "expiry": q.expiry,
+        "bid": float(q.bid),
+        "ask": float(q.ask),
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _yymmdd(expiry: date) -> str:
+    """An OSI symbol's expiry; once a day, not once a quote (strftime is most of a row's
+    time)."""
+    return f"{expiry:%y%m%d}"
 
 
 def _osi_exact(strike: float) -> bool:
