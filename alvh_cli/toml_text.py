@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f]*')  # nothing a basic string escapes
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what a comment may not hold (tab may)
 
 
 @functools.lru_cache(maxsize=256)
@@ -43,6 +44,12 @@ def toml_string(s: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def toml_comment(text: str) -> str:
+    """``text`` as one comment line: a control character (a newline in a file's name)
+    escaped as a basic string would, so it cannot end the comment."""
+    return "# " + _CONTROL.sub(lambda m: toml_string(m.group())[1:-1], text)
+
+
 def toml_value(v: object) -> str:
     """One TOML value (inline: arrays and tables on one line)."""
     kind = type(v)  # the common kinds first, by exact type: a snapshot writes 250,000 rows
@@ -56,10 +63,10 @@ def toml_value(v: object) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, float):
+    if isinstance(v, float):  # numpy's float64 too: its repr is not a TOML float
         if not math.isfinite(v):
             return "nan" if v != v else ("inf" if v > 0 else "-inf")
-        return repr(v)
+        return repr(float(v))
     if isinstance(v, str):
         return toml_string(v)
     if isinstance(v, (datetime, date, time)):

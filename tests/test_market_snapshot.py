@@ -362,6 +362,17 @@ def test_market_command_to_stdout(files, capsys, monkeypatch):
     assert code == 0 and "[[market.spx_svi]]" in out
 
 
+def test_a_chain_named_with_a_newline_still_makes_a_snapshot(files, tmp_path, capsys, monkeypatch):
+    """The header comment names the chain: a newline in its name is escaped, not an end of
+    the comment that breaks the file (it was a TOMLDecodeError traceback)."""
+    _, chain, _ = files
+    odd = tmp_path / "spx\nchain.csv"
+    odd.write_bytes(Path(chain).read_bytes())
+    code, out, err = run(["market", "--chain", odd, "--vix", "18.2"], capsys, monkeypatch)
+    assert code == 0, err
+    assert "spx\\nchain.csv" in out and tomllib.loads(out)["market"]["spx"] > 0
+
+
 def test_market_command_needs_what_the_chain_cannot_give(files, tmp_path, capsys, monkeypatch):
     _, chain, _ = files
     code, _, err = run(["market", "--chain", chain], capsys, monkeypatch)
@@ -539,3 +550,14 @@ def test_every_call_50_high_is_refused_by_market_and_check_alike(tmp_path, alvh)
         run = alvh(args)
         assert (run.code, run.out, run.err.splitlines()) == (2, "", [line]), args
     assert not out.exists() and chain.read_bytes() == before
+
+
+def test_a_numpy_float_is_written_as_a_toml_float():
+    """numpy 2's repr of a float64 is ``np.float64(1.5)``, not TOML: written as the float."""
+    import numpy as np
+
+    from alvh_cli.toml_text import toml_value
+
+    for x in (1.5, -0.1, 1e-300, 123456.789):
+        text = toml_value(np.float64(x))
+        assert tomllib.loads(f"x = {text}")["x"] == x

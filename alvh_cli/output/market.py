@@ -21,7 +21,7 @@ from pathlib import Path
 from alvh_cli.model.domain import Market, Quote, Smile
 from alvh_cli.output.common import note_text
 from alvh_cli.output.files import write_atomic
-from alvh_cli.toml_text import toml_value
+from alvh_cli.toml_text import toml_comment, toml_value
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def market_toml(market: Market, notes: dict) -> str:
 
 def snapshot_toml(market: Market, notes: dict) -> SnapshotToml:
     """The snapshot as TOML text (:func:`market_toml`), with its quote rows' values."""
-    head = [f"# {line}" for line in _header(market, notes)]
+    head = [toml_comment(line) for line in _header(market, notes)]
     head += [
         "",
         "[market]",
