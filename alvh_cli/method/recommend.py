@@ -151,8 +151,10 @@ def open_hedges(
         reason = f"{why}; {change_text(pref, plan.before, plan.after)} for ${plan.spend:,.0f}"
         if len(plan.chosen) > 1:
             reason += f"; hedge {k + 1} of {len(plan.chosen)}"
-        if plan.note:
+        if plan.note and k == 0:
             reason += f"; {plan.note}"
+        elif plan.note:  # the program's note once, on its first hedge: not once an order
+            reason += " (with hedge 1: see its reason)"
         out.append(
             OpenHedge(
                 Action.OPEN_HEDGE,
