@@ -185,6 +185,12 @@ CHAIN = typer.Option(
     help="Option-chain snapshot (Cboe EOD or expiry,strike,type,bid,ask CSV; Parquet); repeat "
     "for more. Fitted onto the market: SVI vols for unquoted SPX strikes, parity forwards.",
 )
+PER_POSITION_HEDGES = typer.Option(
+    False,
+    "--per-position-hedges",
+    help="Size each position's VIX hedge on its own, not one program for the positions due "
+    "a hedge layer on the same snapshot and condor expiry (the book).",
+)
 
 
 def _now():
@@ -264,12 +270,7 @@ def check(
         "(needs matplotlib: pip install 'alvh[plot]').",
         metavar="DIR",
     ),
-    per_position_hedges: bool = typer.Option(
-        False,
-        "--per-position-hedges",
-        help="Size each position's VIX hedge on its own, not one program for the positions "
-        "due a hedge layer on the same snapshot (the book).",
-    ),
+    per_position_hedges: bool = PER_POSITION_HEDGES,
 ) -> None:
     """What to do today: layers, hedges, conversions, unwinds, profit takes.
 
@@ -561,6 +562,7 @@ def review(
     fmt: Format = FORMAT,
     allow_expired: bool = ALLOW_EXPIRED,
     chain: list[Path] | None = CHAIN,
+    per_position_hedges: bool = PER_POSITION_HEDGES,
 ) -> None:
     """The whole book, most urgent first: totals, hedge spend against budget, recommendations.
 
@@ -592,6 +594,7 @@ def review(
         chains=chain or (),
         now=_now(),
         argv=sys.argv[1:],
+        per_position_hedges=per_position_hedges,
     )
     if run.review.rows or fmt is Format.json:
         emit_review(replace(run, errors=_flagged(run.errors)), fmt.value)

@@ -203,8 +203,10 @@ def _orders_today(lf, p, alternative, history, events) -> list[tuple[str, Order,
     from alvh_cli.model.valuation import value_book
 
     regimes, closes, _ = regime_context([lf], history, events)
-    (pv,) = [v for v in value_book([lf]) if v.position.id == p.id]
-    (pc,) = check_values([pv], regimes, history=closes).positions
+    # the whole file, as check sees it: its positions due a hedge layer share one program
+    values = value_book([lf])
+    checked = check_values(values, regimes * len(values), history=closes).positions
+    (pc,) = [c for c in checked if c.position.id == p.id]
     if alternative is None:
         return [
             (r.action.value, o, _layer_of(r.action, r.layer))

@@ -56,13 +56,15 @@ def review(
     chains: Sequence[Path | str] = (),
     now: datetime | None = None,
     argv: Sequence[str] = (),
+    per_position_hedges: bool = False,
 ) -> ReviewRun:
     """Review the book: files and folders (their ``*.toml``) in ``books``.
 
     ``journal_path`` None: no journal (``changes`` then needs one: InputError). ``record``
     False reads the journal for ``changes`` without appending this review (and without
     creating the file); a review with a bad file is never recorded. ``argv`` is stored
-    with the review. The other options are ``alvh_cli.app.check.check``'s.
+    with the review. The other options (``per_position_hedges`` among them) are
+    ``alvh_cli.app.check.check``'s.
     """
     from alvh_cli.app.context import regime_context
     from alvh_cli.inputs import book
@@ -80,7 +82,8 @@ def review(
         chains=chains,
     )
     regimes, closes, notes = regime_context(loaded, history, events)
-    checked = review_checks(check_book(loaded, regimes, history=closes), loaded)
+    result = check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)
+    checked = review_checks(result, loaded)
     run = ReviewRun(checked, warnings=[*warnings_of(loaded), *notes], errors=errors)
     if journal_path is None:
         if changes:

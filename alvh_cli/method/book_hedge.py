@@ -19,26 +19,32 @@ own budget one day leaves less room for the book the next.
 book's tail (the Euler allocation: the contributions sum to the book's CVaR). Each hedge
 bought is shared out in proportion to the members' losses there, whole contracts by
 largest remainder (Hamilton's method), fractions exactly in a method free of rounding.
+Futures are offered in Minis (VXM) only and no member gets more than its own size rule
+allows (:func:`alvh_cli.method.hedges.futures_room`): a whole VX could give one member
+ten times what its loss allows; the program itself buys no more futures than the
+members' rules allow together, so every contract it buys finds a member with room.
 
 *Each position still decides.* A member takes its share only if its own preference
-prefers it to every Layer 3 alternative (holding among them); a member that would
-rather adjust or hold leaves the book, its budget with it, and the program is solved
-again over the rest, until every member left takes its share. So no position is
-told to buy a hedge its own figures say is worse than holding, and the hedges bought
-are the book program's optimum over the positions that buy them. The one exception is
-the trader's hard limit on the book: where ``book_cvar_limit`` is set and the book as
-held misses it, holding is not an alternative (the limit outranks the objective, as a
-position's own limit does), and a member leaves only for an adjustment it prefers. A
-book of one is the position's own program (:func:`alvh_cli.method.hedges.plan`).
+prefers it to every Layer 3 alternative (holding among them). A member that would
+rather adjust or hold leaves the book, its budget with it, and decides with its own
+program, as a book of one; the program is solved again over the rest, until every
+member left takes its share (a member given no contract stays while it would hold: its
+budget still counts). So no position is told to buy a hedge its own figures say is
+worse than holding. Two exceptions, both the trader's hard limits: a position with a
+CVaR limit of its own (``cvar_limit``, ``cvar_limit_credit``) keeps its own program,
+which that limit binds; and where ``book_cvar_limit`` is set and the book as held
+misses it, the members take their shares whatever their own preference (the limit
+outranks the objective, as a position's own limit does).
 
 *Books.* Positions are hedged together when they share a snapshot, rules, scenario
 horizon and condor expiry. Sharing the expiry keeps each member's candidates its own:
 which VIX expiries last, the roll a hedge expiring before the condor needs, the futures
 offered at or after the condor's expiry and their roll-down while the condor is held
-all depend on it. So the hedges the members would buy one by one are a point the
-book's program weighs (within the pooled budget, and unless their futures together
-gain more at the book's worst rung than the book loses there), and the program is
-exact: the book then does at least as well by its objective as its members alone.
+all depend on it. So the hedges the members would buy one by one (a VX counted as ten
+VXM) are a point the book's program weighs, within the pooled budget, unless their
+futures together gain more at the book's worst rung than the book loses there; the
+program being exact, the book then does at least as well by its objective.
+tests/test_book_hedge.py and benchmarks/book_hedge.py compare the two.
 """
 
 from __future__ import annotations
@@ -80,8 +86,9 @@ class Member:
 class BookShare:
     """A member's part in its book's program (dollars): the ``positions`` hedged together,
     what they may spend (``budget``) and spend, the book's EV and CVaR before and after,
-    this member's ``share`` of the book's tail (its CVaR contribution over the book's),
-    the program's ``rounds`` (one more per round in which members left)."""
+    this member's ``share`` of the hedges (its loss in the book's tail over the members'
+    losses there, :func:`shares`), the program's ``rounds`` (one more per round in which
+    members left) and whether the book's CVaR limit ``binding`` makes the shares due."""
 
     positions: int
     budget: float
@@ -111,29 +118,57 @@ def shares(contrib: np.ndarray, limits: np.ndarray) -> np.ndarray:
     return limits / limits.sum() if limits.sum() > 0 else np.full(len(limits), 1 / len(limits))
 
 
-def apportion(count: float, weights: np.ndarray, integral: bool = True) -> np.ndarray:
+def apportion(
+    count: float, weights: np.ndarray, integral: bool = True, caps: np.ndarray | None = None
+) -> np.ndarray:
     """``count`` contracts shared by ``weights`` (summing to 1): whole contracts by largest
-    remainder (ties to the earlier member), else exactly. The parts sum to ``count``."""
+    remainder (ties to the earlier member), else exactly; the parts sum to ``count``. With
+    ``caps`` no member gets more than its cap: what a capped member's quota asks beyond
+    it goes to the others with room, by their quotas; what none has room for is left out
+    (the parts then sum to less)."""
     quota = count * weights
+    if caps is None:
+        caps = np.full(len(quota), np.inf)
     if not integral:
-        return quota
+        out, left = np.zeros(len(quota)), float(count)
+        free = np.ones(len(quota), dtype=bool)
+        while left > 1e-12 and free.any():  # water-filling: each round caps someone or ends
+            w = np.where(free, weights, 0.0)
+            w = w / w.sum() if w.sum() > 0 else free / free.sum()
+            add = np.minimum(left * w, caps - out)
+            out += add
+            left -= float(add.sum())
+            free &= caps - out > 1e-12
+        return out
     n = int(round(count))
-    out = np.floor(quota + 1e-9)
-    left = n - int(out.sum())
-    if left > 0:
-        order = np.lexsort((np.arange(len(quota)), -(quota - out)))
-        out[order[:left]] += 1
+    out = np.minimum(np.floor(quota + 1e-9), caps)
+    for _ in range(n - int(out.sum())):  # one contract at a time: the largest unmet quota
+        room = out < caps
+        if not room.any():
+            break
+        gap = np.where(room, quota - out, -np.inf)
+        out[int(np.argmax(gap))] += 1
     return out
 
 
 def plans(members: Sequence[Member], integral: bool = True) -> dict[int, hedges.HedgePlan | None]:
     """The hedge plan of each member (by its ``index``), its books solved (module
-    docstring): members are grouped by scenario set (market, horizon), rules and condor
-    expiry. A member whose book is itself alone maps to None (its own program)."""
+    docstring): members are grouped by market snapshot, rules (their values, wherever
+    they were set), scenario horizon and condor expiry. None for a member that keeps its
+    own program: alone in its book, leaving it, or held to a CVaR limit of its own."""
     books: dict[tuple, list[Member]] = {}
-    for m in members:
-        books.setdefault((id(m.ev.base), m.ev.rules, m.pv.position.expiry), []).append(m)
+    markets: dict[int, object] = {}
     out: dict[int, hedges.HedgePlan | None] = {}
+    for m in members:
+        if m.pref.limited:  # its own limit decides its hedge: the book's program has none
+            out[m.index] = None
+            continue
+        market = m.pv.market
+        if id(market) not in markets:  # the same snapshot read from two files is one
+            markets[id(market)] = replace(market, source="")
+        rules = replace(m.ev.rules, origin=())
+        key = (markets[id(market)], rules, m.ev.base.horizon_days, m.pv.position.expiry)
+        books.setdefault(key, []).append(m)
     for group in books.values():
         out.update(_book(group, integral))
     return out
@@ -148,6 +183,9 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
     rules = base.rules
     lasting = members[0].expiries  # one condor expiry and horizon: the same for every member
     cands = hedges.candidates(base, lasting, Costs.from_rules(rules), None, members[0].pv.position)
+    # futures in Minis only: shared out, a VX could give a member ten times what its own
+    # loss allows (the futures' size rule, hedges._futures_limit); ten VXM can go to ten
+    cands = [c for c in cands if not (c.instrument == "vix_future" and c.root != "VXM")]
     n = base.scenarios.n
     out: dict[int, hedges.HedgePlan | None] = {}
     active = list(members)
@@ -158,8 +196,8 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
         out.update(taken)
         if not left:
             return out
-        for m in left:
-            out[m.index] = _left(m, out.pop(m.index))
+        for m in left:  # it decides with its own program, as a book of one
+            out[m.index] = None
         active = [m for m in active if m not in left]
     for m in active:  # a book of one left: the position's own program
         out[m.index] = None
@@ -186,12 +224,22 @@ def _solve(base, active, cands, lasting, n, rounds, integral):
     empty = _plans_without(active, lasting, cands, pref, rounds, book[hist], level, limits, pool)
     if not cands or pool < min(c.cost for c in cands):
         return empty, []
-    alloc, ranked, limited, objective = hedges.program(base, book, cands, pool, pref, integral)
+    # the members' futures' size rules together: every future bought finds a member with room
+    caps = [_caps(base, active, c) for c in cands]
+    futures = np.array([c is not None for c in caps], dtype=float)
+    room = sum(float(c.sum()) for c in caps if c is not None)
+    extra = [(futures, math.floor(room + 1e-9) if integral else room)] if futures.any() else []
+    alloc, ranked, limited, objective = hedges.program(
+        base, book, cands, pool, pref, integral, extra
+    )
     counts = alloc.counts
     if not np.any(counts > 1e-9):
         return empty, []
     weights = shares(contributions(pnl[:, hist], level), limits)
-    parts = np.array([apportion(c, weights, integral) for c in counts]).T  # (members, cands)
+    pairs = zip(counts, caps, strict=True)
+    parts = np.array([apportion(x, weights, integral, cap) for x, cap in pairs]).T
+    counts = parts.sum(axis=0)  # parts: (members, candidates), every contract placed
+    spend = float(counts @ np.array([c.cost for c in cands]))
     hedged_book = book[hist] + counts @ np.array([c.pnl[hist] for c in cands])
     figures = (
         float(book[hist].mean()), float(hedged_book.mean()),
@@ -202,7 +250,7 @@ def _solve(base, active, cands, lasting, n, rounds, integral):
     left = []
     for m, part, w, lim in zip(active, parts, weights, limits, strict=True):
         share = BookShare(
-            len(active), pool, float(alloc.spend), *figures, float(w), rounds,
+            len(active), pool, spend, *figures, float(w), rounds,
             objective, binding,
         )  # fmt: skip
         plan = _member_plan(m, part, cands, lasting, ranked, limited, share, lim, integral)
@@ -210,6 +258,16 @@ def _solve(base, active, cands, lasting, n, rounds, integral):
         if not _takes(m, plan):
             left.append(m)
     return plans, left
+
+
+def _caps(base: Evaluator, active: Sequence[Member], hedge: hedges.Hedge) -> np.ndarray | None:
+    """The most of ``hedge`` each member may take: for a future, what its own P&L over the
+    book's scenarios allows (:func:`alvh_cli.method.hedges.futures_room`, the ladder the
+    future was revalued on); None for an option (no cap)."""
+    if hedge.instrument != "vix_future":
+        return None
+    n = base.scenarios.n
+    return np.array([hedges.futures_room(base, m.held[:n], hedge) for m in active])
 
 
 def _member_plan(m, part, cands, lasting, ranked, limited, share, limit, integral):
@@ -265,11 +323,13 @@ def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, limit
         len(active), pool, 0.0, ev_, ev_, cv, cv, math.nan, rounds,
         pref.describe(),
     )  # fmt: skip
-    note = f"hedged as a book of {len(active)} positions due a layer: " + (
-        f"no VIX hedge raises the book's {pref.describe()}"
-        if cands
-        else "no VIX hedge of at least 0.05 on the expiries that last"
-    )
+    if not cands:
+        why = "no VIX hedge of at least 0.05 on the expiries that last"
+    elif pool < min(c.cost for c in cands):
+        why = f"their layers have ${pool:,.0f} left in all: nothing fits"
+    else:
+        why = f"no VIX hedge raises the book's {pref.describe()}"
+    note = f"hedged as a book of {len(active)} positions due a layer: {why}"
     out = {}
     for m, lim in zip(active, limits, strict=True):
         budget, spent, _, _ = hedges.spending(m.pv.position, m.ev.rules, m.layer)
@@ -284,11 +344,11 @@ def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, limit
 
 def rivals(plan: hedges.HedgePlan, l3, before: RiskFigures) -> list[RiskFigures]:
     """What a position's hedges compete with: its Layer 3 alternatives (holding first), or
-    holding alone where none is weighed — without holding when the plan is a share of a
-    book whose CVaR limit holding misses (module docstring)."""
-    figures = [a.figures for a in l3.alternatives] if l3 is not None else [before]
-    binding = plan.book is not None and plan.book.binding
-    return figures[1:] if binding else figures
+    holding alone where none is weighed — nothing when the plan is a share of a book whose
+    CVaR limit holding misses (module docstring)."""
+    if plan.book is not None and plan.book.binding:
+        return []  # the book's hard limit decides: the share is taken
+    return [a.figures for a in l3.alternatives] if l3 is not None else [before]
 
 
 def _takes(m: Member, plan: hedges.HedgePlan) -> bool:
@@ -301,15 +361,3 @@ def _takes(m: Member, plan: hedges.HedgePlan) -> bool:
     if m.l3 is None:
         return True
     return m.l3.alternatives[m.l3.chosen].action == Action.HOLD
-
-
-def _left(m: Member, plan: hedges.HedgePlan | None) -> hedges.HedgePlan:
-    """The plan of a member that left its book: no hedge, and why."""
-    if plan is None:  # pragma: no cover - every member has a plan from its round
-        raise AssertionError("a member left a book before a round gave it a plan")
-    why = (
-        "its share of the book's hedge does not beat its own best alternative"
-        if plan.chosen
-        else "it adjusts instead (Layer 3)"
-    )
-    return replace(plan, chosen=(), spend=0.0, after=plan.before, note=f"{plan.note}; {why}")

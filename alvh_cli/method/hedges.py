@@ -51,6 +51,7 @@ hedge's net gain there is shown beside it for continuity.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -490,16 +491,19 @@ def program(
     limit: float,
     pref: Preference,
     integral: bool = True,
+    extra: Sequence[tuple[np.ndarray, float]] = (),
 ) -> tuple[hedge_milp.Allocation, tuple[Ranked, ...], bool, str]:
     """The counts of ``cands`` that maximise ``pref``'s objective of ``pnl`` (a position's,
     or a book's summed, over ``ev``'s scenarios) with the hedges, spending at most
-    ``limit`` dollars: (the allocation, the candidates ranked by their part in it,
-    whether only the spending limit kept a better hedge out, what the counts maximise)."""
+    ``limit`` dollars (and within ``extra`` limits Σ a·n ≤ b): (the allocation, the
+    candidates ranked by their part in it, whether only the spending limit kept a better
+    hedge out, what the counts maximise)."""
     hist = ev.scenarios.historical
     g = np.array([c.pnl for c in cands])
     cost = np.array([c.cost for c in cands])
     level = ev.rules.cvar_level
     most, limits = _futures_limit(ev, pnl, cands, integral)
+    limits = [*limits, *extra]
     alloc = hedge_milp.choose(
         pnl[hist], g[:, hist], cost, limit, level, pref.risk_aversion,
         cvar_floor=pref.cvar_floor, integral=integral, most=most, limits=limits,
@@ -525,6 +529,16 @@ def pnl_over(ev: Evaluator, hedge: Hedge) -> np.ndarray:
         return (later[0] - hedge.model_debit) * hedge.multiplier - hedge.friction
     value = later[0] - (later[1] if len(later) > 1 else 0.0)
     return value * hedge.multiplier - (hedge.cost + hedge.roll_cost)
+
+
+def futures_room(ev: Evaluator, pnl: np.ndarray, future: Hedge, integral: bool = True) -> float:
+    """The most contracts of ``future`` a position whose P&L over ``ev``'s scenarios is
+    ``pnl`` may hold alone: its futures' size rule (:func:`_futures_limit`)."""
+    most, limits = _futures_limit(ev, pnl, [future], integral)
+    if most is not None:
+        return float(most[0])
+    ((units, top),) = limits
+    return top / float(units[0])
 
 
 def _futures_limit(ev, p, cands, integral: bool = True) -> tuple[np.ndarray | None, list]:

@@ -12,6 +12,7 @@ from datetime import date
 from alvh_cli.method.check import (
     PositionCheck,
     ScenarioSets,
+    book_plans,
     check_position,
     compiled_normal_pays,
 )
@@ -33,7 +34,9 @@ def size_hedges(
 
     ``layer`` sizes that layer whatever today's mark calls for; ``spx_move`` moves the
     old stress rung; ``vix_expiry`` replaces the candidate VIX expiries. Without them
-    the result is exactly what ``check`` decides. The caller checks its options
+    the result is exactly what ``check`` decides of the file: its positions due a layer
+    hedged as a book (:func:`alvh_cli.method.check.book_plans`); with them, each
+    position's own program. The caller checks its options
     (``size_hedge_problem``); an unknown ``position`` gives an empty list.
     """
     from alvh_cli.model import pricing
@@ -45,12 +48,19 @@ def size_hedges(
     pairs = list(zip(values, per_position, strict=True))
     # the normal distribution check would price the whole book with (a layer forced is sized)
     compiled = layer is not None or compiled_normal_pays(pairs)
-    if position is not None:
-        pairs = [(pv, r) for pv, r in pairs if pv.position.id == position]
     scenario_sets = ScenarioSets(history)
+    asis = layer is None and spx_move is None and vix_expiry is None
     out = []
     with pricing.pinned_normal(compiled):
-        for pv, regime in pairs:
+        # as check decides: the file's positions due a layer hedged as a book
+        parts = book_plans(pairs, scenario_sets) if asis else {}
+        for i, (pv, regime) in enumerate(pairs):
+            if position is not None and pv.position.id != position:
+                continue
+            if i in parts:
+                plan, l3 = parts[i]
+                out.append(check_position(pv, regime, scenario_sets, book_plan=plan, layer3=l3))
+                continue
             if spx_move is not None:
                 pv = replace(pv, rules=replace(pv.rules, stress_spx_move=spx_move))
             out.append(

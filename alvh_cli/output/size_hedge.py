@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alvh_cli.output import common
 from alvh_cli.output.common import Dollars, leg_text_of, money
-from alvh_cli.output.records import figures_json, order_leg_json, position_json
+from alvh_cli.output.records import figures_json, hedge_book_json, order_leg_json, position_json
 
 
 def hedge_json(h, count=None) -> dict:
@@ -57,6 +57,7 @@ def plan_json(plan) -> dict | None:
         "stress_loss": Dollars(plan.stress_loss),
         "budget_limited": plan.budget_limited,
         "note": plan.note or None,
+        "book": hedge_book_json(plan),
     }
 
 
@@ -141,6 +142,13 @@ def print_one(console, pc) -> None:
         + ", ".join(e.isoformat() for e in plan.expiries)
         + "."
     )
+    if plan.book is not None:
+        console.print(
+            f"Hedged as a book of {plan.book.positions} positions due a layer, as check "
+            "decides: the candidates and counts below are the book's program's; this "
+            f"position's share is {plan.book.share:.0%} (its loss in the book's tail). "
+            "--per-position-hedges on check, or --layer here, sizes its own."
+        )
     if plan.ranked:
         c = Table(
             title="Candidates by their part in the choice (EV and tail gain: what the count "
@@ -168,9 +176,14 @@ def print_one(console, pc) -> None:
     if plan.chosen:
         buys = " and ".join(f"{n} × {s.name} at {s.debit:.2f}" for s, n in plan.chosen)
         b, a = plan.before, plan.after
+        what = (
+            "This position's share of the book's choice"
+            if plan.book is not None
+            else f"Choice (integer counts maximising {plan.objective}, over every candidate)"
+        )
         console.print(
-            f"Choice (integer counts maximising {plan.objective}, over every candidate): buy "
-            f"{buys} for ${money(plan.spend)}. CVaR ${money(b.cvar)} → ${money(a.cvar)}, "
+            f"{what}: buy {buys} for ${money(plan.spend)}. "
+            f"CVaR ${money(b.cvar)} → ${money(a.cvar)}, "
             f"EV ${money(b.ev)} → ${money(a.ev)}, "
             f"worst rung ${money(b.worst)} → ${money(a.worst)}, max loss {_loss(b.max_loss)} → "
             f"{_loss(a.max_loss)}.",
