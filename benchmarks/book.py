@@ -10,8 +10,9 @@ Goals ("big books", and trust at scale):
 
 The check's figures are printed beside their goals at 1,000 positions (the default) and
 at 10,000 (``--positions 10000 --warmup 0 --runs 1``: minutes); at another size, the
-rate per 1,000. A check of 200 positions or more spreads them over the local cores
-(joblib): its CPU time then counts every process, its peak the largest.
+rate per 1,000. A check of 200 positions or more on a machine of four cores or more
+spreads them over the local cores (joblib, ``check.PARALLEL_CORES``): its CPU time then
+counts every process, its peak the largest.
 
 Each command's wall time, CPU time (user + system: steadier than wall time on
 a shared machine) and peak resident memory (``ru_maxrss`` of that child alone,

@@ -447,12 +447,16 @@ def test_quote_vols_given_to_another_process_price_as_here():
 
 def test_a_big_book_takes_the_cores_when_joblib_is_installed(monkeypatch):
     import importlib.util
+    import os
 
     from alvh_cli.method import check
 
     assert check.default_workers(check.PARALLEL_FROM - 1) == 1
     if importlib.util.find_spec("joblib") is not None:
-        assert check.default_workers(check.PARALLEL_FROM) >= 1
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+        assert check.default_workers(check.PARALLEL_FROM) == 8
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+        assert check.default_workers(check.PARALLEL_FROM) == 1  # two cores: not worth it
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert check.default_workers(10 * check.PARALLEL_FROM) == 1  # no joblib: one process
 

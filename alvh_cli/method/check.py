@@ -254,19 +254,29 @@ PARALLEL_FROM = 200
 installed: ``alvh[sweep]``). Below it, starting the workers (a Python with numpy, and scipy
 where a hedge is sized: about half a second each) costs more than it saves."""
 
+PARALLEL_CORES = 4
+"""Cores from which a check spreads at all. On two, with the book's hedges one program, a
+spread check was no faster than one process and held more memory (benchmarks/book.py:
+1,000 positions 0.92x the wall time and 0.78x the CPU in one process; 10,000 positions
+30.2 s and 401 MB in one process against 31.3 s and 679 MB spread over two): the other
+process's start-up and the positions' checks pickled back cost what the second core
+saves. Four or more cores are not measured here."""
+
 
 def default_workers(live: int) -> int:
-    """The processes a check of ``live`` positions uses: the cores this process may run on
-    from ``PARALLEL_FROM`` positions on when joblib is installed, else one."""
+    """The processes a check of ``live`` positions uses: the cores this process may run on,
+    from ``PARALLEL_FROM`` positions on when joblib is installed and there are at least
+    ``PARALLEL_CORES`` of them, else one."""
     import importlib.util
     import os
 
     if live < PARALLEL_FROM or importlib.util.find_spec("joblib") is None:
         return 1
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return cores if cores >= PARALLEL_CORES else 1
 
 
 def check_values(
