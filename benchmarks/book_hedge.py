@@ -111,7 +111,7 @@ def main() -> None:
             oo, no, so = book_objective(values, own, r.cvar_level, r.risk_aversion, due)
             wb = book_objective(values, book, r.cvar_level, r.risk_aversion)[0]
             wo = book_objective(values, own, r.cvar_level, r.risk_aversion)[0]
-            taking = sum(1 for p in made.values() if p is not None and p.chosen)
+            taking = sum(1 for p, _ in made.values() if p is not None and p.chosen)
             print(f"{label}: {len(values):,} positions, {len(due)} due a hedge layer")
             print(f"  loading {loading:.2f} s")
             verdict = "OK" if hedging <= GOAL else "OVER"
