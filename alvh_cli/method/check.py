@@ -206,6 +206,21 @@ class ScenarioSets:
             self._evaluators[key] = ev
         return ev
 
+    def expect(self, values: Sequence[PositionValues]) -> None:
+        """Tell each evaluator the stress levels its live positions among ``values`` will
+        add as rungs (:meth:`Evaluator.expect_levels`), so that a contract is revalued at
+        all of them in one call."""
+        levels: dict[int, tuple[Evaluator, set]] = {}
+        for pv in values:
+            p = pv.position
+            if p.is_closed:
+                continue
+            ev = self.evaluator(pv)
+            level = stress_target(p, pv.market, pv.rules, tested_side(p, pv.market.spx))[0]
+            levels.setdefault(id(ev), (ev, set()))[1].add(level)
+        for ev, wanted in levels.values():
+            ev.expect_levels(sorted(wanted))
+
 
 def check_book(
     loaded: Sequence,
@@ -306,6 +321,7 @@ def check_values(
         workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
+        sets.expect([pv for pv, _ in pairs])
         parts = book_plans(pairs, sets) if book_hedges else {}
         triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
         if workers > 1 and len(pairs) > 1:
@@ -381,6 +397,7 @@ def _check_slice(
     for market, vols in seeds:
         seed_quote_vols(market, vols)
     scenario_sets = sets or ScenarioSets(history)
+    scenario_sets.expect([pv for pv, *_ in triples])
     return [
         check_position(pv, r, scenario_sets, book_plan=part[0], layer3=part[1])
         if part is not None

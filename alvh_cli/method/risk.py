@@ -124,6 +124,8 @@ class Evaluator:
     beside (:func:`alvh_cli.method.scenarios.revalue` works leg by leg).
     ``blocks`` holds what the method computes once per snapshot (the strikes a
     roll may go to, for one); every copy made by :meth:`with_rungs` shares both.
+    The stress levels a check will add as rungs (:meth:`expect_levels`) are revalued
+    beside the shared set, in the same call, and cached with it.
     """
 
     market: Market
@@ -133,6 +135,7 @@ class Evaluator:
     _cache: dict = field(default_factory=dict, repr=False)
     blocks: dict = field(default_factory=dict, repr=False)
     _extra_cache: dict = field(default_factory=dict, repr=False)  # this copy's rungs alone
+    _columns: tuple | None = field(default=None, repr=False)  # (_Levels, its columns) or None
 
     @classmethod
     def from_history(
@@ -146,9 +149,29 @@ class Evaluator:
 
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
         """The same evaluator with extra rungs (label, SPX level); it shares this one's
-        caches, and keeps the revaluations over its own rungs to itself (one position's)."""
+        caches, and keeps the revaluations over its own rungs to itself (one position's),
+        unless its levels were expected (:meth:`expect_levels`)."""
         extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
-        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
+        levels = self.blocks.get("levels")
+        columns = None
+        if levels is not None and all(float(x) in levels.column for _, x in rungs):
+            columns = (levels, np.array([levels.column[float(x)] for _, x in rungs], dtype=np.intp))
+        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks,
+                         _columns=columns)  # fmt: skip
+
+    def expect_levels(self, levels: Sequence[float]) -> None:
+        """Say which SPX levels copies will take as rungs (:meth:`with_rungs`: a book's
+        stress levels): each contract is then revalued at all of them once, in the call
+        that revalues it over the shared set, instead of once per copy. A revaluation at
+        a level is the same floats either way (:func:`alvh_cli.method.scenarios.revalue`
+        works scenario by scenario as it works leg by leg)."""
+        known = self.blocks.get("levels")
+        wanted = {float(x) for x in levels}
+        if known is not None and wanted <= known.column.keys():
+            return
+        if known is not None:
+            wanted |= known.column.keys()
+        self.blocks["levels"] = _Levels.of(self, sorted(wanted))
 
     def block(self, key, make):
         """``make()``, computed once per snapshot under ``key`` (shared by the copies)."""
@@ -180,15 +203,22 @@ class Evaluator:
             values = value_legs(self.market, legs)
         vols = [-1.0 if v != v else float(v) for v in values.vol.tolist()]
         keys = [(_leg_key(g), v) for g, v in zip(legs, vols, strict=True)]
-        base = self._rows(keys, legs, values, self.base, self._cache)
+        base = self._rows(keys, legs, values, self.base, self._cache, self.blocks.get("levels"))
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
+        if self._columns is not None:
+            levels, columns = self._columns
+            extra = self._rows(keys, legs, values, levels.scenarios, levels.cache)[:, columns]
+        else:
+            extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
         return np.concatenate([base, extra], axis=1)
 
-    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict) -> np.ndarray:
+    def _rows(
+        self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict, levels=None
+    ) -> np.ndarray:
         """The revalued rows of ``keys`` over ``scenarios`` (cached in ``cache``), those not
-        cached yet revalued in one call."""
+        cached yet revalued in one call; with ``levels`` (:class:`_Levels`), over its levels
+        too in that call, those rows cached in its own cache."""
         todo: dict = {}
         for i, k in enumerate(keys):
             if k not in cache:
@@ -197,12 +227,15 @@ class Evaluator:
             r = self.rules
             moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
             idx = list(todo.values())
+            over = scenarios if levels is None else levels.joined
             rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
-                              scenarios, *moves)  # fmt: skip
-            cache.update(zip(todo, rows, strict=True))
+                              over, *moves)  # fmt: skip
+            cache.update(zip(todo, rows[:, : scenarios.n], strict=True))
+            if levels is not None:
+                levels.cache.update(zip(todo, rows[:, scenarios.n :], strict=True))
+                _evict(levels.cache)
         out = np.array([cache[k] for k in keys]).reshape(len(keys), scenarios.n)
-        for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
-            del cache[k]  # the oldest first (a dict keeps its insertion order)
+        _evict(cache)
         return out
 
     def values(self, legs: Sequence[Leg]) -> LegValues:
@@ -250,6 +283,32 @@ class Evaluator:
         """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
         floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
         return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
+
+
+def _evict(cache: dict) -> None:
+    """Keep at most ``CACHE_ROWS`` rows, the oldest going first (a dict keeps its insertion
+    order)."""
+    for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
+        del cache[k]
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """SPX levels the copies of an evaluator take as rungs (:meth:`Evaluator.expect_levels`):
+    their scenarios alone and after the shared set's, each level's column, and the
+    revaluations over them (per contract and volatility, as the shared set's)."""
+
+    column: dict
+    scenarios: sc.ScenarioSet
+    joined: sc.ScenarioSet
+    cache: dict
+
+    @classmethod
+    def of(cls, ev: Evaluator, levels: Sequence[float]) -> _Levels:
+        rungs = [("", x) for x in levels]
+        own = _rungs_only(ev.base, ev.market, rungs, ev.rules.vix_beta)
+        joined = Evaluator(ev.market, ev.rules, ev.base, own).scenarios
+        return cls({x: i for i, x in enumerate(levels)}, own, joined, {})
 
 
 def _subset(values: LegValues, idx: list[int]) -> LegValues:
