@@ -371,7 +371,7 @@ def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSet
     before = ev.figures(held, p.legs, pv.values.price, 0.0)
     l3 = None
     if layer >= rules.adjust_from_layer:
-        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side)
+        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, hold=before)
     earliest = hedges_mod.earliest_expiry(ev)
     expiries = hedges_mod.candidate_expiries(market, p.expiry, earliest)
     lasting = tuple(e for e in expiries if e > earliest)
@@ -519,7 +519,9 @@ def _check_position(
         elif force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
-            l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
+            l3 = layer3_mod.evaluate(
+                ev, p, pv.values, leg_pnl, side, integral=integral, hold=before
+            )
         hedging = target in (1, 2) and (side == "put" or force_layer is not None)
         if book_plan is not None and hedging and deployed < target:
             plan = book_plan
