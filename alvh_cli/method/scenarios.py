@@ -551,8 +551,8 @@ def expiry_floors(
     kind = np.array([g.type for g in legs])
     up = (kind == "call") | (kind == "future")
     slope_up = np.zeros((m, n_groups))
-    rising = np.where(member[None, :, :] & up[None, :, None], (q * mult)[:, :, None], 0.0)
-    for j in range(n_legs):
+    rising = np.where(member[None, :, :], (q * mult)[:, :, None], 0.0)
+    for j in np.flatnonzero(up):  # a put adds nothing to the slope
         slope_up = slope_up + rising[:, j]
     unbounded = (slope_up < 0).any(axis=1)
     k, at = strike[:, None, None], level[None, :, :]  # (legs, groups, levels)
@@ -575,14 +575,11 @@ def expiry_floors(
     first = np.full((m, n_groups), n_legs)  # each row's first leg of each group
     if n_legs:
         first = np.where(held.any(axis=1), held.argmax(axis=1), n_legs)
-    order = np.argsort(first, axis=1, kind="stable")
-    same = (order == order[0]).all(axis=1)
-    for rows in (np.flatnonzero(same), *np.flatnonzero(~same)[:, None]):
-        part = total[rows]
-        for gi in order[rows[0]] if len(rows) else ():
-            has = first[rows, gi] < n_legs
-            part = np.where(has, part + floor[rows, gi], part)
-        total[rows] = part
+    order = np.argsort(first, axis=1, kind="stable")  # each row's groups in its own order
+    floor = np.take_along_axis(floor, order, axis=1)
+    has = np.take_along_axis(first < n_legs, order, axis=1)
+    for c in range(n_groups):
+        total = np.where(has[:, c], total + floor[:, c], total)
     return np.where(unbounded, -math.inf, total)
 
 
