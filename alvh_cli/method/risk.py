@@ -151,13 +151,19 @@ class Evaluator:
         """The same evaluator with extra rungs (label, SPX level); it shares this one's
         caches, and keeps the revaluations over its own rungs to itself (one position's),
         unless its levels were expected (:meth:`expect_levels`)."""
-        extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
         levels = self.blocks.get("levels")
-        columns = None
-        if levels is not None and all(float(x) in levels.column for _, x in rungs):
-            columns = (levels, np.array([levels.column[float(x)] for _, x in rungs], dtype=np.intp))
+        if levels is None or not all(float(x) in levels.column for _, x in rungs):
+            extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
+            return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
+        # the expected levels' columns: each element computed as _rungs_only computes it
+        cols = np.array([levels.column[float(x)] for _, x in rungs], dtype=np.intp)
+        own = levels.scenarios
+        extra = sc.ScenarioSet(
+            own.spx0, own.vix0, own.horizon_days, own.horizon, own.spx[cols], own.vix[cols], 0,
+            tuple(label for label, _ in rungs), own.source,
+        )  # fmt: skip
         return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks,
-                         _columns=columns)  # fmt: skip
+                         _columns=(levels, cols))  # fmt: skip
 
     def expect_levels(self, levels: Sequence[float]) -> None:
         """Say which SPX levels copies will take as rungs (:meth:`with_rungs`: a book's
