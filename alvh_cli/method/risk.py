@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -257,18 +257,22 @@ class Evaluator:
             if k not in today:
                 todo.setdefault(k, i)
         if todo:
-            fresh = value_legs(self.market, [legs[i] for i in todo.values()])
+            fresh = vars(value_legs(self.market, [legs[i] for i in todo.values()]))
             for j, k in enumerate(todo):
-                today[k] = {
-                    name: value[j] for name, value in vars(fresh).items() if name != "quantity"
-                }
+                # (the float figures in _FLOATS' order, days to expiry, vol source)
+                today[k] = (
+                    tuple(float(fresh[name][j]) for name in _FLOATS),
+                    int(fresh["dte"][j]),
+                    fresh["vol_source"][j],
+                )
         rows = [today[k] for k in keys]
-        parts = {
-            name: tuple(r[name] for r in rows) if name == "vol_source"
-            else np.array([r[name] for r in rows])
-            for name in rows[0]
-        }  # fmt: skip
-        out = LegValues(**parts, quantity=np.array([float(g.quantity) for g in legs]))
+        table = np.array([r[0] for r in rows], dtype=float).T.copy()  # a figure per row
+        out = LegValues(
+            **dict(zip(_FLOATS, table, strict=True)),
+            dte=np.array([r[1] for r in rows], dtype=np.int64),
+            vol_source=tuple(r[2] for r in rows),
+            quantity=np.array([float(g.quantity) for g in legs]),
+        )
         if len(today) > CACHE_ROWS:
             today.clear()
         return out
@@ -289,6 +293,11 @@ class Evaluator:
         """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
         floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
         return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
+
+
+_FLOATS = tuple(
+    f.name for f in fields(LegValues) if f.name not in ("dte", "vol_source", "quantity")
+)  # LegValues' per-leg float figures, those Evaluator.values keeps per contract
 
 
 def _evict(cache: dict) -> None:
