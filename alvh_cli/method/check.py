@@ -206,6 +206,21 @@ class ScenarioSets:
             self._evaluators[key] = ev
         return ev
 
+    def expect(self, values: Sequence[PositionValues]) -> None:
+        """Tell each evaluator the stress levels its live positions among ``values`` will
+        add as rungs (:meth:`Evaluator.expect_levels`), so that a contract is revalued at
+        all of them in one call."""
+        levels: dict[int, tuple[Evaluator, set]] = {}
+        for pv in values:
+            p = pv.position
+            if p.is_closed:
+                continue
+            ev = self.evaluator(pv)
+            level = stress_target(p, pv.market, pv.rules, tested_side(p, pv.market.spx))[0]
+            levels.setdefault(id(ev), (ev, set()))[1].add(level)
+        for ev, wanted in levels.values():
+            ev.expect_levels(sorted(wanted))
+
 
 def check_book(
     loaded: Sequence,
@@ -306,6 +321,7 @@ def check_values(
         workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
+        sets.expect([pv for pv, _ in pairs])
         parts = book_plans(pairs, sets) if book_hedges else {}
         triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
         if workers > 1 and len(pairs) > 1:
@@ -355,7 +371,7 @@ def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSet
     before = ev.figures(held, p.legs, pv.values.price, 0.0)
     l3 = None
     if layer >= rules.adjust_from_layer:
-        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side)
+        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, hold=before)
     earliest = hedges_mod.earliest_expiry(ev)
     expiries = hedges_mod.candidate_expiries(market, p.expiry, earliest)
     lasting = tuple(e for e in expiries if e > earliest)
@@ -381,6 +397,7 @@ def _check_slice(
     for market, vols in seeds:
         seed_quote_vols(market, vols)
     scenario_sets = sets or ScenarioSets(history)
+    scenario_sets.expect([pv for pv, *_ in triples])
     return [
         check_position(pv, r, scenario_sets, book_plan=part[0], layer3=part[1])
         if part is not None
@@ -502,7 +519,9 @@ def _check_position(
         elif force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
-            l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, integral=integral)
+            l3 = layer3_mod.evaluate(
+                ev, p, pv.values, leg_pnl, side, integral=integral, hold=before
+            )
         hedging = target in (1, 2) and (side == "put" or force_layer is not None)
         if book_plan is not None and hedging and deployed < target:
             plan = book_plan

@@ -174,9 +174,11 @@ def evaluate(
     side: str,
     *,
     integral: bool = True,
+    hold: sc.RiskFigures | None = None,
 ) -> Layer3:
     """Every alternative for ``side`` over ``ev``'s scenarios. ``values`` and ``leg_pnl``
-    (legs × scenarios, dollars) are the position's legs as held, in order.
+    (legs × scenarios, dollars) are the position's legs as held, in order; ``hold`` their
+    figures when the caller has them (``ev.figures`` of the summed rows), else computed.
 
     Partial alternatives are tried for k = 1..N of N whole contracts, or with
     ``integral=False`` for k = N·j/10, j = 1..10: tenths, the choices the whole-contract
@@ -201,10 +203,9 @@ def evaluate(
             roll_opened = (_take(new_values, 2, len(new)), new_pnl[2:])
             drafts += _rolls(ev, held, side, pair, targets, roll_opened)
     drafts += _close_lots(ev, position, held, integral)
-    figures = [
-        ev.figures(held.pnl, held.legs, held.today, 0.0),  # hold
-        *held.figures(ev, drafts[1:]),
-    ]
+    if hold is None:
+        hold = ev.figures(held.pnl, held.legs, held.today, 0.0)
+    figures = [hold, *held.figures(ev, drafts[1:])]
     chosen = pref.choose(figures)
     alts = [d.alternative(f, pref, figures[chosen]) for d, f in zip(drafts, figures, strict=True)]
     edge = parity_edge(market, pair[0]) if pair is not None else None

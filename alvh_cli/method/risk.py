@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -124,6 +124,8 @@ class Evaluator:
     beside (:func:`alvh_cli.method.scenarios.revalue` works leg by leg).
     ``blocks`` holds what the method computes once per snapshot (the strikes a
     roll may go to, for one); every copy made by :meth:`with_rungs` shares both.
+    The stress levels a check will add as rungs (:meth:`expect_levels`) are revalued
+    beside the shared set, in the same call, and cached with it.
     """
 
     market: Market
@@ -133,6 +135,7 @@ class Evaluator:
     _cache: dict = field(default_factory=dict, repr=False)
     blocks: dict = field(default_factory=dict, repr=False)
     _extra_cache: dict = field(default_factory=dict, repr=False)  # this copy's rungs alone
+    _columns: tuple | None = field(default=None, repr=False)  # (_Levels, its columns) or None
 
     @classmethod
     def from_history(
@@ -146,9 +149,35 @@ class Evaluator:
 
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
         """The same evaluator with extra rungs (label, SPX level); it shares this one's
-        caches, and keeps the revaluations over its own rungs to itself (one position's)."""
-        extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
-        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
+        caches, and keeps the revaluations over its own rungs to itself (one position's),
+        unless its levels were expected (:meth:`expect_levels`)."""
+        levels = self.blocks.get("levels")
+        if levels is None or not all(float(x) in levels.column for _, x in rungs):
+            extra = _rungs_only(self.base, self.market, rungs, self.rules.vix_beta)
+            return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks)
+        # the expected levels' columns: each element computed as _rungs_only computes it
+        cols = np.array([levels.column[float(x)] for _, x in rungs], dtype=np.intp)
+        own = levels.scenarios
+        extra = sc.ScenarioSet(
+            own.spx0, own.vix0, own.horizon_days, own.horizon, own.spx[cols], own.vix[cols], 0,
+            tuple(label for label, _ in rungs), own.source,
+        )  # fmt: skip
+        return Evaluator(self.market, self.rules, self.base, extra, self._cache, self.blocks,
+                         _columns=(levels, cols))  # fmt: skip
+
+    def expect_levels(self, levels: Sequence[float]) -> None:
+        """Say which SPX levels copies will take as rungs (:meth:`with_rungs`: a book's
+        stress levels): each contract is then revalued at all of them once, in the call
+        that revalues it over the shared set, instead of once per copy. A revaluation at
+        a level is the same floats either way (:func:`alvh_cli.method.scenarios.revalue`
+        works scenario by scenario as it works leg by leg)."""
+        known = self.blocks.get("levels")
+        wanted = {float(x) for x in levels}
+        if known is not None and wanted <= known.column.keys():
+            return
+        if known is not None:
+            wanted |= known.column.keys()
+        self.blocks["levels"] = _Levels.of(self, sorted(wanted))
 
     def block(self, key, make):
         """``make()``, computed once per snapshot under ``key`` (shared by the copies)."""
@@ -180,15 +209,22 @@ class Evaluator:
             values = value_legs(self.market, legs)
         vols = [-1.0 if v != v else float(v) for v in values.vol.tolist()]
         keys = [(_leg_key(g), v) for g, v in zip(legs, vols, strict=True)]
-        base = self._rows(keys, legs, values, self.base, self._cache)
+        base = self._rows(keys, legs, values, self.base, self._cache, self.blocks.get("levels"))
         if self.extra is None or self.extra.n == 0:
             return base
-        extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
+        if self._columns is not None:
+            levels, columns = self._columns
+            extra = self._rows(keys, legs, values, levels.scenarios, levels.cache)[:, columns]
+        else:
+            extra = self._rows(keys, legs, values, self.extra, self._extra_cache)
         return np.concatenate([base, extra], axis=1)
 
-    def _rows(self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict) -> np.ndarray:
+    def _rows(
+        self, keys, legs, values, scenarios: sc.ScenarioSet, cache: dict, levels=None
+    ) -> np.ndarray:
         """The revalued rows of ``keys`` over ``scenarios`` (cached in ``cache``), those not
-        cached yet revalued in one call."""
+        cached yet revalued in one call; with ``levels`` (:class:`_Levels`), over its levels
+        too in that call, those rows cached in its own cache."""
         todo: dict = {}
         for i, k in enumerate(keys):
             if k not in cache:
@@ -197,12 +233,15 @@ class Evaluator:
             r = self.rules
             moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
             idx = list(todo.values())
+            over = scenarios if levels is None else levels.joined
             rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
-                              scenarios, *moves)  # fmt: skip
-            cache.update(zip(todo, rows, strict=True))
+                              over, *moves)  # fmt: skip
+            cache.update(zip(todo, rows[:, : scenarios.n], strict=True))
+            if levels is not None:
+                levels.cache.update(zip(todo, rows[:, scenarios.n :], strict=True))
+                _evict(levels.cache)
         out = np.array([cache[k] for k in keys]).reshape(len(keys), scenarios.n)
-        for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
-            del cache[k]  # the oldest first (a dict keeps its insertion order)
+        _evict(cache)
         return out
 
     def values(self, legs: Sequence[Leg]) -> LegValues:
@@ -218,18 +257,22 @@ class Evaluator:
             if k not in today:
                 todo.setdefault(k, i)
         if todo:
-            fresh = value_legs(self.market, [legs[i] for i in todo.values()])
+            fresh = vars(value_legs(self.market, [legs[i] for i in todo.values()]))
             for j, k in enumerate(todo):
-                today[k] = {
-                    name: value[j] for name, value in vars(fresh).items() if name != "quantity"
-                }
+                # (the float figures in _FLOATS' order, days to expiry, vol source)
+                today[k] = (
+                    tuple(float(fresh[name][j]) for name in _FLOATS),
+                    int(fresh["dte"][j]),
+                    fresh["vol_source"][j],
+                )
         rows = [today[k] for k in keys]
-        parts = {
-            name: tuple(r[name] for r in rows) if name == "vol_source"
-            else np.array([r[name] for r in rows])
-            for name in rows[0]
-        }  # fmt: skip
-        out = LegValues(**parts, quantity=np.array([float(g.quantity) for g in legs]))
+        table = np.array([r[0] for r in rows], dtype=float).T.copy()  # a figure per row
+        out = LegValues(
+            **dict(zip(_FLOATS, table, strict=True)),
+            dte=np.array([r[1] for r in rows], dtype=np.int64),
+            vol_source=tuple(r[2] for r in rows),
+            quantity=np.array([float(g.quantity) for g in legs]),
+        )
         if len(today) > CACHE_ROWS:
             today.clear()
         return out
@@ -250,6 +293,37 @@ class Evaluator:
         """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
         floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
         return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
+
+
+_FLOATS = tuple(
+    f.name for f in fields(LegValues) if f.name not in ("dte", "vol_source", "quantity")
+)  # LegValues' per-leg float figures, those Evaluator.values keeps per contract
+
+
+def _evict(cache: dict) -> None:
+    """Keep at most ``CACHE_ROWS`` rows, the oldest going first (a dict keeps its insertion
+    order)."""
+    for k in list(itertools.islice(cache, max(len(cache) - CACHE_ROWS, 0))):
+        del cache[k]
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """SPX levels the copies of an evaluator take as rungs (:meth:`Evaluator.expect_levels`):
+    their scenarios alone and after the shared set's, each level's column, and the
+    revaluations over them (per contract and volatility, as the shared set's)."""
+
+    column: dict
+    scenarios: sc.ScenarioSet
+    joined: sc.ScenarioSet
+    cache: dict
+
+    @classmethod
+    def of(cls, ev: Evaluator, levels: Sequence[float]) -> _Levels:
+        rungs = [("", x) for x in levels]
+        own = _rungs_only(ev.base, ev.market, rungs, ev.rules.vix_beta)
+        joined = Evaluator(ev.market, ev.rules, ev.base, own).scenarios
+        return cls({x: i for i, x in enumerate(levels)}, own, joined, {})
 
 
 def _subset(values: LegValues, idx: list[int]) -> LegValues:

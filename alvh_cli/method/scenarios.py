@@ -349,10 +349,48 @@ def tail_weights(pnl: np.ndarray, level: float) -> np.ndarray:
     return q
 
 
+TAIL_STRIDE = 8
+"""Every how many outcomes :func:`smallest` samples a row to bound its tail."""
+
+
+def smallest(x: np.ndarray, take: int) -> np.ndarray:
+    """The ``take`` smallest values of each row of ``x`` (rows, outcomes), in no order: the
+    same values ``np.partition(x, take - 1, axis=1)[:, :take]`` gives, found in fewer
+    outcomes.
+
+    A row's sample (every ``TAIL_STRIDE``-th outcome) gives a bound: its value about twice
+    ``take`` from the bottom of the row. Where at least ``take`` of the row's outcomes are
+    at or under the bound, all of its ``take`` smallest are among them, and so among the
+    outcomes under some row's bound: only those columns are partitioned. A row with too
+    few under its bound, or too many (a flat row: a position closed whole), is
+    partitioned whole; so is every row when their tails share few outcomes (the columns
+    are then more than half the row)."""
+    m, n = x.shape
+    if take < 2 * TAIL_STRIDE or n < 8 * take:
+        return np.partition(x, take - 1, axis=1)[:, :take]
+    j = 2 * -(-take // TAIL_STRIDE)
+    bound = np.partition(x[:, ::TAIL_STRIDE], j - 1, axis=1)[:, j - 1]
+    below = x <= bound[:, None]
+    count = below.sum(axis=1)
+    narrow = (count >= take) & (count <= 4 * take)
+    cols = np.flatnonzero(below[narrow].any(axis=0))
+    if len(cols) > n // 2:  # rows whose tails are in different outcomes: no saving
+        return np.partition(x, take - 1, axis=1)[:, :take]
+    out = np.empty((m, take))
+    rows = np.flatnonzero(narrow)
+    if len(rows):
+        out[rows] = np.partition(x[np.ix_(rows, cols)], take - 1, axis=1)[:, :take]
+    rows = np.flatnonzero(~narrow)
+    if len(rows):
+        out[rows] = np.partition(x[rows], take - 1, axis=1)[:, :take]
+    return out
+
+
 def cvars(pnl: np.ndarray, level: float) -> np.ndarray:
     """:func:`cvar` of each row of ``pnl`` (rows, outcomes), the same floats row by row: only
-    the tail is sorted (``np.partition`` then a sort of what it puts first), and a row's sum
-    along its own axis is the same pairwise sum as the 1-d one."""
+    the tail is sorted (:func:`smallest` then a sort of what it finds: the row's sorted
+    values up to its tail), and a row's sum along its own axis is the same pairwise sum as
+    the 1-d one."""
     x = np.asarray(pnl, dtype=float)
     m, n = x.shape
     if n == 0:
@@ -363,7 +401,7 @@ def cvars(pnl: np.ndarray, level: float) -> np.ndarray:
     take = whole + 1 if part else whole
     if take == 0:
         return np.zeros(m) / k
-    tail = np.partition(x, take - 1, axis=1)[:, :take]
+    tail = smallest(x, take)
     tail.sort(axis=1)
     total = tail[:, :whole].sum(axis=1)
     if part:
@@ -483,54 +521,65 @@ def expiry_floors(
     by +0.0 or −0.0); a row's payoff is taken only at 0 and at the strikes of the legs it
     holds (another strike, on a segment of the payoff, could differ in its last bit); and
     each row adds its groups' minima in the order its own legs first name them.
+
+    Every group (underlying, expiry) is worked at once, on its levels padded to the
+    longest group's: a leg adds +0.0 to the groups it is not in, which leaves a sum
+    started at 0.0 as it was (such a sum is never −0.0).
     """
     q = np.where(present, np.asarray(quantity, dtype=float), 0.0)
     m, n_legs = q.shape
-    v = [float(x) for x in values]
-    mult = [g.multiplier for g in legs]
+    v = np.array([float(x) for x in values], dtype=float)
+    mult = np.array([g.multiplier for g in legs], dtype=float)
     paid = np.zeros(m)
+    spent = (v * q) * mult
     for j in range(n_legs):
-        paid = paid + (v[j] * q[:, j]) * mult[j]
+        paid = paid + spent[:, j]
     total = -paid
     groups: dict[tuple[str, date], list[int]] = {}
     for j, g in enumerate(legs):
         groups.setdefault((g.underlying, g.expiry), []).append(j)
-    unbounded = np.zeros(m, dtype=bool)
-    floor = np.empty((m, len(groups)))
-    first = np.full((m, len(groups)), n_legs)  # each row's first leg of each group
-    for gi, idx in enumerate(groups.values()):
-        slope_up = np.zeros(m)
-        for j in idx:
-            if legs[j].type in ("call", "future"):
-                slope_up = slope_up + q[:, j] * mult[j]
-        unbounded |= slope_up < 0
-        strikes = [legs[j].strike for j in idx if legs[j].strike is not None]
-        level = np.array(sorted({0.0, *strikes}))
-        taken = np.zeros((m, len(level)), dtype=bool)
-        taken[:, level == 0.0] = True
-        pay = np.zeros((m, len(level)))
-        for j in idx:
-            g = legs[j]
-            if g.type == "call":
-                worth = np.maximum(level - g.strike, 0.0)
-            elif g.type == "put":
-                worth = np.maximum(g.strike - level, 0.0)
-            else:
-                worth = level
-            pay = pay + (worth[None, :] * q[:, j, None]) * mult[j]
-            if g.strike is not None:
-                taken |= present[:, j, None] & (level == g.strike)[None, :]
-        floor[:, gi] = np.where(taken, pay, np.inf).min(axis=1)
-        at = present[:, idx]
-        first[:, gi] = np.where(at.any(axis=1), np.array(idx)[at.argmax(axis=1)], n_legs)
-    order = np.argsort(first, axis=1, kind="stable")
-    same = (order == order[0]).all(axis=1)
-    for rows in (np.flatnonzero(same), *np.flatnonzero(~same)[:, None]):
-        part = total[rows]
-        for gi in order[rows[0]] if len(rows) else ():
-            has = first[rows, gi] < n_legs
-            part = np.where(has, part + floor[rows, gi], part)
-        total[rows] = part
+    n_groups = len(groups)
+    levels = [sorted({0.0, *(legs[j].strike for j in idx if legs[j].strike is not None)})
+              for idx in groups.values()]  # fmt: skip
+    width = max((len(x) for x in levels), default=1)
+    level = np.full((n_groups, width), np.nan)
+    member = np.zeros((n_legs, n_groups), dtype=bool)
+    for gi, (idx, lv) in enumerate(zip(groups.values(), levels, strict=True)):
+        level[gi, : len(lv)] = lv
+        member[idx, gi] = True
+    strike = np.array([np.nan if g.strike is None else g.strike for g in legs], dtype=float)
+    kind = np.array([g.type for g in legs])
+    up = (kind == "call") | (kind == "future")
+    slope_up = np.zeros((m, n_groups))
+    rising = np.where(member[None, :, :], (q * mult)[:, :, None], 0.0)
+    for j in np.flatnonzero(up):  # a put adds nothing to the slope
+        slope_up = slope_up + rising[:, j]
+    unbounded = (slope_up < 0).any(axis=1)
+    k, at = strike[:, None, None], level[None, :, :]  # (legs, groups, levels)
+    with np.errstate(invalid="ignore"):
+        worth = np.where(
+            (kind == "call")[:, None, None],
+            np.maximum(at - k, 0.0),
+            np.where((kind == "put")[:, None, None], np.maximum(k - at, 0.0), at),
+        )
+    worth = np.where(member[:, :, None], worth, 0.0)
+    terms = (worth[None, :, :, :] * q[:, :, None, None]) * mult[None, :, None, None]
+    terms = np.where(member[None, :, :, None], terms, 0.0)
+    pay = np.zeros((m, n_groups, width))
+    for j in range(n_legs):
+        pay = pay + terms[:, j]
+    hit = (at == k) & member[:, :, None]  # a leg's strike among its group's levels
+    taken = (level == 0.0)[None, :, :] | (present[:, :, None, None] & hit[None]).any(axis=1)
+    floor = np.where(taken, pay, np.inf).min(axis=2)
+    held = present[:, :, None] & member[None, :, :]  # (rows, legs, groups)
+    first = np.full((m, n_groups), n_legs)  # each row's first leg of each group
+    if n_legs:
+        first = np.where(held.any(axis=1), held.argmax(axis=1), n_legs)
+    order = np.argsort(first, axis=1, kind="stable")  # each row's groups in its own order
+    floor = np.take_along_axis(floor, order, axis=1)
+    has = np.take_along_axis(first < n_legs, order, axis=1)
+    for c in range(n_groups):
+        total = np.where(has[:, c], total + floor[:, c], total)
     return np.where(unbounded, -math.inf, total)
 
 

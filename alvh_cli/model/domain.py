@@ -62,8 +62,10 @@ class Leg:
     def is_option(self) -> bool:
         return self.type in ("put", "call")
 
-    @property
+    @functools.cached_property
     def multiplier(self) -> float:
+        """Dollars per index point of one contract (:func:`contract_multiplier`): read for
+        every trade, floor and P&L row, so worked out once per leg."""
         return contract_multiplier(self.underlying, self.type, self.root)
 
     @property
