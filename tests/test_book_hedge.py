@@ -285,6 +285,25 @@ def test_positions_that_would_rather_adjust_leave_the_book():
         assert b.recommendations[0].after == o.recommendations[0].after
 
 
+def test_a_leaver_whose_own_program_cannot_win_is_not_solved_again(monkeypatch):
+    """At the default rules every position of the test book closes its put vertical rather
+    than take a share. Each one's own program is bounded (its objective as held plus its
+    spend times the best candidate's value per dollar at the margin) below that close, so
+    none is solved: one program for the book, none per position, the same decisions."""
+    from alvh_cli.method import hedges
+
+    (lf,) = load_book([BOOK])
+    solved = []
+    real = hedges.plan
+    monkeypatch.setattr(hedges, "plan", lambda *a, **k: solved.append(1) or real(*a, **k))
+    _, book = _checked(lf)
+    assert not solved
+    _, own = _checked(lf, book_hedges=False)
+    assert len(solved) == 6
+    for b, o in zip(book.positions, own.positions, strict=True):
+        assert [r.after for r in b.recommendations] == [r.after for r in o.recommendations]
+
+
 def test_check_takes_per_position_hedges_from_the_command_line(alvh):
     args = ["check", BOOK, "--rules", HEDGING, "--format", "json"]
     book, own = alvh(args), alvh([*args, "--per-position-hedges"])

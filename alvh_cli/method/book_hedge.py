@@ -182,11 +182,14 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
     base = Evaluator(first.market, first.rules, first.base, None, first._cache, first.blocks)
     rules = base.rules
     lasting = members[0].expiries  # one condor expiry and horizon: the same for every member
-    cands = hedges.candidates(base, lasting, Costs.from_rules(rules), None, members[0].pv.position)
+    own = hedges.candidates(base, lasting, Costs.from_rules(rules), None, members[0].pv.position)
     # futures in Minis only: shared out, a VX could give a member ten times what its own
     # loss allows (the futures' size rule, hedges._futures_limit); ten VXM can go to ten
-    cands = [c for c in cands if not (c.instrument == "vix_future" and c.root != "VXM")]
+    cands = [c for c in own if not (c.instrument == "vix_future" and c.root != "VXM")]
     n = base.scenarios.n
+    hist = base.scenarios.historical
+    gains = np.array([c.pnl[hist] for c in own])  # each member's own candidates, per scenario
+    costs = np.array([c.cost for c in own])
     out: dict[int, hedges.HedgePlan | None] = {}
     active = list(members)
     rounds = 0
@@ -197,11 +200,48 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
         if not left:
             return out
         for m in left:  # it decides with its own program, as a book of one
-            out[m.index] = None
+            buys = _own_buys(m, gains, costs, hist)
+            out[m.index] = None if buys else _buys_nothing(m, lasting, own)
         active = [m for m in active if m not in left]
     for m in active:  # a book of one left: the position's own program
         out[m.index] = None
     return out
+
+
+def _own_buys(m: Member, gains: np.ndarray, costs: np.ndarray, hist: slice) -> bool:
+    """Whether ``m``'s own program could beat its best alternative (the Layer 3 choice, or
+    holding where none is weighed); when not, the program need not be solved.
+
+    The objective V(n) = EV + γ·CVaR of its P&L with n hedges is concave in the counts,
+    and d_c = mean(G_c) + γ·q·G_c (q the tail weights of its P&L as held, G_c a
+    candidate's P&L net of its cost) is a supergradient at n = 0 (``hedges._ranked``):
+    V(n) ≤ V(0) + Σ n_c·d_c ≤ V(0) + limit·max(0, max_c d_c/cost_c) within its spending
+    limit. Without a CVaR limit only (a member with one keeps its own program)."""
+    if not len(gains):
+        return False
+    x = m.held[hist]
+    gamma = m.pref.risk_aversion
+    level = m.ev.rules.cvar_level
+    d = gains.mean(axis=1) + gamma * (gains @ tail_weights(x, level))
+    limit = hedges.spending(m.pv.position, m.ev.rules, m.layer)[3]
+    bound = float(x.mean()) + gamma * cvar(x, level) + limit * max(0.0, float(np.max(d / costs)))
+    rival = m.before if m.l3 is None else m.l3.alternatives[m.l3.chosen].figures
+    return bound > m.pref.objective(rival) - 1e-9 * max(1.0, abs(bound))
+
+
+def _buys_nothing(m: Member, lasting, own) -> hedges.HedgePlan:
+    """The plan of a member that left its book and whose own program cannot beat its best
+    alternative (:func:`_own_buys`): no hedge."""
+    budget, spent, _, limit = hedges.spending(m.pv.position, m.ev.rules, m.layer)
+    return hedges.HedgePlan(
+        m.layer, budget, spent, limit, lasting, (), (), 0.0, m.before, m.before,
+        -float(m.held[m.stress_col]), False,
+        f"no VIX hedge within the layer's ${limit:,.0f} can beat the best alternative by "
+        f"{m.pref.describe()} (a bound: what each dollar of the best candidate adds at the "
+        "margin)", len(own),
+        tuple(float(x) for x in m.held[m.ev.scenarios.ladder]), m.pref.describe(),
+        m.pref.meets(m.before),
+    )  # fmt: skip
 
 
 def _solve(base, active, cands, lasting, n, rounds, integral):
