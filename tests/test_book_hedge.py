@@ -282,7 +282,7 @@ def test_positions_that_would_rather_adjust_leave_the_book():
     for b, o in zip(book.positions, own.positions, strict=True):
         assert [r.action for r in b.recommendations] == [r.action for r in o.recommendations]
         assert all(r.action.value != "open_hedge" for r in b.recommendations)
-        assert b.recommendations[0].after == o.recommendations[0].after
+        assert _same_figures(b.recommendations[0].after, o.recommendations[0].after)
 
 
 def test_a_leaver_whose_own_program_cannot_win_is_not_solved_again(monkeypatch):
@@ -301,7 +301,20 @@ def test_a_leaver_whose_own_program_cannot_win_is_not_solved_again(monkeypatch):
     _, own = _checked(lf, book_hedges=False)
     assert len(solved) == 6
     for b, o in zip(book.positions, own.positions, strict=True):
-        assert [r.after for r in b.recommendations] == [r.after for r in o.recommendations]
+        assert [r.action for r in b.recommendations] == [r.action for r in o.recommendations]
+        for x, y in zip(b.recommendations, o.recommendations, strict=True):
+            assert _same_figures(x.after, y.after)
+
+
+def _same_figures(a, b) -> bool:
+    """Figures equal to the last bits a sum's order can move (1e-12 relative): a position
+    checked after others sees its evaluator's caches filled in another order."""
+    if a is None or b is None:
+        return a is b
+    return all(
+        x == pytest.approx(y, rel=1e-12, abs=1e-9) if isinstance(x, float) else x == y
+        for x, y in zip(vars(a).values(), vars(b).values(), strict=True)
+    )
 
 
 def test_check_takes_per_position_hedges_from_the_command_line(alvh):
