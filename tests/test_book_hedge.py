@@ -307,8 +307,9 @@ def test_a_leaver_whose_own_program_cannot_win_is_not_solved_again(monkeypatch):
 
 
 def _same_figures(a, b) -> bool:
-    """Figures equal to the last bits a sum's order can move (1e-12 relative): a position
-    checked after others sees its evaluator's caches filled in another order."""
+    """Figures equal to 1e-12 relative: the second check in one process values the book
+    with scipy's normal distribution (loaded by the first check's hedge program), the
+    first with numpy's; they differ in the last bits (a command runs once)."""
     if a is None or b is None:
         return a is b
     return all(
