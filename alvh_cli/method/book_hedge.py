@@ -179,7 +179,7 @@ def _book(members: list[Member], integral: bool) -> dict[int, hedges.HedgePlan |
     if len(members) < 2:
         return {m.index: None for m in members}
     first = members[0].ev
-    base = Evaluator(first.market, first.rules, first.base, None, first._cache, first.blocks)
+    base = first.shared()
     rules = base.rules
     lasting = members[0].expiries  # one condor expiry and horizon: the same for every member
     own = hedges.candidates(base, lasting, Costs.from_rules(rules), None, members[0].pv.position)
@@ -232,15 +232,23 @@ def _own_buys(m: Member, gains: np.ndarray, costs: np.ndarray, hist: slice) -> b
 def _buys_nothing(m: Member, lasting, own) -> hedges.HedgePlan:
     """The plan of a member that left its book and whose own program cannot beat its best
     alternative (:func:`_own_buys`): no hedge."""
+    limit = hedges.spending(m.pv.position, m.ev.rules, m.layer)[3]
+    note = (
+        f"no VIX hedge within the layer's ${limit:,.0f} can beat the best alternative by "
+        f"{m.pref.describe()} (a bound: what each dollar of the best candidate adds at the "
+        "margin)"
+    )
+    return _no_hedge(m, lasting, len(own), note, m.pref.describe())
+
+
+def _no_hedge(m: Member, lasting, n_candidates: int, note: str, objective: str, share=None):
+    """``m``'s plan when it buys nothing: its figures as held, and why (``note``)."""
     budget, spent, _, limit = hedges.spending(m.pv.position, m.ev.rules, m.layer)
     return hedges.HedgePlan(
         m.layer, budget, spent, limit, lasting, (), (), 0.0, m.before, m.before,
-        -float(m.held[m.stress_col]), False,
-        f"no VIX hedge within the layer's ${limit:,.0f} can beat the best alternative by "
-        f"{m.pref.describe()} (a bound: what each dollar of the best candidate adds at the "
-        "margin)", len(own),
-        tuple(float(x) for x in m.held[m.ev.scenarios.ladder]), m.pref.describe(),
-        m.pref.meets(m.before),
+        -float(m.held[m.stress_col]), False, note, n_candidates,
+        tuple(float(x) for x in m.held[m.ev.scenarios.ladder]), objective,
+        m.pref.meets(m.before), share,
     )  # fmt: skip
 
 
@@ -254,14 +262,14 @@ def _solve(base, active, cands, lasting, n, rounds, integral):
     book = pnl.sum(axis=0)
     # each member's room: what its layer may spend less what it spent (below 0 where its
     # shares of earlier book programs took more than its own budget)
-    rooms = np.array([(lambda b: b[2] - b[1])(hedges.spending(m.pv.position, rules, m.layer))
-                      for m in active])  # fmt: skip
+    spending = [hedges.spending(m.pv.position, rules, m.layer) for m in active]
+    rooms = np.array([cap - spent for _, spent, cap, _ in spending])
     limits = np.maximum(rooms, 0.0)
     pool = max(float(rooms.sum()), 0.0)
     units = sum(m.pv.position.units for m in active)
     floor = -rules.book_cvar_limit if rules.book_cvar_limit else -math.inf
     pref = Preference(rules.risk_aversion, floor, TIE * max(units, 1e-9))
-    empty = _plans_without(active, lasting, cands, pref, rounds, book[hist], level, limits, pool)
+    empty = _plans_without(active, lasting, cands, pref, rounds, book[hist], level, pool)
     if not cands or pool < min(c.cost for c in cands):
         return empty, []
     # the members' futures' size rules together: every future bought finds a member with room
@@ -356,7 +364,7 @@ def _note(share: BookShare, spend: float, chosen) -> str:
     return f"{book}; no VIX hedge raises the book's {share.objective}"
 
 
-def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, limits, pool):
+def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, pool):
     """Plans for a book that buys nothing: each member's figures as held, and why."""
     ev_, cv = float(book_hist.mean()), cvar(book_hist, level)
     share = BookShare(
@@ -370,16 +378,9 @@ def _plans_without(active, lasting, cands, pref, rounds, book_hist, level, limit
     else:
         why = f"no VIX hedge raises the book's {pref.describe()}"
     note = f"hedged as a book of {len(active)} positions due a layer: {why}"
-    out = {}
-    for m, lim in zip(active, limits, strict=True):
-        budget, spent, _, _ = hedges.spending(m.pv.position, m.ev.rules, m.layer)
-        out[m.index] = hedges.HedgePlan(
-            m.layer, budget, spent, float(lim), lasting, (), (), 0.0, m.before, m.before,
-            -float(m.held[m.stress_col]), False, note, len(cands),
-            tuple(float(x) for x in m.held[m.ev.scenarios.ladder]), pref.describe(),
-            m.pref.meets(m.before), share,
-        )  # fmt: skip
-    return out
+    return {
+        m.index: _no_hedge(m, lasting, len(cands), note, pref.describe(), share) for m in active
+    }
 
 
 def rivals(plan: hedges.HedgePlan, l3, before: RiskFigures) -> list[RiskFigures]:

@@ -28,19 +28,15 @@ if TYPE_CHECKING:
 
 
 def hedge_wins(plan, l3, pref: Preference) -> bool:
-    """The hedge program's choice beats every Layer 3 alternative (hold among them, unless
-    the plan is a book's share that the book's CVaR limit requires: ``book_hedge.rivals``)."""
+    """The hedge program's choice beats every Layer 3 alternative (hold among them), or
+    holding where ``l3`` is None — unless the plan is a book's share that the book's CVaR
+    limit requires (``book_hedge.rivals``)."""
     if plan is None or not plan.chosen:
         return False
     from alvh_cli.method.book_hedge import rivals
 
     figures = rivals(plan, l3, plan.before)
     return pref.choose([*figures, plan.after]) == len(figures)
-
-
-def _book_bound(plan) -> bool:
-    """``plan`` is a share of a book program that the book's CVaR limit requires."""
-    return plan.book is not None and plan.book.binding
 
 
 def layer3_decision(
@@ -114,23 +110,17 @@ def layer3_decision(
 def open_hedges(
     plan: hedges_mod.HedgePlan, ev: Evaluator, why: str, attention: bool, pref: Preference
 ) -> list[Recommendation]:
-    if plan.chosen and not _book_bound(plan) and pref.choose([plan.before, plan.after]) == 0:
+    if not hedge_wins(plan, None, pref):
+        why_not = (
+            f"the best hedge within the budget does not beat holding: "
+            f"{change_text(pref, plan.before, plan.after)}"
+            if plan.chosen
+            else plan.note
+        )
         return [
             Recommendation(
                 Action.HOLD,
-                f"{why}; the best hedge within the budget does not beat holding: "
-                f"{change_text(pref, plan.before, plan.after)}",
-                plan.layer,
-                before=plan.before,
-                after=plan.before,
-                attention=attention,
-            )  # fmt: skip
-        ]
-    if not plan.chosen:
-        return [
-            Recommendation(
-                Action.HOLD,
-                f"{why}; {plan.note}",
+                f"{why}; {why_not}",
                 plan.layer,
                 before=plan.before,
                 after=plan.before,

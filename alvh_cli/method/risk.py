@@ -147,6 +147,11 @@ class Evaluator:
             sc.build(market, history, horizon_days=horizon_days, vix_beta=rules.vix_beta),
         )
 
+    def shared(self) -> Evaluator:
+        """This evaluator over the shared scenario set alone (no extra rungs), sharing its
+        caches: what the positions of one snapshot have in common."""
+        return Evaluator(self.market, self.rules, self.base, None, self._cache, self.blocks)
+
     def with_rungs(self, rungs: Sequence[tuple[str, float]]) -> Evaluator:
         """The same evaluator with extra rungs (label, SPX level); it shares this one's
         caches, and keeps the revaluations over its own rungs to itself (one position's),
