@@ -640,7 +640,21 @@ def summarise(book: Book, check_json: str) -> None:
 
 def profile(label: str, args: list[str], folder: Path, top: int, env=None) -> None:
     out = folder / f"{label}.prof"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "alvh_cli", *args]
+    # alvh's own entry point ends with os._exit, before cProfile could write its file:
+    # profile main() instead.
+    code = (
+        "import cProfile, sys\n"
+        "from alvh_cli.cli import main\n"
+        "sys.argv = ['alvh', *sys.argv[1:]]\n"
+        "p = cProfile.Profile()\n"
+        "try:\n"
+        "    p.runcall(main)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "p.dump_stats(sys.argv_out)\n"
+    )
+    code = code.replace("sys.argv_out", repr(str(out)))
+    cmd = [sys.executable, "-c", code, *args]
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV)
     stats = pstats.Stats(str(out))
     entries = []
