@@ -119,12 +119,50 @@ def rows_of_pnl(seed: int, m: int = 25) -> np.ndarray:
     return rows
 
 
+def plain_cvar(x: np.ndarray, level: float) -> float:
+    """The CVaR by its definition, the whole row sorted: the worst floor(level*n) outcomes
+    and the boundary one in part, over level*n."""
+    x = np.sort(x)
+    k = level * len(x)
+    whole = int(np.floor(k + 1e-9))
+    total = x[:whole].sum()
+    if whole < len(x) and k - whole > 1e-9:
+        total += (k - whole) * x[whole]
+    return float(total / k)
+
+
+def plain_tail_weights(x: np.ndarray, level: float) -> np.ndarray:
+    """The CVaR's weights by their definition: the whole row in stable order (ties by
+    position), 1/(level*n) on the worst floor(level*n), the rest of the mass on the next."""
+    k = level * len(x)
+    order = np.argsort(x, kind="stable")
+    q = np.zeros(len(x))
+    whole = int(np.floor(k + 1e-9))
+    q[order[:whole]] = 1.0 / k
+    if whole < len(x) and k - whole > 1e-9:
+        q[order[whole]] = (k - whole) / k
+    return q
+
+
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("level", [0.05, 0.01, 0.1, 1.0, 1e-6])
 def test_cvars_is_cvar_row_by_row(seed, level):
     rows = rows_of_pnl(seed)
     got = sc.cvars(rows, level)
-    assert [float(x) for x in got] == [sc.cvar(r, level) for r in rows]
+    want = [plain_cvar(r, level) for r in rows]
+    assert [float(x) for x in got] == want
+    assert [sc.cvar(r, level) for r in rows] == want  # a long row takes the tail alone too
+    assert [sc.cvar(r[:500], level) for r in rows] == [plain_cvar(r[:500], level) for r in rows]
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("level", [0.05, 0.01, 1.0, 1e-6])
+def test_tail_weights_are_the_stable_orders(seed, level):
+    """Only the tail is sorted; ties (rounded rows, a flat row) go by position as in the
+    stable sort of the whole row."""
+    for row in rows_of_pnl(seed):
+        for x in (row, row[:7], np.round(row / 1e4)):
+            assert np.array_equal(sc.tail_weights(x, level), plain_tail_weights(x, level))
 
 
 @pytest.mark.parametrize("seed", range(8))

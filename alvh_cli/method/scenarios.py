@@ -323,10 +323,13 @@ def cvar(pnl: np.ndarray, level: float) -> float:
     counted in part (Rockafellar and Uryasev 2002, eq. for discrete
     distributions): the same figure the linear program minimises.
     """
-    x = np.sort(np.asarray(pnl, dtype=float))
+    x = np.asarray(pnl, dtype=float)
     n = len(x)
     if n == 0:
         return math.nan
+    if n >= 1024:  # the tail alone sorted: the same floats (cvars)
+        return float(cvars(x[None, :], level)[0])
+    x = np.sort(x)
     k = level * n
     whole = int(math.floor(k + 1e-9))
     total = x[:whole].sum()
@@ -339,12 +342,22 @@ def tail_weights(pnl: np.ndarray, level: float) -> np.ndarray:
     """The weight of each outcome in :func:`cvar` of ``pnl``: 1/(αN) on the worst ⌊αN⌋, the
     fraction left on the next (ties by position), so ``weights @ pnl`` is the CVaR and
     ``weights @ x`` any other P&L's mean over that tail (its CVaR contribution)."""
-    k = level * len(pnl)
-    order = np.argsort(pnl, kind="stable")
-    q = np.zeros(len(pnl))
+    x = np.asarray(pnl, dtype=float)
+    n = len(x)
+    k = level * n
     whole = int(math.floor(k + 1e-9))
+    part = whole < n and k - whole > 1e-9
+    take = whole + 1 if part else whole
+    q = np.zeros(n)
+    if take == 0:
+        return q
+    # the outcomes at or under the take-th smallest, in position order, hold the first
+    # ``take`` of the stable order of all: sorting them alone (stable) gives that order
+    cut = np.partition(x, take - 1)[take - 1]
+    under = np.flatnonzero(x <= cut)
+    order = under[np.argsort(x[under], kind="stable")]
     q[order[:whole]] = 1.0 / k
-    if whole < len(pnl) and k - whole > 1e-9:
+    if part:
         q[order[whole]] = (k - whole) / k
     return q
 
