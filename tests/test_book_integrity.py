@@ -1,7 +1,9 @@
 """A book counted once, a journal trusted only whole, a snapshot never from the future.
 
 - A position file reached twice (a hard link or a symbolic link in the folder, a file
-  given beside its folder) is reviewed once: the totals count its positions once. A
+  given beside its folder) is reviewed once: the totals count its positions once, and
+  one warning line names each other path to it (as check and price do). A file named
+  beside the folder that holds it is the same path: read once, without a word. A
   ``--market`` file linked into the book's folder is not read as a position file.
 - A journal that is not whole (a table dropped, a column renamed) or not alvh's (another
   application's SQLite file) is refused with one line naming it, before anything is
@@ -66,7 +68,12 @@ def test_a_hard_link_in_the_folder_is_reviewed_once(book, alvh):
     os.symlink(book / "calm.toml", book / "symlinked.toml")
     before = fingerprint(book)
     code, linked, err = review_json(alvh, book)
-    assert (code, err) == (code0, err0) == (1, "")
+    assert (code0, err0) == (1, "")
+    assert code == 1
+    assert err.splitlines() == [
+        f"warning: {book / 'book.toml'}: also given as {book / 'linked.toml'}: read once",
+        f"warning: {book / 'calm.toml'}: also given as {book / 'symlinked.toml'}: read once",
+    ]
     # book.toml holds three positions, calm and put_tested_1_6x one each: five, not nine
     ids = [(p["id"], Path(p["source"]).name) for p in linked["positions"]]
     assert sorted(ids) == sorted(
@@ -82,9 +89,19 @@ def test_a_file_given_beside_its_folder_through_a_hard_link_is_reviewed_once(boo
     elsewhere = tmp_path / "elsewhere.toml"
     os.link(book / "calm.toml", elsewhere)
     code, data, err = review_json(alvh, book, elsewhere)
-    assert (code, err) == (1, "")
+    assert (code, err) == (
+        1,
+        f"warning: {book / 'calm.toml'}: also given as {elsewhere}: read once\n",
+    )
     assert [p["id"] for p in data["positions"]].count("dec-calm") == 1
     assert data["totals"] == plain["totals"]
+
+
+def test_a_file_given_beside_its_own_folder_is_read_once_without_a_word(book, alvh):
+    _, plain, _ = review_json(alvh, book)
+    code, data, err = review_json(alvh, book, book / "calm.toml", book)
+    assert (code, err) == (1, "")
+    assert data["positions"] == plain["positions"] and data["totals"] == plain["totals"]
 
 
 def test_a_market_file_hard_linked_into_the_folder_is_not_a_position_file(book, tmp_path, alvh):
@@ -104,7 +121,10 @@ def test_the_journal_records_a_linked_file_once(book, tmp_path, alvh):
     os.link(book / "calm.toml", book / "zz_calm.toml")
     journal = tmp_path / "journal.sqlite"
     code, _, err = alvh(["review", book, "--journal", journal, "-f", "json"])
-    assert (code, err) == (1, "")
+    assert (code, err) == (
+        1,
+        f"warning: {book / 'calm.toml'}: also given as {book / 'zz_calm.toml'}: read once\n",
+    )
     with sqlite3.connect(journal) as conn:
         rows = conn.execute("SELECT position_id FROM decisions").fetchall()
     assert sorted(r[0] for r in rows) == ["dec-1", "dec-calm", "dec-tight", "dec-wide", "jan-ic"]

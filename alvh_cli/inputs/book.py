@@ -92,7 +92,8 @@ def load_book_tolerant(
         rules_table = positions.load_rules_table(rules)
         check_overrides(rules_table, str(rules))  # a bad --rules key once, not once a file
     if expand_dirs:
-        items, repeats = positions.expand_book_tolerant(paths), {}
+        repeats: dict = {}
+        items = positions.expand_book_tolerant(paths, repeats)
     else:
         items, repeats = _each_once(paths)
     # A market or rules file kept in the book's folder (or linked into it) is not a

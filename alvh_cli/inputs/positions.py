@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from alvh_cli.errors import InputError
+from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import build, market_warnings, sanity, validate
 from alvh_cli.inputs.toml_reader import os_error_message, read_toml
 from alvh_cli.model.domain import Market, PositionFile
@@ -95,16 +95,22 @@ def expand_book(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]:
+def expand_book_tolerant(
+    paths: Iterable[str | Path], repeats: dict | None = None
+) -> list[Path | InputError]:
     """:func:`expand_book`, with each bad path's InputError in its place instead of raised.
 
     A ``*.toml`` entry of a directory that is not a regular file (a broken or
     looping symbolic link, a FIFO) is listed, so that reading it reports what
     it is; subdirectories are skipped. Nothing here follows a link loop forever
     or raises anything but InputError.
+
+    ``repeats``, when given, receives for each file (by :func:`file_key`) a warning
+    naming each other path that reached it again (a symbolic or a hard link): a folder
+    holding a file also named is the same path, and reads once without a word.
     """
     out: list[Path | InputError] = []
-    seen: set[str] = set()
+    seen: dict = {}
     for given in paths:
         path = Path(given)
         try:
@@ -134,8 +140,11 @@ def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]
         for f in files:
             key = file_key(f)
             if key not in seen:
-                seen.add(key)
+                seen[key] = f
                 out.append(f)
+            elif repeats is not None and os.path.abspath(f) != os.path.abspath(seen[key]):
+                warning = InputWarning(f"also given as {f}: read once", str(seen[key]))
+                repeats[key] = tuple(dict.fromkeys((*repeats.get(key, ()), warning)))
     return out
 
 
