@@ -296,6 +296,7 @@ def check(
         now=_now(),
         graphs=plot is not None,
         per_position_hedges=per_position_hedges,
+        stream=fmt is Format.json,  # each check freed once its record is written
     )
     if run.loaded or fmt is Format.json:
         emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)

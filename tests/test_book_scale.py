@@ -460,6 +460,33 @@ def test_a_book_spread_over_processes_is_checked_as_in_one():
     assert all(a.position is pv.position for a, pv in mine)
 
 
+def test_a_streamed_check_is_the_listed_check_read_once():
+    # The same book checked as a list and as a stream (each check computed as it is
+    # read, under the normal distribution pinned for the book, whatever mode is in force
+    # between reads): the same checks to the last bit, the same JSON, the same verdict;
+    # the stream is read once, and its verdict is known only once it has been read.
+    from alvh_cli.method.check import CheckStream, check_values
+
+    values = books_with_a_tested_side()
+    listed = check_values(values, workers=1)
+    streamed = check_values(values, workers=1, stream=True)
+    assert isinstance(streamed.positions, CheckStream)
+    assert len(streamed.positions) == len(values)
+    with pytest.raises(RuntimeError, match="not read to its end"):
+        _ = streamed.needs_action
+    rows = []
+    for pc in streamed.positions:
+        pricing.use_normal("numpy")  # a reader's own pricing between two checks
+        rows.append(pc)
+    pricing.use_normal("auto")
+    same(rows, listed.positions)
+    assert streamed.needs_action is listed.needs_action is True
+    with pytest.raises(RuntimeError, match="read once"):
+        list(streamed.positions)
+    again = check_values(values, workers=1, stream=True)
+    assert checked_json(again) == checked_json(listed)
+
+
 def test_quote_vols_given_to_another_process_price_as_here():
     # A copy of the snapshot (as another process unpickles it) seeded with this process's
     # quote vols prices quoted legs with them, whatever normal distribution it uses now.

@@ -52,6 +52,7 @@ def check(
     now: datetime | None = None,
     graphs: bool = False,
     per_position_hedges: bool = False,
+    stream: bool = False,
 ) -> CheckRun:
     """Check every position of ``files``.
 
@@ -60,7 +61,9 @@ def check(
     calendar; ``chains`` are option chains fitted onto the snapshot; ``now`` (the clock)
     flags a stale snapshot; ``graphs`` also draws each position's risk graph;
     ``per_position_hedges`` gives each position due a hedge layer its own program instead
-    of one for the book (:mod:`alvh_cli.method.book_hedge`).
+    of one for the book (:mod:`alvh_cli.method.book_hedge`); ``stream`` checks each
+    position as ``result.positions`` is read, once (``alvh_cli.method.check.CheckStream``:
+    for a writer that streams the records; ``exit_status`` after it is read).
     """
     from alvh_cli.app.context import regime_context
     from alvh_cli.inputs import book
@@ -76,7 +79,13 @@ def check(
         chains=chains,
     )
     regimes, closes, notes = regime_context(loaded, history, events)
-    result = method.check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)
+    result = method.check_book(
+        loaded,
+        regimes,
+        history=closes,
+        book_hedges=not per_position_hedges,
+        stream=stream and not graphs,
+    )
     drawn: tuple = ()
     if graphs and loaded:
         from alvh_cli.method.risk_graph import graphs_for

@@ -26,7 +26,7 @@ and counts as needing attention, even when the decision is to hold.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -91,13 +91,50 @@ class PositionCheck:
 
 @dataclass
 class CheckResult:
+    """The checks of a book: a list, or with ``check_values(stream=True)`` a
+    :class:`CheckStream` read once."""
+
     asof: str
-    positions: list[PositionCheck]
+    positions: list[PositionCheck] | CheckStream
     regime: Regime = field(default_factory=Regime)
 
     @property
     def needs_action(self) -> bool:
+        if isinstance(self.positions, CheckStream):
+            return self.positions.needs_action
         return any(p.needs_action for p in self.positions)
+
+
+class CheckStream:
+    """A book's checks computed one at a time as they are read, for a writer that streams
+    their records: a 10,000-position book's checks are not all held at once (each is
+    freed once written). Read once; its length is known before; ``needs_action`` once
+    every check has been read."""
+
+    def __init__(self, rows: Iterator[PositionCheck], count: int):
+        self._rows = rows
+        self._count = count
+        self._read = 0
+        self._action = False
+        self._started = False
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[PositionCheck]:
+        if self._started:
+            raise RuntimeError("a check stream is read once")
+        self._started = True
+        for pc in self._rows:
+            self._read += 1
+            self._action = self._action or pc.needs_action
+            yield pc
+
+    @property
+    def needs_action(self) -> bool:
+        if self._read < self._count:
+            raise RuntimeError("the check stream was not read to its end")
+        return self._action
 
 
 def traditional(mark: float) -> dict[str, str]:
@@ -228,16 +265,19 @@ def check_book(
     *,
     history: History | None = None,
     book_hedges: bool = True,
+    stream: bool = False,
 ) -> CheckResult:
     """Check every position of loaded files (``alvh_cli.inputs.book.load_book``);
     ``regimes`` one per file (default: 'unavailable'), ``history`` the closes behind the
-    historical scenarios (default: the embedded ones); ``book_hedges`` as
+    historical scenarios (default: the embedded ones); ``book_hedges`` and ``stream`` as
     :func:`check_values`."""
     from alvh_cli.model.valuation import value_book
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in loaded]
     per_file = [r for lf, r in zip(loaded, regimes, strict=True) for _ in lf.file.positions]
-    return check_values(value_book(loaded), per_file, history=history, book_hedges=book_hedges)
+    return check_values(
+        value_book(loaded), per_file, history=history, book_hedges=book_hedges, stream=stream
+    )
 
 
 COMPILED_BOOK = 20
@@ -301,6 +341,7 @@ def check_values(
     history: History | None = None,
     workers: int | None = None,
     book_hedges: bool = True,
+    stream: bool = False,
 ) -> CheckResult:
     """Check valued positions; ``regimes`` one per position.
 
@@ -312,7 +353,11 @@ def check_values(
 
     ``book_hedges``: the positions due a hedge layer on one scenario set are hedged as a
     book, by one program (:mod:`alvh_cli.method.book_hedge`), before the positions are
-    checked; False gives each its own program."""
+    checked; False gives each its own program.
+
+    ``stream``: in one process, the positions are checked as the result's ``positions``
+    (a :class:`CheckStream`) are read, each under the same normal distribution, so a
+    writer need not hold every check at once; the book's programs are solved before."""
     from alvh_cli.model import pricing
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
@@ -324,8 +369,11 @@ def check_values(
         sets.expect([pv for pv, _ in pairs])
         parts = book_plans(pairs, sets) if book_hedges else {}
         triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
+        rows: list | CheckStream
         if workers > 1 and len(pairs) > 1:
             rows = _spread(triples, history, mode, workers)
+        elif stream:
+            rows = CheckStream(_checked_one_by_one(triples, mode, sets), len(triples))
         else:
             rows = _check_slice(triples, history, mode, sets=sets)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
@@ -404,6 +452,25 @@ def _check_slice(
         else check_position(pv, r, scenario_sets)
         for pv, r, part in triples
     ]
+
+
+def _checked_one_by_one(triples: Sequence, mode: str, sets: ScenarioSets) -> Iterator:
+    """:func:`_check_slice`'s checks one at a time, each priced under the normal
+    distribution ``mode``; the mode in force between them is put back while the reader
+    has the check."""
+    from alvh_cli.model import pricing
+
+    for pv, r, part in triples:
+        before = pricing.normal_mode()
+        pricing.use_normal(mode)
+        try:
+            if part is not None:
+                pc = check_position(pv, r, sets, book_plan=part[0], layer3=part[1])
+            else:
+                pc = check_position(pv, r, sets)
+        finally:
+            pricing.use_normal(before)
+        yield pc
 
 
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:
