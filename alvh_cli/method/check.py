@@ -29,7 +29,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from alvh_cli.method.actions import (
     Action,
@@ -50,6 +50,8 @@ from alvh_cli.model.timing import dte
 from alvh_cli.model.valuation import PositionValues
 
 if TYPE_CHECKING:  # imported where a layer is due: a quiet book never pays for them
+    import numpy as np
+
     from alvh_cli.method import hedges as hedges_mod
     from alvh_cli.method import layer3 as layer3_mod
 
@@ -393,15 +395,55 @@ def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
         return {}
     from alvh_cli.method import book_hedge
 
-    members = [m for i in due if (m := _member(i, *pairs[i], sets)) is not None]
+    members = []
+    scenes = {}
+    for i in due:
+        member = _member(i, *pairs[i], sets)
+        if member is not None:
+            members.append(member[0])
+            scenes[i] = member[1]
     plans = book_hedge.plans(members)
-    return {m.index: (plans[m.index], m.l3) for m in members}
+    return {m.index: BookPart(plans[m.index], m.l3, scenes[m.index]) for m in members}
+
+
+class BookPart(NamedTuple):
+    """What :func:`book_plans` worked out for a position due a hedge layer, for its check:
+    its share of its book's program (None: its own program), its Layer 3 alternatives
+    (None where none are weighed) and its scene."""
+
+    plan: object
+    layer3: object
+    scene: Scene
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A position over its scenario set as its check first sees it: the evaluator with the
+    position's stress rung, each leg's P&L per scenario (None with too little history for
+    figures), their sum and its figures."""
+
+    ev: Evaluator
+    leg_pnl: np.ndarray | None = None
+    held: np.ndarray | None = None
+    before: RiskFigures | None = None
+
+
+def scene_of(pv: PositionValues, side: str, sets: ScenarioSets) -> Scene:
+    """``pv`` over its scenario set (:class:`Scene`), its stress rung from ``side``."""
+    p = pv.position
+    level, stress_how = stress_target(p, pv.market, pv.rules, side)
+    ev = sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    if ev.scenarios.n_hist < MIN_WINDOWS:
+        return Scene(ev)
+    leg_pnl = ev.pnl(p.legs, pv.values)
+    held = leg_pnl.sum(axis=0)
+    return Scene(ev, leg_pnl, held, ev.figures(held, p.legs, pv.values.price, 0.0))
 
 
 def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSets):
     """Position ``i`` due a hedge layer as :func:`_check_position` sees it there (its
-    evaluator, P&L, figures, Layer 3 alternatives), for its book's program; None without
-    enough history for scenario figures."""
+    evaluator, P&L, figures, Layer 3 alternatives), for its book's program, and its
+    scene; None without enough history for scenario figures."""
     from alvh_cli.method import book_hedge
     from alvh_cli.method import hedges as hedges_mod
     from alvh_cli.method import layer3 as layer3_mod
@@ -410,21 +452,21 @@ def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSet
     p, market, rules = pv.position, pv.market, pv.rules
     side = tested_side(p, market.spx)
     layer = required_layer(pv, side, rules, regime)[0]
-    level, stress_how = stress_target(p, market, rules, side)
-    ev = sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
-    if ev.scenarios.n_hist < MIN_WINDOWS:
+    seen = scene_of(pv, side, sets)
+    if seen.leg_pnl is None:
         return None
-    leg_pnl = ev.pnl(p.legs, pv.values)
-    held = leg_pnl.sum(axis=0)
-    before = ev.figures(held, p.legs, pv.values.price, 0.0)
+    ev, before = seen.ev, seen.before
     l3 = None
     if layer >= rules.adjust_from_layer:
-        l3 = layer3_mod.evaluate(ev, p, pv.values, leg_pnl, side, hold=before)
+        l3 = layer3_mod.evaluate(ev, p, pv.values, seen.leg_pnl, side, hold=before)
     earliest = hedges_mod.earliest_expiry(ev)
     expiries = hedges_mod.candidate_expiries(market, p.expiry, earliest)
     lasting = tuple(e for e in expiries if e > earliest)
     pref = Preference.for_position(rules, p)
-    return book_hedge.Member(i, pv, ev, held, before, pref, layer, l3, lasting, ev.scenarios.n - 1)
+    member = book_hedge.Member(
+        i, pv, ev, seen.held, before, pref, layer, l3, lasting, ev.scenarios.n - 1
+    )
+    return member, seen
 
 
 def _check_slice(
@@ -446,12 +488,16 @@ def _check_slice(
         seed_quote_vols(market, vols)
     scenario_sets = sets or ScenarioSets(history)
     scenario_sets.expect([pv for pv, *_ in triples])
-    return [
-        check_position(pv, r, scenario_sets, book_plan=part[0], layer3=part[1])
-        if part is not None
-        else check_position(pv, r, scenario_sets)
-        for pv, r, part in triples
-    ]
+    return [_checked(pv, r, part, scenario_sets) for pv, r, part in triples]
+
+
+def _checked(pv: PositionValues, regime, part: BookPart | None, sets) -> PositionCheck:
+    """:func:`check_position` of ``pv``, with what :func:`book_plans` worked out for it."""
+    if part is None:
+        return check_position(pv, regime, sets)
+    return check_position(
+        pv, regime, sets, book_plan=part.plan, layer3=part.layer3, scene=part.scene
+    )
 
 
 def _checked_one_by_one(triples: Sequence, mode: str, sets: ScenarioSets) -> Iterator:
@@ -464,10 +510,7 @@ def _checked_one_by_one(triples: Sequence, mode: str, sets: ScenarioSets) -> Ite
         before = pricing.normal_mode()
         pricing.use_normal(mode)
         try:
-            if part is not None:
-                pc = check_position(pv, r, sets, book_plan=part[0], layer3=part[1])
-            else:
-                pc = check_position(pv, r, sets)
+            pc = _checked(pv, r, part, sets)
         finally:
             pricing.use_normal(before)
         yield pc
@@ -519,6 +562,7 @@ def check_position(
     figures: bool = True,
     book_plan=None,
     layer3=_UNSET,
+    scene: Scene | None = None,
 ) -> PositionCheck:
     """What to do with one position. ``force_layer`` sizes that hedge layer whatever the
     mark (``size-hedge --layer``); ``vix_expiries`` replaces the candidate expiries;
@@ -528,17 +572,19 @@ def check_position(
     cost). ``figures=False`` skips the scenario figures of a position with nothing to
     decide (a backtest's quiet days). ``book_plan``: the position's share of its book's
     hedge program (:func:`book_plans`), in place of its own program; ``layer3`` its Layer
-    3 alternatives (or None) as :func:`book_plans` weighed them, not weighed again."""
+    3 alternatives (or None) as :func:`book_plans` weighed them, not weighed again;
+    ``scene`` the position over its scenarios as :func:`book_plans` saw it
+    (:func:`scene_of`), not revalued."""
     pc = _check_position(
         pv, regime, scenario_sets, force_layer=force_layer, vix_expiries=vix_expiries,
-        integral=integral, figures=figures, book_plan=book_plan, layer3=layer3,
+        integral=integral, figures=figures, book_plan=book_plan, layer3=layer3, scene=scene,
     )  # fmt: skip
     return _held(pc, pv)
 
 
 def _check_position(
     pv, regime, scenario_sets, *, force_layer, vix_expiries, integral, figures, book_plan=None,
-    layer3=_UNSET,
+    layer3=_UNSET, scene=None,
 ):  # fmt: skip
     """:func:`check_position`'s decision (long: the rules in their order of precedence,
     each a few lines, read best in one place)."""
@@ -551,15 +597,13 @@ def _check_position(
     layer, why = required_layer(pv, side, rules, regime)
     if not figures and layer == 0 and not p.hedges and force_layer is None:
         return _quiet(pv, regime, side, why)
-    level, stress_how = stress_target(p, market, rules, side)
-    ev = scenario_sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    seen = scene or scene_of(pv, side, scenario_sets)
+    ev = seen.ev
     scen = ev.scenarios
-    if scen.n_hist < MIN_WINDOWS:
+    if seen.leg_pnl is None:
         return _blind(pv, regime, side, layer, why, scen)
     stress_col = scen.n - 1
-    leg_pnl = ev.pnl(p.legs, pv.values)
-    held = leg_pnl.sum(axis=0)
-    before = ev.figures(held, p.legs, pv.values.price, 0.0)
+    leg_pnl, held, before = seen.leg_pnl, seen.held, seen.before
     trad = traditional(pv.mark_multiple)
     attention = needs_attention(pv, layer)
     plan = l3 = None

@@ -58,8 +58,17 @@ def size_hedges(
             if position is not None and pv.position.id != position:
                 continue
             if i in parts:
-                plan, l3 = parts[i]
-                out.append(check_position(pv, regime, scenario_sets, book_plan=plan, layer3=l3))
+                part = parts[i]
+                out.append(
+                    check_position(
+                        pv,
+                        regime,
+                        scenario_sets,
+                        book_plan=part.plan,
+                        layer3=part.layer3,
+                        scene=part.scene,
+                    )  # fmt: skip
+                )
                 continue
             if spx_move is not None:
                 pv = replace(pv, rules=replace(pv.rules, stress_spx_move=spx_move))
