@@ -32,6 +32,7 @@ def check_json(result, warnings=(), errors=(), marks=(), *, lazy: bool = False) 
     return common.with_problems(data, warnings, errors)
 
 
+@common.collector_paused()
 def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     """``warnings`` (InputWarnings) and ``errors`` (bad files' InputErrors) join the JSON;
     the caller prints them on stderr for every format (``common.print_problems``).

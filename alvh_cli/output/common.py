@@ -8,11 +8,13 @@ from the core and never compute a figure of their own beyond formatting.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 
@@ -95,6 +97,23 @@ def _clean_list(items) -> list:
         else:
             add(clean(v))
     return out
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector off while a command writes its output (usable as a
+    decorator). The records are trees of dicts, lists and strings, freed by reference
+    counting as each is written; the collector would find no cycles in them, but every
+    full pass it makes walks the whole checked book again: a third of the output's time
+    on a 1,000-position book."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def console():
