@@ -199,9 +199,11 @@ def recommendation_json(r) -> dict:
     return out
 
 
-def position_json(pc) -> dict:
+def position_json(pc, *, recommendations: bool = True) -> dict:
+    """A checked position as a record; ``recommendations`` False leaves its
+    recommendations out (the review lists them apart)."""
     p = pc.position
-    return {
+    out = {
         "id": p.id,
         "source": p.source,
         "revision": p.revision,
@@ -224,9 +226,11 @@ def position_json(pc) -> dict:
         "traditional": pc.traditional,
         "figures": figures_json(pc.figures),
         "scenarios": pc.scenario_source,
-        "recommendations": [recommendation_json(r) for r in pc.recommendations],
-        "hedge_book": hedge_book_json(pc.hedge_plan),
     }
+    if recommendations:
+        out["recommendations"] = [recommendation_json(r) for r in pc.recommendations]
+    out["hedge_book"] = hedge_book_json(pc.hedge_plan)
+    return out
 
 
 def hedge_book_json(plan) -> dict | None:
@@ -253,8 +257,7 @@ def review_row_json(row) -> dict:
     """A review row (``method.review.ReviewRow``): the check's position record without its
     recommendations, plus ``actions``, ``needs_action``, ``hedge_budget`` and
     ``hedge_spent`` (dollars)."""
-    p = position_json(row.check)
-    del p["recommendations"]
+    p = position_json(row.check, recommendations=False)
     p.update(
         actions=list(row.actions),
         needs_action=row.needs_action,
@@ -264,10 +267,11 @@ def review_row_json(row) -> dict:
     return p
 
 
-def review_recommendations_json(rows) -> list[dict]:
+def review_recommendations_json(rows, *, lazy: bool = False):
     """Every recommendation of the review's rows (holds included), in row order, each with
-    its position's ``id`` and ``source``."""
-    return [
+    its position's ``id`` and ``source``. ``lazy``: an iterator that builds each record as
+    it is read (see :func:`price_json`); else a list."""
+    records = (
         {
             "id": row.check.position.id,
             "source": row.check.position.source,
@@ -275,7 +279,8 @@ def review_recommendations_json(rows) -> list[dict]:
         }  # fmt: skip
         for row in rows
         for rec in row.check.recommendations
-    ]
+    )
+    return records if lazy else list(records)
 
 
 def totals_json(t) -> dict:

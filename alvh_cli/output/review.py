@@ -9,6 +9,7 @@ change. rich is imported only for the table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alvh_cli.output import common, layout
@@ -35,9 +36,9 @@ class _Records:
 
     asof: str
     regime: object
-    rows: list[dict]
+    rows: Iterable[dict]
     totals: dict
-    recommendations: list[dict]
+    recommendations: Iterable[dict]
     changes: list[dict] | None
     since: object
     journal_path: str | None
@@ -45,14 +46,17 @@ class _Records:
     warnings: tuple[str, ...]
 
 
-def _records(run) -> _Records:
+def _records(run, *, lazy: bool = False) -> _Records:
+    """``lazy``: ``rows`` and ``recommendations`` are iterators that build each record as
+    it is read, for a writer that streams them; else lists."""
     rv = run.review
+    rows = (review_row_json(r) for r in rv.rows)
     return _Records(
         asof=rv.asof,
         regime=rv.regime,
-        rows=[review_row_json(r) for r in rv.rows],
+        rows=rows if lazy else list(rows),
         totals=totals_json(rv.totals),
-        recommendations=review_recommendations_json(rv.rows),
+        recommendations=review_recommendations_json(rv.rows, lazy=lazy),
         changes=None if run.changes is None else [c.to_dict() for c in run.changes],
         since=run.since,
         journal_path=run.journal_path,
@@ -68,9 +72,10 @@ def _since(result) -> dict | None:
     return {"review_id": s.id, "run_at": s.run_at, "asof": s.asof, "status": s.status}
 
 
-def review_json(run) -> dict:
-    """The JSON document of one review run (before rounding)."""
-    result = _records(run)
+def review_json(run, *, lazy: bool = False) -> dict:
+    """The JSON document of one review run (before rounding); ``lazy`` as for
+    :func:`_records`."""
+    result = _records(run, lazy=lazy)
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
@@ -86,11 +91,12 @@ def review_json(run) -> dict:
     return data
 
 
+@common.collector_paused()
 def emit_review(run, fmt: str) -> None:
     """Write a review run to stdout as ``table`` (rich), ``json`` or ``csv``; its warnings
     and errors join the JSON (the caller prints them on stderr for every format)."""
     if fmt == "json":
-        return common.emit_json(review_json(run))
+        return common.emit_json(review_json(run, lazy=True))
     result = _records(run)
     if fmt == "csv":
         if result.changes is not None:
