@@ -18,6 +18,7 @@ from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
 from alvh_cli.output.records import (
     LEGEND,
+    Alternatives,
     review_recommendations_json,
     review_row_json,
     totals_json,
@@ -46,9 +47,10 @@ class _Records:
     warnings: tuple[str, ...]
 
 
-def _records(run, *, lazy: bool = False) -> _Records:
+def _records(run, *, lazy: bool = False, alternatives: Alternatives = "full") -> _Records:
     """``lazy``: ``rows`` and ``recommendations`` are iterators that build each record as
-    it is read, for a writer that streams them; else lists."""
+    it is read, for a writer that streams them; else lists. ``alternatives``: as
+    ``output.records.recommendation_json`` takes them."""
     rv = run.review
     rows = (review_row_json(r) for r in rv.rows)
     return _Records(
@@ -56,7 +58,7 @@ def _records(run, *, lazy: bool = False) -> _Records:
         regime=rv.regime,
         rows=rows if lazy else list(rows),
         totals=totals_json(rv.totals),
-        recommendations=review_recommendations_json(rv.rows, lazy=lazy),
+        recommendations=review_recommendations_json(rv.rows, lazy=lazy, alternatives=alternatives),
         changes=None if run.changes is None else [c.to_dict() for c in run.changes],
         since=run.since,
         journal_path=run.journal_path,
@@ -97,7 +99,7 @@ def emit_review(run, fmt: str) -> None:
     and errors join the JSON (the caller prints them on stderr for every format)."""
     if fmt == "json":
         return common.emit_json(review_json(run, lazy=True))
-    result = _records(run)
+    result = _records(run, alternatives="full" if fmt == "csv" else "figures")
     if fmt == "csv":
         if result.changes is not None:
             return common.emit_csv(result.changes, header=CHANGE_COLUMNS)
