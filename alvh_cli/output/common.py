@@ -185,7 +185,8 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
         whole = {k: list(v) if isinstance(v, Iterator) else v for k, v in data.items()}
         fh.write(json.dumps(ready(whole), indent=indent) + "\n")
         return
-    compact = json.JSONEncoder(separators=(",", ":")).encode
+    # clean() hands over fresh trees, which cannot hold a cycle: no need to look for one
+    compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
     fh.write("{")
     for i, (key, value) in enumerate(data.items()):
         fh.write(("," if i else "") + compact(key) + ":")
