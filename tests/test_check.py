@@ -309,3 +309,22 @@ def test_hedge_near_its_expiry_is_rolled_while_the_condor_runs():
     }  # fmt: skip
     assert rec["objective_after"] > rec["objective_before"]
     assert not [r for r in run(hedged, CONTANGO, 1.3)["recommendations"] if r["action"] == "roll"]
+
+
+def test_tables_and_csv_records_are_the_json_record_less_what_they_leave_out():
+    # a table's alternatives leave out their legs, a CSV row all alternatives; the rest of
+    # the record, its key order too, is the JSON's
+    from alvh_cli.output.records import recommendation_json
+
+    pv = value_book([loaded(with_credit(IC, debit_of(IC, market(spx=5560.0)) / 3.001),
+                            market(spx=5560.0))])[0]  # fmt: skip
+    (r,) = check_position(pv, Regime()).recommendations
+    full = recommendation_json(r)
+    assert any(a["legs"] for a in full["alternatives"])  # "hold" trades nothing
+    figures = recommendation_json(r, "figures")
+    without_legs = [{k: v for k, v in a.items() if k != "legs"} for a in full["alternatives"]]
+    assert figures == {**full, "alternatives": without_legs}
+    assert [list(a) for a in figures["alternatives"]] == [list(a) for a in without_legs]
+    none = recommendation_json(r, "none")
+    assert none == {k: v for k, v in full.items() if k != "alternatives"}
+    assert list(none) == [k for k in full if k != "alternatives"] and "preference" in none

@@ -411,3 +411,35 @@ def test_a_row_of_an_earlier_version_reads_back_typed(tmp_path):
         1.35, "debit", "VIX   261216C00021000",
     )  # fmt: skip
     conn.close()
+
+
+def test_a_record_to_json_by_hand():
+    # nested records as dicts, tuples as lists, dates in ISO form, numpy numbers as
+    # Python's, NaN and inf as null
+    import numpy as np
+
+    leg = journal.RecordedOrderLeg(
+        "BTO", 1, np.int64(6), None, "VIX", "VIX", "call", np.float64(21.5), date(2026, 12, 16),
+        float("nan"),
+    )  # fmt: skip
+    order = journal.RecordedOrder("VIX", 6, "debit", float("inf"), (leg,))
+    rec = journal.RecordedRecommendation(
+        "open_hedge", 1, "why", False, "vix_call_spread", date(2026, 12, 16), 21.5, 26, 6.0,
+        810.0, (order,),
+    )  # fmt: skip
+    got = journal.to_dict(rec)
+    assert got == {
+        "action": "open_hedge", "layer": 1, "reason": "why", "attention": False,
+        "instrument": "vix_call_spread", "expiry": "2026-12-16", "long_strike": 21.5,
+        "short_strike": 26, "quantity": 6.0, "cost": 810.0,
+        "orders": [{
+            "underlying": "VIX", "quantity": 6, "price_effect": "debit", "limit": None,
+            "legs": [{
+                "action": "BTO", "ratio": 1, "quantity": 6, "occ": None, "underlying": "VIX",
+                "root": "VIX", "type": "call", "strike": 21.5, "expiry": "2026-12-16",
+                "price": None,
+            }],
+        }],
+    }  # fmt: skip
+    assert type(got["orders"][0]["legs"][0]["quantity"]) is int
+    assert json.dumps(got, allow_nan=False)  # JSON-ready as it stands

@@ -207,3 +207,21 @@ def test_a_pipe_gets_plain_text_without_rich(alvh, monkeypatch):
     text = run(alvh, ["check", "sample_positions/put_tested_1_6x.toml"], 150)
     check_fits(text, 150)
     assert "┃" not in text and re.search(r"^position\s+DTE\s+debit", text, re.M)
+
+
+def test_a_grid_measured_again_after_a_row_is_added():
+    grid = Grid([Column("id", "left"), Column("P&L $")])
+    grid.add("a", "1")
+    assert grid.widths() == [2, 5]
+    grid.add("a-long-id", "1,234,567")
+    assert grid.widths() == [9, 9]
+    assert plain_lines(grid, 80) == ["id             P&L $", "---------  ---------",
+                                     "a                  1", "a-long-id  1,234,567"]  # fmt: skip
+
+
+def test_plain_rows_of_several_lines_align_as_rows_of_one():
+    grid = Grid([Column("a", "left"), Column("b"), Column("why", "left", wrap=True)])
+    grid.add("x\nyy", "1", "because")
+    grid.add("z", "22\n3", "")
+    assert plain_lines(grid, 80) == ["a    b", "--  --", "x    1", "yy", "    because",
+                                     "z   22", "     3"]  # fmt: skip

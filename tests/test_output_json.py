@@ -72,3 +72,34 @@ def test_price_book_lazy_legs_are_the_eager_ones(capsys):
     streamed = json.loads(capsys.readouterr().out)
     emit_json({**in_dollars(price_json(book)), "marks": [], "warnings": [], "errors": []})
     assert streamed == json.loads(capsys.readouterr().out)
+
+
+def test_clean_of_every_kind_of_value_by_hand():
+    import numpy as np
+
+    class Ordered(dict):
+        pass
+
+    value = {
+        "money": [Dollars(2.675), Dollars(-0.004), Dollars(math.nan), Dollars(-math.inf)],
+        "floats": [1 / 3, -0.0, 1e-300, 123456789012.5, math.inf, -math.inf, math.nan],
+        "plain": ["x", 3, True, None],
+        "numpy": [np.float64(1 / 3), np.int64(7), np.float32(0.5), np.bool_(True)],
+        "tuple": (Dollars(1.005), 2.5),
+        "subclass": Ordered(a=Dollars(9.999)),
+        "nested": {"deeper": [{"v": 0.1 + 0.2}]},
+    }
+    # round(2.675, 2) is 2.67 (the double below 2.675); 10 significant digits of 1/3 are
+    # 0.3333333333; 123456789012.5 keeps 10 of them: 123456789000.0
+    assert clean(value) == {
+        "money": [2.67, -0.0, None, None],
+        "floats": [0.3333333333, -0.0, 1e-300, 123456789000.0, None, None, None],
+        "plain": ["x", 3, True, None],
+        "numpy": [0.3333333333, 7, 0.5, True],
+        "tuple": [1.0, 2.5],
+        "subclass": {"a": 10.0},
+        "nested": {"deeper": [{"v": 0.3}]},
+    }
+    assert [type(v) for v in clean(value)["money"][:2]] == [float, float]  # not Dollars
+    assert type(clean(value)["numpy"][1]) is int and clean(value)["numpy"][3] is True
+    assert clean(Dollars(1.005)) == 1.0 and clean(0.1 + 0.2) == 0.3 and clean(math.nan) is None

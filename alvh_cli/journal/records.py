@@ -197,17 +197,36 @@ def recommendation_from_dict(d: Mapping) -> RecordedRecommendation:
     )
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_dict(record) -> dict:
     """A recorded value (a dataclass of this module) as plain JSON-ready data."""
-    return jsonable({f.name: _plain(getattr(record, f.name)) for f in fields(record)})
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(record))
+    return {name: _ready(getattr(record, name)) for name in names}
 
 
-def _plain(value):
+def _ready(value):
+    """A field's value JSON-ready: nested records as dicts, tuples as lists, then as
+    :func:`jsonable`. The exact types a record holds come first, in one pass: a review of
+    1,000 positions records tens of thousands of values."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        return value if value - value == 0.0 else None
+    if t is tuple:
+        return [_ready(v) for v in value]
+    if t is date:
+        return value.isoformat()
     if is_dataclass(value):
         return to_dict(value)
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
+        return [_ready(v) for v in value]
+    return jsonable(value)
 
 
 def jsonable(value):

@@ -327,8 +327,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 # ------------------------------------------------------------------ writing
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def _dumps(value) -> str:
-    return json.dumps(jsonable(value), separators=(",", ":"), allow_nan=False)
+    return _encode(jsonable(value))
 
 
 def record_review(
@@ -359,7 +362,7 @@ def record_review(
             jsonable(d.mark_multiple),
             d.tested_side or "",
             _dumps(list(d.actions)),
-            _dumps([to_dict(r) for r in d.recommendations]),
+            _encode([to_dict(r) for r in d.recommendations]),  # to_dict: JSON-ready
         )
         for d in decisions
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from alvh_cli.output import common, layout
 from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
-from alvh_cli.output.records import LEGEND, marks_json, position_json
+from alvh_cli.output.records import LEGEND, marks_json, position_json, recommendation_json
 
 EV_NOTE = (
     "EV, CVaR: mean and worst-5% mean of the P&L over the scenario horizon; max loss: the "
@@ -32,6 +32,7 @@ def check_json(result, warnings=(), errors=(), marks=(), *, lazy: bool = False) 
     return common.with_problems(data, warnings, errors)
 
 
+@common.collector_paused()
 def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     """``warnings`` (InputWarnings) and ``errors`` (bad files' InputErrors) join the JSON;
     the caller prints them on stderr for every format (``common.print_problems``).
@@ -41,10 +42,9 @@ def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     if fmt == "csv":
         rows = []
         for pc in result.positions:
-            base = position_json(pc)
+            base = position_json(pc, alternatives="none")
             recs = base.pop("recommendations")
             for r in recs:
-                r.pop("alternatives", None)
                 rows.append({**base, **{f"rec.{k}": v for k, v in r.items()}})
         return common.emit_csv(rows)
     print_check(common.layout_console(), result, marks)
@@ -83,9 +83,12 @@ def positions_grid(result) -> Grid:
 
 
 def print_check(console, result, marks=()) -> None:
-    records = [(pc, position_json(pc)) for pc in result.positions]
+    records = [
+        (pc, [recommendation_json(r, "figures") for r in pc.recommendations])
+        for pc in result.positions
+    ]
     grids = [positions_grid(result)]
-    recs = [(pc.position.id, rec) for pc, rec_p in records for rec in rec_p["recommendations"]]
+    recs = [(pc.position.id, rec) for pc, recs_p in records for rec in recs_p]
     grids.append(common.recommendations_grid(recs))
     alts = [grid for pid, rec in recs if (grid := common.alternatives_of(pid, rec)) is not None]
     lay = layout.choose(console, len(result.positions), [*grids, *alts])
@@ -98,8 +101,8 @@ def print_check(console, result, marks=()) -> None:
     for line in common.marks_lines(marks):
         out.line(line)
     if lay.compact:
-        for pc, rec_p in records:
-            position_block(out, pc, rec_p["recommendations"])
+        for pc, recs_p in records:
+            position_block(out, pc, recs_p)
         out.line(EV_NOTE)
         out.line(common.RECOMMENDATION_NOTE)
     else:

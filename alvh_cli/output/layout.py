@@ -49,6 +49,11 @@ class Grid:
     columns: list[Column]
     title: str = ""
     rows: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    # widths() as last measured, with the number of rows then: the layout is chosen on
+    # them and a plain table is written with them (a big book has hundreds of grids)
+    _measured: tuple[int, list[int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add(self, *cells: str, style: str = "") -> None:
         if len(cells) != len(self.columns):
@@ -57,6 +62,11 @@ class Grid:
 
     def widths(self) -> list[int]:
         """Each column's widest line (header included); a wrapping column counts WRAP_MIN."""
+        if self._measured is None or self._measured[0] != len(self.rows):
+            self._measured = (len(self.rows), self._widths())
+        return list(self._measured[1])
+
+    def _widths(self) -> list[int]:
         out = []
         for k, col in enumerate(self.columns):
             if col.wrap:
@@ -232,15 +242,24 @@ def plain_lines(grid: Grid, width: int) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
+    just = [(widths[k], cols[k].justify == "right") for k in fixed]
     for cells, _ in grid.rows:
         parts = [cells[k].split("\n") for k in fixed]
-        height = max(len(p) for p in parts)
-        for i in range(height):
-            out.append(
-                "  ".join(
-                    cell(k, p[i] if i < len(p) else "") for k, p in zip(fixed, parts, strict=True)
-                ).rstrip()
+        height = max(map(len, parts))
+        if height == 1:  # most rows: one line, without a call per cell
+            line = "  ".join(
+                p[0].rjust(w) if right else p[0].ljust(w)
+                for p, (w, right) in zip(parts, just, strict=True)
             )
+            out.append(line.rstrip())
+        else:
+            for i in range(height):
+                out.append(
+                    "  ".join(
+                        cell(k, p[i] if i < len(p) else "")
+                        for k, p in zip(fixed, parts, strict=True)
+                    ).rstrip()
+                )
         for k in wrapping:
             if cells[k]:
                 out.extend(wrap.wrap(cells[k]))

@@ -9,10 +9,14 @@ them into dicts whose dollar amounts are :class:`~alvh_cli.output.common.Dollars
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alvh_cli.method.actions import Convert, OpenHedge, Roll, instrument_of
 from alvh_cli.output.common import Dollars, leg_text_of
 
 FIGURES = ("ev", "sd", "cvar", "worst", "max_loss")
+
+Alternatives = Literal["full", "figures", "none"]
 
 # What the money and price keys of a recommendation mean: the JSON of check and review
 # carries this as "legend", so a script need not guess which figure is rounded.
@@ -116,8 +120,9 @@ def order_json(o) -> dict:
     }
 
 
-def alternative_json(a) -> dict:
-    return {
+def alternative_json(a, legs: bool = True) -> dict:
+    """A Layer 3 alternative as a record; ``legs`` False leaves out its trades."""
+    out = {
         "name": a.name,
         "action": a.action.value,
         **figures_json(a.figures),
@@ -126,12 +131,16 @@ def alternative_json(a) -> dict:
         "objective": Dollars(a.objective),
         "eligible": a.eligible,
         "why_not": a.why_not or None,
-        "legs": [trade_json(t) for t in a.trades],
     }
+    if legs:
+        out["legs"] = [trade_json(t) for t in a.trades]
+    return out
 
 
-def recommendation_json(r) -> dict:
-    """A recommendation as a record, with its orders."""
+def recommendation_json(r, alternatives: Alternatives = "full") -> dict:
+    """A recommendation as a record, with its orders; its Layer 3 ``alternatives``
+    "full", each without its legs ("figures": a table shows none), or left out ("none":
+    a CSV row has no room for them; ``preference`` is still given)."""
     orders = r.orders
     out = {
         "action": r.action.value,
@@ -195,13 +204,18 @@ def recommendation_json(r) -> dict:
         )
     if r.alternatives:
         out["preference"] = r.preference
-        out["alternatives"] = [alternative_json(a) for a in r.alternatives]
+        if alternatives != "none":
+            legs = alternatives == "full"
+            out["alternatives"] = [alternative_json(a, legs) for a in r.alternatives]
     return out
 
 
-def position_json(pc) -> dict:
+def position_json(pc, *, recommendations: bool = True, alternatives: Alternatives = "full") -> dict:
+    """A checked position as a record; ``recommendations`` False leaves its
+    recommendations out (the review lists them apart); ``alternatives`` as for
+    :func:`recommendation_json`."""
     p = pc.position
-    return {
+    out = {
         "id": p.id,
         "source": p.source,
         "revision": p.revision,
@@ -224,9 +238,11 @@ def position_json(pc) -> dict:
         "traditional": pc.traditional,
         "figures": figures_json(pc.figures),
         "scenarios": pc.scenario_source,
-        "recommendations": [recommendation_json(r) for r in pc.recommendations],
-        "hedge_book": hedge_book_json(pc.hedge_plan),
     }
+    if recommendations:
+        out["recommendations"] = [recommendation_json(r, alternatives) for r in pc.recommendations]
+    out["hedge_book"] = hedge_book_json(pc.hedge_plan)
+    return out
 
 
 def hedge_book_json(plan) -> dict | None:
@@ -253,8 +269,7 @@ def review_row_json(row) -> dict:
     """A review row (``method.review.ReviewRow``): the check's position record without its
     recommendations, plus ``actions``, ``needs_action``, ``hedge_budget`` and
     ``hedge_spent`` (dollars)."""
-    p = position_json(row.check)
-    del p["recommendations"]
+    p = position_json(row.check, recommendations=False)
     p.update(
         actions=list(row.actions),
         needs_action=row.needs_action,
@@ -264,18 +279,21 @@ def review_row_json(row) -> dict:
     return p
 
 
-def review_recommendations_json(rows) -> list[dict]:
+def review_recommendations_json(rows, *, lazy: bool = False, alternatives: Alternatives = "full"):
     """Every recommendation of the review's rows (holds included), in row order, each with
-    its position's ``id`` and ``source``."""
-    return [
+    its position's ``id`` and ``source``. ``lazy``: an iterator that builds each record as
+    it is read (see :func:`price_json`); else a list. ``alternatives`` as for
+    :func:`recommendation_json`."""
+    records = (
         {
             "id": row.check.position.id,
             "source": row.check.position.source,
-            **recommendation_json(rec),
+            **recommendation_json(rec, alternatives),
         }  # fmt: skip
         for row in rows
         for rec in row.check.recommendations
-    ]
+    )
+    return records if lazy else list(records)
 
 
 def totals_json(t) -> dict:

@@ -9,6 +9,7 @@ change. rich is imported only for the table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alvh_cli.output import common, layout
@@ -17,6 +18,7 @@ from alvh_cli.output.common import money, num
 from alvh_cli.output.layout import Column, Grid, Out
 from alvh_cli.output.records import (
     LEGEND,
+    Alternatives,
     review_recommendations_json,
     review_row_json,
     totals_json,
@@ -35,9 +37,9 @@ class _Records:
 
     asof: str
     regime: object
-    rows: list[dict]
+    rows: Iterable[dict]
     totals: dict
-    recommendations: list[dict]
+    recommendations: Iterable[dict]
     changes: list[dict] | None
     since: object
     journal_path: str | None
@@ -45,14 +47,18 @@ class _Records:
     warnings: tuple[str, ...]
 
 
-def _records(run) -> _Records:
+def _records(run, *, lazy: bool = False, alternatives: Alternatives = "full") -> _Records:
+    """``lazy``: ``rows`` and ``recommendations`` are iterators that build each record as
+    it is read, for a writer that streams them; else lists. ``alternatives``: as
+    ``output.records.recommendation_json`` takes them."""
     rv = run.review
+    rows = (review_row_json(r) for r in rv.rows)
     return _Records(
         asof=rv.asof,
         regime=rv.regime,
-        rows=[review_row_json(r) for r in rv.rows],
+        rows=rows if lazy else list(rows),
         totals=totals_json(rv.totals),
-        recommendations=review_recommendations_json(rv.rows),
+        recommendations=review_recommendations_json(rv.rows, lazy=lazy, alternatives=alternatives),
         changes=None if run.changes is None else [c.to_dict() for c in run.changes],
         since=run.since,
         journal_path=run.journal_path,
@@ -68,9 +74,10 @@ def _since(result) -> dict | None:
     return {"review_id": s.id, "run_at": s.run_at, "asof": s.asof, "status": s.status}
 
 
-def review_json(run) -> dict:
-    """The JSON document of one review run (before rounding)."""
-    result = _records(run)
+def review_json(run, *, lazy: bool = False) -> dict:
+    """The JSON document of one review run (before rounding); ``lazy`` as for
+    :func:`_records`."""
+    result = _records(run, lazy=lazy)
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
@@ -86,12 +93,13 @@ def review_json(run) -> dict:
     return data
 
 
+@common.collector_paused()
 def emit_review(run, fmt: str) -> None:
     """Write a review run to stdout as ``table`` (rich), ``json`` or ``csv``; its warnings
     and errors join the JSON (the caller prints them on stderr for every format)."""
     if fmt == "json":
-        return common.emit_json(review_json(run))
-    result = _records(run)
+        return common.emit_json(review_json(run, lazy=True))
+    result = _records(run, alternatives="full" if fmt == "csv" else "figures")
     if fmt == "csv":
         if result.changes is not None:
             return common.emit_csv(result.changes, header=CHANGE_COLUMNS)
