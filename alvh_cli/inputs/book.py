@@ -13,6 +13,7 @@ onto it, and its rules (``--rules`` over the file's own).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
 from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
-from alvh_cli.model.domain import Market
-from alvh_cli.model.rules import check_overrides, resolve
-from alvh_cli.model.valuation import check_prices
+from alvh_cli.model.domain import Market, PositionFile
+from alvh_cli.model.rules import Rules, check_overrides, resolve
+from alvh_cli.model.valuation import check_files_prices
 
 
 def load_book(
@@ -99,11 +100,12 @@ def load_book_tolerant(
     # position file.
     given = {positions.file_key(p) for p in paths}
     shared = {positions.file_key(f) for f in (market, rules) if f is not None} - given
-    loaded: list[LoadedFile] = []
-    errors: list[InputError] = []
+    outcomes: list[LoadedFile | InputError | _Priced] = []
+    pending: list[_Priced] = []  # files whose prices are still to be checked, in order
+    pending_legs = 0
     for item in items:
         if isinstance(item, InputError):
-            errors.append(item)
+            outcomes.append(item)
             continue
         key = positions.file_key(item)
         if key in shared:
@@ -121,26 +123,91 @@ def load_book_tolerant(
                 if id(snap) not in fitted:
                     from alvh_cli.model.chain_market import with_chains
 
+                    # Fitting may load scipy.special, which then prices every option after
+                    # it: the files before are checked before it, as one by one.
+                    _check_prices(pending, now)
+                    pending, pending_legs = [], 0
                     fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
                 priced = fitted[id(snap)][1]
             layers = [(pf.rules, pf.path)]
             if rules_table is not None:
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
-            legs = [g for p in pf.positions for g in p.legs]
-            doubts = check_prices(pf.positions, priced)
-            marks = broker_marks(priced, legs)
         except InputError as exc:
-            errors.append(exc)
+            outcomes.append(exc)
             continue
-        warnings = repeats.get(key, ())
-        warnings += market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
-        warnings += tuple(doubts)
-        if marks:
-            tolerance = effective.broker_mark_tolerance
-            warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))
-        loaded.append(LoadedFile(pf, priced, effective, warnings, marks))
+        file = _Priced(pf, snap, snap_layout, priced, effective, repeats.get(key, ()))
+        outcomes.append(file)
+        legs = sum(len(p.legs) for p in pf.positions)
+        if pending_legs + legs > _BATCH_LEGS:  # so a file bigger than a batch goes alone
+            _check_prices(pending, now)
+            pending, pending_legs = [], 0
+        pending.append(file)
+        pending_legs += legs
+    _check_prices(pending, now)
+    loaded: list[LoadedFile] = []
+    errors: list[InputError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, _Priced):
+            outcome = outcome.outcome
+        if isinstance(outcome, InputError):
+            errors.append(outcome)
+        else:
+            loaded.append(outcome)
     return loaded, errors
+
+
+_BATCH_LEGS = 4096
+"""Legs of the files whose prices are checked together (``check_files_prices``): a
+pricing call costs mostly per call, and a batch of this size stays far below
+``pricing.COMPILED_FROM``, where pricing would import scipy.special, so a batch prices with
+the normal distribution its files would each have been priced with alone. A bigger file
+is checked alone."""
+
+
+@dataclass
+class _Priced:
+    """A file read, built and sane, waiting for its prices to be checked (:func:`_check_prices`
+    sets ``outcome``: its LoadedFile, or the error that refuses it)."""
+
+    file: PositionFile
+    snapshot: Market | None  # as its file gave it (``layout`` says how)
+    layout: build.Layout
+    market: Market  # what prices it: the snapshot with any chains fitted onto it
+    rules: Rules
+    warnings: tuple[InputWarning, ...]  # said before the market's
+    outcome: LoadedFile | InputError | None = None
+
+
+def _check_prices(files: Sequence[_Priced], now: datetime | None) -> None:
+    """Each file's prices checked (those sharing a market together), then its warnings:
+    its ``outcome`` set."""
+    by_market: dict[int, list[_Priced]] = {}
+    for f in files:
+        by_market.setdefault(id(f.market), []).append(f)
+    doubts: dict[int, list[InputWarning] | InputError] = {}
+    for group in by_market.values():
+        checked = check_files_prices([f.file.positions for f in group], group[0].market)
+        doubts.update((id(f), d) for f, d in zip(group, checked, strict=True))
+    for f in files:
+        found = doubts[id(f)]
+        legs = [g for p in f.file.positions for g in p.legs]
+        try:
+            if isinstance(found, InputError):
+                raise found
+            marks = broker_marks(f.market, legs)
+        except InputError as exc:
+            f.outcome = exc
+            continue
+        warnings = f.warnings
+        warnings += market_warnings.loaded_warnings(f.snapshot, f.layout, f.market, legs, now)
+        warnings += tuple(found)
+        if marks:
+            tolerance = f.rules.broker_mark_tolerance
+            warnings += tuple(
+                market_warnings.mark_warnings(marks, f.market, tolerance, f.file.path)
+            )
+        f.outcome = LoadedFile(f.file, f.market, f.rules, warnings, marks)
 
 
 def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
