@@ -103,6 +103,7 @@ def load_book_tolerant(
     outcomes: list[LoadedFile | InputError | _Priced] = []
     pending: list[_Priced] = []  # files whose prices are still to be checked, in order
     pending_legs = 0
+    said: dict = {}
     for item in items:
         if isinstance(item, InputError):
             outcomes.append(item)
@@ -125,7 +126,7 @@ def load_book_tolerant(
 
                     # Fitting may load scipy.special, which then prices every option after
                     # it: the files before are checked before it, as one by one.
-                    _check_prices(pending, now)
+                    _check_prices(pending, now, said)
                     pending, pending_legs = [], 0
                     fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
                 priced = fitted[id(snap)][1]
@@ -140,11 +141,11 @@ def load_book_tolerant(
         outcomes.append(file)
         legs = sum(len(p.legs) for p in pf.positions)
         if pending_legs + legs > _BATCH_LEGS:  # so a file bigger than a batch goes alone
-            _check_prices(pending, now)
+            _check_prices(pending, now, said)
             pending, pending_legs = [], 0
         pending.append(file)
         pending_legs += legs
-    _check_prices(pending, now)
+    _check_prices(pending, now, said)
     loaded: list[LoadedFile] = []
     errors: list[InputError] = []
     for outcome in outcomes:
@@ -179,16 +180,22 @@ class _Priced:
     outcome: LoadedFile | InputError | None = None
 
 
-def _check_prices(files: Sequence[_Priced], now: datetime | None) -> None:
+def _check_prices(files: Sequence[_Priced], now: datetime | None, said: dict) -> None:
     """Each file's prices checked (those sharing a market together), then its warnings:
-    its ``outcome`` set."""
+    its ``outcome`` set. ``said`` keeps what is said of each market alone for the next
+    batch (by the ids of the snapshot and the market, both held by a file till the end)."""
     by_market: dict[int, list[_Priced]] = {}
     for f in files:
         by_market.setdefault(id(f.market), []).append(f)
     doubts: dict[int, list[InputWarning] | InputError] = {}
+    unusable: dict[int, list[InputWarning]] = {}
     for group in by_market.values():
-        checked = check_files_prices([f.file.positions for f in group], group[0].market)
+        market = group[0].market
+        checked = check_files_prices([f.file.positions for f in group], market)
         doubts.update((id(f), d) for f, d in zip(group, checked, strict=True))
+        legs_each = [[g for p in f.file.positions for g in p.legs] for f in group]
+        each = market_warnings.unusable_quotes_each(market, legs_each)
+        unusable.update((id(f), u) for f, u in zip(group, each, strict=True))
     for f in files:
         found = doubts[id(f)]
         legs = [g for p in f.file.positions for g in p.legs]
@@ -199,9 +206,11 @@ def _check_prices(files: Sequence[_Priced], now: datetime | None) -> None:
         except InputError as exc:
             f.outcome = exc
             continue
-        warnings = f.warnings
-        warnings += market_warnings.loaded_warnings(f.snapshot, f.layout, f.market, legs, now)
-        warnings += tuple(found)
+        key = (id(f.snapshot), id(f.market))
+        if key not in said:
+            said[key] = market_warnings.market_loaded_warnings(f.snapshot, f.layout, f.market, now)
+        before, after = said[key]
+        warnings = (*f.warnings, *before, *unusable[id(f)], *after, *found)
         if marks:
             tolerance = f.rules.broker_mark_tolerance
             warnings += tuple(
