@@ -93,12 +93,13 @@ def load_book_tolerant(
         rules_table = positions.load_rules_table(rules)
         check_overrides(rules_table, str(rules))  # a bad --rules key once, not once a file
     if expand_dirs:
-        items, repeats = positions.expand_book_tolerant(paths), {}
+        items, repeats = positions.expand_keyed(paths), {}
+        given = {positions.file_key(p) for p in paths}
     else:
-        items, repeats = _each_once(paths)
+        kept, repeats = _each_once(paths)
+        items, given = [(path, key) for key, path in kept.items()], set(kept)
     # A market or rules file kept in the book's folder (or linked into it) is not a
     # position file.
-    given = {positions.file_key(p) for p in paths}
     shared = {positions.file_key(f) for f in (market, rules) if f is not None} - given
     outcomes: list[LoadedFile | InputError | _Priced] = []
     pending: list[_Priced] = []  # files whose prices are still to be checked, in order
@@ -108,7 +109,7 @@ def load_book_tolerant(
         if isinstance(item, InputError):
             outcomes.append(item)
             continue
-        key = positions.file_key(item)
+        item, key = item
         if key in shared:
             continue
         source = str(item)
@@ -219,11 +220,11 @@ def _check_prices(files: Sequence[_Priced], now: datetime | None, said: dict) ->
         f.outcome = LoadedFile(f.file, f.market, f.rules, warnings, marks)
 
 
-def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
-    """``paths`` with each file once, first come first kept, and for each file kept
-    (by ``positions.file_key``) a warning naming each path that repeated it. The
-    repeat is in the message, not the source, so that two repeats are never said as
-    one line (``output.common.print_problems`` joins one message on several files)."""
+def _each_once(paths: Sequence[Path | str]) -> tuple[dict, dict]:
+    """``paths`` with each file once, first come first kept (by ``positions.file_key``: the
+    key to the path kept), and for each file kept a warning naming each path that repeated
+    it. The repeat is in the message, not the source, so that two repeats are never said
+    as one line (``output.common.print_problems`` joins one message on several files)."""
     kept: dict = {}
     repeats: dict = {}
     for given in paths:
@@ -234,7 +235,7 @@ def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
             continue
         warning = InputWarning(f"also given as {path}: read once", str(kept[key]))
         repeats[key] = tuple(dict.fromkeys((*repeats.get(key, ()), warning)))
-    return list(kept.values()), repeats
+    return kept, repeats
 
 
 def broker_marks(market: Market, legs) -> tuple:

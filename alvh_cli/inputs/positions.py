@@ -103,7 +103,15 @@ def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]
     it is; subdirectories are skipped. Nothing here follows a link loop forever
     or raises anything but InputError.
     """
-    out: list[Path | InputError] = []
+    return [item if isinstance(item, InputError) else item[0] for item in expand_keyed(paths)]
+
+
+def expand_keyed(
+    paths: Iterable[str | Path],
+) -> list[tuple[Path, tuple[int, int] | str] | InputError]:
+    """:func:`expand_book_tolerant` with each file's :func:`file_key` beside it (the key
+    its repeats were told by), for a caller that would otherwise stat each file again."""
+    out: list[tuple[Path, tuple[int, int] | str] | InputError] = []
     seen: set[str] = set()
     for given in paths:
         path = Path(given)
@@ -135,7 +143,7 @@ def expand_book_tolerant(paths: Iterable[str | Path]) -> list[Path | InputError]
             key = file_key(f)
             if key not in seen:
                 seen.add(key)
-                out.append(f)
+                out.append((f, key))
     return out
 
 
