@@ -8,6 +8,11 @@ use), warnings (``market_warnings.py``, the broker's marks among them). Between
 the last two, what applies to the file is put together: its snapshot
 (``--market`` over the file's own) with the option chains (``--chain``) fitted
 onto it, and its rules (``--rules`` over the file's own).
+
+The last stages, the prices checked against static no-arbitrage and the warnings,
+take files in batches: files sharing a snapshot are priced in one call and what is
+said of the snapshot alone is worked out once, while each file still gets what it
+would get alone, in the order of the files.
 """
 
 from __future__ import annotations
@@ -101,8 +106,8 @@ def load_book_tolerant(
     # A market or rules file kept in the book's folder (or linked into it) is not a
     # position file.
     shared = {positions.file_key(f) for f in (market, rules) if f is not None} - given
-    outcomes: list[LoadedFile | InputError | _Priced] = []
-    pending: list[_Priced] = []  # files whose prices are still to be checked, in order
+    outcomes: list[LoadedFile | InputError | _Pending] = []
+    pending: list[_Pending] = []  # files whose prices are still to be checked, in order
     pending_legs = 0
     said: dict = {}
     for item in items:
@@ -127,7 +132,7 @@ def load_book_tolerant(
 
                     # Fitting may load scipy.special, which then prices every option after
                     # it: the files before are checked before it, as one by one.
-                    _check_prices(pending, now, said)
+                    _check_batch(pending, now, said)
                     pending, pending_legs = [], 0
                     fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
                 priced = fitted[id(snap)][1]
@@ -138,19 +143,19 @@ def load_book_tolerant(
         except InputError as exc:
             outcomes.append(exc)
             continue
-        file = _Priced(pf, snap, snap_layout, priced, effective, repeats.get(key, ()))
+        file = _Pending(pf, snap, snap_layout, priced, effective, repeats.get(key, ()))
         outcomes.append(file)
         legs = sum(len(p.legs) for p in pf.positions)
         if pending_legs + legs > _BATCH_LEGS:  # so a file bigger than a batch goes alone
-            _check_prices(pending, now, said)
+            _check_batch(pending, now, said)
             pending, pending_legs = [], 0
         pending.append(file)
         pending_legs += legs
-    _check_prices(pending, now, said)
+    _check_batch(pending, now, said)
     loaded: list[LoadedFile] = []
     errors: list[InputError] = []
     for outcome in outcomes:
-        if isinstance(outcome, _Priced):
+        if isinstance(outcome, _Pending):
             outcome = outcome.outcome
         if isinstance(outcome, InputError):
             errors.append(outcome)
@@ -168,8 +173,8 @@ is checked alone."""
 
 
 @dataclass
-class _Priced:
-    """A file read, built and sane, waiting for its prices to be checked (:func:`_check_prices`
+class _Pending:
+    """A file read, built and sane, waiting for its prices to be checked (:func:`_check_batch`
     sets ``outcome``: its LoadedFile, or the error that refuses it)."""
 
     file: PositionFile
@@ -181,11 +186,11 @@ class _Priced:
     outcome: LoadedFile | InputError | None = None
 
 
-def _check_prices(files: Sequence[_Priced], now: datetime | None, said: dict) -> None:
+def _check_batch(files: Sequence[_Pending], now: datetime | None, said: dict) -> None:
     """Each file's prices checked (those sharing a market together), then its warnings:
     its ``outcome`` set. ``said`` keeps what is said of each market alone for the next
     batch (by the ids of the snapshot and the market, both held by a file till the end)."""
-    by_market: dict[int, list[_Priced]] = {}
+    by_market: dict[int, list[_Pending]] = {}
     for f in files:
         by_market.setdefault(id(f.market), []).append(f)
     doubts: dict[int, list[InputWarning] | InputError] = {}

@@ -116,8 +116,8 @@ def check_prices(positions: Sequence[Position], market: Market) -> list[InputWar
     """The prices one file's ``positions`` would be valued at in ``market`` obey static
     no-arbitrage: the model at the strikes held (:func:`check_model_bounds`), then each
     vertical held as its legs are priced (:func:`check_verticals`). An InputError names
-    the strikes, the prices and where they came from; the loader calls it per file, so a
-    bad file costs only itself. Returns the warnings of the model's small breaks."""
+    the strikes, the prices and where they came from. Returns the warnings of the model's
+    small breaks. A book's files are checked together by :func:`check_files_prices`."""
     (outcome,) = check_files_prices([positions], market)
     if isinstance(outcome, InputError):
         raise outcome
