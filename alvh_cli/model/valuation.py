@@ -183,7 +183,8 @@ def _check_live_verticals(market: Market, live: Sequence[Position], values: LegV
     start = 0
     for p in live:
         stop = start + len(p.legs)
-        check_verticals(p, market, _slice(values, start, stop), with_model=True)
+        price, sources = values.price[start:stop], values.vol_source[start:stop]
+        _check_verticals(p, market, price, sources, with_model=True)
         start = stop
 
 
@@ -329,6 +330,15 @@ def check_verticals(
     crash crosses by cents deep in the wing), and one above its width with a stale quote
     to the advice, which says the short strike is breached.
     """
+    _check_verticals(position, market, values.price, values.vol_source, with_model)
+
+
+def _check_verticals(
+    position: Position, market: Market, price: np.ndarray, vol_source, with_model: bool
+) -> None:
+    """:func:`check_verticals` on the legs' prices and the sources of their vols alone (in
+    the order of ``position.legs``): a book's check takes them from the arrays of all its
+    legs, with no LegValues made for each position."""
     index = {id(g): i for i, g in enumerate(position.legs)}
     for side in ("put", "call"):
         pair = position.vertical(side, market.spx)
@@ -336,12 +346,12 @@ def check_verticals(
             continue
         short, long_ = pair
         i, j = index[id(short)], index[id(long_)]
-        value = float(values.price[i] - values.price[j])
+        value = float(price[i] - price[j])
         width = abs(short.strike - long_.strike)
         # Mids of far-wing quotes a tick apart can cross by a tick: tolerate the legs'
         # half bid/ask spreads plus a nickel, refuse anything beyond.
         slack = 0.05 + sum(_half_spread(market, g) for g in (short, long_))
-        sources = {values.vol_source[i], values.vol_source[j]}
+        sources = {vol_source[i], vol_source[j]}
         given = sources <= {"quote", "iv", "mark"}
         mixed = with_model and value < -slack and bool(sources & {"quote", "iv", "mark"})
         if -slack <= value <= width + slack or not (given or mixed):
@@ -349,11 +359,11 @@ def check_verticals(
         where = []
         for g, k in ((short, i), (long_, j)):
             q = find_quote(market, g)
-            src = values.vol_source[k]
+            src = vol_source[k]
             if src == "quote" and q is not None:
                 where.append(f"market.quotes[{market.quotes.index(q)}] mid {q.mid:g}")
             else:
-                where.append(f"{g.key} ({src} {float(values.price[k]):.2f})")
+                where.append(f"{g.key} ({src} {float(price[k]):.2f})")
         quoted = any(w.startswith("market.quotes") for w in where)
         raise InputError(
             f"the {side} spread {min(short.strike, long_.strike):g}/"
