@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_positions import sub
 
-from alvh_cli.inputs.market_warnings import unusable_quotes
+from alvh_cli.inputs.market_warnings import unusable_quotes, unusable_quotes_each
 from alvh_cli.model import legs as legs_mod
 from alvh_cli.model import pricing
 from alvh_cli.model.domain import Leg, Quote
@@ -108,6 +108,33 @@ def test_quote_problems_name_the_quote_the_reason_and_the_bound():
         "100.00; no volatility reproduces it, so the leg is priced from the smile instead"
     )
     assert "at or above the most the option can be worth, 20.00" in w2.message
+
+
+def test_each_file_is_told_of_its_own_unusable_quotes_as_alone():
+    """Files of one book told together (``unusable_quotes_each``, a quote's mid tried once for
+    them all) are told what each is told alone, in its own order: the 5500 put quote (no
+    root) under its intrinsic for the AM (SPX) and the PM (SPXW) leg both, in the order
+    each file meets them; the VIX call over its bound; nothing for a file without them."""
+    q = (
+        Quote("SPX", "put", 5500.0, EXPIRY, 94.0, 96.0),
+        Quote("SPX", "call", 5400.0, EXPIRY, 60.0, 61.0),
+        Quote("VIX", "call", 15.0, date(2027, 1, 20), 20.4, 20.6),
+    )
+    mkt = market(spx=5400.0, quotes=q)
+    pm = Leg("SPX", "SPXW", "put", 5500.0, EXPIRY, -1, 2.0)
+    am = Leg("SPX", "SPX", "put", 5500.0, EXPIRY, -1, 2.0)
+    vix = Leg("VIX", "VIX", "call", 15.0, date(2027, 1, 20), 1, 1.0, layer=1)
+    sane = Leg("SPX", "SPXW", "call", 5400.0, EXPIRY, -1, 2.0)
+    files = [[vix, pm], [sane], [am, pm], [pm, vix, am], []]
+    each = unusable_quotes_each(mkt, files)
+    for legs, told in zip(files, each, strict=True):
+        alone = [(p.quote, p.root) for p in quote_problems(mkt, legs)]
+        assert [(w.key, w.message.split(" ")[0]) for w in told] == [
+            (f"market.quotes[{q.index(quote)}]", root) for quote, root in alone
+        ]
+        assert told == unusable_quotes(mkt, legs)
+    assert [len(t) for t in each] == [2, 0, 2, 3, 0]
+    assert [w.message.split(" ")[0] for w in each[3]] == ["SPXW", "SPX", "VIX"]
 
 
 def test_cli_warns_about_a_quote_below_intrinsic(tmp_path, alvh):

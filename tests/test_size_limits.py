@@ -197,3 +197,26 @@ def test_market_never_writes_what_market_cannot_read(tmp_path, alvh, monkeypatch
     assert out.stat().st_size <= size - 1
     code, _, err = alvh(["check", ROOT / "sample_positions" / "calm.toml", "--market", out])
     assert code in (0, 1) and "too large" not in err
+
+
+def test_a_file_that_grows_after_its_stat_is_read_whole_up_to_the_limit(tmp_path, monkeypatch):
+    """The stat sees the file smaller than it is read (it grew in between, as a file being
+    written does): what it holds then is read whole, and refused only past the limit."""
+    import os
+
+    from alvh_cli.errors import InputError
+
+    f = tmp_path / "growing.toml"
+    f.write_text('a = 1\nb = "' + "x" * 100 + '"\n')
+    size = f.stat().st_size
+    true_stat = Path.stat
+
+    def earlier(self, **kw):
+        st = true_stat(self, **kw)
+        return os.stat_result((*st[:6], 10, *st[7:])) if self == f else st
+
+    monkeypatch.setattr(Path, "stat", earlier)
+    assert toml_reader.read_toml(f) == {"a": 1, "b": "x" * 100}
+    monkeypatch.setattr(toml_reader, "MAX_FILE_BYTES", size - 1)
+    with pytest.raises(InputError, match=r"file too large \(over 0 MB\) for a position file"):
+        toml_reader.read_toml(f)

@@ -8,11 +8,17 @@ use), warnings (``market_warnings.py``, the broker's marks among them). Between
 the last two, what applies to the file is put together: its snapshot
 (``--market`` over the file's own) with the option chains (``--chain``) fitted
 onto it, and its rules (``--rules`` over the file's own).
+
+The last stages, the prices checked against static no-arbitrage and the warnings,
+take files in batches: files sharing a snapshot are priced in one call and what is
+said of the snapshot alone is worked out once, while each file still gets what it
+would get alone, in the order of the files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,9 +26,9 @@ from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
 from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
-from alvh_cli.model.domain import Market
-from alvh_cli.model.rules import check_overrides, resolve
-from alvh_cli.model.valuation import check_prices
+from alvh_cli.model.domain import Market, PositionFile
+from alvh_cli.model.rules import Rules, check_overrides, resolve
+from alvh_cli.model.valuation import check_files_prices
 
 
 def load_book(
@@ -93,20 +99,23 @@ def load_book_tolerant(
         check_overrides(rules_table, str(rules))  # a bad --rules key once, not once a file
     if expand_dirs:
         repeats: dict = {}
-        items = positions.expand_book_tolerant(paths, repeats)
+        items = positions.expand_keyed(paths, repeats)
+        given = {positions.file_key(p) for p in paths}
     else:
-        items, repeats = _each_once(paths)
+        kept, repeats = _each_once(paths)
+        items, given = [(path, key) for key, path in kept.items()], set(kept)
     # A market or rules file kept in the book's folder (or linked into it) is not a
     # position file.
-    given = {positions.file_key(p) for p in paths}
     shared = {positions.file_key(f) for f in (market, rules) if f is not None} - given
-    loaded: list[LoadedFile] = []
-    errors: list[InputError] = []
+    outcomes: list[LoadedFile | InputError | _Pending] = []
+    pending: list[_Pending] = []  # files whose prices are still to be checked, in order
+    pending_legs = 0
+    said: dict = {}
     for item in items:
         if isinstance(item, InputError):
-            errors.append(item)
+            outcomes.append(item)
             continue
-        key = positions.file_key(item)
+        item, key = item
         if key in shared:
             continue
         source = str(item)
@@ -122,33 +131,106 @@ def load_book_tolerant(
                 if id(snap) not in fitted:
                     from alvh_cli.model.chain_market import with_chains
 
+                    # Fitting may load scipy.special, which then prices every option after
+                    # it: the files before are checked before it, as one by one.
+                    _check_batch(pending, now, said)
+                    pending, pending_legs = [], 0
                     fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
                 priced = fitted[id(snap)][1]
             layers = [(pf.rules, pf.path)]
             if rules_table is not None:
                 layers.append((rules_table, str(rules)))
             effective = resolve(*layers)
-            legs = [g for p in pf.positions for g in p.legs]
-            doubts = check_prices(pf.positions, priced)
-            marks = broker_marks(priced, legs)
         except InputError as exc:
-            errors.append(exc)
+            outcomes.append(exc)
             continue
-        warnings = repeats.get(key, ())
-        warnings += market_warnings.loaded_warnings(snap, snap_layout, priced, legs, now)
-        warnings += tuple(doubts)
-        if marks:
-            tolerance = effective.broker_mark_tolerance
-            warnings += tuple(market_warnings.mark_warnings(marks, priced, tolerance, pf.path))
-        loaded.append(LoadedFile(pf, priced, effective, warnings, marks))
+        file = _Pending(pf, snap, snap_layout, priced, effective, repeats.get(key, ()))
+        outcomes.append(file)
+        legs = sum(len(p.legs) for p in pf.positions)
+        if pending_legs + legs > _BATCH_LEGS:  # so a file bigger than a batch goes alone
+            _check_batch(pending, now, said)
+            pending, pending_legs = [], 0
+        pending.append(file)
+        pending_legs += legs
+    _check_batch(pending, now, said)
+    loaded: list[LoadedFile] = []
+    errors: list[InputError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, _Pending):
+            outcome = outcome.outcome
+        if isinstance(outcome, InputError):
+            errors.append(outcome)
+        else:
+            loaded.append(outcome)
     return loaded, errors
 
 
-def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
-    """``paths`` with each file once, first come first kept, and for each file kept
-    (by ``positions.file_key``) a warning naming each path that repeated it. The
-    repeat is in the message, not the source, so that two repeats are never said as
-    one line (``output.common.print_problems`` joins one message on several files)."""
+_BATCH_LEGS = 4096
+"""Legs of the files whose prices are checked together (``check_files_prices``): a
+pricing call costs mostly per call, and a batch of this size stays far below
+``pricing.COMPILED_FROM``, where pricing would import scipy.special, so a batch prices with
+the normal distribution its files would each have been priced with alone. A bigger file
+is checked alone."""
+
+
+@dataclass
+class _Pending:
+    """A file read, built and sane, waiting for its prices to be checked (:func:`_check_batch`
+    sets ``outcome``: its LoadedFile, or the error that refuses it)."""
+
+    file: PositionFile
+    snapshot: Market | None  # as its file gave it (``layout`` says how)
+    layout: build.Layout
+    market: Market  # what prices it: the snapshot with any chains fitted onto it
+    rules: Rules
+    warnings: tuple[InputWarning, ...]  # said before the market's
+    outcome: LoadedFile | InputError | None = None
+
+
+def _check_batch(files: Sequence[_Pending], now: datetime | None, said: dict) -> None:
+    """Each file's prices checked (those sharing a market together), then its warnings:
+    its ``outcome`` set. ``said`` keeps what is said of each market alone for the next
+    batch (by the ids of the snapshot and the market, both held by a file till the end)."""
+    by_market: dict[int, list[_Pending]] = {}
+    for f in files:
+        by_market.setdefault(id(f.market), []).append(f)
+    doubts: dict[int, list[InputWarning] | InputError] = {}
+    unusable: dict[int, list[InputWarning]] = {}
+    for group in by_market.values():
+        market = group[0].market
+        checked = check_files_prices([f.file.positions for f in group], market)
+        doubts.update((id(f), d) for f, d in zip(group, checked, strict=True))
+        legs_each = [[g for p in f.file.positions for g in p.legs] for f in group]
+        each = market_warnings.unusable_quotes_each(market, legs_each)
+        unusable.update((id(f), u) for f, u in zip(group, each, strict=True))
+    for f in files:
+        found = doubts[id(f)]
+        legs = [g for p in f.file.positions for g in p.legs]
+        try:
+            if isinstance(found, InputError):
+                raise found
+            marks = broker_marks(f.market, legs)
+        except InputError as exc:
+            f.outcome = exc
+            continue
+        key = (id(f.snapshot), id(f.market))
+        if key not in said:
+            said[key] = market_warnings.market_loaded_warnings(f.snapshot, f.layout, f.market, now)
+        before, after = said[key]
+        warnings = (*f.warnings, *before, *unusable[id(f)], *after, *found)
+        if marks:
+            tolerance = f.rules.broker_mark_tolerance
+            warnings += tuple(
+                market_warnings.mark_warnings(marks, f.market, tolerance, f.file.path)
+            )
+        f.outcome = LoadedFile(f.file, f.market, f.rules, warnings, marks)
+
+
+def _each_once(paths: Sequence[Path | str]) -> tuple[dict, dict]:
+    """``paths`` with each file once, first come first kept (by ``positions.file_key``: the
+    key to the path kept), and for each file kept a warning naming each path that repeated
+    it. The repeat is in the message, not the source, so that two repeats are never said
+    as one line (``output.common.print_problems`` joins one message on several files)."""
     kept: dict = {}
     repeats: dict = {}
     for given in paths:
@@ -159,7 +241,7 @@ def _each_once(paths: Sequence[Path | str]) -> tuple[list[Path], dict]:
             continue
         warning = InputWarning(f"also given as {path}: read once", str(kept[key]))
         repeats[key] = tuple(dict.fromkeys((*repeats.get(key, ()), warning)))
-    return list(kept.values()), repeats
+    return kept, repeats
 
 
 def broker_marks(market: Market, legs) -> tuple:

@@ -61,17 +61,22 @@ def loaded_warnings(
     ``snapshot`` is the market as its file gave it (``layout`` says how), ``market``
     the same with any option chains fitted onto it: what prices the legs.
     """
+    before, after = market_loaded_warnings(snapshot, layout, market, now)
+    unusable = unusable_quotes(market, legs) if market.quotes else []
+    return (*before, *unusable, *after)
+
+
+def market_loaded_warnings(
+    snapshot: Market, layout: Layout, market: Market, now: datetime | None
+) -> tuple[tuple[InputWarning, ...], tuple[InputWarning, ...]]:
+    """What :func:`loaded_warnings` says of the market alone, before a file's unusable
+    quotes and after them: the same for every file priced in it, so a book of files
+    sharing a snapshot works them out once."""
     stale = None
     if now is not None:
         stale = stale_snapshot(market, now) or ahead_of_clock(market, now)
-    unusable = unusable_quotes(market, legs) if market.quotes else []
-    chains = [w for w in market.warnings if w not in snapshot.warnings]
-    return (
-        *snapshot_warnings(snapshot, layout, market),
-        *([stale] if stale else []),
-        *unusable,
-        *chains,
-    )
+    chains = tuple(w for w in market.warnings if w not in snapshot.warnings)
+    return (*snapshot_warnings(snapshot, layout, market), *([stale] if stale else [])), chains
 
 
 def snapshot_warnings(
@@ -169,31 +174,60 @@ def unusable_quotes(market: Market, legs: Sequence[Leg]) -> list[InputWarning]:
     """A warning for each quote ``legs`` would be priced from but whose mid no volatility
     reproduces (:func:`alvh_cli.model.legs.quote_problems`): the smile prices them
     instead, and a trader should know which and why."""
+    return unusable_quotes_each(market, [legs])[0]
+
+
+def unusable_quotes_each(
+    market: Market, legs_each: Sequence[Sequence[Leg]]
+) -> list[list[InputWarning]]:
+    """:func:`unusable_quotes` of each of several files' ``legs``, in the order each file
+    alone would say them: a quote's mid is tried once for all the files, as a quote's
+    problem is its own and its root's, whichever leg meets it."""
+    if not market.quotes:
+        return [[] for _ in legs_each]
     from alvh_cli.model.legs import quote_problems
+    from alvh_cli.model.quotes import lookup_quote, quote_index
+
+    problems = quote_problems(market, [g for legs in legs_each for g in legs])
+    if not problems:
+        return [[] for _ in legs_each]
+    order = {id(q): i for i, q in enumerate(market.quotes)}
+    said = {(id(p.quote), p.root): _unusable(market, p, order) for p in problems}
+    index = quote_index(market.quotes)
+    out = []
+    for legs in legs_each:
+        met: dict[tuple[int, str], None] = {}  # as quote_problems meets them: first seen first
+        for g in legs:
+            if g.type == "future" or g.iv is not None:
+                continue
+            q = lookup_quote(index, g.underlying, g.type, g.strike, g.expiry, g.root)
+            if q is not None:
+                met.setdefault((id(q), g.root))
+        mine = sorted((k for k in met if k in said), key=lambda k: order[k[0]])
+        out.append([said[k] for k in mine])
+    return out
+
+
+def _unusable(market: Market, p, order: dict[int, int]) -> InputWarning:
+    """The warning of one quote problem (``alvh_cli.model.legs.QuoteProblem``)."""
     from alvh_cli.model.pricing import NO_VOL_REASONS
 
-    out = []
-    keys = {id(q): f"market.quotes[{i}]" for i, q in enumerate(market.quotes)}
-    for p in quote_problems(market, legs):
-        q = p.quote
-        name = f"{q.root or p.root} {q.type} {show_num(q.strike)} {q.expiry}"
-        on_surface = market.spx_surface is not None and q.underlying == "SPX"
-        fallback = "fitted surface" if on_surface else "smile"
-        why = {
-            "below_intrinsic": f"is below its intrinsic value {p.bound:.2f}",
-            "at_intrinsic": f"equals its intrinsic value {p.bound:.2f}: no time value",
-            "above_bound": f"is at or above the most the option can be worth, {p.bound:.2f}",
-        }.get(p.reason, f"cannot be used: {NO_VOL_REASONS.get(p.reason, p.reason)}")
-        out.append(
-            InputWarning(
-                f"{name}: mid {show_num(q.mid)} (bid {show_num(q.bid)}, ask "
-                f"{show_num(q.ask)}) {why}; no volatility reproduces it, so the leg is "
-                f"priced from the {fallback} instead",
-                market.source,
-                keys[id(q)],
-            )
-        )
-    return out
+    q = p.quote
+    name = f"{q.root or p.root} {q.type} {show_num(q.strike)} {q.expiry}"
+    on_surface = market.spx_surface is not None and q.underlying == "SPX"
+    fallback = "fitted surface" if on_surface else "smile"
+    why = {
+        "below_intrinsic": f"is below its intrinsic value {p.bound:.2f}",
+        "at_intrinsic": f"equals its intrinsic value {p.bound:.2f}: no time value",
+        "above_bound": f"is at or above the most the option can be worth, {p.bound:.2f}",
+    }.get(p.reason, f"cannot be used: {NO_VOL_REASONS.get(p.reason, p.reason)}")
+    return InputWarning(
+        f"{name}: mid {show_num(q.mid)} (bid {show_num(q.bid)}, ask "
+        f"{show_num(q.ask)}) {why}; no volatility reproduces it, so the leg is "
+        f"priced from the {fallback} instead",
+        market.source,
+        f"market.quotes[{order[id(q)]}]",
+    )
 
 
 def _median(xs: list[float]) -> float:

@@ -109,7 +109,17 @@ def expand_book_tolerant(
     naming each other path that reached it again (a symbolic or a hard link): a folder
     holding a file also named is the same path, and reads once without a word.
     """
-    out: list[Path | InputError] = []
+    return [
+        item if isinstance(item, InputError) else item[0] for item in expand_keyed(paths, repeats)
+    ]
+
+
+def expand_keyed(
+    paths: Iterable[str | Path], repeats: dict | None = None
+) -> list[tuple[Path, tuple[int, int] | str] | InputError]:
+    """:func:`expand_book_tolerant` with each file's :func:`file_key` beside it (the key
+    its repeats were told by), for a caller that would otherwise stat each file again."""
+    out: list[tuple[Path, tuple[int, int] | str] | InputError] = []
     seen: dict = {}
     for given in paths:
         path = Path(given)
@@ -141,7 +151,7 @@ def expand_book_tolerant(
             key = file_key(f)
             if key not in seen:
                 seen[key] = f
-                out.append(f)
+                out.append((f, key))
             elif repeats is not None and os.path.abspath(f) != os.path.abspath(seen[key]):
                 warning = InputWarning(f"also given as {f}: read once", str(seen[key]))
                 repeats[key] = tuple(dict.fromkeys((*repeats.get(key, ()), warning)))

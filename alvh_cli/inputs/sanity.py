@@ -388,13 +388,15 @@ def check_position_strikes(position_file: PositionFile, market: Market) -> None:
 
     SPX legs against ``market.spx`` (a whole condor out of band on one side
     blames the spot), VIX option legs against VIX and its futures."""
-    low, high = vix_references(market)
+    low = high = None  # worked out at the first VIX strike: most files hold none
     for p in position_file.positions:
         suffix = f" (position {p.id!r})"
         spx = [(f"{g.key}.strike", g.strike) for g in p.legs if g.underlying == "SPX"]
         _check_spx_strikes(spx, market, position_file.path, f"position {p.id!r}", suffix)
         for g in p.legs:
             if g.underlying == "VIX" and g.strike is not None:
+                if low is None:
+                    low, high = vix_references(market)
                 side = _outside(g.strike, low[1], high[1])
                 if side is not None:
                     raise InputError(

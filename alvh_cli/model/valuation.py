@@ -6,7 +6,7 @@ All legs that share a market snapshot are priced in one vectorised call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -116,20 +116,76 @@ def check_prices(positions: Sequence[Position], market: Market) -> list[InputWar
     """The prices one file's ``positions`` would be valued at in ``market`` obey static
     no-arbitrage: the model at the strikes held (:func:`check_model_bounds`), then each
     vertical held as its legs are priced (:func:`check_verticals`). An InputError names
-    the strikes, the prices and where they came from; the loader calls it per file, so a
-    bad file costs only itself. Returns the warnings of the model's small breaks."""
-    warnings = check_model_bounds(market, [g for p in positions for g in p.legs], positions)
+    the strikes, the prices and where they came from. Returns the warnings of the model's
+    small breaks. A book's files are checked together by :func:`check_files_prices`."""
+    (outcome,) = check_files_prices([positions], market)
+    if isinstance(outcome, InputError):
+        raise outcome
+    return outcome
+
+
+def check_files_prices(
+    files: Sequence[Sequence[Position]], market: Market
+) -> list[list[InputWarning] | InputError]:
+    """:func:`check_prices` of each file's positions in ``market``: its warnings, or the
+    InputError that refuses it (one bad file costs only itself).
+
+    A pricing call costs mostly per call, and files of one book share their snapshot
+    and most of their strikes: so the model is priced once at each strike any file
+    holds, and the live legs of all the files in one call. Each leg is priced element
+    by element as it would be alone, so every file gets what it would get alone. Should
+    pricing itself refuse (a VIX option with no smile or future to price it), the files
+    are priced one by one, so that only the files it concerns are refused.
+    """
     today = new_york_date(market.asof)
-    live = [p for p in positions if p.legs and all(g.expiry >= today for g in p.legs)]
-    if not live:
-        return warnings  # a position with a leg past its expiry is settled (alvh apply)
-    values = value_legs(market, [g for p in live for g in p.legs])
+    every = [g for positions in files for p in positions for g in p.legs]
+    live = [[p for p in positions if p.legs and all(g.expiry >= today for g in p.legs)]
+            for positions in files]  # fmt: skip
+    try:
+        probes = _probe_prices(market, _strike_groups(market, every))
+        values = value_legs(market, [g for ps in live for p in ps for g in p.legs])
+    except InputError:
+        if len(files) == 1:
+            return [_refused(market, files[0], live[0])]
+        return [check_files_prices([positions], market)[0] for positions in files]
+    out: list[list[InputWarning] | InputError] = []
+    start = 0
+    for positions, held in zip(files, live, strict=True):
+        stop = start + sum(len(p.legs) for p in held)
+        try:
+            legs = [g for p in positions for g in p.legs]
+            warnings = _model_bounds(market, _strike_groups(market, legs), probes, positions)
+            _check_live_verticals(market, held, _slice(values, start, stop))
+        except InputError as exc:
+            out.append(exc)
+        else:
+            out.append(warnings)
+        start = stop
+    return out
+
+
+def _refused(market: Market, positions: Sequence[Position], live) -> InputError:
+    """The error pricing raises for one file, where :func:`check_prices` meets it: the
+    model at its strikes first, then its live legs."""
+    try:
+        legs = [g for p in positions for g in p.legs]
+        probes = _probe_prices(market, _strike_groups(market, legs))
+        _model_bounds(market, _strike_groups(market, legs), probes, positions)
+        _check_live_verticals(market, live, value_legs(market, [g for p in live for g in p.legs]))
+    except InputError as exc:
+        return exc
+    raise AssertionError("pricing refused the files together, not alone")  # pragma: no cover
+
+
+def _check_live_verticals(market: Market, live: Sequence[Position], values: LegValues) -> None:
+    """:func:`check_verticals` with the model of each position of ``live`` (positions with
+    no leg past its expiry; ``values`` their legs in order)."""
     start = 0
     for p in live:
         stop = start + len(p.legs)
-        check_verticals(p, market, _slice(values, start, stop), with_model=True)
+        price, sources = values.price[start:stop], values.vol_source[start:stop]
+        _check_verticals(p, market, price, sources, with_model=True)
         start = stop
-    return warnings
 
 
 def check_model_bounds(
@@ -148,36 +204,56 @@ def check_model_bounds(
     so deep in its put wing (skew −1.1, smile 2.5 prices the 4825 put 1.05 above the 4925
     put 37 days out), a flaw of the model's wing, not a typo. Expired legs and VIX options
     without a ``[market.vix_vol]`` are not checked."""
+    groups = _strike_groups(market, legs)
+    return _model_bounds(market, groups, _probe_prices(market, groups), positions)
+
+
+def _strike_groups(market: Market, legs: Sequence[Leg]) -> dict[tuple, set[float]]:
+    """The strikes held of each (underlying, root, expiry) of ``legs`` whose model
+    :func:`check_model_bounds` checks: live options, two strikes or more, VIX ones only
+    with a VIX smile."""
     groups: dict[tuple, set[float]] = {}
-    first: dict[tuple, Leg] = {}  # a leg of each group, the probes' pattern
     today = new_york_date(market.asof)
     for g in legs:
         if g.is_option and g.strike is not None and g.expiry >= today:
             groups.setdefault((g.underlying, g.root, g.expiry), set()).add(g.strike)
-            first.setdefault((g.underlying, g.root, g.expiry), g)
-    probes, where = [], []
-    for (underlying, root, expiry), strikes in groups.items():
-        if len(strikes) < 2 or (underlying == "VIX" and market.vix_vol is None):
-            continue
-        model = first[(underlying, root, expiry)]
-        for k in sorted(strikes):
-            for kind in ("call", "put"):
-                probes.append(
-                    replace(model, type=kind, strike=k, quantity=1, iv=None, mark=None,
-                            mark_time=None, layer=None, key="")
-                )  # fmt: skip
-                where.append((underlying, root, expiry, k, kind))
-    warnings: list[InputWarning] = []
-    if not probes:
-        return warnings
+    return {
+        group: strikes
+        for group, strikes in groups.items()
+        if len(strikes) >= 2 and not (group[0] == "VIX" and market.vix_vol is None)
+    }
+
+
+def _probe_prices(market: Market, groups: dict[tuple, set[float]]) -> dict[tuple, tuple]:
+    """The model's price of a call and a put of one contract at each strike of ``groups``,
+    and its years to settlement: ``(underlying, root, expiry, strike, type) → (price, T)``.
+    Only the contract and the market move an unquoted price, so any leg of it will do."""
+    where = [
+        (underlying, root, expiry, k, kind)
+        for (underlying, root, expiry), strikes in groups.items()
+        for k in sorted(strikes)
+        for kind in ("call", "put")
+    ]
+    if not where:
+        return {}
+    probes = [Leg(u, r, kind, k, e, 1, 0.0) for u, r, e, k, kind in where]
     values = value_legs(market, probes, use_quotes=False)
-    price = {w: float(p) for w, p in zip(where, values.price, strict=True)}
-    live = {w[:3] for w, t in zip(where, values.T, strict=True) if t > 0}
+    priced = zip(values.price.tolist(), values.T.tolist(), strict=True)
+    return dict(zip(where, priced, strict=True))
+
+
+def _model_bounds(
+    market: Market, groups: dict[tuple, set[float]], probes: dict[tuple, tuple], positions
+) -> list[InputWarning]:
+    """:func:`check_model_bounds` of ``groups`` given the model's prices there (``probes``,
+    :func:`_probe_prices`)."""
+    warnings: list[InputWarning] = []
+    live = [group for group in groups if probes[(*group, min(groups[group]), "call")][1] > 0]
     for group in sorted(live, key=str):
         strikes = sorted(groups[group])
         for k1, k2 in zip(strikes[:-1], strikes[1:], strict=True):
-            calls = price[(*group, k1, "call")], price[(*group, k2, "call")]
-            puts = price[(*group, k1, "put")], price[(*group, k2, "put")]
+            calls = probes[(*group, k1, "call")][0], probes[(*group, k2, "call")][0]
+            puts = probes[(*group, k1, "put")][0], probes[(*group, k2, "put")][0]
             broken = _static_bound_broken(k1, k2, calls, puts)
             if broken is None:
                 continue
@@ -254,6 +330,15 @@ def check_verticals(
     crash crosses by cents deep in the wing), and one above its width with a stale quote
     to the advice, which says the short strike is breached.
     """
+    _check_verticals(position, market, values.price, values.vol_source, with_model)
+
+
+def _check_verticals(
+    position: Position, market: Market, price: np.ndarray, vol_source, with_model: bool
+) -> None:
+    """:func:`check_verticals` on the legs' prices and the sources of their vols alone (in
+    the order of ``position.legs``): a book's check takes them from the arrays of all its
+    legs, with no LegValues made for each position."""
     index = {id(g): i for i, g in enumerate(position.legs)}
     for side in ("put", "call"):
         pair = position.vertical(side, market.spx)
@@ -261,12 +346,12 @@ def check_verticals(
             continue
         short, long_ = pair
         i, j = index[id(short)], index[id(long_)]
-        value = float(values.price[i] - values.price[j])
+        value = float(price[i] - price[j])
         width = abs(short.strike - long_.strike)
         # Mids of far-wing quotes a tick apart can cross by a tick: tolerate the legs'
         # half bid/ask spreads plus a nickel, refuse anything beyond.
         slack = 0.05 + sum(_half_spread(market, g) for g in (short, long_))
-        sources = {values.vol_source[i], values.vol_source[j]}
+        sources = {vol_source[i], vol_source[j]}
         given = sources <= {"quote", "iv", "mark"}
         mixed = with_model and value < -slack and bool(sources & {"quote", "iv", "mark"})
         if -slack <= value <= width + slack or not (given or mixed):
@@ -274,11 +359,11 @@ def check_verticals(
         where = []
         for g, k in ((short, i), (long_, j)):
             q = find_quote(market, g)
-            src = values.vol_source[k]
+            src = vol_source[k]
             if src == "quote" and q is not None:
                 where.append(f"market.quotes[{market.quotes.index(q)}] mid {q.mid:g}")
             else:
-                where.append(f"{g.key} ({src} {float(values.price[k]):.2f})")
+                where.append(f"{g.key} ({src} {float(price[k]):.2f})")
         quoted = any(w.startswith("market.quotes") for w in where)
         raise InputError(
             f"the {side} spread {min(short.strike, long_.strike):g}/"
