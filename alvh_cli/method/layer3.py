@@ -196,11 +196,12 @@ def evaluate(
         new = [*syn, *(g for t in targets for g in t)]
         new_values = ev.values(new)
         new_pnl = ev.pnl(new, new_values)
-        syn_opened = (_take(new_values, 0, 2), new_pnl[:2])
+        prices = new_values.price.tolist()  # today's, per unit: all a trade reads of them
+        syn_opened = (prices[:2], new_pnl[:2])
         drafts += _conversions(ev, position, held, side, pair[0], integral, syn, syn_opened)
         drafts += _close_vertical(ev, held, side, pair, integral)
         if targets:
-            roll_opened = (_take(new_values, 2, len(new)), new_pnl[2:])
+            roll_opened = (prices[2:], new_pnl[2:])
             drafts += _rolls(ev, held, side, pair, targets, roll_opened)
     drafts += _close_lots(ev, position, held, integral)
     if hold is None:
@@ -242,11 +243,11 @@ def _conversions(
     ev, position, held: _Held, side: str, short: Leg, integral, syn, opened
 ) -> list[_Draft]:
     """n conversions (put side) or reversals (call side) at the tested short strike; ``syn``
-    one of them, ``opened`` its legs' (values today, P&L rows)."""
+    one of them, ``opened`` its legs' (prices today, P&L rows)."""
     market = ev.market
     costs = Costs.from_rules(ev.rules)
     buy = syn[0].type
-    syn_values = opened[0]
+    prices = opened[0]
     syn_pnl = opened[1].sum(axis=0)  # one synthetic, per scenario
     already = sum(
         g.quantity
@@ -259,9 +260,9 @@ def _conversions(
     fills: dict = {}
     out = []
     for n in _sizes(left, integral):
-        trades = trade(market, syn, [n, -n], syn_values.price, costs, True, fills)
+        trades = trade(market, syn, [n, -n], prices, costs, True, fills)
         cost = trading_cost(trades, costs)
-        added = (syn, syn_values.price, n * syn_pnl, [g.quantity * n for g in syn])
+        added = (syn, prices, n * syn_pnl, [g.quantity * n for g in syn])
         label = f"{name} {n}" if isinstance(n, int) else f"{name} {n:.3g}"
         out.append(_Draft(label, Action.CONVERT, cost, cash(trades), trades, keep, added))
     return out
@@ -273,12 +274,13 @@ def _close_vertical(ev, held: _Held, side: str, pair, integral) -> list[_Draft]:
     legs = [g for g in pair if g is not None]
     idx = [held.legs.index(g) for g in legs]
     units = abs(pair[0].quantity)
+    models = held.today[idx].tolist()
     fills: dict = {}
     out = []
     for k in _sizes(units, integral):
         share = k / units
         qty = [_part(-g.quantity, share, integral) for g in legs]
-        trades = trade(ev.market, legs, qty, held.today[idx], costs, False, fills)
+        trades = trade(ev.market, legs, qty, models, costs, False, fills)
         cost = trading_cost(trades, costs)
         keep = _keep(
             len(held.legs), {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}
@@ -302,6 +304,7 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
     out = []
     units = position.units
     spx = [i for i, g in enumerate(held.legs) if g.underlying == "SPX"]
+    today = held.today.tolist()
     for k in _sizes(units, integral):
         whole = abs(k - units) < 1e-9
         idx = range(len(held.legs)) if whole else spx
@@ -309,7 +312,7 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
         qty = [-g.quantity if whole else _part(-g.quantity, k / units, integral) for g in legs]
         if not any(qty):
             continue
-        trades = trade(ev.market, legs, qty, held.today[list(idx)], costs, False, fills)
+        trades = trade(ev.market, legs, qty, [today[i] for i in idx], costs, False, fills)
         cost = trading_cost(trades, costs)
         share = {i: q / -g.quantity for i, g, q in zip(idx, legs, qty, strict=True)}
         name = f"close position{_of(k, units)}"
@@ -320,31 +323,32 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
 
 def _rolls(ev, held: _Held, side: str, pair, targets, opened) -> list[_Draft]:
     """The tested vertical rolled whole to each of ``targets`` (:func:`roll_targets`);
-    ``opened`` their legs' (values today, P&L rows), in order."""
+    ``opened`` their legs' (prices today, P&L rows), in order."""
     costs = Costs.from_rules(ev.rules)
     short, long_ = pair
     idx = [held.legs.index(short), held.legs.index(long_)]
     close = trade(ev.market, [short, long_], [-short.quantity, -long_.quantity],
-                  held.today[idx], costs, False)  # fmt: skip
+                  held.today[idx].tolist(), costs, False)  # fmt: skip
     out = []
-    values, pnl = opened
+    today, pnl = opened
     keep = _keep(len(held.legs), {i: 1.0 for i in idx})
     for j, (s_new, l_new) in enumerate(targets):
-        rows = slice(2 * j, 2 * j + 2)
-        prices = values.price[rows]
+        prices = today[2 * j : 2 * j + 2]
         opens = trade(ev.market, [s_new, l_new], [s_new.quantity, l_new.quantity], prices,
                       costs, True)  # fmt: skip
         trades = close + opens
+        paid = cash(trades)
+        net = paid / (abs(short.quantity) * short.multiplier)  # points per vertical
+        if net < 0 and s_new.strike != short.strike:
+            continue  # not a roll but a close and a new sale, for a debit: not offered
         cost = trading_cost(trades, costs)
-        added = ([s_new, l_new], prices, pnl[rows].sum(axis=0), [s_new.quantity, l_new.quantity])
-        net = cash(trades) / (abs(short.quantity) * short.multiplier)  # points per vertical
+        row = pnl[2 * j : 2 * j + 2].sum(axis=0)
+        added = ([s_new, l_new], prices, row, [s_new.quantity, l_new.quantity])
         k_s, k_l = sorted((s_new.strike, l_new.strike))
         where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
         for_ = f"{abs(net):.2f} {'credit' if net >= 0 else 'debit'}"
-        if net < 0 and s_new.strike != short.strike:
-            continue  # not a roll but a close and a new sale, for a debit: not offered
         name = f"roll {side}s to {where} ({for_})"
-        out.append(_Draft(name, Action.ROLL, cost, cash(trades), trades, keep, added))
+        out.append(_Draft(name, Action.ROLL, cost, paid, trades, keep, added))
     return out
 
 
@@ -389,13 +393,6 @@ def roll_targets(ev: Evaluator, short: Leg, long_: Leg, side: str) -> list[tuple
                     )
                 )
     return out
-
-
-def _take(values: LegValues, start: int, stop: int) -> LegValues:
-    parts = {}
-    for name, value in vars(values).items():
-        parts[name] = value[start:stop] if isinstance(value, (np.ndarray, tuple)) else value
-    return type(values)(**parts)
 
 
 def strike_at_delta(market: Market, side: str, expiry: date, root: str, target: float):
