@@ -401,7 +401,10 @@ def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
         member = _member(i, *pairs[i], sets)
         if member is not None:
             members.append(member[0])
-            scenes[i] = member[1]
+            # neither the legs' P&L rows (Layer 3, their one other use, is weighed) nor the
+            # evaluator (its scenario set copied with the stress rung) are kept for the
+            # check: over a 20-year history they are hundreds of kB a position
+            scenes[i] = replace(member[1], ev=None, leg_pnl=None)
     plans = book_hedge.plans(members)
     return {m.index: BookPart(plans[m.index], m.l3, scenes[m.index]) for m in members}
 
@@ -419,25 +422,31 @@ class BookPart(NamedTuple):
 @dataclass(frozen=True)
 class Scene:
     """A position over its scenario set as its check first sees it: the evaluator with the
-    position's stress rung, each leg's P&L per scenario (None with too little history for
-    figures), their sum and its figures."""
+    position's stress rung (None where it was not kept: :func:`stressed` makes it again),
+    its P&L per scenario as held and its figures (None with too little history for
+    figures), and each leg's P&L per scenario (None also where it was not kept)."""
 
-    ev: Evaluator
-    leg_pnl: np.ndarray | None = None
+    ev: Evaluator | None
     held: np.ndarray | None = None
     before: RiskFigures | None = None
+    leg_pnl: np.ndarray | None = None
+
+
+def stressed(pv: PositionValues, side: str, sets: ScenarioSets) -> Evaluator:
+    """``pv``'s evaluator: its scenario set with its stress rung (from ``side``)."""
+    level, stress_how = stress_target(pv.position, pv.market, pv.rules, side)
+    return sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
 
 
 def scene_of(pv: PositionValues, side: str, sets: ScenarioSets) -> Scene:
     """``pv`` over its scenario set (:class:`Scene`), its stress rung from ``side``."""
     p = pv.position
-    level, stress_how = stress_target(p, pv.market, pv.rules, side)
-    ev = sets.evaluator(pv).with_rungs([(f"stress: {stress_how}", level)])
+    ev = stressed(pv, side, sets)
     if ev.scenarios.n_hist < MIN_WINDOWS:
         return Scene(ev)
     leg_pnl = ev.pnl(p.legs, pv.values)
     held = leg_pnl.sum(axis=0)
-    return Scene(ev, leg_pnl, held, ev.figures(held, p.legs, pv.values.price, 0.0))
+    return Scene(ev, held, ev.figures(held, p.legs, pv.values.price, 0.0), leg_pnl)
 
 
 def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSets):
@@ -453,7 +462,7 @@ def _member(i: int, pv: PositionValues, regime: Regime | None, sets: ScenarioSet
     side = tested_side(p, market.spx)
     layer = required_layer(pv, side, rules, regime)[0]
     seen = scene_of(pv, side, sets)
-    if seen.leg_pnl is None:
+    if seen.held is None:
         return None
     ev, before = seen.ev, seen.before
     l3 = None
@@ -598,12 +607,12 @@ def _check_position(
     if not figures and layer == 0 and not p.hedges and force_layer is None:
         return _quiet(pv, regime, side, why)
     seen = scene or scene_of(pv, side, scenario_sets)
-    ev = seen.ev
+    ev = seen.ev or stressed(pv, side, scenario_sets)
     scen = ev.scenarios
-    if seen.leg_pnl is None:
+    if seen.held is None:
         return _blind(pv, regime, side, layer, why, scen)
     stress_col = scen.n - 1
-    leg_pnl, held, before = seen.leg_pnl, seen.held, seen.before
+    held, before = seen.held, seen.before
     trad = traditional(pv.mark_multiple)
     attention = needs_attention(pv, layer)
     plan = l3 = None
@@ -630,6 +639,7 @@ def _check_position(
         elif force_layer is None and weigh and side in ("put", "call"):
             from alvh_cli.method import layer3 as layer3_mod
 
+            leg_pnl = seen.leg_pnl if seen.leg_pnl is not None else ev.pnl(p.legs, pv.values)
             l3 = layer3_mod.evaluate(
                 ev, p, pv.values, leg_pnl, side, integral=integral, hold=before
             )
