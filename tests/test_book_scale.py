@@ -487,6 +487,51 @@ def test_a_streamed_check_is_the_listed_check_read_once():
     assert checked_json(again) == checked_json(listed)
 
 
+_VALUED = """
+import json, sys
+from pathlib import Path
+from alvh_cli.inputs.book import load_book
+from alvh_cli.model.valuation import value_book
+root = Path(sys.argv[1])
+book = [*sorted((root / "sample_positions").glob("*.toml")),
+        root / "tests" / "fixtures" / "book_put_tested.toml"]
+values = value_book(load_book(book))
+assert "scipy.special" not in sys.modules
+print(json.dumps([[float(x).hex() for x in pv.values.price] + [pv.debit_to_close.hex()]
+                  for pv in values]))
+"""
+
+
+def test_a_book_is_valued_the_same_whatever_the_process_loaded_before():
+    # A fresh process values the samples and the test book under numpy's normal (scipy
+    # is never loaded there); this one, with scipy.special loaded (as a hedge program
+    # loads it before a second check), values them the same to the last bit: loading
+    # and valuing choose the normal by the array's size alone (pricing.sized_normal).
+    import json
+    import subprocess
+    import sys
+
+    import scipy.special  # noqa: F401
+
+    from alvh_cli.inputs.book import load_book
+    from alvh_cli.model.valuation import value_book
+
+    root = Path(__file__).resolve().parents[1]
+    fresh = subprocess.run(
+        [sys.executable, "-c", _VALUED, str(root)], capture_output=True, text=True, check=True
+    )
+    pricing.use_normal("auto")
+    book = [
+        *sorted((root / "sample_positions").glob("*.toml")),
+        root / "tests/fixtures/book_put_tested.toml",
+    ]
+    values = value_book(load_book(book))
+    here = [[float(x).hex() for x in pv.values.price] + [pv.debit_to_close.hex()]
+            for pv in values]  # fmt: skip
+    assert here == json.loads(fresh.stdout)
+    assert pricing.normal_mode() == "auto"
+
+
 def test_quote_vols_given_to_another_process_price_as_here():
     # A copy of the snapshot (as another process unpickles it) seeded with this process's
     # quote vols prices quoted legs with them, whatever normal distribution it uses now.

@@ -27,6 +27,7 @@ from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
 from alvh_cli.inputs.toml_reader import read_toml
 from alvh_cli.model.book import LoadedFile
 from alvh_cli.model.domain import Market, PositionFile
+from alvh_cli.model.pricing import sized_normal
 from alvh_cli.model.rules import Rules, check_overrides, resolve
 from alvh_cli.model.valuation import check_files_prices
 
@@ -65,6 +66,7 @@ def load_book(
     return loaded
 
 
+@sized_normal()  # quote vols and price checks the same whatever ran before in the process
 def load_book_tolerant(
     paths: Sequence[Path | str],
     *,

@@ -59,7 +59,7 @@ from alvh_cli.model import normal as _numpy_normal
 # units in the last place of N(x) (tests/test_normal.py); a price or Greek to 1e-15 of the
 # option's scale, S e^{-qT} + K e^{-rT} (tests/test_pricing.py).
 _NUMPY = {"ndtr": _numpy_normal.ndtr, "ndtri": _numpy_normal.ndtri, "erfcx": _numpy_normal.erfcx}
-_MODES = ("auto", "numpy", "compiled")
+_MODES = ("auto", "numpy", "compiled", "sized")
 _mode = ["auto"]
 COMPILED_FROM = 50_000
 """Elements from which an array is priced with scipy.special's loops in "auto" mode even
@@ -70,6 +70,10 @@ def _normal(name: str, x):
     mode = _mode[0]
     if mode == "numpy":
         return _NUMPY[name](x)
+    if mode == "sized":
+        mode = "compiled" if np.size(x) >= COMPILED_FROM else "numpy"
+        if mode == "numpy":
+            return _NUMPY[name](x)
     special = sys.modules.get("scipy.special")
     if special is None and (mode == "compiled" or np.size(x) >= COMPILED_FROM):
         from scipy import special
@@ -93,8 +97,10 @@ def erfcx(x):
 def use_normal(mode: str) -> None:
     """Which normal distribution prices from now on in this process: ``"auto"`` (the
     default: scipy.special's compiled loops once scipy.special is loaded or for arrays of
-    ``COMPILED_FROM`` elements, else numpy's), ``"numpy"`` (always numpy's: no scipy import)
-    or ``"compiled"`` (always scipy's: imports it at the first call)."""
+    ``COMPILED_FROM`` elements, else numpy's), ``"numpy"`` (always numpy's: no scipy import),
+    ``"compiled"`` (always scipy's: imports it at the first call) or ``"sized"`` (scipy's
+    for arrays of ``COMPILED_FROM`` elements, numpy's below, loaded or not:
+    :func:`sized_normal`)."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
     _mode[0] = mode
@@ -122,8 +128,27 @@ def pinned_normal(compiled: bool = False) -> Iterator[str]:
     if before == "auto":
         loaded = "scipy.special" in sys.modules
         use_normal("compiled" if compiled or loaded else "numpy")
+    elif before == "sized":  # by the block's own needs, not by what is loaded
+        use_normal("compiled" if compiled else "numpy")
     if _mode[0] == "compiled":
         from scipy import special  # noqa: F401  (imported once, before the block's work)
+    try:
+        yield _mode[0]
+    finally:
+        _mode[0] = before
+
+
+@contextmanager
+def sized_normal() -> Iterator[str]:
+    """In "auto" mode, the normal distribution chosen by the array's size alone for the
+    block (``"sized"``): what "auto" does in a process that has not loaded scipy.special.
+    For the pricing done before a check pins its own (loading and valuing a book), so
+    that a book valued after a hedge was sized in the same process (which loads scipy)
+    has the same figures as in a fresh one. Another mode in force is kept. Usable as a
+    decorator."""
+    before = _mode[0]
+    if before == "auto":
+        _mode[0] = "sized"
     try:
         yield _mode[0]
     finally:

@@ -15,6 +15,7 @@ from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.model.dollar_greeks import spx_greeks
 from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.legs import LegValues, value_legs
+from alvh_cli.model.pricing import sized_normal
 from alvh_cli.model.quotes import find_quote
 from alvh_cli.model.timing import new_york_date
 
@@ -55,6 +56,7 @@ def _slice(values: LegValues, start: int, stop: int) -> LegValues:
     return type(values)(**sliced)
 
 
+@sized_normal()  # a book's values the same whatever ran before in the process
 def value_book(loaded: Sequence) -> list[PositionValues]:
     """Price every position of every loaded file (``alvh_cli.model.book.LoadedFile``: a
     file with its market and rules); one pricing call per distinct market snapshot."""
