@@ -133,8 +133,8 @@ def load_book_tolerant(
                 if id(snap) not in fitted:
                     from alvh_cli.model.chain_market import with_chains
 
-                    # Fitting may load scipy.special, which then prices every option after
-                    # it: the files before are checked before it, as one by one.
+                    # the files before the fit are checked before it, as one by one (the
+                    # fit may load scipy.special; under sized_normal that changes no price)
                     _check_batch(pending, now, said)
                     pending, pending_legs = [], 0
                     fitted[id(snap)] = (snap, with_chains(snap, snapshots))  # snap kept: its id
