@@ -385,11 +385,11 @@ def check_values(
 
 
 def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
-    """(hedge plan, Layer 3 alternatives) of each position due a hedge layer (by its index
-    in ``pairs``): the plan from its book's program (:mod:`alvh_cli.method.book_hedge`),
-    None where its book is itself alone (its own program); the alternatives as its check
-    weighs them (None where none are), computed once for both. Empty when no two
-    positions are due."""
+    """What each position due a hedge layer takes into its check (:class:`BookPart`, by its
+    index in ``pairs``): the plan from its book's program (:mod:`alvh_cli.method.book_hedge`),
+    None where its book is itself alone (its own program); the Layer 3 alternatives as its
+    check weighs them (None where none are) and its figures as held, computed once for
+    both. Empty when no two positions are due."""
     due = [i for i, (pv, r) in enumerate(pairs) if sizes_a_hedge(pv, r)]
     if len(due) < 2:
         return {}
@@ -495,9 +495,10 @@ def _check_slice(
     pricing.use_normal(mode)
     for market, vols in seeds:
         seed_quote_vols(market, vols)
-    scenario_sets = sets or ScenarioSets(history)
-    scenario_sets.expect([pv for pv, *_ in triples])
-    return [_checked(pv, r, part, scenario_sets) for pv, r, part in triples]
+    if sets is None:  # another process: its own sets, told of its positions' stress levels
+        sets = ScenarioSets(history)
+        sets.expect([pv for pv, *_ in triples])
+    return [_checked(pv, r, part, sets) for pv, r, part in triples]
 
 
 def _checked(pv: PositionValues, regime, part: BookPart | None, sets) -> PositionCheck:

@@ -316,6 +316,16 @@ def pnl_matrix(base: LegValues, horizon_prices: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------- risk figures
 
 
+def _tail_size(n: int, level: float) -> tuple[float, int, bool, int]:
+    """The tail of ``level`` of ``n`` equally likely outcomes: its size k = level·n, the
+    outcomes wholly in it, whether the next is in it in part (k − whole of it), and so how
+    many of the smallest outcomes it reads."""
+    k = level * n
+    whole = int(math.floor(k + 1e-9))
+    part = whole < n and k - whole > 1e-9
+    return k, whole, part, whole + 1 if part else whole
+
+
 def cvar(pnl: np.ndarray, level: float) -> float:
     """Conditional value at risk of equally likely outcomes, as a P&L (negative = loss).
 
@@ -329,10 +339,7 @@ def cvar(pnl: np.ndarray, level: float) -> float:
         return math.nan
     if n >= 4096:  # the tail found in a sample first (cvars): the same floats
         return float(cvars(x[None, :], level)[0])
-    k = level * n
-    whole = int(math.floor(k + 1e-9))
-    part = whole < n and k - whole > 1e-9
-    take = whole + 1 if part else whole
+    k, whole, part, take = _tail_size(n, level)
     # the tail alone sorted: the row's sorted values up to the tail, summed the same way
     x = np.sort(np.partition(x, take - 1)[:take]) if 0 < take < n else np.sort(x)
     total = x[:whole].sum()
@@ -347,10 +354,7 @@ def tail_weights(pnl: np.ndarray, level: float) -> np.ndarray:
     ``weights @ x`` any other P&L's mean over that tail (its CVaR contribution)."""
     x = np.asarray(pnl, dtype=float)
     n = len(x)
-    k = level * n
-    whole = int(math.floor(k + 1e-9))
-    part = whole < n and k - whole > 1e-9
-    take = whole + 1 if part else whole
+    k, whole, part, take = _tail_size(n, level)
     q = np.zeros(n)
     if take == 0:
         return q
@@ -411,10 +415,7 @@ def cvars(pnl: np.ndarray, level: float) -> np.ndarray:
     m, n = x.shape
     if n == 0:
         return np.full(m, math.nan)
-    k = level * n
-    whole = int(math.floor(k + 1e-9))
-    part = whole < n and k - whole > 1e-9
-    take = whole + 1 if part else whole
+    k, whole, part, take = _tail_size(n, level)
     if take == 0:
         return np.zeros(m) / k
     tail = smallest(x, take)

@@ -68,12 +68,8 @@ when scipy.special is not loaded yet (its import, ~0.2 s, is then a fraction of 
 
 def _normal(name: str, x):
     mode = _mode[0]
-    if mode == "numpy":
+    if mode == "numpy" or (mode == "sized" and np.size(x) < COMPILED_FROM):
         return _NUMPY[name](x)
-    if mode == "sized":
-        mode = "compiled" if np.size(x) >= COMPILED_FROM else "numpy"
-        if mode == "numpy":
-            return _NUMPY[name](x)
     special = sys.modules.get("scipy.special")
     if special is None and (mode == "compiled" or np.size(x) >= COMPILED_FROM):
         from scipy import special
