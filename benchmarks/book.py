@@ -10,9 +10,11 @@ Goals ("big books", and trust at scale):
 
 The check's figures are printed beside their goals at 1,000 positions (the default) and
 at 10,000 (``--positions 10000 --warmup 0 --runs 1``: minutes); at another size, the
-rate per 1,000. A check of 200 positions or more on a machine of four cores or more
-spreads them over the local cores (joblib, ``check.PARALLEL_CORES``): its CPU time then
-counts every process, its peak the largest.
+rate per 1,000. On a machine of two cores or more, a check shares the work with forked
+copies of itself, one per core (``alvh_cli.forked``): the files' parsing of a book of
+256 kB or more, the scenario work of 16 positions due a hedge or more, and the checks
+and their records of 100 live positions or more. Its CPU time then counts every
+process, its peak the largest.
 
 Each command's wall time, CPU time (user + system: steadier than wall time on
 a shared machine) and peak resident memory (``ru_maxrss`` of that child alone,

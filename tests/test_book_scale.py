@@ -460,6 +460,24 @@ def test_a_book_spread_over_processes_is_checked_as_in_one():
     assert all(a.position is pv.position for a, pv in mine)
 
 
+def test_the_pool_of_fresh_processes_checks_as_one_process_does():
+    # where a fork is not safe (macOS, a process with threads) a check on four cores or
+    # more spreads over joblib's pool instead: the same checks
+    pytest.importorskip("joblib")
+    from alvh_cli.method import check
+
+    values = books_with_a_tested_side()
+    serial = check.check_values(values, workers=1)
+    pairs = [(pv, check.Regime()) for pv in values]
+    with pricing.pinned_normal(check.compiled_normal_pays(pairs)) as mode:
+        sets = check.ScenarioSets(None)
+        sets.expect(values)
+        parts = check.book_plans(pairs, sets)
+        triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
+        spread = check._spread(triples, None, mode, 2)
+    same(spread, serial.positions)
+
+
 def test_a_streamed_check_is_the_listed_check_read_once():
     # The same book checked as a list and as a stream (each check computed as it is
     # read, under the normal distribution pinned for the book, whatever mode is in force

@@ -3,8 +3,8 @@ goes down a floor or stays on its own, and no modules import each other in a cir
 
 The floors, from the ground up (a floor may import the floors listed for it):
 
-    errors, compat,     the error types; optional extras; TOML as text
-    toml_text
+    errors, compat,     the error types; optional extras; TOML as text; work shared
+    toml_text, forked   with forked copies of the process
     model               domain types, rules, contracts, pricing, surfaces, calendar
     inputs, journal     files -> model objects; the decision journal
     method              the engine: model only (no file, no journal, no output)
@@ -31,16 +31,18 @@ ALLOWED = {
     "errors": set(),
     "compat": {"errors"},
     "toml_text": set(),
+    "forked": set(),
     "model": {"errors"},
-    "inputs": {"errors", "model", "toml_text"},
+    "inputs": {"errors", "model", "toml_text", "forked"},
     "journal": {"errors", "model"},
-    "method": {"errors", "model"},
+    "method": {"errors", "model", "forked"},
     "backtest": {"errors", "model", "method"},
     "output": {"errors", "compat", "toml_text", "model", "method", "backtest"},
     "app": {
         "errors",
         "compat",
         "toml_text",
+        "forked",
         "model",
         "inputs",
         "journal",

@@ -26,10 +26,11 @@ and counts as needing attention, even when the decision is to hold.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+import pickle
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alvh_cli.method.actions import (
     Action,
@@ -110,12 +111,25 @@ class CheckResult:
 class CheckStream:
     """A book's checks computed one at a time as they are read, for a writer that streams
     their records: a 10,000-position book's checks are not all held at once (each is
-    freed once written). Read once; its length is known before; ``needs_action`` once
-    every check has been read."""
+    freed once written). Read once (iterated, or through :meth:`mapped`); its length is
+    known before; ``needs_action`` once every check has been read.
 
-    def __init__(self, rows: Iterator[PositionCheck], count: int):
-        self._rows = rows
+    ``check(i)`` checks the i-th position; ``workers`` processes share them
+    (:func:`alvh_cli.forked.ordered_map`: forked copies of this one, each check the one
+    this process makes); ``restore(i, pc)`` gives a check made by a copy back the caller's
+    own objects."""
+
+    def __init__(
+        self,
+        check: Callable[[int], PositionCheck],
+        count: int,
+        workers: int = 1,
+        restore: Callable[[int, PositionCheck], PositionCheck] | None = None,
+    ):
+        self._check = check
         self._count = count
+        self._workers = workers
+        self._restore = restore
         self._read = 0
         self._action = False
         self._started = False
@@ -124,13 +138,27 @@ class CheckStream:
         return self._count
 
     def __iter__(self) -> Iterator[PositionCheck]:
+        for i, pc in enumerate(self.mapped(None)):
+            yield pc if self._restore is None else self._restore(i, pc)
+
+    def mapped(self, fn: Callable[[PositionCheck], Any] | None) -> Iterator:
+        """``fn`` of each check, in order (the check itself with None): where the checks
+        are shared among processes, each computes ``fn`` of its own (a JSON record), and
+        only that comes back."""
+        from alvh_cli import forked
+
         if self._started:
             raise RuntimeError("a check stream is read once")
         self._started = True
-        for pc in self._rows:
+
+        def work(i: int):
+            pc = self._check(i)
+            return pc.needs_action, pc if fn is None else fn(pc)
+
+        for action, out in forked.ordered_map(work, self._count, self._workers):
             self._read += 1
-            self._action = self._action or pc.needs_action
-            yield pc
+            self._action = self._action or action
+            yield out
 
     @property
     def needs_action(self) -> bool:
@@ -307,9 +335,11 @@ def compiled_normal_pays(pairs: Sequence[tuple[PositionValues, Regime]]) -> bool
 
 
 PARALLEL_FROM = 200
-"""Live positions from which a check spreads them over the local cores (joblib, when it is
-installed: ``alvh[sweep]``). Below it, starting the workers (a Python with numpy, and scipy
-where a hedge is sized: about half a second each) costs more than it saves."""
+"""Live positions from which a check spreads them over the local cores in a pool of fresh
+processes (joblib, when it is installed: ``alvh[sweep]``), where forked copies of this one
+are not to be had (:func:`fork_workers`: not on Linux, or another thread running). Below
+it, starting the workers (a Python with numpy, and scipy where a hedge is sized: about
+half a second each) costs more than it saves."""
 
 PARALLEL_CORES = 4
 """Cores from which a check spreads at all. On two, with the book's hedges one program, a
@@ -336,6 +366,20 @@ def default_workers(live: int) -> int:
     return cores if cores >= PARALLEL_CORES else 1
 
 
+FORK_FROM = 100
+"""Live positions from which a check shares them with forked copies of this process
+(:func:`alvh_cli.forked.ordered_map`), one per core: a copy costs next to nothing to make,
+but below this the checks are over before a second core pays."""
+
+
+def fork_workers(live: int) -> int:
+    """The processes a check of ``live`` positions uses, this one and forked copies: the
+    cores from ``FORK_FROM`` positions on, where a fork is safe; else one."""
+    from alvh_cli import forked
+
+    return forked.fork_workers() if live >= FORK_FROM else 1
+
+
 def check_values(
     values: Sequence[PositionValues],
     regimes: Sequence[Regime] | None = None,
@@ -350,32 +394,42 @@ def check_values(
     One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
     scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
     numpy's, so each position's figures are the same whatever the positions around it —
-    and whichever process computed them: ``workers`` processes (default
-    :func:`default_workers`) share the positions out (:func:`_spread`).
+    and whichever process computed them: ``workers`` processes share the positions out,
+    forked copies of this one where a fork is safe (:class:`CheckStream`; default
+    :func:`fork_workers`), else a pool of fresh ones (:func:`_spread`; default
+    :func:`default_workers`).
 
     ``book_hedges``: the positions due a hedge layer on one scenario set are hedged as a
     book, by one program (:mod:`alvh_cli.method.book_hedge`), before the positions are
     checked; False gives each its own program.
 
-    ``stream``: in one process, the positions are checked as the result's ``positions``
-    (a :class:`CheckStream`) are read, each under the same normal distribution, so a
-    writer need not hold every check at once; the book's programs are solved before."""
+    ``stream``: the positions are checked as the result's ``positions`` (a
+    :class:`CheckStream`) are read, each under the same normal distribution, so a writer
+    need not hold every check at once; the book's programs are solved before."""
+    from alvh_cli import forked
     from alvh_cli.model import pricing
 
     regimes = list(regimes) if regimes is not None else [Regime() for _ in values]
     pairs = list(zip(values, regimes, strict=True))
     if workers is None:
-        workers = default_workers(sum(not pv.position.is_closed for pv, _ in pairs))
+        live = sum(not pv.position.is_closed for pv, _ in pairs)
+        workers = fork_workers(live)
+        if workers == 1:
+            workers = default_workers(live)
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
         sets.expect([pv for pv, _ in pairs])
         parts = book_plans(pairs, sets) if book_hedges else {}
         triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
         rows: list | CheckStream
-        if workers > 1 and len(pairs) > 1:
+        if stream or (workers > 1 and forked.can_fork()):
+            check = functools.partial(_check_nth, triples, mode, sets)
+            own = functools.partial(_own_position, triples)
+            rows = CheckStream(check, len(triples), workers, own)
+            if not stream:
+                rows = list(rows)
+        elif workers > 1 and len(pairs) > 1:
             rows = _spread(triples, history, mode, workers)
-        elif stream:
-            rows = CheckStream(_checked_one_by_one(triples, mode, sets), len(triples))
         else:
             rows = _check_slice(triples, history, mode, sets=sets)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
@@ -393,20 +447,46 @@ def book_plans(pairs: Sequence, sets: ScenarioSets) -> dict:
     due = [i for i, (pv, r) in enumerate(pairs) if sizes_a_hedge(pv, r)]
     if len(due) < 2:
         return {}
+    from alvh_cli import forked
     from alvh_cli.method import book_hedge
 
+    def work(k: int):
+        found = _member(due[k], *pairs[due[k]], sets)
+        if found is None:
+            return None
+        # neither the legs' P&L rows (Layer 3, their one other use, is weighed) nor the
+        # evaluator (its scenario set copied with the stress rung) are kept for the
+        # check: over a 20-year history they are hundreds of kB a position
+        return found[0], replace(found[1], ev=None, leg_pnl=None)
+
+    workers = forked.fork_workers() if len(due) >= FORK_MEMBERS else 1
     members = []
     scenes = {}
-    for i in due:
-        member = _member(i, *pairs[i], sets)
-        if member is not None:
-            members.append(member[0])
-            # neither the legs' P&L rows (Layer 3, their one other use, is weighed) nor the
-            # evaluator (its scenario set copied with the stress rung) are kept for the
-            # check: over a 20-year history they are hundreds of kB a position
-            scenes[i] = replace(member[1], ev=None, leg_pnl=None)
+    for found in forked.ordered_map(work, len(due), workers, _sent_member, pickle.loads):
+        if found is not None:
+            member = found[0]
+            if member.ev is None:  # sent by a forked copy: this process's own objects
+                pv = pairs[member.index][0]
+                ev = stressed(pv, tested_side(pv.position, pv.market.spx), sets)
+                member = replace(member, pv=pv, ev=ev)
+            members.append(member)
+            scenes[member.index] = found[1]
     plans = book_hedge.plans(members)
     return {m.index: BookPart(plans[m.index], m.l3, scenes[m.index]) for m in members}
+
+
+FORK_MEMBERS = 16
+"""Positions due a hedge layer from which :func:`book_plans` shares their scenario work
+(figures as held, Layer 3) with forked copies of this process, one per core."""
+
+
+def _sent_member(found) -> bytes:
+    """A member worked out by a forked copy, for :func:`book_plans`: without its position
+    and evaluator (the receiver has its own; the evaluator holds a copy of the scenario
+    set)."""
+    if found is not None:
+        found = (replace(found[0], pv=None, ev=None), found[1])
+    return pickle.dumps(found)
 
 
 class BookPart(NamedTuple):
@@ -510,20 +590,23 @@ def _checked(pv: PositionValues, regime, part: BookPart | None, sets) -> Positio
     )
 
 
-def _checked_one_by_one(triples: Sequence, mode: str, sets: ScenarioSets) -> Iterator:
-    """:func:`_check_slice`'s checks one at a time, each priced under the normal
-    distribution ``mode``; the mode in force between them is put back while the reader
-    has the check."""
+def _check_nth(triples: Sequence, mode: str, sets: ScenarioSets, i: int) -> PositionCheck:
+    """:func:`_checked` of ``triples[i]``, priced under the normal distribution ``mode``;
+    the mode in force before is put back for the reader."""
     from alvh_cli.model import pricing
 
-    for pv, r, part in triples:
-        before = pricing.normal_mode()
-        pricing.use_normal(mode)
-        try:
-            pc = _checked(pv, r, part, sets)
-        finally:
-            pricing.use_normal(before)
-        yield pc
+    before = pricing.normal_mode()
+    pricing.use_normal(mode)
+    try:
+        return _checked(*triples[i], sets)
+    finally:
+        pricing.use_normal(before)
+
+
+def _own_position(triples: Sequence, i: int, pc: PositionCheck) -> PositionCheck:
+    """``pc`` with the caller's own position object (a forked copy sent back its own)."""
+    own = triples[i][0].position
+    return pc if pc.position is own else replace(pc, position=own)
 
 
 def _spread(pairs: Sequence, history: History | None, mode: str, workers: int) -> list:

@@ -17,11 +17,19 @@ EV_NOTE = (
 )
 
 
-def check_json(result, warnings=(), errors=(), marks=(), *, lazy: bool = False) -> dict:
+def check_json(
+    result, warnings=(), errors=(), marks=(), *, lazy: bool = False, encode: bool = False
+) -> dict:
     """``check``'s record. ``lazy``: ``positions`` is an iterator that builds each
     position's record as it is read, for a writer that streams them (a 10,000-position
-    book's records are hundreds of MiB held at once); else a list."""
-    records = (position_json(pc) for pc in result.positions)
+    book's records are hundreds of MiB held at once); else a list. ``encode`` (lazy, for a
+    compact writer): each record comes written (``common.encoded``), by whichever process
+    checked its position (``CheckStream.mapped``)."""
+    positions = result.positions
+    if lazy and encode and hasattr(positions, "mapped"):
+        records = positions.mapped(_encoded_record)
+    else:
+        records = (position_json(pc) for pc in positions)
     data = {
         "asof": result.asof,
         "regime": common.regime_json(result.regime),
@@ -38,7 +46,10 @@ def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
     the caller prints them on stderr for every format (``common.print_problems``).
     ``marks`` ((file, ``MarkUse``)) say which broker marks priced their legs."""
     if fmt == "json":
-        return common.emit_json(check_json(result, warnings, errors, marks, lazy=True))
+        data = check_json(
+            result, warnings, errors, marks, lazy=True, encode=common.compact_stdout()
+        )
+        return common.emit_json(data)
     if fmt == "csv":
         rows = []
         for pc in result.positions:
@@ -48,6 +59,10 @@ def emit_check(result, fmt: str, warnings=(), errors=(), marks=()) -> None:
                 rows.append({**base, **{f"rec.{k}": v for k, v in r.items()}})
         return common.emit_csv(rows)
     print_check(common.layout_console(), result, marks)
+
+
+def _encoded_record(pc) -> common.Encoded:
+    return common.encoded(position_json(pc))
 
 
 def position_style(layer: int) -> str:

@@ -162,20 +162,44 @@ def print_table(grid, after: Iterable[str] = ()) -> None:
     out.flush()
 
 
+class Encoded(str):
+    """A list item already written as compact JSON (:func:`encoded`): a compact writer
+    writes it as it is."""
+
+    __slots__ = ()
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def encoded(value) -> Encoded:
+    """``value`` cleaned (:func:`clean`) and written as compact JSON, the text
+    :func:`write_json` gives it as a list item: so a forked copy of this process can write
+    its share of a list (``alvh_cli.forked``)."""
+    return Encoded(_COMPACT(clean(value)))
+
+
+def compact_stdout() -> bool:
+    """Whether :func:`emit_json` writes compact JSON (stdout not a terminal), where a list's
+    items may come :class:`Encoded`."""
+    return not sys.stdout.isatty()
+
+
 def emit_json(data: dict, finish: Callable[[Any, str], Any] | None = None) -> None:
     """``data`` as JSON on stdout, cleaned (:func:`clean`; then ``finish(value, key)`` when
     given). Indented for a person at a terminal; compact when stdout is a pipe or a file,
     and then written a list item at a time, so a 10,000-position book is never held as
     one cleaned copy and one string besides the data (memory), and json's C encoder does
     the work (the indenting encoder is pure Python)."""
-    write_json(sys.stdout, data, indent=2 if sys.stdout.isatty() else None, finish=finish)
+    write_json(sys.stdout, data, indent=None if compact_stdout() else 2, finish=finish)
 
 
 def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) -> None:
     """``data`` (a dict) as one JSON document on ``fh``, newline-terminated; see
     :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists
     (and iterators, read once: a producer may build each item as it is written);
-    ``finish`` then sees each item of such a list (with the list's key)."""
+    ``finish`` then sees each item of such a list (with the list's key), except an
+    :class:`Encoded` item, written as it is (compact output only)."""
 
     def ready(value, key: str = ""):
         value = clean(value)
@@ -186,14 +210,15 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
         fh.write(json.dumps(ready(whole), indent=indent) + "\n")
         return
     # clean() hands over fresh trees, which cannot hold a cycle: no need to look for one
-    compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+    compact = _COMPACT
     fh.write("{")
     for i, (key, value) in enumerate(data.items()):
         fh.write(("," if i else "") + compact(key) + ":")
         if isinstance(value, (list, Iterator)):
             fh.write("[")
             for j, item in enumerate(value):
-                fh.write(("," if j else "") + compact(ready(item, key)))
+                text = item if type(item) is Encoded else compact(ready(item, key))
+                fh.write(("," if j else "") + text)
             fh.write("]")
         else:
             fh.write(compact(ready(value, key)))

@@ -1,0 +1,199 @@
+"""Work shared with forked copies of the process (alvh_cli.forked): results in order and the
+same as one process gives, errors raised at their item, no copy left behind; a check, a
+book's programs and a book's parsing shared that way give the outputs of one process.
+
+Run by tests/test_forked.py in a pytest of its own: a process may fork only while it has
+one thread, and earlier tests leave threads behind (joblib's pool, dask's loop)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from alvh_cli import forked
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def children() -> set[int]:
+    """This process's children, running or not yet waited for (Linux's /proc)."""
+    out: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        out.update(int(pid) for pid in (task / "children").read_text().split())
+    return out
+
+
+@pytest.fixture(autouse=True)
+def no_children_left():
+    """Each case may fork (it runs in a process of one thread), and every copy it makes is
+    gone (waited for) when it ends."""
+    assert forked.can_fork(), "run in a process that may fork (tests/test_forked.py)"
+    before = children()
+    yield
+    assert children() <= before
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 5])
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 40])
+def test_results_come_in_order_from_every_process(workers, count):
+    # item i is worked by process i mod workers: its own pid comes back with it
+    got = list(forked.ordered_map(lambda i: (i, i * i, os.getpid()), count, workers))
+    assert [(i, sq) for i, sq, _ in got] == [(i, i * i) for i in range(count)]
+    pids = {i % min(workers, max(count, 1)): pid for i, _, pid in got}
+    if workers > 1 and count > 1:
+        assert pids[0] == os.getpid()
+        assert len(set(pids.values())) == min(workers, count)  # each a process of its own
+    else:
+        assert set(pids.values()) <= {os.getpid()}
+
+
+def test_a_copys_error_is_raised_at_its_item_after_the_ones_before():
+    def work(i):
+        if i == 5:
+            raise ValueError(f"bad item {i}")
+        return i
+
+    seen = []
+    with pytest.raises(ValueError, match="bad item 5"):
+        for x in forked.ordered_map(work, 12, 2):  # item 5 falls to the copy
+            seen.append(x)
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_an_error_that_will_not_pickle_comes_back_as_its_text():
+    class Local(Exception):  # a class defined in a function: pickle cannot find it
+        pass
+
+    def work(i):
+        if i == 1:
+            raise Local("went wrong")
+        return i
+
+    with pytest.raises(RuntimeError, match="Local: went wrong"):
+        list(forked.ordered_map(work, 4, 2))
+
+
+def test_a_copy_that_dies_is_an_error_not_a_hang():
+    def work(i):
+        if i == 3:
+            os._exit(7)  # the copy vanishes mid-way
+        return i
+
+    with pytest.raises(RuntimeError, match="stopped before item 3"):
+        list(forked.ordered_map(work, 6, 2))
+
+
+def test_a_reader_that_stops_early_stops_the_copies():
+    import time
+
+    def work(i):
+        if i % 2:
+            time.sleep(0.01)
+        return i
+
+    it = forked.ordered_map(work, 1000, 2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()
+
+
+def test_with_another_thread_running_nothing_is_forked():
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not forked.can_fork() and forked.fork_workers() == 1
+        pids = {pid for pid in forked.ordered_map(lambda i: os.getpid(), 6, 3)}
+    finally:
+        stop.set()
+        t.join()
+    assert pids == {os.getpid()}
+
+
+def test_packed_results_come_back_unpacked():
+    got = list(forked.ordered_map(lambda i: str(i), 5, 2, str.encode, bytes.decode))
+    assert got == ["0", "1", "2", "3", "4"]
+
+
+def test_the_workers_are_the_cores_up_to_a_limit(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert forked.fork_workers() == forked.FORK_MAX
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert forked.fork_workers() == 1
+    monkeypatch.setattr(sys, "platform", "darwin")  # not fork-safe there
+    assert not forked.can_fork() and forked.fork_workers() == 1
+
+
+# ------------------------------------------------------- a check shared with forked copies
+
+
+def test_a_check_shared_with_copies_is_the_check_of_one_process(monkeypatch):
+    # The samples and tested condors (a hedge sized, Layer 3 choices, hedges on, a profit
+    # take), their book's programs worked out by copies too: listed and streamed, the
+    # same checks to the last bit as one process, the same JSON, the same verdict, the
+    # caller's own position objects.
+    from test_book_scale import books_with_a_tested_side, checked_json, same
+
+    from alvh_cli.method import check
+    from alvh_cli.model import pricing
+
+    pricing.use_normal("numpy")
+    values = books_with_a_tested_side()
+    pricing.use_normal("auto")
+    serial = check.check_values(values, workers=1)
+    monkeypatch.setattr(check, "FORK_MEMBERS", 2)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 2)
+    for stream in (False, True):
+        shared = check.check_values(values, workers=2, stream=stream)
+        rows = list(shared.positions)
+        same(rows, serial.positions)
+        assert all(a.position is pv.position for a, pv in zip(rows, values, strict=True))
+        assert shared.needs_action is serial.needs_action is True
+    streamed = check.check_values(values, workers=3, stream=True)
+    assert checked_json(streamed) == checked_json(serial)
+
+
+def write_book(folder: Path, count: int) -> list[Path]:
+    """``count`` files of the samples' positions, renamed apart, and a bad one."""
+    src = sorted((ROOT / "sample_positions").glob("*.toml"))
+    out = []
+    for i in range(count):
+        text = src[i % len(src)].read_text()
+        path = folder / f"f{i:02d}.toml"
+        path.write_text(text.replace('id = "', f'id = "{i:02d}-'))
+        out.append(path)
+    bad = folder / "bad.toml"
+    bad.write_text('[[positions]]\nid = "x"\nexpiry = 2026-13-01\n')
+    out.insert(3, bad)
+    return out
+
+
+def test_a_book_parsed_by_copies_loads_as_in_one_process(tmp_path, monkeypatch):
+    from alvh_cli.inputs import book
+
+    files = write_book(tmp_path, 9)
+    one, one_errors = book.load_book_tolerant(files)
+    monkeypatch.setattr(book, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 3)
+    many, many_errors = book.load_book_tolerant(files)
+    assert [str(e) for e in many_errors] == [str(e) for e in one_errors] and one_errors
+    assert [repr(lf.file) for lf in many] == [repr(lf.file) for lf in one]
+
+
+def test_check_through_the_cli_with_copies_prints_what_one_process_prints(
+    tmp_path, monkeypatch, alvh
+):
+    from alvh_cli.inputs import book
+    from alvh_cli.method import check
+
+    files = [str(p) for p in write_book(tmp_path, 8)]
+    one = alvh(["check", *files, "--format", "json"])
+    monkeypatch.setattr(check, "FORK_FROM", 2)
+    monkeypatch.setattr(check, "FORK_MEMBERS", 2)
+    monkeypatch.setattr(book, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 2)
+    shared = alvh(["check", *files, "--format", "json"])
+    assert shared == one
