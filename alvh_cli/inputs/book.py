@@ -17,7 +17,9 @@ would get alone, in the order of the files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +115,8 @@ def load_book_tolerant(
     pending: list[_Pending] = []  # files whose prices are still to be checked, in order
     pending_legs = 0
     said: dict = {}
+    todo = [item for item, _ in _files(items, shared)]
+    tables = _parsed_tables(todo)
     for item in items:
         if isinstance(item, InputError):
             outcomes.append(item)
@@ -121,8 +125,11 @@ def load_book_tolerant(
         if key in shared:
             continue
         source = str(item)
+        table = next(tables)
+        if isinstance(table, InputError):
+            outcomes.append(table)
+            continue
         try:
-            table = validate.check_file(read_toml(item), source)
             pf, layout = build.build_file(table, source)
             snap, snap_layout = shared_market or (pf.market, layout)
             if shared_market is None and snap is not None and now is not None:
@@ -155,6 +162,8 @@ def load_book_tolerant(
         pending.append(file)
         pending_legs += legs
     _check_batch(pending, now, said)
+    for _ in tables:  # read to its end: a forked reader's copies are waited for
+        pass
     loaded: list[LoadedFile] = []
     errors: list[InputError] = []
     for outcome in outcomes:
@@ -165,6 +174,41 @@ def load_book_tolerant(
         else:
             loaded.append(outcome)
     return loaded, errors
+
+
+def _files(items, shared):
+    """The (path, key) items of position files: not errors, not the shared market or rules."""
+    return [item for item in items if not isinstance(item, InputError) and item[1] not in shared]
+
+
+FORK_BYTES = 256 * 2**10
+"""Bytes of position files from which they are parsed by forked copies of this process as
+well (``alvh_cli.forked``, a file each in turn): tomllib is pure Python, about 0.3 s a
+megabyte, and a book of a few hundred kB or more is worth a second core."""
+
+
+def _parsed_tables(paths: Sequence[Path | str]) -> Iterator[dict | InputError]:
+    """Each file's table, read and checked (``validate.check_file``), or its error, in
+    order; shared among the cores when the files are big enough (``FORK_BYTES``)."""
+    from alvh_cli import forked
+
+    workers = 1
+    if len(paths) > 1:
+        size = 0
+        for path in paths:
+            with contextlib.suppress(OSError):  # its error comes from read_toml
+                size += os.stat(path).st_size
+        if size >= FORK_BYTES:
+            workers = forked.fork_workers()
+
+    def parse(k: int) -> dict | InputError:
+        source = str(paths[k])
+        try:
+            return validate.check_file(read_toml(paths[k]), source)
+        except InputError as exc:
+            return exc
+
+    return forked.ordered_map(parse, len(paths), workers)
 
 
 _BATCH_LEGS = 4096
