@@ -43,14 +43,46 @@ def can_fork() -> bool:
 
 def fork_workers() -> int:
     """The processes (this one included) a forked map may use: the cores this process may
-    run on, up to ``FORK_MAX``; 1 where forking is not safe."""
+    run on and its CPU quota allows (:func:`cpu_quota`), up to ``FORK_MAX``; 1 where
+    forking is not safe."""
     if not can_fork():
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - Linux has it
         cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    if quota is not None:
+        cores = min(cores, quota)
     return max(1, min(cores, FORK_MAX))
+
+
+_CGROUP = "/sys/fs/cgroup"
+
+
+def cpu_quota(root: str = _CGROUP) -> int | None:
+    """The CPUs the control group's quota allows, rounded up (a container run with
+    ``--cpus 1.5``: 2), or None without a quota. A container sees every core of its host
+    in its affinity; forking one copy per core beyond its quota only slices the same CPU
+    time thinner."""
+    try:  # cgroup v2: "max 100000" or "<quota> <period>" in microseconds
+        with open(os.path.join(root, "cpu.max")) as fh:
+            quota, period = fh.read().split()[:2]
+    except (OSError, ValueError):
+        try:  # cgroup v1: -1 for no quota
+            with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as fh:
+                quota = fh.read().strip()
+            with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as fh:
+                period = fh.read().strip()
+        except OSError:
+            return None
+    try:
+        q, t = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    if q <= 0 or t <= 0:
+        return None
+    return max(1, -(-q // t))
 
 
 def ordered_map(

@@ -127,6 +127,25 @@ def test_the_workers_are_the_cores_up_to_a_limit(monkeypatch):
     assert not forked.can_fork() and forked.fork_workers() == 1
 
 
+def test_a_cpu_quota_caps_the_workers(tmp_path, monkeypatch):
+    # a container given 1.5 CPUs of a host's 64 cores: two processes, not 64
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert forked.cpu_quota(str(tmp_path)) == 2
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert forked.cpu_quota(str(tmp_path)) is None
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")  # cgroup v1, half a CPU
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert forked.cpu_quota(str(tmp_path)) == 1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert forked.cpu_quota(str(tmp_path)) is None
+    assert forked.cpu_quota(str(tmp_path / "none")) is None
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    monkeypatch.setattr(forked, "cpu_quota", lambda: 3)
+    assert forked.fork_workers() == 3
+
+
 # ------------------------------------------------------- a check shared with forked copies
 
 
