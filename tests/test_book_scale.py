@@ -478,6 +478,21 @@ def test_the_pool_of_fresh_processes_checks_as_one_process_does():
     same(spread, serial.positions)
 
 
+def test_where_no_fork_is_safe_a_stream_on_many_cores_takes_the_pool(monkeypatch):
+    # macOS, or a process with threads: a check given several processes spreads over
+    # joblib's pool (a list, all at once) rather than streaming in one process
+    pytest.importorskip("joblib")
+    from alvh_cli import forked
+    from alvh_cli.method import check
+
+    values = books_with_a_tested_side()
+    serial = check.check_values(values, workers=1)
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    spread = check.check_values(values, workers=2, stream=True)
+    assert isinstance(spread.positions, list)
+    same(spread.positions, serial.positions)
+
+
 def test_a_streamed_check_is_the_listed_check_read_once():
     # The same book checked as a list and as a stream (each check computed as it is
     # read, under the normal distribution pinned for the book, whatever mode is in force

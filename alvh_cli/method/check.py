@@ -422,14 +422,15 @@ def check_values(
         parts = book_plans(pairs, sets) if book_hedges else {}
         triples = [(pv, r, parts.get(i)) for i, (pv, r) in enumerate(pairs)]
         rows: list | CheckStream
-        if stream or (workers > 1 and forked.can_fork()):
+        shared = workers > 1 and len(pairs) > 1
+        if shared and not forked.can_fork():  # a pool of fresh processes: all at once
+            rows = _spread(triples, history, mode, workers)
+        elif stream or shared:
             check = functools.partial(_check_nth, triples, mode, sets)
             own = functools.partial(_own_position, triples)
             rows = CheckStream(check, len(triples), workers, own)
             if not stream:
                 rows = list(rows)
-        elif workers > 1 and len(pairs) > 1:
-            rows = _spread(triples, history, mode, workers)
         else:
             rows = _check_slice(triples, history, mode, sets=sets)
     asofs = sorted({pv.market.asof.isoformat() for pv in values})
