@@ -17,17 +17,22 @@ copy).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from queue import SimpleQueue
+from queue import Empty, Queue
 from typing import Any
 
 FORK_MAX = 8
-"""Processes at most: the results come back through one reader here."""
+"""Processes at most: this one reads and writes every result in order, and past a few
+copies that is what it spends its time on."""
+
+LEAD = 256
+"""Results a copy may run ahead of the reader (held here, then in its pipe)."""
 
 _HEADER = struct.Struct("<BQ")  # kind, payload bytes
 _RESULT, _FAILED = 0, 1
@@ -92,56 +97,70 @@ def ordered_map(
     pack: Callable[[Any], bytes] = pickle.dumps,
     unpack: Callable[[bytes], Any] = pickle.loads,
 ) -> Iterator:
-    """``work(i)`` for i in 0..count−1, in order, computed by ``workers`` processes: this one
-    takes i ≡ 0 (mod workers), forked copies the others, their results sent back as
-    ``pack`` gives them and read with ``unpack``. A copy's exception is raised here, at its
-    item. With one worker, one item, or where a fork is not safe (:func:`can_fork`),
-    nothing is forked.
+    """``work(i)`` for i in 0..count−1, in order, computed by ``workers`` processes (at most
+    ``FORK_MAX``): this one takes i ≡ 0 (mod workers), forked copies the others, their
+    results sent back as ``pack`` gives them and read with ``unpack``. A copy's exception
+    is raised here, at its item. With one worker, one item, or where a fork is not safe
+    (:func:`can_fork`), nothing is forked; nor where the system refuses a process, a pipe
+    or a thread (this process then does it all).
 
-    The copies are made when the iterator is first read; if it is dropped before its end
-    they are stopped."""
-    if workers <= 1 or count <= 1 or not can_fork():
+    A copy runs at most ``LEAD`` results ahead of the reader, so a reader that stalls
+    (stdout to a pager) holds no more than that. ``work`` should not warn: a warning
+    raised in two processes is printed by each. The copies are made when the iterator is
+    first read; if it is dropped before its end they are stopped."""
+    workers = min(workers, count, FORK_MAX)
+    if workers <= 1 or not can_fork():
         for i in range(count):
             yield work(i)
         return
-    workers = min(workers, count)
     for stream in (sys.stdout, sys.stderr):  # a copy must not write this one's buffers again
         if stream is not None:
             stream.flush()
     children: list[int] = []
-    reads: list[int] = []
+    reads: list[int] = []  # this process's ends of the copies' pipes, in order
     readers: list[threading.Thread] = []
+    queues: list[Queue] = [Queue(maxsize=LEAD) for _ in range(workers)]  # [0]: unused
     finished = False
     try:
         # every copy is made before any reader thread starts: a fork in one thread only
         for w in range(1, workers):
-            read_fd, write_fd = os.pipe()
+            try:
+                read_fd, write_fd = os.pipe()
+            except OSError:  # no more files to be had: this one does it all
+                break
             try:
                 pid = os.fork()
-            except OSError:  # no more processes to be had: this one does it all
+            except OSError:  # no more processes to be had
                 os.close(read_fd)
                 os.close(write_fd)
                 break
-            if pid == 0:  # pragma: no cover - runs in the copy, which never returns
-                for fd in (read_fd, *reads):  # the other copies' pipes are not its own
-                    os.close(fd)
-                _serve(work, range(w, count, workers), write_fd, pack)
+            if pid == 0:  # pragma: no cover - the copy: it leaves by os._exit, never returns
+                try:
+                    for fd in (read_fd, *reads):  # the other copies' pipes are not its own
+                        os.close(fd)
+                    _serve(work, range(w, count, workers), write_fd, pack)
+                finally:
+                    os._exit(1)
             os.close(write_fd)
             children.append(pid)
             reads.append(read_fd)
-        if len(children) < workers - 1:
-            _reap(children, stop=True)
-            children.clear()
-            for fd in reads:
+        if len(children) == workers - 1:
+            for w, fd in enumerate(reads, start=1):
+                t = threading.Thread(target=_read, args=(fd, queues[w]), daemon=True)
+                try:
+                    t.start()
+                except RuntimeError:  # no more threads to be had
+                    break
+                readers.append(t)  # it owns fd from here: it closes it at the pipe's end
+        if len(readers) < workers - 1:  # this process does it all
+            for fd in reads[len(readers) :]:
                 os.close(fd)
+            _stop(children, readers, queues)
+            children, readers = [], []
             for i in range(count):
                 yield work(i)
             finished = True
             return
-        queues: list[SimpleQueue] = [SimpleQueue() for _ in range(workers)]  # [0]: unused
-        for fd, q in zip(reads, queues[1:], strict=True):
-            readers.append(threading.Thread(target=_read, args=(fd, q), daemon=True))
-            readers[-1].start()
         for i in range(count):
             w = i % workers
             if w == 0:
@@ -149,28 +168,34 @@ def ordered_map(
                 continue
             got = queues[w].get()
             if got is _END:
-                raise RuntimeError(f"a forked worker stopped before item {i}")
+                raise RuntimeError(
+                    f"a forked worker stopped before item {i} ({_how_it_ended(children[w - 1])})"
+                )
             kind, payload = got
             if kind == _FAILED:
                 raise _exception(payload)
             yield unpack(payload)
         finished = True
     finally:
-        _reap(children, stop=not finished)
-        for t in readers:  # each ends at its pipe's end, the copy gone: this process is
-            t.join()  # again of one thread, as the next fork needs
+        if finished:
+            _reap(children)
+            for t in readers:  # each ends at its pipe's end, the copy gone: this process is
+                t.join()  # again of one thread, as the next fork needs
+        else:
+            _stop(children, readers, queues)
 
 
 def _serve(work, indices, fd: int, pack) -> None:  # pragma: no cover - in the copy
     """In a copy: ``work`` of each index, packed, written to ``fd``; then leave at once
-    (``os._exit``: no buffers flushed, no exit handlers of the parent run twice)."""
+    (``os._exit``: no buffers flushed, no exit handlers of the parent run twice). An
+    exception, an exit or an interrupt in ``work`` is sent back, to be raised at its item."""
     status = 0
     try:
         with os.fdopen(fd, "wb", buffering=0) as out:
             for i in indices:
                 try:
                     body, kind = pack(work(i)), _RESULT
-                except Exception as exc:  # sent back, raised by the reader at this item
+                except BaseException as exc:  # sent back, raised by the reader at this item
                     body, kind, status = _pickled(exc), _FAILED, 1
                 out.write(_HEADER.pack(kind, len(body)) + body)
                 if kind == _FAILED:
@@ -181,7 +206,7 @@ def _serve(work, indices, fd: int, pack) -> None:  # pragma: no cover - in the c
         os._exit(status)
 
 
-def _pickled(exc: Exception) -> bytes:
+def _pickled(exc: BaseException) -> bytes:
     try:
         return pickle.dumps(exc)
     except Exception:  # an exception that will not pickle: its text
@@ -196,9 +221,9 @@ def _exception(payload: bytes) -> BaseException:
     return exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
 
 
-def _read(fd: int, q: SimpleQueue) -> None:
-    """A copy's frames, read as they come (so it never waits on a full pipe), onto ``q``;
-    ``_END`` once the pipe closes."""
+def _read(fd: int, q: Queue) -> None:
+    """A copy's frames, read as they come, onto ``q`` (which holds ``LEAD`` at most: a full
+    one stops the reading, then the copy, at its full pipe); ``_END`` once the pipe closes."""
     try:
         with os.fdopen(fd, "rb") as pipe:
             while True:
@@ -214,15 +239,38 @@ def _read(fd: int, q: SimpleQueue) -> None:
         q.put(_END)
 
 
-def _reap(children: list[int], stop: bool) -> None:
-    """Wait for every copy, once each has sent all it had to; ``stop``: the reader stopped
-    early (an error, an iterator dropped), and the copies still running are stopped."""
+def _how_it_ended(pid: int) -> str:
+    """How a copy that sent no more ended: its exit status or signal (left to be waited
+    for: a process waited for may give its number to another, which must not be killed)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:  # pragma: no cover - waited for already
+        return "gone"
+    if info is not None and info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+        return f"killed by signal {info.si_status}"
+    return f"exit status {info.si_status}" if info is not None else "gone"
+
+
+def _stop(children: list[int], readers: list[threading.Thread], queues: list[Queue]) -> None:
+    """The copies stopped and waited for, and their readers: each reader is unblocked (its
+    queue emptied) until its pipe's end, the copy gone."""
     import signal
 
     for pid in children:
-        try:
-            if stop:
-                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _reap(children)
+    for t in readers:
+        while t.is_alive():
+            for q in queues:
+                with contextlib.suppress(Empty):
+                    while True:
+                        q.get_nowait()
+            t.join(0.01)
+
+
+def _reap(children: list[int]) -> None:
+    """Wait for every copy (one already waited for is passed over)."""
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except (ChildProcessError, ProcessLookupError):  # pragma: no cover - already gone
-            pass

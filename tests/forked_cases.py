@@ -87,6 +87,91 @@ def test_a_copy_that_dies_is_an_error_not_a_hang():
         list(forked.ordered_map(work, 6, 2))
 
 
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_a_copy_that_dies_is_named_with_its_signal():
+    import signal
+
+    def work(i):
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        return i
+
+    with pytest.raises(RuntimeError, match="before item 3 .killed by signal 9"):
+        list(forked.ordered_map(work, 6, 2))
+
+
+def test_an_exit_in_a_copy_is_raised_here_as_it_is():
+    def work(i):
+        if i == 1:
+            raise SystemExit(3)
+        return i
+
+    with pytest.raises(SystemExit) as got:
+        list(forked.ordered_map(work, 4, 2))
+    assert got.value.code == 3
+
+
+@pytest.mark.parametrize("refused", ["pipe", "thread"])
+def test_no_pipe_or_thread_to_be_had_means_this_process_does_it_all(monkeypatch, refused):
+    # the system refuses the second copy's pipe (too many open files) or its reader
+    # thread (a process limit): every item still comes, from this process, no file left open
+    calls = []
+    if refused == "pipe":
+        real = os.pipe
+
+        def pipe():
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError(24, "Too many open files")
+            return real()
+
+        monkeypatch.setattr(os, "pipe", pipe)
+    else:
+        real = threading.Thread.start
+
+        def start(self):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("can't start new thread")
+            return real(self)
+
+        monkeypatch.setattr(threading.Thread, "start", start)
+    before = open_fds()
+    got = list(forked.ordered_map(lambda i: (i, os.getpid()), 9, 3))
+    assert [i for i, _ in got] == list(range(9))
+    assert {pid for _, pid in got} == {os.getpid()}
+    assert open_fds() <= before
+
+
+def test_a_copy_runs_only_so_far_ahead_of_a_stalled_reader(tmp_path, monkeypatch):
+    # results of 64 kB, a reader that stops after the first: the copy may fill the queue
+    # (LEAD), the reader thread's hand and the pipe, and no more
+    import time
+
+    monkeypatch.setattr(forked, "LEAD", 4)
+    done = tmp_path / "done"
+
+    def work(i):
+        with open(done, "a") as fh:
+            fh.write(f"{i}\n")
+        return b"x" * 65536
+
+    it = forked.ordered_map(work, 200, 2)
+    next(it)
+    time.sleep(1.0)
+    ahead = [int(x) for x in done.read_text().split() if int(x) % 2]
+    it.close()
+    assert 0 < len(ahead) <= 4 + 4  # the queue, the reader's hand, the pipe, the one in work
+
+
+def test_never_more_than_the_cap_of_processes(monkeypatch):
+    pids = {pid for pid in forked.ordered_map(lambda i: os.getpid(), 50, 64)}
+    assert len(pids) == forked.FORK_MAX
+
+
 def test_a_reader_that_stops_early_stops_the_copies():
     import time
 
@@ -144,6 +229,16 @@ def test_a_cpu_quota_caps_the_workers(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
     monkeypatch.setattr(forked, "cpu_quota", lambda: 3)
     assert forked.fork_workers() == 3
+
+
+def test_a_quota_of_one_core_forks_nothing_and_takes_no_pool(monkeypatch):
+    # a container with one CPU on a 16-core host: no copy, no pool of fresh processes
+    from alvh_cli.method import check
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    monkeypatch.setattr(forked, "cpu_quota", lambda root=None: 1)
+    assert forked.fork_workers() == 1
+    assert check.default_workers(10 * check.PARALLEL_FROM) == 1
 
 
 # ------------------------------------------------------- a check shared with forked copies

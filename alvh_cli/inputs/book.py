@@ -115,8 +115,7 @@ def load_book_tolerant(
     pending: list[_Pending] = []  # files whose prices are still to be checked, in order
     pending_legs = 0
     said: dict = {}
-    todo = [item for item, _ in _files(items, shared)]
-    tables = _parsed_tables(todo)
+    tables = _parsed_tables([path for path, _ in _files(items, shared)])
     for item in items:
         if isinstance(item, InputError):
             outcomes.append(item)

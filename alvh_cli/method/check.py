@@ -114,10 +114,10 @@ class CheckStream:
     freed once written). Read once (iterated, or through :meth:`mapped`); its length is
     known before; ``needs_action`` once every check has been read.
 
-    ``check(i)`` checks the i-th position; ``workers`` processes share them
-    (:func:`alvh_cli.forked.ordered_map`: forked copies of this one, each check the one
-    this process makes); ``restore(i, pc)`` gives a check made by a copy back the caller's
-    own objects."""
+    ``check(i)`` checks the i-th position; ``workers`` processes share them: this one and
+    forked copies of it (:func:`alvh_cli.forked.ordered_map`), whose checks are the ones
+    this process would make; ``restore(i, pc)`` gives a check sent back by a copy the
+    caller's own objects."""
 
     def __init__(
         self,
@@ -359,17 +359,23 @@ def default_workers(live: int) -> int:
 
     if live < PARALLEL_FROM or importlib.util.find_spec("joblib") is None:
         return 1
+    from alvh_cli import forked
+
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
+    quota = forked.cpu_quota()
+    if quota is not None:
+        cores = min(cores, quota)
     return cores if cores >= PARALLEL_CORES else 1
 
 
 FORK_FROM = 100
 """Live positions from which a check shares them with forked copies of this process
-(:func:`alvh_cli.forked.ordered_map`), one per core: a copy costs next to nothing to make,
-but below this the checks are over before a second core pays."""
+(:func:`alvh_cli.forked.ordered_map`; :func:`alvh_cli.forked.fork_workers` of them): a
+copy costs next to nothing to make, but below this the checks are over before a second
+core pays."""
 
 
 def fork_workers(live: int) -> int:
@@ -405,7 +411,8 @@ def check_values(
 
     ``stream``: the positions are checked as the result's ``positions`` (a
     :class:`CheckStream`) are read, each under the same normal distribution, so a writer
-    need not hold every check at once; the book's programs are solved before."""
+    need not hold every check at once; the book's programs are solved before. Where the
+    checks go to a pool of fresh processes, they come all at once, as a list."""
     from alvh_cli import forked
     from alvh_cli.model import pricing
 
@@ -413,9 +420,7 @@ def check_values(
     pairs = list(zip(values, regimes, strict=True))
     if workers is None:
         live = sum(not pv.position.is_closed for pv, _ in pairs)
-        workers = fork_workers(live)
-        if workers == 1:
-            workers = default_workers(live)
+        workers = fork_workers(live) if forked.can_fork() else default_workers(live)
     with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
         sets.expect([pv for pv, _ in pairs])

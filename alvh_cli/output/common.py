@@ -199,14 +199,14 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
     :func:`emit_json`. Compact (``indent`` None) output streams the top-level lists
     (and iterators, read once: a producer may build each item as it is written);
     ``finish`` then sees each item of such a list (with the list's key), except an
-    :class:`Encoded` item, written as it is (compact output only)."""
+    :class:`Encoded` item: written as it is, or read back to be indented."""
 
     def ready(value, key: str = ""):
         value = clean(value)
         return finish(value, key) if finish is not None else value
 
     if indent is not None:
-        whole = {k: list(v) if isinstance(v, Iterator) else v for k, v in data.items()}
+        whole = {k: _decoded(v) if isinstance(v, (list, Iterator)) else v for k, v in data.items()}
         fh.write(json.dumps(ready(whole), indent=indent) + "\n")
         return
     # clean() hands over fresh trees, which cannot hold a cycle: no need to look for one
@@ -223,6 +223,11 @@ def write_json(fh: IO[str], data: dict, indent: int | None = None, finish=None) 
         else:
             fh.write(compact(ready(value, key)))
     fh.write("}\n")
+
+
+def _decoded(items) -> list:
+    """A list's items, any :class:`Encoded` one read back (an indented writer lays it out)."""
+    return [json.loads(x) if type(x) is Encoded else x for x in items]
 
 
 def emit_csv(rows: Iterable[dict], header: Iterable[str] = ()) -> None:
