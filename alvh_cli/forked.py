@@ -65,22 +65,44 @@ def fork_workers() -> int:
 _CGROUP = "/sys/fs/cgroup"
 
 
-def cpu_quota(root: str = _CGROUP) -> int | None:
+def cpu_quota(root: str = _CGROUP, own: str | None = None) -> int | None:
     """The CPUs the control group's quota allows, rounded up (a container run with
     ``--cpus 1.5``: 2), or None without a quota. A container sees every core of its host
     in its affinity; forking one copy per core beyond its quota only slices the same CPU
-    time thinner."""
-    try:  # cgroup v2: "max 100000" or "<quota> <period>" in microseconds
-        with open(os.path.join(root, "cpu.max")) as fh:
+    time thinner. cgroup v2: the tightest ``cpu.max`` from this process's own group
+    (``own``, default from /proc/self/cgroup: a systemd unit's ``CPUQuota=``) up to
+    ``root``; else cgroup v1's ``cpu.cfs_quota_us`` at ``root``."""
+    if own is None:
+        own = _own_cgroup()
+    found = []
+    parts = [x for x in (own or "").split("/") if x and x != ".."]
+    for depth in range(len(parts), -1, -1):  # the process's group, then each one above
+        found.append(_quota_v2(os.path.join(root, *parts[:depth])))
+    found = [x for x in found if x is not None]
+    if found:
+        return min(found)
+    try:  # cgroup v1: -1 for no quota
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as fh:
+            quota = fh.read().strip()
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as fh:
+            period = fh.read().strip()
+    except OSError:
+        return None
+    return _cpus(quota, period)
+
+
+def _quota_v2(folder: str) -> int | None:
+    """A cgroup v2 folder's ``cpu.max`` ("max 100000" or "<quota> <period>", microseconds)
+    as CPUs, or None."""
+    try:
+        with open(os.path.join(folder, "cpu.max")) as fh:
             quota, period = fh.read().split()[:2]
     except (OSError, ValueError):
-        try:  # cgroup v1: -1 for no quota
-            with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as fh:
-                quota = fh.read().strip()
-            with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as fh:
-                period = fh.read().strip()
-        except OSError:
-            return None
+        return None
+    return _cpus(quota, period)
+
+
+def _cpus(quota: str, period: str) -> int | None:
     try:
         q, t = int(quota), int(period)
     except ValueError:  # "max": no quota
@@ -88,6 +110,18 @@ def cpu_quota(root: str = _CGROUP) -> int | None:
     if q <= 0 or t <= 0:
         return None
     return max(1, -(-q // t))
+
+
+def _own_cgroup() -> str | None:
+    """This process's cgroup v2 path (the "0::" line of /proc/self/cgroup), or None."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                if line.startswith("0::"):
+                    return line[3:].strip()
+    except OSError:
+        pass
+    return None
 
 
 def ordered_map(

@@ -226,6 +226,15 @@ def test_a_cpu_quota_caps_the_workers(tmp_path, monkeypatch):
     (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
     assert forked.cpu_quota(str(tmp_path)) is None
     assert forked.cpu_quota(str(tmp_path / "none")) is None
+    # cgroup v2 with the quota on the process's own group (a systemd unit's CPUQuota=)
+    # or on one above it: the tightest counts
+    unit = tmp_path / "v2" / "system.slice" / "alvh.service"
+    unit.mkdir(parents=True)
+    (unit / "cpu.max").write_text("300000 100000\n")
+    assert forked.cpu_quota(str(tmp_path / "v2"), "/system.slice/alvh.service") == 3
+    (unit.parent / "cpu.max").write_text("100000 100000\n")
+    assert forked.cpu_quota(str(tmp_path / "v2"), "/system.slice/alvh.service") == 1
+    assert forked.cpu_quota(str(tmp_path / "v2"), "/") is None
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
     monkeypatch.setattr(forked, "cpu_quota", lambda: 3)
     assert forked.fork_workers() == 3
