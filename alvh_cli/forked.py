@@ -35,7 +35,7 @@ LEAD = 256
 """Results a copy may run ahead of the reader (held here, then in its pipe)."""
 
 _HEADER = struct.Struct("<BQ")  # kind, payload bytes
-_RESULT, _FAILED = 0, 1
+_RESULT, _FAILED, _WARNED = 0, 1, 2  # an item's warnings come before its result
 _END = object()
 
 
@@ -139,9 +139,10 @@ def ordered_map(
     or a thread (this process then does it all).
 
     A copy runs at most ``LEAD`` results ahead of the reader, so a reader that stalls
-    (stdout to a pager) holds no more than that. ``work`` should not warn: a warning
-    raised in two processes is printed by each. The copies are made when the iterator is
-    first read; if it is dropped before its end they are stopped."""
+    (stdout to a pager) holds no more than that. A copy's warnings are warned again here,
+    before its item, under this process's filters (:func:`_warn_again`). The copies are
+    made when the iterator is first read; if it is dropped before its end they are
+    stopped."""
     workers = min(workers, count, FORK_MAX)
     if workers <= 1 or not can_fork():
         for i in range(count):
@@ -200,12 +201,15 @@ def ordered_map(
             if w == 0:
                 yield work(i)
                 continue
-            got = queues[w].get()
-            if got is _END:
-                raise RuntimeError(
-                    f"a forked worker stopped before item {i} ({_how_it_ended(children[w - 1])})"
-                )
-            kind, payload = got
+            while True:
+                got = queues[w].get()
+                if got is _END:
+                    how = _how_it_ended(children[w - 1])
+                    raise RuntimeError(f"a forked worker stopped before item {i} ({how})")
+                kind, payload = got
+                if kind != _WARNED:
+                    break
+                _warn_again(payload)
             if kind == _FAILED:
                 raise _exception(payload)
             yield unpack(payload)
@@ -223,14 +227,21 @@ def _serve(work, indices, fd: int, pack) -> None:  # pragma: no cover - in the c
     """In a copy: ``work`` of each index, packed, written to ``fd``; then leave at once
     (``os._exit``: no buffers flushed, no exit handlers of the parent run twice). An
     exception, an exit or an interrupt in ``work`` is sent back, to be raised at its item."""
+    import warnings
+
     status = 0
     try:
         with os.fdopen(fd, "wb", buffering=0) as out:
             for i in indices:
-                try:
-                    body, kind = pack(work(i)), _RESULT
-                except BaseException as exc:  # sent back, raised by the reader at this item
-                    body, kind, status = _pickled(exc), _FAILED, 1
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always")  # the reader's filters decide
+                    try:
+                        body, kind = pack(work(i)), _RESULT
+                    except BaseException as exc:  # sent back, raised by the reader here
+                        body, kind, status = _pickled(exc), _FAILED, 1
+                if seen:
+                    said = _pickled_warnings(seen)
+                    out.write(_HEADER.pack(_WARNED, len(said)) + said)
                 out.write(_HEADER.pack(kind, len(body)) + body)
                 if kind == _FAILED:
                     break
@@ -238,6 +249,41 @@ def _serve(work, indices, fd: int, pack) -> None:  # pragma: no cover - in the c
         status = 1
     finally:
         os._exit(status)
+
+
+def _pickled_warnings(seen: list) -> bytes:
+    """A copy's warnings (``warnings.catch_warnings(record=True)``), to be warned again by
+    the reader (:func:`_warn_again`)."""
+    out = []
+    for w in seen:
+        message = w.message
+        try:
+            pickle.dumps(message)
+        except Exception:  # a warning that will not pickle: its text
+            message = str(message)
+        out.append((message, w.category, w.filename, w.lineno))
+    return pickle.dumps(out)
+
+
+def _warn_again(payload: bytes) -> None:
+    """A copy's warnings warned here, as if this process had raised them: its filters
+    apply, and the registry of the module that warned, so a warning shown once per
+    place is shown once whichever process raised it."""
+    import warnings
+
+    for message, category, filename, lineno in pickle.loads(payload):
+        module = _module_of(filename)
+        registry = None if module is None else module.__dict__.setdefault("__warningregistry__", {})
+        name = None if module is None else module.__name__
+        warnings.warn_explicit(message, category, filename, lineno, name, registry)
+
+
+def _module_of(filename: str):
+    """The loaded module whose source is ``filename``, or None."""
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) == filename:
+            return module
+    return None
 
 
 def _pickled(exc: BaseException) -> bytes:

@@ -198,6 +198,27 @@ def test_with_another_thread_running_nothing_is_forked():
     assert pids == {os.getpid()}
 
 
+def warns(i):
+    import warnings
+
+    warnings.warn("an odd item", UserWarning, stacklevel=1)
+    return i
+
+
+@pytest.mark.parametrize(("action", "shown"), [("default", 1), ("always", 6), ("ignore", 0)])
+def test_a_copys_warnings_are_warned_here_as_if_raised_here(action, shown):
+    # Python's default shows a warning once per place (its text, module and line): raised
+    # at one place in every item, by two processes, it is shown once, as in one process.
+    # The filters set here decide for the copy's warnings too.
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter(action)
+        assert list(forked.ordered_map(warns, 6, 2)) == list(range(6))
+    assert [str(w.message) for w in seen] == ["an odd item"] * shown
+    assert all(w.filename == __file__ for w in seen)
+
+
 def test_packed_results_come_back_unpacked():
     got = list(forked.ordered_map(lambda i: str(i), 5, 2, str.encode, bytes.decode))
     assert got == ["0", "1", "2", "3", "4"]
