@@ -7,6 +7,7 @@ one thread, and earlier tests leave threads behind (joblib's pool, dask's loop).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -23,7 +24,8 @@ def children() -> set[int]:
     """This process's children, running or not yet waited for (Linux's /proc)."""
     out: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        out.update(int(pid) for pid in (task / "children").read_text().split())
+        with contextlib.suppress(FileNotFoundError):  # a thread just joined may be leaving
+            out.update(int(pid) for pid in (task / "children").read_text().split())
     return out
 
 
