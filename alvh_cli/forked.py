@@ -47,19 +47,20 @@ def can_fork() -> bool:
 
 
 def fork_workers() -> int:
-    """The processes (this one included) a forked map may use: the cores this process may
-    run on and its CPU quota allows (:func:`cpu_quota`), up to ``FORK_MAX``; 1 where
-    forking is not safe."""
-    if not can_fork():
-        return 1
+    """The processes (this one included) a forked map may use: :func:`usable_cores`, up to
+    ``FORK_MAX``; 1 where forking is not safe."""
+    return min(usable_cores(), FORK_MAX) if can_fork() else 1
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity) that its CPU quota allows
+    (:func:`cpu_quota`)."""
     try:
         cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - Linux has it
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     quota = cpu_quota()
-    if quota is not None:
-        cores = min(cores, quota)
-    return max(1, min(cores, FORK_MAX))
+    return max(1, cores if quota is None else min(cores, quota))
 
 
 _CGROUP = "/sys/fs/cgroup"
@@ -74,11 +75,9 @@ def cpu_quota(root: str = _CGROUP, own: str | None = None) -> int | None:
     ``root``; else cgroup v1's ``cpu.cfs_quota_us`` at ``root``."""
     if own is None:
         own = _own_cgroup()
-    found = []
     parts = [x for x in (own or "").split("/") if x and x != ".."]
-    for depth in range(len(parts), -1, -1):  # the process's group, then each one above
-        found.append(_quota_v2(os.path.join(root, *parts[:depth])))
-    found = [x for x in found if x is not None]
+    groups = (os.path.join(root, *parts[:depth]) for depth in range(len(parts) + 1))
+    found = [q for q in map(_quota_v2, groups) if q is not None]  # its group and those above
     if found:
         return min(found)
     try:  # cgroup v1: -1 for no quota
@@ -145,8 +144,7 @@ def ordered_map(
     stopped."""
     workers = min(workers, count, FORK_MAX)
     if workers <= 1 or not can_fork():
-        for i in range(count):
-            yield work(i)
+        yield from map(work, range(count))
         return
     for stream in (sys.stdout, sys.stderr):  # a copy must not write this one's buffers again
         if stream is not None:
@@ -192,8 +190,7 @@ def ordered_map(
                 os.close(fd)
             _stop(children, readers, queues)
             children, readers = [], []
-            for i in range(count):
-                yield work(i)
+            yield from map(work, range(count))
             finished = True
             return
         for i in range(count):
@@ -326,9 +323,9 @@ def _how_it_ended(pid: int) -> str:
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     except ChildProcessError:  # pragma: no cover - waited for already
         return "gone"
-    if info is not None and info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+    if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED):  # waited for, so never None
         return f"killed by signal {info.si_status}"
-    return f"exit status {info.si_status}" if info is not None else "gone"
+    return f"exit status {info.si_status}"
 
 
 def _stop(children: list[int], readers: list[threading.Thread], queues: list[Queue]) -> None:

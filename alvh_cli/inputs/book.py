@@ -115,7 +115,8 @@ def load_book_tolerant(
     pending: list[_Pending] = []  # files whose prices are still to be checked, in order
     pending_legs = 0
     said: dict = {}
-    tables = _parsed_tables([path for path, _ in _files(items, shared)])
+    files = [x[0] for x in items if not isinstance(x, InputError) and x[1] not in shared]
+    tables = _parsed_tables(files)
     for item in items:
         if isinstance(item, InputError):
             outcomes.append(item)
@@ -173,11 +174,6 @@ def load_book_tolerant(
         else:
             loaded.append(outcome)
     return loaded, errors
-
-
-def _files(items, shared):
-    """The (path, key) items of position files: not errors, not the shared market or rules."""
-    return [item for item in items if not isinstance(item, InputError) and item[1] not in shared]
 
 
 FORK_BYTES = 256 * 2**10

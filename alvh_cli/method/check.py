@@ -351,23 +351,16 @@ saves. Four or more cores are not measured here."""
 
 
 def default_workers(live: int) -> int:
-    """The processes a check of ``live`` positions uses: the cores this process may run on,
-    from ``PARALLEL_FROM`` positions on when joblib is installed and there are at least
-    ``PARALLEL_CORES`` of them, else one."""
+    """The processes a check of ``live`` positions uses: the cores this process may use
+    (``forked.usable_cores``), from ``PARALLEL_FROM`` positions on when joblib is
+    installed and there are at least ``PARALLEL_CORES`` of them, else one."""
     import importlib.util
-    import os
 
     if live < PARALLEL_FROM or importlib.util.find_spec("joblib") is None:
         return 1
     from alvh_cli import forked
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    quota = forked.cpu_quota()
-    if quota is not None:
-        cores = min(cores, quota)
+    cores = forked.usable_cores()
     return cores if cores >= PARALLEL_CORES else 1
 
 
