@@ -280,27 +280,30 @@ def check(
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
     from alvh_cli import compat
-    from alvh_cli.app.check import check as run_check
-    from alvh_cli.output.check import emit_check
+    from alvh_cli.output.common import collector_paused
 
     if plot is not None:
         compat.require("HAS_MATPLOTLIB", "plot")  # before the work, not after it
-    run = run_check(
-        files,
-        market=market,
-        rules=rules,
-        history=history,
-        events=events or (),
-        allow_expired=allow_expired,
-        chains=chain or (),
-        now=_now(),
-        graphs=plot is not None,
-        per_position_hedges=per_position_hedges,
-        stream=fmt is Format.json,  # each check freed once its record is written
-    )
-    if run.loaded or fmt is Format.json:
-        emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)
-    if run.graphs:
+    with collector_paused():  # loading and checking too: see collector_paused
+        from alvh_cli.app.check import check as run_check
+        from alvh_cli.output.check import emit_check
+
+        run = run_check(
+            files,
+            market=market,
+            rules=rules,
+            history=history,
+            events=events or (),
+            allow_expired=allow_expired,
+            chains=chain or (),
+            now=_now(),
+            graphs=plot is not None,
+            per_position_hedges=per_position_hedges,
+            stream=fmt is Format.json,  # each check freed once its record is written
+        )
+        if run.loaded or fmt is Format.json:
+            emit_check(run.result, fmt.value, run.warnings, _flagged(run.errors), run.marks)
+    if run.graphs:  # with the collector: matplotlib's figures hold cycles
         from alvh_cli.output.plots import write_pngs
 
         write_pngs(run.graphs, plot)
@@ -577,28 +580,31 @@ def review(
     """
     from dataclasses import replace
 
-    from alvh_cli.app.review import default_journal
-    from alvh_cli.app.review import review as run_review
-    from alvh_cli.output.review import emit_review
+    from alvh_cli.output.common import collector_paused
 
-    path = journal if journal is not None else default_journal()
-    run = run_review(
-        books,
-        market=market,
-        rules=rules,
-        history=history,
-        events=events or (),
-        journal_path=None if no_journal and not changes else path,
-        record=not no_journal,
-        changes=changes,
-        allow_expired=allow_expired,
-        chains=chain or (),
-        now=_now(),
-        argv=sys.argv[1:],
-        per_position_hedges=per_position_hedges,
-    )
-    if run.review.rows or fmt is Format.json:
-        emit_review(replace(run, errors=_flagged(run.errors)), fmt.value)
+    with collector_paused():  # loading and checking too: see collector_paused
+        from alvh_cli.app.review import default_journal
+        from alvh_cli.app.review import review as run_review
+        from alvh_cli.output.review import emit_review
+
+        path = journal if journal is not None else default_journal()
+        run = run_review(
+            books,
+            market=market,
+            rules=rules,
+            history=history,
+            events=events or (),
+            journal_path=None if no_journal and not changes else path,
+            record=not no_journal,
+            changes=changes,
+            allow_expired=allow_expired,
+            chains=chain or (),
+            now=_now(),
+            argv=sys.argv[1:],
+            per_position_hedges=per_position_hedges,
+        )
+        if run.review.rows or fmt is Format.json:
+            emit_review(replace(run, errors=_flagged(run.errors)), fmt.value)
     _print_problems(run.warnings, run.errors)
     raise typer.Exit(run.exit_status)
 

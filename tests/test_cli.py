@@ -520,3 +520,35 @@ def test_a_bad_file_given_twice_is_one_error(tmp_path, alvh):
     code, out, err = alvh(["check", tmp_path / "nope.toml", tmp_path / "nope.toml"])
     assert (code, out) == (2, "")
     assert err == f"alvh: {tmp_path / 'nope.toml'}: no such file\n"
+
+
+@pytest.mark.parametrize("command", ["check", "review"])
+def test_the_cycle_collector_is_paused_for_the_work_and_back_after(
+    command, alvh, monkeypatch, tmp_path
+):
+    # check and review load, check and write acyclic trees: the collector's passes over
+    # them are only cost (output.common.collector_paused). It must be on again after,
+    # for whatever the process does next (the tests' own process here).
+    import gc
+
+    from alvh_cli.app import check as app_check
+    from alvh_cli.app import review as app_review
+
+    seen = []
+    target = app_check if command == "check" else app_review
+    real = target.check if command == "check" else target.review
+
+    def spy(*a, **k):
+        seen.append(gc.isenabled())
+        return real(*a, **k)
+
+    monkeypatch.setattr(target, command, spy)
+    sample = str(ROOT / "sample_positions" / "put_tested_1_6x.toml")
+    args = [command, sample, "--format", "json"]
+    if command == "review":
+        args += ["--journal", str(tmp_path / "j.sqlite")]
+    assert gc.isenabled()
+    code, _, _ = alvh(args)
+    assert code in (0, 1)
+    assert seen == [False]
+    assert gc.isenabled()

@@ -102,10 +102,12 @@ def _clean_list(items) -> list:
 @contextmanager
 def collector_paused():
     """Python's cycle collector off while a command writes its output (usable as a
-    decorator). The records are trees of dicts, lists and strings, freed by reference
-    counting as each is written; the collector would find no cycles in them, but every
-    full pass it makes walks the whole checked book again: a third of the output's time
-    on a 1,000-position book."""
+    decorator), or for the whole of ``check`` and ``review``. The records are trees of
+    dicts, lists and strings, freed by reference counting as each is written; the
+    collector would find no cycles in them, but every full pass it makes walks the whole
+    checked book again: a third of the output's time on a 1,000-position book. Loading
+    a review's book and history is the same: 0.3 s of passes on the 1,000-file
+    benchmark book, for the same peak memory."""
     if not gc.isenabled():
         yield
         return
