@@ -10,6 +10,7 @@ with ``==`` or ``np.array_equal``.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
@@ -196,24 +197,44 @@ def random_legs(rng) -> list[Leg]:
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_expiry_floors_are_each_selections_floor(seed):
+def test_expiry_floor_at_given_quantities(seed):
+    # Layer 3 asks the floor of the legs it keeps at their kept quantities (a share of each
+    # closed) without building new legs: the same floats as the legs made at those sizes.
+    # Independent truth too: each group's payoff is piecewise linear in its settlement
+    # level, so on a fine grid of levels (groups settle apart: the floor is the sum of
+    # each group's least) nothing is below the floor, and the grid reaches it at a kink.
     from dataclasses import replace
 
     rng = np.random.default_rng(seed)
     legs = random_legs(rng)
-    values = rng.uniform(0.0, 80.0, len(legs))
-    m = 12
-    share = rng.choice([0.0, 0.2, 0.5, 1.0 / 3.0, 1.0], (m, len(legs)))
-    quantity = np.array([g.quantity for g in legs]) * (1.0 - share)
-    present = rng.random((m, len(legs))) < 0.8
-    present[0] = False  # nothing held: the floor of no legs
-    got = sc.expiry_floors(legs, values, quantity, present)
-    for r in range(m):
-        held = [j for j in range(len(legs)) if present[r, j]]
-        mine = [replace(legs[j], quantity=quantity[r, j]) for j in held]
-        want = sc.expiry_floor(mine, [values[j] for j in held])
-        assert got[r] == want or (np.isnan(got[r]) and np.isnan(want)), (r, got[r], want)
-        assert np.signbit(got[r]) == np.signbit(want)
+    values = rng.uniform(0.0, 80.0, len(legs)).tolist()
+    share = rng.choice([0.0, 0.2, 0.5, 1.0 / 3.0, 1.0], len(legs))
+    quantity = [g.quantity * (1.0 - x) for g, x in zip(legs, share, strict=True)]
+    got = sc.expiry_floor(legs, values, quantity)
+    mine = [replace(g, quantity=q) for g, q in zip(legs, quantity, strict=True)]
+    want = sc.expiry_floor(mine, values)
+    assert got == want and np.signbit(got) == np.signbit(want)
+
+    paid = sum(v * q * g.multiplier for g, v, q in zip(legs, values, quantity, strict=True))
+    grid = np.concatenate([np.arange(0.0, 8000.0, 0.5), [1e6]])  # every strike is on it
+    least = 0.0
+    for key in {(g.underlying, g.expiry) for g in legs}:
+        pay = np.zeros_like(grid)
+        for g, q in zip(legs, quantity, strict=True):
+            if (g.underlying, g.expiry) != key:
+                continue
+            if g.type == "call":
+                worth = np.maximum(grid - g.strike, 0.0)
+            elif g.type == "put":
+                worth = np.maximum(g.strike - grid, 0.0)
+            else:
+                worth = grid
+            pay += worth * q * g.multiplier
+        least += pay.min()
+    if got == -math.inf:  # net short calls somewhere: far out the payoff keeps falling
+        assert least - paid < -1e6
+    else:
+        assert got == pytest.approx(least - paid, rel=1e-12, abs=1e-6)
 
 
 def test_trades_with_shared_fills_are_the_plain_trades():

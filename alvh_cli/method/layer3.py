@@ -107,34 +107,26 @@ class _Held:
         return ev.figures_rows(pnl, self._floors(drafts, keep), cost)
 
     def _floors(self, drafts: Sequence[_Draft], keep: np.ndarray) -> np.ndarray:
-        """Each draft's expiry floor: the legs it keeps (a leg at 1e-12 of its size or less
-        is gone), then the legs it adds, all in one :func:`expiry_floors` call."""
-        legs = list(self.legs)
-        today = [float(x) for x in self.today]
-        column: dict = {}
-        rows = []
-        for d in drafts:
-            cols = []
-            for g, price, q in zip(
-                *(d.added[:2] + d.added[3:] if d.added is not None else ((), (), ())), strict=True
-            ):
-                key = (g.contract, float(price), len(cols))
-                j = column.get(key)
-                if j is None or (cols and j <= cols[-1][0]):  # a row's legs stay in its order
-                    j = column[key] = len(legs)
+        """Each draft's expiry floor (:func:`alvh_cli.method.scenarios.expiry_floor`): the
+        legs it keeps (a leg at 1e-12 of its size or less is gone) at their kept
+        quantities, then the legs it adds. One small sum per draft: a few legs, a few
+        levels, where arrays cost more to set up than to use."""
+        quantity = [g.quantity for g in self.legs]
+        held = list(zip(self.legs, self.today.tolist(), quantity, strict=True))
+        out = []
+        for d, kept in zip(drafts, keep.tolist(), strict=True):
+            legs, today, qty = [], [], []
+            for (g, price, q), k in zip(held, kept, strict=True):
+                if k > 1e-12:
                     legs.append(g)
-                    today.append(float(price))
-                cols.append((j, q))
-            rows.append(cols)
-        quantity = np.zeros((len(drafts), len(legs)))
-        quantity[:, : len(self.legs)] = [g.quantity for g in self.legs] * keep
-        present = np.zeros(quantity.shape, dtype=bool)
-        present[:, : len(self.legs)] = keep > 1e-12
-        for r, cols in enumerate(rows):
-            for j, q in cols:
-                quantity[r, j] = q
-                present[r, j] = True
-        return sc.expiry_floors(legs, today, quantity, present)
+                    today.append(price)
+                    qty.append(q * k)
+            if d.added is not None:
+                legs += d.added[0]
+                today += [float(x) for x in d.added[1]]
+                qty += d.added[3]
+            out.append(sc.expiry_floor(legs, today, qty))
+        return np.array(out)
 
 
 @dataclass(frozen=True)

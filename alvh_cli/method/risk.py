@@ -296,7 +296,7 @@ class Evaluator:
 
     def figures_rows(self, pnl: np.ndarray, floors: np.ndarray, costs: np.ndarray) -> list:
         """:meth:`figures` of each row of ``pnl`` (rows, scenarios), given each row's expiry
-        floor (:func:`alvh_cli.method.scenarios.expiry_floors`) and cost."""
+        floor (:func:`alvh_cli.method.scenarios.expiry_floor`) and cost."""
         return sc.figures_rows(pnl, self.scenarios, self.rules.cvar_level, floors - costs)
 
 

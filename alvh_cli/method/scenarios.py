@@ -496,8 +496,11 @@ def figures_rows(
     ]  # fmt: skip
 
 
-def expiry_floor(legs: Sequence[Leg], values: np.ndarray) -> float:
-    """The worst P&L at expiry of ``legs`` (today's per-unit ``values``), in dollars.
+def expiry_floor(
+    legs: Sequence[Leg], values: Sequence[float], quantities: Sequence[float] | None = None
+) -> float:
+    """The worst P&L at expiry of ``legs`` (today's per-unit ``values``), in dollars, held in
+    their own quantities or in ``quantities``.
 
     Legs are grouped by underlying and expiry; within a group the payoff is
     piecewise linear in the settlement level, so its minimum is at zero, at a
@@ -505,109 +508,36 @@ def expiry_floor(legs: Sequence[Leg], values: np.ndarray) -> float:
     settle at different levels, so the floor of the whole is the sum of the
     groups' floors (each level can be reached). Futures settle at their level.
     """
+    qs = [g.quantity for g in legs] if quantities is None else quantities
+    mult = [g.multiplier for g in legs]
     groups: dict[tuple[str, date], list[int]] = {}
     for i, g in enumerate(legs):
         groups.setdefault((g.underlying, g.expiry), []).append(i)
-    paid = 0.0  # sums in plain order, term by term, as expiry_floors adds its columns
-    for g, v in zip(legs, values, strict=True):
-        paid += v * g.quantity * g.multiplier
+    paid = 0.0
+    for v, q, m in zip(values, qs, mult, strict=True):
+        paid += v * q * m
     total = -float(paid)
     for idx in groups.values():
-        members = [legs[i] for i in idx]
         slope_up = 0.0
-        for g in members:
-            if g.type in ("call", "future"):
-                slope_up += g.quantity * g.multiplier
+        for i in idx:
+            if legs[i].type in ("call", "future"):
+                slope_up += qs[i] * mult[i]
         if slope_up < 0:
             return -math.inf
-        levels = {0.0, *(g.strike for g in members if g.strike is not None)}
-        total += min(_payoff(members, s) for s in levels)
+        levels = {0.0, *(legs[i].strike for i in idx if legs[i].strike is not None)}
+        total += min(_payoff(legs, qs, mult, idx, s) for s in levels)
     return total
 
 
-def expiry_floors(
-    legs: Sequence[Leg], values: np.ndarray, quantity: np.ndarray, present: np.ndarray
-) -> np.ndarray:
-    """:func:`expiry_floor` of many selections of the same ``legs`` at once: row r holds
-    the legs where ``present[r]``, at the quantities ``quantity[r]`` (rows, legs), in the
-    order of ``legs``; each leg worth ``values`` today (per unit). The same floats as
-    :func:`expiry_floor` of each row's legs alone.
-
-    Why they are the same: every sum runs over the legs in their order, term by term, a
-    leg absent from a row adding an exact zero (a float sum started at 0.0 is unchanged
-    by +0.0 or −0.0); a row's payoff is taken only at 0 and at the strikes of the legs it
-    holds (another strike, on a segment of the payoff, could differ in its last bit); and
-    each row adds its groups' minima in the order its own legs first name them.
-
-    Every group (underlying, expiry) is worked at once, on its levels padded to the
-    longest group's: a leg adds +0.0 to the groups it is not in, which leaves a sum
-    started at 0.0 as it was (such a sum is never −0.0).
-    """
-    q = np.where(present, np.asarray(quantity, dtype=float), 0.0)
-    m, n_legs = q.shape
-    v = np.array([float(x) for x in values], dtype=float)
-    mult = np.array([g.multiplier for g in legs], dtype=float)
-    paid = np.zeros(m)
-    spent = (v * q) * mult
-    for j in range(n_legs):
-        paid = paid + spent[:, j]
-    total = -paid
-    groups: dict[tuple[str, date], list[int]] = {}
-    for j, g in enumerate(legs):
-        groups.setdefault((g.underlying, g.expiry), []).append(j)
-    n_groups = len(groups)
-    levels = [sorted({0.0, *(legs[j].strike for j in idx if legs[j].strike is not None)})
-              for idx in groups.values()]  # fmt: skip
-    width = max((len(x) for x in levels), default=1)
-    level = np.full((n_groups, width), np.nan)
-    member = np.zeros((n_legs, n_groups), dtype=bool)
-    for gi, (idx, lv) in enumerate(zip(groups.values(), levels, strict=True)):
-        level[gi, : len(lv)] = lv
-        member[idx, gi] = True
-    strike = np.array([np.nan if g.strike is None else g.strike for g in legs], dtype=float)
-    kind = np.array([g.type for g in legs])
-    up = (kind == "call") | (kind == "future")
-    slope_up = np.zeros((m, n_groups))
-    rising = np.where(member[None, :, :], (q * mult)[:, :, None], 0.0)
-    for j in np.flatnonzero(up):  # a put adds nothing to the slope
-        slope_up = slope_up + rising[:, j]
-    unbounded = (slope_up < 0).any(axis=1)
-    k, at = strike[:, None, None], level[None, :, :]  # (legs, groups, levels)
-    with np.errstate(invalid="ignore"):
-        worth = np.where(
-            (kind == "call")[:, None, None],
-            np.maximum(at - k, 0.0),
-            np.where((kind == "put")[:, None, None], np.maximum(k - at, 0.0), at),
-        )
-    worth = np.where(member[:, :, None], worth, 0.0)
-    terms = (worth[None, :, :, :] * q[:, :, None, None]) * mult[None, :, None, None]
-    terms = np.where(member[None, :, :, None], terms, 0.0)
-    pay = np.zeros((m, n_groups, width))
-    for j in range(n_legs):
-        pay = pay + terms[:, j]
-    hit = (at == k) & member[:, :, None]  # a leg's strike among its group's levels
-    taken = (level == 0.0)[None, :, :] | (present[:, :, None, None] & hit[None]).any(axis=1)
-    floor = np.where(taken, pay, np.inf).min(axis=2)
-    held = present[:, :, None] & member[None, :, :]  # (rows, legs, groups)
-    first = np.full((m, n_groups), n_legs)  # each row's first leg of each group
-    if n_legs:
-        first = np.where(held.any(axis=1), held.argmax(axis=1), n_legs)
-    order = np.argsort(first, axis=1, kind="stable")  # each row's groups in its own order
-    floor = np.take_along_axis(floor, order, axis=1)
-    has = np.take_along_axis(first < n_legs, order, axis=1)
-    for c in range(n_groups):
-        total = np.where(has[:, c], total + floor[:, c], total)
-    return np.where(unbounded, -math.inf, total)
-
-
-def _payoff(legs: Sequence[Leg], level: float) -> float:
+def _payoff(legs, qs, mult, idx, level: float) -> float:
     out = 0.0
-    for g in legs:
+    for i in idx:
+        g = legs[i]
         if g.type == "call":
             v = max(level - g.strike, 0.0)
         elif g.type == "put":
             v = max(g.strike - level, 0.0)
         else:
             v = level
-        out += v * g.quantity * g.multiplier
+        out += v * qs[i] * mult[i]
     return out
