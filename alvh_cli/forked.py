@@ -129,6 +129,7 @@ def ordered_map(
     workers: int,
     pack: Callable[[Any], bytes] = pickle.dumps,
     unpack: Callable[[bytes], Any] = pickle.loads,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> Iterator:
     """``work(i)`` for i in 0..count−1, in order, computed by ``workers`` processes (at most
     ``FORK_MAX``): this one takes i ≡ 0 (mod workers), forked copies the others, their
@@ -141,7 +142,13 @@ def ordered_map(
     (stdout to a pager) holds no more than that. A copy's warnings are warned again here,
     before its item, under this process's filters (:func:`_warn_again`). The copies are
     made when the iterator is first read; if it is dropped before its end they are
-    stopped."""
+    stopped.
+
+    ``meanwhile``: work of its own this process does while the copies start (a file to
+    read, a module to import that it will need after the map), instead of a share of the
+    items: the copies then take them all. Called only if copies were made (this process
+    otherwise has the items to do): a caller that needs its result must be ready to do it
+    later itself."""
     workers = min(workers, count, FORK_MAX)
     if workers <= 1 or not can_fork():
         yield from map(work, range(count))
@@ -149,6 +156,8 @@ def ordered_map(
     for stream in (sys.stdout, sys.stderr):  # a copy must not write this one's buffers again
         if stream is not None:
             stream.flush()
+    lead = 0 if meanwhile is None else 1  # items skipped by this process: none, or all
+    copies = workers - lead  # processes that share the items
     children: list[int] = []
     reads: list[int] = []  # this process's ends of the copies' pipes, in order
     readers: list[threading.Thread] = []
@@ -171,7 +180,7 @@ def ordered_map(
                 try:
                     for fd in (read_fd, *reads):  # the other copies' pipes are not its own
                         os.close(fd)
-                    _serve(work, range(w, count, workers), write_fd, pack)
+                    _serve(work, range(w - lead, count, copies), write_fd, pack)
                 finally:
                     os._exit(1)
             os.close(write_fd)
@@ -193,8 +202,10 @@ def ordered_map(
             yield from map(work, range(count))
             finished = True
             return
+        if meanwhile is not None:
+            meanwhile()
         for i in range(count):
-            w = i % workers
+            w = i % copies + lead
             if w == 0:
                 yield work(i)
                 continue

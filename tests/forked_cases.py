@@ -53,6 +53,27 @@ def test_results_come_in_order_from_every_process(workers, count):
         assert set(pids.values()) <= {os.getpid()}
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3, 5])
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 40])
+def test_with_work_meanwhile_the_copies_take_every_item(workers, count):
+    # this process does its own work once, while copies work every item; with no copy
+    # (one worker, one item) it does the items and never that work: the caller does it
+    calls = []
+    got = list(
+        forked.ordered_map(
+            lambda i: (i, os.getpid()), count, workers, meanwhile=lambda: calls.append(1)
+        )
+    )
+    assert [i for i, _ in got] == list(range(count))
+    if workers > 1 and count > 1:
+        assert calls == [1]
+        assert os.getpid() not in {pid for _, pid in got}
+        assert len({pid for _, pid in got}) == min(workers, count) - 1
+    else:
+        assert calls == []
+        assert {pid for _, pid in got} <= {os.getpid()}
+
+
 def test_a_copys_error_is_raised_at_its_item_after_the_ones_before():
     def work(i):
         if i == 5:
@@ -343,3 +364,56 @@ def test_check_through_the_cli_with_copies_prints_what_one_process_prints(
     monkeypatch.setattr(forked, "fork_workers", lambda: 2)
     shared = alvh(["check", *files, "--format", "json"])
     assert shared == one
+
+
+def write_history(path: Path) -> Path:
+    """60 business days of closes to the samples' asof, SPX falling for the last 20."""
+    from datetime import date, timedelta
+
+    days, d = [], date(2026, 11, 24)
+    while len(days) < 60:
+        if d.weekday() < 5:
+            days.append(d)
+        d -= timedelta(days=1)
+    lines = ["date,spx,vix"]
+    for i, day in enumerate(reversed(days)):
+        lines.append(f"{day.isoformat()},{6000 * 0.99 ** max(0, i - 39):.2f},{15 + (i == 59)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("command", ["check", "review"])
+@pytest.mark.parametrize("history", ["good", "bad"])
+def test_a_history_read_while_copies_parse_gives_what_one_process_gives(
+    tmp_path, monkeypatch, alvh, command, history
+):
+    # the history is read (and scipy imported) while copies parse the book: the output,
+    # the one line of a bad history and the exit status are one process's
+    from alvh_cli.inputs import book
+
+    files = [str(p) for p in write_book(tmp_path, 8)]
+    path = write_history(tmp_path / "history.csv")
+    if history == "bad":
+        path.write_text(path.read_text().replace("15", "fifteen", 1))
+    args = [command, *files, "--history", str(path), "--format", "json"]
+    if command == "review":
+        args += ["--no-journal"]
+    one = alvh(args)
+    monkeypatch.setattr(book, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 2)
+    read = []
+    real = book._parsed_tables
+
+    def spy(paths, meanwhile=None):
+        read.append(meanwhile is not None)
+        return real(paths, meanwhile)
+
+    monkeypatch.setattr(book, "_parsed_tables", spy)
+    shared = alvh(args)
+    assert read == [True]
+    assert shared == one
+    assert one.code == 2  # the book's bad file, or the history
+    if history == "bad":
+        assert "history.csv" in one.err and not one.out
+    else:
+        assert '"positions"' in one.out and "bad.toml" in one.err

@@ -663,3 +663,31 @@ def test_a_positions_own_rungs_stay_out_of_the_shared_cache():
     for level in (5500.0, 5600.0, 5700.0):
         ev.with_rungs([("stress", level)]).prices(legs, values)
     assert len(ev._cache) == len(legs)  # one row per contract over the shared set
+
+
+def test_a_check_prices_with_the_normal_its_book_needs_whatever_is_loaded(monkeypatch):
+    # A small book that sizes no hedge is priced with numpy's normal even where scipy is
+    # loaded already (here: by this import; in a run, by imports_ahead while copies parse
+    # the book): a check's figures never depend on what ran before in its process.
+    import scipy.special  # noqa: F401
+
+    from alvh_cli.inputs.book import load_book
+    from alvh_cli.method import check
+    from alvh_cli.method.regime import Regime
+    from alvh_cli.model.valuation import value_book
+
+    root = Path(__file__).resolve().parents[1]
+    calm = value_book(load_book([root / "sample_positions" / "calm.toml"]))
+    seen = []
+    real = check._check_slice
+
+    def spy(*a, **k):
+        seen.append(pricing.normal_mode())
+        return real(*a, **k)
+
+    monkeypatch.setattr(check, "_check_slice", spy)
+    pricing.use_normal("auto")  # as a run starts (this module's tests pin numpy's)
+    assert not check.compiled_normal_pays([(pv, Regime()) for pv in calm])
+    check.check_values(calm, workers=1)
+    assert seen == ["numpy"]
+    assert pricing.normal_mode() == "auto"

@@ -18,27 +18,59 @@ from alvh_cli.model.book import LoadedFile
 HISTORY_SPX_GAP = 0.03
 
 
+class HistoryRead:
+    """The history files, read (:func:`alvh_cli.inputs.history.read_history`) at the first
+    call, by whichever step comes first: the loader while forked copies parse a big book
+    (``load_book_tolerant``'s ``meanwhile``: reading pandas and the closes takes ~0.3 s),
+    else :func:`regime_context`. An error is kept and raised by :meth:`frame`, where the
+    history is read without a loader to go first: after the book's files are loaded."""
+
+    def __init__(self, paths: Sequence[Path | str]) -> None:
+        self.paths = paths
+        self._read: tuple | None = None  # (frame, None) or (None, the error)
+
+    def __call__(self) -> None:
+        if self._read is None and self.paths:
+            from alvh_cli.inputs.history import read_history
+
+            try:
+                self._read = (read_history(self.paths), None)
+            except Exception as exc:  # noqa: BLE001 - raised where the history is used
+                self._read = (None, exc)
+
+    def frame(self):
+        self()
+        frame, error = self._read
+        if error is not None:
+            raise error
+        return frame
+
+
 def regime_context(
     loaded: Sequence[LoadedFile],
-    history: Sequence[Path | str] | None,
+    history: Sequence[Path | str] | HistoryRead | None,
     events: Sequence[Path | str] = (),
 ):
     """(one Regime per loaded file, the history's closes for the scenario set or None,
     warnings about the history: its last close far from a snapshot's SPX).
 
-    Without ``history`` every regime is 'unavailable' and the scenario set uses the
-    embedded closes. The history file is read once for both.
+    Without ``history`` (files, or a :class:`HistoryRead` of them) every regime is
+    'unavailable' and the scenario set uses the embedded closes. The history file is read
+    once for both.
     """
     from alvh_cli.method.regime import Regime
 
+    if isinstance(history, HistoryRead):
+        history = history if history.paths else None
     if not history:
         return [Regime() for _ in loaded], None, []
     from alvh_cli.inputs import events as events_mod
-    from alvh_cli.inputs.history import read_history
     from alvh_cli.method.regime import regimes_for
     from alvh_cli.method.scenarios import History
 
-    frame = read_history(history)
+    if not isinstance(history, HistoryRead):
+        history = HistoryRead(history)
+    frame = history.frame()
     sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
     closes = History.from_frame(frame, sources)
     regimes = regimes_for(loaded, frame, events_mod.load_events(events))

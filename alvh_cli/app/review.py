@@ -66,11 +66,17 @@ def review(
     with the review. The other options (``per_position_hedges`` among them) are
     ``alvh_cli.app.check.check``'s.
     """
-    from alvh_cli.app.context import regime_context
+    from alvh_cli.app.context import HistoryRead, regime_context
     from alvh_cli.inputs import book
-    from alvh_cli.method.check import check_book
+    from alvh_cli.method.check import check_book, imports_ahead
     from alvh_cli.method.review import review_checks
     from alvh_cli.model.book import warnings_of
+
+    read = HistoryRead(history or ())
+
+    def meanwhile() -> None:  # while forked copies parse a big book's files, if they do
+        read()
+        imports_ahead()
 
     loaded, errors = book.load_book_tolerant(
         books,
@@ -80,8 +86,9 @@ def review(
         expand_dirs=True,
         now=now,
         chains=chains,
+        meanwhile=meanwhile,
     )
-    regimes, closes, notes = regime_context(loaded, history, events)
+    regimes, closes, notes = regime_context(loaded, read, events)
     result = check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)
     checked = review_checks(result, loaded)
     run = ReviewRun(checked, warnings=[*warnings_of(loaded), *notes], errors=errors)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alvh_cli.errors import InputError, InputWarning
 from alvh_cli.inputs import build, market_warnings, positions, sanity, validate
@@ -78,6 +79,7 @@ def load_book_tolerant(
     expand_dirs: bool = False,
     now: datetime | None = None,
     chains: Sequence[Path | str] = (),
+    meanwhile: Callable[[], Any] | None = None,
 ) -> tuple[list[LoadedFile], list[InputError]]:
     """:func:`load_book` that goes on past a bad file: (the good files, each bad one's error).
 
@@ -91,6 +93,10 @@ def load_book_tolerant(
     same device and inode, so a hard or symbolic link to it too): a folder's repeats
     quietly, a file named again with a warning on the file kept, naming the repeat (a
     repeat of a bad file goes with it: its error is said once).
+
+    ``meanwhile``: work this process does while forked copies parse a big book's files
+    (``alvh_cli.forked.ordered_map``), called only if they do: a history to read, the
+    modules the check will import.
     """
     snapshots = read_chains(chains) if chains else []
     fitted: dict[int, tuple[Market, Market]] = {}
@@ -116,7 +122,7 @@ def load_book_tolerant(
     pending_legs = 0
     said: dict = {}
     files = [x[0] for x in items if not isinstance(x, InputError) and x[1] not in shared]
-    tables = _parsed_tables(files)
+    tables = _parsed_tables(files, meanwhile)
     for item in items:
         if isinstance(item, InputError):
             outcomes.append(item)
@@ -182,9 +188,10 @@ well (``alvh_cli.forked``, a file each in turn): tomllib is pure Python, about 0
 megabyte, and a book of a few hundred kB or more is worth a second core."""
 
 
-def _parsed_tables(paths: Sequence[Path | str]) -> Iterator[dict | InputError]:
+def _parsed_tables(paths: Sequence[Path | str], meanwhile=None) -> Iterator[dict | InputError]:
     """Each file's table, read and checked (``validate.check_file``), or its error, in
-    order; shared among the cores when the files are big enough (``FORK_BYTES``)."""
+    order; shared among the cores when the files are big enough (``FORK_BYTES``), with
+    ``meanwhile`` done here while copies parse them all, if it is given."""
     from alvh_cli import forked
 
     workers = 1
@@ -203,7 +210,7 @@ def _parsed_tables(paths: Sequence[Path | str]) -> Iterator[dict | InputError]:
         except InputError as exc:
             return exc
 
-    return forked.ordered_map(parse, len(paths), workers)
+    return forked.ordered_map(parse, len(paths), workers, meanwhile=meanwhile)
 
 
 _BATCH_LEGS = 4096

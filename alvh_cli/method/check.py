@@ -328,6 +328,16 @@ def sizes_a_hedge(pv: PositionValues, regime: Regime | None) -> bool:
     return side == "put" and layer in (1, 2) and max(p.hedge_layers, default=0) < layer
 
 
+def imports_ahead() -> None:
+    """Import what a check of a big book will: scipy.special (the normal distribution it
+    prices with, :func:`compiled_normal_pays`) and scipy.optimize (the integer programs of
+    its hedges), ~0.3 s, for a caller with time to spare now (while forked copies parse
+    the book's files). No figure depends on it: :func:`check_values` chooses its normal
+    distribution by the book's own needs."""
+    import scipy.optimize  # noqa: F401
+    import scipy.special  # noqa: F401
+
+
 def compiled_normal_pays(pairs: Sequence[tuple[PositionValues, Regime]]) -> bool:
     """Whether a check of ``pairs`` (position, regime) prices with scipy.special's normal:
     a big book, or scipy loaded anyway to size a hedge."""
@@ -391,8 +401,9 @@ def check_values(
     """Check valued positions; ``regimes`` one per position.
 
     One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
-    scipy.special's when it is loaded anyway (a hedge is sized) or the book is big, else
-    numpy's, so each position's figures are the same whatever the positions around it —
+    scipy.special's when a hedge is sized or the book is big, else numpy's, whatever this
+    process has loaded, so each position's figures are the same whatever the positions
+    around it and whatever ran before —
     and whichever process computed them: ``workers`` processes share the positions out,
     forked copies of this one where a fork is safe (:class:`CheckStream`; default
     :func:`fork_workers`), else a pool of fresh ones (:func:`_spread`; default
@@ -414,7 +425,9 @@ def check_values(
     if workers is None:
         live = sum(not pv.position.is_closed for pv, _ in pairs)
         workers = fork_workers(live) if forked.can_fork() else default_workers(live)
-    with pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
+    # pinned by the book's own needs (sized_normal), not by whether scipy is loaded: a
+    # caller may have imported it ahead (imports_ahead) and the figures must not know
+    with pricing.sized_normal(), pricing.pinned_normal(compiled_normal_pays(pairs)) as mode:
         sets = ScenarioSets(history)
         sets.expect([pv for pv, _ in pairs])
         parts = book_plans(pairs, sets) if book_hedges else {}
