@@ -216,6 +216,32 @@ def test_a_close_and_resale_for_a_debit_is_not_offered_as_a_roll():
         assert new_short.strike == 5500.0 or a.cash > 0, a.name
 
 
+def test_a_roll_not_offered_is_not_revalued(monkeypatch):
+    # Layer 3 prices every roll target today (to know which are offered) but revalues over
+    # the scenarios only the synthetic and the offered rolls' legs: the rest would be work
+    # thrown away (half the targets, on a tested put, are debits to other strikes)
+    mkt = market(spx=5450.0, spx_vol=Smile(0.15, 0.0, 0.0))
+    ic = condor((5400, 5500, 6100, 6150), units=10, credit=3.0)
+    lf = loaded(ic, mkt)
+    ev = Evaluator(mkt, lf.rules, at_expiry(5450.0, [5450.0]))
+    held_pnl = ev.pnl(ic.legs)
+    revalued = []
+    real = Evaluator.pnl
+
+    def pnl(self, legs, values=None):
+        revalued.extend(legs)
+        return real(self, legs, values)
+
+    monkeypatch.setattr(Evaluator, "pnl", pnl)
+    res = layer3.evaluate(ev, ic, value_legs(mkt, ic.legs), held_pnl, "put")
+    targets = layer3.roll_targets(ev, ic.legs[1], ic.legs[0], "put")
+    offered = [a for a in res.alternatives if a.action == Action.ROLL]
+    assert len(offered) < len(targets)  # some are not offered here
+    assert len(revalued) == 2 + 2 * len(offered)  # the synthetic and each offered roll
+    opened = {t.leg.contract for a in offered for t in a.trades if t.opening}
+    assert {g.contract for g in revalued[2:]} == opened
+
+
 def test_the_choice_is_never_worse_than_holding():
     ic = condor((5450, 5500, 6100, 6150), units=10, credit=10.0)
     q = (quote("put", 5450, 15.0), quote("put", 5500, 40.0),

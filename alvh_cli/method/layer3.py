@@ -186,15 +186,16 @@ def evaluate(
         syn = synthetic(pair[0], side)
         targets = roll_targets(ev, pair[0], pair[1], side) if pair[1] is not None else []
         new = [*syn, *(g for t in targets for g in t)]
-        new_values = ev.values(new)
-        new_pnl = ev.pnl(new, new_values)
-        prices = new_values.price.tolist()  # today's, per unit: all a trade reads of them
+        prices = ev.values(new).price.tolist()  # today's, per unit: all a trade reads of them
+        # only the rolls offered are revalued over the scenarios (half are not: a debit to
+        # other strikes), each leg's rows the same whichever legs it is revalued beside
+        offers = _roll_offers(ev, held, side, pair, targets, prices[2:])
+        opened = [*syn, *(g for offer in offers for g in offer.target)]
+        new_pnl = ev.pnl(opened, ev.values(opened))
         syn_opened = (prices[:2], new_pnl[:2])
         drafts += _conversions(ev, position, held, side, pair[0], integral, syn, syn_opened)
         drafts += _close_vertical(ev, held, side, pair, integral)
-        if targets:
-            roll_opened = (prices[2:], new_pnl[2:])
-            drafts += _rolls(ev, held, side, pair, targets, roll_opened)
+        drafts += _rolls(ev, held, side, pair, offers, new_pnl[2:])
     drafts += _close_lots(ev, position, held, integral)
     if hold is None:
         hold = ev.figures(held.pnl, held.legs, held.today, 0.0)
@@ -313,17 +314,30 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
     return out
 
 
-def _rolls(ev, held: _Held, side: str, pair, targets, opened) -> list[_Draft]:
-    """The tested vertical rolled whole to each of ``targets`` (:func:`roll_targets`);
-    ``opened`` their legs' (prices today, P&L rows), in order."""
+@dataclass(frozen=True)
+class _RollOffer:
+    """A roll offered (:func:`_roll_offers`): the vertical it opens, its legs' prices today
+    (per unit), its trades and the cash they bring, and that net in points per vertical."""
+
+    target: tuple[Leg, Leg]
+    prices: list
+    trades: tuple
+    paid: float
+    net: float
+
+
+def _roll_offers(ev, held: _Held, side: str, pair, targets, today) -> list[_RollOffer]:
+    """The rolls of the tested vertical, whole, to each of ``targets``
+    (:func:`roll_targets`, their legs' ``today`` prices in order) that are offered: a move
+    to other strikes for a debit is not a roll but a close and a new sale."""
+    if not targets:
+        return []
     costs = Costs.from_rules(ev.rules)
     short, long_ = pair
     idx = [held.legs.index(short), held.legs.index(long_)]
     close = trade(ev.market, [short, long_], [-short.quantity, -long_.quantity],
                   held.today[idx].tolist(), costs, False)  # fmt: skip
     out = []
-    today, pnl = opened
-    keep = _keep(len(held.legs), {i: 1.0 for i in idx})
     for j, (s_new, l_new) in enumerate(targets):
         prices = today[2 * j : 2 * j + 2]
         opens = trade(ev.market, [s_new, l_new], [s_new.quantity, l_new.quantity], prices,
@@ -332,15 +346,29 @@ def _rolls(ev, held: _Held, side: str, pair, targets, opened) -> list[_Draft]:
         paid = cash(trades)
         net = paid / (abs(short.quantity) * short.multiplier)  # points per vertical
         if net < 0 and s_new.strike != short.strike:
-            continue  # not a roll but a close and a new sale, for a debit: not offered
-        cost = trading_cost(trades, costs)
+            continue
+        out.append(_RollOffer((s_new, l_new), prices, trades, paid, net))
+    return out
+
+
+def _rolls(ev, held: _Held, side: str, pair, offers: list[_RollOffer], pnl) -> list[_Draft]:
+    """The rolls ``offers`` (:func:`_roll_offers`) as alternatives; ``pnl`` their legs' P&L
+    rows, in order."""
+    costs = Costs.from_rules(ev.rules)
+    short, long_ = pair
+    idx = [held.legs.index(short), held.legs.index(long_)]
+    keep = _keep(len(held.legs), {i: 1.0 for i in idx})
+    out = []
+    for j, offer in enumerate(offers):
+        s_new, l_new = offer.target
+        cost = trading_cost(offer.trades, costs)
         row = pnl[2 * j : 2 * j + 2].sum(axis=0)
-        added = ([s_new, l_new], prices, row, [s_new.quantity, l_new.quantity])
+        added = ([s_new, l_new], offer.prices, row, [s_new.quantity, l_new.quantity])
         k_s, k_l = sorted((s_new.strike, l_new.strike))
         where = f"{s_new.expiry:%d%b%y} {k_s:g}/{k_l:g}"  # as a ticket writes it
-        for_ = f"{abs(net):.2f} {'credit' if net >= 0 else 'debit'}"
+        for_ = f"{abs(offer.net):.2f} {'credit' if offer.net >= 0 else 'debit'}"
         name = f"roll {side}s to {where} ({for_})"
-        out.append(_Draft(name, Action.ROLL, cost, paid, trades, keep, added))
+        out.append(_Draft(name, Action.ROLL, cost, offer.paid, offer.trades, keep, added))
     return out
 
 
