@@ -417,3 +417,24 @@ def test_a_history_read_while_copies_parse_gives_what_one_process_gives(
         assert "history.csv" in one.err and not one.out
     else:
         assert '"positions"' in one.out and "bad.toml" in one.err
+
+
+def test_a_review_written_by_copies_prints_what_one_process_prints(tmp_path, monkeypatch, alvh):
+    from alvh_cli.output import review
+
+    files = [str(p) for p in write_book(tmp_path, 8)]
+    args = ["review", *files, "--format", "json", "--no-journal"]
+    one = alvh(args)
+    monkeypatch.setattr(review, "ENCODE_FROM", 2)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 3)
+    made = []
+    real = forked.ordered_map
+
+    def spy(work, count, workers, *a, **k):
+        made.append(workers)
+        return real(work, count, workers, *a, **k)
+
+    monkeypatch.setattr(forked, "ordered_map", spy)
+    shared = alvh(args)
+    assert 3 in made
+    assert shared == one and '"recommendations"' in one.out

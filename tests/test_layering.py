@@ -37,7 +37,7 @@ ALLOWED = {
     "journal": {"errors", "model"},
     "method": {"errors", "model", "forked"},
     "backtest": {"errors", "model", "method"},
-    "output": {"errors", "compat", "toml_text", "model", "method", "backtest"},
+    "output": {"errors", "compat", "toml_text", "forked", "model", "method", "backtest"},
     "app": {
         "errors",
         "compat",
