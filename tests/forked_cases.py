@@ -438,3 +438,30 @@ def test_a_review_written_by_copies_prints_what_one_process_prints(tmp_path, mon
     shared = alvh(args)
     assert 3 in made
     assert shared == one and '"recommendations"' in one.out
+
+
+def test_books_solved_by_copies_give_what_one_process_gives(tmp_path, monkeypatch, alvh):
+    # the review benchmark's book: positions on two condor expiries due a hedge, so two
+    # books of one snapshot, each solved in a process of its own
+    from alvh_cli.method import book_hedge, check
+
+    files = [str(p) for p in write_book(tmp_path, 14)]
+    args = ["review", *files, "--format", "json", "--no-journal"]
+    books = []
+    real = book_hedge._book
+
+    def spy(group, integral):
+        books.append((len(group), os.getpid()))
+        return real(group, integral)
+
+    monkeypatch.setattr(book_hedge, "_book", spy)
+    monkeypatch.setattr(check, "FORK_MEMBERS", 10**6)  # only the books are shared here
+    one = alvh(args)
+    assert len(books) >= 2 and {pid for _, pid in books} == {os.getpid()}
+    alone = len(books)
+    books.clear()
+    monkeypatch.setattr(book_hedge, "FORK_FROM", 2)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 2)
+    shared = alvh(args)
+    assert shared == one
+    assert 0 < len(books) < alone  # the others were solved by the copy (its calls unseen)
