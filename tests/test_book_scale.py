@@ -58,7 +58,7 @@ def straight(ev: Evaluator, legs, values) -> np.ndarray:
     moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
     rows = []
     for i, g in enumerate(legs):
-        one = risk._subset(values, [i])
+        one = risk.subset(values, [i])
         rows.append(sc.revalue([g], one, ev.market, ev.scenarios, *moves)[0])
     return np.array(rows)
 
@@ -100,7 +100,7 @@ def test_the_revaluation_cache_is_bounded(monkeypatch):
     alone = straight(ev, legs, values)
     for start in range(0, len(legs), 3):
         rows = slice(start, start + 3)
-        got = ev.prices(legs[rows], risk._subset(values, list(range(len(legs)))[rows]))
+        got = ev.prices(legs[rows], risk.subset(values, list(range(len(legs)))[rows]))
         assert np.array_equal(got, alone[rows])
         assert len(ev._cache) <= 8
     assert np.array_equal(ev.prices(legs, values), alone)  # more than the bound at once

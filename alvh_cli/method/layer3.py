@@ -30,7 +30,7 @@ import numpy as np
 from alvh_cli.method import scenarios as sc
 from alvh_cli.method.actions import Action, Alternative, TradeLeg
 from alvh_cli.method.decision import Preference
-from alvh_cli.method.risk import Costs, Evaluator, cash, trade, trading_cost
+from alvh_cli.method.risk import Costs, Evaluator, cash, subset, trade, trading_cost
 from alvh_cli.model.contracts import listing_root
 from alvh_cli.model.domain import Leg, Market, Position
 from alvh_cli.model.exchange import is_business_day, previous_business_day
@@ -186,12 +186,14 @@ def evaluate(
         syn = synthetic(pair[0], side)
         targets = roll_targets(ev, pair[0], pair[1], side) if pair[1] is not None else []
         new = [*syn, *(g for t in targets for g in t)]
-        prices = ev.values(new).price.tolist()  # today's, per unit: all a trade reads of them
+        new_values = ev.values(new)
+        prices = new_values.price.tolist()  # today's, per unit: all a trade reads of them
         # only the rolls offered are revalued over the scenarios (half are not: a debit to
         # other strikes), each leg's rows the same whichever legs it is revalued beside
         offers = _roll_offers(ev, held, side, pair, targets, prices[2:])
-        opened = [*syn, *(g for offer in offers for g in offer.target)]
-        new_pnl = ev.pnl(opened, ev.values(opened))
+        kept = [0, 1, *(2 + 2 * j + k for j in (o.index for o in offers) for k in (0, 1))]
+        opened = [new[i] for i in kept]
+        new_pnl = ev.pnl(opened, subset(new_values, kept))
         syn_opened = (prices[:2], new_pnl[:2])
         drafts += _conversions(ev, position, held, side, pair[0], integral, syn, syn_opened)
         drafts += _close_vertical(ev, held, side, pair, integral)
@@ -316,9 +318,11 @@ def _close_lots(ev, position: Position, held: _Held, integral) -> list[_Draft]:
 
 @dataclass(frozen=True)
 class _RollOffer:
-    """A roll offered (:func:`_roll_offers`): the vertical it opens, its legs' prices today
-    (per unit), its trades and the cash they bring, and that net in points per vertical."""
+    """A roll offered (:func:`_roll_offers`): the index of its target, the vertical it opens,
+    its legs' prices today (per unit), its trades and the cash they bring, and that net in
+    points per vertical."""
 
+    index: int  # of its target
     target: tuple[Leg, Leg]
     prices: list
     trades: tuple
@@ -347,7 +351,7 @@ def _roll_offers(ev, held: _Held, side: str, pair, targets, today) -> list[_Roll
         net = paid / (abs(short.quantity) * short.multiplier)  # points per vertical
         if net < 0 and s_new.strike != short.strike:
             continue
-        out.append(_RollOffer((s_new, l_new), prices, trades, paid, net))
+        out.append(_RollOffer(j, (s_new, l_new), prices, trades, paid, net))
     return out
 
 

@@ -239,7 +239,7 @@ class Evaluator:
             moves = (r.vix_term_kappa, r.vix_vol_power, r.spx_atm_per_vix)
             idx = list(todo.values())
             over = scenarios if levels is None else levels.joined
-            rows = sc.revalue([legs[i] for i in idx], _subset(values, idx), self.market,
+            rows = sc.revalue([legs[i] for i in idx], subset(values, idx), self.market,
                               over, *moves)  # fmt: skip
             cache.update(zip(todo, rows[:, : scenarios.n], strict=True))
             if levels is not None:
@@ -331,7 +331,7 @@ class _Levels:
         return cls({x: i for i, x in enumerate(levels)}, own, joined, {})
 
 
-def _subset(values: LegValues, idx: list[int]) -> LegValues:
+def subset(values: LegValues, idx: list[int]) -> LegValues:
     """``values`` of the legs at ``idx`` alone."""
     parts = {}
     for name, value in vars(values).items():

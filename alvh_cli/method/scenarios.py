@@ -518,26 +518,27 @@ def expiry_floor(
         paid += v * q * m
     total = -float(paid)
     for idx in groups.values():
+        members = [(legs[i].type, legs[i].strike, qs[i], mult[i]) for i in idx]
         slope_up = 0.0
-        for i in idx:
-            if legs[i].type in ("call", "future"):
-                slope_up += qs[i] * mult[i]
+        for kind, _, q, m in members:
+            if kind in ("call", "future"):
+                slope_up += q * m
         if slope_up < 0:
             return -math.inf
-        levels = {0.0, *(legs[i].strike for i in idx if legs[i].strike is not None)}
-        total += min(_payoff(legs, qs, mult, idx, s) for s in levels)
+        levels = {0.0, *(k for _, k, _, _ in members if k is not None)}
+        total += min(_payoff(members, s) for s in levels)
     return total
 
 
-def _payoff(legs, qs, mult, idx, level: float) -> float:
+def _payoff(members, level: float) -> float:
+    """The payoff at ``level`` of a group's legs (type, strike, quantity, multiplier)."""
     out = 0.0
-    for i in idx:
-        g = legs[i]
-        if g.type == "call":
-            v = max(level - g.strike, 0.0)
-        elif g.type == "put":
-            v = max(g.strike - level, 0.0)
+    for kind, k, q, m in members:
+        if kind == "call":
+            v = max(level - k, 0.0)
+        elif kind == "put":
+            v = max(k - level, 0.0)
         else:
             v = level
-        out += v * qs[i] * mult[i]
+        out += v * q * m
     return out
