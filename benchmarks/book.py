@@ -12,9 +12,10 @@ The check's figures are printed beside their goals at 1,000 positions (the defau
 at 10,000 (``--positions 10000 --warmup 0 --runs 1``: minutes); at another size, the
 rate per 1,000. On a machine of two cores or more, a check shares the work with forked
 copies of itself, one per core (``alvh_cli.forked``): the files' parsing of a book of
-256 kB or more, the scenario work of 16 positions due a hedge or more, and the checks
-and their records of 100 live positions or more. Its CPU time then counts every
-process, its peak the largest.
+256 kB or more (this process meanwhile reads the history and imports scipy), the
+scenario work of 16 positions due a hedge or more, the books of a snapshot with several
+condor expiries, and the checks and their records of 100 live positions or more. Its
+CPU time then counts every process, its peak the largest.
 
 Each command's wall time, CPU time (user + system: steadier than wall time on
 a shared machine) and peak resident memory (``ru_maxrss`` of that child alone,
