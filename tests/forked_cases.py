@@ -420,12 +420,12 @@ def test_a_history_read_while_copies_parse_gives_what_one_process_gives(
 
 
 def test_a_review_written_by_copies_prints_what_one_process_prints(tmp_path, monkeypatch, alvh):
-    from alvh_cli.output import review
+    from alvh_cli.method import check
 
     files = [str(p) for p in write_book(tmp_path, 8)]
     args = ["review", *files, "--format", "json", "--no-journal"]
     one = alvh(args)
-    monkeypatch.setattr(review, "ENCODE_FROM", 2)
+    monkeypatch.setattr(check, "FORK_FROM", 2)
     monkeypatch.setattr(forked, "fork_workers", lambda: 3)
     made = []
     real = forked.ordered_map

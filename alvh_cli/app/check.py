@@ -65,17 +65,12 @@ def check(
     position as ``result.positions`` is read, once (``alvh_cli.method.check.CheckStream``:
     for a writer that streams the records; ``exit_status`` after it is read).
     """
-    from alvh_cli.app.context import HistoryRead, regime_context
+    from alvh_cli.app.context import HistoryRead, regime_context, while_parsing
     from alvh_cli.inputs import book
     from alvh_cli.method import check as method
     from alvh_cli.model.book import warnings_of
 
     read = HistoryRead(history or ())
-
-    def meanwhile() -> None:  # while forked copies parse a big book's files, if they do
-        read()
-        method.imports_ahead()
-
     loaded, errors = book.load_book_tolerant(
         files,
         market=market,
@@ -83,7 +78,7 @@ def check(
         allow_expired=allow_expired,
         now=now,
         chains=chains,
-        meanwhile=meanwhile,
+        meanwhile=while_parsing(read),
     )
     regimes, closes, notes = regime_context(loaded, read, events)
     result = method.check_book(

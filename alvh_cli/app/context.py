@@ -6,7 +6,7 @@ to the method as data (:func:`alvh_cli.method.regime.regimes_for`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -46,6 +46,20 @@ class HistoryRead:
         return frame
 
 
+def while_parsing(read: HistoryRead) -> Callable[[], None]:
+    """What a command does while forked copies parse its book's files, if they do
+    (``load_book_tolerant``'s ``meanwhile``): the history read and the check's imports
+    (``alvh_cli.method.check.imports_ahead``)."""
+
+    def meanwhile() -> None:
+        from alvh_cli.method.check import imports_ahead
+
+        read()
+        imports_ahead()
+
+    return meanwhile
+
+
 def regime_context(
     loaded: Sequence[LoadedFile],
     history: Sequence[Path | str] | HistoryRead | None,
@@ -60,17 +74,14 @@ def regime_context(
     """
     from alvh_cli.method.regime import Regime
 
-    if isinstance(history, HistoryRead):
-        history = history if history.paths else None
-    if not history:
+    read = history if isinstance(history, HistoryRead) else HistoryRead(history or ())
+    if not read.paths:
         return [Regime() for _ in loaded], None, []
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.method.regime import regimes_for
     from alvh_cli.method.scenarios import History
 
-    if not isinstance(history, HistoryRead):
-        history = HistoryRead(history)
-    frame = history.frame()
+    frame = read.frame()
     sources = ", ".join(str(s) for s in frame.attrs.get("sources", [])) or "history"
     closes = History.from_frame(frame, sources)
     regimes = regimes_for(loaded, frame, events_mod.load_events(events))

@@ -66,18 +66,13 @@ def review(
     with the review. The other options (``per_position_hedges`` among them) are
     ``alvh_cli.app.check.check``'s.
     """
-    from alvh_cli.app.context import HistoryRead, regime_context
+    from alvh_cli.app.context import HistoryRead, regime_context, while_parsing
     from alvh_cli.inputs import book
-    from alvh_cli.method.check import check_book, imports_ahead
+    from alvh_cli.method.check import check_book
     from alvh_cli.method.review import review_checks
     from alvh_cli.model.book import warnings_of
 
     read = HistoryRead(history or ())
-
-    def meanwhile() -> None:  # while forked copies parse a big book's files, if they do
-        read()
-        imports_ahead()
-
     loaded, errors = book.load_book_tolerant(
         books,
         market=market,
@@ -86,7 +81,7 @@ def review(
         expand_dirs=True,
         now=now,
         chains=chains,
-        meanwhile=meanwhile,
+        meanwhile=while_parsing(read),
     )
     regimes, closes, notes = regime_context(loaded, read, events)
     result = check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)

@@ -188,7 +188,9 @@ well (``alvh_cli.forked``, a file each in turn): tomllib is pure Python, about 0
 megabyte, and a book of a few hundred kB or more is worth a second core."""
 
 
-def _parsed_tables(paths: Sequence[Path | str], meanwhile=None) -> Iterator[dict | InputError]:
+def _parsed_tables(
+    paths: Sequence[Path | str], meanwhile: Callable[[], Any] | None = None
+) -> Iterator[dict | InputError]:
     """Each file's table, read and checked (``validate.check_file``), or its error, in
     order; shared among the cores when the files are big enough (``FORK_BYTES``), with
     ``meanwhile`` done here while copies parse them all, if it is given."""

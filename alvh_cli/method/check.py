@@ -403,8 +403,8 @@ def check_values(
     One normal distribution prices the whole check (:func:`pricing.pinned_normal`):
     scipy.special's when a hedge is sized or the book is big, else numpy's, whatever this
     process has loaded, so each position's figures are the same whatever the positions
-    around it and whatever ran before —
-    and whichever process computed them: ``workers`` processes share the positions out,
+    around it, whatever ran before and whichever process computed them: ``workers``
+    processes share the positions out,
     forked copies of this one where a fork is safe (:class:`CheckStream`; default
     :func:`fork_workers`), else a pool of fresh ones (:func:`_spread`; default
     :func:`default_workers`).

@@ -191,7 +191,7 @@ def evaluate(
         # only the rolls offered are revalued over the scenarios (half are not: a debit to
         # other strikes), each leg's rows the same whichever legs it is revalued beside
         offers = _roll_offers(ev, held, side, pair, targets, prices[2:])
-        kept = [0, 1, *(2 + 2 * j + k for j in (o.index for o in offers) for k in (0, 1))]
+        kept = [0, 1, *(2 + 2 * o.index + k for o in offers for k in (0, 1))]
         opened = [new[i] for i in kept]
         new_pnl = ev.pnl(opened, subset(new_values, kept))
         syn_opened = (prices[:2], new_pnl[:2])

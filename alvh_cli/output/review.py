@@ -54,8 +54,8 @@ def _records(
     """``lazy``: ``rows`` and ``recommendations`` are iterators that build each record as
     it is read, for a writer that streams them; else lists. ``alternatives``: as
     ``output.records.recommendation_json`` takes them. ``encode``: the records come
-    written as compact JSON (``common.Encoded``), by forked copies of this process for a
-    big book (:func:`_encoded`)."""
+    written as compact JSON (``common.Encoded``), by forked copies of this process as well
+    for a big book (:func:`_encoded`)."""
     rv = run.review
     if encode:
         rows, recommendations = _encoded(rv.rows, alternatives)
@@ -77,24 +77,19 @@ def _records(
     )
 
 
-ENCODE_FROM = 100
-"""Rows from which a review's JSON records are written by forked copies of this process as
-well (``alvh_cli.forked``: each copy every n-th row), as a check's are."""
-
-
 def _encoded(rows, alternatives: Alternatives) -> tuple[list, list]:
     """Each row's record and its recommendations' records, as compact JSON, in order:
-    shared with forked copies from ``ENCODE_FROM`` rows on (writing them is a tenth of a
-    1,000-file review, all of it here otherwise)."""
+    shared with forked copies as the checks were (``alvh_cli.method.check.fork_workers``:
+    writing them is a tenth of a 1,000-file review, all of it here otherwise)."""
+    from alvh_cli.method.check import fork_workers
 
     def work(i: int) -> tuple:
         row = rows[i]
         recs = review_recommendations_json([row], alternatives=alternatives)
         return common.encoded(review_row_json(row)), [common.encoded(r) for r in recs]
 
-    workers = forked.fork_workers() if len(rows) >= ENCODE_FROM else 1
     records, recommendations = [], []
-    for record, recs in forked.ordered_map(work, len(rows), workers):
+    for record, recs in forked.ordered_map(work, len(rows), fork_workers(len(rows))):
         records.append(record)
         recommendations.extend(recs)
     return records, recommendations
