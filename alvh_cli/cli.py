@@ -280,10 +280,12 @@ def check(
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
     from alvh_cli import compat
+    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.output.common import collector_paused
 
     if plot is not None:
         compat.require("HAS_MATPLOTLIB", "plot")  # before the work, not after it
+    keep_freed_memory()
     with collector_paused():  # loading and checking too: see collector_paused
         from alvh_cli.app.check import check as run_check
         from alvh_cli.output.check import emit_check
@@ -580,8 +582,10 @@ def review(
     """
     from dataclasses import replace
 
+    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.output.common import collector_paused
 
+    keep_freed_memory()
     with collector_paused():  # loading and checking too: see collector_paused
         from alvh_cli.app.review import default_journal
         from alvh_cli.app.review import review as run_review
@@ -790,10 +794,12 @@ def backtest(
     Option prices are modelled from VIX, not historical quotes.
     Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot report.png
     """
+    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.app.backtest import backtest as run_backtest
     from alvh_cli.output import backtest as out
     from alvh_cli.output import experiments
 
+    keep_freed_memory()
     run = run_backtest(
         history,
         rules=rules,

@@ -552,3 +552,25 @@ def test_the_cycle_collector_is_paused_for_the_work_and_back_after(
     assert code in (0, 1)
     assert seen == [False]
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("command", ["check", "review"])
+def test_check_and_review_keep_the_memory_they_free(command, alvh, monkeypatch, tmp_path):
+    # their arrays are made and freed position after position: glibc's malloc is told to
+    # reuse those pages (alvh_cli.allocator), before the work
+    from alvh_cli import allocator
+    from alvh_cli.app import check as app_check
+    from alvh_cli.app import review as app_review
+
+    calls = []
+    monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append("kept"))
+    target = app_check if command == "check" else app_review
+    real = getattr(target, command)
+    monkeypatch.setattr(target, command, lambda *a, **k: (calls.append("work"), real(*a, **k))[1])
+    sample = str(ROOT / "sample_positions" / "put_tested_1_6x.toml")
+    args = [command, sample, "--format", "json"]
+    if command == "review":
+        args += ["--journal", str(tmp_path / "j.sqlite")]
+    code, _, _ = alvh(args)
+    assert code in (0, 1)
+    assert calls == ["kept", "work"]

@@ -4,7 +4,8 @@ goes down a floor or stays on its own, and no modules import each other in a cir
 The floors, from the ground up (a floor may import the floors listed for it):
 
     errors, compat,     the error types; optional extras; TOML as text; work shared
-    toml_text, forked   with forked copies of the process
+    toml_text, forked,  with forked copies of the process; the C allocator's setting
+    allocator
     model               domain types, rules, contracts, pricing, surfaces, calendar
     inputs, journal     files -> model objects; the decision journal
     method              the engine: model only (no file, no journal, no output)
@@ -32,6 +33,7 @@ ALLOWED = {
     "compat": {"errors"},
     "toml_text": set(),
     "forked": set(),
+    "allocator": set(),
     "model": {"errors"},
     "inputs": {"errors", "model", "toml_text", "forked"},
     "journal": {"errors", "model"},
@@ -50,7 +52,7 @@ ALLOWED = {
         "backtest",
         "output",
     },  # fmt: skip
-    "cli": {"errors", "compat", "app", "output", "__init__"},
+    "cli": {"errors", "compat", "allocator", "app", "output", "__init__"},
     "__main__": {"cli"},
     "__init__": set(),
 }
