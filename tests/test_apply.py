@@ -10,6 +10,7 @@ expiry, an option is worth its intrinsic value at the settlement level.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -264,3 +265,36 @@ def test_a_check_of_a_file_changed_since_is_refused(walk, alvh, tmp_path):
                 "--fill", limit, "--journal", journal])  # fmt: skip
     assert run.code == 2 and "has changed since this check" in run.err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("role", ["rules", "market", "book file", "linked into the folder"])
+def test_a_review_never_takes_an_input_for_its_journal(role, alvh, tmp_path):
+    # An empty rules file given as the journal too became a 32 kB SQLite database: SQLite
+    # takes an empty file for a new one. Refused before anything is read or written.
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "dec.toml").write_text(SAMPLE.read_text())
+    rules, market = tmp_path / "r.toml", tmp_path / "m.toml"
+    rules.write_text("")
+    market.write_text(SAMPLE.read_text().split("[[positions]]")[0])
+    journal = {"rules": rules, "market": market, "book file": book / "dec.toml"}.get(role)
+    if journal is None:  # a hard link in the folder to the file named as the journal
+        journal = tmp_path / "j.toml"
+        journal.write_text(SAMPLE.read_text())
+        os.link(journal, book / "linked.toml")
+    before = {p: p.read_bytes() for p in (rules, market, book / "dec.toml", journal)}
+    run = alvh(["review", book, "--rules", rules, "--market", market, "--journal", journal])
+    assert run.code == 2
+    assert run.err.startswith(f"alvh: {journal}: is also an input (")
+    assert run.err.endswith("alvh never writes to an input\n")
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_apply_never_takes_an_input_for_its_journal(alvh, walk):
+    path, _ = walk
+    before = path.read_bytes()
+    run = alvh(["apply", path, "-p", "dec-1", "--order", 1, "--fill", 1.0, "--journal", path])
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"alvh: {path}: is also an input ({path}); alvh never writes to an input\n"
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["dec.toml"]  # no backup either

@@ -105,7 +105,11 @@ def apply(
     options are :func:`alvh_cli.app.check.check`'s; ``journal_path`` None records nothing.
     """
     from alvh_cli.inputs import book
+    from alvh_cli.output.files import refuse_input
 
+    if journal_path is not None:  # before the work: an input is never the journal
+        refuse_input(journal_path, [file, *(f for f in (market, rules, from_json) if f),
+                                    *(history or ()), *events, *chains])  # fmt: skip
     settling = settle_spx is not None or settle_vix is not None
     if settling and (fill is not None or order or alternative or from_json):
         raise InputError(

@@ -71,7 +71,12 @@ def review(
     from alvh_cli.method.check import check_book
     from alvh_cli.method.review import review_checks
     from alvh_cli.model.book import warnings_of
+    from alvh_cli.output.files import refuse_input
 
+    given_inputs = [*books, *(f for f in (market, rules) if f is not None), *(history or ()),
+                    *events, *chains]  # fmt: skip
+    if journal_path is not None:  # before the work: an input is never the journal
+        refuse_input(journal_path, given_inputs)
     read = HistoryRead(history or ())
     loaded, errors = book.load_book_tolerant(
         books,
@@ -91,6 +96,8 @@ def review(
         if changes:
             raise InputError("needs a journal to compare with", option="journal")
         return run
+    # nor a file found in a book folder (a journal named *.toml there)
+    refuse_input(journal_path, [lf.file.path for lf in loaded] + [e.source for e in errors])
     run.journal_path = str(journal_path)
     keys = {s: str(Path(s).resolve()) for s in {r.check.position.source for r in checked.rows}}
     current = [decision(r, keys[r.check.position.source]) for r in checked.rows]

@@ -26,9 +26,7 @@ def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bo
     ``force``). ``force`` never lets alvh write over an input or a special file."""
     target = Path(path)
     where = str(path)
-    for given in inputs:
-        if same_file(target, Path(given)):
-            raise InputError(f"is also an input ({given}); alvh never writes to an input", where)
+    refuse_input(path, inputs)
     try:
         st = target.stat()
     except FileNotFoundError:
@@ -46,6 +44,15 @@ def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bo
         raise InputError(f"no such directory: {folder}", where)
     if st is not None and not force:
         raise InputError("already exists; use {flag:force} to replace it", where)
+
+
+def refuse_input(path: Path | str, inputs: Sequence[Path | str]) -> None:
+    """InputError naming ``path`` when it is one of ``inputs`` (:func:`same_file`): a file
+    alvh writes, or a journal it appends to, is never a file it reads."""
+    for given in inputs:
+        if same_file(path, given):
+            message = f"is also an input ({given}); alvh never writes to an input"
+            raise InputError(message, str(path))
 
 
 def backup_path(path: Path | str) -> Path:
