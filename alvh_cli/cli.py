@@ -109,7 +109,7 @@ class _InOrder(TyperGroup):
         return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
 
     def invoke(self, ctx):
-        from alvh_cli.errors import InputError
+        from alvh_cli.errors import InputError, printable
 
         try:
             return super().invoke(ctx)
@@ -118,7 +118,7 @@ class _InOrder(TyperGroup):
                 import traceback
 
                 traceback.print_exc()
-            print(f"alvh: {exc.for_command_line(FLAGS)}", file=sys.stderr)
+            print(printable(f"alvh: {exc.for_command_line(FLAGS)}"), file=sys.stderr)
             raise typer.Exit(2) from None
 
 

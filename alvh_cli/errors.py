@@ -113,3 +113,15 @@ def special_kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def printable(text: str) -> str:
+    """``text`` with each character a terminal would act on or not show (control
+    characters, an escape sequence's ESC, line and paragraph separators, a bidi override)
+    written as its escape, ``\\n``, ``\\x1b``, ``\\u202e``: a message about a file whose
+    name holds one stays one line and says what the name is."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )

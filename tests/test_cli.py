@@ -574,3 +574,27 @@ def test_check_and_review_keep_the_memory_they_free(command, alvh, monkeypatch, 
     code, _, _ = alvh(args)
     assert code in (0, 1)
     assert calls == ["kept", "work"]
+
+
+def test_a_file_name_with_control_characters_stays_one_line(alvh, tmp_path):
+    # a name with a newline split the error in two; an ESC sequence reached the terminal
+    bad = tmp_path / "bad\nname.toml"
+    red = tmp_path / "esc\x1b[31mred.toml"
+    gone = tmp_path / "nope\u202e.toml"
+    red.write_text("x = [")
+    code, _, err = alvh(["check", bad, red, gone])
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 3 and "\x1b" not in err and "\u202e" not in err
+    assert f"alvh: {tmp_path}/bad\\nname.toml: no such file" in lines
+    assert f"alvh: {tmp_path}/esc\\x1b[31mred.toml:1: TOML syntax error" in lines[1]
+    assert f"alvh: {tmp_path}/nope\\u202e.toml: no such file" in lines
+
+
+def test_printable_escapes_what_a_terminal_would_act_on():
+    from alvh_cli.errors import printable
+
+    assert printable("plain: é, 5,850.25 — ok") == "plain: é, 5,850.25 — ok"
+    assert printable("a\tb\rc\nd") == "a\\tb\\rc\\nd"
+    assert printable("\x1b[2J\x7f\x85") == "\\x1b[2J\\x7f\\x85"
+    assert printable("\u202e\u2028\u200b") == "\\u202e\\u2028\\u200b"

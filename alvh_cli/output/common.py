@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from alvh_cli.errors import printable
+
 
 class Dollars(float):
     """An amount of money in dollars: JSON and CSV round it to cents, whatever its key.
@@ -337,9 +339,9 @@ def print_problems(warnings=(), errors=()) -> None:
         if len(same) > 1:
             others = f"{len(same) - 1} other file{'s' * (len(same) > 2)}"
             w = type(w)(w.message, f"{w.source} and {others}", w.key)
-        print(f"warning: {w}", file=sys.stderr)
+        print(printable(f"warning: {w}"), file=sys.stderr)
     for e in errors:
-        print(f"alvh: {e}", file=sys.stderr)
+        print(printable(f"alvh: {e}"), file=sys.stderr)
 
 
 def money(x) -> str:
