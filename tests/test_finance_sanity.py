@@ -199,3 +199,38 @@ def test_a_small_break_deep_in_the_smiles_wing_is_a_warning(tmp_path, alvh):
         "vertical between 0 and its width): the model's wing is off there; its prices at "
         "these strikes are not to be traded on (position 'dec-calm')"
     ]
+
+
+@pytest.mark.parametrize(("atm", "rel"), [("0.001", "less than 1/3 of"), ("1.22", "more than 3x")])
+def test_an_atm_vol_far_from_vix_is_refused(tmp_path, alvh, atm, rel):
+    # atm 0.001 for 0.122 priced the calm condor below zero (debit −0.0041); 1.22 is a
+    # slipped digit. VIX 14.2 is the 30-day vol of SPX options: VIX/100 = 0.142
+    path = _file(tmp_path, "atm = 0.122", f"atm = {atm}")
+    for err in _refused(alvh, path, "check", "price"):
+        assert err == (
+            f"alvh: {path}: market.spx_vol.atm: {atm} is {rel} VIX/100 = 0.142 — a typo? (VIX "
+            "is the 30-day implied vol of SPX options: the money's vol is near it)\n"
+        )
+
+
+@pytest.mark.parametrize("atm", ["0.0474", "0.426"])  # a hair inside 1/3 and 3x of 0.142
+def test_an_atm_vol_within_a_factor_3_of_vix_loads(tmp_path, alvh, atm):
+    path = _file(tmp_path, "atm = 0.122", f"atm = {atm}")
+    assert alvh(["price", path]).code == 0
+
+
+def test_a_concave_smile_is_warned_of_not_refused(tmp_path, alvh):
+    # smile -20 for 2.0: at the strikes held the vols are 7.7%, 9.5% (puts) and 6.7%, 4.7%
+    # (calls) against 12.2% at the money: no static bound breaks, but the condor is worth
+    # 1.21 instead of 5.31 and a calm position reads as a profit take
+    path = _file(tmp_path, "smile = 2.0", "smile = -20.0")
+    put, call = _bsm("put", 5550, -1.0, -20.0), _bsm("call", 6150, -1.0, -20.0)
+    assert put < _bsm("put", 5550, -1.0, 2.0) and call < _bsm("call", 6150, -1.0, 2.0)
+    run = alvh(["check", path, "--format", "json"])
+    assert run.code in (0, 1)
+    assert (
+        f"warning: {path}: market.spx_vol.smile: -20 bends the vols down in both wings, where "
+        "SPX smiles bend up (smile > 0, e.g. 2.5): the wings are priced below the money's vol "
+        "and a condor looks cheap to close — a typo of the sign?\n"
+    ) in run.err
+    assert "market.spx_vol.smile" not in alvh(["check", SAMPLE]).err

@@ -6,6 +6,9 @@
 - **flat smile**: no ``[market.spx_vol]`` and no fitted surface, so SPX options
   without a quote or ``iv`` are priced at VIX/100 across strikes (far too cheap
   out of the money);
+- **concave smile**: ``[market.spx_vol]`` with ``smile`` below 0 bends the vols down
+  in both wings, where SPX smiles bend up: the wings are priced below the money's vol
+  (``smile = -20`` for 2.0 valued a calm condor at 0.14x, a profit take);
 - **wide quote**: a quote's bid/ask width is more than ``WIDE_FACTOR`` (3) times
   the median width of its neighbours and at least ``WIDE_MIN`` (0.20 points)
   wider than that median. Neighbours are the quotes of the same underlying,
@@ -38,11 +41,8 @@ from alvh_cli.inputs.build import Layout
 from alvh_cli.inputs.show import show_num
 from alvh_cli.model.domain import Leg, Market, Quote
 from alvh_cli.model.exchange import last_close
+from alvh_cli.model.quotes import NEIGHBOURS, WIDE_FACTOR, WIDE_MIN
 from alvh_cli.model.timing import aware, new_york_stamp
-
-WIDE_FACTOR = 3.0
-WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
-NEIGHBOURS = 3  # quoted strikes on each side
 
 
 def loaded_warnings(
@@ -87,6 +87,9 @@ def snapshot_warnings(
     ``market``), then each quote much wider than its neighbours."""
     surface = (market or snapshot).spx_surface
     flat = [flat_smile(snapshot)] if not layout.spx_vol_given and surface is None else []
+    smile = snapshot.spx_vol
+    if layout.spx_vol_given and smile is not None and smile.smile < 0:
+        flat.append(concave_smile(snapshot))
     keys = [f"market.quotes[{i}]" for i in range(len(snapshot.quotes))]
     return (*flat, *wide_quotes(snapshot.quotes, keys, snapshot.source))
 
@@ -120,6 +123,17 @@ def ahead_of_clock(market: Market, now: datetime) -> InputWarning | None:
         f"({new_york_stamp(now)}): this computer's clock or the snapshot's is off",
         market.source,
         "market.asof",
+    )
+
+
+def concave_smile(market: Market) -> InputWarning:
+    """The warning for a snapshot whose SPX smile bends down (``smile`` < 0)."""
+    return InputWarning(
+        f"{market.spx_vol.smile:g} bends the vols down in both wings, where SPX smiles bend "
+        "up (smile > 0, e.g. 2.5): the wings are priced below the money's vol and a condor "
+        "looks cheap to close — a typo of the sign?",
+        market.source,
+        "market.spx_vol.smile",
     )
 
 

@@ -54,6 +54,7 @@ STRIKE_BAND = 5.0
 MAX_YEARS_OUT = 3
 VIX_FUTURE_FACTOR = 3.0  # a VIX future more than 3x away from spot VIX is a typo
 FORWARD_FACTOR = 2.0  # an SPX forward more than 2x away from spx is a typo, not a carry
+ATM_FACTOR = 3.0  # an SPX ATM vol more than 3x away from VIX/100 is a typo
 # Seconds a snapshot's asof may run ahead of the clock before it is refused: two computers'
 # clocks (the one that took the snapshot and this one) can disagree by that much.
 CLOCK_SKEW_S = 60.0
@@ -92,6 +93,7 @@ def check_market(market: Market, layout: Layout) -> None:
     the VIX futures, the quotes, the SVI slices, then the quotes' strikes."""
     today = check_asof_trading_day(market.asof, market.source)
     _check_futures(market, layout, today)
+    _check_spx_atm(market, layout)
     strike_keys = _check_quotes(market, layout, today)
     _check_slices(market, layout)
     check_quote_strikes(market, strike_keys, market.source)
@@ -174,6 +176,28 @@ def _check_futures(market: Market, layout: Layout, today: date) -> None:
             )
         seen[f.expiry] = k
         check_future_price(f.price, market.vix, source, f"{k}.price")
+
+
+def _check_spx_atm(market: Market, layout: Layout) -> None:
+    """The smile's ATM vol within a factor 3 of VIX/100: VIX is the 30-day implied vol of
+    SPX options, so the money's vol is near it at any listed tenor (0.001 for 0.122
+    priced a condor below zero)."""
+    if not layout.spx_vol_given or market.spx_vol is None:
+        return
+    atm, ref = market.spx_vol.atm, market.vix / 100.0
+    slack = 1 + 1e-9
+    if atm > ref * ATM_FACTOR * slack:
+        rel = f"more than {ATM_FACTOR:g}x"
+    elif atm * slack < ref / ATM_FACTOR:
+        rel = f"less than 1/{ATM_FACTOR:g} of"
+    else:
+        return
+    raise InputError(
+        f"{show_num(atm)} is {rel} VIX/100 = {show_num(ref)} — a typo? (VIX is the 30-day "
+        "implied vol of SPX options: the money's vol is near it)",
+        market.source,
+        "market.spx_vol.atm",
+    )
 
 
 def _check_quotes(market: Market, layout: Layout, today: date) -> list[str]:
