@@ -550,51 +550,95 @@ def test_a_quote_above_its_static_bound_is_left_out_alone(tmp_path):
 
 def test_crossed_adjacent_quotes_are_said_and_kept(tmp_path):
     # The 6150 and 6175 calls' quotes swapped: the 6150 call offered below the 6175 call's
-    # bid (a call is worth more at a lower strike). The 5525 put bid 30 over the 5500
-    # put's ask: a 25-wide put spread bid above its width — and so above the 5550 put's
-    # ask too (a put is worth more at a higher strike). The three pairs are said, each
-    # with both lines, and every quote is kept.
+    # bid (a call is worth more at a lower strike). Which of the two is wrong no bound
+    # says: the pair is said, with both lines, and both quotes are kept.
     rows = chain_rows(EXPIRIES[:1])
     by = _rows_by_key(rows)
     a, b = by[("2026-12-18", "C", 6150.0)], by[("2026-12-18", "C", 6175.0)]
     a["bid"], a["ask"], b["bid"], b["ask"] = b["bid"], b["ask"], a["bid"], a["ask"]
-    low, high = by[("2026-12-18", "P", 5500.0)], by[("2026-12-18", "P", 5525.0)]
-    high["bid"], high["ask"] = low["ask"] + 30.0, low["ask"] + 31.0
     path = tmp_path / "c.csv"
     write_cboe(path, rows)
     (fitted,) = fit_chain(read_option_chain(path))
-    lines = {d.lines: d for d in fitted.doubts}
     calls = (rows.index(a) + 2, rows.index(b) + 2)
-    puts = (rows.index(low) + 2, rows.index(high) + 2)
-    above = rows.index(by[("2026-12-18", "P", 5550.0)]) + 2
-    assert set(lines) == {calls, puts, (puts[1], above)}
-    assert not any(d.dropped for d in fitted.doubts)
-    assert lines[calls].message == (
+    assert [(d.lines, d.dropped) for d in fitted.doubts] == [(calls, False)]
+    assert fitted.doubts[0].message == (
         f"SPXW 2026-12-18 calls 6150 and 6175: the 6150 call is offered at {a['ask']:g}, "
         f"below the 6175 call's bid {b['bid']:g}: a call is worth more at a lower strike — "
         "swapped or mistyped quotes? Both are kept and price their contracts"
     )
-    assert lines[puts].message.startswith(
-        "SPXW 2026-12-18 puts 5500 and 5525: the put spread is bid 30.00 over its 25-point "
-        "width: no vertical is worth more than its width"
-    )
     assert len(fitted.quotes) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("kind", "strike", "bid", "ask", "why"),
+    [
+        # the 5500 call typed 1.00/1.10 for about 416/433: offered below the 5525 call's
+        # bid, and the 5475/5500 call spread bid far over its 25-point width. This one
+        # quote once cost the expiry its parity forward (a discount factor of 0.23)
+        ("C", 5500.0, 1.00, 1.10, "calls"),
+        # the 5525 put bid 30 over the 5500 put's ask: the 25-wide put spread bid above
+        # its width, and the 5550 put offered below it (a put is worth more at a higher
+        # strike)
+        ("P", 5525.0, None, None, "puts"),
+        # the 5500 put at 5600/5610 (62.74/65.30): over both neighbours, under its strike
+        ("P", 5500.0, 5600.0, 5610.0, "puts"),
+    ],
+)
+def test_a_quote_that_crosses_both_neighbours_is_left_out_alone(
+    tmp_path, kind, strike, bid, ask, why
+):
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    bad = by[("2026-12-18", kind, strike)]
+    lower, upper = by[("2026-12-18", kind, strike - 25)], by[("2026-12-18", kind, strike + 25)]
+    if bid is None:
+        bid, ask = lower["ask"] + 30.0, lower["ask"] + 31.0
+    bad["bid"], bad["ask"] = bid, ask
+    # both bounds broken, by the rules themselves (Merton 1973; Hull ch. 11)
+    if kind == "C":
+        assert bad["ask"] < upper["bid"] and lower["bid"] - bad["ask"] > 25
+    else:
+        assert bad["bid"] - lower["ask"] > 25 and upper["ask"] < bad["bid"]
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    name = "call" if kind == "C" else "put"
+    assert [(d.lines, d.dropped) for d in fitted.doubts] == [((rows.index(bad) + 2,), True)]
+    assert fitted.doubts[0].message == (
+        f"SPXW 2026-12-18 {strike:g} {name}: bid {bid:g}, ask {ask:g} crosses the "
+        f"{strike - 25:g} and {strike + 25:g} {why} on both sides (a call is worth more at a "
+        "lower strike, a put at a higher, a vertical between 0 and its width): a typo? The "
+        "quote is left out of the fit and of the quotes"
+    )
+    # the expiry is fitted, on the invented forward and discount, without that quote
+    (got,) = fitted.expiries
+    assert got.forward == pytest.approx(EXPIRIES[0].forward, rel=1e-9)
+    assert got.discount == pytest.approx(EXPIRIES[0].discount, rel=1e-9)
+    assert len(fitted.quotes) == len(rows) - 1
+    assert not [q for q in fitted.quotes if (q.bid, q.ask) == (bid, ask)]
 
 
 def test_many_crossed_pairs_are_counted_past_ten(tmp_path):
     rows = chain_rows(EXPIRIES[:1])
     by = _rows_by_key(rows)
-    pairs = [(5600.0 + 50 * i, 5625.0 + 50 * i) for i in range(12)]  # 12 disjoint pairs
-    for k0, k1 in pairs:
-        a, b = by[("2026-12-18", "C", k0)], by[("2026-12-18", "C", k1)]
+    # 12 disjoint pairs swapped out of the money, where a swap crosses only its partner (a
+    # quote that crosses both neighbours is left out instead: the test above)
+    pairs = [("C", 6100.0 + 50 * i) for i in range(6)] + [("P", 5300.0 + 50 * i) for i in range(6)]
+    for kind, k0 in pairs:
+        a, b = by[("2026-12-18", kind, k0)], by[("2026-12-18", kind, k0 + 25)]
         a["bid"], a["ask"], b["bid"], b["ask"] = b["bid"], b["ask"], a["bid"], a["ask"]
-    # counted here by the two rules, adjacent call strike by strike
-    calls = sorted((r["strike"], r["bid"], r["ask"]) for r in rows if r["option_type"] == "C")
-    crossed = sum(
-        ask1 < bid2 or bid1 - ask2 > k2 - k1
-        for (k1, bid1, ask1), (k2, bid2, ask2) in zip(calls[:-1], calls[1:], strict=True)
-    )
-    assert crossed > 12  # each swap, and the swapped 5625 against 5650 (a spread over 25)
+    # counted here by the two rules, adjacent strike by strike
+    crossed = 0
+    for kind in ("C", "P"):
+        quotes = sorted((r["strike"], r["bid"], r["ask"]) for r in rows if r["option_type"] == kind)
+        sign = 1 if kind == "C" else -1  # a call is worth more at a lower strike, a put higher
+        crossed += sum(
+            (ask1 < bid2 or bid1 - ask2 > k2 - k1)
+            if sign > 0
+            else (ask2 < bid1 or bid2 - ask1 > k2 - k1)
+            for (k1, bid1, ask1), (k2, bid2, ask2) in zip(quotes[:-1], quotes[1:], strict=True)
+        )
+    assert crossed == 12
     path = tmp_path / "c.csv"
     write_cboe(path, rows)
     (fitted,) = fit_chain(read_option_chain(path))
@@ -603,3 +647,54 @@ def test_many_crossed_pairs_are_counted_past_ten(tmp_path):
     assert fitted.doubts[-1].message == (
         f"and {crossed - 10} more pairs of SPX quotes that cross the same way"
     )
+
+
+def test_a_quote_whose_mid_is_a_guess_is_left_out_alone(tmp_path):
+    # The 5500 put's ask typed 653.0 for 65.30: 590 wide where its neighbours are about
+    # 2.6, and wider than half its mid (parity's rule for a mid that is a guess). Its mid,
+    # 358, went into the smile fit (the slice's error 7.1 vol points, rho pinned at -0.999)
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    bad = by[("2026-12-18", "P", 5500.0)]
+    bad["ask"] = 653.0
+    near = sorted(
+        (abs(k - 5500.0), r["ask"] - r["bid"])
+        for (e, t, k), r in by.items()
+        if (e, t) == ("2026-12-18", "P") and k != 5500.0
+    )
+    widths = sorted(w for _, w in near[:6])  # the 3 nearest strikes on each side
+    median = (widths[2] + widths[3]) / 2
+    width = 653.0 - bad["bid"]
+    assert width > 3 * median and width > 0.5 * (653.0 + bad["bid"]) / 2
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert [(d.lines, d.dropped) for d in fitted.doubts] == [((rows.index(bad) + 2,), True)]
+    assert fitted.doubts[0].message == (
+        f"SPXW 2026-12-18 5500 put: bid {bad['bid']:g}, ask 653 is {width:.2f} wide, more "
+        f"than 3x the {median:.2f} median width of the nearest quoted strikes and more than "
+        "half its mid, which is a guess: a typo? The quote is left out of the fit and of the "
+        "quotes"
+    )
+    (got,) = fitted.expiries
+    clean = tmp_path / "clean.csv"
+    write_cboe(clean, chain_rows(EXPIRIES[:1]))
+    ((alone,),) = (f.expiries for f in fit_chain(read_option_chain(clean)))
+    # the fit without the quote is the clean chain's, but for one quote fewer to fit
+    assert got.smile.rms_vol_points == pytest.approx(alone.smile.rms_vol_points, abs=1e-6)
+    assert got.smile.rms_vol_points < 0.01  # not the 7.1 vol points of the typo in the fit
+    assert len(fitted.quotes) == len(rows) - 1
+
+
+def test_wide_quotes_of_a_real_market_are_kept(tmp_path):
+    # deep in the money, quotes are wide beside their neighbours (73.1/80.7 beside 2-point
+    # markets on a real SPXW chain) but narrow against their mid; far wings the reverse
+    rows = chain_rows(EXPIRIES[:1])
+    by = _rows_by_key(rows)
+    itm = by[("2026-12-18", "P", 6500.0)]
+    itm["ask"] = itm["bid"] + 12.0  # about 650 of mid: 2% of it
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert fitted.doubts == ()
+    assert len(fitted.quotes) == len(rows)

@@ -156,9 +156,9 @@ def test_the_snapshot_read_back_in_two_parts_is_its_whole_text(tmp_path):
     and taking the rows as the values it wrote; tomllib on the whole text must give the
     same table. With quotes by OSI symbol, one spelt out (a strike of four decimals has
     no OSI symbol), VIX futures; and with no quotes at all."""
-    rows = chain_rows() + [
+    rows = chain_rows() + [  # between the 5800 put's quotes and the 5825 put's
         {"root": "SPXW", "expiration": "2026-12-18", "strike": 5800.1234, "option_type": "P",
-         "bid": 43.0, "ask": 44.0},
+         "bid": 111.0, "ask": 115.5},
     ]  # fmt: skip
     chain = tmp_path / "odd.csv"
     write_cboe(chain, rows)
@@ -177,7 +177,7 @@ def test_the_snapshot_read_back_in_two_parts_is_its_whole_text(tmp_path):
     assert read[0] == [] and len(read[367]) == 367
     assert [r for r in read[367] if "occ" not in r] == [
         {"underlying": "SPX", "root": "SPXW", "type": "put", "strike": 5800.1234,
-         "expiry": date(2026, 12, 18), "bid": 43.0, "ask": 44.0}
+         "expiry": date(2026, 12, 18), "bid": 111.0, "ask": 115.5}
     ]  # fmt: skip
 
 

@@ -6,6 +6,13 @@ from datetime import date
 
 from alvh_cli.model.domain import Leg, Market, Quote
 
+# A quote much wider than its neighbours: more than WIDE_FACTOR times the median width of
+# the NEIGHBOURS nearest quoted strikes on each side (same underlying, root, type and
+# expiry), and at least WIDE_MIN wider than it
+WIDE_FACTOR = 3.0
+WIDE_MIN = 0.20  # points: below this, a wide-looking quote is a tick or two
+NEIGHBOURS = 3  # quoted strikes on each side
+
 _INDEXES: dict[int, tuple[tuple[Quote, ...], dict]] = {}
 
 
