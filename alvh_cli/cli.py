@@ -83,6 +83,11 @@ def _flagged(errors):
     return [e.for_command_line(FLAGS) for e in errors]
 
 
+# click's UsageError, whichever click typer runs on (its own copy from typer 0.26, which
+# does not export the class; click itself before)
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
 class _InOrder(TyperGroup):
     """The alvh group: commands listed in the order a trader reaches for them, and bad
     input turned into one line on stderr and exit status 2 inside the app, so that
@@ -113,6 +118,12 @@ class _InOrder(TyperGroup):
 
         try:
             return super().invoke(ctx)
+        except _USAGE_ERROR as exc:  # a mistyped option or command: one line too
+            if exc.ctx is None:  # pragma: no cover - click gives every usage error its context
+                raise
+            said = exc.format_message().rstrip(".")
+            print(printable(f"alvh: {said} (see {exc.ctx.command_path} --help)"), file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
         except InputError as exc:
             if _state["debug"]:
                 import traceback

@@ -598,3 +598,26 @@ def test_printable_escapes_what_a_terminal_would_act_on():
     assert printable("a\tb\rc\nd") == "a\\tb\\rc\\nd"
     assert printable("\x1b[2J\x7f\x85") == "\\x1b[2J\\x7f\\x85"
     assert printable("\u202e\u2028\u200b") == "\\u202e\\u2028\\u200b"
+
+
+@pytest.mark.parametrize(
+    ("args", "said", "command"),
+    [
+        (["market", "--vix", "18,2"], "Invalid value for '--vix': '18,2' is not a valid float",
+         " market"),
+        (["check", "--format", "jsn", "x.toml"],
+         "Invalid value for '--format' / '-f': 'jsn' is not one of 'table', 'json', 'csv'",
+         " check"),
+        (["chek", "x.toml"], "No such command 'chek'. Did you mean 'check', 'schema'?", ""),
+        (["check"], "Missing argument 'files'", " check"),
+        (["check", "x.toml", "--bogus"], "No such option: --bogus", " check"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_option_or_command_is_one_line(alvh, args, said, command):
+    # click's usage errors were four lines (usage, hint, blank, error): a script's log
+    # reads one line per problem, as for every other bad input
+    code, out, err = alvh(args)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(f"alvh: {said} (see ")
+    assert err.endswith(f"{command} --help)\n")
