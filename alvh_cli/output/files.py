@@ -58,8 +58,9 @@ def refuse_input(path: Path | str, inputs: Sequence[Path | str]) -> None:
 def backup_path(path: Path | str) -> Path:
     """Where the file's old content goes before alvh replaces it: ``FILE.~N~``, the next
     free number (GNU ``cp --backup=numbered``): earlier backups are kept, and a folder's
-    ``*.toml`` never picks one up."""
-    target = Path(path)
+    ``*.toml`` never picks one up. Beside the file a symbolic link names, which is the file
+    replaced (:func:`write_atomic`)."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     n = 1
     while (candidate := target.with_name(f"{target.name}.~{n}~")).exists():
         n += 1
@@ -92,9 +93,11 @@ def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str
     ``mode`` is ``"w"`` (UTF-8 text, no newline translation: the writer's ``\n`` is
     what lands) or ``"wb"``. The file gets the permissions of any file the user
     creates (0666 less the umask, not mkstemp's 0600). A missing folder or an OS
-    error (a read-only folder, a full disk) raises InputError naming ``path``.
+    error (a read-only folder, a full disk) raises InputError naming ``path``. A symbolic
+    link is written through, as an editor writes it: the file it names gets the new
+    content and the link stays a link (replaced by a file, its target would go stale).
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"no such directory: {folder}", str(path))
