@@ -2,6 +2,13 @@
 is one line on stderr naming the file (and the line and column), exit status 2, never a
 traceback and never a silent default.
 
+- bytes: ``--history`` over 20 MB, ``--events`` over 1 MB, ``apply --from-json`` over
+  100 MB are refused from their size. The files are sparse (a header, then a hole of
+  zeros): were a byte of them read, alvh would say something else (binary data, a bad
+  row), so the message itself shows nothing was read. A named pipe is refused unopened
+  (opening one would wait for a writer for ever).
+- a macro calendar or a history with a field over the csv module's limit (128 KiB, its
+  documented default), or a calendar with a quote never closed, is refused naming the line.
 - ``--events`` without ``--history``: the file is still read (a missing or malformed one
   is refused), and a good one is said to be unused: without a history there are no
   signals, the macro event among them.
@@ -11,11 +18,14 @@ Every refusal: exit 2, one line on stderr, the inputs untouched, nothing written
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from test_size_limits import state
+from test_size_limits import sparse, state
+
+from alvh_cli.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 CALM = ROOT / "sample_positions" / "calm.toml"  # dec-calm, asof 2026-11-24, SPX 5850.25
@@ -57,7 +67,124 @@ def one_line(err: str) -> str:
     return refusals[0]
 
 
+# ------------------------------------------------------------------ byte limits
+
+
+def test_a_history_over_the_byte_limit_is_refused_unread(folder, alvh):
+    big = sparse(CALM, folder / "h.csv", 30 * 2**20)  # any first line: it is never read
+    before = state(folder)
+    code, out, err = alvh(["check", folder / "calm.toml", "--history", big])
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {big}: file too large (30 MB) for a history file (at most 20 MB)"
+    )
+    assert state(folder) == before
+
+
+def test_a_history_just_over_the_limit_says_by_how_much(folder, alvh):
+    big = sparse(CALM, folder / "h.csv", 20 * 2**20 + 300_000)  # 20.29 MB
+    code, out, err = alvh(["check", folder / "calm.toml", "--history", big])
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {big}: file too large (20.3 MB) for a history file (at most 20 MB)"
+    )
+
+
+@pytest.mark.parametrize("with_history", [True, False])
+def test_an_event_file_over_the_byte_limit_is_refused_unread(folder, alvh, with_history):
+    (folder / "h.csv").write_text(history_text())
+    big = sparse(CALM, folder / "ev.csv", 3 * 2**20)
+    history = ["--history", folder / "h.csv"] if with_history else []
+    before = state(folder)
+    code, out, err = alvh(["check", folder / "calm.toml", *history, "--events", big])
+    assert (code, out) == (2, "")
+    assert one_line(err) == f"alvh: {big}: file too large (3 MB) for an event file (at most 1 MB)"
+    assert state(folder) == before
+
+
+def test_a_saved_check_over_the_byte_limit_is_refused_unread(folder, alvh):
+    big = sparse(CALM, folder / "check.json", 120 * 2**20)
+    journal = folder / "journal.sqlite"
+    before = state(folder)
+    code, out, err = alvh(["apply", folder / "calm.toml", "-p", "dec-calm", "--fill", "1.00",
+                           "--from-json", big, "--journal", journal])  # fmt: skip
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {big}: file too large (120 MB) for a check's JSON (at most 100 MB)"
+    )
+    assert state(folder) == before  # no backup ~1~, no journal
+
+
+@pytest.mark.parametrize("role", ["history", "events", "from-json"])
+def test_a_named_pipe_is_refused_unopened(folder, alvh, role):
+    pipe = folder / "pipe"
+    os.mkfifo(pipe)
+    what = {"history": "a history file", "events": "an event file",
+            "from-json": "a check's JSON"}[role]  # fmt: skip
+    args = ["check", folder / "calm.toml", f"--{role}", pipe]
+    if role == "from-json":
+        args = ["apply", folder / "calm.toml", "-p", "dec-calm", "--fill", "1.00",
+                "--from-json", pipe, "--journal", folder / "j.sqlite"]  # fmt: skip
+    before = state(folder)
+    code, out, err = alvh(args)  # opening the pipe would block: the test would hang
+    assert (code, out) == (2, "")
+    assert one_line(err) == f"alvh: {pipe}: not a regular file (a named pipe): expected {what}"
+    assert state(folder) == before
+
+
 # ------------------------------------------------------------------ the macro calendar
+
+
+def test_an_event_field_over_the_csv_limit_is_refused_naming_its_line(folder, alvh):
+    (folder / "h.csv").write_text(history_text())
+    ev = folder / "ev.csv"
+    # line 1 a comment, 2 the header, 3 a good row, 4 the long note (200,000 characters)
+    ev.write_text("# mine\ndate,event,note\n2026-12-09,FOMC,\n2026-12-01,other," + "a" * 200_000
+                  + "\n")  # fmt: skip
+    before = state(folder)
+    code, out, err = alvh(["check", folder / "calm.toml", "--history", folder / "h.csv",
+                           "--events", ev])  # fmt: skip
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {ev}:4: not readable as CSV: a field longer than {CSV_FIELD_LIMIT:,} characters"
+    )
+    assert state(folder) == before
+
+
+def test_an_event_file_cut_inside_a_quote_is_refused(folder, alvh):
+    ev = folder / "ev.csv"
+    ev.write_text('date,event,note\n2026-12-09,FOMC,"second day\n')  # the quote never closes
+    code, out, err = alvh(["check", folder / "calm.toml", "--events", ev])
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {ev}:2: not readable as CSV: a quoted field is never closed (the file may "
+        "have been cut short)"
+    )
+
+
+def test_a_note_over_two_lines_keeps_the_line_numbers_right(tmp_path):
+    from alvh_cli.inputs.events import load_events
+
+    ev = tmp_path / "ev.csv"
+    # line 2-3: one record, its note over two lines; line 4: a bad event
+    ev.write_text('date,event,note\n2026-12-09,FOMC,"day two\nof two"\n2026-12-10,NFP,\n')
+    with pytest.raises(InputError) as e:
+        load_events([ev])
+    assert str(e.value) == (
+        f"{ev}:4: event: unknown event 'NFP': must be one of FOMC, CPI, PPI, other"
+    )
+
+
+def test_a_history_field_over_the_csv_limit_is_refused_naming_its_line(folder, alvh):
+    h = folder / "h.csv"
+    h.write_text(history_text(5) + "2026-11-25,5850.25," + "1" * 200_000 + "\n")  # line 7
+    before = state(folder)
+    code, out, err = alvh(["check", folder / "calm.toml", "--history", h])
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"alvh: {h}:7: CSV syntax error: a field longer than {CSV_FIELD_LIMIT:,} characters"
+    )
+    assert state(folder) == before
 
 
 @pytest.mark.parametrize(

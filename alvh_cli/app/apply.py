@@ -32,6 +32,9 @@ from alvh_cli.model.domain import Position
 PLAUSIBLE_SHARE = 0.25
 PLAUSIBLE_POINTS = 0.50
 PLAUSIBLE_TICKS = 5
+# A check's JSON is some 15 KB a position: 100 MB is a book of thousands. A file larger
+# is not a saved check, and is refused from its size before it is read.
+MAX_CHECK_JSON_BYTES = 100 * 2**20
 
 
 @dataclass(frozen=True)
@@ -257,9 +260,14 @@ def _done(journal_path, p: Position, path: Path, day) -> list:
 
 
 def _orders_from_json(path: Path, p: Position, done_before) -> list:
+    from alvh_cli.inputs.files import read_limited
+    from alvh_cli.inputs.toml_reader import os_error_message
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_limited(path, MAX_CHECK_JSON_BYTES, "a check's JSON").decode())
+    except OSError as exc:
+        raise InputError(os_error_message(exc, path), str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a check's JSON: {exc}", str(path)) from None
     except RecursionError:
         raise InputError("not a check's JSON: nested hundreds of levels deep", str(path)) from None
