@@ -12,6 +12,8 @@ traceback and never a silent default.
 - ``--events`` without ``--history``: the file is still read (a missing or malformed one
   is refused), and a good one is said to be unused: without a history there are no
   signals, the macro event among them.
+- a history's numbers are read as the broker and chain files read them: a comma only as
+  a thousands separator, no underscores, no digits of other scripts.
 
 Every refusal: exit 2, one line on stderr, the inputs untouched, nothing written.
 """
@@ -26,6 +28,7 @@ import pytest
 from test_size_limits import sparse, state
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.history import read_history
 
 ROOT = Path(__file__).resolve().parent.parent
 CALM = ROOT / "sample_positions" / "calm.toml"  # dec-calm, asof 2026-11-24, SPX 5850.25
@@ -228,3 +231,85 @@ def test_a_good_event_file_without_a_history_is_said_to_be_unused(folder, alvh):
         f"warning: {ev}: macro dates not used: without a history file the signals, the macro "
         "event among them, are unavailable"
     }
+
+
+# ------------------------------------------------------------------ a history's numbers
+
+# What a trader wrote, and what it means — or None: no one number (module docstring of
+# alvh_cli.inputs.numbers: the rule every file alvh reads follows).
+NUMBERS = [
+    ("5850.25", 5850.25),
+    ("+5850", 5850.0),
+    ("5.85025e3", 5850.25),
+    ('"5,850.25"', 5850.25),  # a thousands separator, as US exports write money
+    ('"5,850"', 5850.0),
+    ("6_017.24", None),  # Python's float() reads it as 6017.24; no export writes it
+    ("٥٨٥٠.٢٥", None),  # Arabic-Indic digits: float() reads 5850.25
+    ("５８５０", None),  # full-width digits
+    ('"5.850,25"', None),  # European: 5850.25 — or a typo
+    ('"58,50.25"', None),  # no grouping in threes
+    ("5850.25.1", None),
+    ("1e999", None),  # no finite number
+    ("nan", None),
+    ("inf", None),
+]
+
+
+@pytest.mark.parametrize("cell,value", NUMBERS, ids=[c for c, _ in NUMBERS])
+def test_a_history_number_is_read_as_every_file_reads_it(tmp_path, cell, value):
+    p = tmp_path / "h.csv"
+    p.write_text(f"date,spx,vix\n2026-11-23,5840,18.4\n2026-11-24,{cell},18.2\n")
+    if value is not None:
+        assert read_history([p])["spx"].tolist() == [5840.0, value]
+        return
+    with pytest.raises(InputError) as e:
+        read_history([p])
+    assert (e.value.source, e.value.line, e.value.key) == (str(p), 3, "spx")
+    assert cell.strip('"') in str(e.value)
+
+
+@pytest.mark.parametrize("cell,value", NUMBERS, ids=[c for c, _ in NUMBERS])
+def test_a_chain_reads_the_same_numbers(tmp_path, cell, value):
+    """The same text, the same answer: a chain's strike column, by the same table."""
+    from alvh_cli.inputs.chain import read_chain
+
+    p = tmp_path / "chain.csv"
+    p.write_text(f"expiry,strike,type,bid,ask\n2026-12-18,{cell},put,43.20,43.70\n")
+    if value is not None:
+        assert read_chain(p).strike.tolist() == [value]
+        return
+    with pytest.raises(InputError) as e:
+        read_chain(p)
+    assert str(e.value).startswith(f"{p}:2: strike: ")
+
+
+def test_a_vix_in_other_digits_no_longer_turns_a_signal_on(folder, alvh):
+    h = folder / "h.csv"
+    # VIX 18.2 flat, then ١٨.٥ (18.5 to float()) on the last day: refused, not read
+    h.write_text(history_text().rstrip("\n").rsplit("\n", 1)[0] + "\n2026-11-24,5850.25,١٨.٥\n")
+    last = len(h.read_text().splitlines())
+    before = state(folder)
+    code, out, err = alvh(["check", folder / "calm.toml", "--history", h])
+    assert (code, out) == (2, "")
+    assert one_line(err) == f"alvh: {h}:{last}: vix: not a number: '١٨.٥'"
+    assert state(folder) == before
+
+
+def test_a_history_with_thousands_separators_is_read(folder, alvh):
+    h = folder / "h.csv"
+    h.write_text(history_text().replace(",5850.25,", ',"5,850.25",'))
+    plain = folder / "plain.csv"
+    plain.write_text(history_text())
+    grouped = alvh(["check", folder / "calm.toml", "--history", h, "--format", "json"])
+    same = alvh(["check", folder / "calm.toml", "--history", plain, "--format", "json"])
+    assert grouped.code == same.code == 0, grouped.err
+    assert grouped.out.replace(str(h), "H") == same.out.replace(str(plain), "H")
+
+
+def test_an_extra_column_is_a_number_only_as_every_file_reads_one(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text('date,spx,vix,reer,code\n2026-11-23,5840,18.4,"1,101.5",1_0\n'
+                 "2026-11-24,5850,18.2,99,20\n")  # fmt: skip
+    h = read_history([p])
+    assert h["reer"].tolist() == [1101.5, 99.0]
+    assert h["code"].tolist() == ["1_0", "20"]  # text: 1_0 is not a number a file writes

@@ -20,11 +20,13 @@ date; a row is kept when both ``spx`` and ``vix`` are known on that date
 file gives them. Two files giving the same column must agree where they
 overlap. Rows are sorted by date (a descending file is accepted). Gaps
 (missing business days) are allowed: every indicator runs over the rows
-present, as vendors skip holidays. Errors (one ``InputError`` each, naming
-file, column and line): a file over ``MAX_HISTORY_BYTES`` (refused from its
-size, unread), a header matching none of the layouts, empty file, a record
-the csv module cannot read, unreadable date, a date after today, non-numeric
-or non-positive price,
+present, as vendors skip holidays. Numbers are read as every reader of alvh
+reads them (``inputs.numbers.read_number``: plain decimals, a comma only as a
+thousands separator in groups of three; no underscores, no digits of other
+scripts). Errors (one ``InputError`` each, naming file, column and line): a
+file over ``MAX_HISTORY_BYTES`` (refused from its size, unread), a header
+matching none of the layouts, empty file, a record the csv module cannot
+read, unreadable date, a date after today, non-numeric or non-positive price,
 duplicate date, missing ``spx``/``vix`` after merging, a median ``vix`` of
 150 or more or a median ``spx`` of 100 or less (swapped columns). Common
 spreadsheet exports get a targeted message: ``;`` separators, decimal
@@ -49,6 +51,7 @@ import pandas as pd
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import events as events_mod
 from alvh_cli.inputs.files import read_limited
+from alvh_cli.inputs.numbers import read_number, why_not_a_number
 from alvh_cli.model.closes import EMBEDDED, embedded_history, embedded_provenance
 
 REQUIRED = ("spx", "vix")
@@ -364,11 +367,12 @@ def _parse_rows(
 
 def _column(name: str, cells: list[Any]) -> np.ndarray:
     """Our columns are already floats; an extra column is float if every filled cell is a
-    number (blank → NaN), else text (blank → None)."""
+    number as every reader of alvh reads one (``inputs.numbers.read_number``; blank → NaN),
+    else text (blank → None)."""
     if name in OWN_COLUMNS:
         return np.asarray(cells, dtype=float)
     try:
-        return np.asarray([float(c) if c else math.nan for c in cells], dtype=float)
+        return np.asarray([read_number(c) if c else math.nan for c in cells], dtype=float)
     except ValueError:
         return np.asarray([c or None for c in cells], dtype=object)
 
@@ -379,14 +383,15 @@ def _number(text: str, column: str, ours: str, required: bool, source: str, line
             raise InputError("missing value", source, column, line)
         return math.nan
     try:
-        value = float(text)
+        value = read_number(text)
     except ValueError:
-        if re.fullmatch(r"[-+]?\d+,\d+", text):
+        if re.fullmatch(r"[-+]?[0-9]+,[0-9]+", text):
             fixed = text.replace(",", ".")
             raise InputError(
                 f"'{text}' uses a decimal comma; write {fixed}", source, column, line
             ) from None
-        raise InputError(f"not a number: '{text}'", source, column, line) from None
+        why = why_not_a_number(text) if "," in text else f"not a number: {text!r}"
+        raise InputError(why, source, column, line) from None
     if not math.isfinite(value):
         raise InputError(f"not a finite number: '{text}'", source, column, line)
     if ours in PRICE_COLUMNS and value <= 0:
