@@ -1,6 +1,6 @@
-"""The inputs read whole — a history, a macro calendar, a saved check's JSON: a bad one
-is one line on stderr naming the file (and the line and column), exit status 2, never a
-traceback and never a silent default.
+"""The inputs read whole — a history, a macro calendar, a saved check's JSON — and the
+broker exports' option symbols: a bad one is one line on stderr naming the file (and the
+line and column), exit status 2, never a traceback and never a silent default.
 
 - bytes: ``--history`` over 20 MB, ``--events`` over 1 MB, ``apply --from-json`` over
   100 MB are refused from their size. The files are sparse (a header, then a hole of
@@ -14,6 +14,10 @@ traceback and never a silent default.
   signals, the macro event among them.
 - a history's numbers are read as the broker and chain files read them: a comma only as
   a thousands separator, no underscores, no digits of other scripts.
+- an SPX/SPXW/VIX option code with a date that is none (a day 38) in a thinkorswim or
+  IBKR Activity Statement is refused naming file, line and column, as the generic,
+  tastytrade and Flex layouts refuse an OSI symbol's; a thinkorswim ``Exp`` cell must be
+  a date, and the expiry of the row's option code.
 
 Every refusal: exit 2, one line on stderr, the inputs untouched, nothing written.
 """
@@ -313,3 +317,68 @@ def test_an_extra_column_is_a_number_only_as_every_file_reads_one(tmp_path):
     h = read_history([p])
     assert h["reer"].tolist() == [1101.5, 99.0]
     assert h["code"].tolist() == ["1_0", "20"]  # text: 1_0 is not a number a file writes
+
+
+# ------------------------------------------------------------------ broker option symbols
+
+
+def _edit(name: str, old: str, new: str, out: Path) -> tuple[Path, int]:
+    """The fixture ``name`` with its first ``old`` replaced by ``new``, and that line's number."""
+    lines = (BROKERS / name).read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if old in line)
+    lines[at] = lines[at].replace(old, new, 1)
+    out.write_text("".join(lines))
+    return out, at + 1
+
+
+TOS = "thinkorswim_account_statement.csv"
+BAD_SYMBOLS = [
+    (TOS, ".SPXW261218P5400", ".SPXW261238P5400",
+     "Option Code: expiry 261238 is not a valid YYMMDD date, got '.SPXW261238P5400'"),
+    (TOS, "SPXW261218C6300", "SPXW261318C6300",  # month 13, no dot
+     "Option Code: expiry 261318 is not a valid YYMMDD date, got 'SPXW261318C6300'"),
+    ("thinkorswim_position_statement.csv", "100 (Weeklys) 18 DEC 26 5400 PUT",
+     ".SPXW261238P5400",
+     "Instrument: expiry 261238 is not a valid YYMMDD date, got '.SPXW261238P5400'"),
+    ("ibkr_activity.csv", "SPXW 18DEC26 5400 P", "SPXW 38DEC26 5400 P",
+     "Symbol: expiry 38DEC26 is not a valid date, got 'SPXW 38DEC26 5400 P'"),
+    ("ibkr_activity.csv", "VIX 20JAN27 21 C", "VIX 20JAX27 21 C",
+     "Symbol: expiry 20JAX27 is not a valid date, got 'VIX 20JAX27 21 C'"),
+    ("ibkr_flex.csv", '"SPXW  261218P05400000","SPXW 18DEC26 5400 P"',
+     '"","SPXW 38DEC26 5400 P"',  # no OSI symbol: the description is read
+     "description: expiry 38DEC26 is not a valid date, got 'SPXW 38DEC26 5400 P'"),
+    # the layouts that refused already, for the same day 38
+    ("generic_osi.csv", "SPXW  261218P05400000", "SPXW  261238P05400000",
+     "expiry 261238 is not a valid YYMMDD date, got 'SPXW  261238P05400000'"),
+    (TOS, ",18 DEC 26,5400,", ",38 DEC 26,5400,", "Exp: not a date, got '38 DEC 26'"),
+    (TOS, ",18 DEC 26,5400,", ",17 DEC 26,5400,",
+     "Exp: '17 DEC 26' (2026-12-17) is not the expiry of the Option Code '.SPXW261218P5400' "
+     "(2026-12-18): the row names two expiries"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,old,new,said", BAD_SYMBOLS, ids=lambda x: str(x)[:24])
+def test_an_spx_option_code_with_no_such_date_is_refused(tmp_path, alvh, name, old, new, said):
+    f, line = _edit(name, old, new, tmp_path / name)
+    out_file = tmp_path / "book.toml"
+    before = state(tmp_path)
+    code, out, err = alvh(["import", f, "-o", out_file])
+    assert (code, out) == (2, "")
+    message = one_line(err)
+    assert message.startswith(f"alvh: {f}:{line}: ") and message.endswith(said), message
+    assert state(tmp_path) == before and not out_file.exists()
+
+
+def test_another_roots_code_with_no_such_date_is_still_skipped(tmp_path, alvh):
+    """An AAPL option alvh never imports: skipped as before, the condor imported."""
+    f, _ = _edit(TOS, "SPX,SPXW261218P5600,", "AAPL,.AAPL261238P200,", tmp_path / TOS)
+    code, out, err = alvh(["import", f, "-o", tmp_path / "book.toml"])
+    assert code in (0, 1) and "alvh: " not in err, err
+    assert ".AAPL261238P200" in out and (tmp_path / "book.toml").is_file()
+
+
+def test_an_exp_cell_left_blank_is_no_claim(tmp_path, alvh):
+    f, _ = _edit(TOS, ",18 DEC 26,5400,", ",,5400,", tmp_path / TOS)
+    code, out, err = alvh(["import", f, "-o", tmp_path / "book.toml"])
+    assert code in (0, 1) and "alvh: " not in err, err
+    assert "5 SPX/VIX option legs" in out
