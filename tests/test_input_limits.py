@@ -18,6 +18,8 @@ line and column), exit status 2, never a traceback and never a silent default.
   IBKR Activity Statement is refused naming file, line and column, as the generic,
   tastytrade and Flex layouts refuse an OSI symbol's; a thinkorswim ``Exp`` cell must be
   a date, and the expiry of the row's option code.
+- ``apply --from-json``: a saved check broken by hand (a recommendation without its
+  action, an order without its fields) is one line naming the key.
 
 Every refusal: exit 2, one line on stderr, the inputs untouched, nothing written.
 """
@@ -382,3 +384,46 @@ def test_an_exp_cell_left_blank_is_no_claim(tmp_path, alvh):
     code, out, err = alvh(["import", f, "-o", tmp_path / "book.toml"])
     assert code in (0, 1) and "alvh: " not in err, err
     assert "5 SPX/VIX option legs" in out
+
+
+# ------------------------------------------------------------------ apply's inputs
+
+
+@pytest.fixture
+def saved(folder, alvh):
+    """calm.toml's check saved as JSON (its one position: dec-calm, a hold)."""
+    run = alvh(["check", folder / "calm.toml", "--format", "json"])
+    assert run.code == 0, run.err
+    path = folder / "check.json"
+    path.write_text(run.out)
+    return path
+
+
+def _apply(folder, saved, *more):
+    return ["apply", folder / "calm.toml", "-p", "dec-calm", "--fill", "1.00",
+            "--from-json", saved, "--journal", folder / "j.sqlite", *more]  # fmt: skip
+
+
+BAD_RECOMMENDATIONS = [
+    ([{"orders": [{}]}], "positions[0].recommendations[0]: not a check's JSON: no 'action'"),
+    ([{"action": "open_hedge", "orders": [{"legs": []}]}],
+     "positions[0].recommendations[0].orders[0]: not a check's JSON: no 'underlying'"),
+    ([{"action": "fly"}],
+     "positions[0].recommendations[0]: not a check's JSON: 'fly' is not a valid Action"),
+    (5, "positions[0].recommendations: not a check's JSON: 'int' object is not iterable"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("recommendations,said", BAD_RECOMMENDATIONS)
+def test_a_saved_check_with_a_broken_recommendation_is_one_line(folder, alvh, saved,
+                                                                recommendations, said):  # fmt: skip
+    import json
+
+    data = json.loads(saved.read_text())
+    data["positions"][0]["recommendations"] = recommendations  # as a hand edit leaves it
+    saved.write_text(json.dumps(data))
+    before = state(folder)
+    code, out, err = alvh(_apply(folder, saved))
+    assert (code, out) == (2, "")
+    assert one_line(err) == f"alvh: {saved}: {said}"
+    assert state(folder) == before

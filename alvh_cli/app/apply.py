@@ -273,10 +273,13 @@ def _orders_from_json(path: Path, p: Position, done_before) -> list:
         raise InputError("not a check's JSON: nested hundreds of levels deep", str(path)) from None
     if not isinstance(data, dict):
         raise InputError("not a check's JSON: expected an object with positions", str(path))
-    rows = [r for r in data.get("positions", ()) if isinstance(r, dict) and r.get("id") == p.id]
+    positions = data.get("positions", ())
+    if not isinstance(positions, list):
+        raise InputError("not a check's JSON: 'positions' is not a list", str(path), "positions")
+    rows = [(i, r) for i, r in enumerate(positions) if isinstance(r, dict) and r.get("id") == p.id]
     if not rows:
         raise InputError(f"no position '{p.id}' in this check's JSON", str(path))
-    row = rows[0]
+    at, row = rows[0]
     if row.get("revision") != p.revision:
         for i, run_at, e in done_before:
             if e.revision_before == row.get("revision"):
@@ -291,10 +294,18 @@ def _orders_from_json(path: Path, p: Position, done_before) -> list:
             str(path),
         )
     out = []
-    for rec in row.get("recommendations", ()):
-        action = Action(rec["action"])
-        for o in rec.get("orders") or ():
-            out.append((action.value, _order_from_json(o), _layer_of(action, rec.get("layer"))))
+    key = f"positions[{at}].recommendations"
+    try:
+        for j, rec in enumerate(row.get("recommendations", ())):
+            key = f"positions[{at}].recommendations[{j}]"
+            action = Action(rec["action"])
+            for k, o in enumerate(rec.get("orders") or ()):
+                key = f"positions[{at}].recommendations[{j}].orders[{k}]"
+                out.append((action.value, _order_from_json(o), _layer_of(action, rec.get("layer"))))
+    except KeyError as exc:
+        raise InputError(f"not a check's JSON: no '{exc.args[0]}'", str(path), key) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"not a check's JSON: {exc}", str(path), key) from None
     return out
 
 
