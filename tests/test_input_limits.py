@@ -19,7 +19,9 @@ line and column), exit status 2, never a traceback and never a silent default.
   tastytrade and Flex layouts refuse an OSI symbol's; a thinkorswim ``Exp`` cell must be
   a date, and the expiry of the row's option code.
 - ``apply --from-json``: a saved check broken by hand (a recommendation without its
-  action, an order without its fields) is one line naming the key.
+  action, an order without its fields) is one line naming the key; ``--history`` and
+  ``--events`` with ``--from-json`` or a settlement, where apply would never open them,
+  are refused.
 
 Every refusal: exit 2, one line on stderr, the inputs untouched, nothing written.
 """
@@ -426,4 +428,23 @@ def test_a_saved_check_with_a_broken_recommendation_is_one_line(folder, alvh, sa
     code, out, err = alvh(_apply(folder, saved))
     assert (code, out) == (2, "")
     assert one_line(err) == f"alvh: {saved}: {said}"
+    assert state(folder) == before
+
+
+@pytest.mark.parametrize("option", ["--history", "--events"])
+@pytest.mark.parametrize("how", ["from-json", "settle"])
+def test_apply_refuses_a_file_it_would_not_read(folder, alvh, saved, option, how):
+    """With --from-json (the saved check's orders) or a settlement, apply decides nothing
+    today: a history or calendar given would never be opened, so even a missing one
+    passed. It is refused, naming the option."""
+    args = _apply(folder, saved) if how == "from-json" else [
+        "apply", folder / "calm.toml", "-p", "dec-calm", "--settle-spx", "5000",
+        "--journal", folder / "j.sqlite"]  # fmt: skip
+    before = state(folder)
+    code, out, err = alvh([*args, option, folder / "missing.csv"])
+    assert (code, out) == (2, "")
+    by = "--from-json (its orders were decided then)" if how == "from-json" else "a settlement"
+    assert one_line(err) == (
+        f"alvh: {option}: not used with {by}: give it only when apply decides today's orders"
+    )
     assert state(folder) == before

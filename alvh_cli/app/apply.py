@@ -117,6 +117,13 @@ def apply(
         )
     if not settling and fill is None:
         raise InputError("the price filled is needed (per unit, as the limit)", option="fill")
+    if (settling or from_json is not None) and (history or events):
+        # never read: a file given and not looked at would pass however bad it is
+        by = "a settlement" if settling else "{flag:from_json} (its orders were decided then)"
+        raise InputError(
+            f"not used with {by}: give it only when apply decides today's orders",
+            option="history" if history else "events",
+        )
     (lf,) = book.load_book(
         [file], market=market, rules=rules, now=now, chains=chains, allow_expired=settling
     )
