@@ -32,6 +32,9 @@ from alvh_cli.model.domain import Position
 PLAUSIBLE_SHARE = 0.25
 PLAUSIBLE_POINTS = 0.50
 PLAUSIBLE_TICKS = 5
+# A check's JSON is some 15 KB a position: 100 MB is a book of thousands. A file larger
+# is not a saved check, and is refused from its size before it is read.
+MAX_CHECK_JSON_BYTES = 100 * 2**20
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,13 @@ def apply(
         )
     if not settling and fill is None:
         raise InputError("the price filled is needed (per unit, as the limit)", option="fill")
+    if (settling or from_json is not None) and (history or events):
+        # never read: a file given and not looked at would pass however bad it is
+        by = "a settlement" if settling else "{flag:from_json} (its orders were decided then)"
+        raise InputError(
+            f"not used with {by}: give it only when apply decides today's orders",
+            option="history" if history else "events",
+        )
     (lf,) = book.load_book(
         [file], market=market, rules=rules, now=now, chains=chains, allow_expired=settling
     )
@@ -261,18 +271,26 @@ def _done(journal_path, p: Position, path: Path, day) -> list:
 
 
 def _orders_from_json(path: Path, p: Position, done_before) -> list:
+    from alvh_cli.inputs.files import read_limited
+    from alvh_cli.inputs.toml_reader import os_error_message
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_limited(path, MAX_CHECK_JSON_BYTES, "a check's JSON").decode())
+    except OSError as exc:
+        raise InputError(os_error_message(exc, path), str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not a check's JSON: {exc}", str(path)) from None
     except RecursionError:
         raise InputError("not a check's JSON: nested hundreds of levels deep", str(path)) from None
     if not isinstance(data, dict):
         raise InputError("not a check's JSON: expected an object with positions", str(path))
-    rows = [r for r in data.get("positions", ()) if isinstance(r, dict) and r.get("id") == p.id]
+    positions = data.get("positions", ())
+    if not isinstance(positions, list):
+        raise InputError("not a check's JSON: 'positions' is not a list", str(path), "positions")
+    rows = [(i, r) for i, r in enumerate(positions) if isinstance(r, dict) and r.get("id") == p.id]
     if not rows:
         raise InputError(f"no position '{p.id}' in this check's JSON", str(path))
-    row = rows[0]
+    at, row = rows[0]
     if row.get("revision") != p.revision:
         for i, run_at, e in done_before:
             if e.revision_before == row.get("revision"):
@@ -287,10 +305,18 @@ def _orders_from_json(path: Path, p: Position, done_before) -> list:
             str(path),
         )
     out = []
-    for rec in row.get("recommendations", ()):
-        action = Action(rec["action"])
-        for o in rec.get("orders") or ():
-            out.append((action.value, _order_from_json(o), _layer_of(action, rec.get("layer"))))
+    key = f"positions[{at}].recommendations"
+    try:
+        for j, rec in enumerate(row.get("recommendations", ())):
+            key = f"positions[{at}].recommendations[{j}]"
+            action = Action(rec["action"])
+            for k, o in enumerate(rec.get("orders") or ()):
+                key = f"positions[{at}].recommendations[{j}].orders[{k}]"
+                out.append((action.value, _order_from_json(o), _layer_of(action, rec.get("layer"))))
+    except KeyError as exc:
+        raise InputError(f"not a check's JSON: no '{exc.args[0]}'", str(path), key) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"not a check's JSON: {exc}", str(path), key) from None
     return out
 
 

@@ -69,14 +69,15 @@ def regime_context(
     warnings about the history: its last close far from a snapshot's SPX).
 
     Without ``history`` (files, or a :class:`HistoryRead` of them) every regime is
-    'unavailable' and the scenario set uses the embedded closes. The history file is read
-    once for both.
+    'unavailable' and the scenario set uses the embedded closes; ``events`` are still read
+    (a bad file is an error) and each is warned about as unused (:func:`unused_events`).
+    The history file is read once for both.
     """
     from alvh_cli.method.regime import Regime
 
     read = history if isinstance(history, HistoryRead) else HistoryRead(history or ())
     if not read.paths:
-        return [Regime() for _ in loaded], None, []
+        return [Regime() for _ in loaded], None, unused_events(events)
     from alvh_cli.inputs import events as events_mod
     from alvh_cli.method.regime import regimes_for
     from alvh_cli.method.scenarios import History
@@ -86,6 +87,27 @@ def regime_context(
     closes = History.from_frame(frame, sources)
     regimes = regimes_for(loaded, frame, events_mod.load_events(events))
     return regimes, closes, history_warnings(loaded, closes)
+
+
+def unused_events(events: Sequence[Path | str]) -> list:
+    """The macro calendar files given without a history: each is read all the same (a
+    missing or malformed one is an InputError, as with a history), and each gets a warning
+    that it is not used, since without a history every signal, the macro event among them,
+    is unavailable and the regime with them."""
+    from alvh_cli.errors import InputWarning
+    from alvh_cli.inputs import events as events_mod
+
+    if not events:
+        return []
+    events_mod.load_events(events)
+    return [
+        InputWarning(
+            "macro dates not used: without a history file the signals, the macro event "
+            "among them, are unavailable",
+            str(path),
+        )
+        for path in events
+    ]
 
 
 def history_warnings(loaded: Sequence[LoadedFile], closes) -> list:

@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
+from alvh_cli.inputs.files import read_limited
 from alvh_cli.model.calendar import KINDS, Event
 
 SHIPPED = "macro_events.csv"
 _COLUMNS = ("date", "event", "note")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the history files (history.read_history)
+# Decades of FOMC, CPI and PPI dates with notes are some tens of KB: a file of over a MB
+# is not a macro calendar, and is refused from its size before it is read.
+MAX_EVENT_BYTES = 2**20
 
 
 def shipped_path() -> str:
@@ -44,18 +49,21 @@ def shipped_path() -> str:
 def load_events(extra: Sequence[str | Path] = ()) -> list[Event]:
     """The shipped calendar plus each user file in ``extra``, sorted by date.
 
-    A bad user file raises ``InputError`` naming the file, line and column.
+    A bad user file raises ``InputError`` naming the file, line and column; a file over
+    ``MAX_EVENT_BYTES`` is refused from its size, unread.
     """
     events = list(_shipped())
     for path in extra:
+        source = str(path)
         try:
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                lines = fh.readlines()
+            data = read_limited(path, MAX_EVENT_BYTES, "an event file")
         except OSError as exc:
-            raise InputError(f"cannot read event file: {exc.strerror or exc}", str(path)) from None
+            raise InputError(f"cannot read event file: {exc.strerror or exc}", source) from None
+        try:
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InputError("not a UTF-8 text file", str(path)) from None
-        user = _parse(lines, str(path))
+            raise InputError("not a UTF-8 text file", source) from None
+        user = _parse(io.StringIO(text, newline="").readlines(), source)
         replaced = {(e.date, e.kind) for e in user if e.kind != "other"}
         events = [e for e in events if (e.date, e.kind) not in replaced] + user
     return sorted(events, key=lambda e: (e.date, KINDS.index(e.kind)))
@@ -76,9 +84,9 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
     ]
     if not numbered:
         raise InputError("empty event file: expected a header 'date,event[,note]'", source)
-    rows = csv.reader(line for _, line in numbered)
-    header_line = numbered[0][0]
-    header = [h.strip().lower() for h in next(rows)]
+    records = _records(numbered, source)
+    header_line, row = next(records)
+    header = [h.strip().lower() for h in row]
     for col in header:
         if col not in _COLUMNS:
             raise InputError(
@@ -92,7 +100,7 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
     if len(set(header)) != len(header):
         raise InputError("repeated column in header", source, "", header_line)
     out: list[Event] = []
-    for (line_no, _), row in zip(numbered[1:], rows, strict=False):
+    for line_no, row in records:
         if len(row) > len(header) or len(row) < 2:
             raise InputError(
                 f"expected {len(header)} fields ({','.join(header)}), got {len(row)}",
@@ -104,7 +112,7 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
         day = _parse_date(cells["date"])
         if day is None:
             raise InputError(
-                f"cannot read date '{cells['date']}': expected YYYY-MM-DD or MM/DD/YYYY",
+                f"cannot read date {cells['date']!r}: expected YYYY-MM-DD or MM/DD/YYYY",
                 source,
                 "date",
                 line_no,
@@ -112,13 +120,35 @@ def _parse(lines: Iterable[str], source: str) -> list[Event]:
         kind = _kind(cells["event"])
         if kind is None:
             raise InputError(
-                f"unknown event '{cells['event']}': must be one of {', '.join(KINDS)}",
+                f"unknown event {cells['event']!r}: must be one of {', '.join(KINDS)}",
                 source,
                 "event",
                 line_no,
             )
         out.append(Event(day, kind, cells.get("note", "") or "", source))
     return out
+
+
+def _records(numbered: list[tuple[int, str]], source: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record of the kept lines with the file line it starts on. A record the csv
+    module cannot read (a field over its size limit) is an InputError naming that line."""
+    reader = csv.reader((line for _, line in numbered), strict=True)
+    done = 0  # kept lines read before the record
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = numbered[min(done, len(numbered) - 1)][0]
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a field longer than {csv.field_size_limit():,} characters"
+            elif "unexpected end of data" in reason:
+                reason = "a quoted field is never closed (the file may have been cut short)"
+            raise InputError(f"not readable as CSV: {reason}", source, "", line) from None
+        yield numbered[done][0], row
+        done = reader.line_num
 
 
 def _parse_date(text: str) -> date | None:

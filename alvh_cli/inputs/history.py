@@ -20,9 +20,13 @@ date; a row is kept when both ``spx`` and ``vix`` are known on that date
 file gives them. Two files giving the same column must agree where they
 overlap. Rows are sorted by date (a descending file is accepted). Gaps
 (missing business days) are allowed: every indicator runs over the rows
-present, as vendors skip holidays. Errors (one ``InputError`` each, naming
-file, column and line): a header matching none of the layouts, empty file,
-unreadable date, a date after today, non-numeric or non-positive price,
+present, as vendors skip holidays. Numbers are read as every reader of alvh
+reads them (``inputs.numbers.read_number``: plain decimals, a comma only as a
+thousands separator in groups of three; no underscores, no digits of other
+scripts). Errors (one ``InputError`` each, naming file, column and line): a
+file over ``MAX_HISTORY_BYTES`` (refused from its size, unread), a header
+matching none of the layouts, empty file, a record the csv module cannot
+read, unreadable date, a date after today, non-numeric or non-positive price,
 duplicate date, missing ``spx``/``vix`` after merging, a median ``vix`` of
 150 or more or a median ``spx`` of 100 or less (swapped columns). Common
 spreadsheet exports get a targeted message: ``;`` separators, decimal
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -45,6 +50,8 @@ import pandas as pd
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import events as events_mod
+from alvh_cli.inputs.files import read_limited
+from alvh_cli.inputs.numbers import read_number, why_not_a_number
 from alvh_cli.model.closes import EMBEDDED, embedded_history, embedded_provenance
 
 REQUIRED = ("spx", "vix")
@@ -55,6 +62,9 @@ COUNT_COLUMNS = ("advances", "declines", "vx1_dte")  # must be >= 0
 _CBOE = frozenset({"date", "open", "high", "low", "close"})
 _YAHOO = frozenset({"date", "open", "high", "low", "close", "adj close", "volume"})
 _DATE_FORMATS = events_mod.DATE_FORMATS  # YYYY-MM-DD, MM/DD/YYYY
+# A century of daily closes with a dozen columns is a few MB: a file over 20 MB is not a
+# daily history, and is refused from its size before it is read.
+MAX_HISTORY_BYTES = 20 * 2**20
 EXPECTED_HEADERS = (
     "date,spx,vix[,vix3m,advances,declines,vx1,vx2,vx1_dte] (alvh); "
     "DATE,OPEN,HIGH,LOW,CLOSE (CBOE VIX_History.csv, read as vix); "
@@ -158,24 +168,30 @@ _SEPARATORS = {";": "';'", "\t": "a tab", "|": "'|'"}
 def _read_one(path: Path) -> pd.DataFrame:
     source = str(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header, rows = None, []
-            for row in reader:
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if row[0].lstrip().startswith("#"):  # comment lines, e.g. a "# source:" line
-                    continue
-                if header is None:
-                    header = (row, reader.line_num)
-                else:
-                    rows.append((reader.line_num, row))
+        data = read_limited(path, MAX_HISTORY_BYTES, "a history file")
     except OSError as exc:
         raise InputError(f"cannot read history file: {exc.strerror or exc}", source) from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", source) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, rows = None, []
+    try:
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue
+            if row[0].lstrip().startswith("#"):  # comment lines, e.g. a "# source:" line
+                continue
+            if header is None:
+                header = (row, reader.line_num)
+            else:
+                rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise InputError(f"CSV syntax error: {exc}", source) from None
+        reason = str(exc)
+        if "field larger than field limit" in reason:
+            reason = f"a field longer than {csv.field_size_limit():,} characters"
+        raise InputError(f"CSV syntax error: {reason}", source, "", reader.line_num) from None
     if header is None:
         raise InputError(f"empty history file; expected headers: {EXPECTED_HEADERS}", source)
     raw, header_line = header
@@ -351,11 +367,12 @@ def _parse_rows(
 
 def _column(name: str, cells: list[Any]) -> np.ndarray:
     """Our columns are already floats; an extra column is float if every filled cell is a
-    number (blank → NaN), else text (blank → None)."""
+    number as every reader of alvh reads one (``inputs.numbers.read_number``; blank → NaN),
+    else text (blank → None)."""
     if name in OWN_COLUMNS:
         return np.asarray(cells, dtype=float)
     try:
-        return np.asarray([float(c) if c else math.nan for c in cells], dtype=float)
+        return np.asarray([read_number(c) if c else math.nan for c in cells], dtype=float)
     except ValueError:
         return np.asarray([c or None for c in cells], dtype=object)
 
@@ -366,14 +383,15 @@ def _number(text: str, column: str, ours: str, required: bool, source: str, line
             raise InputError("missing value", source, column, line)
         return math.nan
     try:
-        value = float(text)
+        value = read_number(text)
     except ValueError:
-        if re.fullmatch(r"[-+]?\d+,\d+", text):
+        if re.fullmatch(r"[-+]?[0-9]+,[0-9]+", text):
             fixed = text.replace(",", ".")
             raise InputError(
                 f"'{text}' uses a decimal comma; write {fixed}", source, column, line
             ) from None
-        raise InputError(f"not a number: '{text}'", source, column, line) from None
+        why = why_not_a_number(text) if "," in text else f"not a number: {text!r}"
+        raise InputError(why, source, column, line) from None
     if not math.isfinite(value):
         raise InputError(f"not a finite number: '{text}'", source, column, line)
     if ours in PRICE_COLUMNS and value <= 0:

@@ -446,21 +446,44 @@ def osi_option(
     return root, "put" if cp == "P" else "call", int(code) / 1000.0, expiry
 
 
-def tos_option(code: str) -> Option | None:
-    """A thinkorswim option code (``.SPXW261218P5400``, ``SPXW261218P5400``) → option."""
-    m = _TOS_CODE.fullmatch(code.strip().upper())
+def tos_option(
+    code: str, source: str = "", line: int | None = None, column: str = ""
+) -> Option | None:
+    """A thinkorswim option code (``.SPXW261218P5400``, ``SPXW261218P5400``) → option.
+
+    None when the text is not code-shaped, or is the code of another root with a date
+    that is none. An SPX/SPXW/VIX/VIXW code whose date is none (``.SPXW261238P5400``) is
+    an InputError naming ``source``, ``line`` and ``column``: an option alvh would
+    import, misread, never one to skip as "not an option".
+    """
+    text = code.strip().upper()
+    m = _TOS_CODE.fullmatch(text)
     if m is None:
         return None
     root, ymd, cp, strike = m.groups()
     try:
         expiry = date(2000 + int(ymd[:2]), int(ymd[2:4]), int(ymd[4:]))
     except ValueError:
+        if root in ROOT_UNDERLYING:
+            raise InputError(
+                f"expiry {ymd} is not a valid YYMMDD date, got {code.strip()!r}",
+                source,
+                column,
+                line,
+            ) from None
         return None
     return root, "put" if cp == "P" else "call", float(strike), expiry
 
 
-def ib_option(description: str) -> Option | None:
-    """An Interactive Brokers option description (``SPXW 18DEC26 5400 P``) → option."""
+def ib_option(
+    description: str, source: str = "", line: int | None = None, column: str = ""
+) -> Option | None:
+    """An Interactive Brokers option description (``SPXW 18DEC26 5400 P``) → option.
+
+    None when the text is not description-shaped, or describes another root's option with
+    a date that is none; an SPX/SPXW/VIX/VIXW one whose date is none (``SPXW 38DEC26 5400
+    P``) is an InputError naming ``source``, ``line`` and ``column``.
+    """
     m = _IB_DESCRIPTION.fullmatch(" ".join(description.strip().upper().split()))
     if m is None:
         return None
@@ -468,6 +491,13 @@ def ib_option(description: str) -> Option | None:
     try:
         expiry = parse_date(day)
     except InputError:
+        if root in ROOT_UNDERLYING:
+            raise InputError(
+                f"expiry {day} is not a valid date, got {description.strip()!r}",
+                source,
+                column,
+                line,
+            ) from None
         return None
     return root, "put" if cp == "P" else "call", float(strike), expiry
 

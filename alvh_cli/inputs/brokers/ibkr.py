@@ -96,6 +96,7 @@ class _Row:
     line: int
     mark: str = ""  # points
     marked: str = ""  # the day the mark is of
+    description_column: str = "description"  # the column ``description`` was read from
 
 
 def looks_like_flex_xml(text: str) -> bool:
@@ -305,6 +306,7 @@ def read_activity(path: str, text: str) -> ParsedExport:
                 line=line,
                 mark=cell(cells, header.find("Close Price", "Mark Price")),
                 marked=period_end,
+                description_column="Symbol",
             )
         )
     if not found:
@@ -358,12 +360,13 @@ def _combine(path: str, fmt: str, records: list[_Row]) -> ParsedExport:
 def _option(r: _Row):
     if r.asset and r.asset.upper() not in ("OPT", "EQUITY AND INDEX OPTIONS", "OPTIONS"):
         return None
+    path = r.source.rsplit(":", 1)[0]
     if r.symbol:
-        option = osi_option(r.symbol, r.source.rsplit(":", 1)[0], r.line, "symbol")
+        option = osi_option(r.symbol, path, r.line, "symbol")
         if option is not None:
             return option
-    for text in (r.description, r.symbol):
-        option = ib_option(text) if text else None
+    for text, column in ((r.description, r.description_column), (r.symbol, "symbol")):
+        option = ib_option(text, path, r.line, column) if text else None
         if option is not None:
             return option
     return None
