@@ -381,8 +381,11 @@ def test_market_command_needs_what_the_chain_cannot_give(files, tmp_path, capsys
     generic.write_text("expiry,strike,type,bid,ask\n2026-12-18,5800,put,43.2,43.7\n")
     code, _, err = run(["market", "--chain", generic, "--vix", "18"], capsys, monkeypatch)
     assert code == 2 and "give --asof" in err
+    # 15:45, before the pinned clock's 15:50 (a date alone would be 16:00, in the future)
     code, _, err = run(
-        ["market", "--chain", generic, "--vix", "18", "--asof", "2026-11-24"], capsys, monkeypatch
+        ["market", "--chain", generic, "--vix", "18", "--asof", "2026-11-24T15:45"],
+        capsys,
+        monkeypatch,
     )
     assert code == 2 and "give --spx" in err
     code, _, err = run(

@@ -42,21 +42,25 @@ def market(
     quotes: bool = True,
     output: Path | str | None = None,
     force: bool = False,
+    now: datetime | None = None,
 ) -> MarketRun:
     """Fit ``chains`` into a market snapshot.
 
     ``asof`` defaults to the chains' quote time (the generic layout has none: give it);
     VIX futures come from the ``futures`` settlements file; ``quotes=False`` leaves the
-    chains' quotes out. ``output``, the file the caller will write, is checked before
-    any work (:func:`alvh_cli.output.files.refuse_output`); nothing is written here.
+    chains' quotes out. ``vix``, ``spx`` and ``asof`` are checked first, as a market
+    file's would be (:func:`check_given`; ``now`` is the clock, None skips the check
+    that ``asof`` is not in the future), then ``output``, the file the caller will
+    write (:func:`alvh_cli.output.files.refuse_output`); nothing is written here.
     """
     from alvh_cli.output.files import refuse_output
     from alvh_cli.output.market import snapshot_toml
 
+    when = check_given(vix=vix, spx=spx, asof=asof, now=now)
     if output is not None:
         refuse_output(output, [*chains, *([futures] if futures is not None else [])], force)
     snapshot, notes = market_from_files(
-        chains, futures=futures, asof=asof, spx=spx, vix=vix, quotes=quotes
+        chains, futures=futures, asof=when, spx=spx, vix=vix, quotes=quotes, now=now
     )
     toml = snapshot_toml(snapshot, notes)
     refuse_too_large(toml.text, snapshot, str(output or "<stdout>"))
@@ -96,6 +100,33 @@ def read_back(toml: SnapshotToml, source: str) -> Market:
     return parse_market(table, source)
 
 
+def check_given(
+    *,
+    vix: float | None = None,
+    spx: float | None = None,
+    asof: datetime | date | str | None = None,
+    now: datetime | None = None,
+) -> datetime | None:
+    """The levels and time given for a snapshot (not read from its chains), checked
+    before any file is read: ``vix`` and ``spx`` within the bounds a market file's
+    ``vix`` and ``spx`` keep (``validate.check_market_level``), ``asof`` a date or
+    date-time not in the future of ``now`` (as a market file's ``asof``:
+    ``sanity.check_asof_not_future``). Returns ``asof`` as an aware instant (None when
+    not given); an error names the parameter (``option="vix"``)."""
+    from alvh_cli.app.context import as_instant
+    from alvh_cli.inputs import sanity
+    from alvh_cli.inputs.validate import check_market_level
+
+    if vix is not None:
+        check_market_level(vix, "vix", "vix")
+    if spx is not None:
+        check_market_level(spx, "spx", "spx")
+    when = as_instant(asof, "asof")
+    if when is not None and now is not None:
+        sanity.check_asof_not_future(when, now, option="asof")
+    return when
+
+
 def market_from_files(
     chains: Sequence[Path | str],
     *,
@@ -104,24 +135,27 @@ def market_from_files(
     spx: float | None = None,
     vix: float | None = None,
     quotes: bool = True,
+    now: datetime | None = None,
 ) -> tuple[Market, dict]:
     """The day's market snapshot from chain files: (Market, notes).
 
     ``quotes=False`` leaves the chains' quotes out of the snapshot (``notes``
     says so). ``asof`` defaults to the chains' quote time; a chain without one (the
-    generic layout) needs it. VIX futures come from the ``futures`` settlements file,
-    each within a factor 3 of VIX as a market file's must be. See
-    :func:`alvh_cli.model.chain_market.market_from_chains`.
+    generic layout) needs it. ``vix``, ``spx`` and ``asof`` are checked before the files
+    are read (:func:`check_given`); a snapshot time in the future of ``now`` is refused
+    (None skips that check). VIX futures come from the ``futures`` settlements file,
+    each within a factor 3 of VIX as a market file's must be.
+    See :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
-    from alvh_cli.app.context import as_instant
+    from alvh_cli.inputs import sanity
     from alvh_cli.inputs.book import read_chains
     from alvh_cli.inputs.chain import read_futures, require_readable
     from alvh_cli.inputs.sanity import VIX_FUTURE_FACTOR
     from alvh_cli.model.chain_market import market_from_chains
 
+    when = check_given(vix=vix, spx=spx, asof=asof, now=now)
     require_readable([*chains, *([futures] if futures is not None else [])])
     snapshots = read_chains(chains)
-    when = as_instant(asof, "asof")
     if when is None:
         times = [s.asof for s in snapshots if s.asof is not None]
         if not times:
@@ -130,6 +164,9 @@ def market_from_files(
                 ", ".join(str(c) for c in chains),
             )
         when = times[0]
+        if now is not None:
+            source = next(s.source for s in snapshots if s.asof is not None)
+            sanity.check_asof_not_future(when, now, source, "quote_date")
     points = read_futures(futures).points if futures is not None else ()
     market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
     market, notes["left_out"] = _loadable_quotes(market)

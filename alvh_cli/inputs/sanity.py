@@ -473,15 +473,24 @@ def check_not_future(market: Market, now: datetime) -> None:
     :data:`CLOCK_SKEW_S` after ``now`` (the clock) is a typo in the date or the time (or
     this computer's clock is wrong). Less than that is a warning
     (``market_warnings.ahead_of_clock``)."""
-    asof = aware(market.asof)
+    check_asof_not_future(market.asof, now, market.source, "market.asof")
+
+
+def check_asof_not_future(
+    asof: datetime, now: datetime, source: str = "", key: str = "", option: str | None = None
+) -> None:
+    """:func:`check_not_future` of a snapshot time however it was given: a file's key
+    (``source``, ``key``), or a parameter (``option``, its role: ``alvh market --asof``)."""
+    asof = aware(asof)
     if asof.timestamp() - now.timestamp() <= CLOCK_SKEW_S:
         return
     raise InputError(
         f"{new_york_stamp(asof)} is in the future (the clock says {new_york_stamp(now)}): no "
         "snapshot comes from a moment still to come — a typo in the date or time? (a date "
         "alone means its 16:00 close)",
-        market.source,
-        "market.asof",
+        source,
+        key,
+        option=option,
     )
 
 
