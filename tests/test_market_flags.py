@@ -259,3 +259,34 @@ def test_a_chain_dated_in_the_future_is_refused_naming_it(alvh, inputs):
         f"alvh: {chain}: quote_date: 2026-11-25 15:45 EST is in the future (the clock says "
         "2026-11-24 15:50 EST)"
     )
+
+
+# ------------------------------------------------------------------ futures file
+
+
+def _market_with(alvh, inputs, futures_text: str):
+    (inputs / "vx.csv").write_text(futures_text)
+    return [
+        "market",
+        "--chain",
+        inputs / "chain.csv",
+        "--futures",
+        inputs / "vx.csv",
+        "--vix",
+        "18.2",
+        "-o",
+        inputs / "t.toml",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "relation"),
+    [("91.0", "is more than 3x spot VIX 18.2"), ("5.0", "is less than 1/3 of spot VIX 18.2")],
+)
+def test_a_future_far_from_vix_names_its_line(alvh, inputs, row, relation):
+    """The third row of the file is on line 4 (the header is line 1)."""
+    args = _market_with(
+        alvh, inputs, f"expiry,price\n2026-12-16,19.1\n2027-02-17,20.3\n2027-01-20,{row}\n"
+    )
+    line = refused(alvh, inputs, args)
+    assert line.startswith(f"alvh: {inputs / 'vx.csv'}:4: price: {float(row):g} {relation}")

@@ -144,13 +144,12 @@ def market_from_files(
     generic layout) needs it. ``vix``, ``spx`` and ``asof`` are checked before the files
     are read (:func:`check_given`); a snapshot time in the future of ``now`` is refused
     (None skips that check). VIX futures come from the ``futures`` settlements file,
-    each within a factor 3 of VIX as a market file's must be.
+    each within a factor 3 of VIX as a market file's must be (a refusal names its line).
     See :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
     from alvh_cli.inputs import sanity
     from alvh_cli.inputs.book import read_chains
     from alvh_cli.inputs.chain import read_futures, require_readable
-    from alvh_cli.inputs.sanity import VIX_FUTURE_FACTOR
     from alvh_cli.model.chain_market import market_from_chains
 
     when = check_given(vix=vix, spx=spx, asof=asof, now=now)
@@ -167,22 +166,36 @@ def market_from_files(
         if now is not None:
             source = next(s.source for s in snapshots if s.asof is not None)
             sanity.check_asof_not_future(when, now, source, "quote_date")
-    points = read_futures(futures).points if futures is not None else ()
+    settlements = read_futures(futures) if futures is not None else None
+    points = settlements.points if settlements is not None else ()
     market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
     market, notes["left_out"] = _loadable_quotes(market)
-    for p in points:
-        if not market.vix / VIX_FUTURE_FACTOR <= p.price <= market.vix * VIX_FUTURE_FACTOR:
-            raise InputError(
-                f"the {p.expiry} future at {p.price:g} is more than {VIX_FUTURE_FACTOR:g}x away "
-                f"from VIX {market.vix:g} — a typo, or the wrong day's file?",
-                str(futures),
-                "price",
-            )
-    if futures is not None:
+    if settlements is not None:
+        _check_futures_file(settlements, market.vix)
         notes["futures"] = str(futures)
     if not quotes:
         market, notes["no_quotes"] = replace(market, quotes=()), True
     return market, notes
+
+
+def _check_futures_file(settlements, vix: float) -> None:
+    """A futures file's settlements as a market file's ``vix_futures`` are held: each
+    within a factor 3 of ``vix`` (``sanity.check_future_price``), named by its line."""
+    from alvh_cli.inputs import sanity
+
+    for i in _in_file_order(settlements):
+        try:
+            sanity.check_future_price(settlements.points[i].price, vix, "", "")
+        except InputError as exc:
+            raise settlements.error(exc.message, i, "price") from None
+
+
+def _in_file_order(settlements) -> list[int]:
+    """The indices of a futures file's points (held by expiry) in the order of its lines,
+    so that the first problem said is the first in the file; none without a file."""
+    if settlements is None:
+        return []
+    return sorted(range(len(settlements.points)), key=lambda i: settlements.lines[i])
 
 
 def _loadable_quotes(market: Market) -> tuple[Market, int]:
