@@ -1,4 +1,4 @@
-"""``alvh market``'s own values, refused where they are given: at the flag.
+"""``alvh market``'s own values and the VIX futures of a snapshot, refused where they are given.
 
 ``--vix``, ``--spx`` and ``--asof`` are held to what a market file's ``vix``, ``spx`` and
 ``asof`` are (DESIGN §2, section 8: one line naming the key, exit 2), named by the flag;
@@ -279,6 +279,16 @@ def _market_with(alvh, inputs, futures_text: str):
     ]
 
 
+def test_an_expired_future_in_the_futures_file_is_refused_with_its_line(alvh, inputs):
+    """2026-11-18 is November's VIX expiry, six days before the 2026-11-24 snapshot."""
+    args = _market_with(alvh, inputs, "expiry,price\n2026-12-16,19.1\n2026-11-18,18.0\n")
+    line = refused(alvh, inputs, args)
+    vx = inputs / "vx.csv"
+    assert line.startswith(
+        f"alvh: {vx}:3: expiry: the 2026-11-18 future expired before the snapshot's day 2026-11-24"
+    )
+
+
 @pytest.mark.parametrize(
     ("row", "relation"),
     [("91.0", "is more than 3x spot VIX 18.2"), ("5.0", "is less than 1/3 of spot VIX 18.2")],
@@ -290,3 +300,25 @@ def test_a_future_far_from_vix_names_its_line(alvh, inputs, row, relation):
     )
     line = refused(alvh, inputs, args)
     assert line.startswith(f"alvh: {inputs / 'vx.csv'}:4: price: {float(row):g} {relation}")
+
+
+# ------------------------------------------------------------------ a TOML snapshot's futures
+
+
+def _calm_with_futures(tmp_path, first_expiry: str) -> Path:
+    text = (SAMPLES / "calm.toml").read_text()
+    assert "{ expiry = 2026-12-16, price = 15.4 }" in text
+    path = tmp_path / "calm.toml"
+    path.write_text(text.replace("2026-12-16, price = 15.4", f"{first_expiry}, price = 15.4"))
+    return path
+
+
+def test_an_expired_future_in_a_market_file_is_refused_naming_its_key(alvh, inputs, tmp_path):
+    market = _calm_with_futures(tmp_path, "2026-11-18")
+    expected = (
+        f"alvh: {market}: market.vix_futures[0].expiry: the 2026-11-18 future expired before "
+        "the snapshot's day 2026-11-24"
+    )
+    assert refused(alvh, inputs, ["check", market]).startswith(expected)
+    line = refused(alvh, inputs, ["check", SAMPLES / "calm.toml", "--market", market])
+    assert line.startswith(expected)

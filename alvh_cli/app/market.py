@@ -144,13 +144,15 @@ def market_from_files(
     generic layout) needs it. ``vix``, ``spx`` and ``asof`` are checked before the files
     are read (:func:`check_given`); a snapshot time in the future of ``now`` is refused
     (None skips that check). VIX futures come from the ``futures`` settlements file,
-    each within a factor 3 of VIX as a market file's must be (a refusal names its line).
+    each not expired before the snapshot's day and within a factor 3 of VIX as a market
+    file's must be (a refusal names its line).
     See :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
     from alvh_cli.inputs import sanity
     from alvh_cli.inputs.book import read_chains
     from alvh_cli.inputs.chain import read_futures, require_readable
     from alvh_cli.model.chain_market import market_from_chains
+    from alvh_cli.model.timing import new_york_date
 
     when = check_given(vix=vix, spx=spx, asof=asof, now=now)
     require_readable([*chains, *([futures] if futures is not None else [])])
@@ -168,6 +170,12 @@ def market_from_files(
             sanity.check_asof_not_future(when, now, source, "quote_date")
     settlements = read_futures(futures) if futures is not None else None
     points = settlements.points if settlements is not None else ()
+    today = new_york_date(when)
+    for i in _in_file_order(settlements):
+        try:
+            sanity.check_future_expiry(points[i].expiry, today, "", "")
+        except InputError as exc:
+            raise settlements.error(exc.message, i, "expiry") from None
     market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
     market, notes["left_out"] = _loadable_quotes(market)
     if settlements is not None:
