@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from chain_builders import EXPIRIES, SPOT, chain_rows, write_cboe
 
+from alvh_cli.inputs.positions import load_file
 from alvh_cli.model.domain import CARRY_BOUNDS
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_positions"
@@ -302,6 +303,32 @@ def test_a_future_far_from_vix_names_its_line(alvh, inputs, row, relation):
     assert line.startswith(f"alvh: {inputs / 'vx.csv'}:4: price: {float(row):g} {relation}")
 
 
+@pytest.mark.parametrize(("expiry", "line_no"), [("2026-12-15", 2), ("2026-12-17", 3)])
+def test_an_unlisted_futures_expiry_is_a_warning_naming_the_listed_one(
+    alvh, inputs, expiry, line_no
+):
+    """December 2026's VIX future settles Wednesday 2026-12-16 (Cboe); a day either side
+    is a typo more often than not, so it is said, and the snapshot still written."""
+    rows = ["2027-01-20,19.8", "2026-12-16,19.1"]
+    rows.insert(line_no - 2, f"{expiry},19.0")
+    args = _market_with(alvh, inputs, "expiry,price\n" + "\n".join(rows) + "\n")
+    text, err = written(alvh, inputs, args)
+    assert err == [
+        f"warning: {inputs / 'vx.csv'}:{line_no}: expiry: {expiry} is not a monthly VIX "
+        "futures expiration (the nearest is 2026-12-16, a Wednesday) — a typo? The curve "
+        "takes the point as given"
+    ]
+    assert f"expiry = {expiry}" in text
+
+
+def test_holiday_shifted_futures_expiries_are_listed(alvh, inputs):
+    """May 2027's VIX future settles Tuesday 2027-05-18 (June's third Friday is Juneteenth
+    observed), December 2027's Wednesday 2027-12-22: no warning."""
+    args = _market_with(alvh, inputs, "expiry,price\n2027-05-18,20.0\n2027-12-22,21.0\n")
+    _, err = written(alvh, inputs, args)
+    assert err == []
+
+
 # ------------------------------------------------------------------ a TOML snapshot's futures
 
 
@@ -322,3 +349,22 @@ def test_an_expired_future_in_a_market_file_is_refused_naming_its_key(alvh, inpu
     assert refused(alvh, inputs, ["check", market]).startswith(expected)
     line = refused(alvh, inputs, ["check", SAMPLES / "calm.toml", "--market", market])
     assert line.startswith(expected)
+
+
+@pytest.mark.parametrize("expiry", ["2026-12-15", "2026-12-17"])
+def test_an_unlisted_future_in_a_market_file_is_a_warning(alvh, tmp_path, expiry):
+    market = _calm_with_futures(tmp_path, expiry)
+    run = alvh(["check", market])
+    assert run.code in (0, 1), run.err
+    assert (
+        f"warning: {market}: market.vix_futures[0].expiry: {expiry} is not a monthly VIX "
+        "futures expiration (the nearest is 2026-12-16, a Wednesday)"
+    ) in run.err
+
+
+def test_the_samples_futures_are_all_listed_and_live():
+    """Every shipped sample loads, with no warning about its VIX futures."""
+    for path in sorted(SAMPLES.glob("*.toml")):
+        pf = load_file(path)
+        assert pf.market is not None
+        assert not [w for w in pf.market.warnings if "vix_futures" in w.key], path

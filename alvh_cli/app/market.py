@@ -145,7 +145,7 @@ def market_from_files(
     are read (:func:`check_given`); a snapshot time in the future of ``now`` is refused
     (None skips that check). VIX futures come from the ``futures`` settlements file,
     each not expired before the snapshot's day and within a factor 3 of VIX as a market
-    file's must be (a refusal names its line).
+    file's must be; one off the VIX expirations is a warning (in ``notes["warnings"]``).
     See :func:`alvh_cli.model.chain_market.market_from_chains`.
     """
     from alvh_cli.inputs import sanity
@@ -179,23 +179,32 @@ def market_from_files(
     market, notes = market_from_chains(snapshots, asof=when, spx=spx, vix=vix, vix_futures=points)
     market, notes["left_out"] = _loadable_quotes(market)
     if settlements is not None:
-        _check_futures_file(settlements, market.vix)
+        _check_futures_file(settlements, market.vix, notes)
         notes["futures"] = str(futures)
     if not quotes:
         market, notes["no_quotes"] = replace(market, quotes=()), True
     return market, notes
 
 
-def _check_futures_file(settlements, vix: float) -> None:
+def _check_futures_file(settlements, vix: float, notes: dict) -> None:
     """A futures file's settlements as a market file's ``vix_futures`` are held: each
-    within a factor 3 of ``vix`` (``sanity.check_future_price``), named by its line."""
+    within a factor 3 of ``vix`` (``sanity.check_future_price``), named by its line; each
+    off the VIX expirations a warning added to ``notes["warnings"]``
+    (``market_warnings.unlisted_future``)."""
     from alvh_cli.inputs import sanity
+    from alvh_cli.inputs.market_warnings import unlisted_future
 
+    warnings = list(notes.get("warnings", ()))
     for i in _in_file_order(settlements):
+        p = settlements.points[i]
         try:
-            sanity.check_future_price(settlements.points[i].price, vix, "", "")
+            sanity.check_future_price(p.price, vix, "", "")
         except InputError as exc:
             raise settlements.error(exc.message, i, "price") from None
+        w = unlisted_future(p.expiry, settlements.where(i), settlements.key(i, "expiry"))
+        if w is not None:
+            warnings.append(w)
+    notes["warnings"] = warnings
 
 
 def _in_file_order(settlements) -> list[int]:

@@ -124,6 +124,15 @@ class FuturesSettlements:
             return InputError(message, self.source, f"rows[{self.lines[i]}].{column}")
         return InputError(message, self.source, column, line=self.lines[i])
 
+    def where(self, i: int) -> str:
+        """Where ``points[i]`` is, as a warning's source: ``vx.csv:3`` (``vx.csv`` and
+        ``rows[2]`` in the key for Parquet)."""
+        return self.source if self.parquet else f"{self.source}:{self.lines[i]}"
+
+    def key(self, i: int, column: str) -> str:
+        """The key a warning about ``points[i]``'s ``column`` names (with :meth:`where`)."""
+        return f"rows[{self.lines[i]}].{column}" if self.parquet else column
+
 
 def has_pyarrow() -> bool:
     """True when pyarrow can be imported (Parquet chains need it)."""
