@@ -482,6 +482,7 @@ def market_cmd(
         quotes=not no_quotes,
         output=output,
         force=force,
+        now=_now(),
     )
     emit_market(run.text, output)
     _print_problems(run.notes.get("warnings", ()))

@@ -100,9 +100,7 @@ def load_book_tolerant(
     """
     snapshots = read_chains(chains) if chains else []
     fitted: dict[int, tuple[Market, Market]] = {}
-    shared_market = positions.read_market_file(market) if market is not None else None
-    if shared_market is not None and now is not None:
-        sanity.check_not_future(shared_market[0], now)
+    shared_market = positions.read_market_file(market, now) if market is not None else None
     rules_table = None
     if rules is not None:
         rules_table = positions.load_rules_table(rules)

@@ -107,10 +107,31 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 @dataclass(frozen=True)
 class FuturesSettlements:
-    """VIX futures settlement prices (points) by expiry, ascending, from ``source``."""
+    """VIX futures settlement prices (points) by expiry, ascending, from ``source``.
+
+    ``lines`` holds the CSV line of each point (``points[i]`` is on ``lines[i]``), or
+    its Parquet row; :meth:`error` names them as the reader's own errors do."""
 
     source: str
     points: tuple[FuturePoint, ...]
+    lines: tuple[int, ...] = ()
+    parquet: bool = False
+
+    def error(self, message: str, i: int, column: str) -> InputError:
+        """An error about ``points[i]``'s ``column``, naming the file and its line (a
+        Parquet file: ``rows[r].column``)."""
+        if self.parquet:
+            return InputError(message, self.source, f"rows[{self.lines[i]}].{column}")
+        return InputError(message, self.source, column, line=self.lines[i])
+
+    def where(self, i: int) -> str:
+        """Where ``points[i]`` is, as a warning's source: ``vx.csv:3`` (``vx.csv`` and
+        ``rows[2]`` in the key for Parquet)."""
+        return self.source if self.parquet else f"{self.source}:{self.lines[i]}"
+
+    def key(self, i: int, column: str) -> str:
+        """The key a warning about ``points[i]``'s ``column`` names (with :meth:`where`)."""
+        return f"rows[{self.lines[i]}].{column}" if self.parquet else column
 
 
 def has_pyarrow() -> bool:
@@ -698,11 +719,7 @@ def _futures(table: _Table) -> FuturesSettlements:
                 "expiry",
             )
         seen[day] = i
-    points = sorted(
-        (
-            FuturePoint(date.fromordinal(d), float(p))
-            for d, p in zip(expiry.tolist(), price, strict=True)
-        ),
-        key=lambda p: p.expiry,
-    )
-    return FuturesSettlements(table.source, tuple(points))
+    order = np.argsort(expiry, kind="stable")
+    points = tuple(FuturePoint(date.fromordinal(int(expiry[i])), float(price[i])) for i in order)
+    lines = tuple(int(n) for n in table.line_of(order))
+    return FuturesSettlements(table.source, points, lines, parquet=table.lines is None)

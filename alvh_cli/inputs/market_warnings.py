@@ -3,6 +3,8 @@
 - **stale**: ``asof`` is before the most recent close — prices have moved since;
 - **ahead of the clock**: ``asof`` is after ``now``, by less than the clock skew
   ``sanity.CLOCK_SKEW_S`` allows (further is refused);
+- **unlisted future**: a VIX future whose expiry is not a monthly VIX expiration
+  (a day off is a typo; the nearest expiration is named);
 - **flat smile**: no ``[market.spx_vol]`` and no fitted surface, so SPX options
   without a quote or ``iv`` are priced at VIX/100 across strikes (far too cheap
   out of the money);
@@ -24,8 +26,8 @@
   model's own price of the leg is further from than the rule
   ``broker_mark_tolerance`` allows.
 
-:func:`snapshot_warnings` gives a snapshot's own (flat smile, wide quotes) and
-:func:`loaded_warnings` all of a loaded file's, in the order they are shown.
+:func:`snapshot_warnings` gives a snapshot's own (flat smile, unlisted futures, wide
+quotes) and :func:`loaded_warnings` all of a loaded file's, in the order they are shown.
 Pure functions of their arguments: the clock is read by the caller (``cli.py``)
 and passed in as ``now``.
 """
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from alvh_cli.errors import InputWarning
 from alvh_cli.inputs.build import Layout
@@ -84,14 +86,45 @@ def snapshot_warnings(
 ) -> tuple[InputWarning, ...]:
     """A snapshot's own warnings, as its file gave it: a flat smile (no ``[market.spx_vol]``,
     unless a surface prices SPX options: the file's own, or the chains fitted in
-    ``market``), then each quote much wider than its neighbours."""
+    ``market``) or a concave one (:func:`concave_smile`), each VIX future off the VIX
+    expirations (:func:`unlisted_future`), then
+    each quote much wider than its neighbours."""
     surface = (market or snapshot).spx_surface
     flat = [flat_smile(snapshot)] if not layout.spx_vol_given and surface is None else []
     smile = snapshot.spx_vol
     if layout.spx_vol_given and smile is not None and smile.smile < 0:
         flat.append(concave_smile(snapshot))
+    futures = [
+        unlisted_future(f.expiry, snapshot.source, f"market.vix_futures[{i}].expiry")
+        for i, f in enumerate(layout.futures)
+    ]
     keys = [f"market.quotes[{i}]" for i in range(len(snapshot.quotes))]
-    return (*flat, *wide_quotes(snapshot.quotes, keys, snapshot.source))
+    return (
+        *flat,
+        *(w for w in futures if w is not None),
+        *wide_quotes(snapshot.quotes, keys, snapshot.source),
+    )
+
+
+def unlisted_future(expiry: date, source: str, key: str) -> InputWarning | None:
+    """A warning when a VIX future's ``expiry`` is not a monthly VIX expiration
+    (:func:`alvh_cli.model.expirations.vix_expirations`: the Wednesday 30 days before the
+    next month's third Friday, earlier around a holiday), naming the nearest one. A day
+    off is a typo more often than a weekly future; either way the curve takes the
+    point as given."""
+    from alvh_cli.model.expirations import vix_expirations
+
+    window = timedelta(days=40)  # monthly expirations are at most 35 days apart
+    listed = vix_expirations(expiry - window, expiry + window)
+    nearest = min(listed, key=lambda d: (abs((d - expiry).days), d))
+    if nearest == expiry:
+        return None
+    return InputWarning(
+        f"{expiry} is not a monthly VIX futures expiration (the nearest is {nearest}, a "
+        f"{nearest:%A}) — a typo? The curve takes the point as given",
+        source,
+        key,
+    )
 
 
 def stale_snapshot(market: Market, now: datetime) -> InputWarning | None:

@@ -25,6 +25,7 @@ import os
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from alvh_cli.errors import InputError, InputWarning
@@ -183,12 +184,13 @@ def load_market_file(path: str | Path) -> Market:
     return replace(market, warnings=market_warnings.snapshot_warnings(market, layout))
 
 
-def read_market_file(path: str | Path) -> tuple[Market, build.Layout]:
+def read_market_file(path: str | Path, now: datetime | None = None) -> tuple[Market, build.Layout]:
     """:func:`load_market_file` up to its warnings, and how the file wrote the snapshot: for
-    a book, whose files each get the snapshot's warnings (``book.py``)."""
+    a book, whose files each get the snapshot's warnings (``book.py``). With ``now`` (the
+    clock), an ``asof`` in the future is refused (``sanity.check_market``)."""
     source = str(path)
     market, layout = build.build_market(validate.check_market_file(read_toml(path), source), source)
-    sanity.check_market(market, layout)
+    sanity.check_market(market, layout, now)
     return market, layout
 
 

@@ -4,13 +4,13 @@ A file's own values: expiries on trading days, listed by their root (SPX
 only on the monthly expiry); each position's condor (long
 put < short put < short call < long call, one expiry, root and size) and a
 credit within its widest wing; a snapshot from a trading day, VIX futures
-near spot VIX, quotes with bid <= ask, SVI slices of live expiries with
-forwards near spot, one future, quote and slice per contract. Then the
-position against the snapshot that prices it (its own, or ``--market``'s):
-opened by ``asof``, not settled by it, expiries at most 3 years on, strikes
-within a band around their underlying. The bands are wide on purpose: they
-catch a slipped digit (``spx = 60000``, a strike of ``54000`` or ``1e308``),
-not an unusual trade.
+not expired before its day and near spot VIX, quotes with bid <= ask, SVI
+slices of live expiries with forwards near spot, one future, quote and slice
+per contract. Then the position against the snapshot that prices it (its own,
+or ``--market``'s): opened by ``asof``, not settled by it, expiries at most 3
+years on, strikes within a band around their underlying. The bands are wide on
+purpose: they catch a slipped digit (``spx = 60000``, a strike of ``54000`` or
+``1e308``), not an unusual trade.
 
 Each check raises :class:`~alvh_cli.errors.InputError` naming the file, the
 key (``build.Layout`` says where each value was written) and the position.
@@ -88,10 +88,14 @@ def check_file(position_file: PositionFile, layout: Layout) -> None:
         check_market(position_file.market, layout)
 
 
-def check_market(market: Market, layout: Layout) -> None:
-    """A market snapshot's own values (module docstring), in the file's order: ``asof``,
-    the VIX futures, the quotes, the SVI slices, then the quotes' strikes."""
+def check_market(market: Market, layout: Layout, now: datetime | None = None) -> None:
+    """A market snapshot's own values (module docstring), in the file's order: ``asof``
+    (with ``now``, the clock, not in the future: :func:`check_not_future`, before the
+    checks it would fail, such as every future expired), the VIX futures, the quotes, the
+    SVI slices, then the quotes' strikes."""
     today = check_asof_trading_day(market.asof, market.source)
+    if now is not None:
+        check_not_future(market, now)
     _check_futures(market, layout, today)
     _check_spx_atm(market, layout)
     strike_keys = _check_quotes(market, layout, today)
@@ -162,13 +166,15 @@ def check_listed(g: Leg, source: str, key: str) -> None:
 
 
 def _check_futures(market: Market, layout: Layout, today: date) -> None:
-    """Each VIX future (in the file's order): a trading-day expiry at most 3 years on, one
-    per expiry, a price within a factor 3 of spot VIX."""
+    """Each VIX future (in the file's order): a trading-day expiry, not before the
+    snapshot's day and at most 3 years on, one per expiry, a price within a factor 3 of
+    spot VIX."""
     source = market.source
     seen: dict[date, str] = {}
     for i, f in enumerate(layout.futures):
         k = f"market.vix_futures[{i}]"
         check_trading_day(f.expiry, "VIX futures", source, f"{k}.expiry")
+        check_future_expiry(f.expiry, today, source, f"{k}.expiry")
         check_horizon(f.expiry, today, source, f"{k}.expiry")
         if f.expiry in seen:
             raise InputError(
@@ -497,15 +503,39 @@ def check_not_future(market: Market, now: datetime) -> None:
     :data:`CLOCK_SKEW_S` after ``now`` (the clock) is a typo in the date or the time (or
     this computer's clock is wrong). Less than that is a warning
     (``market_warnings.ahead_of_clock``)."""
-    asof = aware(market.asof)
+    check_asof_not_future(market.asof, now, market.source, "market.asof")
+
+
+def check_asof_not_future(
+    asof: datetime, now: datetime, source: str = "", key: str = "", option: str | None = None
+) -> None:
+    """:func:`check_not_future` of a snapshot time however it was given: a file's key
+    (``source``, ``key``), or a parameter (``option``, its role: ``alvh market --asof``)."""
+    asof = aware(asof)
     if asof.timestamp() - now.timestamp() <= CLOCK_SKEW_S:
         return
     raise InputError(
         f"{new_york_stamp(asof)} is in the future (the clock says {new_york_stamp(now)}): no "
         "snapshot comes from a moment still to come — a typo in the date or time? (a date "
         "alone means its 16:00 close)",
-        market.source,
-        "market.asof",
+        source,
+        key,
+        option=option,
+    )
+
+
+def check_future_expiry(expiry: date, today: date, source: str, key: str) -> None:
+    """A VIX future of a snapshot of ``today`` (its New York date) has not expired before
+    that day: an older contract has settled and left the curve, and its price would bend
+    the interpolation between the live ones. Settling today it is still that day's
+    price (the settlement), so it is kept."""
+    if expiry >= today:
+        return
+    raise InputError(
+        f"the {expiry} future expired before the snapshot's day {today}: a settled contract "
+        "is not on the day's curve — a typo, or an old row?",
+        source,
+        key,
     )
 
 

@@ -56,6 +56,18 @@ def check_market(table: Mapping, source: str) -> dict:
     return _market(check_value(table, _MARKET_FIELD, source, "market"), source)
 
 
+def check_market_level(value: float, name: str, option: str) -> float:
+    """A market level given as a parameter (``alvh market --vix``) instead of in a file,
+    held to the bounds a ``[market]`` table's key ``name`` is (``MARKET_FIELDS``): finite,
+    and within its range. A bad one is an error naming the parameter by its role
+    ``option``, not a file."""
+    field = next(f for f in _MARKET_FIELD.fields if f.name == name)
+    try:
+        return check_value(value, field, "", "")
+    except InputError as exc:
+        raise InputError(exc.message, option=option) from None
+
+
 def check_market_file(doc: dict, source: str) -> dict:
     """The ``[market]`` table of a market file (``--market FILE``); other tables are ignored."""
     if "market" not in doc:

@@ -280,6 +280,41 @@ def quadratic_smile(params: svi.SviParams, T: float) -> Smile:
     return Smile(atm=max(float(c0), VOL_FLOOR), skew=float(c1), smile=float(c2))
 
 
+def _check_given_spx(fitted, spx: float, chain_spx: float | None, sources: str) -> None:
+    """A given ``spx`` (:func:`market_from_chains`) against the chains it is to belong to,
+    refused naming the parameter: more than ``SPOT_TOLERANCE`` from the chains' SPX mid;
+    or, when they give none, outside the SPX their near-month parity allows at a dividend
+    yield within ``CARRY_BOUNDS``: ``q = r − ln(F/S)/T`` in ``[low, high]`` is
+    ``S`` in ``[F·e^{−(r−low)T}, F·e^{−(r−high)T}]`` (what :func:`check_carry` would
+    otherwise refuse as the chain's dividend yield). A chain whose parity rate is itself
+    out of bounds is the chain's fault: :func:`check_carry` says so."""
+    if chain_spx is not None:
+        if abs(chain_spx / spx - 1.0) > SPOT_TOLERANCE:
+            raise InputError(
+                f"{spx:g} is more than {SPOT_TOLERANCE:.0%} from the chain's SPX mid "
+                f"{chain_spx:.2f} ({sources}): not that day's SPX — a typo?",
+                option="spx",
+            )
+        return
+    expiries = [e for f in fitted if f.underlying == "SPX" for e in f.expiries]
+    if not expiries:
+        return  # no SPX expiry fitted: _spx_surface says why
+    near = near_month(expiries)
+    low, high = CARRY_BOUNDS
+    if not low <= near.rate <= high:
+        return
+    least = near.forward * float(np.exp(-(near.rate - low) * near.T))
+    most = near.forward * float(np.exp(-(near.rate - high) * near.T))
+    if least <= spx <= most:
+        return
+    raise InputError(
+        f"{spx:g} is not the SPX of the chain's quotes ({sources}): parity at {near.root} "
+        f"{near.expiry} (forward {near.forward:.2f}, rate {near.rate:.4f}) puts SPX between "
+        f"{least:.2f} and {most:.2f}, for a dividend yield of {low:g} to {high:g} — a typo?",
+        option="spx",
+    )
+
+
 def market_from_chains(
     chains: Sequence,
     *,
@@ -292,8 +327,9 @@ def market_from_chains(
     """The day's market snapshot from option chains, and how its figures were derived.
 
     ``spx``: given, else the chains' SPX mid (required when they give none;
-    a given level more than ``SPOT_TOLERANCE`` from the chains' mid is
-    refused, a nearer one moves every forward with it). ``vix``: given, else
+    a given level more than ``SPOT_TOLERANCE`` from the chains' mid, or outside what
+    their parity allows, is refused naming ``spx``: :func:`_check_given_spx`; a nearer
+    one moves every forward with it). ``vix``: given, else
     the VIX options' underlying mid (required when there is none). ``rate``
     and ``dividend_yield``: those of the near-month SPX expiry
     (:func:`near_month`), ``r = −ln(D)/T`` and ``q = r − ln(F/S)/T``, so the
@@ -309,9 +345,11 @@ def market_from_chains(
     sources = ", ".join(dict.fromkeys(c.source for c in chains))
     chain_spx = _chain_spot(fitted, "SPX")
     notes: dict = {"spx_from": "{flag:spx}", "vix_from": "{flag:vix}", "vix_near_month": None}
-    if spx is None:
-        if chain_spx is None:
-            raise InputError("the chain gives no SPX level: give {flag:spx}", sources)
+    if spx is not None:
+        _check_given_spx(fitted, spx, chain_spx, sources)
+    elif chain_spx is None:
+        raise InputError("the chain gives no SPX level: give {flag:spx}", sources)
+    else:
         spx, notes["spx_from"] = chain_spx, "the chain's SPX mid"
     if vix is None:
         vix = _chain_spot(fitted, "VIX")
