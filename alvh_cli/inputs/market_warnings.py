@@ -87,8 +87,8 @@ def snapshot_warnings(
     """A snapshot's own warnings, as its file gave it: a flat smile (no ``[market.spx_vol]``,
     unless a surface prices SPX options: the file's own, or the chains fitted in
     ``market``) or a concave one (:func:`concave_smile`), each VIX future off the VIX
-    expirations (:func:`unlisted_future`), then
-    each quote much wider than its neighbours."""
+    expirations (:func:`unlisted_future`), then each quote much wider than its
+    neighbours."""
     surface = (market or snapshot).spx_surface
     flat = [flat_smile(snapshot)] if not layout.spx_vol_given and surface is None else []
     smile = snapshot.spx_vol
