@@ -102,20 +102,27 @@ def test_a_bad_vix_is_refused_naming_the_flag(alvh, inputs, value, reason, with_
 
 def test_vix_is_held_to_the_range_a_market_file_is(alvh, inputs, tmp_path):
     """The flag's range is the file's: ``vix = 1800`` in a market file is refused for the
-    same reason, and the ends 5 and 150 are accepted by both."""
+    same reason, and the ends 5 and 150 pass both ranges. The flag's ends then meet this
+    chain's ATM vol, 23.6%: more than 3x VIX/100 = 0.05 and less than 1/3 of 1.5, refused
+    naming the flag; a file's ends pass with an ATM vol near them."""
     market = tmp_path / "m.toml"
     calm = (SAMPLES / "calm.toml").read_text()
     market.write_text(calm.replace("vix = 14.2", "vix = 1800"))
     file_line = refused(alvh, inputs, ["check", SAMPLES / "calm.toml", "--market", market])
     assert file_line == f"alvh: {market}: market.vix: {VIX_RANGE}, got 1800"
-    for ok in ("5", "150"):
-        text, _ = written(
+    for ok, rel in (("5", "more than 3x"), ("150", "less than 1/3 of")):
+        line = refused(
             alvh,
             inputs,
             ["market", "--chain", inputs / "chain.csv", "--vix", ok, "-o", inputs / "t.toml"],
         )
-        assert f"vix = {float(ok)!r}" in text
-        (inputs / "t.toml").unlink()
+        assert line.startswith(f"alvh: --vix: {ok}: the chains' ATM vol 0.236 is {rel} VIX/100")
+    futures = calm[calm.index("vix_futures = [") : calm.index("]\n", calm.index("vix_futures"))]
+    for ok, atm in (("5", "0.05"), ("150", "1.5")):  # its futures would be 3x off: left out
+        text = calm.replace(futures + "]\n", "").replace("vix = 14.2", f"vix = {ok}")
+        market.write_text(text.replace("atm = 0.122", f"atm = {atm}"))
+        run = alvh(["price", SAMPLES / "calm.toml", "--market", market])
+        assert run.code == 0, run.err
 
 
 def test_the_vix_flag_is_checked_before_any_file_is_read(alvh, inputs):

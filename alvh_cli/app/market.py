@@ -62,6 +62,10 @@ def market(
     snapshot, notes = market_from_files(
         chains, futures=futures, asof=when, spx=spx, vix=vix, quotes=quotes, now=now
     )
+    if vix is not None and snapshot.spx_vol is not None:  # the flag's VIX against the quotes
+        from alvh_cli.inputs.sanity import check_atm
+
+        check_atm(snapshot.spx_vol.atm, vix, option="vix")
     toml = snapshot_toml(snapshot, notes)
     refuse_too_large(toml.text, snapshot, str(output or "<stdout>"))
     return MarketRun(read_back(toml, str(output or "<stdout>")), notes, toml.text)

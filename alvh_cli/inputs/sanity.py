@@ -185,12 +185,18 @@ def _check_futures(market: Market, layout: Layout, today: date) -> None:
 
 
 def _check_spx_atm(market: Market, layout: Layout) -> None:
-    """The smile's ATM vol within a factor 3 of VIX/100: VIX is the 30-day implied vol of
-    SPX options, so the money's vol is near it at any listed tenor (0.001 for 0.122
-    priced a condor below zero)."""
-    if not layout.spx_vol_given or market.spx_vol is None:
-        return
-    atm, ref = market.spx_vol.atm, market.vix / 100.0
+    """The smile's ATM vol within a factor 3 of VIX/100 (:func:`check_atm`), where the
+    file gives a smile."""
+    if layout.spx_vol_given and market.spx_vol is not None:
+        check_atm(market.spx_vol.atm, market.vix, market.source, "market.spx_vol.atm")
+
+
+def check_atm(atm: float, vix: float, source: str = "", key: str = "", option=None) -> None:
+    """An SPX ATM vol within a factor 3 of VIX/100: VIX is the 30-day implied vol of SPX
+    options, so the money's vol is near it at any listed tenor (0.001 for 0.122 priced a
+    condor below zero). With ``option`` (``vix``), the flag that gave VIX is named instead
+    of the vol: the vol came from quotes."""
+    ref = vix / 100.0
     slack = 1 + 1e-9
     if atm > ref * ATM_FACTOR * slack:
         rel = f"more than {ATM_FACTOR:g}x"
@@ -198,12 +204,15 @@ def _check_spx_atm(market: Market, layout: Layout) -> None:
         rel = f"less than 1/{ATM_FACTOR:g} of"
     else:
         return
-    raise InputError(
-        f"{show_num(atm)} is {rel} VIX/100 = {show_num(ref)} — a typo? (VIX is the 30-day "
-        "implied vol of SPX options: the money's vol is near it)",
-        market.source,
-        "market.spx_vol.atm",
-    )
+    why = "(VIX is the 30-day implied vol of SPX options: the money's vol is near it)"
+    if option is not None:
+        raise InputError(
+            f"{show_num(vix)}: the chains' ATM vol {atm:.3f} is {rel} VIX/100 = "
+            f"{show_num(ref)} — a typo? {why}",
+            option=option,
+        )
+    raise InputError(f"{show_num(atm)} is {rel} VIX/100 = {show_num(ref)} — a typo? {why}",
+                     source, key)  # fmt: skip
 
 
 def _check_quotes(market: Market, layout: Layout, today: date) -> list[str]:
