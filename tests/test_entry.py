@@ -121,13 +121,35 @@ def test_run_writes_the_trades_file_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["trades.csv"]  # no temporary left
 
 
-def test_run_leaves_atexit_work_to_python(tmp_path):
-    # A process pool (joblib, multiprocessing) is shut down by an atexit
-    # handler; os._exit would orphan its workers. Any handler means no fast exit.
+def test_run_runs_the_atexit_handlers_once_then_exits_fast(tmp_path):
+    # A process pool (joblib, multiprocessing) is shut down by an atexit handler: run()
+    # runs the handlers as Python's exit would, once, and only then skips the teardown
     setup = "import atexit; atexit.register(print, 'atexit ran')"
     proc = alvh("check", CALM, setup=setup)
     assert proc.returncode == 0
-    assert proc.stdout.endswith("atexit ran\n") and FAST not in proc.stderr
+    assert proc.stdout.endswith("atexit ran\n") and proc.stdout.count("atexit ran") == 1
+    assert FAST in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_run_leaves_no_pool_worker_behind(tmp_path):
+    # multiprocessing's pool, shut down by its atexit handler: no worker outlives alvh
+    import time
+
+    setup = (
+        "import multiprocessing as mp, sys\n"
+        "pool = mp.get_context('fork').Pool(2)\n"
+        "sys.stderr.write('workers ' + ' '.join(str(p.pid) for p in pool._pool) + '\\n')"
+    )
+    proc = alvh("check", CALM, setup=setup)
+    assert proc.returncode == 0 and FAST in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if x.startswith("workers ")]
+    pids = [int(x) for x in line.split()[1:]]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)
 
 
 def test_run_leaves_threads_to_python(tmp_path):
