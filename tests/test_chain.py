@@ -569,6 +569,17 @@ def test_crossed_adjacent_quotes_are_said_and_kept(tmp_path):
     assert len(fitted.quotes) == len(rows)
 
 
+def _left_out_alone(tmp_path, rows, bad):
+    """The chain of ``rows`` fitted: one doubt, ``bad``'s line left out, and every other
+    quote kept."""
+    path = tmp_path / "c.csv"
+    write_cboe(path, rows)
+    (fitted,) = fit_chain(read_option_chain(path))
+    assert [(d.lines, d.dropped) for d in fitted.doubts] == [((rows.index(bad) + 2,), True)]
+    assert len(fitted.quotes) == len(rows) - 1
+    return fitted
+
+
 @pytest.mark.parametrize(
     ("kind", "strike", "bid", "ask", "why"),
     [
@@ -599,11 +610,8 @@ def test_a_quote_that_crosses_both_neighbours_is_left_out_alone(
         assert bad["ask"] < upper["bid"] and lower["bid"] - bad["ask"] > 25
     else:
         assert bad["bid"] - lower["ask"] > 25 and upper["ask"] < bad["bid"]
-    path = tmp_path / "c.csv"
-    write_cboe(path, rows)
-    (fitted,) = fit_chain(read_option_chain(path))
+    fitted = _left_out_alone(tmp_path, rows, bad)
     name = "call" if kind == "C" else "put"
-    assert [(d.lines, d.dropped) for d in fitted.doubts] == [((rows.index(bad) + 2,), True)]
     assert fitted.doubts[0].message == (
         f"SPXW 2026-12-18 {strike:g} {name}: bid {bid:g}, ask {ask:g} crosses the "
         f"{strike - 25:g} and {strike + 25:g} {why} on both sides (a call is worth more at a "
@@ -666,10 +674,7 @@ def test_a_quote_whose_mid_is_a_guess_is_left_out_alone(tmp_path):
     median = (widths[2] + widths[3]) / 2
     width = 653.0 - bad["bid"]
     assert width > 3 * median and width > 0.5 * (653.0 + bad["bid"]) / 2
-    path = tmp_path / "c.csv"
-    write_cboe(path, rows)
-    (fitted,) = fit_chain(read_option_chain(path))
-    assert [(d.lines, d.dropped) for d in fitted.doubts] == [((rows.index(bad) + 2,), True)]
+    fitted = _left_out_alone(tmp_path, rows, bad)
     assert fitted.doubts[0].message == (
         f"SPXW 2026-12-18 5500 put: bid {bad['bid']:g}, ask 653 is {width:.2f} wide, more "
         f"than 3x the {median:.2f} median width of the nearest quoted strikes and more than "

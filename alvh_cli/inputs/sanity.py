@@ -197,12 +197,8 @@ def check_atm(atm: float, vix: float, source: str = "", key: str = "", option=No
     condor below zero). With ``option`` (``vix``), the flag that gave VIX is named instead
     of the vol: the vol came from quotes."""
     ref = vix / 100.0
-    slack = 1 + 1e-9
-    if atm > ref * ATM_FACTOR * slack:
-        rel = f"more than {ATM_FACTOR:g}x"
-    elif atm * slack < ref / ATM_FACTOR:
-        rel = f"less than 1/{ATM_FACTOR:g} of"
-    else:
+    rel = _factor_off(atm, ref, ATM_FACTOR)
+    if rel is None:
         return
     why = "(VIX is the 30-day implied vol of SPX options: the money's vol is near it)"
     if option is not None:
@@ -548,16 +544,26 @@ def check_future_expiry(expiry: date, today: date, source: str, key: str) -> Non
     )
 
 
+def _factor_off(value: float, ref: float, factor: float) -> str | None:
+    """How ``value`` lies more than ``factor`` times away from ``ref`` ("more than 3x", "less
+    than 1/3 of"), or None within it; exactly the factor as written (54.6 on 18.2) is
+    within."""
+    slack = 1 + 1e-9
+    if value > ref * factor * slack:
+        return f"more than {factor:g}x"
+    if value * slack < ref / factor:
+        return f"less than 1/{factor:g} of"
+    return None
+
+
 def check_future_price(price: float, vix: float, source: str, key: str) -> None:
     """A VIX future trades near spot VIX: more than 3x away either way is a typo."""
-    f = VIX_FUTURE_FACTOR
-    slack = 1 + 1e-9  # exactly 3x as written (54.6 on 18.2) is fine
-    if price > vix * f * slack:
-        rel = f"more than {f:g}x spot VIX {show_num(vix)}"
-    elif price * slack < vix / f:
-        rel = f"less than 1/{f:g} of spot VIX {show_num(vix)}"
-    else:
+    rel = _factor_off(price, vix, VIX_FUTURE_FACTOR)
+    if rel is None:
         return
     raise InputError(
-        f"{show_num(price)} is {rel} — a typo? (VIX futures trade near spot VIX)", source, key
+        f"{show_num(price)} is {rel} spot VIX {show_num(vix)} — a typo? (VIX futures trade "
+        "near spot VIX)",
+        source,
+        key,
     )
