@@ -47,10 +47,21 @@ def refuse_output(path: Path | str, inputs: Sequence[Path | str] = (), force: bo
 
 
 def refuse_input(path: Path | str, inputs: Sequence[Path | str]) -> None:
-    """InputError naming ``path`` when it is one of ``inputs`` (:func:`same_file`): a file
-    alvh writes, or a journal it appends to, is never a file it reads."""
+    """InputError naming ``path`` when it is one of ``inputs`` (the same file: by path, a
+    symbolic link or a hard link): a file alvh writes, or a journal it appends to, is
+    never a file it reads. A ``path`` that does not exist yet is none of them. One stat
+    per input: a review checks its journal against a thousand files."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # not there yet (or unreadable: the write will say)
+        return
+    own = (st.st_dev, st.st_ino)
     for given in inputs:
-        if same_file(path, given):
+        try:
+            other = os.stat(given)
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == own:
             message = f"is also an input ({given}); alvh never writes to an input"
             raise InputError(message, str(path))
 
