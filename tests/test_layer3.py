@@ -259,3 +259,22 @@ def test_value_legs_agrees_with_quote_mid():
     ic = condor((5450, 5500, 6100, 6150), units=10, credit=10.0)
     v = value_legs(mkt, [ic.legs[1]])
     assert float(v.price[0]) == pytest.approx(40.0, rel=1e-9)
+
+
+def test_a_short_alone_on_the_tested_side_has_no_roll_and_no_error():
+    # the put wing gone (closed, or expired worthless in a backtest), the short 5500 put
+    # alone: no vertical to roll, so no roll; the conversions and closes stand. A roll's
+    # bookkeeping once looked the missing wing up and raised ValueError here.
+    from builders import Leg, Position
+
+    legs = (
+        Leg("SPX", "SPXW", "put", 5500, EXPIRY, -10, 2.5, key="ic.legs[1]"),
+        Leg("SPX", "SPXW", "call", 6100, EXPIRY, -10, 2.0, key="ic.legs[2]"),
+        Leg("SPX", "SPXW", "call", 6150, EXPIRY, 10, 0.5, key="ic.legs[3]"),
+    )
+    alone = Position("ic", legs, 4.0, source="test.toml", key="positions[0]")
+    q = (quote("put", 5500, 40.0), quote("call", 5500, 20.0))
+    res, _ = evaluate(alone, market(spx=5480.0, quotes=q), [5300.0, 5700.0])
+    actions = {a.action for a in res.alternatives}
+    assert Action.ROLL not in actions
+    assert {Action.HOLD, Action.CONVERT, Action.CLOSE_VERTICAL} <= actions

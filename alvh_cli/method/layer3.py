@@ -358,6 +358,8 @@ def _roll_offers(ev, held: _Held, side: str, pair, targets, today) -> list[_Roll
 def _rolls(ev, held: _Held, side: str, pair, offers: list[_RollOffer], pnl) -> list[_Draft]:
     """The rolls ``offers`` (:func:`_roll_offers`) as alternatives; ``pnl`` their legs' P&L
     rows, in order."""
+    if not offers:  # none, or a short alone on the side: no vertical to roll
+        return []
     costs = Costs.from_rules(ev.rules)
     short, long_ = pair
     idx = [held.legs.index(short), held.legs.index(long_)]
