@@ -231,28 +231,30 @@ def test_same_file_sees_hard_links_and_symbolic_links(tmp_path):
     assert not files.same_file(a, tmp_path / "missing.csv")
 
 
-def test_a_symbolic_link_is_written_through(tmp_path):
-    # a book folder of links to files kept elsewhere: a link replaced by a file left its
-    # target with the old content, read by the next review through its other path
+def test_an_edit_is_written_through_a_symbolic_link(tmp_path):
+    # a book folder of links to files kept elsewhere: apply's edit replacing the link with
+    # a file left its target with the old content, read by the next review by its path
     real = tmp_path / "elsewhere" / "dec.toml"
     real.parent.mkdir()
     real.write_text("old\n")
     link = tmp_path / "dec.toml"
     link.symlink_to(real)
     assert files.backup_path(link) == real.with_name("dec.toml.~1~")
-    write_atomic(link, lambda fh: fh.write("new\n"))
+    write_atomic(link, lambda fh: fh.write("new\n"), edit=True)
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert real.read_text() == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dec.toml", "elsewhere"]
     assert sorted(p.name for p in real.parent.iterdir()) == ["dec.toml"]  # no temporary
 
 
-def test_market_with_force_writes_through_a_symbolic_link(day, alvh):
-    target = day / "snapshots" / "today.toml"
-    target.parent.mkdir()
-    target.write_text("old\n")
-    link = day / "today.toml"
-    link.symlink_to(target)
-    code, _, err = alvh(_market(day, link))
-    assert code == 0, err
-    assert link.is_symlink() and "[market]" in target.read_text()
+def test_any_other_output_replaces_a_link_never_what_it_names(tmp_path):
+    # a plot named as a link to the position file it draws (or to anything: a link
+    # planted in a shared folder): the link is replaced, the file it names untouched
+    calm = tmp_path / "calm.toml"
+    calm.write_text((Path(__file__).parents[1] / "sample_positions" / "calm.toml").read_text())
+    before = calm.read_bytes()
+    link = tmp_path / "calm-dec-calm.png"
+    link.symlink_to(calm)
+    write_atomic(link, lambda fh: fh.write(b"png"), mode="wb")
+    assert not link.is_symlink() and link.read_bytes() == b"png"
+    assert calm.read_bytes() == before

@@ -391,7 +391,7 @@ def _write(path: Path, lf, index: int, p: Position, done: _Fill, journal_path) -
         )
     backup = backup_path(path)
     write_atomic(backup, lambda fh: fh.write(old_text))
-    write_atomic(path, lambda fh: fh.write(new_text))
+    write_atomic(path, lambda fh: fh.write(new_text), edit=True)  # through a link
     realised = after.realised() - p.realised()
     execution = _execution(lf, path, source_key, p, done, sig, realised, new_text, index)
     execution_id = _record(journal_path, source_key, p, done, execution)

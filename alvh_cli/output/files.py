@@ -70,7 +70,7 @@ def backup_path(path: Path | str) -> Path:
     """Where the file's old content goes before alvh replaces it: ``FILE.~N~``, the next
     free number (GNU ``cp --backup=numbered``): earlier backups are kept, and a folder's
     ``*.toml`` never picks one up. Beside the file a symbolic link names, which is the file
-    replaced (:func:`write_atomic`)."""
+    an edit replaces (:func:`write_atomic`)."""
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     n = 1
     while (candidate := target.with_name(f"{target.name}.~{n}~")).exists():
@@ -93,7 +93,9 @@ def same_file(a: Path | str, b: Path | str) -> bool:
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
-def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str = "w") -> None:
+def write_atomic(
+    path: Path | str, write: Callable[[IO[Any]], object], mode: str = "w", *, edit: bool = False
+) -> None:
     """Write a file whole or not at all: ``write(fh)`` fills a temporary file in
     ``path``'s folder, which is flushed to disk and then renamed over ``path``; the
     folder is flushed after the rename, so the new name survives a crash.
@@ -104,11 +106,15 @@ def write_atomic(path: Path | str, write: Callable[[IO[Any]], object], mode: str
     ``mode`` is ``"w"`` (UTF-8 text, no newline translation: the writer's ``\n`` is
     what lands) or ``"wb"``. The file gets the permissions of any file the user
     creates (0666 less the umask, not mkstemp's 0600). A missing folder or an OS
-    error (a read-only folder, a full disk) raises InputError naming ``path``. A symbolic
-    link is written through, as an editor writes it: the file it names gets the new
-    content and the link stays a link (replaced by a file, its target would go stale).
+    error (a read-only folder, a full disk) raises InputError naming ``path``.
+
+    ``edit``: the file is the one alvh read and now changes (``apply`` on a position
+    file), so a symbolic link to it is written through, as an editor writes it: the file
+    it names gets the new content and the link stays (replaced by a file, its target
+    would go stale). Any other output at a link replaces the link, never the file it
+    names: that may be anything, an input among them.
     """
-    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    target = Path(os.path.realpath(path)) if edit and os.path.islink(path) else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"no such directory: {folder}", str(path))
