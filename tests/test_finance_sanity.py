@@ -234,3 +234,17 @@ def test_a_concave_smile_is_warned_of_not_refused(tmp_path, alvh):
         "and a condor looks cheap to close — a typo of the sign?\n"
     ) in run.err
     assert "market.spx_vol.smile" not in alvh(["check", SAMPLE]).err
+
+
+@pytest.mark.parametrize(("skew", "smile"), [("-0.87", "-0.9"), ("-1.0", "-0.5")])
+def test_a_steep_skew_beside_a_small_negative_curvature_is_not_warned_of(
+    tmp_path, alvh, skew, smile
+):
+    # alvh market's quadratic of a steep-skew chain (rho -0.85) came out at smile -0.9:
+    # at k = -0.1 the put wing is still above the money (0.087 - 0.009 > 0), so the
+    # vols do not bend down in both wings and nothing is a typo
+    path = _file(tmp_path, "skew = -1.0", f"skew = {skew}")
+    path.write_text(path.read_text().replace("smile = 2.0", f"smile = {smile}"))
+    run = alvh(["check", path, "--format", "json"])
+    assert run.code in (0, 1)
+    assert "market.spx_vol.smile" not in run.err

@@ -8,9 +8,10 @@
 - **flat smile**: no ``[market.spx_vol]`` and no fitted surface, so SPX options
   without a quote or ``iv`` are priced at VIX/100 across strikes (far too cheap
   out of the money);
-- **concave smile**: ``[market.spx_vol]`` with ``smile`` below 0 bends the vols down
-  in both wings, where SPX smiles bend up: the wings are priced below the money's vol
-  (``smile = -20`` for 2.0 valued a calm condor at 0.14x, a profit take);
+- **concave smile**: a typed ``[market.spx_vol]`` (no fitted surface) whose ``smile``
+  below 0 bends the vols down in both wings, where SPX smiles bend up: the wings are
+  priced below the money's vol (``smile = -20`` for 2.0 valued a calm condor at 0.14x,
+  a profit take);
 - **wide quote**: a quote's bid/ask width is more than ``WIDE_FACTOR`` (3) times
   the median width of its neighbours and at least ``WIDE_MIN`` (0.20 points)
   wider than that median. Neighbours are the quotes of the same underlying,
@@ -91,8 +92,7 @@ def snapshot_warnings(
     neighbours."""
     surface = (market or snapshot).spx_surface
     flat = [flat_smile(snapshot)] if not layout.spx_vol_given and surface is None else []
-    smile = snapshot.spx_vol
-    if layout.spx_vol_given and smile is not None and smile.smile < 0:
+    if layout.spx_vol_given and surface is None and _bends_down(snapshot.spx_vol):
         flat.append(concave_smile(snapshot))
     futures = [
         unlisted_future(f.expiry, snapshot.source, f"market.vix_futures[{i}].expiry")
@@ -157,6 +157,16 @@ def ahead_of_clock(market: Market, now: datetime) -> InputWarning | None:
         market.source,
         "market.asof",
     )
+
+
+def _bends_down(smile) -> bool:
+    """Whether a typed smile bends below its ATM vol in both wings (``smile`` < 0 and both
+    vols at 10% from the money, k = ±0.1, under ``atm``): ``smile = -20`` for 2.0 does; a
+    steep skew beside a small negative curvature (a fitted chain's quadratic) does not,
+    its put wing still rising."""
+    if smile is None or smile.smile >= 0:
+        return False
+    return all(smile.skew * k + smile.smile * k * k < 0 for k in (-0.1, 0.1))
 
 
 def concave_smile(market: Market) -> InputWarning:
