@@ -13,8 +13,10 @@ faults, 0.7 s of system time, for the same peak memory (what it keeps is what th
 command had already used); the default backtest, 2.2 s of system time down to 0.5 s.
 
 Only where the C library is glibc (``mallopt`` is its own), and only in the process of a
-command that pays for it (``check``, ``review``, ``backtest`` in :mod:`alvh_cli.cli`),
-never on import: a program that uses alvh as a library keeps its allocator as it set it.
+command that pays for it and ends with it (``check``, ``review``, ``backtest`` run from
+the console entry, :func:`alvh_cli.cli.run`), never on import nor in-process: a program
+that uses alvh as a library, or calls its command line in-process, keeps its allocator
+as it set it.
 """
 
 from __future__ import annotations
@@ -33,21 +35,30 @@ TRIM_THRESHOLD = 1024**3
 uses."""
 
 
+_USERS_OWN = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+              "MALLOC_MMAP_MAX_")  # fmt: skip
+
+
 def keep_freed_memory() -> bool:
     """Tell glibc's malloc to serve blocks under :data:`MMAP_THRESHOLD` from its heap and to
     keep up to :data:`TRIM_THRESHOLD` of freed memory; True if it took both settings, False
-    where the C library is not glibc or refused one."""
+    where the C library is not glibc or refused one, where ctypes is missing, or where
+    the user set malloc's own variables (``MALLOC_*_``, ``GLIBC_TUNABLES``): theirs stand."""
+    if any(name in os.environ for name in _USERS_OWN) or "malloc" in os.environ.get(
+        "GLIBC_TUNABLES", ""
+    ):
+        return False  # the user's own settings stand
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION"):
             return False
     except (AttributeError, ValueError, OSError):  # not glibc, or not a POSIX system
         return False
-    import ctypes
-
     try:
+        import ctypes
+
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):  # a Python built without ctypes
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int

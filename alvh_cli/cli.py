@@ -119,10 +119,11 @@ class _InOrder(TyperGroup):
         try:
             return super().invoke(ctx)
         except _USAGE_ERROR as exc:  # a mistyped option or command: one line too
-            if exc.ctx is None:  # pragma: no cover - click gives every usage error its context
-                raise
+            # (an option missing its value comes from the parser, without a context: the
+            # command's is then the group's)
+            path = (exc.ctx or ctx).command_path
             said = exc.format_message().rstrip(".")
-            print(printable(f"alvh: {said} (see {exc.ctx.command_path} --help)"), file=sys.stderr)
+            print(printable(f"alvh: {said} (see {path} --help)"), file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
         except InputError as exc:
             if _state["debug"]:
@@ -165,6 +166,15 @@ app = typer.Typer(
 
 _state = {"debug": False, "ends_by_exit": False}
 _held: list = []
+
+
+def _keep_freed_memory() -> None:
+    """glibc's malloc told to keep the memory a command frees (:mod:`alvh_cli.allocator`),
+    in a process that ends with the command (:func:`run`) only."""
+    if _state["ends_by_exit"]:
+        from alvh_cli.allocator import keep_freed_memory
+
+        keep_freed_memory()
 
 
 def _hold(obj) -> None:
@@ -301,12 +311,11 @@ def check(
     Example: alvh check sample_positions/put_tested_1_6x.toml
     """
     from alvh_cli import compat
-    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.output.common import collector_paused
 
     if plot is not None:
         compat.require("HAS_MATPLOTLIB", "plot")  # before the work, not after it
-    keep_freed_memory()
+    _keep_freed_memory()
     with collector_paused():  # loading and checking too: see collector_paused
         from alvh_cli.app.check import check as run_check
         from alvh_cli.output.check import emit_check
@@ -605,10 +614,9 @@ def review(
     """
     from dataclasses import replace
 
-    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.output.common import collector_paused
 
-    keep_freed_memory()
+    _keep_freed_memory()
     with collector_paused():  # loading and checking too: see collector_paused
         from alvh_cli.app.review import default_journal
         from alvh_cli.app.review import review as run_review
@@ -818,12 +826,11 @@ def backtest(
     Option prices are modelled from VIX, not historical quotes.
     Example: alvh backtest --policies hold,alvh --entry contracts=10 --plot report.png
     """
-    from alvh_cli.allocator import keep_freed_memory
     from alvh_cli.app.backtest import backtest as run_backtest
     from alvh_cli.output import backtest as out
     from alvh_cli.output import experiments
 
-    keep_freed_memory()
+    _keep_freed_memory()
     run = run_backtest(
         history,
         rules=rules,

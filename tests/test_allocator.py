@@ -61,3 +61,19 @@ def test_no_confstr_leaves_the_allocator_alone(monkeypatch):
 
     monkeypatch.setattr(allocator.os, "confstr", refuse)
     assert allocator.keep_freed_memory() is False
+
+
+def test_the_users_own_malloc_settings_stand(monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert allocator.keep_freed_memory() is False
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=131072")
+    assert allocator.keep_freed_memory() is False
+
+
+def test_a_python_without_ctypes_leaves_the_allocator_alone(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ctypes", None)  # import ctypes raises ImportError
+    monkeypatch.setattr(allocator.os, "confstr", lambda name: "glibc 2.36")
+    assert allocator.keep_freed_memory() is False

@@ -558,7 +558,7 @@ def test_the_cycle_collector_is_paused_for_the_work_and_back_after(
 def test_check_and_review_keep_the_memory_they_free(command, alvh, monkeypatch, tmp_path):
     # their arrays are made and freed position after position: glibc's malloc is told to
     # reuse those pages (alvh_cli.allocator), before the work
-    from alvh_cli import allocator
+    from alvh_cli import allocator, cli
     from alvh_cli.app import check as app_check
     from alvh_cli.app import review as app_review
 
@@ -571,6 +571,12 @@ def test_check_and_review_keep_the_memory_they_free(command, alvh, monkeypatch, 
     args = [command, sample, "--format", "json"]
     if command == "review":
         args += ["--journal", str(tmp_path / "j.sqlite")]
+    code, _, _ = alvh(args)  # in-process (a test, a library caller): the allocator is theirs
+    assert code in (0, 1)
+    assert calls == ["work"]
+    calls.clear()
+    monkeypatch.setitem(cli._state, "ends_by_exit", True)  # as run() sets it
+    monkeypatch.setattr(cli, "_held", [])
     code, _, _ = alvh(args)
     assert code in (0, 1)
     assert calls == ["kept", "work"]
@@ -603,21 +609,20 @@ def test_printable_escapes_what_a_terminal_would_act_on():
 @pytest.mark.parametrize(
     ("args", "said", "command"),
     [
-        (["market", "--vix", "18,2"], "Invalid value for '--vix': '18,2' is not a valid float",
-         " market"),
-        (["check", "--format", "jsn", "x.toml"],
-         "Invalid value for '--format' / '-f': 'jsn' is not one of 'table', 'json', 'csv'",
-         " check"),
-        (["chek", "x.toml"], "No such command 'chek'. Did you mean 'check', 'schema'?", ""),
-        (["check"], "Missing argument 'files'", " check"),
-        (["check", "x.toml", "--bogus"], "No such option: --bogus", " check"),
+        (["market", "--vix", "18,2"], ("--vix", "'18,2'", "float"), " market"),
+        (["check", "--format", "jsn", "x.toml"], ("--format", "'jsn'"), " check"),
+        (["chek", "x.toml"], ("'chek'",), ""),
+        (["check"], ("Missing argument",), " check"),
+        (["check", "x.toml", "--bogus"], ("--bogus",), " check"),
+        (["check", "--format"], ("--format", "requires an argument"), ""),
     ],
 )  # fmt: skip
 def test_a_mistyped_option_or_command_is_one_line(alvh, args, said, command):
     # click's usage errors were four lines (usage, hint, blank, error): a script's log
-    # reads one line per problem, as for every other bad input
+    # reads one line per problem, as for every other bad input. (Click's own words differ
+    # from one version to the next: the parts that say what is wrong are asserted.)
     code, out, err = alvh(args)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
-    assert err.startswith(f"alvh: {said} (see ")
+    assert err.startswith("alvh: ") and all(part in err for part in said)
     assert err.endswith(f"{command} --help)\n")
