@@ -298,3 +298,19 @@ def test_apply_never_takes_an_input_for_its_journal(alvh, walk):
     assert run.err == f"alvh: {path}: is also an input ({path}); alvh never writes to an input\n"
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["dec.toml"]  # no backup either
+
+
+def test_a_journal_named_toml_in_a_book_folder_is_refused_before_it_is_made(alvh, tmp_path):
+    # accepted once, the SQLite file was then read as a position file of the folder, and
+    # every review after refused it as an input
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "dec.toml").write_text(SAMPLE.read_text())
+    run = alvh(["review", book, "--journal", book / "j.toml"])
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"alvh: {book / 'j.toml'}: is in the book folder {book} and named *.toml: the next "
+        "review would read it as a position file; give the journal another name or folder\n"
+    )
+    assert sorted(p.name for p in book.iterdir()) == ["dec.toml"]
+    assert alvh(["review", book, "--journal", book / "j.sqlite"]).code in (0, 1)

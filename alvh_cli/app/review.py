@@ -77,6 +77,7 @@ def review(
                     *events, *chains]  # fmt: skip
     if journal_path is not None:  # before the work: an input is never the journal
         refuse_input(journal_path, given_inputs)
+        _refuse_journal_in_book(Path(journal_path), books)
     read = HistoryRead(history or ())
     loaded, errors = book.load_book_tolerant(
         books,
@@ -108,6 +109,21 @@ def review(
     if errors and run.changes is not None:
         run.changes = without_unread(run.changes, [e.source for e in errors])
     return run
+
+
+def _refuse_journal_in_book(path: Path, books: Sequence[Path | str]) -> None:
+    """A journal named ``*.toml`` in a book folder would be read as one of its position
+    files by every review after the one that creates it: refused, naming the folder."""
+    if path.suffix.lower() != ".toml" or path.exists():  # one there is an input: said after
+        return
+    folder = path.parent.resolve()
+    for book in books:
+        if Path(book).is_dir() and Path(book).resolve() == folder:
+            raise InputError(
+                f"is in the book folder {book} and named *.toml: the next review would read it "
+                "as a position file; give the journal another name or folder",
+                str(path),
+            )
 
 
 def default_journal() -> Path:
