@@ -698,6 +698,9 @@ def test_wide_quotes_of_a_real_market_are_kept(tmp_path):
     by = _rows_by_key(rows)
     itm = by[("2026-12-18", "P", 6500.0)]
     itm["ask"] = itm["bid"] + 12.0  # about 650 of mid: 2% of it
+    for k in (6425.0, 6450.0, 6475.0, 6500.0):  # a wing of no bids, offered at 0.05 ...
+        by[("2026-12-18", "C", k)]["bid"], by[("2026-12-18", "C", k)]["ask"] = 0.0, 0.05
+    by[("2026-12-18", "C", 6500.0)]["ask"] = 0.30  # ... and one at 0.30: six times as wide
     path = tmp_path / "c.csv"
     write_cboe(path, rows)
     (fitted,) = fit_chain(read_option_chain(path))

@@ -485,6 +485,7 @@ def _guesses(chain: ChainSnapshot, days: np.ndarray) -> tuple[np.ndarray, np.nda
         mid = 0.5 * (chain.ask + chain.bid)[order]
         flag = (
             has
+            & (chain.bid[order] > 0)  # no bid: a wing's market, which no fit uses anyway
             & (width > WIDE_FACTOR * med)
             & (width - med >= WIDE_MIN - 1e-9)
             & (width > MAX_RELATIVE_SPREAD * mid)
