@@ -88,6 +88,21 @@ def _flagged(errors):
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+def _usage_line(exc, ctx, name: str = "alvh"):
+    """A usage error (a mistyped option or command) as one line on stderr, and its exit
+    status. An option missing its value comes from the parser without a context: the
+    command's help is then the group's."""
+    from alvh_cli.errors import printable
+
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `alvh` alone: the help, as it is
+        raise exc
+    where = exc.ctx or ctx
+    path = where.command_path if where is not None else name
+    said = exc.format_message().rstrip(".")
+    print(printable(f"alvh: {said} (see {path} --help)"), file=sys.stderr)
+    raise typer.Exit(exc.exit_code) from None
+
+
 class _InOrder(TyperGroup):
     """The alvh group: commands listed in the order a trader reaches for them, and bad
     input turned into one line on stderr and exit status 2 inside the app, so that
@@ -113,18 +128,19 @@ class _InOrder(TyperGroup):
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # the group's own options (alvh --bogus) are parsed here, before any command
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _USAGE_ERROR as exc:
+            _usage_line(exc, None, info_name or "alvh")
+
     def invoke(self, ctx):
         from alvh_cli.errors import InputError, printable
 
         try:
             return super().invoke(ctx)
         except _USAGE_ERROR as exc:  # a mistyped option or command: one line too
-            # (an option missing its value comes from the parser, without a context: the
-            # command's is then the group's)
-            path = (exc.ctx or ctx).command_path
-            said = exc.format_message().rstrip(".")
-            print(printable(f"alvh: {said} (see {path} --help)"), file=sys.stderr)
-            raise typer.Exit(exc.exit_code) from None
+            _usage_line(exc, ctx)
         except InputError as exc:
             if _state["debug"]:
                 import traceback
@@ -963,6 +979,7 @@ def run() -> None:
     """
     single_threaded_blas()
     _state["ends_by_exit"] = True
+    _closed_streams_to_nothing()
     try:
         main()
         code = 0
@@ -979,6 +996,15 @@ def run() -> None:
     if not _exit_handlers_run():
         sys.exit(code)
     os._exit(code)
+
+
+def _closed_streams_to_nothing() -> None:
+    """A standard stream the caller closed (``alvh check x >&-``: Python then has None for
+    it) written to the null device instead: what was asked is not to see it, and the exit
+    status still says what to do; a None stream was a traceback at the first print."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _exit_handlers_run() -> bool:

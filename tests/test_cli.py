@@ -626,3 +626,16 @@ def test_a_mistyped_option_or_command_is_one_line(alvh, args, said, command):
     assert err.count("\n") == 1
     assert err.startswith("alvh: ") and all(part in err for part in said)
     assert err.endswith(f"{command} --help)\n")
+
+
+def test_a_mistyped_option_of_alvh_itself_is_one_line(alvh):
+    code, out, err = alvh(["--bogus"])
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith("alvh: ") and "--bogus" in err and err.endswith("--help)\n")
+
+
+def test_alvh_alone_prints_its_help_as_it_is(alvh):
+    code, out, err = alvh([])
+    assert "Commands" in out + err and "check" in out + err
+    assert not (out + err).startswith("alvh: ")

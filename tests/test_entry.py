@@ -196,3 +196,19 @@ def test_run_sets_blas_threads_before_numpy_loads():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1"
+
+
+def test_a_closed_stdout_is_no_traceback():
+    # `alvh check x >&-`: Python has None for the stream; the output goes nowhere and the
+    # exit status still says what to do (1: an action), the warnings still on stderr
+    code = TRACED.format(now=PINNED_NOW.isoformat(), setup="")
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$0" -c "$1" check "$2" >&-', sys.executable, code, str(TESTED)],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
