@@ -894,7 +894,8 @@ def signals(
     from alvh_cli.app.signals import signals as run_signals
     from alvh_cli.output.signals import emit_signals
 
-    emit_signals(run_signals(history, market=market, rules=rules, events=events or ()), fmt.value)
+    report = run_signals(history, market=market, rules=rules, events=events or (), now=_now())
+    emit_signals(report, fmt.value)
 
 
 @app.command(short_help="Estimate vix_beta and vix_term_kappa.")

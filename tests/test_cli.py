@@ -639,3 +639,18 @@ def test_alvh_alone_prints_its_help_as_it_is(alvh):
     code, out, err = alvh([])
     assert "Commands" in out + err and "check" in out + err
     assert not (out + err).startswith("alvh: ")
+
+
+def test_signals_refuses_a_market_file_from_the_future(alvh, tmp_path):
+    # as check and review refuse it: an asof of 2099 is a typo, not a snapshot
+    market = tmp_path / "m.toml"
+    market.write_text(
+        (ROOT / "sample_positions" / "calm.toml")
+        .read_text()
+        .replace("asof = 2026-11-24T15:45:00-05:00", "asof = 2099-11-24T15:45:00-05:00")
+    )
+    history = ROOT / "benchmarks" / "data" / "spx_vix_1999_2018.csv"
+    code, out, err = alvh(["signals", "--history", history, "--market", market])
+    assert (code, out) == (2, "")
+    assert err.startswith(f"alvh: {market}: market.asof: 2099-11-24 15:45 EST is in the future")
+    assert err.count("\n") == 1

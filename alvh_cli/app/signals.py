@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 
@@ -12,9 +13,11 @@ def signals(
     market: Path | str | None = None,
     rules: Path | str | None = None,
     events: Sequence[Path | str] = (),
+    now: datetime | None = None,
 ):
     """Each regime signal at the market file's ``asof`` (default: the history's last
-    close), and the regime (``alvh_cli.method.signals.SignalReport``)."""
+    close), and the regime (``alvh_cli.method.signals.SignalReport``). ``now``, the clock:
+    a market file's ``asof`` after it is refused, as ``check`` refuses it."""
     from alvh_cli.inputs import positions
     from alvh_cli.inputs.events import load_events
     from alvh_cli.inputs.history import read_history
@@ -24,7 +27,7 @@ def signals(
     from alvh_cli.model.timing import at_close
 
     frame = read_history(history)
-    snap = positions.load_market_file(market) if market is not None else None
+    snap = positions.load_market_file(market, now) if market is not None else None
     layers = [(positions.load_rules_table(rules), str(rules))] if rules is not None else []
     effective = resolve(*layers)
     if snap is not None:

@@ -177,10 +177,11 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def load_market_file(path: str | Path) -> Market:
+def load_market_file(path: str | Path, now: datetime | None = None) -> Market:
     """The ``[market]`` table of a TOML file (``--market FILE``); other tables are ignored.
-    Its own warnings (flat smile, wide quotes) are in ``Market.warnings``."""
-    market, layout = read_market_file(path)
+    Its own warnings (flat smile, wide quotes) are in ``Market.warnings``. With ``now``, an
+    ``asof`` in the future is refused (:func:`read_market_file`)."""
+    market, layout = read_market_file(path, now)
     return replace(market, warnings=market_warnings.snapshot_warnings(market, layout))
 
 
