@@ -649,7 +649,7 @@ def test_signals_refuses_a_market_file_from_the_future(alvh, tmp_path):
         .read_text()
         .replace("asof = 2026-11-24T15:45:00-05:00", "asof = 2099-11-24T15:45:00-05:00")
     )
-    history = ROOT / "benchmarks" / "data" / "spx_vix_1999_2018.csv"
+    history = ROOT / "alvh_cli" / "data" / "spx_vix_2014_2018.csv"  # shipped, in git
     code, out, err = alvh(["signals", "--history", history, "--market", market])
     assert (code, out) == (2, "")
     assert err.startswith(f"alvh: {market}: market.asof: 2099-11-24 15:45 EST is in the future")
