@@ -988,15 +988,20 @@ def run() -> None:
         if exc.code is not None and not isinstance(exc.code, int):
             raise  # a message for Python to print
         code = exc.code or 0
+    if not _flushed() or not _exit_handlers_run():
+        sys.exit(code)
+    os._exit(code)
+
+
+def _flushed() -> bool:
+    """stdout and stderr flushed; False where one cannot be (a closed pipe)."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
-        sys.exit(code)
-    if not _exit_handlers_run():
-        sys.exit(code)
-    os._exit(code)
+        return False
+    return True
 
 
 def _closed_streams_to_nothing() -> None:
@@ -1030,10 +1035,4 @@ def _exit_handlers_run() -> bool:
     if count is None or run_all is None:
         return False
     run_all()  # each in turn, last registered first; an error is printed, as on exit
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        return False
-    return True
+    return _flushed()

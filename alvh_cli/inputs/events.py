@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.files import read_limited
+from alvh_cli.inputs.files import csv_reason, read_limited
 from alvh_cli.model.calendar import KINDS, Event
 
 SHIPPED = "macro_events.csv"
@@ -141,12 +141,7 @@ def _records(numbered: list[tuple[int, str]], source: str) -> Iterator[tuple[int
             return
         except csv.Error as exc:
             line = numbered[min(done, len(numbered) - 1)][0]
-            reason = str(exc)
-            if "field larger than field limit" in reason:
-                reason = f"a field longer than {csv.field_size_limit():,} characters"
-            elif "unexpected end of data" in reason:
-                reason = "a quoted field is never closed (the file may have been cut short)"
-            raise InputError(f"not readable as CSV: {reason}", source, "", line) from None
+            raise InputError(f"not readable as CSV: {csv_reason(exc)}", source, "", line) from None
         yield numbered[done][0], row
         done = reader.line_num
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alvh_cli.errors import InputError, special_kind
 
-__all__ = ["read_limited", "too_large"]
+__all__ = ["csv_reason", "read_limited", "too_large"]
 
 
 def too_large(size: int, limit: int, what: str) -> str:
@@ -57,3 +57,16 @@ def read_limited(path: str | Path, limit: int, what: str) -> bytes:
     if len(data) > limit:  # grew after the stat
         raise InputError(f"file too large (over {_megabytes(limit)}) for {what}", source)
     return data
+
+
+def csv_reason(exc: Exception) -> str:
+    """What the csv module's error means for a reader: its own words, but for a field over
+    its size limit and a quote left open at the end of the file (strict readers)."""
+    import csv
+
+    reason = str(exc)
+    if "field larger than field limit" in reason:
+        return f"a field longer than {csv.field_size_limit():,} characters"
+    if "unexpected end of data" in reason:
+        return "a quoted field is never closed (the file may have been cut short)"
+    return reason

@@ -50,7 +50,7 @@ import pandas as pd
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import events as events_mod
-from alvh_cli.inputs.files import read_limited
+from alvh_cli.inputs.files import csv_reason, read_limited
 from alvh_cli.inputs.numbers import read_number, why_not_a_number
 from alvh_cli.model.closes import EMBEDDED, embedded_history, embedded_provenance
 
@@ -188,9 +188,7 @@ def _read_one(path: Path) -> pd.DataFrame:
             else:
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
-        reason = str(exc)
-        if "field larger than field limit" in reason:
-            reason = f"a field longer than {csv.field_size_limit():,} characters"
+        reason = csv_reason(exc)
         raise InputError(f"CSV syntax error: {reason}", source, "", reader.line_num) from None
     if header is None:
         raise InputError(f"empty history file; expected headers: {EXPECTED_HEADERS}", source)

@@ -359,7 +359,8 @@ def quote_doubts(
         call_cap[chain.underlying == "SPX"] = spots["SPX"]
     over_call = chain.is_call & (chain.bid > call_cap)
     over_put = ~chain.is_call & (chain.bid > 1.1 * chain.strike)
-    guess, median = _guesses(chain, days)
+    order, group = _strike_order(chain, days)
+    guess, median = _guesses(chain, order, group)
     impossible = over_call | over_put | guess
 
     def name(i: int) -> str:
@@ -391,7 +392,7 @@ def quote_doubts(
                 True,
             )
         )
-    pairs = _adjacent(chain, days, ~impossible)
+    pairs = _adjacent(chain, days, order, ~impossible)
     # a quote that crosses both its neighbours (a typed 1.10 for 415.93) is the one wrong:
     # left out alone, and the pairs found again without it
     odd, below, above = _crosses_both(*pairs)
@@ -410,7 +411,7 @@ def quote_doubts(
     if odd.size:
         impossible = impossible.copy()
         impossible[odd] = True
-        pairs = _adjacent(chain, days, ~impossible)
+        pairs = _adjacent(chain, days, order, ~impossible)
     a, b, width, falls, wide = pairs
     crossed = np.flatnonzero(falls | wide)
     per: dict[str, int] = {}
@@ -457,7 +458,19 @@ def quote_doubts(
     return out, impossible
 
 
-def _guesses(chain: ChainSnapshot, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _strike_order(chain: ChainSnapshot, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(every quote in strike order within its underlying, root, expiry and type; those
+    four as integer rows, one column per quote in the chain's order). A subset of the
+    order is in the same order: :func:`_adjacent` filters it rather than sort again."""
+    _, u_code = np.unique(chain.underlying, return_inverse=True)
+    _, r_code = np.unique(chain.root, return_inverse=True)
+    order = np.lexsort((chain.strike, chain.is_call, days, r_code, u_code))
+    return order, np.stack([u_code, r_code, days, chain.is_call.astype(np.int64)])
+
+
+def _guesses(
+    chain: ChainSnapshot, order: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(the quotes whose mid is a guess, each quote's median neighbour width): wider than
     ``WIDE_FACTOR`` times the median width of the ``NEIGHBOURS`` nearest quoted strikes on
     each side (same underlying, root, expiry and type) by ``WIDE_MIN`` or more, and wider
@@ -466,10 +479,7 @@ def _guesses(chain: ChainSnapshot, days: np.ndarray) -> tuple[np.ndarray, np.nda
     wide beside the 5-point strikes around them, far wings wide against their mid;
     together, on two real SPXW chains of 10,384 and 5,720 quotes, none."""
     n = len(chain)
-    _, u_code = np.unique(chain.underlying, return_inverse=True)
-    _, r_code = np.unique(chain.root, return_inverse=True)
-    order = np.lexsort((chain.strike, chain.is_call, days, r_code, u_code))
-    group = np.stack([u_code, r_code, days, chain.is_call.astype(np.int64)])[:, order]
+    group = group[:, order]
     width = (chain.ask - chain.bid)[order]
     near = np.full((n, 2 * NEIGHBOURS), np.nan)
     for col, step in enumerate([*range(-NEIGHBOURS, 0), *range(1, NEIGHBOURS + 1)]):
@@ -505,14 +515,12 @@ def _nanmedian(x: np.ndarray) -> np.ndarray:
     return 0.5 * (lo + hi)
 
 
-def _adjacent(chain: ChainSnapshot, days: np.ndarray, on: np.ndarray) -> tuple:
+def _adjacent(chain: ChainSnapshot, days: np.ndarray, order: np.ndarray, on: np.ndarray) -> tuple:
     """The adjacent listed strikes of one underlying, root, expiry and type among the quotes
-    ``on``: (lower quote, higher quote, width, where they fall the wrong way, where their
-    vertical is bid above its width), one element per adjacent pair in strike order."""
-    keep = np.flatnonzero(on)
-    _, u_code = np.unique(chain.underlying[keep], return_inverse=True)
-    _, r_code = np.unique(chain.root[keep], return_inverse=True)
-    order = keep[np.lexsort((chain.strike[keep], chain.is_call[keep], days[keep], r_code, u_code))]
+    ``on`` (``order``: :func:`_strike_order`'s): (lower quote, higher quote, width, where
+    they fall the wrong way, where their vertical is bid above its width), one element per
+    adjacent pair in strike order."""
+    order = order[on[order]]
     a, b = order[:-1], order[1:]
     same = (
         (chain.underlying[a] == chain.underlying[b])
@@ -535,8 +543,8 @@ def _crosses_both(a, b, width, falls, wide) -> tuple[np.ndarray, np.ndarray, np.
     """(the quotes that cross, the wrong way or over the width, both the quote below them
     and the quote above, those below, those above): row indices, from :func:`_adjacent`'s
     pairs."""
-    crossed = falls | wide
-    both = crossed[:-1] & crossed[1:] & (b[:-1] == a[1:])
+    crossed = falls | wide  # pair j is (a[j], b[j]) and pair j + 1 starts at b[j]
+    both = crossed[:-1] & crossed[1:]
     return b[:-1][both], a[:-1][both], b[1:][both]
 
 
