@@ -239,24 +239,32 @@ def _serve(work, indices, fd: int, pack) -> None:  # pragma: no cover - in the c
 
     status = 0
     try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
-            for i in indices:
-                with warnings.catch_warnings(record=True) as seen:
-                    warnings.simplefilter("always")  # the reader's filters decide
-                    try:
-                        body, kind = pack(work(i)), _RESULT
-                    except BaseException as exc:  # sent back, raised by the reader here
-                        body, kind, status = _pickled(exc), _FAILED, 1
-                if seen:
-                    said = _pickled_warnings(seen)
-                    out.write(_HEADER.pack(_WARNED, len(said)) + said)
-                out.write(_HEADER.pack(kind, len(body)) + body)
-                if kind == _FAILED:
-                    break
+        for i in indices:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")  # the reader's filters decide
+                try:
+                    body, kind = pack(work(i)), _RESULT
+                except BaseException as exc:  # sent back, raised by the reader here
+                    body, kind, status = _pickled(exc), _FAILED, 1
+            if seen:
+                said = _pickled_warnings(seen)
+                _send(fd, _HEADER.pack(_WARNED, len(said)) + said)
+            _send(fd, _HEADER.pack(kind, len(body)) + body)
+            if kind == _FAILED:
+                break
     except BaseException:  # a closed pipe (the reader gone), an interrupt
         status = 1
     finally:
         os._exit(status)
+
+
+def _send(fd: int, data: bytes) -> None:  # pragma: no cover - in the copy
+    """All of ``data`` written to ``fd``. A write to a full pipe that a signal interrupts
+    (a profiler or debugger attaching, a handler) returns what it wrote so far; the rest
+    must follow, or every frame after it is read misaligned."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _pickled_warnings(seen: list) -> bytes:

@@ -247,6 +247,27 @@ def test_packed_results_come_back_unpacked():
     assert got == ["0", "1", "2", "3", "4"]
 
 
+def interrupted_often(i: int) -> bytes:
+    """A big result from a copy whose writes a timer's signal keeps interrupting: a write to
+    a full pipe interrupted after part of it returns what it wrote so far."""
+    if os.getpid() != PARENT:  # in a copy: a handler that returns, so the write goes on
+        import signal
+
+        signal.signal(signal.SIGALRM, lambda *_: None)
+        signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
+    return bytes([i]) * (4 << 20)
+
+
+PARENT = os.getpid()
+
+
+def test_a_copys_results_arrive_whole_through_interrupted_writes():
+    # 4 MiB a result through a 64 KiB pipe: every write blocks and is interrupted many times
+    got = list(forked.ordered_map(interrupted_often, 6, 2, bytes, bytes))
+    assert [len(r) for r in got] == [4 << 20] * 6
+    assert [set(r) for r in got] == [{i} for i in range(6)]
+
+
 def test_the_workers_are_the_cores_up_to_a_limit(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
     assert forked.fork_workers() == forked.FORK_MAX
