@@ -636,9 +636,12 @@ def review(
     with collector_paused():  # loading and checking too: see collector_paused
         from alvh_cli.app.review import default_journal
         from alvh_cli.app.review import review as run_review
-        from alvh_cli.output.review import emit_review
+        from alvh_cli.output.common import compact_stdout
+        from alvh_cli.output.review import emit_review, encoded_row
 
         path = journal if journal is not None else default_journal()
+        # compact JSON: each row's record made with its check, by whichever process made it
+        records = encoded_row if fmt is Format.json and compact_stdout() else None
         run = run_review(
             books,
             market=market,
@@ -653,6 +656,7 @@ def review(
             now=_now(),
             argv=sys.argv[1:],
             per_position_hedges=per_position_hedges,
+            records=records,
         )
         if run.review.rows or fmt is Format.json:
             emit_review(replace(run, errors=_flagged(run.errors)), fmt.value)

@@ -42,6 +42,7 @@ from alvh_cli.method import review
 from alvh_cli.method.check import check_book, check_values
 from alvh_cli.method.regime import Regime
 from alvh_cli.model.valuation import value_book
+from alvh_cli.output import common
 from alvh_cli.output import review as review_report
 from alvh_cli.output.records import review_recommendations_json, review_row_json, totals_json
 
@@ -460,6 +461,32 @@ def test_emit_json(desk, capsys):
     assert data["totals"]["hedge_budget"] == 1417.5
     assert data["changes"]["since"] is None
     assert data["regime"]["elevated"] is None
+
+
+def test_records_made_with_the_checks_are_the_ones_written_after(capsys):
+    # the records a compact JSON review has each check's process make (review's
+    # ``records``) are the very text written from the full checks afterwards; the checks
+    # kept are the caller's own positions, without what only the records read. The
+    # samples: Layer 3 alternatives (34 on the breached condor), holds, a profit take.
+    book = [str(ROOT / "sample_positions")]
+    after = app_review.review(book, journal_path=None)
+    made = app_review.review(book, journal_path=None, records=review_report.encoded_row)
+    assert len(made.records) == len(after.review.rows) == 9
+    texts = []
+    for r in (after, made):
+        text = io.StringIO()
+        common.write_json(text, review_report.review_json(r, encode=True))
+        texts.append(text.getvalue())
+    assert texts[0] == texts[1] and texts[0].count('"alternatives"') == 6
+    capsys.readouterr()
+    loaded = {r.check.position.id: r.check.position for r in after.review.rows}
+    for row, full in zip(made.review.rows, after.review.rows, strict=True):
+        assert row.check.position is not None and row.actions == full.actions
+        assert row.check.position.legs == loaded[row.check.position.id].legs
+        assert row.check.layer3 is None and row.check.hedge_plan is None
+        assert all(not rec.alternatives for rec in row.check.recommendations)
+        assert row.check.greeks == full.check.greeks
+    assert made.review.totals == after.review.totals
 
 
 def test_emit_csv(desk, capsys):

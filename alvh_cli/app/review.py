@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alvh_cli import journal
 from alvh_cli.errors import InputError, InputWarning
@@ -35,6 +36,7 @@ class ReviewRun:
     since: journal.ReviewRecord | None = None
     warnings: list[InputWarning] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    records: list | None = None  # each row's output record, in row order (review's records)
 
     @property
     def exit_status(self) -> int:
@@ -57,6 +59,7 @@ def review(
     now: datetime | None = None,
     argv: Sequence[str] = (),
     per_position_hedges: bool = False,
+    records: Callable[[ReviewRow], Any] | None = None,
 ) -> ReviewRun:
     """Review the book: files and folders (their ``*.toml``) in ``books``.
 
@@ -65,11 +68,16 @@ def review(
     creating the file); a review with a bad file is never recorded. ``argv`` is stored
     with the review. The other options (``per_position_hedges`` among them) are
     ``alvh_cli.app.check.check``'s.
+
+    ``records``: each row's output record (a writer's), made by the process that checked
+    its position, so a big book's forked copies make theirs; the run's ``records`` holds
+    them in row order, and its checks come without what only the records read (their
+    Layer 3 alternatives and hedge plan).
     """
     from alvh_cli.app.context import HistoryRead, regime_context, while_parsing
     from alvh_cli.inputs import book
-    from alvh_cli.method.check import check_book
-    from alvh_cli.method.review import review_checks
+    from alvh_cli.method.check import CheckStream, check_book
+    from alvh_cli.method.review import review_checks, rows_of
     from alvh_cli.model.book import warnings_of
     from alvh_cli.output.files import refuse_input
 
@@ -90,9 +98,20 @@ def review(
         meanwhile=while_parsing(read),
     )
     regimes, closes, notes = regime_context(loaded, read, events)
-    result = check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges)
+    result = check_book(loaded, regimes, history=closes, book_hedges=not per_position_hedges,
+                        stream=records is not None)  # fmt: skip
+    made = {}
+    if isinstance(result.positions, CheckStream):
+        row = rows_of(loaded)
+        checks = []
+        for pc, record in result.positions.each_with(lambda pc: records(row(pc)), _sent):
+            checks.append(pc)
+            made[id(pc)] = record
+        result = replace(result, positions=checks)
     checked = review_checks(result, loaded)
     run = ReviewRun(checked, warnings=[*warnings_of(loaded), *notes], errors=errors)
+    if made:
+        run.records = [made[id(r.check)] for r in checked.rows]
     if journal_path is None:
         if changes:
             raise InputError("needs a journal to compare with", option="journal")
@@ -109,6 +128,16 @@ def review(
     if errors and run.changes is not None:
         run.changes = without_unread(run.changes, [e.source for e in errors])
     return run
+
+
+def _sent(pc):
+    """A check as a review keeps it once its record is made: without its position (the
+    reader has its own, put back by ``CheckStream.each_with``) nor what only the record
+    reads (the Layer 3 alternatives, the hedge plan, each recommendation's alternatives).
+    A forked copy's check is pickled both ways: a tenth of the size, and a tenth of the
+    time to read back (rebuilding positions was most of it)."""
+    recs = tuple(replace(r, alternatives=()) for r in pc.recommendations)
+    return replace(pc, position=None, layer3=None, hedge_plan=None, recommendations=recs)
 
 
 def _refuse_journal_in_book(path: Path, books: Sequence[Path | str]) -> None:

@@ -160,6 +160,22 @@ class CheckStream:
             self._action = self._action or action
             yield out
 
+    def each_with(
+        self,
+        fn: Callable[[PositionCheck], Any],
+        sent: Callable[[PositionCheck], PositionCheck] | None = None,
+    ) -> Iterator[tuple[PositionCheck, Any]]:
+        """Each check (with the caller's own position object) and ``fn`` of it, in order:
+        ``fn`` computed by the process that made the check, which sends the check back as
+        ``sent`` leaves it (what the reader still needs of it, when ``fn`` has used the
+        rest: a forked copy's check is pickled both ways)."""
+
+        def both(pc: PositionCheck):
+            return (pc if sent is None else sent(pc)), fn(pc)
+
+        for i, (pc, out) in enumerate(self.mapped(both)):
+            yield (pc if self._restore is None else self._restore(i, pc)), out
+
     @property
     def needs_action(self) -> bool:
         if self._read < self._count:

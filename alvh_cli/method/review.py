@@ -9,7 +9,7 @@ comparison with the previous review are ``alvh_cli.app.review``'s.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alvh_cli.method.actions import Action
@@ -149,18 +149,22 @@ def _budget_cost(rec) -> float:
     return sum(o.cost for o in rec.orders)
 
 
+def rows_of(loaded: Sequence[LoadedFile]) -> Callable[[PositionCheck], ReviewRow]:
+    """What makes a check of a position of ``loaded`` a row of its review: its hedge
+    budget under its file's rules, and its spend."""
+    rules = {(p.source, p.id): lf.rules for lf in loaded for p in lf.file.positions}
+
+    def row(pc: PositionCheck) -> ReviewRow:
+        p = pc.position
+        return ReviewRow(pc, hedge_budget(p, rules[(p.source, p.id)].hedge_budget), hedge_spent(p))
+
+    return row
+
+
 def review_checks(checked: CheckResult, loaded: Sequence[LoadedFile]) -> Review:
     """The book's checks (``check_book`` of ``loaded``) as a review: most urgent first,
     with totals and the book's warnings."""
-    rules = {(p.source, p.id): lf.rules for lf in loaded for p in lf.file.positions}
-    rows = [
-        ReviewRow(
-            pc,
-            hedge_budget(pc.position, rules[(pc.position.source, pc.position.id)].hedge_budget),
-            hedge_spent(pc.position),
-        )
-        for pc in checked.positions
-    ]
+    rows = list(map(rows_of(loaded), checked.positions))
     rows.sort(key=urgency_key)
     return Review(
         asof=checked.asof,

@@ -57,7 +57,9 @@ def _records(
     written as compact JSON (``common.Encoded``), by forked copies of this process as well
     for a big book (:func:`_encoded`)."""
     rv = run.review
-    if encode:
+    if encode and run.records is not None and alternatives == "full":  # made with the checks
+        rows, recommendations = _joined(run.records)
+    elif encode:
         rows, recommendations = _encoded(rv.rows, alternatives)
     else:
         rows = (review_row_json(r) for r in rv.rows)
@@ -83,13 +85,24 @@ def _encoded(rows, alternatives: Alternatives) -> tuple[list, list]:
     writing them is a tenth of a 1,000-file review, all of it here otherwise)."""
     from alvh_cli.method.check import fork_workers
 
-    def work(i: int) -> tuple:
-        row = rows[i]
-        recs = review_recommendations_json([row], alternatives=alternatives)
-        return common.encoded(review_row_json(row)), [common.encoded(r) for r in recs]
+    made = forked.ordered_map(
+        lambda i: encoded_row(rows[i], alternatives), len(rows), fork_workers(len(rows))
+    )
+    return _joined(made)
 
+
+def encoded_row(row, alternatives: Alternatives = "full") -> tuple:
+    """A review row's record and its recommendations' records, as compact JSON
+    (``common.Encoded``): what a review's JSON writes of it, made where its check was
+    (``alvh_cli.app.review.review``'s ``records``) or here."""
+    recs = review_recommendations_json([row], alternatives=alternatives)
+    return common.encoded(review_row_json(row)), [common.encoded(r) for r in recs]
+
+
+def _joined(made) -> tuple[list, list]:
+    """The rows' records, and all their recommendations' records in row order."""
     records, recommendations = [], []
-    for record, recs in forked.ordered_map(work, len(rows), fork_workers(len(rows))):
+    for record, recs in made:
         records.append(record)
         recommendations.extend(recs)
     return records, recommendations
