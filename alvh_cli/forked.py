@@ -130,6 +130,7 @@ def ordered_map(
     pack: Callable[[Any], bytes] = pickle.dumps,
     unpack: Callable[[bytes], Any] = pickle.loads,
     meanwhile: Callable[[], Any] | None = None,
+    ahead: int | None = None,
 ) -> Iterator:
     """``work(i)`` for i in 0..count−1, in order, computed by ``workers`` processes (at most
     ``FORK_MAX``): this one takes i ≡ 0 (mod workers), forked copies the others, their
@@ -138,11 +139,11 @@ def ordered_map(
     (:func:`can_fork`), nothing is forked; nor where the system refuses a process, a pipe
     or a thread (this process then does it all).
 
-    A copy runs at most ``LEAD`` results ahead of the reader, so a reader that stalls
-    (stdout to a pager) holds no more than that. A copy's warnings are warned again here,
-    before its item, under this process's filters (:func:`_warn_again`). The copies are
-    made when the iterator is first read; if it is dropped before its end they are
-    stopped.
+    A copy runs at most ``ahead`` results ahead of the reader (default ``LEAD``), so a
+    reader that stalls (stdout to a pager) holds no more than that. A copy's warnings are
+    warned again here, before its item, under this process's filters (:func:`_warn_again`).
+    The copies are made when the iterator is first read; if it is dropped before its end
+    they are stopped.
 
     ``meanwhile``: work of its own this process does while the copies start (a file to
     read, a module to import that it will need after the map), instead of a share of the
@@ -161,7 +162,7 @@ def ordered_map(
     children: list[int] = []
     reads: list[int] = []  # this process's ends of the copies' pipes, in order
     readers: list[threading.Thread] = []
-    queues: list[Queue] = [Queue(maxsize=LEAD) for _ in range(workers)]  # [0]: unused
+    queues: list[Queue] = [Queue(maxsize=ahead or LEAD) for _ in range(workers)]  # [0]: unused
     finished = False
     try:
         # every copy is made before any reader thread starts: a fork in one thread only
@@ -318,7 +319,7 @@ def _exception(payload: bytes) -> BaseException:
 
 
 def _read(fd: int, q: Queue) -> None:
-    """A copy's frames, read as they come, onto ``q`` (which holds ``LEAD`` at most: a full
+    """A copy's frames, read as they come, onto ``q`` (which holds ``ahead`` at most: a full
     one stops the reading, then the copy, at its full pipe); ``_END`` once the pipe closes."""
     try:
         with os.fdopen(fd, "rb") as pipe:

@@ -190,6 +190,28 @@ def test_a_copy_runs_only_so_far_ahead_of_a_stalled_reader(tmp_path, monkeypatch
     assert 0 < len(ahead) <= 4 + 4  # the queue, the reader's hand, the pipe, the one in work
 
 
+def test_a_copy_told_so_runs_ahead_to_the_end_while_this_process_works(tmp_path, monkeypatch):
+    # a book's parse: every item may come ahead, so while this process does its own work
+    # (meanwhile) the copy does all of its items, not LEAD of them
+    import time
+
+    monkeypatch.setattr(forked, "LEAD", 4)
+    done = tmp_path / "done"
+
+    def work(i):
+        with open(done, "a") as fh:
+            fh.write(f"{i}\n")
+        return b"x" * 65536
+
+    def meanwhile():
+        time.sleep(1.0)
+        meanwhile.seen = len(done.read_text().split())
+
+    got = forked.ordered_map(work, 60, 2, meanwhile=meanwhile, ahead=60)
+    assert [len(r) for r in got] == [65536] * 60
+    assert meanwhile.seen == 60
+
+
 def test_never_more_than_the_cap_of_processes(monkeypatch):
     pids = {pid for pid in forked.ordered_map(lambda i: os.getpid(), 50, 64)}
     assert len(pids) == forked.FORK_MAX

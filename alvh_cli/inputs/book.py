@@ -210,7 +210,9 @@ def _parsed_tables(
         except InputError as exc:
             return exc
 
-    return forked.ordered_map(parse, len(paths), workers, meanwhile=meanwhile)
+    # every table may come ahead of the reader: while this process does ``meanwhile`` the
+    # copies parse on instead of stopping at a full queue (a table is the size of its file)
+    return forked.ordered_map(parse, len(paths), workers, meanwhile=meanwhile, ahead=len(paths))
 
 
 _BATCH_LEGS = 4096
