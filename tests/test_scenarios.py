@@ -241,3 +241,20 @@ def test_expiry_floor_sums_groups_of_different_expiries():
 
 def test_asof_builder_is_a_tuesday():
     assert ASOF.weekday() == 1
+
+
+@given(
+    st.integers(1, 7),
+    st.integers(1, 3000),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-3, 1.0, 1e4, 1e9]),
+)
+def test_mean_sd_are_numpys_floats_with_the_rows_summed_once(rows, n, seed, scale):
+    # figures_rows takes each row's mean and standard deviation from one sum per row: the
+    # same floats as numpy's mean and std (its std sums the row again for its mean),
+    # rows of a wide matrix and of one column, whole or a view of the historical columns
+    x = np.random.default_rng(seed).standard_t(3, size=(rows, n + 4)) * scale
+    for view in (x, x[:, :n]):
+        mean, sd = sc.mean_sd(view)
+        assert mean.tobytes() == view.mean(axis=1).tobytes()
+        assert sd.tobytes() == view.std(axis=1).tobytes()

@@ -93,17 +93,20 @@ class _Held:
             return []
         n = ev.scenarios.n
         cost = np.array([d.cost for d in drafts])
-        added = np.zeros((len(drafts), n))
-        for r, d in enumerate(drafts):
+        pnl = np.empty((len(drafts), n))
+        for r, d in enumerate(drafts):  # −cost + added, the added row 0.0 where none is
             if d.added is not None:
-                added[r] = d.added[2]
-        pnl = -cost[:, None] + added
+                np.add(-d.cost, d.added[2], out=pnl[r])
+            else:
+                pnl[r] = -d.cost + 0.0
         keep = np.array([d.keep for d in drafts])
+        part = np.empty((len(drafts), n))  # a leg's kept share of its P&L, row by row
         for i in range(len(self.legs)):
             if (keep[:, i] == 1.0).all():
                 pnl += self.leg_pnl[i]  # 1.0·x is x: the product is skipped, not changed
             else:
-                pnl += keep[:, i, None] * self.leg_pnl[i]
+                np.multiply(keep[:, i, None], self.leg_pnl[i], out=part)
+                pnl += part
         return ev.figures_rows(pnl, self._floors(drafts, keep), cost)
 
     def _floors(self, drafts: Sequence[_Draft], keep: np.ndarray) -> np.ndarray:
