@@ -691,3 +691,23 @@ def test_a_check_prices_with_the_normal_its_book_needs_whatever_is_loaded(monkey
     check.check_values(calm, workers=1)
     assert seen == ["numpy"]
     assert pricing.normal_mode() == "auto"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_expiry_floors_with_a_shared_memo_are_each_floor_alone(seed):
+    # Layer 3 keeps each group's floor by its members across a position's alternatives
+    # (most keep the hedges as held): every floor is the one computed alone, bit for bit,
+    # whatever the alternatives before it and their values today
+    rng = np.random.default_rng(seed)
+    legs = random_legs(rng)
+    memo: dict = {}
+    for _ in range(12):
+        values = rng.uniform(0.0, 80.0, len(legs)).tolist()
+        share = rng.choice([0.0, 0.5, 1.0 / 3.0, 1.0], len(legs))
+        quantity = [g.quantity * (1.0 - x) for g, x in zip(legs, share, strict=True)]
+        kept = [i for i, q in enumerate(quantity) if q != 0.0]
+        args = ([legs[i] for i in kept], [values[i] for i in kept], [quantity[i] for i in kept])
+        alone = sc.expiry_floor(*args)
+        got = sc.expiry_floor(*args, memo)
+        assert got == alone and np.signbit(got) == np.signbit(alone)
+    assert memo

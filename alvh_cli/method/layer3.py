@@ -117,6 +117,7 @@ class _Held:
         quantity = [g.quantity for g in self.legs]
         held = list(zip(self.legs, self.today.tolist(), quantity, strict=True))
         out = []
+        memo: dict = {}  # groups kept alike by several drafts (the hedges, mostly): once
         for d, kept in zip(drafts, keep.tolist(), strict=True):
             legs, today, qty = [], [], []
             for (g, price, q), k in zip(held, kept, strict=True):
@@ -128,7 +129,7 @@ class _Held:
                 legs += d.added[0]
                 today += [float(x) for x in d.added[1]]
                 qty += d.added[3]
-            out.append(sc.expiry_floor(legs, today, qty))
+            out.append(sc.expiry_floor(legs, today, qty, memo))
         return np.array(out)
 
 

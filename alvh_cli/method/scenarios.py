@@ -510,7 +510,10 @@ def mean_sd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expiry_floor(
-    legs: Sequence[Leg], values: Sequence[float], quantities: Sequence[float] | None = None
+    legs: Sequence[Leg],
+    values: Sequence[float],
+    quantities: Sequence[float] | None = None,
+    memo: dict | None = None,
 ) -> float:
     """The worst P&L at expiry of ``legs`` (today's per-unit ``values``), in dollars, held in
     their own quantities or in ``quantities``.
@@ -520,27 +523,44 @@ def expiry_floor(
     strike, or unbounded below when the group is net short calls. Groups
     settle at different levels, so the floor of the whole is the sum of the
     groups' floors (each level can be reached). Futures settle at their level.
+
+    ``memo``: a dict shared by calls over legs in common (a position's alternatives, most
+    of which keep a group as held), where each group's floor is kept by its members
+    (type, strike, quantity, multiplier): a group's floor is a function of those alone.
     """
     qs = [g.quantity for g in legs] if quantities is None else quantities
-    mult = [g.multiplier for g in legs]
-    groups: dict[tuple[str, date], list[int]] = {}
-    for i, g in enumerate(legs):
-        groups.setdefault((g.underlying, g.expiry), []).append(i)
+    groups: dict[tuple[str, date], list[tuple]] = {}
     paid = 0.0
-    for v, q, m in zip(values, qs, mult, strict=True):
+    for g, v, q in zip(legs, values, qs, strict=True):
+        m = g.multiplier
         paid += v * q * m
+        groups.setdefault((g.underlying, g.expiry), []).append((g.type, g.strike, q, m))
     total = -float(paid)
-    for idx in groups.values():
-        members = [(legs[i].type, legs[i].strike, qs[i], mult[i]) for i in idx]
-        slope_up = 0.0
-        for kind, _, q, m in members:
-            if kind in ("call", "future"):
-                slope_up += q * m
-        if slope_up < 0:
+    for members in groups.values():
+        if memo is None:
+            low = _group_floor(members)
+        else:
+            key = tuple(members)
+            low = memo.get(key)
+            if low is None:
+                low = memo[key] = _group_floor(members)
+        if low == -math.inf:
             return -math.inf
-        levels = {0.0, *(k for _, k, _, _ in members if k is not None)}
-        total += min(_payoff(members, s) for s in levels)
+        total += low
     return total
+
+
+def _group_floor(members: list[tuple]) -> float:
+    """A group's lowest payoff at expiry (its legs' type, strike, quantity, multiplier):
+    −inf when it is net short calls, else its payoff's minimum over 0 and its strikes."""
+    slope_up = 0.0
+    for kind, _, q, m in members:
+        if kind in ("call", "future"):
+            slope_up += q * m
+    if slope_up < 0:
+        return -math.inf
+    levels = {0.0, *(k for _, k, _, _ in members if k is not None)}
+    return min(_payoff(members, s) for s in levels)
 
 
 def _payoff(members, level: float) -> float:
