@@ -363,6 +363,12 @@ BAD_SYMBOLS = [
 
 @pytest.mark.parametrize("name,old,new,said", BAD_SYMBOLS, ids=lambda x: str(x)[:24])
 def test_an_spx_option_code_with_no_such_date_is_refused(tmp_path, alvh, name, old, new, said):
+    _refused(tmp_path, alvh, name, old, new, said)
+
+
+def _refused(tmp_path, alvh, name, old, new, said):
+    """The fixture ``name`` edited (``old`` → ``new``): its import exits 2 with one line
+    naming the file, the edited line and ``said``, and writes nothing."""
     f, line = _edit(name, old, new, tmp_path / name)
     out_file = tmp_path / "book.toml"
     before = state(tmp_path)
@@ -371,6 +377,57 @@ def test_an_spx_option_code_with_no_such_date_is_refused(tmp_path, alvh, name, o
     message = one_line(err)
     assert message.startswith(f"alvh: {f}:{line}: ") and message.endswith(said), message
     assert state(tmp_path) == before and not out_file.exists()
+
+
+FLEX = "ibkr_flex.csv"
+TASTY = "tastytrade_positions.csv"
+RESTATED = [  # a row's own columns say another option than the symbol it is read from
+    (TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5450,PUT,",
+     "Strike: '5450' (5450) is not the strike of the Option Code '.SPXW261218P5400' (5400): "
+     "the row names two strikes"),
+    (TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400,CALL,",
+     "Type: 'CALL' (call) is not the type of the Option Code '.SPXW261218P5400' (put): the "
+     "row names a put and a call"),
+    (TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400,PUTT,", "Type: 'PUTT' is not P, PUT, C or CALL"),
+    (FLEX, '"5400","20261218","P"', '"5400","20261218","C"',
+     "put/call: 'C' (call) is not the type of the symbol 'SPXW  261218P05400000' (put): the row "
+     "names a put and a call"),
+    (FLEX, '"5400","20261218","P"', '"5400","20261217","P"',
+     "expiry: '20261217' (2026-12-17) is not the expiry of the symbol 'SPXW  261218P05400000' "
+     "(2026-12-18): the row names two expiries"),
+    (FLEX, '"5400","20261218","P"', '"540","20261218","P"',
+     "strike: '540' (540) is not the strike of the symbol 'SPXW  261218P05400000' (5400): the "
+     "row names two strikes"),
+    (FLEX, '"SPXW 18DEC26 5400 P"', '"SPXW 18DEC26 5450 P"',
+     "description: 'SPXW 18DEC26 5450 P' (SPXW 2026-12-18 5450 put) is not the option of the "
+     "symbol 'SPXW  261218P05400000' (SPXW 2026-12-18 5400 put): the row names two options"),
+    ("ibkr_flex.xml", 'strike="5400" expiry="20261218" putCall="P"',
+     'strike="5400" expiry="20261218" putCall="C"',
+     "put/call: 'C' (call) is not the type of the symbol 'SPXW  261218P05400000' (put): the row "
+     "names a put and a call"),
+    (TASTY, ",12/18/26,24,5400,PUT,", ",12/18/26,24,5400,CALL,",
+     "Call/Put: 'CALL' (call) is not the type of the Symbol 'SPXW  261218P05400000' (put): the "
+     "row names a put and a call"),
+    (TASTY, ",12/18/26,24,5400,PUT,", ",12/19/26,24,5400,PUT,",
+     "Exp Date: '12/19/26' (2026-12-19) is not the expiry of the Symbol "
+     "'SPXW  261218P05400000' (2026-12-18): the row names two expiries"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,old,new,said", RESTATED, ids=lambda x: str(x)[:24])
+def test_a_row_that_names_two_options_is_refused(tmp_path, alvh, name, old, new, said):
+    # the strike, expiry and put/call columns (and IBKR's description beside its OSI
+    # symbol) were ignored once the symbol was read: a row saying 5450 beside a 5400 symbol
+    # was imported as the symbol says. Now it is refused, naming the line and the column
+    _refused(tmp_path, alvh, name, old, new, said)
+
+
+def test_a_row_whose_columns_agree_in_other_words_is_imported(tmp_path, alvh):
+    # the same option said another way is no disagreement: "5400.00", "P" for PUT
+    f, _ = _edit(TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400.00,P,", tmp_path / TOS)
+    code, out, err = alvh(["import", f, "-o", tmp_path / "book.toml"])
+    assert code in (0, 1) and "alvh: " not in err, err
+    assert "strike = 5400" in (tmp_path / "book.toml").read_text()
 
 
 def test_another_roots_code_with_no_such_date_is_still_skipped(tmp_path, alvh):

@@ -507,6 +507,54 @@ def option_text(option: Option) -> str:
     return f"{root} {expiry} {fmt_strike(strike)} {typ}"
 
 
+_TYPES = {"P": "put", "PUT": "put", "C": "call", "CALL": "call"}
+
+
+def check_restated(
+    option: Option,
+    cells: Iterable[tuple[str, str, str]],
+    source: str,
+    line: int,
+    read_from: str,
+    code: str,
+) -> None:
+    """A row's columns that say again what its option is (``cells``: kind, column, text;
+    kind ``strike``, ``expiry``, ``type`` or ``option``, another column's whole option)
+    must say what the ``read_from`` column's ``code`` does (``option``), where given: a row
+    that names two options is refused with its line and column, never read either way.
+    Another root's option is not looked at: it is skipped, whatever its row says."""
+    if underlying_of(option[0]) is None:
+        return
+    for kind, column, text in cells:
+        if not text.strip():
+            continue
+        if kind == "strike":
+            got = number(text, source, line, column, required=False)
+            same = got is None or got == option[2]
+            said, meant = (got is not None and fmt_strike(got)), fmt_strike(option[2])
+        elif kind == "expiry":
+            got = parse_date(text, source, line, column)
+            same, said, meant = got == option[3], got, option[3]
+        elif kind == "type":
+            got = _TYPES.get(text.strip().upper())
+            if got is None:
+                raise InputError(f"{text!r} is not P, PUT, C or CALL", source, column, line)
+            same, said, meant = got == option[1], got, option[1]
+        else:
+            got = ib_option(text, source, line, column)
+            same = got is None or got == option
+            said, meant = (got and option_text(got)), option_text(option)
+        if not same:
+            two = {"expiry": "two expiries", "strike": "two strikes", "type": "a put and a call"}
+            raise InputError(
+                f"{text!r} ({said}) is not the {kind} of the {read_from} {code!r} ({meant}): "
+                f"the row names {two.get(kind, 'two options')}",
+                source,
+                column,
+                line,
+            )
+
+
 # --------------------------------------------------------------------------- lots
 
 

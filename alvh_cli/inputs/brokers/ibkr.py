@@ -38,7 +38,9 @@ IBKR's cost basis includes commissions, so the credit alvh writes is net of
 them. Where an export gives both summary and lot rows, the summary gives the
 quantity and price and the lots the open date (the earliest lot's); with lot
 rows only, the lots are added up. SPX vs SPXW is read from the symbol or the
-description, never guessed from the underlying alone.
+description, never guessed from the underlying alone. The description beside an OSI
+symbol, and the ``Strike``, ``Expiry`` and ``Put/Call`` columns (``strike``, ``expiry``,
+``putCall`` in XML), where given, must name the option read (``common.check_restated``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from alvh_cli.inputs.brokers.common import (
     Skipped,
     account,
     cells_after,
+    check_restated,
     collect,
     contracts,
     csv_rows,
@@ -97,6 +100,9 @@ class _Row:
     mark: str = ""  # points
     marked: str = ""  # the day the mark is of
     description_column: str = "description"  # the column ``description`` was read from
+    strike: str = ""  # the option restated in columns of its own, where the layout has them
+    expiry: str = ""
+    right: str = ""
 
 
 def looks_like_flex_xml(text: str) -> bool:
@@ -175,6 +181,9 @@ def read_flex_xml(path: str, text: str) -> ParsedExport:
                 line=line,
                 mark=get("markPrice", ""),
                 marked=get("reportDate") or statement_day[0],
+                strike=get("strike", ""),
+                expiry=get("expiry", ""),
+                right=get("putCall", ""),
             )
         )
 
@@ -254,6 +263,9 @@ def _flex_csv_row(h: Columns, row: list[str], path: str, line: int) -> _Row:
         line=line,
         mark=cell(row, h.find("MarkPrice", "Mark Price", "ClosePrice", "Close Price")),
         marked=cell(row, h.find("ReportDate", "Report Date")),
+        strike=cell(row, h.find("Strike")),
+        expiry=cell(row, h.find("Expiry")),
+        right=cell(row, h.find("Put/Call")),
     )
 
 
@@ -361,15 +373,24 @@ def _option(r: _Row):
     if r.asset and r.asset.upper() not in ("OPT", "EQUITY AND INDEX OPTIONS", "OPTIONS"):
         return None
     path = r.source.rsplit(":", 1)[0]
-    if r.symbol:
-        option = osi_option(r.symbol, path, r.line, "symbol")
-        if option is not None:
-            return option
-    for text, column in ((r.description, r.description_column), (r.symbol, "symbol")):
-        option = ib_option(text, path, r.line, column) if text else None
-        if option is not None:
-            return option
-    return None
+    option = osi_option(r.symbol, path, r.line, "symbol") if r.symbol else None
+    if option is not None:
+        read_from, code = "symbol", r.symbol
+        # the description, when it is one, is the same option
+        restated = [("option", r.description_column, r.description)]
+    else:
+        for text, column in ((r.description, r.description_column), (r.symbol, "symbol")):
+            option = ib_option(text, path, r.line, column) if text else None
+            if option is not None:
+                read_from, code = column, text
+                break
+        else:
+            return None
+        restated = []
+    restated += [("strike", "strike", r.strike), ("expiry", "expiry", r.expiry),
+                 ("type", "put/call", r.right)]  # fmt: skip
+    check_restated(option, restated, path, r.line, read_from, code)
+    return option
 
 
 def _lot(r: _Row, path: str) -> Lot:

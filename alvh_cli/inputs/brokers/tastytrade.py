@@ -10,7 +10,8 @@ shown on screen; alvh reads
   (``average-open-price``, developer.tastytrade.com, "Account Positions") —
   or, without that column, ``Cost`` in dollars ÷ (|quantity| × 100);
 - when ``Symbol`` is not an OSI symbol: ``Exp Date``, ``Strike Price`` and
-  ``Call/Put`` with the root from the symbol's first word;
+  ``Call/Put`` with the root from the symbol's first word; when it is, those columns,
+  where given, must name the same option (``common.check_restated``);
 - the broker's mark per point from ``Mark`` (or ``Mark Price``).
 
 There is no open date in this export, and no time stamp: its marks are written
@@ -47,6 +48,7 @@ from alvh_cli.inputs.brokers.common import (
     ParsedExport,
     Skipped,
     account,
+    check_restated,
     collect,
     contracts,
     csv_rows,
@@ -121,6 +123,11 @@ def read_positions(
         option = osi_option(symbol, path, line, "Symbol")
         if option is None and Columns.cell(row, c_cp) and Columns.cell(row, c_strike):
             option = _from_columns(row, path, line, symbol, c_exp, c_strike, c_cp)
+        elif option is not None:  # the columns, where the export has them, say the same
+            restated = [(kind, header.names[c], Columns.cell(row, c))
+                        for kind, c in (("expiry", c_exp), ("strike", c_strike), ("type", c_cp))
+                        if c is not None]  # fmt: skip
+            check_restated(option, restated, path, line, "Symbol", symbol)
         option = option_or_skip(option, symbol, where, skipped)
         if option is None:
             continue

@@ -23,8 +23,8 @@ first line ``Account Statement for ACCOUNT …`` and sections; alvh reads the
 ``Options`` section, ``Symbol,Option Code,Exp,Strike,Type,Qty,Trade Price,
 Mark,Mark Value`` (older exports: ``Close Price,Close Value``), up to its
 ``OVERALL TOTALS`` row: the root, expiry, type and strike from ``Option
-Code`` (``SPXW261218P5400``, with or without a leading dot; ``Exp``, when
-given, must be the same expiry, ``18 DEC 26``), the signed
+Code`` (``SPXW261218P5400``, with or without a leading dot; ``Exp``, ``Strike``
+and ``Type``, when given, must say the same: ``18 DEC 26``, ``5400``, ``PUT``), the signed
 ``Qty``, ``Trade Price`` per point and ``Mark`` per point (else ``Mark Value``,
 ``Close Price`` or ``Close Value``; the values are dollars for the row), marked on
 the title's ``through`` day (a date: that day's close).
@@ -47,6 +47,7 @@ from alvh_cli.inputs.brokers.common import (
     ParsedExport,
     Skipped,
     account,
+    check_restated,
     collect,
     contracts,
     csv_rows,
@@ -230,7 +231,11 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
         option = tos_option(code, path, line, "Option Code")
         if option_or_skip(option, code or ",".join(row), where, skipped) is None:
             continue
-        _check_exp(Columns.cell(row, header.find("Exp")), code, option[3], path, line)
+        restated = [
+            (kind, name, Columns.cell(row, header.find(name)))
+            for kind, name in (("expiry", "Exp"), ("strike", "Strike"), ("type", "Type"))
+        ]
+        check_restated(option, restated, path, line, "Option Code", code)
         qty = contracts(Columns.cell(row, header.find("Qty")), path, line, "Qty")
         if qty == 0:
             continue
@@ -248,23 +253,6 @@ def read_account_statement(path: str, text: str) -> ParsedExport:
             path,
         )
     return collect(path, ACCOUNT_STATEMENT, "positions", holdings, skipped)
-
-
-def _check_exp(text: str, code: str, expiry: date, path: str, line: int) -> None:
-    """The Options section's ``Exp`` (``18 DEC 26``), when given, must be a date, and the
-    expiry of the row's ``Option Code``: two expiries for one row is a row alvh cannot
-    read unambiguously."""
-    if not text:
-        return
-    exp = parse_date(text, path, line, "Exp")
-    if exp != expiry:
-        raise InputError(
-            f"{text!r} ({exp}) is not the expiry of the Option Code {code!r} ({expiry}): "
-            "the row names two expiries",
-            path,
-            "Exp",
-            line,
-        )
 
 
 def _statement_mark(row, header: Columns, path: str, line: int, qty: int) -> float | None:
