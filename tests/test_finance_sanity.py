@@ -61,6 +61,30 @@ def test_a_credit_below_the_minimum_tick_is_refused(tmp_path, alvh, credit):
         )
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key", "said"),
+    [
+        ("strike = 5550", "strike = 5550.3", "positions[0].legs[1].strike",
+         "5550.3 is not a listed strike: SPX and SPXW strikes are multiples of 5 points "
+         "(5550 or 5555?)"),
+        ("strike = 5550", "strike = 555", "positions[0].legs[1].strike", None),  # on the grid
+        ("strike = 6200", "strike = 6202.5", "positions[0].legs[3].strike",
+         "6202.5 is not a listed strike: SPX and SPXW strikes are multiples of 5 points "
+         "(6200 or 6205?)"),
+    ],
+)  # fmt: skip
+def test_a_strike_off_the_5_point_grid_is_refused(tmp_path, alvh, old, new, key, said):
+    # every SPX/SPXW strike is a multiple of 5 (Cboe's listed intervals: 5, 10, 25 ... 200):
+    # 5550.3 is a slipped digit, once priced as written. 555 is listed (and refused for
+    # being a tenth of SPX, by the strike band)
+    path = _file(tmp_path, old, new)
+    for err in _refused(alvh, path, "check", "price"):
+        if said is None:
+            assert "not a listed strike" not in err
+        else:
+            assert err == f"alvh: {path}: {key}: {said} (position 'dec-calm')\n"
+
+
 def test_a_credit_of_one_tick_loads(tmp_path, alvh):
     path = _file(tmp_path, "# credit omitted", "credit = 0.05  #")
     assert alvh(["price", path]).code == 0

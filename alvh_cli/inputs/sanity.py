@@ -115,6 +115,7 @@ def _check_position(position: Position, layout: Layout, source: str) -> None:
         what = "VIX futures" if g.type == "future" else "options"
         check_trading_day(g.expiry, what, source, f"{g.key}.{'occ' if occ else 'expiry'}")
         check_listed(g, source, f"{g.key}.{'occ' if occ else 'root'}")
+        check_strike_listed(g, source, f"{g.key}.{'occ' if occ else 'strike'}")
         check_leg_dates(g, position, source)
     occ_of = {id(g): occ for g, occ in zip(every, from_occ, strict=True)}
     trade = position.opening_trade  # a leg closed in part is two legs of one contract
@@ -160,6 +161,27 @@ def check_listed(g: Leg, source: str, key: str) -> None:
         source,
         key,
     )
+
+
+SPX_STRIKE_STEP = 5.0
+"""SPX and SPXW strikes are listed at multiples of 5 points (Cboe: "$5, $10, $25, $50, $100
+and $200" intervals), so a strike off that grid is no contract: a typo."""
+
+
+def check_strike_listed(g: Leg, source: str, key: str) -> None:
+    """An SPX option's strike is on the 5-point grid every SPX/SPXW strike is listed on."""
+    if g.underlying != "SPX" or g.strike is None:
+        return
+    steps = g.strike / SPX_STRIKE_STEP
+    if abs(steps - round(steps)) > 1e-9:
+        below = math.floor(steps) * SPX_STRIKE_STEP
+        raise InputError(
+            f"{show_num(g.strike)} is not a listed strike: SPX and SPXW strikes are "
+            f"multiples of {show_num(SPX_STRIKE_STEP)} points ({show_num(below)} or "
+            f"{show_num(below + SPX_STRIKE_STEP)}?)",
+            source,
+            key,
+        )
 
 
 # ------------------------------------------------------------------ the market
