@@ -14,6 +14,7 @@ error handling would have to be imported back into each part.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from enum import Enum
@@ -148,6 +149,24 @@ class _InOrder(TyperGroup):
                 traceback.print_exc()
             print(printable(f"alvh: {exc.for_command_line(FLAGS)}"), file=sys.stderr)
             raise typer.Exit(2) from None
+        except BrokenPipeError:  # the reader stopped reading (| head): see _reader_gone
+            _reader_gone()
+            raise typer.Exit(READER_GONE) from None
+
+
+READER_GONE = 141
+"""The exit status when the reader of stdout stopped reading before the end (``| head``):
+the shell's status of a command that a broken pipe's SIGPIPE ended, as ``yes | head`` gives.
+Not 1: a script reads 1 as "act", and the command could not say what to do."""
+
+
+def _reader_gone() -> None:
+    """stdout sent to the null device: its reader is gone, and Python's own flush at exit
+    would fail again (a message, and exit status 120)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 class _BacktestCommand(TyperCommand):
@@ -992,7 +1011,10 @@ def run() -> None:
         if exc.code is not None and not isinstance(exc.code, int):
             raise  # a message for Python to print
         code = exc.code or 0
-    if not _flushed() or not _exit_handlers_run():
+    if not _flushed():  # the reader of stdout stopped before its last bytes
+        _reader_gone()
+        sys.exit(READER_GONE)
+    if not _exit_handlers_run():
         sys.exit(code)
     os._exit(code)
 

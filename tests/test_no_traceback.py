@@ -87,3 +87,31 @@ def test_a_path_that_is_no_file_costs_only_itself(tmp_path, alvh, monkeypatch, c
         return
     bad, line = _beside_a_good_file(tmp_path, alvh, "missing.toml", command=command)
     assert line == f"alvh: {bad}: no such file"
+
+
+@pytest.mark.parametrize("command", ["price", "check"])
+def test_a_reader_that_stops_early_is_status_141_not_1(tmp_path, command):
+    # `alvh price --format json book/*.toml | head -c 100` once exited 1, which a script
+    # reads as "act" (price itself exits 0). The reader gone, the output is not wanted and
+    # the command cannot say what to do: 141, the shell's status of a command ended by a
+    # broken pipe (`yes | head`), with no traceback and no "Exception ignored" message
+    import subprocess
+    import sys
+
+    text = SAMPLE.read_text()
+    files = []
+    for i in range(60):  # JSON well past a pipe's 64 KiB
+        path = tmp_path / f"f{i:02d}.toml"
+        path.write_text(text.replace('id = "', f'id = "{i:02d}-'))
+        files.append(str(path))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "alvh_cli", command, "--format", "json", *files],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert run.stdout.read(100).startswith(b"{")
+    run.stdout.close()
+    err = run.stderr.read().decode()
+    assert run.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert all(line.startswith("warning:") for line in err.splitlines()), err
