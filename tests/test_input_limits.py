@@ -422,9 +422,17 @@ def test_a_row_that_names_two_options_is_refused(tmp_path, alvh, name, old, new,
     _refused(tmp_path, alvh, name, old, new, said)
 
 
-def test_a_row_whose_columns_agree_in_other_words_is_imported(tmp_path, alvh):
+@pytest.mark.parametrize(
+    "name,old,new",
+    [
+        (TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400.00,P,"),
+        # a description naming the class by its index (SPX for the SPXW symbol's option)
+        (FLEX, '"SPXW 18DEC26 5400 P"', '"SPX 18DEC26 5400 P"'),
+    ],
+)
+def test_a_row_whose_columns_agree_in_other_words_is_imported(tmp_path, alvh, name, old, new):
     # the same option said another way is no disagreement: "5400.00", "P" for PUT
-    f, _ = _edit(TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400.00,P,", tmp_path / TOS)
+    f, _ = _edit(name, old, new, tmp_path / name)
     code, out, err = alvh(["import", f, "-o", tmp_path / "book.toml"])
     assert code in (0, 1) and "alvh: " not in err, err
     assert "strike = 5400" in (tmp_path / "book.toml").read_text()

@@ -519,7 +519,8 @@ def check_restated(
     code: str,
 ) -> None:
     """A row's columns that say again what its option is (``cells``: kind, column, text;
-    kind ``strike``, ``expiry``, ``type`` or ``option``, another column's whole option)
+    kind ``strike``, ``expiry``, ``type`` or ``option``, another column's description of
+    it: its type, strike and expiry)
     must say what the ``read_from`` column's ``code`` does (``option``), where given: a row
     that names two options is refused with its line and column, never read either way.
     Another root's option is not looked at: it is skipped, whatever its row says."""
@@ -540,9 +541,9 @@ def check_restated(
             if got is None:
                 raise InputError(f"{text!r} is not P, PUT, C or CALL", source, column, line)
             same, said, meant = got == option[1], got, option[1]
-        else:
+        else:  # the root aside: a description may name the class its own way
             got = ib_option(text, source, line, column)
-            same = got is None or got == option
+            same = got is None or got[1:] == option[1:]
             said, meant = (got and option_text(got)), option_text(option)
         if not same:
             two = {"expiry": "two expiries", "strike": "two strikes", "type": "a put and a call"}
