@@ -1011,20 +1011,27 @@ def run() -> None:
         if exc.code is not None and not isinstance(exc.code, int):
             raise  # a message for Python to print
         code = exc.code or 0
-    if not _flushed():  # the reader of stdout stopped before its last bytes
+    try:
+        flushed = _flushed(gone=True)
+    except BrokenPipeError:  # the reader of stdout stopped before its last bytes
         _reader_gone()
         sys.exit(READER_GONE)
-    if not _exit_handlers_run():
+    if not flushed or not _exit_handlers_run():  # a full disk: Python's exit reports it
         sys.exit(code)
     os._exit(code)
 
 
-def _flushed() -> bool:
-    """stdout and stderr flushed; False where one cannot be (a closed pipe)."""
+def _flushed(gone: bool = False) -> bool:
+    """stdout and stderr flushed; False where one cannot be (a full disk, a closed stream).
+    ``gone``: a broken pipe (its reader gone) is raised, not False."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
+    except BrokenPipeError:
+        if gone:
+            raise
+        return False
     except (OSError, ValueError):
         return False
     return True

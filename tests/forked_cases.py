@@ -483,6 +483,30 @@ def test_a_review_written_by_copies_prints_what_one_process_prints(tmp_path, mon
     assert shared == one and '"recommendations"' in one.out
 
 
+def test_review_records_made_by_copies_are_the_ones_written_after(tmp_path, monkeypatch):
+    # compact JSON: each copy makes its rows' records and sends back trimmed checks (no
+    # position, no alternatives); the text is the one written from full checks after
+    import io
+
+    from alvh_cli.app import review as app_review
+    from alvh_cli.method import check
+    from alvh_cli.output import common
+    from alvh_cli.output import review as review_out
+
+    files = [str(p) for p in write_book(tmp_path, 12) if p.name != "bad.toml"]
+    monkeypatch.setattr(check, "FORK_FROM", 2)
+    monkeypatch.setattr(forked, "fork_workers", lambda: 3)
+    texts = []
+    for records in (None, review_out.encoded_row):
+        run = app_review.review(files, journal_path=None, records=records)
+        text = io.StringIO()
+        common.write_json(text, review_out.review_json(run, encode=True))
+        texts.append(text.getvalue())
+    assert run.records is not None and len(run.records) == len(run.review.rows)
+    assert all(r.check.position.source in files for r in run.review.rows)
+    assert texts[0] == texts[1] and '"alternatives"' in texts[0]
+
+
 def test_books_solved_by_copies_give_what_one_process_gives(tmp_path, monkeypatch, alvh):
     # the review benchmark's book: positions on two condor expiries due a hedge, so two
     # books of one snapshot, each solved in a process of its own

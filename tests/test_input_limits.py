@@ -428,6 +428,12 @@ def test_a_row_that_names_two_options_is_refused(tmp_path, alvh, name, old, new,
         (TOS, ",18 DEC 26,5400,PUT,", ",18 DEC 26,5400.00,P,"),
         # a description naming the class by its index (SPX for the SPXW symbol's option)
         (FLEX, '"SPXW 18DEC26 5400 P"', '"SPX 18DEC26 5400 P"'),
+        # a Flex query's date format is the user's choice: day first, or one alvh does not
+        # read (then not compared: the symbol says the expiry)
+        (FLEX, '"5400","20261218","P"', '"5400","18/12/2026","P"'),
+        (FLEX, '"5400","20261218","P"', '"5400","18-Dec-26","P"'),
+        # a cell left as the export's "no value"
+        (TASTY, ",12/18/26,24,5400,PUT,", ",-,24,5400,--,"),
     ],
 )
 def test_a_row_whose_columns_agree_in_other_words_is_imported(tmp_path, alvh, name, old, new):

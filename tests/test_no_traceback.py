@@ -6,6 +6,7 @@ files of the same run keep their output; no file is touched.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,21 @@ def test_a_reader_that_stops_early_is_status_141_not_1(tmp_path, command):
     assert run.wait(timeout=120) == 141, err
     assert "Traceback" not in err and "Exception ignored" not in err
     assert all(line.startswith("warning:") for line in err.splitlines()), err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_disk_is_not_taken_for_a_reader_gone():
+    # only a broken pipe means the reader stopped (141); stdout on a full disk is Python's
+    # own report of the failed write and its status, as before
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "alvh_cli", "check", "--format", "json", str(SAMPLE)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+        )
+    assert run.returncode not in (0, 1, 141) and "No space left" in run.stderr

@@ -13,6 +13,7 @@ the file, the line and the column. Only the standard library is imported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -510,6 +511,33 @@ def option_text(option: Option) -> str:
 _TYPES = {"P": "put", "PUT": "put", "C": "call", "CALL": "call"}
 
 
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
+
+
+def _restated_expiry(text: str, expiry: date, source: str, line: int, column: str):
+    """A restated expiry as a date: ``expiry`` itself where a slashed date reads as it
+    either way (``11/12/2026``, month or day first), None where the text has no date
+    layout alvh knows (one the export lets the user choose, as IBKR's Flex queries do:
+    not compared). A known layout that is no date (``38 DEC 26``) is an error."""
+    s = text.strip()
+    m = _SLASHED.fullmatch(s)
+    if m is not None:
+        a, b, y = (int(x) for x in m.groups())
+        year = y + 2000 if y < 100 else y
+        readings = []
+        for month, day in ((a, b), (b, a)):
+            with contextlib.suppress(ValueError):
+                readings.append(date(year, month, day))
+        if expiry in readings:
+            return expiry
+        if readings:
+            return readings[0]
+    head = _TIME_PART.split(s, maxsplit=1)[0].strip()
+    if m is None and not any(p.fullmatch(head) for p, _ in _DATE_FORMATS):
+        return None
+    return parse_date(s, source, line, column)
+
+
 def check_restated(
     option: Option,
     cells: Iterable[tuple[str, str, str]],
@@ -523,18 +551,22 @@ def check_restated(
     it: its type, strike and expiry)
     must say what the ``read_from`` column's ``code`` does (``option``), where given: a row
     that names two options is refused with its line and column, never read either way.
-    Another root's option is not looked at: it is skipped, whatever its row says."""
+    A cell the export left empty (``-``, ``N/A``) or an expiry in a layout alvh does not
+    read (:func:`_restated_expiry`) says nothing. Another root's option is not looked at:
+    it is skipped, whatever its row says."""
     if underlying_of(option[0]) is None:
         return
     for kind, column, text in cells:
-        if not text.strip():
+        if text.strip().lower() in _MISSING:
             continue
         if kind == "strike":
             got = number(text, source, line, column, required=False)
             same = got is None or got == option[2]
             said, meant = (got is not None and fmt_strike(got)), fmt_strike(option[2])
         elif kind == "expiry":
-            got = parse_date(text, source, line, column)
+            got = _restated_expiry(text, option[3], source, line, column)
+            if got is None:  # a layout the user chose (IBKR's Flex date format): not compared
+                continue
             same, said, meant = got == option[3], got, option[3]
         elif kind == "type":
             got = _TYPES.get(text.strip().upper())
