@@ -203,11 +203,14 @@ def test_a_copy_told_so_runs_ahead_to_the_end_while_this_process_works(tmp_path,
             fh.write(f"{i}\n")
         return b"x" * 65536
 
+    def finished() -> int:
+        return len(done.read_text().split()) if done.exists() else 0
+
     def meanwhile():  # the copy's items counted until all are done or 10 s have passed
         deadline = time.monotonic() + 10.0
-        while len(done.read_text().split()) < 60 and time.monotonic() < deadline:
+        while finished() < 60 and time.monotonic() < deadline:
             time.sleep(0.05)
-        meanwhile.seen = len(done.read_text().split())
+        meanwhile.seen = finished()
 
     got = forked.ordered_map(work, 60, 2, meanwhile=meanwhile, ahead=60)
     assert [len(r) for r in got] == [65536] * 60
