@@ -169,6 +169,17 @@ def test_no_pipe_or_thread_to_be_had_means_this_process_does_it_all(monkeypatch,
     assert open_fds() <= before
 
 
+def noted(done: Path):
+    """Work whose every item is written down in ``done`` as it is done, and is 64 kB."""
+
+    def work(i):
+        with open(done, "a") as fh:
+            fh.write(f"{i}\n")
+        return b"x" * 65536
+
+    return work
+
+
 def test_a_copy_runs_only_so_far_ahead_of_a_stalled_reader(tmp_path, monkeypatch):
     # results of 64 kB, a reader that stops after the first: the copy may fill the queue
     # (LEAD), the reader thread's hand and the pipe, and no more
@@ -176,13 +187,7 @@ def test_a_copy_runs_only_so_far_ahead_of_a_stalled_reader(tmp_path, monkeypatch
 
     monkeypatch.setattr(forked, "LEAD", 4)
     done = tmp_path / "done"
-
-    def work(i):
-        with open(done, "a") as fh:
-            fh.write(f"{i}\n")
-        return b"x" * 65536
-
-    it = forked.ordered_map(work, 200, 2)
+    it = forked.ordered_map(noted(done), 200, 2)
     next(it)
     time.sleep(1.0)
     ahead = [int(x) for x in done.read_text().split() if int(x) % 2]
@@ -198,11 +203,6 @@ def test_a_copy_told_so_runs_ahead_to_the_end_while_this_process_works(tmp_path,
     monkeypatch.setattr(forked, "LEAD", 4)
     done = tmp_path / "done"
 
-    def work(i):
-        with open(done, "a") as fh:
-            fh.write(f"{i}\n")
-        return b"x" * 65536
-
     def finished() -> int:
         return len(done.read_text().split()) if done.exists() else 0
 
@@ -212,7 +212,7 @@ def test_a_copy_told_so_runs_ahead_to_the_end_while_this_process_works(tmp_path,
             time.sleep(0.05)
         meanwhile.seen = finished()
 
-    got = forked.ordered_map(work, 60, 2, meanwhile=meanwhile, ahead=60)
+    got = forked.ordered_map(noted(done), 60, 2, meanwhile=meanwhile, ahead=60)
     assert [len(r) for r in got] == [65536] * 60
     assert meanwhile.seen == 60
 
