@@ -1012,26 +1012,23 @@ def run() -> None:
             raise  # a message for Python to print
         code = exc.code or 0
     try:
-        flushed = _flushed(gone=True)
+        if not _flushed() or not _exit_handlers_run():  # a full disk: Python's exit says so
+            sys.exit(code)
     except BrokenPipeError:  # the reader of stdout stopped before its last bytes
         _reader_gone()
         sys.exit(READER_GONE)
-    if not flushed or not _exit_handlers_run():  # a full disk: Python's exit reports it
-        sys.exit(code)
     os._exit(code)
 
 
-def _flushed(gone: bool = False) -> bool:
+def _flushed() -> bool:
     """stdout and stderr flushed; False where one cannot be (a full disk, a closed stream).
-    ``gone``: a broken pipe (its reader gone) is raised, not False."""
+    A broken pipe (the reader gone) is raised: it has an exit status of its own."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except BrokenPipeError:
-        if gone:
-            raise
-        return False
+        raise
     except (OSError, ValueError):
         return False
     return True

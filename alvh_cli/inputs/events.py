@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from alvh_cli.errors import InputError
-from alvh_cli.inputs.files import csv_reason, read_limited
+from alvh_cli.inputs.files import csv_reason, read_text
 from alvh_cli.model.calendar import KINDS, Event
 
 SHIPPED = "macro_events.csv"
@@ -54,16 +54,8 @@ def load_events(extra: Sequence[str | Path] = ()) -> list[Event]:
     """
     events = list(_shipped())
     for path in extra:
-        source = str(path)
-        try:
-            data = read_limited(path, MAX_EVENT_BYTES, "an event file")
-        except OSError as exc:
-            raise InputError(f"cannot read event file: {exc.strerror or exc}", source) from None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError("not a UTF-8 text file", source) from None
-        user = _parse(io.StringIO(text, newline="").readlines(), source)
+        text = read_text(path, MAX_EVENT_BYTES, "an event file", "event file")
+        user = _parse(io.StringIO(text, newline="").readlines(), str(path))
         replaced = {(e.date, e.kind) for e in user if e.kind != "other"}
         events = [e for e in events if (e.date, e.kind) not in replaced] + user
     return sorted(events, key=lambda e: (e.date, KINDS.index(e.kind)))

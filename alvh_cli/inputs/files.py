@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alvh_cli.errors import InputError, special_kind
 
-__all__ = ["csv_reason", "read_limited", "too_large"]
+__all__ = ["csv_reason", "read_limited", "read_text", "too_large"]
 
 
 def too_large(size: int, limit: int, what: str) -> str:
@@ -57,6 +57,20 @@ def read_limited(path: str | Path, limit: int, what: str) -> bytes:
     if len(data) > limit:  # grew after the stat
         raise InputError(f"file too large (over {_megabytes(limit)}) for {what}", source)
     return data
+
+
+def read_text(path: str | Path, limit: int, what: str, kind: str) -> str:
+    """:func:`read_limited` of a UTF-8 text file (a byte-order mark tolerated), every
+    failure an :class:`InputError` naming the file; ``kind`` names it where it cannot be
+    read: ``cannot read history file: No such file or directory``."""
+    try:
+        data = read_limited(path, limit, what)
+    except OSError as exc:
+        raise InputError(f"cannot read {kind}: {exc.strerror or exc}", str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", str(path)) from None
 
 
 def csv_reason(exc: Exception) -> str:

@@ -50,7 +50,7 @@ import pandas as pd
 
 from alvh_cli.errors import InputError
 from alvh_cli.inputs import events as events_mod
-from alvh_cli.inputs.files import csv_reason, read_limited
+from alvh_cli.inputs.files import csv_reason, read_text
 from alvh_cli.inputs.numbers import read_number, why_not_a_number
 from alvh_cli.model.closes import EMBEDDED, embedded_history, embedded_provenance
 
@@ -167,14 +167,7 @@ _SEPARATORS = {";": "';'", "\t": "a tab", "|": "'|'"}
 
 def _read_one(path: Path) -> pd.DataFrame:
     source = str(path)
-    try:
-        data = read_limited(path, MAX_HISTORY_BYTES, "a history file")
-    except OSError as exc:
-        raise InputError(f"cannot read history file: {exc.strerror or exc}", source) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", source) from None
+    text = read_text(path, MAX_HISTORY_BYTES, "a history file", "history file")
     reader = csv.reader(io.StringIO(text, newline=""))
     header, rows = None, []
     try:

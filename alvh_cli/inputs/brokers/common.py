@@ -509,8 +509,6 @@ def option_text(option: Option) -> str:
 
 
 _TYPES = {"P": "put", "PUT": "put", "C": "call", "CALL": "call"}
-
-
 _SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
 
 
@@ -547,10 +545,10 @@ def check_restated(
     code: str,
 ) -> None:
     """A row's columns that say again what its option is (``cells``: kind, column, text;
-    kind ``strike``, ``expiry``, ``type`` or ``option``, another column's description of
-    it: its type, strike and expiry)
-    must say what the ``read_from`` column's ``code`` does (``option``), where given: a row
-    that names two options is refused with its line and column, never read either way.
+    kind ``strike``, ``expiry``, ``type``, or ``option``: another column's description of
+    it, compared by type, strike and expiry) must say what the ``read_from`` column's
+    ``code`` does (``option``), where given: a row that names two options is refused with
+    its line and column, never read either way.
     A cell the export left empty (``-``, ``N/A``) or an expiry in a layout alvh does not
     read (:func:`_restated_expiry`) says nothing. Another root's option is not looked at:
     it is skipped, whatever its row says."""
@@ -561,8 +559,9 @@ def check_restated(
             continue
         if kind == "strike":
             got = number(text, source, line, column, required=False)
-            same = got is None or got == option[2]
-            said, meant = (got is not None and fmt_strike(got)), fmt_strike(option[2])
+            if got is None:  # "N/A …": the export's no value
+                continue
+            same, said, meant = got == option[2], fmt_strike(got), fmt_strike(option[2])
         elif kind == "expiry":
             got = _restated_expiry(text, option[3], source, line, column)
             if got is None:  # a layout the user chose (IBKR's Flex date format): not compared
